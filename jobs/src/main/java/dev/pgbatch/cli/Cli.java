@@ -1,0 +1,58 @@
+package dev.pgbatch.cli;
+
+import java.io.PrintWriter;
+
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
+import picocli.CommandLine;
+
+/**
+ * Entry point of bin/etl. Exit codes: 0 success, 1 job failed or stopped (or the request was refused),
+ * 2 bad usage or bad parameters, with nothing written. Errors are one line on stderr.
+ */
+public final class Cli {
+
+	static final int OK = 0;
+
+	static final int FAILED = 1;
+
+	static final int USAGE = 2;
+
+	private Cli() {
+	}
+
+	public static int execute(String... args) {
+		CommandLine commandLine = new CommandLine(new EtlCommand());
+		commandLine.setParameterExceptionHandler((ex, arguments) -> {
+			PrintWriter err = ex.getCommandLine().getErr();
+			err.println("etl: " + ex.getMessage() + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
+					+ " --help)");
+			return USAGE;
+		});
+		commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+			PrintWriter err = cmd.getErr();
+			if (ex instanceof UsageException) {
+				err.println("etl: " + ex.getMessage());
+				return USAGE;
+			}
+			if (ex instanceof RefusedException) {
+				err.println("etl: " + ex.getMessage());
+				return FAILED;
+			}
+			err.println("etl: error: " + rootMessage(ex));
+			return FAILED;
+		});
+		return commandLine.execute(args);
+	}
+
+	private static String rootMessage(Throwable ex) {
+		Throwable cause = ex;
+		while (cause.getCause() != null && cause.getCause() != cause) {
+			cause = cause.getCause();
+		}
+		String message = (cause.getMessage() != null) ? cause.getMessage() : cause.getClass().getSimpleName();
+		int newline = message.indexOf('\n');
+		return newline < 0 ? message : message.substring(0, newline);
+	}
+
+}

@@ -1,0 +1,69 @@
+package dev.pgbatch.cli;
+
+import java.io.PrintStream;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+import dev.pgbatch.core.ExecutionReport;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** How the commands print: aligned text for people, one JSON document with json. */
+final class Output {
+
+	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+	private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+	private Output() {
+	}
+
+	static void json(Object document) {
+		System.out.println(JSON.writeValueAsString(document));
+	}
+
+	static void execution(ExecutionReport report) {
+		PrintStream out = System.out;
+		out.printf(Locale.ROOT, "execution %d  %s  %s%s  %s -> %s%s%n", report.executionId(), report.job(),
+				report.status(), report.orphaned() ? " (its process is gone: restart continues it)" : "",
+				time(report.start()), time(report.end()),
+				report.seconds() != null ? String.format(Locale.ROOT, "  (%.1f s)", report.seconds()) : "");
+		if (report.exitDescription() != null && !"COMPLETED".equals(report.status())) {
+			out.println("  " + report.exitDescription());
+		}
+		if (!report.parameters().isEmpty()) {
+			out.println("  parameters: " + String.join(" ",
+					report.parameters().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+		}
+		if (!report.steps().isEmpty()) {
+			out.printf(Locale.ROOT, "  %-22s %-10s %12s %12s %8s %9s%n", "step", "status", "read", "written",
+					"skipped", "seconds");
+			for (ExecutionReport.StepReport step : report.steps()) {
+				out.printf(Locale.ROOT, "  %-22s %-10s %,12d %,12d %,8d %9s%n", step.step(), step.status(),
+						step.read(), step.written(), step.skipped(),
+						step.seconds() != null ? String.format(Locale.ROOT, "%.1f", step.seconds()) : "-");
+			}
+		}
+	}
+
+	static void executions(List<ExecutionReport> reports) {
+		PrintStream out = System.out;
+		out.printf(Locale.ROOT, "%-8s %-20s %-10s %-19s %-19s %s%n", "id", "job", "status", "start", "end",
+				"exit");
+		for (ExecutionReport report : reports) {
+			out.printf(Locale.ROOT, "%-8d %-20s %-10s %-19s %-19s %s%n", report.executionId(), report.job(),
+					report.status() + (report.orphaned() ? "*" : ""), time(report.start()), time(report.end()),
+					report.exitCode());
+		}
+		if (reports.stream().anyMatch(ExecutionReport::orphaned)) {
+			out.println("* recorded as running, but its process is gone: 'etl restart ID' continues it");
+		}
+	}
+
+	private static String time(LocalDateTime time) {
+		return time == null ? "-" : TIME.format(time);
+	}
+
+}

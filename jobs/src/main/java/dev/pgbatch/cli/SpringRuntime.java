@@ -1,0 +1,21 @@
+package dev.pgbatch.cli;
+
+import dev.pgbatch.PgBatchApplication;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** Starts the application context for the commands that need the database, after their input is checked. */
+final class SpringRuntime {
+
+	private SpringRuntime() {
+	}
+
+	static ConfigurableApplicationContext start() {
+		return new SpringApplicationBuilder(PgBatchApplication.class).web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run();
+	}
+
+}

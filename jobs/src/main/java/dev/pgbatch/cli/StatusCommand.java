@@ -1,0 +1,37 @@
+package dev.pgbatch.cli;
+
+import java.util.concurrent.Callable;
+
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.ExecutionReports;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+		description = "One execution: its status, parameters and steps with read/write/skip counts.")
+class StatusCommand implements Callable<Integer> {
+
+	@Parameters(index = "0", paramLabel = "EXECUTION_ID")
+	long executionId;
+
+	@Option(names = "--json", description = "Print one JSON document.")
+	boolean json;
+
+	@Override
+	public Integer call() {
+		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+			ExecutionReport report = context.getBean(ExecutionReports.class).report(this.executionId);
+			if (this.json) {
+				Output.json(report);
+			}
+			else {
+				Output.execution(report);
+			}
+			return Cli.OK;
+		}
+	}
+
+}

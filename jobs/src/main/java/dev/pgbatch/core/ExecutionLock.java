@@ -1,0 +1,122 @@
+package dev.pgbatch.core;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * One live process per job at a time, through a PostgreSQL session-level advisory lock held on a
+ * connection of its own for as long as the job runs. When the process dies (kill -9, power loss) its
+ * connection ends and the database releases the lock: a free lock is how a restart recognises an
+ * execution whose process is gone, without heartbeats or clocks.
+ */
+@Component
+public class ExecutionLock {
+
+	private static final String LOCK_SPACE = "pgbatch.job";
+
+	private final DataSourceProperties database;
+
+	private final JdbcTemplate jdbc;
+
+	ExecutionLock(DataSourceProperties database, JdbcTemplate jdbc) {
+		this.database = database;
+		this.jdbc = jdbc;
+	}
+
+	/** Takes the job's lock, or refuses naming the process that holds it. Close the handle to release it. */
+	public Held acquire(String jobName) {
+		Connection connection = null;
+		try {
+			// Not from the pool: the lock must end with this connection, never linger in a pooled session.
+			connection = DriverManager.getConnection(this.database.determineUrl(), this.database.determineUsername(),
+					this.database.determinePassword());
+			try (PreparedStatement statement = connection
+				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?)), set_config('application_name', ?, false)")) {
+				statement.setString(1, LOCK_SPACE);
+				statement.setString(2, jobName);
+				statement.setString(3, owner(jobName));
+				try (ResultSet result = statement.executeQuery()) {
+					result.next();
+					if (!result.getBoolean(1)) {
+						String holder = holder(jobName);
+						connection.close();
+						throw new RefusedException("job " + jobName + " is already running"
+								+ (holder != null ? " (" + holder + ")" : "") + "; a second run is refused");
+					}
+				}
+			}
+			return new Held(connection);
+		}
+		catch (SQLException ex) {
+			closeQuietly(connection);
+			throw new IllegalStateException("could not take the lock of job " + jobName + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Whether a live process holds the job's lock. */
+	public boolean isHeld(String jobName) {
+		return holder(jobName) != null;
+	}
+
+	/** The application name of the session holding the job's lock ("pgbatch seed-data, pid 12 on host"), or null. */
+	public String holder(String jobName) {
+		List<String> holders = this.jdbc.queryForList("""
+				SELECT coalesce(a.application_name, 'backend ' || l.pid)
+				FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				  AND l.classid = hashtext(?)::oid AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+				""", String.class, LOCK_SPACE, jobName);
+		return holders.isEmpty() ? null : holders.get(0);
+	}
+
+	private static String owner(String jobName) {
+		String host;
+		try {
+			host = InetAddress.getLocalHost().getHostName();
+		}
+		catch (UnknownHostException ex) {
+			host = "unknown host";
+		}
+		return "pgbatch " + jobName + ", pid " + ManagementFactory.getRuntimeMXBean().getPid() + " on " + host;
+	}
+
+	private static void closeQuietly(Connection connection) {
+		if (connection != null) {
+			try {
+				connection.close();
+			}
+			catch (SQLException ignored) {
+				// the connection is being discarded anyway
+			}
+		}
+	}
+
+	/** A held lock; closing it ends the lock's session. */
+	public static final class Held implements AutoCloseable {
+
+		private final Connection connection;
+
+		private Held(Connection connection) {
+			this.connection = connection;
+		}
+
+		@Override
+		public void close() {
+			// Ending the session releases its advisory locks.
+			closeQuietly(this.connection);
+		}
+
+	}
+
+}

@@ -1,0 +1,63 @@
+package dev.pgbatch.core;
+
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameter;
+import org.springframework.batch.core.step.StepExecution;
+
+/**
+ * What an execution did, as the commands print it (and as one JSON document with json). {@code orphaned}
+ * marks an execution recorded as running whose process is gone: restart continues it.
+ */
+public record ExecutionReport(long executionId, String job, String status, boolean orphaned, String exitCode,
+		String exitDescription, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, String> parameters,
+		List<StepReport> steps) {
+
+	/** Read, write and skip counts of one step. */
+	public record StepReport(String step, String status, long read, long written, long skipped, long commits,
+			long rollbacks, LocalDateTime start, LocalDateTime end, Double seconds) {
+
+		static StepReport of(StepExecution step) {
+			return new StepReport(step.getStepName(), step.getStatus().name(), step.getReadCount(),
+					step.getWriteCount(), step.getSkipCount(), step.getCommitCount(), step.getRollbackCount(),
+					step.getStartTime(), step.getEndTime(), ExecutionReport.seconds(step.getStartTime(), step.getEndTime()));
+		}
+
+	}
+
+	public static ExecutionReport of(JobExecution execution, boolean orphaned) {
+		Map<String, String> parameters = new LinkedHashMap<>();
+		for (JobParameter<?> parameter : execution.getJobParameters()) {
+			parameters.put(parameter.name(), String.valueOf(parameter.value()));
+		}
+		List<StepReport> steps = execution.getStepExecutions()
+			.stream()
+			.sorted(Comparator.comparing(StepExecution::getId))
+			.map(StepReport::of)
+			.toList();
+		return new ExecutionReport(execution.getId(), execution.getJobInstance().getJobName(),
+				execution.getStatus().name(), orphaned, execution.getExitStatus().getExitCode(),
+				firstLine(execution.getExitStatus().getExitDescription()), execution.getStartTime(),
+				execution.getEndTime(), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
+	}
+
+	private static Double seconds(LocalDateTime start, LocalDateTime end) {
+		return (start == null || end == null) ? null : Duration.between(start, end).toMillis() / 1000.0;
+	}
+
+	/** Exit descriptions hold whole stack traces; the first line says what went wrong. */
+	private static String firstLine(String description) {
+		if (description == null || description.isBlank()) {
+			return null;
+		}
+		int newline = description.indexOf('\n');
+		return (newline < 0 ? description : description.substring(0, newline)).strip();
+	}
+
+}

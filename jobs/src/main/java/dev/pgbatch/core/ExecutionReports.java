@@ -1,0 +1,51 @@
+package dev.pgbatch.core;
+
+import java.util.List;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/** Reads executions back from the job repository for executions, status and run. */
+@Component
+public class ExecutionReports {
+
+	private final JobRepository repository;
+
+	private final JdbcTemplate jdbc;
+
+	private final ExecutionLock lock;
+
+	ExecutionReports(JobRepository repository, JdbcTemplate jdbc, ExecutionLock lock) {
+		this.repository = repository;
+		this.jdbc = jdbc;
+		this.lock = lock;
+	}
+
+	public ExecutionReport report(JobExecution execution) {
+		boolean orphaned = execution.getStatus().isRunning()
+				&& !this.lock.isHeld(execution.getJobInstance().getJobName());
+		return ExecutionReport.of(execution, orphaned);
+	}
+
+	public ExecutionReport report(long executionId) {
+		JobExecution execution = this.repository.getJobExecution(executionId);
+		if (execution == null) {
+			throw new UsageException("there is no execution " + executionId);
+		}
+		return report(execution);
+	}
+
+	/** The newest executions first, of one job or of all. */
+	public List<ExecutionReport> newest(String jobName, int limit) {
+		List<Long> ids = this.jdbc.queryForList("""
+				SELECT e.job_execution_id FROM etl.batch_job_execution e
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id
+				WHERE ?::text IS NULL OR i.job_name = ?
+				ORDER BY e.job_execution_id DESC LIMIT ?
+				""", Long.class, jobName, jobName, limit);
+		return ids.stream().map(this::report).toList();
+	}
+
+}

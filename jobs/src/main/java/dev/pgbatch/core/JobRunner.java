@@ -1,0 +1,134 @@
+package dev.pgbatch.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.stereotype.Component;
+
+/**
+ * Launches, restarts and stops executions, one live process per job at a time ({@link ExecutionLock}).
+ * Launches are synchronous: the calling thread runs the job and gets its finished execution back.
+ */
+@Component
+public class JobRunner {
+
+	private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+	private final JobOperator operator;
+
+	private final JobRepository repository;
+
+	private final Map<String, Job> jobs;
+
+	private final ExecutionLock lock;
+
+	JobRunner(JobOperator operator, JobRepository repository, List<Job> jobs, ExecutionLock lock) {
+		this.operator = operator;
+		this.repository = repository;
+		this.jobs = jobs.stream().collect(Collectors.toMap(Job::getName, Function.identity()));
+		this.lock = lock;
+	}
+
+	public JobExecution start(String jobName, JobParameters parameters) {
+		Job job = job(jobName);
+		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			return this.operator.start(job, parameters);
+		}
+		catch (RefusedException | UsageException ex) {
+			throw ex;
+		}
+		catch (Exception ex) {
+			throw new RefusedException("job " + jobName + " could not start: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Continues a failed or stopped execution from its last committed chunk. An execution left STARTED by
+	 * a process that is gone (its lock is free) is first marked FAILED, which Spring Batch will not do on
+	 * its own; one whose process is alive is refused.
+	 */
+	public JobExecution restart(long executionId) {
+		JobExecution execution = execution(executionId);
+		String jobName = execution.getJobInstance().getJobName();
+		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			if (execution.getStatus().isRunning()) {
+				log.warn("Execution {} of {} was left {} by a process that is gone; marking it FAILED", executionId,
+						jobName, execution.getStatus());
+				execution = this.operator.recover(execution);
+			}
+			if (execution.getStatus() == BatchStatus.COMPLETED) {
+				throw new RefusedException("execution " + executionId + " of " + jobName
+						+ " is already COMPLETED: there is nothing to restart");
+			}
+			if (execution.getStatus() == BatchStatus.ABANDONED) {
+				throw new RefusedException("execution " + executionId + " of " + jobName
+						+ " was abandoned and cannot be restarted");
+			}
+			JobExecution last = this.repository.getLastJobExecution(execution.getJobInstance());
+			if (last != null && last.getId() != executionId) {
+				throw new RefusedException("execution " + executionId + " is not the latest of its job instance: restart "
+						+ last.getId() + " instead");
+			}
+			// Starting an instance again with its own parameters continues it from where it failed.
+			return this.operator.start(job(jobName), execution.getJobParameters());
+		}
+		catch (RefusedException | UsageException ex) {
+			throw ex;
+		}
+		catch (Exception ex) {
+			throw new RefusedException("execution " + executionId + " could not restart: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Asks a running execution to stop after its current chunk. An execution whose process is gone is
+	 * marked FAILED instead, ready for restart.
+	 */
+	public JobExecution stop(long executionId) {
+		JobExecution execution = execution(executionId);
+		String jobName = execution.getJobInstance().getJobName();
+		if (!execution.getStatus().isRunning()) {
+			throw new RefusedException("execution " + executionId + " of " + jobName + " is not running (it is "
+					+ execution.getStatus() + ")");
+		}
+		if (!this.lock.isHeld(jobName)) {
+			log.warn("Execution {} of {} has no live process; marking it FAILED", executionId, jobName);
+			return this.operator.recover(execution);
+		}
+		try {
+			this.operator.stop(execution);
+		}
+		catch (Exception ex) {
+			throw new RefusedException("execution " + executionId + " could not be stopped: " + ex.getMessage());
+		}
+		return this.repository.getJobExecution(executionId);
+	}
+
+	public JobExecution execution(long executionId) {
+		JobExecution execution = this.repository.getJobExecution(executionId);
+		if (execution == null) {
+			throw new UsageException("there is no execution " + executionId);
+		}
+		return execution;
+	}
+
+	private Job job(String jobName) {
+		Job job = this.jobs.get(jobName);
+		if (job == null) {
+			throw new UsageException("unknown job '" + jobName + "'");
+		}
+		return job;
+	}
+
+}

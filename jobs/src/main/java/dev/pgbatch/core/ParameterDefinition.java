@@ -1,0 +1,54 @@
+package dev.pgbatch.core;
+
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.function.Function;
+
+/**
+ * One parameter of a job: its name, type and meaning, its default (computed at launch, so that a
+ * default such as today is fixed in the execution and a restart sees the same value), and its check.
+ */
+public record ParameterDefinition(String name, ParameterType type, String description, String defaultText,
+		Function<Clock, Object> defaultValue, Check check) {
+
+	/** Names what is wrong with a value, or returns null when it is acceptable. */
+	@FunctionalInterface
+	public interface Check {
+
+		String problem(Object value);
+
+		Check NONE = value -> null;
+
+	}
+
+	public static ParameterDefinition decimal(String name, String description, double defaultValue, double min,
+			double max) {
+		return new ParameterDefinition(name, ParameterType.DECIMAL, description, format(defaultValue),
+				clock -> defaultValue, value -> {
+					double number = (Double) value;
+					return (number < min || number > max)
+							? "must be between " + format(min) + " and " + format(max) + ", got " + format(number) : null;
+				});
+	}
+
+	public static ParameterDefinition wholeNumber(String name, String description, long defaultValue) {
+		return new ParameterDefinition(name, ParameterType.LONG, description, Long.toString(defaultValue),
+				clock -> defaultValue, Check.NONE);
+	}
+
+	public static ParameterDefinition dateDefaultingToToday(String name, String description) {
+		return new ParameterDefinition(name, ParameterType.DATE, description, "today (UTC)",
+				clock -> LocalDate.now(clock), Check.NONE);
+	}
+
+	public static ParameterDefinition flag(String name, String description, boolean defaultValue) {
+		return new ParameterDefinition(name, ParameterType.BOOLEAN, description, Boolean.toString(defaultValue),
+				clock -> defaultValue, Check.NONE);
+	}
+
+	private static String format(double number) {
+		return (number == Math.rint(number) && Math.abs(number) < 1e15) ? Long.toString((long) number)
+				: Double.toString(number);
+	}
+
+}

@@ -1,0 +1,76 @@
+package dev.pgbatch.core;
+
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+
+/** The types a job parameter can have, with how a command-line value is read. */
+public enum ParameterType {
+
+	STRING(String.class) {
+		@Override
+		Object parse(String text) {
+			return text;
+		}
+	},
+	LONG(Long.class) {
+		@Override
+		Object parse(String text) {
+			try {
+				return Long.valueOf(text.strip());
+			}
+			catch (NumberFormatException ex) {
+				throw new IllegalArgumentException("'" + text + "' is not a whole number");
+			}
+		}
+	},
+	DECIMAL(Double.class) {
+		@Override
+		Object parse(String text) {
+			try {
+				double value = Double.parseDouble(text.strip());
+				if (!Double.isFinite(value)) {
+					throw new NumberFormatException();
+				}
+				return value;
+			}
+			catch (NumberFormatException ex) {
+				throw new IllegalArgumentException("'" + text + "' is not a number");
+			}
+		}
+	},
+	DATE(LocalDate.class) {
+		@Override
+		Object parse(String text) {
+			try {
+				return LocalDate.parse(text.strip());
+			}
+			catch (DateTimeParseException ex) {
+				throw new IllegalArgumentException("'" + text + "' is not a date (YYYY-MM-DD)");
+			}
+		}
+	},
+	BOOLEAN(Boolean.class) {
+		@Override
+		Object parse(String text) {
+			return switch (text.strip().toLowerCase()) {
+				case "true", "yes", "on", "1" -> Boolean.TRUE;
+				case "false", "no", "off", "0" -> Boolean.FALSE;
+				default -> throw new IllegalArgumentException("'" + text + "' is not true or false");
+			};
+		}
+	};
+
+	private final Class<?> javaType;
+
+	ParameterType(Class<?> javaType) {
+		this.javaType = javaType;
+	}
+
+	public Class<?> javaType() {
+		return this.javaType;
+	}
+
+	/** Reads a command-line value; an {@link IllegalArgumentException} names what is wrong with it. */
+	abstract Object parse(String text);
+
+}

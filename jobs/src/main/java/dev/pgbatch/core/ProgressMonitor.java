@@ -1,0 +1,98 @@
+package dev.pgbatch.core;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.stereotype.Component;
+
+/**
+ * Shows how far a running job is: a progress bar redrawn in place on a terminal, a log line every ten
+ * seconds otherwise. A step announces how many items it will write by putting {@link #TOTAL} into its
+ * execution context; steps that do not are shown with counts only.
+ */
+@Component
+public class ProgressMonitor implements JobExecutionListener {
+
+	/** Execution-context key: the number of items the step will write in all. */
+	public static final String TOTAL = "progress.total";
+
+	private static final Logger log = LoggerFactory.getLogger(ProgressMonitor.class);
+
+	private static final int BAR_WIDTH = 30;
+
+	private final boolean terminal = System.console() != null && System.getenv("CI") == null;
+
+	private ScheduledExecutorService ticker;
+
+	private String lastLine = "";
+
+	@Override
+	public synchronized void beforeJob(JobExecution execution) {
+		this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+			Thread thread = new Thread(runnable, "progress");
+			thread.setDaemon(true);
+			return thread;
+		});
+		Duration every = this.terminal ? Duration.ofMillis(250) : Duration.ofSeconds(10);
+		this.ticker.scheduleAtFixedRate(() -> show(execution), every.toMillis(), every.toMillis(),
+				TimeUnit.MILLISECONDS);
+	}
+
+	@Override
+	public synchronized void afterJob(JobExecution execution) {
+		if (this.ticker != null) {
+			this.ticker.shutdownNow();
+			this.ticker = null;
+		}
+		if (this.terminal && !this.lastLine.isEmpty()) {
+			System.err.print("\r" + " ".repeat(this.lastLine.length()) + "\r");
+			this.lastLine = "";
+		}
+	}
+
+	private synchronized void show(JobExecution execution) {
+		Optional<StepExecution> running = execution.getStepExecutions()
+			.stream()
+			.filter(step -> step.getStatus().isRunning())
+			.max(Comparator.comparing(StepExecution::getId));
+		if (running.isEmpty()) {
+			return;
+		}
+		String line = describe(execution.getJobInstance().getJobName(), running.get());
+		if (this.terminal) {
+			PrintStream err = System.err;
+			err.print("\r" + line + " ".repeat(Math.max(0, this.lastLine.length() - line.length())));
+			err.flush();
+			this.lastLine = line;
+		}
+		else {
+			log.info(line);
+		}
+	}
+
+	static String describe(String jobName, StepExecution step) {
+		long done = step.getWriteCount();
+		long total = step.getExecutionContext().getLong(TOTAL, -1L);
+		String counts = String.format(Locale.ROOT, "%,d", done);
+		if (total <= 0) {
+			return jobName + " " + step.getStepName() + ": " + counts + " written";
+		}
+		double fraction = Math.min(1.0, (double) done / total);
+		int filled = (int) Math.round(fraction * BAR_WIDTH);
+		return String.format(Locale.ROOT, "%s %s [%s%s] %3.0f%% %s/%,d", jobName, step.getStepName(),
+				"#".repeat(filled), ".".repeat(BAR_WIDTH - filled), fraction * 100, counts, total);
+	}
+
+}

@@ -1,0 +1,78 @@
+package dev.pgbatch.seed;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** retail.customers, with seed 004's distributions (loyalty tiers 50/30/15/5, genders, ages 18-80). */
+final class CustomersTable implements SeedTable {
+
+	private static final List<String> GENDERS = List.of("Male", "Female", "Other", "Prefer not to say");
+
+	private static final List<String> TIERS = List.of("bronze", "silver", "gold", "platinum");
+
+	private static final int[] TIER_WEIGHTS = { 50, 30, 15, 5 };
+
+	private static final List<String> DOMAINS = List.of("example.com", "example.net", "example.org");
+
+	private static final String[] AREA_CODES = { "206", "425", "425", "360" };
+
+	@Override
+	public String name() {
+		return "customers";
+	}
+
+	@Override
+	public long count(SeedModel model) {
+		return model.plan.customers();
+	}
+
+	@Override
+	public List<String> copyStatements() {
+		return List.of("COPY retail.customers (customer_id, store_id, first_name, last_name, email, phone, date_of_birth,"
+				+ " gender, customer_since, loyalty_tier, total_lifetime_value, created_at, updated_at) FROM STDIN");
+	}
+
+	@Override
+	public void write(SeedModel model, long row, List<CopyText> out) {
+		SplittableRandom random = model.random(SeedModel.CUSTOMER, row);
+		int store = model.storeOfCustomer(row);
+		String first = Rows.pick(random, model.firstNames);
+		String last = Rows.pick(random, model.lastNames);
+		// The row number makes every address unique at any scale, with no retries.
+		String email = (letters(first) + "." + letters(last) + row + "@" + Rows.pick(random, DOMAINS));
+		String phone = String.format(Locale.ROOT, "(%s) 555-%04d", AREA_CODES[store], random.nextInt(10_000));
+		LocalDate asOf = model.plan.asOf();
+		LocalDate born = asOf.minusDays(18 * 365 + random.nextInt(62 * 365));
+		LocalDate since = asOf.minusDays(1 + random.nextInt(5 * 365));
+		long created = since.atStartOfDay(java.time.ZoneOffset.UTC).toEpochSecond() + random.nextInt(86_400);
+		out.get(0)
+			.text(model.id(SeedModel.CUSTOMER, row))
+			.text(SeedModel.STORES.get(store))
+			.text(first)
+			.text(last)
+			.text(email)
+			.text(phone)
+			.date(born)
+			.text(Rows.pick(random, GENDERS))
+			.date(since)
+			.text(TIERS.get(Rows.weighted(random, TIER_WEIGHTS)))
+			.cents(0)
+			.timestamp(created)
+			.timestamp(created)
+			.endRow();
+	}
+
+	private static String letters(String name) {
+		StringBuilder out = new StringBuilder(name.length());
+		for (int i = 0; i < name.length(); i++) {
+			char c = Character.toLowerCase(name.charAt(i));
+			if (c >= 'a' && c <= 'z') {
+				out.append(c);
+			}
+		}
+		return out.isEmpty() ? "customer" : out.toString();
+	}
+
+}

@@ -1,0 +1,156 @@
+package dev.pgbatch.seed;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+
+/**
+ * retail.products. Names and descriptions say what the product is (type, brand, material, colour, use,
+ * features), so that semantic search over them finds the right things.
+ */
+final class ProductsTable implements SeedTable {
+
+	private static final List<String> SERIES = List.of("Pro", "Air", "Max", "Lite", "Classic", "Sport", "Plus",
+			"Ultra", "Studio", "Trail", "Essential", "Signature", "Urban", "Active", "Prime", "Select");
+
+	private static final Pattern PLAIN_WORD = Pattern.compile("\\b([A-Z])([a-z]+)\\b");
+
+	private static final long DAY = 86_400;
+
+	@Override
+	public String name() {
+		return "products";
+	}
+
+	@Override
+	public long count(SeedModel model) {
+		return model.plan.products();
+	}
+
+	@Override
+	public List<String> copyStatements() {
+		return List.of("COPY retail.products (product_id, store_id, sku, product_name, product_description, category_id,"
+				+ " brand, model, color, size, weight_kg, dimensions_cm, price, cost, current_stock, minimum_stock,"
+				+ " maximum_stock, reorder_point, supplier_name, supplier_sku, is_active, is_featured, rating_average,"
+				+ " rating_count, tags, metadata, created_at, updated_at) FROM STDIN");
+	}
+
+	@Override
+	public void write(SeedModel model, long row, List<CopyText> out) {
+		SplittableRandom random = model.random(SeedModel.PRODUCT, row);
+		SeedModel.ProductBasics basics = model.productBasics(random);
+		Catalog.Item item = basics.item();
+		String brand = Rows.pick(random, item.brands());
+		String series = Rows.pick(random, SERIES) + (random.nextInt(3) == 0 ? "" : " " + (2 + random.nextInt(8)));
+		String color = Rows.pick(random, model.catalog.colors());
+		String material = Rows.pick(random, item.materials());
+		String use = Rows.pick(random, item.uses());
+		String otherUse = Rows.pick(random, item.uses());
+		String size = Rows.pick(random, item.sizes());
+		List<String> features = distinct(random, item.features(), 3);
+		String name = brand + " " + item.type() + " " + series;
+		String description = describe(random.nextInt(3), brand, item.type(), series, color, material, use, otherUse,
+				size, features);
+		long weightGrams = Math.round(1000 * (item.minWeight() + random.nextDouble() * (item.maxWeight() - item.minWeight())));
+		String dimensions = (10 + random.nextInt(90)) + "x" + (5 + random.nextInt(60)) + "x" + (2 + random.nextInt(40));
+		long costCents = Math.round(basics.priceCents() * (0.4 + random.nextDouble() * 0.3));
+		List<String> tags = distinct(random, model.catalog.tags(), 1 + random.nextInt(3));
+		long created = model.plan.asOfEpochSecond() - (1 + random.nextInt(3 * 365)) * DAY + random.nextInt(86_400);
+		long updated = Math.min(model.plan.asOfEpochSecond() - 1, created + random.nextInt(90) * DAY);
+		out.get(0)
+			.text(model.id(SeedModel.PRODUCT, row))
+			.text(SeedModel.STORES.get(SeedModel.storeOfProduct(row)))
+			.text(sku(brand, row))
+			.text(name)
+			.text(description)
+			.number(basics.category().id())
+			.text(brand)
+			.text(series)
+			.text(color)
+			.text(size)
+			.thousandths(weightGrams)
+			.text(dimensions)
+			.cents(basics.priceCents())
+			.cents(costCents)
+			.number(random.nextInt(101))
+			.number(5 + random.nextInt(16))
+			.number(1000)
+			.number(10 + random.nextInt(21))
+			.text(Rows.pick(random, model.companies))
+			.text(String.format(Locale.ROOT, "SUP-%08X", random.nextInt() & 0x7FFFFFFF))
+			.bool(true)
+			.bool(random.nextInt(10) == 0)
+			.cents(300 + random.nextInt(201))
+			.number(random.nextInt(501))
+			.text("{" + String.join(",", tags) + "}")
+			.text(metadata(material, use, features))
+			.timestamp(created)
+			.timestamp(updated)
+			.endRow();
+	}
+
+	static String sku(String brand, long row) {
+		StringBuilder prefix = new StringBuilder(3);
+		for (int i = 0; i < brand.length() && prefix.length() < 3; i++) {
+			char c = Character.toUpperCase(brand.charAt(i));
+			if (c >= 'A' && c <= 'Z') {
+				prefix.append(c);
+			}
+		}
+		while (prefix.length() < 3) {
+			prefix.append('X');
+		}
+		// The row number makes SKUs unique at any scale.
+		return prefix + String.format(Locale.ROOT, "-%07d", row);
+	}
+
+	private static String describe(int template, String brand, String type, String series, String color,
+			String material, String use, String otherUse, String size, List<String> features) {
+		String thing = lower(type);
+		return switch (template) {
+			case 0 -> "The " + brand + " " + type + " " + series + " is made of " + material + " and comes in "
+					+ color.toLowerCase(Locale.ROOT) + ". Designed for " + use + ", it features " + features.get(0)
+					+ " and " + features.get(1) + ". Size: " + size + ".";
+			case 1 -> color + " " + thing + " by " + brand + ", crafted from " + material + " with " + features.get(0)
+					+ ", " + features.get(1) + " and " + features.get(2) + ". Ideal for " + use
+					+ (use.equals(otherUse) ? "" : " and " + otherUse) + ".";
+			default -> "Built for " + use + ", this " + material + " " + thing + " from " + brand + " offers "
+					+ features.get(0) + " and " + features.get(1) + ". Available in " + color.toLowerCase(Locale.ROOT)
+					+ ", size " + size + ".";
+		};
+	}
+
+	/** "Smart TV" becomes "smart TV": plain capitalised words are lowered, acronyms and brands kept. */
+	private static String lower(String type) {
+		return PLAIN_WORD.matcher(type).replaceAll(match -> match.group(1).toLowerCase(Locale.ROOT) + match.group(2));
+	}
+
+	private static String metadata(String material, String use, List<String> features) {
+		StringBuilder json = new StringBuilder(160).append("{\"material\": ").append(quote(material))
+			.append(", \"use\": ").append(quote(use))
+			.append(", \"features\": [");
+		for (int i = 0; i < features.size(); i++) {
+			json.append(i == 0 ? "" : ", ").append(quote(features.get(i)));
+		}
+		return json.append("]}").toString();
+	}
+
+	private static String quote(String value) {
+		return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+	}
+
+	private static List<String> distinct(SplittableRandom random, List<String> values, int count) {
+		List<String> chosen = new ArrayList<>(count);
+		int wanted = Math.min(count, values.size());
+		while (chosen.size() < wanted) {
+			String value = Rows.pick(random, values);
+			if (!chosen.contains(value)) {
+				chosen.add(value);
+			}
+		}
+		return chosen;
+	}
+
+}

@@ -1,0 +1,59 @@
+package dev.pgbatch.seed;
+
+import java.util.SplittableRandom;
+
+/**
+ * Deterministic randomness by row: every row of every table draws from its own generator, seeded by
+ * (seed, table, row number). Any row can be made again on its own, so a restart regenerates exactly
+ * the rows that were not committed, and the result never depends on chunk boundaries.
+ */
+final class Rows {
+
+	private Rows() {
+	}
+
+	static SplittableRandom random(long seed, long table, long row) {
+		return new SplittableRandom(mix(seed, table, row));
+	}
+
+	/** A well-mixed 64-bit value of three inputs (SplitMix64's finaliser applied in turn). */
+	static long mix(long seed, long table, long row) {
+		return finalise(finalise(finalise(seed) ^ table * 0x9E3779B97F4A7C15L) ^ row * 0xC2B2AE3D27D4EB4FL);
+	}
+
+	/** A UUID (version 4 layout) that is a pure function of its inputs. */
+	static String uuid(long seed, long table, long row) {
+		long high = mix(seed, table, row);
+		long low = finalise(high ^ 0x5851F42D4C957F2DL);
+		high = (high & 0xFFFFFFFFFFFF0FFFL) | 0x0000000000004000L;
+		low = (low & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+		return new java.util.UUID(high, low).toString();
+	}
+
+	/** An index drawn with the given weights. */
+	static int weighted(SplittableRandom random, int[] weights) {
+		int total = 0;
+		for (int weight : weights) {
+			total += weight;
+		}
+		int pick = random.nextInt(total);
+		for (int i = 0; i < weights.length; i++) {
+			pick -= weights[i];
+			if (pick < 0) {
+				return i;
+			}
+		}
+		return weights.length - 1;
+	}
+
+	static <T> T pick(SplittableRandom random, java.util.List<T> values) {
+		return values.get(random.nextInt(values.size()));
+	}
+
+	private static long finalise(long z) {
+		z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+		z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+		return z ^ (z >>> 31);
+	}
+
+}

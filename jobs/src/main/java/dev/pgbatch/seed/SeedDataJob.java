@@ -1,0 +1,26 @@
+package dev.pgbatch.seed;
+
+import java.util.List;
+
+import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.ParameterDefinition;
+
+/** The seed-data job as the command line knows it: name, purpose, parameters. */
+public final class SeedDataJob {
+
+	public static final String NAME = "seed-data";
+
+	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
+			"Fill the retail and ops schemas with realistic, deterministic fake data at COPY speed.",
+			"refuses tables that already hold rows unless reset=true; the same scale, seed and as-of give identical contents",
+			List.of(ParameterDefinition.decimal("scale", "size: 1 = 2,000 customers, 500 products, 5,000 transactions",
+					1, 0.01, 1000),
+					ParameterDefinition.wholeNumber("seed", "random seed: the same seed gives the same data", 42),
+					ParameterDefinition.dateDefaultingToToday("as-of",
+							"the day the data ends; transactions fall in the year before, task executions in the 18 months before"),
+					ParameterDefinition.flag("reset", "empty the seeded tables first", false)));
+
+	private SeedDataJob() {
+	}
+
+}

@@ -1,0 +1,54 @@
+package dev.pgbatch.seed;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+
+import org.springframework.batch.core.job.parameters.JobParameters;
+
+/** How much to generate and from what: the job's parameters, with the counts they imply. */
+record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset) {
+
+	static SeedPlan of(JobParameters parameters) {
+		Object reset = parameters.getParameter("reset").value();
+		return new SeedPlan(parameters.getDouble("scale"), parameters.getLong("seed"),
+				parameters.getLocalDate("as-of"), Boolean.TRUE.equals(reset));
+	}
+
+	long customers() {
+		return scaled(2000);
+	}
+
+	long products() {
+		return Math.max(SeedModel.STORES.size(), scaled(500));
+	}
+
+	long transactions() {
+		return scaled(5000);
+	}
+
+	long users() {
+		return scaled(50);
+	}
+
+	long agents() {
+		return scaled(100);
+	}
+
+	long tasks() {
+		return scaled(2000);
+	}
+
+	long taskExecutions() {
+		return scaled(10000);
+	}
+
+	/** Seconds since the epoch at the start of the as-of day (UTC): every generated time is before it. */
+	long asOfEpochSecond() {
+		return this.asOf.atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+	}
+
+	private long scaled(long atScaleOne) {
+		return Math.max(1, Math.round(atScaleOne * this.scale));
+	}
+
+}

@@ -1,0 +1,21 @@
+package dev.pgbatch.seed;
+
+import java.util.List;
+
+/**
+ * One step of seeding: how many rows, the COPY statements of the tables they go to, and how to write
+ * row number n. Row n depends only on the run's model and n, never on what was written before it.
+ */
+interface SeedTable {
+
+	/** The step's name. */
+	String name();
+
+	long count(SeedModel model);
+
+	/** COPY ... FROM STDIN statements; {@link #write} appends to the output of the same index. */
+	List<String> copyStatements();
+
+	void write(SeedModel model, long row, List<CopyText> out);
+
+}

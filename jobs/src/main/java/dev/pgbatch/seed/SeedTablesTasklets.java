@@ -1,0 +1,74 @@
+package dev.pgbatch.seed;
+
+import java.time.LocalDate;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.step.StepContribution;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/** The steps around the COPY steps: make room before, create partitions, analyse after. */
+final class SeedTablesTasklets {
+
+	private static final Logger log = LoggerFactory.getLogger(SeedTablesTasklets.class);
+
+	/** The tables seed-data fills, children before parents (the order TRUNCATE and the checks use). */
+	static final List<String> SEEDED_TABLES = List.of("retail.sales_transaction_items", "retail.sales_transactions",
+			"retail.products", "retail.customers", "retail.product_categories", "retail.stores",
+			"ops.task_executions", "ops.tasks", "ops.agents", "ops.users");
+
+	/** Derived from the seeded tables, so emptied with them. */
+	private static final List<String> DERIVED_TABLES = List.of("retail.product_embeddings",
+			"retail.embedding_failures", "ops.agent_performance_summary");
+
+	static final String NOT_EMPTY = "%s already holds rows: run seed-data with reset=true to empty the seeded tables and seed again";
+
+	private SeedTablesTasklets() {
+	}
+
+	/** reset=true empties the seeded tables; otherwise they must be empty, so seeding never mixes with other data. */
+	static Tasklet prepare(JdbcTemplate jdbc) {
+		return (StepContribution contribution, ChunkContext context) -> {
+			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
+			if (plan.reset()) {
+				jdbc.execute("TRUNCATE " + String.join(", ", SEEDED_TABLES) + ", " + String.join(", ", DERIVED_TABLES));
+				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));
+				return RepeatStatus.FINISHED;
+			}
+			for (String table : SEEDED_TABLES) {
+				if (Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM " + table + ")", Boolean.class))) {
+					throw new IllegalStateException(String.format(NOT_EMPTY, table));
+				}
+			}
+			return RepeatStatus.FINISHED;
+		};
+	}
+
+	/** The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default. */
+	static Tasklet partitions(JdbcTemplate jdbc, SeedModels models) {
+		return (contribution, context) -> {
+			SeedModel model = models.of(context.getStepContext().getStepExecution().getJobParameters());
+			LocalDate asOf = model.plan.asOf();
+			LocalDate month = asOf.minusMonths(OpsTables.HISTORY_MONTHS).withDayOfMonth(1);
+			for (; !month.isAfter(asOf); month = month.plusMonths(1)) {
+				jdbc.queryForObject("SELECT ops.ensure_monthly_partition('ops.task_executions'::regclass, ?)",
+						String.class, month);
+			}
+			return RepeatStatus.FINISHED;
+		};
+	}
+
+	/** Fresh statistics, so the first queries on the seeded data are planned well. */
+	static Tasklet finish(JdbcTemplate jdbc) {
+		return (contribution, context) -> {
+			jdbc.execute("ANALYZE " + String.join(", ", SEEDED_TABLES));
+			return RepeatStatus.FINISHED;
+		};
+	}
+
+}
