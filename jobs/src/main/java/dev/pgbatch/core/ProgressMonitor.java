@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ public class ProgressMonitor implements JobExecutionListener {
 
 	private static final Logger log = LoggerFactory.getLogger(ProgressMonitor.class);
 
-	private static final int BAR_WIDTH = 30;
+	private static final int BAR_WIDTH = 20;
 
 	private final boolean terminal = System.console() != null && System.getenv("CI") == null;
 
@@ -63,14 +63,17 @@ public class ProgressMonitor implements JobExecutionListener {
 	}
 
 	private synchronized void show(JobExecution execution) {
-		Optional<StepExecution> running = execution.getStepExecutions()
+		// Steps of a split run side by side: show each of them.
+		String line = execution.getStepExecutions()
 			.stream()
 			.filter(step -> step.getStatus().isRunning())
-			.max(Comparator.comparing(StepExecution::getId));
-		if (running.isEmpty()) {
+			.sorted(Comparator.comparing(StepExecution::getId))
+			.map(ProgressMonitor::describe)
+			.collect(Collectors.joining("  |  "));
+		if (line.isEmpty()) {
 			return;
 		}
-		String line = describe(execution.getJobInstance().getJobName(), running.get());
+		line = execution.getJobInstance().getJobName() + " " + line;
 		if (this.terminal) {
 			PrintStream err = System.err;
 			err.print("\r" + line + " ".repeat(Math.max(0, this.lastLine.length() - line.length())));
@@ -82,16 +85,16 @@ public class ProgressMonitor implements JobExecutionListener {
 		}
 	}
 
-	static String describe(String jobName, StepExecution step) {
+	static String describe(StepExecution step) {
 		long done = step.getWriteCount();
 		long total = step.getExecutionContext().getLong(TOTAL, -1L);
 		String counts = String.format(Locale.ROOT, "%,d", done);
 		if (total <= 0) {
-			return jobName + " " + step.getStepName() + ": " + counts + " written";
+			return step.getStepName() + ": " + counts + " written";
 		}
 		double fraction = Math.min(1.0, (double) done / total);
 		int filled = (int) Math.round(fraction * BAR_WIDTH);
-		return String.format(Locale.ROOT, "%s %s [%s%s] %3.0f%% %s/%,d", jobName, step.getStepName(),
+		return String.format(Locale.ROOT, "%s [%s%s] %3.0f%% %s/%,d", step.getStepName(),
 				"#".repeat(filled), ".".repeat(BAR_WIDTH - filled), fraction * 100, counts, total);
 	}
 

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.yaml.snakeyaml.Yaml;
 
@@ -14,9 +16,13 @@ record Catalog(List<String> colors, List<String> tags, List<Category> categories
 	record Category(int id, String name, String description, List<Item> items) {
 	}
 
-	record Item(String type, List<String> brands, List<String> materials, List<String> uses, List<String> features,
-			List<String> sizes, double minPrice, double maxPrice, double minWeight, double maxWeight) {
+	record Item(String type, String typeInSentence, List<String> brands, List<String> materials, List<String> uses,
+			List<String> features, List<String> sizes, double minPrice, double maxPrice, double minWeight,
+			double maxWeight) {
 	}
+
+	/** "Smart TV" reads "smart TV" inside a sentence: plain capitalised words are lowered, acronyms kept. */
+	private static final Pattern PLAIN_WORD = Pattern.compile("\\b([A-Z])([a-z]+)\\b");
 
 	@SuppressWarnings("unchecked")
 	static Catalog load() {
@@ -40,7 +46,10 @@ record Catalog(List<String> colors, List<String> tags, List<Category> categories
 	private static Item item(Map<String, Object> item) {
 		List<Number> price = (List<Number>) item.get("price");
 		List<Number> weight = (List<Number>) item.get("weight_kg");
-		return new Item((String) item.get("type"), strings(item, "brands"), strings(item, "materials"),
+		String type = (String) item.get("type");
+		String inSentence = PLAIN_WORD.matcher(type)
+			.replaceAll(match -> match.group(1).toLowerCase(Locale.ROOT) + match.group(2));
+		return new Item(type, inSentence, strings(item, "brands"), strings(item, "materials"),
 				strings(item, "uses"), strings(item, "features"), strings(item, "sizes"), price.get(0).doubleValue(),
 				price.get(1).doubleValue(), weight.get(0).doubleValue(), weight.get(1).doubleValue());
 	}

@@ -2,7 +2,6 @@ package dev.pgbatch.seed;
 
 import java.time.LocalDate;
 import java.util.List;
-import java.util.Locale;
 import java.util.SplittableRandom;
 
 /** retail.customers, with seed 004's distributions (loyalty tiers 50/30/15/5, genders, ages 18-80). */
@@ -41,8 +40,8 @@ final class CustomersTable implements SeedTable {
 		String first = Rows.pick(random, model.firstNames);
 		String last = Rows.pick(random, model.lastNames);
 		// The row number makes every address unique at any scale, with no retries.
-		String email = (letters(first) + "." + letters(last) + row + "@" + Rows.pick(random, DOMAINS));
-		String phone = String.format(Locale.ROOT, "(%s) 555-%04d", AREA_CODES[store], random.nextInt(10_000));
+		String email = Rows.letters(first) + "." + Rows.letters(last) + row + "@" + Rows.pick(random, DOMAINS);
+		String phone = "(" + AREA_CODES[store] + ") 555-" + Rows.padded(random.nextInt(10_000), 4);
 		LocalDate asOf = model.plan.asOf();
 		LocalDate born = asOf.minusDays(18 * 365 + random.nextInt(62 * 365));
 		LocalDate since = asOf.minusDays(1 + random.nextInt(5 * 365));
@@ -62,17 +61,6 @@ final class CustomersTable implements SeedTable {
 			.timestamp(created)
 			.timestamp(created)
 			.endRow();
-	}
-
-	private static String letters(String name) {
-		StringBuilder out = new StringBuilder(name.length());
-		for (int i = 0; i < name.length(); i++) {
-			char c = Character.toLowerCase(name.charAt(i));
-			if (c >= 'a' && c <= 'z') {
-				out.append(c);
-			}
-		}
-		return out.isEmpty() ? "customer" : out.toString();
 	}
 
 }

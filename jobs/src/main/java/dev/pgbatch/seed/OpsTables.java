@@ -1,7 +1,6 @@
 package dev.pgbatch.seed;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -81,9 +80,8 @@ final class OpsTables {
 		@Override
 		public void write(SeedModel model, long row, List<CopyText> out) {
 			SplittableRandom random = model.random(SeedModel.USER, row);
-			String username = (Rows.pick(random, model.firstNames).charAt(0) + Rows.pick(random, model.lastNames))
-				.toLowerCase(Locale.ROOT)
-				.replaceAll("[^a-z]", "") + row;
+			String username = Rows.letters(Rows.pick(random, model.firstNames).charAt(0)
+					+ Rows.pick(random, model.lastNames)) + row;
 			StringBuilder hash = new StringBuilder("$2b$12$");
 			for (int i = 0; i < 53; i++) {
 				hash.append(HASH_ALPHABET.charAt(random.nextInt(HASH_ALPHABET.length())));
@@ -128,10 +126,9 @@ final class OpsTables {
 			long generation = row / AGENT_TYPES.size();
 			// (agent_type, version) is unique: each generation of a type gets its own version.
 			String version = (1 + generation / 100) + "." + (generation % 100) + "." + random.nextInt(10);
-			String config = String.format(Locale.ROOT,
-					"{\"name\": \"%s agent %d\", \"model\": \"%s\", \"max_concurrent_tasks\": %d, \"timeout_seconds\": %d}",
-					type.replace('_', ' '), generation + 1, Rows.pick(random, MODELS), 1 + random.nextInt(16),
-					60 * (1 + random.nextInt(30)));
+			String config = "{\"name\": \"" + type.replace('_', ' ') + " agent " + (generation + 1) + "\", \"model\": \""
+					+ Rows.pick(random, MODELS) + "\", \"max_concurrent_tasks\": " + (1 + random.nextInt(16))
+					+ ", \"timeout_seconds\": " + 60 * (1 + random.nextInt(30)) + "}";
 			long created = historyStart(model) - random.nextInt(180) * DAY;
 			out.get(0)
 				.text(model.id(SeedModel.AGENT, row))
@@ -172,8 +169,8 @@ final class OpsTables {
 			String type = AGENT_TYPES.get((int) (agent % AGENT_TYPES.size()));
 			long start = historyStart(model);
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
-			String data = String.format(Locale.ROOT, "{\"source\": \"%s\", \"items\": %d, \"reference\": \"T-%08d\"}",
-					Rows.pick(random, SOURCES), 1 + random.nextInt(200), row);
+			String data = "{\"source\": \"" + Rows.pick(random, SOURCES) + "\", \"items\": " + (1 + random.nextInt(200))
+					+ ", \"reference\": \"T-" + Rows.padded(row, 8) + "\"}";
 			out.get(0)
 				.text(model.id(SeedModel.TASK, row))
 				.text(type)

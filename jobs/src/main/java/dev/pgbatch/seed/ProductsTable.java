@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.regex.Pattern;
 
 /**
  * retail.products. Names and descriptions say what the product is (type, brand, material, colour, use,
@@ -14,8 +13,6 @@ final class ProductsTable implements SeedTable {
 
 	private static final List<String> SERIES = List.of("Pro", "Air", "Max", "Lite", "Classic", "Sport", "Plus",
 			"Ultra", "Studio", "Trail", "Essential", "Signature", "Urban", "Active", "Prime", "Select");
-
-	private static final Pattern PLAIN_WORD = Pattern.compile("\\b([A-Z])([a-z]+)\\b");
 
 	private static final long DAY = 86_400;
 
@@ -51,8 +48,8 @@ final class ProductsTable implements SeedTable {
 		String size = Rows.pick(random, item.sizes());
 		List<String> features = distinct(random, item.features(), 3);
 		String name = brand + " " + item.type() + " " + series;
-		String description = describe(random.nextInt(3), brand, item.type(), series, color, material, use, otherUse,
-				size, features);
+		String description = describe(random.nextInt(3), brand, item, series, color, material, use, otherUse, size,
+				features);
 		long weightGrams = Math.round(1000 * (item.minWeight() + random.nextDouble() * (item.maxWeight() - item.minWeight())));
 		String dimensions = (10 + random.nextInt(90)) + "x" + (5 + random.nextInt(60)) + "x" + (2 + random.nextInt(40));
 		long costCents = Math.round(basics.priceCents() * (0.4 + random.nextDouble() * 0.3));
@@ -79,7 +76,7 @@ final class ProductsTable implements SeedTable {
 			.number(1000)
 			.number(10 + random.nextInt(21))
 			.text(Rows.pick(random, model.companies))
-			.text(String.format(Locale.ROOT, "SUP-%08X", random.nextInt() & 0x7FFFFFFF))
+			.text("SUP-" + Rows.padded(random.nextInt(100_000_000), 8))
 			.bool(true)
 			.bool(random.nextInt(10) == 0)
 			.cents(300 + random.nextInt(201))
@@ -103,12 +100,13 @@ final class ProductsTable implements SeedTable {
 			prefix.append('X');
 		}
 		// The row number makes SKUs unique at any scale.
-		return prefix + String.format(Locale.ROOT, "-%07d", row);
+		return prefix + "-" + Rows.padded(row, 7);
 	}
 
-	private static String describe(int template, String brand, String type, String series, String color,
+	private static String describe(int template, String brand, Catalog.Item item, String series, String color,
 			String material, String use, String otherUse, String size, List<String> features) {
-		String thing = lower(type);
+		String type = item.type();
+		String thing = item.typeInSentence();
 		return switch (template) {
 			case 0 -> "The " + brand + " " + type + " " + series + " is made of " + material + " and comes in "
 					+ color.toLowerCase(Locale.ROOT) + ". Designed for " + use + ", it features " + features.get(0)
@@ -120,11 +118,6 @@ final class ProductsTable implements SeedTable {
 					+ features.get(0) + " and " + features.get(1) + ". Available in " + color.toLowerCase(Locale.ROOT)
 					+ ", size " + size + ".";
 		};
-	}
-
-	/** "Smart TV" becomes "smart TV": plain capitalised words are lowered, acronyms and brands kept. */
-	private static String lower(String type) {
-		return PLAIN_WORD.matcher(type).replaceAll(match -> match.group(1).toLowerCase(Locale.ROOT) + match.group(2));
 	}
 
 	private static String metadata(String material, String use, List<String> features) {

@@ -46,6 +46,24 @@ final class Rows {
 		return weights.length - 1;
 	}
 
+	/** A whole number with leading zeros to the given width (String.format is ten times slower). */
+	static String padded(long value, int width) {
+		String digits = Long.toString(value);
+		return digits.length() >= width ? digits : "0".repeat(width - digits.length()) + digits;
+	}
+
+	/** The letters a-z of a name, lower-cased: "O'Connor" gives "oconnor". */
+	static String letters(String name) {
+		StringBuilder out = new StringBuilder(name.length());
+		for (int i = 0; i < name.length(); i++) {
+			char c = Character.toLowerCase(name.charAt(i));
+			if (c >= 'a' && c <= 'z') {
+				out.append(c);
+			}
+		}
+		return out.toString();
+	}
+
 	static <T> T pick(SplittableRandom random, java.util.List<T> values) {
 		return values.get(random.nextInt(values.size()));
 	}

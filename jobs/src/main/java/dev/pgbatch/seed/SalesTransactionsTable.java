@@ -24,6 +24,10 @@ final class SalesTransactionsTable implements SeedTable {
 
 	private static final int MAX_ITEMS = 5;
 
+	private static final List<String> RECEIPT_PREFIXES = SeedModel.STORES.stream()
+		.map(store -> store.substring(0, 3).toUpperCase(Locale.ROOT))
+		.toList();
+
 	@Override
 	public String name() {
 		return "transactions";
@@ -96,7 +100,7 @@ final class SalesTransactionsTable implements SeedTable {
 			.text("CASHIER" + (1 + random.nextInt(10)))
 			.text("REG" + (1 + random.nextInt(5)))
 			// The row number makes receipt numbers unique at any scale.
-			.text(String.format(Locale.ROOT, "RCP-%s-%09d", SeedModel.STORES.get(store).substring(0, 3).toUpperCase(Locale.ROOT), row))
+			.text("RCP-" + RECEIPT_PREFIXES.get(store) + "-" + Rows.padded(row, 9))
 			.timestamp(when)
 			.endRow();
 	}

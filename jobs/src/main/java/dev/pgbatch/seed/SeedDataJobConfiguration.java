@@ -1,26 +1,28 @@
 package dev.pgbatch.seed;
 
-import java.util.List;
-
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.ProgressMonitor;
 
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.builder.JobBuilder;
-import org.springframework.batch.core.job.builder.SimpleJobBuilder;
+import org.springframework.batch.core.job.builder.FlowBuilder;
+import org.springframework.batch.core.job.flow.Flow;
+import org.springframework.batch.core.job.flow.support.SimpleFlow;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.core.step.tasklet.Tasklet;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * seed-data: prepare (check or reset), then one COPY step per table in foreign-key order, the monthly
- * partitions before the task executions, and statistics at the end. Every COPY step commits a chunk of
+ * seed-data: prepare (check or reset, set secondary indexes and foreign keys aside), then one COPY step
+ * per table in foreign-key order, the monthly partitions before the task executions, and at the end of
+ * each schema its indexes and foreign keys again (validated) and statistics. Every COPY step commits a chunk of
  * rows with its restart point, so a killed run restarts where it stopped.
  */
 @Configuration(proxyBeanMethods = false)
@@ -45,19 +47,34 @@ class SeedDataJobConfiguration {
 		this.properties = properties;
 	}
 
+	/**
+	 * The retail and the ops schema share no foreign key, so they load side by side: one PostgreSQL
+	 * backend each, which keeps both cores of a small machine busy.
+	 */
 	@Bean
 	Job seedDataJob(ProgressMonitor progress) {
 		JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
-		SimpleJobBuilder job = new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress)
-			.start(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)));
-		for (SeedTable table : List.of(ReferenceTables.STORES, ReferenceTables.CATEGORIES, new CustomersTable(),
-				new ProductsTable(), new SalesTransactionsTable(), OpsTables.USERS, OpsTables.AGENTS, OpsTables.TASKS)) {
-			job.next(copyStep(table));
-		}
-		return job.next(tasklet("partitions", SeedTablesTasklets.partitions(jdbc, this.models)))
-			.next(copyStep(OpsTables.TASK_EXECUTIONS))
-			.next(tasklet("finish", SeedTablesTasklets.finish(jdbc)))
+		Flow retail = new FlowBuilder<SimpleFlow>("retail").start(copyStep(ReferenceTables.STORES))
+			.next(copyStep(ReferenceTables.CATEGORIES))
+			.next(copyStep(new CustomersTable()))
+			.next(copyStep(new ProductsTable()))
+			.next(copyStep(new SalesTransactionsTable()))
+			.next(tasklet("retail-indexes", SeedTablesTasklets.finish(jdbc, "retail")))
 			.build();
+		Flow ops = new FlowBuilder<SimpleFlow>("ops").start(copyStep(OpsTables.USERS))
+			.next(copyStep(OpsTables.AGENTS))
+			.next(copyStep(OpsTables.TASKS))
+			.next(tasklet("partitions", SeedTablesTasklets.partitions(jdbc, this.models)))
+			.next(copyStep(OpsTables.TASK_EXECUTIONS))
+			.next(tasklet("ops-indexes", SeedTablesTasklets.finish(jdbc, "ops")))
+			.build();
+		Flow load = new FlowBuilder<SimpleFlow>("load").split(new SimpleAsyncTaskExecutor("seed-"))
+			.add(retail, ops)
+			.build();
+		Flow seed = new FlowBuilder<SimpleFlow>("seed").start(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)))
+			.next(load)
+			.build();
+		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress).start(seed).end().build();
 	}
 
 	private Step copyStep(SeedTable table) {

@@ -31,20 +31,27 @@ final class SeedTablesTasklets {
 	private SeedTablesTasklets() {
 	}
 
-	/** reset=true empties the seeded tables; otherwise they must be empty, so seeding never mixes with other data. */
+	/**
+	 * reset=true empties the seeded tables; otherwise they must be empty, so seeding never mixes with other
+	 * data. Then the secondary indexes and foreign keys are set aside until the load is done.
+	 */
 	static Tasklet prepare(JdbcTemplate jdbc) {
 		return (StepContribution contribution, ChunkContext context) -> {
 			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
+			DeferredDdl deferred = new DeferredDdl(jdbc);
+			deferred.restore();
 			if (plan.reset()) {
 				jdbc.execute("TRUNCATE " + String.join(", ", SEEDED_TABLES) + ", " + String.join(", ", DERIVED_TABLES));
 				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));
-				return RepeatStatus.FINISHED;
 			}
-			for (String table : SEEDED_TABLES) {
-				if (Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM " + table + ")", Boolean.class))) {
-					throw new IllegalStateException(String.format(NOT_EMPTY, table));
+			else {
+				for (String table : SEEDED_TABLES) {
+					if (Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM " + table + ")", Boolean.class))) {
+						throw new IllegalStateException(String.format(NOT_EMPTY, table));
+					}
 				}
 			}
+			deferred.drop(SEEDED_TABLES);
 			return RepeatStatus.FINISHED;
 		};
 	}
@@ -63,10 +70,12 @@ final class SeedTablesTasklets {
 		};
 	}
 
-	/** Fresh statistics, so the first queries on the seeded data are planned well. */
-	static Tasklet finish(JdbcTemplate jdbc) {
+	/** The deferred indexes and foreign keys of a schema again, and fresh statistics for the first queries. */
+	static Tasklet finish(JdbcTemplate jdbc, String schema) {
 		return (contribution, context) -> {
-			jdbc.execute("ANALYZE " + String.join(", ", SEEDED_TABLES));
+			new DeferredDdl(jdbc).restore(schema);
+			jdbc.execute("ANALYZE " + String.join(", ",
+					SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
 			return RepeatStatus.FINISHED;
 		};
 	}

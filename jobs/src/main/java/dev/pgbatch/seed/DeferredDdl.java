@@ -1,0 +1,89 @@
+package dev.pgbatch.seed;
+
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
+ * after it: building an index once is many times cheaper than maintaining it row by row, and adding a
+ * foreign key checks every row in one join. Primary keys and unique constraints stay, so duplicates are
+ * refused during the load. The definitions are kept in etl.seed_deferred_ddl, in the same transaction
+ * as the drop, so a run killed in between loses none of them.
+ */
+final class DeferredDdl {
+
+	private static final Logger log = LoggerFactory.getLogger(DeferredDdl.class);
+
+	private final JdbcTemplate jdbc;
+
+	DeferredDdl(JdbcTemplate jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	/** Records and drops the secondary indexes and foreign keys of the tables. */
+	void drop(List<String> tables) {
+		String[] names = tables.toArray(String[]::new);
+		List<Map<String, Object>> foreignKeys = this.jdbc.queryForList("""
+				SELECT c.conrelid::regclass::text AS table_name, c.conname AS object_name,
+				       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+				              pg_get_constraintdef(c.oid)) AS create_ddl,
+				       format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname) AS drop_ddl
+				FROM pg_constraint c
+				WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY (?::regclass[])
+				ORDER BY 1, 2
+				""", (Object) names);
+		List<Map<String, Object>> indexes = this.jdbc.queryForList("""
+				SELECT i.indrelid::regclass::text AS table_name, i.indexrelid::regclass::text AS object_name,
+				       replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS create_ddl,
+				       format('DROP INDEX %s', i.indexrelid::regclass) AS drop_ddl
+				FROM pg_index i
+				WHERE i.indrelid = ANY (?::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+				  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+				ORDER BY 1, 2
+				""", (Object) names);
+		record(foreignKeys, "foreign key");
+		record(indexes, "index");
+		log.info("deferred {} indexes and {} foreign keys until the load is done", indexes.size(),
+				foreignKeys.size());
+	}
+
+	/** Creates again everything an earlier drop recorded: indexes first, then foreign keys (validated). */
+	void restore() {
+		restore("%");
+	}
+
+	/**
+	 * Creates again what an earlier drop recorded for the tables of one schema. The schemas are restored
+	 * side by side, each on its own connection, since index builds keep one core busy each.
+	 */
+	void restore(String schema) {
+		List<Map<String, Object>> pending = this.jdbc.queryForList("""
+				SELECT position, create_ddl FROM etl.seed_deferred_ddl
+				WHERE table_name LIKE ? || '.%'
+				ORDER BY kind = 'foreign key', position
+				""", schema);
+		if (pending.isEmpty()) {
+			return;
+		}
+		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
+		for (Map<String, Object> ddl : pending) {
+			this.jdbc.execute((String) ddl.get("create_ddl"));
+			this.jdbc.update("DELETE FROM etl.seed_deferred_ddl WHERE position = ?", ddl.get("position"));
+		}
+		log.info("created {} deferred indexes and foreign keys of {}", pending.size(), schema);
+	}
+
+	private void record(List<Map<String, Object>> objects, String kind) {
+		for (Map<String, Object> object : objects) {
+			this.jdbc.update("INSERT INTO etl.seed_deferred_ddl (table_name, object_name, kind, create_ddl) VALUES (?, ?, ?, ?)",
+					object.get("table_name"), object.get("object_name"), kind, object.get("create_ddl"));
+			this.jdbc.execute((String) object.get("drop_ddl"));
+		}
+	}
+
+}
