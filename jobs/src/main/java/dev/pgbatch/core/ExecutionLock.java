@@ -113,8 +113,17 @@ public class ExecutionLock {
 
 		@Override
 		public void close() {
-			// Ending the session releases its advisory locks.
-			closeQuietly(this.connection);
+			// Unlock first: the server ends a closed session a moment after the client has gone, and the
+			// next command must find the job free. Closing alone would release it too, just later.
+			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock_all()")) {
+				statement.execute();
+			}
+			catch (SQLException ex) {
+				// the session is ending anyway; the server releases its locks with it
+			}
+			finally {
+				closeQuietly(this.connection);
+			}
 		}
 
 	}

@@ -42,13 +42,34 @@ public record ExecutionReport(long executionId, String job, String status, boole
 			.map(StepReport::of)
 			.toList();
 		return new ExecutionReport(execution.getId(), execution.getJobInstance().getJobName(),
-				execution.getStatus().name(), orphaned, execution.getExitStatus().getExitCode(),
-				firstLine(execution.getExitStatus().getExitDescription()), execution.getStartTime(),
+				execution.getStatus().name(), orphaned, execution.getExitStatus().getExitCode(), whatWentWrong(execution),
+				execution.getStartTime(),
 				execution.getEndTime(), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
 	}
 
 	private static Double seconds(LocalDateTime start, LocalDateTime end) {
 		return (start == null || end == null) ? null : Duration.between(start, end).toMillis() / 1000.0;
+	}
+
+	/**
+	 * The failed step's own message when there is one: a job's exit description in a flow only says that
+	 * the flow ended, its steps say why.
+	 */
+	private static String whatWentWrong(JobExecution execution) {
+		for (StepExecution step : execution.getStepExecutions()) {
+			String description = firstLine(step.getExitStatus().getExitDescription());
+			if (step.getStatus().isUnsuccessful() && description != null) {
+				return step.getStepName() + ": " + rootMessage(description);
+			}
+		}
+		return firstLine(execution.getExitStatus().getExitDescription());
+	}
+
+	/** "java.lang.IllegalStateException: retail.customers already holds rows" reads better without the class. */
+	private static String rootMessage(String description) {
+		int colon = description.indexOf(": ");
+		String head = colon < 0 ? "" : description.substring(0, colon);
+		return (head.matches("[\\w.$]+(Exception|Error)")) ? description.substring(colon + 2) : description;
 	}
 
 	/** Exit descriptions hold whole stack traces; the first line says what went wrong. */

@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.dao.EmptyResultDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -30,11 +31,22 @@ public class ExecutionReports {
 	}
 
 	public ExecutionReport report(long executionId) {
-		JobExecution execution = this.repository.getJobExecution(executionId);
+		return report(find(this.repository, executionId));
+	}
+
+	/** The execution, or a {@link UsageException} naming the id (the repository throws on unknown ids). */
+	static JobExecution find(JobRepository repository, long executionId) {
+		JobExecution execution;
+		try {
+			execution = repository.getJobExecution(executionId);
+		}
+		catch (EmptyResultDataAccessException ex) {
+			execution = null;
+		}
 		if (execution == null) {
 			throw new UsageException("there is no execution " + executionId);
 		}
-		return report(execution);
+		return execution;
 	}
 
 	/** The newest executions first, of one job or of all. */

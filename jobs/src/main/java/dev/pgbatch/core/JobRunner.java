@@ -14,6 +14,7 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.stereotype.Component;
 
 /**
@@ -106,21 +107,29 @@ public class JobRunner {
 			log.warn("Execution {} of {} has no live process; marking it FAILED", executionId, jobName);
 			return this.operator.recover(execution);
 		}
-		try {
-			this.operator.stop(execution);
+		// The running process checks its execution's status after every chunk and stops at STOPPING. Only
+		// the job execution is updated here: JobOperator.stop also rewrites the running steps, whose versions
+		// move on with every chunk of the other process, and so fails with an optimistic-locking error.
+		for (int attempt = 1;; attempt++) {
+			try {
+				execution.setStatus(BatchStatus.STOPPING);
+				this.repository.update(execution);
+				return execution;
+			}
+			catch (OptimisticLockingFailureException ex) {
+				if (attempt == 5) {
+					throw new RefusedException("execution " + executionId + " could not be stopped: " + ex.getMessage());
+				}
+				execution = execution(executionId);
+				if (!execution.getStatus().isRunning()) {
+					return execution;
+				}
+			}
 		}
-		catch (Exception ex) {
-			throw new RefusedException("execution " + executionId + " could not be stopped: " + ex.getMessage());
-		}
-		return this.repository.getJobExecution(executionId);
 	}
 
 	public JobExecution execution(long executionId) {
-		JobExecution execution = this.repository.getJobExecution(executionId);
-		if (execution == null) {
-			throw new UsageException("there is no execution " + executionId);
-		}
-		return execution;
+		return ExecutionReports.find(this.repository, executionId);
 	}
 
 	private Job job(String jobName) {

@@ -71,7 +71,8 @@ class SeedDataJobConfiguration {
 		Flow load = new FlowBuilder<SimpleFlow>("load").split(new SimpleAsyncTaskExecutor("seed-"))
 			.add(retail, ops)
 			.build();
-		Flow seed = new FlowBuilder<SimpleFlow>("seed").start(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)))
+		Flow seed = new FlowBuilder<SimpleFlow>("seed").start(tasklet("recover", SeedTablesTasklets.recover(jdbc)))
+			.next(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)))
 			.next(load)
 			.build();
 		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress).start(seed).end().build();

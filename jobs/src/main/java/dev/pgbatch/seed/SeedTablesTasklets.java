@@ -32,6 +32,17 @@ final class SeedTablesTasklets {
 	}
 
 	/**
+	 * Indexes and foreign keys that an earlier run set aside and did not get to create again (it was killed,
+	 * or abandoned), created now and committed whatever the next step decides.
+	 */
+	static Tasklet recover(JdbcTemplate jdbc) {
+		return (contribution, context) -> {
+			new DeferredDdl(jdbc).restore();
+			return RepeatStatus.FINISHED;
+		};
+	}
+
+	/**
 	 * reset=true empties the seeded tables; otherwise they must be empty, so seeding never mixes with other
 	 * data. Then the secondary indexes and foreign keys are set aside until the load is done.
 	 */
@@ -39,7 +50,6 @@ final class SeedTablesTasklets {
 		return (StepContribution contribution, ChunkContext context) -> {
 			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
 			DeferredDdl deferred = new DeferredDdl(jdbc);
-			deferred.restore();
 			if (plan.reset()) {
 				jdbc.execute("TRUNCATE " + String.join(", ", SEEDED_TABLES) + ", " + String.join(", ", DERIVED_TABLES));
 				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));

@@ -1,0 +1,139 @@
+package dev.pgbatch.store;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+
+import org.springframework.stereotype.Component;
+
+/** {@link ObjectStore} on the MinIO Java client: MinIO itself, or any server of the S3 API. */
+@Component
+class MinioObjectStore implements ObjectStore {
+
+	private final MinioClient client;
+
+	private final String bucket;
+
+	private final long partSize;
+
+	private volatile boolean bucketChecked;
+
+	MinioObjectStore(S3Properties properties) {
+		this.client = MinioClient.builder()
+			.endpoint(properties.endpoint())
+			.credentials(properties.accessKey(), properties.secretKey())
+			.region(properties.region())
+			.build();
+		this.bucket = properties.bucket();
+		this.partSize = properties.partSize();
+	}
+
+	@Override
+	public void put(String key, InputStream content, long size) {
+		ensureBucket();
+		try {
+			this.client.putObject(PutObjectArgs.builder()
+				.bucket(this.bucket)
+				.object(key)
+				.stream(content, size < 0 ? null : size, size < 0 ? this.partSize : null)
+				.build());
+		}
+		catch (Exception ex) {
+			throw failure("put", key, ex);
+		}
+	}
+
+	@Override
+	public InputStream get(String key) {
+		try {
+			return this.client.getObject(GetObjectArgs.builder().bucket(this.bucket).object(key).build());
+		}
+		catch (Exception ex) {
+			throw failure("get", key, ex);
+		}
+	}
+
+	@Override
+	public boolean exists(String key) {
+		try {
+			this.client.statObject(StatObjectArgs.builder().bucket(this.bucket).object(key).build());
+			return true;
+		}
+		catch (ErrorResponseException ex) {
+			if ("NoSuchKey".equals(ex.errorResponse().code()) || "NoSuchBucket".equals(ex.errorResponse().code())) {
+				return false;
+			}
+			throw failure("stat", key, ex);
+		}
+		catch (Exception ex) {
+			throw failure("stat", key, ex);
+		}
+	}
+
+	@Override
+	public List<StoredObject> list(String prefix) {
+		List<StoredObject> objects = new ArrayList<>();
+		try {
+			for (Result<Item> result : this.client
+				.listObjects(ListObjectsArgs.builder().bucket(this.bucket).prefix(prefix).recursive(true).build())) {
+				Item item = result.get();
+				objects.add(new StoredObject(item.objectName(), item.size()));
+			}
+		}
+		catch (ErrorResponseException ex) {
+			if ("NoSuchBucket".equals(ex.errorResponse().code())) {
+				return List.of();
+			}
+			throw failure("list", prefix, ex);
+		}
+		catch (Exception ex) {
+			throw failure("list", prefix, ex);
+		}
+		objects.sort(java.util.Comparator.comparing(StoredObject::key));
+		return objects;
+	}
+
+	@Override
+	public void delete(String key) {
+		try {
+			this.client.removeObject(RemoveObjectArgs.builder().bucket(this.bucket).object(key).build());
+		}
+		catch (Exception ex) {
+			throw failure("delete", key, ex);
+		}
+	}
+
+	private void ensureBucket() {
+		if (this.bucketChecked) {
+			return;
+		}
+		try {
+			if (!this.client.bucketExists(BucketExistsArgs.builder().bucket(this.bucket).build())) {
+				this.client.makeBucket(MakeBucketArgs.builder().bucket(this.bucket).build());
+			}
+			this.bucketChecked = true;
+		}
+		catch (Exception ex) {
+			throw failure("create bucket", this.bucket, ex);
+		}
+	}
+
+	/** The client's messages name the endpoint and the key, never the credentials. */
+	private ObjectStoreException failure(String operation, String key, Exception ex) {
+		return new ObjectStoreException("object store: " + operation + " " + this.bucket + "/" + key + " failed: "
+				+ ex.getMessage(), ex);
+	}
+
+}

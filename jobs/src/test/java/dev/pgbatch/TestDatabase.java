@@ -1,0 +1,115 @@
+package dev.pgbatch;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.flywaydb.core.Flyway;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * The database the tests use: pgbatch_test on the server of ETL_DB_URL (the stack's by default), so a
+ * developer's own pgbatch database is never touched. Created on first use.
+ */
+public final class TestDatabase {
+
+	public static final String NAME = "pgbatch_test";
+
+	private static boolean created;
+
+	private TestDatabase() {
+	}
+
+	public static String serverUrl(String database) {
+		String base = System.getenv().getOrDefault("ETL_DB_URL", "jdbc:postgresql://127.0.0.1:55432/pgbatch");
+		int slash = base.lastIndexOf('/');
+		int query = base.indexOf('?', slash);
+		return base.substring(0, slash + 1) + database + (query < 0 ? "" : base.substring(query));
+	}
+
+	public static String url() {
+		ensureCreated();
+		return serverUrl(NAME);
+	}
+
+	public static Connection connect() throws SQLException {
+		return connect(NAME);
+	}
+
+	public static Connection connect(String database) throws SQLException {
+		if (NAME.equals(database)) {
+			ensureCreated();
+		}
+		return DriverManager.getConnection(serverUrl(database), user(), password());
+	}
+
+	public static void register(DynamicPropertyRegistry registry) {
+		registry.add("spring.datasource.url", TestDatabase::url);
+	}
+
+	/** The environment of a bin/etl process aimed at the test database. */
+	public static Map<String, String> processEnvironment() {
+		Map<String, String> environment = new HashMap<>(System.getenv());
+		environment.put("ETL_DB_URL", url());
+		return environment;
+	}
+
+	public static void createDatabase(String database) throws SQLException {
+		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
+				Statement statement = connection.createStatement()) {
+			statement.execute("CREATE DATABASE " + database);
+		}
+		try (Connection connection = DriverManager.getConnection(serverUrl(database), user(), password());
+				Statement statement = connection.createStatement()) {
+			statement.execute("CREATE EXTENSION IF NOT EXISTS vector");
+		}
+	}
+
+	public static void dropDatabase(String database) throws SQLException {
+		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
+				Statement statement = connection.createStatement()) {
+			statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+		}
+	}
+
+	private static synchronized void ensureCreated() {
+		if (created) {
+			return;
+		}
+		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
+				Statement statement = connection.createStatement()) {
+			var exists = statement.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + NAME + "'");
+			boolean present = exists.next();
+			exists.close();
+			if (!present) {
+				createDatabase(NAME);
+			}
+			// as bin/etl does when it starts: tests that read etl.* tables directly can rely on them
+			Flyway.configure()
+				.dataSource(serverUrl(NAME), user(), password())
+				.locations("classpath:db/migration")
+				.schemas("etl")
+				.createSchemas(true)
+				.load()
+				.migrate();
+			created = true;
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot reach the test database server (is the stack up? bin/stack up): "
+					+ ex.getMessage(), ex);
+		}
+	}
+
+	private static String user() {
+		return System.getenv().getOrDefault("ETL_DB_USER", "pgbatch");
+	}
+
+	private static String password() {
+		return System.getenv().getOrDefault("ETL_DB_PASSWORD", "");
+	}
+
+}

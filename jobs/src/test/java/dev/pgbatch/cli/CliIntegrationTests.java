@@ -1,0 +1,190 @@
+package dev.pgbatch.cli;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.seed.SeededTables;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The operator interface of DESIGN.md, through bin/etl processes against the real database. */
+class CliIntegrationTests {
+
+	/** Small chunks, so that a run has many commits to be killed between. */
+	private static final Map<String, String> SMALL_CHUNKS = Map.of("ETL_SEED_CHUNK_ROWS", "500");
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', value = { "run nope|unknown job 'nope'", "run seed-data colour=red|unknown parameter 'colour'",
+			"run seed-data scale=abc|scale: 'abc' is not a number", "run seed-data scale=0|scale: must be between",
+			"run seed-data scale=-2|scale: must be between", "run seed-data scale=1001|scale: must be between",
+			"run seed-data seed=x|seed: 'x' is not a whole number", "run|Missing required parameter",
+			"restart abc|Invalid value", "bogus|Unmatched argument" })
+	void badInputExitsTwoWithOneLineNamingTheProblemAndWritesNothing(String arguments, String problem) throws Exception {
+		long executions = executions();
+		Map<String, String> before = SeededTables.fingerprints();
+
+		EtlProcess.Result result = EtlProcess.run(arguments.split(" "));
+
+		assertThat(result.exitCode()).isEqualTo(2);
+		assertThat(result.stderr().strip()).contains(problem).doesNotContain("\n").startsWith("etl: ");
+		assertThat(result.stdout()).isEmpty();
+		assertThat(executions()).isEqualTo(executions);
+		assertThat(SeededTables.fingerprints()).isEqualTo(before);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop" })
+	void everyCommandHasHelp(String command) throws Exception {
+		EtlProcess.Result result = command.isEmpty() ? EtlProcess.run("--help") : EtlProcess.run(command, "--help");
+		assertThat(result.exitCode()).isZero();
+		assertThat(result.stdout()).startsWith("Usage: etl");
+	}
+
+	@Test
+	void anUnknownExecutionIsBadInput() throws Exception {
+		EtlProcess.Result result = EtlProcess.run("status", "999999999");
+		assertThat(result.exitCode()).isEqualTo(2);
+		assertThat(result.stderr().strip()).isEqualTo("etl: there is no execution 999999999");
+	}
+
+	@Test
+	void aRunWithJsonPrintsOneDocumentThatStatusAndExecutionsAgreeWith() throws Exception {
+		EtlProcess.Result run = EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true", "--json");
+
+		assertThat(run.exitCode()).isZero();
+		JsonNode document = JsonMapper.builder().build().readTree(run.stdout());
+		long id = document.get("executionId").asLong();
+		assertThat(document.get("job").asString()).isEqualTo("seed-data");
+		assertThat(document.get("status").asString()).isEqualTo("COMPLETED");
+		assertThat(document.get("start").asString()).isNotBlank();
+		assertThat(document.get("end").asString()).isNotBlank();
+		JsonNode customers = null;
+		for (JsonNode step : document.get("steps")) {
+			if (step.get("step").asString().equals("customers")) {
+				customers = step;
+			}
+		}
+		assertThat(customers).isNotNull();
+		assertThat(customers.get("read").asLong()).isEqualTo(40);
+		assertThat(customers.get("written").asLong()).isEqualTo(40);
+		assertThat(customers.get("skipped").asLong()).isZero();
+
+		EtlProcess.Result status = EtlProcess.run("status", Long.toString(id), "--json");
+		assertThat(JsonMapper.builder().build().readTree(status.stdout()).get("executionId").asLong()).isEqualTo(id);
+		EtlProcess.Result executions = EtlProcess.run("executions", "--job", "seed-data", "--limit", "1");
+		assertThat(executions.exitCode()).isZero();
+		assertThat(executions.stdout()).contains(Long.toString(id)).contains("COMPLETED");
+	}
+
+	@Test
+	void aRunKilledWithSigkillRestartsToExactlyTheTablesOfAnUninterruptedRun() throws Exception {
+		assertThat(EtlProcess.run("run", "seed-data", "scale=2", "as-of=2026-05-01", "reset=true").exitCode()).isZero();
+		Map<String, String> uninterrupted = SeededTables.fingerprints();
+
+		// killed early in the load, then again late in it
+		EtlProcess run = EtlProcess.start(SMALL_CHUNKS, "run", "seed-data", "scale=2", "as-of=2026-05-01", "reset=true");
+		long id = awaitRunning(run);
+		awaitUntil(() -> committedChunks(id, "customers") >= 2);
+		run.kill();
+		assertThat(status(id)).isEqualTo("STARTED");
+
+		EtlProcess restart = EtlProcess.start(SMALL_CHUNKS, "restart", Long.toString(id));
+		long restartId = awaitExecutionAfter(id);
+		awaitUntil(() -> committedChunks(restartId, "task-executions") >= 5);
+		restart.kill();
+
+		EtlProcess.Result finished = EtlProcess.run("restart", Long.toString(restartId));
+		assertThat(finished.exitCode()).as(finished.stderr()).isZero();
+		assertThat(finished.stderr()).contains("process that is gone");
+		assertThat(SeededTables.fingerprints()).isEqualTo(uninterrupted);
+	}
+
+	@Test
+	void aJobWhoseLockIsHeldByALiveProcessIsNeverStartedTwice() throws Exception {
+		assertThat(EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true").exitCode()).isZero();
+		long executions = executions();
+		Map<String, String> before = SeededTables.fingerprints();
+		try (Connection other = TestDatabase.connect(); Statement statement = other.createStatement()) {
+			// what a live bin/etl process running seed-data holds
+			statement.execute("SELECT set_config('application_name', 'pgbatch seed-data, pid 4242 on elsewhere', false), "
+					+ "pg_advisory_lock(hashtext('pgbatch.job'), hashtext('seed-data'))");
+
+			EtlProcess.Result second = EtlProcess.run("run", "seed-data", "scale=0.01", "reset=true");
+
+			assertThat(second.exitCode()).isEqualTo(1);
+			assertThat(second.stderr().strip()).isEqualTo(
+					"etl: job seed-data is already running (pgbatch seed-data, pid 4242 on elsewhere); a second run is refused");
+			EtlProcess.Result restart = EtlProcess.run("restart", Long.toString(lastExecution()));
+			assertThat(restart.exitCode()).isEqualTo(1);
+		}
+		assertThat(executions()).isEqualTo(executions);
+		assertThat(SeededTables.fingerprints()).isEqualTo(before);
+	}
+
+	private static long awaitRunning(EtlProcess run) throws Exception {
+		long before = lastExecution();
+		awaitUntil(() -> {
+			assertThat(run.isAlive()).as("the run ended early").isTrue();
+			return lastExecution() > before;
+		});
+		return lastExecution();
+	}
+
+	private static long awaitExecutionAfter(long id) throws Exception {
+		awaitUntil(() -> lastExecution() > id);
+		return lastExecution();
+	}
+
+	private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+		while (!condition.getAsBoolean()) {
+			assertThat(Instant.now()).as("waited too long").isBefore(deadline);
+			Thread.sleep(50);
+		}
+	}
+
+	private static long committedChunks(long executionId, String step) {
+		return queryLong("SELECT coalesce(max(commit_count), 0) FROM etl.batch_step_execution WHERE job_execution_id = "
+				+ executionId + " AND step_name = '" + step + "'");
+	}
+
+	private static long lastExecution() {
+		return queryLong("SELECT coalesce(max(job_execution_id), 0) FROM etl.batch_job_execution");
+	}
+
+	private static long executions() {
+		return queryLong("SELECT count(*) FROM etl.batch_job_execution");
+	}
+
+	private static String status(long id) throws Exception {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("SELECT status FROM etl.batch_job_execution WHERE job_execution_id = " + id)) {
+			result.next();
+			return result.getString(1);
+		}
+	}
+
+	private static long queryLong(String sql) {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery(sql)) {
+			result.next();
+			return result.getLong(1);
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}

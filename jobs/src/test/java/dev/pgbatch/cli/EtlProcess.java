@@ -1,0 +1,76 @@
+package dev.pgbatch.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.pgbatch.TestDatabase;
+
+/** bin/etl as an operator runs it: a separate process, aimed at the test database. */
+public final class EtlProcess {
+
+	private static final Path ETL = Path.of("..", "bin", "etl").toAbsolutePath().normalize();
+
+	private final Process process;
+
+	private final Path stdout;
+
+	private final Path stderr;
+
+	private EtlProcess(Process process, Path stdout, Path stderr) {
+		this.process = process;
+		this.stdout = stdout;
+		this.stderr = stderr;
+	}
+
+	/** Runs bin/etl to its end. */
+	public static Result run(String... arguments) throws IOException, InterruptedException {
+		return start(Map.of(), arguments).await();
+	}
+
+	/** Starts bin/etl in the background, with extra environment variables. */
+	public static EtlProcess start(Map<String, String> environment, String... arguments) throws IOException {
+		List<String> command = new ArrayList<>();
+		command.add(ETL.toString());
+		command.addAll(List.of(arguments));
+		Path out = Files.createTempFile("etl-out", ".txt");
+		Path err = Files.createTempFile("etl-err", ".txt");
+		ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile())
+			.redirectError(err.toFile())
+			.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+		builder.environment().putAll(TestDatabase.processEnvironment());
+		builder.environment().putAll(environment);
+		builder.environment().remove("ETL_JAVA_OPTS");
+		return new EtlProcess(builder.start(), out, err);
+	}
+
+	public Result await() throws IOException, InterruptedException {
+		if (!this.process.waitFor(5, TimeUnit.MINUTES)) {
+			this.process.destroyForcibly();
+			throw new IllegalStateException("bin/etl did not end within 5 minutes");
+		}
+		return new Result(this.process.exitValue(), Files.readString(this.stdout, StandardCharsets.UTF_8),
+				Files.readString(this.stderr, StandardCharsets.UTF_8));
+	}
+
+	public boolean isAlive() {
+		return this.process.isAlive();
+	}
+
+	/** kill -9: no shutdown hook, no rollback on the client's side, as when the machine loses power. */
+	public void kill() throws InterruptedException {
+		this.process.destroyForcibly();
+		this.process.waitFor();
+	}
+
+	/** What a bin/etl process printed, and how it ended. */
+	public record Result(int exitCode, String stdout, String stderr) {
+	}
+
+}

@@ -1,0 +1,80 @@
+package dev.pgbatch.core;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import dev.pgbatch.seed.SeedDataJob;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.job.parameters.JobParameters;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class JobParametersParserTests {
+
+	private final JobParametersParser parser = new JobParametersParser(
+			Clock.fixed(Instant.parse("2026-03-04T05:06:07Z"), ZoneOffset.UTC));
+
+	private final JobDefinition seed = SeedDataJob.DEFINITION;
+
+	@Test
+	void defaultsAreAppliedAndTodayIsFixedAtLaunch() {
+		Map<String, Object> values = this.parser.parse(this.seed, List.of());
+		assertThat(values).containsEntry("scale", 1.0)
+			.containsEntry("seed", 42L)
+			.containsEntry("as-of", LocalDate.of(2026, 3, 4))
+			.containsEntry("reset", false);
+	}
+
+	@Test
+	void givenValuesAreTypedAndEveryLaunchGetsItsOwnRunId() {
+		Map<String, Object> values = this.parser.parse(this.seed,
+				List.of("scale=0.5", "seed=7", "as-of=2025-12-31", "reset=true"));
+		JobParameters parameters = this.parser.toJobParameters(this.seed, values);
+		assertThat(parameters.getDouble("scale")).isEqualTo(0.5);
+		assertThat(parameters.getLong("seed")).isEqualTo(7L);
+		assertThat(parameters.getLocalDate("as-of")).isEqualTo(LocalDate.of(2025, 12, 31));
+		assertThat(parameters.getParameter("reset").value()).isEqualTo(true);
+		assertThat(parameters.getLong(JobParametersParser.RUN_ID)).isEqualTo(Instant.parse("2026-03-04T05:06:07Z").toEpochMilli());
+	}
+
+	@Test
+	void anUnknownParameterIsNamedWithTheKnownOnes() {
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scael=2"))).isInstanceOf(UsageException.class)
+			.hasMessage("unknown parameter 'scael' for job seed-data (known: scale, seed, as-of, reset)");
+	}
+
+	@Test
+	void aScaleThatIsNotANumberIsRefused() {
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scale=abc"))).isInstanceOf(UsageException.class)
+			.hasMessage("scale: 'abc' is not a number");
+	}
+
+	@Test
+	void aScaleOutsideItsRangeIsRefused() {
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scale=0"))).isInstanceOf(UsageException.class)
+			.hasMessage("scale: must be between 0.01 and 1000, got 0");
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scale=-3"))).isInstanceOf(UsageException.class)
+			.hasMessageContaining("got -3");
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scale=NaN"))).isInstanceOf(UsageException.class);
+	}
+
+	@Test
+	void malformedAndRepeatedArgumentsAreRefused() {
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scale"))).isInstanceOf(UsageException.class)
+			.hasMessageContaining("name=value");
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("seed=1", "seed=2")))
+			.isInstanceOf(UsageException.class)
+			.hasMessage("parameter 'seed' is given twice");
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("as-of=yesterday")))
+			.hasMessage("as-of: 'yesterday' is not a date (YYYY-MM-DD)");
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("reset=maybe")))
+			.hasMessage("reset: 'maybe' is not true or false");
+	}
+
+}

@@ -1,0 +1,99 @@
+package dev.pgbatch.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.seed.SeedDataJob;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Launch, stop and restart through the job repository in PostgreSQL, as bin/etl's commands do. */
+@SpringBootTest(properties = "etl.seed.chunk-rows=100")
+class JobRunnerIntegrationTests {
+
+	@DynamicPropertySource
+	static void database(DynamicPropertyRegistry registry) {
+		TestDatabase.register(registry);
+	}
+
+	@Autowired
+	JobRunner runner;
+
+	@Autowired
+	ExecutionLock lock;
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	private final JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
+
+	private JobExecution seed(String... parameters) {
+		var values = this.parser.parse(SeedDataJob.DEFINITION, List.of(parameters));
+		return this.runner.start(SeedDataJob.NAME, this.parser.toJobParameters(SeedDataJob.DEFINITION, values));
+	}
+
+	@Test
+	void aRunningExecutionStopsAfterItsChunkAndRestartFinishesIt() throws Exception {
+		CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> seed("scale=2", "reset=true"));
+		long id = awaitCommittedChunks(3);
+		assertThat(this.lock.isHeld(SeedDataJob.NAME)).isTrue();
+
+		this.runner.stop(id);
+		JobExecution stopped = run.get();
+
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(this.lock.isHeld(SeedDataJob.NAME)).isFalse();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.customers", Long.class)).isLessThan(4000);
+
+		JobExecution finished = this.runner.restart(id);
+
+		assertThat(finished.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(finished.getJobInstance().getId()).isEqualTo(stopped.getJobInstance().getId());
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.customers", Long.class)).isEqualTo(4000);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isEqualTo(20000);
+	}
+
+	@Test
+	void aCompletedExecutionIsNotRestartedAndAnUnknownOneIsBadInput() {
+		JobExecution done = seed("scale=0.01", "reset=true");
+		assertThat(done.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+
+		assertThatThrownBy(() -> this.runner.restart(done.getId())).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("already COMPLETED");
+		assertThatThrownBy(() -> this.runner.restart(987654321L)).isInstanceOf(UsageException.class)
+			.hasMessage("there is no execution 987654321");
+		assertThatThrownBy(() -> this.runner.stop(done.getId())).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("is not running");
+	}
+
+	private long awaitCommittedChunks(int chunks) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+		while (Instant.now().isBefore(deadline)) {
+			Long id = this.jdbc.queryForObject("""
+					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
+					WHERE e.status = 'STARTED' AND s.step_name = 'customers' AND s.commit_count >= ?
+					""", Long.class, chunks);
+			if (id != null) {
+				return id;
+			}
+			Thread.sleep(20);
+		}
+		throw new AssertionError("the run did not commit " + chunks + " chunks of customers in time");
+	}
+
+}

@@ -1,0 +1,57 @@
+package dev.pgbatch.seed;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RowsTests {
+
+	@Test
+	void aRowsUuidDependsOnlyOnSeedTableAndRow() {
+		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7)).isEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 7));
+		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7)).isNotEqualTo(Rows.uuid(43, SeedModel.CUSTOMER, 7))
+			.isNotEqualTo(Rows.uuid(42, SeedModel.PRODUCT, 7))
+			.isNotEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 8));
+	}
+
+	@Test
+	void uuidsAreVersionFourAndDistinct() {
+		Set<String> seen = new HashSet<>();
+		for (long row = 0; row < 200_000; row++) {
+			String id = Rows.uuid(42, SeedModel.ITEM, row);
+			assertThat(seen.add(id)).isTrue();
+		}
+		UUID parsed = UUID.fromString(Rows.uuid(1, 2, 3));
+		assertThat(parsed.version()).isEqualTo(4);
+		assertThat(parsed.variant()).isEqualTo(2);
+	}
+
+	@Test
+	void aRowsRandomStreamIsReproducible() {
+		assertThat(Rows.random(42, SeedModel.TRANSACTION, 99).nextLong())
+			.isEqualTo(Rows.random(42, SeedModel.TRANSACTION, 99).nextLong());
+	}
+
+	@Test
+	void weightedDrawsFollowTheirWeights() {
+		int[] counts = new int[4];
+		var random = Rows.random(1, 1, 1);
+		for (int i = 0; i < 100_000; i++) {
+			counts[Rows.weighted(random, new int[] { 50, 30, 15, 5 })]++;
+		}
+		assertThat(counts[0]).isBetween(49_000, 51_000);
+		assertThat(counts[3]).isBetween(4_500, 5_500);
+	}
+
+	@Test
+	void paddingAndLetters() {
+		assertThat(Rows.padded(42, 6)).isEqualTo("000042");
+		assertThat(Rows.padded(1234567, 3)).isEqualTo("1234567");
+		assertThat(Rows.letters("O'Connor-Smith")).isEqualTo("oconnorsmith");
+	}
+
+}

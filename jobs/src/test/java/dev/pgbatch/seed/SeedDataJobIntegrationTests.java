@@ -1,0 +1,195 @@
+package dev.pgbatch.seed;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.JobRunner;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Runs the whole seed-data job against the real PostgreSQL and checks the rows it leaves. */
+@SpringBootTest
+class SeedDataJobIntegrationTests {
+
+	@DynamicPropertySource
+	static void database(DynamicPropertyRegistry registry) {
+		TestDatabase.register(registry);
+	}
+
+	@Autowired
+	JobRunner runner;
+
+	@Autowired
+	JdbcTemplate jdbc;
+
+	private final JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
+
+	private JobExecution seed(String... parameters) {
+		var values = this.parser.parse(SeedDataJob.DEFINITION, List.of(parameters));
+		return this.runner.start(SeedDataJob.NAME, this.parser.toJobParameters(SeedDataJob.DEFINITION, values));
+	}
+
+	private long count(String sql) {
+		return this.jdbc.queryForObject(sql, Long.class);
+	}
+
+	@Test
+	void seedsEveryTableWithCountsThatScaleLinearly() {
+		JobExecution execution = seed("scale=0.1", "as-of=2026-06-15", "reset=true");
+
+		assertThat(execution.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(count("SELECT count(*) FROM retail.stores")).isEqualTo(4);
+		assertThat(count("SELECT count(*) FROM retail.product_categories")).isEqualTo(7);
+		assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(200);
+		assertThat(count("SELECT count(*) FROM retail.products")).isEqualTo(50);
+		assertThat(count("SELECT count(*) FROM retail.sales_transactions")).isEqualTo(500);
+		assertThat(count("SELECT count(*) FROM retail.sales_transaction_items")).isBetween(500L, 2500L);
+		assertThat(count("SELECT count(*) FROM ops.users")).isEqualTo(5);
+		assertThat(count("SELECT count(*) FROM ops.agents")).isEqualTo(10);
+		assertThat(count("SELECT count(*) FROM ops.tasks")).isEqualTo(200);
+		assertThat(count("SELECT count(*) FROM ops.task_executions")).isEqualTo(1000);
+		// the step counts agree with the tables
+		assertThat(execution.getStepExecutions()).filteredOn(step -> step.getStepName().equals("customers"))
+			.singleElement()
+			.satisfies(step -> assertThat(step.getWriteCount()).isEqualTo(200));
+	}
+
+	@Test
+	void countsAreRoundedAtOddScales() {
+		assertThat(seed("scale=0.0123", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(Math.round(2000 * 0.0123));
+		assertThat(count("SELECT count(*) FROM retail.products")).isEqualTo(Math.round(500 * 0.0123));
+		assertThat(count("SELECT count(*) FROM retail.sales_transactions")).isEqualTo(Math.round(5000 * 0.0123));
+	}
+
+	@Test
+	void theSameParametersGiveIdenticalTablesAndAnotherSeedDoesNot() throws Exception {
+		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "reset=true");
+		Map<String, String> first = SeededTables.fingerprints();
+		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "reset=true");
+		assertThat(SeededTables.fingerprints()).isEqualTo(first);
+
+		seed("scale=0.2", "seed=8", "as-of=2026-01-31", "reset=true");
+		Map<String, String> other = SeededTables.fingerprints();
+		assertThat(other.get("retail.customers")).isNotEqualTo(first.get("retail.customers"));
+		assertThat(other.get("ops.task_executions")).isNotEqualTo(first.get("ops.task_executions"));
+	}
+
+	@Test
+	void keysAndReferencesHoldAndTheDeferredIndexesAreBack() {
+		String indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname IN ('retail', 'ops')";
+		String foreignKeys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace::regnamespace::text IN ('retail', 'ops')";
+		long indexesBefore = count(indexes);
+		long foreignKeysBefore = count(foreignKeys);
+		seed("scale=0.3", "reset=true");
+
+		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+		assertThat(count(indexes)).isEqualTo(indexesBefore);
+		assertThat(count(foreignKeys)).isEqualTo(foreignKeysBefore).isGreaterThan(10);
+		assertThat(count("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated")).isZero();
+		// items are products of the transaction's own store; 1 to 5 per transaction; totals add up
+		assertThat(count("""
+				SELECT count(*) FROM retail.sales_transaction_items i
+				JOIN retail.sales_transactions t USING (transaction_id)
+				JOIN retail.products p USING (product_id)
+				WHERE p.store_id <> t.store_id
+				""")).isZero();
+		assertThat(count("""
+				SELECT count(*) FROM (SELECT t.transaction_id, count(i.item_id) AS n, t.subtotal, sum(i.total_price) AS s
+				                      FROM retail.sales_transactions t LEFT JOIN retail.sales_transaction_items i USING (transaction_id)
+				                      GROUP BY t.transaction_id) x
+				WHERE n NOT BETWEEN 1 AND 5 OR subtotal <> s
+				""")).isZero();
+		assertThat(count("SELECT count(*) FROM retail.sales_transactions WHERE tax_amount <> round(subtotal * 0.08, 2)"))
+			.isZero();
+		assertThat(count("SELECT count(*) FROM retail.customers c JOIN retail.sales_transactions t USING (customer_id) WHERE c.store_id <> t.store_id"))
+			.isZero();
+		// 18 months of executions, in their monthly partitions, none in the default
+		assertThat(count("SELECT count(*) FROM ops.task_executions_default")).isZero();
+		assertThat(count("SELECT count(DISTINCT tableoid) FROM ops.task_executions")).isBetween(18L, 19L);
+		assertThat(count("SELECT count(*) FROM ops.task_executions e JOIN ops.tasks t USING (task_id) WHERE e.agent_id <> t.assigned_agent"))
+			.isZero();
+		// bulk seeding writes no audit row per seeded row by default
+		assertThat(count("SELECT count(*) FROM retail.audit_log WHERE action = 'INSERT'")).isZero();
+	}
+
+	@Test
+	void followsTheSeedsDistributions() {
+		seed("scale=1", "reset=true");
+		double gold = count("SELECT count(*) FROM retail.customers WHERE loyalty_tier = 'gold'") / 2000.0;
+		double sales = count("SELECT count(*) FROM retail.sales_transactions WHERE transaction_type = 'sale'") / 5000.0;
+		double cards = count("SELECT count(*) FROM retail.sales_transactions WHERE payment_method = 'credit_card'") / 5000.0;
+		assertThat(gold).isBetween(0.12, 0.18);
+		assertThat(sales).isBetween(0.88, 0.92);
+		assertThat(cards).isBetween(0.42, 0.48);
+		assertThat(count("SELECT count(*) FROM retail.sales_transaction_items WHERE discount_amount > 0") * 1.0
+				/ count("SELECT count(*) FROM retail.sales_transaction_items")).isBetween(0.17, 0.23);
+	}
+
+	@Test
+	void productTextsSayWhatTheProductIs() {
+		seed("scale=0.2", "reset=true");
+		List<Map<String, Object>> products = this.jdbc.queryForList("""
+				SELECT p.product_name, p.product_description, p.brand, lower(p.color) AS color, c.category_name
+				FROM retail.products p JOIN retail.product_categories c USING (category_id)
+				""");
+		assertThat(products).hasSize(100).allSatisfy(product -> {
+			String name = (String) product.get("product_name");
+			String description = (String) product.get("product_description");
+			assertThat(name).startsWith((String) product.get("brand"));
+			assertThat(description).contains((String) product.get("brand"))
+				.containsIgnoringCase((String) product.get("color"))
+				.doesNotContainIgnoringCase("lorem");
+		});
+		assertThat(products).extracting(product -> product.get("category_name")).contains("Electronics", "Clothing",
+				"Sports & Outdoors");
+	}
+
+	@Test
+	void refusesTablesThatAlreadyHoldRowsUnlessReset() {
+		seed("scale=0.05", "reset=true");
+		long customers = count("SELECT count(*) FROM retail.customers");
+
+		JobExecution refused = seed("scale=0.05");
+
+		assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(ExecutionReport.of(refused, false).exitDescription()).startsWith("prepare: retail.sales_transaction_items already holds rows")
+			.contains("reset=true");
+		assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
+		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+	}
+
+	@Test
+	void indexesThatAKilledRunLeftAsideAreCreatedByTheNextRunWhateverItDecides() {
+		seed("scale=0.02", "reset=true");
+		Map<String, Object> index = this.jdbc.queryForMap("""
+				SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl FROM pg_index i
+				WHERE i.indrelid = 'retail.customers'::regclass AND NOT i.indisunique LIMIT 1
+				""");
+		// what a run killed between its drop and its re-create leaves behind
+		this.jdbc.execute("DROP INDEX " + index.get("name"));
+		this.jdbc.update("INSERT INTO etl.seed_deferred_ddl (table_name, object_name, kind, create_ddl) VALUES (?, ?, ?, ?)",
+				"retail.customers", index.get("name"), "index", index.get("ddl"));
+
+		JobExecution refused = seed("scale=0.02");
+
+		assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index.get("name") + "'"))
+			.isEqualTo(1);
+		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+	}
+
+}

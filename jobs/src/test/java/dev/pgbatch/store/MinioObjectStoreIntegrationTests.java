@@ -1,0 +1,44 @@
+package dev.pgbatch.store;
+
+import java.io.ByteArrayInputStream;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The MinIO client against the stack's S3 server (S3Proxy, signature v4), as it would talk to MinIO. */
+class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
+
+	private static final ObjectStore STORE = new MinioObjectStore(properties(secret()));
+
+	@Override
+	protected ObjectStore store() {
+		return STORE;
+	}
+
+	@Test
+	void aWrongSecretIsRefusedAndTheErrorDoesNotShowTheSecret() {
+		String wrong = "not-the-secret-" + System.nanoTime();
+		ObjectStore store = new MinioObjectStore(properties(wrong));
+		assertThatThrownBy(() -> store.put(this.prefix + "x", new ByteArrayInputStream(new byte[] { 1 }), 1))
+			.isInstanceOf(ObjectStoreException.class)
+			.satisfies(ex -> assertThat(ex.getMessage()).doesNotContain(wrong).doesNotContain(secret()));
+	}
+
+	@Test
+	void settingsNeverPrintTheSecret() {
+		assertThat(properties("s3cr3t-value").toString()).doesNotContain("s3cr3t-value").contains("secretKey=*****");
+	}
+
+	private static String secret() {
+		return System.getenv().getOrDefault("ETL_S3_SECRET_KEY", "");
+	}
+
+	private static S3Properties properties(String secret) {
+		return new S3Properties(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"),
+				System.getenv().getOrDefault("ETL_S3_ACCESS_KEY", "pgbatch"), secret,
+				System.getenv().getOrDefault("ETL_S3_BUCKET", "pgbatch"), "us-east-1", 5L * 1024 * 1024);
+	}
+
+}

@@ -1,0 +1,79 @@
+package dev.pgbatch.store;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What every {@link ObjectStore} must do; each implementation's test extends this. */
+abstract class ObjectStoreContract {
+
+	protected final String prefix = "contract-" + System.nanoTime() + "/";
+
+	protected abstract ObjectStore store();
+
+	@AfterEach
+	void removeWhatTheTestWrote() {
+		store().list(this.prefix).forEach(object -> store().delete(object.key()));
+	}
+
+	@Test
+	void anObjectThatWasPutCanBeReadListedAndDeleted() throws Exception {
+		byte[] content = "hello, object store".getBytes(StandardCharsets.UTF_8);
+		store().put(this.prefix + "a/hello.txt", new ByteArrayInputStream(content), content.length);
+		store().put(this.prefix + "b.txt", new ByteArrayInputStream(new byte[0]), 0);
+
+		try (InputStream in = store().get(this.prefix + "a/hello.txt")) {
+			assertThat(in.readAllBytes()).isEqualTo(content);
+		}
+		assertThat(store().exists(this.prefix + "a/hello.txt")).isTrue();
+		assertThat(store().list(this.prefix)).containsExactly(
+				new ObjectStore.StoredObject(this.prefix + "a/hello.txt", content.length),
+				new ObjectStore.StoredObject(this.prefix + "b.txt", 0));
+
+		store().delete(this.prefix + "a/hello.txt");
+		assertThat(store().exists(this.prefix + "a/hello.txt")).isFalse();
+		assertThat(store().list(this.prefix)).extracting(ObjectStore.StoredObject::key).containsExactly(this.prefix + "b.txt");
+	}
+
+	@Test
+	void aStreamOfUnknownLengthIsUploadedInPartsAndComesBackIntact() throws Exception {
+		byte[] content = new byte[12 * 1024 * 1024 + 17];
+		new Random(7).nextBytes(content);
+		store().put(this.prefix + "large.bin", new ByteArrayInputStream(content), -1);
+		try (InputStream in = store().get(this.prefix + "large.bin")) {
+			assertThat(sha256(in.readAllBytes())).isEqualTo(sha256(content));
+		}
+	}
+
+	@Test
+	void aMissingObjectIsNotFoundAndDeletingItIsNoError() {
+		assertThat(store().exists(this.prefix + "missing")).isFalse();
+		assertThatThrownBy(() -> store().get(this.prefix + "missing").close()).isInstanceOf(ObjectStoreException.class)
+			.hasMessageContaining(this.prefix + "missing");
+		store().delete(this.prefix + "missing");
+		assertThat(store().list(this.prefix + "nothing-here/")).isEmpty();
+	}
+
+	@Test
+	void anObjectIsReplacedByAPutWithTheSameKey() throws Exception {
+		store().put(this.prefix + "k", new ByteArrayInputStream(new byte[] { 1 }), 1);
+		store().put(this.prefix + "k", new ByteArrayInputStream(new byte[] { 2, 3 }), 2);
+		try (InputStream in = store().get(this.prefix + "k")) {
+			assertThat(in.readAllBytes()).containsExactly(2, 3);
+		}
+	}
+
+	private static String sha256(byte[] bytes) throws Exception {
+		return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+	}
+
+}
