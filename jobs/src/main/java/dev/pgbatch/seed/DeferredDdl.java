@@ -11,7 +11,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
  * after it: building an index once is many times cheaper than maintaining it row by row, and adding a
- * foreign key checks every row in one join. Primary keys and unique constraints stay, so duplicates are
+ * foreign key checks every row in one join. Summary triggers are disabled meanwhile, likewise. Primary keys and unique constraints stay, so duplicates are
  * refused during the load. The definitions are kept in etl.seed_deferred_ddl, in the same transaction
  * as the drop, so a run killed in between loses none of them.
  */
@@ -46,13 +46,25 @@ final class DeferredDdl {
 				  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 				ORDER BY 1, 2
 				""", (Object) names);
+		// Statement triggers with transition tables keep summaries (ops.agent_performance_summary); their
+		// mere presence makes COPY into a partitioned table insert row by row. The summary is rebuilt after.
+		List<Map<String, Object>> triggers = this.jdbc.queryForList("""
+				SELECT t.tgrelid::regclass::text AS table_name, t.tgname AS object_name,
+				       format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS create_ddl,
+				       format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS drop_ddl
+				FROM pg_trigger t
+				WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+				  AND (t.tgnewtable IS NOT NULL OR t.tgoldtable IS NOT NULL)
+				ORDER BY 1, 2
+				""", (Object) names);
 		record(foreignKeys, "foreign key");
 		record(indexes, "index");
-		log.info("deferred {} indexes and {} foreign keys until the load is done", indexes.size(),
-				foreignKeys.size());
+		record(triggers, "trigger");
+		log.info("set aside {} indexes, {} foreign keys and {} triggers until the load is done", indexes.size(),
+				foreignKeys.size(), triggers.size());
 	}
 
-	/** Creates again everything an earlier drop recorded: indexes first, then foreign keys (validated). */
+	/** Restores everything an earlier drop recorded: indexes, then foreign keys (validated), then triggers. */
 	void restore() {
 		restore("%");
 	}
@@ -65,7 +77,7 @@ final class DeferredDdl {
 		List<Map<String, Object>> pending = this.jdbc.queryForList("""
 				SELECT position, create_ddl FROM etl.seed_deferred_ddl
 				WHERE table_name LIKE ? || '.%'
-				ORDER BY kind = 'foreign key', position
+				ORDER BY CASE kind WHEN 'index' THEN 0 WHEN 'foreign key' THEN 1 ELSE 2 END, position
 				""", schema);
 		if (pending.isEmpty()) {
 			return;
@@ -75,7 +87,7 @@ final class DeferredDdl {
 			this.jdbc.execute((String) ddl.get("create_ddl"));
 			this.jdbc.update("DELETE FROM etl.seed_deferred_ddl WHERE position = ?", ddl.get("position"));
 		}
-		log.info("created {} deferred indexes and foreign keys of {}", pending.size(), schema);
+		log.info("restored {} indexes, foreign keys and triggers of {}", pending.size(), schema);
 	}
 
 	private void record(List<Map<String, Object>> objects, String kind) {

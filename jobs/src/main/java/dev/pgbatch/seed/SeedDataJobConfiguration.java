@@ -1,14 +1,18 @@
 package dev.pgbatch.seed;
 
+import java.util.concurrent.CompletableFuture;
+
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.ProgressMonitor;
 
 import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.builder.FlowBuilder;
 import org.springframework.batch.core.job.flow.Flow;
 import org.springframework.batch.core.job.flow.support.SimpleFlow;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
@@ -75,7 +79,18 @@ class SeedDataJobConfiguration {
 			.next(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)))
 			.next(load)
 			.build();
-		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress).start(seed).end().build();
+		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress)
+			.listener(new JobExecutionListener() {
+				@Override
+				public void beforeJob(JobExecution execution) {
+					// The name pools take a second or two (datafaker reads its locale files on first use):
+					// make them while the first steps talk to the database.
+					CompletableFuture.runAsync(() -> SeedDataJobConfiguration.this.models.of(execution.getJobParameters()));
+				}
+			})
+			.start(seed)
+			.end()
+			.build();
 	}
 
 	private Step copyStep(SeedTable table) {

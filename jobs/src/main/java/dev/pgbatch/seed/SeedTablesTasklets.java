@@ -80,10 +80,16 @@ final class SeedTablesTasklets {
 		};
 	}
 
-	/** The deferred indexes and foreign keys of a schema again, and fresh statistics for the first queries. */
+	/**
+	 * The deferred indexes, foreign keys and triggers of a schema again, the summaries those triggers keep,
+	 * and fresh statistics for the first queries.
+	 */
 	static Tasklet finish(JdbcTemplate jdbc, String schema) {
 		return (contribution, context) -> {
 			new DeferredDdl(jdbc).restore(schema);
+			if (schema.equals("ops")) {
+				jdbc.queryForObject("SELECT ops.rebuild_agent_performance_summary()", Long.class);
+			}
 			jdbc.execute("ANALYZE " + String.join(", ",
 					SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
 			return RepeatStatus.FINISHED;

@@ -122,6 +122,12 @@ class SeedDataJobIntegrationTests {
 		assertThat(count("SELECT count(DISTINCT tableoid) FROM ops.task_executions")).isBetween(18L, 19L);
 		assertThat(count("SELECT count(*) FROM ops.task_executions e JOIN ops.tasks t USING (task_id) WHERE e.agent_id <> t.assigned_agent"))
 			.isZero();
+		// the summary trigger set aside during the load is back, and the summary counts every execution
+		assertThat(this.jdbc.queryForObject(
+				"SELECT tgenabled FROM pg_trigger WHERE tgname = 'task_executions_performance_insert'", String.class))
+			.isEqualTo("O");
+		assertThat(count("SELECT sum(total_tasks_executed) FROM ops.agent_performance_summary"))
+			.isEqualTo(count("SELECT count(*) FROM ops.task_executions"));
 		// bulk seeding writes no audit row per seeded row by default
 		assertThat(count("SELECT count(*) FROM retail.audit_log WHERE action = 'INSERT'")).isZero();
 	}
