@@ -1,13 +1,12 @@
 package dev.pgbatch.core;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.seed.SeedDataJob;
+import dev.pgbatch.seed.SeedDataRuns;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
@@ -39,11 +38,9 @@ class JobRunnerIntegrationTests {
 	@Autowired
 	JdbcTemplate jdbc;
 
-	private final JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
 
 	private JobExecution seed(String... parameters) {
-		var values = this.parser.parse(SeedDataJob.DEFINITION, List.of(parameters));
-		return this.runner.start(SeedDataJob.NAME, this.parser.toJobParameters(SeedDataJob.DEFINITION, values));
+		return SeedDataRuns.seed(this.runner, parameters);
 	}
 
 	@Test

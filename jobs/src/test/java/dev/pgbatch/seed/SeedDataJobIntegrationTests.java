@@ -1,12 +1,10 @@
 package dev.pgbatch.seed;
 
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import org.junit.jupiter.api.Test;
 
@@ -35,11 +33,9 @@ class SeedDataJobIntegrationTests {
 	@Autowired
 	JdbcTemplate jdbc;
 
-	private final JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
 
 	private JobExecution seed(String... parameters) {
-		var values = this.parser.parse(SeedDataJob.DEFINITION, List.of(parameters));
-		return this.runner.start(SeedDataJob.NAME, this.parser.toJobParameters(SeedDataJob.DEFINITION, values));
+		return SeedDataRuns.seed(this.runner, parameters);
 	}
 
 	private long count(String sql) {
