@@ -1,5 +1,7 @@
 package dev.pgbatch.core;
 
+import java.io.FilterOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Comparator;
@@ -32,14 +34,42 @@ public class ProgressMonitor implements JobExecutionListener {
 
 	private static final int BAR_WIDTH = 20;
 
-	private final boolean terminal = System.console() != null && System.getenv("CI") == null;
+	private static final String CLEAR_TO_END_OF_LINE = "\u001b[K";
+
+	private final boolean terminal = onTerminal();
 
 	private ScheduledExecutorService ticker;
 
-	private String lastLine = "";
+	private PrintStream terminalErr;
+
+	private volatile boolean barShown;
+
+	/** Whether progress is drawn in place: on a terminal, and not in CI, whose logs keep every byte. */
+	public static boolean onTerminal() {
+		return System.console() != null && System.getenv("CI") == null;
+	}
+
 
 	@Override
 	public synchronized void beforeJob(JobExecution execution) {
+		if (this.terminal) {
+			// Whatever else writes to stderr (log lines) first clears the bar's line, then the bar is
+			// drawn again under it at the next tick.
+			this.terminalErr = System.err;
+			System.setErr(new PrintStream(new FilterOutputStream(this.terminalErr) {
+				@Override
+				public void write(byte[] bytes, int offset, int length) throws IOException {
+					clearBar();
+					this.out.write(bytes, offset, length);
+				}
+
+				@Override
+				public void write(int b) throws IOException {
+					clearBar();
+					this.out.write(b);
+				}
+			}, true));
+		}
 		this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
 			Thread thread = new Thread(runnable, "progress");
 			thread.setDaemon(true);
@@ -56,9 +86,10 @@ public class ProgressMonitor implements JobExecutionListener {
 			this.ticker.shutdownNow();
 			this.ticker = null;
 		}
-		if (this.terminal && !this.lastLine.isEmpty()) {
-			System.err.print("\r" + " ".repeat(this.lastLine.length()) + "\r");
-			this.lastLine = "";
+		if (this.terminalErr != null) {
+			clearBar();
+			System.setErr(this.terminalErr);
+			this.terminalErr = null;
 		}
 	}
 
@@ -74,14 +105,20 @@ public class ProgressMonitor implements JobExecutionListener {
 			return;
 		}
 		line = execution.getJobInstance().getJobName() + " " + line;
-		if (this.terminal) {
-			PrintStream err = System.err;
-			err.print("\r" + line + " ".repeat(Math.max(0, this.lastLine.length() - line.length())));
-			err.flush();
-			this.lastLine = line;
+		if (this.terminalErr != null) {
+			this.terminalErr.print("\r" + line + CLEAR_TO_END_OF_LINE);
+			this.terminalErr.flush();
+			this.barShown = true;
 		}
 		else {
 			log.info(line);
+		}
+	}
+
+	private void clearBar() {
+		if (this.barShown) {
+			this.barShown = false;
+			this.terminalErr.print("\r" + CLEAR_TO_END_OF_LINE);
 		}
 	}
 
@@ -90,7 +127,7 @@ public class ProgressMonitor implements JobExecutionListener {
 		long total = step.getExecutionContext().getLong(TOTAL, -1L);
 		String counts = String.format(Locale.ROOT, "%,d", done);
 		if (total <= 0) {
-			return step.getStepName() + ": " + counts + " written";
+			return step.getStepName() + (done > 0 ? ": " + counts + " written" : " ...");
 		}
 		double fraction = Math.min(1.0, (double) done / total);
 		int filled = (int) Math.round(fraction * BAR_WIDTH);
