@@ -22,29 +22,49 @@ import org.springframework.stereotype.Component;
 @Component
 class MinioObjectStore implements ObjectStore {
 
-	private final MinioClient client;
+	private final S3Properties properties;
 
 	private final String bucket;
 
 	private final long partSize;
 
+	private volatile MinioClient client;
+
 	private volatile boolean bucketChecked;
 
 	MinioObjectStore(S3Properties properties) {
-		this.client = MinioClient.builder()
-			.endpoint(properties.endpoint())
-			.credentials(properties.accessKey(), properties.secretKey())
-			.region(properties.region())
-			.build();
+		this.properties = properties;
 		this.bucket = properties.bucket();
 		this.partSize = properties.partSize();
+	}
+
+	/**
+	 * Made on first use: building the client reads the machine's CA certificates, which takes a second or
+	 * two, and most commands never touch the object store.
+	 */
+	private MinioClient client() {
+		MinioClient made = this.client;
+		if (made == null) {
+			synchronized (this) {
+				made = this.client;
+				if (made == null) {
+					made = MinioClient.builder()
+						.endpoint(this.properties.endpoint())
+						.credentials(this.properties.accessKey(), this.properties.secretKey())
+						.region(this.properties.region())
+						.build();
+					this.client = made;
+				}
+			}
+		}
+		return made;
 	}
 
 	@Override
 	public void put(String key, InputStream content, long size) {
 		ensureBucket();
 		try {
-			this.client.putObject(PutObjectArgs.builder()
+			client().putObject(PutObjectArgs.builder()
 				.bucket(this.bucket)
 				.object(key)
 				.stream(content, size < 0 ? null : size, size < 0 ? this.partSize : null)
@@ -58,7 +78,7 @@ class MinioObjectStore implements ObjectStore {
 	@Override
 	public InputStream get(String key) {
 		try {
-			return this.client.getObject(GetObjectArgs.builder().bucket(this.bucket).object(key).build());
+			return client().getObject(GetObjectArgs.builder().bucket(this.bucket).object(key).build());
 		}
 		catch (Exception ex) {
 			throw failure("get", key, ex);
@@ -68,7 +88,7 @@ class MinioObjectStore implements ObjectStore {
 	@Override
 	public boolean exists(String key) {
 		try {
-			this.client.statObject(StatObjectArgs.builder().bucket(this.bucket).object(key).build());
+			client().statObject(StatObjectArgs.builder().bucket(this.bucket).object(key).build());
 			return true;
 		}
 		catch (ErrorResponseException ex) {
@@ -108,7 +128,7 @@ class MinioObjectStore implements ObjectStore {
 	@Override
 	public void delete(String key) {
 		try {
-			this.client.removeObject(RemoveObjectArgs.builder().bucket(this.bucket).object(key).build());
+			client().removeObject(RemoveObjectArgs.builder().bucket(this.bucket).object(key).build());
 		}
 		catch (Exception ex) {
 			throw failure("delete", key, ex);
@@ -120,8 +140,8 @@ class MinioObjectStore implements ObjectStore {
 			return;
 		}
 		try {
-			if (!this.client.bucketExists(BucketExistsArgs.builder().bucket(this.bucket).build())) {
-				this.client.makeBucket(MakeBucketArgs.builder().bucket(this.bucket).build());
+			if (!client().bucketExists(BucketExistsArgs.builder().bucket(this.bucket).build())) {
+				client().makeBucket(MakeBucketArgs.builder().bucket(this.bucket).build());
 			}
 			this.bucketChecked = true;
 		}
