@@ -49,8 +49,8 @@ public class ExecutionLock {
 				try (ResultSet result = statement.executeQuery()) {
 					result.next();
 					if (!result.getBoolean(1)) {
-						String holder = holder(jobName);
 						connection.close();
+						String holder = holder(jobName);
 						throw new RefusedException("job " + jobName + " is already running"
 								+ (holder != null ? " (" + holder + ")" : "") + "; a second run is refused");
 					}
@@ -58,8 +58,11 @@ public class ExecutionLock {
 			}
 			return new Held(connection);
 		}
-		catch (SQLException ex) {
+		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
+			if (ex instanceof RuntimeException runtime) {
+				throw runtime;
+			}
 			throw new IllegalStateException("could not take the lock of job " + jobName + ": " + ex.getMessage(), ex);
 		}
 	}

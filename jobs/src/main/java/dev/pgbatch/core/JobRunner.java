@@ -15,6 +15,7 @@ import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,13 +31,16 @@ public class JobRunner {
 
 	private final JobRepository repository;
 
+	private final JdbcTemplate jdbc;
+
 	private final Map<String, Job> jobs;
 
 	private final ExecutionLock lock;
 
-	JobRunner(JobOperator operator, JobRepository repository, List<Job> jobs, ExecutionLock lock) {
+	JobRunner(JobOperator operator, JobRepository repository, JdbcTemplate jdbc, List<Job> jobs, ExecutionLock lock) {
 		this.operator = operator;
 		this.repository = repository;
+		this.jdbc = jdbc;
 		this.jobs = jobs.stream().collect(Collectors.toMap(Job::getName, Function.identity()));
 		this.lock = lock;
 	}
@@ -60,9 +64,20 @@ public class JobRunner {
 	 * its own; one whose process is alive is refused.
 	 */
 	public JobExecution restart(long executionId) {
-		JobExecution execution = execution(executionId);
-		String jobName = execution.getJobInstance().getJobName();
+		String jobName = execution(executionId).getJobInstance().getJobName();
+		Job job = job(jobName);
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			// read again under the lock: the execution may have ended meanwhile
+			JobExecution execution = execution(executionId);
+			long newest = this.jdbc.queryForObject("""
+					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+					JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
+					""", Long.class, jobName);
+			if (newest != executionId) {
+				throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest ("
+						+ newest + " ran after it): continuing it now could mix its work with the newer run's;"
+						+ " launch the job again instead");
+			}
 			if (execution.getStatus().isRunning()) {
 				log.warn("Execution {} of {} was left {} by a process that is gone; marking it FAILED", executionId,
 						jobName, execution.getStatus());
@@ -76,13 +91,8 @@ public class JobRunner {
 				throw new RefusedException("execution " + executionId + " of " + jobName
 						+ " was abandoned and cannot be restarted");
 			}
-			JobExecution last = this.repository.getLastJobExecution(execution.getJobInstance());
-			if (last != null && last.getId() != executionId) {
-				throw new RefusedException("execution " + executionId + " is not the latest of its job instance: restart "
-						+ last.getId() + " instead");
-			}
 			// Starting an instance again with its own parameters continues it from where it failed.
-			return this.operator.start(job(jobName), execution.getJobParameters());
+			return this.operator.start(job, execution.getJobParameters());
 		}
 		catch (RefusedException | UsageException ex) {
 			throw ex;

@@ -221,7 +221,7 @@ final class OpsTables {
 			}
 			else {
 				// Durations are skewed: most runs take seconds, a few take many minutes.
-				double seconds = 0.2 + Math.pow(random.nextDouble(), 3) * 900;
+				double seconds = 0.2 + StrictMath.pow(random.nextDouble(), 3) * 900;
 				copy.thousandths(Math.round(seconds * 1000));
 			}
 			copy.text((status.equals("failed") || status.equals("timeout")) ? Rows.pick(random, ERRORS) : null)

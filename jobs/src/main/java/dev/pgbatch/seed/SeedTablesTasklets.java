@@ -90,6 +90,13 @@ final class SeedTablesTasklets {
 			if (schema.equals("ops")) {
 				jdbc.queryForObject("SELECT ops.rebuild_agent_performance_summary()", Long.class);
 			}
+			else {
+				// categories were written with their ids: the identity must start after them
+				jdbc.queryForObject("""
+						SELECT setval(pg_get_serial_sequence('retail.product_categories', 'category_id'),
+						              (SELECT max(category_id) FROM retail.product_categories))
+						""", Long.class);
+			}
 			jdbc.execute("ANALYZE " + String.join(", ",
 					SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
 			return RepeatStatus.FINISHED;

@@ -106,7 +106,7 @@ class MinioObjectStore implements ObjectStore {
 	public List<StoredObject> list(String prefix) {
 		List<StoredObject> objects = new ArrayList<>();
 		try {
-			for (Result<Item> result : this.client
+			for (Result<Item> result : client()
 				.listObjects(ListObjectsArgs.builder().bucket(this.bucket).prefix(prefix).recursive(true).build())) {
 				Item item = result.get();
 				objects.add(new StoredObject(item.objectName(), item.size()));

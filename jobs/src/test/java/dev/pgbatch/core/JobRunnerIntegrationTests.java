@@ -77,6 +77,18 @@ class JobRunnerIntegrationTests {
 			.hasMessageContaining("is not running");
 	}
 
+	@Test
+	void anExecutionWithANewerOneAfterItIsNotRestarted() {
+		seed("scale=0.01", "reset=true");
+		JobExecution failed = seed("scale=0.01");
+		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+		seed("scale=0.01", "reset=true");
+
+		assertThatThrownBy(() -> this.runner.restart(failed.getId())).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("is not the newest")
+			.hasMessageContaining("launch the job again instead");
+	}
+
 	private long awaitCommittedChunks(int chunks) throws InterruptedException {
 		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
 		while (Instant.now().isBefore(deadline)) {

@@ -120,6 +120,10 @@ class SeedDataJobIntegrationTests {
 		assertThat(count("SELECT count(DISTINCT tableoid) FROM ops.task_executions")).isBetween(18L, 19L);
 		assertThat(count("SELECT count(*) FROM ops.task_executions e JOIN ops.tasks t USING (task_id) WHERE e.agent_id <> t.assigned_agent"))
 			.isZero();
+		// the categories' identity continues after the seeded ids
+		this.jdbc.update("INSERT INTO retail.product_categories (category_name) VALUES ('Gift Cards')");
+		assertThat(count("SELECT category_id FROM retail.product_categories WHERE category_name = 'Gift Cards'")).isEqualTo(8);
+		this.jdbc.update("DELETE FROM retail.product_categories WHERE category_name = 'Gift Cards'");
 		// the summary trigger set aside during the load is back, and the summary counts every execution
 		assertThat(this.jdbc.queryForObject(
 				"SELECT tgenabled FROM pg_trigger WHERE tgname = 'task_executions_performance_insert'", String.class))

@@ -27,6 +27,11 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 	}
 
 	@Test
+	void aNewStoreListsBeforeAnythingElse() {
+		assertThat(new MinioObjectStore(properties(secret())).list(this.prefix)).isEmpty();
+	}
+
+	@Test
 	void settingsNeverPrintTheSecret() {
 		assertThat(properties("s3cr3t-value").toString()).doesNotContain("s3cr3t-value").contains("secretKey=*****");
 	}
