@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
-import dev.pgbatch.TestDatabase;
+import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.seed.SeedDataJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import org.junit.jupiter.api.Test;
@@ -12,32 +12,17 @@ import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Launch, stop and restart through the job repository in PostgreSQL, as bin/etl's commands do. */
-@SpringBootTest(properties = "etl.seed.chunk-rows=100")
-class JobRunnerIntegrationTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		TestDatabase.register(registry);
-	}
-
-	@Autowired
-	JobRunner runner;
+@TestPropertySource(properties = "etl.seed.chunk-rows=100")
+class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ExecutionLock lock;
-
-	@Autowired
-	JdbcTemplate jdbc;
-
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);

@@ -1,32 +1,16 @@
 package dev.pgbatch.seed;
 
-import dev.pgbatch.TestDatabase;
-import dev.pgbatch.core.JobRunner;
+import dev.pgbatch.DatabaseIntegrationTest;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** ETL_SEED_AUDIT=true: seeded rows are audited like any insert. */
-@SpringBootTest(properties = "etl.seed.audit=true")
-class SeedDataAuditIntegrationTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		TestDatabase.register(registry);
-	}
-
-	@Autowired
-	JobRunner runner;
-
-	@Autowired
-	JdbcTemplate jdbc;
+@TestPropertySource(properties = "etl.seed.audit=true")
+class SeedDataAuditIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void withAuditOnEverySeededRowOfAnAuditedTableIsAudited() {

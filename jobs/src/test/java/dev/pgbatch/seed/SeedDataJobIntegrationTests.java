@@ -3,36 +3,17 @@ package dev.pgbatch.seed;
 import java.util.List;
 import java.util.Map;
 
-import dev.pgbatch.TestDatabase;
+import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.core.JobRunner;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Runs the whole seed-data job against the real PostgreSQL and checks the rows it leaves. */
-@SpringBootTest
-class SeedDataJobIntegrationTests {
-
-	@DynamicPropertySource
-	static void database(DynamicPropertyRegistry registry) {
-		TestDatabase.register(registry);
-	}
-
-	@Autowired
-	JobRunner runner;
-
-	@Autowired
-	JdbcTemplate jdbc;
-
+class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);

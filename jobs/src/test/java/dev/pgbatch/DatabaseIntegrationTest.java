@@ -1,0 +1,26 @@
+package dev.pgbatch;
+
+import dev.pgbatch.core.JobRunner;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The application context on the test database, with what tests of jobs use. */
+@SpringBootTest
+public abstract class DatabaseIntegrationTest {
+
+	@DynamicPropertySource
+	static void database(DynamicPropertyRegistry registry) {
+		TestDatabase.register(registry);
+	}
+
+	@Autowired
+	protected JobRunner runner;
+
+	@Autowired
+	protected JdbcTemplate jdbc;
+
+}
