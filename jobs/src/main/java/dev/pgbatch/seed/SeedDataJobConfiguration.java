@@ -63,14 +63,14 @@ class SeedDataJobConfiguration {
 			.next(copyStep(new CustomersTable()))
 			.next(copyStep(new ProductsTable()))
 			.next(copyStep(new SalesTransactionsTable()))
-			.next(tasklet("retail-indexes", SeedTablesTasklets.finish(jdbc, "retail")))
+			.next(tasklet("retail-indexes", SeedTablesTasklets.finish(jdbc, "retail", SeedTablesTasklets.RETAIL_AFTER_LOAD)))
 			.build();
 		Flow ops = new FlowBuilder<SimpleFlow>("ops").start(copyStep(OpsTables.USERS))
 			.next(copyStep(OpsTables.AGENTS))
 			.next(copyStep(OpsTables.TASKS))
 			.next(tasklet("partitions", SeedTablesTasklets.partitions(jdbc, this.models)))
 			.next(copyStep(OpsTables.TASK_EXECUTIONS))
-			.next(tasklet("ops-indexes", SeedTablesTasklets.finish(jdbc, "ops")))
+			.next(tasklet("ops-indexes", SeedTablesTasklets.finish(jdbc, "ops", SeedTablesTasklets.OPS_AFTER_LOAD)))
 			.build();
 		Flow load = new FlowBuilder<SimpleFlow>("load").split(new SimpleAsyncTaskExecutor("seed-"))
 			.add(retail, ops)

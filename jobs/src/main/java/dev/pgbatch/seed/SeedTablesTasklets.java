@@ -80,23 +80,23 @@ final class SeedTablesTasklets {
 		};
 	}
 
+	/** After the retail load: categories were written with their ids, so the identity must start after them. */
+	static final String RETAIL_AFTER_LOAD = """
+			SELECT setval(pg_get_serial_sequence('retail.product_categories', 'category_id'),
+			              (SELECT max(category_id) FROM retail.product_categories))
+			""";
+
+	/** After the ops load: the summary its set-aside trigger would have kept. */
+	static final String OPS_AFTER_LOAD = "SELECT ops.rebuild_agent_performance_summary()";
+
 	/**
-	 * The deferred indexes, foreign keys and triggers of a schema again, the summaries those triggers keep,
-	 * and fresh statistics for the first queries.
+	 * The deferred indexes, foreign keys and triggers of a schema again, what the schema needs after a bulk
+	 * load, and fresh statistics for the first queries.
 	 */
-	static Tasklet finish(JdbcTemplate jdbc, String schema) {
+	static Tasklet finish(JdbcTemplate jdbc, String schema, String afterLoad) {
 		return (contribution, context) -> {
 			new DeferredDdl(jdbc).restore(schema);
-			if (schema.equals("ops")) {
-				jdbc.queryForObject("SELECT ops.rebuild_agent_performance_summary()", Long.class);
-			}
-			else {
-				// categories were written with their ids: the identity must start after them
-				jdbc.queryForObject("""
-						SELECT setval(pg_get_serial_sequence('retail.product_categories', 'category_id'),
-						              (SELECT max(category_id) FROM retail.product_categories))
-						""", Long.class);
-			}
+			jdbc.queryForRowSet(afterLoad);
 			jdbc.execute("ANALYZE " + String.join(", ",
 					SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
 			return RepeatStatus.FINISHED;
