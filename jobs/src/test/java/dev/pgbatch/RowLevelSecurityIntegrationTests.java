@@ -30,51 +30,31 @@ class RowLevelSecurityIntegrationTests {
 
 	@Test
 	void mcpUserInOneStoreSeesNoRowOfAnother() throws Exception {
-		try (Connection connection = TestDatabase.connect()) {
-			connection.setAutoCommit(false);
-			for (String store : STORES) {
-				try (Statement statement = connection.createStatement()) {
-					statement.execute("SET LOCAL ROLE mcp_user");
-					statement.execute("SELECT retail.set_store_context('" + store + "')");
-					for (String query : STORE_OF_ROWS) {
-						List<String> seen = stores(statement, query);
-						assertThat(seen).as(query + " in " + store).isNotEmpty().containsOnly(store);
-					}
+		for (String store : STORES) {
+			asMcpUser(store, statement -> {
+				for (String query : STORE_OF_ROWS) {
+					assertThat(stores(statement, query)).as(query + " in " + store).isNotEmpty().containsOnly(store);
 				}
-				connection.rollback();
-			}
+			});
 		}
 	}
 
 	@Test
 	void withoutAStoreContextMcpUserSeesNothing() throws Exception {
-		try (Connection connection = TestDatabase.connect()) {
-			connection.setAutoCommit(false);
-			try (Statement statement = connection.createStatement()) {
-				statement.execute("SET LOCAL ROLE mcp_user");
-				for (String query : STORE_OF_ROWS) {
-					assertThat(stores(statement, query)).as(query).isEmpty();
-				}
-				assertThat(stores(statement, "SELECT store_id FROM retail.product_embeddings")).isEmpty();
+		asMcpUser(null, statement -> {
+			for (String query : STORE_OF_ROWS) {
+				assertThat(stores(statement, query)).as(query).isEmpty();
 			}
-			connection.rollback();
-		}
+			assertThat(stores(statement, "SELECT store_id FROM retail.product_embeddings")).isEmpty();
+		});
 	}
 
 	@Test
 	void mcpUserCannotWriteIntoAnotherStore() throws Exception {
-		try (Connection connection = TestDatabase.connect()) {
-			connection.setAutoCommit(false);
-			try (Statement statement = connection.createStatement()) {
-				statement.execute("SET LOCAL ROLE mcp_user");
-				statement.execute("SELECT retail.set_store_context('seattle')");
-				assertThatThrownBy(() -> statement.execute(
-						"UPDATE retail.customers SET store_id = 'online' WHERE customer_id = (SELECT customer_id FROM retail.customers LIMIT 1)"))
-					.isInstanceOf(SQLException.class)
-					.hasMessageContaining("row-level security");
-			}
-			connection.rollback();
-		}
+		asMcpUser("seattle", statement -> assertThatThrownBy(() -> statement.execute(
+				"UPDATE retail.customers SET store_id = 'online' WHERE customer_id = (SELECT customer_id FROM retail.customers LIMIT 1)"))
+			.isInstanceOf(SQLException.class)
+			.hasMessageContaining("row-level security"));
 	}
 
 	@Test
@@ -89,6 +69,30 @@ class RowLevelSecurityIntegrationTests {
 			}
 			connection.rollback();
 		}
+	}
+
+	/** What the work does as mcp_user, in a store's context (or none), in a transaction rolled back after. */
+	private static void asMcpUser(String store, SqlWork work) throws SQLException {
+		try (Connection connection = TestDatabase.connect()) {
+			connection.setAutoCommit(false);
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("SET LOCAL ROLE mcp_user");
+				if (store != null) {
+					statement.execute("SELECT retail.set_store_context('" + store + "')");
+				}
+				work.run(statement);
+			}
+			finally {
+				connection.rollback();
+			}
+		}
+	}
+
+	@FunctionalInterface
+	private interface SqlWork {
+
+		void run(Statement statement) throws SQLException;
+
 	}
 
 	private static List<String> stores(Statement statement, String query) throws SQLException {
