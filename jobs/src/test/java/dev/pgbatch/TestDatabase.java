@@ -12,12 +12,13 @@ import org.flywaydb.core.Flyway;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
- * The database the tests use: pgbatch_test on the server of ETL_DB_URL (the stack's by default), so a
- * developer's own pgbatch database is never touched. Created on first use.
+ * The database the tests use: pgbatch_test (or ETL_TEST_DB, so two working copies can run their tests at
+ * once) on the server of ETL_DB_URL (the stack's by default), so a developer's own pgbatch database is
+ * never touched. Created on first use.
  */
 public final class TestDatabase {
 
-	public static final String NAME = "pgbatch_test";
+	public static final String NAME = System.getenv().getOrDefault("ETL_TEST_DB", "pgbatch_test");
 
 	private static boolean created;
 

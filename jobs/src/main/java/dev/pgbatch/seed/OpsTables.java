@@ -11,9 +11,6 @@ final class OpsTables {
 
 	static final long DAY = 86_400;
 
-	/** How far back task executions (and tasks) reach: 18 months. */
-	static final int HISTORY_MONTHS = 18;
-
 	private static final List<String> ROLES = List.of("[\"admin\"]", "[\"operator\"]", "[\"operator\", \"developer\"]",
 			"[\"viewer\"]", "[\"developer\"]");
 
@@ -54,11 +51,6 @@ final class OpsTables {
 	private OpsTables() {
 	}
 
-	/** Seconds since the epoch at which the seeded ops history begins: 18 months before as-of. */
-	static long historyStart(SeedModel model) {
-		return model.plan.asOf().minusMonths(HISTORY_MONTHS).atStartOfDay(java.time.ZoneOffset.UTC).toEpochSecond();
-	}
-
 	static final SeedTable USERS = new SeedTable() {
 
 		@Override
@@ -86,7 +78,7 @@ final class OpsTables {
 			for (int i = 0; i < 53; i++) {
 				hash.append(HASH_ALPHABET.charAt(random.nextInt(HASH_ALPHABET.length())));
 			}
-			long created = historyStart(model) - random.nextInt(365) * DAY;
+			long created = model.plan.historyStartEpochSecond() - random.nextInt(365) * DAY;
 			out.get(0)
 				.text(model.id(SeedModel.USER, row))
 				.text(username)
@@ -129,7 +121,7 @@ final class OpsTables {
 			String config = "{\"name\": \"" + type.replace('_', ' ') + " agent " + (generation + 1) + "\", \"model\": \""
 					+ Rows.pick(random, MODELS) + "\", \"max_concurrent_tasks\": " + (1 + random.nextInt(16))
 					+ ", \"timeout_seconds\": " + 60 * (1 + random.nextInt(30)) + "}";
-			long created = historyStart(model) - random.nextInt(180) * DAY;
+			long created = model.plan.historyStartEpochSecond() - random.nextInt(180) * DAY;
 			out.get(0)
 				.text(model.id(SeedModel.AGENT, row))
 				.text(type)
@@ -167,7 +159,7 @@ final class OpsTables {
 			SplittableRandom random = model.random(SeedModel.TASK, row);
 			long agent = model.agentOfTask(row);
 			String type = AGENT_TYPES.get((int) (agent % AGENT_TYPES.size()));
-			long start = historyStart(model);
+			long start = model.plan.historyStartEpochSecond();
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
 			String data = "{\"source\": \"" + Rows.pick(random, SOURCES) + "\", \"items\": " + (1 + random.nextInt(200))
 					+ ", \"reference\": \"T-" + Rows.padded(row, 8) + "\"}";
@@ -208,7 +200,7 @@ final class OpsTables {
 		public void write(SeedModel model, long row, List<CopyText> out) {
 			SplittableRandom random = model.random(SeedModel.TASK_EXECUTION, row);
 			long task = random.nextLong(model.plan.tasks());
-			long start = historyStart(model);
+			long start = model.plan.historyStartEpochSecond();
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
 			String status = EXECUTION_STATUSES.get(Rows.weighted(random, EXECUTION_STATUS_WEIGHTS));
 			CopyText copy = out.get(0)

@@ -21,12 +21,17 @@ final class Rows {
 		return finalise(finalise(finalise(seed) ^ table * 0x9E3779B97F4A7C15L) ^ row * 0xC2B2AE3D27D4EB4FL);
 	}
 
-	/** A UUID (version 4 layout) that is a pure function of its inputs. */
-	static String uuid(long seed, long table, long row) {
-		long high = mix(seed, table, row);
-		long low = finalise(high ^ 0x5851F42D4C957F2DL);
-		high = (high & 0xFFFFFFFFFFFF0FFFL) | 0x0000000000004000L;
-		low = (low & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+	/**
+	 * A UUID that is a pure function of its inputs, in the version 7 layout: a millisecond timestamp, as if
+	 * the rows were minted one millisecond apart from {@code firstMillis}, then random bits. Rows in order
+	 * give ids in order, so primary-key inserts append to the index instead of landing on random pages
+	 * (a quarter of the COPY time of a table keyed by random ids), as they would in an application that
+	 * mints UUIDv7; the row number in the timestamp keeps the ids of a table distinct.
+	 */
+	static String uuid(long seed, long table, long row, long firstMillis) {
+		long random = mix(seed, table, row);
+		long high = (firstMillis + row) << 16 | 0x7000L | (random & 0x0FFFL);
+		long low = (finalise(random ^ 0x5851F42D4C957F2DL) & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
 		return new java.util.UUID(high, low).toString();
 	}
 

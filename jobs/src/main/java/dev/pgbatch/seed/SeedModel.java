@@ -56,7 +56,7 @@ final class SeedModel {
 	}
 
 	String id(long table, long row) {
-		return Rows.uuid(this.plan.seed(), table, row);
+		return Rows.uuid(this.plan.seed(), table, row, this.plan.historyStartEpochSecond() * 1000);
 	}
 
 	int storeOfCustomer(long customer) {

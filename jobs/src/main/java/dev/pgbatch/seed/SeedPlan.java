@@ -8,6 +8,9 @@ import org.springframework.batch.core.job.parameters.JobParameters;
 /** How much to generate and from what: the job's parameters, with the counts they imply. */
 record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset) {
 
+	/** How far back task executions (and tasks) reach. */
+	static final int HISTORY_MONTHS = 18;
+
 	static SeedPlan of(JobParameters parameters) {
 		Object reset = parameters.getParameter("reset").value();
 		return new SeedPlan(parameters.getDouble("scale"), parameters.getLong("seed"),
@@ -43,6 +46,11 @@ record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset) {
 	}
 
 	/** Seconds since the epoch at the start of the as-of day (UTC): every generated time is before it. */
+	/** Seconds since the epoch at which the seeded history begins. */
+	long historyStartEpochSecond() {
+		return this.asOf.minusMonths(HISTORY_MONTHS).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+	}
+
 	long asOfEpochSecond() {
 		return this.asOf.atStartOfDay(ZoneOffset.UTC).toEpochSecond();
 	}

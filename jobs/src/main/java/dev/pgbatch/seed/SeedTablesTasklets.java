@@ -71,7 +71,7 @@ final class SeedTablesTasklets {
 		return (contribution, context) -> {
 			SeedModel model = models.of(context.getStepContext().getStepExecution().getJobParameters());
 			LocalDate asOf = model.plan.asOf();
-			LocalDate month = asOf.minusMonths(OpsTables.HISTORY_MONTHS).withDayOfMonth(1);
+			LocalDate month = asOf.minusMonths(SeedPlan.HISTORY_MONTHS).withDayOfMonth(1);
 			for (; !month.isAfter(asOf); month = month.plusMonths(1)) {
 				jdbc.queryForObject("SELECT ops.ensure_monthly_partition('ops.task_executions'::regclass, ?)",
 						String.class, month);

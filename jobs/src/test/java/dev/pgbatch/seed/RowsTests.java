@@ -1,7 +1,5 @@
 package dev.pgbatch.seed;
 
-import java.util.HashSet;
-import java.util.Set;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
@@ -10,24 +8,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RowsTests {
 
+	private static final long MINTED = 1_700_000_000_000L;
+
 	@Test
 	void aRowsUuidDependsOnlyOnSeedTableAndRow() {
-		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7)).isEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 7));
-		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7)).isNotEqualTo(Rows.uuid(43, SeedModel.CUSTOMER, 7))
-			.isNotEqualTo(Rows.uuid(42, SeedModel.PRODUCT, 7))
-			.isNotEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 8));
+		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7, MINTED)).isEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 7, MINTED));
+		assertThat(Rows.uuid(42, SeedModel.CUSTOMER, 7, MINTED)).isNotEqualTo(Rows.uuid(43, SeedModel.CUSTOMER, 7, MINTED))
+			.isNotEqualTo(Rows.uuid(42, SeedModel.PRODUCT, 7, MINTED))
+			.isNotEqualTo(Rows.uuid(42, SeedModel.CUSTOMER, 8, MINTED));
 	}
 
 	@Test
-	void uuidsAreVersionFourAndDistinct() {
-		Set<String> seen = new HashSet<>();
+	void uuidsAreVersionSevenDistinctAndInRowOrder() {
+		String previous = "";
 		for (long row = 0; row < 200_000; row++) {
-			String id = Rows.uuid(42, SeedModel.ITEM, row);
-			assertThat(seen.add(id)).isTrue();
+			String id = Rows.uuid(42, SeedModel.ITEM, row, MINTED);
+			assertThat(id).isGreaterThan(previous);
+			previous = id;
 		}
-		UUID parsed = UUID.fromString(Rows.uuid(1, 2, 3));
-		assertThat(parsed.version()).isEqualTo(4);
+		UUID parsed = UUID.fromString(Rows.uuid(1, 2, 3, MINTED));
+		assertThat(parsed.version()).isEqualTo(7);
 		assertThat(parsed.variant()).isEqualTo(2);
+		assertThat(parsed.getMostSignificantBits() >>> 16).as("the minting time in milliseconds").isEqualTo(MINTED + 3);
 	}
 
 	@Test
