@@ -44,6 +44,10 @@ final class Output {
 				out.printf(Locale.ROOT, "  %-22s %-10s %,12d %,12d %,8d %9s%n", step.step(), step.status(),
 						step.read(), step.written(), step.skipped(),
 						step.seconds() != null ? String.format(Locale.ROOT, "%.1f", step.seconds()) : "-");
+				if (!step.summary().isEmpty()) {
+					out.println("    " + String.join(", ",
+							step.summary().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameter;
@@ -19,17 +20,30 @@ public record ExecutionReport(long executionId, String job, String status, boole
 		String exitDescription, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, String> parameters,
 		List<StepReport> steps) {
 
-	/** Read, write and skip counts of one step. */
+	/**
+	 * Read, write and skip counts of one step, and what the step itself reports in its execution context under
+	 * {@link #SUMMARY} keys (embed-products: embedded, failed, skipped, unchanged).
+	 */
 	public record StepReport(String step, String status, long read, long written, long skipped, long commits,
-			long rollbacks, LocalDateTime start, LocalDateTime end, Double seconds) {
+			long rollbacks, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, Object> summary) {
 
 		static StepReport of(StepExecution step) {
+			Map<String, Object> summary = new TreeMap<>();
+			for (Map.Entry<String, Object> entry : step.getExecutionContext().entrySet()) {
+				if (entry.getKey().startsWith(SUMMARY)) {
+					summary.put(entry.getKey().substring(SUMMARY.length()), entry.getValue());
+				}
+			}
 			return new StepReport(step.getStepName(), step.getStatus().name(), step.getReadCount(),
 					step.getWriteCount(), step.getSkipCount(), step.getCommitCount(), step.getRollbackCount(),
-					step.getStartTime(), step.getEndTime(), ExecutionReport.seconds(step.getStartTime(), step.getEndTime()));
+					step.getStartTime(), step.getEndTime(), ExecutionReport.seconds(step.getStartTime(), step.getEndTime()),
+					summary);
 		}
 
 	}
+
+	/** The prefix of the execution-context keys a step reports its own counts under. */
+	public static final String SUMMARY = "summary.";
 
 	public static ExecutionReport of(JobExecution execution, boolean orphaned) {
 		Map<String, String> parameters = new LinkedHashMap<>();

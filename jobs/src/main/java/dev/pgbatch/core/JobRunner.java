@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
@@ -52,6 +53,10 @@ public class JobRunner {
 		}
 		catch (RefusedException | UsageException ex) {
 			throw ex;
+		}
+		catch (InvalidJobParametersException ex) {
+			// a job's own validator, checking what only the database knows (a store, say): nothing is written yet
+			throw new UsageException(ex.getMessage());
 		}
 		catch (Exception ex) {
 			throw new RefusedException("job " + jobName + " could not start: " + ex.getMessage());

@@ -36,6 +36,23 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 				clock -> defaultValue, Check.NONE);
 	}
 
+	public static ParameterDefinition wholeNumber(String name, String description, long defaultValue, long min,
+			long max) {
+		return new ParameterDefinition(name, ParameterType.LONG, description, Long.toString(defaultValue),
+				clock -> defaultValue, value -> {
+					long number = (Long) value;
+					return (number < min || number > max) ? "must be between " + min + " and " + max + ", got " + number
+							: null;
+				});
+	}
+
+	/** A text parameter; {@code defaultText} says what the default is where it is not a fixed value. */
+	public static ParameterDefinition text(String name, String description, String defaultText, String defaultValue,
+			Check check) {
+		return new ParameterDefinition(name, ParameterType.STRING, description, defaultText, clock -> defaultValue,
+				check);
+	}
+
 	public static ParameterDefinition dateDefaultingToToday(String name, String description) {
 		return new ParameterDefinition(name, ParameterType.DATE, description, "today (UTC)",
 				clock -> LocalDate.now(clock), Check.NONE);

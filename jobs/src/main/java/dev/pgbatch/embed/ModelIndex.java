@@ -1,0 +1,92 @@
+package dev.pgbatch.embed;
+
+import java.sql.SQLWarning;
+import java.util.Locale;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.StatementCallback;
+
+/**
+ * A model's partial HNSW index on retail.product_embeddings. Inserting into an HNSW graph row by row costs
+ * far more than building it once (pgvector's advice for bulk loads), so a large load drops the index first
+ * and builds it at the end, with maintenance_work_mem large enough for the graph: a build whose graph does
+ * not fit slows down many times ("hnsw graph no longer fits into maintenance_work_mem").
+ */
+final class ModelIndex {
+
+	private static final Logger log = LoggerFactory.getLogger(ModelIndex.class);
+
+	/** pgvector's own notice when the graph spills out of maintenance_work_mem. */
+	static final String SPILL_NOTICE = "no longer fits into maintenance_work_mem";
+
+	private static final long MIN_MEMORY = 64L << 20;
+
+	private final JdbcTemplate jdbc;
+
+	private final ProductEmbeddingModel model;
+
+	ModelIndex(JdbcTemplate jdbc, ProductEmbeddingModel model) {
+		this.jdbc = jdbc;
+		this.model = model;
+	}
+
+	boolean exists() {
+		return Boolean.TRUE.equals(this.jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class,
+				"retail." + this.model.indexName()));
+	}
+
+	long vectors() {
+		Long count = this.jdbc.queryForObject(
+				"SELECT count(*) FROM retail.product_embeddings WHERE embedding_model = ?", Long.class, this.model.id());
+		return count == null ? 0 : count;
+	}
+
+	void drop() {
+		this.jdbc.execute("DROP INDEX IF EXISTS retail." + this.model.indexName());
+	}
+
+	/**
+	 * Builds the index when it is missing, with memory for its graph up to {@code maxMemory}; returns the
+	 * bytes given, or 0 when the index was there. A build that still spilled is logged with what to set.
+	 */
+	long build(long maxMemory) {
+		if (exists()) {
+			return 0;
+		}
+		long vectors = vectors();
+		long memory = Math.min(maxMemory, memoryFor(vectors, this.model.dimensions()));
+		this.jdbc.execute(String.format(Locale.ROOT, "SET LOCAL maintenance_work_mem = '%dkB'", memory / 1024));
+		String ddl = String.format(Locale.ROOT,
+				"CREATE INDEX %s ON retail.product_embeddings USING hnsw ((embedding::vector(%d)) vector_cosine_ops)"
+						+ " WHERE embedding_model = '%s'",
+				this.model.indexName(), this.model.dimensions(), this.model.id());
+		boolean spilled = Boolean.TRUE.equals(this.jdbc.execute((StatementCallback<Boolean>) statement -> {
+			statement.execute(ddl);
+			for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+				if (String.valueOf(warning.getMessage()).contains(SPILL_NOTICE)) {
+					return true;
+				}
+			}
+			return false;
+		}));
+		if (spilled) {
+			log.warn("{}: the HNSW graph of {} vectors did not fit into {} MB of maintenance_work_mem; raise"
+					+ " ETL_EMBED_INDEX_MEMORY_MAX", this.model.indexName(), vectors, memory >> 20);
+		}
+		log.info("built {} over {} vectors with {} MB of maintenance_work_mem", this.model.indexName(), vectors,
+				memory >> 20);
+		return memory;
+	}
+
+	/**
+	 * Room for the graph of an HNSW index being built: each element holds its vector and, at m = 16, up to 32
+	 * neighbours on the ground layer (about 700 bytes with their bookkeeping); twice that, as headroom.
+	 */
+	static long memoryFor(long vectors, int dimensions) {
+		return Math.max(MIN_MEMORY, 2 * vectors * (4L * dimensions + 700));
+	}
+
+}
