@@ -48,15 +48,18 @@ public class JobRunner {
 
 	public JobExecution start(String jobName, JobParameters parameters) {
 		Job job = job(jobName);
+		try {
+			// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
+			job.getJobParametersValidator().validate(parameters);
+		}
+		catch (InvalidJobParametersException ex) {
+			throw new UsageException(ex.getMessage());
+		}
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
 			return this.operator.start(job, parameters);
 		}
 		catch (RefusedException | UsageException ex) {
 			throw ex;
-		}
-		catch (InvalidJobParametersException ex) {
-			// a job's own validator, checking what only the database knows (a store, say): nothing is written yet
-			throw new UsageException(ex.getMessage());
 		}
 		catch (Exception ex) {
 			throw new RefusedException("job " + jobName + " could not start: " + ex.getMessage());

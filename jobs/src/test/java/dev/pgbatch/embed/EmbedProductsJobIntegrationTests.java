@@ -1,0 +1,139 @@
+package dev.pgbatch.embed;
+
+import java.sql.Timestamp;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.JobRuns;
+import dev.pgbatch.core.UsageException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * embed-products with the in-process model on seed-data at scale 1. A load of 100 vectors or more counts as
+ * large here, so the drop-and-build path of the HNSW index runs on this small catalogue.
+ */
+@TestPropertySource(properties = "etl.embed.bulk-load-rows=100")
+class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final String MODEL = ProductEmbeddingModel.ALL_MINILM_L6_V2.id();
+
+	@BeforeEach
+	void seed() {
+		EmbedRuns.seed(this.runner);
+	}
+
+	@Test
+	void embedsEveryProductOnceWithTheTemplatesTextAndTheModelsDimensions() {
+		JobExecution run = EmbedRuns.embed(this.runner);
+
+		assertThat(EmbedRuns.embedded(run)).isEqualTo(500);
+		assertThat(this.jdbc.queryForObject("""
+				SELECT count(*) FROM retail.product_embeddings e JOIN retail.products p USING (product_id)
+				WHERE e.embedding_model = ? AND e.dimensions = 384 AND vector_dims(e.embedding) = 384
+				  AND e.store_id = p.store_id
+				""", Long.class, MODEL)).isEqualTo(500);
+		Map<String, Object> product = this.jdbc.queryForMap("""
+				SELECT p.product_name, p.brand, c.category_name, p.product_description, array_to_string(p.tags, ', ') AS tags,
+				       e.embedding_text
+				FROM retail.products p JOIN retail.product_categories c USING (category_id)
+				JOIN retail.product_embeddings e USING (product_id)
+				WHERE p.brand IS NOT NULL AND p.tags IS NOT NULL AND cardinality(p.tags) > 0
+				ORDER BY p.sku LIMIT 1
+				""");
+		assertThat(product.get("embedding_text")).isEqualTo(product.get("product_name") + "\nBrand: "
+				+ product.get("brand") + "\nCategory: " + product.get("category_name") + "\n"
+				+ product.get("product_description") + "\nTags: " + product.get("tags"));
+	}
+
+	@Test
+	void aSecondRunEmbedsNothingAndOnlyTextChangesAreEmbeddedAgain() {
+		EmbedRuns.embed(this.runner);
+		JobExecution again = EmbedRuns.embed(this.runner);
+		assertThat(EmbedRuns.embedded(again)).isZero();
+		assertThat(EmbedRuns.summary(again, "embed", "unchanged")).isEqualTo(500);
+
+		List<UUID> changed = this.jdbc.queryForList(
+				"SELECT product_id FROM retail.products ORDER BY sku LIMIT 7", UUID.class);
+		Map<UUID, Timestamp> before = updatedAt();
+		this.jdbc.update("UPDATE retail.products SET product_description = product_description || ' Two-year warranty.'"
+				+ " WHERE product_id = ANY (?)", (Object) changed.toArray(UUID[]::new));
+		JobExecution afterDescriptions = EmbedRuns.embed(this.runner);
+		assertThat(EmbedRuns.embedded(afterDescriptions)).isEqualTo(7);
+		Map<UUID, Timestamp> after = updatedAt();
+		assertThat(after.keySet().stream().filter(id -> !after.get(id).equals(before.get(id))))
+			.containsExactlyInAnyOrderElementsOf(changed);
+
+		this.jdbc.update("UPDATE retail.products SET price = price + 1, current_stock = current_stock + 3");
+		assertThat(EmbedRuns.embedded(EmbedRuns.embed(this.runner))).as("price and stock are not in the template")
+			.isZero();
+	}
+
+	@Test
+	void storeAndLimitBoundWhatOneRunEmbeds() {
+		JobExecution first = EmbedRuns.embed(this.runner, "store=seattle", "limit=50", "batch-size=16");
+		assertThat(EmbedRuns.embedded(first)).isEqualTo(50);
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT store_id FROM retail.product_embeddings", String.class))
+			.containsExactly("seattle");
+
+		EmbedRuns.embed(this.runner, "store=seattle");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class))
+			.isEqualTo(this.jdbc.queryForObject("SELECT count(*) FROM retail.products WHERE store_id = 'seattle'",
+					Long.class));
+	}
+
+	@Test
+	void anUnknownStoreOrModelIsRefusedBeforeAnythingIsWritten() {
+		long instances = jobInstances();
+		assertThatThrownBy(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "store=atlantis"))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("unknown store 'atlantis'")
+			.hasMessageContaining("seattle");
+		assertThatThrownBy(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "model=word2vec"))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("unknown model 'word2vec'");
+		assertThat(jobInstances()).isEqualTo(instances);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class)).isZero();
+	}
+
+	@Test
+	void aLargeLoadBuildsTheModelsIndexAtItsEndAndASmallOneKeepsIt() {
+		JobExecution large = EmbedRuns.embed(this.runner);
+		assertThat(EmbedRuns.summary(large, "index", "index-built-with-mb")).isGreaterThanOrEqualTo(64);
+		assertThat(indexValid()).isTrue();
+
+		this.jdbc.update("UPDATE retail.products SET product_name = product_name || ' II'"
+				+ " WHERE product_id IN (SELECT product_id FROM retail.products ORDER BY sku LIMIT 3)");
+		JobExecution small = EmbedRuns.embed(this.runner);
+		assertThat(EmbedRuns.embedded(small)).isEqualTo(3);
+		assertThat(EmbedRuns.summary(small, "index", "index-built-with-mb")).as("the index was kept").isEqualTo(-1);
+		assertThat(indexValid()).isTrue();
+	}
+
+	private boolean indexValid() {
+		return Boolean.TRUE.equals(this.jdbc.queryForObject(
+				"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)", Boolean.class,
+				"retail." + ProductEmbeddingModel.ALL_MINILM_L6_V2.indexName()));
+	}
+
+	private long jobInstances() {
+		return this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_instance WHERE job_name = ?", Long.class,
+				EmbedProductsJob.NAME);
+	}
+
+	private Map<UUID, Timestamp> updatedAt() {
+		Map<UUID, Timestamp> times = new java.util.HashMap<>();
+		this.jdbc.query("SELECT product_id, updated_at FROM retail.product_embeddings",
+				row -> { times.put(row.getObject(1, UUID.class), row.getTimestamp(2)); });
+		return times;
+	}
+
+}
