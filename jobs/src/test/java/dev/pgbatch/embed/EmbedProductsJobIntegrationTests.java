@@ -28,7 +28,7 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@BeforeEach
 	void seed() {
-		EmbedRuns.seed(this.runner);
+		EmbedRuns.seed(this.runner, 1);
 	}
 
 	@Test

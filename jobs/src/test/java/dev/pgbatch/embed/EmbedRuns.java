@@ -11,14 +11,14 @@ import org.springframework.batch.core.step.StepExecution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** embed-products in the test's application context, on seed-data at scale 1 (500 products in 4 stores). */
+/** embed-products in the test's application context, on seed-data (scale 1: 500 products in 4 stores). */
 final class EmbedRuns {
 
 	private EmbedRuns() {
 	}
 
-	static void seed(JobRunner runner) {
-		assertThat(SeedDataRuns.seed(runner, "scale=1", "reset=true", "as-of=2026-06-30").getStatus())
+	static void seed(JobRunner runner, int scale) {
+		assertThat(SeedDataRuns.seed(runner, "scale=" + scale, "reset=true", "as-of=2026-06-30").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
 

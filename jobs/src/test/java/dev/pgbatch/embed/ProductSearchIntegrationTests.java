@@ -1,0 +1,154 @@
+package dev.pgbatch.embed;
+
+import java.sql.Connection;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import com.pgvector.PGvector;
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.UsageException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Semantic search over seed-data at scale 4 (500 products a store) embedded with the in-process model. Below
+ * a few hundred products a store PostgreSQL rightly prefers reading the store's vectors exactly to the HNSW
+ * index; from this size on the index serves the search.
+ */
+class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final ProductEmbeddingModel MODEL = ProductEmbeddingModel.ALL_MINILM_L6_V2;
+
+	private static final long PRODUCTS = 2000;
+
+	private static final List<String> STORES = List.of("seattle", "redmond", "bellevue", "online");
+
+	/** Queries that name a category in other words than its name, with the category they name. */
+	private static final Map<String, String> CATEGORY_QUERIES = Map.of("electronic gadgets and devices", "Electronics",
+			"clothes and fashion to wear", "Clothing", "furniture and supplies for the house and garden", "Home & Garden",
+			"equipment for sports and the outdoors", "Sports & Outdoors", "books, films and music", "Books & Media",
+			"health care and beauty products", "Health & Beauty", "car parts and accessories for vehicles", "Automotive");
+
+	/** Seeding and embedding take a few seconds: once for the class, as no test here writes. */
+	private static boolean prepared;
+
+	@Autowired
+	ProductSearch search;
+
+	@Autowired
+	EmbeddingModels models;
+
+	@BeforeEach
+	void embedTheCatalogue() {
+		if (!prepared || this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class) != PRODUCTS) {
+			EmbedRuns.seed(this.runner, 4);
+			EmbedRuns.embed(this.runner, "model=" + MODEL.id());
+			prepared = true;
+		}
+	}
+
+	@Test
+	void aSearchInOneStoreNeverReturnsAnotherStoresProduct() {
+		for (String store : STORES) {
+			for (String query : CATEGORY_QUERIES.keySet()) {
+				List<ProductSearch.Hit> hits = this.search.search(query, store, MODEL.id(), 50);
+				assertThat(hits).isNotEmpty();
+				List<String> stores = this.jdbc.queryForList(
+						"SELECT DISTINCT store_id FROM retail.products WHERE product_id = ANY (?)", String.class,
+						(Object) hits.stream().map(ProductSearch.Hit::productId).toArray(UUID[]::new));
+				assertThat(stores).as("stores of the hits of '%s' in %s", query, store).containsExactly(store);
+			}
+		}
+	}
+
+	@Test
+	void theSearchRunsOnTheModelsHnswIndex() throws Exception {
+		List<String> plans = new ArrayList<>();
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			// auto_explain reports the plans of the statements inside the search function as notices
+			statement.execute("LOAD 'auto_explain'");
+			statement.execute("SET LOCAL auto_explain.log_min_duration = 0");
+			statement.execute("SET LOCAL auto_explain.log_nested_statements = on");
+			statement.execute("SET LOCAL auto_explain.log_level = notice");
+			statement.execute("SET LOCAL ROLE mcp_user");
+			statement.execute("SELECT retail.set_store_context('online')");
+			try (var query = connection.prepareStatement(
+					"SELECT count(*) FROM retail.search_products_by_similarity(?, ?, 10)")) {
+				query.setObject(1, new PGvector(this.models.embed(MODEL, List.of("a tent for camping")).get(0)));
+				query.setString(2, MODEL.id());
+				query.executeQuery().close();
+				for (SQLWarning warning = query.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+					plans.add(warning.getMessage());
+				}
+			}
+			connection.rollback();
+		}
+		assertThat(String.join("\n", plans)).contains("Index Scan using " + MODEL.indexName());
+	}
+
+	@Test
+	void theSearchFindsAtLeast95PercentOfTheExactTopTenOver56Queries() {
+		List<String> queries = new ArrayList<>(CATEGORY_QUERIES.keySet());
+		queries.addAll(this.jdbc.queryForList("SELECT product_name FROM retail.products ORDER BY sku LIMIT 49", String.class));
+		double found = 0;
+		int asked = 0;
+		for (String query : queries) {
+			PGvector vector = new PGvector(this.models.embed(MODEL, List.of(query)).get(0));
+			for (String store : STORES) {
+				Set<UUID> exact = new HashSet<>(exactTopTen(vector, store));
+				List<ProductSearch.Hit> searched = this.search.search(query, store, MODEL.id(), 10);
+				found += searched.stream().map(ProductSearch.Hit::productId).filter(exact::contains).count()
+						/ (double) exact.size();
+				asked++;
+			}
+		}
+		assertThat(asked).isGreaterThanOrEqualTo(50);
+		assertThat(found / asked).as("recall@10").isGreaterThanOrEqualTo(0.95);
+	}
+
+	@Test
+	void aQueryNamingACategoryFindsMostlyThatCategory() {
+		for (Map.Entry<String, String> query : CATEGORY_QUERIES.entrySet()) {
+			List<ProductSearch.Hit> hits = this.search.search(query.getKey(), "online", MODEL.id(), 10);
+			long inCategory = this.jdbc.queryForObject("""
+					SELECT count(*) FROM retail.products p JOIN retail.product_categories c USING (category_id)
+					WHERE p.product_id = ANY (?) AND c.category_name = ?
+					""", Long.class, hits.stream().map(ProductSearch.Hit::productId).toArray(UUID[]::new), query.getValue());
+			assertThat(inCategory).as("hits of '%s' in %s", query.getKey(), query.getValue())
+				.isGreaterThan(hits.size() / 2);
+		}
+	}
+
+	@Test
+	void anUnknownStoreOrAModelWithoutVectorsIsAUsageError() {
+		assertThatThrownBy(() -> this.search.search("tent", "atlantis", MODEL.id(), 10))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("unknown store 'atlantis'");
+		assertThatThrownBy(() -> this.search.search("tent", "online", ProductEmbeddingModel.TEXT_EMBEDDING_3_SMALL.id(), 10))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("OPENAI_API_KEY");
+	}
+
+	/** The ten active products of a store nearest to the vector, computed over all of them, not through the index. */
+	private List<UUID> exactTopTen(PGvector vector, String store) {
+		return this.jdbc.queryForList("""
+				SELECT e.product_id FROM retail.product_embeddings e JOIN retail.products p USING (product_id)
+				WHERE e.embedding_model = ? AND e.store_id = ? AND p.is_active
+				ORDER BY e.embedding <=> ? LIMIT 10
+				""", UUID.class, MODEL.id(), store, vector);
+	}
+
+}
