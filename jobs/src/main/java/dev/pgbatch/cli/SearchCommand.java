@@ -48,7 +48,7 @@ class SearchCommand implements Callable<Integer> {
 			throw new UsageException("--limit must be between 1 and " + MAX_LIMIT + ", got " + this.limit);
 		}
 		String modelId = (this.model != null) ? this.model : ProductEmbeddingModel.byDefault().id();
-		String problem = ProductEmbeddingModel.problemWith(modelId, ProductEmbeddingModel.apiKeyInEnvironment());
+		String problem = ProductEmbeddingModel.problemWith(modelId, true);
 		if (problem != null) {
 			throw new UsageException("--model: " + problem);
 		}

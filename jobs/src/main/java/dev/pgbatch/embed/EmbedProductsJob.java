@@ -25,7 +25,8 @@ public final class EmbedProductsJob {
 					"the embedding model: all-minilm-l6-v2 (in process, 384 d) or text-embedding-3-small (OpenAI, 1536 d)",
 					"text-embedding-3-small when OPENAI_API_KEY is set, else all-minilm-l6-v2",
 					ProductEmbeddingModel.byDefault().id(),
-					value -> ProductEmbeddingModel.problemWith((String) value, ProductEmbeddingModel.apiKeyInEnvironment())),
+					// whether its key is set is checked against the settings when the job starts
+					value -> ProductEmbeddingModel.problemWith((String) value, true)),
 					ParameterDefinition.text(STORE, "only this store's products (a store_id of retail.stores)", "all stores", "",
 							ParameterDefinition.Check.NONE),
 					ParameterDefinition.wholeNumber(BATCH_SIZE, "products per embedding request and per commit", 64, 1, 2048),

@@ -67,7 +67,7 @@ public enum ProductEmbeddingModel {
 		return apiKeyInEnvironment() ? TEXT_EMBEDDING_3_SMALL : ALL_MINILM_L6_V2;
 	}
 
-	/** What stops a model from being used, or null when nothing does. */
+	/** What stops a model from being used, or null when nothing does; {@code apiKeySet}: whether the settings hold a key. */
 	public static String problemWith(String id, boolean apiKeySet) {
 		Optional<ProductEmbeddingModel> model = find(id);
 		if (model.isEmpty()) {
@@ -78,7 +78,7 @@ public enum ProductEmbeddingModel {
 	}
 
 	/** The key as the command line sees it before the application starts (the settings read the same variable). */
-	public static boolean apiKeyInEnvironment() {
+	private static boolean apiKeyInEnvironment() {
 		String key = System.getenv(API_KEY_VARIABLE);
 		return key != null && !key.isBlank();
 	}
