@@ -30,7 +30,13 @@ class CliIntegrationTests {
 			"run seed-data scale=abc|scale: 'abc' is not a number", "run seed-data scale=0|scale: must be between",
 			"run seed-data scale=-2|scale: must be between", "run seed-data scale=1001|scale: must be between",
 			"run seed-data seed=x|seed: 'x' is not a whole number", "run|Missing required parameter",
-			"restart abc|Invalid value", "bogus|Unmatched argument" })
+			"restart abc|Invalid value", "bogus|Unmatched argument",
+			"run embed-products model=word2vec|model: unknown model 'word2vec'",
+			"run embed-products batch-size=0|batch-size: must be between 1 and 2048",
+			"run embed-products store=atlantis|store: unknown store 'atlantis'",
+			"search tent --store atlantis|unknown store 'atlantis'", "search tent --store seattle --limit 0|--limit must be between",
+			"search tent --store seattle --model word2vec|unknown model 'word2vec'",
+			"search tent --store seattle --model text-embedding-3-small|needs OPENAI_API_KEY" })
 	void badInputExitsTwoWithOneLineNamingTheProblemAndWritesNothing(String arguments, String problem) throws Exception {
 		long executions = executions();
 		Map<String, String> before = SeededTables.fingerprints();
@@ -45,7 +51,7 @@ class CliIntegrationTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop" })
+	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search" })
 	void everyCommandHasHelp(String command) throws Exception {
 		EtlProcess.Result result = command.isEmpty() ? EtlProcess.run("--help") : EtlProcess.run(command, "--help");
 		assertThat(result.exitCode()).isZero();
@@ -112,6 +118,24 @@ class CliIntegrationTests {
 	}
 
 	@Test
+	void anEmbedRunKilledWithSigkillRestartsWithoutEmbeddingAgainWhatWasCommitted() throws Exception {
+		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "reset=true").exitCode()).isZero();
+
+		EtlProcess run = EtlProcess.start(Map.of(), "run", "embed-products", "batch-size=16");
+		long id = awaitRunning(run);
+		awaitUntil(() -> committedChunks(id, "embed") >= 3);
+		run.kill();
+		Map<String, String> committed = embeddedAt();
+		assertThat(committed).hasSizeGreaterThanOrEqualTo(48).hasSizeLessThan(500);
+
+		EtlProcess.Result restart = EtlProcess.run("restart", Long.toString(id));
+		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
+		assertThat(restart.stderr()).contains("process that is gone");
+		Map<String, String> all = embeddedAt();
+		assertThat(all).hasSize(500).containsAllEntriesOf(committed);
+	}
+
+	@Test
 	void aJobWhoseLockIsHeldByALiveProcessIsNeverStartedTwice() throws Exception {
 		assertThat(EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true").exitCode()).isZero();
 		long executions = executions();
@@ -158,6 +182,18 @@ class CliIntegrationTests {
 	private static long committedChunks(long executionId, String step) {
 		return queryLong("SELECT coalesce(max(commit_count), 0) FROM etl.batch_step_execution WHERE job_execution_id = "
 				+ executionId + " AND step_name = '" + step + "'");
+	}
+
+	/** When each product's embedding was written. */
+	private static Map<String, String> embeddedAt() throws Exception {
+		Map<String, String> times = new java.util.HashMap<>();
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+				ResultSet rows = statement.executeQuery("SELECT product_id, updated_at FROM retail.product_embeddings")) {
+			while (rows.next()) {
+				times.put(rows.getString(1), rows.getString(2));
+			}
+		}
+		return times;
 	}
 
 	private static long lastExecution() {
