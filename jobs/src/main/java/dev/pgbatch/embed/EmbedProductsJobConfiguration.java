@@ -103,9 +103,10 @@ class EmbedProductsJobConfiguration {
 		return (contribution, context) -> {
 			StepExecution step = context.getStepContext().getStepExecution();
 			EmbedPlan plan = EmbedPlan.of(step.getJobParameters());
-			long memory = new ModelIndex(jdbc, plan.model()).build(this.properties.indexMemoryMax().toBytes());
-			if (memory > 0) {
-				step.getExecutionContext().putLong(ExecutionReport.SUMMARY + "index-built-with-mb", memory >> 20);
+			ModelIndex.Build build = new ModelIndex(jdbc, plan.model()).build(this.properties.indexMemoryMax().toBytes());
+			if (build != null) {
+				step.getExecutionContext().putLong(ExecutionReport.SUMMARY + "index-built-with-mb", build.memory() >> 20);
+				step.getExecutionContext().putString(ExecutionReport.SUMMARY + "index-spilled", build.spilled() ? "yes" : "no");
 			}
 			return RepeatStatus.FINISHED;
 		};
