@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.batch.core.BatchStatus;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -36,6 +37,9 @@ class OpenAiEmbeddingIntegrationTests extends DatabaseIntegrationTest {
 	private static final ProductEmbeddingModel MODEL = ProductEmbeddingModel.TEXT_EMBEDDING_3_SMALL;
 
 	private static final FakeOpenAi SERVER = start();
+
+	@Autowired
+	ProductSearch search;
 
 	@DynamicPropertySource
 	static void openAi(DynamicPropertyRegistry registry) {
@@ -126,6 +130,26 @@ class OpenAiEmbeddingIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class))
 			.isEqualTo(this.jdbc.queryForObject("SELECT count(*) FROM retail.products WHERE store_id = 'seattle'",
 					Long.class));
+	}
+
+	@Test
+	void twoModelsLiveSideBySideOnTheSameProductsAndSearchTakesEachOnItsOwn() {
+		EmbedRuns.embed(this.runner, "model=" + MODEL.id(), "store=seattle");
+		EmbedRuns.embed(this.runner, "model=" + ProductEmbeddingModel.ALL_MINILM_L6_V2.id(), "store=seattle");
+
+		assertThat(this.jdbc.queryForList("""
+				SELECT embedding_model || ' ' || dimensions || ' ' || count(*) FROM retail.product_embeddings
+				GROUP BY embedding_model, dimensions ORDER BY 1
+				""", String.class)).containsExactly("all-minilm-l6-v2 384 125", "text-embedding-3-small 1536 125");
+		for (ProductEmbeddingModel model : ProductEmbeddingModel.values()) {
+			List<ProductSearch.Hit> hits = this.search.search("a warm jacket for hiking", "seattle", model.id(), 5);
+			assertThat(hits).hasSize(5);
+		}
+		// the fake server's vectors are a function of the text: the product's own text is its nearest
+		String text = this.jdbc.queryForObject("SELECT embedding_text FROM retail.product_embeddings"
+				+ " WHERE embedding_model = ? ORDER BY product_id LIMIT 1", String.class, MODEL.id());
+		assertThat(this.search.search(text, "seattle", MODEL.id(), 1).get(0).similarity()).isCloseTo(1.0,
+				org.assertj.core.data.Offset.offset(1e-5));
 	}
 
 	private UUID markRefused() {
