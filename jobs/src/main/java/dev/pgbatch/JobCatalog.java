@@ -7,12 +7,14 @@ import java.util.stream.Collectors;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.embed.EmbedProductsJob;
+import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataJob;
 
 /** Every job the runner has, known without starting Spring so that bad input is refused at once. */
 public final class JobCatalog {
 
-	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION);
+	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION,
+			PartitionRolloverJob.DEFINITION);
 
 	private JobCatalog() {
 	}

@@ -3,6 +3,8 @@ package dev.pgbatch.cli;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.function.BooleanSupplier;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.seed.SeededTables;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,7 +39,9 @@ class CliIntegrationTests {
 			"run embed-products store=atlantis|store: unknown store 'atlantis'",
 			"search tent --store atlantis|unknown store 'atlantis'", "search tent --store seattle --limit 0|--limit must be between",
 			"search tent --store seattle --model word2vec|unknown model 'word2vec'",
-			"search tent --store seattle --model text-embedding-3-small|needs OPENAI_API_KEY" })
+			"search tent --store seattle --model text-embedding-3-small|needs OPENAI_API_KEY",
+			"run partition-rollover table=ops.tasks|table 'ops.tasks' is not managed",
+			"run partition-rollover as-of=tomorrow|as-of: 'tomorrow' is not a date" })
 	void badInputExitsTwoWithOneLineNamingTheProblemAndWritesNothing(String arguments, String problem) throws Exception {
 		long executions = executions();
 		Map<String, String> before = SeededTables.fingerprints();
@@ -133,6 +138,22 @@ class CliIntegrationTests {
 		assertThat(restart.stderr()).contains("process that is gone");
 		Map<String, String> all = embeddedAt();
 		assertThat(all).hasSize(500).containsAllEntriesOf(committed);
+	}
+
+	@Test
+	void aPolicyFileWithATableNameThatIsNotAPlainIdentifierIsRefusedNamingFileAndEntry(@TempDir Path directory)
+			throws Exception {
+		Path policy = directory.resolve("policy.yml");
+		Files.writeString(policy, "tables:\n  - table: ops.audit_log\n  - table: \"ops.audit_log; DROP TABLE ops.users\"\n");
+		long executions = executions();
+
+		EtlProcess.Result result = EtlProcess.start(Map.of("ETL_PARTITION_POLICY", policy.toString()), "run",
+				"partition-rollover").await();
+
+		assertThat(result.exitCode()).isEqualTo(2);
+		assertThat(result.stderr().strip()).isEqualTo("etl: " + policy + ": tables[1]: 'ops.audit_log; DROP TABLE ops.users'"
+				+ " is not a plain schema-qualified table name (schema.table, lower-case letters, digits and _)");
+		assertThat(executions()).isEqualTo(executions);
 	}
 
 	@Test

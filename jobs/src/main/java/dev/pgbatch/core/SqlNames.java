@@ -1,0 +1,41 @@
+package dev.pgbatch.core;
+
+import java.util.regex.Pattern;
+
+/**
+ * Table names that come from configuration, checked before any SQL is built from them: a plain
+ * schema-qualified lower-case identifier, then quoted. Nothing else reaches a statement's text.
+ */
+public final class SqlNames {
+
+	private static final Pattern PLAIN = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+	static final String NOT_PLAIN = "'%s' is not a plain schema-qualified table name (schema.table, lower-case letters, digits and _)";
+
+	private SqlNames() {
+	}
+
+	/** The name unchanged when it is schema.table in plain identifiers, else an {@link IllegalArgumentException}. */
+	public static String checkedTable(String name) {
+		String[] parts = (name == null) ? new String[0] : name.split("\\.", -1);
+		if (parts.length != 2 || !PLAIN.matcher(parts[0]).matches() || !PLAIN.matcher(parts[1]).matches()) {
+			throw new IllegalArgumentException(String.format(NOT_PLAIN, name));
+		}
+		return name;
+	}
+
+	/** A plain identifier, double-quoted. */
+	public static String quote(String identifier) {
+		if (!PLAIN.matcher(identifier).matches()) {
+			throw new IllegalArgumentException(String.format(NOT_PLAIN, identifier));
+		}
+		return '"' + identifier + '"';
+	}
+
+	/** schema.table, each part checked and double-quoted. */
+	public static String quoteTable(String name) {
+		String[] parts = checkedTable(name).split("\\.");
+		return quote(parts[0]) + "." + quote(parts[1]);
+	}
+
+}

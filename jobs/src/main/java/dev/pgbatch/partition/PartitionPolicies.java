@@ -1,0 +1,115 @@
+package dev.pgbatch.partition;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.pgbatch.core.SqlNames;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The managed tables: the policy file ETL_PARTITION_POLICY, or the one shipped in the runner
+ * (partition-policy.yml: ops.task_executions, ops.audit_log, retail.audit_log). A bad file is refused
+ * whole, naming the file, the entry and what is wrong.
+ */
+final class PartitionPolicies {
+
+	static final String BUILT_IN = "partition-policy.yml";
+
+	private static final Set<String> KEYS = Set.of("table", "interval", "premake", "hot", "warm", "cold");
+
+	private final List<PartitionPolicy> tables;
+
+	private PartitionPolicies(List<PartitionPolicy> tables) {
+		this.tables = tables;
+	}
+
+	List<PartitionPolicy> tables() {
+		return this.tables;
+	}
+
+	Optional<PartitionPolicy> table(String table) {
+		return this.tables.stream().filter(policy -> policy.table().equals(table)).findFirst();
+	}
+
+	/** The tables a run manages: all, or the one named ("" for all); an unmanaged name is refused. */
+	List<PartitionPolicy> select(String table) {
+		if (table == null || table.isEmpty()) {
+			return this.tables;
+		}
+		return List.of(table(table).orElseThrow(() -> new IllegalArgumentException("table '" + table
+				+ "' is not managed (managed: " + String.join(", ", this.tables.stream().map(PartitionPolicy::table).toList())
+				+ ")")));
+	}
+
+	/** From the file, or the built-in policy when {@code file} is empty. */
+	static PartitionPolicies load(String file) {
+		String source = (file == null || file.isBlank()) ? BUILT_IN : file;
+		try (InputStream in = (file == null || file.isBlank())
+				? PartitionPolicies.class.getResourceAsStream("/" + BUILT_IN) : Files.newInputStream(Path.of(file))) {
+			return parse(in, source);
+		}
+		catch (IOException ex) {
+			throw new IllegalArgumentException(source + ": cannot be read (" + ex.getMessage() + ")");
+		}
+	}
+
+	@SuppressWarnings("unchecked")
+	static PartitionPolicies parse(InputStream in, String source) {
+		Object root;
+		try {
+			root = new Yaml().load(in);
+		}
+		catch (RuntimeException ex) {
+			throw new IllegalArgumentException(source + ": not YAML (" + ex.getMessage().lines().findFirst().orElse("") + ")");
+		}
+		if (!(root instanceof Map<?, ?> map) || !(map.get("tables") instanceof List<?> entries)) {
+			throw new IllegalArgumentException(source + ": a list 'tables' is expected");
+		}
+		List<PartitionPolicy> tables = new ArrayList<>();
+		for (int i = 0; i < entries.size(); i++) {
+			String where = source + ": tables[" + i + "]";
+			if (!(entries.get(i) instanceof Map<?, ?> entry)) {
+				throw new IllegalArgumentException(where + ": a mapping is expected");
+			}
+			try {
+				PartitionPolicy policy = policy((Map<String, Object>) entry);
+				if (tables.stream().anyMatch(other -> other.table().equals(policy.table()))) {
+					throw new IllegalArgumentException(policy.table() + " is listed twice");
+				}
+				tables.add(policy);
+			}
+			catch (IllegalArgumentException | ClassCastException ex) {
+				throw new IllegalArgumentException(where + ": " + ex.getMessage());
+			}
+		}
+		return new PartitionPolicies(List.copyOf(tables));
+	}
+
+	private static PartitionPolicy policy(Map<String, Object> entry) {
+		for (String key : entry.keySet()) {
+			if (!KEYS.contains(key)) {
+				throw new IllegalArgumentException("unknown key '" + key + "' (known: " + String.join(", ", KEYS.stream().sorted().toList()) + ")");
+			}
+		}
+		String table = SqlNames.checkedTable((String) entry.get("table"));
+		return new PartitionPolicy(table, Interval.of(String.valueOf(entry.getOrDefault("interval", "monthly"))),
+				count(entry, "premake", 4), count(entry, "hot", 3), count(entry, "warm", 12),
+				Boolean.TRUE.equals(entry.getOrDefault("cold", Boolean.TRUE)));
+	}
+
+	private static int count(Map<String, Object> entry, String key, int otherwise) {
+		Object value = entry.getOrDefault(key, otherwise);
+		if (!(value instanceof Integer number) || number < 0) {
+			throw new IllegalArgumentException(key + " must be a whole number of intervals, 0 or more, got " + value);
+		}
+		return number;
+	}
+
+}

@@ -1,0 +1,53 @@
+package dev.pgbatch.partition;
+
+import java.time.LocalDate;
+
+import javax.sql.DataSource;
+
+import dev.pgbatch.core.ProgressMonitor;
+
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/** partition-rollover: one step that makes one change per transaction until none is left (see {@link Rollover}). */
+@Configuration(proxyBeanMethods = false)
+class PartitionRolloverJobConfiguration {
+
+	@Bean
+	Job partitionRolloverJob(JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			DataSource dataSource, PartitionProperties properties, ProgressMonitor progress) {
+		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		Tasklet rollover = (contribution, chunk) -> {
+			JobParameters parameters = chunk.getStepContext().getStepExecution().getJobParameters();
+			return new Rollover(jdbc, properties.policies().select(parameters.getString(PartitionRolloverJob.TABLE, "")),
+					parameters.getLocalDate(PartitionRolloverJob.AS_OF),
+					Boolean.TRUE.equals(parameters.getParameter(PartitionRolloverJob.DRY_RUN).value()),
+					properties.batchRows())
+				.execute(contribution, chunk);
+		};
+		return new JobBuilder(PartitionRolloverJob.NAME, jobRepository).listener(progress)
+			.validator(parameters -> {
+				try {
+					for (PartitionPolicy policy : properties.policies()
+						.select(parameters.getString(PartitionRolloverJob.TABLE, ""))) {
+						PartitionedTable.read(jdbc, policy);
+					}
+				}
+				catch (IllegalArgumentException ex) {
+					throw new InvalidJobParametersException(ex.getMessage());
+				}
+			})
+			.start(new StepBuilder("rollover", jobRepository).tasklet(rollover, transactionManager).build())
+			.build();
+	}
+
+}

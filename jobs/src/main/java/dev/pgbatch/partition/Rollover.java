@@ -1,0 +1,199 @@
+package dev.pgbatch.partition;
+
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.SqlNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.step.StepContribution;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * partition-rollover, one change per transaction: the tasklet is called again and again, each call in a
+ * transaction of its own that commits with the step's counts, and each call reads the catalog afresh and
+ * makes the next change. So a run killed anywhere resumes from what was committed, and a run with
+ * nothing to do changes nothing.
+ *
+ * <p>Rows of the default partition leave it for a staging table of their interval in batches (each its own
+ * transaction: no long lock on a large default, unlike pg_partman's one statement per interval), which is
+ * attached as the interval's partition once they are all out; meanwhile those rows are in the staging
+ * table, not visible through the parent. Missing intervals from the oldest row's to as-of + premake are
+ * created as partitions (indexes follow the parent).
+ */
+final class Rollover implements Tasklet {
+
+	private static final Logger log = LoggerFactory.getLogger(Rollover.class);
+
+	static final String CREATED = ExecutionReport.SUMMARY + "partitions-created";
+
+	static final String MOVED = ExecutionReport.SUMMARY + "rows-moved";
+
+	static final String ATTACHED = ExecutionReport.SUMMARY + "staging-attached";
+
+	private final JdbcTemplate jdbc;
+
+	private final List<PartitionPolicy> tables;
+
+	private final LocalDate asOf;
+
+	private final boolean dryRun;
+
+	private final int batchRows;
+
+	Rollover(JdbcTemplate jdbc, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, int batchRows) {
+		this.jdbc = jdbc;
+		this.tables = tables;
+		this.asOf = asOf;
+		this.dryRun = dryRun;
+		this.batchRows = batchRows;
+	}
+
+	@Override
+	public RepeatStatus execute(StepContribution contribution, ChunkContext chunk) {
+		ExecutionContext counts = chunk.getStepContext().getStepExecution().getExecutionContext();
+		if (this.dryRun) {
+			report(counts);
+			return RepeatStatus.FINISHED;
+		}
+		for (String key : List.of(CREATED, MOVED, ATTACHED)) {
+			counts.putLong(key, counts.getLong(key, 0));
+		}
+		for (PartitionPolicy policy : this.tables) {
+			if (nextChange(PartitionedTable.read(this.jdbc, policy), counts)) {
+				return RepeatStatus.CONTINUABLE;
+			}
+		}
+		if (counts.getLong(CREATED, 0) + counts.getLong(MOVED, 0) + counts.getLong(ATTACHED, 0) == 0) {
+			log.info("nothing to do: every partition up to as-of + premake exists and no default partition holds rows");
+		}
+		return RepeatStatus.FINISHED;
+	}
+
+	/** Makes the next change the table needs; false when it needs none. */
+	private boolean nextChange(PartitionedTable table, ExecutionContext counts) {
+		Map<LocalDate, Long> inDefault = table.defaultRows(this.jdbc);
+		for (Map.Entry<LocalDate, String> staging : table.staging.entrySet()) {
+			LocalDate start = staging.getKey();
+			if (inDefault.getOrDefault(start, 0L) > 0 && !finalBatch(inDefault.get(start))) {
+				add(counts, MOVED, moveBatch(table, staging.getValue(), start));
+			}
+			else {
+				add(counts, MOVED, attach(table, staging.getValue(), start));
+				add(counts, ATTACHED, 1);
+			}
+			return true;
+		}
+		for (LocalDate start : inDefault.keySet()) {
+			if (!table.partitions.containsKey(start)) {
+				createStaging(table, start);
+				return true;
+			}
+		}
+		for (LocalDate start : missing(table, inDefault)) {
+			String name = table.policy.interval().partitionName(table.policy.name(), start);
+			this.jdbc.execute("CREATE TABLE " + table.qualified(name) + " PARTITION OF " + table.parent()
+					+ " FOR VALUES FROM (" + table.literal(start) + ") TO ("
+					+ table.literal(table.policy.interval().plus(start, 1)) + ")");
+			log.info("created {}.{}", table.policy.schema(), name);
+			add(counts, CREATED, 1);
+			return true;
+		}
+		return false;
+	}
+
+	/** What a run would do, written to the summary, changing nothing. */
+	private void report(ExecutionContext counts) {
+		long create = 0;
+		long move = 0;
+		for (PartitionPolicy policy : this.tables) {
+			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
+			Map<LocalDate, Long> inDefault = table.defaultRows(this.jdbc);
+			List<LocalDate> creates = new ArrayList<>(missing(table, inDefault));
+			inDefault.keySet().stream().filter(start -> !table.partitions.containsKey(start)
+					&& !table.staging.containsKey(start)).forEach(creates::add);
+			long rows = inDefault.values().stream().mapToLong(Long::longValue).sum();
+			log.info("dry run: {} would get {} partitions {} and {} rows moved out of its default partition",
+					policy.table(), creates.size(), creates.stream().map(start -> policy.interval().partitionName(policy.name(), start)).toList(), rows);
+			create += creates.size();
+			move += rows;
+		}
+		counts.putLong(ExecutionReport.SUMMARY + "would-create", create);
+		counts.putLong(ExecutionReport.SUMMARY + "would-move", move);
+	}
+
+	/** Intervals from the oldest row's to as-of + premake that have neither a partition nor rows in the default. */
+	private List<LocalDate> missing(PartitionedTable table, Map<LocalDate, Long> inDefault) {
+		Interval interval = table.policy.interval();
+		LocalDate last = interval.plus(interval.start(this.asOf), table.policy.premake());
+		LocalDate oldest = table.oldest(this.jdbc);
+		LocalDate first = (oldest == null || oldest.isAfter(interval.start(this.asOf))) ? interval.start(this.asOf) : oldest;
+		TreeSet<LocalDate> missing = new TreeSet<>(PartitionedTable.intervals(interval, first, last));
+		missing.removeAll(table.partitions.keySet());
+		missing.removeAll(table.staging.keySet());
+		missing.removeAll(inDefault.keySet());
+		return List.copyOf(missing);
+	}
+
+	private boolean finalBatch(long rowsLeft) {
+		return rowsLeft <= this.batchRows / 10;
+	}
+
+	private void createStaging(PartitionedTable table, LocalDate start) {
+		String name = table.policy.interval().partitionName(table.policy.name(), start);
+		String staging = table.qualified(name);
+		// the bounds as a constraint: ATTACH then needs no scan of the staging table to prove them
+		this.jdbc.execute("CREATE TABLE " + staging + " (LIKE " + table.parent()
+				+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES, CONSTRAINT " + boundsConstraint(name)
+				+ " CHECK (" + table.within(start) + "))");
+		this.jdbc.execute("COMMENT ON TABLE " + staging + " IS '" + PartitionedTable.STAGING_COMMENT + " of "
+				+ table.policy.table() + "'");
+		log.info("{}: rows of {} found in its default partition; moving them to {} in batches of {}",
+				table.policy.table(), start, name, this.batchRows);
+	}
+
+	private long moveBatch(PartitionedTable table, String staging, LocalDate start) {
+		String from = table.qualified(table.defaultPartition);
+		int moved = this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
+				+ from + " WHERE " + table.within(start) + " LIMIT " + this.batchRows + ")) RETURNING *) INSERT INTO "
+				+ table.qualified(staging) + " (" + table.columnList() + ") SELECT " + table.columnList() + " FROM moved");
+		return moved;
+	}
+
+	/**
+	 * The last rows, then the attach, in one short transaction: writers of the default wait for it (EXCLUSIVE
+	 * still lets readers read), so no row of the interval can slip in between.
+	 */
+	private long attach(PartitionedTable table, String staging, LocalDate start) {
+		String from = table.qualified(table.defaultPartition);
+		this.jdbc.execute("LOCK TABLE " + from + " IN EXCLUSIVE MODE");
+		int moved = this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE " + table.within(start)
+				+ " RETURNING *) INSERT INTO " + table.qualified(staging) + " (" + table.columnList() + ") SELECT "
+				+ table.columnList() + " FROM moved");
+		this.jdbc.execute("COMMENT ON TABLE " + table.qualified(staging) + " IS NULL");
+		this.jdbc.execute("ALTER TABLE " + table.parent() + " ATTACH PARTITION " + table.qualified(staging)
+				+ " FOR VALUES FROM (" + table.literal(start) + ") TO ("
+				+ table.literal(table.policy.interval().plus(start, 1)) + ")");
+		this.jdbc.execute("ALTER TABLE " + table.qualified(staging) + " DROP CONSTRAINT " + boundsConstraint(staging));
+		log.info("attached {}.{}", table.policy.schema(), staging);
+		return moved;
+	}
+
+	private static String boundsConstraint(String partition) {
+		return SqlNames.quote(partition + "_bounds");
+	}
+
+	private static void add(ExecutionContext counts, String key, long amount) {
+		counts.putLong(key, counts.getLong(key, 0) + amount);
+	}
+
+}

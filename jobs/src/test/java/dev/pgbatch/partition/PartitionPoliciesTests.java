@@ -1,0 +1,58 @@
+package dev.pgbatch.partition;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PartitionPoliciesTests {
+
+	private static PartitionPolicies parse(String yaml) {
+		return PartitionPolicies.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "policy.yml");
+	}
+
+	@Test
+	void theBuiltInPolicyManagesTheThreeLogTables() {
+		assertThat(PartitionPolicies.load("").tables()).extracting(PartitionPolicy::table)
+			.containsExactly("ops.task_executions", "ops.audit_log", "retail.audit_log");
+		assertThat(PartitionPolicies.load("").tables()).allSatisfy(policy -> {
+			assertThat(policy.interval()).isEqualTo(Interval.MONTHLY);
+			assertThat(policy.premake()).isEqualTo(4);
+		});
+	}
+
+	@Test
+	void aTableNameThatIsNotAPlainIdentifierIsRefusedNamingFileAndEntry() {
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n  - table: \"ops.x; DROP TABLE ops.users\"\n"))
+			.isInstanceOf(IllegalArgumentException.class)
+			.hasMessage("policy.yml: tables[1]: 'ops.x; DROP TABLE ops.users' is not a plain schema-qualified table name"
+					+ " (schema.table, lower-case letters, digits and _)");
+		assertThatThrownBy(() -> parse("tables:\n  - table: \"Ops\".\"Log\"\n")).isInstanceOf(IllegalArgumentException.class);
+		assertThatThrownBy(() -> parse("tables:\n  - table: audit_log\n")).isInstanceOf(IllegalArgumentException.class);
+	}
+
+	@Test
+	void unknownKeysBadIntervalsNegativeCountsAndDuplicatesAreRefused() {
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    retention: 3\n"))
+			.hasMessageContaining("tables[0]: unknown key 'retention'");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    interval: weekly\n"))
+			.hasMessageContaining("interval 'weekly' is neither monthly nor daily");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    hot: -1\n"))
+			.hasMessageContaining("hot must be a whole number");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n  - table: ops.audit_log\n"))
+			.hasMessageContaining("tables[1]: ops.audit_log is listed twice");
+		assertThatThrownBy(() -> parse("just: words\n")).hasMessage("policy.yml: a list 'tables' is expected");
+	}
+
+	@Test
+	void dailyPartitionsAreNamedByDay() {
+		assertThat(Interval.DAILY.partitionName("audit_log", java.time.LocalDate.of(2026, 3, 5)))
+			.isEqualTo("audit_log_p2026_03_05");
+		assertThat(Interval.MONTHLY.partitionName("audit_log", java.time.LocalDate.of(2026, 3, 1)))
+			.isEqualTo("audit_log_p2026_03");
+	}
+
+}

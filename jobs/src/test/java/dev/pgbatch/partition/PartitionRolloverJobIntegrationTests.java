@@ -1,0 +1,153 @@
+package dev.pgbatch.partition;
+
+import java.util.List;
+
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.JobRuns;
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.UsageException;
+import dev.pgbatch.seed.SeedDataRuns;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * partition-rollover on seed-data's 18 months of task executions (as-of 2026-06-30), with a month's rows
+ * put back into the default partition and a row far in the future. Batches of 50 rows, so a move takes
+ * many transactions.
+ */
+@TestPropertySource(properties = "etl.partition.batch-rows=50")
+class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final String AS_OF = "as-of=2026-06-30";
+
+	/** Every row of the table, in order: equal before and after means nothing was lost or doubled. */
+	private static final String FINGERPRINT = "SELECT md5(string_agg(t::text, '|' ORDER BY execution_id)) FROM ops.task_executions t";
+
+	private long monthRows;
+
+	@BeforeEach
+	void aMonthInTheDefaultPartitionAndARowFarAhead() {
+		// partitions an earlier test made ahead of as-of would take the row far ahead
+		for (String ahead : this.jdbc.queryForList("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+				+ " WHERE i.inhparent = 'ops.task_executions'::regclass AND c.relname > 'task_executions_p2026_06'"
+				+ " AND c.relname <> 'task_executions_default'", String.class)) {
+			this.jdbc.execute("DROP TABLE ops." + ahead);
+		}
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF).getStatus())
+			.isEqualTo(BatchStatus.COMPLETED);
+		// March 2026 loses its partition: its rows go back through the parent, into the default
+		this.jdbc.execute("ALTER TABLE ops.task_executions DETACH PARTITION ops.task_executions_p2026_03");
+		this.jdbc.execute("INSERT INTO ops.task_executions SELECT * FROM ops.task_executions_p2026_03");
+		this.jdbc.execute("DROP TABLE ops.task_executions_p2026_03");
+		this.jdbc.execute("INSERT INTO ops.task_executions (task_id, agent_id, status, created_at)"
+				+ " SELECT task_id, agent_id, status, '2031-03-05 10:00+00' FROM ops.task_executions LIMIT 1");
+		this.monthRows = count("ops.task_executions_default");
+		assertThat(this.monthRows).isGreaterThan(200);
+	}
+
+	@Test
+	void createsTheMissingPartitionsAndMovesTheDefaultsRowsInBatchesLosingNone() {
+		String before = this.jdbc.queryForObject(FINGERPRINT, String.class);
+
+		JobExecution run = rollover();
+
+		assertThat(count("ops.task_executions_default")).isZero();
+		assertThat(count("ops.task_executions_p2026_03")).isEqualTo(this.monthRows - 1);
+		assertThat(count("ops.task_executions_p2031_03")).isOne();
+		assertThat(this.jdbc.queryForObject(FINGERPRINT, String.class)).isEqualTo(before);
+		assertThat(partitions()).contains("task_executions_p2026_07", "task_executions_p2026_10")
+			.doesNotContain("task_executions_p2026_11");
+		assertThat(summary(run, "rows-moved")).isEqualTo(this.monthRows);
+		assertThat(summary(run, "staging-attached")).isEqualTo(2);
+		assertThat(run.getStepExecutions().iterator().next().getCommitCount()).as("a transaction per batch")
+			.isGreaterThan(this.monthRows / 50);
+		assertThat(this.jdbc.queryForObject("""
+				SELECT count(*) FROM pg_index WHERE indrelid = 'ops.task_executions_p2026_03'::regclass
+				""", Long.class)).as("the parent's indexes on the moved month")
+			.isEqualTo(this.jdbc.queryForObject(
+					"SELECT count(*) FROM pg_index WHERE indrelid = 'ops.task_executions_p2026_02'::regclass", Long.class));
+	}
+
+	@Test
+	void aSecondRunChangesNothingAndSaysSo() {
+		rollover();
+		List<String> partitions = partitions();
+
+		JobExecution again = rollover();
+
+		assertThat(summary(again, "partitions-created") + summary(again, "rows-moved") + summary(again, "staging-attached"))
+			.isZero();
+		assertThat(partitions()).isEqualTo(partitions);
+	}
+
+	@Test
+	void aDryRunReportsAndChangesNothing() {
+		List<String> partitions = partitions();
+		String before = this.jdbc.queryForObject(FINGERPRINT, String.class);
+
+		JobExecution dry = rollover("dry-run=true");
+
+		assertThat(summary(dry, "would-move")).isEqualTo(this.monthRows);
+		assertThat(summary(dry, "would-create")).isGreaterThanOrEqualTo(2);
+		assertThat(partitions()).isEqualTo(partitions);
+		assertThat(count("ops.task_executions_default")).isEqualTo(this.monthRows);
+		assertThat(this.jdbc.queryForObject(FINGERPRINT, String.class)).isEqualTo(before);
+	}
+
+	@Test
+	void aMoveLeftHalfDoneByAKilledRunIsFinishedWithoutDuplicates() {
+		String before = this.jdbc.queryForObject(FINGERPRINT, String.class);
+		// what a run killed after a few batches leaves: a staging table holding part of the month
+		this.jdbc.execute("CREATE TABLE ops.task_executions_p2026_03 (LIKE ops.task_executions INCLUDING DEFAULTS"
+				+ " INCLUDING CONSTRAINTS INCLUDING INDEXES, CONSTRAINT task_executions_p2026_03_bounds CHECK"
+				+ " (created_at >= '2026-03-01 00:00:00+00' AND created_at < '2026-04-01 00:00:00+00'))");
+		this.jdbc.execute("COMMENT ON TABLE ops.task_executions_p2026_03 IS '" + PartitionedTable.STAGING_COMMENT
+				+ " of ops.task_executions'");
+		this.jdbc.execute("WITH moved AS (DELETE FROM ops.task_executions_default WHERE ctid = ANY (ARRAY(SELECT ctid"
+				+ " FROM ops.task_executions_default WHERE created_at < '2026-04-01' LIMIT 100)) RETURNING *)"
+				+ " INSERT INTO ops.task_executions_p2026_03 SELECT * FROM moved");
+
+		rollover();
+
+		assertThat(count("ops.task_executions_p2026_03")).isEqualTo(this.monthRows - 1);
+		assertThat(count("ops.task_executions_default")).isZero();
+		assertThat(this.jdbc.queryForObject(FINGERPRINT, String.class)).isEqualTo(before);
+	}
+
+	@Test
+	void aTableThatIsNotManagedIsRefusedBeforeAnythingIsWritten() {
+		assertThatThrownBy(() -> rollover("table=ops.tasks")).isInstanceOf(UsageException.class)
+			.hasMessageContaining("table 'ops.tasks' is not managed");
+		assertThat(count("ops.task_executions_default")).isEqualTo(this.monthRows);
+	}
+
+	private JobExecution rollover(String... more) {
+		String[] parameters = new String[more.length + 1];
+		parameters[0] = AS_OF;
+		System.arraycopy(more, 0, parameters, 1, more.length);
+		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, parameters);
+		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
+		return run;
+	}
+
+	private static long summary(JobExecution run, String count) {
+		return run.getStepExecutions().iterator().next().getExecutionContext().getLong(ExecutionReport.SUMMARY + count, -1L);
+	}
+
+	private long count(String table) {
+		return this.jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class);
+	}
+
+	private List<String> partitions() {
+		return this.jdbc.queryForList("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+				+ " WHERE i.inhparent = 'ops.task_executions'::regclass ORDER BY 1", String.class);
+	}
+
+}
