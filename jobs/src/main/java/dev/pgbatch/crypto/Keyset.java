@@ -1,0 +1,169 @@
+package dev.pgbatch.crypto;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+
+import com.google.crypto.tink.InsecureSecretKeyAccess;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.StreamingAead;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
+import dev.pgbatch.core.RefusedException;
+
+/**
+ * The keys that encrypt backups and cold archives: a Tink keyset (JSON) in one file, readable by its owner
+ * only. Streaming AEAD, AES256-GCM-HKDF in 1 MB segments: every segment is authenticated, so a changed,
+ * cut or reordered byte fails decryption. Rotation adds a primary key and keeps the old ones, so what
+ * was encrypted before still decrypts. Key material is never printed: only key ids are.
+ */
+public final class Keyset {
+
+	static final String KEY_TYPE = "AES256_GCM_HKDF_1MB";
+
+	static final String EXISTS = "%s already holds a keyset; it is never overwritten ('etl keys rotate' adds a key)";
+
+	static final String MISSING = "there is no keyset at %s: create one with 'etl keys init' (ETL_BACKUP_KEYSET names the file)";
+
+	static final String UNREADABLE = "%s is not a usable keyset: %s";
+
+	static {
+		try {
+			StreamingAeadConfig.register();
+		}
+		catch (GeneralSecurityException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private final KeysetHandle handle;
+
+	private final StreamingAead aead;
+
+	private Keyset(KeysetHandle handle) throws GeneralSecurityException {
+		this.handle = handle;
+		this.aead = handle.getPrimitive(com.google.crypto.tink.RegistryConfiguration.get(), StreamingAead.class);
+	}
+
+	/** A new keyset with one key, written to {@code file}; refused when the file exists. */
+	public static Keyset init(Path file) {
+		if (Files.exists(file)) {
+			throw new RefusedException(String.format(EXISTS, file));
+		}
+		try {
+			Keyset keyset = new Keyset(KeysetHandle.newBuilder()
+				.addEntry(KeysetHandle.generateEntryFromParametersName(KEY_TYPE).withRandomId().makePrimary())
+				.build());
+			keyset.write(file, false);
+			return keyset;
+		}
+		catch (GeneralSecurityException ex) {
+			throw new IllegalStateException("cannot make a key: " + ex.getMessage(), ex);
+		}
+	}
+
+	public static Keyset load(Path file) {
+		String json;
+		try {
+			json = Files.readString(file, StandardCharsets.UTF_8);
+		}
+		catch (NoSuchFileException ex) {
+			throw new RefusedException(String.format(MISSING, file));
+		}
+		catch (IOException ex) {
+			throw new RefusedException(String.format(UNREADABLE, file, ex.getClass().getSimpleName()));
+		}
+		try {
+			return new Keyset(TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get()));
+		}
+		catch (GeneralSecurityException | RuntimeException ex) {
+			// the parser's message may quote the file: never print key material
+			throw new RefusedException(String.format(UNREADABLE, file, "not a Tink JSON keyset"));
+		}
+	}
+
+	/** The keyset with a new primary key, written back to {@code file}; the old keys stay for decryption. */
+	public Keyset rotate(Path file) {
+		try {
+			KeysetHandle rotated = KeysetHandle.newBuilder(this.handle)
+				.addEntry(KeysetHandle.generateEntryFromParametersName(KEY_TYPE).withRandomId().makePrimary())
+				.build();
+			Keyset keyset = new Keyset(rotated);
+			keyset.write(file, true);
+			return keyset;
+		}
+		catch (GeneralSecurityException ex) {
+			throw new IllegalStateException("cannot make a key: " + ex.getMessage(), ex);
+		}
+	}
+
+	/** The id of the key new data is encrypted with (recorded in manifests; not secret). */
+	public int primaryKeyId() {
+		return this.handle.getPrimary().getId();
+	}
+
+	public int size() {
+		return this.handle.size();
+	}
+
+	/** Encrypts what is written into {@code sink}; {@code associatedData} binds the ciphertext to its name. */
+	public OutputStream encrypting(OutputStream sink, byte[] associatedData) throws IOException {
+		try {
+			return this.aead.newEncryptingStream(sink, associatedData);
+		}
+		catch (GeneralSecurityException ex) {
+			throw new IOException("cannot encrypt: " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Decrypts {@code source}; any byte changed, cut or added, another key, or other associated data makes a
+	 * read fail with {@link AuthenticationFailedException}.
+	 */
+	public InputStream decrypting(InputStream source, byte[] associatedData) throws IOException {
+		try {
+			return new AuthenticatedInputStream(this.aead.newDecryptingStream(source, associatedData));
+		}
+		catch (GeneralSecurityException ex) {
+			throw new AuthenticationFailedException(ex);
+		}
+	}
+
+	private void write(Path file, boolean replace) throws GeneralSecurityException {
+		String json = TinkJsonProtoKeysetFormat.serializeKeyset(this.handle, InsecureSecretKeyAccess.get());
+		try {
+			Path directory = file.toAbsolutePath().getParent();
+			Files.createDirectories(directory);
+			Path temporary = Files.createTempFile(directory, ".keyset", ".tmp",
+					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+			Files.writeString(temporary, json, StandardCharsets.UTF_8);
+			if (replace) {
+				Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			}
+			else {
+				// a link cannot replace an existing file: two inits at once never overwrite each other
+				try {
+					Files.createLink(file, temporary);
+				}
+				finally {
+					Files.delete(temporary);
+				}
+			}
+		}
+		catch (FileAlreadyExistsException ex) {
+			throw new RefusedException(String.format(EXISTS, file));
+		}
+		catch (IOException ex) {
+			throw new RefusedException("cannot write the keyset to " + file + ": " + ex.getMessage());
+		}
+	}
+
+}

@@ -1,0 +1,119 @@
+package dev.pgbatch.crypto;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import dev.pgbatch.core.RefusedException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KeysetTests {
+
+	private static final byte[] NAME = "archive/ops.task_executions/p2025_01".getBytes(StandardCharsets.UTF_8);
+
+	@TempDir
+	Path directory;
+
+	/** Three and a half megabytes, half of it compressible: several 1 MB segments. */
+	private static byte[] data() {
+		byte[] data = new byte[3_500_000];
+		SplittableRandom random = new SplittableRandom(7);
+		for (int i = 0; i < data.length; i++) {
+			data[i] = (i < data.length / 2) ? (byte) random.nextInt(256) : (byte) ('a' + i % 26);
+		}
+		return data;
+	}
+
+	private static byte[] seal(Keyset keys, byte[] plain, byte[] name) throws IOException {
+		ByteArrayOutputStream sealed = new ByteArrayOutputStream();
+		try (OutputStream out = SealedStreams.seal(sealed, keys, name)) {
+			out.write(plain);
+		}
+		return sealed.toByteArray();
+	}
+
+	private static byte[] open(Keyset keys, byte[] sealed, byte[] name) throws IOException {
+		try (InputStream in = SealedStreams.open(new ByteArrayInputStream(sealed), keys, name)) {
+			return in.readAllBytes();
+		}
+	}
+
+	@Test
+	void initWritesAKeysetOnlyItsOwnerCanReadAndNeverOverwritesOne() throws Exception {
+		Path file = this.directory.resolve("keys/keyset.json");
+		Keyset.init(file);
+		assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+		String written = Files.readString(file);
+
+		assertThatThrownBy(() -> Keyset.init(file)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("already holds a keyset");
+		assertThat(Files.readString(file)).isEqualTo(written);
+	}
+
+	@Test
+	void sealedDataOpensToTheSameBytesAndIsCompressed() throws Exception {
+		Keyset keys = Keyset.init(this.directory.resolve("keyset.json"));
+		byte[] plain = data();
+		byte[] sealed = seal(keys, plain, NAME);
+		assertThat(sealed.length).isLessThan(plain.length * 3 / 4);
+		assertThat(open(keys, sealed, NAME)).isEqualTo(plain);
+	}
+
+	@Test
+	void aFlippedByteACutTailAnotherKeyOrAnotherNameFailAuthentication() throws Exception {
+		Keyset keys = Keyset.init(this.directory.resolve("keyset.json"));
+		byte[] sealed = seal(keys, data(), NAME);
+
+		byte[] flipped = sealed.clone();
+		flipped[flipped.length / 2] ^= 0x01;
+		assertThatThrownBy(() -> open(keys, flipped, NAME)).isInstanceOf(AuthenticationFailedException.class);
+		assertThatThrownBy(() -> open(keys, Arrays.copyOf(sealed, sealed.length - 100), NAME))
+			.isInstanceOf(AuthenticationFailedException.class);
+		Keyset other = Keyset.init(this.directory.resolve("other.json"));
+		assertThatThrownBy(() -> open(other, sealed, NAME)).isInstanceOf(AuthenticationFailedException.class)
+			.hasMessage(AuthenticationFailedException.MESSAGE);
+		assertThatThrownBy(() -> open(keys, sealed, "another object".getBytes(StandardCharsets.UTF_8)))
+			.isInstanceOf(AuthenticationFailedException.class);
+	}
+
+	@Test
+	void afterRotationNewDataUsesTheNewKeyAndOldDataStillOpens() throws Exception {
+		Path file = this.directory.resolve("keyset.json");
+		Keyset before = Keyset.init(file);
+		byte[] plain = data();
+		byte[] sealedBefore = seal(before, plain, NAME);
+
+		Keyset rotated = Keyset.load(file).rotate(file);
+
+		assertThat(rotated.primaryKeyId()).isNotEqualTo(before.primaryKeyId());
+		assertThat(Keyset.load(file).size()).isEqualTo(2);
+		assertThat(Keyset.load(file).primaryKeyId()).isEqualTo(rotated.primaryKeyId());
+		assertThat(open(Keyset.load(file), sealedBefore, NAME)).isEqualTo(plain);
+		assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+	}
+
+	@Test
+	void aMissingOrBrokenKeysetIsRefusedWithoutShowingWhatTheFileHolds() throws Exception {
+		Path missing = this.directory.resolve("none.json");
+		assertThatThrownBy(() -> Keyset.load(missing)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("etl keys init");
+		Path broken = this.directory.resolve("broken.json");
+		Files.writeString(broken, "{\"primaryKeyId\": 1, \"key\": [{\"keyData\": {\"value\": \"c2VjcmV0LWtleS1ieXRlcw==\"}}]}");
+		assertThatThrownBy(() -> Keyset.load(broken)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("not a usable keyset")
+			.hasMessageNotContaining("c2VjcmV0");
+	}
+
+}
