@@ -4,28 +4,28 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 
 /** How wide a partition is, in UTC calendar units, and how its name ends. */
-enum Interval {
+public enum Interval {
 
 	MONTHLY("month", DateTimeFormatter.ofPattern("'p'yyyy_MM")) {
 		@Override
-		LocalDate start(LocalDate day) {
+		public LocalDate start(LocalDate day) {
 			return day.withDayOfMonth(1);
 		}
 
 		@Override
-		LocalDate plus(LocalDate start, long intervals) {
+		public LocalDate plus(LocalDate start, long intervals) {
 			return start.plusMonths(intervals);
 		}
 	},
 
 	DAILY("day", DateTimeFormatter.ofPattern("'p'yyyy_MM_dd")) {
 		@Override
-		LocalDate start(LocalDate day) {
+		public LocalDate start(LocalDate day) {
 			return day;
 		}
 
 		@Override
-		LocalDate plus(LocalDate start, long intervals) {
+		public LocalDate plus(LocalDate start, long intervals) {
 			return start.plusDays(intervals);
 		}
 	};
@@ -41,12 +41,17 @@ enum Interval {
 	}
 
 	/** The first day of the interval holding {@code day}. */
-	abstract LocalDate start(LocalDate day);
+	public abstract LocalDate start(LocalDate day);
 
-	abstract LocalDate plus(LocalDate start, long intervals);
+	public abstract LocalDate plus(LocalDate start, long intervals);
+
+	/** Whole intervals from the one starting at {@code from} to the one starting at {@code to}. */
+	public long between(LocalDate from, LocalDate to) {
+		return (this == MONTHLY ? java.time.temporal.ChronoUnit.MONTHS : java.time.temporal.ChronoUnit.DAYS).between(from, to);
+	}
 
 	/** The partition of {@code parentTable} (unqualified) starting at {@code start}: parent_pYYYY_MM. */
-	String partitionName(String parentTable, LocalDate start) {
+	public String partitionName(String parentTable, LocalDate start) {
 		return parentTable + "_" + this.suffix.format(start);
 	}
 

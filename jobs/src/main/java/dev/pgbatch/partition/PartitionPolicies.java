@@ -18,7 +18,7 @@ import org.yaml.snakeyaml.Yaml;
  * (partition-policy.yml: ops.task_executions, ops.audit_log, retail.audit_log). A bad file is refused
  * whole, naming the file, the entry and what is wrong.
  */
-final class PartitionPolicies {
+public final class PartitionPolicies {
 
 	static final String BUILT_IN = "partition-policy.yml";
 
@@ -30,7 +30,7 @@ final class PartitionPolicies {
 		this.tables = tables;
 	}
 
-	List<PartitionPolicy> tables() {
+	public List<PartitionPolicy> tables() {
 		return this.tables;
 	}
 
@@ -39,7 +39,7 @@ final class PartitionPolicies {
 	}
 
 	/** The tables a run manages: all, or the one named ("" for all); an unmanaged name is refused. */
-	List<PartitionPolicy> select(String table) {
+	public List<PartitionPolicy> select(String table) {
 		if (table == null || table.isEmpty()) {
 			return this.tables;
 		}

@@ -9,9 +9,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param batchRows ETL_ROLLOVER_BATCH_ROWS, rows moved out of a default partition per transaction
  */
 @ConfigurationProperties("etl.partition")
-record PartitionProperties(String policy, int batchRows) {
+public record PartitionProperties(String policy, int batchRows) {
 
-	PartitionPolicies policies() {
+	public PartitionPolicies policies() {
 		return PartitionPolicies.load(this.policy);
 	}
 

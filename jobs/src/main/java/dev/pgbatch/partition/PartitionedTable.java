@@ -18,24 +18,24 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * A managed table as the catalog describes it now: its range key (a date or timestamp column), its default
  * partition, its partitions by start, and the staging tables of an unfinished move out of the default.
  */
-final class PartitionedTable {
+public final class PartitionedTable {
 
 	/** The comment that marks a table partition-rollover made to take rows out of the default partition. */
 	static final String STAGING_COMMENT = "pgbatch partition-rollover: rows moving out of the default partition";
 
 	private static final Pattern BOUNDS = Pattern.compile("FOR VALUES FROM \\('([^']+)'\\) TO \\('([^']+)'\\)");
 
-	final PartitionPolicy policy;
+	public final PartitionPolicy policy;
 
-	final String key;
+	public final String key;
 
 	final String keyType;
 
 	/** Unqualified, or null when the table has none. */
-	final String defaultPartition;
+	public final String defaultPartition;
 
 	/** Attached partitions by the first day of their range. */
-	final Map<LocalDate, String> partitions;
+	public final Map<LocalDate, String> partitions;
 
 	/** Detached staging tables by the first day of their range. */
 	final Map<LocalDate, String> staging;
@@ -53,7 +53,7 @@ final class PartitionedTable {
 		this.columns = columns;
 	}
 
-	static PartitionedTable read(JdbcTemplate jdbc, PartitionPolicy policy) {
+	public static PartitionedTable read(JdbcTemplate jdbc, PartitionPolicy policy) {
 		List<Map<String, Object>> keys = jdbc.queryForList("""
 				SELECT a.attname, format_type(a.atttypid, NULL) AS type
 				FROM pg_partitioned_table pt
@@ -101,11 +101,11 @@ final class PartitionedTable {
 		return new PartitionedTable(policy, key, type, defaultPartition, partitions, staging, columns);
 	}
 
-	String qualified(String relation) {
+	public String qualified(String relation) {
 		return SqlNames.quote(this.policy.schema()) + "." + SqlNames.quote(relation);
 	}
 
-	String parent() {
+	public String parent() {
 		return SqlNames.quoteTable(this.policy.table());
 	}
 
@@ -114,7 +114,7 @@ final class PartitionedTable {
 	}
 
 	/** A literal for the start of the interval in the key's type (UTC). */
-	String literal(LocalDate day) {
+	public String literal(LocalDate day) {
 		return "timestamp with time zone".equals(this.keyType) ? "'" + day + " 00:00:00+00'" : "'" + day + "'";
 	}
 

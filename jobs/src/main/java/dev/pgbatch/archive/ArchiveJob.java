@@ -1,0 +1,30 @@
+package dev.pgbatch.archive;
+
+import java.util.List;
+
+import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.ParameterDefinition;
+
+/** The archive job as the command line knows it. */
+public final class ArchiveJob {
+
+	public static final String NAME = "archive";
+
+	static final String AS_OF = "as-of";
+
+	static final String DRY_RUN = "dry-run";
+
+	static final String TABLE = "table";
+
+	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
+			"Move partitions past their hot window to the warm tablespace, and export those past their warm window to the object store (encrypted, verified) before dropping them.",
+			"a second run changes nothing; a restart continues with the partition it was on, which is still in PostgreSQL until its object is verified",
+			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "the day the windows count back from"),
+					ParameterDefinition.flag(DRY_RUN, "report what would move, change nothing", false),
+					ParameterDefinition.text(TABLE, "only this managed table (schema.table)", "all managed tables", "",
+							ParameterDefinition.Check.NONE)));
+
+	private ArchiveJob() {
+	}
+
+}

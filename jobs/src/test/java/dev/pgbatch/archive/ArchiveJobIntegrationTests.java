@@ -1,0 +1,179 @@
+package dev.pgbatch.archive;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.SealedStreams;
+import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.store.ObjectStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * archive on seed-data's 18 months of task executions, as-of 2026-06-30, with the built-in policy (hot 3,
+ * warm 12, cold after): April to June 2026 stay, April 2025 to March 2026 go warm, December 2024 to March
+ * 2025 go cold.
+ */
+class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final String AS_OF = "as-of=2026-06-30";
+
+	private static final List<String> COLD = List.of("task_executions_p2024_12", "task_executions_p2025_01",
+			"task_executions_p2025_02", "task_executions_p2025_03");
+
+	private static final Path KEYSET = keyset();
+
+	@DynamicPropertySource
+	static void keys(DynamicPropertyRegistry registry) {
+		registry.add("etl.keyset.path", KEYSET::toString);
+		registry.add("etl.archive.prefix", () -> "test-archive");
+	}
+
+	@Autowired
+	ObjectStore store;
+
+	@BeforeEach
+	void seed() {
+		// only the seed's own 19 months: partitions other tests made (other as-of days, moved, archived) go
+		this.jdbc.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
+				+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
+				+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF).getStatus())
+			.isEqualTo(BatchStatus.COMPLETED);
+		this.jdbc.update("DELETE FROM ops.archive_log");
+	}
+
+	@Test
+	void warmPartitionsMoveColdOnesAreExportedVerifiedAndDroppedLosingNoRow() throws Exception {
+		Map<String, String> exported = new HashMap<>();
+		Map<String, Long> rows = new HashMap<>();
+		for (String partition : COLD) {
+			exported.put(partition, copySha256(partition));
+			rows.put(partition, count("ops." + partition));
+		}
+		long total = count("ops.task_executions");
+
+		JobExecution run = archive();
+
+		assertThat(summary(run, "warm", "moved-to-warm")).isEqualTo(12);
+		assertThat(summary(run, "cold", "exported-to-cold")).isEqualTo(4);
+		assertThat(tablespace("task_executions_p2025_04")).isEqualTo("etl_warm");
+		assertThat(tablespace("task_executions_p2026_03")).isEqualTo("etl_warm");
+		assertThat(tablespace("task_executions_p2026_04")).isEqualTo("pg_default");
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT coalesce(t.spcname, 'pg_default') FROM pg_index i"
+				+ " JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace"
+				+ " WHERE i.indrelid = 'ops.task_executions_p2025_04'::regclass", String.class)).containsExactly("etl_warm");
+		assertThat(count("ops.task_executions")).isEqualTo(total - rows.values().stream().mapToLong(Long::longValue).sum());
+
+		Keyset keys = Keyset.load(KEYSET);
+		JsonMapper json = JsonMapper.builder().build();
+		for (String partition : COLD) {
+			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
+			String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
+			JsonNode manifest = json.readTree(this.store.get(Archiving.manifestKey(key)).readAllBytes());
+			assertThat(manifest.get("rows").asLong()).isEqualTo(rows.get(partition));
+			assertThat(manifest.get("rowsSha256").asString()).isEqualTo(exported.get(partition));
+			assertThat(manifest.get("keyId").asInt()).isEqualTo(keys.primaryKeyId());
+			try (InputStream in = SealedStreams.open(this.store.get(key), keys, key.getBytes())) {
+				assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes())))
+					.isEqualTo(exported.get(partition));
+			}
+			assertThat(this.jdbc.queryForMap("SELECT status, row_count, object_key, checksum FROM ops.archive_log"
+					+ " WHERE partition_name = ? AND tier = 'cold'", partition))
+				.containsEntry("status", "completed")
+				.containsEntry("row_count", rows.get(partition))
+				.containsEntry("object_key", key);
+		}
+	}
+
+	@Test
+	void aSecondRunChangesNothingAndADryRunNothingAtAll() {
+		JobExecution dry = archive("dry-run=true");
+		assertThat(summary(dry, "warm", "would-move-to-warm")).isEqualTo(12);
+		assertThat(summary(dry, "cold", "would-export-to-cold")).isEqualTo(4);
+		assertThat(tablespace("task_executions_p2025_04")).isEqualTo("pg_default");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log", Long.class)).isZero();
+
+		archive();
+		JobExecution again = archive();
+		assertThat(summary(again, "warm", "moved-to-warm")).isZero();
+		assertThat(summary(again, "cold", "exported-to-cold")).isZero();
+	}
+
+	private JobExecution archive(String... more) {
+		String[] parameters = new String[more.length + 2];
+		parameters[0] = AS_OF;
+		parameters[1] = "table=ops.task_executions";
+		System.arraycopy(more, 0, parameters, 2, more.length);
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, parameters);
+		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
+		return run;
+	}
+
+	private static long summary(JobExecution run, String step, String count) {
+		return run.getStepExecutions()
+			.stream()
+			.filter(s -> s.getStepName().equals(step))
+			.findFirst()
+			.orElseThrow()
+			.getExecutionContext()
+			.getLong(ExecutionReport.SUMMARY + count, -1L);
+	}
+
+	private String copySha256(String partition) throws Exception {
+		MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+		try (Connection connection = TestDatabase.connect()) {
+			connection.unwrap(PGConnection.class)
+				.getCopyAPI()
+				.copyOut("COPY (SELECT * FROM ops." + partition + ") TO STDOUT", new java.security.DigestOutputStream(
+						java.io.OutputStream.nullOutputStream(), sha256));
+		}
+		return HexFormat.of().formatHex(sha256.digest());
+	}
+
+	private String tablespace(String partition) {
+		return this.jdbc.queryForObject("SELECT coalesce(t.spcname, 'pg_default') FROM pg_class c"
+				+ " LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.oid = ?::regclass", String.class,
+				"ops." + partition);
+	}
+
+	private long count(String table) {
+		return this.jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class);
+	}
+
+	private static Path keyset() {
+		try {
+			Path file = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
+			Keyset.init(file);
+			return file;
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+}
