@@ -15,6 +15,8 @@ import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.SealedStreams;
 import dev.pgbatch.seed.SeedDataRuns;
@@ -32,6 +34,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * archive on seed-data's 18 months of task executions, as-of 2026-06-30, with the built-in policy (hot 3,
@@ -55,6 +58,9 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ObjectStore store;
+
+	@Autowired
+	ArchivedPartitions restore;
 
 	@BeforeEach
 	void seed() {
@@ -122,6 +128,40 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution again = archive();
 		assertThat(summary(again, "warm", "moved-to-warm")).isZero();
 		assertThat(summary(again, "cold", "exported-to-cold")).isZero();
+	}
+
+	@Test
+	void aRestoredPartitionHoldsExactlyTheRowsThatWereExported() throws Exception {
+		String partition = COLD.get(1);
+		String before = copySha256(partition);
+		long rows = count("ops." + partition);
+		archive();
+
+		assertThat(this.restore.restore("ops.task_executions", partition)).isEqualTo(rows);
+
+		assertThat(copySha256(partition)).isEqualTo(before);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions WHERE created_at >= '2025-01-01'"
+				+ " AND created_at < '2025-02-01'", Long.class)).as("attached again").isEqualTo(rows);
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE partition_name = ? AND tier = 'cold'",
+				String.class, partition)).isEqualTo("restored");
+	}
+
+	@Test
+	void aTamperedObjectFailsAuthenticationAndRestoresNothing() throws Exception {
+		archive();
+		String partition = COLD.get(2);
+		String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
+		byte[] object = this.store.get(key).readAllBytes();
+		object[object.length / 2] ^= 0x20;
+		this.store.put(key, new java.io.ByteArrayInputStream(object), object.length);
+
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", "task_executions_p2026_05"))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("has no completed cold archive");
 	}
 
 	private JobExecution archive(String... more) {

@@ -1,0 +1,69 @@
+package dev.pgbatch.cli;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import dev.pgbatch.archive.ArchivedPartitions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+@Command(name = "archive", mixinStandardHelpOptions = true,
+		description = "What the archive job moved, and bringing a cold partition back.",
+		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class })
+class ArchiveCommand {
+
+	@Command(name = "list", mixinStandardHelpOptions = true,
+			description = "Every partition archive moved, with its tier, rows, bytes and object.")
+	static class ListArchived implements Callable<Integer> {
+
+		@Option(names = "--json", description = "Print one JSON document.")
+		boolean json;
+
+		@Override
+		public Integer call() {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				List<ArchivedPartitions.Entry> entries = context.getBean(ArchivedPartitions.class).list();
+				if (this.json) {
+					Output.json(entries);
+					return Cli.OK;
+				}
+				System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", "table", "partition", "tier",
+						"status", "rows", "bytes", "object");
+				for (ArchivedPartitions.Entry entry : entries) {
+					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
+							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
+							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
+				}
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "restore", mixinStandardHelpOptions = true,
+			description = "Download a cold partition, authenticate and verify it, and attach it again.")
+	static class Restore implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
+		String table;
+
+		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
+		String partition;
+
+		@Override
+		public Integer call() {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
+				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
+						+ " rows, matching its manifest");
+				return Cli.OK;
+			}
+		}
+
+	}
+
+}
