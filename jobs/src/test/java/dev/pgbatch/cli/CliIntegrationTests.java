@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.seed.SeededTables;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,6 +155,36 @@ class CliIntegrationTests {
 		assertThat(result.stderr().strip()).isEqualTo("etl: " + policy + ": tables[1]: 'ops.audit_log; DROP TABLE ops.users'"
 				+ " is not a plain schema-qualified table name (schema.table, lower-case letters, digits and _)");
 		assertThat(executions()).isEqualTo(executions);
+	}
+
+	@Test
+	void anArchiveRunKilledWithSigkillLosesNoRowAndItsRestartFinishes(@TempDir Path directory) throws Exception {
+		Path keyset = directory.resolve("keyset.json");
+		Keyset.init(keyset);
+		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX",
+				"cli-archive-" + System.nanoTime());
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			statement.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
+					+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
+					+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
+			statement.execute("DELETE FROM ops.archive_log");
+		}
+		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "reset=true").exitCode()).isZero();
+		long total = queryLong("SELECT count(*) FROM ops.task_executions");
+		String inPostgresOrVerified = "SELECT (SELECT count(*) FROM ops.task_executions) + (SELECT coalesce(sum(row_count), 0)"
+				+ " FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed')";
+
+		EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30", "table=ops.task_executions");
+		long id = awaitRunning(run);
+		awaitUntil(() -> queryLong("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'") >= 2);
+		run.kill();
+		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+
+		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
+		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
+		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+		assertThat(queryLong("SELECT count(DISTINCT partition_name) FROM ops.archive_log WHERE tier = 'cold'"
+				+ " AND status = 'completed'")).isEqualTo(4);
 	}
 
 	@Test
