@@ -17,11 +17,12 @@ public final class ArchiveJob {
 	static final String TABLE = "table";
 
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
-			"Move partitions past their hot window to the warm tablespace, and export those past their warm window to the object store (encrypted, verified) before dropping them.",
+			"Move partitions past their hot window to the warm tablespace, export those past their warm window to the object store (encrypted, verified) before dropping them, and move old sales transactions to the archive tables.",
 			"a second run changes nothing; a restart continues with the partition it was on, which is still in PostgreSQL until its object is verified",
 			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "the day the windows count back from"),
 					ParameterDefinition.flag(DRY_RUN, "report what would move, change nothing", false),
-					ParameterDefinition.text(TABLE, "only this managed table (schema.table)", "all managed tables", "",
+					ParameterDefinition.text(TABLE, "only this managed table (schema.table), or retail.sales_transactions for the row-wise archive only",
+							"all managed tables and the row-wise archive", "",
 							ParameterDefinition.Check.NONE)));
 
 	private ArchiveJob() {

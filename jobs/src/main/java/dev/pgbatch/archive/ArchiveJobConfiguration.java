@@ -30,7 +30,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Configuration(proxyBeanMethods = false)
 class ArchiveJobConfiguration {
 
-	static final String NO_TABLESPACE = "tablespace '%s' (ETL_TABLESPACE_WARM) does not exist";
+	static final String NO_TABLESPACE = "tablespace '%s' (%s) does not exist";
 
 	@Bean
 	Job archiveJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, DataSource dataSource,
@@ -40,23 +40,24 @@ class ArchiveJobConfiguration {
 		ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		SalesArchive sales = new SalesArchive(jdbc, properties);
 		return new JobBuilder(ArchiveJob.NAME, jobRepository).listener(progress)
 			.validator(parameters -> {
-				List<PartitionPolicy> tables;
+				Run run;
 				try {
-					tables = partitions.policies().select(parameters.getString(ArchiveJob.TABLE, ""));
-					for (PartitionPolicy policy : tables) {
+					run = Run.of(parameters, partitions);
+					for (PartitionPolicy policy : run.tables) {
 						PartitionedTable.read(jdbc, policy);
 					}
 				}
 				catch (IllegalArgumentException ex) {
 					throw new InvalidJobParametersException(ex.getMessage());
 				}
-				if (!Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ?)",
-						Boolean.class, properties.warmTablespace()))) {
-					throw new InvalidJobParametersException(String.format(NO_TABLESPACE, properties.warmTablespace()));
+				requireTablespace(jdbc, properties.warmTablespace(), "ETL_TABLESPACE_WARM");
+				if (run.sales) {
+					requireTablespace(jdbc, properties.coldTablespace(), "ETL_TABLESPACE_COLD");
 				}
-				if (tables.stream().anyMatch(PartitionPolicy::cold)) {
+				if (run.tables.stream().anyMatch(PartitionPolicy::cold)) {
 					keyset.load();
 				}
 			})
@@ -72,14 +73,30 @@ class ArchiveJobConfiguration {
 						chunk.getStepContext().getStepExecution().getExecutionContext()) ? RepeatStatus.CONTINUABLE
 								: RepeatStatus.FINISHED;
 			}, transactionManager).build())
+			.next(new StepBuilder("rows", jobRepository).tasklet((contribution, chunk) -> {
+				Run run = Run.of(chunk.getStepContext().getStepExecution().getJobParameters(), partitions);
+				return run.sales && sales.next(run.asOf, run.dryRun,
+						chunk.getStepContext().getStepExecution().getExecutionContext()) ? RepeatStatus.CONTINUABLE
+								: RepeatStatus.FINISHED;
+			}, transactionManager).build())
 			.build();
 	}
 
-	/** A run's parameters. */
-	private record Run(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun) {
+	private static void requireTablespace(JdbcTemplate jdbc, String tablespace, String setting)
+			throws InvalidJobParametersException {
+		if (!Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM pg_tablespace WHERE spcname = ?)",
+				Boolean.class, tablespace))) {
+			throw new InvalidJobParametersException(String.format(NO_TABLESPACE, tablespace, setting));
+		}
+	}
+
+	/** A run's parameters: the partitioned tables it tiers, and whether it archives old sales row-wise. */
+	private record Run(List<PartitionPolicy> tables, boolean sales, LocalDate asOf, boolean dryRun) {
 
 		static Run of(JobParameters parameters, PartitionProperties partitions) {
-			return new Run(partitions.policies().select(parameters.getString(ArchiveJob.TABLE, "")),
+			String table = parameters.getString(ArchiveJob.TABLE, "");
+			boolean onlySales = SalesArchive.TABLE.equals(table);
+			return new Run(onlySales ? List.of() : partitions.policies().select(table), onlySales || table.isEmpty(),
 					parameters.getLocalDate(ArchiveJob.AS_OF),
 					Boolean.TRUE.equals(parameters.getParameter(ArchiveJob.DRY_RUN).value()));
 		}

@@ -54,6 +54,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	static void keys(DynamicPropertyRegistry registry) {
 		registry.add("etl.keyset.path", KEYSET::toString);
 		registry.add("etl.archive.prefix", () -> "test-archive");
+		registry.add("etl.archive.sales-batch-rows", () -> 300);
 	}
 
 	@Autowired
@@ -162,6 +163,38 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", "task_executions_p2026_05"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("has no completed cold archive");
+	}
+
+	@Test
+	void oldSalesTransactionsMoveWithTheirItemsInBatchesAndNoneIsLostOrDoubled() {
+		this.jdbc.execute("TRUNCATE retail.sales_transactions_archive, retail.sales_transaction_items_archive");
+		String everything = "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM (SELECT * FROM retail.sales_transactions"
+				+ " UNION ALL SELECT * FROM retail.sales_transactions_archive) t";
+		String everyItem = "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM (SELECT * FROM retail.sales_transaction_items"
+				+ " UNION ALL SELECT * FROM retail.sales_transaction_items_archive) t";
+		String transactions = this.jdbc.queryForObject(everything, String.class);
+		String items = this.jdbc.queryForObject(everyItem, String.class);
+		long old = count("retail.sales_transactions WHERE transaction_date < '2026-01-01'");
+
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
+				"table=retail.sales_transactions");
+
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(summary(run, "rows", "sales-transactions-archived")).isEqualTo(old);
+		assertThat(run.getStepExecutions().stream().filter(s -> s.getStepName().equals("rows")).findFirst().orElseThrow()
+			.getCommitCount()).as("a transaction per batch of 300").isGreaterThan(old / 300);
+		assertThat(count("retail.sales_transactions WHERE transaction_date < '2026-01-01'")).isZero();
+		assertThat(count("retail.sales_transactions_archive")).isEqualTo(old);
+		assertThat(count("retail.sales_transaction_items_archive i WHERE NOT EXISTS (SELECT 1 FROM"
+				+ " retail.sales_transactions_archive t WHERE t.transaction_id = i.transaction_id)")).isZero();
+		assertThat(this.jdbc.queryForObject(everything, String.class)).isEqualTo(transactions);
+		assertThat(this.jdbc.queryForObject(everyItem, String.class)).isEqualTo(items);
+		assertThat(this.jdbc.queryForObject("SELECT t.spcname FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace"
+				+ " WHERE c.oid = 'retail.sales_transactions_archive'::regclass", String.class)).isEqualTo("etl_cold");
+
+		JobExecution again = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
+				"table=retail.sales_transactions");
+		assertThat(summary(again, "rows", "sales-transactions-archived")).isZero();
 	}
 
 	private JobExecution archive(String... more) {
