@@ -12,7 +12,11 @@ import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -42,6 +46,21 @@ class ArchiveJobConfiguration {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		SalesArchive sales = new SalesArchive(jdbc, properties);
 		return new JobBuilder(ArchiveJob.NAME, jobRepository).listener(progress)
+			.listener(new JobExecutionListener() {
+				@Override
+				public void beforeJob(JobExecution execution) {
+					// the object store's client takes seconds to build (it reads the CA certificates): build it
+					// while the warm step works; a store that does not answer fails the cold step, not this
+					CompletableFuture.runAsync(() -> {
+						try {
+							store.exists(properties.prefix() + "/");
+						}
+						catch (RuntimeException ex) {
+							// the cold step meets it again and fails with it
+						}
+					});
+				}
+			})
 			.validator(parameters -> {
 				Run run;
 				try {
