@@ -1,6 +1,5 @@
 package dev.pgbatch.seed;
 
-import java.io.ByteArrayInputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,12 +21,16 @@ import org.springframework.jdbc.datasource.DataSourceUtils;
 /**
  * Generates the rows of a chunk of row numbers and streams them into PostgreSQL with COPY, on the
  * chunk's own transaction: the rows and the restart point commit together. Rows of the first table are
- * streamed while they are made, so PostgreSQL parses one part while the next is generated; rows of
- * further tables (transaction items) follow in a second COPY of the same transaction.
+ * streamed in binary COPY format while they are made, so PostgreSQL stores one part while the next is
+ * generated; rows of further tables (transaction items) follow in a second COPY of the same transaction.
  */
 final class CopyWriter implements ItemWriter<Long>, StepExecutionListener {
 
-	private static final int FLUSH_CHARS = 1 << 16;
+	private static final int FLUSH_BYTES = 1 << 16;
+
+	private static final String SYNCHRONOUS_COMMIT_OFF = "SET LOCAL synchronous_commit = off";
+
+	private static final String SKIP_AUDIT = "SET LOCAL pgbatch.skip_audit = 'on'";
 
 	private final SeedTable table;
 
@@ -54,29 +57,38 @@ final class CopyWriter implements ItemWriter<Long>, StepExecutionListener {
 	@Override
 	public void write(Chunk<? extends Long> rows) throws SQLException {
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
-		if (!this.audit) {
-			try (Statement statement = connection.createStatement()) {
-				statement.execute("SET LOCAL pgbatch.skip_audit = 'on'");
-			}
+		try (Statement statement = connection.createStatement()) {
+			// No wait for the WAL flush: the rows commit with their restart point, so a crash loses both or neither.
+			statement.execute(this.audit ? SYNCHRONOUS_COMMIT_OFF : SYNCHRONOUS_COMMIT_OFF + "; " + SKIP_AUDIT);
 		}
 		CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
-		List<String> statements = this.table.copyStatements();
-		List<CopyText> out = new ArrayList<>(statements.size());
-		for (int i = 0; i < statements.size(); i++) {
-			out.add(new CopyText());
+		List<String> targets = this.table.copyTargets();
+		List<BinaryCopy> out = new ArrayList<>(targets.size());
+		for (int i = 0; i < targets.size(); i++) {
+			out.add(new BinaryCopy());
 		}
-		CopyIn streaming = copy.copyIn(statements.get(0));
-		try {
-			CopyText first = out.get(0);
+		BinaryCopy first = out.get(0);
+		copy(copy, targets.get(0), first, streaming -> {
 			for (Long row : rows) {
 				this.table.write(this.model, row, out);
-				if (first.length() >= FLUSH_CHARS) {
-					byte[] bytes = first.drain();
-					streaming.writeToCopy(bytes, 0, bytes.length);
+				if (first.length() >= FLUSH_BYTES) {
+					first.sendTo(streaming);
 				}
 			}
-			byte[] rest = first.drain();
-			streaming.writeToCopy(rest, 0, rest.length);
+		});
+		for (int i = 1; i < targets.size(); i++) {
+			copy(copy, targets.get(i), out.get(i), streaming -> {
+			});
+		}
+	}
+
+	/** One COPY: {@code generate} writes rows into {@code rows} and may send them on; then the rest follows. */
+	private static void copy(CopyManager copy, String target, BinaryCopy rows, Generator generate) throws SQLException {
+		CopyIn streaming = copy.copyIn(BinaryCopy.statement(target));
+		try {
+			generate.run(streaming);
+			rows.end();
+			rows.sendTo(streaming);
 			streaming.endCopy();
 		}
 		finally {
@@ -84,14 +96,12 @@ final class CopyWriter implements ItemWriter<Long>, StepExecutionListener {
 				streaming.cancelCopy();
 			}
 		}
-		for (int i = 1; i < statements.size(); i++) {
-			try {
-				copy.copyIn(statements.get(i), new ByteArrayInputStream(out.get(i).drain()));
-			}
-			catch (java.io.IOException ex) {
-				throw new SQLException("COPY of " + this.table.name() + " failed: " + ex.getMessage(), ex);
-			}
-		}
+	}
+
+	private interface Generator {
+
+		void run(CopyIn streaming) throws SQLException;
+
 	}
 
 }

@@ -28,13 +28,13 @@ final class CustomersTable implements SeedTable {
 	}
 
 	@Override
-	public List<String> copyStatements() {
-		return List.of("COPY retail.customers (customer_id, store_id, first_name, last_name, email, phone, date_of_birth,"
-				+ " gender, customer_since, loyalty_tier, total_lifetime_value, created_at, updated_at) FROM STDIN");
+	public List<String> copyTargets() {
+		return List.of("retail.customers (customer_id, store_id, first_name, last_name, email, phone, date_of_birth,"
+				+ " gender, customer_since, loyalty_tier, total_lifetime_value, created_at, updated_at)");
 	}
 
 	@Override
-	public void write(SeedModel model, long row, List<CopyText> out) {
+	public void write(SeedModel model, long row, List<BinaryCopy> out) {
 		SplittableRandom random = model.random(SeedModel.CUSTOMER, row);
 		int store = model.storeOfCustomer(row);
 		String first = Rows.pick(random, model.firstNames);
@@ -47,7 +47,7 @@ final class CustomersTable implements SeedTable {
 		LocalDate since = asOf.minusDays(1 + random.nextInt(5 * 365));
 		long created = since.atStartOfDay(java.time.ZoneOffset.UTC).toEpochSecond() + random.nextInt(86_400);
 		out.get(0)
-			.text(model.id(SeedModel.CUSTOMER, row))
+			.uuid(model.id(SeedModel.CUSTOMER, row))
 			.text(SeedModel.STORES.get(store))
 			.text(first)
 			.text(last)

@@ -64,13 +64,13 @@ final class OpsTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY ops.users (user_id, username, email, password_hash, roles, is_active, created_at,"
-					+ " updated_at) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("ops.users (user_id, username, email, password_hash, roles, is_active, created_at,"
+					+ " updated_at)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			SplittableRandom random = model.random(SeedModel.USER, row);
 			String username = Rows.letters(Rows.pick(random, model.firstNames).charAt(0)
 					+ Rows.pick(random, model.lastNames)) + row;
@@ -80,11 +80,11 @@ final class OpsTables {
 			}
 			long created = model.plan.historyStartEpochSecond() - random.nextInt(365) * DAY;
 			out.get(0)
-				.text(model.id(SeedModel.USER, row))
+				.uuid(model.id(SeedModel.USER, row))
 				.text(username)
 				.text(username + "@example.com")
 				.text(hash.toString())
-				.text(ROLES.get(Rows.weighted(random, ROLE_WEIGHTS)))
+				.jsonb(ROLES.get(Rows.weighted(random, ROLE_WEIGHTS)))
 				.bool(random.nextInt(20) != 0)
 				.timestamp(created)
 				.timestamp(created)
@@ -106,13 +106,13 @@ final class OpsTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY ops.agents (agent_id, agent_type, version, config, status, created_at, updated_at,"
-					+ " created_by) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("ops.agents (agent_id, agent_type, version, config, status, created_at, updated_at,"
+					+ " created_by)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			SplittableRandom random = model.random(SeedModel.AGENT, row);
 			String type = AGENT_TYPES.get((int) (row % AGENT_TYPES.size()));
 			long generation = row / AGENT_TYPES.size();
@@ -123,14 +123,14 @@ final class OpsTables {
 					+ ", \"timeout_seconds\": " + 60 * (1 + random.nextInt(30)) + "}";
 			long created = model.plan.historyStartEpochSecond() - random.nextInt(180) * DAY;
 			out.get(0)
-				.text(model.id(SeedModel.AGENT, row))
+				.uuid(model.id(SeedModel.AGENT, row))
 				.text(type)
 				.text(version)
-				.text(config)
+				.jsonb(config)
 				.text(AGENT_STATUSES.get(Rows.weighted(random, AGENT_STATUS_WEIGHTS)))
 				.timestamp(created)
 				.timestamp(created)
-				.text(model.id(SeedModel.USER, random.nextLong(model.plan.users())))
+				.uuid(model.id(SeedModel.USER, random.nextLong(model.plan.users())))
 				.endRow();
 		}
 
@@ -149,13 +149,13 @@ final class OpsTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY ops.tasks (task_id, task_type, priority, data, status, deadline, created_at, updated_at,"
-					+ " assigned_agent) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("ops.tasks (task_id, task_type, priority, data, status, deadline, created_at, updated_at,"
+					+ " assigned_agent)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			SplittableRandom random = model.random(SeedModel.TASK, row);
 			long agent = model.agentOfTask(row);
 			String type = AGENT_TYPES.get((int) (agent % AGENT_TYPES.size()));
@@ -164,15 +164,15 @@ final class OpsTables {
 			String data = "{\"source\": \"" + Rows.pick(random, SOURCES) + "\", \"items\": " + (1 + random.nextInt(200))
 					+ ", \"reference\": \"T-" + Rows.padded(row, 8) + "\"}";
 			out.get(0)
-				.text(model.id(SeedModel.TASK, row))
+				.uuid(model.id(SeedModel.TASK, row))
 				.text(type)
 				.text(PRIORITIES.get(Rows.weighted(random, PRIORITY_WEIGHTS)))
-				.text(data)
+				.jsonb(data)
 				.text(TASK_STATUSES.get(Rows.weighted(random, TASK_STATUS_WEIGHTS)))
 				.timestamp(created + (1 + random.nextInt(14)) * DAY)
 				.timestamp(created)
 				.timestamp(created)
-				.text(model.id(SeedModel.AGENT, agent))
+				.uuid(model.id(SeedModel.AGENT, agent))
 				.endRow();
 		}
 
@@ -191,22 +191,22 @@ final class OpsTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY ops.task_executions (execution_id, task_id, agent_id, status, execution_time,"
-					+ " error_message, created_at) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("ops.task_executions (execution_id, task_id, agent_id, status, execution_time,"
+					+ " error_message, created_at)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			SplittableRandom random = model.random(SeedModel.TASK_EXECUTION, row);
 			long task = random.nextLong(model.plan.tasks());
 			long start = model.plan.historyStartEpochSecond();
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
 			String status = EXECUTION_STATUSES.get(Rows.weighted(random, EXECUTION_STATUS_WEIGHTS));
-			CopyText copy = out.get(0)
-				.text(model.id(SeedModel.TASK_EXECUTION, row))
-				.text(model.id(SeedModel.TASK, task))
-				.text(model.id(SeedModel.AGENT, model.agentOfTask(task)))
+			BinaryCopy copy = out.get(0)
+				.uuid(model.id(SeedModel.TASK_EXECUTION, row))
+				.uuid(model.id(SeedModel.TASK, task))
+				.uuid(model.id(SeedModel.AGENT, model.agentOfTask(task)))
 				.text(status);
 			if (status.equals("running")) {
 				copy.nul();

@@ -27,15 +27,15 @@ final class ProductsTable implements SeedTable {
 	}
 
 	@Override
-	public List<String> copyStatements() {
-		return List.of("COPY retail.products (product_id, store_id, sku, product_name, product_description, category_id,"
+	public List<String> copyTargets() {
+		return List.of("retail.products (product_id, store_id, sku, product_name, product_description, category_id,"
 				+ " brand, model, color, size, weight_kg, dimensions_cm, price, cost, current_stock, minimum_stock,"
 				+ " maximum_stock, reorder_point, supplier_name, supplier_sku, is_active, is_featured, rating_average,"
-				+ " rating_count, tags, metadata, created_at, updated_at) FROM STDIN");
+				+ " rating_count, tags, metadata, created_at, updated_at)");
 	}
 
 	@Override
-	public void write(SeedModel model, long row, List<CopyText> out) {
+	public void write(SeedModel model, long row, List<BinaryCopy> out) {
 		SplittableRandom random = model.random(SeedModel.PRODUCT, row);
 		SeedModel.ProductBasics basics = model.productBasics(random);
 		Catalog.Item item = basics.item();
@@ -57,12 +57,12 @@ final class ProductsTable implements SeedTable {
 		long created = model.plan.asOfEpochSecond() - (1 + random.nextInt(3 * 365)) * DAY + random.nextInt(86_400);
 		long updated = Math.min(model.plan.asOfEpochSecond() - 1, created + random.nextInt(90) * DAY);
 		out.get(0)
-			.text(model.id(SeedModel.PRODUCT, row))
+			.uuid(model.id(SeedModel.PRODUCT, row))
 			.text(SeedModel.STORES.get(SeedModel.storeOfProduct(row)))
 			.text(sku(brand, row))
 			.text(name)
 			.text(description)
-			.number(basics.category().id())
+			.int4(basics.category().id())
 			.text(brand)
 			.text(series)
 			.text(color)
@@ -71,18 +71,18 @@ final class ProductsTable implements SeedTable {
 			.text(dimensions)
 			.cents(basics.priceCents())
 			.cents(costCents)
-			.number(random.nextInt(101))
-			.number(5 + random.nextInt(16))
-			.number(1000)
-			.number(10 + random.nextInt(21))
+			.int4(random.nextInt(101))
+			.int4(5 + random.nextInt(16))
+			.int4(1000)
+			.int4(10 + random.nextInt(21))
 			.text(Rows.pick(random, model.companies))
 			.text("SUP-" + Rows.padded(random.nextInt(100_000_000), 8))
 			.bool(true)
 			.bool(random.nextInt(10) == 0)
 			.cents(300 + random.nextInt(201))
-			.number(random.nextInt(501))
-			.text("{" + String.join(",", tags) + "}")
-			.text(metadata(material, use, features))
+			.int4(random.nextInt(501))
+			.textArray(tags)
+			.jsonb(metadata(material, use, features))
 			.timestamp(created)
 			.timestamp(updated)
 			.endRow();

@@ -29,16 +29,16 @@ final class ReferenceTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY retail.stores (store_id, store_name, store_location, store_type, region, created_at,"
-					+ " updated_at, is_active) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("retail.stores (store_id, store_name, store_location, store_type, region, created_at,"
+					+ " updated_at, is_active)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			List<String> store = ROWS.get((int) row);
 			long opened = model.plan.asOfEpochSecond() - (5 * 365 - row * 200) * DAY;
-			CopyText copy = out.get(0);
+			BinaryCopy copy = out.get(0);
 			for (String value : store) {
 				copy.text(value);
 			}
@@ -60,15 +60,15 @@ final class ReferenceTables {
 		}
 
 		@Override
-		public List<String> copyStatements() {
-			return List.of("COPY retail.product_categories (category_id, category_name, parent_category_id, description,"
-					+ " is_active) FROM STDIN");
+		public List<String> copyTargets() {
+			return List.of("retail.product_categories (category_id, category_name, parent_category_id, description,"
+					+ " is_active)");
 		}
 
 		@Override
-		public void write(SeedModel model, long row, List<CopyText> out) {
+		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			Catalog.Category category = model.catalog.categories().get((int) row);
-			out.get(0).number(category.id()).text(category.name()).nul().text(category.description()).bool(true).endRow();
+			out.get(0).int4(category.id()).text(category.name()).nul().text(category.description()).bool(true).endRow();
 		}
 
 	};

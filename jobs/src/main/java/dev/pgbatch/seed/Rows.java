@@ -1,6 +1,7 @@
 package dev.pgbatch.seed;
 
 import java.util.SplittableRandom;
+import java.util.UUID;
 
 /**
  * Deterministic randomness by row: every row of every table draws from its own generator, seeded by
@@ -28,11 +29,11 @@ final class Rows {
 	 * (a quarter of the COPY time of a table keyed by random ids), as they would in an application that
 	 * mints UUIDv7; the row number in the timestamp keeps the ids of a table distinct.
 	 */
-	static String uuid(long seed, long table, long row, long firstMillis) {
+	static UUID uuid(long seed, long table, long row, long firstMillis) {
 		long random = mix(seed, table, row);
 		long high = (firstMillis + row) << 16 | 0x7000L | (random & 0x0FFFL);
 		long low = (finalise(random ^ 0x5851F42D4C957F2DL) & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-		return new java.util.UUID(high, low).toString();
+		return new UUID(high, low);
 	}
 
 	/** An index drawn with the given weights. */

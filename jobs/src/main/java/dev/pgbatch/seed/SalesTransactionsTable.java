@@ -3,6 +3,7 @@ package dev.pgbatch.seed;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.UUID;
 
 /**
  * retail.sales_transactions with their items, with seed 004's distributions: types 90/7/3, payment
@@ -39,22 +40,21 @@ final class SalesTransactionsTable implements SeedTable {
 	}
 
 	@Override
-	public List<String> copyStatements() {
-		return List.of(
-				"COPY retail.sales_transactions (transaction_id, store_id, customer_id, transaction_date,"
-						+ " transaction_type, payment_method, subtotal, tax_amount, discount_amount, total_amount,"
-						+ " cashier_id, register_id, receipt_number, created_at) FROM STDIN",
-				"COPY retail.sales_transaction_items (item_id, transaction_id, product_id, quantity, unit_price,"
-						+ " total_price, discount_amount, tax_amount, created_at) FROM STDIN");
+	public List<String> copyTargets() {
+		return List.of("retail.sales_transactions (transaction_id, store_id, customer_id, transaction_date,"
+				+ " transaction_type, payment_method, subtotal, tax_amount, discount_amount, total_amount, cashier_id,"
+				+ " register_id, receipt_number, created_at)",
+				"retail.sales_transaction_items (item_id, transaction_id, product_id, quantity, unit_price, total_price,"
+						+ " discount_amount, tax_amount, created_at)");
 	}
 
 	@Override
-	public void write(SeedModel model, long row, List<CopyText> out) {
+	public void write(SeedModel model, long row, List<BinaryCopy> out) {
 		SplittableRandom random = model.random(SeedModel.TRANSACTION, row);
 		long customer = random.nextLong(model.plan.customers());
 		int store = model.storeOfCustomer(customer);
 		long when = model.plan.asOfEpochSecond() - 1 - random.nextLong(365L * 86_400);
-		String transactionId = model.id(SeedModel.TRANSACTION, row);
+		UUID transactionId = model.id(SeedModel.TRANSACTION, row);
 		String type = TYPES.get(Rows.weighted(random, TYPE_WEIGHTS));
 		String payment = PAYMENTS.get(Rows.weighted(random, PAYMENT_WEIGHTS));
 
@@ -63,7 +63,7 @@ final class SalesTransactionsTable implements SeedTable {
 		long[] chosen = new long[MAX_ITEMS];
 		long subtotal = 0;
 		long discounts = 0;
-		CopyText itemRows = out.get(1);
+		BinaryCopy itemRows = out.get(1);
 		for (int i = 0; i < items; i++) {
 			chosen[i] = nextDistinct(random, inStore, chosen, i);
 			long product = SeedModel.productOfStore(store, chosen[i]);
@@ -74,10 +74,10 @@ final class SalesTransactionsTable implements SeedTable {
 			long total = unit * quantity - discount;
 			subtotal += total;
 			discounts += discount;
-			itemRows.text(model.id(SeedModel.ITEM, row * MAX_ITEMS + i))
-				.text(transactionId)
-				.text(model.id(SeedModel.PRODUCT, product))
-				.number(quantity)
+			itemRows.uuid(model.id(SeedModel.ITEM, row * MAX_ITEMS + i))
+				.uuid(transactionId)
+				.uuid(model.id(SeedModel.PRODUCT, product))
+				.int4(quantity)
 				.cents(unit)
 				.cents(total)
 				.cents(discount)
@@ -87,9 +87,9 @@ final class SalesTransactionsTable implements SeedTable {
 		}
 		long tax = Math.round(subtotal * 0.08);
 		out.get(0)
-			.text(transactionId)
+			.uuid(transactionId)
 			.text(SeedModel.STORES.get(store))
-			.text(model.id(SeedModel.CUSTOMER, customer))
+			.uuid(model.id(SeedModel.CUSTOMER, customer))
 			.timestamp(when)
 			.text(type)
 			.text(payment)

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.SplittableRandom;
+import java.util.UUID;
 
 import net.datafaker.Faker;
 
@@ -55,7 +56,7 @@ final class SeedModel {
 		return Rows.random(this.plan.seed(), table, row);
 	}
 
-	String id(long table, long row) {
+	UUID id(long table, long row) {
 		return Rows.uuid(this.plan.seed(), table, row, this.plan.historyStartEpochSecond() * 1000);
 	}
 

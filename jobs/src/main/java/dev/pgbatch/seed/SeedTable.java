@@ -13,9 +13,9 @@ interface SeedTable {
 
 	long count(SeedModel model);
 
-	/** COPY ... FROM STDIN statements; {@link #write} appends to the output of the same index. */
-	List<String> copyStatements();
+	/** The tables COPY fills, each with its column list; {@link #write} appends to the output of the same index. */
+	List<String> copyTargets();
 
-	void write(SeedModel model, long row, List<CopyText> out);
+	void write(SeedModel model, long row, List<BinaryCopy> out);
 
 }
