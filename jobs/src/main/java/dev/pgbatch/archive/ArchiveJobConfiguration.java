@@ -21,7 +21,10 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -80,25 +83,31 @@ class ArchiveJobConfiguration {
 					keyset.load();
 				}
 			})
-			.start(new StepBuilder("warm", jobRepository).tasklet((contribution, chunk) -> {
-				Run run = Run.of(chunk.getStepContext().getStepExecution().getJobParameters(), partitions);
-				return archiving.warmNext(run.tables, run.asOf, run.dryRun,
-						chunk.getStepContext().getStepExecution().getExecutionContext()) ? RepeatStatus.CONTINUABLE
-								: RepeatStatus.FINISHED;
-			}, transactionManager).build())
-			.next(new StepBuilder("cold", jobRepository).tasklet((contribution, chunk) -> {
-				Run run = Run.of(chunk.getStepContext().getStepExecution().getJobParameters(), partitions);
-				return archiving.coldNext(run.tables, run.asOf, run.dryRun,
-						chunk.getStepContext().getStepExecution().getExecutionContext()) ? RepeatStatus.CONTINUABLE
-								: RepeatStatus.FINISHED;
-			}, transactionManager).build())
-			.next(new StepBuilder("rows", jobRepository).tasklet((contribution, chunk) -> {
-				Run run = Run.of(chunk.getStepContext().getStepExecution().getJobParameters(), partitions);
-				return run.sales && sales.next(run.asOf, run.dryRun,
-						chunk.getStepContext().getStepExecution().getExecutionContext()) ? RepeatStatus.CONTINUABLE
-								: RepeatStatus.FINISHED;
-			}, transactionManager).build())
+			.start(step("warm", jobRepository, transactionManager, partitions,
+					(run, counts) -> archiving.warmNext(run.tables, run.asOf, run.dryRun, counts)))
+			.next(step("cold", jobRepository, transactionManager, partitions,
+					(run, counts) -> archiving.coldNext(run.tables, run.asOf, run.dryRun, counts)))
+			.next(step("rows", jobRepository, transactionManager, partitions,
+					(run, counts) -> run.sales && sales.next(run.asOf, run.dryRun, counts)))
 			.build();
+	}
+
+	/** One change of a step, in its own transaction: true while there is more to do. */
+	@FunctionalInterface
+	private interface Change {
+
+		boolean next(Run run, ExecutionContext counts) throws Exception;
+
+	}
+
+	/** A step that makes its changes one transaction at a time until there is none left. */
+	private static Step step(String name, JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			PartitionProperties partitions, Change change) {
+		return new StepBuilder(name, jobRepository).tasklet((contribution, chunk) -> {
+			StepExecution execution = chunk.getStepContext().getStepExecution();
+			return change.next(Run.of(execution.getJobParameters(), partitions), execution.getExecutionContext())
+					? RepeatStatus.CONTINUABLE : RepeatStatus.FINISHED;
+		}, transactionManager).build();
 	}
 
 	private static void requireTablespace(JdbcTemplate jdbc, String tablespace, String setting)

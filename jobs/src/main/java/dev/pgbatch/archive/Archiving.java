@@ -8,6 +8,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BiPredicate;
 
 import javax.sql.DataSource;
 
@@ -67,53 +68,54 @@ final class Archiving {
 	}
 
 	/** Moves the next partition that belongs in the warm tablespace there; false when none is left. */
-	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts) {
-		counts.putLong(WARMED, counts.getLong(WARMED, 0));
-		long wouldMove = 0;
-		for (PartitionPolicy policy : tables) {
-			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
-			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (!"warm".equals(policy.tier(partition.getKey(), asOf))
-						|| this.properties.warmTablespace().equals(tablespace(policy.schema(), partition.getValue()))) {
-					continue;
-				}
-				if (dryRun) {
-					wouldMove++;
-					continue;
-				}
-				moveToWarm(table, partition.getKey(), partition.getValue());
-				add(counts, WARMED);
-				return true;
-			}
-		}
-		if (dryRun) {
-			counts.putLong(ExecutionReport.SUMMARY + "would-move-to-warm", wouldMove);
-		}
-		return false;
+	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
+			throws IOException, SQLException {
+		return next("warm", tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
+				(table, partition) -> !this.properties.warmTablespace().equals(tablespace(table.policy.schema(), partition)),
+				this::moveToWarm);
 	}
 
 	/** Exports, verifies and drops the next partition past its warm window; false when none is left. */
 	boolean coldNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
-		counts.putLong(EXPORTED, counts.getLong(EXPORTED, 0));
-		long wouldExport = 0;
+		return next("cold", tables, asOf, dryRun, counts, EXPORTED, "would-export-to-cold", (table, partition) -> true,
+				this::exportToCold);
+	}
+
+	/** A change to one partition. */
+	@FunctionalInterface
+	private interface Change {
+
+		void apply(PartitionedTable table, LocalDate start, String partition) throws IOException, SQLException;
+
+	}
+
+	/**
+	 * Makes the change to the first partition of the tier that still needs it and counts it; in a dry run
+	 * counts what it would change instead. False when nothing (more) is to be done.
+	 */
+	private boolean next(String tier, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
+			ExecutionContext counts, String done, String would, BiPredicate<PartitionedTable, String> pending,
+			Change change) throws IOException, SQLException {
+		counts.putLong(done, counts.getLong(done, 0));
+		long wouldChange = 0;
 		for (PartitionPolicy policy : tables) {
 			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
 			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (!"cold".equals(policy.tier(partition.getKey(), asOf))) {
+				if (!tier.equals(policy.tier(partition.getKey(), asOf)) || !pending.test(table, partition.getValue())) {
 					continue;
 				}
 				if (dryRun) {
-					wouldExport++;
+					wouldChange++;
 					continue;
 				}
-				exportToCold(table, partition.getKey(), partition.getValue());
-				add(counts, EXPORTED);
+				change.apply(table, partition.getKey(), partition.getValue());
+				counts.putLong(done, counts.getLong(done, 0) + 1);
 				return true;
 			}
 		}
 		if (dryRun) {
-			counts.putLong(ExecutionReport.SUMMARY + "would-export-to-cold", wouldExport);
+			counts.putLong(ExecutionReport.SUMMARY + would, wouldChange);
 		}
 		return false;
 	}
@@ -203,8 +205,5 @@ final class Archiving {
 		return this.jdbc.queryForObject("SELECT count(*) FROM " + qualified, Long.class);
 	}
 
-	private static void add(ExecutionContext counts, String key) {
-		counts.putLong(key, counts.getLong(key, 0) + 1);
-	}
 
 }
