@@ -76,7 +76,7 @@ class SeedDataJobConfiguration {
 			.add(retail, ops)
 			.build();
 		Flow seed = new FlowBuilder<SimpleFlow>("seed").start(tasklet("recover", SeedTablesTasklets.recover(jdbc)))
-			.next(tasklet("prepare", SeedTablesTasklets.prepare(jdbc)))
+			.next(tasklet("prepare", SeedTablesTasklets.prepare(jdbc, this.properties.audit())))
 			.next(load)
 			.build();
 		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress)

@@ -50,7 +50,7 @@ final class SeedTablesTasklets {
 	 * reset=true empties the seeded tables; otherwise they must be empty, so seeding never mixes with other
 	 * data. Then the secondary indexes and foreign keys are set aside until the load is done.
 	 */
-	static Tasklet prepare(JdbcTemplate jdbc) {
+	static Tasklet prepare(JdbcTemplate jdbc, boolean audit) {
 		return (StepContribution contribution, ChunkContext context) -> {
 			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
 			if (!plan.reset()) {
@@ -61,7 +61,7 @@ final class SeedTablesTasklets {
 				}
 			}
 			// Indexes first: TRUNCATE then has fewer files to replace and sync.
-			new DeferredDdl(jdbc).drop(SEEDED_TABLES);
+			new DeferredDdl(jdbc).drop(SEEDED_TABLES, audit);
 			if (plan.reset()) {
 				jdbc.execute("TRUNCATE " + String.join(", ", SEEDED_TABLES) + ", " + String.join(", ", DERIVED_TABLES));
 				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));

@@ -105,10 +105,12 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.update("INSERT INTO retail.product_categories (category_name) VALUES ('Gift Cards')");
 		assertThat(count("SELECT category_id FROM retail.product_categories WHERE category_name = 'Gift Cards'")).isEqualTo(8);
 		this.jdbc.update("DELETE FROM retail.product_categories WHERE category_name = 'Gift Cards'");
-		// the summary trigger set aside during the load is back, and the summary counts every execution
-		assertThat(this.jdbc.queryForObject(
-				"SELECT tgenabled FROM pg_trigger WHERE tgname = 'task_executions_performance_insert'", String.class))
-			.isEqualTo("O");
+		// the summary and audit triggers set aside during the load are back, and the summary counts every execution
+		assertThat(this.jdbc.queryForList("""
+				SELECT tgname FROM pg_trigger
+				WHERE tgenabled <> 'O' AND NOT tgisinternal AND tgrelid::regclass::text ~ '^(retail|ops)[.]'
+				""", String.class)).isEmpty();
+		assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%audit%' AND NOT tgisinternal")).isGreaterThan(4);
 		assertThat(count("SELECT sum(total_tasks_executed) FROM ops.agent_performance_summary"))
 			.isEqualTo(count("SELECT count(*) FROM ops.task_executions"));
 		// bulk seeding writes no audit row per seeded row by default
