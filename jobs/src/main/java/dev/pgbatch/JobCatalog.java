@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.archive.ArchiveJob;
+import dev.pgbatch.backup.BackupJob;
 import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataJob;
@@ -15,7 +16,7 @@ import dev.pgbatch.seed.SeedDataJob;
 public final class JobCatalog {
 
 	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION,
-			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION);
+			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, BackupJob.DEFINITION);
 
 	private JobCatalog() {
 	}

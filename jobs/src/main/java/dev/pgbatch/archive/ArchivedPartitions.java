@@ -16,9 +16,10 @@ import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.KeysetProperties;
-import dev.pgbatch.crypto.SealedStreams;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedObjects;
+import dev.pgbatch.store.TeeInputStream;
 import org.postgresql.PGConnection;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -130,8 +131,8 @@ public class ArchivedPartitions {
 				+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
 		RowDigest read = new RowDigest(OutputStream.nullOutputStream());
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
-		try (InputStream in = SealedStreams.open(this.store.get(objectKey), this.keyset.load(),
-				PartitionExport.associatedData(objectKey)); InputStream tee = new TeeInputStream(in, read)) {
+		try (InputStream in = new SealedObjects(this.store, this.keyset.load()).open(objectKey);
+				InputStream tee = new TeeInputStream(in, read)) {
 			connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + qualified + " FROM STDIN", tee);
 		}
 		catch (SQLException ex) {
@@ -147,36 +148,6 @@ public class ArchivedPartitions {
 		}
 		this.jdbc.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + qualified + " " + manifest.partitionBound());
 		return read.rows();
-	}
-
-	/** Hands what is read to a second stream as well. */
-	private static final class TeeInputStream extends java.io.FilterInputStream {
-
-		private final OutputStream copy;
-
-		TeeInputStream(InputStream in, OutputStream copy) {
-			super(in);
-			this.copy = copy;
-		}
-
-		@Override
-		public int read() throws IOException {
-			int b = super.read();
-			if (b >= 0) {
-				this.copy.write(b);
-			}
-			return b;
-		}
-
-		@Override
-		public int read(byte[] buffer, int offset, int length) throws IOException {
-			int n = super.read(buffer, offset, length);
-			if (n > 0) {
-				this.copy.write(buffer, offset, n);
-			}
-			return n;
-		}
-
 	}
 
 }

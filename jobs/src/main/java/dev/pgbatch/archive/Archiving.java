@@ -19,6 +19,7 @@ import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedObjects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -151,7 +152,7 @@ final class Archiving {
 			// writers wait until the partition is gone: what is dropped is exactly what was exported
 			this.jdbc.execute("LOCK TABLE " + qualified + " IN SHARE MODE");
 			long rows = count(qualified);
-			PartitionExport export = new PartitionExport(this.store, keys);
+			PartitionExport export = new PartitionExport(new SealedObjects(this.store, keys));
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			PartitionExport.Exported exported = export.export(connection, qualified, objectKey);
 			if (exported.rows() != rows) {

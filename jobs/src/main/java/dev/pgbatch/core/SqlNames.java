@@ -12,7 +12,17 @@ public final class SqlNames {
 
 	static final String NOT_PLAIN = "'%s' is not a plain schema-qualified table name (schema.table, lower-case letters, digits and _)";
 
+	static final String NOT_PLAIN_NAME = "'%s' is not a plain name (lower-case letters, digits and _, at most 63)";
+
 	private SqlNames() {
+	}
+
+	/** The name unchanged when it is one plain identifier (a database, a role), else an {@link IllegalArgumentException}. */
+	public static String checkedName(String name) {
+		if (name == null || !PLAIN.matcher(name).matches()) {
+			throw new IllegalArgumentException(String.format(NOT_PLAIN_NAME, name));
+		}
+		return name;
 	}
 
 	/** The name unchanged when it is schema.table in plain identifiers, else an {@link IllegalArgumentException}. */

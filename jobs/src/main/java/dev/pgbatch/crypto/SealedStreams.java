@@ -21,7 +21,12 @@ public final class SealedStreams {
 
 	/** Bytes written here reach {@code sink} compressed and encrypted; close it to finish the object. */
 	public static OutputStream seal(OutputStream sink, Keyset keys, byte[] associatedData) throws IOException {
-		return new ZstdOutputStream(keys.encrypting(sink, associatedData), LEVEL);
+		return compressing(keys.encrypting(sink, associatedData));
+	}
+
+	/** The compression half of {@link #seal}, for writers that look at the bytes between the halves. */
+	public static OutputStream compressing(OutputStream sink) throws IOException {
+		return new ZstdOutputStream(sink, LEVEL);
 	}
 
 	/** The plaintext of a sealed object; reading fails with {@link AuthenticationFailedException} if it is not. */

@@ -1,0 +1,36 @@
+package dev.pgbatch.backup;
+
+import java.util.List;
+
+import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.ParameterDefinition;
+
+/** The backup job as the command line knows it. */
+public final class BackupJob {
+
+	public static final String NAME = "backup";
+
+	static final String DATABASE = "database";
+
+	static final String KEEP_LAST = "keep-last";
+
+	static final String KEEP_DAILY = "keep-daily";
+
+	static final String KEEP_WEEKLY = "keep-weekly";
+
+	static final String DRY_RUN = "dry-run";
+
+	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
+			"pg_dump of a database streamed through zstd and encryption into the object store, with a manifest; then retention (keep-last, keep-daily, keep-weekly).",
+			"a restart makes a new backup if the failed run had not finished one, then applies retention",
+			List.of(ParameterDefinition.text(DATABASE, "the database to back up", "the database of ETL_DB_URL", "",
+					ParameterDefinition.Check.NONE),
+					ParameterDefinition.wholeNumber(KEEP_LAST, "keep the newest N backups", 7, 1, 10_000),
+					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
+					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),
+					ParameterDefinition.flag(DRY_RUN, "back up, but only list what retention would delete", false)));
+
+	private BackupJob() {
+	}
+
+}

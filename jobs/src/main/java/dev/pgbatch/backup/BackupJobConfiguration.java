@@ -1,0 +1,95 @@
+package dev.pgbatch.backup;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.crypto.KeysetProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/** backup: dump (pg_dump sealed into the object store, then its manifest), then retention. */
+@Configuration(proxyBeanMethods = false)
+class BackupJobConfiguration {
+
+	private static final Logger log = LoggerFactory.getLogger(BackupJobConfiguration.class);
+
+	@Bean
+	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
+			KeysetProperties keyset, ProgressMonitor progress) {
+		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
+			.validator(parameters -> {
+				try {
+					backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
+				}
+				catch (IllegalArgumentException ex) {
+					throw new InvalidJobParametersException(ex.getMessage());
+				}
+				// no key, no backup: refused before pg_dump starts or anything is uploaded
+				keyset.load();
+			})
+			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
+				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")));
+				step.getExecutionContext()
+					.putString("summary.backup", String.format(java.util.Locale.ROOT,
+							"%s of %s: %d tables, %d rows, dump %d bytes, stored %d bytes", made.id(), made.database(),
+							made.rowCounts().size(), made.rowCounts().values().stream().mapToLong(Long::longValue).sum(),
+							made.dumpBytes(), made.storedBytes()));
+				log.info("backup {} of {} complete: {} bytes stored", made.id(), made.database(), made.storedBytes());
+			}))
+			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
+				List<Backups.Entry> entries = backups.list();
+				Set<String> kept = Retention.keep(entries.stream()
+					.map(entry -> new Retention.Candidate(entry.manifest().id(), Instant.parse(entry.manifest().startedAt()),
+							entry.verified() != null))
+					.toList(), parameters.getLong(BackupJob.KEEP_LAST), parameters.getLong(BackupJob.KEEP_DAILY),
+						parameters.getLong(BackupJob.KEEP_WEEKLY));
+				List<String> expired = entries.stream().map(entry -> entry.manifest().id()).filter(id -> !kept.contains(id)).toList();
+				List<String> abandoned = backups.abandoned();
+				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
+				if (!dryRun) {
+					expired.forEach(backups::delete);
+					abandoned.forEach(backups::delete);
+				}
+				step.getExecutionContext()
+					.putString("summary.retention", String.format(java.util.Locale.ROOT, "%s %d backups (%s), %d abandoned uploads; kept %d",
+							dryRun ? "would delete" : "deleted", expired.size(), String.join(", ", expired), abandoned.size(),
+							kept.size()));
+			}))
+			.build();
+	}
+
+	/** The work of one step, given the run's parameters and the step (for its summary). */
+	@FunctionalInterface
+	private interface Work {
+
+		void run(JobParameters parameters, StepExecution step) throws Exception;
+
+	}
+
+	private static Step step(String name, JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			Work work) {
+		Tasklet tasklet = (contribution, chunk) -> {
+			StepExecution execution = chunk.getStepContext().getStepExecution();
+			work.run(execution.getJobParameters(), execution);
+			return RepeatStatus.FINISHED;
+		};
+		return new StepBuilder(name, jobRepository).tasklet(tasklet, transactionManager).build();
+	}
+
+}

@@ -1,0 +1,15 @@
+package dev.pgbatch.backup;
+
+import java.util.Map;
+
+/**
+ * What a backup holds, stored beside it as JSON ({@code PREFIX/ID/manifest.json}), written last: a backup
+ * is complete when its manifest exists. Row counts are taken in the snapshot pg_dump dumps.
+ */
+public record BackupManifest(String id, String database, String serverVersion, String pgDumpVersion, String startedAt,
+		String endedAt, long dumpBytes, long compressedBytes, long storedBytes, String storedSha256, int keyId,
+		String objectKey, String format, Map<String, Long> rowCounts) {
+
+	static final String FORMAT = "pg_dump custom format without compression, zstd, Tink streaming AEAD AES256_GCM_HKDF_1MB (associated data: the object key)";
+
+}

@@ -1,0 +1,408 @@
+package dev.pgbatch.backup;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.SqlNames;
+import dev.pgbatch.core.UsageException;
+import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.KeysetProperties;
+import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedObjects;
+import dev.pgbatch.store.Tally;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
+ * {@code PREFIX/ID/}: the sealed dump, {@code manifest.json} (written last: without it a backup is not
+ * complete), and {@code verified.json} once a verify has passed. Ids are the start time in UTC, so they sort
+ * by age.
+ */
+@Component
+public class Backups {
+
+	static final String UNKNOWN = "there is no complete backup '%s' (bin/etl backup list shows them)";
+
+	static final String NO_DATABASE = "database '%s' does not exist";
+
+	static final String NOT_EMPTY = "database '%s' already holds tables: restore into a new database, or pass --force to replace what is in it";
+
+	static final String MISMATCH = "%s: the stored object is not the one the manifest describes (%d bytes, sha256 %s; read: %d bytes, sha256 %s)";
+
+	static final String COUNTS_DIFFER = "%s: after the restore %s holds %d rows, the backup recorded %d";
+
+	private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'")
+		.withZone(ZoneOffset.UTC);
+
+	private static final String MANIFEST = "manifest.json";
+
+	private static final String VERIFIED = "verified.json";
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	/** The tables pg_dump dumps the rows of: every plain table outside the system schemas and extensions. */
+	private static final String USER_TABLES = """
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+			""";
+
+	private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{9}Z");
+
+	static final String NOT_AN_ID = "'%s' is not a backup id (like 20261123T020000123Z; bin/etl backup list shows them)";
+
+	private final ObjectStore store;
+
+	private final KeysetProperties keyset;
+
+	private final PostgresTools tools;
+
+	private final BackupProperties properties;
+
+	private final Clock clock;
+
+	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties) {
+		this.store = store;
+		this.keyset = keyset;
+		this.tools = tools;
+		this.properties = properties;
+		this.clock = Clock.systemUTC();
+	}
+
+	/** A complete backup and whether a verify has passed on it. */
+	public record Entry(BackupManifest manifest, Verified verified) {
+	}
+
+	/** What a passed verify wrote. */
+	public record Verified(String verifiedAt, boolean restoreTested) {
+	}
+
+	/** The database a backup of {@code database} ("" for the configured one) would dump; refused if missing. */
+	String checkedDatabase(String database) {
+		String name = database.isEmpty() ? this.tools.defaultDatabase() : SqlNames.checkedName(database);
+		if (!exists(name)) {
+			throw new UsageException(String.format(NO_DATABASE, name));
+		}
+		return name;
+	}
+
+	/**
+	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
+	 * store. pg_dump takes the snapshot of a transaction of ours, so the row counts of the manifest are taken
+	 * in exactly what it dumps.
+	 */
+	BackupManifest make(String database) throws IOException, SQLException {
+		Keyset keys = this.keyset.load();
+		Instant started = this.clock.instant();
+		String id = ID.format(started);
+		String objectKey = folder(id) + database + ".dump.zst.tink";
+		try (Connection connection = this.tools.connect(database)) {
+			connection.setAutoCommit(false);
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+			}
+			int major = PostgresTools.serverMajor(connection);
+			String serverVersion = single(connection, "SHOW server_version");
+			String dumpVersion = this.tools.checkedVersion("pg_dump", major);
+			String snapshot = single(connection, "SELECT pg_export_snapshot()");
+			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
+					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> rowCounts(connection));
+			SealedObjects.Stored stored;
+			try {
+				stored = new SealedObjects(this.store, keys).put(objectKey, plaintext -> {
+					try (InputStream out = dump.process().getInputStream()) {
+						out.transferTo(plaintext);
+					}
+					dump.finish();
+				});
+			}
+			catch (IOException | RuntimeException ex) {
+				dump.kill();
+				throw ex;
+			}
+			Map<String, Long> rows = counts.join();
+			connection.commit();
+			BackupManifest manifest = new BackupManifest(id, database, serverVersion, dumpVersion, started.toString(),
+					this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(), stored.storedBytes(),
+					stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
+			putJson(folder(id) + MANIFEST, manifest);
+			return manifest;
+		}
+	}
+
+	/** Complete backups, newest first. */
+	public List<Entry> list() {
+		List<Entry> entries = new ArrayList<>();
+		for (String id : ids(true)) {
+			entries.add(new Entry(manifest(id), verified(id)));
+		}
+		return entries;
+	}
+
+	/**
+	 * Folders of backups that never got their manifest (a run killed or failed mid-upload) and are older
+	 * than the newest complete backup, so no run still writes them.
+	 */
+	List<String> abandoned() {
+		TreeSet<String> complete = ids(true);
+		if (complete.isEmpty()) {
+			return List.of();
+		}
+		return ids(false).stream().filter(id -> !complete.contains(id) && id.compareTo(complete.first()) < 0).toList();
+	}
+
+	/** Removes a backup: its manifest first, so a half-removed backup is never listed as complete. */
+	void delete(String id) {
+		String folder = folder(id);
+		this.store.delete(folder + MANIFEST);
+		for (ObjectStore.StoredObject object : this.store.list(folder)) {
+			this.store.delete(object.key());
+		}
+	}
+
+	/**
+	 * Streams a backup back: checks the stored object's size and SHA-256 against the manifest, authenticates
+	 * every segment, decompresses, and has pg_restore read the archive (--list); with {@code restoreTest} it
+	 * restores into a scratch database instead, compares every table's row count with the manifest, and
+	 * drops it. A pass is recorded beside the backup.
+	 */
+	public Verified verify(String id, boolean restoreTest) throws IOException, SQLException {
+		BackupManifest manifest = manifest(id);
+		if (!restoreTest) {
+			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
+		}
+		else {
+			String scratch = "pgbatch_verify_" + id.toLowerCase(java.util.Locale.ROOT);
+			restoreInto(manifest, scratch);
+			dropDatabase(scratch);
+		}
+		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
+		putJson(folder(id) + VERIFIED, verified);
+		return verified;
+	}
+
+	/**
+	 * Restores a backup into {@code target}: into a database of its own first, renamed to {@code target} once
+	 * every table holds the rows the manifest recorded, so a failed restore (a backup that fails
+	 * authentication half way, a full disk) leaves {@code target} as it was. A {@code target} that holds
+	 * tables is refused unless {@code force}, and then it is replaced.
+	 */
+	public void restore(String id, String target, boolean force) throws IOException, SQLException {
+		SqlNames.checkedName(target);
+		BackupManifest manifest = manifest(id);
+		boolean existed = exists(target);
+		if (existed && holdsTables(target) && !force) {
+			throw new UsageException(String.format(NOT_EMPTY, target));
+		}
+		String staging = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT);
+		restoreInto(manifest, staging);
+		if (existed) {
+			dropDatabase(target);
+		}
+		adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+	}
+
+	/** A new database made from the backup, checked against its manifest; dropped again when anything fails. */
+	private void restoreInto(BackupManifest manifest, String database) throws IOException, SQLException {
+		dropDatabase(database);
+		createDatabase(database);
+		try {
+			readInto(manifest, List.of("--dbname=" + database, "--single-transaction", "--exit-on-error", "--no-owner"),
+					database);
+			compareCounts(manifest, database);
+		}
+		catch (IOException | SQLException | RuntimeException ex) {
+			dropDatabase(database);
+			throw ex;
+		}
+	}
+
+	public BackupManifest manifest(String id) {
+		if (!BACKUP_ID.matcher(id).matches()) {
+			throw new UsageException(String.format(NOT_AN_ID, id));
+		}
+		String key = folder(id) + MANIFEST;
+		if (!this.store.exists(key)) {
+			throw new RefusedException(String.format(UNKNOWN, id));
+		}
+		try (InputStream in = this.store.get(key)) {
+			return JSON.readValue(in, BackupManifest.class);
+		}
+		catch (IOException ex) {
+			throw new RefusedException(key + " cannot be read: " + ex.getMessage());
+		}
+	}
+
+	/** Feeds the authenticated plaintext of a backup to pg_restore, and checks the stored object on the way. */
+	private void readInto(BackupManifest manifest, List<String> arguments, String database) throws IOException, SQLException {
+		int major;
+		try (Connection connection = this.tools.connect(database)) {
+			major = PostgresTools.serverMajor(connection);
+		}
+		this.tools.checkedVersion("pg_restore", major);
+		Tally stored = new Tally(OutputStream.nullOutputStream());
+		PostgresTools.Running restore = this.tools.start("pg_restore", major, database, arguments);
+		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(manifest.objectKey(), stored);
+				OutputStream stdin = restore.process().getOutputStream()) {
+			byte[] buffer = new byte[1 << 16];
+			boolean listening = true;
+			for (int n; (n = plain.read(buffer)) >= 0;) {
+				if (listening) {
+					try {
+						stdin.write(buffer, 0, n);
+					}
+					catch (IOException ex) {
+						// pg_restore --list stops after the table of contents; the rest is still authenticated
+						listening = false;
+					}
+				}
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			// killed before it reads an end: pg_restore never commits what it got before the failure
+			restore.kill();
+			throw ex;
+		}
+		restore.finish();
+		if (stored.bytes() != manifest.storedBytes() || !stored.sha256().equals(manifest.storedSha256())) {
+			throw new IOException(String.format(MISMATCH, manifest.objectKey(), manifest.storedBytes(),
+					manifest.storedSha256(), stored.bytes(), stored.sha256()));
+		}
+	}
+
+	private void compareCounts(BackupManifest manifest, String database) throws SQLException {
+		try (Connection connection = this.tools.connect(database)) {
+			Map<String, Long> restored = rowCounts(connection);
+			for (Map.Entry<String, Long> table : manifest.rowCounts().entrySet()) {
+				long rows = restored.getOrDefault(table.getKey(), -1L);
+				if (rows != table.getValue()) {
+					throw new IllegalStateException(String.format(COUNTS_DIFFER, manifest.id(), table.getKey(), rows,
+							table.getValue()));
+				}
+			}
+		}
+	}
+
+	/** Every table's exact row count, by its quoted name as the catalogue spells it. */
+	private static Map<String, Long> rowCounts(Connection connection) {
+		try (Statement statement = connection.createStatement()) {
+			List<String> tables = new ArrayList<>();
+			try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
+				while (rs.next()) {
+					tables.add(rs.getString(1));
+				}
+			}
+			Map<String, Long> counts = new TreeMap<>();
+			for (String table : tables) {
+				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
+				try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+					rs.next();
+					counts.put(table, rs.getLong(1));
+				}
+			}
+			return counts;
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+		}
+	}
+
+	private TreeSet<String> ids(boolean completeOnly) {
+		TreeSet<String> ids = new TreeSet<>(Comparator.reverseOrder());
+		String prefix = this.properties.prefix() + "/";
+		for (ObjectStore.StoredObject object : this.store.list(prefix)) {
+			String rest = object.key().substring(prefix.length());
+			int slash = rest.indexOf('/');
+			if (slash > 0 && (!completeOnly || rest.substring(slash + 1).equals(MANIFEST))) {
+				ids.add(rest.substring(0, slash));
+			}
+		}
+		return ids;
+	}
+
+	private Verified verified(String id) {
+		String key = folder(id) + VERIFIED;
+		if (!this.store.exists(key)) {
+			return null;
+		}
+		try (InputStream in = this.store.get(key)) {
+			return JSON.readValue(in, Verified.class);
+		}
+		catch (IOException ex) {
+			return null;
+		}
+	}
+
+	private String folder(String id) {
+		return this.properties.prefix() + "/" + id + "/";
+	}
+
+	private void putJson(String key, Object value) {
+		byte[] json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+		this.store.put(key, new ByteArrayInputStream(json), json.length);
+	}
+
+	private boolean exists(String database) {
+		try (Connection connection = this.tools.connect(this.tools.defaultDatabase());
+				var statement = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+			statement.setString(1, database);
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next();
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the databases: " + ex.getMessage(), ex);
+		}
+	}
+
+	private boolean holdsTables(String database) throws SQLException {
+		try (Connection connection = this.tools.connect(database)) {
+			return !"0".equals(single(connection, "SELECT count(*) FROM (SELECT 1 " + USER_TABLES + " LIMIT 1) t"));
+		}
+	}
+
+	private void createDatabase(String database) throws SQLException {
+		adminStatement("CREATE DATABASE " + SqlNames.quote(database));
+	}
+
+	private void dropDatabase(String database) throws SQLException {
+		adminStatement("DROP DATABASE IF EXISTS " + SqlNames.quote(database) + " WITH (FORCE)");
+	}
+
+	private void adminStatement(String sql) throws SQLException {
+		try (Connection connection = this.tools.connect(this.tools.defaultDatabase());
+				Statement statement = connection.createStatement()) {
+			statement.execute(sql);
+		}
+	}
+
+	private static String single(Connection connection, String sql) throws SQLException {
+		try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+			rs.next();
+			return rs.getString(1);
+		}
+	}
+
+}

@@ -1,0 +1,191 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.pgbatch.core.RefusedException;
+import org.postgresql.Driver;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * pg_dump and pg_restore against the server of ETL_DB_URL, and connections to any database on it with the
+ * same credentials. The password goes to the tools in their environment (PGPASSWORD), never on a command
+ * line that ps would show.
+ */
+@Component
+class PostgresTools {
+
+	static final String VERSION_MISMATCH = "%s is version %d but the server is %d: use the %d tools (set ETL_PG_BIN to their directory)";
+
+	static final String NOT_FOUND = "cannot run %s: %s (set ETL_PG_BIN to the directory of the PostgreSQL %d tools)";
+
+	static final String FAILED = "%s failed (exit %d): %s";
+
+	private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)");
+
+	/** Enough of a tool's error output to say what went wrong, not so much that it floods the log. */
+	private static final int STDERR_CHARS = 2000;
+
+	private final String host;
+
+	private final String port;
+
+	private final String defaultDatabase;
+
+	private final String user;
+
+	private final String password;
+
+	private final BackupProperties properties;
+
+	PostgresTools(@Value("${spring.datasource.url}") String url, @Value("${spring.datasource.username}") String user,
+			@Value("${spring.datasource.password:}") String password, BackupProperties properties) {
+		Properties parsed = Driver.parseURL(url, null);
+		if (parsed == null) {
+			throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
+		}
+		this.host = parsed.getProperty("PGHOST", "localhost");
+		this.port = parsed.getProperty("PGPORT", "5432");
+		this.defaultDatabase = parsed.getProperty("PGDBNAME");
+		this.user = user;
+		this.password = password;
+		this.properties = properties;
+	}
+
+	String defaultDatabase() {
+		return this.defaultDatabase;
+	}
+
+	/** A connection of its own to {@code database} on the same server. */
+	Connection connect(String database) throws SQLException {
+		Properties info = new Properties();
+		info.setProperty("user", this.user);
+		info.setProperty("password", this.password);
+		info.setProperty("ApplicationName", "pgbatch");
+		return DriverManager.getConnection("jdbc:postgresql://" + this.host + ":" + this.port + "/" + database, info);
+	}
+
+	/** The server's major version (15 for 15.10). */
+	static int serverMajor(Connection connection) throws SQLException {
+		return connection.getMetaData().getDatabaseMajorVersion();
+	}
+
+	/**
+	 * The full version line of a tool, after checking that its major version is the server's: pg_dump of
+	 * another major version refuses to dump or writes what an older pg_restore cannot read.
+	 */
+	String checkedVersion(String tool, int serverMajor) {
+		String line = run(List.of(executable(tool, serverMajor), "--version"), serverMajor).trim();
+		Matcher matcher = VERSION.matcher(line);
+		int major = matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+		if (major != serverMajor) {
+			throw new RefusedException(String.format(VERSION_MISMATCH, tool, major, serverMajor, serverMajor));
+		}
+		return line;
+	}
+
+	/**
+	 * Starts a tool with the connection to {@code database} in its environment. Its error output is read
+	 * on the side (a tool blocked on a full stderr pipe would never finish) and kept for the error message.
+	 */
+	Running start(String tool, int serverMajor, String database, List<String> arguments) throws IOException {
+		List<String> command = new ArrayList<>();
+		command.add(executable(tool, serverMajor));
+		command.addAll(arguments);
+		ProcessBuilder builder = new ProcessBuilder(command);
+		Map<String, String> environment = builder.environment();
+		environment.put("PGHOST", this.host);
+		environment.put("PGPORT", this.port);
+		environment.put("PGUSER", this.user);
+		environment.put("PGDATABASE", database);
+		environment.put("PGPASSWORD", this.password);
+		environment.put("PGAPPNAME", "pgbatch");
+		Process process = builder.start();
+		CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> {
+			try (InputStream stderr = process.getErrorStream()) {
+				String kept = new String(stderr.readNBytes(STDERR_CHARS), StandardCharsets.UTF_8);
+				stderr.transferTo(OutputStream.nullOutputStream());
+				return kept.trim();
+			}
+			catch (IOException ex) {
+				return "";
+			}
+		});
+		return new Running(tool, process, errors);
+	}
+
+	/** A started tool. */
+	record Running(String tool, Process process, CompletableFuture<String> errors) {
+
+		/** Waits for the tool and fails with its own words when it did not succeed. */
+		void finish() throws IOException {
+			int exit;
+			try {
+				exit = this.process.waitFor();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				this.process.destroyForcibly();
+				throw new IOException(this.tool + " was interrupted", ex);
+			}
+			if (exit != 0) {
+				String said = this.errors.join();
+				throw new IOException(String.format(FAILED, this.tool, exit, said.isEmpty() ? "no message" : firstLines(said)));
+			}
+		}
+
+		/** Stops the tool at once (kill -9): what it was doing is not to be finished. */
+		void kill() {
+			this.process.destroyForcibly();
+		}
+
+	}
+
+	private String run(List<String> command, int serverMajor) {
+		try {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			if (process.waitFor() != 0) {
+				throw new RefusedException(String.format(NOT_FOUND, command.get(0), out.trim(), serverMajor));
+			}
+			return out;
+		}
+		catch (IOException ex) {
+			throw new RefusedException(String.format(NOT_FOUND, command.get(0), ex.getMessage(), serverMajor));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new RefusedException(command.get(0) + " was interrupted");
+		}
+	}
+
+	private String executable(String tool, int serverMajor) {
+		if (!this.properties.pgBin().isBlank()) {
+			return Path.of(this.properties.pgBin(), tool).toString();
+		}
+		Path debian = Path.of("/usr/lib/postgresql", Integer.toString(serverMajor), "bin", tool);
+		return Files.isExecutable(debian) ? debian.toString() : tool;
+	}
+
+	private static String firstLines(String errors) {
+		String[] lines = errors.split("\n");
+		return String.join(" / ", List.of(lines).subList(0, Math.min(3, lines.length)));
+	}
+
+}

@@ -1,0 +1,101 @@
+package dev.pgbatch.cli;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import dev.pgbatch.backup.BackupManifest;
+import dev.pgbatch.backup.Backups;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+@Command(name = "backup", mixinStandardHelpOptions = true,
+		description = "The backups in the object store: list them, verify one (with a restore drill), restore one.",
+		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class })
+class BackupCommand {
+
+	@Command(name = "list", mixinStandardHelpOptions = true,
+			description = "Complete backups, newest first, with their sizes and when a verify last passed.")
+	static class ListBackups implements Callable<Integer> {
+
+		@Option(names = "--json", description = "Print one JSON document.")
+		boolean json;
+
+		@Override
+		public Integer call() {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				List<Backups.Entry> entries = context.getBean(Backups.class).list();
+				if (this.json) {
+					Output.json(entries);
+					return Cli.OK;
+				}
+				System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14s %14s %6s  %s%n", "id", "database", "started",
+						"dump bytes", "stored bytes", "key", "verified");
+				for (Backups.Entry entry : entries) {
+					BackupManifest manifest = entry.manifest();
+					System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14d %14d %6d  %s%n", manifest.id(), manifest.database(),
+							manifest.startedAt(), manifest.dumpBytes(), manifest.storedBytes(), manifest.keyId(),
+							entry.verified() == null ? "-"
+									: entry.verified().verifiedAt() + (entry.verified().restoreTested() ? " (restore drill)" : ""));
+				}
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "verify", mixinStandardHelpOptions = true,
+			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it.")
+	static class Verify implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
+		String id;
+
+		@Option(names = "--restore-test", description = "Restore into a scratch database and compare every table's row count with the manifest.")
+		boolean restoreTest;
+
+		@Override
+		public Integer call() throws Exception {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				Backups backups = context.getBean(Backups.class);
+				backups.verify(this.id, this.restoreTest);
+				BackupManifest manifest = backups.manifest(this.id);
+				System.out.println("backup " + this.id + " verified: " + manifest.storedBytes() + " bytes, sha256 "
+						+ manifest.storedSha256() + ", authenticated"
+						+ (this.restoreTest ? "; restored into a scratch database with the row counts of its manifest ("
+								+ manifest.rowCounts().size() + " tables), dropped" : "; pg_restore reads it"));
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "restore", mixinStandardHelpOptions = true,
+			description = "Restore a backup into a database (made when missing), in one transaction.")
+	static class Restore implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
+		String id;
+
+		@Option(names = "--target-db", required = true, paramLabel = "NAME", description = "The database to restore into.")
+		String targetDb;
+
+		@Option(names = "--force", description = "Replace the objects of a database that already holds tables.")
+		boolean force;
+
+		@Override
+		public Integer call() throws Exception {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				Backups backups = context.getBean(Backups.class);
+				backups.restore(this.id, this.targetDb, this.force);
+				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
+				return Cli.OK;
+			}
+		}
+
+	}
+
+}

@@ -1,0 +1,121 @@
+package dev.pgbatch.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A TCP relay on loopback in front of the real object store that can stop like a server does: after a
+ * number of bytes sent towards the store it drops every connection and refuses new ones until
+ * {@link #resume}. Faults without a mock: the store behind is the real one.
+ */
+public final class CuttingProxy implements AutoCloseable {
+
+	private final ServerSocket server;
+
+	private final int targetPort;
+
+	private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+	private final AtomicLong budget = new AtomicLong(Long.MAX_VALUE);
+
+	private volatile boolean stopped;
+
+	public CuttingProxy(int targetPort) throws IOException {
+		this.targetPort = targetPort;
+		this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+		daemon(this::accept);
+	}
+
+	public int port() {
+		return this.server.getLocalPort();
+	}
+
+	/** Stops once this many more bytes went towards the store. */
+	public void stopAfter(long bytes) {
+		this.budget.set(bytes);
+	}
+
+	public void resume() {
+		this.budget.set(Long.MAX_VALUE);
+		this.stopped = false;
+	}
+
+	public boolean stopped() {
+		return this.stopped;
+	}
+
+	private void accept() {
+		while (!this.server.isClosed()) {
+			try {
+				Socket client = this.server.accept();
+				if (this.stopped) {
+					client.close();
+					continue;
+				}
+				Socket target = new Socket(InetAddress.getLoopbackAddress(), this.targetPort);
+				this.open.add(client);
+				this.open.add(target);
+				daemon(() -> relay(client, target, true));
+				daemon(() -> relay(target, client, false));
+			}
+			catch (IOException ex) {
+				// closed
+			}
+		}
+	}
+
+	private void relay(Socket from, Socket to, boolean towardsStore) {
+		byte[] buffer = new byte[8192];
+		try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+			for (int n; (n = in.read(buffer)) >= 0;) {
+				if (towardsStore && this.budget.addAndGet(-n) < 0) {
+					stop();
+					return;
+				}
+				out.write(buffer, 0, n);
+			}
+		}
+		catch (IOException ex) {
+			// one side went away
+		}
+		finally {
+			close(from);
+			close(to);
+		}
+	}
+
+	private void stop() {
+		this.stopped = true;
+		this.open.forEach(CuttingProxy::close);
+		this.open.clear();
+	}
+
+	private static void daemon(Runnable work) {
+		Thread thread = new Thread(work, "cutting-proxy");
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	private static void close(Socket socket) {
+		try {
+			socket.close();
+		}
+		catch (IOException ex) {
+			// already closed
+		}
+	}
+
+	@Override
+	public void close() throws IOException {
+		this.server.close();
+		stop();
+	}
+
+}
