@@ -210,7 +210,12 @@ public class Backups {
 	 * tables is refused unless {@code force}, and then it is replaced.
 	 */
 	public void restore(String id, String target, boolean force) throws IOException, SQLException {
-		SqlNames.checkedName(target);
+		try {
+			SqlNames.checkedName(target);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UsageException(ex.getMessage());
+		}
 		BackupManifest manifest = manifest(id);
 		boolean existed = exists(target);
 		if (existed && holdsTables(target) && !force) {

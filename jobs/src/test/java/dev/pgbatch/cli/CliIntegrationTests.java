@@ -42,7 +42,11 @@ class CliIntegrationTests {
 			"search tent --store seattle --model word2vec|unknown model 'word2vec'",
 			"search tent --store seattle --model text-embedding-3-small|needs OPENAI_API_KEY",
 			"run partition-rollover table=ops.tasks|table 'ops.tasks' is not managed",
-			"run partition-rollover as-of=tomorrow|as-of: 'tomorrow' is not a date" })
+			"run partition-rollover as-of=tomorrow|as-of: 'tomorrow' is not a date",
+			"run backup database=no_such_db|database 'no_such_db' does not exist",
+			"run backup keep-last=0|keep-last: must be between", "backup verify latest|latest' is not a backup id",
+			"backup restore 20260101T000000000Z --target-db Bad-Name|Bad-Name' is not a plain name",
+			"backup restore 20260101T000000000Z|Missing required option" })
 	void badInputExitsTwoWithOneLineNamingTheProblemAndWritesNothing(String arguments, String problem) throws Exception {
 		long executions = executions();
 		Map<String, String> before = SeededTables.fingerprints();
@@ -57,7 +61,8 @@ class CliIntegrationTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search" })
+	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search", "backup", "archive",
+			"keys" })
 	void everyCommandHasHelp(String command) throws Exception {
 		EtlProcess.Result result = command.isEmpty() ? EtlProcess.run("--help") : EtlProcess.run(command, "--help");
 		assertThat(result.exitCode()).isZero();
