@@ -1,8 +1,6 @@
 package dev.pgbatch.archive;
 
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
@@ -18,6 +16,7 @@ import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.crypto.SealedStreams;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
@@ -48,7 +47,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	private static final List<String> COLD = List.of("task_executions_p2024_12", "task_executions_p2025_01",
 			"task_executions_p2025_02", "task_executions_p2025_03");
 
-	private static final Path KEYSET = keyset();
+	private static final Path KEYSET = TestKeysets.fresh();
 
 	@DynamicPropertySource
 	static void keys(DynamicPropertyRegistry registry) {
@@ -236,17 +235,6 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private long count(String table) {
 		return this.jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class);
-	}
-
-	private static Path keyset() {
-		try {
-			Path file = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
-			Keyset.init(file);
-			return file;
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
 	}
 
 }

@@ -2,12 +2,11 @@ package dev.pgbatch.archive;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
-import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.S3Properties;
 import org.junit.jupiter.api.Test;
@@ -30,8 +29,7 @@ class ArchiveWithTheObjectStoreDownIntegrationTests extends DatabaseIntegrationT
 			closed = socket.getLocalPort();
 		}
 		int port = closed;
-		Path keyset = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
-		Keyset.init(keyset);
+		Path keyset = TestKeysets.fresh();
 		registry.add("etl.s3.endpoint", () -> "http://127.0.0.1:" + port);
 		registry.add("etl.keyset.path", keyset::toString);
 	}

@@ -23,6 +23,7 @@ import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** backup and its commands on seed-data at scale 0.2, against the stack's PostgreSQL and object store. */
 class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
-	private static final Path KEYSET = keyset();
+	private static final Path KEYSET = TestKeysets.fresh();
 
 	private static final String PREFIX = "test-backup-" + UUID.randomUUID();
 
@@ -255,17 +256,6 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private void dropTarget() throws SQLException {
 		this.jdbc.execute("DROP DATABASE IF EXISTS \"" + TARGET + "\" WITH (FORCE)");
-	}
-
-	private static Path keyset() {
-		try {
-			Path file = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
-			Keyset.init(file);
-			return file;
-		}
-		catch (IOException ex) {
-			throw new IllegalStateException(ex);
-		}
 	}
 
 }

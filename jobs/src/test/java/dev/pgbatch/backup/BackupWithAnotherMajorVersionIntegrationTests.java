@@ -9,7 +9,7 @@ import java.util.UUID;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.Test;
 
@@ -28,8 +28,7 @@ class BackupWithAnotherMajorVersionIntegrationTests extends DatabaseIntegrationT
 
 	@DynamicPropertySource
 	static void oldTools(DynamicPropertyRegistry registry) throws IOException {
-		Path keyset = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
-		Keyset.init(keyset);
+		Path keyset = TestKeysets.fresh();
 		Path bin = Files.createTempDirectory("pgbatch-pg14");
 		Path dump = bin.resolve("pg_dump");
 		Files.writeString(dump, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.12'\n");

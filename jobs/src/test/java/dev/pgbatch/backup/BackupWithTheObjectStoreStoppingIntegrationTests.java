@@ -3,14 +3,13 @@ package dev.pgbatch.backup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.CuttingProxy;
 import dev.pgbatch.store.S3Properties;
@@ -34,8 +33,7 @@ class BackupWithTheObjectStoreStoppingIntegrationTests extends DatabaseIntegrati
 
 	@DynamicPropertySource
 	static void throughTheProxy(DynamicPropertyRegistry registry) throws IOException {
-		Path keyset = Files.createTempDirectory("pgbatch-keys").resolve("keyset.json");
-		Keyset.init(keyset);
+		Path keyset = TestKeysets.fresh();
 		registry.add("etl.keyset.path", keyset::toString);
 		registry.add("etl.backup.prefix", () -> PREFIX);
 		registry.add("etl.s3.endpoint", () -> "http://127.0.0.1:" + STORE.port());
