@@ -10,13 +10,14 @@ import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.backup.BackupJob;
 import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
+import dev.pgbatch.refresh.RefreshViewsJob;
 import dev.pgbatch.seed.SeedDataJob;
 
 /** Every job the runner has, known without starting Spring so that bad input is refused at once. */
 public final class JobCatalog {
 
 	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION,
-			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, BackupJob.DEFINITION);
+			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, RefreshViewsJob.DEFINITION, BackupJob.DEFINITION);
 
 	private JobCatalog() {
 	}
