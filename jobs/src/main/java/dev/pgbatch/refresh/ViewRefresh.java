@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.refresh.MaterializedViews.View;
 import org.slf4j.Logger;
@@ -36,7 +37,7 @@ final class ViewRefresh implements Tasklet {
 
 	private static final Logger log = LoggerFactory.getLogger(ViewRefresh.class);
 
-	static final String LOCK_NOT_GRANTED = "%s: not refreshed, its lock was not granted within %s (a session holds a conflicting lock; ETL_REFRESH_LOCK_TIMEOUT)";
+	static final String LOCK_NOT_GRANTED = "%s: not refreshed, a lock was not granted within %s (another session holds the view or a table it reads; ETL_REFRESH_LOCK_TIMEOUT)";
 
 	static final String REFRESH_FAILED = "%s: not refreshed: %s";
 
@@ -72,22 +73,27 @@ final class ViewRefresh implements Tasklet {
 				step.getJobParameters().getString(RefreshViewsJob.VIEWS, ""));
 		List<String> done = this.refreshLog.refreshedByInstance(step.getJobExecution().getJobInstance().getInstanceId());
 		Map<String, String> notRefreshed = this.refreshLog.notRefreshedBy(execution);
-		Optional<View> next = views.stream()
+		List<View> left = views.stream()
 			.filter(view -> !done.contains(view.name()) && !notRefreshed.containsKey(view.name()))
-			.findFirst();
-		if (next.isPresent()) {
-			View view = next.get();
+			.toList();
+		// refreshed views are the step's writes, failed and skipped ones its skips
+		step.getExecutionContext().putLong(ProgressMonitor.TOTAL, step.getWriteCount() + step.getSkipCount() + left.size());
+		if (!left.isEmpty()) {
+			View view = left.get(0);
 			Set<String> upstream = catalog.upstream(view);
 			Optional<String> failedUpstream = notRefreshed.keySet().stream().filter(upstream::contains).findFirst();
 			if (failedUpstream.isPresent()) {
 				String why = String.format(SKIPPED, view.name(), failedUpstream.get());
 				log.warn(why);
 				this.refreshLog.notRefreshed(execution, view.name(), RefreshLog.SKIPPED, Instant.now(), why);
+				contribution.incrementProcessSkipCount();
+			}
+			else if (refresh(execution, view)) {
+				contribution.incrementWriteCount(1);
 			}
 			else {
-				refresh(execution, view);
+				contribution.incrementProcessSkipCount();
 			}
-			contribution.incrementWriteCount(1);
 			return RepeatStatus.CONTINUABLE;
 		}
 		RefreshLog.Counts counts = this.refreshLog.counts(execution);
@@ -101,9 +107,9 @@ final class ViewRefresh implements Tasklet {
 
 	/**
 	 * Concurrently when the view allows it (readers go on reading its old rows meanwhile), else plainly (readers
-	 * wait). Failures are logged with the view's name and do not stop the run.
+	 * wait). Failures are logged with the view's name and do not stop the run: false then.
 	 */
-	private void refresh(long execution, View view) {
+	private boolean refresh(long execution, View view) {
 		String mode = view.concurrently() ? RefreshLog.CONCURRENTLY : RefreshLog.PLAIN;
 		Instant started = Instant.now();
 		try {
@@ -119,12 +125,14 @@ final class ViewRefresh implements Tasklet {
 				this.refreshLog.refreshed(execution, view.name(), mode, started, millis, rows);
 				log.info("refreshed {} {} in {} ms: {} rows", view.name(), mode, millis, rows);
 			});
+			return true;
 		}
 		catch (DataAccessException | IllegalArgumentException ex) {
 			String why = lockNotGranted(ex) ? String.format(LOCK_NOT_GRANTED, view.name(), this.properties.lockTimeoutText())
 					: String.format(REFRESH_FAILED, view.name(), firstLine(ex));
 			log.warn(why);
 			this.refreshLog.notRefreshed(execution, view.name(), RefreshLog.FAILED, started, why);
+			return false;
 		}
 	}
 

@@ -134,13 +134,17 @@ class RefreshViewsJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsEntry(DAILY, "ok")
 			.containsEntry(PRODUCTS_30D, "failed")
 			.containsEntry("retail.test_top_products", "skipped");
-		assertThat(error(failed, PRODUCTS_30D)).isEqualTo("retail.product_sales_30d: not refreshed, its lock was not"
-				+ " granted within 1s (a session holds a conflicting lock; ETL_REFRESH_LOCK_TIMEOUT)");
+		assertThat(error(failed, PRODUCTS_30D)).isEqualTo("retail.product_sales_30d: not refreshed, a lock was not granted"
+				+ " within 1s (another session holds the view or a table it reads; ETL_REFRESH_LOCK_TIMEOUT)");
 		assertThat(error(failed, "retail.test_top_products"))
 			.isEqualTo("retail.test_top_products: skipped, it reads retail.product_sales_30d, which was not refreshed");
 		assertThat(ExecutionReport.of(failed, false).exitDescription()).startsWith("refresh: failed 1, skipped 1: ")
 			.contains("retail.product_sales_30d: not refreshed").doesNotContain("\n");
 		assertThat(summary(failed, "refreshed")).isEqualTo(2);
+		assertThat(failed.getStepExecutions().iterator().next()).satisfies(step -> {
+			assertThat(step.getWriteCount()).as("refreshed").isEqualTo(2);
+			assertThat(step.getSkipCount()).as("failed or skipped").isEqualTo(2);
+		});
 
 		JobExecution restarted = this.runner.restart(failed.getId());
 
