@@ -3,16 +3,20 @@ package dev.pgbatch.refresh;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.seed.SeedDataRuns;
@@ -156,6 +160,39 @@ class RefreshViewsJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aRunKilledWithSigkillMidRefreshIsRestartedWithoutRefreshingAgainWhatItCommitted() throws Exception {
+		long before = this.jdbc.queryForObject("SELECT coalesce(max(job_execution_id), 0) FROM etl.batch_job_execution",
+				Long.class);
+		EtlProcess.Result restart;
+		long id;
+		try (Connection holder = TestDatabase.connect(); Statement statement = holder.createStatement()) {
+			holder.setAutoCommit(false);
+			statement.execute("REFRESH MATERIALIZED VIEW retail.product_sales_30d");
+			EtlProcess run = EtlProcess.start(Map.of("ETL_REFRESH_LOCK_TIMEOUT", "300s"), "run", RefreshViewsJob.NAME);
+			// killed while it waits for the lock of its third view, the first two committed
+			awaitUntil(run, () -> this.jdbc.queryForObject("""
+					SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'REFRESH MATERIALIZED VIEW%product_sales_30d%'
+					""", Long.class) == 1);
+			id = this.jdbc.queryForObject("SELECT max(job_execution_id) FROM etl.batch_job_execution", Long.class);
+			assertThat(id).isGreaterThan(before);
+			run.kill();
+			holder.rollback();
+		}
+
+		restart = EtlProcess.run("restart", Long.toString(id));
+
+		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
+		assertThat(this.jdbc.queryForList("SELECT view_name FROM etl.view_refresh_log WHERE job_execution_id = ?",
+				String.class, id)).containsExactlyInAnyOrder(AGENTS, DAILY);
+		assertThat(this.jdbc.queryForList("""
+				SELECT l.view_name FROM etl.view_refresh_log l JOIN etl.batch_job_execution e USING (job_execution_id)
+				WHERE e.job_instance_id = (SELECT job_instance_id FROM etl.batch_job_execution WHERE job_execution_id = ?)
+				  AND l.job_execution_id <> ?
+				""", String.class, id, id)).as("what the restart refreshed").containsExactly(PRODUCTS_30D);
+	}
+
+	@Test
 	void anUnpopulatedViewIsRefreshedPlainlyFirstAndConcurrentlyAfter() {
 		this.jdbc.execute("REFRESH MATERIALIZED VIEW retail.daily_store_sales WITH NO DATA");
 
@@ -280,6 +317,15 @@ class RefreshViewsJobIntegrationTests extends DatabaseIntegrationTest {
 				ResultSet result = statement.executeQuery("SELECT pg_backend_pid()")) {
 			result.next();
 			return result.getInt(1);
+		}
+	}
+
+	private static void awaitUntil(EtlProcess run, BooleanSupplier condition) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+		while (!condition.getAsBoolean()) {
+			assertThat(run.isAlive()).as("the run ended early").isTrue();
+			assertThat(Instant.now()).as("waited too long").isBefore(deadline);
+			Thread.sleep(50);
 		}
 	}
 
