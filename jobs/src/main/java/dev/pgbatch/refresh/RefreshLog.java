@@ -42,8 +42,8 @@ final class RefreshLog {
 	void refreshed(long execution, String view, String mode, Instant started, long millis, long rows) {
 		this.jdbc.update("""
 				INSERT INTO etl.view_refresh_log (job_execution_id, view_name, mode, started_at, duration_ms, rows_after, status)
-				VALUES (?, ?, ?, ?, ?, ?, 'ok')
-				""", execution, view, mode, Timestamp.from(started), millis, rows);
+				VALUES (?, ?, ?, ?, ?, ?, ?)
+				""", execution, view, mode, Timestamp.from(started), millis, rows, OK);
 	}
 
 	/** A view that failed ({@link #FAILED}) or was not tried because one it reads failed ({@link #SKIPPED}). */
