@@ -47,7 +47,9 @@ class RefreshViewsJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@BeforeEach
 	void seededData() {
-		if (count("retail.sales_transactions") == 0 || count("ops.agents") == 0) {
+		// other tests leave data seeded as of days long past: the 30-day view needs sales in the last 30 days
+		if (count("ops.agents") == 0 || !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM retail.sales_transactions"
+				+ " WHERE transaction_date > now() - interval '30 days')", Boolean.class)) {
 			assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true").getStatus())
 				.isEqualTo(BatchStatus.COMPLETED);
 		}
