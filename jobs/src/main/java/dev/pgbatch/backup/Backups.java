@@ -128,7 +128,9 @@ public class Backups {
 			String snapshot = single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
-			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> rowCounts(connection));
+			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
+			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> rowCounts(connection),
+					runnable -> new Thread(runnable, "row counts").start());
 			SealedObjects.Stored stored;
 			try {
 				stored = new SealedObjects(this.store, keys).put(objectKey, plaintext -> {

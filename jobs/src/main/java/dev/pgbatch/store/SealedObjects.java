@@ -1,5 +1,6 @@
 package dev.pgbatch.store;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,8 +8,10 @@ import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.SealedStreams;
@@ -23,6 +26,8 @@ import dev.pgbatch.crypto.SealedStreams;
 public final class SealedObjects {
 
 	private static final int PIPE_BYTES = 1 << 20;
+
+	static final String ABANDONED = "the content failed: the upload is abandoned";
 
 	private final ObjectStore store;
 
@@ -47,49 +52,76 @@ public final class SealedObjects {
 	}
 
 	/**
-	 * Stores the content under {@code key}. When the content fails, the upload is abandoned, so a part
-	 * of an object is never stored as if it were the whole.
+	 * Stores the content under {@code key}. Three threads share the work, so that two cores do: the caller's
+	 * makes and compresses the content, a second encrypts, a third uploads. When the content fails, the
+	 * ciphertext is never finished and the upload fails instead of completing, so a part of an object is
+	 * never stored as if it were the whole.
 	 */
 	public <E extends Exception> Stored put(String key, Content<E> content) throws IOException, E {
-		PipedInputStream pipeIn = new PipedInputStream(PIPE_BYTES);
-		PipedOutputStream pipeOut = new PipedOutputStream(pipeIn);
-		CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
-			try (InputStream in = pipeIn) {
+		AtomicBoolean abandoned = new AtomicBoolean();
+		PipedInputStream uploadIn = new PipedInputStream(PIPE_BYTES);
+		PipedOutputStream uploadOut = new PipedOutputStream(uploadIn);
+		CompletableFuture<Void> upload = onItsOwnThread("upload " + key, () -> {
+			try (InputStream in = new FilterInputStream(uploadIn) {
+
+				@Override
+				public int read(byte[] buffer, int offset, int length) throws IOException {
+					int n = super.read(buffer, offset, length);
+					if (n < 0 && abandoned.get()) {
+						throw new IOException(ABANDONED);
+					}
+					return n;
+				}
+
+			}) {
 				this.store.put(key, in, -1);
 			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
+		});
+		Tally stored = new Tally(uploadOut);
+		PipedInputStream compressedIn = new PipedInputStream(PIPE_BYTES);
+		PipedOutputStream compressedOut = new PipedOutputStream(compressedIn);
+		CompletableFuture<Void> encryption = onItsOwnThread("encrypt " + key, () -> {
+			try (InputStream in = compressedIn) {
+				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
+				in.transferTo(encrypting);
+				if (abandoned.get()) {
+					// a finished ciphertext would authenticate: end the upload without finishing it
+					uploadOut.close();
+					return;
+				}
+				encrypting.close();
 			}
 		});
-		Tally stored = new Tally(pipeOut);
-		Tally compressed;
-		Tally plain;
-		try (OutputStream sealed = SealedStreams.compressing(
-				compressed = new Tally(this.keys.encrypting(stored, associatedData(key)), false))) {
+		Tally compressed = new Tally(compressedOut, false);
+		Tally plain = null;
+		try {
+			OutputStream sealed = SealedStreams.compressing(compressed);
 			plain = new Tally(sealed, false);
 			content.writeTo(plain);
+			// not in a try-with-resources: a failed content must be marked abandoned before its end is written
+			sealed.close();
 		}
 		catch (Exception ex) {
-			// the uploader sees the pipe end early and fails: a half object is never taken for a whole one
-			pipeOut.close();
-			if (upload.isCompletedExceptionally()) {
-				// the store failed first, and the writer only met the closed pipe: say what the store said
-				RuntimeException cause = uploadFailure(upload);
-				cause.addSuppressed(ex);
-				throw cause;
+			abandoned.set(true);
+			compressedOut.close();
+			RuntimeException first = failure(upload);
+			if (first == null) {
+				first = failure(encryption);
 			}
-			upload.cancel(true);
+			if (first != null) {
+				// the store (or the encryption) failed first, and the writer only met a closed pipe: say what failed
+				first.addSuppressed(ex);
+				throw first;
+			}
 			throw ex;
 		}
-		try {
-			upload.get();
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IOException("interrupted while uploading " + key, ex);
-		}
-		catch (ExecutionException ex) {
-			throw uploadFailure(upload);
+		for (CompletableFuture<Void> stage : List.of(encryption, upload)) {
+			try {
+				stage.join();
+			}
+			catch (CompletionException ex) {
+				throw unwrapped(ex);
+			}
 		}
 		return new Stored(plain.bytes(), compressed.bytes(), stored.bytes(), stored.sha256());
 	}
@@ -111,15 +143,49 @@ public final class SealedObjects {
 		return SealedStreams.open(teed, this.keys, associatedData(key));
 	}
 
-	private static RuntimeException uploadFailure(CompletableFuture<Void> upload) {
+	/** Work on an I/O stream. */
+	private interface StreamWork {
+
+		void run() throws IOException;
+
+	}
+
+	/**
+	 * A thread of its own, not the common pool: its one thread on a two-core machine would run the upload
+	 * and the encryption one after the other, and each waits for the other.
+	 */
+	private static CompletableFuture<Void> onItsOwnThread(String name, StreamWork work) {
+		return CompletableFuture.runAsync(() -> {
+			try {
+				work.run();
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		}, runnable -> {
+			Thread thread = new Thread(runnable, name);
+			thread.setDaemon(true);
+			thread.start();
+		});
+	}
+
+	/** What a stage failed with if it has failed already, else null (it still runs or it succeeded). */
+	private static RuntimeException failure(CompletableFuture<Void> stage) {
+		if (!stage.isCompletedExceptionally()) {
+			return null;
+		}
 		try {
-			upload.join();
-			return new IllegalStateException("the upload did not fail");
+			stage.join();
+			return null;
 		}
-		catch (java.util.concurrent.CompletionException ex) {
-			Throwable cause = ex.getCause();
-			return cause instanceof RuntimeException runtime ? runtime : new UncheckedIOException(new IOException(cause));
+		catch (CompletionException ex) {
+			return unwrapped(ex);
 		}
+	}
+
+	private static RuntimeException unwrapped(CompletionException ex) {
+		Throwable cause = ex.getCause();
+		return cause instanceof RuntimeException runtime ? runtime : new UncheckedIOException(new IOException(cause));
 	}
 
 	private static byte[] associatedData(String key) {

@@ -1,6 +1,12 @@
 package dev.pgbatch.store;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Random;
+
+import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.TestKeysets;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +30,25 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 		assertThatThrownBy(() -> store.put(this.prefix + "x", new ByteArrayInputStream(new byte[] { 1 }), 1))
 			.isInstanceOf(ObjectStoreException.class)
 			.satisfies(ex -> assertThat(ex.getMessage()).doesNotContain(wrong).doesNotContain(secret()));
+	}
+
+	@Test
+	void aSealedObjectReadsBackAsWrittenAndOneWhoseContentFailsIsNeverStored() throws IOException {
+		SealedObjects sealed = new SealedObjects(STORE, Keyset.load(TestKeysets.fresh()));
+		byte[] content = new byte[3 << 20];
+		new Random(7).nextBytes(content);
+
+		SealedObjects.Stored stored = sealed.put(this.prefix + "whole", out -> out.write(content));
+
+		assertThat(stored.plainBytes()).isEqualTo(content.length);
+		try (InputStream in = sealed.open(this.prefix + "whole")) {
+			assertThat(in.readAllBytes()).isEqualTo(content);
+		}
+		assertThatThrownBy(() -> sealed.put(this.prefix + "cut", out -> {
+			out.write(content);
+			throw new IOException("the source broke");
+		})).hasMessage("the source broke");
+		assertThat(STORE.exists(this.prefix + "cut")).isFalse();
 	}
 
 	@Test
