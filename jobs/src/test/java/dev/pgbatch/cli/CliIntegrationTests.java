@@ -162,12 +162,17 @@ class CliIntegrationTests {
 		assertThat(executions()).isEqualTo(executions);
 	}
 
-	@Test
-	void anArchiveRunKilledWithSigkillLosesNoRowAndItsRestartFinishes(@TempDir Path directory) throws Exception {
+	/** Rows of ops.task_executions still in PostgreSQL plus those in verified cold objects. */
+	private static final String IN_POSTGRES_OR_VERIFIED = "SELECT (SELECT count(*) FROM ops.task_executions)"
+			+ " + (SELECT coalesce(sum(row_count), 0) FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed')";
+
+	/**
+	 * The seed's own 19 months of task executions at scale 1, as-of 2026-06-30, an empty archive log, and the
+	 * environment of an archive run with a keyset and an object-store folder of its own.
+	 */
+	private static Map<String, String> archiveEnvironment(Path directory) throws Exception {
 		Path keyset = directory.resolve("keyset.json");
 		Keyset.init(keyset);
-		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX",
-				"cli-archive-" + System.nanoTime());
 		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
 			statement.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 					+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
@@ -175,19 +180,23 @@ class CliIntegrationTests {
 			statement.execute("DELETE FROM ops.archive_log");
 		}
 		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "reset=true").exitCode()).isZero();
+		return Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX", "cli-archive-" + System.nanoTime());
+	}
+
+	@Test
+	void anArchiveRunKilledWithSigkillLosesNoRowAndItsRestartFinishes(@TempDir Path directory) throws Exception {
+		Map<String, String> environment = archiveEnvironment(directory);
 		long total = queryLong("SELECT count(*) FROM ops.task_executions");
-		String inPostgresOrVerified = "SELECT (SELECT count(*) FROM ops.task_executions) + (SELECT coalesce(sum(row_count), 0)"
-				+ " FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed')";
 
 		EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30", "table=ops.task_executions");
 		long id = awaitRunning(run);
 		awaitUntil(() -> queryLong("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'") >= 2);
 		run.kill();
-		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 
 		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
-		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(DISTINCT partition_name) FROM ops.archive_log WHERE tier = 'cold'"
 				+ " AND status = 'completed'")).isEqualTo(4);
 	}
@@ -195,20 +204,8 @@ class CliIntegrationTests {
 	@Test
 	void anArchiveRunKilledWhileItDropsAnExportedPartitionLosesNoRowAndItsRestartFinishes(@TempDir Path directory)
 			throws Exception {
-		Path keyset = directory.resolve("keyset.json");
-		Keyset.init(keyset);
-		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX",
-				"cli-archive-" + System.nanoTime());
-		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
-			statement.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
-					+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
-					+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
-			statement.execute("DELETE FROM ops.archive_log");
-		}
-		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "reset=true").exitCode()).isZero();
+		Map<String, String> environment = archiveEnvironment(directory);
 		long total = queryLong("SELECT count(*) FROM ops.task_executions");
-		String inPostgresOrVerified = "SELECT (SELECT count(*) FROM ops.task_executions) + (SELECT coalesce(sum(row_count), 0)"
-				+ " FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed')";
 		long id;
 		try (Connection reader = TestDatabase.connect(); Statement statement = reader.createStatement()) {
 			// a reader of the second cold partition: the export may read beside it, the detach must wait for it
@@ -222,12 +219,12 @@ class CliIntegrationTests {
 			run.kill();
 			reader.rollback();
 		}
-		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(*) FROM ops.task_executions_p2025_01")).isPositive();
 
 		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
-		assertThat(queryLong(inPostgresOrVerified)).isEqualTo(total);
+		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed'"))
 			.isEqualTo(4);
 		assertThat(queryLong("SELECT count(*) FROM pg_class WHERE relname = 'task_executions_p2025_01'")).isZero();
