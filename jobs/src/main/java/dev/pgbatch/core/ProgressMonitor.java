@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,9 @@ public class ProgressMonitor implements JobExecutionListener {
 
 	private final boolean terminal = onTerminal();
 
+	/** The executions under way in this process, oldest first: a scheduler runs several, nightly runs one inside another. */
+	private final Map<Long, JobExecution> running = new LinkedHashMap<>();
+
 	private ScheduledExecutorService ticker;
 
 	private PrintStream terminalErr;
@@ -49,9 +54,12 @@ public class ProgressMonitor implements JobExecutionListener {
 		return System.console() != null && System.getenv("CI") == null;
 	}
 
-
 	@Override
 	public synchronized void beforeJob(JobExecution execution) {
+		this.running.put(execution.getId(), execution);
+		if (this.running.size() > 1) {
+			return;
+		}
 		if (this.terminal) {
 			// Whatever else writes to stderr (log lines) first clears the bar's line, then the bar is
 			// drawn again under it at the next tick.
@@ -76,16 +84,17 @@ public class ProgressMonitor implements JobExecutionListener {
 			return thread;
 		});
 		Duration every = this.terminal ? Duration.ofMillis(250) : Duration.ofSeconds(10);
-		this.ticker.scheduleAtFixedRate(() -> show(execution), every.toMillis(), every.toMillis(),
-				TimeUnit.MILLISECONDS);
+		this.ticker.scheduleAtFixedRate(this::show, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
 	}
 
 	@Override
 	public synchronized void afterJob(JobExecution execution) {
-		if (this.ticker != null) {
-			this.ticker.shutdownNow();
-			this.ticker = null;
+		this.running.remove(execution.getId());
+		if (!this.running.isEmpty()) {
+			return;
 		}
+		this.ticker.shutdownNow();
+		this.ticker = null;
 		if (this.terminalErr != null) {
 			clearBar();
 			System.setErr(this.terminalErr);
@@ -93,26 +102,34 @@ public class ProgressMonitor implements JobExecutionListener {
 		}
 	}
 
-	private synchronized void show(JobExecution execution) {
+	private synchronized void show() {
+		if (this.terminalErr != null) {
+			// One line on a terminal: the innermost execution, the one doing the work.
+			JobExecution newest = null;
+			for (JobExecution execution : this.running.values()) {
+				newest = execution;
+			}
+			String line = (newest != null) ? describe(newest) : "";
+			if (!line.isEmpty()) {
+				this.terminalErr.print("\r" + line + CLEAR_TO_END_OF_LINE);
+				this.terminalErr.flush();
+				this.barShown = true;
+			}
+		}
+		else {
+			this.running.values().stream().map(ProgressMonitor::describe).filter(line -> !line.isEmpty()).forEach(log::info);
+		}
+	}
+
+	private static String describe(JobExecution execution) {
 		// Steps of a split run side by side: show each of them.
-		String line = execution.getStepExecutions()
+		String steps = execution.getStepExecutions()
 			.stream()
 			.filter(step -> step.getStatus().isRunning())
 			.sorted(Comparator.comparing(StepExecution::getId))
 			.map(ProgressMonitor::describe)
 			.collect(Collectors.joining("  |  "));
-		if (line.isEmpty()) {
-			return;
-		}
-		line = execution.getJobInstance().getJobName() + " " + line;
-		if (this.terminalErr != null) {
-			this.terminalErr.print("\r" + line + CLEAR_TO_END_OF_LINE);
-			this.terminalErr.flush();
-			this.barShown = true;
-		}
-		else {
-			log.info(line);
-		}
+		return steps.isEmpty() ? "" : execution.getJobInstance().getJobName() + " " + steps;
 	}
 
 	private void clearBar() {
