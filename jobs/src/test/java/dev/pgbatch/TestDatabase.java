@@ -77,6 +77,17 @@ public final class TestDatabase {
 		}
 	}
 
+	/** Applies the project's migrations to a database, as bin/etl does when it starts. */
+	public static void migrate(String database) {
+		Flyway.configure()
+			.dataSource(serverUrl(database), user(), password())
+			.locations("classpath:db/migration")
+			.schemas("etl")
+			.createSchemas(true)
+			.load()
+			.migrate();
+	}
+
 	private static synchronized void ensureCreated() {
 		if (created) {
 			return;
@@ -90,13 +101,7 @@ public final class TestDatabase {
 				createDatabase(NAME);
 			}
 			// as bin/etl does when it starts: tests that read etl.* tables directly can rely on them
-			Flyway.configure()
-				.dataSource(serverUrl(NAME), user(), password())
-				.locations("classpath:db/migration")
-				.schemas("etl")
-				.createSchemas(true)
-				.load()
-				.migrate();
+			migrate(NAME);
 			created = true;
 		}
 		catch (SQLException ex) {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "etl", mixinStandardHelpOptions = true, version = "pgbatch 0.1.0",
 		description = "Batch ETL, archival and embedding jobs for PostgreSQL, with restartable state.",
 		subcommands = { JobsCommand.class, RunCommand.class, ExecutionsCommand.class, StatusCommand.class,
-				RestartCommand.class, StopCommand.class, SearchCommand.class, BackupCommand.class, ArchiveCommand.class, KeysCommand.class, HelpCommand.class })
+				RestartCommand.class, StopCommand.class, SearchCommand.class, BackupCommand.class, ArchiveCommand.class,
+				KeysCommand.class, SchedulesCommand.class, SchedulerCommand.class, HelpCommand.class })
 class EtlCommand implements Callable<Integer> {
 
 	@Spec

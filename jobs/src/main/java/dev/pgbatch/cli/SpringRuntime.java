@@ -18,4 +18,11 @@ final class SpringRuntime {
 			.run();
 	}
 
+	/** The scheduler daemon's context: with the loopback web server for health and metrics. */
+	static ConfigurableApplicationContext startServing() {
+		return new SpringApplicationBuilder(PgBatchApplication.class).logStartupInfo(false)
+			// given as an argument: application.properties says none, and arguments come first
+			.run("--spring.main.web-application-type=servlet");
+	}
+
 }

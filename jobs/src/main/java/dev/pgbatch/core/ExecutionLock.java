@@ -4,12 +4,11 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -40,14 +39,10 @@ public class ExecutionLock {
 		Connection connection = null;
 		try {
 			// Not from the pool: the lock must end with this connection, never linger in a pooled session.
-			Properties properties = new Properties();
-			properties.setProperty("user", this.database.determineUsername());
-			properties.setProperty("password", this.database.determinePassword());
 			// The session sits idle for the whole run: keep it from being dropped as idle, which would free
 			// the lock while the job still runs.
-			properties.setProperty("tcpKeepAlive", "true");
-			properties.setProperty("options", "-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0");
-			connection = DriverManager.getConnection(this.database.determineUrl(), properties);
+			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
+					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"));
 			try (PreparedStatement statement = connection
 				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?)), set_config('application_name', ?, false)")) {
 				statement.setString(1, LOCK_SPACE);

@@ -59,6 +59,17 @@ public final class EtlProcess {
 				Files.readString(this.stderr, StandardCharsets.UTF_8));
 	}
 
+	/** SIGTERM, as a service manager stops a daemon, then waits for the process to end. */
+	public Result terminate() throws IOException, InterruptedException {
+		this.process.destroy();
+		return await();
+	}
+
+	/** What the process has written to stderr so far. */
+	public String stderrSoFar() throws IOException {
+		return Files.readString(this.stderr, StandardCharsets.UTF_8);
+	}
+
 	public boolean isAlive() {
 		return this.process.isAlive();
 	}

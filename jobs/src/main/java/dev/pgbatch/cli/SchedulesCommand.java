@@ -1,0 +1,121 @@
+package dev.pgbatch.cli;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+
+import dev.pgbatch.schedule.Schedule;
+import dev.pgbatch.schedule.ScheduleFiles;
+import dev.pgbatch.schedule.Schedules;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+@Command(name = "schedules", mixinStandardHelpOptions = true,
+		description = "The schedules of ETL_SCHEDULES_DIR and their state in the job store, shared by every scheduler node.",
+		subcommands = { SchedulesCommand.ListSchedules.class, SchedulesCommand.Pause.class, SchedulesCommand.Resume.class,
+				SchedulesCommand.Trigger.class })
+class SchedulesCommand {
+
+	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z");
+
+	@Command(name = "list", mixinStandardHelpOptions = true,
+			description = "Every schedule: job, cron, time zone, state (NORMAL, PAUSED, BLOCKED while it runs, DISABLED), next and previous firing.")
+	static class ListSchedules implements Callable<Integer> {
+
+		@Option(names = "--json", description = "Print one JSON document.")
+		boolean json;
+
+		@Override
+		public Integer call() {
+			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				List<Schedules.State> states = context.getBean(Schedules.class).list(schedules);
+				if (this.json) {
+					Output.json(states);
+					return Cli.OK;
+				}
+				System.out.printf(Locale.ROOT, "%-22s %-20s %-16s %-14s %-10s %-25s %s%n", "schedule", "job", "cron",
+						"time zone", "state", "next", "previous");
+				for (Schedules.State state : states) {
+					ZoneId zone = ZoneId.of(state.timeZone());
+					System.out.printf(Locale.ROOT, "%-22s %-20s %-16s %-14s %-10s %-25s %s%n", state.name(), state.job(),
+							state.cron(), state.timeZone(), state.state(), time(state.nextFire(), zone),
+							time(state.previousFire(), zone));
+				}
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "pause", mixinStandardHelpOptions = true,
+			description = "Stop firing a schedule (a run under way goes on); it stays paused across restarts until resumed.")
+	static class Pause extends Change {
+
+		Pause() {
+			super(Schedules::pause, "paused");
+		}
+
+	}
+
+	@Command(name = "resume", mixinStandardHelpOptions = true,
+			description = "Fire a paused schedule again; a firing missed meanwhile follows its misfire policy.")
+	static class Resume extends Change {
+
+		Resume() {
+			super(Schedules::resume, "resumed");
+		}
+
+	}
+
+	@Command(name = "trigger", mixinStandardHelpOptions = true,
+			description = "Fire a schedule's job once now, with its parameters, on a running scheduler node.")
+	static class Trigger extends Change {
+
+		Trigger() {
+			super(Schedules::trigger, "triggered: a running scheduler node starts it now");
+		}
+
+	}
+
+	/** A change to one schedule; the store is first brought in line with the files, as the scheduler does. */
+	abstract static class Change implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "NAME", description = "The schedule (see: etl schedules list).")
+		String name;
+
+		private final BiConsumer<Schedules, String> change;
+
+		private final String done;
+
+		Change(BiConsumer<Schedules, String> change, String done) {
+			this.change = change;
+			this.done = done;
+		}
+
+		@Override
+		public Integer call() {
+			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				Schedules store = context.getBean(Schedules.class);
+				store.apply(schedules);
+				this.change.accept(store, this.name);
+				System.out.println("schedule " + this.name + " " + this.done);
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	private static String time(Instant instant, ZoneId zone) {
+		return (instant == null) ? "-" : TIME.format(instant.atZone(zone));
+	}
+
+}

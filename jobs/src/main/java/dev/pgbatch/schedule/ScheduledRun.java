@@ -1,0 +1,170 @@
+package dev.pgbatch.schedule;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.pgbatch.JobCatalog;
+import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.JobRunner;
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
+import org.quartz.DisallowConcurrentExecution;
+import org.quartz.InterruptableJob;
+import org.quartz.JobDataMap;
+import org.quartz.JobExecutionContext;
+import org.quartz.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.repository.JobRepository;
+
+/**
+ * One firing of a schedule: runs its Spring Batch job in this scheduler thread. The firing's scheduled
+ * time identifies the job instance (run.id, and the clock the parameters' defaults such as as-of are
+ * taken from), so a firing that is fired again (a node recovering another's, a misfire handled twice)
+ * finds its instance: completed, it is not run again; failed or cut short, it is restarted where it
+ * stopped. Quartz keeps two firings of one schedule from overlapping, across the cluster.
+ */
+@DisallowConcurrentExecution
+class ScheduledRun implements InterruptableJob {
+
+	/** Non-identifying job parameter naming the schedule that launched an execution. */
+	static final String SCHEDULE_PARAMETER = "schedule";
+
+	private static final String JOB = "job";
+
+	private static final String TIME_ZONE = "time-zone";
+
+	private static final String PARAMETER = "parameter.";
+
+	private static final Logger log = LoggerFactory.getLogger(ScheduledRun.class);
+
+	private final JobRunner runner;
+
+	private final JobRepository repository;
+
+	private final ScheduleMetrics metrics;
+
+	private volatile String jobName;
+
+	private volatile JobParameters parameters;
+
+	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics) {
+		this.runner = runner;
+		this.repository = repository;
+		this.metrics = metrics;
+	}
+
+	/** What the Quartz job of a schedule carries: text only, so the store needs no serialized Java objects. */
+	static Map<String, String> data(Schedule schedule) {
+		Map<String, String> data = new HashMap<>();
+		data.put(JOB, schedule.job());
+		data.put(TIME_ZONE, schedule.zone().getId());
+		schedule.parameters().forEach((name, value) -> data.put(PARAMETER + name, value));
+		return data;
+	}
+
+	@Override
+	public void execute(JobExecutionContext context) {
+		String schedule = context.getJobDetail().getKey().getName();
+		JobDataMap data = context.getMergedJobDataMap();
+		Instant firing = firing(context);
+		String status;
+		try {
+			JobDefinition definition = JobCatalog.get(data.getString(JOB));
+			JobParametersParser parser = new JobParametersParser(
+					Clock.fixed(firing, ZoneId.of(data.getString(TIME_ZONE))));
+			List<String> arguments = new ArrayList<>();
+			for (String key : data.getKeys()) {
+				if (key.startsWith(PARAMETER)) {
+					arguments.add(key.substring(PARAMETER.length()) + "=" + data.getString(key));
+				}
+			}
+			this.jobName = definition.name();
+			this.parameters = new JobParametersBuilder(
+					parser.toJobParameters(definition, parser.parse(definition, arguments)))
+				.addString(SCHEDULE_PARAMETER, schedule, false)
+				.toJobParameters();
+			JobExecution previous = this.repository.getLastJobExecution(this.jobName, this.parameters);
+			JobExecution execution;
+			if (previous == null) {
+				log.info("Schedule {}: firing of {} starts {}", schedule, firing, this.jobName);
+				execution = this.runner.start(this.jobName, this.parameters);
+			}
+			else if (previous.getStatus() == BatchStatus.COMPLETED) {
+				log.info("Schedule {}: the firing of {} already ran (execution {}, COMPLETED)", schedule, firing,
+						previous.getId());
+				return;
+			}
+			else {
+				log.info("Schedule {}: the firing of {} was cut short (execution {}, {}); continuing it", schedule,
+						firing, previous.getId(), previous.getStatus());
+				execution = this.runner.restart(previous.getId());
+			}
+			status = execution.getStatus().name();
+			if (execution.getStatus() == BatchStatus.COMPLETED) {
+				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
+			}
+			else {
+				log.warn("Schedule {}: execution {} of {} ended {}: {}; continue it with: etl restart {}", schedule,
+						execution.getId(), this.jobName, execution.getStatus(),
+						execution.getExitStatus().getExitDescription().lines().findFirst().orElse(""), execution.getId());
+			}
+		}
+		catch (RefusedException | UsageException ex) {
+			status = "REFUSED";
+			log.warn("Schedule {}: the firing of {} was refused: {}", schedule, firing, ex.getMessage());
+		}
+		catch (RuntimeException ex) {
+			status = "ERROR";
+			log.error("Schedule {}: the firing of {} could not run: {}", schedule, firing, ex.getMessage());
+		}
+		this.metrics.ran(schedule, this.jobName == null ? data.getString(JOB) : this.jobName, status);
+	}
+
+	/** The scheduled time of the firing; for a firing recovered from a node that died, the original one's. */
+	private static Instant firing(JobExecutionContext context) {
+		if (context.isRecovering()) {
+			String original = context.getMergedJobDataMap()
+				.getString(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_SCHEDULED_FIRETIME_IN_MILLISECONDS);
+			if (original != null) {
+				return Instant.ofEpochMilli(Long.parseLong(original));
+			}
+		}
+		return context.getScheduledFireTime().toInstant();
+	}
+
+	/**
+	 * The scheduler is shutting down: ask the execution to stop after its current chunk, so that it ends
+	 * STOPPED and can be restarted, instead of being cut off mid-chunk.
+	 */
+	@Override
+	public void interrupt() {
+		String job = this.jobName;
+		JobParameters launched = this.parameters;
+		if (job == null || launched == null) {
+			return;
+		}
+		JobExecution execution = this.repository.getLastJobExecution(job, launched);
+		if (execution != null && execution.getStatus().isRunning()) {
+			log.info("Stopping execution {} of {}: the scheduler is shutting down", execution.getId(), job);
+			try {
+				this.runner.stop(execution.getId());
+			}
+			catch (RefusedException ex) {
+				log.info("Execution {} of {}: {}", execution.getId(), job, ex.getMessage());
+			}
+		}
+	}
+
+}

@@ -1,0 +1,195 @@
+package dev.pgbatch.schedule;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TimeZone;
+import java.util.stream.Collectors;
+
+import dev.pgbatch.core.UsageException;
+import org.quartz.CronScheduleBuilder;
+import org.quartz.CronTrigger;
+import org.quartz.JobBuilder;
+import org.quartz.JobDataMap;
+import org.quartz.JobDetail;
+import org.quartz.JobKey;
+import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
+import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
+import org.quartz.TriggerKey;
+import org.quartz.impl.matchers.GroupMatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The schedules in Quartz's job store: one durable Quartz job and one cron trigger per schedule, both
+ * named after it. The files say what is scheduled; the store keeps the state (paused, next and previous
+ * firing), which survives restarts of the scheduler and is shared by every node of the cluster.
+ */
+@Component
+public class Schedules {
+
+	static final String GROUP = "pgbatch";
+
+	private static final Logger log = LoggerFactory.getLogger(Schedules.class);
+
+	private final Scheduler scheduler;
+
+	private final TransactionTemplate transaction;
+
+	private final JdbcTemplate jdbc;
+
+	Schedules(Scheduler scheduler, PlatformTransactionManager transactionManager, JdbcTemplate jdbc) {
+		this.scheduler = scheduler;
+		this.transaction = new TransactionTemplate(transactionManager);
+		this.jdbc = jdbc;
+	}
+
+	/**
+	 * Makes the store match the files: new schedules added, changed ones replaced (a paused one stays
+	 * paused), disabled and removed ones deleted. An unchanged trigger is left alone, so that a firing
+	 * missed while no scheduler ran is still seen as missed. Nodes starting together take turns.
+	 */
+	public void apply(List<Schedule> schedules) {
+		this.transaction.executeWithoutResult(status -> {
+			this.jdbc.queryForObject("SELECT pg_advisory_xact_lock(hashtext('pgbatch.schedules'))::text", String.class);
+			try {
+				for (Schedule schedule : schedules) {
+					if (schedule.enabled()) {
+						store(schedule);
+					}
+				}
+				Set<String> wanted = schedules.stream().filter(Schedule::enabled).map(Schedule::name).collect(Collectors.toSet());
+				for (JobKey key : this.scheduler.getJobKeys(GroupMatcher.jobGroupEquals(GROUP))) {
+					if (!wanted.contains(key.getName())) {
+						this.scheduler.deleteJob(key);
+						log.info("Schedule {} removed (no longer in the files, or disabled)", key.getName());
+					}
+				}
+			}
+			catch (SchedulerException ex) {
+				throw new IllegalStateException("the schedules could not be stored: " + ex.getMessage(), ex);
+			}
+		});
+	}
+
+	private void store(Schedule schedule) throws SchedulerException {
+		JobKey jobKey = JobKey.jobKey(schedule.name(), GROUP);
+		TriggerKey triggerKey = TriggerKey.triggerKey(schedule.name(), GROUP);
+		JobDetail wanted = JobBuilder.newJob(ScheduledRun.class)
+			.withIdentity(jobKey)
+			.withDescription(schedule.source())
+			.usingJobData(new JobDataMap(ScheduledRun.data(schedule)))
+			.storeDurably()
+			// a node that dies while it runs the job: another node fires it again for the same firing
+			.requestRecovery()
+			.build();
+		JobDetail stored = this.scheduler.getJobDetail(jobKey);
+		if (stored == null || !Objects.equals(Map.copyOf(stored.getJobDataMap().getWrappedMap()),
+				Map.copyOf(wanted.getJobDataMap().getWrappedMap()))) {
+			this.scheduler.addJob(wanted, true);
+		}
+		CronTrigger trigger = TriggerBuilder.newTrigger()
+			.withIdentity(triggerKey)
+			.forJob(jobKey)
+			.withSchedule(schedule.misfire()
+				.applyTo(CronScheduleBuilder.cronSchedule(schedule.cron()).inTimeZone(TimeZone.getTimeZone(schedule.zone()))))
+			.build();
+		Trigger current = this.scheduler.getTrigger(triggerKey);
+		if (current == null) {
+			this.scheduler.scheduleJob(trigger);
+			log.info("Schedule {} added: {} at '{}' {}", schedule.name(), schedule.job(), schedule.cron(), schedule.zone());
+		}
+		else if (!(current instanceof CronTrigger cron) || !cron.getCronExpression().equals(trigger.getCronExpression())
+				|| !cron.getTimeZone().getID().equals(trigger.getTimeZone().getID())
+				|| cron.getMisfireInstruction() != trigger.getMisfireInstruction()) {
+			boolean paused = this.scheduler.getTriggerState(triggerKey) == Trigger.TriggerState.PAUSED;
+			this.scheduler.rescheduleJob(triggerKey, trigger);
+			if (paused) {
+				this.scheduler.pauseTrigger(triggerKey);
+			}
+			log.info("Schedule {} changed: {} at '{}' {}{}", schedule.name(), schedule.job(), schedule.cron(),
+					schedule.zone(), paused ? " (still paused)" : "");
+		}
+	}
+
+	/** Every schedule of the files with its state in the store. */
+	public List<State> list(List<Schedule> schedules) {
+		try {
+			List<State> states = new ArrayList<>();
+			for (Schedule schedule : schedules) {
+				Trigger trigger = this.scheduler.getTrigger(TriggerKey.triggerKey(schedule.name(), GROUP));
+				String state = !schedule.enabled() ? "DISABLED" : (trigger == null) ? "NOT STORED"
+						: this.scheduler.getTriggerState(trigger.getKey()).name();
+				states.add(new State(schedule.name(), schedule.job(), schedule.cron(), schedule.zone().getId(),
+						schedule.misfire().text(), state, instant(trigger == null ? null : trigger.getNextFireTime()),
+						instant(trigger == null ? null : trigger.getPreviousFireTime()), schedule.parameters()));
+			}
+			return states;
+		}
+		catch (SchedulerException ex) {
+			throw new IllegalStateException("the job store could not be read: " + ex.getMessage(), ex);
+		}
+	}
+
+	public void pause(String name) {
+		change(name, key -> this.scheduler.pauseTrigger(TriggerKey.triggerKey(key.getName(), GROUP)));
+	}
+
+	public void resume(String name) {
+		change(name, key -> this.scheduler.resumeTrigger(TriggerKey.triggerKey(key.getName(), GROUP)));
+	}
+
+	/** Fires the schedule's job once now, with the schedule's parameters; a running scheduler node picks it up. */
+	public void trigger(String name) {
+		change(name, this.scheduler::triggerJob);
+	}
+
+	private void change(String name, StoreChange change) {
+		this.transaction.executeWithoutResult(status -> {
+			try {
+				JobKey key = JobKey.jobKey(name, GROUP);
+				if (!this.scheduler.checkExists(key)) {
+					throw new UsageException("unknown schedule '" + name + "' (known: "
+							+ this.scheduler.getJobKeys(GroupMatcher.jobGroupEquals(GROUP))
+								.stream()
+								.map(JobKey::getName)
+								.sorted()
+								.collect(Collectors.joining(", "))
+							+ ")");
+				}
+				change.apply(key);
+			}
+			catch (SchedulerException ex) {
+				throw new IllegalStateException("the job store could not be changed: " + ex.getMessage(), ex);
+			}
+		});
+	}
+
+	private static Instant instant(Date date) {
+		return (date == null) ? null : date.toInstant();
+	}
+
+	@FunctionalInterface
+	private interface StoreChange {
+
+		void apply(JobKey key) throws SchedulerException;
+
+	}
+
+	/** A schedule as `schedules list` shows it. */
+	public record State(String name, String job, String cron, String timeZone, String misfire, String state,
+			Instant nextFire, Instant previousFire, Map<String, String> parameters) {
+	}
+
+}

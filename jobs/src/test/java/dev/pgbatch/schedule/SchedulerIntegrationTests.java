@@ -1,0 +1,386 @@
+package dev.pgbatch.schedule;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlProcess;
+import dev.pgbatch.store.CuttingProxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * bin/etl scheduler as operators run it: separate processes, two of them as a cluster, on a database of
+ * this class's own (its Quartz store and its executions are then only these tests'). Cron schedules fire
+ * every few seconds; check-in and misfire threshold are shortened to one second.
+ */
+class SchedulerIntegrationTests {
+
+	private static final String DATABASE = TestDatabase.NAME + "_scheduler";
+
+	private static JdbcTemplate jdbc;
+
+	private static SingleConnectionDataSource dataSource;
+
+	private final List<EtlProcess> nodes = new ArrayList<>();
+
+	@BeforeAll
+	static void createDatabase() throws SQLException {
+		TestDatabase.dropDatabase(DATABASE);
+		TestDatabase.createDatabase(DATABASE);
+		TestDatabase.migrate(DATABASE);
+		Connection connection = TestDatabase.connect(DATABASE);
+		dataSource = new SingleConnectionDataSource(connection, true);
+		jdbc = new JdbcTemplate(dataSource);
+	}
+
+	@AfterAll
+	static void dropDatabase() throws SQLException {
+		dataSource.destroy();
+		TestDatabase.dropDatabase(DATABASE);
+	}
+
+	@AfterEach
+	void stopNodes() throws InterruptedException {
+		for (EtlProcess node : this.nodes) {
+			node.kill();
+		}
+	}
+
+	@Test
+	void twoNodesRunEachFiringExactlyOnceAndTheSurvivorTakesOverWhenOneIsKilled() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: views-every-2s
+				    job: refresh-views
+				    cron: "0/2 * * * * ?"
+				""");
+		String cluster = "two-nodes";
+		EtlProcess first = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		EtlProcess second = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		awaitTrue(Duration.ofSeconds(60), () -> completed("views-every-2s").size() >= 5);
+		Instant killed = Instant.now();
+		first.kill();
+		awaitTrue(Duration.ofSeconds(60),
+				() -> completed("views-every-2s").stream().filter(run -> run.firing().isAfter(killed.plusSeconds(3))).count() >= 3);
+		second.terminate();
+
+		List<Firing> runs = firings("views-every-2s");
+		Map<Instant, List<Firing>> byFiring = runs.stream().collect(Collectors.groupingBy(Firing::firing));
+		// Every firing completed exactly once. A firing cut short by the kill was continued by the other
+		// node (its first execution FAILED, then one COMPLETED), not run again from the start.
+		assertThat(byFiring.values()).allSatisfy(executions -> assertThat(executions).filteredOn(
+				run -> run.status().equals("COMPLETED")).hasSize(1));
+		String logs = first.stderrSoFar() + second.stderrSoFar();
+		assertThat(matches(logs, "Schedule views-every-2s: firing of (\\S+) starts")).hasSize(byFiring.size())
+			.doesNotHaveDuplicates();
+		assertThat(logs).doesNotContain("was refused").doesNotContain("already ran");
+		// runs of one schedule never overlap
+		List<Firing> done = completed("views-every-2s");
+		for (int i = 1; i < done.size(); i++) {
+			assertThat(done.get(i).start()).isAfterOrEqualTo(done.get(i - 1).end());
+		}
+		// the survivor fired the schedule after the other node was killed
+		assertThat(second.stderrSoFar()).contains("firing of " + done.get(done.size() - 1).firing() + " starts");
+	}
+
+	@Test
+	void aSchedulerDownOverAFiringAppliesEachSchedulesMisfirePolicyWhenItComesBack() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: catch-up
+				    job: refresh-views
+				    cron: "0/20 * * * * ?"
+				    misfire: fire-now
+				  - name: skip-missed
+				    job: partition-rollover
+				    cron: "0/20 * * * * ?"
+				    parameters:
+				      dry-run: true
+				    misfire: skip
+				""");
+		String cluster = "misfire";
+		EtlProcess before = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		awaitTrue(Duration.ofSeconds(60), () -> before.stderrSoFar().contains("started: 2 schedules"));
+		before.terminate();
+		Instant down = Instant.now();
+		// the scheduler is down over the next firing, for longer than the misfire threshold
+		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 20 + 1) * 20);
+		Thread.sleep(Duration.between(Instant.now(), missed.plusSeconds(3)).toMillis());
+
+		EtlProcess after = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		awaitTrue(Duration.ofSeconds(30), () -> !completed("catch-up").isEmpty());
+		Instant comeBack = completed("catch-up").get(0).firing();
+		after.terminate();
+
+		// fire-now: one run as soon as it came back, for the missed firing (so at no 20-second boundary)
+		assertThat(comeBack).isAfter(missed);
+		assertThat(comeBack.getEpochSecond() % 20).isNotZero();
+		assertThat(firings("catch-up")).filteredOn(run -> run.firing().isAfter(down) && run.firing().isBefore(comeBack))
+			.isEmpty();
+		// skip: the missed firing was dropped; whatever ran after it came at its own boundaries
+		assertThat(firings("skip-missed")).filteredOn(run -> run.firing().isAfter(down)).allSatisfy(run -> {
+			assertThat(run.firing().getEpochSecond() % 20).isZero();
+			assertThat(run.firing()).isAfter(missed);
+		});
+	}
+
+	@Test
+	void pauseStopsASchedulesFiringsUntilResumeAndTriggerFiresOneNow() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: often
+				    job: refresh-views
+				    cron: "0/2 * * * * ?"
+				  - name: far-off
+				    job: partition-rollover
+				    cron: "0 0 3 1 1 ? 2099"
+				    parameters:
+				      dry-run: true
+				""");
+		String cluster = "pause";
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		EtlProcess node = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		awaitTrue(Duration.ofSeconds(60), () -> completed("often").size() >= 1);
+
+		assertThat(EtlProcess.start(environment, "schedules", "pause", "often").await().exitCode()).isZero();
+		Instant paused = Instant.now();
+		EtlProcess.Result list = EtlProcess.start(environment, "schedules", "list").await();
+		assertThat(list.stdout().lines().filter(line -> line.startsWith("often "))).singleElement()
+			.asString()
+			.contains("PAUSED");
+		Thread.sleep(4000);
+		// a firing may have been under way when the pause came; none after it
+		assertThat(firings("often")).allSatisfy(run -> assertThat(run.firing()).isBefore(paused.plusSeconds(1)));
+
+		assertThat(EtlProcess.start(environment, "schedules", "resume", "often").await().exitCode()).isZero();
+		Instant resumed = Instant.now();
+		awaitTrue(Duration.ofSeconds(30),
+				() -> completed("often").stream().anyMatch(run -> run.firing().isAfter(resumed)));
+
+		Instant triggered = Instant.now();
+		EtlProcess.Result trigger = EtlProcess.start(environment, "schedules", "trigger", "far-off").await();
+		assertThat(trigger.exitCode()).isZero();
+		awaitTrue(Duration.ofSeconds(30), () -> completed("far-off").size() == 1);
+		assertThat(firings("far-off").get(0).firing()).isAfter(triggered);
+
+		EtlProcess.Result unknown = EtlProcess.start(environment, "schedules", "pause", "no-such").await();
+		assertThat(unknown.exitCode()).isEqualTo(2);
+		assertThat(unknown.stderr()).contains("unknown schedule 'no-such'");
+		node.terminate();
+	}
+
+	@Test
+	void aBadScheduleFileStopsTheSchedulerAtStartNamingTheFileAndTheEntryAndNothingIsScheduled() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: fine
+				    job: refresh-views
+				    cron: "0 0 * * * ?"
+				""");
+		Files.writeString(schedules.resolve("zz-broken.yml"), """
+				schedules:
+				  - name: broken
+				    job: refresh-views
+				    cron: "0 0 25 * * ?"
+				""");
+		EtlProcess.Result result = EtlProcess.start(environment("bad-files", schedules, TestDatabase.serverUrl(DATABASE)),
+				"scheduler").await();
+
+		assertThat(result.exitCode()).isEqualTo(2);
+		assertThat(result.stderr().strip()).hasLineCount(1)
+			.contains(schedules.resolve("zz-broken.yml").toString())
+			.contains("entry 'broken'")
+			.contains("bad cron '0 0 25 * * ?'");
+		assertThat(jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_job_details WHERE sched_name = 'bad-files'",
+				Integer.class)).isZero();
+	}
+
+	@Test
+	void healthIsDownWhileTheJobStoreCannotBeReachedAndUpWhenItCanAgain() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: hourly
+				    job: refresh-views
+				    cron: "0 0 * * * ?"
+				""");
+		int databasePort = URI.create(TestDatabase.serverUrl(DATABASE).substring("jdbc:".length())).getPort();
+		try (CuttingProxy proxy = new CuttingProxy(databasePort)) {
+			String viaProxy = TestDatabase.serverUrl(DATABASE).replace(":" + databasePort + "/", ":" + proxy.port() + "/");
+			Map<String, String> environment = environment("health", schedules, viaProxy);
+			this.nodes.add(EtlProcess.start(environment, "scheduler"));
+			String health = "http://127.0.0.1:" + environment.get("ETL_SCHEDULER_PORT") + "/actuator/health";
+			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+			assertThat(get(health).body()).contains("\"scheduler\":{").contains("\"status\":\"UP\"");
+
+			proxy.stopAfter(0);
+			awaitTrue(Duration.ofSeconds(30), () -> get(health).statusCode() == 503);
+			assertThat(get(health).body()).contains("\"status\":\"DOWN\"").contains("the job store cannot be reached");
+
+			proxy.resume();
+			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+		}
+	}
+
+	@Test
+	void sigtermStopsTheRunningJobAfterItsChunkAndARestartFinishesIt() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: seed-on-demand
+				    job: seed-data
+				    cron: "0 0 3 1 1 ? 2099"
+				    parameters:
+				      scale: 0.5
+				""");
+		Map<String, String> environment = environment("sigterm", schedules, TestDatabase.serverUrl(DATABASE));
+		environment.put("ETL_SEED_CHUNK_ROWS", "200");
+		EtlProcess node = EtlProcess.start(environment, "scheduler");
+		this.nodes.add(node);
+		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 1 schedules"));
+		assertThat(EtlProcess.start(environment, "schedules", "trigger", "seed-on-demand").await().exitCode()).isZero();
+		awaitTrue(Duration.ofSeconds(60), () -> jdbc.queryForObject("""
+				SELECT coalesce(sum(s.write_count), 0) FROM etl.batch_step_execution s
+				JOIN etl.batch_job_execution e ON e.job_execution_id = s.job_execution_id WHERE e.status = 'STARTED'
+				""", Long.class) > 0);
+
+		EtlProcess.Result stopped = node.terminate();
+		List<Firing> runs = firings("seed-on-demand");
+		assertThat(runs).hasSize(1);
+		assertThat(runs.get(0).status()).isEqualTo("STOPPED");
+		assertThat(stopped.stderr()).contains("Stopping execution " + runs.get(0).executionId());
+
+		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(runs.get(0).executionId()))
+			.await();
+		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
+		assertThat(jdbc.queryForObject("SELECT count(*) FROM retail.stores", Long.class)).isPositive();
+	}
+
+	private EtlProcess node(String cluster, Path schedules, String databaseUrl) throws IOException {
+		EtlProcess node = EtlProcess.start(environment(cluster, schedules, databaseUrl), "scheduler");
+		this.nodes.add(node);
+		return node;
+	}
+
+	private static Map<String, String> environment(String cluster, Path schedules, String databaseUrl)
+			throws IOException {
+		Map<String, String> environment = new HashMap<>();
+		environment.put("ETL_DB_URL", databaseUrl);
+		environment.put("ETL_DB_MIGRATE", "false");
+		environment.put("ETL_SCHEDULER_NAME", cluster);
+		environment.put("ETL_SCHEDULES_DIR", schedules.toString());
+		environment.put("ETL_SCHEDULER_PORT", Integer.toString(freePort()));
+		environment.put("ETL_SCHEDULER_CHECKIN_MS", "1000");
+		environment.put("ETL_SCHEDULER_MISFIRE_THRESHOLD_MS", "1000");
+		environment.put("ETL_LOG_LEVEL", "INFO");
+		return environment;
+	}
+
+	private static Path schedules(String yaml) throws IOException {
+		Path directory = Files.createTempDirectory("schedules");
+		Files.writeString(directory.resolve("test.yml"), yaml);
+		return directory;
+	}
+
+	private static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+	/** The executions a schedule launched, oldest first, with the firing (run.id) each belongs to. */
+	private static List<Firing> firings(String schedule) {
+		return jdbc.query("""
+				SELECT e.job_execution_id, e.status, e.start_time, e.end_time,
+				       (SELECT r.parameter_value FROM etl.batch_job_execution_params r
+				        WHERE r.job_execution_id = e.job_execution_id AND r.parameter_name = 'run.id')::bigint AS run_id
+				FROM etl.batch_job_execution e
+				JOIN etl.batch_job_execution_params p ON p.job_execution_id = e.job_execution_id
+				WHERE p.parameter_name = 'schedule' AND p.parameter_value = ?
+				ORDER BY e.job_execution_id
+				""", (row, i) -> new Firing(row.getLong("job_execution_id"), row.getString("status"),
+				Instant.ofEpochMilli(row.getLong("run_id")), row.getTimestamp("start_time").toInstant(),
+				row.getTimestamp("end_time") == null ? null : row.getTimestamp("end_time").toInstant()), schedule);
+	}
+
+	private static List<Firing> completed(String schedule) {
+		return firings(schedule).stream().filter(run -> run.status().equals("COMPLETED")).toList();
+	}
+
+	private static List<String> matches(String text, String regex) {
+		List<String> found = new ArrayList<>();
+		Matcher matcher = Pattern.compile(regex).matcher(text);
+		while (matcher.find()) {
+			found.add(matcher.group(1));
+		}
+		return found;
+	}
+
+	private static HttpResponse<String> get(String url) {
+		try {
+			return HttpClient.newHttpClient()
+				.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+						HttpResponse.BodyHandlers.ofString());
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	private static void awaitTrue(Duration timeout, ThrowingCondition condition) throws Exception {
+		Instant deadline = Instant.now().plus(timeout);
+		while (true) {
+			try {
+				if (condition.holds()) {
+					return;
+				}
+			}
+			catch (IllegalStateException ex) {
+				// not there yet (the server is still starting)
+			}
+			if (Instant.now().isAfter(deadline)) {
+				throw new AssertionError("not within " + timeout.toSeconds() + " s");
+			}
+			Thread.sleep(250);
+		}
+	}
+
+	@FunctionalInterface
+	private interface ThrowingCondition {
+
+		boolean holds() throws Exception;
+
+	}
+
+	private record Firing(long executionId, String status, Instant firing, Instant start, Instant end) {
+	}
+
+}
