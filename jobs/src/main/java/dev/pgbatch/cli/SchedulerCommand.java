@@ -27,7 +27,7 @@ class SchedulerCommand implements Callable<Integer> {
 	public Integer call() throws Exception {
 		// every file is checked before anything is started or stored
 		List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
-		ConfigurableApplicationContext context = SpringRuntime.startServing();
+		ConfigurableApplicationContext context = SpringRuntime.startScheduling(true);
 		CountDownLatch closed = new CountDownLatch(1);
 		context.addApplicationListener(event -> {
 			if (event instanceof ContextClosedEvent) {

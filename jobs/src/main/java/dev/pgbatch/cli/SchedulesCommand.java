@@ -35,7 +35,7 @@ class SchedulesCommand {
 		@Override
 		public Integer call() {
 			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
-			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
 				List<Schedules.State> states = context.getBean(Schedules.class).list(schedules);
 				if (this.json) {
 					Output.json(states);
@@ -103,7 +103,7 @@ class SchedulesCommand {
 		@Override
 		public Integer call() {
 			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
-			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
 				Schedules store = context.getBean(Schedules.class);
 				store.apply(schedules);
 				this.change.accept(store, this.name);

@@ -18,11 +18,13 @@ final class SpringRuntime {
 			.run();
 	}
 
-	/** The scheduler daemon's context: with the loopback web server for health and metrics. */
-	static ConfigurableApplicationContext startServing() {
-		return new SpringApplicationBuilder(PgBatchApplication.class).logStartupInfo(false)
-			// given as an argument: application.properties says none, and arguments come first
-			.run("--spring.main.web-application-type=servlet");
+	/** With Quartz set up, on its job store; serving: the daemon, with the loopback web server for health and metrics. */
+	static ConfigurableApplicationContext startScheduling(boolean serving) {
+		// given as arguments, which come before application.properties
+		return new SpringApplicationBuilder(PgBatchApplication.class).web(WebApplicationType.NONE)
+			.logStartupInfo(false)
+			.run("--spring.autoconfigure.exclude=", "--etl.scheduler.enabled=true",
+					"--spring.main.web-application-type=" + (serving ? "servlet" : "none"));
 	}
 
 }

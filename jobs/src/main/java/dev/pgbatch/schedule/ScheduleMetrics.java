@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,6 +17,7 @@ import org.springframework.stereotype.Component;
  * completed (alert on its age: a schedule that stopped completing is the failure that looks healthy).
  */
 @Component
+@ConditionalOnProperty(name = "etl.scheduler.enabled", havingValue = "true")
 class ScheduleMetrics {
 
 	private final MeterRegistry registry;

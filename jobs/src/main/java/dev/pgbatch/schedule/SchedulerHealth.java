@@ -18,6 +18,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 
 /**
@@ -27,6 +28,7 @@ import org.springframework.stereotype.Component;
  * so the answer comes quickly even with the pool busy or the server gone.
  */
 @Component("scheduler")
+@ConditionalOnProperty(name = "etl.scheduler.enabled", havingValue = "true")
 class SchedulerHealth implements HealthIndicator {
 
 	private static final Map<String, String> SHORT_WAITS = Map.of("connectTimeout", "5", "socketTimeout", "10",

@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -37,6 +38,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * firing), which survives restarts of the scheduler and is shared by every node of the cluster.
  */
 @Component
+@ConditionalOnProperty(name = "etl.scheduler.enabled", havingValue = "true")
 public class Schedules {
 
 	static final String GROUP = "pgbatch";
