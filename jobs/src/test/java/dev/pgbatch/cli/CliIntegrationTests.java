@@ -62,7 +62,7 @@ class CliIntegrationTests {
 
 	@ParameterizedTest
 	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search", "backup", "archive",
-			"keys" })
+			"keys", "schedules", "scheduler" })
 	void everyCommandHasHelp(String command) throws Exception {
 		EtlProcess.Result result = command.isEmpty() ? EtlProcess.run("--help") : EtlProcess.run(command, "--help");
 		assertThat(result.exitCode()).isZero();
@@ -250,6 +250,23 @@ class CliIntegrationTests {
 		}
 		assertThat(executions()).isEqualTo(executions);
 		assertThat(SeededTables.fingerprints()).isEqualTo(before);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "partition-rollover", "archive", "refresh-views", "backup" })
+	void aSecondRunOfAJobThatIsRunningIsRefusedBeforeItWritesAnything(String job) throws Exception {
+		long executions = executions();
+		try (Connection other = TestDatabase.connect(); Statement statement = other.createStatement()) {
+			statement.execute("SELECT set_config('application_name', 'pgbatch " + job + ", pid 4242 on elsewhere', false), "
+					+ "pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + job + "'))");
+
+			EtlProcess.Result second = EtlProcess.run("run", job);
+
+			assertThat(second.exitCode()).isEqualTo(1);
+			assertThat(second.stderr().strip()).isEqualTo("etl: job " + job + " is already running (pgbatch " + job
+					+ ", pid 4242 on elsewhere); a second run is refused");
+		}
+		assertThat(executions()).isEqualTo(executions);
 	}
 
 	private static long awaitRunning(EtlProcess run) throws Exception {
