@@ -10,6 +10,6 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String partitionBound,
 		String format, String exportedAt) {
 
-	static final String FORMAT = "PostgreSQL COPY text, zstd, Tink streaming AEAD AES256_GCM_HKDF_1MB (associated data: the object key)";
+	static final String FORMAT = "PostgreSQL COPY text, zstd, Tink streaming AEAD AES256-GCM-HKDF (associated data: the object key)";
 
 }

@@ -10,6 +10,6 @@ public record BackupManifest(String id, String database, String serverVersion, S
 		String endedAt, long dumpBytes, long compressedBytes, long storedBytes, String storedSha256, int keyId,
 		String objectKey, String format, Map<String, Long> rowCounts) {
 
-	static final String FORMAT = "pg_dump custom format without compression, zstd, Tink streaming AEAD AES256_GCM_HKDF_1MB (associated data: the object key)";
+	static final String FORMAT = "pg_dump custom format without compression, zstd, Tink streaming AEAD AES256-GCM-HKDF (associated data: the object key)";
 
 }

@@ -21,13 +21,16 @@ import dev.pgbatch.core.RefusedException;
 
 /**
  * The keys that encrypt backups and cold archives: a Tink keyset (JSON) in one file, readable by its owner
- * only. Streaming AEAD, AES256-GCM-HKDF in 1 MB segments: every segment is authenticated, so a changed,
- * cut or reordered byte fails decryption. Rotation adds a primary key and keeps the old ones, so what
+ * only. Streaming AEAD, AES256-GCM-HKDF in 4 KB segments: every segment is authenticated, so a changed,
+ * cut or reordered byte fails decryption. 4 KB rather than 1 MB: a run is one short-lived JVM, and the JIT
+ * compiles GCM onto the CPU's AES and carry-less multiply instructions only after some thousands of
+ * segments; with 1 MB segments a 33 MB backup was encrypted by interpreted Java (1.1 s against 0.44 s, the
+ * tags cost 0.4% in size). Keys made before with 1 MB segments still work. Rotation adds a primary key and keeps the old ones, so what
  * was encrypted before still decrypts. Key material is never printed: only key ids are.
  */
 public final class Keyset {
 
-	static final String KEY_TYPE = "AES256_GCM_HKDF_1MB";
+	static final String KEY_TYPE = "AES256_GCM_HKDF_4KB";
 
 	static final String EXISTS = "%s already holds a keyset; it is never overwritten ('etl keys rotate' adds a key)";
 

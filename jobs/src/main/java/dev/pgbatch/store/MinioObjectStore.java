@@ -3,9 +3,12 @@ package dev.pgbatch.store;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.minio.BucketExistsArgs;
+import io.minio.Checksum;
 import io.minio.GetObjectArgs;
+import io.minio.Http;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
@@ -15,6 +18,8 @@ import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 
 import org.springframework.stereotype.Component;
 
@@ -39,8 +44,10 @@ class MinioObjectStore implements ObjectStore {
 	}
 
 	/**
-	 * Made on first use: building the client reads the machine's CA certificates, which takes a second or
-	 * two, and most commands never touch the object store.
+	 * Made on first use: building the client reads the machine's CA certificates (every file of
+	 * SSL_CERT_DIR, a byte at a time: 0.3 s and more), and most commands never touch the object store.
+	 * Over plain HTTP there is no certificate to check: the client is MinIO's default one without them,
+	 * so that an upload does not wait for them while pg_dump or COPY fill its pipe.
 	 */
 	private MinioClient client() {
 		MinioClient made = this.client;
@@ -48,11 +55,19 @@ class MinioObjectStore implements ObjectStore {
 			synchronized (this) {
 				made = this.client;
 				if (made == null) {
-					made = MinioClient.builder()
+					MinioClient.Builder builder = MinioClient.builder()
 						.endpoint(this.properties.endpoint())
 						.credentials(this.properties.accessKey(), this.properties.secretKey())
-						.region(this.properties.region())
-						.build();
+						.region(this.properties.region());
+					if (this.properties.endpoint().startsWith("http://")) {
+						builder.httpClient(new OkHttpClient.Builder().protocols(List.of(Protocol.HTTP_1_1))
+							.connectTimeout(Http.DEFAULT_TIMEOUT, TimeUnit.MILLISECONDS)
+							.writeTimeout(Http.DEFAULT_TIMEOUT, TimeUnit.MILLISECONDS)
+							.readTimeout(Http.DEFAULT_TIMEOUT, TimeUnit.MILLISECONDS)
+							.addInterceptor(new Http.StatusRetryInterceptor())
+							.build(), true);
+					}
+					made = builder.build();
 					this.client = made;
 				}
 			}
@@ -68,6 +83,9 @@ class MinioObjectStore implements ObjectStore {
 				.bucket(this.bucket)
 				.object(key)
 				.stream(content, size < 0 ? null : size, size < 0 ? this.partSize : null)
+				// for a multipart upload, MinIO's default checksum, CRC32C, is computed a byte at a time beside
+				// the SHA-256 that signing over HTTP needs anyway: with SHA-256 one hash serves both
+				.checksum(size < 0 ? Checksum.Algorithm.SHA256 : null)
 				.build());
 		}
 		catch (Exception ex) {
