@@ -154,11 +154,14 @@ final class Archiving {
 			long rows = count(qualified);
 			PartitionExport export = new PartitionExport(new SealedObjects(this.store, keys));
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
+			long started = System.nanoTime();
 			PartitionExport.Exported exported = export.export(connection, qualified, objectKey);
+			long exportedAt = System.nanoTime();
 			if (exported.rows() != rows) {
 				throw new IOException(objectKey + ": exported " + exported.rows() + " rows of " + rows + "; the partition is kept");
 			}
 			export.verify(objectKey, exported);
+			long verifiedAt = System.nanoTime();
 			Manifest manifest = new Manifest(policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00", rows,
 					exported.rowsSha256(), objectKey, exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(),
 					columns(policy.schema(), partition), bound(policy.schema(), partition), Manifest.FORMAT,
@@ -169,8 +172,9 @@ final class Archiving {
 			this.jdbc.execute("DROP TABLE " + qualified);
 			new ArchiveLog(this.jdbc).completed(step, null, rows, exported.objectBytes(), objectKey,
 					"sha256:" + exported.objectSha256());
-			log.info("{}.{}: {} rows exported to {} ({} bytes), verified, dropped", policy.schema(), partition, rows,
-					objectKey, exported.objectBytes());
+			log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped", policy.schema(),
+					partition, rows, objectKey, exported.objectBytes(), (exportedAt - started) / 1_000_000,
+					(verifiedAt - exportedAt) / 1_000_000);
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
 			this.ownTransaction.executeWithoutResult(status -> new ArchiveLog(this.jdbc).failed(step,
