@@ -47,6 +47,21 @@ public class JobRunner {
 	}
 
 	public JobExecution start(String jobName, JobParameters parameters) {
+		return launch(jobName, parameters, false);
+	}
+
+	/**
+	 * Runs the instance of these parameters to its end, as a job running another job in one of its steps
+	 * (nightly) does: a new instance starts, one that failed or stopped continues from where it ended, one
+	 * that completed is returned as it is. Like a launch, under the job's lock: an execution of the instance
+	 * still recorded as running then belongs to a process that is gone (killed with its parent), and is
+	 * marked FAILED first, as {@link #restart} does.
+	 */
+	public JobExecution continueOrStart(String jobName, JobParameters parameters) {
+		return launch(jobName, parameters, true);
+	}
+
+	private JobExecution launch(String jobName, JobParameters parameters, boolean continuing) {
 		Job job = job(jobName);
 		try {
 			// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
@@ -56,6 +71,13 @@ public class JobRunner {
 			throw new UsageException(ex.getMessage());
 		}
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			JobExecution last = continuing ? this.repository.getLastJobExecution(jobName, parameters) : null;
+			if (last != null && last.getStatus() == BatchStatus.COMPLETED) {
+				return last;
+			}
+			if (last != null && last.getStatus().isRunning()) {
+				markFailed(execution(last.getId()));
+			}
 			return this.operator.start(job, parameters);
 		}
 		catch (RefusedException | UsageException ex) {
@@ -87,9 +109,7 @@ public class JobRunner {
 						+ " launch the job again instead");
 			}
 			if (execution.getStatus().isRunning()) {
-				log.warn("Execution {} of {} was left {} by a process that is gone; marking it FAILED", executionId,
-						jobName, execution.getStatus());
-				execution = this.operator.recover(execution);
+				execution = markFailed(execution);
 			}
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				throw new RefusedException("execution " + executionId + " of " + jobName
@@ -108,6 +128,13 @@ public class JobRunner {
 		catch (Exception ex) {
 			throw new RefusedException("execution " + executionId + " could not restart: " + ex.getMessage());
 		}
+	}
+
+	/** Marks an execution recorded as running, whose process is gone (its lock was free), FAILED. */
+	private JobExecution markFailed(JobExecution execution) {
+		log.warn("Execution {} of {} was left {} by a process that is gone; marking it FAILED", execution.getId(),
+				execution.getJobInstance().getJobName(), execution.getStatus());
+		return this.operator.recover(execution);
 	}
 
 	/**
