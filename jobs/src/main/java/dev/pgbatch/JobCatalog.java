@@ -9,6 +9,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.backup.BackupJob;
 import dev.pgbatch.embed.EmbedProductsJob;
+import dev.pgbatch.nightly.NightlyJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.refresh.RefreshViewsJob;
 import dev.pgbatch.seed.SeedDataJob;
@@ -17,7 +18,8 @@ import dev.pgbatch.seed.SeedDataJob;
 public final class JobCatalog {
 
 	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION,
-			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, RefreshViewsJob.DEFINITION, BackupJob.DEFINITION);
+			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, RefreshViewsJob.DEFINITION, BackupJob.DEFINITION,
+			NightlyJob.DEFINITION);
 
 	private JobCatalog() {
 	}

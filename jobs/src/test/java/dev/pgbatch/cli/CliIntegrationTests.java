@@ -43,6 +43,7 @@ class CliIntegrationTests {
 			"search tent --store seattle --model text-embedding-3-small|needs OPENAI_API_KEY",
 			"run partition-rollover table=ops.tasks|table 'ops.tasks' is not managed",
 			"run partition-rollover as-of=tomorrow|as-of: 'tomorrow' is not a date",
+			"run nightly as-of=tomorrow|as-of: 'tomorrow' is not a date", "run nightly table=ops.tasks|unknown parameter 'table'",
 			"run backup database=no_such_db|database 'no_such_db' does not exist",
 			"run backup keep-last=0|keep-last: must be between", "backup verify latest|latest' is not a backup id",
 			"backup restore 20260101T000000000Z --target-db Bad-Name|Bad-Name' is not a plain name",

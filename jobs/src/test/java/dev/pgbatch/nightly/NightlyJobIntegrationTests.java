@@ -1,0 +1,325 @@
+package dev.pgbatch.nightly;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.archive.ArchiveJob;
+import dev.pgbatch.backup.Backups;
+import dev.pgbatch.cli.EtlProcess;
+import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.crypto.TestKeysets;
+import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.store.ObjectStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * nightly on seed-data's scale 0.1 as of 2026-06-30, with the built-in partition policy (so archive moves
+ * April 2025 to March 2026 to the warm tablespace and exports December 2024 to March 2025), a keyset and
+ * object-store folders of its own. A lock timeout of 1 s keeps the refresh failure short.
+ */
+@TestPropertySource(properties = "etl.refresh.lock-timeout=1s")
+class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final LocalDate AS_OF = LocalDate.of(2026, 6, 30);
+
+	private static final List<String> CHILDREN = List.of("partition-rollover", "archive", "refresh-views", "backup");
+
+	private static final Path KEYSET = TestKeysets.fresh();
+
+	private static final String PREFIX = "test-nightly-" + UUID.randomUUID();
+
+	@DynamicPropertySource
+	static void settings(DynamicPropertyRegistry registry) {
+		registry.add("etl.keyset.path", KEYSET::toString);
+		registry.add("etl.backup.prefix", () -> PREFIX + "/backup");
+		registry.add("etl.archive.prefix", () -> PREFIX + "/archive");
+	}
+
+	@Autowired
+	Backups backups;
+
+	@Autowired
+	ObjectStore store;
+
+	@Autowired
+	ExecutionLock lock;
+
+	@BeforeEach
+	void seed() {
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF).getStatus())
+			.isEqualTo(BatchStatus.COMPLETED);
+		this.jdbc.update("DELETE FROM ops.archive_log");
+	}
+
+	@AfterEach
+	void clean() {
+		this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
+	}
+
+	@Test
+	void theFourJobsRunInOrderEachAsAChildExecutionWithTheNightlysAsOfUnderItsOwnLock() throws Exception {
+		// made by partition-rollover again (empty: the seed ends at as-of)
+		this.jdbc.execute("DROP TABLE IF EXISTS ops.task_executions_p2026_10");
+		JobExecution nightly;
+		try (Connection reader = readerOfTheOldestPartition()) {
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			awaitUntil(() -> this.lock.isHeld(ArchiveJob.NAME) || running.isDone());
+			assertThat(running).as("nightly waits in its archive step").isNotDone();
+
+			assertThatThrownBy(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + AS_OF))
+				.isInstanceOf(RefusedException.class)
+				.hasMessageStartingWith("job archive is already running (pgbatch archive, pid ");
+
+			reader.rollback();
+			nightly = running.get(2, TimeUnit.MINUTES);
+		}
+
+		assertThat(nightly.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		List<JobExecution> children = children(nightly);
+		assertThat(children).extracting(child -> child.getJobInstance().getJobName()).containsExactlyElementsOf(CHILDREN);
+		assertThat(children).allSatisfy(child -> assertThat(child.getStatus()).isEqualTo(BatchStatus.COMPLETED));
+		assertThat(children.get(0).getJobParameters().getLocalDate("as-of")).isEqualTo(AS_OF);
+		assertThat(children.get(1).getJobParameters().getLocalDate("as-of")).isEqualTo(AS_OF);
+		ExecutionReport report = ExecutionReport.of(nightly, false);
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(CHILDREN);
+		for (int i = 0; i < CHILDREN.size(); i++) {
+			assertThat(report.steps().get(i).summary().get("child").toString())
+				.startsWith("execution " + children.get(i).getId() + " COMPLETED");
+		}
+		// partition-rollover: partitions up to as-of + 4 months
+		assertThat(report.steps().get(0).summary().get("child").toString()).contains("partitions-created 1");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass('ops.task_executions_p2026_10')", String.class)).isNotNull();
+		// archive: the oldest month exported, verified and dropped
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass('ops.task_executions_p2024_12')", String.class)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE partition_name = 'task_executions_p2024_12'"
+				+ " AND tier = 'cold'", String.class)).isEqualTo("completed");
+		// refresh-views: every view of its execution refreshed
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM etl.view_refresh_log WHERE job_execution_id = ?",
+				String.class, children.get(2).getId())).containsExactly("ok");
+		// backup: one backup, the one the step names
+		List<Backups.Entry> backups = this.backups.list();
+		assertThat(backups).hasSize(1);
+		assertThat(report.steps().get(3).summary().get("child").toString())
+			.contains("dump: backup " + backups.get(0).manifest().id() + " of " + TestDatabase.NAME);
+	}
+
+	@Test
+	void aFailedStepStopsTheNightlyAndItsRestartRunsOnlyThatStepAgainContinuingItsChildThenTheRest()
+			throws Exception {
+		JobExecution failed;
+		try (Connection holder = TestDatabase.connect(); Statement statement = holder.createStatement()) {
+			// a plain refresh holds its view's ACCESS EXCLUSIVE lock until it commits: refresh-views cannot have it
+			holder.setAutoCommit(false);
+			statement.execute("REFRESH MATERIALIZED VIEW retail.product_sales_30d");
+
+			failed = nightly();
+
+			holder.rollback();
+		}
+
+		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+		ExecutionReport report = ExecutionReport.of(failed, false);
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("partition-rollover", "archive", "refresh-views");
+		assertThat(report.exitDescription()).startsWith("refresh-views: execution ")
+			.contains(" FAILED: refresh: failed 1")
+			.contains("retail.product_sales_30d: not refreshed, a lock was not granted within 1s");
+		List<JobExecution> before = children(failed);
+		assertThat(before).extracting(JobExecution::getStatus)
+			.containsExactly(BatchStatus.COMPLETED, BatchStatus.COMPLETED, BatchStatus.FAILED);
+		assertThat(this.backups.list()).isEmpty();
+
+		JobExecution restarted = this.runner.restart(failed.getId());
+
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(restarted.getJobInstance().getInstanceId()).isEqualTo(failed.getJobInstance().getInstanceId());
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("refresh-views", "backup");
+		List<JobExecution> after = children(failed);
+		assertThat(after).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactly("partition-rollover", "archive", "refresh-views", "refresh-views", "backup");
+		assertThat(after.subList(0, 3)).extracting(JobExecution::getId)
+			.containsExactlyElementsOf(before.stream().map(JobExecution::getId).toList());
+		// the failed child's own instance continued: it refreshed what it had not
+		JobExecution refreshAgain = after.get(3);
+		assertThat(refreshAgain.getJobInstance().getInstanceId()).isEqualTo(before.get(2).getJobInstance().getInstanceId());
+		assertThat(refreshAgain.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(this.jdbc.queryForList("SELECT view_name FROM etl.view_refresh_log WHERE job_execution_id = ?",
+				String.class, refreshAgain.getId())).containsExactly("retail.product_sales_30d");
+		assertThat(this.backups.list()).hasSize(1);
+	}
+
+	@Test
+	void aChildRunningElsewhereFailsItsStepAsAlreadyRunningAndTheRestartRunsItOnceItIsFree() {
+		JobExecution failed;
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(ArchiveJob.NAME)) {
+			failed = nightly();
+		}
+
+		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(ExecutionReport.of(failed, false).exitDescription())
+			.matches("archive: job archive is already running \\(pgbatch archive, pid \\d+ on .*\\); a second run is refused");
+		assertThat(children(failed)).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactly("partition-rollover");
+
+		JobExecution restarted = this.runner.restart(failed.getId());
+
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(children(failed)).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactlyElementsOf(CHILDREN);
+	}
+
+	@Test
+	void aStoppedNightlyStopsOnceTheJobUnderWayHasFinishedAndItsRestartRunsTheRest() throws Exception {
+		JobExecution stopped;
+		try (Connection reader = readerOfTheOldestPartition()) {
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			awaitUntil(() -> this.lock.isHeld(ArchiveJob.NAME) || running.isDone());
+			assertThat(running).as("nightly waits in its archive step").isNotDone();
+
+			this.runner.stop(newestNightly());
+
+			reader.rollback();
+			stopped = running.get(2, TimeUnit.MINUTES);
+		}
+
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(ExecutionReport.of(stopped, false).steps()).extracting(ExecutionReport.StepReport::status)
+			.containsExactly("COMPLETED", "COMPLETED");
+		JobExecution restarted = this.runner.restart(stopped.getId());
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("refresh-views", "backup");
+		assertThat(children(stopped)).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactlyElementsOf(CHILDREN);
+	}
+
+	@Test
+	void aNightlyKilledWithSigkillInsideAChildIsRestartedContinuingThatChildsInstance() throws Exception {
+		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", KEYSET.toString(), "ETL_BACKUP_PREFIX",
+				PREFIX + "/backup", "ETL_ARCHIVE_PREFIX", PREFIX + "/archive");
+		long id;
+		try (Connection reader = readerOfTheOldestPartition()) {
+			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF);
+			awaitUntil(() -> !run.isAlive() || count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+					+ " AND query LIKE '%DETACH PARTITION%task_executions_p2024_12%'") == 1);
+			assertThat(run.isAlive()).as("bin/etl run nightly waits in its archive step").isTrue();
+			run.kill();
+			reader.rollback();
+			id = newestNightly();
+		}
+		JobExecution killed = this.runner.execution(id);
+		assertThat(children(killed)).extracting(JobExecution::getStatus)
+			.containsExactly(BatchStatus.COMPLETED, BatchStatus.STARTED);
+
+		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
+
+		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
+		assertThat(restart.stderr()).contains("Execution " + id + " of nightly was left STARTED by a process that is gone")
+			.contains("of archive was left STARTED by a process that is gone");
+		List<JobExecution> children = children(killed);
+		assertThat(children).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactly("partition-rollover", "archive", "archive", "refresh-views", "backup");
+		assertThat(children).extracting(JobExecution::getStatus)
+			.containsExactly(BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.COMPLETED, BatchStatus.COMPLETED,
+					BatchStatus.COMPLETED);
+		assertThat(children.get(2).getJobInstance().getInstanceId())
+			.isEqualTo(children.get(1).getJobInstance().getInstanceId());
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass('ops.task_executions_p2024_12')", String.class)).isNull();
+	}
+
+	@Test
+	void aNightlyThatAChildWouldRefuseIsRefusedBeforeAnythingIsWritten() throws Exception {
+		long executions = this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class);
+		Path away = Files.move(KEYSET, KEYSET.resolveSibling("moved-away.json"));
+		try {
+			assertThatThrownBy(this::nightly).isInstanceOf(RefusedException.class).hasMessageContaining("there is no keyset");
+		}
+		finally {
+			Files.move(away, KEYSET);
+		}
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class))
+			.isEqualTo(executions);
+	}
+
+	private JobExecution nightly() {
+		return JobRuns.run(this.runner, NightlyJob.DEFINITION, "as-of=" + AS_OF);
+	}
+
+	/** The executions of the nightly's children, oldest first: those that share its run.id. */
+	private List<JobExecution> children(JobExecution nightly) {
+		return this.jdbc.queryForList("""
+				SELECT p.job_execution_id FROM etl.batch_job_execution_params p
+				JOIN etl.batch_job_execution e ON e.job_execution_id = p.job_execution_id
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id
+				WHERE p.parameter_name = ? AND p.parameter_value = ? AND i.job_name <> ?
+				ORDER BY p.job_execution_id
+				""", Long.class, JobParametersParser.RUN_ID,
+				nightly.getJobParameters().getLong(JobParametersParser.RUN_ID).toString(), NightlyJob.NAME)
+			.stream()
+			.map(this.runner::execution)
+			.toList();
+	}
+
+	/**
+	 * A transaction that has read the oldest partition of ops.task_executions: archive exports it beside the
+	 * reader, then waits to detach it until the transaction ends. The archive step, and so nightly, is held up.
+	 */
+	private static Connection readerOfTheOldestPartition() throws SQLException {
+		Connection reader = TestDatabase.connect();
+		reader.setAutoCommit(false);
+		try (Statement statement = reader.createStatement()) {
+			statement.execute("LOCK TABLE ops.task_executions_p2024_12 IN ACCESS SHARE MODE");
+		}
+		return reader;
+	}
+
+	private long newestNightly() {
+		return count("SELECT max(e.job_execution_id) FROM etl.batch_job_execution e JOIN etl.batch_job_instance i"
+				+ " ON i.job_instance_id = e.job_instance_id WHERE i.job_name = 'nightly'");
+	}
+
+	private long count(String sql) {
+		return this.jdbc.queryForObject(sql, Long.class);
+	}
+
+	private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+		while (!condition.getAsBoolean()) {
+			if (Instant.now().isAfter(deadline)) {
+				throw new AssertionError("condition not met within a minute");
+			}
+			Thread.sleep(50);
+		}
+	}
+
+}
