@@ -1,11 +1,17 @@
 package dev.pgbatch.nightly;
 
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.configuration.support.MapJobRegistry;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -27,18 +33,25 @@ import org.springframework.beans.factory.ObjectProvider;
  * archive step runs, and that step fails with "job archive is already running" while another process runs
  * archive. A restarted step continues its child's instance ({@link JobRunner#continueOrStart}).
  * <p>
- * It also writes the child's outcome into the step's summary, and fails the step with what went wrong in the
- * child (JobStep's own message only says that the delegate job failed).
+ * It also writes the child's outcome into the step's summary, fails the step with what went wrong in the
+ * child (JobStep's own message only says that the delegate job failed), and passes a stop of the nightly on
+ * to the child under way: the child stops after its current chunk, and the nightly with it, as any job does
+ * (without it, a stopped nightly would go on until the whole child had finished).
  */
 final class ChildJobOperator extends TaskExecutorJobOperator {
 
 	/** Step execution-context key: the child's execution, its status and its steps' own summaries. */
 	static final String CHILD = ExecutionReport.SUMMARY + "child";
 
+	private static final Logger log = LoggerFactory.getLogger(ChildJobOperator.class);
+
+	private final JobRepository repository;
+
 	/** Resolved when a step runs: the runner knows every job, nightly included. */
 	private final ObjectProvider<JobRunner> runner;
 
 	ChildJobOperator(JobRepository repository, ObjectProvider<JobRunner> runner) {
+		this.repository = repository;
 		this.runner = runner;
 		setJobRepository(repository);
 		setJobRegistry(new MapJobRegistry());
@@ -56,7 +69,22 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 		ExecutionContext context = (step != null) ? step.getStepExecution().getExecutionContext() : new ExecutionContext();
 		// a restarted step starts from the context of the failed one: its child's old outcome is not this one
 		context.remove(CHILD);
-		JobExecution child = this.runner.getObject().continueOrStart(job.getName(), parameters);
+		JobExecution child;
+		ScheduledExecutorService stops = Executors.newSingleThreadScheduledExecutor(runnable -> {
+			Thread thread = new Thread(runnable, "nightly-stop");
+			thread.setDaemon(true);
+			return thread;
+		});
+		try {
+			if (step != null) {
+				long parent = step.getStepExecution().getJobExecutionId();
+				stops.scheduleWithFixedDelay(() -> passStopOn(parent, job.getName(), parameters), 1, 1, TimeUnit.SECONDS);
+			}
+			child = this.runner.getObject().continueOrStart(job.getName(), parameters);
+		}
+		finally {
+			stops.shutdownNow();
+		}
 		ExecutionReport report = ExecutionReport.of(child, false);
 		context.putString(CHILD, summary(report));
 		if (child.getStatus().isUnsuccessful()) {
@@ -64,6 +92,25 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 					+ (report.exitDescription() != null ? ": " + report.exitDescription() : ""));
 		}
 		return child;
+	}
+
+	/** Once the nightly's execution is STOPPING, asks its child's running execution to stop too. */
+	private void passStopOn(long parent, String childJob, JobParameters parameters) {
+		try {
+			if (this.repository.getJobExecution(parent).getStatus() != BatchStatus.STOPPING) {
+				return;
+			}
+			JobExecution child = this.repository.getLastJobExecution(childJob, parameters);
+			if (child != null && child.getStatus() == BatchStatus.STARTED) {
+				log.info("Execution {} of {} is stopping: stopping execution {} of {}", parent, NightlyJob.NAME,
+						child.getId(), childJob);
+				this.runner.getObject().stop(child.getId());
+			}
+		}
+		catch (RuntimeException ex) {
+			// the child has just ended (RefusedException: not running), or the database did not answer: the next tick tries again
+			log.debug("Could not pass the stop of execution {} on to {}: {}", parent, childJob, ex.getMessage());
+		}
 	}
 
 	/** "execution 42 COMPLETED; dump: backup 2026...; retention: retention deleted 0 backups ..." */

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -30,6 +31,8 @@ import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
@@ -190,30 +193,23 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactlyElementsOf(CHILDREN);
 	}
 
-	@Test
-	void aStoppedNightlyStopsOnceTheJobUnderWayHasFinishedAndItsRestartRunsTheRest() throws Exception {
-		JobExecution stopped = nightlyWhileArchiveWaits(() -> this.runner.stop(newest(NightlyJob.NAME)));
-
-		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
-		assertThat(ExecutionReport.of(stopped, false).steps()).extracting(ExecutionReport.StepReport::status)
-			.containsExactly("COMPLETED", "COMPLETED");
-		JobExecution restarted = this.runner.restart(stopped.getId());
-		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
-			.containsExactly("refresh-views", "backup");
-		assertThat(children(stopped)).extracting(child -> child.getJobInstance().getJobName())
-			.containsExactlyElementsOf(CHILDREN);
-	}
-
-	@Test
-	void stoppingTheJobUnderWayStopsTheNightlyWithItAndItsRestartContinuesThatJobsExecution() throws Exception {
-		JobExecution stopped = nightlyWhileArchiveWaits(() -> this.runner.stop(newest(ArchiveJob.NAME)));
+	@ParameterizedTest
+	@ValueSource(strings = { NightlyJob.NAME, ArchiveJob.NAME })
+	void stoppingTheNightlyOrTheJobUnderWayStopsBothAndTheRestartContinuesThatJobsExecution(String job)
+			throws Exception {
+		JobExecution stopped = nightlyWhileArchiveWaits(() -> {
+			this.runner.stop(newest(job));
+			// the nightly passes its stop on to the job it runs
+			awaitUntil(() -> this.runner.execution(newest(ArchiveJob.NAME)).getStatus() == BatchStatus.STOPPING);
+		});
 
 		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
 		assertThat(ExecutionReport.of(stopped, false).steps()).extracting(ExecutionReport.StepReport::status)
 			.containsExactly("COMPLETED", "STOPPED");
 		JobExecution restarted = this.runner.restart(stopped.getId());
 		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("archive", "refresh-views", "backup");
 		List<JobExecution> children = children(stopped);
 		assertThat(children).extracting(JobExecution::getStatus)
 			.containsExactly(BatchStatus.COMPLETED, BatchStatus.STOPPED, BatchStatus.COMPLETED, BatchStatus.COMPLETED,
@@ -292,7 +288,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	 * Runs a nightly whose archive step waits for a reader (see {@link #readerOfTheOldestPartition}), does
 	 * {@code meanwhile}, lets archive go on, and returns the nightly's execution once it has ended.
 	 */
-	private JobExecution nightlyWhileArchiveWaits(Runnable meanwhile) throws Exception {
+	private JobExecution nightlyWhileArchiveWaits(Meanwhile meanwhile) throws Exception {
 		try (Connection reader = readerOfTheOldestPartition()) {
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			awaitUntil(() -> archiveWaitsForTheReader() || running.isDone());
@@ -301,6 +297,13 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			reader.rollback();
 			return running.get(2, TimeUnit.MINUTES);
 		}
+	}
+
+	@FunctionalInterface
+	private interface Meanwhile {
+
+		void run() throws Exception;
+
 	}
 
 	/**
@@ -327,7 +330,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " AND query LIKE '%DETACH PARTITION%task_executions_p2024_12%'", Long.class) == 1;
 	}
 
-	private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+	private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
 		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
 		while (!condition.getAsBoolean()) {
 			if (Instant.now().isAfter(deadline)) {
