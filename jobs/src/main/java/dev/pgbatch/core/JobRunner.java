@@ -63,14 +63,16 @@ public class JobRunner {
 
 	private JobExecution launch(String jobName, JobParameters parameters, boolean continuing) {
 		Job job = job(jobName);
-		try {
-			// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
-			job.getJobParametersValidator().validate(parameters);
-		}
-		catch (InvalidJobParametersException ex) {
-			throw new UsageException(ex.getMessage());
-		}
+		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
+		// (archive's detach), and a second run is to be refused at once, not after that wait.
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			try {
+				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
+				job.getJobParametersValidator().validate(parameters);
+			}
+			catch (InvalidJobParametersException ex) {
+				throw new UsageException(ex.getMessage());
+			}
 			JobExecution last = continuing ? this.repository.getLastJobExecution(jobName, parameters) : null;
 			if (last != null && last.getStatus() == BatchStatus.COMPLETED) {
 				return last;

@@ -32,8 +32,8 @@ import org.springframework.batch.core.repository.JobRepository;
  * One firing of a schedule: runs its Spring Batch job in this scheduler thread. The firing's scheduled
  * time identifies the job instance (run.id, and the clock the parameters' defaults such as as-of are
  * taken from), so a firing that is fired again (a node recovering another's, a misfire handled twice)
- * finds its instance: completed, it is not run again; failed or cut short, it is restarted where it
- * stopped. Quartz keeps two firings of one schedule from overlapping, across the cluster.
+ * finds its instance: completed, it is not run again; failed or cut short, it is continued where it
+ * stopped ({@link JobRunner#continueOrStart}). Quartz keeps two firings of one schedule from overlapping, across the cluster.
  */
 @DisallowConcurrentExecution
 class ScheduledRun implements InterruptableJob {
@@ -96,10 +96,8 @@ class ScheduledRun implements InterruptableJob {
 				.addString(SCHEDULE_PARAMETER, schedule, false)
 				.toJobParameters();
 			JobExecution previous = this.repository.getLastJobExecution(this.jobName, this.parameters);
-			JobExecution execution;
 			if (previous == null) {
 				log.info("Schedule {}: firing of {} starts {}", schedule, firing, this.jobName);
-				execution = this.runner.start(this.jobName, this.parameters);
 			}
 			else if (previous.getStatus() == BatchStatus.COMPLETED) {
 				log.info("Schedule {}: the firing of {} already ran (execution {}, COMPLETED)", schedule, firing,
@@ -109,8 +107,8 @@ class ScheduledRun implements InterruptableJob {
 			else {
 				log.info("Schedule {}: the firing of {} was cut short (execution {}, {}); continuing it", schedule,
 						firing, previous.getId(), previous.getStatus());
-				execution = this.runner.restart(previous.getId());
 			}
+			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters);
 			status = execution.getStatus().name();
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
