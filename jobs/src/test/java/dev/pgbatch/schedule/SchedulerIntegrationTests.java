@@ -323,8 +323,13 @@ class SchedulerIntegrationTests {
 				WHERE p.parameter_name = 'schedule' AND p.parameter_value = ?
 				ORDER BY e.job_execution_id
 				""", (row, i) -> new Firing(row.getLong("job_execution_id"), row.getString("status"),
-				Instant.ofEpochMilli(row.getLong("run_id")), row.getTimestamp("start_time").toInstant(),
-				row.getTimestamp("end_time") == null ? null : row.getTimestamp("end_time").toInstant()), schedule);
+				Instant.ofEpochMilli(row.getLong("run_id")), instant(row.getTimestamp("start_time")),
+				instant(row.getTimestamp("end_time"))), schedule);
+	}
+
+	/** A time of an execution, null while it is not there yet (an execution is recorded before it starts). */
+	private static Instant instant(java.sql.Timestamp timestamp) {
+		return (timestamp == null) ? null : timestamp.toInstant();
 	}
 
 	private static List<Firing> completed(String schedule) {
