@@ -83,11 +83,12 @@ class SchedulerHealth implements HealthIndicator {
 							+ (checkedIn == null ? "it started" : checkedIn))
 					.build();
 			}
-			// Quartz handles a misfire within about one threshold; long after that, nobody is firing.
+			// Quartz handles a misfire within about one threshold; long after that, nobody is firing. A trigger
+			// stays ACQUIRED past its time when the node that took it cannot fire it (a wedged lock).
 			Instant overdue = now.minus(this.misfireThreshold.multipliedBy(2)).minus(interval).minusSeconds(30);
 			List<String> late = new ArrayList<>();
 			try (PreparedStatement statement = connection.prepareStatement(
-					"SELECT trigger_name FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_state = 'WAITING' AND next_fire_time < ? ORDER BY 1")) {
+					"SELECT trigger_name FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_state IN ('WAITING', 'ACQUIRED') AND next_fire_time < ? ORDER BY 1")) {
 				statement.setString(1, name);
 				statement.setLong(2, overdue.toEpochMilli());
 				try (ResultSet rows = statement.executeQuery()) {

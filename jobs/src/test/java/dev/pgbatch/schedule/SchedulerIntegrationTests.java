@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -245,6 +246,32 @@ class SchedulerIntegrationTests {
 			proxy.resume();
 			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
 		}
+	}
+
+	@Test
+	void healthIsDownWhileTheSchedulerLooksAliveButFiresNothing() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: every-2s
+				    job: refresh-views
+				    cron: "0/2 * * * * ?"
+				""");
+		Map<String, String> environment = environment("stuck", schedules, TestDatabase.serverUrl(DATABASE));
+		this.nodes.add(EtlProcess.start(environment, "scheduler"));
+		String health = "http://127.0.0.1:" + environment.get("ETL_SCHEDULER_PORT") + "/actuator/health";
+		awaitTrue(Duration.ofSeconds(60), () -> !completed("every-2s").isEmpty() && get(health).statusCode() == 200);
+
+		// A session that keeps Quartz's trigger lock: the node still runs, answers and checks in with the
+		// cluster, but acquires no trigger and handles no misfire.
+		try (Connection wedge = TestDatabase.connect(DATABASE); Statement statement = wedge.createStatement()) {
+			wedge.setAutoCommit(false);
+			statement.executeQuery("SELECT * FROM etl.qrtz_locks WHERE sched_name = 'stuck' AND lock_name = 'TRIGGER_ACCESS' FOR UPDATE")
+				.close();
+			awaitTrue(Duration.ofSeconds(90), () -> get(health).statusCode() == 503);
+			assertThat(get(health).body()).contains("schedules not fired at their time: every-2s");
+			wedge.rollback();
+		}
+		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
 	}
 
 	@Test
