@@ -71,6 +71,14 @@ class CliIntegrationTests {
 	}
 
 	@Test
+	void startsFromItsClassArchive() throws Exception {
+		// -Xshare:on makes a JVM that cannot map the archive fail instead of starting without it
+		EtlProcess.Result result = EtlProcess.start(Map.of("ETL_JAVA_OPTS", "-Xshare:on"), "executions").await();
+		assertThat(result.exitCode()).as(result.stdout() + result.stderr()).isZero();
+		assertThat(result.stdout()).startsWith("id ");
+	}
+
+	@Test
 	void anUnknownExecutionIsBadInput() throws Exception {
 		EtlProcess.Result result = EtlProcess.run("status", "999999999");
 		assertThat(result.exitCode()).isEqualTo(2);

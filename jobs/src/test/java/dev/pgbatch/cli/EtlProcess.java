@@ -45,8 +45,8 @@ public final class EtlProcess {
 			.redirectError(err.toFile())
 			.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
 		builder.environment().putAll(TestDatabase.processEnvironment());
-		builder.environment().putAll(environment);
 		builder.environment().remove("ETL_JAVA_OPTS");
+		builder.environment().putAll(environment);
 		return new EtlProcess(builder.start(), out, err);
 	}
 
