@@ -88,6 +88,10 @@ final class DeferredDdl {
 			return;
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
+		// The two schemas are restored side by side, one core each: parallel workers of an index build or
+		// of a foreign key's check would only contend for the same cores.
+		this.jdbc.execute("SET LOCAL max_parallel_maintenance_workers = 0");
+		this.jdbc.execute("SET LOCAL max_parallel_workers_per_gather = 0");
 		for (Map<String, Object> ddl : pending) {
 			this.jdbc.execute((String) ddl.get("create_ddl"));
 			this.jdbc.update("DELETE FROM etl.seed_deferred_ddl WHERE position = ?", ddl.get("position"));
