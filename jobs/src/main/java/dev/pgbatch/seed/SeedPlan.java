@@ -3,18 +3,18 @@ package dev.pgbatch.seed;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 
+import org.springframework.batch.core.job.parameters.JobParameter;
 import org.springframework.batch.core.job.parameters.JobParameters;
 
 /** How much to generate and from what: the job's parameters, with the counts they imply. */
-record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset) {
+record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset, boolean analyze) {
 
 	/** How far back task executions (and tasks) reach. */
 	static final int HISTORY_MONTHS = 18;
 
 	static SeedPlan of(JobParameters parameters) {
-		Object reset = parameters.getParameter("reset").value();
 		return new SeedPlan(parameters.getDouble("scale"), parameters.getLong("seed"),
-				parameters.getLocalDate("as-of"), Boolean.TRUE.equals(reset));
+				parameters.getLocalDate("as-of"), flag(parameters, "reset", false), flag(parameters, "analyze", true));
 	}
 
 	long customers() {
@@ -45,14 +45,20 @@ record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset) {
 		return scaled(10000);
 	}
 
-	/** Seconds since the epoch at the start of the as-of day (UTC): every generated time is before it. */
 	/** Seconds since the epoch at which the seeded history begins. */
 	long historyStartEpochSecond() {
 		return this.asOf.minusMonths(HISTORY_MONTHS).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
 	}
 
+	/** Seconds since the epoch at the start of the as-of day (UTC): every generated time is before it. */
 	long asOfEpochSecond() {
 		return this.asOf.atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+	}
+
+	/** A flag, or its default for an execution launched before the flag existed (when restarted). */
+	private static boolean flag(JobParameters parameters, String name, boolean absent) {
+		JobParameter<?> parameter = parameters.getParameter(name);
+		return (parameter == null) ? absent : Boolean.TRUE.equals(parameter.value());
 	}
 
 	private long scaled(long atScaleOne) {

@@ -95,14 +95,16 @@ final class SeedTablesTasklets {
 
 	/**
 	 * The deferred indexes, foreign keys and triggers of a schema again, what the schema needs after a bulk
-	 * load, and fresh statistics for the first queries.
+	 * load, and fresh statistics for the first queries (unless analyze=false).
 	 */
 	static Tasklet finish(JdbcTemplate jdbc, String schema, String afterLoad) {
 		return (contribution, context) -> {
 			new DeferredDdl(jdbc).restore(schema);
 			jdbc.queryForRowSet(afterLoad);
-			jdbc.execute("ANALYZE " + String.join(", ",
-					SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
+			if (SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters()).analyze()) {
+				jdbc.execute("ANALYZE " + String.join(", ",
+						SEEDED_TABLES.stream().filter(table -> table.startsWith(schema + ".")).toList()));
+			}
 			return RepeatStatus.FINISHED;
 		};
 	}

@@ -46,7 +46,7 @@ class JobParametersParserTests {
 	@Test
 	void anUnknownParameterIsNamedWithTheKnownOnes() {
 		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scael=2"))).isInstanceOf(UsageException.class)
-			.hasMessage("unknown parameter 'scael' for job seed-data (known: scale, seed, as-of, reset)");
+			.hasMessage("unknown parameter 'scael' for job seed-data (known: scale, seed, as-of, reset, analyze)");
 	}
 
 	@Test

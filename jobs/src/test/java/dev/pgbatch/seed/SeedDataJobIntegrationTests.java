@@ -1,5 +1,6 @@
 package dev.pgbatch.seed;
 
+import java.sql.Timestamp;
 import java.util.List;
 import java.util.Map;
 
@@ -147,6 +148,21 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		});
 		assertThat(products).extracting(product -> product.get("category_name")).contains("Electronics", "Clothing",
 				"Sports & Outdoors");
+	}
+
+	@Test
+	void analyzesTheSeededTablesUnlessAnalyzeIsFalse() {
+		String lastAnalyze = "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'retail.customers'::regclass";
+		seed("scale=0.02", "reset=true");
+		Timestamp analyzed = this.jdbc.queryForObject(lastAnalyze, Timestamp.class);
+		assertThat(analyzed).isNotNull();
+
+		// autovacuum's own ANALYZE is recorded as last_autoanalyze, not here
+		assertThat(seed("scale=0.02", "reset=true", "analyze=false").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(this.jdbc.queryForObject(lastAnalyze, Timestamp.class)).isEqualTo(analyzed);
+
+		seed("scale=0.02", "reset=true");
+		assertThat(this.jdbc.queryForObject(lastAnalyze, Timestamp.class)).isAfter(analyzed);
 	}
 
 	@Test
