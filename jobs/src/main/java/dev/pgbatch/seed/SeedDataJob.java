@@ -1,9 +1,11 @@
 package dev.pgbatch.seed;
 
 import java.util.List;
+import java.util.Locale;
 
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
+import net.datafaker.Faker;
 
 /** The seed-data job as the command line knows it: name, purpose, parameters. */
 public final class SeedDataJob {
@@ -24,6 +26,17 @@ public final class SeedDataJob {
 							true)));
 
 	private SeedDataJob() {
+	}
+
+	/**
+	 * Loads datafaker's locale data (about a second: it parses its YAML files, once per process) on a
+	 * daemon thread. A command about to run seed-data calls it before it starts Spring, which keeps one
+	 * core busy for seconds and leaves the other free; otherwise the first COPY steps wait for it.
+	 */
+	public static void warmUp() {
+		Thread thread = new Thread(() -> new Faker(Locale.US).name().firstName(), "seed-warm-up");
+		thread.setDaemon(true);
+		thread.start();
 	}
 
 }
