@@ -11,7 +11,6 @@ import dev.pgbatch.core.ExecutionReports;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
-import dev.pgbatch.seed.SeedDataJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,9 +36,7 @@ class RunCommand implements Callable<Integer> {
 		JobDefinition definition = JobCatalog.get(this.job);
 		JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
 		Map<String, Object> values = parser.parse(definition, this.parameters);
-		if (definition.name().equals(SeedDataJob.NAME)) {
-			SeedDataJob.warmUp();
-		}
+		definition.warmUp().run();
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			JobExecution execution = context.getBean(JobRunner.class)
 				.start(definition.name(), parser.toJobParameters(definition, values));

@@ -23,17 +23,17 @@ public final class SeedDataJob {
 					ParameterDefinition.flag("reset", "empty the seeded tables first", false),
 					ParameterDefinition.flag("analyze",
 							"ANALYZE the seeded tables at the end (false: about a sixth faster; autovacuum analyses them within minutes, partitioned parents never)",
-							true)));
+							true)),
+			SeedDataJob::warmUp);
 
 	private SeedDataJob() {
 	}
 
 	/**
 	 * Loads datafaker's locale data (about a second: it parses its YAML files, once per process) on a
-	 * daemon thread. A command about to run seed-data calls it before it starts Spring, which keeps one
-	 * core busy for seconds and leaves the other free; otherwise the first COPY steps wait for it.
+	 * daemon thread, while Spring starts; otherwise the first COPY steps wait for it.
 	 */
-	public static void warmUp() {
+	private static void warmUp() {
 		Thread thread = new Thread(() -> new Faker(Locale.US).name().firstName(), "seed-warm-up");
 		thread.setDaemon(true);
 		thread.start();
