@@ -1,13 +1,16 @@
 package dev.pgbatch.archive;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiPredicate;
 
 import javax.sql.DataSource;
@@ -19,6 +22,7 @@ import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.OwnThreads;
 import dev.pgbatch.store.SealedObjects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +50,12 @@ final class Archiving {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
+	/**
+	 * Cold partitions exported in one transaction: the next one is read while the one before is uploaded
+	 * and read back. Few: their locks are held until the commit, and each upload in flight holds a buffer.
+	 */
+	private static final int COLD_AT_ONCE = 4;
+
 	private final DataSource dataSource;
 
 	private final JdbcTemplate jdbc;
@@ -71,116 +81,183 @@ final class Archiving {
 	/** Moves the next partition that belongs in the warm tablespace there; false when none is left. */
 	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
-		return next("warm", tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
+		return next("warm", 1, tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
 				(table, partition) -> !this.properties.warmTablespace().equals(tablespace(table.policy.schema(), partition)),
-				this::moveToWarm);
+				partitions -> moveToWarm(partitions.get(0)));
 	}
 
-	/** Exports, verifies and drops the next partition past its warm window; false when none is left. */
+	/** Exports, verifies and drops the next partitions past their warm window; false when none is left. */
 	boolean coldNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
-		return next("cold", tables, asOf, dryRun, counts, EXPORTED, "would-export-to-cold", (table, partition) -> true,
-				this::exportToCold);
+		return next("cold", COLD_AT_ONCE, tables, asOf, dryRun, counts, EXPORTED, "would-export-to-cold",
+				(table, partition) -> true, this::exportToCold);
 	}
 
-	/** A change to one partition. */
+	/** A partition of a managed table, and the start of its range. */
+	private record Partition(PartitionedTable table, LocalDate start, String name) {
+
+		PartitionPolicy policy() {
+			return this.table.policy;
+		}
+
+		LocalDate end() {
+			return policy().interval().plus(this.start, 1);
+		}
+
+		String qualified() {
+			return this.table.qualified(this.name);
+		}
+
+	}
+
+	/** A change to some partitions, in one transaction. */
 	@FunctionalInterface
 	private interface Change {
 
-		void apply(PartitionedTable table, LocalDate start, String partition) throws IOException, SQLException;
+		void apply(List<Partition> partitions) throws IOException, SQLException;
 
 	}
 
 	/**
-	 * Makes the change to the first partition of the tier that still needs it and counts it; in a dry run
-	 * counts what it would change instead. False when nothing (more) is to be done.
+	 * Makes the change to the first partitions (at most {@code atOnce}) of the tier that still need it and
+	 * counts them; in a dry run counts what it would change instead. False when nothing (more) is to be done.
 	 */
-	private boolean next(String tier, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
+	private boolean next(String tier, int atOnce, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
 			ExecutionContext counts, String done, String would, BiPredicate<PartitionedTable, String> pending,
 			Change change) throws IOException, SQLException {
 		counts.putLong(done, counts.getLong(done, 0));
-		long wouldChange = 0;
+		List<Partition> due = new ArrayList<>();
 		for (PartitionPolicy policy : tables) {
 			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
 			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (!tier.equals(policy.tier(partition.getKey(), asOf)) || !pending.test(table, partition.getValue())) {
-					continue;
+				if (tier.equals(policy.tier(partition.getKey(), asOf)) && pending.test(table, partition.getValue())) {
+					due.add(new Partition(table, partition.getKey(), partition.getValue()));
 				}
-				if (dryRun) {
-					wouldChange++;
-					continue;
-				}
-				change.apply(table, partition.getKey(), partition.getValue());
-				counts.putLong(done, counts.getLong(done, 0) + 1);
-				return true;
 			}
 		}
 		if (dryRun) {
-			counts.putLong(ExecutionReport.SUMMARY + would, wouldChange);
+			counts.putLong(ExecutionReport.SUMMARY + would, due.size());
+			return false;
 		}
-		return false;
+		if (due.isEmpty()) {
+			return false;
+		}
+		List<Partition> now = due.subList(0, Math.min(atOnce, due.size()));
+		change.apply(now);
+		counts.putLong(done, counts.getLong(done, 0) + now.size());
+		return true;
 	}
 
-	private void moveToWarm(PartitionedTable table, LocalDate start, String partition) {
-		PartitionPolicy policy = table.policy;
-		String source = tablespace(policy.schema(), partition);
-		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition,
-				start, policy.interval().plus(start, 1), "hot", "warm"));
+	private void moveToWarm(Partition partition) {
+		PartitionPolicy policy = partition.policy();
+		String source = tablespace(policy.schema(), partition.name());
+		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition.name(),
+				partition.start(), partition.end(), "hot", "warm"));
 		String warm = SqlNames.quote(this.properties.warmTablespace());
-		this.jdbc.execute("ALTER TABLE " + table.qualified(partition) + " SET TABLESPACE " + warm);
+		this.jdbc.execute("ALTER TABLE " + partition.qualified() + " SET TABLESPACE " + warm);
 		for (String index : this.jdbc.queryForList("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass",
-				String.class, policy.schema() + "." + partition)) {
+				String.class, policy.schema() + "." + partition.name())) {
 			this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + warm);
 		}
-		long rows = count(table.qualified(partition));
+		long rows = count(partition.qualified());
 		long bytes = this.jdbc.queryForObject("SELECT pg_total_relation_size(?::regclass)", Long.class,
-				policy.schema() + "." + partition);
+				policy.schema() + "." + partition.name());
 		new ArchiveLog(this.jdbc).completed(step, this.properties.warmTablespace(), rows, bytes, null, null);
-		log.info("{}.{}: moved from {} to {} ({} rows)", policy.schema(), partition, source,
+		log.info("{}.{}: moved from {} to {} ({} rows)", policy.schema(), partition.name(), source,
 				this.properties.warmTablespace(), rows);
 	}
 
-	private void exportToCold(PartitionedTable table, LocalDate start, String partition) throws IOException, SQLException {
-		PartitionPolicy policy = table.policy;
-		LocalDate end = policy.interval().plus(start, 1);
-		String qualified = table.qualified(partition);
-		String objectKey = this.properties.prefix() + "/" + policy.table() + "/" + partition + ".copy.zst.tink";
-		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition,
-				start, end, "warm", "cold"));
+	/**
+	 * Exports the partitions one after the other on this transaction's connection; each one's object is
+	 * uploaded and read back on threads of their own meanwhile, so reading the next partition overlaps them.
+	 * Then, in order, each verified partition gets its manifest and is detached and dropped. All in one
+	 * transaction: killed anywhere before its commit, every partition is still there, and a restart exports
+	 * them again (their objects are replaced).
+	 */
+	private void exportToCold(List<Partition> partitions) throws IOException, SQLException {
+		List<UUID> steps = new ArrayList<>();
+		for (Partition partition : partitions) {
+			steps.add(this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(partition.policy().table(),
+					partition.name(), partition.start(), partition.end(), "warm", "cold")));
+		}
 		try {
 			Keyset keys = this.keyset.load();
-			// writers wait until the partition is gone: what is dropped is exactly what was exported
-			this.jdbc.execute("LOCK TABLE " + qualified + " IN SHARE MODE");
-			long rows = count(qualified);
 			PartitionExport export = new PartitionExport(new SealedObjects(this.store, keys));
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
-			long started = System.nanoTime();
-			PartitionExport.Exported exported = export.export(connection, qualified, objectKey);
-			long exportedAt = System.nanoTime();
-			if (exported.rows() != rows) {
-				throw new IOException(objectKey + ": exported " + exported.rows() + " rows of " + rows + "; the partition is kept");
+			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
+			for (Partition partition : partitions) {
+				// writers wait until the partition is gone: what is dropped is exactly what was exported
+				this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE");
+				String objectKey = objectKey(partition);
+				long started = System.nanoTime();
+				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
+				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
+					PartitionExport.Exported exported = exporting.await();
+					long exportedAt = System.nanoTime();
+					export.verify(objectKey, exported);
+					return new Verified(exported, started, exportedAt, System.nanoTime());
+				}));
 			}
-			export.verify(objectKey, exported);
-			long verifiedAt = System.nanoTime();
-			Manifest manifest = new Manifest(policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00", rows,
-					exported.rowsSha256(), objectKey, exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(),
-					columns(policy.schema(), partition), bound(policy.schema(), partition), Manifest.FORMAT,
-					Instant.now().toString());
-			byte[] json = JSON.writeValueAsBytes(manifest);
-			this.store.put(manifestKey(objectKey), new java.io.ByteArrayInputStream(json), json.length);
-			this.jdbc.execute("ALTER TABLE " + table.parent() + " DETACH PARTITION " + qualified);
-			this.jdbc.execute("DROP TABLE " + qualified);
-			new ArchiveLog(this.jdbc).completed(step, null, rows, exported.objectBytes(), objectKey,
-					"sha256:" + exported.objectSha256());
-			log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped", policy.schema(),
-					partition, rows, objectKey, exported.objectBytes(), (exportedAt - started) / 1_000_000,
-					(verifiedAt - exportedAt) / 1_000_000);
+			List<Verified> verified = new ArrayList<>();
+			for (CompletableFuture<Verified> verification : verifications) {
+				verified.add(OwnThreads.joined(verification));
+			}
+			log.info("{} partitions, {} rows: exported in {} ms, verified by {} ms", partitions.size(),
+					verified.stream().mapToLong(v -> v.export().rows()).sum(),
+					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::exported).max().orElseThrow()),
+					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::verified).max().orElseThrow()));
+			for (int i = 0; i < partitions.size(); i++) {
+				writeManifest(partitions.get(i), keys, verified.get(i).export());
+			}
+			// last: a detach locks the whole table until the commit
+			for (int i = 0; i < partitions.size(); i++) {
+				drop(partitions.get(i), steps.get(i), verified.get(i));
+			}
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
-			this.ownTransaction.executeWithoutResult(status -> new ArchiveLog(this.jdbc).failed(step,
-					String.valueOf(ex.getMessage())));
+			for (UUID step : steps) {
+				this.ownTransaction.executeWithoutResult(status -> new ArchiveLog(this.jdbc).failed(step,
+						String.valueOf(ex.getMessage())));
+			}
 			throw ex;
 		}
+	}
+
+	/**
+	 * An export read back and matched, with when it started, when its object was stored and when it was
+	 * verified (System.nanoTime).
+	 */
+	private record Verified(PartitionExport.Exported export, long started, long exported, long verified) {
+	}
+
+	private static long millis(long from, long to) {
+		return (to - from) / 1_000_000;
+	}
+
+	/** The manifest of a verified partition, beside its object. */
+	private void writeManifest(Partition partition, Keyset keys, PartitionExport.Exported exported) {
+		PartitionPolicy policy = partition.policy();
+		Manifest manifest = new Manifest(policy.table(), partition.name(), partition.start() + " 00:00:00+00",
+				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey(partition),
+				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), columns(policy.schema(), partition.name()),
+				bound(policy.schema(), partition.name()), Manifest.FORMAT, Instant.now().toString());
+		byte[] json = JSON.writeValueAsBytes(manifest);
+		this.store.put(manifestKey(objectKey(partition)), new ByteArrayInputStream(json), json.length);
+	}
+
+	private void drop(Partition partition, UUID step, Verified verified) {
+		PartitionExport.Exported exported = verified.export();
+		this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
+		this.jdbc.execute("DROP TABLE " + partition.qualified());
+		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey(partition),
+				"sha256:" + exported.objectSha256());
+		log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped",
+				partition.policy().schema(), partition.name(), exported.rows(), objectKey(partition), exported.objectBytes(),
+				millis(verified.started(), verified.exported()), millis(verified.exported(), verified.verified()));
+	}
+
+	private String objectKey(Partition partition) {
+		return this.properties.prefix() + "/" + partition.policy().table() + "/" + partition.name() + ".copy.zst.tink";
 	}
 
 	static String manifestKey(String objectKey) {

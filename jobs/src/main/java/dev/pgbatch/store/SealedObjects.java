@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,17 +50,61 @@ public final class SealedObjects {
 	public record Stored(long plainBytes, long compressedBytes, long storedBytes, String storedSha256) {
 	}
 
-	/**
-	 * Stores the content under {@code key}. Three threads share the work, so that two cores do: the caller's
-	 * makes and compresses the content, a second encrypts, a third uploads. When the content fails, the
-	 * ciphertext is never finished and the upload fails instead of completing, so a part of an object is
-	 * never stored as if it were the whole.
-	 */
+	/** An object whose content is all written, on its way into the store. */
+	public static final class Upload {
+
+		private final CompletableFuture<Void> encryption;
+
+		private final CompletableFuture<Void> upload;
+
+		private final Tally plain;
+
+		private final Tally compressed;
+
+		private final Tally stored;
+
+		private Upload(CompletableFuture<Void> encryption, CompletableFuture<Void> upload, Tally plain, Tally compressed,
+				Tally stored) {
+			this.encryption = encryption;
+			this.upload = upload;
+			this.plain = plain;
+			this.compressed = compressed;
+			this.stored = stored;
+		}
+
+		/** Waits until the object is stored whole; fails if it was not. */
+		public Stored await() {
+			for (CompletableFuture<Void> stage : List.of(this.encryption, this.upload)) {
+				try {
+					stage.join();
+				}
+				catch (CompletionException ex) {
+					throw OwnThreads.unwrapped(ex);
+				}
+			}
+			return new Stored(this.plain.bytes(), this.compressed.bytes(), this.stored.bytes(), this.stored.sha256());
+		}
+
+	}
+
+	/** Stores the content under {@code key}: {@link #start}, then {@link Upload#await}. */
 	public <E extends Exception> Stored put(String key, Content<E> content) throws IOException, E {
+		return start(key, content).await();
+	}
+
+	/**
+	 * Starts storing the content under {@code key} and returns once the content is written, while the last
+	 * of it may still be encrypted and uploaded: an object smaller than a part is uploaded only once it is
+	 * whole, and the caller can make the next one meanwhile. Three threads share the work, so that two
+	 * cores do: the caller's makes and compresses the content, a second encrypts, a third uploads. When the
+	 * content fails, the ciphertext is never finished and the upload fails instead of completing, so a part
+	 * of an object is never stored as if it were the whole.
+	 */
+	public <E extends Exception> Upload start(String key, Content<E> content) throws IOException, E {
 		AtomicBoolean abandoned = new AtomicBoolean();
 		PipedInputStream uploadIn = new PipedInputStream(PIPE_BYTES);
 		PipedOutputStream uploadOut = new PipedOutputStream(uploadIn);
-		CompletableFuture<Void> upload = onItsOwnThread("upload " + key, () -> {
+		CompletableFuture<Void> upload = OwnThreads.start("upload " + key, () -> {
 			try (InputStream in = new FilterInputStream(uploadIn) {
 
 				@Override
@@ -76,21 +119,23 @@ public final class SealedObjects {
 			}) {
 				this.store.put(key, in, -1);
 			}
+			return null;
 		});
 		Tally stored = new Tally(uploadOut);
 		PipedInputStream compressedIn = new PipedInputStream(PIPE_BYTES);
 		PipedOutputStream compressedOut = new PipedOutputStream(compressedIn);
-		CompletableFuture<Void> encryption = onItsOwnThread("encrypt " + key, () -> {
+		CompletableFuture<Void> encryption = OwnThreads.start("encrypt " + key, () -> {
 			try (InputStream in = compressedIn) {
 				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
 				in.transferTo(encrypting);
 				if (abandoned.get()) {
 					// a finished ciphertext would authenticate: end the upload without finishing it
 					uploadOut.close();
-					return;
+					return null;
 				}
 				encrypting.close();
 			}
+			return null;
 		});
 		Tally compressed = new Tally(compressedOut, false);
 		Tally plain = null;
@@ -104,9 +149,9 @@ public final class SealedObjects {
 		catch (Exception ex) {
 			abandoned.set(true);
 			compressedOut.close();
-			RuntimeException first = failure(upload);
+			RuntimeException first = OwnThreads.failure(upload);
 			if (first == null) {
-				first = failure(encryption);
+				first = OwnThreads.failure(encryption);
 			}
 			if (first != null) {
 				// the store (or the encryption) failed first, and the writer only met a closed pipe: say what failed
@@ -115,15 +160,7 @@ public final class SealedObjects {
 			}
 			throw ex;
 		}
-		for (CompletableFuture<Void> stage : List.of(encryption, upload)) {
-			try {
-				stage.join();
-			}
-			catch (CompletionException ex) {
-				throw unwrapped(ex);
-			}
-		}
-		return new Stored(plain.bytes(), compressed.bytes(), stored.bytes(), stored.sha256());
+		return new Upload(encryption, upload, plain, compressed, stored);
 	}
 
 	/**
@@ -141,51 +178,6 @@ public final class SealedObjects {
 	public InputStream open(String key, Tally stored) throws IOException {
 		InputStream teed = new TeeInputStream(this.store.get(key), stored);
 		return SealedStreams.open(teed, this.keys, associatedData(key));
-	}
-
-	/** Work on an I/O stream. */
-	private interface StreamWork {
-
-		void run() throws IOException;
-
-	}
-
-	/**
-	 * A thread of its own, not the common pool: its one thread on a two-core machine would run the upload
-	 * and the encryption one after the other, and each waits for the other.
-	 */
-	private static CompletableFuture<Void> onItsOwnThread(String name, StreamWork work) {
-		return CompletableFuture.runAsync(() -> {
-			try {
-				work.run();
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}, runnable -> {
-			Thread thread = new Thread(runnable, name);
-			thread.setDaemon(true);
-			thread.start();
-		});
-	}
-
-	/** What a stage failed with if it has failed already, else null (it still runs or it succeeded). */
-	private static RuntimeException failure(CompletableFuture<Void> stage) {
-		if (!stage.isCompletedExceptionally()) {
-			return null;
-		}
-		try {
-			stage.join();
-			return null;
-		}
-		catch (CompletionException ex) {
-			return unwrapped(ex);
-		}
-	}
-
-	private static RuntimeException unwrapped(CompletionException ex) {
-		Throwable cause = ex.getCause();
-		return cause instanceof RuntimeException runtime ? runtime : new UncheckedIOException(new IOException(cause));
 	}
 
 	private static byte[] associatedData(String key) {
