@@ -5,8 +5,11 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -25,6 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The operator interface of DESIGN.md, through bin/etl processes against the real database. */
 class CliIntegrationTests {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	/** Small chunks, so that a run has many commits to be killed between. */
 	private static final Map<String, String> SMALL_CHUNKS = Map.of("ETL_SEED_CHUNK_ROWS", "500");
@@ -90,7 +95,7 @@ class CliIntegrationTests {
 		EtlProcess.Result run = EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true", "--json");
 
 		assertThat(run.exitCode()).isZero();
-		JsonNode document = JsonMapper.builder().build().readTree(run.stdout());
+		JsonNode document = JSON.readTree(run.stdout());
 		long id = document.get("executionId").asLong();
 		assertThat(document.get("job").asString()).isEqualTo("seed-data");
 		assertThat(document.get("status").asString()).isEqualTo("COMPLETED");
@@ -108,7 +113,7 @@ class CliIntegrationTests {
 		assertThat(customers.get("skipped").asLong()).isZero();
 
 		EtlProcess.Result status = EtlProcess.run("status", Long.toString(id), "--json");
-		assertThat(JsonMapper.builder().build().readTree(status.stdout()).get("executionId").asLong()).isEqualTo(id);
+		assertThat(JSON.readTree(status.stdout()).get("executionId").asLong()).isEqualTo(id);
 		EtlProcess.Result executions = EtlProcess.run("executions", "--job", "seed-data", "--limit", "1");
 		assertThat(executions.exitCode()).isZero();
 		assertThat(executions.stdout()).contains(Long.toString(id)).contains("COMPLETED");
@@ -278,6 +283,79 @@ class CliIntegrationTests {
 		assertThat(executions()).isEqualTo(executions);
 	}
 
+	@Test
+	void theReadmesRestoreStepsWorkThroughBinEtlBeforeAndAfterAKeyRotation(@TempDir Path directory) throws Exception {
+		Path keyset = directory.resolve("keyset.json");
+		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_BACKUP_PREFIX",
+				"cli-backup-" + System.nanoTime());
+		String target = "pgbatch_cli_restored";
+		TestDatabase.dropDatabase(target);
+		try {
+			assertThat(etl(environment, "keys", "init").exitCode()).isZero();
+			assertThat(Files.getPosixFilePermissions(keyset)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
+					PosixFilePermission.OWNER_WRITE);
+			EtlProcess.Result again = etl(environment, "keys", "init");
+			assertThat(again.exitCode()).isEqualTo(1);
+			assertThat(again.stderr()).contains("never overwritten");
+
+			assertThat(etl(environment, "run", "backup").exitCode()).isZero();
+			JsonNode listed = JSON.readTree(etl(environment, "backup", "list", "--json").stdout());
+			assertThat(listed.size()).isEqualTo(1);
+			String id = listed.get(0).get("manifest").get("id").asString();
+			EtlProcess.Result drill = etl(environment, "backup", "verify", id, "--restore-test");
+			assertThat(drill.exitCode()).as(drill.stderr()).isZero();
+			assertThat(drill.stdout()).contains("restored into a scratch database");
+
+			EtlProcess.Result restore = etl(environment, "backup", "restore", id, "--target-db", target);
+			assertThat(restore.exitCode()).as(restore.stderr()).isZero();
+			assertThat(restore.stdout()).contains("every table holds the rows its manifest recorded");
+			assertThat(queryLong(target, "SELECT count(*) FROM ops.task_executions"))
+				.isEqualTo(queryLong("SELECT count(*) FROM ops.task_executions"));
+			EtlProcess.Result refused = etl(environment, "backup", "restore", id, "--target-db", target);
+			assertThat(refused.exitCode()).isEqualTo(2);
+			assertThat(refused.stderr()).contains("--force");
+
+			EtlProcess.Result rotate = etl(environment, "keys", "rotate");
+			assertThat(rotate.exitCode()).isZero();
+			assertThat(rotate.stdout()).contains("holds 2 keys");
+			assertThat(etl(environment, "backup", "verify", id).exitCode()).isZero();
+			EtlProcess.Result forced = etl(environment, "backup", "restore", id, "--target-db", target, "--force");
+			assertThat(forced.exitCode()).as(forced.stderr()).isZero();
+			assertThat(JSON.readTree(etl(environment, "backup", "list", "--json").stdout()).get(0).get("verified").isNull())
+				.isFalse();
+		}
+		finally {
+			TestDatabase.dropDatabase(target);
+		}
+	}
+
+	@Test
+	void anArchivedPartitionIsListedAndRestoredThroughBinEtl(@TempDir Path directory) throws Exception {
+		Map<String, String> environment = archiveEnvironment(directory);
+		long total = queryLong("SELECT count(*) FROM ops.task_executions");
+		long january = queryLong("SELECT count(*) FROM ops.task_executions_p2025_01");
+		assertThat(etl(environment, "run", "archive", "as-of=2026-06-30", "table=ops.task_executions").exitCode()).isZero();
+		assertThat(queryLong("SELECT count(*) FROM pg_class WHERE relname = 'task_executions_p2025_01'")).isZero();
+
+		JsonNode listed = JSON.readTree(etl(environment, "archive", "list", "--json").stdout());
+		List<String> tiers = new ArrayList<>();
+		for (JsonNode entry : listed) {
+			if (entry.get("partition").asString().equals("task_executions_p2025_01")) {
+				tiers.add(entry.get("tier").asString());
+			}
+		}
+		assertThat(tiers).containsExactly("cold");
+		EtlProcess.Result restore = etl(environment, "archive", "restore", "ops.task_executions", "task_executions_p2025_01");
+
+		assertThat(restore.exitCode()).as(restore.stderr()).isZero();
+		assertThat(queryLong("SELECT count(*) FROM ops.task_executions_p2025_01")).isEqualTo(january);
+		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
+	}
+
+	private static EtlProcess.Result etl(Map<String, String> environment, String... arguments) throws Exception {
+		return EtlProcess.start(environment, arguments).await();
+	}
+
 	private static long awaitRunning(EtlProcess run) throws Exception {
 		long before = lastExecution();
 		awaitUntil(() -> {
@@ -334,7 +412,11 @@ class CliIntegrationTests {
 	}
 
 	private static long queryLong(String sql) {
-		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+		return queryLong(TestDatabase.NAME, sql);
+	}
+
+	private static long queryLong(String database, String sql) {
+		try (Connection connection = TestDatabase.connect(database); Statement statement = connection.createStatement();
 				ResultSet result = statement.executeQuery(sql)) {
 			result.next();
 			return result.getLong(1);
