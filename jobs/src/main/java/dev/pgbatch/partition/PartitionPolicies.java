@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.pgbatch.core.SqlNames;
-import org.yaml.snakeyaml.Yaml;
+import dev.pgbatch.core.YamlLists;
 
 /**
  * The managed tables: the policy file ETL_PARTITION_POLICY, or the one shipped in the runner
@@ -62,16 +62,7 @@ public final class PartitionPolicies {
 
 	@SuppressWarnings("unchecked")
 	static PartitionPolicies parse(InputStream in, String source) {
-		Object root;
-		try {
-			root = new Yaml().load(in);
-		}
-		catch (RuntimeException ex) {
-			throw new IllegalArgumentException(source + ": not YAML (" + ex.getMessage().lines().findFirst().orElse("") + ")");
-		}
-		if (!(root instanceof Map<?, ?> map) || !(map.get("tables") instanceof List<?> entries)) {
-			throw new IllegalArgumentException(source + ": a list 'tables' is expected");
-		}
+		List<?> entries = YamlLists.entries(in, source, "tables", IllegalArgumentException::new);
 		List<PartitionPolicy> tables = new ArrayList<>();
 		for (int i = 0; i < entries.size(); i++) {
 			String where = source + ": tables[" + i + "]";
@@ -93,11 +84,7 @@ public final class PartitionPolicies {
 	}
 
 	private static PartitionPolicy policy(Map<String, Object> entry) {
-		for (String key : entry.keySet()) {
-			if (!KEYS.contains(key)) {
-				throw new IllegalArgumentException("unknown key '" + key + "' (known: " + String.join(", ", KEYS.stream().sorted().toList()) + ")");
-			}
-		}
+		YamlLists.requireKnownKeys(entry, KEYS);
 		String table = SqlNames.checkedTable((String) entry.get("table"));
 		return new PartitionPolicy(table, Interval.of(String.valueOf(entry.getOrDefault("interval", "monthly"))),
 				count(entry, "premake", 4), count(entry, "hot", 3), count(entry, "warm", 12),

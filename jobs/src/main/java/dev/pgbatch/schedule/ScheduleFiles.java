@@ -21,8 +21,8 @@ import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.UsageException;
+import dev.pgbatch.core.YamlLists;
 import org.quartz.CronExpression;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * Reads every {@code *.yml} of the schedules directory, each a list {@code schedules} of entries, and
@@ -78,16 +78,7 @@ public final class ScheduleFiles {
 	}
 
 	static List<Schedule> parse(InputStream in, String source) {
-		Object root;
-		try {
-			root = new Yaml().load(in);
-		}
-		catch (RuntimeException ex) {
-			throw new UsageException(source + ": not YAML (" + ex.getMessage().lines().findFirst().orElse("") + ")");
-		}
-		if (!(root instanceof Map<?, ?> map) || !(map.get("schedules") instanceof List<?> entries)) {
-			throw new UsageException(source + ": a list 'schedules' is expected");
-		}
+		List<?> entries = YamlLists.entries(in, source, "schedules", UsageException::new);
 		List<Schedule> schedules = new ArrayList<>();
 		for (int i = 0; i < entries.size(); i++) {
 			Object entry = entries.get(i);
@@ -111,12 +102,7 @@ public final class ScheduleFiles {
 	}
 
 	private static Schedule schedule(Map<?, ?> fields, String source) {
-		for (Object key : fields.keySet()) {
-			if (!KEYS.contains(key)) {
-				throw new IllegalArgumentException("unknown key '" + key + "' (known: "
-						+ String.join(", ", KEYS.stream().sorted().toList()) + ")");
-			}
-		}
+		YamlLists.requireKnownKeys(fields, KEYS);
 		String name = text(fields, "name");
 		if (!NAME.matcher(name).matches()) {
 			throw new IllegalArgumentException("name '" + name
