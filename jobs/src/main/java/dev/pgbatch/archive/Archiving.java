@@ -82,7 +82,7 @@ final class Archiving {
 	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
 		return next("warm", 1, tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
-				(table, partition) -> !this.properties.warmTablespace().equals(tablespace(table.policy.schema(), partition)),
+				(table, partition) -> outsideWarm(table.policy.schema() + "." + partition),
 				partitions -> moveToWarm(partitions.get(0)));
 	}
 
@@ -274,6 +274,18 @@ final class Archiving {
 	private String bound(String schema, String partition) {
 		return this.jdbc.queryForObject("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = ?::regclass",
 				String.class, schema + "." + partition);
+	}
+
+	/**
+	 * Whether the partition, or one of its indexes, is not in the warm tablespace: indexes built again (a
+	 * seed's reset rebuilds them) go to the default one, and the next run moves them.
+	 */
+	private boolean outsideWarm(String partition) {
+		return Boolean.TRUE.equals(this.jdbc.queryForObject("""
+				SELECT EXISTS (SELECT 1 FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
+				               WHERE (c.oid = ?::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ?::regclass))
+				                 AND coalesce(t.spcname, 'pg_default') <> ?)
+				""", Boolean.class, partition, partition, this.properties.warmTablespace()));
 	}
 
 	private String tablespace(String schema, String partition) {

@@ -131,6 +131,22 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void anIndexOfAWarmPartitionFoundOutsideTheWarmTablespaceIsMovedThereByTheNextRun() {
+		archive();
+		String index = this.jdbc.queryForObject("SELECT min(indexrelid::regclass::text) FROM pg_index"
+				+ " WHERE indrelid = 'ops.task_executions_p2025_04'::regclass", String.class);
+		this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE pg_default");
+
+		JobExecution again = archive();
+
+		assertThat(summary(again, "warm", "moved-to-warm")).isEqualTo(1);
+		assertThat(this.jdbc.queryForObject("SELECT coalesce(t.spcname, 'pg_default') FROM pg_class c"
+				+ " LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.oid = ?::regclass", String.class, index))
+			.isEqualTo("etl_warm");
+		assertThat(summary(archive(), "warm", "moved-to-warm")).isZero();
+	}
+
+	@Test
 	void aRestoredPartitionHoldsExactlyTheRowsThatWereExported() throws Exception {
 		String partition = COLD.get(1);
 		String before = copySha256(partition);
