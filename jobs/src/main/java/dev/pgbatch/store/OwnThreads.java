@@ -65,8 +65,8 @@ public final class OwnThreads {
 		}
 	}
 
-	/** A failure as thrown: I/O errors stay unchecked here, as SealedObjects' callers have always met them. */
-	static RuntimeException unwrapped(CompletionException ex) {
+	/** What the work threw: a runtime exception as it is, anything else wrapped as an I/O error. */
+	private static RuntimeException unwrapped(CompletionException ex) {
 		Throwable cause = ex.getCause();
 		return cause instanceof RuntimeException runtime ? runtime : new UncheckedIOException(new IOException(cause));
 	}

@@ -7,9 +7,7 @@ import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.pgbatch.crypto.Keyset;
@@ -72,16 +70,10 @@ public final class SealedObjects {
 			this.stored = stored;
 		}
 
-		/** Waits until the object is stored whole; fails if it was not. */
-		public Stored await() {
-			for (CompletableFuture<Void> stage : List.of(this.encryption, this.upload)) {
-				try {
-					stage.join();
-				}
-				catch (CompletionException ex) {
-					throw OwnThreads.unwrapped(ex);
-				}
-			}
+		/** Waits until the object is stored whole; fails, as its encryption or its upload did, if it was not. */
+		public Stored await() throws IOException {
+			OwnThreads.joined(this.encryption);
+			OwnThreads.joined(this.upload);
 			return new Stored(this.plain.bytes(), this.compressed.bytes(), this.stored.bytes(), this.stored.sha256());
 		}
 
