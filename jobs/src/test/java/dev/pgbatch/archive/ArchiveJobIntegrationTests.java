@@ -18,6 +18,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.crypto.SealedStreams;
+import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,7 +100,8 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		JsonMapper json = JsonMapper.builder().build();
 		for (String partition : COLD) {
 			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
-			String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
+			String key = objectKey(partition);
+			assertThat(key).startsWith("test-archive/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
 			JsonNode manifest = json.readTree(this.store.get(Archiving.manifestKey(key)).readAllBytes());
 			assertThat(manifest.get("rows").asLong()).isEqualTo(rows.get(partition));
 			assertThat(manifest.get("rowsSha256").asString()).isEqualTo(exported.get(partition));
@@ -166,9 +168,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	void aTamperedObjectFailsAuthenticationAndRestoresNothing() throws Exception {
 		archive();
 		String partition = COLD.get(2);
-		String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
+		String key = objectKey(partition);
 		byte[] object = this.store.get(key).readAllBytes();
 		object[object.length / 2] ^= 0x20;
+		this.store.delete(key);
 		this.store.put(key, new java.io.ByteArrayInputStream(object), object.length);
 
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
@@ -178,6 +181,56 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", "task_executions_p2026_05"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("has no completed cold archive");
+	}
+
+	/**
+	 * Issue 14, item 1: rows that come late to an archived interval, and partition-rollover, never make an
+	 * export replace an earlier one; a restore brings every segment back, each row once, merged with the
+	 * rows that came late.
+	 */
+	@Test
+	void laterExportsOfAnIntervalAreSegmentsOfTheirOwnAndARestoreBringsEveryOneBackOnce() throws Exception {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		Map<String, String> before = new HashMap<>();
+		for (String partition : COLD) {
+			before.put(partition, rowsDigest("ops." + partition));
+		}
+		long januaryRows = count("ops." + january);
+		long februaryRows = count("ops." + february);
+		archive();
+		String firstSegment = objectKey(january);
+		byte[] firstObject = this.store.get(firstSegment).readAllBytes();
+
+		insertLate("2025-01-15 12:00:00+00");
+		rollover();
+		assertThat(count("ops." + january)).as("the late row, moved out of the default partition").isEqualTo(1);
+		for (String archived : List.of(COLD.get(0), february, COLD.get(3))) {
+			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + archived))
+				.as("no empty partition for the archived interval of %s", archived).isNull();
+		}
+		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(1);
+		assertThat(this.store.get(firstSegment).readAllBytes()).as("the first export, untouched").isEqualTo(firstObject);
+		assertThat(this.restore.list().stream().filter(e -> e.partition().equals(january) && "cold".equals(e.tier())))
+			.extracting(ArchivedPartitions.Entry::rows).containsExactlyInAnyOrder(januaryRows, 1L);
+
+		// one more late row, waiting in the default partition: the restore takes it into the partition
+		insertLate("2025-01-20 12:00:00+00");
+		assertThat(this.restore.restore("ops.task_executions", january)).isEqualTo(januaryRows + 1);
+		assertThat(count("ops." + january)).isEqualTo(januaryRows + 2);
+		assertThat(count("ops.task_executions_default WHERE created_at < '2025-02-01'")).isZero();
+		assertThat(rowsDigest("ops." + january + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(january));
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM ops.archive_log WHERE partition_name = ?"
+				+ " AND tier = 'cold'", String.class, january)).containsExactly("restored");
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(UsageException.class).hasMessageContaining("has no completed cold archive");
+
+		// a late row made February's partition again: the restore merges into it, doubling nothing
+		insertLate("2025-02-10 12:00:00+00");
+		rollover();
+		assertThat(this.restore.restore("ops.task_executions", february)).isEqualTo(februaryRows);
+		assertThat(count("ops." + february)).isEqualTo(februaryRows + 1);
+		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(february));
 	}
 
 	@Test
@@ -210,6 +263,31 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution again = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
 				"table=retail.sales_transactions");
 		assertThat(summary(again, "rows", "sales-transactions-archived")).isZero();
+	}
+
+	/** The error message of the rows a test inserts late: told apart from the seed's. */
+	private static final String LATE = "issue 14: a late row";
+
+	private void insertLate(String createdAt) {
+		this.jdbc.update("INSERT INTO ops.task_executions (task_id, agent_id, status, error_message, created_at)"
+				+ " SELECT task_id, agent_id, 'completed', ?, ?::timestamptz FROM ops.task_executions LIMIT 1", LATE, createdAt);
+	}
+
+	private void rollover() {
+		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions");
+		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
+	}
+
+	/** The object of the partition's newest cold export. */
+	private String objectKey(String partition) {
+		return this.jdbc.queryForObject("SELECT object_key FROM ops.archive_log WHERE partition_name = ? AND tier = 'cold'"
+				+ " AND object_key IS NOT NULL ORDER BY started_at DESC LIMIT 1", String.class, partition);
+	}
+
+	/** A digest of the rows, in key order. */
+	private String rowsDigest(String from) {
+		return this.jdbc.queryForObject("SELECT md5(string_agg(t::text, '|' ORDER BY execution_id)) FROM (SELECT * FROM "
+				+ from + ") t", String.class);
 	}
 
 	private JobExecution archive(String... more) {
