@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -24,6 +25,7 @@ import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedObjects;
+import dev.pgbatch.store.Tally;
 import dev.pgbatch.store.TeeInputStream;
 import org.postgresql.PGConnection;
 import tools.jackson.databind.json.JsonMapper;
@@ -44,6 +46,12 @@ public class ArchivedPartitions {
 	static final String OTHER_PARTITION = "%s: the interval of %s is held by partition %s: nothing restored";
 
 	static final String STAGED = "%s: partition-rollover is moving rows of this interval into %s; run partition-rollover first";
+
+	static final String MANIFEST_UNREADABLE = "%s: the manifest cannot be used: %s; nothing restored";
+
+	static final String MANIFEST_DIFFERS = "%s: the manifest does not match the archive log (%s); nothing restored";
+
+	static final String OBJECT_MISMATCH = "the stored object is not the one its manifest records (%d bytes, sha256 %s; manifest: %d bytes, sha256 %s); nothing restored";
 
 	/** The temporary table a restore loads each segment into before adding its rows. */
 	private static final String RESTORING = "pgbatch_restoring";
@@ -102,6 +110,10 @@ public class ArchivedPartitions {
 	private record Segment(UUID id, String objectKey, String checksum, long rows, long bytes) {
 	}
 
+	/** A segment with its manifest, authenticated and matched against the segment's log row. */
+	private record Checked(Segment segment, Manifest manifest) {
+	}
+
 	/**
 	 * Brings every cold segment of the partition's interval back, in one transaction: each is downloaded,
 	 * authenticated and checked against its manifest while it is loaded into a temporary table, its rows are
@@ -129,18 +141,23 @@ public class ArchivedPartitions {
 			throw new UsageException(String.format(NOT_ARCHIVED, policy.table(), partition));
 		}
 		Keyset keys = this.keyset.load();
+		// every manifest authenticated and checked before any statement runs
+		List<String> columns = Manifest.columns(this.jdbc, policy.table());
+		List<Checked> checked = segments.stream()
+			.map(segment -> new Checked(segment, manifest(segment, keys, policy, partition, start, columns)))
+			.toList();
 		return this.transactions.execute(status -> {
 			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
 			String target = partitionFor(parted, start, partition);
 			// dropped at the commit, and with the rollback of a failed restore: never left behind
 			this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " (LIKE " + parted.parent() + ") ON COMMIT DROP");
 			long added = 0;
-			for (Segment segment : segments) {
+			for (Checked segment : checked) {
 				try {
 					added += restore(parted, target, segment, keys);
 				}
 				catch (IOException | SQLException ex) {
-					throw new RefusedException(segment.objectKey() + ": " + ex.getMessage());
+					throw new RefusedException(segment.segment().objectKey() + ": " + ex.getMessage());
 				}
 			}
 			return added;
@@ -179,14 +196,20 @@ public class ArchivedPartitions {
 		return qualified;
 	}
 
-	/** One segment into the partition, checked against its manifest; marked restored. Returns the rows added. */
-	private long restore(PartitionedTable parted, String target, Segment segment, Keyset keys)
+	/**
+	 * One segment into the partition, checked against its manifest: the object as stored (key, size,
+	 * SHA-256: an older export of the interval, or another segment's object, put under this key does not
+	 * pass) and the rows as read. Marked restored. Returns the rows added.
+	 */
+	private long restore(PartitionedTable parted, String target, Checked checked, Keyset keys)
 			throws IOException, SQLException {
-		Manifest manifest = manifest(segment);
+		Segment segment = checked.segment();
+		Manifest manifest = checked.manifest();
 		this.jdbc.execute("TRUNCATE " + RESTORING);
 		RowDigest read = new RowDigest(OutputStream.nullOutputStream());
+		Tally stored = new Tally(OutputStream.nullOutputStream());
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
-		try (InputStream in = new SealedObjects(this.store, keys).open(segment.objectKey());
+		try (InputStream in = new SealedObjects(this.store, keys).open(segment.objectKey(), stored);
 				InputStream tee = new TeeInputStream(in, read)) {
 			connection.unwrap(PGConnection.class)
 				.getCopyAPI()
@@ -198,6 +221,10 @@ public class ArchivedPartitions {
 				throw authentication;
 			}
 			throw ex;
+		}
+		if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
+			throw new IOException(String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
+					manifest.objectSha256()));
 		}
 		if (read.rows() != manifest.rows() || !read.sha256().equals(manifest.rowsSha256())) {
 			throw new IOException(String.format(RESTORE_MISMATCH, segment.objectKey(), read.rows(), read.sha256(),
@@ -211,12 +238,41 @@ public class ArchivedPartitions {
 		return added;
 	}
 
-	private Manifest manifest(Segment segment) {
-		try (InputStream in = this.store.get(Archiving.manifestKey(segment.objectKey()))) {
-			return JSON.readValue(in, Manifest.class);
+	/**
+	 * The segment's manifest, authenticated with the keyset (sealed under its own key: edited, cut, or moved
+	 * from another key, it does not open), then matched field by field against the segment's log row, the
+	 * interval asked for and the table's columns now. Refused before anything is written otherwise.
+	 */
+	private Manifest manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
+			List<String> columns) {
+		String key = Archiving.manifestKey(segment.objectKey());
+		Manifest manifest;
+		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
+			manifest = JSON.readValue(in.readAllBytes(), Manifest.class);
 		}
-		catch (IOException ex) {
-			throw new RefusedException(segment.objectKey() + ": the manifest cannot be read: " + ex.getMessage());
+		catch (IOException | RuntimeException ex) {
+			throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
+		}
+		LocalDate end = policy.interval().plus(start, 1);
+		List<String> differences = new ArrayList<>();
+		differ(differences, "table", manifest.table(), policy.table());
+		differ(differences, "partition", manifest.partition(), partition);
+		differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
+		differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
+		differ(differences, "object key", manifest.objectKey(), segment.objectKey());
+		differ(differences, "object sha256", "sha256:" + manifest.objectSha256(), segment.checksum());
+		differ(differences, "object bytes", manifest.objectBytes(), segment.bytes());
+		differ(differences, "rows", manifest.rows(), segment.rows());
+		differ(differences, "columns", manifest.columns(), columns);
+		if (!differences.isEmpty()) {
+			throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
+		}
+		return manifest;
+	}
+
+	private static void differ(List<String> differences, String field, Object manifest, Object expected) {
+		if (!expected.equals(manifest)) {
+			differences.add(field + " " + manifest + ", not " + expected);
 		}
 	}
 

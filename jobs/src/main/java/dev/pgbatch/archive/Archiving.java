@@ -1,6 +1,5 @@
 package dev.pgbatch.archive;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -237,15 +236,16 @@ final class Archiving {
 		return (to - from) / 1_000_000;
 	}
 
-	/** The manifest of a verified partition, beside its object. */
-	private void writeManifest(Partition partition, String objectKey, Keyset keys, PartitionExport.Exported exported) {
+	/** The manifest of a verified partition, beside its object, sealed (see {@link Manifest}). */
+	private void writeManifest(Partition partition, String objectKey, Keyset keys, PartitionExport.Exported exported)
+			throws IOException {
 		PartitionPolicy policy = partition.policy();
 		Manifest manifest = new Manifest(policy.table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
-				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), columns(policy.schema(), partition.name()),
-				bound(policy.schema(), partition.name()), Manifest.FORMAT, Instant.now().toString());
+				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), Manifest.columns(this.jdbc, policy.schema() + "." + partition.name()),
+				Manifest.FORMAT, Instant.now().toString());
 		byte[] json = JSON.writeValueAsBytes(manifest);
-		this.store.create(manifestKey(objectKey), new ByteArrayInputStream(json), json.length);
+		new SealedObjects(this.store, keys).put(manifestKey(objectKey), plaintext -> plaintext.write(json));
 	}
 
 	private void drop(Partition partition, UUID step, String objectKey, Verified verified) {
@@ -270,19 +270,7 @@ final class Archiving {
 	}
 
 	static String manifestKey(String objectKey) {
-		return objectKey.substring(0, objectKey.indexOf(".copy.zst.tink")) + ".manifest.json";
-	}
-
-	private List<String> columns(String schema, String partition) {
-		return this.jdbc.queryForList("""
-				SELECT format('%I %s', attname, format_type(atttypid, atttypmod)) FROM pg_attribute
-				WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
-				""", String.class, schema + "." + partition);
-	}
-
-	private String bound(String schema, String partition) {
-		return this.jdbc.queryForObject("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = ?::regclass",
-				String.class, schema + "." + partition);
+		return objectKey.substring(0, objectKey.indexOf(".copy.zst.tink")) + ".manifest.zst.tink";
 	}
 
 	/**

@@ -102,7 +102,12 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
 			String key = objectKey(partition);
 			assertThat(key).startsWith("test-archive/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
-			JsonNode manifest = json.readTree(this.store.get(Archiving.manifestKey(key)).readAllBytes());
+			String manifestKey = Archiving.manifestKey(key);
+			JsonNode manifest;
+			try (InputStream in = SealedStreams.open(this.store.get(manifestKey), keys, manifestKey.getBytes())) {
+				manifest = json.readTree(in.readAllBytes());
+			}
+			assertThat(manifest.get("objectKey").asString()).isEqualTo(key);
 			assertThat(manifest.get("rows").asLong()).isEqualTo(rows.get(partition));
 			assertThat(manifest.get("rowsSha256").asString()).isEqualTo(exported.get(partition));
 			assertThat(manifest.get("keyId").asInt()).isEqualTo(keys.primaryKeyId());
@@ -231,6 +236,92 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.restore("ops.task_executions", february)).isEqualTo(februaryRows);
 		assertThat(count("ops." + february)).isEqualTo(februaryRows + 1);
 		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(february));
+	}
+
+	/**
+	 * Issue 14, item 3: a manifest edited through the S3 API (here: plain JSON whose partition bound carries
+	 * SQL, with every count and checksum right) is refused before any statement runs.
+	 */
+	@Test
+	void anEditedManifestIsRefusedAndNoSqlIsBuiltFromIt() throws Exception {
+		String partition = COLD.get(2);
+		String rowsSha256 = copySha256(partition);
+		archive();
+		String key = objectKey(partition);
+		Map<String, Object> log = this.jdbc.queryForMap("SELECT row_count, bytes, checksum FROM ops.archive_log"
+				+ " WHERE object_key = ?", key);
+		Map<String, Object> edited = new java.util.LinkedHashMap<>();
+		edited.put("table", "ops.task_executions");
+		edited.put("partition", partition);
+		edited.put("rangeStart", "2025-02-01 00:00:00+00");
+		edited.put("rangeEnd", "2025-03-01 00:00:00+00");
+		edited.put("rows", log.get("row_count"));
+		edited.put("rowsSha256", rowsSha256);
+		edited.put("objectKey", key);
+		edited.put("objectBytes", log.get("bytes"));
+		edited.put("objectSha256", ((String) log.get("checksum")).substring("sha256:".length()));
+		edited.put("keyId", Keyset.load(KEYSET).primaryKeyId());
+		edited.put("columns", List.of());
+		edited.put("partitionBound", "FOR VALUES FROM ('2025-02-01 00:00:00+00') TO ('2025-03-01 00:00:00+00');"
+				+ " CREATE TABLE public.issue14_from_manifest AS SELECT current_user AS runner");
+		byte[] json = JsonMapper.builder().build().writeValueAsBytes(edited);
+		String manifestKey = Archiving.manifestKey(key);
+		this.store.delete(manifestKey);
+		this.store.put(manifestKey, new java.io.ByteArrayInputStream(json), json.length);
+
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining(manifestKey)
+			.hasMessageContaining("authentication failed")
+			.hasMessageNotContaining("\n");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass('public.issue14_from_manifest')", String.class)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE object_key = ?", String.class, key))
+			.isEqualTo("completed");
+
+		// a genuine manifest of another segment, moved under this key, does not authenticate either
+		String other = Archiving.manifestKey(objectKey(COLD.get(3)));
+		byte[] moved = this.store.get(other).readAllBytes();
+		this.store.delete(manifestKey);
+		this.store.put(manifestKey, new java.io.ByteArrayInputStream(moved), moved.length);
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+	}
+
+	/**
+	 * Issue 14, item 3: the object under a segment's key must be the one its manifest records: another
+	 * segment's object, or an older export of the same interval, put there is refused.
+	 */
+	@Test
+	void anotherSegmentsObjectOrAnOlderExportUnderASegmentsKeyIsRefused() throws Exception {
+		String january = COLD.get(1);
+		archive();
+		String older = objectKey(january);
+		assertThat(this.restore.restore("ops.task_executions", january)).isPositive();
+		archive();
+		String newer = objectKey(january);
+		assertThat(newer).isNotEqualTo(older);
+		long rows = count("ops.task_executions");
+
+		replace(newer, this.store.get(older).readAllBytes());
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining(newer)
+			.hasMessageContaining("authentication failed");
+		replace(newer, this.store.get(objectKey(COLD.get(2))).readAllBytes());
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + january)).isNull();
+		assertThat(count("ops.task_executions")).isEqualTo(rows);
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE object_key = ?", String.class, newer))
+			.isEqualTo("completed");
+	}
+
+	private void replace(String key, byte[] content) {
+		this.store.delete(key);
+		this.store.put(key, new java.io.ByteArrayInputStream(content), content.length);
 	}
 
 	@Test
