@@ -1,9 +1,5 @@
 package dev.pgbatch.backup;
 
-import java.time.Instant;
-import java.util.List;
-import java.util.Set;
-
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
@@ -53,23 +49,15 @@ class BackupJobConfiguration {
 				log.info("backup {} of {} complete: {} bytes stored", made.id(), made.database(), made.storedBytes());
 			}))
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
-				List<Backups.Entry> entries = backups.list();
-				Set<String> kept = Retention.keep(entries.stream()
-					.map(entry -> new Retention.Candidate(entry.manifest().id(), Instant.parse(entry.manifest().startedAt()),
-							entry.verified() != null))
-					.toList(), parameters.getLong(BackupJob.KEEP_LAST), parameters.getLong(BackupJob.KEEP_DAILY),
-						parameters.getLong(BackupJob.KEEP_WEEKLY));
-				List<String> expired = entries.stream().map(entry -> entry.manifest().id()).filter(id -> !kept.contains(id)).toList();
-				List<String> abandoned = backups.abandoned();
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
-				if (!dryRun) {
-					expired.forEach(backups::delete);
-					abandoned.forEach(backups::delete);
-				}
+				String database = backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
+				Backups.Retained retained = backups.retain(database, parameters.getLong(BackupJob.KEEP_LAST),
+						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
-					.putString("summary.retention", String.format(java.util.Locale.ROOT, "%s %d backups (%s), %d abandoned uploads; kept %d",
-							dryRun ? "would delete" : "deleted", expired.size(), String.join(", ", expired), abandoned.size(),
-							kept.size()));
+					.putString("summary.retention", String.format(java.util.Locale.ROOT,
+							"%s %d backups of %s (%s), %d abandoned uploads; kept %d", dryRun ? "would delete" : "deleted",
+							retained.expired().size(), database, String.join(", ", retained.expired()), retained.abandoned(),
+							retained.kept()));
 			}))
 			.build();
 	}

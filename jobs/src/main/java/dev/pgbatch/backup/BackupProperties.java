@@ -1,5 +1,7 @@
 package dev.pgbatch.backup;
 
+import java.time.Duration;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -8,7 +10,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param prefix ETL_BACKUP_PREFIX: where backups go in the bucket, one folder per backup
  * @param pgBin ETL_PG_BIN: the directory of pg_dump and pg_restore; empty: /usr/lib/postgresql/MAJOR/bin
  * for the server's major version when it exists (Debian's layout), else the PATH
+ * @param abandonedAfter ETL_BACKUP_ABANDONED_AFTER: a backup folder without a manifest is removed by
+ * retention only once it is this old (and older than its database's newest complete backup), so an upload
+ * another runner is still finishing is never taken for abandoned
  */
 @ConfigurationProperties("etl.backup")
-record BackupProperties(String prefix, String pgBin) {
+record BackupProperties(String prefix, String pgBin, Duration abandonedAfter) {
 }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -35,9 +36,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
- * {@code PREFIX/ID/}: the sealed dump, {@code manifest.json} (written last: without it a backup is not
- * complete), and {@code verified.json} once a verify has passed. Ids are the start time in UTC, so they sort
- * by age.
+ * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
+ * backup is not complete), and {@code verified.json} once a verify has passed. SERVER is the cluster's
+ * system identifier (pg_control_system(), readable by any role), so two clusters that share a bucket, or
+ * two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
+ * sort by age.
  */
 @Component
 public class Backups {
@@ -70,6 +73,8 @@ public class Backups {
 
 	private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{9}Z");
 
+	static final String AMBIGUOUS = "'%s' names backups of several databases or servers (%s); remove the stray one by hand";
+
 	static final String NOT_AN_ID = "'%s' is not a backup id (like 20261123T020000123Z; bin/etl backup list shows them)";
 
 	private final ObjectStore store;
@@ -81,6 +86,19 @@ public class Backups {
 	private final BackupProperties properties;
 
 	private final Clock clock;
+
+	/** Where a backup lives in the store: under the prefix, its server, its database and its id. */
+	record Folder(String server, String database, String id) {
+
+		String key(String prefix) {
+			return prefix + "/" + this.server + "/" + this.database + "/" + this.id + "/";
+		}
+
+	}
+
+	/** What a retention run deleted (or, dry, would delete) and kept, of one database of one server. */
+	record Retained(List<String> expired, int abandoned, int kept) {
+	}
 
 	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties) {
 		this.store = store;
@@ -116,8 +134,9 @@ public class Backups {
 		Keyset keys = this.keyset.load();
 		Instant started = this.clock.instant();
 		String id = ID.format(started);
-		String objectKey = folder(id) + database + ".dump.zst.tink";
 		try (Connection connection = this.tools.connect(database)) {
+			Folder folder = new Folder(server(connection), database, id);
+			String objectKey = objectKey(folder);
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
 				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
@@ -146,40 +165,75 @@ public class Backups {
 			}
 			Map<String, Long> rows = counts.join();
 			connection.commit();
-			BackupManifest manifest = new BackupManifest(id, database, serverVersion, dumpVersion, started.toString(),
-					this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(), stored.storedBytes(),
-					stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
-			putJson(folder(id) + MANIFEST, manifest);
+			BackupManifest manifest = new BackupManifest(id, folder.server(), database, serverVersion, dumpVersion,
+					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
+					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
+			putJson(folder.key(prefix()) + MANIFEST, manifest);
 			return manifest;
 		}
 	}
 
-	/** Complete backups, newest first. */
+	/** Complete backups of every server and database, newest first. */
 	public List<Entry> list() {
-		List<Entry> entries = new ArrayList<>();
-		for (String id : ids(true)) {
-			entries.add(new Entry(manifest(id), verified(id)));
-		}
-		return entries;
+		return entries(folders(true));
 	}
 
 	/**
-	 * Folders of backups that never got their manifest (a run killed or failed mid-upload) and are older
-	 * than the newest complete backup, so no run still writes them.
+	 * Retention over the complete backups of one database of this server ({@link Retention}), and removal of
+	 * that database's abandoned uploads. Backups of other databases and other servers are not looked at.
 	 */
-	List<String> abandoned() {
-		TreeSet<String> complete = ids(true);
+	Retained retain(String database, long last, long daily, long weekly, boolean dryRun) throws SQLException {
+		String server;
+		try (Connection connection = this.tools.connect(database)) {
+			server = server(connection);
+		}
+		List<Folder> complete = folders(true).stream()
+			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
+			.toList();
+		List<Entry> entries = entries(complete);
+		Set<String> kept = Retention.keep(entries.stream()
+			.map(entry -> new Retention.Candidate(entry.manifest().id(), Instant.parse(entry.manifest().startedAt()),
+					entry.verified() != null))
+			.toList(), last, daily, weekly);
+		List<Folder> expired = complete.stream().filter(folder -> !kept.contains(folder.id())).toList();
+		List<Folder> abandoned = abandoned(server, database, complete);
+		if (!dryRun) {
+			expired.forEach(this::delete);
+			abandoned.forEach(this::delete);
+		}
+		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size());
+	}
+
+	/**
+	 * Folders of one database's backups that never got their manifest (a run killed or failed mid-upload):
+	 * older than that database's newest complete backup and than the abandoned-after age, so no run still
+	 * writes them (an upload in progress is not listed by the store at all until its last part; what a
+	 * runner finishes is followed by its manifest within moments).
+	 */
+	private List<Folder> abandoned(String server, String database, List<Folder> complete) {
 		if (complete.isEmpty()) {
 			return List.of();
 		}
-		return ids(false).stream().filter(id -> !complete.contains(id) && id.compareTo(complete.first()) < 0).toList();
+		String newest = complete.get(0).id();
+		Instant youngest = this.clock.instant().minus(this.properties.abandonedAfter());
+		Set<String> completeIds = complete.stream().map(Folder::id).collect(java.util.stream.Collectors.toSet());
+		return folders(false).stream()
+			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
+			.filter(folder -> !completeIds.contains(folder.id()) && folder.id().compareTo(newest) < 0)
+			.filter(folder -> ID.parse(folder.id(), Instant::from).isBefore(youngest))
+			.toList();
+	}
+
+	/** Removes a complete backup (tests and the command line name it by id). */
+	void delete(String id) {
+		delete(folder(id));
 	}
 
 	/** Removes a backup: its manifest first, so a half-removed backup is never listed as complete. */
-	void delete(String id) {
-		String folder = folder(id);
-		this.store.delete(folder + MANIFEST);
-		for (ObjectStore.StoredObject object : this.store.list(folder)) {
+	private void delete(Folder folder) {
+		String key = folder.key(prefix());
+		this.store.delete(key + MANIFEST);
+		for (ObjectStore.StoredObject object : this.store.list(key)) {
 			this.store.delete(object.key());
 		}
 	}
@@ -201,7 +255,7 @@ public class Backups {
 			dropDatabase(scratch);
 		}
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
-		putJson(folder(id) + VERIFIED, verified);
+		putJson(folder(id).key(prefix()) + VERIFIED, verified);
 		return verified;
 	}
 
@@ -250,10 +304,7 @@ public class Backups {
 		if (!BACKUP_ID.matcher(id).matches()) {
 			throw new UsageException(String.format(NOT_AN_ID, id));
 		}
-		String key = folder(id) + MANIFEST;
-		if (!this.store.exists(key)) {
-			throw new RefusedException(String.format(UNKNOWN, id));
-		}
+		String key = folder(id).key(prefix()) + MANIFEST;
 		try (InputStream in = this.store.get(key)) {
 			return JSON.readValue(in, BackupManifest.class);
 		}
@@ -336,21 +387,48 @@ public class Backups {
 		}
 	}
 
-	private TreeSet<String> ids(boolean completeOnly) {
-		TreeSet<String> ids = new TreeSet<>(Comparator.reverseOrder());
-		String prefix = this.properties.prefix() + "/";
-		for (ObjectStore.StoredObject object : this.store.list(prefix)) {
-			String rest = object.key().substring(prefix.length());
-			int slash = rest.indexOf('/');
-			if (slash > 0 && (!completeOnly || rest.substring(slash + 1).equals(MANIFEST))) {
-				ids.add(rest.substring(0, slash));
-			}
+	private List<Entry> entries(List<Folder> folders) {
+		List<Entry> entries = new ArrayList<>();
+		for (Folder folder : folders) {
+			entries.add(new Entry(manifest(folder.id()), verified(folder)));
 		}
-		return ids;
+		return entries;
 	}
 
-	private Verified verified(String id) {
-		String key = folder(id) + VERIFIED;
+	/** The folder of a complete backup, by its id; refused when there is none, or more than one. */
+	private Folder folder(String id) {
+		if (!BACKUP_ID.matcher(id).matches()) {
+			throw new UsageException(String.format(NOT_AN_ID, id));
+		}
+		List<Folder> found = folders(true).stream().filter(folder -> folder.id().equals(id)).toList();
+		if (found.isEmpty()) {
+			throw new RefusedException(String.format(UNKNOWN, id));
+		}
+		if (found.size() > 1) {
+			throw new RefusedException(String.format(AMBIGUOUS, id,
+					String.join(", ", found.stream().map(folder -> folder.server() + "/" + folder.database()).toList())));
+		}
+		return found.get(0);
+	}
+
+	/** Backup folders (only those with a manifest: complete), newest first; keys of another shape are ignored. */
+	private List<Folder> folders(boolean completeOnly) {
+		TreeSet<Folder> folders = new TreeSet<>(Comparator.comparing(Folder::id)
+			.thenComparing(Folder::server)
+			.thenComparing(Folder::database)
+			.reversed());
+		String prefix = prefix() + "/";
+		for (ObjectStore.StoredObject object : this.store.list(prefix)) {
+			String[] parts = object.key().substring(prefix.length()).split("/", -1);
+			if (parts.length == 4 && BACKUP_ID.matcher(parts[2]).matches() && (!completeOnly || parts[3].equals(MANIFEST))) {
+				folders.add(new Folder(parts[0], parts[1], parts[2]));
+			}
+		}
+		return new ArrayList<>(folders);
+	}
+
+	private Verified verified(Folder folder) {
+		String key = folder.key(prefix()) + VERIFIED;
 		if (!this.store.exists(key)) {
 			return null;
 		}
@@ -362,8 +440,17 @@ public class Backups {
 		}
 	}
 
-	private String folder(String id) {
-		return this.properties.prefix() + "/" + id + "/";
+	private String prefix() {
+		return this.properties.prefix();
+	}
+
+	private String objectKey(Folder folder) {
+		return folder.key(prefix()) + folder.database() + ".dump.zst.tink";
+	}
+
+	/** The cluster's system identifier: the same for every database of one server, different for every other. */
+	private static String server(Connection connection) throws SQLException {
+		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
 	}
 
 	private void putJson(String key, Object value) {

@@ -10,6 +10,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -48,6 +51,12 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	private static final String PREFIX = "test-backup-" + UUID.randomUUID();
 
 	private static final String TARGET = TestDatabase.NAME + "_restored";
+
+	private static final String OTHER = TestDatabase.NAME + "_other";
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
 
 	@DynamicPropertySource
 	static void backups(DynamicPropertyRegistry registry) {
@@ -171,17 +180,16 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				"20260310T010000000Z", "2026-03-10T01:00:00Z", "20260309T020000000Z", "2026-03-09T02:00:00Z",
 				"20260303T020000000Z", "2026-03-03T02:00:00Z", "20260220T020000000Z", "2026-02-20T02:00:00Z",
 				"20260105T020000000Z", "2026-01-05T02:00:00Z"));
-		JsonMapper json = JsonMapper.builder().build();
 		for (Map.Entry<String, String> backup : older.entrySet()) {
-			BackupManifest manifest = new BackupManifest(backup.getKey(), today.database(), today.serverVersion(),
-					today.pgDumpVersion(), backup.getValue(), backup.getValue(), 1, 1, 1, "0", today.keyId(),
-					PREFIX + "/" + backup.getKey() + "/x", today.format(), Map.of());
-			put(PREFIX + "/" + backup.getKey() + "/manifest.json", json.writeValueAsBytes(manifest));
+			putManifest(fake(today, today.server(), today.database(), backup.getKey(), backup.getValue()));
 		}
-		put(PREFIX + "/20260105T020000000Z/verified.json",
-				json.writeValueAsBytes(new Backups.Verified("2026-01-05T03:00:00Z", false)));
-		// an upload that never got its manifest
-		put(PREFIX + "/20260101T000000000Z/pgbatch.dump.zst.tink", new byte[] { 1, 2, 3 });
+		put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified.json",
+				JSON.writeValueAsBytes(new Backups.Verified("2026-01-05T03:00:00Z", false)));
+		// an upload that never got its manifest, long ago
+		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
+		// an upload another runner may still be finishing: a manifest-less folder, but young
+		String young = ID.format(Instant.now().minusSeconds(60));
+		put(folder(today.server(), today.database(), young) + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
 
 		JobExecution dryRun = JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=2", "keep-daily=3",
 				"keep-weekly=2", "dry-run=true");
@@ -190,7 +198,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.backups.list()).hasSize(8);
 		String newest = this.backups.list().get(0).manifest().id();
 		assertThat(ExecutionReport.of(dryRun, false).steps().get(1).summary().get("retention").toString())
-			.startsWith("would delete 3 backups (20260310T010000000Z, 20260303T020000000Z, 20260220T020000000Z)");
+			.startsWith("would delete 3 backups of " + TestDatabase.NAME
+					+ " (20260310T010000000Z, 20260303T020000000Z, 20260220T020000000Z), 1 abandoned");
 
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=2", "keep-daily=3", "keep-weekly=2");
 
@@ -198,8 +207,44 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id()))
 			.containsExactly(this.backups.list().get(0).manifest().id(), newest, "20260310T020000000Z",
 					"20260309T020000000Z", "20260105T020000000Z");
-		assertThat(this.store.list(PREFIX + "/20260101T000000000Z/")).isEmpty();
-		assertThat(this.store.list(PREFIX + "/20260303T020000000Z/")).isEmpty();
+		assertThat(this.store.list(folder(today.server(), today.database(), "20260101T000000000Z"))).isEmpty();
+		assertThat(this.store.list(folder(today.server(), today.database(), "20260303T020000000Z"))).isEmpty();
+		assertThat(this.store.list(folder(today.server(), today.database(), young))).hasSize(1);
+	}
+
+	@Test
+	void retentionCountsTheBackupsOfTheBackedUpDatabaseOnThisServerOnly() throws Exception {
+		TestDatabase.dropDatabase(OTHER);
+		this.jdbc.execute("CREATE DATABASE " + OTHER);
+		try {
+			try (Connection connection = TestDatabase.connect(OTHER); Statement statement = connection.createStatement()) {
+				statement.execute("CREATE TABLE t AS SELECT generate_series(1, 10) AS n");
+			}
+			assertThat(JobRuns.run(this.runner, BackupJob.DEFINITION).getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			BackupManifest ours = this.backups.list().get(0).manifest();
+			// the same database name on another cluster that shares the bucket: complete, and abandoned-looking
+			putManifest(fake(ours, "1234567890123456789", ours.database(), "20260101T000000000Z", "2026-01-01T00:00:00Z"));
+			put(folder("1234567890123456789", ours.database(), "20250101T000000000Z") + "x.dump.zst.tink", new byte[] { 1 });
+
+			for (int run = 0; run < 2; run++) {
+				assertThat(JobRuns.run(this.runner, BackupJob.DEFINITION, "database=" + OTHER, "keep-last=1", "keep-daily=0",
+						"keep-weekly=0").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			}
+
+			List<Backups.Entry> listed = this.backups.list();
+			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(OTHER))).hasSize(1);
+			assertThat(listed.stream().map(entry -> entry.manifest().id())).contains(ours.id(), "20260101T000000000Z");
+			assertThat(this.store.list(folder("1234567890123456789", ours.database(), "20250101T000000000Z"))).hasSize(1);
+			// and the other way round: keep-last=1 on ours leaves OTHER's newest and the other server's backup
+			JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+			listed = this.backups.list();
+			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(ours.database()))
+				.map(entry -> entry.manifest().server())).containsExactlyInAnyOrder(ours.server(), "1234567890123456789");
+			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(OTHER))).hasSize(1);
+		}
+		finally {
+			TestDatabase.dropDatabase(OTHER);
+		}
 	}
 
 	@Test
@@ -222,6 +267,19 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		finally {
 			Files.move(moved, KEYSET);
 		}
+	}
+
+	private static BackupManifest fake(BackupManifest like, String server, String database, String id, String at) {
+		return new BackupManifest(id, server, database, like.serverVersion(), like.pgDumpVersion(), at, at, 1, 1, 1, "0",
+				like.keyId(), folder(server, database, id) + database + ".dump.zst.tink", like.format(), Map.of());
+	}
+
+	private static String folder(String server, String database, String id) {
+		return PREFIX + "/" + server + "/" + database + "/" + id + "/";
+	}
+
+	private void putManifest(BackupManifest manifest) {
+		put(folder(manifest.server(), manifest.database(), manifest.id()) + "manifest.json", JSON.writeValueAsBytes(manifest));
 	}
 
 	private void put(String key, byte[] content) {
