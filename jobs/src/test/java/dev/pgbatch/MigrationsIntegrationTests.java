@@ -30,8 +30,7 @@ class MigrationsIntegrationTests {
 
 	private Flyway flyway() {
 		return Flyway.configure()
-			.dataSource(TestDatabase.serverUrl(this.database), System.getenv().getOrDefault("ETL_DB_USER", "pgbatch"),
-					System.getenv().getOrDefault("ETL_DB_PASSWORD", ""))
+			.dataSource(TestDatabase.serverUrl(this.database), TestDatabase.user(), TestDatabase.password())
 			.locations("classpath:db/migration")
 			.schemas("etl")
 			.createSchemas(true)

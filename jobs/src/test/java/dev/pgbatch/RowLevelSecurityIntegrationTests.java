@@ -1,10 +1,14 @@
 package dev.pgbatch;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import dev.pgbatch.cli.EtlProcess;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,35 +17,57 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** mcp_user, after set_store_context, sees only its store's rows, in every table that has row-level security. */
+/**
+ * The search role (ETL_SEARCH_USER: a login role with mcp_user's rights), after set_store_context, sees only its
+ * store's rows in every table that has row-level security, and nothing it can run, set, read or call shows it a
+ * row of another store: the SQL here is what a hostile user of that role would try.
+ */
 class RowLevelSecurityIntegrationTests {
 
 	private static final List<String> STORES = List.of("seattle", "redmond", "bellevue", "online");
 
-	/** Each RLS table with the query that finds the store of its rows. */
+	/** Each table with the query that finds the store of its rows. */
 	private static final List<String> STORE_OF_ROWS = List.of("SELECT store_id FROM retail.customers",
 			"SELECT store_id FROM retail.products", "SELECT store_id FROM retail.sales_transactions",
-			"SELECT t.store_id FROM retail.sales_transaction_items i JOIN retail.sales_transactions t USING (transaction_id)");
+			"SELECT t.store_id FROM retail.sales_transaction_items i JOIN retail.sales_transactions t USING (transaction_id)",
+			"SELECT store_id FROM retail.stores");
+
+	/** All the search role may read: row-level security on all but product_categories, which has no store. */
+	private static final Set<String> READABLE = Set.of("retail.customers", "retail.products",
+			"retail.sales_transactions", "retail.sales_transaction_items", "retail.product_embeddings", "retail.stores",
+			"retail.product_categories");
+
+	private static final String SEARCH_USER = System.getenv().getOrDefault("ETL_SEARCH_USER", "pgbatch_search");
 
 	@BeforeAll
 	static void seed() throws Exception {
 		assertThat(EtlProcess.run("run", "seed-data", "scale=0.05", "reset=true").exitCode()).isZero();
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			// an embedding per store, for the reads of product_embeddings
+			statement.execute("""
+					INSERT INTO retail.product_embeddings (product_id, store_id, embedding_model, dimensions, embedding_text, embedding)
+					SELECT DISTINCT ON (store_id) product_id, store_id, 'rls-test', 3, 'x', '[1,2,3]'
+					FROM retail.products ORDER BY store_id, product_id
+					ON CONFLICT DO NOTHING
+					""");
+		}
 	}
 
 	@Test
-	void mcpUserInOneStoreSeesNoRowOfAnother() throws Exception {
+	void inOneStoreTheSearchRoleSeesNoRowOfAnother() throws Exception {
 		for (String store : STORES) {
-			asMcpUser(store, statement -> {
+			asSearchRole(store, statement -> {
 				for (String query : STORE_OF_ROWS) {
 					assertThat(stores(statement, query)).as(query + " in " + store).isNotEmpty().containsOnly(store);
 				}
+				assertThat(stores(statement, "SELECT store_id FROM retail.product_embeddings")).containsOnly(store);
 			});
 		}
 	}
 
 	@Test
-	void withoutAStoreContextMcpUserSeesNothing() throws Exception {
-		asMcpUser(null, statement -> {
+	void withoutAStoreContextItSeesNothing() throws Exception {
+		asSearchRole(null, statement -> {
 			for (String query : STORE_OF_ROWS) {
 				assertThat(stores(statement, query)).as(query).isEmpty();
 			}
@@ -50,33 +76,202 @@ class RowLevelSecurityIntegrationTests {
 	}
 
 	@Test
-	void mcpUserCannotWriteIntoAnotherStore() throws Exception {
-		asMcpUser("seattle", statement -> assertThatThrownBy(() -> statement.execute(
-				"UPDATE retail.customers SET store_id = 'online' WHERE customer_id = (SELECT customer_id FROM retail.customers LIMIT 1)"))
-			.isInstanceOf(SQLException.class)
-			.hasMessageContaining("row-level security"));
+	void theSettingThePoliciesReadBeforeOpensNothing() throws Exception {
+		asSearchRole(null, statement -> {
+			statement.execute("SELECT set_config('app.current_store_id', 'bellevue', true)");
+			statement.execute("SET app.current_store_id = 'bellevue'");
+			for (String query : STORE_OF_ROWS) {
+				assertThat(stores(statement, query)).as(query).isEmpty();
+			}
+		});
+		asSearchRole("seattle", statement -> {
+			statement.execute("SELECT set_config('app.current_store_id', 'bellevue', false)");
+			for (String query : STORE_OF_ROWS) {
+				assertThat(stores(statement, query)).as(query).containsOnly("seattle");
+			}
+		});
 	}
 
 	@Test
-	void theStoreContextEndsWithTheTransaction() throws Exception {
-		try (Connection connection = TestDatabase.connect()) {
-			connection.setAutoCommit(false);
-			try (Statement statement = connection.createStatement()) {
-				statement.execute("SELECT retail.set_store_context('seattle')");
-				connection.commit();
-				statement.execute("SET LOCAL ROLE mcp_user");
-				assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isEmpty();
+	void itCannotWriteIntoAnotherStoreNorIntoTheContext() throws Exception {
+		asSearchRole("seattle", statement -> assertThatThrownBy(() -> statement.execute(
+				"UPDATE retail.customers SET store_id = 'online' WHERE customer_id = (SELECT customer_id FROM retail.customers LIMIT 1)"))
+			.isInstanceOf(SQLException.class)
+			.hasMessageContaining("row-level security"));
+		asSearchRole(null, statement -> {
+			refused(statement, "INSERT INTO retail.store_context (xact, backend_pid, store_id) "
+					+ "VALUES (pg_current_xact_id(), pg_backend_pid(), 'bellevue')");
+			refused(statement, "SELECT * FROM retail.store_context");
+			// a temporary table of the same name is not what the functions read (their search_path ends in pg_temp)
+			statement.execute("CREATE TEMPORARY TABLE store_context (xact xid8, backend_pid int, store_id text, set_at timestamptz)");
+			statement.execute("INSERT INTO store_context VALUES (pg_current_xact_id(), pg_backend_pid(), 'bellevue', now())");
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isEmpty();
+		});
+	}
+
+	@Test
+	void resetRoleAndSetRoleLeadNowhereElse() throws Exception {
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			statement.execute("RESET ROLE");
+			assertThat(stores(statement, "SELECT current_user::text")).containsExactly(SEARCH_USER);
+			// what the role is: a login with no attribute, a member of mcp_user and of nothing else
+			assertThat(stores(statement, """
+					SELECT concat_ws(' ', rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls)
+					FROM pg_roles WHERE rolname = current_user""")).containsExactly("f f f f f");
+			assertThat(stores(statement, """
+					SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+					WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)""")).containsExactly("mcp_user");
+			List<String> others = stores(statement,
+					"SELECT rolname::text FROM pg_roles WHERE rolname NOT IN (current_user, 'mcp_user') ORDER BY 1");
+			assertThat(others).contains("postgres", TestDatabase.user());
+			for (String role : others) {
+				refused(statement, "SET ROLE \"" + role + "\"");
+				refused(statement, "SET SESSION AUTHORIZATION \"" + role + "\"");
 			}
-			connection.rollback();
+			refused(statement, "CREATE ROLE rls_test_escalation LOGIN");
+			refused(statement, "ALTER ROLE CURRENT_USER SUPERUSER");
+			refused(statement, "ALTER ROLE CURRENT_USER BYPASSRLS");
+			refused(statement, "GRANT pg_execute_server_program TO CURRENT_USER");
+			refused(statement, "COPY (SELECT 1) TO PROGRAM 'true'");
+			refused(statement, "SELECT pg_read_file('PG_VERSION')");
+			refused(statement, "CREATE FUNCTION retail.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+			refused(statement, "CREATE TABLE public.mine (x int)");
+			refused(statement, "ALTER TABLE retail.customers DISABLE ROW LEVEL SECURITY");
+			refused(statement, "DROP POLICY customers_store_isolation ON retail.customers");
+			statement.execute("SET row_security = off");
+			refused(statement, "SELECT * FROM retail.customers");
+			statement.execute("RESET row_security");
+			statement.execute("SET ROLE mcp_user");
+			statement.execute("BEGIN");
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			statement.execute("RESET ROLE");
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isNotEmpty().containsOnly("seattle");
+			statement.execute("ROLLBACK");
 		}
 	}
 
-	/** What the work does as mcp_user, in a store's context (or none), in a transaction rolled back after. */
-	private static void asMcpUser(String store, SqlWork work) throws SQLException {
-		try (Connection connection = TestDatabase.connect()) {
+	@Test
+	void everyRelationItMayReadShowsNoOtherStoreAndTheMaterializedViewsAreClosed() throws Exception {
+		asSearchRole("redmond", statement -> {
+			Set<String> readable = new TreeSet<>(stores(statement, """
+					SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+					WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+					  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+					  AND has_table_privilege(c.oid, 'SELECT')
+					"""));
+			assertThat(readable).isEqualTo(new TreeSet<>(READABLE));
+			for (String relation : readable) {
+				if (!relation.equals("retail.product_categories") && !relation.equals("retail.sales_transaction_items")) {
+					assertThat(stores(statement, "SELECT store_id FROM " + relation)).as(relation).containsOnly("redmond");
+				}
+			}
+			for (String view : List.of("retail.daily_store_sales", "retail.product_sales_30d", "ops.agent_task_summary",
+					"retail.audit_log", "retail.sales_transactions_archive", "ops.task_executions")) {
+				refused(statement, "SELECT * FROM " + view);
+			}
+		});
+	}
+
+	@Test
+	void noFunctionItMayCallShowsAnotherStoreOrChangesItsStore() throws Exception {
+		asSearchRole("bellevue", statement -> {
+			List<String> calls = stores(statement, """
+					SELECT format('SELECT (f)::text FROM %s(%s) AS f', p.oid::regproc,
+					              coalesce(string_agg(format('NULL::%s', format_type(t.oid, NULL)), ', ' ORDER BY a.n), ''))
+					FROM pg_proc p
+					JOIN pg_namespace n ON n.oid = p.pronamespace
+					LEFT JOIN LATERAL unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(type, n) ON true
+					LEFT JOIN pg_type t ON t.oid = a.type
+					WHERE n.nspname IN ('retail', 'public', 'ops', 'etl')
+					  AND p.prokind = 'f'
+					  AND has_function_privilege(p.oid, 'EXECUTE')
+					  AND p.prorettype NOT IN ('trigger'::regtype, 'internal'::regtype)
+					GROUP BY p.oid
+					HAVING bool_and(t.typtype IS DISTINCT FROM 'p')
+					""");
+			assertThat(calls).as("functions the role may call").hasSizeGreaterThan(20)
+				.anyMatch(call -> call.contains("retail.search_products_by_similarity("))
+				.anyMatch(call -> call.contains("retail.set_store_context("))
+				.noneMatch(call -> call.contains(" ops.") || call.contains(" etl."));
+			statement.execute("SET statement_timeout = '5s'");
+			for (String call : calls) {
+				statement.execute("SAVEPOINT call");
+				try {
+					for (String value : stores(statement, call)) {
+						assertThat(STORES.stream().filter(store -> !store.equals("bellevue")))
+							.as(call)
+							.noneMatch(store -> value != null && value.contains(store));
+					}
+					statement.execute("RELEASE SAVEPOINT call");
+				}
+				catch (SQLException refusedOrFailed) {
+					statement.execute("ROLLBACK TO SAVEPOINT call");
+				}
+				for (String query : STORE_OF_ROWS) {
+					assertThat(stores(statement, query)).as(query + " after " + call).containsOnly("bellevue");
+				}
+			}
+		});
+	}
+
+	@Test
+	void theContextEndsWithItsTransactionOrSavepointAndIsAuditedEachTime() throws Exception {
+		long audited = auditRows();
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			connection.commit();
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isEmpty();
+			statement.execute("SAVEPOINT before");
+			statement.execute("SELECT retail.set_store_context('online')");
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).containsOnly("online");
+			statement.execute("ROLLBACK TO SAVEPOINT before");
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isEmpty();
+			statement.execute("SELECT retail.set_store_context('redmond')");
+			// another session, at the same time, has no context of its own
+			try (Connection other = searchRole(); Statement otherStatement = other.createStatement()) {
+				other.setAutoCommit(false);
+				assertThat(stores(otherStatement, "SELECT store_id FROM retail.customers")).isEmpty();
+				otherStatement.execute("SELECT retail.set_store_context('bellevue')");
+				assertThat(stores(otherStatement, "SELECT store_id FROM retail.customers")).containsOnly("bellevue");
+				assertThat(stores(statement, "SELECT store_id FROM retail.customers")).containsOnly("redmond");
+				other.commit();
+			}
+			connection.commit();
+		}
+		// seattle and bellevue committed; online was rolled back with its savepoint, redmond committed
+		assertThat(auditRows() - audited).isEqualTo(3);
+	}
+
+	@Test
+	void anUnknownStoreIsRefused() throws Exception {
+		asSearchRole(null, statement -> assertThatThrownBy(
+				() -> statement.execute("SELECT retail.set_store_context('atlantis')"))
+			.hasMessageContaining("invalid or inactive store: atlantis"));
+	}
+
+	private static long auditRows() throws SQLException {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("""
+						SELECT count(*) FROM retail.audit_log
+						WHERE table_name = 'security_context' AND action = 'store_context_set'""")) {
+			result.next();
+			return result.getLong(1);
+		}
+	}
+
+	/** A session of the search role on the test database, as bin/etl search opens it. */
+	private static Connection searchRole() throws SQLException {
+		TestDatabase.url();
+		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.NAME),
+				SEARCH_USER, TestDatabase.secret("ETL_SEARCH_PASSWORD"));
+	}
+
+	/** What the work does as the search role, in a store's context (or none), in a transaction rolled back after. */
+	private static void asSearchRole(String store, SqlWork work) throws SQLException {
+		try (Connection connection = searchRole()) {
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
-				statement.execute("SET LOCAL ROLE mcp_user");
 				if (store != null) {
 					statement.execute("SELECT retail.set_store_context('" + store + "')");
 				}
@@ -88,6 +283,18 @@ class RowLevelSecurityIntegrationTests {
 		}
 	}
 
+	/** The statement fails (in a savepoint when a transaction is open, so that the work goes on). */
+	private static void refused(Statement statement, String sql) throws SQLException {
+		boolean inTransaction = !statement.getConnection().getAutoCommit();
+		if (inTransaction) {
+			statement.execute("SAVEPOINT refused");
+		}
+		assertThatThrownBy(() -> statement.execute(sql)).as(sql).isInstanceOf(SQLException.class);
+		if (inTransaction) {
+			statement.execute("ROLLBACK TO SAVEPOINT refused");
+		}
+	}
+
 	@FunctionalInterface
 	private interface SqlWork {
 
@@ -96,7 +303,7 @@ class RowLevelSecurityIntegrationTests {
 	}
 
 	private static List<String> stores(Statement statement, String query) throws SQLException {
-		List<String> stores = new java.util.ArrayList<>();
+		List<String> stores = new ArrayList<>();
 		try (ResultSet result = statement.executeQuery(query)) {
 			while (result.next()) {
 				stores.add(result.getString(1));

@@ -1,5 +1,9 @@
 package dev.pgbatch;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -110,12 +114,27 @@ public final class TestDatabase {
 		}
 	}
 
-	private static String user() {
+	public static String user() {
 		return System.getenv().getOrDefault("ETL_DB_USER", "pgbatch");
 	}
 
-	private static String password() {
-		return System.getenv().getOrDefault("ETL_DB_PASSWORD", "");
+	public static String password() {
+		return secret("ETL_DB_PASSWORD");
+	}
+
+	/** A secret setting as the runner reads it: its value, else the content of its _FILE variant, else empty. */
+	public static String secret(String setting) {
+		String value = System.getenv().getOrDefault(setting, "");
+		String file = System.getenv().getOrDefault(setting + "_FILE", "");
+		if (!value.isEmpty() || file.isEmpty()) {
+			return value;
+		}
+		try {
+			return Files.readString(Path.of(file)).strip();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 }

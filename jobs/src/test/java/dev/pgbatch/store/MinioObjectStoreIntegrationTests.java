@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Random;
 
+import dev.pgbatch.TestDatabase;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 
@@ -62,7 +63,7 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 	}
 
 	private static String secret() {
-		return System.getenv().getOrDefault("ETL_S3_SECRET_KEY", "");
+		return TestDatabase.secret("ETL_S3_SECRET_KEY");
 	}
 
 	private static S3Properties properties(String secret) {
