@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.Settings;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.core.YamlLists;
 import org.quartz.CronExpression;
@@ -47,7 +48,7 @@ public final class ScheduleFiles {
 
 	/** The directory ETL_SCHEDULES_DIR names, or schedules/ under the working directory. */
 	public static Path directory() {
-		String configured = System.getenv(DIRECTORY_VARIABLE);
+		String configured = Settings.value(DIRECTORY_VARIABLE);
 		return Path.of((configured == null || configured.isBlank()) ? "schedules" : configured);
 	}
 
