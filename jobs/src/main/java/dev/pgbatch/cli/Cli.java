@@ -3,6 +3,7 @@ package dev.pgbatch.cli;
 import java.io.PrintWriter;
 
 import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.Settings;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine;
 
@@ -23,20 +24,32 @@ public final class Cli {
 
 	public static int execute(String... args) {
 		CommandLine commandLine = new CommandLine(new EtlCommand());
+		// every setting is checked before a command reads one (help and version need none)
+		commandLine.setExecutionStrategy(parseResult -> {
+			if (!helpOrVersion(parseResult)) {
+				try {
+					Settings.check();
+				}
+				catch (UsageException ex) {
+					throw new CommandLine.ExecutionException(commandLine, ex.getMessage(), ex);
+				}
+			}
+			return new CommandLine.RunLast().execute(parseResult);
+		});
 		commandLine.setParameterExceptionHandler((ex, arguments) -> {
 			PrintWriter err = ex.getCommandLine().getErr();
-			err.println("etl: " + ex.getMessage() + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
+			err.println("etl: " + oneLine(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
 					+ " --help)");
 			return USAGE;
 		});
 		commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
 			PrintWriter err = cmd.getErr();
 			if (ex instanceof UsageException) {
-				err.println("etl: " + ex.getMessage());
+				err.println("etl: " + oneLine(ex.getMessage()));
 				return USAGE;
 			}
 			if (ex instanceof RefusedException) {
-				err.println("etl: " + ex.getMessage());
+				err.println("etl: " + oneLine(ex.getMessage()));
 				return FAILED;
 			}
 			err.println("etl: error: " + rootMessage(ex));
@@ -52,7 +65,41 @@ public final class Cli {
 		}
 		String message = (cause.getMessage() != null) ? cause.getMessage() : cause.getClass().getSimpleName();
 		int newline = message.indexOf('\n');
-		return newline < 0 ? message : message.substring(0, newline);
+		return oneLine(newline < 0 ? message : message.substring(0, newline));
+	}
+
+	private static boolean helpOrVersion(CommandLine.ParseResult parseResult) {
+		for (CommandLine.ParseResult result = parseResult; result != null; result = result.subcommand()) {
+			if (result.isUsageHelpRequested() || result.isVersionHelpRequested()
+					|| result.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * The message on one line: control characters in it (a value given with a line break, a tab) are
+	 * written as escapes (a backslash and n, t, r, or u and four hex digits), so that an error is always exactly one line.
+	 */
+	static String oneLine(String message) {
+		StringBuilder line = new StringBuilder(message.length());
+		message.codePoints().forEach(c -> {
+			switch (c) {
+				case '\n' -> line.append("\\n");
+				case '\r' -> line.append("\\r");
+				case '\t' -> line.append("\\t");
+				default -> {
+					if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || c == 0x85) {
+						line.append(String.format("\\u%04x", c));
+					}
+					else {
+						line.appendCodePoint(c);
+					}
+				}
+			}
+		});
+		return line.toString();
 	}
 
 }

@@ -34,7 +34,8 @@ class SchedulerCommand implements Callable<Integer> {
 				closed.countDown();
 			}
 		});
-		context.getBean(Schedules.class).apply(schedules);
+		// adds and updates; a stored schedule that no file here has is kept (only `schedules apply` removes)
+		context.getBean(Schedules.class).apply(schedules, false);
 		Scheduler scheduler = context.getBean(Scheduler.class);
 		scheduler.start();
 		log.info("Scheduler {} node {} started: {} schedules ({} enabled) from {}", scheduler.getSchedulerName(),

@@ -20,7 +20,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 @Command(name = "schedules", mixinStandardHelpOptions = true,
 		description = "The schedules of ETL_SCHEDULES_DIR and their state in the job store, shared by every scheduler node.",
 		subcommands = { SchedulesCommand.ListSchedules.class, SchedulesCommand.Pause.class, SchedulesCommand.Resume.class,
-				SchedulesCommand.Trigger.class })
+				SchedulesCommand.Trigger.class, SchedulesCommand.Apply.class })
 class SchedulesCommand {
 
 	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z");
@@ -85,7 +85,43 @@ class SchedulesCommand {
 
 	}
 
-	/** A change to one schedule; the store is first brought in line with the files, as the scheduler does. */
+	@Command(name = "apply", mixinStandardHelpOptions = true,
+			description = { "Make the job store match the schedule files: add new schedules, replace changed ones (a paused one stays paused), remove stored ones that no file enables.",
+					"Prints the difference (added, changed, removed); with --dry-run changes nothing." })
+	static class Apply implements Callable<Integer> {
+
+		@Option(names = "--dry-run", description = "Print the difference only.")
+		boolean dryRun;
+
+		@Override
+		public Integer call() {
+			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
+			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
+				Schedules store = context.getBean(Schedules.class);
+				Schedules.Difference difference = this.dryRun ? store.difference(schedules) : store.apply(schedules, true);
+				print("added", difference.added());
+				print("changed", difference.changed());
+				print("removed", difference.removed());
+				if (difference.isEmpty()) {
+					System.out.println("the job store matches the schedule files");
+				}
+				else if (this.dryRun) {
+					System.out.println("dry run: nothing changed");
+				}
+				return Cli.OK;
+			}
+		}
+
+		private static void print(String change, List<String> names) {
+			names.forEach(name -> System.out.println(change + " " + name));
+		}
+
+	}
+
+	/**
+	 * A change to one stored schedule. It touches only that one: the files are not read, since a node's
+	 * directory may hold only some of the cluster's schedules (`apply` brings the store in line with them).
+	 */
 	abstract static class Change implements Callable<Integer> {
 
 		@Parameters(index = "0", paramLabel = "NAME", description = "The schedule (see: etl schedules list).")
@@ -102,11 +138,8 @@ class SchedulesCommand {
 
 		@Override
 		public Integer call() {
-			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
 			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
-				Schedules store = context.getBean(Schedules.class);
-				store.apply(schedules);
-				this.change.accept(store, this.name);
+				this.change.accept(context.getBean(Schedules.class), this.name);
 				System.out.println("schedule " + this.name + " " + this.done);
 				return Cli.OK;
 			}

@@ -33,6 +33,17 @@ public final class EmbedProductsJob {
 					ParameterDefinition.wholeNumber(LIMIT, "embed at most this many products (0: all that need it)", 0, 0,
 							Long.MAX_VALUE)));
 
+	/** What is wrong with ETL_EMBED_TEMPLATE's value (empty: the default), or null: the settings' check at start. */
+	public static String templateProblem(String template) {
+		try {
+			ProductTextTemplate.parse(template.isEmpty() ? ProductTextTemplate.DEFAULT : template);
+			return null;
+		}
+		catch (IllegalArgumentException ex) {
+			return ex.getMessage().substring(ex.getMessage().indexOf(':') + 2);
+		}
+	}
+
 	private EmbedProductsJob() {
 	}
 

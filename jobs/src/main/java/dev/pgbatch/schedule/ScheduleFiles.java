@@ -10,24 +10,28 @@ import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TimeZone;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.Settings;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.core.YamlLists;
 import org.quartz.CronExpression;
 
 /**
- * Reads every {@code *.yml} of the schedules directory, each a list {@code schedules} of entries, and
- * checks all of them before anything is scheduled: a problem is a {@link UsageException} naming the file
- * and the entry.
+ * Reads every {@code *.yml} and {@code *.yaml} of the schedules directory, each a list {@code schedules} of
+ * entries, and checks all of them before anything is scheduled: a problem is a {@link UsageException} naming
+ * the file and the entry. A directory without any schedule is refused: it is far likelier a mistake (a wrong
+ * path, a mount not there yet) than a cluster meant to run nothing.
  */
 public final class ScheduleFiles {
 
@@ -44,7 +48,7 @@ public final class ScheduleFiles {
 
 	/** The directory ETL_SCHEDULES_DIR names, or schedules/ under the working directory. */
 	public static Path directory() {
-		String configured = System.getenv(DIRECTORY_VARIABLE);
+		String configured = Settings.value(DIRECTORY_VARIABLE);
 		return Path.of((configured == null || configured.isBlank()) ? "schedules" : configured);
 	}
 
@@ -54,7 +58,8 @@ public final class ScheduleFiles {
 		}
 		List<Path> files;
 		try (Stream<Path> listing = Files.list(directory)) {
-			files = listing.filter(file -> file.getFileName().toString().endsWith(".yml")).sorted().toList();
+			files = listing.filter(file -> file.getFileName().toString().endsWith(".yml")
+					|| file.getFileName().toString().endsWith(".yaml")).sorted().toList();
 		}
 		catch (IOException ex) {
 			throw new UsageException("schedules directory " + directory + " cannot be read: " + ex.getMessage());
@@ -73,6 +78,10 @@ public final class ScheduleFiles {
 			catch (IOException ex) {
 				throw new UsageException(file + ": cannot be read (" + ex.getMessage() + ")");
 			}
+		}
+		if (schedules.isEmpty()) {
+			throw new UsageException("schedules directory " + directory + " holds no schedule (*.yml, *.yaml files with a list 'schedules'; "
+					+ DIRECTORY_VARIABLE + ")");
 		}
 		return List.copyOf(schedules);
 	}
@@ -110,12 +119,6 @@ public final class ScheduleFiles {
 		}
 		JobDefinition job = JobCatalog.get(text(fields, "job"));
 		String cron = text(fields, "cron");
-		try {
-			CronExpression.validateExpression(cron);
-		}
-		catch (ParseException ex) {
-			throw new IllegalArgumentException("bad cron '" + cron + "': " + ex.getMessage());
-		}
 		ZoneId zone;
 		String zoneText = fields.containsKey("time-zone") ? text(fields, "time-zone") : "UTC";
 		try {
@@ -123,6 +126,18 @@ public final class ScheduleFiles {
 		}
 		catch (DateTimeException ex) {
 			throw new IllegalArgumentException("unknown time zone '" + zoneText + "'");
+		}
+		CronExpression expression;
+		try {
+			expression = new CronExpression(cron);
+		}
+		catch (ParseException ex) {
+			throw new IllegalArgumentException("bad cron '" + cron + "': " + ex.getMessage());
+		}
+		// Quartz refuses to store such a trigger, which would be found only after other schedules were stored
+		expression.setTimeZone(TimeZone.getTimeZone(zone));
+		if (expression.getNextValidTimeAfter(new Date()) == null) {
+			throw new IllegalArgumentException("cron '" + cron + "' never fires again");
 		}
 		Map<String, String> parameters = new LinkedHashMap<>();
 		Object given = fields.get("parameters");

@@ -58,26 +58,34 @@ public class Schedules {
 	}
 
 	/**
-	 * Makes the store match the files: new schedules added, changed ones replaced (a paused one stays
-	 * paused), disabled and removed ones deleted. An unchanged trigger is left alone, so that a firing
-	 * missed while no scheduler ran is still seen as missed. Nodes starting together take turns.
+	 * Brings the store in line with the files: new schedules added, changed ones replaced (a paused one stays
+	 * paused). An unchanged trigger is left alone, so that a firing missed while no scheduler ran is still seen
+	 * as missed. Stored schedules that no file enables are removed only when {@code removing} (bin/etl schedules
+	 * apply): a node with a wrong or partial directory must not delete the cluster's schedules, so the scheduler
+	 * only warns about them. Nodes starting together take turns. Returns what was (or, removing aside, would
+	 * be) changed.
 	 */
-	public void apply(List<Schedule> schedules) {
-		this.transaction.executeWithoutResult(status -> {
+	public Difference apply(List<Schedule> schedules, boolean removing) {
+		return this.transaction.execute(status -> {
 			this.jdbc.queryForObject("SELECT pg_advisory_xact_lock(hashtext('pgbatch.schedules'))::text", String.class);
 			try {
+				Difference difference = difference(schedules);
 				for (Schedule schedule : schedules) {
 					if (schedule.enabled()) {
 						store(schedule);
 					}
 				}
-				Set<String> wanted = schedules.stream().filter(Schedule::enabled).map(Schedule::name).collect(Collectors.toSet());
-				for (JobKey key : this.scheduler.getJobKeys(GroupMatcher.jobGroupEquals(GROUP))) {
-					if (!wanted.contains(key.getName())) {
-						this.scheduler.deleteJob(key);
-						log.info("Schedule {} removed (no longer in the files, or disabled)", key.getName());
+				for (String name : difference.removed()) {
+					if (removing) {
+						this.scheduler.deleteJob(JobKey.jobKey(name, GROUP));
+						log.info("Schedule {} removed (no longer in the files, or disabled)", name);
+					}
+					else {
+						log.warn("Schedule {} is stored but no schedule file here enables it: kept (bin/etl schedules apply removes it)",
+								name);
 					}
 				}
+				return difference;
 			}
 			catch (SchedulerException ex) {
 				throw new IllegalStateException("the schedules could not be stored: " + ex.getMessage(), ex);
@@ -85,36 +93,53 @@ public class Schedules {
 		});
 	}
 
+	/** What {@link #apply} with removing would change in the store; changes nothing. */
+	public Difference difference(List<Schedule> schedules) {
+		try {
+			List<String> added = new ArrayList<>();
+			List<String> changed = new ArrayList<>();
+			for (Schedule schedule : schedules) {
+				if (!schedule.enabled()) {
+					continue;
+				}
+				JobDetail stored = this.scheduler.getJobDetail(JobKey.jobKey(schedule.name(), GROUP));
+				if (stored == null) {
+					added.add(schedule.name());
+				}
+				else if (jobDiffers(stored, jobDetail(schedule))
+						|| triggerDiffers(this.scheduler.getTrigger(TriggerKey.triggerKey(schedule.name(), GROUP)), trigger(schedule))) {
+					changed.add(schedule.name());
+				}
+			}
+			Set<String> wanted = schedules.stream().filter(Schedule::enabled).map(Schedule::name).collect(Collectors.toSet());
+			List<String> removed = this.scheduler.getJobKeys(GroupMatcher.jobGroupEquals(GROUP))
+				.stream()
+				.map(JobKey::getName)
+				.filter(name -> !wanted.contains(name))
+				.sorted()
+				.toList();
+			return new Difference(added, changed, removed);
+		}
+		catch (SchedulerException ex) {
+			throw new IllegalStateException("the job store could not be read: " + ex.getMessage(), ex);
+		}
+	}
+
 	private void store(Schedule schedule) throws SchedulerException {
 		JobKey jobKey = JobKey.jobKey(schedule.name(), GROUP);
 		TriggerKey triggerKey = TriggerKey.triggerKey(schedule.name(), GROUP);
-		JobDetail wanted = JobBuilder.newJob(ScheduledRun.class)
-			.withIdentity(jobKey)
-			.withDescription(schedule.source())
-			.usingJobData(new JobDataMap(ScheduledRun.data(schedule)))
-			.storeDurably()
-			// a node that dies while it runs the job: another node fires it again for the same firing
-			.requestRecovery()
-			.build();
+		JobDetail wanted = jobDetail(schedule);
 		JobDetail stored = this.scheduler.getJobDetail(jobKey);
-		if (stored == null || !Objects.equals(Map.copyOf(stored.getJobDataMap().getWrappedMap()),
-				Map.copyOf(wanted.getJobDataMap().getWrappedMap()))) {
+		if (stored == null || jobDiffers(stored, wanted)) {
 			this.scheduler.addJob(wanted, true);
 		}
-		CronTrigger trigger = TriggerBuilder.newTrigger()
-			.withIdentity(triggerKey)
-			.forJob(jobKey)
-			.withSchedule(schedule.misfire()
-				.applyTo(CronScheduleBuilder.cronSchedule(schedule.cron()).inTimeZone(TimeZone.getTimeZone(schedule.zone()))))
-			.build();
+		CronTrigger trigger = trigger(schedule);
 		Trigger current = this.scheduler.getTrigger(triggerKey);
 		if (current == null) {
 			this.scheduler.scheduleJob(trigger);
 			log.info("Schedule {} added: {} at '{}' {}", schedule.name(), schedule.job(), schedule.cron(), schedule.zone());
 		}
-		else if (!(current instanceof CronTrigger cron) || !cron.getCronExpression().equals(trigger.getCronExpression())
-				|| !cron.getTimeZone().getID().equals(trigger.getTimeZone().getID())
-				|| cron.getMisfireInstruction() != trigger.getMisfireInstruction()) {
+		else if (triggerDiffers(current, trigger)) {
 			boolean paused = this.scheduler.getTriggerState(triggerKey) == Trigger.TriggerState.PAUSED;
 			this.scheduler.rescheduleJob(triggerKey, trigger);
 			if (paused) {
@@ -123,6 +148,37 @@ public class Schedules {
 			log.info("Schedule {} changed: {} at '{}' {}{}", schedule.name(), schedule.job(), schedule.cron(),
 					schedule.zone(), paused ? " (still paused)" : "");
 		}
+	}
+
+	private static JobDetail jobDetail(Schedule schedule) {
+		return JobBuilder.newJob(ScheduledRun.class)
+			.withIdentity(JobKey.jobKey(schedule.name(), GROUP))
+			.withDescription(schedule.source())
+			.usingJobData(new JobDataMap(ScheduledRun.data(schedule)))
+			.storeDurably()
+			// a node that dies while it runs the job: another node fires it again for the same firing
+			.requestRecovery()
+			.build();
+	}
+
+	private static CronTrigger trigger(Schedule schedule) {
+		return TriggerBuilder.newTrigger()
+			.withIdentity(TriggerKey.triggerKey(schedule.name(), GROUP))
+			.forJob(JobKey.jobKey(schedule.name(), GROUP))
+			.withSchedule(schedule.misfire()
+				.applyTo(CronScheduleBuilder.cronSchedule(schedule.cron()).inTimeZone(TimeZone.getTimeZone(schedule.zone()))))
+			.build();
+	}
+
+	private static boolean jobDiffers(JobDetail stored, JobDetail wanted) {
+		return !Objects.equals(Map.copyOf(stored.getJobDataMap().getWrappedMap()),
+				Map.copyOf(wanted.getJobDataMap().getWrappedMap()));
+	}
+
+	private static boolean triggerDiffers(Trigger current, CronTrigger wanted) {
+		return !(current instanceof CronTrigger cron) || !cron.getCronExpression().equals(wanted.getCronExpression())
+				|| !cron.getTimeZone().getID().equals(wanted.getTimeZone().getID())
+				|| cron.getMisfireInstruction() != wanted.getMisfireInstruction();
 	}
 
 	/** Every schedule of the files with its state in the store. */
@@ -186,6 +242,15 @@ public class Schedules {
 	private interface StoreChange {
 
 		void apply(JobKey key) throws SchedulerException;
+
+	}
+
+	/** Schedules a store change adds, changes and removes, by name. */
+	public record Difference(List<String> added, List<String> changed, List<String> removed) {
+
+		public boolean isEmpty() {
+			return this.added.isEmpty() && this.changed.isEmpty() && this.removed.isEmpty();
+		}
 
 	}
 

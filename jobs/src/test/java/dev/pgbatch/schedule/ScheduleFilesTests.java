@@ -2,6 +2,7 @@ package dev.pgbatch.schedule;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.List;
@@ -10,6 +11,7 @@ import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -90,6 +92,40 @@ class ScheduleFilesTests {
 	void aFileWithoutAListOfSchedulesIsRefused() {
 		assertThatThrownBy(() -> parse("nightly: at two")).isInstanceOf(UsageException.class)
 			.hasMessage("test.yml: a list 'schedules' is expected");
+	}
+
+	@Test
+	void yamlFilesAreReadBesideYmlFiles(@TempDir Path directory) throws Exception {
+		Files.writeString(directory.resolve("fast.yml"), "schedules:\n  - {name: fast, job: refresh-views, cron: \"0 0 * * * ?\"}\n");
+		Files.writeString(directory.resolve("slow.yaml"), "schedules:\n  - {name: slow, job: backup, cron: \"0 0 3 * * ?\"}\n");
+
+		assertThat(ScheduleFiles.load(directory)).extracting(Schedule::name).containsExactly("fast", "slow");
+	}
+
+	@Test
+	void aDirectoryWithoutAnyScheduleIsRefused(@TempDir Path directory) throws Exception {
+		assertThatThrownBy(() -> ScheduleFiles.load(directory)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("holds no schedule");
+		Files.writeString(directory.resolve("notes.txt"), "schedules:\n  - {name: x, job: backup, cron: \"0 0 3 * * ?\"}\n");
+		Files.writeString(directory.resolve("empty.yml"), "schedules: []\n");
+		assertThatThrownBy(() -> ScheduleFiles.load(directory)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("holds no schedule");
+	}
+
+	@Test
+	void aDirectoryThatIsAFileIsRefused(@TempDir Path directory) throws Exception {
+		Path file = Files.writeString(directory.resolve("schedules"), "");
+		assertThatThrownBy(() -> ScheduleFiles.load(file)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("does not exist");
+	}
+
+	@Test
+	void aCronThatParsesButNeverFiresAgainIsRefused() {
+		assertThatThrownBy(() -> parse("""
+				schedules:
+				  - {name: past, job: refresh-views, cron: "0 0 3 1 1 ? 2020"}
+				""")).isInstanceOf(UsageException.class)
+			.hasMessage("test.yml, entry 'past': cron '0 0 3 1 1 ? 2020' never fires again");
 	}
 
 	private static List<Schedule> parse(String yaml) {

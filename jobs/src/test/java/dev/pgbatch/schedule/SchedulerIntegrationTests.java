@@ -228,6 +228,85 @@ class SchedulerIntegrationTests {
 	}
 
 	@Test
+	void pauseResumeAndTriggerTouchOnlyTheNamedScheduleAndOnlyApplyRemovesStoredSchedules() throws Exception {
+		Path both = schedules("""
+				schedules:
+				  - {name: kept, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+				  - {name: other, job: backup, cron: "0 0 4 1 1 ? 2099"}
+				""");
+		Path one = schedules("""
+				schedules:
+				  - {name: kept, job: refresh-views, cron: "0 0 5 1 1 ? 2099"}
+				""");
+		String cluster = "apply";
+		Map<String, String> full = environment(cluster, both, TestDatabase.serverUrl(DATABASE));
+		Map<String, String> partial = environment(cluster, one, TestDatabase.serverUrl(DATABASE));
+
+		EtlProcess.Result dryRun = EtlProcess.start(full, "schedules", "apply", "--dry-run").await();
+		assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+		assertThat(dryRun.stdout()).contains("added kept", "added other", "dry run: nothing changed");
+		assertThat(stored(cluster)).isEmpty();
+		assertThat(EtlProcess.start(full, "schedules", "apply").await().stdout()).contains("added kept", "added other");
+		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
+
+		// a node whose directory holds one schedule: pause, a typo, resume and trigger leave the others alone
+		// and do not rewrite the named one from the files
+		assertThat(EtlProcess.start(partial, "schedules", "pause", "kept").await().exitCode()).isZero();
+		EtlProcess.Result typo = EtlProcess.start(partial, "schedules", "pause", "kpet").await();
+		assertThat(typo.exitCode()).isEqualTo(2);
+		assertThat(typo.stderr().strip()).hasLineCount(1).contains("unknown schedule 'kpet'");
+		assertThat(EtlProcess.start(partial, "schedules", "resume", "other").await().exitCode()).isZero();
+		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
+		assertThat(jdbc.queryForObject("SELECT trigger_state FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = 'kept'",
+				String.class, cluster)).isEqualTo("PAUSED");
+
+		// the difference names the removal; only apply itself removes
+		EtlProcess.Result difference = EtlProcess.start(partial, "schedules", "apply", "--dry-run").await();
+		assertThat(difference.stdout()).contains("changed kept", "removed other").doesNotContain("added");
+		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
+		assertThat(EtlProcess.start(partial, "schedules", "apply").await().exitCode()).isZero();
+		assertThat(stored(cluster)).containsExactly("kept 0 0 5 1 1 ? 2099");
+		assertThat(jdbc.queryForObject("SELECT trigger_state FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = 'kept'",
+				String.class, cluster)).isEqualTo("PAUSED");
+	}
+
+	@Test
+	void aSchedulerStartedOnAPartialDirectoryAddsAndUpdatesButRemovesNothingAndAnEmptyOneIsRefused() throws Exception {
+		Path both = schedules("""
+				schedules:
+				  - {name: fast, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+				  - {name: slow, job: backup, cron: "0 0 4 1 1 ? 2099"}
+				""");
+		String cluster = "partial";
+		assertThat(EtlProcess.start(environment(cluster, both, TestDatabase.serverUrl(DATABASE)), "schedules", "apply")
+			.await()
+			.exitCode()).isZero();
+		// slow.yaml instead of slow.yml is read; a node without 'slow' in its files keeps it and warns
+		Path yaml = Files.createTempDirectory("schedules");
+		Files.writeString(yaml.resolve("slow.yaml"), "schedules:\n  - {name: slow, job: backup, cron: \"0 0 6 1 1 ? 2099\"}\n");
+		EtlProcess node = node(cluster, yaml, TestDatabase.serverUrl(DATABASE));
+		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 1 schedules"));
+		assertThat(node.stderrSoFar()).contains("Schedule fast is stored but no schedule file here enables it: kept");
+		node.terminate();
+		assertThat(stored(cluster)).containsExactly("fast 0 0 3 1 1 ? 2099", "slow 0 0 6 1 1 ? 2099");
+
+		Path empty = Files.createTempDirectory("schedules");
+		EtlProcess.Result refused = EtlProcess.start(environment(cluster, empty, TestDatabase.serverUrl(DATABASE)), "scheduler")
+			.await();
+		assertThat(refused.exitCode()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).hasLineCount(1).contains("holds no schedule");
+		assertThat(stored(cluster)).hasSize(2);
+	}
+
+	/** The schedules of a cluster's store: name and cron, by name. */
+	private static List<String> stored(String cluster) {
+		return jdbc.queryForList("""
+				SELECT t.trigger_name || ' ' || c.cron_expression FROM etl.qrtz_triggers t
+				JOIN etl.qrtz_cron_triggers c USING (sched_name, trigger_name, trigger_group)
+				WHERE t.sched_name = ? ORDER BY 1""", String.class, cluster);
+	}
+
+	@Test
 	void healthIsDownWhileTheJobStoreCannotBeReachedAndUpWhenItCanAgain() throws Exception {
 		Path schedules = schedules("""
 				schedules:
