@@ -24,9 +24,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
-
 
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.RefusedException;
@@ -42,13 +42,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
-
 import org.springframework.stereotype.Component;
 
 /**
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
- * backup is not complete), and {@code verified.json} once a verify has passed. SERVER is the cluster's
+ * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
+ * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is the cluster's
  * system identifier (pg_control_system(), readable by any role), so two clusters that share a bucket, or
  * two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
  * sort by age.
@@ -80,6 +80,9 @@ public class Backups {
 			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 			""";
+
+	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
+	private static final java.util.regex.Pattern SNAPSHOT_ID = java.util.regex.Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
 
 	private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{9}Z");
 
@@ -162,6 +165,17 @@ public class Backups {
 	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
 	 * store. pg_dump takes the snapshot of a transaction of ours, so the row counts of the manifest are taken
 	 * in exactly what it dumps.
+	 * <p>
+	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
+	 * snapshot (it stays open while pg_dump and the counts import it, and takes no lock). The rows are
+	 * counted on another session, each table in a short transaction of its own that imports the same
+	 * snapshot, so the counts are exactly what pg_dump dumps while at most one table's ACCESS SHARE lock is
+	 * held at a time, and never while anything waits for pg_dump. Counting on the exporting transaction
+	 * held a lock on every table until the upload ended: with archive's DETACH queued behind a reader,
+	 * DETACH waited for those locks, pg_dump for DETACH and the session in Java for pg_dump, a deadlock
+	 * PostgreSQL cannot see; and at 1,200 partitions the two sessions' locks overflowed the lock table.
+	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
+	 * be exact, and verify compares the counts exactly.
 	 */
 	BackupManifest make(String database) throws IOException, SQLException {
 		Keyset keys = this.keyset.load();
@@ -181,8 +195,14 @@ public class Backups {
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
 			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
-			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> rowCounts(connection),
-					runnable -> new Thread(runnable, "row counts").start());
+			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> {
+				try (Connection counting = this.tools.connect(database)) {
+					return rowCounts(counting, snapshot);
+				}
+				catch (SQLException ex) {
+					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+				}
+			}, runnable -> new Thread(runnable, "row counts").start());
 			SealedObjects.Stored stored;
 			try {
 				stored = new SealedObjects(this.store, keys).put(objectKey, plaintext -> {
@@ -249,7 +269,7 @@ public class Backups {
 		}
 		String newest = authenticated.get(0).id();
 		Instant youngest = this.clock.instant().minus(this.properties.abandonedAfter());
-		Set<String> completeIds = complete.stream().map(Folder::id).collect(java.util.stream.Collectors.toSet());
+		Set<String> completeIds = complete.stream().map(Folder::id).collect(Collectors.toSet());
 		return folders(false).stream()
 			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
 			.filter(folder -> !completeIds.contains(folder.id()) && folder.id().compareTo(newest) < 0)
@@ -510,7 +530,7 @@ public class Backups {
 
 	private void compareCounts(BackupManifest manifest, String database) throws SQLException {
 		try (Connection connection = this.tools.connect(database)) {
-			Map<String, Long> restored = rowCounts(connection);
+			Map<String, Long> restored = rowCounts(connection, null);
 			for (Map.Entry<String, Long> table : manifest.rowCounts().entrySet()) {
 				long rows = restored.getOrDefault(table.getKey(), -1L);
 				if (rows != table.getValue()) {
@@ -521,27 +541,65 @@ public class Backups {
 		}
 	}
 
-	/** Every table's exact row count, by its quoted name as the catalogue spells it. */
-	private static Map<String, Long> rowCounts(Connection connection) {
-		try (Statement statement = connection.createStatement()) {
-			List<String> tables = new ArrayList<>();
-			try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
-				while (rs.next()) {
-					tables.add(rs.getString(1));
+	/**
+	 * Every table's exact row count, by its quoted name as the catalogue spells it; each table counted in a
+	 * transaction of its own, importing {@code snapshot} when given, so no more than one table is locked at
+	 * a time.
+	 */
+	private static Map<String, Long> rowCounts(Connection connection, String snapshot) {
+		try {
+			connection.setAutoCommit(false);
+			List<String> tables = inSnapshot(connection, snapshot, statement -> {
+				List<String> names = new ArrayList<>();
+				try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
+					while (rs.next()) {
+						names.add(rs.getString(1));
+					}
 				}
-			}
+				return names;
+			});
 			Map<String, Long> counts = new TreeMap<>();
 			for (String table : tables) {
 				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
-				try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
-					rs.next();
-					counts.put(table, rs.getLong(1));
-				}
+				counts.put(table, inSnapshot(connection, snapshot, statement -> {
+					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+						rs.next();
+						return rs.getLong(1);
+					}
+				}));
 			}
 			return counts;
 		}
 		catch (SQLException ex) {
 			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Work on a statement. */
+	@FunctionalInterface
+	private interface StatementWork<T> {
+
+		T run(Statement statement) throws SQLException;
+
+	}
+
+	/** Runs work in a transaction of its own (in the snapshot when one is given) and ends it. */
+	private static <T> T inSnapshot(Connection connection, String snapshot, StatementWork<T> work) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			if (snapshot != null) {
+				if (!SNAPSHOT_ID.matcher(snapshot).matches()) {
+					throw new IllegalStateException("unexpected snapshot id from pg_export_snapshot()");
+				}
+				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+				statement.execute("SET TRANSACTION SNAPSHOT '" + snapshot + "'");
+			}
+			T result = work.run(statement);
+			connection.commit();
+			return result;
+		}
+		catch (SQLException | RuntimeException ex) {
+			connection.rollback();
+			throw ex;
 		}
 	}
 
