@@ -1,10 +1,11 @@
 package dev.pgbatch.backup;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.SecureRandom;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -14,30 +15,40 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
+import javax.sql.DataSource;
+
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedJson;
 import dev.pgbatch.store.SealedObjects;
 import dev.pgbatch.store.Tally;
-import tools.jackson.databind.json.JsonMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
- * backup is not complete), and {@code verified.json} once a verify has passed. SERVER is the cluster's
+ * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
+ * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is the cluster's
  * system identifier (pg_control_system(), readable by any role), so two clusters that share a bucket, or
  * two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
  * sort by age.
@@ -60,9 +71,8 @@ public class Backups {
 
 	private static final String MANIFEST = "manifest.json";
 
-	private static final String VERIFIED = "verified.json";
-
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	/** A verify's record: one object per pass (objects are never overwritten), the newest one counts. */
+	private static final String VERIFIED = "verified-";
 
 	/** The tables pg_dump dumps the rows of: every plain table outside the system schemas and extensions. */
 	private static final String USER_TABLES = """
@@ -71,7 +81,26 @@ public class Backups {
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 			""";
 
+	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
+	private static final java.util.regex.Pattern SNAPSHOT_ID = java.util.regex.Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
+
 	private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{9}Z");
+
+	static final String SESSIONS = "database '%s' has %d other sessions connected: end them, or pass --terminate-sessions to have the restore end them";
+
+	static final String MAINTENANCE_TARGET = "'%s' is the maintenance database the restore works from: restore into another database";
+
+	/**
+	 * Where CREATE, RENAME and DROP DATABASE run from: never a database they act on (PostgreSQL cannot drop
+	 * or rename the database a statement runs in), and every role may connect to it by default.
+	 */
+	private static final String MAINTENANCE = "postgres";
+
+	private static final SecureRandom RANDOM = new SecureRandom();
+
+	private static final Logger log = LoggerFactory.getLogger(Backups.class);
+
+	static final String FOREIGN_MANIFEST = "%s does not describe the backup it is stored with: refused";
 
 	static final String AMBIGUOUS = "'%s' names backups of several databases or servers (%s); remove the stray one by hand";
 
@@ -87,6 +116,10 @@ public class Backups {
 
 	private final Clock clock;
 
+	private final ExecutionLock lock;
+
+	private final ObjectProvider<DataSource> dataSource;
+
 	/** Where a backup lives in the store: under the prefix, its server, its database and its id. */
 	record Folder(String server, String database, String id) {
 
@@ -100,7 +133,10 @@ public class Backups {
 	record Retained(List<String> expired, int abandoned, int kept) {
 	}
 
-	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties) {
+	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties,
+			ExecutionLock lock, ObjectProvider<DataSource> dataSource) {
+		this.lock = lock;
+		this.dataSource = dataSource;
 		this.store = store;
 		this.keyset = keyset;
 		this.tools = tools;
@@ -129,6 +165,17 @@ public class Backups {
 	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
 	 * store. pg_dump takes the snapshot of a transaction of ours, so the row counts of the manifest are taken
 	 * in exactly what it dumps.
+	 * <p>
+	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
+	 * snapshot (it stays open while pg_dump and the counts import it, and takes no lock). The rows are
+	 * counted on another session, each table in a short transaction of its own that imports the same
+	 * snapshot, so the counts are exactly what pg_dump dumps while at most one table's ACCESS SHARE lock is
+	 * held at a time, and never while anything waits for pg_dump. Counting on the exporting transaction
+	 * held a lock on every table until the upload ended: with archive's DETACH queued behind a reader,
+	 * DETACH waited for those locks, pg_dump for DETACH and the session in Java for pg_dump, a deadlock
+	 * PostgreSQL cannot see; and at 1,200 partitions the two sessions' locks overflowed the lock table.
+	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
+	 * be exact, and verify compares the counts exactly.
 	 */
 	BackupManifest make(String database) throws IOException, SQLException {
 		Keyset keys = this.keyset.load();
@@ -148,8 +195,14 @@ public class Backups {
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
 			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
-			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> rowCounts(connection),
-					runnable -> new Thread(runnable, "row counts").start());
+			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> {
+				try (Connection counting = this.tools.connect(database)) {
+					return rowCounts(counting, snapshot);
+				}
+				catch (SQLException ex) {
+					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+				}
+			}, runnable -> new Thread(runnable, "row counts").start());
 			SealedObjects.Stored stored;
 			try {
 				stored = new SealedObjects(this.store, keys).put(objectKey, plaintext -> {
@@ -168,14 +221,14 @@ public class Backups {
 			BackupManifest manifest = new BackupManifest(id, folder.server(), database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
 					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
-			putJson(folder.key(prefix()) + MANIFEST, manifest);
+			new SealedJson(this.store, keys).put(folder.key(prefix()) + MANIFEST, manifest);
 			return manifest;
 		}
 	}
 
 	/** Complete backups of every server and database, newest first. */
 	public List<Entry> list() {
-		return entries(folders(true));
+		return new ArrayList<>(entries(folders(true)).values());
 	}
 
 	/**
@@ -190,13 +243,13 @@ public class Backups {
 		List<Folder> complete = folders(true).stream()
 			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
 			.toList();
-		List<Entry> entries = entries(complete);
-		Set<String> kept = Retention.keep(entries.stream()
+		Map<Folder, Entry> entries = entries(complete);
+		Set<String> kept = Retention.keep(entries.values().stream()
 			.map(entry -> new Retention.Candidate(entry.manifest().id(), Instant.parse(entry.manifest().startedAt()),
 					entry.verified() != null))
 			.toList(), last, daily, weekly);
-		List<Folder> expired = complete.stream().filter(folder -> !kept.contains(folder.id())).toList();
-		List<Folder> abandoned = abandoned(server, database, complete);
+		List<Folder> expired = entries.keySet().stream().filter(folder -> !kept.contains(folder.id())).toList();
+		List<Folder> abandoned = abandoned(server, database, complete, new ArrayList<>(entries.keySet()));
 		if (!dryRun) {
 			expired.forEach(this::delete);
 			abandoned.forEach(this::delete);
@@ -210,13 +263,13 @@ public class Backups {
 	 * writes them (an upload in progress is not listed by the store at all until its last part; what a
 	 * runner finishes is followed by its manifest within moments).
 	 */
-	private List<Folder> abandoned(String server, String database, List<Folder> complete) {
-		if (complete.isEmpty()) {
+	private List<Folder> abandoned(String server, String database, List<Folder> complete, List<Folder> authenticated) {
+		if (authenticated.isEmpty()) {
 			return List.of();
 		}
-		String newest = complete.get(0).id();
+		String newest = authenticated.get(0).id();
 		Instant youngest = this.clock.instant().minus(this.properties.abandonedAfter());
-		Set<String> completeIds = complete.stream().map(Folder::id).collect(java.util.stream.Collectors.toSet());
+		Set<String> completeIds = complete.stream().map(Folder::id).collect(Collectors.toSet());
 		return folders(false).stream()
 			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
 			.filter(folder -> !completeIds.contains(folder.id()) && folder.id().compareTo(newest) < 0)
@@ -246,43 +299,153 @@ public class Backups {
 	 */
 	public Verified verify(String id, boolean restoreTest) throws IOException, SQLException {
 		BackupManifest manifest = manifest(id);
+		try (ExecutionLock.Held held = this.lock.acquire("backup verify " + id, MAINTENANCE)) {
+			return verify(manifest, restoreTest);
+		}
+	}
+
+	private Verified verify(BackupManifest manifest, boolean restoreTest) throws IOException, SQLException {
+		String id = manifest.id();
 		if (!restoreTest) {
 			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
 		}
 		else {
-			String scratch = "pgbatch_verify_" + id.toLowerCase(java.util.Locale.ROOT);
+			String scratch = unique("pgbatch_verify_" + id);
 			restoreInto(manifest, scratch);
 			dropDatabase(scratch);
 		}
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
-		putJson(folder(id).key(prefix()) + VERIFIED, verified);
+		new SealedJson(this.store, this.keyset.load())
+			.put(folder(id).key(prefix()) + VERIFIED + ID.format(this.clock.instant()) + ".json", verified);
 		return verified;
 	}
 
 	/**
-	 * Restores a backup into {@code target}: into a database of its own first, renamed to {@code target} once
-	 * every table holds the rows the manifest recorded, so a failed restore (a backup that fails
-	 * authentication half way, a full disk) leaves {@code target} as it was. A {@code target} that holds
-	 * tables is refused unless {@code force}, and then it is replaced.
+	 * Restores a backup into {@code target}: into a database of its own first (a staging name of its own,
+	 * so two restores never share one), renamed to {@code target} once every table holds the rows the
+	 * manifest recorded, so a failed restore (a backup that fails authentication half way, a full disk)
+	 * leaves {@code target} as it was and nothing behind. A {@code target} that holds tables is refused
+	 * unless {@code force}; then it is renamed aside, the restored one takes its name, and only then is the
+	 * old one dropped (a failed rename puts it back). Sessions connected to the target are refused, naming
+	 * how many, unless {@code terminateSessions}, which ends them. Every administrative statement runs in
+	 * the maintenance database, so the configured database itself can be replaced; one restore into a
+	 * target at a time (a lock as jobs take, core/ExecutionLock).
 	 */
-	public void restore(String id, String target, boolean force) throws IOException, SQLException {
+	public void restore(String id, String target, boolean force, boolean terminateSessions) throws IOException, SQLException {
 		try {
 			SqlNames.checkedName(target);
 		}
 		catch (IllegalArgumentException ex) {
 			throw new UsageException(ex.getMessage());
 		}
+		if (target.equals(MAINTENANCE)) {
+			throw new UsageException(String.format(MAINTENANCE_TARGET, MAINTENANCE));
+		}
 		BackupManifest manifest = manifest(id);
-		boolean existed = exists(target);
-		if (existed && holdsTables(target) && !force) {
-			throw new UsageException(String.format(NOT_EMPTY, target));
+		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
+			boolean existed = exists(target);
+			if (existed) {
+				if (holdsTables(target) && !force) {
+					throw new UsageException(String.format(NOT_EMPTY, target));
+				}
+				if (target.equals(this.tools.defaultDatabase())) {
+					closeOwnPool();
+				}
+				int sessions = sessions(target);
+				if (sessions > 0 && !terminateSessions) {
+					throw new RefusedException(String.format(SESSIONS, target, sessions));
+				}
+			}
+			String staging = unique("pgbatch_restoring_" + id);
+			restoreInto(manifest, staging);
+			try {
+				if (existed) {
+					replace(target, staging, unique("pgbatch_replaced_" + id), terminateSessions);
+				}
+				else {
+					adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+				}
+			}
+			catch (SQLException | RuntimeException ex) {
+				dropDatabase(staging);
+				throw ex;
+			}
 		}
-		String staging = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT);
-		restoreInto(manifest, staging);
-		if (existed) {
-			dropDatabase(target);
+	}
+
+	/**
+	 * Puts {@code staging} in the place of {@code target}: target renamed aside (with its sessions ended
+	 * first, and no new ones let in, when asked), staging renamed to target, the old one dropped. When the
+	 * second rename fails, the old database gets its name back.
+	 */
+	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
+		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
+			if (terminateSessions) {
+				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS false");
+				try (PreparedStatement terminate = admin.prepareStatement(
+						"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
+					terminate.setString(1, target);
+					try (ResultSet rs = terminate.executeQuery()) {
+						rs.next();
+						log.info("ended {} sessions of {} before replacing it", rs.getLong(1), target);
+					}
+				}
+			}
+			try {
+				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
+			}
+			catch (SQLException ex) {
+				if (terminateSessions) {
+					statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS true");
+				}
+				throw ex;
+			}
+			try {
+				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+			}
+			catch (SQLException ex) {
+				statement.execute("ALTER DATABASE " + SqlNames.quote(aside) + " RENAME TO " + SqlNames.quote(target));
+				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS true");
+				throw ex;
+			}
+			statement.execute("DROP DATABASE " + SqlNames.quote(aside) + " WITH (FORCE)");
 		}
-		adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+	}
+
+	/**
+	 * Client sessions connected to a database, other than this one (autovacuum workers are ended by the
+	 * rename itself).
+	 */
+	private int sessions(String database) throws SQLException {
+		try (Connection admin = this.tools.connect(MAINTENANCE);
+				PreparedStatement statement = admin
+					.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
+			statement.setString(1, database);
+			try (ResultSet rs = statement.executeQuery()) {
+				rs.next();
+				return rs.getInt(1);
+			}
+		}
+	}
+
+	/**
+	 * Closes this process's own pool before its database is replaced: its idle connections are sessions of
+	 * the target too, and the command needs none of them any more (the restore uses connections of its own).
+	 */
+	private void closeOwnPool() {
+		if (this.dataSource.getIfAvailable() instanceof AutoCloseable pool) {
+			try {
+				pool.close();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException("cannot close the connection pool: " + ex.getMessage(), ex);
+			}
+		}
+	}
+
+	/** A database name no other run uses: a prefix and 32 random bits. */
+	private static String unique(String prefix) {
+		return prefix.toLowerCase(Locale.ROOT) + "_" + HexFormat.of().toHexDigits(RANDOM.nextInt());
 	}
 
 	/** A new database made from the backup, checked against its manifest; dropped again when anything fails. */
@@ -300,21 +463,36 @@ public class Backups {
 		}
 	}
 
-	public BackupManifest manifest(String id) {
-		if (!BACKUP_ID.matcher(id).matches()) {
-			throw new UsageException(String.format(NOT_AN_ID, id));
+	/** A complete backup's manifest, authenticated and checked against where it is stored. */
+	public BackupManifest manifest(String id) throws IOException {
+		return manifest(folder(id), this.keyset.load());
+	}
+
+	/**
+	 * The manifest of a folder: authenticated with the keyset under its own key (an edited manifest, or one
+	 * copied from another backup's folder, fails here, before any field of it is used), then checked to
+	 * describe this very folder and its object.
+	 */
+	private BackupManifest manifest(Folder folder, Keyset keys) throws IOException {
+		String key = folder.key(prefix()) + MANIFEST;
+		BackupManifest manifest = new SealedJson(this.store, keys).get(key, BackupManifest.class);
+		if (!manifest.id().equals(folder.id()) || !manifest.server().equals(folder.server())
+				|| !manifest.database().equals(folder.database()) || !manifest.objectKey().equals(objectKey(folder))) {
+			throw new RefusedException(String.format(FOREIGN_MANIFEST, key));
 		}
-		String key = folder(id).key(prefix()) + MANIFEST;
-		try (InputStream in = this.store.get(key)) {
-			return JSON.readValue(in, BackupManifest.class);
-		}
-		catch (IOException ex) {
-			throw new RefusedException(key + " cannot be read: " + ex.getMessage());
-		}
+		return manifest;
 	}
 
 	/** Feeds the authenticated plaintext of a backup to pg_restore, and checks the stored object on the way. */
 	private void readInto(BackupManifest manifest, List<String> arguments, String database) throws IOException, SQLException {
+		// the key comes from where the manifest is stored (checked equal to what it records), never from its text
+		String objectKey = objectKey(new Folder(manifest.server(), manifest.database(), manifest.id()));
+		List<ObjectStore.StoredObject> objects = this.store.list(objectKey);
+		long size = objects.size() == 1 && objects.get(0).key().equals(objectKey) ? objects.get(0).size() : -1;
+		if (size != manifest.storedBytes()) {
+			throw new RefusedException(String.format(MISMATCH, objectKey, manifest.storedBytes(), manifest.storedSha256(),
+					size, "not read"));
+		}
 		int major;
 		try (Connection connection = this.tools.connect(database)) {
 			major = PostgresTools.serverMajor(connection);
@@ -322,7 +500,7 @@ public class Backups {
 		this.tools.checkedVersion("pg_restore", major);
 		Tally stored = new Tally(OutputStream.nullOutputStream());
 		PostgresTools.Running restore = this.tools.start("pg_restore", major, database, arguments);
-		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(manifest.objectKey(), stored);
+		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(objectKey, stored);
 				OutputStream stdin = restore.process().getOutputStream()) {
 			byte[] buffer = new byte[1 << 16];
 			boolean listening = true;
@@ -345,14 +523,14 @@ public class Backups {
 		}
 		restore.finish();
 		if (stored.bytes() != manifest.storedBytes() || !stored.sha256().equals(manifest.storedSha256())) {
-			throw new IOException(String.format(MISMATCH, manifest.objectKey(), manifest.storedBytes(),
+			throw new IOException(String.format(MISMATCH, objectKey, manifest.storedBytes(),
 					manifest.storedSha256(), stored.bytes(), stored.sha256()));
 		}
 	}
 
 	private void compareCounts(BackupManifest manifest, String database) throws SQLException {
 		try (Connection connection = this.tools.connect(database)) {
-			Map<String, Long> restored = rowCounts(connection);
+			Map<String, Long> restored = rowCounts(connection, null);
 			for (Map.Entry<String, Long> table : manifest.rowCounts().entrySet()) {
 				long rows = restored.getOrDefault(table.getKey(), -1L);
 				if (rows != table.getValue()) {
@@ -363,22 +541,32 @@ public class Backups {
 		}
 	}
 
-	/** Every table's exact row count, by its quoted name as the catalogue spells it. */
-	private static Map<String, Long> rowCounts(Connection connection) {
-		try (Statement statement = connection.createStatement()) {
-			List<String> tables = new ArrayList<>();
-			try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
-				while (rs.next()) {
-					tables.add(rs.getString(1));
+	/**
+	 * Every table's exact row count, by its quoted name as the catalogue spells it; each table counted in a
+	 * transaction of its own, importing {@code snapshot} when given, so no more than one table is locked at
+	 * a time.
+	 */
+	private static Map<String, Long> rowCounts(Connection connection, String snapshot) {
+		try {
+			connection.setAutoCommit(false);
+			List<String> tables = inSnapshot(connection, snapshot, statement -> {
+				List<String> names = new ArrayList<>();
+				try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
+					while (rs.next()) {
+						names.add(rs.getString(1));
+					}
 				}
-			}
+				return names;
+			});
 			Map<String, Long> counts = new TreeMap<>();
 			for (String table : tables) {
 				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
-				try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
-					rs.next();
-					counts.put(table, rs.getLong(1));
-				}
+				counts.put(table, inSnapshot(connection, snapshot, statement -> {
+					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+						rs.next();
+						return rs.getLong(1);
+					}
+				}));
 			}
 			return counts;
 		}
@@ -387,10 +575,48 @@ public class Backups {
 		}
 	}
 
-	private List<Entry> entries(List<Folder> folders) {
-		List<Entry> entries = new ArrayList<>();
+	/** Work on a statement. */
+	@FunctionalInterface
+	private interface StatementWork<T> {
+
+		T run(Statement statement) throws SQLException;
+
+	}
+
+	/** Runs work in a transaction of its own (in the snapshot when one is given) and ends it. */
+	private static <T> T inSnapshot(Connection connection, String snapshot, StatementWork<T> work) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			if (snapshot != null) {
+				if (!SNAPSHOT_ID.matcher(snapshot).matches()) {
+					throw new IllegalStateException("unexpected snapshot id from pg_export_snapshot()");
+				}
+				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+				statement.execute("SET TRANSACTION SNAPSHOT '" + snapshot + "'");
+			}
+			T result = work.run(statement);
+			connection.commit();
+			return result;
+		}
+		catch (SQLException | RuntimeException ex) {
+			connection.rollback();
+			throw ex;
+		}
+	}
+
+	/**
+	 * The complete backups of these folders, in their order. A manifest that does not authenticate is left
+	 * out with a warning: it is no backup of ours to list, count or remove.
+	 */
+	private Map<Folder, Entry> entries(List<Folder> folders) {
+		Keyset keys = this.keyset.load();
+		Map<Folder, Entry> entries = new LinkedHashMap<>();
 		for (Folder folder : folders) {
-			entries.add(new Entry(manifest(folder.id()), verified(folder)));
+			try {
+				entries.put(folder, new Entry(manifest(folder, keys), verified(folder, keys)));
+			}
+			catch (IOException | RefusedException ex) {
+				log.warn("{} is left out: its manifest {}", folder.key(prefix()), ex.getMessage());
+			}
 		}
 		return entries;
 	}
@@ -427,15 +653,18 @@ public class Backups {
 		return new ArrayList<>(folders);
 	}
 
-	private Verified verified(Folder folder) {
-		String key = folder.key(prefix()) + VERIFIED;
-		if (!this.store.exists(key)) {
+	/** The newest verify record of a backup, or null when none authenticates. */
+	private Verified verified(Folder folder, Keyset keys) {
+		List<ObjectStore.StoredObject> records = this.store.list(folder.key(prefix()) + VERIFIED);
+		if (records.isEmpty()) {
 			return null;
 		}
-		try (InputStream in = this.store.get(key)) {
-			return JSON.readValue(in, Verified.class);
+		String key = records.get(records.size() - 1).key();
+		try {
+			return new SealedJson(this.store, keys).get(key, Verified.class);
 		}
 		catch (IOException ex) {
+			log.warn("{} is not taken for a verify: {}", key, ex.getMessage());
 			return null;
 		}
 	}
@@ -453,13 +682,8 @@ public class Backups {
 		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
 	}
 
-	private void putJson(String key, Object value) {
-		byte[] json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
-		this.store.put(key, new ByteArrayInputStream(json), json.length);
-	}
-
 	private boolean exists(String database) {
-		try (Connection connection = this.tools.connect(this.tools.defaultDatabase());
+		try (Connection connection = this.tools.connect(MAINTENANCE);
 				var statement = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
 			statement.setString(1, database);
 			try (ResultSet rs = statement.executeQuery()) {
@@ -486,7 +710,7 @@ public class Backups {
 	}
 
 	private void adminStatement(String sql) throws SQLException {
-		try (Connection connection = this.tools.connect(this.tools.defaultDatabase());
+		try (Connection connection = this.tools.connect(MAINTENANCE);
 				Statement statement = connection.createStatement()) {
 			statement.execute(sql);
 		}

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.core.OwnConnections;
 import dev.pgbatch.core.RefusedException;
 import org.postgresql.Driver;
 
@@ -42,6 +43,18 @@ class PostgresTools {
 	/** Enough of a tool's error output to say what went wrong, not so much that it floods the log. */
 	private static final int STDERR_CHARS = 2000;
 
+	/**
+	 * PgJDBC's connection parameters that libpq (pg_dump, pg_restore) knows too, with its environment
+	 * variable: the tools connect as the runner's own connections do, with the same TLS demands.
+	 */
+	private static final Map<String, String> LIBPQ = Map.of("sslmode", "PGSSLMODE", "sslrootcert", "PGSSLROOTCERT",
+			"sslcert", "PGSSLCERT", "sslkey", "PGSSLKEY", "options", "PGOPTIONS", "connectTimeout", "PGCONNECT_TIMEOUT",
+			"targetServerType", "PGTARGETSESSIONATTRS", "ApplicationName", "PGAPPNAME");
+
+	private final String url;
+
+	private final Properties parsed;
+
 	private final String host;
 
 	private final String port;
@@ -60,6 +73,8 @@ class PostgresTools {
 		if (parsed == null) {
 			throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
 		}
+		this.url = url;
+		this.parsed = parsed;
 		this.host = parsed.getProperty("PGHOST", "localhost");
 		this.port = parsed.getProperty("PGPORT", "5432");
 		this.defaultDatabase = parsed.getProperty("PGDBNAME");
@@ -72,13 +87,17 @@ class PostgresTools {
 		return this.defaultDatabase;
 	}
 
-	/** A connection of its own to {@code database} on the same server. */
+	/**
+	 * A connection of its own to {@code database} on the same server: ETL_DB_URL with only the database
+	 * changed, so sslmode and every other parameter of it apply.
+	 */
 	Connection connect(String database) throws SQLException {
 		Properties info = new Properties();
 		info.setProperty("user", this.user);
 		info.setProperty("password", this.password);
+		// a default only: an ApplicationName in the URL wins over these properties
 		info.setProperty("ApplicationName", "pgbatch");
-		return DriverManager.getConnection("jdbc:postgresql://" + this.host + ":" + this.port + "/" + database, info);
+		return DriverManager.getConnection(OwnConnections.urlFor(this.url, database), info);
 	}
 
 	/** The server's major version (15 for 15.10). */
@@ -116,6 +135,7 @@ class PostgresTools {
 		environment.put("PGDATABASE", database);
 		environment.put("PGPASSWORD", this.password);
 		environment.put("PGAPPNAME", "pgbatch");
+		environment.putAll(libpqEnvironment(this.parsed));
 		Process process = builder.start();
 		CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> {
 			try (InputStream stderr = process.getErrorStream()) {
@@ -181,6 +201,18 @@ class PostgresTools {
 		}
 		Path debian = Path.of("/usr/lib/postgresql", Integer.toString(serverMajor), "bin", tool);
 		return Files.isExecutable(debian) ? debian.toString() : tool;
+	}
+
+	/** The libpq environment for the parameters of a parsed ETL_DB_URL that libpq knows. */
+	static Map<String, String> libpqEnvironment(Properties parsed) {
+		Map<String, String> environment = new java.util.TreeMap<>();
+		LIBPQ.forEach((jdbc, libpq) -> {
+			String value = parsed.getProperty(jdbc);
+			if (value != null) {
+				environment.put(libpq, value);
+			}
+		});
+		return environment;
 	}
 
 	private static String firstLines(String errors) {

@@ -74,7 +74,7 @@ class BackupCommand {
 	}
 
 	@Command(name = "restore", mixinStandardHelpOptions = true,
-			description = "Restore a backup into a database (made when missing), in one transaction.")
+			description = "Restore a backup into a database of its own, in one transaction, then give it the target's name.")
 	static class Restore implements Callable<Integer> {
 
 		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
@@ -83,14 +83,17 @@ class BackupCommand {
 		@Option(names = "--target-db", required = true, paramLabel = "NAME", description = "The database to restore into.")
 		String targetDb;
 
-		@Option(names = "--force", description = "Replace the objects of a database that already holds tables.")
+		@Option(names = "--force", description = "Replace a database that already holds tables: the restored one takes its name, then the old one is dropped.")
 		boolean force;
+
+		@Option(names = "--terminate-sessions", description = "End the sessions connected to the database being replaced (without it, the restore refuses while any are, and says how many).")
+		boolean terminateSessions;
 
 		@Override
 		public Integer call() throws Exception {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				Backups backups = context.getBean(Backups.class);
-				backups.restore(this.id, this.targetDb, this.force);
+				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
 				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
 				return Cli.OK;
 			}

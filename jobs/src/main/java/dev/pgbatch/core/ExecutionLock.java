@@ -25,6 +25,13 @@ public class ExecutionLock {
 
 	private static final String LOCK_SPACE = "pgbatch.job";
 
+	private static final String HOLDER = """
+			SELECT coalesce(a.application_name, 'backend ' || l.pid)
+			FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			  AND l.classid = hashtext(?)::oid AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+			""";
+
 	private final DataSourceProperties database;
 
 	private final JdbcTemplate jdbc;
@@ -36,13 +43,23 @@ public class ExecutionLock {
 
 	/** Takes the job's lock, or refuses naming the process that holds it. Close the handle to release it. */
 	public Held acquire(String jobName) {
+		return acquire(jobName, null);
+	}
+
+	/**
+	 * Takes a lock in another database of the same server (null: the configured one): for work that must
+	 * not hold a session in the configured database, such as a restore that replaces it.
+	 */
+	public Held acquire(String jobName, String database) {
 		Connection connection = null;
 		try {
 			// Not from the pool: the lock must end with this connection, never linger in a pooled session.
 			// The session sits idle for the whole run: keep it from being dropped as idle, which would free
 			// the lock while the job still runs.
-			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"));
+			Map<String, String> settings = Map.of("tcpKeepAlive", "true", "options",
+					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0");
+			connection = database == null ? OwnConnections.open(this.database, settings)
+					: OwnConnections.open(this.database, database, settings);
 			try (PreparedStatement statement = connection
 				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?)), set_config('application_name', ?, false)")) {
 				statement.setString(1, LOCK_SPACE);
@@ -51,8 +68,8 @@ public class ExecutionLock {
 				try (ResultSet result = statement.executeQuery()) {
 					result.next();
 					if (!result.getBoolean(1)) {
+						String holder = holder(connection, jobName);
 						connection.close();
-						String holder = holder(jobName);
 						throw new RefusedException("job " + jobName + " is already running"
 								+ (holder != null ? " (" + holder + ")" : "") + "; a second run is refused");
 					}
@@ -76,13 +93,19 @@ public class ExecutionLock {
 
 	/** The application name of the session holding the job's lock ("pgbatch seed-data, pid 12 on host"), or null. */
 	public String holder(String jobName) {
-		List<String> holders = this.jdbc.queryForList("""
-				SELECT coalesce(a.application_name, 'backend ' || l.pid)
-				FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				  AND l.classid = hashtext(?)::oid AND l.objid = hashtext(?)::oid AND l.objsubid = 2
-				""", String.class, LOCK_SPACE, jobName);
+		List<String> holders = this.jdbc.queryForList(HOLDER, String.class, LOCK_SPACE, jobName);
 		return holders.isEmpty() ? null : holders.get(0);
+	}
+
+	/** The holder as seen from a session in the lock's own database (advisory locks belong to one database). */
+	private static String holder(Connection connection, String jobName) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(HOLDER)) {
+			statement.setString(1, LOCK_SPACE);
+			statement.setString(2, jobName);
+			try (ResultSet result = statement.executeQuery()) {
+				return result.next() ? result.getString(1) : null;
+			}
+		}
 	}
 
 	private static String owner(String jobName) {

@@ -1,5 +1,7 @@
 package dev.pgbatch.core;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -15,16 +17,44 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
  */
 public final class OwnConnections {
 
+	private static final String JDBC_PREFIX = "jdbc:postgresql://";
+
 	private OwnConnections() {
 	}
 
 	/** Opens a connection to the configured database with these extra PgJDBC connection properties. */
 	public static Connection open(DataSourceProperties database, Map<String, String> settings) throws SQLException {
+		return openUrl(database, database.determineUrl(), settings);
+	}
+
+	/** Like {@link #open(DataSourceProperties, Map)}, to another database of the same server. */
+	public static Connection open(DataSourceProperties database, String otherDatabase, Map<String, String> settings)
+			throws SQLException {
+		return openUrl(database, urlFor(database.determineUrl(), otherDatabase), settings);
+	}
+
+	/**
+	 * The JDBC URL of another database on the server of {@code url}: only the database changes, so the
+	 * hosts, sslmode and every other parameter stay as configured.
+	 */
+	public static String urlFor(String url, String database) {
+		if (!url.startsWith(JDBC_PREFIX)) {
+			throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
+		}
+		int query = url.indexOf('?');
+		String beforeQuery = query < 0 ? url : url.substring(0, query);
+		int slash = beforeQuery.indexOf('/', JDBC_PREFIX.length());
+		String server = slash < 0 ? beforeQuery : beforeQuery.substring(0, slash);
+		return server + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8) + (query < 0 ? "" : url.substring(query));
+	}
+
+	private static Connection openUrl(DataSourceProperties database, String url, Map<String, String> settings)
+			throws SQLException {
 		Properties properties = new Properties();
 		properties.setProperty("user", database.determineUsername());
 		properties.setProperty("password", database.determinePassword());
 		properties.putAll(settings);
-		return DriverManager.getConnection(database.determineUrl(), properties);
+		return DriverManager.getConnection(url, properties);
 	}
 
 }

@@ -17,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -29,6 +33,7 @@ import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,7 +83,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@AfterEach
 	void clean() throws SQLException {
-		this.backups.list().forEach(entry -> this.backups.delete(entry.manifest().id()));
+		this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
 		dropTarget();
 	}
 
@@ -97,16 +102,173 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(manifest.serverVersion()).startsWith("15");
 		assertThat(ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString()).startsWith(manifest.id() + " of ");
 
-		this.backups.restore(manifest.id(), TARGET, false);
+		this.backups.restore(manifest.id(), TARGET, false, false);
 
 		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME)).hasSizeGreaterThan(20);
 		// a database that holds tables is replaced only when asked
-		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("--force");
 		this.jdbc.update("DELETE FROM retail.sales_transaction_items");
-		this.backups.restore(manifest.id(), TARGET, true);
+		this.backups.restore(manifest.id(), TARGET, true, false);
 		assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
 				checksums(TestDatabase.NAME).get("retail.sales_transaction_items"));
+	}
+
+	@Test
+	void twoRestoresOfOneBackupAtOnceEachGetAStagingDatabaseOfTheirOwnAndOneTargetTakesOneRestoreAtATime() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		String id = this.backups.list().get(0).manifest().id();
+		TestDatabase.dropDatabase(OTHER);
+		ExecutorService threads = Executors.newFixedThreadPool(3);
+		try {
+			List<Future<?>> restores = List.of(threads.submit(() -> restore(id, TARGET)), threads.submit(() -> restore(id, OTHER)));
+			// a second restore into a target that is being restored is refused by its lock
+			awaitLock("backup restore into " + TARGET);
+			assertThatThrownBy(() -> this.backups.restore(id, TARGET, true, false)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("is already running");
+			for (Future<?> restore : restores) {
+				restore.get(3, TimeUnit.MINUTES);
+			}
+			assertThat(checksums(OTHER)).isEqualTo(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+		}
+		finally {
+			threads.shutdownNow();
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	private Void restore(String id, String target) throws Exception {
+		this.backups.restore(id, target, false, false);
+		return null;
+	}
+
+	private void awaitLock(String name) throws InterruptedException {
+		for (int i = 0; i < 600; i++) {
+			if (this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?", Long.class,
+					"pgbatch " + name + ",%") > 0) {
+				return;
+			}
+			Thread.sleep(50);
+		}
+		throw new IllegalStateException(name + " was never taken");
+	}
+
+	@Test
+	void anEditedOrMovedManifestAndAnObjectSwappedForAnotherBackupsAreRefusedBeforeAnythingIsRestored() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest older = this.backups.list().get(0).manifest();
+		this.jdbc.update("DELETE FROM retail.sales_transaction_items");
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest newer = this.backups.list().get(0).manifest();
+		String newerManifest = folder(newer.server(), newer.database(), newer.id()) + "manifest.json";
+		byte[] saved = get(newerManifest);
+
+		// edited through the S3 API: a plain manifest that names the older backup's object and counts
+		BackupManifest edited = new BackupManifest(newer.id(), newer.server(), newer.database(), older.serverVersion(),
+				older.pgDumpVersion(), older.startedAt(), older.endedAt(), older.dumpBytes(), older.compressedBytes(),
+				older.storedBytes(), older.storedSha256(), older.keyId(), older.objectKey(), older.format(), older.rowCounts());
+		put(newerManifest, JSON.writeValueAsBytes(edited));
+		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+			.isInstanceOf(AuthenticationFailedException.class);
+		assertThatThrownBy(() -> this.backups.verify(newer.id(), false)).isInstanceOf(AuthenticationFailedException.class);
+		// the older backup's own sealed manifest copied over it: sealed under another key, so it fails too
+		put(newerManifest, get(folder(older.server(), older.database(), older.id()) + "manifest.json"));
+		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+			.isInstanceOf(AuthenticationFailedException.class);
+		// and a tampered manifest is neither listed nor removed by retention
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(older.id());
+
+		// the manifest back, the object swapped for the older backup's
+		put(newerManifest, saved);
+		put(newer.objectKey(), get(older.objectKey()));
+		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
+		assertThatThrownBy(() -> this.backups.verify(newer.id(), false))
+			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ? OR datname LIKE 'pgbatch\\_restoring\\_%'",
+				Long.class, TARGET)).isZero();
+		assertThat(this.backups.list().get(0).verified()).isNull();
+	}
+
+	@Test
+	void aBackupBesideALongReaderAndADetachWaitingForItEndsAndTheDetachIsGranted() throws Exception {
+		String partition = this.jdbc.queryForObject("""
+				SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+				WHERE i.inhparent = 'ops.task_executions'::regclass AND c.relname NOT LIKE '%default' ORDER BY 1 LIMIT 1""",
+				String.class);
+		ExecutorService threads = Executors.newFixedThreadPool(2);
+		try (Connection reader = TestDatabase.connect(); Connection archive = TestDatabase.connect()) {
+			reader.setAutoCommit(false);
+			try (Statement statement = reader.createStatement()) {
+				statement.execute("SELECT count(*) FROM ops.task_executions");
+			}
+			int archivePid = pid(archive);
+			// as archive detaches: waits for the reader; bounded here so that a wait on the backup shows as a failure
+			Future<Long> detach = threads.submit(() -> {
+				archive.setAutoCommit(false);
+				long started = System.nanoTime();
+				try (Statement statement = archive.createStatement()) {
+					statement.execute("SET LOCAL lock_timeout = '30s'");
+					statement.execute("ALTER TABLE ops.task_executions DETACH PARTITION ops." + partition);
+				}
+				finally {
+					archive.rollback();
+				}
+				return (System.nanoTime() - started) / 1_000_000;
+			});
+			awaitWaiting(archivePid);
+			Future<JobExecution> backup = threads.submit(() -> JobRuns.run(this.runner, BackupJob.DEFINITION));
+			// pg_dump queues behind the detach on the parent table
+			awaitOtherWaiterThan(archivePid);
+			reader.commit();
+
+			assertThat(detach.get(60, TimeUnit.SECONDS)).isLessThan(30_000);
+			JobExecution run = backup.get(120, TimeUnit.SECONDS);
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			assertThat(this.backups.list().get(0).manifest().rowCounts()).containsEntry("ops." + partition,
+					count("ops." + partition));
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	private static int pid(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery("SELECT pg_backend_pid()")) {
+			rs.next();
+			return rs.getInt(1);
+		}
+	}
+
+	private void awaitWaiting(int pid) throws InterruptedException {
+		await("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = " + pid);
+	}
+
+	private void awaitOtherWaiterThan(int pid) throws InterruptedException {
+		await("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation' AND pid <> " + pid);
+	}
+
+	private void await(String countQuery) throws InterruptedException {
+		for (int i = 0; i < 1200; i++) {
+			if (this.jdbc.queryForObject(countQuery, Long.class) > 0) {
+				return;
+			}
+			Thread.sleep(50);
+		}
+		throw new IllegalStateException("never seen: " + countQuery);
+	}
+
+	@Test
+	void aVerifyOfABackupThatIsBeingVerifiedIsRefused() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		String id = this.backups.list().get(0).manifest().id();
+		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup verify " + id + "'))");
+
+			assertThatThrownBy(() -> this.backups.verify(id, false)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("is already running");
+		}
+		assertThat(this.backups.list().get(0).verified()).isNull();
 	}
 
 	@Test
@@ -136,10 +298,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		this.store.put(manifest.objectKey(), new ByteArrayInputStream(stored), stored.length);
 
 		assertThatThrownBy(() -> this.backups.verify(manifest.id(), false)).isInstanceOf(AuthenticationFailedException.class);
-		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false))
+		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false))
 			.isInstanceOf(AuthenticationFailedException.class);
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ?", Long.class, TARGET))
-			.isZero();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ? OR datname LIKE 'pgbatch\\_restoring\\_%'",
+				Long.class, TARGET)).isZero();
 		assertThat(this.backups.list().get(0).verified()).isNull();
 	}
 
@@ -156,7 +318,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(listed).hasSize(2);
 			assertThat(listed.get(0).manifest().keyId()).isNotEqualTo(listed.get(1).manifest().keyId());
 
-			this.backups.restore(before, TARGET, false);
+			this.backups.restore(before, TARGET, false, false);
 			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
 			this.backups.verify(listed.get(0).manifest().id(), false);
 
@@ -183,8 +345,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		for (Map.Entry<String, String> backup : older.entrySet()) {
 			putManifest(fake(today, today.server(), today.database(), backup.getKey(), backup.getValue()));
 		}
-		put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified.json",
-				JSON.writeValueAsBytes(new Backups.Verified("2026-01-05T03:00:00Z", false)));
+		sealed().put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified-20260105T030000000Z.json",
+				new Backups.Verified("2026-01-05T03:00:00Z", false));
 		// an upload that never got its manifest, long ago
 		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
 		// an upload another runner may still be finishing: a manifest-less folder, but young
@@ -254,7 +416,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			.hasMessageContaining("database 'no_such_db' does not exist");
 		assertThatThrownBy(() -> this.backups.verify("20260101T000000000Z", false)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("no complete backup");
-		assertThatThrownBy(() -> this.backups.restore("../x", TARGET, false)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.backups.restore("../x", TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("not a backup id");
 
 		Path moved = Files.createTempFile("pgbatch-keyset", ".json");
@@ -278,11 +440,24 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		return PREFIX + "/" + server + "/" + database + "/" + id + "/";
 	}
 
-	private void putManifest(BackupManifest manifest) {
-		put(folder(manifest.server(), manifest.database(), manifest.id()) + "manifest.json", JSON.writeValueAsBytes(manifest));
+	/** A manifest as backup writes one: sealed with the keyset under its own key. */
+	private void putManifest(BackupManifest manifest) throws IOException {
+		sealed().put(folder(manifest.server(), manifest.database(), manifest.id()) + "manifest.json", manifest);
 	}
 
+	private SealedJson sealed() {
+		return new SealedJson(this.store, Keyset.load(KEYSET));
+	}
+
+	private byte[] get(String key) throws IOException {
+		try (InputStream in = this.store.get(key)) {
+			return in.readAllBytes();
+		}
+	}
+
+	/** Writes over an object, as a bucket writer can (deleting first: the store may refuse to overwrite). */
 	private void put(String key, byte[] content) {
+		this.store.delete(key);
 		this.store.put(key, new ByteArrayInputStream(content), content.length);
 	}
 

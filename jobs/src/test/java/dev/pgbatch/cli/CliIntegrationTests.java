@@ -323,6 +323,23 @@ class CliIntegrationTests {
 			assertThat(forced.exitCode()).as(forced.stderr()).isZero();
 			assertThat(JSON.readTree(etl(environment, "backup", "list", "--json").stdout()).get(0).get("verified").isNull())
 				.isFalse();
+
+			// step 4 onto the database of ETL_DB_URL itself, with the application still connected to it
+			long rows = queryLong("SELECT count(*) FROM ops.task_executions");
+			try (Connection application = TestDatabase.connect()) {
+				EtlProcess.Result busy = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.NAME, "--force");
+				assertThat(busy.exitCode()).isEqualTo(1);
+				assertThat(busy.stderr()).contains("other sessions connected").contains("--terminate-sessions");
+				assertThat(application.isValid(5)).isTrue();
+
+				EtlProcess.Result replaced = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.NAME,
+						"--force", "--terminate-sessions");
+				assertThat(replaced.exitCode()).as(replaced.stderr()).isZero();
+				assertThat(replaced.stdout()).contains("every table holds the rows its manifest recorded");
+				assertThat(application.isValid(5)).isFalse();
+			}
+			assertThat(queryLong("SELECT count(*) FROM ops.task_executions")).isEqualTo(rows);
+			assertThat(queryLong("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_re%'")).isZero();
 		}
 		finally {
 			TestDatabase.dropDatabase(target);
