@@ -21,6 +21,7 @@ public final class ArchiveJob {
 			"a second run changes nothing; a restart continues with the partition it was on, which is still in PostgreSQL until its object is verified",
 			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "the day the windows count back from"),
 					ParameterDefinition.flag(DRY_RUN, "report what would move, change nothing", false),
+					ParameterDefinition.FORCE,
 					ParameterDefinition.text(TABLE, "only this managed table (schema.table), or retail.sales_transactions for the row-wise archive only",
 							"all managed tables and the row-wise archive", "",
 							ParameterDefinition.Check.NONE)));

@@ -5,6 +5,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.SqlNames;
+import dev.pgbatch.core.UsageException;
+import dev.pgbatch.partition.PartitionProperties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -56,11 +59,24 @@ class ArchiveCommand {
 
 		@Override
 		public Integer call() {
+			usage("TABLE", () -> SqlNames.checkedTable(this.table));
+			usage("PARTITION", () -> SqlNames.checkedName(this.partition));
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
 				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
 				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
 						+ " rows, matching its manifest");
 				return Cli.OK;
+			}
+		}
+
+		/** A check of an argument; what it refuses is bad usage, named after the argument. */
+		private static void usage(String argument, Runnable check) {
+			try {
+				check.run();
+			}
+			catch (IllegalArgumentException ex) {
+				throw new UsageException(argument + ": " + ex.getMessage());
 			}
 		}
 

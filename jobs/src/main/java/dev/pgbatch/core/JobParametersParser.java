@@ -1,6 +1,7 @@
 package dev.pgbatch.core;
 
 import java.time.Clock;
+import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,8 @@ public final class JobParametersParser {
 
 	/** Identifies each launch, so that the same parameters can run again (reset=true reseeds). */
 	public static final String RUN_ID = "run.id";
+
+	static final String OUTSIDE_WINDOW = "%s: %s is more than a year from today (%s); give force=true if that is meant";
 
 	private final Clock clock;
 
@@ -56,6 +59,16 @@ public final class JobParametersParser {
 				throw new UsageException(parameter.name() + ": " + problem);
 			}
 			values.put(parameter.name(), value);
+		}
+		if (!Boolean.TRUE.equals(values.get(ParameterDefinition.FORCE.name()))) {
+			LocalDate today = LocalDate.now(this.clock);
+			for (ParameterDefinition parameter : job.parameters()) {
+				if (values.get(parameter.name()) instanceof LocalDate date
+						&& (date.isBefore(today.minus(ParameterDefinition.DATE_WINDOW))
+								|| date.isAfter(today.plus(ParameterDefinition.DATE_WINDOW)))) {
+					throw new UsageException(String.format(OUTSIDE_WINDOW, parameter.name(), date, today));
+				}
+			}
 		}
 		return values;
 	}

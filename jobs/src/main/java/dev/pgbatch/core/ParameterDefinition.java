@@ -2,6 +2,7 @@ package dev.pgbatch.core;
 
 import java.time.Clock;
 import java.time.LocalDate;
+import java.time.Period;
 import java.util.function.Function;
 
 /**
@@ -52,6 +53,13 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 		return new ParameterDefinition(name, ParameterType.STRING, description, defaultText, clock -> defaultValue,
 				check);
 	}
+
+	/** How far a date parameter may be from today without {@link #FORCE}: a date beyond is far likelier a typo. */
+	public static final Period DATE_WINDOW = Period.ofYears(1);
+
+	/** The flag that lets a job's dates go beyond {@link #DATE_WINDOW}: every job with a date parameter takes it. */
+	public static final ParameterDefinition FORCE = flag("force",
+			"accept an as-of more than a year before or after today", false);
 
 	public static ParameterDefinition dateDefaultingToToday(String name, String description) {
 		return new ParameterDefinition(name, ParameterType.DATE, description, "today (UTC)",

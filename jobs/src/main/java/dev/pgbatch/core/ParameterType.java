@@ -1,7 +1,11 @@
 package dev.pgbatch.core;
 
 import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
+import java.time.temporal.ChronoField;
 
 /** The types a job parameter can have, with how a command-line value is read. */
 public enum ParameterType {
@@ -42,7 +46,8 @@ public enum ParameterType {
 		@Override
 		Object parse(String text) {
 			try {
-				return LocalDate.parse(text.strip());
+				// four-digit years only: +999999-01-01 is a date to java.time, not to a partition's name
+				return LocalDate.parse(text.strip(), ISO_DATE_FOUR_DIGIT_YEAR);
 			}
 			catch (DateTimeParseException ex) {
 				throw new IllegalArgumentException("'" + text + "' is not a date (YYYY-MM-DD)");
@@ -59,6 +64,15 @@ public enum ParameterType {
 			};
 		}
 	};
+
+	private static final DateTimeFormatter ISO_DATE_FOUR_DIGIT_YEAR = new DateTimeFormatterBuilder()
+		.appendValue(ChronoField.YEAR, 4)
+		.appendLiteral('-')
+		.appendValue(ChronoField.MONTH_OF_YEAR, 2)
+		.appendLiteral('-')
+		.appendValue(ChronoField.DAY_OF_MONTH, 2)
+		.toFormatter()
+		.withResolverStyle(ResolverStyle.STRICT);
 
 	private final Class<?> javaType;
 

@@ -35,7 +35,8 @@ public final class NightlyJob {
 					+ " in that order, each job as one step (an execution of its own, under its own lock); the first failure stops the run.",
 			"a second run runs every job again; a restart skips the completed steps and restarts the failed step's own execution of its job (which restarts as that job does)",
 			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "passed to the jobs that take it (partition-rollover, archive)"),
-					ParameterDefinition.flag(DRY_RUN, "passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup", false)));
+					ParameterDefinition.flag(DRY_RUN, "passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup", false),
+					ParameterDefinition.FORCE));
 
 	private NightlyJob() {
 	}
@@ -52,7 +53,7 @@ public final class NightlyJob {
 		}
 		JobParametersParser launched = new JobParametersParser(Clock.fixed(Instant.ofEpochMilli(runId), ZoneOffset.UTC));
 		Map<String, Object> values = launched.parse(child, List.of());
-		for (String passed : List.of(AS_OF, DRY_RUN)) {
+		for (String passed : List.of(AS_OF, DRY_RUN, ParameterDefinition.FORCE.name())) {
 			if (values.containsKey(passed)) {
 				values.put(passed, nightly.getParameter(passed).value());
 			}

@@ -88,7 +88,16 @@ public final class PartitionPolicies {
 		String table = SqlNames.checkedTable((String) entry.get("table"));
 		return new PartitionPolicy(table, Interval.of(String.valueOf(entry.getOrDefault("interval", "monthly"))),
 				count(entry, "premake", 4), count(entry, "hot", 3), count(entry, "warm", 12),
-				Boolean.TRUE.equals(entry.getOrDefault("cold", Boolean.TRUE)));
+				flag(entry, "cold", true));
+	}
+
+	/** true or false in YAML: a quoted "yes" or any other text is refused, not read as false. */
+	private static boolean flag(Map<String, Object> entry, String key, boolean otherwise) {
+		Object value = entry.getOrDefault(key, otherwise);
+		if (!(value instanceof Boolean flag)) {
+			throw new IllegalArgumentException(key + " must be true or false, got '" + value + "'");
+		}
+		return flag;
 	}
 
 	private static int count(Map<String, Object> entry, String key, int otherwise) {

@@ -21,6 +21,7 @@ public final class PartitionRolloverJob {
 			"a second run changes nothing; a restart continues from the last committed change",
 			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "the day partitions are made ahead of"),
 					ParameterDefinition.flag(DRY_RUN, "report what would be done, change nothing", false),
+					ParameterDefinition.FORCE,
 					ParameterDefinition.text(TABLE, "only this managed table (schema.table)", "all managed tables", "",
 							ParameterDefinition.Check.NONE)));
 

@@ -21,6 +21,7 @@ public final class SeedDataJob {
 					ParameterDefinition.dateDefaultingToToday("as-of",
 							"the day the data ends; transactions fall in the year before, task executions in the 18 months before"),
 					ParameterDefinition.flag("reset", "empty the seeded tables first", false),
+					ParameterDefinition.FORCE,
 					ParameterDefinition.flag("analyze",
 							"ANALYZE the seeded tables at the end (false: about a sixth faster; autovacuum analyses them within minutes, partitioned parents never)",
 							true)),

@@ -7,8 +7,11 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
+import dev.pgbatch.JobCatalog;
 import dev.pgbatch.seed.SeedDataJob;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.batch.core.job.parameters.JobParameters;
 
@@ -43,10 +46,35 @@ class JobParametersParserTests {
 		assertThat(parameters.getLong(JobParametersParser.RUN_ID)).isEqualTo(Instant.parse("2026-03-04T05:06:07Z").toEpochMilli());
 	}
 
+	/** Today is 2026-03-04: one year each side is accepted, beyond only with force=true, for every job's dates. */
+	@ParameterizedTest
+	@ValueSource(strings = { "seed-data", "partition-rollover", "archive", "nightly" })
+	void anAsOfMoreThanAYearFromTodayNeedsForce(String name) {
+		JobDefinition job = JobCatalog.get(name);
+		assertThat(this.parser.parse(job, List.of("as-of=2027-03-04"))).containsEntry("as-of", LocalDate.of(2027, 3, 4));
+		assertThat(this.parser.parse(job, List.of("as-of=2025-03-04"))).containsEntry("as-of", LocalDate.of(2025, 3, 4));
+		assertThatThrownBy(() -> this.parser.parse(job, List.of("as-of=2027-03-05"))).isInstanceOf(UsageException.class)
+			.hasMessage("as-of: 2027-03-05 is more than a year from today (2026-03-04); give force=true if that is meant");
+		assertThatThrownBy(() -> this.parser.parse(job, List.of("as-of=2099-01-01", "force=false")))
+			.isInstanceOf(UsageException.class)
+			.hasMessageContaining("give force=true");
+		assertThatThrownBy(() -> this.parser.parse(job, List.of("as-of=2025-03-03"))).isInstanceOf(UsageException.class);
+		assertThat(this.parser.parse(job, List.of("as-of=2099-01-01", "force=true"))).containsEntry("as-of",
+				LocalDate.of(2099, 1, 1));
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "+999999-01-01", "99999-01-01", "2026-02-30", "26-01-01", "2026-1-1" })
+	void aDateIsAFourDigitYearAndARealDay(String date) {
+		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("as-of=" + date, "force=true")))
+			.isInstanceOf(UsageException.class)
+			.hasMessage("as-of: '" + date + "' is not a date (YYYY-MM-DD)");
+	}
+
 	@Test
 	void anUnknownParameterIsNamedWithTheKnownOnes() {
 		assertThatThrownBy(() -> this.parser.parse(this.seed, List.of("scael=2"))).isInstanceOf(UsageException.class)
-			.hasMessage("unknown parameter 'scael' for job seed-data (known: scale, seed, as-of, reset, analyze)");
+			.hasMessage("unknown parameter 'scael' for job seed-data (known: scale, seed, as-of, reset, force, analyze)");
 	}
 
 	@Test

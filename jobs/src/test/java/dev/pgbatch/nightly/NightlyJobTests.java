@@ -64,9 +64,9 @@ class NightlyJobTests {
 	}
 
 	@Test
-	void theNightlyTakesAsOfAndDryRunAndRunsTheFourJobsInOrder() {
+	void theNightlyTakesAsOfDryRunAndForceAndRunsTheFourJobsInOrder() {
 		assertThat(NightlyJob.DEFINITION.parameters().stream().map(parameter -> parameter.name())).containsExactly("as-of",
-				"dry-run");
+				"dry-run", "force");
 		assertThat(NightlyJob.CHILDREN.stream().map(child -> child.name())).containsExactly("partition-rollover",
 				"archive", "refresh-views", "backup");
 	}

@@ -48,6 +48,16 @@ class PartitionPoliciesTests {
 	}
 
 	@Test
+	void coldIsTrueOrFalseAndNothingElse() {
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    cold: \"yes\"\n"))
+			.hasMessageContaining("tables[0]: cold must be true or false, got 'yes'");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    cold: 0\n"))
+			.hasMessageContaining("cold must be true or false, got '0'");
+		assertThat(parse("tables:\n  - table: ops.audit_log\n    cold: false\n").tables().get(0).cold()).isFalse();
+		assertThat(parse("tables:\n  - table: ops.audit_log\n").tables().get(0).cold()).isTrue();
+	}
+
+	@Test
 	void dailyPartitionsAreNamedByDay() {
 		assertThat(Interval.DAILY.partitionName("audit_log", java.time.LocalDate.of(2026, 3, 5)))
 			.isEqualTo("audit_log_p2026_03_05");
