@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -132,8 +133,12 @@ final class Archiving {
 		List<Partition> due = new ArrayList<>();
 		for (PartitionPolicy policy : tables) {
 			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
+			// rows are still written to the current interval (and will be to the future ones): whatever as-of
+			// says, archive leaves them where they are
+			LocalDate current = policy.interval().start(today());
 			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (tier.equals(policy.tier(partition.getKey(), asOf)) && pending.test(table, partition.getValue())) {
+				if (partition.getKey().isBefore(current) && tier.equals(policy.tier(partition.getKey(), asOf))
+						&& pending.test(table, partition.getValue())) {
 					due.add(new Partition(table, partition.getKey(), partition.getValue()));
 				}
 			}
@@ -149,6 +154,11 @@ final class Archiving {
 		change.apply(now);
 		counts.putLong(done, counts.getLong(done, 0) + now.size());
 		return true;
+	}
+
+	/** Today in UTC, the calendar partitions are cut in. */
+	static LocalDate today() {
+		return LocalDate.now(ZoneOffset.UTC);
 	}
 
 	private void moveToWarm(Partition partition) {

@@ -394,6 +394,31 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
+	/**
+	 * Issue 14, item 6: an as-of months ahead (inside any window the parameters allow) makes the current
+	 * month and the premade ones look old: archive leaves them alone all the same.
+	 */
+	@Test
+	void theCurrentIntervalAndFutureOnesAreNeverArchivedWhateverAsOfSays() {
+		java.time.LocalDate month = java.time.LocalDate.now(java.time.ZoneOffset.UTC).withDayOfMonth(1);
+		JobExecution made = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, "as-of=" + month,
+				"table=ops.task_executions");
+		assertThat(made.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		List<String> kept = List.of(month, month.plusMonths(1), month.plusMonths(4))
+			.stream()
+			.map(start -> String.format("task_executions_p%d_%02d", start.getYear(), start.getMonthValue()))
+			.toList();
+
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + month.plusMonths(11),
+				"table=ops.task_executions");
+
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		for (String partition : kept) {
+			assertThat(tablespace(partition)).as(partition).isEqualTo("pg_default");
+		}
+		assertThat(count("ops.archive_log WHERE partition_name IN ('" + String.join("', '", kept) + "')")).isZero();
+	}
+
 	/** The rows archive_log records in cold segments not restored. */
 	private long coldRows() {
 		return this.jdbc.queryForObject("SELECT coalesce(sum(row_count), 0) FROM ops.archive_log WHERE tier = 'cold'"
