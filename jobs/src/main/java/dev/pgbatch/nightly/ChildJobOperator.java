@@ -1,13 +1,18 @@
 package dev.pgbatch.nightly;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobRunner;
+import dev.pgbatch.core.RefusedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +35,9 @@ import org.springframework.beans.factory.ObjectProvider;
  * the calling thread) except that {@code start}, the only method JobStep calls, goes through
  * {@link JobRunner} as {@code bin/etl run} does. So a child's parameters are checked before anything of it is
  * written, and it runs under its own per-job lock: {@code bin/etl run archive} is refused while the nightly's
- * archive step runs, and that step fails with "job archive is already running" while another process runs
- * archive. A restarted step continues its child's instance ({@link JobRunner#continueOrStart}).
+ * archive step runs. A step whose job another process runs (the hourly view refresh still going at 02:00)
+ * waits for that run to end, up to ETL_NIGHTLY_WAIT_FOR_RUNNING, and fails as already running only after
+ * that. A restarted step continues its child's instance ({@link JobRunner#continueOrStart}).
  * <p>
  * It also writes the child's outcome into the step's summary, fails the step with what went wrong in the
  * child (JobStep's own message only says that the delegate job failed), and passes a stop of the nightly on
@@ -50,9 +56,16 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 	/** Resolved when a step runs: the runner knows every job, nightly included. */
 	private final ObjectProvider<JobRunner> runner;
 
-	ChildJobOperator(JobRepository repository, ObjectProvider<JobRunner> runner) {
+	private final ExecutionLock lock;
+
+	private final Duration waitForRunning;
+
+	ChildJobOperator(JobRepository repository, ObjectProvider<JobRunner> runner, ExecutionLock lock,
+			Duration waitForRunning) {
 		this.repository = repository;
 		this.runner = runner;
+		this.lock = lock;
+		this.waitForRunning = waitForRunning;
 		setJobRepository(repository);
 		setJobRegistry(new MapJobRegistry());
 		try {
@@ -75,12 +88,12 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 			thread.setDaemon(true);
 			return thread;
 		});
+		Long parent = (step != null) ? step.getStepExecution().getJobExecutionId() : null;
 		try {
-			if (step != null) {
-				long parent = step.getStepExecution().getJobExecutionId();
+			if (parent != null) {
 				stops.scheduleWithFixedDelay(() -> passStopOn(parent, job.getName(), parameters), 1, 1, TimeUnit.SECONDS);
 			}
-			child = this.runner.getObject().continueOrStart(job.getName(), parameters);
+			child = startOnceFree(job.getName(), parameters, parent);
 		}
 		finally {
 			stops.shutdownNow();
@@ -92,6 +105,54 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 					+ (report.exitDescription() != null ? ": " + report.exitDescription() : ""));
 		}
 		return child;
+	}
+
+	/**
+	 * Starts the child; refused because another process runs its job, waits for that run to end (polling its
+	 * lock) and tries again, until the wait is used up or the nightly is stopped.
+	 */
+	private JobExecution startOnceFree(String job, JobParameters parameters, Long parent) {
+		Instant deadline = Instant.now().plus(this.waitForRunning);
+		boolean triedAgainOnceFree = false;
+		while (true) {
+			try {
+				return this.runner.getObject().continueOrStart(job, parameters);
+			}
+			catch (RefusedException ex) {
+				if (!this.lock.isHeld(job)) {
+					// refused for another reason, or the other run ended just now: one more try tells which
+					if (triedAgainOnceFree) {
+						throw ex;
+					}
+					triedAgainOnceFree = true;
+					continue;
+				}
+				triedAgainOnceFree = false;
+				String wait = this.waitForRunning.toString().substring(2).toLowerCase(Locale.ROOT);
+				log.info("{}: waiting up to {} for the run under way to end", ex.getMessage(), wait);
+				if (!awaitFree(job, deadline, parent)) {
+					throw new RefusedException(ex.getMessage() + " (waited up to " + wait + " for it to end)");
+				}
+			}
+		}
+	}
+
+	/** Whether the job's lock was seen free before the deadline, with the nightly not stopping meanwhile. */
+	private boolean awaitFree(String job, Instant deadline, Long parent) {
+		while (this.lock.isHeld(job)) {
+			if (Instant.now().isAfter(deadline)
+					|| (parent != null && this.repository.getJobExecution(parent).getStatus() == BatchStatus.STOPPING)) {
+				return false;
+			}
+			try {
+				Thread.sleep(Math.min(1000, Math.max(1, Duration.between(Instant.now(), deadline).toMillis())));
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/** Once the nightly's execution is STOPPING, asks its child's running execution to stop too. */

@@ -1,34 +1,53 @@
 package dev.pgbatch.nightly;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.core.ProgressMonitor;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.FlowBuilder;
+import org.springframework.batch.core.job.builder.FlowJobBuilder;
 import org.springframework.batch.core.job.builder.JobBuilder;
-import org.springframework.batch.core.job.builder.SimpleJobBuilder;
+import org.springframework.batch.core.job.flow.FlowExecutionStatus;
+import org.springframework.batch.core.job.flow.JobExecutionDecider;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * nightly: one job step per child job, in the order of {@link NightlyJob#CHILDREN}. A step that fails ends
- * the run FAILED; a restart skips the completed steps and runs the failed one again, which continues its
- * child's instance (its parameters are kept in the step's execution context).
+ * nightly: one job step per child job, in the order of {@link NightlyJob#CHILDREN}. Every step runs whatever
+ * the steps before it ended with (a failed view refresh must not cost the night its backup); a stop stops
+ * the run. A run with a failed step ends FAILED once the last step has run; a restart skips the completed
+ * steps and runs the failed ones again, each continuing its child's instance (its parameters are kept in the
+ * step's execution context).
  */
 @Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(NightlyProperties.class)
 class NightlyJobConfiguration {
 
+	/** After the last step: FAILED when a step of this execution failed, so the run is not taken for a success. */
+	private static final JobExecutionDecider OUTCOME = (execution, last) -> execution.getStepExecutions()
+		.stream()
+		.anyMatch(step -> step.getStatus().isUnsuccessful()) ? FlowExecutionStatus.FAILED : FlowExecutionStatus.COMPLETED;
+
 	@Bean
-	Job nightlyJob(JobRepository jobRepository, ObjectProvider<JobRunner> runner, ProgressMonitor progress,
+	Job nightlyJob(JobRepository jobRepository, ObjectProvider<JobRunner> runner, ExecutionLock lock,
+			NightlyProperties properties, ProgressMonitor progress,
 			@Qualifier("partitionRolloverJob") Job partitionRollover, @Qualifier("archiveJob") Job archive,
 			@Qualifier("refreshViewsJob") Job refreshViews, @Qualifier("backupJob") Job backup) {
 		List<Job> children = List.of(partitionRollover, archive, refreshViews, backup);
@@ -36,8 +55,13 @@ class NightlyJobConfiguration {
 			.equals(NightlyJob.CHILDREN.stream().map(JobDefinition::name).toList())) {
 			throw new IllegalStateException("nightly's steps are not its children " + NightlyJob.CHILDREN);
 		}
-		JobOperator operator = new ChildJobOperator(jobRepository, runner);
-		SimpleJobBuilder job = new JobBuilder(NightlyJob.NAME, jobRepository).listener(progress)
+		JobOperator operator = new ChildJobOperator(jobRepository, runner, lock, properties.waitForRunning());
+		List<Step> steps = new ArrayList<>();
+		for (int i = 0; i < children.size(); i++) {
+			steps.add(step(jobRepository, operator, children.get(i), NightlyJob.CHILDREN.get(i)));
+		}
+		FlowBuilder<FlowJobBuilder> flow = new JobBuilder(NightlyJob.NAME, jobRepository).listener(progress)
+			.listener(failedStepsStayRestartable(jobRepository))
 			.validator(parameters -> {
 				// what a child would refuse (a missing keyset or tablespace, a table that is not partitioned)
 				// refuses the nightly at launch, before anything is written
@@ -52,11 +76,40 @@ class NightlyJobConfiguration {
 					}
 				}
 			})
-			.start(step(jobRepository, operator, children.get(0), NightlyJob.CHILDREN.get(0)));
-		for (int i = 1; i < children.size(); i++) {
-			job = job.next(step(jobRepository, operator, children.get(i), NightlyJob.CHILDREN.get(i)));
+			.flow(steps.get(0));
+		for (int i = 0; i + 1 < steps.size(); i++) {
+			// "*": whatever the step ended with; a stopped step stops the job before any transition
+			flow = flow.from(steps.get(i)).on("*").to(steps.get(i + 1));
 		}
-		return job.build();
+		return flow.from(steps.get(steps.size() - 1))
+			.on("*")
+			.to(OUTCOME)
+			.from(OUTCOME)
+			.on(FlowExecutionStatus.FAILED.getName())
+			.fail()
+			.from(OUTCOME)
+			.on("*")
+			.end()
+			.end()
+			.build();
+	}
+
+	/**
+	 * A flow marks a failed step ABANDONED when it goes on to the next one, so that a restart would not run it
+	 * again: the nightly's restart is to run exactly its failed steps again.
+	 */
+	private static JobExecutionListener failedStepsStayRestartable(JobRepository jobRepository) {
+		return new JobExecutionListener() {
+			@Override
+			public void afterJob(JobExecution execution) {
+				for (StepExecution step : execution.getStepExecutions()) {
+					if (step.getStatus() == BatchStatus.ABANDONED) {
+						step.setStatus(BatchStatus.FAILED);
+						jobRepository.update(step);
+					}
+				}
+			}
+		};
 	}
 
 	/** A job step named after its child, which runs with parameters made from the nightly's. */

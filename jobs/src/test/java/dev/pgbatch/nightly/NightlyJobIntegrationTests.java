@@ -26,6 +26,7 @@ import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.crypto.TestKeysets;
+import dev.pgbatch.refresh.RefreshViewsJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.AfterEach;
@@ -47,9 +48,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * nightly on seed-data's scale 0.1 as of 2026-06-30, with the built-in partition policy (so archive moves
  * April 2025 to March 2026 to the warm tablespace and exports December 2024 to March 2025), a keyset and
- * object-store folders of its own. A lock timeout of 1 s keeps the refresh failure short.
+ * object-store folders of its own. A lock timeout of 1 s keeps the refresh failure short, a wait of 5 s for a
+ * job running elsewhere the step that gives up on it.
  */
-@TestPropertySource(properties = "etl.refresh.lock-timeout=1s")
+@TestPropertySource(properties = { "etl.refresh.lock-timeout=1s", "etl.nightly.wait-for-running=5s" })
 class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final LocalDate AS_OF = LocalDate.of(2026, 6, 30);
@@ -128,44 +130,48 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
-	void aFailedStepStopsTheNightlyAndItsRestartRunsOnlyThatStepAgainContinuingItsChildThenTheRest()
+	void aFailedViewRefreshStillLetsTheBackupRunEndsTheNightlyFailedAndItsRestartRunsOnlyThatStepAgain()
 			throws Exception {
 		JobExecution failed;
 		try (Connection holder = TestDatabase.connect(); Statement statement = holder.createStatement()) {
 			// a plain refresh holds its view's ACCESS EXCLUSIVE lock until it commits: refresh-views cannot have it
 			holder.setAutoCommit(false);
 			statement.execute("REFRESH MATERIALIZED VIEW retail.product_sales_30d");
-
-			failed = nightly();
-
+			long after = lastStepExecution();
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			// released once refresh-views has failed: the backup's pg_dump would wait for that lock too
+			awaitUntil(() -> refreshViewsStep(after, BatchStatus.FAILED) || running.isDone());
 			holder.rollback();
+			failed = running.get(2, TimeUnit.MINUTES);
 		}
 
 		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
 		ExecutionReport report = ExecutionReport.of(failed, false);
-		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step)
-			.containsExactly("partition-rollover", "archive", "refresh-views");
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(CHILDREN);
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::status)
+			.containsExactly("COMPLETED", "COMPLETED", "FAILED", "COMPLETED");
 		assertThat(report.exitDescription()).startsWith("refresh-views: execution ")
 			.contains(" FAILED: refresh: failed 1")
 			.contains("retail.product_sales_30d: not refreshed, a lock was not granted within 1s");
 		List<JobExecution> before = children(failed);
 		assertThat(before).extracting(JobExecution::getStatus)
-			.containsExactly(BatchStatus.COMPLETED, BatchStatus.COMPLETED, BatchStatus.FAILED);
-		assertThat(this.backups.list()).isEmpty();
+			.containsExactly(BatchStatus.COMPLETED, BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.COMPLETED);
+		// the night still has its backup
+		assertThat(this.backups.list()).hasSize(1);
 
 		JobExecution restarted = this.runner.restart(failed.getId());
 
 		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(restarted.getJobInstance().getInstanceId()).isEqualTo(failed.getJobInstance().getInstanceId());
 		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
-			.containsExactly("refresh-views", "backup");
+			.containsExactly("refresh-views");
 		List<JobExecution> after = children(failed);
 		assertThat(after).extracting(child -> child.getJobInstance().getJobName())
-			.containsExactly("partition-rollover", "archive", "refresh-views", "refresh-views", "backup");
-		assertThat(after.subList(0, 3)).extracting(JobExecution::getId)
+			.containsExactly("partition-rollover", "archive", "refresh-views", "backup", "refresh-views");
+		assertThat(after.subList(0, 4)).extracting(JobExecution::getId)
 			.containsExactlyElementsOf(before.stream().map(JobExecution::getId).toList());
 		// the failed child's own instance continued: it refreshed what it had not
-		JobExecution refreshAgain = after.get(3);
+		JobExecution refreshAgain = after.get(4);
 		assertThat(refreshAgain.getJobInstance().getInstanceId()).isEqualTo(before.get(2).getJobInstance().getInstanceId());
 		assertThat(refreshAgain.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(this.jdbc.queryForList("SELECT view_name FROM etl.view_refresh_log WHERE job_execution_id = ?",
@@ -174,7 +180,27 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
-	void aChildRunningElsewhereFailsItsStepAsAlreadyRunningAndTheRestartRunsItOnceItIsFree() {
+	void aStepWhoseJobRunsElsewhereWaitsForThatRunToEndThenRunsItsJob() throws Exception {
+		JobExecution nightly;
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(RefreshViewsJob.NAME)) {
+			long after = lastStepExecution();
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			// the hourly refresh still going when the nightly's refresh-views step comes
+			awaitUntil(() -> refreshViewsStep(after, BatchStatus.STARTED) || running.isDone());
+			Thread.sleep(1500);
+			assertThat(running).as("the step waits for the other run").isNotDone();
+			elsewhere.close();
+			nightly = running.get(2, TimeUnit.MINUTES);
+		}
+
+		assertThat(nightly.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(children(nightly)).extracting(child -> child.getJobInstance().getJobName())
+			.containsExactlyElementsOf(CHILDREN);
+		assertThat(this.backups.list()).hasSize(1);
+	}
+
+	@Test
+	void aStepWhoseJobRunsElsewhereLongerThanTheWaitFailsAsAlreadyRunningTheOthersRunAndTheRestartRunsIt() {
 		JobExecution failed;
 		try (ExecutionLock.Held elsewhere = this.lock.acquire(ArchiveJob.NAME)) {
 			failed = nightly();
@@ -182,15 +208,18 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
 		assertThat(ExecutionReport.of(failed, false).exitDescription())
-			.matches("archive: job archive is already running \\(pgbatch archive, pid \\d+ on .*\\); a second run is refused");
+			.matches("archive: job archive is already running \\(pgbatch archive, pid \\d+ on .*\\); a second run is refused"
+					+ " \\(waited up to 5s for it to end\\)");
 		assertThat(children(failed)).extracting(child -> child.getJobInstance().getJobName())
-			.containsExactly("partition-rollover");
+			.containsExactly("partition-rollover", "refresh-views", "backup");
 
 		JobExecution restarted = this.runner.restart(failed.getId());
 
 		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("archive");
 		assertThat(children(failed)).extracting(child -> child.getJobInstance().getJobName())
-			.containsExactlyElementsOf(CHILDREN);
+			.containsExactly("partition-rollover", "refresh-views", "backup", "archive");
 	}
 
 	@ParameterizedTest
@@ -317,6 +346,17 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			statement.execute("LOCK TABLE ops.task_executions_p2024_12 IN ACCESS SHARE MODE");
 		}
 		return reader;
+	}
+
+	private long lastStepExecution() {
+		return this.jdbc.queryForObject("SELECT coalesce(max(step_execution_id), 0) FROM etl.batch_step_execution",
+				Long.class);
+	}
+
+	/** Whether a nightly's refresh-views step recorded after that step execution is in that status. */
+	private boolean refreshViewsStep(long after, BatchStatus status) {
+		return this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution WHERE step_execution_id > ?"
+				+ " AND step_name = 'refresh-views' AND status = ?", Long.class, after, status.name()) > 0;
 	}
 
 	private long newest(String job) {
