@@ -1,6 +1,5 @@
 package dev.pgbatch.archive;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -172,7 +171,9 @@ final class Archiving {
 	 * uploaded and read back on threads of their own meanwhile, so reading the next partition overlaps them.
 	 * Then, in order, each verified partition gets its manifest and is detached and dropped. All in one
 	 * transaction: killed anywhere before its commit, every partition is still there, and a restart exports
-	 * them again (their objects are replaced).
+	 * them again, to new keys: each export is a segment of its own, named by its log row's id, and no object
+	 * is ever replaced. Objects of an export that did not commit are in no completed log row, so no restore
+	 * reads them.
 	 */
 	private void exportToCold(List<Partition> partitions) throws IOException, SQLException {
 		List<UUID> steps = new ArrayList<>();
@@ -185,10 +186,11 @@ final class Archiving {
 			PartitionExport export = new PartitionExport(new SealedObjects(this.store, keys));
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
-			for (Partition partition : partitions) {
+			for (int i = 0; i < partitions.size(); i++) {
+				Partition partition = partitions.get(i);
 				// writers wait until the partition is gone: what is dropped is exactly what was exported
 				this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE");
-				String objectKey = objectKey(partition);
+				String objectKey = objectKey(partition, steps.get(i));
 				long started = System.nanoTime();
 				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
 				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
@@ -207,11 +209,11 @@ final class Archiving {
 					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::exported).max().orElseThrow()),
 					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::verified).max().orElseThrow()));
 			for (int i = 0; i < partitions.size(); i++) {
-				writeManifest(partitions.get(i), keys, verified.get(i).export());
+				writeManifest(partitions.get(i), objectKey(partitions.get(i), steps.get(i)), keys, verified.get(i).export());
 			}
 			// last: a detach locks the whole table until the commit
 			for (int i = 0; i < partitions.size(); i++) {
-				drop(partitions.get(i), steps.get(i), verified.get(i));
+				drop(partitions.get(i), steps.get(i), objectKey(partitions.get(i), steps.get(i)), verified.get(i));
 			}
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
@@ -234,46 +236,41 @@ final class Archiving {
 		return (to - from) / 1_000_000;
 	}
 
-	/** The manifest of a verified partition, beside its object. */
-	private void writeManifest(Partition partition, Keyset keys, PartitionExport.Exported exported) {
+	/** The manifest of a verified partition, beside its object, sealed (see {@link Manifest}). */
+	private void writeManifest(Partition partition, String objectKey, Keyset keys, PartitionExport.Exported exported)
+			throws IOException {
 		PartitionPolicy policy = partition.policy();
 		Manifest manifest = new Manifest(policy.table(), partition.name(), partition.start() + " 00:00:00+00",
-				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey(partition),
-				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), columns(policy.schema(), partition.name()),
-				bound(policy.schema(), partition.name()), Manifest.FORMAT, Instant.now().toString());
+				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
+				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), Manifest.columns(this.jdbc, policy.schema() + "." + partition.name()),
+				Manifest.FORMAT, Instant.now().toString());
 		byte[] json = JSON.writeValueAsBytes(manifest);
-		this.store.put(manifestKey(objectKey(partition)), new ByteArrayInputStream(json), json.length);
+		new SealedObjects(this.store, keys).put(manifestKey(objectKey), plaintext -> plaintext.write(json));
 	}
 
-	private void drop(Partition partition, UUID step, Verified verified) {
+	private void drop(Partition partition, UUID step, String objectKey, Verified verified) {
 		PartitionExport.Exported exported = verified.export();
 		this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
 		this.jdbc.execute("DROP TABLE " + partition.qualified());
-		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey(partition),
+		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey,
 				"sha256:" + exported.objectSha256());
 		log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped",
-				partition.policy().schema(), partition.name(), exported.rows(), objectKey(partition), exported.objectBytes(),
+				partition.policy().schema(), partition.name(), exported.rows(), objectKey, exported.objectBytes(),
 				millis(verified.started(), verified.exported()), millis(verified.exported(), verified.verified()));
 	}
 
-	private String objectKey(Partition partition) {
-		return this.properties.prefix() + "/" + partition.policy().table() + "/" + partition.name() + ".copy.zst.tink";
+	/**
+	 * A key of its own for every export (segment): PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink, the segment
+	 * being the export's archive_log id. An interval exported again (rows that came late, a restored
+	 * partition archived anew) gets a new segment beside the earlier ones, never their keys.
+	 */
+	private String objectKey(Partition partition, UUID segment) {
+		return this.properties.prefix() + "/" + partition.policy().table() + "/" + partition.name() + "/" + segment
+				+ ".copy.zst.tink";
 	}
 
 	static String manifestKey(String objectKey) {
-		return objectKey.substring(0, objectKey.indexOf(".copy.zst.tink")) + ".manifest.json";
-	}
-
-	private List<String> columns(String schema, String partition) {
-		return this.jdbc.queryForList("""
-				SELECT format('%I %s', attname, format_type(atttypid, atttypmod)) FROM pg_attribute
-				WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
-				""", String.class, schema + "." + partition);
-	}
-
-	private String bound(String schema, String partition) {
-		return this.jdbc.queryForObject("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = ?::regclass",
-				String.class, schema + "." + partition);
+		return objectKey.substring(0, objectKey.indexOf(".copy.zst.tink")) + ".manifest.zst.tink";
 	}
 
 	/**

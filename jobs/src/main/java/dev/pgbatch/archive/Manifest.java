@@ -2,13 +2,25 @@ package dev.pgbatch.archive;
 
 import java.util.List;
 
+import org.springframework.jdbc.core.JdbcTemplate;
+
 /**
- * What a cold export holds, stored beside it as JSON: enough to verify it and to re-create the partition
- * without the database that made it.
+ * What a cold export holds, stored beside it as JSON, sealed like the export itself (zstd, Tink streaming
+ * AEAD with the manifest's own key as associated data): an edited manifest, or one moved under another
+ * key, does not authenticate. Enough to verify the export; restore builds no SQL from it (bounds come from
+ * the interval, names from the policy) and checks every field it relies on against ops.archive_log.
  */
 record Manifest(String table, String partition, String rangeStart, String rangeEnd, long rows, String rowsSha256,
-		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String partitionBound,
-		String format, String exportedAt) {
+		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String format,
+		String exportedAt) {
+
+	/** A relation's columns as a manifest records them: name and type, in order. */
+	static List<String> columns(JdbcTemplate jdbc, String relation) {
+		return jdbc.queryForList("""
+				SELECT format('%I %s', attname, format_type(atttypid, atttypmod)) FROM pg_attribute
+				WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+				""", String.class, relation);
+	}
 
 	static final String FORMAT = "PostgreSQL COPY text, zstd, Tink streaming AEAD AES256-GCM-HKDF (associated data: the object key)";
 

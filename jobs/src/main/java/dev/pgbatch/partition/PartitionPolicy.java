@@ -9,6 +9,8 @@ import java.time.LocalDate;
  */
 public record PartitionPolicy(String table, Interval interval, int premake, int hot, int warm, boolean cold) {
 
+	static final String NOT_A_PARTITION = "'%s' is not a partition name of %s (like %s)";
+
 	public String schema() {
 		return this.table.substring(0, this.table.indexOf('.'));
 	}
@@ -20,6 +22,28 @@ public record PartitionPolicy(String table, Interval interval, int premake, int 
 			return "hot";
 		}
 		return (age < this.hot + this.warm || !this.cold) ? "warm" : "cold";
+	}
+
+	/**
+	 * The first day of the interval of the partition named {@code partition} (parent_pYYYY_MM or
+	 * parent_pYYYY_MM_DD, as rollover names them), or an {@link IllegalArgumentException} for any other name.
+	 */
+	public LocalDate startOf(String partition) {
+		String prefix = name() + "_p";
+		if (partition != null && partition.startsWith(prefix)) {
+			String suffix = partition.substring(prefix.length()).replace('_', '-');
+			try {
+				LocalDate start = LocalDate.parse(suffix.length() == 7 ? suffix + "-01" : suffix);
+				if (this.interval.partitionName(name(), start).equals(partition)) {
+					return start;
+				}
+			}
+			catch (java.time.format.DateTimeParseException ex) {
+				// not a partition name of this table: said below
+			}
+		}
+		throw new IllegalArgumentException(String.format(NOT_A_PARTITION, partition, this.table,
+				this.interval.partitionName(name(), this.interval.start(LocalDate.of(2025, 1, 1)))));
 	}
 
 	public String name() {

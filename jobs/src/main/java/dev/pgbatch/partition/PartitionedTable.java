@@ -38,7 +38,7 @@ public final class PartitionedTable {
 	public final Map<LocalDate, String> partitions;
 
 	/** Detached staging tables by the first day of their range. */
-	final Map<LocalDate, String> staging;
+	public final Map<LocalDate, String> staging;
 
 	final List<String> columns;
 
@@ -92,7 +92,7 @@ public final class PartitionedTable {
 				WHERE n.nspname = ? AND c.relkind = 'r' AND NOT c.relispartition AND obj_description(c.oid, 'pg_class') = ?
 				ORDER BY 1
 				""", String.class, policy.schema(), STAGING_COMMENT + " of " + policy.table())) {
-			staging.put(startOf(policy, name), name);
+			staging.put(policy.startOf(name), name);
 		}
 		List<String> columns = jdbc.queryForList("""
 				SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped
@@ -109,7 +109,7 @@ public final class PartitionedTable {
 		return SqlNames.quoteTable(this.policy.table());
 	}
 
-	String columnList() {
+	public String columnList() {
 		return String.join(", ", this.columns.stream().map(SqlNames::quote).toList());
 	}
 
@@ -119,7 +119,7 @@ public final class PartitionedTable {
 	}
 
 	/** WHERE condition: the key within the interval starting at {@code start}. */
-	String within(LocalDate start) {
+	public String within(LocalDate start) {
 		return SqlNames.quote(this.key) + " >= " + literal(start) + " AND " + SqlNames.quote(this.key) + " < "
 				+ literal(this.policy.interval().plus(start, 1));
 	}
@@ -138,12 +138,6 @@ public final class PartitionedTable {
 		return rows;
 	}
 
-	/** The first day of the interval of the oldest row, or null when the table is empty. */
-	LocalDate oldest(JdbcTemplate jdbc) {
-		LocalDate day = jdbc.queryForObject("SELECT min(" + keyInUtc() + ")::date FROM " + parent(), LocalDate.class);
-		return day == null ? null : this.policy.interval().start(day);
-	}
-
 	private String keyInUtc() {
 		return "timestamp with time zone".equals(this.keyType) ? SqlNames.quote(this.key) + " AT TIME ZONE 'UTC'"
 				: SqlNames.quote(this.key);
@@ -156,11 +150,6 @@ public final class PartitionedTable {
 		return OffsetDateTime.parse(bound.replace(' ', 'T') + (bound.matches(".*[+-]\\d\\d$") ? ":00" : ""))
 			.withOffsetSameInstant(ZoneOffset.UTC)
 			.toLocalDate();
-	}
-
-	private static LocalDate startOf(PartitionPolicy policy, String name) {
-		String suffix = name.substring(policy.name().length() + 2).replace('_', '-');
-		return LocalDate.parse(suffix.length() == 7 ? suffix + "-01" : suffix);
 	}
 
 	/** The intervals from {@code first} to {@code last}, both included. */

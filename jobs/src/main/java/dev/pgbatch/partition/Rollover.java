@@ -27,8 +27,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * <p>Rows of the default partition leave it for a staging table of their interval in batches (each its own
  * transaction: no long lock on a large default, unlike pg_partman's one statement per interval), which is
  * attached as the interval's partition once they are all out; meanwhile those rows are in the staging
- * table, not visible through the parent. Missing intervals from the oldest row's to as-of + premake are
- * created as partitions (indexes follow the parent).
+ * table, not visible through the parent. Missing intervals from as-of's to as-of + premake are created as
+ * partitions (indexes follow the parent); past ones only for rows that wait in the default partition.
  */
 final class Rollover implements Tasklet {
 
@@ -131,16 +131,24 @@ final class Rollover implements Tasklet {
 		counts.putLong(ExecutionReport.SUMMARY + "would-move", move);
 	}
 
-	/** Intervals from the oldest row's to as-of + premake that have neither a partition nor rows in the default. */
+	/**
+	 * The intervals from as-of's to as-of + premake that have neither a partition nor rows in the default,
+	 * less those archive exported (a cold segment holds them): forward only. Past intervals are made only
+	 * for rows waiting in the default partition; an empty partition made for an archived interval would be
+	 * exported again by the next archive run, as a segment of nothing.
+	 */
 	private List<LocalDate> missing(PartitionedTable table, Map<LocalDate, Long> inDefault) {
 		Interval interval = table.policy.interval();
-		LocalDate last = interval.plus(interval.start(this.asOf), table.policy.premake());
-		LocalDate oldest = table.oldest(this.jdbc);
-		LocalDate first = (oldest == null || oldest.isAfter(interval.start(this.asOf))) ? interval.start(this.asOf) : oldest;
+		LocalDate first = interval.start(this.asOf);
+		LocalDate last = interval.plus(first, table.policy.premake());
 		TreeSet<LocalDate> missing = new TreeSet<>(PartitionedTable.intervals(interval, first, last));
 		missing.removeAll(table.partitions.keySet());
 		missing.removeAll(table.staging.keySet());
 		missing.removeAll(inDefault.keySet());
+		missing.removeAll(this.jdbc.queryForList("""
+				SELECT DISTINCT (range_start AT TIME ZONE 'UTC')::date FROM ops.archive_log
+				WHERE table_name = ? AND tier = 'cold' AND status = 'completed' AND range_start >= ?::timestamptz
+				""", LocalDate.class, table.policy.table(), first + " 00:00:00+00"));
 		return List.copyOf(missing);
 	}
 

@@ -3,6 +3,7 @@ package dev.pgbatch.store;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.minio.BucketExistsArgs;
@@ -26,6 +27,8 @@ import org.springframework.stereotype.Component;
 /** {@link ObjectStore} on the MinIO Java client: MinIO itself, or any server of the S3 API. */
 @Component
 class MinioObjectStore implements ObjectStore {
+
+	static final String EXISTS = "object store: %s/%s exists already; a stored object is never replaced";
 
 	private final S3Properties properties;
 
@@ -77,6 +80,25 @@ class MinioObjectStore implements ObjectStore {
 
 	@Override
 	public void put(String key, InputStream content, long size) {
+		upload(key, content, size, Map.of());
+	}
+
+	/**
+	 * Both guards, because neither suffices alone: S3Proxy (filesystem backend) and MinIO refuse a single
+	 * PUT with {@code If-None-Match: *} onto an existing key (412, checked on S3Proxy 4.1.0), but S3Proxy
+	 * completes a multipart upload over an existing object whatever the header says. So the key is also
+	 * looked up first; that look-up and the upload are not atomic, which is why callers make their keys
+	 * unique (a segment or backup id in the key): the checks catch a bug, they are not a lock.
+	 */
+	@Override
+	public void create(String key, InputStream content, long size) {
+		if (exists(key)) {
+			throw new ObjectStoreException(String.format(EXISTS, this.bucket, key), null);
+		}
+		upload(key, content, size, Map.of("If-None-Match", "*"));
+	}
+
+	private void upload(String key, InputStream content, long size, Map<String, String> headers) {
 		ensureBucket();
 		try {
 			client().putObject(PutObjectArgs.builder()
@@ -86,7 +108,14 @@ class MinioObjectStore implements ObjectStore {
 				// for a multipart upload, MinIO's default checksum, CRC32C, is computed a byte at a time beside
 				// the SHA-256 that signing over HTTP needs anyway: with SHA-256 one hash serves both
 				.checksum(size < 0 ? Checksum.Algorithm.SHA256 : null)
+				.headers(headers)
 				.build());
+		}
+		catch (ErrorResponseException ex) {
+			if ("PreconditionFailed".equals(ex.errorResponse().code())) {
+				throw new ObjectStoreException(String.format(EXISTS, this.bucket, key), ex);
+			}
+			throw failure("put", key, ex);
 		}
 		catch (Exception ex) {
 			throw failure("put", key, ex);

@@ -16,6 +16,12 @@ public interface ObjectStore {
 	 */
 	void put(String key, InputStream content, long size);
 
+	/**
+	 * Stores a new object, like {@link #put}, but never onto a key that holds one: that is refused with an
+	 * {@link ObjectStoreException}. What exports and backups write, so nothing stored is ever replaced.
+	 */
+	void create(String key, InputStream content, long size);
+
 	/** Reads an object; the caller closes the stream. Fails with {@link ObjectStoreException} if it is missing. */
 	InputStream get(String key);
 

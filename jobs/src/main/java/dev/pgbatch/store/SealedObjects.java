@@ -109,7 +109,7 @@ public final class SealedObjects {
 				}
 
 			}) {
-				this.store.put(key, in, -1);
+				this.store.create(key, in, -1);
 			}
 			return null;
 		});

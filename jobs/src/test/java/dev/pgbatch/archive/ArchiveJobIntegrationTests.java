@@ -18,6 +18,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.crypto.SealedStreams;
+import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,8 +100,14 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		JsonMapper json = JsonMapper.builder().build();
 		for (String partition : COLD) {
 			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
-			String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
-			JsonNode manifest = json.readTree(this.store.get(Archiving.manifestKey(key)).readAllBytes());
+			String key = objectKey(partition);
+			assertThat(key).startsWith("test-archive/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
+			String manifestKey = Archiving.manifestKey(key);
+			JsonNode manifest;
+			try (InputStream in = SealedStreams.open(this.store.get(manifestKey), keys, manifestKey.getBytes())) {
+				manifest = json.readTree(in.readAllBytes());
+			}
+			assertThat(manifest.get("objectKey").asString()).isEqualTo(key);
 			assertThat(manifest.get("rows").asLong()).isEqualTo(rows.get(partition));
 			assertThat(manifest.get("rowsSha256").asString()).isEqualTo(exported.get(partition));
 			assertThat(manifest.get("keyId").asInt()).isEqualTo(keys.primaryKeyId());
@@ -166,9 +173,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	void aTamperedObjectFailsAuthenticationAndRestoresNothing() throws Exception {
 		archive();
 		String partition = COLD.get(2);
-		String key = "test-archive/ops.task_executions/" + partition + ".copy.zst.tink";
+		String key = objectKey(partition);
 		byte[] object = this.store.get(key).readAllBytes();
 		object[object.length / 2] ^= 0x20;
+		this.store.delete(key);
 		this.store.put(key, new java.io.ByteArrayInputStream(object), object.length);
 
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
@@ -178,6 +186,142 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", "task_executions_p2026_05"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("has no completed cold archive");
+	}
+
+	/**
+	 * Issue 14, item 1: rows that come late to an archived interval, and partition-rollover, never make an
+	 * export replace an earlier one; a restore brings every segment back, each row once, merged with the
+	 * rows that came late.
+	 */
+	@Test
+	void laterExportsOfAnIntervalAreSegmentsOfTheirOwnAndARestoreBringsEveryOneBackOnce() throws Exception {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		Map<String, String> before = new HashMap<>();
+		for (String partition : COLD) {
+			before.put(partition, rowsDigest("ops." + partition));
+		}
+		long januaryRows = count("ops." + january);
+		long februaryRows = count("ops." + february);
+		archive();
+		String firstSegment = objectKey(january);
+		byte[] firstObject = this.store.get(firstSegment).readAllBytes();
+
+		insertLate("2025-01-15 12:00:00+00");
+		rollover();
+		assertThat(count("ops." + january)).as("the late row, moved out of the default partition").isEqualTo(1);
+		for (String archived : List.of(COLD.get(0), february, COLD.get(3))) {
+			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + archived))
+				.as("no empty partition for the archived interval of %s", archived).isNull();
+		}
+		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(1);
+		assertThat(this.store.get(firstSegment).readAllBytes()).as("the first export, untouched").isEqualTo(firstObject);
+		assertThat(this.restore.list().stream().filter(e -> e.partition().equals(january) && "cold".equals(e.tier())))
+			.extracting(ArchivedPartitions.Entry::rows).containsExactlyInAnyOrder(januaryRows, 1L);
+
+		// one more late row, waiting in the default partition: the restore takes it into the partition
+		insertLate("2025-01-20 12:00:00+00");
+		assertThat(this.restore.restore("ops.task_executions", january)).isEqualTo(januaryRows + 1);
+		assertThat(count("ops." + january)).isEqualTo(januaryRows + 2);
+		assertThat(count("ops.task_executions_default WHERE created_at < '2025-02-01'")).isZero();
+		assertThat(rowsDigest("ops." + january + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(january));
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM ops.archive_log WHERE partition_name = ?"
+				+ " AND tier = 'cold'", String.class, january)).containsExactly("restored");
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(UsageException.class).hasMessageContaining("has no completed cold archive");
+
+		// a late row made February's partition again: the restore merges into it, doubling nothing
+		insertLate("2025-02-10 12:00:00+00");
+		rollover();
+		assertThat(this.restore.restore("ops.task_executions", february)).isEqualTo(februaryRows);
+		assertThat(count("ops." + february)).isEqualTo(februaryRows + 1);
+		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(february));
+	}
+
+	/**
+	 * Issue 14, item 3: a manifest edited through the S3 API (here: plain JSON whose partition bound carries
+	 * SQL, with every count and checksum right) is refused before any statement runs.
+	 */
+	@Test
+	void anEditedManifestIsRefusedAndNoSqlIsBuiltFromIt() throws Exception {
+		String partition = COLD.get(2);
+		String rowsSha256 = copySha256(partition);
+		archive();
+		String key = objectKey(partition);
+		Map<String, Object> log = this.jdbc.queryForMap("SELECT row_count, bytes, checksum FROM ops.archive_log"
+				+ " WHERE object_key = ?", key);
+		Map<String, Object> edited = new java.util.LinkedHashMap<>();
+		edited.put("table", "ops.task_executions");
+		edited.put("partition", partition);
+		edited.put("rangeStart", "2025-02-01 00:00:00+00");
+		edited.put("rangeEnd", "2025-03-01 00:00:00+00");
+		edited.put("rows", log.get("row_count"));
+		edited.put("rowsSha256", rowsSha256);
+		edited.put("objectKey", key);
+		edited.put("objectBytes", log.get("bytes"));
+		edited.put("objectSha256", ((String) log.get("checksum")).substring("sha256:".length()));
+		edited.put("keyId", Keyset.load(KEYSET).primaryKeyId());
+		edited.put("columns", List.of());
+		edited.put("partitionBound", "FOR VALUES FROM ('2025-02-01 00:00:00+00') TO ('2025-03-01 00:00:00+00');"
+				+ " CREATE TABLE public.issue14_from_manifest AS SELECT current_user AS runner");
+		byte[] json = JsonMapper.builder().build().writeValueAsBytes(edited);
+		String manifestKey = Archiving.manifestKey(key);
+		this.store.delete(manifestKey);
+		this.store.put(manifestKey, new java.io.ByteArrayInputStream(json), json.length);
+
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining(manifestKey)
+			.hasMessageContaining("authentication failed")
+			.hasMessageNotContaining("\n");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass('public.issue14_from_manifest')", String.class)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE object_key = ?", String.class, key))
+			.isEqualTo("completed");
+
+		// a genuine manifest of another segment, moved under this key, does not authenticate either
+		String other = Archiving.manifestKey(objectKey(COLD.get(3)));
+		byte[] moved = this.store.get(other).readAllBytes();
+		this.store.delete(manifestKey);
+		this.store.put(manifestKey, new java.io.ByteArrayInputStream(moved), moved.length);
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+	}
+
+	/**
+	 * Issue 14, item 3: the object under a segment's key must be the one its manifest records: another
+	 * segment's object, or an older export of the same interval, put there is refused.
+	 */
+	@Test
+	void anotherSegmentsObjectOrAnOlderExportUnderASegmentsKeyIsRefused() throws Exception {
+		String january = COLD.get(1);
+		archive();
+		String older = objectKey(january);
+		assertThat(this.restore.restore("ops.task_executions", january)).isPositive();
+		archive();
+		String newer = objectKey(january);
+		assertThat(newer).isNotEqualTo(older);
+		long rows = count("ops.task_executions");
+
+		replace(newer, this.store.get(older).readAllBytes());
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining(newer)
+			.hasMessageContaining("authentication failed");
+		replace(newer, this.store.get(objectKey(COLD.get(2))).readAllBytes());
+		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", january))
+			.isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + january)).isNull();
+		assertThat(count("ops.task_executions")).isEqualTo(rows);
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE object_key = ?", String.class, newer))
+			.isEqualTo("completed");
+	}
+
+	private void replace(String key, byte[] content) {
+		this.store.delete(key);
+		this.store.put(key, new java.io.ByteArrayInputStream(content), content.length);
 	}
 
 	@Test
@@ -210,6 +354,31 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution again = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
 				"table=retail.sales_transactions");
 		assertThat(summary(again, "rows", "sales-transactions-archived")).isZero();
+	}
+
+	/** The error message of the rows a test inserts late: told apart from the seed's. */
+	private static final String LATE = "issue 14: a late row";
+
+	private void insertLate(String createdAt) {
+		this.jdbc.update("INSERT INTO ops.task_executions (task_id, agent_id, status, error_message, created_at)"
+				+ " SELECT task_id, agent_id, 'completed', ?, ?::timestamptz FROM ops.task_executions LIMIT 1", LATE, createdAt);
+	}
+
+	private void rollover() {
+		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions");
+		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
+	}
+
+	/** The object of the partition's newest cold export. */
+	private String objectKey(String partition) {
+		return this.jdbc.queryForObject("SELECT object_key FROM ops.archive_log WHERE partition_name = ? AND tier = 'cold'"
+				+ " AND object_key IS NOT NULL ORDER BY started_at DESC LIMIT 1", String.class, partition);
+	}
+
+	/** A digest of the rows, in key order. */
+	private String rowsDigest(String from) {
+		return this.jdbc.queryForObject("SELECT md5(string_agg(t::text, '|' ORDER BY execution_id)) FROM (SELECT * FROM "
+				+ from + ") t", String.class);
 	}
 
 	private JobExecution archive(String... more) {

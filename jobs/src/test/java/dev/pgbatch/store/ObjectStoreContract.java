@@ -72,6 +72,22 @@ abstract class ObjectStoreContract {
 		}
 	}
 
+	@Test
+	void createRefusesAKeyThatHoldsAnObjectWhetherInOnePutOrInParts() throws Exception {
+		store().create(this.prefix + "once", new ByteArrayInputStream(new byte[] { 1 }), 1);
+		assertThatThrownBy(() -> store().create(this.prefix + "once", new ByteArrayInputStream(new byte[] { 2 }), 1))
+			.isInstanceOf(ObjectStoreException.class)
+			.hasMessageContaining("exists already");
+		// of unknown length, larger than a part: a multipart upload, where S3Proxy ignores If-None-Match
+		byte[] large = new byte[12 * 1024 * 1024 + 17];
+		assertThatThrownBy(() -> store().create(this.prefix + "once", new ByteArrayInputStream(large), -1))
+			.isInstanceOf(ObjectStoreException.class)
+			.hasMessageContaining("exists already");
+		try (InputStream in = store().get(this.prefix + "once")) {
+			assertThat(in.readAllBytes()).containsExactly(1);
+		}
+	}
+
 	private static String sha256(byte[] bytes) throws Exception {
 		return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
 	}
