@@ -135,7 +135,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			return restore();
 		}
 		if (roll < 87) {
-			return archiveWithTheStoreCut();
+			return withTheStoreCut();
 		}
 		if (roll < 95 && this.kills < KILLS) {
 			this.kills++;
@@ -203,14 +203,17 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
-	/** archive while the object store stops after a random number of bytes sent to it. */
-	private String archiveWithTheStoreCut() {
+	/** archive, or now and then archive restore, while the object store stops after a random number of bytes sent to it. */
+	private String withTheStoreCut() {
+		boolean restore = this.random.nextInt(3) == 0;
 		LocalDate asOf = asOf();
-		long bytes = this.random.nextInt(60_000);
+		// a restore sends requests only, of a few hundred bytes each
+		long bytes = this.random.nextInt(restore ? 4_000 : 60_000);
 		STORE.stopAfter(bytes);
 		try {
-			return "archive as-of=" + asOf + " with the store stopping after " + bytes + " bytes: " + outcome(
-					JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + asOf)) + (STORE.stopped() ? " (cut)" : "");
+			String done = restore ? restore()
+					: "archive as-of=" + asOf + ": " + outcome(JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + asOf));
+			return done + ", the store stopping after " + bytes + " bytes" + (STORE.stopped() ? " (cut)" : "");
 		}
 		finally {
 			STORE.resume();
