@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
+import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
@@ -42,13 +43,15 @@ class ArchiveJobConfiguration {
 	@Bean
 	Job archiveJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, DataSource dataSource,
 			ObjectStore store, PartitionProperties partitions, ArchiveProperties properties, KeysetProperties keyset,
-			ProgressMonitor progress) {
+			ProgressMonitor progress, PartitionLock partitionLock) {
 		TransactionTemplate ownTransaction = new TransactionTemplate(transactionManager);
 		ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset,
+				partitions.locks(transactionManager, jdbc));
 		SalesArchive sales = new SalesArchive(jdbc, properties);
 		return new JobBuilder(ArchiveJob.NAME, jobRepository).listener(progress)
+			.listener(partitionLock.forJob())
 			.listener(new JobExecutionListener() {
 				@Override
 				public void beforeJob(JobExecution execution) {

@@ -14,12 +14,15 @@ import java.util.UUID;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
+import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
@@ -33,6 +36,7 @@ import tools.jackson.databind.json.JsonMapper;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /** What archive put in the object store, and bringing a partition back from it. */
@@ -77,8 +81,15 @@ public class ArchivedPartitions {
 
 	private final PartitionProperties partitions;
 
+	private final PartitionLock partitionLock;
+
+	private final BoundedLocks locks;
+
 	ArchivedPartitions(DataSource dataSource, JdbcTemplate jdbc, TransactionTemplate transactions, ObjectStore store,
-			KeysetProperties keyset, PartitionProperties partitions) {
+			KeysetProperties keyset, PartitionProperties partitions, PartitionLock partitionLock,
+			PlatformTransactionManager transactionManager) {
+		this.partitionLock = partitionLock;
+		this.locks = partitions.locks(transactionManager, jdbc);
 		this.dataSource = dataSource;
 		this.jdbc = jdbc;
 		this.transactions = transactions;
@@ -131,6 +142,13 @@ public class ArchivedPartitions {
 		catch (IllegalArgumentException ex) {
 			throw new UsageException(ex.getMessage());
 		}
+		// one at a time with the jobs that change partitions, and with another restore of the same segments
+		try (ExecutionLock.Held held = this.partitionLock.hold("archive restore")) {
+			return restore(policy, start, partition);
+		}
+	}
+
+	private long restore(PartitionPolicy policy, LocalDate start, String partition) {
 		List<Segment> segments = this.jdbc.query("""
 				SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
 				WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
@@ -148,7 +166,7 @@ public class ArchivedPartitions {
 			.toList();
 		return this.transactions.execute(status -> {
 			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
-			String target = partitionFor(parted, start, partition);
+			String target = this.locks.run(parted.qualified(partition), () -> partitionFor(parted, start, partition));
 			// dropped at the commit, and with the rollback of a failed restore: never left behind
 			this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " (LIKE " + parted.parent() + ") ON COMMIT DROP");
 			long added = 0;
@@ -183,6 +201,8 @@ public class ArchivedPartitions {
 		if (this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, parted.policy.schema() + "." + partition) != null) {
 			throw new RefusedException(String.format(PRESENT, parted.policy.schema(), partition, parted.policy.table()));
 		}
+		// the parent before the default, in the order every job here takes them (and the attach does)
+		this.jdbc.execute("LOCK TABLE " + parted.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
 		this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
 				+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
 		if (parted.defaultPartition != null) {

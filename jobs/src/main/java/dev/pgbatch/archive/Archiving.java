@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.function.BiPredicate;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.crypto.Keyset;
@@ -67,9 +69,12 @@ final class Archiving {
 
 	private final KeysetProperties keyset;
 
+	private final BoundedLocks locks;
+
 	Archiving(DataSource dataSource, TransactionTemplate ownTransaction, ObjectStore store,
-			ArchiveProperties properties, KeysetProperties keyset) {
+			ArchiveProperties properties, KeysetProperties keyset, BoundedLocks locks) {
 		this.keyset = keyset;
+		this.locks = locks;
 		this.dataSource = dataSource;
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.ownTransaction = ownTransaction;
@@ -128,8 +133,12 @@ final class Archiving {
 		List<Partition> due = new ArrayList<>();
 		for (PartitionPolicy policy : tables) {
 			PartitionedTable table = PartitionedTable.read(this.jdbc, policy);
+			// rows are still written to the current interval (and will be to the future ones): whatever as-of
+			// says, archive leaves them where they are
+			LocalDate current = policy.interval().start(today());
 			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (tier.equals(policy.tier(partition.getKey(), asOf)) && pending.test(table, partition.getValue())) {
+				if (partition.getKey().isBefore(current) && tier.equals(policy.tier(partition.getKey(), asOf))
+						&& pending.test(table, partition.getValue())) {
 					due.add(new Partition(table, partition.getKey(), partition.getValue()));
 				}
 			}
@@ -147,17 +156,24 @@ final class Archiving {
 		return true;
 	}
 
+	/** Today in UTC, the calendar partitions are cut in. */
+	static LocalDate today() {
+		return LocalDate.now(ZoneOffset.UTC);
+	}
+
 	private void moveToWarm(Partition partition) {
 		PartitionPolicy policy = partition.policy();
 		String source = tablespace(policy.schema(), partition.name());
 		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition.name(),
 				partition.start(), partition.end(), "hot", "warm"));
 		String warm = SqlNames.quote(this.properties.warmTablespace());
-		this.jdbc.execute("ALTER TABLE " + partition.qualified() + " SET TABLESPACE " + warm);
-		for (String index : this.jdbc.queryForList("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass",
-				String.class, policy.schema() + "." + partition.name())) {
-			this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + warm);
-		}
+		this.locks.execute(partition.qualified(), () -> {
+			this.jdbc.execute("ALTER TABLE " + partition.qualified() + " SET TABLESPACE " + warm);
+			for (String index : this.jdbc.queryForList("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass",
+					String.class, policy.schema() + "." + partition.name())) {
+				this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + warm);
+			}
+		});
 		long rows = count(partition.qualified());
 		long bytes = this.jdbc.queryForObject("SELECT pg_total_relation_size(?::regclass)", Long.class,
 				policy.schema() + "." + partition.name());
@@ -189,7 +205,8 @@ final class Archiving {
 			for (int i = 0; i < partitions.size(); i++) {
 				Partition partition = partitions.get(i);
 				// writers wait until the partition is gone: what is dropped is exactly what was exported
-				this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE");
+				this.locks.execute(partition.qualified(),
+						() -> this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE"));
 				String objectKey = objectKey(partition, steps.get(i));
 				long started = System.nanoTime();
 				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
@@ -250,8 +267,11 @@ final class Archiving {
 
 	private void drop(Partition partition, UUID step, String objectKey, Verified verified) {
 		PartitionExport.Exported exported = verified.export();
-		this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
-		this.jdbc.execute("DROP TABLE " + partition.qualified());
+		// behind a long reader of the table, the detach waits a bounded time and tries again: never forever
+		this.locks.execute(partition.qualified(), () -> {
+			this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
+			this.jdbc.execute("DROP TABLE " + partition.qualified());
+		});
 		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey,
 				"sha256:" + exported.objectSha256());
 		log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped",

@@ -56,7 +56,10 @@ final class SalesArchive {
 
 	/** Moves the next batch; false when nothing older than the window is left. */
 	boolean next(LocalDate asOf, boolean dryRun, ExecutionContext counts) {
-		OffsetDateTime cutoff = asOf.minusDays(this.properties.salesDays()).atStartOfDay().atOffset(ZoneOffset.UTC);
+		// never today's sales or later ones, whatever as-of says
+		LocalDate before = asOf.minusDays(this.properties.salesDays());
+		OffsetDateTime cutoff = (before.isAfter(Archiving.today()) ? Archiving.today() : before).atStartOfDay()
+			.atOffset(ZoneOffset.UTC);
 		if (dryRun) {
 			counts.putLong(ExecutionReport.SUMMARY + "would-archive-sales-transactions", this.jdbc.queryForObject(
 					"SELECT count(*) FROM retail.sales_transactions WHERE transaction_date < ?", Long.class, cutoff));

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -24,6 +25,11 @@ import org.springframework.stereotype.Component;
 public class ExecutionLock {
 
 	private static final String LOCK_SPACE = "pgbatch.job";
+
+	/** Locks that jobs of different names share: the partitions of the managed tables. */
+	private static final String SHARED_SPACE = "pgbatch.shared";
+
+	static final String SHARED_BUSY = "%s are being changed by %s; waited %d s for it to end (a second change at the same time is refused)";
 
 	private final DataSourceProperties database;
 
@@ -69,6 +75,47 @@ public class ExecutionLock {
 		}
 	}
 
+	/**
+	 * Takes a lock that several jobs share (partition-rollover, archive, archive restore and seed-data all
+	 * take "partitions"), waiting for it up to {@code wait}, then refusing naming its holder. Close the
+	 * handle to release it. A session lock on a connection of its own, like a job's.
+	 */
+	public Held acquireShared(String resource, String holderName, Duration wait) {
+		Connection connection = null;
+		try {
+			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
+					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"));
+			try (PreparedStatement statement = connection
+				.prepareStatement("SELECT set_config('lock_timeout', ?, false), set_config('application_name', ?, false)")) {
+				statement.setString(1, wait.toMillis() + "ms");
+				statement.setString(2, owner(holderName));
+				statement.execute();
+			}
+			try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_lock(hashtext(?), hashtext(?))")) {
+				statement.setString(1, SHARED_SPACE);
+				statement.setString(2, resource);
+				statement.execute();
+			}
+			catch (SQLException ex) {
+				if (!"55P03".equals(ex.getSQLState())) {
+					throw ex;
+				}
+				connection.close();
+				String holder = holder(SHARED_SPACE, resource);
+				throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
+						holder != null ? holder : "another process", wait.toSeconds()));
+			}
+			return new Held(connection);
+		}
+		catch (SQLException | RuntimeException ex) {
+			closeQuietly(connection);
+			if (ex instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			throw new IllegalStateException("could not take the lock of the " + resource + ": " + ex.getMessage(), ex);
+		}
+	}
+
 	/** Whether a live process holds the job's lock. */
 	public boolean isHeld(String jobName) {
 		return holder(jobName) != null;
@@ -76,12 +123,16 @@ public class ExecutionLock {
 
 	/** The application name of the session holding the job's lock ("pgbatch seed-data, pid 12 on host"), or null. */
 	public String holder(String jobName) {
+		return holder(LOCK_SPACE, jobName);
+	}
+
+	private String holder(String space, String name) {
 		List<String> holders = this.jdbc.queryForList("""
 				SELECT coalesce(a.application_name, 'backend ' || l.pid)
 				FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 				WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 				  AND l.classid = hashtext(?)::oid AND l.objid = hashtext(?)::oid AND l.objsubid = 2
-				""", String.class, LOCK_SPACE, jobName);
+				""", String.class, space, name);
 		return holders.isEmpty() ? null : holders.get(0);
 	}
 

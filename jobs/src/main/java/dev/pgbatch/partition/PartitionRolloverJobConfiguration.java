@@ -4,9 +4,13 @@ import java.time.LocalDate;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ProgressMonitor;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
@@ -24,17 +28,30 @@ class PartitionRolloverJobConfiguration {
 
 	@Bean
 	Job partitionRolloverJob(JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			DataSource dataSource, PartitionProperties properties, ProgressMonitor progress) {
+			DataSource dataSource, PartitionProperties properties, ProgressMonitor progress, PartitionLock partitionLock) {
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+		BoundedLocks locks = properties.locks(transactionManager, jdbc);
 		Tasklet rollover = (contribution, chunk) -> {
 			JobParameters parameters = chunk.getStepContext().getStepExecution().getJobParameters();
-			return new Rollover(jdbc, properties.policies().select(parameters.getString(PartitionRolloverJob.TABLE, "")),
+			return new Rollover(jdbc, locks, properties.policies().select(parameters.getString(PartitionRolloverJob.TABLE, "")),
 					parameters.getLocalDate(PartitionRolloverJob.AS_OF),
 					Boolean.TRUE.equals(parameters.getParameter(PartitionRolloverJob.DRY_RUN).value()),
 					properties.batchRows())
 				.execute(contribution, chunk);
 		};
 		return new JobBuilder(PartitionRolloverJob.NAME, jobRepository).listener(progress)
+			.listener(partitionLock.forJob())
+			.listener(new JobExecutionListener() {
+				@Override
+				public void afterJob(JobExecution execution) {
+					// under the partitions' lock, before it is released (listeners end in reverse order); a run
+					// that never got the lock must not touch another run's staging tables
+					if (execution.getStatus() != BatchStatus.COMPLETED && partitionLock.holds(execution)) {
+						Rollover.undoStaging(jdbc, locks, properties.policies()
+							.select(execution.getJobParameters().getString(PartitionRolloverJob.TABLE, "")));
+					}
+				}
+			})
 			.validator(parameters -> {
 				try {
 					for (PartitionPolicy policy : properties.policies()

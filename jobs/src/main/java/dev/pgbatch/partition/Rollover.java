@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
@@ -50,8 +51,12 @@ final class Rollover implements Tasklet {
 
 	private final int batchRows;
 
-	Rollover(JdbcTemplate jdbc, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, int batchRows) {
+	private final BoundedLocks locks;
+
+	Rollover(JdbcTemplate jdbc, BoundedLocks locks, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
+			int batchRows) {
 		this.jdbc = jdbc;
+		this.locks = locks;
 		this.tables = tables;
 		this.asOf = asOf;
 		this.dryRun = dryRun;
@@ -69,7 +74,7 @@ final class Rollover implements Tasklet {
 			counts.putLong(key, counts.getLong(key, 0));
 		}
 		for (PartitionPolicy policy : this.tables) {
-			if (nextChange(PartitionedTable.read(this.jdbc, policy), counts)) {
+			if (this.locks.run(policy.table(), () -> nextChange(PartitionedTable.read(this.jdbc, policy), counts))) {
 				return RepeatStatus.CONTINUABLE;
 			}
 		}
@@ -179,10 +184,13 @@ final class Rollover implements Tasklet {
 
 	/**
 	 * The last rows, then the attach, in one short transaction: writers of the default wait for it (EXCLUSIVE
-	 * still lets readers read), so no row of the interval can slip in between.
+	 * still lets readers read), so no row of the interval can slip in between. The parent is locked before
+	 * the default, as the attach and archive's detach lock them: taken the other way round, the default
+	 * first, they deadlocked with archive.
 	 */
 	private long attach(PartitionedTable table, String staging, LocalDate start) {
 		String from = table.qualified(table.defaultPartition);
+		this.jdbc.execute("LOCK TABLE " + table.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
 		this.jdbc.execute("LOCK TABLE " + from + " IN EXCLUSIVE MODE");
 		int moved = this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE " + table.within(start)
 				+ " RETURNING *) INSERT INTO " + table.qualified(staging) + " (" + table.columnList() + ") SELECT "
@@ -194,6 +202,27 @@ final class Rollover implements Tasklet {
 		this.jdbc.execute("ALTER TABLE " + table.qualified(staging) + " DROP CONSTRAINT " + boundsConstraint(staging));
 		log.info("attached {}.{}", table.policy.schema(), staging);
 		return moved;
+	}
+
+	/**
+	 * After a run that failed: the rows of every staging table go back to the default partition and the
+	 * staging table is dropped, so that no row stays out of sight of the parent until the next run.
+	 */
+	static void undoStaging(JdbcTemplate jdbc, BoundedLocks locks, List<PartitionPolicy> tables) {
+		for (PartitionPolicy policy : tables) {
+			locks.execute(policy.table(), () -> {
+				PartitionedTable table = PartitionedTable.read(jdbc, policy);
+				for (String staging : table.staging.values()) {
+					jdbc.execute("LOCK TABLE " + table.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
+					long rows = jdbc.update("WITH moved AS (DELETE FROM " + table.qualified(staging) + " RETURNING *) INSERT INTO "
+							+ table.qualified(table.defaultPartition) + " (" + table.columnList() + ") SELECT "
+							+ table.columnList() + " FROM moved");
+					jdbc.execute("DROP TABLE " + table.qualified(staging));
+					log.info("{}: the run failed; {} rows of {} went back to the default partition", policy.table(), rows,
+							staging);
+				}
+			});
+		}
 	}
 
 	private static String boundsConstraint(String partition) {

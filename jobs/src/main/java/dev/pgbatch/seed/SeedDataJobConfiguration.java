@@ -4,7 +4,10 @@ import java.util.concurrent.CompletableFuture;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.partition.PartitionLock;
+import dev.pgbatch.partition.PartitionProperties;
 
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -42,8 +45,15 @@ class SeedDataJobConfiguration {
 
 	private final SeedProperties properties;
 
+	private final PartitionLock partitionLock;
+
+	private final BoundedLocks locks;
+
 	SeedDataJobConfiguration(JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			DataSource dataSource, SeedModels models, SeedProperties properties) {
+			DataSource dataSource, SeedModels models, SeedProperties properties, PartitionLock partitionLock,
+			PartitionProperties partitions) {
+		this.partitionLock = partitionLock;
+		this.locks = partitions.locks(transactionManager, new JdbcTemplate(dataSource));
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
 		this.dataSource = dataSource;
@@ -79,7 +89,9 @@ class SeedDataJobConfiguration {
 			.next(tasklet("prepare", SeedTablesTasklets.prepare(jdbc, this.properties.audit())))
 			.next(load)
 			.build();
+		// it empties and makes partitions: one at a time with rollover, archive and archive restore
 		return new JobBuilder(SeedDataJob.NAME, this.jobRepository).listener(progress)
+			.listener(this.partitionLock.forJob())
 			.listener(new JobExecutionListener() {
 				@Override
 				public void beforeJob(JobExecution execution) {
@@ -105,8 +117,20 @@ class SeedDataJobConfiguration {
 			.build();
 	}
 
+	/** A step of DDL (truncate, indexes, partitions): its lock waits are bounded, and it is tried again. */
 	private Step tasklet(String name, Tasklet tasklet) {
-		return new StepBuilder(name, this.jobRepository).tasklet(tasklet, this.transactionManager).build();
+		Tasklet bounded = (contribution, chunk) -> this.locks.run("seed-data " + name, () -> {
+			try {
+				return tasklet.execute(contribution, chunk);
+			}
+			catch (RuntimeException ex) {
+				throw ex;
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex.getMessage(), ex);
+			}
+		});
+		return new StepBuilder(name, this.jobRepository).tasklet(bounded, this.transactionManager).build();
 	}
 
 }

@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -55,6 +57,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("etl.keyset.path", KEYSET::toString);
 		registry.add("etl.archive.prefix", () -> "test-archive");
 		registry.add("etl.archive.sales-batch-rows", () -> 300);
+		// short lock waits, so that a test of a long reader ends soon: about 8 s in all
+		registry.add("etl.partition.lock-timeout", () -> "500ms");
+		registry.add("etl.partition.lock-tries", () -> 6);
+		registry.add("etl.partition.lock-wait", () -> "2m");
 	}
 
 	@Autowired
@@ -322,6 +328,101 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	private void replace(String key, byte[] content) {
 		this.store.delete(key);
 		this.store.put(key, new java.io.ByteArrayInputStream(content), content.length);
+	}
+
+	/**
+	 * Issue 14, item 9: archive's detach waits behind a long reader a bounded time, tries again, and then
+	 * fails keeping every partition; it no longer waits forever. Once the reader is gone, it completes.
+	 */
+	@Test
+	void aDetachBehindALongReaderGivesUpInBoundedTimeKeepingEveryRow() throws Exception {
+		long rows = count("ops.task_executions");
+		try (Connection reader = TestDatabase.connect()) {
+			reader.setAutoCommit(false);
+			reader.createStatement().execute("LOCK TABLE ONLY ops.task_executions IN ACCESS SHARE MODE");
+			CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner,
+					ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+			JobExecution failed = run.get(90, TimeUnit.SECONDS);
+			assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(failed.getExitStatus().getExitDescription()).contains("a lock was not granted in 6 tries");
+			reader.rollback();
+		}
+		assertThat(count("ops.task_executions")).isEqualTo(rows);
+		for (String partition : COLD) {
+			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNotNull();
+		}
+		assertThat(count("ops.archive_log WHERE tier = 'cold' AND status = 'completed'")).isZero();
+
+		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(4);
+		assertThat(count("ops.task_executions") + coldRows()).isEqualTo(rows);
+	}
+
+	/**
+	 * Issue 14, item 9: partition-rollover (with rows to move out of the default partition) and archive
+	 * started together, in both orders, with a reader holding the table for a while: they take turns
+	 * (one lock for the partitions), wait for the reader a bounded time, and lose no row.
+	 */
+	@Test
+	void rolloverAndArchiveAtOnceInBothOrdersBehindAReaderNeitherHangsNorDeadlocksNorLosesARow() throws Exception {
+		for (boolean rolloverFirst : List.of(true, false)) {
+			for (int day = 1; day <= 20; day++) {
+				insertLate("2027-0" + (rolloverFirst ? 6 : 7) + "-" + String.format("%02d", day) + " 12:00:00+00");
+			}
+			long rows = count("ops.task_executions") + coldRows();
+			try (Connection reader = TestDatabase.connect()) {
+				reader.setAutoCommit(false);
+				reader.createStatement().execute("SELECT count(*) FROM ops.task_executions");
+				CompletableFuture<JobExecution> first = CompletableFuture.supplyAsync(() -> rolloverFirst
+						? JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions")
+						: JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+				Thread.sleep(300);
+				CompletableFuture<JobExecution> second = CompletableFuture.supplyAsync(() -> rolloverFirst
+						? JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions")
+						: JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+				Thread.sleep(1_500);
+				reader.rollback();
+				for (CompletableFuture<JobExecution> run : List.of(first, second)) {
+					JobExecution ended = run.get(120, TimeUnit.SECONDS);
+					assertThat(ended.getStatus()).as("%s: %s", ended.getJobInstance().getJobName(), ended.getExitStatus())
+						.isEqualTo(BatchStatus.COMPLETED);
+				}
+			}
+			assertThat(count("ops.task_executions") + coldRows()).as("rollover first: %s", rolloverFirst).isEqualTo(rows);
+			assertThat(count("ops.task_executions_default")).isZero();
+			assertThat(count("pg_class WHERE obj_description(oid, 'pg_class') LIKE 'pgbatch partition-rollover%'"))
+				.as("no staging table left").isZero();
+		}
+	}
+
+	/**
+	 * Issue 14, item 6: an as-of months ahead (inside any window the parameters allow) makes the current
+	 * month and the premade ones look old: archive leaves them alone all the same.
+	 */
+	@Test
+	void theCurrentIntervalAndFutureOnesAreNeverArchivedWhateverAsOfSays() {
+		java.time.LocalDate month = java.time.LocalDate.now(java.time.ZoneOffset.UTC).withDayOfMonth(1);
+		JobExecution made = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, "as-of=" + month,
+				"table=ops.task_executions");
+		assertThat(made.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		List<String> kept = List.of(month, month.plusMonths(1), month.plusMonths(4))
+			.stream()
+			.map(start -> String.format("task_executions_p%d_%02d", start.getYear(), start.getMonthValue()))
+			.toList();
+
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + month.plusMonths(11),
+				"table=ops.task_executions");
+
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		for (String partition : kept) {
+			assertThat(tablespace(partition)).as(partition).isEqualTo("pg_default");
+		}
+		assertThat(count("ops.archive_log WHERE partition_name IN ('" + String.join("', '", kept) + "')")).isZero();
+	}
+
+	/** The rows archive_log records in cold segments not restored. */
+	private long coldRows() {
+		return this.jdbc.queryForObject("SELECT coalesce(sum(row_count), 0) FROM ops.archive_log WHERE tier = 'cold'"
+				+ " AND status = 'completed'", Long.class);
 	}
 
 	@Test

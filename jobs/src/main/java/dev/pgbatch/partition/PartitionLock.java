@@ -1,0 +1,64 @@
+package dev.pgbatch.partition;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.pgbatch.core.ExecutionLock;
+
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * The jobs that change the partitions of the managed tables (partition-rollover, archive, archive restore,
+ * seed-data) run one at a time: each holds one shared advisory lock, "partitions", for its whole run. Run
+ * side by side they took the parent's and the default partition's locks in opposite orders and deadlocked;
+ * one at a time, and every DDL with a bounded lock wait (core/BoundedLocks), nothing waits forever.
+ */
+@Component
+public class PartitionLock {
+
+	static final String RESOURCE = "partitions of the managed tables";
+
+	private final ExecutionLock locks;
+
+	private final PartitionProperties properties;
+
+	private final Map<Long, ExecutionLock.Held> held = new ConcurrentHashMap<>();
+
+	PartitionLock(ExecutionLock locks, PartitionProperties properties) {
+		this.locks = locks;
+		this.properties = properties;
+	}
+
+	/** Takes the lock, waiting up to ETL_PARTITION_LOCK_WAIT; close the handle to release it. */
+	public ExecutionLock.Held hold(String holder) {
+		return this.locks.acquireShared(RESOURCE, holder, this.properties.lockWait());
+	}
+
+	/** Whether the execution holds the lock (it may have failed to take it). */
+	public boolean holds(JobExecution execution) {
+		return this.held.containsKey(execution.getId());
+	}
+
+	/** Holds the lock from the start of a job to its end; a job that cannot take it in time fails. */
+	public JobExecutionListener forJob() {
+		return new JobExecutionListener() {
+
+			@Override
+			public void beforeJob(JobExecution execution) {
+				PartitionLock.this.held.put(execution.getId(), hold(execution.getJobInstance().getJobName()));
+			}
+
+			@Override
+			public void afterJob(JobExecution execution) {
+				ExecutionLock.Held lock = PartitionLock.this.held.remove(execution.getId());
+				if (lock != null) {
+					lock.close();
+				}
+			}
+
+		};
+	}
+
+}
