@@ -129,15 +129,18 @@ public final class Keyset {
 
 	/**
 	 * Decrypts {@code source}; any byte changed, cut or added, another key, or other associated data makes a
-	 * read fail with {@link AuthenticationFailedException}.
+	 * read fail with {@link AuthenticationFailedException}; a failure of {@code source} itself is rethrown as
+	 * it was.
 	 */
 	public InputStream decrypting(InputStream source, byte[] associatedData) throws IOException {
-		try {
-			return new AuthenticatedInputStream(this.aead.newDecryptingStream(source, associatedData));
-		}
-		catch (GeneralSecurityException ex) {
-			throw new AuthenticationFailedException(ex);
-		}
+		return AuthenticatedInputStream.of(source, ciphertext -> {
+			try {
+				return this.aead.newDecryptingStream(ciphertext, associatedData);
+			}
+			catch (GeneralSecurityException ex) {
+				throw new AuthenticationFailedException(ex);
+			}
+		});
 	}
 
 	private void write(Path file, boolean replace) throws GeneralSecurityException {

@@ -26,6 +26,8 @@ public final class SealedObjects {
 
 	static final String ABANDONED = "the content failed: the upload is abandoned";
 
+	static final String READ_FAILED = "object store: reading %s failed: %s";
+
 	private final ObjectStore store;
 
 	private final Keyset keys;
@@ -160,7 +162,7 @@ public final class SealedObjects {
 	 * changed, cut or made with another key. The caller closes the stream.
 	 */
 	public InputStream open(String key) throws IOException {
-		return SealedStreams.open(this.store.get(key), this.keys, associatedData(key));
+		return SealedStreams.open(read(key), this.keys, associatedData(key));
 	}
 
 	/**
@@ -168,8 +170,45 @@ public final class SealedObjects {
 	 * stream has been read to its end.
 	 */
 	public InputStream open(String key, Tally stored) throws IOException {
-		InputStream teed = new TeeInputStream(this.store.get(key), stored);
+		InputStream teed = new TeeInputStream(read(key), stored);
 		return SealedStreams.open(teed, this.keys, associatedData(key));
+	}
+
+	/**
+	 * The stored object, its read failures (a connection reset) saying that the object store failed, so that
+	 * they are never taken for a failed authentication. The underlying error is suppressed, not the cause:
+	 * the command line reports the deepest cause, which would hide which object and what failed.
+	 */
+	private InputStream read(String key) {
+		return new FilterInputStream(this.store.get(key)) {
+
+			@Override
+			public int read() throws IOException {
+				try {
+					return super.read();
+				}
+				catch (IOException ex) {
+					throw failed(key, ex);
+				}
+			}
+
+			@Override
+			public int read(byte[] buffer, int offset, int length) throws IOException {
+				try {
+					return super.read(buffer, offset, length);
+				}
+				catch (IOException ex) {
+					throw failed(key, ex);
+				}
+			}
+
+		};
+	}
+
+	private static IOException failed(String key, IOException ex) {
+		IOException failure = new IOException(String.format(READ_FAILED, key, ex.getMessage()));
+		failure.addSuppressed(ex);
+		return failure;
 	}
 
 	private static byte[] associatedData(String key) {

@@ -89,6 +89,57 @@ class KeysetTests {
 	}
 
 	@Test
+	void anotherKeysetIsReportedAsAFailedAuthenticationDownToItsDeepestCause() throws Exception {
+		byte[] sealed = seal(Keyset.init(this.directory.resolve("keyset.json")), data(), NAME);
+		Keyset other = Keyset.init(this.directory.resolve("other.json"));
+
+		// the command line prints the deepest cause's message: it must not be Tink's "No matching key found"
+		assertThatThrownBy(() -> open(other, sealed, NAME)).satisfies(ex -> {
+			Throwable deepest = ex;
+			while (deepest.getCause() != null) {
+				deepest = deepest.getCause();
+			}
+			assertThat(deepest).hasMessage(AuthenticationFailedException.MESSAGE);
+		});
+	}
+
+	@Test
+	void aFailureOfTheCiphertextsSourceIsReportedAsItWasNotAsAFailedAuthentication() throws Exception {
+		Keyset keys = Keyset.init(this.directory.resolve("keyset.json"));
+		byte[] sealed = seal(keys, data(), NAME);
+
+		for (int failAt : new int[] { 0, sealed.length / 2 }) {
+			InputStream source = new InputStream() {
+
+				private int position;
+
+				@Override
+				public int read() throws IOException {
+					byte[] one = new byte[1];
+					return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+				}
+
+				@Override
+				public int read(byte[] buffer, int offset, int length) throws IOException {
+					if (this.position >= failAt) {
+						throw new IOException("connection reset");
+					}
+					int n = Math.min(length, failAt - this.position);
+					System.arraycopy(sealed, this.position, buffer, offset, n);
+					this.position += n;
+					return n;
+				}
+
+			};
+			assertThatThrownBy(() -> {
+				try (InputStream in = SealedStreams.open(source, keys, NAME)) {
+					in.readAllBytes();
+				}
+			}).as("failing at byte %d", failAt).isNotInstanceOf(AuthenticationFailedException.class).hasMessage("connection reset");
+		}
+	}
+
+	@Test
 	void afterRotationNewDataUsesTheNewKeyAndOldDataStillOpens() throws Exception {
 		Path file = this.directory.resolve("keyset.json");
 		Keyset before = Keyset.init(file);

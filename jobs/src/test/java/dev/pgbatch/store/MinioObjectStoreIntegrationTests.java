@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Random;
 
+import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 
@@ -49,6 +50,26 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 			throw new IOException("the source broke");
 		})).hasMessage("the source broke");
 		assertThat(STORE.exists(this.prefix + "cut")).isFalse();
+	}
+
+	@Test
+	void aNetworkFailureWhileReadingNamesTheObjectStoreAndIsNotTakenForAFailedAuthentication() throws IOException {
+		Keyset keys = Keyset.load(TestKeysets.fresh());
+		byte[] content = new byte[8 << 20];
+		new Random(7).nextBytes(content);
+		new SealedObjects(STORE, keys).put(this.prefix + "far", out -> out.write(content));
+		S3Properties direct = properties(secret());
+		int port = java.net.URI.create(direct.endpoint()).getPort();
+		try (CuttingProxy proxy = new CuttingProxy(port)) {
+			S3Properties through = new S3Properties("http://127.0.0.1:" + proxy.port(), direct.accessKey(),
+					direct.secretKey(), direct.bucket(), direct.region(), direct.partSize());
+			try (InputStream in = new SealedObjects(new MinioObjectStore(through), keys).open(this.prefix + "far")) {
+				assertThat(in.readNBytes(1000)).hasSize(1000);
+				proxy.cut();
+				assertThatThrownBy(in::readAllBytes).isNotInstanceOf(AuthenticationFailedException.class)
+					.hasMessageStartingWith("object store: reading " + this.prefix + "far failed: ");
+			}
+		}
 	}
 
 	@Test
