@@ -10,9 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,7 +148,7 @@ class KeysetTests {
 		byte[] plain = data();
 		byte[] sealedBefore = seal(before, plain, NAME);
 
-		Keyset rotated = Keyset.load(file).rotate(file);
+		Keyset rotated = Keyset.rotate(file);
 
 		assertThat(rotated.primaryKeyId()).isNotEqualTo(before.primaryKeyId());
 		assertThat(Keyset.load(file).size()).isEqualTo(2);
@@ -156,12 +158,61 @@ class KeysetTests {
 	}
 
 	@Test
+	void rotationsAtTheSameTimeEachAddTheirKey() throws Exception {
+		Path file = this.directory.resolve("keyset.json");
+		Keyset.init(file);
+		int threads = 6;
+		int rotations = 4;
+		java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+		try {
+			java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+			List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+			for (int t = 0; t < threads; t++) {
+				running.add(pool.submit(() -> {
+					start.await();
+					for (int r = 0; r < rotations; r++) {
+						Keyset.rotate(file);
+					}
+					return null;
+				}));
+			}
+			start.countDown();
+			for (java.util.concurrent.Future<?> each : running) {
+				each.get(1, java.util.concurrent.TimeUnit.MINUTES);
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+		assertThat(Keyset.load(file).size()).isEqualTo(1 + threads * rotations);
+		assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+	}
+
+	@Test
+	void aKeysetOthersMayOpenIsRefusedAsBadUsageNamingTheFileAndTheCure() throws Exception {
+		Path file = this.directory.resolve("keys/keyset.json");
+		Keyset.init(file);
+		assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
+		for (String mode : List.of("rw-r-----", "rw----r--", "rw-----w-")) {
+			Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+			assertThatThrownBy(() -> Keyset.load(file)).as(mode)
+				.isInstanceOf(UsageException.class)
+				.hasMessage(file + " is open to other users (mode " + mode + "): a keyset must be readable by its owner"
+						+ " only; run chmod 600 " + file);
+			assertThatThrownBy(() -> Keyset.rotate(file)).as(mode).isInstanceOf(UsageException.class);
+		}
+		Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
+		assertThat(Keyset.load(file).size()).isEqualTo(1);
+	}
+
+	@Test
 	void aMissingOrBrokenKeysetIsRefusedWithoutShowingWhatTheFileHolds() throws Exception {
 		Path missing = this.directory.resolve("none.json");
 		assertThatThrownBy(() -> Keyset.load(missing)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("etl keys init");
 		Path broken = this.directory.resolve("broken.json");
 		Files.writeString(broken, "{\"primaryKeyId\": 1, \"key\": [{\"keyData\": {\"value\": \"c2VjcmV0LWtleS1ieXRlcw==\"}}]}");
+		Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rw-------"));
 		assertThatThrownBy(() -> Keyset.load(broken)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("not a usable keyset")
 			.hasMessageNotContaining("c2VjcmV0");
