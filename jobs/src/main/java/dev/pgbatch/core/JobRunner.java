@@ -82,6 +82,9 @@ public class JobRunner {
 			if (last != null && last.getStatus() == BatchStatus.COMPLETED) {
 				return last;
 			}
+			if (last != null) {
+				requireNewest(jobName, last.getId());
+			}
 			if (last != null && last.getStatus().isRunning()) {
 				markFailed(execution(last.getId()));
 			}
@@ -107,15 +110,7 @@ public class JobRunner {
 			held.watch(() -> stopRunning(jobName));
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
-			long newest = this.jdbc.queryForObject("""
-					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
-					JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
-					""", Long.class, jobName);
-			if (newest != executionId) {
-				throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest ("
-						+ newest + " ran after it): continuing it now could mix its work with the newer run's;"
-						+ " launch the job again instead");
-			}
+			requireNewest(jobName, executionId);
 			if (execution.getStatus().isRunning()) {
 				execution = markFailed(execution);
 			}
@@ -135,6 +130,23 @@ public class JobRunner {
 		}
 		catch (Exception ex) {
 			throw new RefusedException("execution " + executionId + " could not restart: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Refuses to continue an execution that a newer one of the same job ran after: its restart point
+	 * predates the newer run's work, which continuing would mix with its own (a nightly's old child
+	 * archiving after a newer archive ran).
+	 */
+	private void requireNewest(String jobName, long executionId) {
+		long newest = this.jdbc.queryForObject("""
+				SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
+				""", Long.class, jobName);
+		if (newest != executionId) {
+			throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest (" + newest
+					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
+					+ " instead");
 		}
 	}
 

@@ -67,15 +67,24 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
-	void anExecutionWithANewerOneAfterItIsNotRestarted() {
+	void anExecutionWithANewerOneAfterItIsNotRestartedNorContinuedAsANightlysChild() {
 		seed("scale=0.01", "reset=true");
 		JobExecution failed = seed("scale=0.01");
 		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
-		seed("scale=0.01", "reset=true");
+		JobExecution newer = seed("scale=0.01", "reset=true");
+		long executions = this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class);
 
 		assertThatThrownBy(() -> this.runner.restart(failed.getId())).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("is not the newest")
 			.hasMessageContaining("launch the job again instead");
+		// what the nightly's restart does with its children
+		assertThatThrownBy(() -> this.runner.continueOrStart(SeedDataJob.NAME, failed.getJobParameters()))
+			.isInstanceOf(RefusedException.class)
+			.hasMessage("execution " + failed.getId() + " of seed-data is not the newest (" + newer.getId()
+					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
+					+ " instead");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class))
+			.isEqualTo(executions);
 	}
 
 	@Test
