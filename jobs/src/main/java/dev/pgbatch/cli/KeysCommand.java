@@ -38,7 +38,7 @@ class KeysCommand {
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				KeysetProperties keyset = context.getBean(KeysetProperties.class);
-				Keyset rotated = keyset.load().rotate(keyset.path());
+				Keyset rotated = Keyset.rotate(keyset.path());
 				System.out.println("new primary key id " + rotated.primaryKeyId() + "; the keyset holds " + rotated.size()
 						+ " keys");
 				return Cli.OK;

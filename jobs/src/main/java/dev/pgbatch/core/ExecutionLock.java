@@ -10,6 +10,12 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -23,6 +29,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class ExecutionLock {
+
+	private static final Logger log = LoggerFactory.getLogger(ExecutionLock.class);
 
 	private static final String LOCK_SPACE = "pgbatch.job";
 
@@ -38,13 +46,19 @@ public class ExecutionLock {
 
 	static final String SHARED_BUSY = "%s are being changed by %s; waited %d s for it to end (a second change at the same time is refused)";
 
+	/** How long a check of the lock's session may take before the session counts as gone. */
+	private static final int VALID_WITHIN_SECONDS = 10;
+
 	private final DataSourceProperties database;
 
 	private final JdbcTemplate jdbc;
 
-	ExecutionLock(DataSourceProperties database, JdbcTemplate jdbc) {
+	private final Duration checkInterval;
+
+	ExecutionLock(DataSourceProperties database, JdbcTemplate jdbc, LockProperties properties) {
 		this.database = database;
 		this.jdbc = jdbc;
+		this.checkInterval = properties.checkInterval();
 	}
 
 	/** Takes the job's lock, or refuses naming the process that holds it. Close the handle to release it. */
@@ -81,7 +95,7 @@ public class ExecutionLock {
 					}
 				}
 			}
-			return new Held(connection);
+			return new Held(connection, jobName, this.checkInterval);
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -181,17 +195,92 @@ public class ExecutionLock {
 		}
 	}
 
-	/** A held lock; closing it ends the lock's session. */
+	/**
+	 * A held lock; closing it ends the lock's session. While it is held, its session can be watched: a
+	 * connection dropped by the network, a proxy or pg_terminate_backend takes the lock with it, and the
+	 * job would go on unprotected.
+	 */
 	public static final class Held implements AutoCloseable {
+
+		private static final String STILL_HELD = """
+				SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+				  AND classid = hashtext(?)::oid AND objid = hashtext(?)::oid AND objsubid = 2)
+				""";
 
 		private final Connection connection;
 
-		private Held(Connection connection) {
+		private final String jobName;
+
+		private final Duration checkInterval;
+
+		private ScheduledExecutorService watch;
+
+		private volatile boolean lost;
+
+		private Held(Connection connection, String jobName, Duration checkInterval) {
 			this.connection = connection;
+			this.jobName = jobName;
+			this.checkInterval = checkInterval;
+		}
+
+		/**
+		 * Checks the lock's session every check interval, on a thread of its own, until the lock is closed;
+		 * {@code onLoss} runs once, on that thread, when the session has ended or no longer holds the lock.
+		 */
+		public void watch(Runnable onLoss) {
+			this.watch = Executors.newSingleThreadScheduledExecutor(runnable -> {
+				Thread thread = new Thread(runnable, "lock watch " + this.jobName);
+				thread.setDaemon(true);
+				return thread;
+			});
+			long millis = this.checkInterval.toMillis();
+			this.watch.scheduleWithFixedDelay(() -> {
+				if (!stillHeld()) {
+					this.lost = true;
+					log.error("the lock of job {} is lost (its database session ended): stopping the run", this.jobName);
+					this.watch.shutdown();
+					onLoss.run();
+				}
+			}, millis, millis, TimeUnit.MILLISECONDS);
+		}
+
+		/** Whether a watch found the lock gone. */
+		public boolean lost() {
+			return this.lost;
+		}
+
+		private boolean stillHeld() {
+			try {
+				// isValid first: it waits a bounded time, where a query on a half-open connection could hang
+				if (!this.connection.isValid(VALID_WITHIN_SECONDS)) {
+					return false;
+				}
+				try (PreparedStatement statement = this.connection.prepareStatement(STILL_HELD)) {
+					statement.setQueryTimeout(VALID_WITHIN_SECONDS);
+					statement.setString(1, LOCK_SPACE);
+					statement.setString(2, this.jobName);
+					try (ResultSet result = statement.executeQuery()) {
+						return result.next() && result.getBoolean(1);
+					}
+				}
+			}
+			catch (SQLException ex) {
+				return false;
+			}
 		}
 
 		@Override
 		public void close() {
+			if (this.watch != null) {
+				this.watch.shutdownNow();
+				try {
+					// the check uses the lock's connection: let it end before the connection is closed
+					this.watch.awaitTermination(VALID_WITHIN_SECONDS, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
 			// Unlock first: the server ends a closed session a moment after the client has gone, and the
 			// next command must find the job free. Closing alone would release it too, just later.
 			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock_all()")) {

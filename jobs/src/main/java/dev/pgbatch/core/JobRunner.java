@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
@@ -27,6 +28,9 @@ import org.springframework.stereotype.Component;
 public class JobRunner {
 
 	private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+	static final String LOCK_LOST = "stopped: the job's lock was lost (its database session ended), and a second run"
+			+ " could have started beside this one; restart it";
 
 	private final JobOperator operator;
 
@@ -66,6 +70,7 @@ public class JobRunner {
 		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
 		// (archive's detach), and a second run is to be refused at once, not after that wait.
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			held.watch(() -> stopRunning(jobName));
 			try {
 				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
 				job.getJobParametersValidator().validate(parameters);
@@ -77,10 +82,13 @@ public class JobRunner {
 			if (last != null && last.getStatus() == BatchStatus.COMPLETED) {
 				return last;
 			}
+			if (last != null) {
+				requireNewest(jobName, last.getId());
+			}
 			if (last != null && last.getStatus().isRunning()) {
 				markFailed(execution(last.getId()));
 			}
-			return this.operator.start(job, parameters);
+			return ended(held, this.operator.start(job, parameters));
 		}
 		catch (RefusedException | UsageException ex) {
 			throw ex;
@@ -99,17 +107,10 @@ public class JobRunner {
 		String jobName = execution(executionId).getJobInstance().getJobName();
 		Job job = job(jobName);
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+			held.watch(() -> stopRunning(jobName));
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
-			long newest = this.jdbc.queryForObject("""
-					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
-					JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
-					""", Long.class, jobName);
-			if (newest != executionId) {
-				throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest ("
-						+ newest + " ran after it): continuing it now could mix its work with the newer run's;"
-						+ " launch the job again instead");
-			}
+			requireNewest(jobName, executionId);
 			if (execution.getStatus().isRunning()) {
 				execution = markFailed(execution);
 			}
@@ -122,13 +123,30 @@ public class JobRunner {
 						+ " was abandoned and cannot be restarted");
 			}
 			// Starting an instance again with its own parameters continues it from where it failed.
-			return this.operator.start(job, execution.getJobParameters());
+			return ended(held, this.operator.start(job, execution.getJobParameters()));
 		}
 		catch (RefusedException | UsageException ex) {
 			throw ex;
 		}
 		catch (Exception ex) {
 			throw new RefusedException("execution " + executionId + " could not restart: " + ex.getMessage());
+		}
+	}
+
+	/**
+	 * Refuses to continue an execution that a newer one of the same job ran after: its restart point
+	 * predates the newer run's work, which continuing would mix with its own (a nightly's old child
+	 * archiving after a newer archive ran).
+	 */
+	private void requireNewest(String jobName, long executionId) {
+		long newest = this.jdbc.queryForObject("""
+				SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
+				""", Long.class, jobName);
+		if (newest != executionId) {
+			throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest (" + newest
+					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
+					+ " instead");
 		}
 	}
 
@@ -154,9 +172,16 @@ public class JobRunner {
 			log.warn("Execution {} of {} has no live process; marking it FAILED", executionId, jobName);
 			return this.operator.recover(execution);
 		}
-		// The running process checks its execution's status after every chunk and stops at STOPPING. Only
-		// the job execution is updated here: JobOperator.stop also rewrites the running steps, whose versions
-		// move on with every chunk of the other process, and so fails with an optimistic-locking error.
+		return requestStop(execution);
+	}
+
+	/**
+	 * Marks the execution STOPPING: the running process checks its execution's status after every chunk and
+	 * stops there. Only the job execution is updated: JobOperator.stop also rewrites the running steps, whose
+	 * versions move on with every chunk of the running process, and so fails with an optimistic-locking error.
+	 */
+	private JobExecution requestStop(JobExecution execution) {
+		long executionId = execution.getId();
 		for (int attempt = 1;; attempt++) {
 			try {
 				execution.setStatus(BatchStatus.STOPPING);
@@ -173,6 +198,22 @@ public class JobRunner {
 				}
 			}
 		}
+	}
+
+	/** The lock of a job running here is lost: its executions stop after their current chunk. */
+	private void stopRunning(String jobName) {
+		for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
+			requestStop(running);
+		}
+	}
+
+	/** The execution as it ended, with why it stopped when it stopped because its lock was lost. */
+	private JobExecution ended(ExecutionLock.Held held, JobExecution execution) {
+		if (held.lost() && execution.getStatus() == BatchStatus.STOPPED) {
+			execution.setExitStatus(new ExitStatus(execution.getExitStatus().getExitCode(), LOCK_LOST));
+			this.repository.update(execution);
+		}
+		return execution;
 	}
 
 	public JobExecution execution(long executionId) {

@@ -5,12 +5,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
+import java.util.Set;
 
 import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
@@ -18,6 +23,7 @@ import com.google.crypto.tink.StreamingAead;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
 import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
 
 /**
  * The keys that encrypt backups and cold archives: a Tink keyset (JSON) in one file, readable by its owner
@@ -26,7 +32,8 @@ import dev.pgbatch.core.RefusedException;
  * compiles GCM onto the CPU's AES and carry-less multiply instructions only after some thousands of
  * segments; with 1 MB segments a 33 MB backup was encrypted by interpreted Java (1.1 s against 0.44 s, the
  * tags cost 0.4% in size). Keys made before with 1 MB segments still work. Rotation adds a primary key and keeps the old ones, so what
- * was encrypted before still decrypts. Key material is never printed: only key ids are.
+ * was encrypted before still decrypts. Key material is never printed: only key ids are. A keyset file that
+ * other users may open is refused, as ssh refuses such a private key.
  */
 public final class Keyset {
 
@@ -37,6 +44,14 @@ public final class Keyset {
 	static final String MISSING = "there is no keyset at %s: create one with 'etl keys init' (ETL_BACKUP_KEYSET names the file)";
 
 	static final String UNREADABLE = "%s is not a usable keyset: %s";
+
+	static final String OPEN_TO_OTHERS = "%s is open to other users (mode %s): a keyset must be readable by its owner"
+			+ " only; run chmod 600 %s";
+
+	private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
+	/** Directories made for a keyset: a file's mode is not all that hides it, its name and siblings too. */
+	private static final Set<PosixFilePermission> PRIVATE_DIRECTORY = PosixFilePermissions.fromString("rwx------");
 
 	static {
 		try {
@@ -73,9 +88,14 @@ public final class Keyset {
 		}
 	}
 
+	/** The keyset in {@code file}; refused when the file is missing, open to others, or not a keyset. */
 	public static Keyset load(Path file) {
 		String json;
 		try {
+			Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+			if (!OWNER_ONLY.containsAll(mode)) {
+				throw new UsageException(String.format(OPEN_TO_OTHERS, file, PosixFilePermissions.toString(mode), file));
+			}
 			json = Files.readString(file, StandardCharsets.UTF_8);
 		}
 		catch (NoSuchFileException ex) {
@@ -93,18 +113,32 @@ public final class Keyset {
 		}
 	}
 
-	/** The keyset with a new primary key, written back to {@code file}; the old keys stay for decryption. */
-	public Keyset rotate(Path file) {
-		try {
-			KeysetHandle rotated = KeysetHandle.newBuilder(this.handle)
-				.addEntry(KeysetHandle.generateEntryFromParametersName(KEY_TYPE).withRandomId().makePrimary())
-				.build();
-			Keyset keyset = new Keyset(rotated);
-			keyset.write(file, true);
-			return keyset;
-		}
-		catch (GeneralSecurityException ex) {
-			throw new IllegalStateException("cannot make a key: " + ex.getMessage(), ex);
+	/**
+	 * Adds a new primary key to the keyset in {@code file}; the old keys stay for decryption. Under a lock on
+	 * a file beside it, held from reading to writing: two rotations at once, in this process or in two, each
+	 * add their key, neither loses the other's.
+	 */
+	public static Keyset rotate(Path file) {
+		Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+		// a file lock is held for the whole JVM: threads of one process take turns through the monitor first
+		synchronized (Keyset.class) {
+			try (FileChannel channel = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+					PosixFilePermissions.asFileAttribute(OWNER_ONLY)); FileLock lock = channel.lock()) {
+				Keyset keyset = new Keyset(KeysetHandle.newBuilder(load(file).handle)
+					.addEntry(KeysetHandle.generateEntryFromParametersName(KEY_TYPE).withRandomId().makePrimary())
+					.build());
+				keyset.write(file, true);
+				return keyset;
+			}
+			catch (NoSuchFileException ex) {
+				throw new RefusedException(String.format(MISSING, file));
+			}
+			catch (IOException ex) {
+				throw new RefusedException("cannot lock " + lockFile + ": " + ex.getMessage());
+			}
+			catch (GeneralSecurityException ex) {
+				throw new IllegalStateException("cannot make a key: " + ex.getMessage(), ex);
+			}
 		}
 	}
 
@@ -129,24 +163,27 @@ public final class Keyset {
 
 	/**
 	 * Decrypts {@code source}; any byte changed, cut or added, another key, or other associated data makes a
-	 * read fail with {@link AuthenticationFailedException}.
+	 * read fail with {@link AuthenticationFailedException}; a failure of {@code source} itself is rethrown as
+	 * it was.
 	 */
 	public InputStream decrypting(InputStream source, byte[] associatedData) throws IOException {
-		try {
-			return new AuthenticatedInputStream(this.aead.newDecryptingStream(source, associatedData));
-		}
-		catch (GeneralSecurityException ex) {
-			throw new AuthenticationFailedException(ex);
-		}
+		return AuthenticatedInputStream.of(source, ciphertext -> {
+			try {
+				return this.aead.newDecryptingStream(ciphertext, associatedData);
+			}
+			catch (GeneralSecurityException ex) {
+				throw new AuthenticationFailedException(ex);
+			}
+		});
 	}
 
 	private void write(Path file, boolean replace) throws GeneralSecurityException {
 		String json = TinkJsonProtoKeysetFormat.serializeKeyset(this.handle, InsecureSecretKeyAccess.get());
 		try {
 			Path directory = file.toAbsolutePath().getParent();
-			Files.createDirectories(directory);
+			Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(PRIVATE_DIRECTORY));
 			Path temporary = Files.createTempFile(directory, ".keyset", ".tmp",
-					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+					PosixFilePermissions.asFileAttribute(OWNER_ONLY));
 			Files.writeString(temporary, json, StandardCharsets.UTF_8);
 			if (replace) {
 				Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

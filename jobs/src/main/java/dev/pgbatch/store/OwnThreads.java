@@ -38,37 +38,32 @@ public final class OwnThreads {
 		});
 	}
 
-	/** Waits for the work's result; rethrows its failure as it was thrown. */
+	/** Waits for the work's result; rethrows its failure as it was thrown, an Error too. */
 	public static <T> T joined(CompletableFuture<T> work) throws IOException {
 		try {
 			return work.join();
 		}
 		catch (CompletionException ex) {
-			if (ex.getCause() instanceof UncheckedIOException io) {
-				throw io.getCause();
+			Throwable thrown = thrown(ex);
+			if (thrown instanceof IOException io) {
+				throw io;
 			}
-			throw unwrapped(ex);
+			if (thrown instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (thrown instanceof Error error) {
+				throw error;
+			}
+			// work throws no other checked exception
+			throw new IllegalStateException(thrown);
 		}
 	}
 
-	/** What a piece of work failed with if it has failed already, else null (it still runs or it succeeded). */
-	static RuntimeException failure(CompletableFuture<?> work) {
-		if (!work.isCompletedExceptionally()) {
-			return null;
-		}
-		try {
-			work.join();
-			return null;
-		}
-		catch (CompletionException ex) {
-			return unwrapped(ex);
-		}
-	}
-
-	/** What the work threw: a runtime exception as it is, anything else wrapped as an I/O error. */
-	private static RuntimeException unwrapped(CompletionException ex) {
-		Throwable cause = ex.getCause();
-		return cause instanceof RuntimeException runtime ? runtime : new UncheckedIOException(new IOException(cause));
+	/** What a piece of work threw, from the failure its future reports: an I/O error as it was, not wrapped. */
+	static Throwable thrown(Throwable failure) {
+		Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+				: failure;
+		return cause instanceof UncheckedIOException io ? io.getCause() : cause;
 	}
 
 }

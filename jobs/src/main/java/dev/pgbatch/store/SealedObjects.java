@@ -1,5 +1,6 @@
 package dev.pgbatch.store;
 
+import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,8 +8,9 @@ import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.SealedStreams;
@@ -25,6 +27,8 @@ public final class SealedObjects {
 	private static final int PIPE_BYTES = 1 << 20;
 
 	static final String ABANDONED = "the content failed: the upload is abandoned";
+
+	static final String READ_FAILED = "object store: reading %s failed: %s";
 
 	private final ObjectStore store;
 
@@ -51,6 +55,8 @@ public final class SealedObjects {
 	/** An object whose content is all written, on its way into the store. */
 	public static final class Upload {
 
+		private final Stages stages;
+
 		private final CompletableFuture<Void> encryption;
 
 		private final CompletableFuture<Void> upload;
@@ -61,8 +67,9 @@ public final class SealedObjects {
 
 		private final Tally stored;
 
-		private Upload(CompletableFuture<Void> encryption, CompletableFuture<Void> upload, Tally plain, Tally compressed,
-				Tally stored) {
+		private Upload(Stages stages, CompletableFuture<Void> encryption, CompletableFuture<Void> upload, Tally plain,
+				Tally compressed, Tally stored) {
+			this.stages = stages;
 			this.encryption = encryption;
 			this.upload = upload;
 			this.plain = plain;
@@ -72,8 +79,11 @@ public final class SealedObjects {
 
 		/** Waits until the object is stored whole; fails, as its encryption or its upload did, if it was not. */
 		public Stored await() throws IOException {
-			OwnThreads.joined(this.encryption);
-			OwnThreads.joined(this.upload);
+			// a failed stage stops the others: both end, and the first failure is the one to report
+			CompletableFuture.allOf(this.encryption, this.upload).handle((result, failure) -> null).join();
+			if (this.stages.abandoned()) {
+				this.stages.<IOException>rethrowFirst(null);
+			}
 			return new Stored(this.plain.bytes(), this.compressed.bytes(), this.stored.bytes(), this.stored.sha256());
 		}
 
@@ -93,16 +103,18 @@ public final class SealedObjects {
 	 * of an object is never stored as if it were the whole.
 	 */
 	public <E extends Exception> Upload start(String key, Content<E> content) throws IOException, E {
-		AtomicBoolean abandoned = new AtomicBoolean();
 		PipedInputStream uploadIn = new PipedInputStream(PIPE_BYTES);
 		PipedOutputStream uploadOut = new PipedOutputStream(uploadIn);
-		CompletableFuture<Void> upload = OwnThreads.start("upload " + key, () -> {
+		PipedInputStream compressedIn = new PipedInputStream(PIPE_BYTES);
+		PipedOutputStream compressedOut = new PipedOutputStream(compressedIn);
+		Stages stages = new Stages(compressedOut, uploadOut, compressedIn, uploadIn);
+		CompletableFuture<Void> upload = stages.watched(OwnThreads.start("upload " + key, () -> {
 			try (InputStream in = new FilterInputStream(uploadIn) {
 
 				@Override
 				public int read(byte[] buffer, int offset, int length) throws IOException {
 					int n = super.read(buffer, offset, length);
-					if (n < 0 && abandoned.get()) {
+					if (n < 0 && stages.abandoned()) {
 						throw new IOException(ABANDONED);
 					}
 					return n;
@@ -112,15 +124,13 @@ public final class SealedObjects {
 				this.store.create(key, in, -1);
 			}
 			return null;
-		});
+		}));
 		Tally stored = new Tally(uploadOut);
-		PipedInputStream compressedIn = new PipedInputStream(PIPE_BYTES);
-		PipedOutputStream compressedOut = new PipedOutputStream(compressedIn);
-		CompletableFuture<Void> encryption = OwnThreads.start("encrypt " + key, () -> {
+		CompletableFuture<Void> encryption = stages.watched(OwnThreads.start("encrypt " + key, () -> {
 			try (InputStream in = compressedIn) {
 				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
 				in.transferTo(encrypting);
-				if (abandoned.get()) {
+				if (stages.abandoned()) {
 					// a finished ciphertext would authenticate: end the upload without finishing it
 					uploadOut.close();
 					return null;
@@ -128,7 +138,7 @@ public final class SealedObjects {
 				encrypting.close();
 			}
 			return null;
-		});
+		}));
 		Tally compressed = new Tally(compressedOut, false);
 		Tally plain = null;
 		try {
@@ -138,21 +148,78 @@ public final class SealedObjects {
 			// not in a try-with-resources: a failed content must be marked abandoned before its end is written
 			sealed.close();
 		}
-		catch (Exception ex) {
-			abandoned.set(true);
-			compressedOut.close();
-			RuntimeException first = OwnThreads.failure(upload);
-			if (first == null) {
-				first = OwnThreads.failure(encryption);
-			}
-			if (first != null) {
-				// the store (or the encryption) failed first, and the writer only met a closed pipe: say what failed
-				first.addSuppressed(ex);
-				throw first;
-			}
-			throw ex;
+		catch (Throwable ex) {
+			stages.failed(ex);
+			stages.<E>rethrowFirst(ex);
 		}
-		return new Upload(encryption, upload, plain, compressed, stored);
+		return new Upload(stages, encryption, upload, plain, compressed, stored);
+	}
+
+	/**
+	 * The three stages of one object. The first failure of any, an Error too, is the one reported: it marks
+	 * the object abandoned and closes every pipe, so the other stages, blocked on a pipe, fail within the
+	 * pipes' one-second poll instead of waiting for ever for a reader or a writer that is gone.
+	 */
+	private static final class Stages {
+
+		private final AtomicReference<Throwable> first = new AtomicReference<>();
+
+		private final List<Closeable> pipes;
+
+		/** The pipes' writing ends first: a reader then meets their end, and sees that it is abandoned. */
+		Stages(Closeable... pipes) {
+			this.pipes = List.of(pipes);
+		}
+
+		boolean abandoned() {
+			return this.first.get() != null;
+		}
+
+		void failed(Throwable failure) {
+			if (this.first.compareAndSet(null, failure)) {
+				for (Closeable pipe : this.pipes) {
+					try {
+						pipe.close();
+					}
+					catch (IOException ignored) {
+						// closing is how the other stages are stopped; one already closed is fine
+					}
+				}
+			}
+		}
+
+		/** The stage, its failure recorded before anyone waiting for it can see it. */
+		<T> CompletableFuture<T> watched(CompletableFuture<T> stage) {
+			return stage.whenComplete((result, failure) -> {
+				if (failure != null) {
+					failed(OwnThreads.thrown(failure));
+				}
+			});
+		}
+
+		/**
+		 * Throws the first failure, with what this thread met (if anything: null when it only waited), when
+		 * that is another (a pipe a failed stage closed), suppressed.
+		 */
+		@SuppressWarnings("unchecked")
+		<E extends Exception> void rethrowFirst(Throwable met) throws IOException, E {
+			Throwable failure = this.first.get();
+			if (met != null && met != failure) {
+				failure.addSuppressed(met);
+			}
+			if (failure instanceof IOException io) {
+				throw io;
+			}
+			if (failure instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (failure instanceof Error error) {
+				throw error;
+			}
+			// the content's own exception: no other checked one reaches here
+			throw (E) failure;
+		}
+
 	}
 
 	/**
@@ -160,7 +227,7 @@ public final class SealedObjects {
 	 * changed, cut or made with another key. The caller closes the stream.
 	 */
 	public InputStream open(String key) throws IOException {
-		return SealedStreams.open(this.store.get(key), this.keys, associatedData(key));
+		return SealedStreams.open(read(key), this.keys, associatedData(key));
 	}
 
 	/**
@@ -168,8 +235,45 @@ public final class SealedObjects {
 	 * stream has been read to its end.
 	 */
 	public InputStream open(String key, Tally stored) throws IOException {
-		InputStream teed = new TeeInputStream(this.store.get(key), stored);
+		InputStream teed = new TeeInputStream(read(key), stored);
 		return SealedStreams.open(teed, this.keys, associatedData(key));
+	}
+
+	/**
+	 * The stored object, its read failures (a connection reset) saying that the object store failed, so that
+	 * they are never taken for a failed authentication. The underlying error is suppressed, not the cause:
+	 * the command line reports the deepest cause, which would hide which object and what failed.
+	 */
+	private InputStream read(String key) {
+		return new FilterInputStream(this.store.get(key)) {
+
+			@Override
+			public int read() throws IOException {
+				try {
+					return super.read();
+				}
+				catch (IOException ex) {
+					throw failed(key, ex);
+				}
+			}
+
+			@Override
+			public int read(byte[] buffer, int offset, int length) throws IOException {
+				try {
+					return super.read(buffer, offset, length);
+				}
+				catch (IOException ex) {
+					throw failed(key, ex);
+				}
+			}
+
+		};
+	}
+
+	private static IOException failed(String key, IOException ex) {
+		IOException failure = new IOException(String.format(READ_FAILED, key, ex.getMessage()));
+		failure.addSuppressed(ex);
+		return failure;
 	}
 
 	private static byte[] associatedData(String key) {

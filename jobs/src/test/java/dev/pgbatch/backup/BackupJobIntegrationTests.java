@@ -312,7 +312,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		Path saved = Files.createTempFile("pgbatch-keyset", ".json");
 		Files.copy(KEYSET, saved, StandardCopyOption.REPLACE_EXISTING);
 		try {
-			Keyset.load(KEYSET).rotate(KEYSET);
+			Keyset.rotate(KEYSET);
 			JobRuns.run(this.runner, BackupJob.DEFINITION);
 			List<Backups.Entry> listed = this.backups.list();
 			assertThat(listed).hasSize(2);

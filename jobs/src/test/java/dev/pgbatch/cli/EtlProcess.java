@@ -36,6 +36,17 @@ public final class EtlProcess {
 
 	/** Starts bin/etl in the background, with extra environment variables. */
 	public static EtlProcess start(Map<String, String> environment, String... arguments) throws IOException {
+		return start(null, environment, List.of(), arguments);
+	}
+
+	/** Runs bin/etl to its end in {@code directory}, with extra environment variables and without {@code unset}. */
+	public static Result runIn(Path directory, Map<String, String> environment, List<String> unset, String... arguments)
+			throws IOException, InterruptedException {
+		return start(directory, environment, unset, arguments).await();
+	}
+
+	private static EtlProcess start(Path directory, Map<String, String> environment, List<String> unset,
+			String... arguments) throws IOException {
 		List<String> command = new ArrayList<>();
 		command.add(ETL.toString());
 		command.addAll(List.of(arguments));
@@ -47,6 +58,10 @@ public final class EtlProcess {
 		builder.environment().putAll(TestDatabase.processEnvironment());
 		builder.environment().remove("ETL_JAVA_OPTS");
 		builder.environment().putAll(environment);
+		builder.environment().keySet().removeAll(unset);
+		if (directory != null) {
+			builder.directory(directory.toFile());
+		}
 		return new EtlProcess(builder.start(), out, err);
 	}
 

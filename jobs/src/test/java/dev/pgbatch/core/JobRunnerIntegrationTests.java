@@ -2,7 +2,9 @@ package dev.pgbatch.core;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.seed.SeedDataJob;
@@ -18,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Launch, stop and restart through the job repository in PostgreSQL, as bin/etl's commands do. */
-@TestPropertySource(properties = "etl.seed.chunk-rows=100")
+@TestPropertySource(properties = { "etl.seed.chunk-rows=100", "etl.lock.check-interval=500ms" })
 class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
@@ -65,15 +67,45 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
-	void anExecutionWithANewerOneAfterItIsNotRestarted() {
+	void anExecutionWithANewerOneAfterItIsNotRestartedNorContinuedAsANightlysChild() {
 		seed("scale=0.01", "reset=true");
 		JobExecution failed = seed("scale=0.01");
 		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
-		seed("scale=0.01", "reset=true");
+		JobExecution newer = seed("scale=0.01", "reset=true");
+		long executions = this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class);
 
 		assertThatThrownBy(() -> this.runner.restart(failed.getId())).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("is not the newest")
 			.hasMessageContaining("launch the job again instead");
+		// what the nightly's restart does with its children
+		assertThatThrownBy(() -> this.runner.continueOrStart(SeedDataJob.NAME, failed.getJobParameters()))
+			.isInstanceOf(RefusedException.class)
+			.hasMessage("execution " + failed.getId() + " of seed-data is not the newest (" + newer.getId()
+					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
+					+ " instead");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_job_execution", Long.class))
+			.isEqualTo(executions);
+	}
+
+	@Test
+	void aRunWhoseLockSessionIsTerminatedStopsAndSaysWhy() throws Exception {
+		CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> seed("scale=2", "reset=true"));
+		awaitCommittedChunks(2);
+
+		List<Integer> holders = this.jdbc.queryForList("""
+				SELECT l.pid FROM pg_locks l
+				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.job')::oid
+				  AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+				""", Integer.class, SeedDataJob.NAME);
+		assertThat(holders).hasSize(1);
+		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
+
+		JobExecution ended = run.get(1, TimeUnit.MINUTES);
+		assertThat(ended.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(ended.getExitStatus().getExitDescription()).isEqualTo(JobRunner.LOCK_LOST);
+		assertThat(this.runner.execution(ended.getId()).getExitStatus().getExitDescription()).isEqualTo(JobRunner.LOCK_LOST);
+		// stopped soon after: far from all of the 20,000 task executions
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isLessThan(20000);
 	}
 
 	private long awaitCommittedChunks(int chunks) throws InterruptedException {

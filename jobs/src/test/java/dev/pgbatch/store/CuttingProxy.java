@@ -42,6 +42,11 @@ public final class CuttingProxy implements AutoCloseable {
 		this.budget.set(bytes);
 	}
 
+	/** Drops every connection now, as a network failure does, and refuses new ones until {@link #resume}. */
+	public void cut() {
+		stop();
+	}
+
 	public void resume() {
 		this.budget.set(Long.MAX_VALUE);
 		this.stopped = false;

@@ -3,9 +3,12 @@ package dev.pgbatch.store;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Random;
 
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.TestKeysets;
 
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The MinIO client against the stack's S3 server (S3Proxy, signature v4), as it would talk to MinIO. */
 class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
@@ -50,6 +54,102 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 			throw new IOException("the source broke");
 		})).hasMessage("the source broke");
 		assertThat(STORE.exists(this.prefix + "cut")).isFalse();
+	}
+
+	@Test
+	void aNetworkFailureWhileReadingNamesTheObjectStoreAndIsNotTakenForAFailedAuthentication() throws IOException {
+		Keyset keys = Keyset.load(TestKeysets.fresh());
+		byte[] content = new byte[8 << 20];
+		new Random(7).nextBytes(content);
+		new SealedObjects(STORE, keys).put(this.prefix + "far", out -> out.write(content));
+		S3Properties direct = properties(secret());
+		int port = java.net.URI.create(direct.endpoint()).getPort();
+		try (CuttingProxy proxy = new CuttingProxy(port)) {
+			S3Properties through = new S3Properties("http://127.0.0.1:" + proxy.port(), direct.accessKey(),
+					direct.secretKey(), direct.bucket(), direct.region(), direct.partSize());
+			try (InputStream in = new SealedObjects(new MinioObjectStore(through), keys).open(this.prefix + "far")) {
+				assertThat(in.readNBytes(1000)).hasSize(1000);
+				proxy.cut();
+				assertThatThrownBy(in::readAllBytes).isNotInstanceOf(AuthenticationFailedException.class)
+					.hasMessageStartingWith("object store: reading " + this.prefix + "far failed: ");
+			}
+		}
+	}
+
+	@Test
+	void anErrorInTheUploadStopsTheOtherStagesAndIsWhatThePutThrows() throws IOException {
+		OutOfMemoryError error = new OutOfMemoryError("no memory for a part buffer");
+		SealedObjects sealed = new SealedObjects(failingPuts(error), Keyset.load(TestKeysets.fresh()));
+		byte[] block = new byte[1 << 20];
+		new Random(7).nextBytes(block);
+
+		// before, the encryption waited for ever for a reader of the upload's pipe, and the writer for it
+		assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+			assertThatThrownBy(() -> sealed.put(this.prefix + "oom", out -> {
+				for (int i = 0; i < 32; i++) {
+					out.write(block);
+				}
+			})).isSameAs(error);
+		});
+		assertThat(STORE.exists(this.prefix + "oom")).isFalse();
+	}
+
+	@Test
+	void anErrorInTheContentEndsTheOtherStagesAndNothingIsStored() throws Exception {
+		SealedObjects sealed = new SealedObjects(STORE, Keyset.load(TestKeysets.fresh()));
+		AssertionError error = new AssertionError("a broken invariant");
+		byte[] block = new byte[1 << 20];
+		new Random(7).nextBytes(block);
+		String key = this.prefix + "error";
+
+		assertThatThrownBy(() -> sealed.put(key, out -> {
+			out.write(block);
+			throw error;
+		})).isSameAs(error);
+
+		// before, the encryption and the upload waited for ever for the rest of the content
+		Instant deadline = Instant.now().plusSeconds(20);
+		while (stagesOf(key) > 0 && Instant.now().isBefore(deadline)) {
+			Thread.sleep(100);
+		}
+		assertThat(stagesOf(key)).as("threads of the object still alive").isZero();
+		assertThat(STORE.exists(key)).isFalse();
+	}
+
+	private static long stagesOf(String key) {
+		return Thread.getAllStackTraces().keySet().stream().filter(thread -> thread.getName().endsWith(" " + key)).count();
+	}
+
+	/** The real store, except that a put fails with {@code error} as it starts, as the client's part buffer may. */
+	private static ObjectStore failingPuts(Error error) {
+		return new ObjectStore() {
+
+			@Override
+			public void put(String key, InputStream content, long size) {
+				throw error;
+			}
+
+			@Override
+			public InputStream get(String key) {
+				return STORE.get(key);
+			}
+
+			@Override
+			public boolean exists(String key) {
+				return STORE.exists(key);
+			}
+
+			@Override
+			public java.util.List<StoredObject> list(String prefix) {
+				return STORE.list(prefix);
+			}
+
+			@Override
+			public void delete(String key) {
+				STORE.delete(key);
+			}
+
+		};
 	}
 
 	@Test
