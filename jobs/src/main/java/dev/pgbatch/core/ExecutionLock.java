@@ -95,7 +95,7 @@ public class ExecutionLock {
 					}
 				}
 			}
-			return new Held(connection, jobName, this.checkInterval);
+			return new Held(connection, LOCK_SPACE, jobName, this.checkInterval);
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -136,7 +136,7 @@ public class ExecutionLock {
 				throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
 						holder != null ? holder : "another process", wait.toSeconds()));
 			}
-			return new Held(connection);
+			return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -209,6 +209,8 @@ public class ExecutionLock {
 
 		private final Connection connection;
 
+		private final String space;
+
 		private final String jobName;
 
 		private final Duration checkInterval;
@@ -217,8 +219,9 @@ public class ExecutionLock {
 
 		private volatile boolean lost;
 
-		private Held(Connection connection, String jobName, Duration checkInterval) {
+		private Held(Connection connection, String space, String jobName, Duration checkInterval) {
 			this.connection = connection;
+			this.space = space;
 			this.jobName = jobName;
 			this.checkInterval = checkInterval;
 		}
@@ -257,7 +260,7 @@ public class ExecutionLock {
 				}
 				try (PreparedStatement statement = this.connection.prepareStatement(STILL_HELD)) {
 					statement.setQueryTimeout(VALID_WITHIN_SECONDS);
-					statement.setString(1, LOCK_SPACE);
+					statement.setString(1, this.space);
 					statement.setString(2, this.jobName);
 					try (ResultSet result = statement.executeQuery()) {
 						return result.next() && result.getBoolean(1);

@@ -269,7 +269,7 @@ public final class Settings {
 			return problem;
 		}
 		try {
-			new PartitionProperties(value, 1).policies();
+			new PartitionProperties(value, 1, null, 0, null).policies();
 			return null;
 		}
 		catch (IllegalArgumentException ex) {

@@ -130,6 +130,11 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 			}
 
 			@Override
+			public void create(String key, InputStream content, long size) {
+				throw error;
+			}
+
+			@Override
 			public InputStream get(String key) {
 				return STORE.get(key);
 			}
