@@ -57,6 +57,7 @@ public final class Settings {
 		checks.put("ETL_DB_USER", value -> text(value, 1, 63));
 		checks.put("ETL_DB_PASSWORD", value -> text(value, 0, 1000));
 		// archive and refresh-views hold two connections at once
+		checks.put("ETL_DB_PASSWORD_FILE", value -> value.isEmpty() ? null : readableFile(value));
 		checks.put("ETL_DB_POOL_SIZE", value -> whole(value, 2, 1000));
 		checks.put("ETL_DB_MIGRATE", Settings::bool);
 		checks.put("ETL_LOG_LEVEL", value -> oneOf(value.toUpperCase(Locale.ROOT), "TRACE", "DEBUG", "INFO", "WARN",
@@ -67,6 +68,7 @@ public final class Settings {
 		// S3 and MinIO take access keys of 3 to 128 characters
 		checks.put("ETL_S3_ACCESS_KEY", value -> text(value, 3, 128));
 		checks.put("ETL_S3_SECRET_KEY", value -> text(value, 0, 1000));
+		checks.put("ETL_S3_SECRET_KEY_FILE", value -> value.isEmpty() ? null : readableFile(value));
 		checks.put("ETL_S3_BUCKET", value -> matches(value, BUCKET,
 				"an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-'"));
 		checks.put("ETL_S3_REGION", value -> matches(value, Pattern.compile("[a-z0-9-]{1,32}"),
@@ -86,6 +88,15 @@ public final class Settings {
 		checks.put("ETL_OPENAI_MAX_BACKOFF", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(1)));
 		checks.put("ETL_PARTITION_POLICY", Settings::policy);
 		checks.put("ETL_ROLLOVER_BATCH_ROWS", value -> whole(value, 1, 10_000_000));
+		// 0 would be PostgreSQL's "wait forever"
+		checks.put("ETL_PARTITION_LOCK_TIMEOUT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(1)));
+		checks.put("ETL_PARTITION_LOCK_TRIES", value -> whole(value, 1, 1000));
+		checks.put("ETL_PARTITION_LOCK_WAIT", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
+		checks.put("ETL_LOCK_CHECK_INTERVAL", value -> duration(value, Duration.ofMillis(100), Duration.ofHours(1)));
+		checks.put("ETL_NIGHTLY_WAIT_FOR_RUNNING", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
+		// an upload younger than this may still be written by another runner: never less than ten minutes
+		checks.put("ETL_BACKUP_ABANDONED_AFTER", value -> duration(value, Duration.ofMinutes(10), Duration.ofDays(365)));
+		checks.put("ETL_STACK_DIR", Settings::path);
 		checks.put("ETL_TABLESPACE_WARM", Settings::identifier);
 		checks.put("ETL_TABLESPACE_COLD", Settings::identifier);
 		checks.put("ETL_ARCHIVE_SALES_DAYS", value -> whole(value, 1, 36_500));

@@ -20,6 +20,14 @@ class SettingsTests {
 			Map.entry("ETL_DB_URL", new String[] { "postgres://h/db", "jdbc:mysql://h/db", "jdbc:postgresql://h:99999999/db" }),
 			Map.entry("ETL_DB_USER", new String[] { "", "pg\nbatch" }),
 			Map.entry("ETL_DB_PASSWORD", new String[] { "secret\nline" }),
+			Map.entry("ETL_DB_PASSWORD_FILE", new String[] { "/no/such/file", "/" }),
+			Map.entry("ETL_PARTITION_LOCK_TIMEOUT", new String[] { "0", "0s", "2h", "soon" }),
+			Map.entry("ETL_PARTITION_LOCK_TRIES", new String[] { "0", "1001", "six" }),
+			Map.entry("ETL_PARTITION_LOCK_WAIT", new String[] { "-1s", "25h", "later" }),
+			Map.entry("ETL_LOCK_CHECK_INTERVAL", new String[] { "0", "10ms", "2h", "often" }),
+			Map.entry("ETL_NIGHTLY_WAIT_FOR_RUNNING", new String[] { "-1s", "25h", "a while" }),
+			Map.entry("ETL_BACKUP_ABANDONED_AFTER", new String[] { "0", "5m", "400d", "old" }),
+			Map.entry("ETL_STACK_DIR", new String[] { "", "st\nack" }),
 			Map.entry("ETL_DB_POOL_SIZE", new String[] { "0", "1", "-3", "six", "" }),
 			Map.entry("ETL_DB_MIGRATE", new String[] { "yes", "TRUE ", "" }),
 			Map.entry("ETL_LOG_LEVEL", new String[] { "LOUD", "" }),
@@ -28,6 +36,7 @@ class SettingsTests {
 			Map.entry("ETL_S3_ENDPOINT", new String[] { "127.0.0.1:9000", "ftp://h", "http://h/bucket", "http://" }),
 			Map.entry("ETL_S3_ACCESS_KEY", new String[] { "", "ab", "a\tb" }),
 			Map.entry("ETL_S3_SECRET_KEY", new String[] { "s3cr\net" }),
+			Map.entry("ETL_S3_SECRET_KEY_FILE", new String[] { "/no/such/file", "/" }),
 			Map.entry("ETL_S3_BUCKET", new String[] { "My_Bucket", "ab", "", "a/b" }),
 			Map.entry("ETL_S3_REGION", new String[] { "", "US East", "us-east-1\n" }),
 			Map.entry("ETL_S3_PART_SIZE", new String[] { "1024", "0", "6000000000", "16MB" }),
@@ -78,7 +87,7 @@ class SettingsTests {
 				assertThatThrownBy(() -> Settings.check(environment::get)).as(name + "=" + value)
 					.isInstanceOf(UsageException.class)
 					.hasMessageStartingWith(name + ": ");
-				if (name.contains("PASSWORD") || name.contains("SECRET") || name.contains("API_KEY")) {
+				if (!name.endsWith("_FILE") && (name.contains("PASSWORD") || name.contains("SECRET") || name.contains("API_KEY"))) {
 					assertThatThrownBy(() -> Settings.check(environment::get)).message().doesNotContain(value);
 				}
 			}
