@@ -20,9 +20,15 @@ public final class OwnConnections {
 
 	/** Opens a connection to the configured database with these extra PgJDBC connection properties. */
 	public static Connection open(DataSourceProperties database, Map<String, String> settings) throws SQLException {
+		return open(database, database.determineUsername(), database.determinePassword(), settings);
+	}
+
+	/** Opens a connection to the configured database as another role. */
+	public static Connection open(DataSourceProperties database, String user, String password,
+			Map<String, String> settings) throws SQLException {
 		Properties properties = new Properties();
-		properties.setProperty("user", database.determineUsername());
-		properties.setProperty("password", database.determinePassword());
+		properties.setProperty("user", user);
+		properties.setProperty("password", password);
 		properties.putAll(settings);
 		return DriverManager.getConnection(database.determineUrl(), properties);
 	}
