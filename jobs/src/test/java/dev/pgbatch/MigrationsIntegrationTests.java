@@ -2,7 +2,10 @@ package dev.pgbatch;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -35,6 +38,36 @@ class MigrationsIntegrationTests {
 			.schemas("etl")
 			.createSchemas(true)
 			.load();
+	}
+
+	/**
+	 * bin/stack's runner role holds exactly what README's "Your own PostgreSQL" lists, no superuser and no
+	 * CREATEROLE, and the migrations apply with that on a fresh database that has the extension (from template1).
+	 */
+	@Test
+	void theMigrationsNeedNoMoreThanTheReadmeSays() throws Exception {
+		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
+			assertThat(rows(statement, """
+					SELECT concat_ws(' ', rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls)
+					FROM pg_roles WHERE rolname = current_user""")).as("superuser createrole createdb replication bypassrls")
+				.containsExactly("f f t f f");
+			assertThat(rows(statement, """
+					SELECT r.rolname || ' admin ' || m.admin_option FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+					WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)""")).containsExactly("mcp_user admin true");
+			assertThat(rows(statement, "SELECT extname FROM pg_extension WHERE extname = 'vector'")).containsExactly("vector");
+		}
+
+		assertThat(flyway().migrate().success).isTrue();
+	}
+
+	private static List<String> rows(Statement statement, String query) throws SQLException {
+		List<String> rows = new ArrayList<>();
+		try (ResultSet result = statement.executeQuery(query)) {
+			while (result.next()) {
+				rows.add(result.getString(1));
+			}
+		}
+		return rows;
 	}
 
 	@Test

@@ -24,13 +24,20 @@ public final class OwnConnections {
 
 	/** Opens a connection to the configured database with these extra PgJDBC connection properties. */
 	public static Connection open(DataSourceProperties database, Map<String, String> settings) throws SQLException {
-		return openUrl(database, database.determineUrl(), settings);
+		return openUrl(database.determineUrl(), database.determineUsername(), database.determinePassword(), settings);
 	}
 
 	/** Like {@link #open(DataSourceProperties, Map)}, to another database of the same server. */
 	public static Connection open(DataSourceProperties database, String otherDatabase, Map<String, String> settings)
 			throws SQLException {
-		return openUrl(database, urlFor(database.determineUrl(), otherDatabase), settings);
+		return openUrl(urlFor(database.determineUrl(), otherDatabase), database.determineUsername(),
+				database.determinePassword(), settings);
+	}
+
+	/** Opens a connection to the configured database as another role. */
+	public static Connection open(DataSourceProperties database, String user, String password,
+			Map<String, String> settings) throws SQLException {
+		return openUrl(database.determineUrl(), user, password, settings);
 	}
 
 	/**
@@ -48,11 +55,11 @@ public final class OwnConnections {
 		return server + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8) + (query < 0 ? "" : url.substring(query));
 	}
 
-	private static Connection openUrl(DataSourceProperties database, String url, Map<String, String> settings)
+	private static Connection openUrl(String url, String user, String password, Map<String, String> settings)
 			throws SQLException {
 		Properties properties = new Properties();
-		properties.setProperty("user", database.determineUsername());
-		properties.setProperty("password", database.determinePassword());
+		properties.setProperty("user", user);
+		properties.setProperty("password", password);
 		properties.putAll(settings);
 		return DriverManager.getConnection(url, properties);
 	}

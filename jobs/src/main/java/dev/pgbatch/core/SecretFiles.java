@@ -8,8 +8,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.springframework.boot.EnvironmentPostProcessor;
-import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
+import org.springframework.boot.context.logging.LoggingApplicationListener;
+import org.springframework.context.ApplicationListener;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
@@ -18,9 +20,10 @@ import org.springframework.core.env.MapPropertySource;
  * not the values, so that a shell traced with `bash -x` or a CI log never shows a secret. The file's content
  * (without its final line break) becomes the value of the setting, which the rest of the runner reads as
  * before. Setting both the value and its file is refused, as is a file that cannot be read; the messages
- * name the settings and the file, never the content.
+ * name the settings and the file, never the content. Runs once the environment is prepared and logging is
+ * set up (a refusal is then one line of bin/etl's, not a stack trace of Spring's), before any bean exists.
  */
-class SecretFiles implements EnvironmentPostProcessor {
+class SecretFiles implements ApplicationListener<ApplicationEnvironmentPreparedEvent>, Ordered {
 
 	static final String BOTH = "%s and %s are both set: give the secret one way";
 
@@ -41,7 +44,16 @@ class SecretFiles implements EnvironmentPostProcessor {
 					"etl.secret-file.search-password"));
 
 	@Override
-	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+	public int getOrder() {
+		return LoggingApplicationListener.DEFAULT_ORDER + 1;
+	}
+
+	@Override
+	public void onApplicationEvent(ApplicationEnvironmentPreparedEvent event) {
+		apply(event.getEnvironment());
+	}
+
+	static void apply(ConfigurableEnvironment environment) {
 		Map<String, Object> values = new HashMap<>();
 		for (Secret secret : SECRETS) {
 			String file = environment.getProperty(secret.fileProperty(), "");

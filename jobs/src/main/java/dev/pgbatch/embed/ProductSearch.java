@@ -1,25 +1,37 @@
 package dev.pgbatch.embed;
 
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import com.pgvector.PGvector;
+import dev.pgbatch.core.OwnConnections;
 import dev.pgbatch.core.UsageException;
 
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Semantic search in one store's products: the query is embedded with the model the products were embedded
- * with, and the search runs as mcp_user under row-level security after set_store_context, exactly as the
- * application would, so another store's products cannot appear whatever the query.
+ * with, and the search runs on a session of its own, logged in as the search role (ETL_SEARCH_USER, a member of
+ * mcp_user and of nothing else), under row-level security after set_store_context, exactly as the application
+ * would: another store's products cannot appear whatever the query, and nothing on that session leads back to
+ * the runner's rights.
  */
 @Component
 public class ProductSearch {
 
 	static final String NOT_EMBEDDED = "no product of store %s is embedded with %s: run embed-products model=%s first";
+
+	static final String NOT_A_SEARCH_ROLE = "ETL_SEARCH_USER %s is not a search role: %s";
 
 	/** One product found, most similar first. */
 	public record Hit(UUID productId, String name, String brand, BigDecimal price, double similarity) {
@@ -27,13 +39,16 @@ public class ProductSearch {
 
 	private final JdbcTemplate jdbc;
 
-	private final TransactionTemplate transactions;
+	private final DataSourceProperties database;
+
+	private final SearchProperties login;
 
 	private final EmbeddingModels models;
 
-	ProductSearch(JdbcTemplate jdbc, TransactionTemplate transactions, EmbeddingModels models) {
+	ProductSearch(JdbcTemplate jdbc, DataSourceProperties database, SearchProperties login, EmbeddingModels models) {
 		this.jdbc = jdbc;
-		this.transactions = transactions;
+		this.database = database;
+		this.login = login;
 		this.models = models;
 	}
 
@@ -54,14 +69,61 @@ public class ProductSearch {
 			throw new UsageException(String.format(NOT_EMBEDDED, store, model.id(), model.id()));
 		}
 		PGvector query = new PGvector(this.models.embed(model, List.of(text)).get(0));
-		return this.transactions.execute(status -> {
-			this.jdbc.execute("SET LOCAL ROLE mcp_user");
-			this.jdbc.queryForObject("SELECT retail.set_store_context(?)::text", String.class, store);
-			return this.jdbc.query("SELECT * FROM retail.search_products_by_similarity(?, ?, ?)",
-					(rs, row) -> new Hit(rs.getObject("product_id", UUID.class), rs.getString("product_name"),
-							rs.getString("brand"), rs.getBigDecimal("price"), rs.getDouble("similarity")),
-					query, model.id(), limit);
-		});
+		try {
+			return searchAsTheSearchRole(store, model, query, limit);
+		}
+		catch (SQLException ex) {
+			throw new UncategorizedSQLException("search", null, ex);
+		}
+	}
+
+	private List<Hit> searchAsTheSearchRole(String store, ProductEmbeddingModel model, PGvector query, int limit)
+			throws SQLException {
+		try (Connection connection = OwnConnections.open(this.database, this.login.user(), this.login.password(),
+				Map.of("ApplicationName", "pgbatch search"))) {
+			refuseAPrivilegedRole(connection);
+			connection.setAutoCommit(false);
+			List<Hit> hits = new ArrayList<>();
+			try (PreparedStatement context = connection.prepareStatement("SELECT retail.set_store_context(?)::text");
+					PreparedStatement search = connection
+						.prepareStatement("SELECT * FROM retail.search_products_by_similarity(?, ?, ?)")) {
+				context.setString(1, store);
+				context.execute();
+				search.setObject(1, query);
+				search.setString(2, model.id());
+				search.setInt(3, limit);
+				try (ResultSet rows = search.executeQuery()) {
+					while (rows.next()) {
+						hits.add(new Hit(rows.getObject("product_id", UUID.class), rows.getString("product_name"),
+								rows.getString("brand"), rows.getBigDecimal("price"), rows.getDouble("similarity")));
+					}
+				}
+			}
+			// keeps set_store_context's audit row
+			connection.commit();
+			return hits;
+		}
+	}
+
+	/**
+	 * A role that row-level security does not filter (a superuser, BYPASSRLS, the owner of the tables) or that
+	 * lacks mcp_user's rights is a configuration mistake, refused before the search.
+	 */
+	private void refuseAPrivilegedRole(Connection connection) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement("""
+				SELECT CASE WHEN r.rolsuper THEN 'a superuser'
+				            WHEN r.rolbypassrls THEN 'it bypasses row-level security'
+				            WHEN pg_has_role(r.oid, c.relowner, 'USAGE') THEN 'it owns the retail tables'
+				            WHEN NOT pg_has_role(r.oid, 'mcp_user', 'USAGE') THEN 'not a member of mcp_user'
+				       END
+				FROM pg_roles r, pg_class c
+				WHERE r.rolname = current_user AND c.oid = 'retail.products'::regclass
+				"""); ResultSet result = statement.executeQuery()) {
+			String problem = result.next() ? result.getString(1) : null;
+			if (problem != null) {
+				throw new UsageException(String.format(NOT_A_SEARCH_ROLE, this.login.user(), problem));
+			}
+		}
 	}
 
 }

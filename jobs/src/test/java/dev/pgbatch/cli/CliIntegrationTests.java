@@ -66,6 +66,17 @@ class CliIntegrationTests {
 		assertThat(SeededTables.fingerprints()).isEqualTo(before);
 	}
 
+	@Test
+	void aSecretFileThatCannotBeReadExitsTwoNamingTheSettingAndTheFile() throws Exception {
+		EtlProcess.Result result = EtlProcess.start(
+				Map.of("ETL_DB_PASSWORD", "", "ETL_DB_PASSWORD_FILE", "/nonexistent/db-password"), "executions")
+			.await();
+
+		assertThat(result.exitCode()).isEqualTo(2);
+		assertThat(result.stderr().strip())
+			.isEqualTo("etl: ETL_DB_PASSWORD_FILE: cannot read /nonexistent/db-password (NoSuchFileException)");
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search", "backup", "archive",
 			"keys", "schedules", "scheduler" })

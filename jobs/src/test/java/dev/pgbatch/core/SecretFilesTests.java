@@ -64,7 +64,7 @@ class SecretFilesTests {
 	private static StandardEnvironment environment(Map<String, Object> properties) {
 		StandardEnvironment environment = new StandardEnvironment();
 		environment.getPropertySources().addFirst(new MapPropertySource("test", new HashMap<>(properties)));
-		new SecretFiles().postProcessEnvironment(environment, null);
+		SecretFiles.apply(environment);
 		return environment;
 	}
 
