@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
+import dev.pgbatch.core.SqlNames;
 
 /** The backup job as the command line knows it. */
 public final class BackupJob {
@@ -24,7 +25,8 @@ public final class BackupJob {
 			"pg_dump of a database streamed through zstd and encryption into the object store, with a manifest; then retention (keep-last, keep-daily, keep-weekly).",
 			"a restart makes a new backup if the failed run had not finished one, then applies retention",
 			List.of(ParameterDefinition.text(DATABASE, "the database to back up", "the database of ETL_DB_URL", "",
-					ParameterDefinition.Check.NONE),
+					// the name is checked before anything runs; whether the database exists, once connected
+					value -> ((String) value).isEmpty() ? null : SqlNames.problemWithName((String) value)),
 					ParameterDefinition.wholeNumber(KEEP_LAST, "keep the newest N backups", 7, 1, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),

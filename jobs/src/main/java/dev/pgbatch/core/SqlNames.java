@@ -19,10 +19,16 @@ public final class SqlNames {
 
 	/** The name unchanged when it is one plain identifier (a database, a role), else an {@link IllegalArgumentException}. */
 	public static String checkedName(String name) {
-		if (name == null || !PLAIN.matcher(name).matches()) {
-			throw new IllegalArgumentException(String.format(NOT_PLAIN_NAME, name));
+		String problem = problemWithName(name);
+		if (problem != null) {
+			throw new IllegalArgumentException(problem);
 		}
 		return name;
+	}
+
+	/** What is wrong with a name that should be one plain identifier, or null. */
+	public static String problemWithName(String name) {
+		return (name != null && PLAIN.matcher(name).matches()) ? null : String.format(NOT_PLAIN_NAME, name);
 	}
 
 	/** The name unchanged when it is schema.table in plain identifiers, else an {@link IllegalArgumentException}. */

@@ -1,0 +1,238 @@
+package dev.pgbatch.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import dev.pgbatch.JobCatalog;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.ParameterDefinition;
+import dev.pgbatch.core.SettingsTestRows;
+import dev.pgbatch.seed.SeededTables;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The hostile-input table: every command, every job parameter and every setting with bad values, run through
+ * the command line in this JVM (as bin/etl runs it, without a process per row): exit 2, one line on stderr
+ * naming the problem, nothing on stdout, and nothing written: no execution, no change to the seeded tables,
+ * no object in the store. Settings are given as system properties, which Spring and the settings' check read
+ * before the environment.
+ */
+class BadInputIntegrationTests {
+
+	private static final Map<String, String> DATABASE = new HashMap<>();
+
+	private static final MinioClient STORE = MinioClient.builder()
+		.endpoint(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"))
+		.credentials(System.getenv().getOrDefault("ETL_S3_ACCESS_KEY", "pgbatch"),
+				System.getenv().getOrDefault("ETL_S3_SECRET_KEY", ""))
+		.region("us-east-1")
+		.build();
+
+	/** The seeded tables before the first row: hashing them per row would make the table take minutes. */
+	private static Map<String, String> tables;
+
+	@BeforeAll
+	static void aimAtTheTestDatabase() throws Exception {
+		DATABASE.put("ETL_DB_URL", TestDatabase.url());
+		DATABASE.forEach(System::setProperty);
+		tables = SeededTables.fingerprints();
+	}
+
+	@AfterAll
+	static void noRowChangedTheSeededTables() throws Exception {
+		DATABASE.keySet().forEach(System::clearProperty);
+		assertThat(SeededTables.fingerprints()).isEqualTo(tables);
+	}
+
+	/** Each job parameter with a value of the wrong kind, or beyond its bounds. */
+	static Stream<Arguments> everyJobParameter() {
+		List<Arguments> rows = new ArrayList<>();
+		for (JobDefinition job : JobCatalog.JOBS) {
+			for (ParameterDefinition parameter : job.parameters()) {
+				for (String bad : switch (parameter.type()) {
+					case LONG -> List.of("1.5");
+					case DECIMAL -> List.of("NaN");
+					case DATE -> List.of("2099-01-01", "+999999-01-01");
+					case BOOLEAN -> List.of("yes\nno");
+					case STRING -> List.of("no such\nthing");
+				}) {
+					rows.add(Arguments.of(Map.of(), List.of("run", job.name(), parameter.name() + "=" + bad), parameter.name()));
+				}
+			}
+		}
+		return rows.stream();
+	}
+
+	/**
+	 * Each setting with its first bad value (SettingsTests checks the others), on a command that would write if
+	 * the value got through.
+	 */
+	static Stream<Arguments> everySetting() {
+		return SettingsTestRows.BAD_VALUES.entrySet()
+			.stream()
+			.flatMap(setting -> Stream.of(setting.getValue()[0])
+				.map(bad -> Arguments.of(Map.of(setting.getKey(), bad), List.of("run", "seed-data", "scale=0.01", "reset=true"),
+						setting.getKey())));
+	}
+
+	/** Each command and subcommand, with an option it does not have. */
+	static Stream<Arguments> everyCommand() {
+		List<Arguments> rows = new ArrayList<>();
+		commands(new CommandLine(new EtlCommand()), new ArrayList<>(), rows);
+		return rows.stream();
+	}
+
+	private static void commands(CommandLine command, List<String> path, List<Arguments> rows) {
+		List<String> arguments = new ArrayList<>(path);
+		arguments.add("--no-such-option");
+		// picocli names the unknown option, or first a missing argument; either way it points at the help
+		rows.add(Arguments.of(Map.of(), arguments, "(see: etl"));
+		command.getSubcommands().forEach((name, sub) -> {
+			if (!name.equals("help")) {
+				List<String> deeper = new ArrayList<>(path);
+				deeper.add(name);
+				commands(sub, deeper, rows);
+			}
+		});
+	}
+
+	/** What a command checks beyond the types of its arguments. */
+	static Stream<Arguments> commandArguments() {
+		return Stream.of(row("run nope", "unknown job 'nope'"), row("run seed-data colour=red", "unknown parameter 'colour'"),
+				row("run archive as-of=2099-01-01 dry-run=true", "give force=true"),
+				row("run partition-rollover as-of=+999999-01-01 force=true", "is not a date"),
+				row("run partition-rollover table=ops.tasks", "table 'ops.tasks' is not managed"),
+				row("run backup database=no_such_db", "database 'no_such_db' does not exist"),
+				row("run backup keep-last=0", "keep-last: must be between"),
+				row("run embed-products store=atlantis", "store: unknown store 'atlantis'"),
+				row("run embed-products model=word2vec", "model: unknown model 'word2vec'"),
+				row("restart abc", "Invalid value"), row("status 999999999", "there is no execution 999999999"),
+				row("stop abc", "Invalid value"),
+				row("search tent --store atlantis", "unknown store 'atlantis'"),
+				row("search tent --store seattle --limit 0", "--limit must be between"),
+				row("backup verify latest", "latest' is not a backup id"),
+				row("backup restore 20260101T000000000Z --target-db Bad-Name", "Bad-Name' is not a plain name"),
+				row("archive restore ops.task_executions task_executions_p2025_07;drop", "PARTITION: 'task_executions_p2025_07;drop' is not a plain name"),
+				row("archive restore ops.task_executions ops.task_executions_p2025_07", "PARTITION: "),
+				row("archive restore task_executions task_executions_p2025_07", "TABLE: "),
+				row("archive restore ops.tasks tasks_p2025_07", "TABLE: table 'ops.tasks' is not managed"),
+				row("keys nope", "Unmatched argument"));
+	}
+
+	private static Arguments row(String arguments, String problem) {
+		return Arguments.of(Map.of(), List.of(arguments.split(" ")), problem);
+	}
+
+	@ParameterizedTest
+	@MethodSource({ "everyJobParameter", "everySetting", "everyCommand", "commandArguments" })
+	void badInputExitsTwoWithOneLineNamingTheProblemAndWritesNothing(Map<String, String> settings, List<String> arguments,
+			String problem) throws Exception {
+		long executions = executions();
+		long objects = objects();
+
+		Outcome outcome = run(settings, arguments);
+
+		assertThat(outcome.exitCode()).as(outcome.stderr()).isEqualTo(2);
+		assertThat(outcome.stderr()).startsWith("etl: ").endsWith("\n").contains(problem);
+		assertThat(outcome.stderr().strip()).doesNotContain("\n");
+		assertThat(outcome.stdout()).isEmpty();
+		assertThat(executions()).isEqualTo(executions);
+		assertThat(objects()).isEqualTo(objects);
+	}
+
+	@Test
+	void schedulesFromADirectoryWithoutAnyScheduleOrWithACronThatNeverFiresAreRefused() throws Exception {
+		Path empty = Files.createTempDirectory("schedules");
+		Path past = Files.createTempDirectory("schedules");
+		Files.writeString(past.resolve("past.yaml"), "schedules:\n  - {name: past, job: backup, cron: \"0 0 3 1 1 ? 2020\"}\n");
+		for (List<String> command : List.of(List.of("scheduler"), List.of("schedules", "apply"), List.of("schedules", "list"))) {
+			assertThat(run(Map.of("ETL_SCHEDULES_DIR", empty.toString()), command)).satisfies(outcome -> {
+				assertThat(outcome.exitCode()).isEqualTo(2);
+				assertThat(outcome.stderr().strip()).contains("holds no schedule").doesNotContain("\n");
+			});
+			assertThat(run(Map.of("ETL_SCHEDULES_DIR", past.toString()), command)).satisfies(outcome -> {
+				assertThat(outcome.exitCode()).isEqualTo(2);
+				assertThat(outcome.stderr().strip()).contains("entry 'past': cron '0 0 3 1 1 ? 2020' never fires again")
+					.doesNotContain("\n");
+			});
+		}
+	}
+
+	/** The command line in this JVM with the settings given, its output captured. */
+	private static Outcome run(Map<String, String> settings, List<String> arguments) {
+		PrintStream out = System.out;
+		PrintStream err = System.err;
+		ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+		ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+		Map<String, String> before = new HashMap<>();
+		settings.keySet().forEach(name -> before.put(name, System.getProperty(name)));
+		settings.forEach(System::setProperty);
+		System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+		System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+		try {
+			int code = Cli.execute(arguments.toArray(String[]::new));
+			return new Outcome(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+		}
+		finally {
+			System.setOut(out);
+			System.setErr(err);
+			before.forEach((name, value) -> {
+				if (value == null) {
+					System.clearProperty(name);
+				}
+				else {
+					System.setProperty(name, value);
+				}
+			});
+		}
+	}
+
+	private static long executions() throws Exception {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+				ResultSet result = statement.executeQuery("SELECT count(*) FROM etl.batch_job_execution")) {
+			result.next();
+			return result.getLong(1);
+		}
+	}
+
+	private static long objects() {
+		String bucket = System.getenv().getOrDefault("ETL_S3_BUCKET", "pgbatch");
+		try {
+			if (!STORE.bucketExists(io.minio.BucketExistsArgs.builder().bucket(bucket).build())) {
+				return 0;
+			}
+		}
+		catch (Exception ex) {
+			throw new IllegalStateException(ex);
+		}
+		return StreamSupport.stream(STORE.listObjects(ListObjectsArgs.builder().bucket(bucket).recursive(true).build())
+			.spliterator(), false).count();
+	}
+
+	private record Outcome(int exitCode, String stdout, String stderr) {
+	}
+
+}
