@@ -114,6 +114,7 @@ public final class Settings {
 		checks.put("ETL_SCHEDULER_CHECKIN_MS", value -> whole(value, 100, 600_000));
 		checks.put("ETL_SCHEDULER_MISFIRE_THRESHOLD_MS", value -> whole(value, 100, 86_400_000));
 		checks.put("ETL_SCHEDULER_THREADS", value -> whole(value, 1, 100));
+		checks.put("ETL_SCHEDULER_RETRY_MS", value -> whole(value, 100, 86_400_000));
 		checks.put("ETL_SCHEDULER_PORT", value -> whole(value, 1, 65_535));
 		checks.put("ETL_SCHEDULES_DIR", Settings::path);
 		return Map.copyOf(checks);

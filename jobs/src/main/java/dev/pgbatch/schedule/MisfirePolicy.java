@@ -3,7 +3,7 @@ package dev.pgbatch.schedule;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-import org.quartz.CronScheduleBuilder;
+import org.quartz.CronTrigger;
 
 /**
  * What a schedule does about a firing that passed while no scheduler ran (or while its previous run
@@ -27,9 +27,9 @@ public enum MisfirePolicy {
 		return this.text;
 	}
 
-	CronScheduleBuilder applyTo(CronScheduleBuilder schedule) {
-		return (this == FIRE_NOW) ? schedule.withMisfireHandlingInstructionFireAndProceed()
-				: schedule.withMisfireHandlingInstructionDoNothing();
+	/** Quartz's misfire instruction of a cron trigger for this policy. */
+	int cronInstruction() {
+		return (this == FIRE_NOW) ? CronTrigger.MISFIRE_INSTRUCTION_FIRE_ONCE_NOW : CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING;
 	}
 
 	static MisfirePolicy of(String text) {

@@ -1,9 +1,11 @@
 package dev.pgbatch.schedule;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,11 @@ import org.quartz.InterruptableJob;
 import org.quartz.JobDataMap;
 import org.quartz.JobExecutionContext;
 import org.quartz.Scheduler;
+import org.quartz.SchedulerException;
+import org.quartz.SimpleScheduleBuilder;
+import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
+import org.quartz.TriggerKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +34,7 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.beans.factory.annotation.Value;
 
 /**
  * One firing of a schedule: runs its Spring Batch job in this scheduler thread. The firing's scheduled
@@ -34,6 +42,12 @@ import org.springframework.batch.core.repository.JobRepository;
  * taken from), so a firing that is fired again (a node recovering another's, a misfire handled twice)
  * finds its instance: completed, it is not run again; failed or cut short, it is continued where it
  * stopped ({@link JobRunner#continueOrStart}). Quartz keeps two firings of one schedule from overlapping, across the cluster.
+ * <p>
+ * A firing refused because its job is running (launched by hand, by another schedule, or by a node that is slow
+ * but alive) is not dropped: it is tried again after ETL_SCHEDULER_RETRY_MS, for the same firing (same job
+ * instance), through a one-shot trigger of the schedule. Under {@code misfire: fire-now} it is tried until it
+ * runs or a later firing of the schedule takes its place; under {@code skip} only while it is not yet a misfire
+ * (within the misfire threshold of its time), after which it is dropped, with a log line and a SKIPPED count.
  */
 @DisallowConcurrentExecution
 class ScheduledRun implements InterruptableJob {
@@ -47,6 +61,14 @@ class ScheduledRun implements InterruptableJob {
 
 	private static final String PARAMETER = "parameter.";
 
+	private static final String MISFIRE = "misfire";
+
+	/** Trigger data of a retry: the scheduled time of the firing it tries again, in epoch milliseconds. */
+	static final String RETRY_OF = "retry-of";
+
+	/** The retry trigger of a schedule is named after it; schedule names have no dot. */
+	static final String RETRY_SUFFIX = ".retry";
+
 	private static final Logger log = LoggerFactory.getLogger(ScheduledRun.class);
 
 	private final JobRunner runner;
@@ -55,14 +77,22 @@ class ScheduledRun implements InterruptableJob {
 
 	private final ScheduleMetrics metrics;
 
+	private final Duration retryDelay;
+
+	private final Duration misfireThreshold;
+
 	private volatile String jobName;
 
 	private volatile JobParameters parameters;
 
-	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics) {
+	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics,
+			@Value("${etl.scheduler.retry-ms}") long retryMillis,
+			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis) {
 		this.runner = runner;
 		this.repository = repository;
 		this.metrics = metrics;
+		this.retryDelay = Duration.ofMillis(retryMillis);
+		this.misfireThreshold = Duration.ofMillis(misfireThresholdMillis);
 	}
 
 	/** What the Quartz job of a schedule carries: text only, so the store needs no serialized Java objects. */
@@ -70,6 +100,7 @@ class ScheduledRun implements InterruptableJob {
 		Map<String, String> data = new HashMap<>();
 		data.put(JOB, schedule.job());
 		data.put(TIME_ZONE, schedule.zone().getId());
+		data.put(MISFIRE, schedule.misfire().text());
 		schedule.parameters().forEach((name, value) -> data.put(PARAMETER + name, value));
 		return data;
 	}
@@ -81,6 +112,9 @@ class ScheduledRun implements InterruptableJob {
 		Instant firing = firing(context);
 		String status;
 		try {
+			if (supersededRetry(context, schedule, firing)) {
+				return;
+			}
 			JobDefinition definition = JobCatalog.get(data.getString(JOB));
 			JobParametersParser parser = new JobParametersParser(
 					Clock.fixed(firing, ZoneId.of(data.getString(TIME_ZONE))));
@@ -119,7 +153,10 @@ class ScheduledRun implements InterruptableJob {
 						execution.getExitStatus().getExitDescription().lines().findFirst().orElse(""), execution.getId());
 			}
 		}
-		catch (RefusedException | UsageException ex) {
+		catch (RefusedException ex) {
+			status = retryLater(context, schedule, firing, ex);
+		}
+		catch (UsageException ex) {
 			status = "REFUSED";
 			log.warn("Schedule {}: the firing of {} was refused: {}", schedule, firing, ex.getMessage());
 		}
@@ -130,8 +167,75 @@ class ScheduledRun implements InterruptableJob {
 		this.metrics.ran(schedule, this.jobName == null ? data.getString(JOB) : this.jobName, status);
 	}
 
-	/** The scheduled time of the firing; for a firing recovered from a node that died, the original one's. */
+	/**
+	 * Schedules the one-shot retry of a refused firing (replacing an older one of the schedule: fire-now runs a
+	 * missed firing once), unless the schedule skips misfires and the retry would come too late.
+	 */
+	private String retryLater(JobExecutionContext context, String schedule, Instant firing, RefusedException refusal) {
+		String policyText = context.getMergedJobDataMap().getString(MISFIRE);
+		MisfirePolicy policy = (policyText == null) ? MisfirePolicy.FIRE_NOW : MisfirePolicy.of(policyText);
+		Instant retry = Instant.now().plus(this.retryDelay);
+		if (policy == MisfirePolicy.SKIP && retry.isAfter(firing.plus(this.misfireThreshold))) {
+			log.warn("Schedule {}: the firing of {} was refused: {}; dropped, as its misfire policy '{}' says of a firing"
+					+ " that late", schedule, firing, refusal.getMessage(), policy.text());
+			return "SKIPPED";
+		}
+		Trigger trigger = TriggerBuilder.newTrigger()
+			.withIdentity(TriggerKey.triggerKey(schedule + RETRY_SUFFIX, Schedules.GROUP))
+			.forJob(context.getJobDetail().getKey())
+			.usingJobData(RETRY_OF, Long.toString(firing.toEpochMilli()))
+			.startAt(Date.from(retry))
+			.withSchedule(SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
+			.build();
+		try {
+			Scheduler scheduler = context.getScheduler();
+			// this very trigger, when a retry is refused again: Quartz keeps a trigger rescheduled by its own job
+			if (scheduler.checkExists(trigger.getKey())) {
+				scheduler.rescheduleJob(trigger.getKey(), trigger);
+			}
+			else {
+				scheduler.scheduleJob(trigger);
+			}
+		}
+		catch (SchedulerException ex) {
+			log.error("Schedule {}: the firing of {} was refused: {}; and its retry could not be scheduled: {}", schedule,
+					firing, refusal.getMessage(), ex.getMessage());
+			return "REFUSED";
+		}
+		log.warn("Schedule {}: the firing of {} was refused: {}; trying it again at {} (misfire: {})", schedule, firing,
+				refusal.getMessage(), retry, policy.text());
+		return "DEFERRED";
+	}
+
+	/** A retry whose schedule has fired since the firing it retries: that later firing took its place. */
+	private static boolean supersededRetry(JobExecutionContext context, String schedule, Instant firing) {
+		if (context.getMergedJobDataMap().getString(RETRY_OF) == null) {
+			return false;
+		}
+		try {
+			Trigger regular = context.getScheduler().getTrigger(TriggerKey.triggerKey(schedule, Schedules.GROUP));
+			Date previous = (regular == null) ? null : regular.getPreviousFireTime();
+			if (previous != null && previous.toInstant().isAfter(firing)) {
+				log.info("Schedule {}: the retry of the firing of {} is dropped: the firing of {} came after it", schedule,
+						firing, previous.toInstant());
+				return true;
+			}
+			return false;
+		}
+		catch (SchedulerException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * The scheduled time of the firing: for a retry, the refused firing's; for a firing recovered from a node
+	 * that died, the original one's.
+	 */
 	private static Instant firing(JobExecutionContext context) {
+		String retryOf = context.getMergedJobDataMap().getString(RETRY_OF);
+		if (retryOf != null) {
+			return Instant.ofEpochMilli(Long.parseLong(retryOf));
+		}
 		if (context.isRecovering()) {
 			String original = context.getMergedJobDataMap()
 				.getString(Scheduler.FAILED_JOB_ORIGINAL_TRIGGER_SCHEDULED_FIRETIME_IN_MILLISECONDS);

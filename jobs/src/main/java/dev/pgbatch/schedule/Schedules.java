@@ -10,8 +10,9 @@ import java.util.Set;
 import java.util.TimeZone;
 import java.util.stream.Collectors;
 
+import javax.sql.DataSource;
+
 import dev.pgbatch.core.UsageException;
-import org.quartz.CronScheduleBuilder;
 import org.quartz.CronTrigger;
 import org.quartz.JobBuilder;
 import org.quartz.JobDataMap;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.quartz.autoconfigure.QuartzDataSource;
+import org.springframework.boot.quartz.autoconfigure.QuartzTransactionManager;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -51,10 +54,12 @@ public class Schedules {
 
 	private final JdbcTemplate jdbc;
 
-	Schedules(Scheduler scheduler, PlatformTransactionManager transactionManager, JdbcTemplate jdbc) {
+	/** On Quartz's own connections, so that its changes and the lock that orders the nodes share a transaction. */
+	Schedules(Scheduler scheduler, @QuartzTransactionManager PlatformTransactionManager transactionManager,
+			@QuartzDataSource DataSource quartzDataSource) {
 		this.scheduler = scheduler;
 		this.transaction = new TransactionTemplate(transactionManager);
-		this.jdbc = jdbc;
+		this.jdbc = new JdbcTemplate(quartzDataSource);
 	}
 
 	/**
@@ -165,8 +170,8 @@ public class Schedules {
 		return TriggerBuilder.newTrigger()
 			.withIdentity(TriggerKey.triggerKey(schedule.name(), GROUP))
 			.forJob(JobKey.jobKey(schedule.name(), GROUP))
-			.withSchedule(schedule.misfire()
-				.applyTo(CronScheduleBuilder.cronSchedule(schedule.cron()).inTimeZone(TimeZone.getTimeZone(schedule.zone()))))
+			.withSchedule(new WallClockCronTrigger.Schedule(schedule.cron(), TimeZone.getTimeZone(schedule.zone()),
+					schedule.misfire().cronInstruction()))
 			.build();
 	}
 
@@ -175,8 +180,9 @@ public class Schedules {
 				Map.copyOf(wanted.getJobDataMap().getWrappedMap()));
 	}
 
+	/** A plain cron trigger stored before wall-clock triggers differs too. */
 	private static boolean triggerDiffers(Trigger current, CronTrigger wanted) {
-		return !(current instanceof CronTrigger cron) || !cron.getCronExpression().equals(wanted.getCronExpression())
+		return !(current instanceof WallClockCronTrigger cron) || !cron.getCronExpression().equals(wanted.getCronExpression())
 				|| !cron.getTimeZone().getID().equals(wanted.getTimeZone().getID())
 				|| cron.getMisfireInstruction() != wanted.getMisfireInstruction();
 	}

@@ -1,0 +1,244 @@
+package dev.pgbatch.schedule;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.partition.PartitionRolloverJob;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.quartz.CronTrigger;
+import org.quartz.Scheduler;
+import org.quartz.Trigger;
+import org.quartz.TriggerKey;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A scheduler node in the test's own process, in a cluster of its own name on the test database: it checks
+ * in every half second, and tries a refused firing again after one.
+ */
+@TestPropertySource(properties = { "spring.autoconfigure.exclude=", "etl.scheduler.enabled=true",
+		"spring.quartz.properties.org.quartz.jobStore.clusterCheckinInterval=500",
+		"spring.quartz.properties.org.quartz.threadPool.threadCount=4", "etl.scheduler.retry-ms=1000" })
+@DirtiesContext
+class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final String CLUSTER = "test-node-" + UUID.randomUUID();
+
+	/** Never fires on its own. */
+	private static final String IN_2099 = "0 0 0 1 1 ? 2099";
+
+	@DynamicPropertySource
+	static void cluster(DynamicPropertyRegistry registry) {
+		registry.add("spring.quartz.scheduler-name", () -> CLUSTER);
+	}
+
+	@Autowired
+	Scheduler scheduler;
+
+	@Autowired
+	Schedules schedules;
+
+	@Autowired
+	DataSource jobsPool;
+
+	@Autowired
+	SchedulerHealth health;
+
+	@Autowired
+	ExecutionLock lock;
+
+	@AfterEach
+	void stop() throws Exception {
+		this.scheduler.standby();
+		this.jdbc.update("DELETE FROM etl.qrtz_fired_triggers WHERE sched_name = ?", CLUSTER);
+		this.schedules.apply(List.of());
+	}
+
+	/** Not before: a node that finds its check-in row gone takes itself for recovered, and recovers its firings. */
+	@AfterAll
+	static void forgetTheNode() throws Exception {
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement statement = connection
+					.prepareStatement("DELETE FROM etl.qrtz_scheduler_state WHERE sched_name = ?")) {
+			statement.setString(1, CLUSTER);
+			statement.executeUpdate();
+		}
+	}
+
+	@Test
+	void theJobsPoolIsSizedFromTheThreadsAndWithEveryConnectionOfItTakenTheNodeStillChecksInAndIsUp()
+			throws Exception {
+		HikariDataSource pool = (HikariDataSource) this.jobsPool;
+		// two connections per thread (archive and refresh-views hold two at once), two beside
+		assertThat(pool.getMaximumPoolSize()).isEqualTo(10);
+		this.scheduler.start();
+		awaitUntil(() -> this.health.health().getStatus() == Status.UP);
+
+		List<Connection> taken = new ArrayList<>();
+		try {
+			for (int i = 0; i < pool.getMaximumPoolSize(); i++) {
+				taken.add(pool.getConnection());
+			}
+			// six check-in intervals: health is DOWN after three without a check-in
+			Thread.sleep(3000);
+
+			Health health = this.health.health();
+			assertThat(health.getStatus()).as(health.toString()).isEqualTo(Status.UP);
+			assertThat(health.getDetails().get("jobsPool").toString()).startsWith("10 of 10 connections in use");
+			assertThat(health.getDetails().get("quartzPool").toString()).endsWith("(at most 6)");
+		}
+		finally {
+			for (Connection connection : taken) {
+				connection.close();
+			}
+		}
+	}
+
+	@Test
+	void aFiringRefusedBecauseItsJobIsRunningIsTriedAgainForTheSameFiringOnceTheJobIsFree() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.FIRE_NOW);
+		this.scheduler.start();
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(PartitionRolloverJob.NAME)) {
+			this.schedules.trigger(name);
+			// refused, twice at least (a retry refused again is tried again): not dropped
+			awaitUntil(() -> this.jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers WHERE sched_name = ?"
+					+ " AND trigger_name = ? AND start_time > ?", Long.class, CLUSTER, name + ScheduledRun.RETRY_SUFFIX,
+					Instant.now().plusMillis(200).toEpochMilli()) == 1);
+			Thread.sleep(1500);
+			assertThat(executions(name)).isEmpty();
+		}
+
+		awaitUntil(() -> executions(name).contains("COMPLETED"));
+		assertThat(executions(name)).containsExactly("COMPLETED");
+		awaitUntil(() -> !this.scheduler.checkExists(TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP)));
+	}
+
+	@Test
+	void aTriggerBlockedPastItsTimeBehindARunOnALiveNodeIsUpAndDownOnceNoNodeRunsIt() throws Exception {
+		String hourly = schedule("0 0 * * * ?", MisfirePolicy.FIRE_NOW);
+		// as Quartz leaves the trigger while the schedule's previous run goes on, 3 minutes past its firing
+		block(hourly, Duration.ofMinutes(3));
+		startAndCheckIn();
+
+		executing(hourly);
+		Health slow = this.health.health();
+		assertThat(slow.getStatus()).as(slow.toString()).isEqualTo(Status.UP);
+
+		this.jdbc.update("DELETE FROM etl.qrtz_fired_triggers WHERE sched_name = ?", CLUSTER);
+		Health down = this.health.health();
+		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(down.getDetails().get("reason").toString())
+			.isEqualTo("schedules not fired at their time: " + hourly + " (blocked, and no live node runs it)");
+	}
+
+	@Test
+	void aTriggerBlockedBehindARunThatHasGoneOnPastTwoOfItsFiringsIsDown() throws Exception {
+		String everyMinute = schedule("0 * * * * ?", MisfirePolicy.FIRE_NOW);
+		block(everyMinute, Duration.ofMinutes(10));
+		startAndCheckIn();
+
+		executing(everyMinute);
+
+		Health down = this.health.health();
+		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(down.getDetails().get("reason").toString())
+			.isEqualTo("schedules not fired at their time: " + everyMinute + " (its run has gone on past two of its firings)");
+	}
+
+	@Test
+	void aDailyScheduleInBerlinStoredAndReadBackFiresOnTheSpringForwardDayAtTheEndOfTheGap() throws Exception {
+		String name = "berlin-" + UUID.randomUUID().toString().substring(0, 8);
+		this.schedules.apply(List.of(new Schedule(name, PartitionRolloverJob.NAME, "0 30 2 * * ?",
+				ZoneId.of("Europe/Berlin"), Map.of(), MisfirePolicy.SKIP, true, "test")));
+
+		Trigger stored = this.scheduler.getTrigger(TriggerKey.triggerKey(name, Schedules.GROUP));
+
+		assertThat(stored.getMisfireInstruction()).isEqualTo(CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING);
+		assertThat(stored.getFireTimeAfter(Date.from(Instant.parse("2027-03-27T12:00:00Z"))).toInstant())
+			.isEqualTo(Instant.parse("2027-03-28T01:00:00Z"));
+	}
+
+	private void startAndCheckIn() throws Exception {
+		this.scheduler.start();
+		awaitUntil(() -> this.jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_scheduler_state WHERE sched_name = ?"
+				+ " AND instance_name = ?", Long.class, CLUSTER, this.scheduler.getSchedulerInstanceId()) == 1);
+	}
+
+	/** A schedule of partition-rollover in dry-run, named uniquely. */
+	private String schedule(String cron, MisfirePolicy misfire) {
+		String name = "rollover-" + UUID.randomUUID().toString().substring(0, 8);
+		this.schedules.apply(List.of(new Schedule(name, PartitionRolloverJob.NAME, cron, ZoneOffset.UTC,
+				Map.of("dry-run", "true"), misfire, true, "test")));
+		return name;
+	}
+
+	/** As Quartz leaves a trigger whose job's previous firing still runs, with its firing that far past. */
+	private void block(String trigger, Duration late) {
+		this.jdbc.update("UPDATE etl.qrtz_triggers SET trigger_state = 'BLOCKED', next_fire_time = ? WHERE sched_name = ?"
+				+ " AND trigger_name = ?", Instant.now().minus(late).toEpochMilli(), CLUSTER, trigger);
+	}
+
+	/** The record Quartz keeps of a firing under way on this node. */
+	private void executing(String job) throws Exception {
+		String instance = this.scheduler.getSchedulerInstanceId();
+		long now = Instant.now().toEpochMilli();
+		this.jdbc.update("""
+				INSERT INTO etl.qrtz_fired_triggers (sched_name, entry_id, trigger_name, trigger_group, instance_name,
+				  fired_time, sched_time, priority, state, job_name, job_group, is_nonconcurrent, requests_recovery)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 5, 'EXECUTING', ?, ?, true, true)
+				""", CLUSTER, UUID.randomUUID().toString().substring(0, 20), job, Schedules.GROUP, instance, now, now, job,
+				Schedules.GROUP);
+	}
+
+	/** How the executions launched by the schedule ended, oldest first. */
+	private List<String> executions(String schedule) {
+		return this.jdbc.queryForList("""
+				SELECT e.status FROM etl.batch_job_execution e JOIN etl.batch_job_execution_params p
+				  ON p.job_execution_id = e.job_execution_id AND p.parameter_name = ?
+				WHERE p.parameter_value = ? ORDER BY e.job_execution_id
+				""", String.class, ScheduledRun.SCHEDULE_PARAMETER, schedule);
+	}
+
+	private static void awaitUntil(CheckedCondition condition) throws Exception {
+		Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+		while (!condition.met()) {
+			if (Instant.now().isAfter(deadline)) {
+				throw new AssertionError("condition not met within 30 s");
+			}
+			Thread.sleep(100);
+		}
+	}
+
+	@FunctionalInterface
+	private interface CheckedCondition {
+
+		boolean met() throws Exception;
+
+	}
+
+}
