@@ -31,7 +31,8 @@ import org.springframework.util.unit.DataSize;
 public final class Settings {
 
 	/** Settings whose value is never shown in a message. */
-	private static final Set<String> SECRETS = Set.of("ETL_DB_PASSWORD", "ETL_S3_SECRET_KEY", "OPENAI_API_KEY");
+	private static final Set<String> SECRETS = Set.of("ETL_DB_PASSWORD", "ETL_S3_SECRET_KEY", "ETL_SEARCH_PASSWORD",
+			"OPENAI_API_KEY");
 
 	private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
@@ -58,6 +59,9 @@ public final class Settings {
 		checks.put("ETL_DB_PASSWORD", value -> text(value, 0, 1000));
 		// archive and refresh-views hold two connections at once
 		checks.put("ETL_DB_PASSWORD_FILE", value -> value.isEmpty() ? null : readableFile(value));
+		checks.put("ETL_SEARCH_USER", value -> text(value, 1, 63));
+		checks.put("ETL_SEARCH_PASSWORD", value -> text(value, 0, 1000));
+		checks.put("ETL_SEARCH_PASSWORD_FILE", value -> value.isEmpty() ? null : readableFile(value));
 		checks.put("ETL_DB_POOL_SIZE", value -> whole(value, 2, 1000));
 		checks.put("ETL_DB_MIGRATE", Settings::bool);
 		checks.put("ETL_LOG_LEVEL", value -> oneOf(value.toUpperCase(Locale.ROOT), "TRACE", "DEBUG", "INFO", "WARN",

@@ -76,7 +76,7 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 	void stop() throws Exception {
 		this.scheduler.standby();
 		this.jdbc.update("DELETE FROM etl.qrtz_fired_triggers WHERE sched_name = ?", CLUSTER);
-		this.schedules.apply(List.of());
+		this.schedules.apply(List.of(), true);
 	}
 
 	/** Not before: a node that finds its check-in row gone takes itself for recovered, and recovers its firings. */
@@ -174,7 +174,7 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 	void aDailyScheduleInBerlinStoredAndReadBackFiresOnTheSpringForwardDayAtTheEndOfTheGap() throws Exception {
 		String name = "berlin-" + UUID.randomUUID().toString().substring(0, 8);
 		this.schedules.apply(List.of(new Schedule(name, PartitionRolloverJob.NAME, "0 30 2 * * ?",
-				ZoneId.of("Europe/Berlin"), Map.of(), MisfirePolicy.SKIP, true, "test")));
+				ZoneId.of("Europe/Berlin"), Map.of(), MisfirePolicy.SKIP, true, "test")), true);
 
 		Trigger stored = this.scheduler.getTrigger(TriggerKey.triggerKey(name, Schedules.GROUP));
 
@@ -193,7 +193,7 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 	private String schedule(String cron, MisfirePolicy misfire) {
 		String name = "rollover-" + UUID.randomUUID().toString().substring(0, 8);
 		this.schedules.apply(List.of(new Schedule(name, PartitionRolloverJob.NAME, cron, ZoneOffset.UTC,
-				Map.of("dry-run", "true"), misfire, true, "test")));
+				Map.of("dry-run", "true"), misfire, true, "test")), true);
 		return name;
 	}
 
