@@ -59,7 +59,7 @@ class ArchiveCommand {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
 				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
-						+ " rows, matching its manifest");
+						+ " rows added, every segment matching its manifest");
 				return Cli.OK;
 			}
 		}
