@@ -65,7 +65,7 @@ class ArchiveCommand {
 				usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
 				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
 				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
-						+ " rows, matching its manifest");
+						+ " rows added, every segment matching its manifest");
 				return Cli.OK;
 			}
 		}

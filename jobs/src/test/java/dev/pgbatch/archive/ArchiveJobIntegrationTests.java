@@ -250,6 +250,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	 */
 	@Test
 	void anEditedManifestIsRefusedAndNoSqlIsBuiltFromIt() throws Exception {
+		this.jdbc.execute("DROP TABLE IF EXISTS public.issue14_from_manifest");
 		String partition = COLD.get(2);
 		String rowsSha256 = copySha256(partition);
 		archive();

@@ -249,8 +249,9 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void aNightlyKilledWithSigkillInsideAChildIsRestartedContinuingThatChildsInstance() throws Exception {
+		// the detach waits for the reader for as long as the test needs (its waits are bounded now)
 		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", KEYSET.toString(), "ETL_BACKUP_PREFIX",
-				PREFIX + "/backup", "ETL_ARCHIVE_PREFIX", PREFIX + "/archive");
+				PREFIX + "/backup", "ETL_ARCHIVE_PREFIX", PREFIX + "/archive", "ETL_PARTITION_LOCK_TIMEOUT", "10m");
 		long id;
 		try (Connection reader = readerOfTheOldestPartition()) {
 			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF);
