@@ -1,9 +1,14 @@
 package dev.pgbatch.embed;
 
 import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -11,7 +16,9 @@ import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,6 +95,49 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class))
 			.isEqualTo(this.jdbc.queryForObject("SELECT count(*) FROM retail.products WHERE store_id = 'seattle'",
 					Long.class));
+	}
+
+	@Test
+	void aRestartAfterAStopCountsEveryProductOnceAndEmbeddedIsWhatItWrote() throws Exception {
+		CompletableFuture<JobExecution> run = CompletableFuture
+			.supplyAsync(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "batch-size=8"));
+		long id = awaitCommittedChunks(3);
+		this.runner.stop(id);
+		JobExecution stopped = run.get(2, TimeUnit.MINUTES);
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		long before = EmbedRuns.embedded(stopped);
+		assertThat(before).isBetween(24L, 499L);
+
+		JobExecution restarted = this.runner.restart(id);
+
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		StepExecution embed = restarted.getStepExecutions()
+			.stream()
+			.filter(step -> step.getStepName().equals("embed"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(embed.getReadCount()).isEqualTo(500);
+		assertThat(EmbedRuns.embedded(restarted)).isEqualTo(embed.getWriteCount()).isEqualTo(500 - before);
+		assertThat(EmbedRuns.summary(restarted, "embed", "unchanged")).isEqualTo(before);
+		assertThat(Stream.of("embedded", "failed", "skipped", "unchanged", "over-limit")
+			.mapToLong(count -> EmbedRuns.summary(restarted, "embed", count))
+			.sum()).isEqualTo(embed.getReadCount());
+	}
+
+	private long awaitCommittedChunks(int chunks) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+		while (Instant.now().isBefore(deadline)) {
+			Long id = this.jdbc.queryForObject("""
+					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
+					WHERE e.status = 'STARTED' AND s.step_name = 'embed' AND s.commit_count >= ?
+					""", Long.class, chunks);
+			if (id != null) {
+				return id;
+			}
+			Thread.sleep(20);
+		}
+		throw new AssertionError("the run did not commit " + chunks + " chunks in time");
 	}
 
 	@Test
