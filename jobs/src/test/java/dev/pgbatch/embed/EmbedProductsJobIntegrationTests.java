@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.item.database.JdbcCursorItemReader;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -124,6 +126,17 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 			.sum()).isEqualTo(embed.getReadCount());
 	}
 
+	/** The rows the reader's result set holds in memory (PgJDBC's own list: no API tells). */
+	private static int rowsHeld(JdbcCursorItemReader<?> reader) throws Exception {
+		java.lang.reflect.Field resultSet = org.springframework.batch.infrastructure.item.database.AbstractCursorItemReader.class
+			.getDeclaredField("rs");
+		resultSet.setAccessible(true);
+		Object pg = ((java.sql.ResultSet) resultSet.get(reader)).unwrap(org.postgresql.jdbc.PgResultSet.class);
+		java.lang.reflect.Field rows = org.postgresql.jdbc.PgResultSet.class.getDeclaredField("rows");
+		rows.setAccessible(true);
+		return ((List<?>) rows.get(pg)).size();
+	}
+
 	private long awaitCommittedChunks(int chunks) throws InterruptedException {
 		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
 		while (Instant.now().isBefore(deadline)) {
@@ -138,6 +151,26 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 			Thread.sleep(20);
 		}
 		throw new AssertionError("the run did not commit " + chunks + " chunks in time");
+	}
+
+	@Test
+	void theReaderStreamsThroughACursorInsteadOfHoldingEveryProduct() throws Exception {
+		JdbcCursorItemReader<ProductRow> reader = ProductQuery.reader(this.jdbc.getDataSource(),
+				new EmbedPlan(ProductEmbeddingModel.ALL_MINILM_L6_V2, "", 64, 0), 10);
+		reader.open(new ExecutionContext());
+		try {
+			assertThat(reader.read()).isNotNull();
+			// the rows the driver holds: one fetch of 10, not all 500 (autocommit on makes it ignore the fetch size)
+			assertThat(rowsHeld(reader)).isEqualTo(10);
+			int read = 1;
+			while (reader.read() != null) {
+				read++;
+			}
+			assertThat(read).isEqualTo(500);
+		}
+		finally {
+			reader.close();
+		}
 	}
 
 	@Test
