@@ -6,9 +6,11 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.item.ItemStream;
 
 /**
- * What a run did, kept in its step's execution context (so `status` and `run --json` show it) and committed
- * with each chunk. Embedded, refused and selected carry over a restart; unchanged and skipped are counted
- * again, since a restart reads every product again.
+ * What an execution did, kept in its step's execution context (so `status` and `run --json` show it) and
+ * committed with each chunk. Every product the execution read is counted once: embedded, failed, skipped,
+ * unchanged or over-limit, so the counts add up to the step's read count and embedded is its write count.
+ * A restart reads every product again: what the stopped execution embedded is unchanged to it, so only
+ * selected (what the limit bounds, for the whole run) carries over.
  */
 final class EmbedCounts implements ItemStream {
 
@@ -20,6 +22,8 @@ final class EmbedCounts implements ItemStream {
 
 	static final String UNCHANGED = ExecutionReport.SUMMARY + "unchanged";
 
+	static final String OVER_LIMIT = ExecutionReport.SUMMARY + "over-limit";
+
 	private static final String SELECTED = "embed.selected";
 
 	long embedded;
@@ -30,16 +34,15 @@ final class EmbedCounts implements ItemStream {
 
 	long unchanged;
 
+	/** Products that needed embedding once the run's limit was reached: left for the next run. */
+	long overLimit;
+
 	/** Products handed to the writer, the ones that failed included: what limit bounds. */
 	long selected;
 
 	@Override
 	public void open(ExecutionContext context) {
-		this.embedded = context.getLong(EMBEDDED, 0L);
-		this.failed = context.getLong(FAILED, 0L);
 		this.selected = context.getLong(SELECTED, 0L);
-		this.skipped = 0;
-		this.unchanged = 0;
 	}
 
 	@Override
@@ -48,6 +51,7 @@ final class EmbedCounts implements ItemStream {
 		context.putLong(FAILED, this.failed);
 		context.putLong(SKIPPED, this.skipped);
 		context.putLong(UNCHANGED, this.unchanged);
+		context.putLong(OVER_LIMIT, this.overLimit);
 		context.putLong(SELECTED, this.selected);
 	}
 

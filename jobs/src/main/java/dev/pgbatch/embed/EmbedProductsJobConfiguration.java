@@ -18,7 +18,6 @@ import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.core.step.tasklet.Tasklet;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.item.database.JdbcCursorItemReader;
-import org.springframework.batch.infrastructure.item.database.builder.JdbcCursorItemReaderBuilder;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
@@ -124,15 +123,7 @@ class EmbedProductsJobConfiguration {
 		EmbedPlan plan = new EmbedPlan(ProductEmbeddingModel.of(model), store, batchSize.intValue(), limit);
 		JdbcTemplate jdbc = new JdbcTemplate(this.dataSource);
 		EmbedCounts counts = new EmbedCounts();
-		JdbcCursorItemReader<ProductRow> reader = new JdbcCursorItemReaderBuilder<ProductRow>().name("products")
-			.dataSource(this.dataSource)
-			.sql(ProductQuery.SQL)
-			.preparedStatementSetter(ProductQuery.parameters(plan))
-			.rowMapper(ProductQuery.ROW)
-			.fetchSize(FETCH_SIZE)
-			// what is left to do is what is still stale, not a position in the cursor
-			.saveState(false)
-			.build();
+		JdbcCursorItemReader<ProductRow> reader = ProductQuery.reader(this.dataSource, plan, FETCH_SIZE);
 		return new StepBuilder("embed", this.jobRepository).<ProductRow, ProductText>chunk(plan.batchSize())
 			.transactionManager(this.transactionManager)
 			.reader(reader)

@@ -4,6 +4,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.UUID;
 
+import javax.sql.DataSource;
+
+import org.springframework.batch.infrastructure.item.database.JdbcCursorItemReader;
+import org.springframework.batch.infrastructure.item.database.builder.JdbcCursorItemReaderBuilder;
 import org.springframework.jdbc.core.PreparedStatementSetter;
 import org.springframework.jdbc.core.RowMapper;
 
@@ -38,6 +42,26 @@ final class ProductQuery {
 			statement.setBoolean(3, plan.allStores());
 			statement.setString(4, plan.store());
 		};
+	}
+
+	/**
+	 * The products of a run, streamed: a cursor on a connection of its own with autocommit off, without
+	 * which PgJDBC ignores the fetch size and holds every row in memory. A cursor rather than keyset pages:
+	 * one plan and one pass over the join, and nothing to gain from a position on restart, which reads every
+	 * product again anyway (what is stale is what is left); the price is one read-only transaction, and
+	 * its snapshot, for the length of the step.
+	 */
+	static JdbcCursorItemReader<ProductRow> reader(DataSource dataSource, EmbedPlan plan, int fetchSize) {
+		return new JdbcCursorItemReaderBuilder<ProductRow>().name("products")
+			.dataSource(dataSource)
+			.sql(SQL)
+			.preparedStatementSetter(parameters(plan))
+			.rowMapper(ROW)
+			.fetchSize(fetchSize)
+			.connectionAutoCommit(false)
+			// what is left to do is what is still stale, not a position in the cursor
+			.saveState(false)
+			.build();
 	}
 
 	private static ProductRow row(ResultSet rs, int rowNumber) throws SQLException {

@@ -33,6 +33,7 @@ final class ProductTextProcessor implements ItemProcessor<ProductRow, ProductTex
 			return null;
 		}
 		if (this.limit > 0 && this.counts.selected >= this.limit) {
+			this.counts.overLimit++;
 			return null;
 		}
 		this.counts.selected++;

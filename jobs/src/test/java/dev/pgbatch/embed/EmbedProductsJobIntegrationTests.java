@@ -1,9 +1,14 @@
 package dev.pgbatch.embed;
 
 import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -11,7 +16,11 @@ import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.item.database.JdbcCursorItemReader;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,6 +97,80 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class))
 			.isEqualTo(this.jdbc.queryForObject("SELECT count(*) FROM retail.products WHERE store_id = 'seattle'",
 					Long.class));
+	}
+
+	@Test
+	void aRestartAfterAStopCountsEveryProductOnceAndEmbeddedIsWhatItWrote() throws Exception {
+		CompletableFuture<JobExecution> run = CompletableFuture
+			.supplyAsync(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "batch-size=8"));
+		long id = awaitCommittedChunks(3);
+		this.runner.stop(id);
+		JobExecution stopped = run.get(2, TimeUnit.MINUTES);
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		long before = EmbedRuns.embedded(stopped);
+		assertThat(before).isBetween(24L, 499L);
+
+		JobExecution restarted = this.runner.restart(id);
+
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		StepExecution embed = restarted.getStepExecutions()
+			.stream()
+			.filter(step -> step.getStepName().equals("embed"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(embed.getReadCount()).isEqualTo(500);
+		assertThat(EmbedRuns.embedded(restarted)).isEqualTo(embed.getWriteCount()).isEqualTo(500 - before);
+		assertThat(EmbedRuns.summary(restarted, "embed", "unchanged")).isEqualTo(before);
+		assertThat(Stream.of("embedded", "failed", "skipped", "unchanged", "over-limit")
+			.mapToLong(count -> EmbedRuns.summary(restarted, "embed", count))
+			.sum()).isEqualTo(embed.getReadCount());
+	}
+
+	/** The rows the reader's result set holds in memory (PgJDBC's own list: no API tells). */
+	private static int rowsHeld(JdbcCursorItemReader<?> reader) throws Exception {
+		java.lang.reflect.Field resultSet = org.springframework.batch.infrastructure.item.database.AbstractCursorItemReader.class
+			.getDeclaredField("rs");
+		resultSet.setAccessible(true);
+		Object pg = ((java.sql.ResultSet) resultSet.get(reader)).unwrap(org.postgresql.jdbc.PgResultSet.class);
+		java.lang.reflect.Field rows = org.postgresql.jdbc.PgResultSet.class.getDeclaredField("rows");
+		rows.setAccessible(true);
+		return ((List<?>) rows.get(pg)).size();
+	}
+
+	private long awaitCommittedChunks(int chunks) throws InterruptedException {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+		while (Instant.now().isBefore(deadline)) {
+			Long id = this.jdbc.queryForObject("""
+					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
+					WHERE e.status = 'STARTED' AND s.step_name = 'embed' AND s.commit_count >= ?
+					""", Long.class, chunks);
+			if (id != null) {
+				return id;
+			}
+			Thread.sleep(20);
+		}
+		throw new AssertionError("the run did not commit " + chunks + " chunks in time");
+	}
+
+	@Test
+	void theReaderStreamsThroughACursorInsteadOfHoldingEveryProduct() throws Exception {
+		JdbcCursorItemReader<ProductRow> reader = ProductQuery.reader(this.jdbc.getDataSource(),
+				new EmbedPlan(ProductEmbeddingModel.ALL_MINILM_L6_V2, "", 64, 0), 10);
+		reader.open(new ExecutionContext());
+		try {
+			assertThat(reader.read()).isNotNull();
+			// the rows the driver holds: one fetch of 10, not all 500 (autocommit on makes it ignore the fetch size)
+			assertThat(rowsHeld(reader)).isEqualTo(10);
+			int read = 1;
+			while (reader.read() != null) {
+				read++;
+			}
+			assertThat(read).isEqualTo(500);
+		}
+		finally {
+			reader.close();
+		}
 	}
 
 	@Test
