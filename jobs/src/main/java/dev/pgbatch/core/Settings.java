@@ -95,7 +95,8 @@ public final class Settings {
 		// 0 would be PostgreSQL's "wait forever"
 		checks.put("ETL_PARTITION_LOCK_TIMEOUT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(1)));
 		checks.put("ETL_PARTITION_LOCK_TRIES", value -> whole(value, 1, 1000));
-		checks.put("ETL_PARTITION_LOCK_WAIT", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
+		// it becomes a lock_timeout, where 0 would mean "wait forever"
+		checks.put("ETL_PARTITION_LOCK_WAIT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(24)));
 		checks.put("ETL_LOCK_CHECK_INTERVAL", value -> duration(value, Duration.ofMillis(100), Duration.ofHours(1)));
 		checks.put("ETL_NIGHTLY_WAIT_FOR_RUNNING", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
 		// an upload younger than this may still be written by another runner: never less than ten minutes

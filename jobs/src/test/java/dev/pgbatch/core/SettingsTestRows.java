@@ -13,7 +13,7 @@ public final class SettingsTestRows {
 			Map.entry("ETL_DB_PASSWORD_FILE", new String[] { "/no/such/file", "/" }),
 			Map.entry("ETL_PARTITION_LOCK_TIMEOUT", new String[] { "0", "0s", "2h", "soon" }),
 			Map.entry("ETL_PARTITION_LOCK_TRIES", new String[] { "0", "1001", "six" }),
-			Map.entry("ETL_PARTITION_LOCK_WAIT", new String[] { "-1s", "25h", "later" }),
+			Map.entry("ETL_PARTITION_LOCK_WAIT", new String[] { "0", "0s", "-1s", "25h", "later" }),
 			Map.entry("ETL_LOCK_CHECK_INTERVAL", new String[] { "0", "10ms", "2h", "often" }),
 			Map.entry("ETL_NIGHTLY_WAIT_FOR_RUNNING", new String[] { "-1s", "25h", "a while" }),
 			Map.entry("ETL_BACKUP_ABANDONED_AFTER", new String[] { "0", "5m", "400d", "old" }),
