@@ -33,9 +33,16 @@ final class ArchiveLog {
 				""", tablespace, rows, bytes, objectKey, checksum, id);
 	}
 
+	/**
+	 * Marks a step failed from a transaction of its own. A row that the failed (still open) transaction has
+	 * updated is skipped, not waited for: that transaction waits for this call, so waiting would hang both
+	 * with the table locked; its rollback leaves the row as it was before, never completed.
+	 */
 	void failed(UUID id, String error) {
-		this.jdbc.update("UPDATE ops.archive_log SET status = 'failed', error = ?, finished_at = clock_timestamp() WHERE archive_id = ?",
-				error, id);
+		this.jdbc.update("""
+				UPDATE ops.archive_log SET status = 'failed', error = ?, finished_at = clock_timestamp()
+				WHERE archive_id = (SELECT archive_id FROM ops.archive_log WHERE archive_id = ? FOR UPDATE SKIP LOCKED)
+				""", error, id);
 	}
 
 }

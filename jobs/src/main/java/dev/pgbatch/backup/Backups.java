@@ -375,39 +375,44 @@ public class Backups {
 
 	/**
 	 * Puts {@code staging} in the place of {@code target}: target renamed aside (with its sessions ended
-	 * first, and no new ones let in, when asked), staging renamed to target, the old one dropped. When the
-	 * second rename fails, the old database gets its name back.
+	 * first, and no new ones let in, when asked), staging renamed to target, the old one dropped. Both
+	 * renames commit together, so the target's name never goes missing, whatever fails in between; on a
+	 * failure the target takes connections again.
 	 */
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
 			if (terminateSessions) {
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS false");
-				try (PreparedStatement terminate = admin.prepareStatement(
-						"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
-					terminate.setString(1, target);
-					try (ResultSet rs = terminate.executeQuery()) {
-						rs.next();
-						log.info("ended {} sessions of {} before replacing it", rs.getLong(1), target);
-					}
-				}
 			}
 			try {
+				if (terminateSessions) {
+					// only sessions of roles the runner may signal: another role's session makes the rename
+					// below fail, naming the database as being accessed, and the target stays as it was
+					try (PreparedStatement terminate = admin.prepareStatement(
+							"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND pg_has_role(usesysid, 'MEMBER')")) {
+						terminate.setString(1, target);
+						try (ResultSet rs = terminate.executeQuery()) {
+							rs.next();
+							log.info("ended {} sessions of {} before replacing it", rs.getLong(1), target);
+						}
+					}
+				}
+				admin.setAutoCommit(false);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
+				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+				admin.commit();
 			}
-			catch (SQLException ex) {
+			catch (SQLException | RuntimeException ex) {
+				if (!admin.getAutoCommit()) {
+					admin.rollback();
+					admin.setAutoCommit(true);
+				}
 				if (terminateSessions) {
 					statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS true");
 				}
 				throw ex;
 			}
-			try {
-				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
-			}
-			catch (SQLException ex) {
-				statement.execute("ALTER DATABASE " + SqlNames.quote(aside) + " RENAME TO " + SqlNames.quote(target));
-				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS true");
-				throw ex;
-			}
+			admin.setAutoCommit(true);
 			statement.execute("DROP DATABASE " + SqlNames.quote(aside) + " WITH (FORCE)");
 		}
 	}
@@ -654,19 +659,23 @@ public class Backups {
 	}
 
 	/** The newest verify record of a backup, or null when none authenticates. */
+	/**
+	 * The newest verify record that authenticates: an object planted beside the real records (anyone who may
+	 * put into the bucket can) must not make a verified backup count as unverified, which retention could
+	 * then remove.
+	 */
 	private Verified verified(Folder folder, Keyset keys) {
 		List<ObjectStore.StoredObject> records = this.store.list(folder.key(prefix()) + VERIFIED);
-		if (records.isEmpty()) {
-			return null;
+		for (int i = records.size() - 1; i >= 0; i--) {
+			String key = records.get(i).key();
+			try {
+				return new SealedJson(this.store, keys).get(key, Verified.class);
+			}
+			catch (IOException ex) {
+				log.warn("{} is not taken for a verify: {}", key, ex.getMessage());
+			}
 		}
-		String key = records.get(records.size() - 1).key();
-		try {
-			return new SealedJson(this.store, keys).get(key, Verified.class);
-		}
-		catch (IOException ex) {
-			log.warn("{} is not taken for a verify: {}", key, ex.getMessage());
-			return null;
-		}
+		return null;
 	}
 
 	private String prefix() {

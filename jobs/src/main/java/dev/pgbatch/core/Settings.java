@@ -149,7 +149,8 @@ public final class Settings {
 	/** What is wrong with a value of a setting, or null; secrets are never echoed. */
 	static String problem(String name, String value) {
 		String problem = CHECKS.get(name).apply(value);
-		if (problem == null || SECRETS.contains(name)) {
+		// a URL may carry a password (user:password@host, ?password=): never echoed either
+		if (problem == null || SECRETS.contains(name) || name.endsWith("_URL") || name.endsWith("_ENDPOINT")) {
 			return problem;
 		}
 		return problem + ", got '" + value + "'";
