@@ -150,7 +150,8 @@ public final class Settings {
 	static String problem(String name, String value) {
 		String problem = CHECKS.get(name).apply(value);
 		// a URL may carry a password (user:password@host, ?password=): never echoed either
-		if (problem == null || SECRETS.contains(name) || name.endsWith("_URL") || name.endsWith("_ENDPOINT")) {
+		if (problem == null || SECRETS.contains(name) || name.endsWith("_URL") || name.endsWith("_ENDPOINT")
+				|| problem.contains(value)) {
 			return problem;
 		}
 		return problem + ", got '" + value + "'";

@@ -47,7 +47,7 @@ class BadInputIntegrationTests {
 	private static final MinioClient STORE = MinioClient.builder()
 		.endpoint(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"))
 		.credentials(System.getenv().getOrDefault("ETL_S3_ACCESS_KEY", "pgbatch"),
-				System.getenv().getOrDefault("ETL_S3_SECRET_KEY", ""))
+				TestDatabase.secret("ETL_S3_SECRET_KEY"))
 		.region("us-east-1")
 		.build();
 

@@ -74,7 +74,7 @@ class CliIntegrationTests {
 
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip())
-			.isEqualTo("etl: ETL_DB_PASSWORD_FILE: cannot read /nonexistent/db-password (NoSuchFileException)");
+			.isEqualTo("etl: ETL_DB_PASSWORD_FILE: must be a readable file, got '/nonexistent/db-password'");
 	}
 
 	@ParameterizedTest
@@ -182,7 +182,7 @@ class CliIntegrationTests {
 				"partition-rollover").await();
 
 		assertThat(result.exitCode()).isEqualTo(2);
-		assertThat(result.stderr().strip()).isEqualTo("etl: " + policy + ": tables[1]: 'ops.audit_log; DROP TABLE ops.users'"
+		assertThat(result.stderr().strip()).isEqualTo("etl: ETL_PARTITION_POLICY: " + policy + ": tables[1]: 'ops.audit_log; DROP TABLE ops.users'"
 				+ " is not a plain schema-qualified table name (schema.table, lower-case letters, digits and _)");
 		assertThat(executions()).isEqualTo(executions);
 	}
