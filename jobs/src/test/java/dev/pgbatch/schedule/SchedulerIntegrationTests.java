@@ -298,11 +298,11 @@ class SchedulerIntegrationTests {
 		assertThat(stored(cluster)).hasSize(2);
 	}
 
-	/** The schedules of a cluster's store: name and cron, by name. */
+	/** The schedules of a cluster's store: name and cron (of its wall-clock cron trigger), by name. */
 	private static List<String> stored(String cluster) {
 		return jdbc.queryForList("""
-				SELECT t.trigger_name || ' ' || c.cron_expression FROM etl.qrtz_triggers t
-				JOIN etl.qrtz_cron_triggers c USING (sched_name, trigger_name, trigger_group)
+				SELECT t.trigger_name || ' ' || c.str_prop_1 FROM etl.qrtz_triggers t
+				JOIN etl.qrtz_simprop_triggers c USING (sched_name, trigger_name, trigger_group)
 				WHERE t.sched_name = ? ORDER BY 1""", String.class, cluster);
 	}
 
