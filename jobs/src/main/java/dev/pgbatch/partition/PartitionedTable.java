@@ -12,6 +12,9 @@ import java.util.regex.Pattern;
 
 import dev.pgbatch.core.SqlNames;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -22,6 +25,8 @@ public final class PartitionedTable {
 
 	/** The comment that marks a table partition-rollover made to take rows out of the default partition. */
 	static final String STAGING_COMMENT = "pgbatch partition-rollover: rows moving out of the default partition";
+
+	private static final Logger log = LoggerFactory.getLogger(PartitionedTable.class);
 
 	private static final Pattern BOUNDS = Pattern.compile("FOR VALUES FROM \\('([^']+)'\\) TO \\('([^']+)'\\)");
 
@@ -83,7 +88,19 @@ public final class PartitionedTable {
 			}
 			Matcher matcher = BOUNDS.matcher(bound);
 			if (matcher.matches()) {
-				partitions.put(day(matcher.group(1)), (String) row.get("relname"));
+				LocalDate from = day(matcher.group(1));
+				String name = (String) row.get("relname");
+				// Only a partition of exactly one interval, named as rollover names it, is managed: archive
+				// exports and drops a partition as one interval, so any other (made by hand, or under another
+				// policy) would leave PostgreSQL as a segment that restore cannot put back.
+				if (from.equals(policy.interval().start(from)) && day(matcher.group(2)).equals(policy.interval().plus(from, 1))
+						&& name.equals(policy.interval().partitionName(policy.name(), from))) {
+					partitions.put(from, name);
+				}
+				else {
+					log.warn("{}.{} ({}) is not one {} partition as the policy makes them: left alone", policy.schema(),
+							name, bound, policy.interval().unit);
+				}
 			}
 		}
 		Map<LocalDate, String> staging = new LinkedHashMap<>();

@@ -420,6 +420,28 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count("ops.archive_log WHERE partition_name IN ('" + String.join("', '", kept) + "')")).isZero();
 	}
 
+	@Test
+	void aPartitionThatIsNotOneIntervalNamedAsRolloverNamesItIsNeverArchived() {
+		// made by hand: three months at once, and one month under a name rollover does not give
+		this.jdbc.execute("CREATE TABLE ops.task_executions_q2020_1 PARTITION OF ops.task_executions"
+				+ " FOR VALUES FROM ('2020-01-01') TO ('2020-04-01')");
+		this.jdbc.execute("CREATE TABLE ops.task_executions_june_2020 PARTITION OF ops.task_executions"
+				+ " FOR VALUES FROM ('2020-06-01') TO ('2020-07-01')");
+		try {
+			JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION,
+					"as-of=" + java.time.LocalDate.now(java.time.ZoneOffset.UTC), "table=ops.task_executions");
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			assertThat(count("pg_class WHERE relname IN ('task_executions_q2020_1', 'task_executions_june_2020')"))
+				.isEqualTo(2);
+			assertThat(count("ops.archive_log WHERE partition_name IN ('task_executions_q2020_1', 'task_executions_june_2020')"))
+				.isZero();
+		}
+		finally {
+			this.jdbc.execute("DROP TABLE IF EXISTS ops.task_executions_q2020_1, ops.task_executions_june_2020");
+		}
+	}
+
 	/** The rows archive_log records in cold segments not restored. */
 	private long coldRows() {
 		return this.jdbc.queryForObject("SELECT coalesce(sum(row_count), 0) FROM ops.archive_log WHERE tier = 'cold'"
