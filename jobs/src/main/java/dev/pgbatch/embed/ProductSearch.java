@@ -106,15 +106,24 @@ public class ProductSearch {
 	}
 
 	/**
-	 * A role that row-level security does not filter (a superuser, BYPASSRLS, the owner of the tables) or that
-	 * lacks mcp_user's rights is a configuration mistake, refused before the search.
+	 * A role with more than mcp_user's rights is a configuration mistake, refused before the search: one that
+	 * row-level security does not filter (a superuser, BYPASSRLS), one that may make roles or databases, one that
+	 * may act as the tables' owner or as any other role beyond mcp_user's own. MEMBER, not USAGE: a member that
+	 * does not inherit a role's rights may still SET ROLE to it (a NOINHERIT role between them). mcp_user's
+	 * rights themselves must be inherited (USAGE), since the search does not switch roles.
 	 */
 	private void refuseAPrivilegedRole(Connection connection) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement("""
 				SELECT CASE WHEN r.rolsuper THEN 'a superuser'
 				            WHEN r.rolbypassrls THEN 'it bypasses row-level security'
-				            WHEN pg_has_role(r.oid, c.relowner, 'USAGE') THEN 'it owns the retail tables'
-				            WHEN NOT pg_has_role(r.oid, 'mcp_user', 'USAGE') THEN 'not a member of mcp_user'
+				            WHEN pg_has_role(r.oid, c.relowner, 'MEMBER') THEN 'it owns the retail tables or may act as their owner'
+				            WHEN r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
+				                THEN 'it may create roles or databases or replicate'
+				            WHEN NOT pg_has_role(r.oid, 'mcp_user', 'USAGE') THEN 'it does not inherit mcp_user''s rights'
+				            ELSE (SELECT 'it may also act as ' || string_agg(o.rolname, ', ' ORDER BY o.rolname)
+				                  FROM pg_roles o
+				                  WHERE o.oid <> r.oid AND pg_has_role(r.oid, o.oid, 'MEMBER')
+				                    AND NOT pg_has_role('mcp_user', o.oid, 'MEMBER'))
 				       END
 				FROM pg_roles r, pg_class c
 				WHERE r.rolname = current_user AND c.oid = 'retail.products'::regclass
