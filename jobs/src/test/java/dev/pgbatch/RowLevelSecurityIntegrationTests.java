@@ -1,7 +1,13 @@
 package dev.pgbatch;
 
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -106,6 +112,24 @@ class RowLevelSecurityIntegrationTests {
 			statement.execute("CREATE TEMPORARY TABLE store_context (xact xid8, backend_pid int, store_id text, set_at timestamptz)");
 			statement.execute("INSERT INTO store_context VALUES (pg_current_xact_id(), pg_backend_pid(), 'bellevue', now())");
 			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isEmpty();
+		});
+	}
+
+	/** Foreign keys are checked without row-level security: the policies check what a sale and an item refer to. */
+	@Test
+	void itCannotReferToAnotherStoresCustomerOrProduct() throws Exception {
+		String customer = rowOf("SELECT customer_id::text FROM retail.customers WHERE store_id = 'bellevue' LIMIT 1");
+		String product = rowOf("SELECT product_id::text FROM retail.products WHERE store_id = 'bellevue' LIMIT 1");
+		String own = rowOf("SELECT product_id::text FROM retail.products WHERE store_id = 'seattle' LIMIT 1");
+		String sale = "INSERT INTO retail.sales_transactions (transaction_id, store_id, customer_id, subtotal, total_amount) "
+				+ "VALUES ('00000000-0000-4000-8000-00000000000%s', 'seattle', %s, 1, 1)";
+		String item = "INSERT INTO retail.sales_transaction_items (transaction_id, product_id, unit_price, total_price) "
+				+ "VALUES ('00000000-0000-4000-8000-000000000002', '%s', 1, 1)";
+		asSearchRole("seattle", statement -> {
+			refused(statement, sale.formatted(1, "'" + customer + "'"));
+			statement.execute(sale.formatted(2, "NULL"));
+			refused(statement, item.formatted(product));
+			statement.execute(item.formatted(own));
 		});
 	}
 
@@ -243,6 +267,70 @@ class RowLevelSecurityIntegrationTests {
 		assertThat(auditRows() - audited).isEqualTo(3);
 	}
 
+	/**
+	 * The audit row of set_store_context goes with a rollback; the server log's line stays, one line whatever the
+	 * store's id holds (a newline in it cannot start a forged line).
+	 */
+	@Test
+	void everyStoreContextLeavesALineInTheServerLogThatARollbackKeeps() throws Exception {
+		Path log = serverLog();
+		long from = Files.size(log);
+		String session;
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('bellevue')");
+			assertThat(stores(statement, "SELECT store_id FROM retail.customers")).isNotEmpty().containsOnly("bellevue");
+			session = "pid=" + stores(statement, "SELECT pg_backend_pid()::text").get(0) + " xact="
+					+ stores(statement, "SELECT pg_current_xact_id()::text").get(0) + " ";
+			connection.rollback();
+		}
+		assertThat(logLines(log, from)).as("the server log since " + from)
+			.anyMatch(line -> line.contains("pgbatch audit: store_context_set store=\"bellevue\" session_user=\""
+					+ SEARCH_USER + "\" role=\"none\" " + session));
+
+		String forger = "x\"\npgbatch audit: forged";
+		try (Connection runner = TestDatabase.connect();
+				PreparedStatement store = runner.prepareStatement(
+						"INSERT INTO retail.stores (store_id, store_name) VALUES (?, 'forger')")) {
+			store.setString(1, forger);
+			store.execute();
+			from = Files.size(log);
+			try (Connection connection = searchRole();
+					PreparedStatement context = connection.prepareStatement("SELECT retail.set_store_context(?)::text")) {
+				context.setString(1, forger);
+				context.execute();
+			}
+			finally {
+				runner.createStatement().execute("DELETE FROM retail.stores WHERE store_name = 'forger'");
+			}
+		}
+		assertThat(logLines(log, from)).anyMatch(line -> line.contains("store=\"x\\\"\\npgbatch audit: forged\""))
+			.noneMatch(line -> line.startsWith("pgbatch audit:"));
+	}
+
+	/** pgbatch.skip_audit, which anyone may set, spares the audit of the tables' owner only (bulk seeding). */
+	@Test
+	void onlyTheOwnerMaySkipTheAudit() throws Exception {
+		String customer;
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			statement.execute("SET pgbatch.skip_audit = on");
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			statement.execute("SET LOCAL pgbatch.skip_audit = on");
+			customer = stores(statement, "SELECT customer_id::text FROM retail.customers ORDER BY 1 LIMIT 1").get(0);
+			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
+			connection.commit();
+		}
+		assertThat(auditRowsOf(customer)).as("audit rows of the search role's update").isEqualTo(1);
+		try (Connection runner = TestDatabase.connect(); Statement statement = runner.createStatement()) {
+			runner.setAutoCommit(false);
+			statement.execute("SET LOCAL pgbatch.skip_audit = on");
+			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
+			runner.commit();
+		}
+		assertThat(auditRowsOf(customer)).as("audit rows after the owner's skipped update too").isEqualTo(1);
+	}
+
 	@Test
 	void anUnknownStoreIsRefused() throws Exception {
 		asSearchRole(null, statement -> assertThatThrownBy(
@@ -257,6 +345,41 @@ class RowLevelSecurityIntegrationTests {
 						WHERE table_name = 'security_context' AND action = 'store_context_set'""")) {
 			result.next();
 			return result.getLong(1);
+		}
+	}
+
+	/** The first column of the first row, read by the runner. */
+	private static String rowOf(String query) throws SQLException {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			return stores(statement, query).get(0);
+		}
+	}
+
+	private static long auditRowsOf(String customer) throws SQLException {
+		try (Connection connection = TestDatabase.connect(); PreparedStatement statement = connection.prepareStatement(
+				"SELECT count(*) FROM retail.audit_log WHERE table_name = 'customers' AND record_id = ?::uuid")) {
+			statement.setString(1, customer);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getLong(1);
+			}
+		}
+	}
+
+	/** The stack's server log (bin/stack env exports where it is). */
+	private static Path serverLog() {
+		String log = System.getenv("ETL_STACK_PG_LOG");
+		assertThat(log).as("ETL_STACK_PG_LOG (eval \"$(bin/stack env)\")").isNotBlank();
+		return Path.of(log);
+	}
+
+	/** The lines of the log from a byte offset on (PostgreSQL writes each message when it raises it). */
+	private static List<String> logLines(Path log, long from) throws IOException {
+		try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
+			byte[] bytes = new byte[(int) (file.length() - from)];
+			file.seek(from);
+			file.readFully(bytes);
+			return new String(bytes, StandardCharsets.UTF_8).lines().toList();
 		}
 	}
 
