@@ -22,6 +22,42 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 				""", String.class, relation);
 	}
 
+	/** A column as {@link #columns} records it: its name, and its type then. */
+	record Column(String name, String type) {
+	}
+
+	/**
+	 * Reads back an entry of {@link #columns}: an identifier as format's %I writes it (double-quoted, quotes
+	 * doubled, when it is not plain), a space, the type. Anything else is an {@link IllegalArgumentException}.
+	 */
+	static Column column(String recorded) {
+		if (!recorded.startsWith("\"")) {
+			int space = recorded.indexOf(' ');
+			if (space <= 0) {
+				throw new IllegalArgumentException("a column is recorded as " + recorded);
+			}
+			return new Column(recorded.substring(0, space), recorded.substring(space + 1));
+		}
+		StringBuilder name = new StringBuilder();
+		for (int i = 1; i < recorded.length(); i++) {
+			char c = recorded.charAt(i);
+			if (c != '"') {
+				name.append(c);
+			}
+			else if (i + 1 < recorded.length() && recorded.charAt(i + 1) == '"') {
+				name.append('"');
+				i++;
+			}
+			else if (i + 1 < recorded.length() && recorded.charAt(i + 1) == ' ') {
+				return new Column(name.toString(), recorded.substring(i + 2));
+			}
+			else {
+				break;
+			}
+		}
+		throw new IllegalArgumentException("a column is recorded as " + recorded);
+	}
+
 	static final String FORMAT = "PostgreSQL COPY text, zstd, Tink streaming AEAD AES256-GCM-HKDF (associated data: the object key)";
 
 }
