@@ -8,7 +8,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * What a cold export holds, stored beside it as JSON, sealed like the export itself (zstd, Tink streaming
  * AEAD with the manifest's own key as associated data): an edited manifest, or one moved under another
  * key, does not authenticate. Enough to verify the export; restore builds no SQL from it (bounds come from
- * the interval, names from the policy) and checks every field it relies on against ops.archive_log.
+ * the interval, names from the policy, columns are matched by name against the catalog's) and checks every
+ * other field it relies on against ops.archive_log.
  */
 record Manifest(String table, String partition, String rangeStart, String rangeEnd, long rows, String rowsSha256,
 		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String format,
