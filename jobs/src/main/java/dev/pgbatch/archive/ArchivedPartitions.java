@@ -69,7 +69,7 @@ public class ArchivedPartitions {
 	/** The check that holds a restored partition to be in its interval until it is attached. */
 	private static final String BOUND = "pgbatch_restore_bound";
 
-	static final String MISSING_COLUMNS = "%s: exported with column(s) %s, which %s no longer has: its values would be lost; nothing restored";
+	static final String MISSING_COLUMNS = "%s: exported with column(s) %s, which %s no longer has: its values would be lost; nothing restored (to restore without them, add them back, restore, and drop them)";
 
 	static final String NOT_LOADED = "%s: the rows do not load into %s as it is now%s: %s; nothing restored";
 
