@@ -9,7 +9,9 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import javax.sql.DataSource;
@@ -33,6 +35,7 @@ import dev.pgbatch.store.TeeInputStream;
 import org.postgresql.PGConnection;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.stereotype.Component;
@@ -57,8 +60,20 @@ public class ArchivedPartitions {
 
 	static final String OBJECT_MISMATCH = "the stored object is not the one its manifest records (%d bytes, sha256 %s; manifest: %d bytes, sha256 %s); nothing restored";
 
-	/** The temporary table a restore loads each segment into before adding its rows. */
+	/** The temporary table a restore copies each segment into, with the columns it was exported with. */
 	private static final String RESTORING = "pgbatch_restoring";
+
+	/** The temporary table a restore gathers the segments' rows in when the partition is there. */
+	private static final String RESTORED = "pgbatch_restored";
+
+	/** The check that holds a restored partition to be in its interval until it is attached. */
+	private static final String BOUND = "pgbatch_restore_bound";
+
+	static final String MISSING_COLUMNS = "%s: exported with column(s) %s, which %s no longer has: its values would be lost; nothing restored (to restore without them, add them back, restore, and drop them)";
+
+	static final String NOT_LOADED = "%s: the rows do not load into %s as it is now%s: %s; nothing restored";
+
+	static final String NO_PARENT = "%s: %d archived rows have no parent row for foreign key %s (%s) in %s; nothing restored";
 
 	static final String RESTORE_MISMATCH = "%s: the object's rows do not match its manifest (%d rows, sha256 %s; manifest: %d rows, sha256 %s); nothing restored";
 
@@ -121,16 +136,29 @@ public class ArchivedPartitions {
 	private record Segment(UUID id, String objectKey, String checksum, long rows, long bytes) {
 	}
 
-	/** A segment with its manifest, authenticated and matched against the segment's log row. */
-	private record Checked(Segment segment, Manifest manifest) {
+	/**
+	 * A segment with its manifest, authenticated and matched against the segment's log row; the columns it
+	 * was exported with, as the table names them now, in the order of the export; those whose type changed.
+	 */
+	private record Checked(Segment segment, Manifest manifest, List<String> columns, List<String> retyped) {
+	}
+
+	/** A foreign key of the table: its name and definition, and the columns of both sides, in order. */
+	private record ForeignKey(String name, String definition, String referenced, List<String> columns,
+			List<String> referencedColumns) {
 	}
 
 	/**
-	 * Brings every cold segment of the partition's interval back, in one transaction: each is downloaded,
-	 * authenticated and checked against its manifest while it is loaded into a temporary table, its rows are
-	 * added to the partition (made again, with the rows of the interval waiting in the default partition, if
-	 * it is not there), and it is marked restored. A row already in the partition (same key: it came late,
-	 * or by hand) is not added twice. Any failed check restores nothing. Returns the rows added.
+	 * Brings every cold segment of the partition's interval back, each row once, in one transaction. The
+	 * downloads take no lock anyone else waits for: each segment is downloaded, authenticated and checked
+	 * against its manifest while it is loaded, by column name, into a table of its own (the partition to be,
+	 * not attached yet, or a temporary one when the partition is there); rows whose foreign keys find no
+	 * parent are refused there. Only then, each lock wait bounded and tried again, the short steps: the
+	 * interval's rows waiting in the default partition move in (a row that waits there stays as it is: the
+	 * archived one with its key is not added), the table is attached (its bound and foreign keys are already
+	 * checked, so the attach scans nothing), or its rows are added to the partition that is there (a row
+	 * already there is not added twice), and the segments are marked restored. Any failed check restores
+	 * nothing. Returns the archived rows added.
 	 */
 	public long restore(String table, String partition) {
 		PartitionPolicy policy;
@@ -160,102 +188,225 @@ public class ArchivedPartitions {
 		}
 		Keyset keys = this.keyset.load();
 		// every manifest authenticated and checked before any statement runs
-		List<String> columns = Manifest.columns(this.jdbc, policy.table());
+		Map<String, String> columns = columns(policy.table());
 		List<Checked> checked = segments.stream()
-			.map(segment -> new Checked(segment, manifest(segment, keys, policy, partition, start, columns)))
+			.map(segment -> manifest(segment, keys, policy, partition, start, columns))
 			.toList();
+		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
+		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {
 			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
-			String target = this.locks.run(parted.qualified(partition), () -> partitionFor(parted, start, partition));
-			// dropped at the commit, and with the rollback of a failed restore: never left behind
-			this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " (LIKE " + parted.parent() + ") ON COMMIT DROP");
+			String existing = existing(parted, start, partition);
+			String qualified = parted.qualified(partition);
+			String loaded = existing != null ? RESTORED : qualified;
+			this.locks.execute(qualified, () -> {
+				if (existing != null) {
+					// dropped at the commit, and with the rollback of a failed restore: never left behind
+					this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORED + " (LIKE " + parted.parent()
+							+ " INCLUDING DEFAULTS INCLUDING INDEXES) ON COMMIT DROP");
+				}
+				else {
+					// the partition to be, not attached: no one waits for it while the segments download; its bound
+					// checked as each row comes in, so that the attach need not scan it
+					this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
+							+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
+					this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + BOUND + " CHECK ("
+							+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
+				}
+			});
 			long added = 0;
 			for (Checked segment : checked) {
-				try {
-					added += restore(parted, target, segment, keys);
-				}
-				catch (IOException | SQLException ex) {
-					throw new RefusedException(segment.segment().objectKey() + ": " + ex.getMessage());
-				}
+				added += load(parted, loaded, segment, keys);
+			}
+			for (ForeignKey foreignKey : foreignKeys) {
+				parentsOf(parted, loaded, foreignKey);
+			}
+			if (existing != null) {
+				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
+						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
+						+ " ON CONFLICT DO NOTHING"));
+			}
+			else {
+				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+			}
+			for (Checked segment : checked) {
+				this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
+						+ " WHERE archive_id = ?", segment.segment().id());
 			}
 			return added;
 		});
 	}
 
 	/**
-	 * The partition of the interval, made and attached if it is not there; rows of the interval that wait in
-	 * the default partition move into it first (the attach would fail on them).
+	 * The partition of the interval when it is attached, null when it is to be made; refused when something
+	 * else holds the interval or the name.
 	 */
-	private String partitionFor(PartitionedTable parted, LocalDate start, String partition) {
+	private String existing(PartitionedTable parted, LocalDate start, String partition) {
 		String existing = parted.partitions.get(start);
 		if (existing != null) {
 			if (!existing.equals(partition)) {
 				throw new RefusedException(String.format(OTHER_PARTITION, parted.policy.table(), start, existing));
 			}
-			return parted.qualified(partition);
+			return existing;
 		}
 		if (parted.staging.containsKey(start)) {
 			throw new RefusedException(String.format(STAGED, parted.policy.table(), parted.staging.get(start)));
 		}
-		String qualified = parted.qualified(partition);
 		if (this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, parted.policy.schema() + "." + partition) != null) {
 			throw new RefusedException(String.format(PRESENT, parted.policy.schema(), partition, parted.policy.table()));
 		}
-		// the parent before the default, in the order every job here takes them (and the attach does)
+		return null;
+	}
+
+	/**
+	 * The loaded table attached as the interval's partition, under the locks of the attach, taken in the
+	 * order every job here takes them: the parent, then the default partition. The interval's rows waiting in
+	 * the default move in first (the attach would fail on them); a row loaded from a segment with the key of
+	 * one that waits there gives way to it. Returns the loaded rows that gave way.
+	 */
+	private long attach(PartitionedTable parted, LocalDate start, String qualified, List<ForeignKey> foreignKeys,
+			List<String> key) {
+		// the foreign keys the attach would add and check, added now: the attach finds them and checks nothing
+		for (ForeignKey foreignKey : foreignKeys) {
+			this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + SqlNames.quote(foreignKey.name()) + " "
+					+ foreignKey.definition());
+		}
 		this.jdbc.execute("LOCK TABLE " + parted.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
-		this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
-				+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
+		long gaveWay = 0;
 		if (parted.defaultPartition != null) {
-			this.jdbc.update("WITH moved AS (DELETE FROM " + parted.qualified(parted.defaultPartition) + " WHERE "
-					+ parted.within(start) + " RETURNING *) INSERT INTO " + qualified + " (" + parted.columnList()
-					+ ") SELECT " + parted.columnList() + " FROM moved");
+			String defaultPartition = parted.qualified(parted.defaultPartition);
+			this.jdbc.execute("LOCK TABLE " + defaultPartition + " IN ACCESS EXCLUSIVE MODE");
+			if (!key.isEmpty()) {
+				String keyList = String.join(", ", key.stream().map(SqlNames::quote).toList());
+				gaveWay = this.jdbc.update("DELETE FROM " + qualified + " WHERE (" + keyList + ") IN (SELECT " + keyList
+						+ " FROM " + defaultPartition + " WHERE " + parted.within(start) + ")");
+			}
+			this.jdbc.update("WITH moved AS (DELETE FROM " + defaultPartition + " WHERE " + parted.within(start)
+					+ " RETURNING *) INSERT INTO " + qualified + " (" + parted.columnList() + ") SELECT "
+					+ parted.columnList() + " FROM moved");
 		}
 		// bounds from the interval, typed: nothing read from the store reaches the statement
 		this.jdbc.execute("ALTER TABLE " + parted.parent() + " ATTACH PARTITION " + qualified + " FOR VALUES FROM ("
 				+ parted.literal(start) + ") TO (" + parted.literal(parted.policy.interval().plus(start, 1)) + ")");
-		return qualified;
+		// the partition's own bound says the same now
+		this.jdbc.execute("ALTER TABLE " + qualified + " DROP CONSTRAINT " + BOUND);
+		return gaveWay;
 	}
 
 	/**
-	 * One segment into the partition, checked against its manifest: the object as stored (key, size,
-	 * SHA-256: an older export of the interval, or another segment's object, put under this key does not
-	 * pass) and the rows as read. Marked restored. Returns the rows added.
+	 * One segment loaded into {@code into}, by column name, checked against its manifest: the object as
+	 * stored (key, size, SHA-256: an older export of the interval, or another segment's object, put under
+	 * this key does not pass) and the rows as read. A row already there (same key) stays as it is: none is
+	 * doubled. Returns the rows added.
 	 */
-	private long restore(PartitionedTable parted, String target, Checked checked, Keyset keys)
-			throws IOException, SQLException {
+	private long load(PartitionedTable parted, String into, Checked checked, Keyset keys) {
 		Segment segment = checked.segment();
 		Manifest manifest = checked.manifest();
-		this.jdbc.execute("TRUNCATE " + RESTORING);
+		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quote).toList());
+		// the exported columns as the table has them now, none of them NOT NULL: a column added since gets its
+		// default only in the insert below
+		this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " ON COMMIT DROP AS SELECT " + columns + " FROM ONLY "
+				+ parted.parent() + " WITH NO DATA");
 		RowDigest read = new RowDigest(OutputStream.nullOutputStream());
 		Tally stored = new Tally(OutputStream.nullOutputStream());
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
-		try (InputStream in = new SealedObjects(this.store, keys).open(segment.objectKey(), stored);
-				InputStream tee = new TeeInputStream(in, read)) {
-			connection.unwrap(PGConnection.class)
-				.getCopyAPI()
-				.copyIn("COPY " + RESTORING + " (" + parted.columnList() + ") FROM STDIN", tee);
-		}
-		catch (SQLException ex) {
-			// the COPY reports the stream's failure as its own: say what it was
-			if (ex.getCause() instanceof AuthenticationFailedException authentication) {
-				throw authentication;
+		long added;
+		try {
+			try (InputStream in = new SealedObjects(this.store, keys).open(segment.objectKey(), stored);
+					InputStream tee = new TeeInputStream(in, read)) {
+				connection.unwrap(PGConnection.class)
+					.getCopyAPI()
+					.copyIn("COPY " + RESTORING + " (" + columns + ") FROM STDIN", tee);
 			}
-			throw ex;
+			catch (SQLException ex) {
+				// the COPY reports the stream's failure as its own: say what it was
+				if (ex.getCause() instanceof IOException io) {
+					throw io;
+				}
+				throw new RefusedException(notLoaded(parted, segment, checked, ex));
+			}
+			if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
+				throw new IOException(String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
+						manifest.objectSha256()));
+			}
+			if (read.rows() != manifest.rows() || !read.sha256().equals(manifest.rowsSha256())) {
+				throw new IOException(String.format(RESTORE_MISMATCH, segment.objectKey(), read.rows(), read.sha256(),
+						manifest.rows(), manifest.rowsSha256()));
+			}
 		}
-		if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
-			throw new IOException(String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
-					manifest.objectSha256()));
+		catch (IOException ex) {
+			throw new RefusedException(segment.objectKey() + ": " + ex.getMessage());
 		}
-		if (read.rows() != manifest.rows() || !read.sha256().equals(manifest.rowsSha256())) {
-			throw new IOException(String.format(RESTORE_MISMATCH, segment.objectKey(), read.rows(), read.sha256(),
-					manifest.rows(), manifest.rowsSha256()));
+		try {
+			added = this.jdbc.update("INSERT INTO " + into + " (" + columns + ") SELECT " + columns + " FROM "
+					+ RESTORING + " ON CONFLICT DO NOTHING");
 		}
-		// a row already there (same key) stays as it is: none is doubled
-		long added = this.jdbc.update("INSERT INTO " + target + " (" + parted.columnList() + ") SELECT "
-				+ parted.columnList() + " FROM " + RESTORING + " ON CONFLICT DO NOTHING");
-		this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp() WHERE archive_id = ?",
-				segment.id());
+		catch (DataAccessException ex) {
+			throw new RefusedException(notLoaded(parted, segment, checked, ex.getMostSpecificCause()));
+		}
+		this.jdbc.execute("DROP TABLE " + RESTORING);
 		return added;
+	}
+
+	private static String notLoaded(PartitionedTable parted, Segment segment, Checked checked, Throwable failure) {
+		String message = String.valueOf(failure.getMessage());
+		int newline = message.indexOf('\n');
+		return String.format(NOT_LOADED, segment.objectKey(), parted.policy.table(),
+				checked.retyped().isEmpty() ? "" : " (type changed since the export: " + String.join(", ", checked.retyped()) + ")",
+				newline < 0 ? message : message.substring(0, newline));
+	}
+
+	/** Refused, naming the key and counting the rows, when loaded rows find no parent row for a foreign key. */
+	private void parentsOf(PartitionedTable parted, String loaded, ForeignKey foreignKey) {
+		List<String> conditions = new ArrayList<>();
+		List<String> matches = new ArrayList<>();
+		for (int i = 0; i < foreignKey.columns().size(); i++) {
+			String column = SqlNames.quote(foreignKey.columns().get(i));
+			conditions.add("l." + column + " IS NOT NULL");
+			matches.add("p." + SqlNames.quote(foreignKey.referencedColumns().get(i)) + " = l." + column);
+		}
+		long orphans = this.jdbc.queryForObject("SELECT count(*) FROM " + loaded + " l WHERE "
+				+ String.join(" AND ", conditions) + " AND NOT EXISTS (SELECT 1 FROM " + foreignKey.referenced() + " p WHERE "
+				+ String.join(" AND ", matches) + ")", Long.class);
+		if (orphans > 0) {
+			throw new RefusedException(String.format(NO_PARENT, parted.policy.table(), orphans, foreignKey.name(),
+					String.join(", ", foreignKey.columns()), foreignKey.referenced()));
+		}
+	}
+
+	/** The table's columns now, by name, with their types as a manifest records them. */
+	private Map<String, String> columns(String table) {
+		Map<String, String> columns = new LinkedHashMap<>();
+		this.jdbc.query("""
+				SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+				WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+				""", row -> {
+					columns.put(row.getString(1), row.getString(2));
+				}, table);
+		return columns;
+	}
+
+	/** The table's foreign keys, as the catalog has them. */
+	private List<ForeignKey> foreignKeys(String table) {
+		return this.jdbc.query("""
+				SELECT c.conname, pg_get_constraintdef(c.oid), n.nspname, r.relname,
+				       ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+				             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
+				       ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+				             JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)
+				FROM pg_constraint c JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+				WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.conname
+				""", (rs, i) -> new ForeignKey(rs.getString(1), rs.getString(2),
+				SqlNames.quote(rs.getString(3)) + "." + SqlNames.quote(rs.getString(4)),
+				List.of((String[]) rs.getArray(5).getArray()), List.of((String[]) rs.getArray(6).getArray())), table);
+	}
+
+	/** The columns of the table's primary key, in order; none when it has none. */
+	private List<String> primaryKey(String table) {
+		return this.jdbc.queryForList("""
+				SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+				WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)
+				""", String.class, table);
 	}
 
 	/**
@@ -263,8 +414,8 @@ public class ArchivedPartitions {
 	 * from another key, it does not open), then matched field by field against the segment's log row, the
 	 * interval asked for and the table's columns now. Refused before anything is written otherwise.
 	 */
-	private Manifest manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
-			List<String> columns) {
+	private Checked manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
+			Map<String, String> columns) {
 		String key = Archiving.manifestKey(segment.objectKey());
 		Manifest manifest;
 		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
@@ -283,11 +434,41 @@ public class ArchivedPartitions {
 		differ(differences, "object sha256", "sha256:" + manifest.objectSha256(), segment.checksum());
 		differ(differences, "object bytes", manifest.objectBytes(), segment.bytes());
 		differ(differences, "rows", manifest.rows(), segment.rows());
-		differ(differences, "columns", manifest.columns(), columns);
+		if (manifest.columns() == null || manifest.columns().isEmpty()) {
+			differences.add("no columns recorded");
+		}
 		if (!differences.isEmpty()) {
 			throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
 		}
-		return manifest;
+		// by name: a column added since gets its default, one whose type changed loads if its values still do,
+		// and one dropped since would lose its values
+		List<String> loaded = new ArrayList<>();
+		List<String> retyped = new ArrayList<>();
+		List<String> missing = new ArrayList<>();
+		for (String recorded : manifest.columns()) {
+			Manifest.Column column;
+			try {
+				column = Manifest.column(recorded);
+			}
+			catch (IllegalArgumentException ex) {
+				throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
+			}
+			String type = columns.get(column.name());
+			if (type == null) {
+				missing.add(column.name());
+			}
+			else {
+				loaded.add(column.name());
+				if (!type.equals(column.type())) {
+					retyped.add(column.name() + " " + column.type() + ", now " + type);
+				}
+			}
+		}
+		if (!missing.isEmpty()) {
+			throw new RefusedException(String.format(MISSING_COLUMNS, segment.objectKey(), String.join(", ", missing),
+					policy.table()));
+		}
+		return new Checked(segment, manifest, loaded, retyped);
 	}
 
 	private static void differ(List<String> differences, String field, Object manifest, Object expected) {

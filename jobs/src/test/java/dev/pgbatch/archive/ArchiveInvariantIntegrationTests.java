@@ -1,8 +1,6 @@
 package dev.pgbatch.archive;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -67,7 +65,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	/** Rows moved out of a default partition per transaction: small, so a kill can fall between them. */
 	private static final String BATCH_ROWS = "4";
 
-	private static final CuttingProxy STORE = proxy();
+	private static final CuttingProxy STORE = CuttingProxy.inFrontOfTheStack();
 
 	private static final Path POLICY = TestPolicies.oneWarmMonth();
 
@@ -324,16 +322,6 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	private static long setting(String property, String variable, long otherwise) {
 		String value = System.getProperty(property, System.getenv(variable));
 		return value == null || value.isBlank() ? otherwise : Long.parseLong(value.strip());
-	}
-
-	private static CuttingProxy proxy() {
-		URI endpoint = URI.create(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"));
-		try {
-			return new CuttingProxy(endpoint.getPort());
-		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
-		}
 	}
 
 }

@@ -1,9 +1,11 @@
 package dev.pgbatch.archive;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -22,7 +24,9 @@ import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.crypto.SealedStreams;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.store.CuttingProxy;
 import dev.pgbatch.store.ObjectStore;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
@@ -52,15 +56,26 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final Path KEYSET = TestKeysets.fresh();
 
+	private static final String TABLE = "ops.task_executions";
+
+	/** Between the tests and the object store: transparent, until a test holds a download. */
+	private static final CuttingProxy STORE = CuttingProxy.inFrontOfTheStack();
+
 	@DynamicPropertySource
 	static void keys(DynamicPropertyRegistry registry) {
 		registry.add("etl.keyset.path", KEYSET::toString);
 		registry.add("etl.archive.prefix", () -> "test-archive");
+		registry.add("etl.s3.endpoint", () -> "http://127.0.0.1:" + STORE.port());
 		registry.add("etl.archive.sales-batch-rows", () -> 300);
 		// short lock waits, so that a test of a long reader ends soon: about 8 s in all
 		registry.add("etl.partition.lock-timeout", () -> "500ms");
 		registry.add("etl.partition.lock-tries", () -> 6);
 		registry.add("etl.partition.lock-wait", () -> "2m");
+	}
+
+	@AfterAll
+	static void close() throws IOException {
+		STORE.close();
 	}
 
 	@Autowired
@@ -192,6 +207,99 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", "task_executions_p2026_05"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("has no completed cold archive");
+	}
+
+	/**
+	 * Review of issue 14: a restore downloads its segments holding no lock that the table's readers and
+	 * writers wait for (it used to attach first, locking the default partition for the whole download).
+	 * Here the store holds the download while a reader and a writer of the table go on within a short
+	 * lock_timeout; the row written meanwhile, in the restored interval, ends up in the partition.
+	 */
+	@Test
+	void readersAndWritersOfTheTableGoOnWhileARestoreDownloads() throws Exception {
+		String january = COLD.get(1);
+		long rows = count("ops." + january);
+		archive();
+		long total = count(TABLE);
+		CompletableFuture<Long> restoring;
+		try (CuttingProxy.Hold hold = STORE.hold(".copy.zst.tink")) {
+			restoring = CompletableFuture.supplyAsync(() -> this.restore.restore(TABLE, january));
+			assertThat(hold.reached(60)).as("the restore downloads a segment").isTrue();
+			try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+				statement.execute("SET lock_timeout = '1s'");
+				try (var result = statement.executeQuery("SELECT count(*) FROM " + TABLE)) {
+					assertThat(result.next() && result.getLong(1) == total).isTrue();
+				}
+				assertThat(statement.executeUpdate("INSERT INTO " + TABLE + " (task_id, agent_id, status, error_message,"
+						+ " created_at) SELECT task_id, agent_id, 'completed', '" + LATE + "', '2025-01-20 12:00:00+00'"
+						+ " FROM " + TABLE + " LIMIT 1")).isEqualTo(1);
+			}
+		}
+		assertThat(restoring.get(60, TimeUnit.SECONDS)).isEqualTo(rows);
+		assertThat(count("ops." + january)).isEqualTo(rows + 1);
+		assertThat(count(TABLE)).isEqualTo(total + rows + 1);
+	}
+
+	/**
+	 * Review of issue 14: the table changed since the export. A restore loads by column name: a column added
+	 * since gets its default; one whose type changed loads if its values still do; a segment with a column
+	 * dropped since, or values the new type does not take, is refused in one line naming it. Archived rows
+	 * whose foreign-key parent was deleted since are refused in one line naming the key and counting them.
+	 * Nothing changes when a restore is refused: it never half-applies.
+	 */
+	@Test
+	void aRestoreLoadsByColumnNameAndRefusesWhatTheTableCannotHoldNow() {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		long rows = count("ops." + january);
+		String task = this.jdbc.queryForObject("INSERT INTO ops.tasks (task_type) VALUES ('restore-orphans')"
+				+ " RETURNING task_id::text", String.class);
+		this.jdbc.update("INSERT INTO " + TABLE + " (task_id, agent_id, status, created_at) SELECT ?::uuid, agent_id,"
+				+ " 'completed', '2025-02-10 12:00:00+00'::timestamptz + g * interval '1 hour' FROM " + TABLE
+				+ ", generate_series(1, 3) g LIMIT 3", task);
+		archive();
+		this.jdbc.update("DELETE FROM ops.tasks WHERE task_id = ?::uuid", task);
+		long before = count(TABLE);
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessage("ops.task_executions: 3 archived rows have no parent row for foreign key task_executions_task_fk"
+					+ " (task_id) in \"ops\".\"tasks\"; nothing restored");
+		assertNothingRestored(february, before);
+		try {
+			this.jdbc.execute("ALTER TABLE " + TABLE + " ADD COLUMN restore_note text NOT NULL DEFAULT 'added later'");
+			assertThat(this.restore.restore(TABLE, january)).isEqualTo(rows);
+			assertThat(count("ops." + january + " WHERE restore_note = 'added later'")).isEqualTo(rows);
+
+			// exported again with a column that is dropped afterwards
+			this.jdbc.execute("ALTER TABLE " + TABLE + " ADD COLUMN dropped_later integer DEFAULT 7");
+			assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(1);
+			this.jdbc.execute("ALTER TABLE " + TABLE + " DROP COLUMN dropped_later");
+			long total = count(TABLE);
+			assertThatThrownBy(() -> this.restore.restore(TABLE, january)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("exported with column(s) dropped_later, which ops.task_executions no longer has")
+				.hasMessageNotContaining("\n");
+			assertNothingRestored(january, total);
+
+			this.jdbc.execute("ALTER TABLE " + TABLE + " ADD COLUMN dropped_later boolean");
+			assertThatThrownBy(() -> this.restore.restore(TABLE, january)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("type changed since the export: dropped_later integer, now boolean")
+				.hasMessageContaining("invalid input syntax for type boolean")
+				.hasMessageNotContaining("\n");
+			assertNothingRestored(january, total);
+
+			this.jdbc.execute("ALTER TABLE " + TABLE + " ALTER COLUMN dropped_later TYPE bigint USING NULL");
+			assertThat(this.restore.restore(TABLE, january)).isEqualTo(rows);
+			assertThat(count("ops." + january + " WHERE dropped_later = 7")).isEqualTo(rows);
+		}
+		finally {
+			this.jdbc.execute("ALTER TABLE " + TABLE + " DROP COLUMN IF EXISTS restore_note, DROP COLUMN IF EXISTS dropped_later");
+		}
+	}
+
+	private void assertNothingRestored(String partition, long total) {
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
+		assertThat(count(TABLE)).isEqualTo(total);
+		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM ops.archive_log WHERE partition_name = ?"
+				+ " AND tier = 'cold' AND status <> 'restored'", String.class, partition)).containsExactly("completed");
 	}
 
 	/**

@@ -3,11 +3,16 @@ package dev.pgbatch.store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.util.List;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,10 +32,23 @@ public final class CuttingProxy implements AutoCloseable {
 
 	private volatile boolean stopped;
 
+	private volatile Hold hold;
+
 	public CuttingProxy(int targetPort) throws IOException {
 		this.targetPort = targetPort;
 		this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
 		daemon(this::accept);
+	}
+
+	/** A proxy in front of the stack's object store (ETL_S3_ENDPOINT). */
+	public static CuttingProxy inFrontOfTheStack() {
+		URI endpoint = URI.create(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"));
+		try {
+			return new CuttingProxy(endpoint.getPort());
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	public int port() {
@@ -50,6 +68,54 @@ public final class CuttingProxy implements AutoCloseable {
 	public void resume() {
 		this.budget.set(Long.MAX_VALUE);
 		this.stopped = false;
+	}
+
+	/**
+	 * Holds every request whose first bytes contain {@code marker} (a part of an object's key: a GET of it)
+	 * until the hold is closed, as a slow store does; the client waits for the answer meanwhile.
+	 */
+	public Hold hold(String marker) {
+		Hold hold = new Hold(marker);
+		this.hold = hold;
+		return hold;
+	}
+
+	/** A hold of some requests; closing it lets them go on. */
+	public final class Hold implements AutoCloseable {
+
+		private final String marker;
+
+		private final CountDownLatch reached = new CountDownLatch(1);
+
+		private final CountDownLatch released = new CountDownLatch(1);
+
+		private Hold(String marker) {
+			this.marker = marker;
+		}
+
+		/** Whether a request was held within the time. */
+		public boolean reached(long seconds) throws InterruptedException {
+			return this.reached.await(seconds, TimeUnit.SECONDS);
+		}
+
+		private void await(byte[] buffer, int length) {
+			if (new String(buffer, 0, length, StandardCharsets.ISO_8859_1).contains(this.marker)) {
+				this.reached.countDown();
+				try {
+					this.released.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		}
+
+		@Override
+		public void close() {
+			CuttingProxy.this.hold = null;
+			this.released.countDown();
+		}
+
 	}
 
 	public boolean stopped() {
@@ -83,6 +149,10 @@ public final class CuttingProxy implements AutoCloseable {
 				if (towardsStore && this.budget.addAndGet(-n) < 0) {
 					stop();
 					return;
+				}
+				Hold held = this.hold;
+				if (towardsStore && held != null) {
+					held.await(buffer, n);
 				}
 				out.write(buffer, 0, n);
 			}
