@@ -5,6 +5,7 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionLock;
@@ -47,9 +48,9 @@ class ArchiveJobConfiguration {
 		TransactionTemplate ownTransaction = new TransactionTemplate(transactionManager);
 		ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset,
-				partitions.locks(transactionManager, jdbc));
-		SalesArchive sales = new SalesArchive(jdbc, properties);
+		BoundedLocks locks = partitions.locks(transactionManager, jdbc);
+		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset, locks);
+		SalesArchive sales = new SalesArchive(jdbc, properties, locks);
 		return new JobBuilder(ArchiveJob.NAME, jobRepository).listener(progress)
 			.listener(partitionLock.forJob())
 			.listener(new JobExecutionListener() {

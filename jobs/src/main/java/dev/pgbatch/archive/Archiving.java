@@ -24,10 +24,8 @@ import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.OwnThreads;
-import dev.pgbatch.store.SealedObjects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -48,8 +46,6 @@ final class Archiving {
 	static final String WARMED = ExecutionReport.SUMMARY + "moved-to-warm";
 
 	static final String EXPORTED = ExecutionReport.SUMMARY + "exported-to-cold";
-
-	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	/**
 	 * Cold partitions exported in one transaction: the next one is read while the one before is uploaded
@@ -184,12 +180,12 @@ final class Archiving {
 
 	/**
 	 * Exports the partitions one after the other on this transaction's connection; each one's object is
-	 * uploaded and read back on threads of their own meanwhile, so reading the next partition overlaps them.
-	 * Then, in order, each verified partition gets its manifest and is detached and dropped. All in one
-	 * transaction: killed anywhere before its commit, every partition is still there, and a restart exports
-	 * them again, to new keys: each export is a segment of its own, named by its log row's id, and no object
-	 * is ever replaced. Objects of an export that did not commit are in no completed log row, so no restore
-	 * reads them.
+	 * uploaded, its manifest stored beside it, and both read back and checked on threads of their own
+	 * meanwhile, so reading the next partition overlaps them. Then the verified partitions are detached and
+	 * dropped. All in one transaction: killed anywhere before its commit, every partition is still there, and
+	 * a restart exports them again, to new keys: each export is a segment of its own, named by its log row's
+	 * id, and no object is ever replaced. Objects of an export that did not commit are in no completed log
+	 * row, so no restore reads them.
 	 */
 	private void exportToCold(List<Partition> partitions) throws IOException, SQLException {
 		List<UUID> steps = new ArrayList<>();
@@ -199,7 +195,7 @@ final class Archiving {
 		}
 		try {
 			Keyset keys = this.keyset.load();
-			PartitionExport export = new PartitionExport(new SealedObjects(this.store, keys));
+			PartitionExport export = new PartitionExport(this.store, keys);
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
 			for (int i = 0; i < partitions.size(); i++) {
@@ -208,12 +204,13 @@ final class Archiving {
 				this.locks.execute(partition.qualified(),
 						() -> this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE"));
 				String objectKey = objectKey(partition, steps.get(i));
+				List<String> columns = Manifest.columns(this.jdbc, partition.policy().schema() + "." + partition.name());
 				long started = System.nanoTime();
 				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
 				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
 					PartitionExport.Exported exported = exporting.await();
 					long exportedAt = System.nanoTime();
-					export.verify(objectKey, exported);
+					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, exported));
 					return new Verified(exported, started, exportedAt, System.nanoTime());
 				}));
 			}
@@ -225,12 +222,9 @@ final class Archiving {
 					verified.stream().mapToLong(v -> v.export().rows()).sum(),
 					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::exported).max().orElseThrow()),
 					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::verified).max().orElseThrow()));
+			drop(partitions);
 			for (int i = 0; i < partitions.size(); i++) {
-				writeManifest(partitions.get(i), objectKey(partitions.get(i), steps.get(i)), keys, verified.get(i).export());
-			}
-			// last: a detach locks the whole table until the commit
-			for (int i = 0; i < partitions.size(); i++) {
-				drop(partitions.get(i), steps.get(i), objectKey(partitions.get(i), steps.get(i)), verified.get(i));
+				completed(partitions.get(i), steps.get(i), objectKey(partitions.get(i), steps.get(i)), verified.get(i));
 			}
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
@@ -253,25 +247,31 @@ final class Archiving {
 		return (to - from) / 1_000_000;
 	}
 
-	/** The manifest of a verified partition, beside its object, sealed (see {@link Manifest}). */
-	private void writeManifest(Partition partition, String objectKey, Keyset keys, PartitionExport.Exported exported)
-			throws IOException {
-		PartitionPolicy policy = partition.policy();
-		Manifest manifest = new Manifest(policy.table(), partition.name(), partition.start() + " 00:00:00+00",
+	/** The manifest of an exported partition (see {@link Manifest}). */
+	private static Manifest manifest(Partition partition, String objectKey, int keyId, List<String> columns,
+			PartitionExport.Exported exported) {
+		return new Manifest(partition.policy().table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
-				exported.objectBytes(), exported.objectSha256(), keys.primaryKeyId(), Manifest.columns(this.jdbc, policy.schema() + "." + partition.name()),
-				Manifest.FORMAT, Instant.now().toString());
-		byte[] json = JSON.writeValueAsBytes(manifest);
-		new SealedObjects(this.store, keys).put(manifestKey(objectKey), plaintext -> plaintext.write(json));
+				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString());
 	}
 
-	private void drop(Partition partition, UUID step, String objectKey, Verified verified) {
-		PartitionExport.Exported exported = verified.export();
-		// behind a long reader of the table, the detach waits a bounded time and tries again: never forever
-		this.locks.execute(partition.qualified(), () -> {
-			this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
-			this.jdbc.execute("DROP TABLE " + partition.qualified());
+	/**
+	 * Detaches and drops the verified partitions, last: a detach locks the whole table until the commit. All
+	 * of them in one bounded try: a try that is not granted a lock rolls back to its savepoint, which frees
+	 * the parents' locks it took, so between tries readers and writers of the tables go on. (One partition
+	 * after the other, a parent stayed locked from the first detach through every retry of the next.)
+	 */
+	private void drop(List<Partition> partitions) {
+		this.locks.execute(String.join(", ", partitions.stream().map(Partition::qualified).toList()), () -> {
+			for (Partition partition : partitions) {
+				this.jdbc.execute("ALTER TABLE " + partition.table().parent() + " DETACH PARTITION " + partition.qualified());
+				this.jdbc.execute("DROP TABLE " + partition.qualified());
+			}
 		});
+	}
+
+	private void completed(Partition partition, UUID step, String objectKey, Verified verified) {
+		PartitionExport.Exported exported = verified.export();
 		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey,
 				"sha256:" + exported.objectSha256());
 		log.info("{}.{}: {} rows exported to {} ({} bytes) in {} ms, verified in {} ms, dropped",

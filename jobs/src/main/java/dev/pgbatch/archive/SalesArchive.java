@@ -5,6 +5,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
@@ -49,9 +50,12 @@ final class SalesArchive {
 
 	private final ArchiveProperties properties;
 
-	SalesArchive(JdbcTemplate jdbc, ArchiveProperties properties) {
+	private final BoundedLocks locks;
+
+	SalesArchive(JdbcTemplate jdbc, ArchiveProperties properties, BoundedLocks locks) {
 		this.jdbc = jdbc;
 		this.properties = properties;
+		this.locks = locks;
 	}
 
 	/** Moves the next batch; false when nothing older than the window is left. */
@@ -88,11 +92,14 @@ final class SalesArchive {
 					WHERE c.oid = ?::regclass
 					""", String.class, table);
 			if (!cold.equals(current)) {
-				this.jdbc.execute("ALTER TABLE " + SqlNames.quoteTable(table) + " SET TABLESPACE " + SqlNames.quote(cold));
-				for (String index : this.jdbc.queryForList(
-						"SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass", String.class, table)) {
-					this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + SqlNames.quote(cold));
-				}
+				// behind a long reader of the table, a bounded wait and a few tries: never a hang
+				this.locks.execute(table, () -> {
+					this.jdbc.execute("ALTER TABLE " + SqlNames.quoteTable(table) + " SET TABLESPACE " + SqlNames.quote(cold));
+					for (String index : this.jdbc.queryForList(
+							"SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass", String.class, table)) {
+						this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + SqlNames.quote(cold));
+					}
+				});
 			}
 		}
 	}

@@ -50,9 +50,13 @@ public final class BoundedLocks {
 		for (int attempt = 1;; attempt++) {
 			try {
 				return this.savepoint.execute(status -> {
-					this.jdbc.queryForObject("SELECT set_config('lock_timeout', ?, true)", String.class,
-							this.timeout.toMillis() + "ms");
-					return change.get();
+					// SET LOCAL in a savepoint outlives its RELEASE: the caller's lock_timeout is set back after
+					// the change, or every later statement of the transaction would wait as briefly as DDL does
+					String callers = this.jdbc.queryForObject("SELECT current_setting('lock_timeout')", String.class);
+					lockTimeout(this.timeout.toMillis() + "ms");
+					T changed = change.get();
+					lockTimeout(callers);
+					return changed;
 				});
 			}
 			catch (DataAccessException ex) {
@@ -75,6 +79,10 @@ public final class BoundedLocks {
 			change.run();
 			return null;
 		});
+	}
+
+	private void lockTimeout(String value) {
+		this.jdbc.queryForObject("SELECT set_config('lock_timeout', ?, true)", String.class, value);
 	}
 
 	private static boolean retried(DataAccessException ex) {

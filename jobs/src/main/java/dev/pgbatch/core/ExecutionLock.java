@@ -240,7 +240,7 @@ public class ExecutionLock {
 			this.watch.scheduleWithFixedDelay(() -> {
 				if (!stillHeld()) {
 					this.lost = true;
-					log.error("the lock of job {} is lost (its database session ended): stopping the run", this.jobName);
+					log.error("the lock of {} is lost (its database session ended): stopping the run", this.jobName);
 					this.watch.shutdown();
 					onLoss.run();
 				}

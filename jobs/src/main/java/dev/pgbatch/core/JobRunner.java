@@ -9,14 +9,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.BatchStatus;
-import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
-import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -42,7 +40,11 @@ public class JobRunner {
 
 	private final ExecutionLock lock;
 
-	JobRunner(JobOperator operator, JobRepository repository, JdbcTemplate jdbc, List<Job> jobs, ExecutionLock lock) {
+	private final StopRequests stops;
+
+	JobRunner(JobOperator operator, JobRepository repository, JdbcTemplate jdbc, List<Job> jobs, ExecutionLock lock,
+			StopRequests stops) {
+		this.stops = stops;
 		this.operator = operator;
 		this.repository = repository;
 		this.jdbc = jdbc;
@@ -70,7 +72,7 @@ public class JobRunner {
 		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
 		// (archive's detach), and a second run is to be refused at once, not after that wait.
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
-			held.watch(() -> stopRunning(jobName));
+			this.stops.stopOnLoss(held, jobName);
 			try {
 				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
 				job.getJobParametersValidator().validate(parameters);
@@ -107,7 +109,7 @@ public class JobRunner {
 		String jobName = execution(executionId).getJobInstance().getJobName();
 		Job job = job(jobName);
 		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
-			held.watch(() -> stopRunning(jobName));
+			this.stops.stopOnLoss(held, jobName);
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
 			requireNewest(jobName, executionId);
@@ -172,45 +174,12 @@ public class JobRunner {
 			log.warn("Execution {} of {} has no live process; marking it FAILED", executionId, jobName);
 			return this.operator.recover(execution);
 		}
-		return requestStop(execution);
-	}
-
-	/**
-	 * Marks the execution STOPPING: the running process checks its execution's status after every chunk and
-	 * stops there. Only the job execution is updated: JobOperator.stop also rewrites the running steps, whose
-	 * versions move on with every chunk of the running process, and so fails with an optimistic-locking error.
-	 */
-	private JobExecution requestStop(JobExecution execution) {
-		long executionId = execution.getId();
-		for (int attempt = 1;; attempt++) {
-			try {
-				execution.setStatus(BatchStatus.STOPPING);
-				this.repository.update(execution);
-				return execution;
-			}
-			catch (OptimisticLockingFailureException ex) {
-				if (attempt == 5) {
-					throw new RefusedException("execution " + executionId + " could not be stopped: " + ex.getMessage());
-				}
-				execution = execution(executionId);
-				if (!execution.getStatus().isRunning()) {
-					return execution;
-				}
-			}
-		}
-	}
-
-	/** The lock of a job running here is lost: its executions stop after their current chunk. */
-	private void stopRunning(String jobName) {
-		for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
-			requestStop(running);
-		}
+		return this.stops.request(execution);
 	}
 
 	/** The execution as it ended, with why it stopped when it stopped because its lock was lost. */
 	private JobExecution ended(ExecutionLock.Held held, JobExecution execution) {
-		if (held.lost() && execution.getStatus() == BatchStatus.STOPPED) {
-			execution.setExitStatus(new ExitStatus(execution.getExitStatus().getExitCode(), LOCK_LOST));
+		if (StopRequests.explainLoss(held, execution, LOCK_LOST)) {
 			this.repository.update(execution);
 		}
 		return execution;

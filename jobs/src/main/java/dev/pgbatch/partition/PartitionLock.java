@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.StopRequests;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.JobExecutionListener;
@@ -20,15 +21,21 @@ public class PartitionLock {
 
 	static final String RESOURCE = "partitions of the managed tables";
 
+	public static final String LOCK_LOST = "stopped: the lock of the " + RESOURCE + " was lost (its database session"
+			+ " ended), and another job could have started changing them beside this one; restart it";
+
 	private final ExecutionLock locks;
 
 	private final PartitionProperties properties;
 
+	private final StopRequests stops;
+
 	private final Map<Long, ExecutionLock.Held> held = new ConcurrentHashMap<>();
 
-	PartitionLock(ExecutionLock locks, PartitionProperties properties) {
+	PartitionLock(ExecutionLock locks, PartitionProperties properties, StopRequests stops) {
 		this.locks = locks;
 		this.properties = properties;
+		this.stops = stops;
 	}
 
 	/** Takes the lock, waiting up to ETL_PARTITION_LOCK_WAIT; close the handle to release it. */
@@ -41,13 +48,19 @@ public class PartitionLock {
 		return this.held.containsKey(execution.getId());
 	}
 
-	/** Holds the lock from the start of a job to its end; a job that cannot take it in time fails. */
+	/**
+	 * Holds the lock from the start of a job to its end; a job that cannot take it in time fails. Watched
+	 * like the job's own lock: a job whose lock is lost stops after its current chunk.
+	 */
 	public JobExecutionListener forJob() {
 		return new JobExecutionListener() {
 
 			@Override
 			public void beforeJob(JobExecution execution) {
-				PartitionLock.this.held.put(execution.getId(), hold(execution.getJobInstance().getJobName()));
+				String job = execution.getJobInstance().getJobName();
+				ExecutionLock.Held lock = hold(job);
+				PartitionLock.this.held.put(execution.getId(), lock);
+				PartitionLock.this.stops.stopOnLoss(lock, job);
 			}
 
 			@Override
@@ -55,6 +68,7 @@ public class PartitionLock {
 				ExecutionLock.Held lock = PartitionLock.this.held.remove(execution.getId());
 				if (lock != null) {
 					lock.close();
+					StopRequests.explainLoss(lock, execution, LOCK_LOST);
 				}
 			}
 

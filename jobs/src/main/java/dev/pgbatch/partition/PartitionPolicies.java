@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -83,12 +84,27 @@ public final class PartitionPolicies {
 		return new PartitionPolicies(List.copyOf(tables));
 	}
 
+	/**
+	 * Intervals made ahead at most: ten years of monthly partitions, four months of daily ones. Every one is
+	 * a table that rollover makes and each query plans over; more than this is a typo, not a plan.
+	 */
+	static final int MAX_PREMAKE = 120;
+
+	/**
+	 * Years a partition may stay hot, or warm, at most: longer means never, which cold: false says (hot
+	 * then warm). It keeps hot + warm far from int's end too, where it would wrap negative and send every
+	 * partition past its hot window to the object store.
+	 */
+	static final int MAX_YEARS = 100;
+
 	private static PartitionPolicy policy(Map<String, Object> entry) {
 		YamlLists.requireKnownKeys(entry, KEYS);
 		String table = SqlNames.checkedTable((String) entry.get("table"));
-		return new PartitionPolicy(table, Interval.of(String.valueOf(entry.getOrDefault("interval", "monthly"))),
-				count(entry, "premake", 4), count(entry, "hot", 3), count(entry, "warm", 12),
-				flag(entry, "cold", true));
+		Interval interval = Interval.of(String.valueOf(entry.getOrDefault("interval", "monthly")));
+		LocalDate from = LocalDate.of(2000, 1, 1);
+		int years = (int) interval.between(from, from.plusYears(MAX_YEARS));
+		return new PartitionPolicy(table, interval, count(entry, "premake", 4, MAX_PREMAKE), count(entry, "hot", 3, years),
+				count(entry, "warm", 12, years), flag(entry, "cold", true));
 	}
 
 	/** true or false in YAML: a quoted "yes" or any other text is refused, not read as false. */
@@ -100,10 +116,10 @@ public final class PartitionPolicies {
 		return flag;
 	}
 
-	private static int count(Map<String, Object> entry, String key, int otherwise) {
+	private static int count(Map<String, Object> entry, String key, int otherwise, int most) {
 		Object value = entry.getOrDefault(key, otherwise);
-		if (!(value instanceof Integer number) || number < 0) {
-			throw new IllegalArgumentException(key + " must be a whole number of intervals, 0 or more, got " + value);
+		if (!(value instanceof Integer number) || number < 0 || number > most) {
+			throw new IllegalArgumentException(key + " must be a whole number of intervals from 0 to " + most + ", got " + value);
 		}
 		return number;
 	}

@@ -20,8 +20,10 @@ import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.crypto.SealedStreams;
+import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.CuttingProxy;
@@ -35,9 +37,13 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -83,6 +89,21 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ArchivedPartitions restore;
+
+	@Autowired
+	javax.sql.DataSource dataSource;
+
+	@Autowired
+	PlatformTransactionManager transactions;
+
+	@Autowired
+	ArchiveProperties archiveProperties;
+
+	@Autowired
+	KeysetProperties keysetProperties;
+
+	@Autowired
+	PartitionProperties partitionProperties;
 
 	@BeforeEach
 	void seed() {
@@ -434,6 +455,112 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.isEqualTo("completed");
 	}
 
+	/**
+	 * A manifest that does not land as written (lost, or changed in the store before the drop) is caught by
+	 * reading it back before any partition is dropped: every partition stays, and no log row says completed.
+	 * The store behind is the real one; only the manifest's upload is made to go wrong.
+	 */
+	@Test
+	void aManifestLostOrChangedInTheStoreBeforeTheDropKeepsEveryPartition() throws Exception {
+		long rows = count("ops.task_executions");
+		for (boolean lost : List.of(true, false)) {
+			ObjectStore wrongManifests = new ManifestsGoingWrong(this.store, lost);
+			Archiving archiving = new Archiving(this.dataSource, ownTransaction(), wrongManifests, this.archiveProperties,
+					this.keysetProperties, this.partitionProperties.locks(this.transactions, this.jdbc));
+			assertThatThrownBy(() -> new TransactionTemplate(this.transactions).execute(status -> {
+				try {
+					return archiving.coldNext(this.partitionProperties.policies().select("ops.task_executions"),
+							java.time.LocalDate.parse("2026-06-30"), false, new ExecutionContext());
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+			})).as("lost: %s", lost).hasMessageContaining("the manifest read back is not the one written")
+				.hasMessageContaining(".manifest.zst.tink");
+			for (String partition : COLD) {
+				assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNotNull();
+			}
+			assertThat(count("ops.task_executions")).isEqualTo(rows);
+			assertThat(count("ops.archive_log WHERE status = 'completed'")).isZero();
+		}
+		assertThat(count("ops.archive_log WHERE status = 'failed'")).isEqualTo(2 * COLD.size());
+	}
+
+	/**
+	 * A failed step is marked from a transaction of its own while the failed one may still hold the log row
+	 * (it marked it completed, then something after failed): marking skips that row instead of waiting for a
+	 * transaction that waits for it.
+	 */
+	@Test
+	void markingAStepFailedDoesNotWaitForTheLogRowAnOpenTransactionHolds() throws Exception {
+		ArchiveLog archiveLog = new ArchiveLog(this.jdbc);
+		java.util.UUID step = archiveLog.start("ops.task_executions", COLD.get(0), java.time.LocalDate.parse("2024-12-01"),
+				java.time.LocalDate.parse("2025-01-01"), "warm", "cold");
+		try (Connection failing = TestDatabase.connect()) {
+			failing.setAutoCommit(false);
+			failing.createStatement().execute("SELECT 1 FROM ops.archive_log WHERE archive_id = '" + step + "' FOR UPDATE");
+			CompletableFuture<Void> marking = CompletableFuture.runAsync(() -> archiveLog.failed(step, "failed"));
+			marking.get(10, TimeUnit.SECONDS);
+			failing.rollback();
+		}
+		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE archive_id = ?", String.class, step))
+			.as("left to the transaction that holds it").isEqualTo("running");
+	}
+
+	private TransactionTemplate ownTransaction() {
+		TransactionTemplate own = new TransactionTemplate(this.transactions);
+		own.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+		return own;
+	}
+
+	/** The real store, except that a manifest's upload is lost, or lands changed. */
+	private record ManifestsGoingWrong(ObjectStore store, boolean lost) implements ObjectStore {
+
+		@Override
+		public void create(String key, InputStream content, long size) {
+			if (!key.endsWith(".manifest.zst.tink")) {
+				this.store.create(key, content, size);
+				return;
+			}
+			try {
+				byte[] manifest = content.readAllBytes();
+				if (!this.lost) {
+					manifest[manifest.length / 2] ^= 0x20;
+					this.store.create(key, new java.io.ByteArrayInputStream(manifest), manifest.length);
+				}
+			}
+			catch (java.io.IOException ex) {
+				throw new java.io.UncheckedIOException(ex);
+			}
+		}
+
+		@Override
+		public void put(String key, InputStream content, long size) {
+			this.store.put(key, content, size);
+		}
+
+		@Override
+		public InputStream get(String key) {
+			return this.store.get(key);
+		}
+
+		@Override
+		public boolean exists(String key) {
+			return this.store.exists(key);
+		}
+
+		@Override
+		public List<StoredObject> list(String prefix) {
+			return this.store.list(prefix);
+		}
+
+		@Override
+		public void delete(String key) {
+			this.store.delete(key);
+		}
+
+	}
+
 	private void replace(String key, byte[] content) {
 		this.store.delete(key);
 		this.store.put(key, new java.io.ByteArrayInputStream(content), content.length);
@@ -464,6 +591,71 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(4);
 		assertThat(count("ops.task_executions") + coldRows()).isEqualTo(rows);
+	}
+
+	/**
+	 * While the drop waits for a long reader of one partition and tries again, writers of the table go on:
+	 * a try that is not granted its locks lets go of the parent's too (it held it through every retry).
+	 */
+	@Test
+	void writersOfTheTableGoOnWhileTheDropWaitsForALongReaderOfOnePartition() throws Exception {
+		long rows = count("ops.task_executions");
+		Map<String, Object> ids = this.jdbc.queryForMap("SELECT task_id, agent_id FROM ops.task_executions LIMIT 1");
+		String last = "ops." + COLD.get(COLD.size() - 1);
+		CompletableFuture<JobExecution> run;
+		try (Connection reader = TestDatabase.connect(); Connection writer = TestDatabase.connect()) {
+			reader.setAutoCommit(false);
+			reader.createStatement().execute("LOCK TABLE " + last + " IN ACCESS SHARE MODE");
+			run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF,
+					"table=ops.task_executions"));
+			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+			while (count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass") == 0) {
+				assertThat(System.nanoTime()).as("the drop waits for the reader").isLessThan(deadline);
+				Thread.sleep(20);
+			}
+			// far less than the drop's tries take (about 8 s here): each write gets through between two tries
+			writer.createStatement().execute("SET lock_timeout = '3s'");
+			for (int i = 0; i < 3; i++) {
+				try (java.sql.PreparedStatement insert = writer.prepareStatement("INSERT INTO ops.task_executions"
+						+ " (task_id, agent_id, status, error_message, created_at) VALUES (?, ?, 'completed', ?, now())")) {
+					insert.setObject(1, ids.get("task_id"));
+					insert.setObject(2, ids.get("agent_id"));
+					insert.setString(3, LATE);
+					insert.execute();
+				}
+				Thread.sleep(300);
+			}
+			assertThat(run).as("still trying").isNotDone();
+			reader.rollback();
+		}
+		JobExecution done = run.get(60, TimeUnit.SECONDS);
+		assertThat(done.getStatus()).as("%s", done.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(summary(done, "cold", "exported-to-cold")).isEqualTo(COLD.size());
+		assertThat(count("ops.task_executions") + coldRows()).isEqualTo(rows + 3);
+	}
+
+	/**
+	 * Moving the sales archive tables to the cold tablespace waits for a long reader a bounded time, tries
+	 * again, and then fails saying why: it never hangs.
+	 */
+	@Test
+	void movingTheSalesArchiveToColdBehindALongReaderFailsInBoundedTime() throws Exception {
+		this.jdbc.execute("ALTER TABLE retail.sales_transactions_archive SET TABLESPACE pg_default");
+		long archived = count("retail.sales_transactions_archive");
+		try (Connection reader = TestDatabase.connect()) {
+			reader.setAutoCommit(false);
+			reader.createStatement().execute("SELECT count(*) FROM retail.sales_transactions_archive");
+			CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner,
+					ArchiveJob.DEFINITION, "as-of=2027-01-01", "table=retail.sales_transactions"));
+			JobExecution failed = run.get(60, TimeUnit.SECONDS);
+			assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(failed.getExitStatus().getExitDescription())
+				.contains("retail.sales_transactions_archive: a lock was not granted in 6 tries");
+			reader.rollback();
+		}
+		assertThat(count("retail.sales_transactions_archive")).isEqualTo(archived);
+		assertThat(this.jdbc.queryForObject("SELECT reltablespace FROM pg_class WHERE oid = 'retail.sales_transactions_archive'::regclass",
+				Long.class)).as("still in the default tablespace").isZero();
 	}
 
 	/**

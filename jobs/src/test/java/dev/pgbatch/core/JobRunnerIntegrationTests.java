@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.seed.SeedDataJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,8 @@ import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -25,6 +28,9 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ExecutionLock lock;
+
+	@Autowired
+	PlatformTransactionManager transactions;
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);
@@ -106,6 +112,45 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.runner.execution(ended.getId()).getExitStatus().getExitDescription()).isEqualTo(JobRunner.LOCK_LOST);
 		// stopped soon after: far from all of the 20,000 task executions
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isLessThan(20000);
+	}
+
+	/**
+	 * The shared lock of the partitions is watched like the job's own: its session terminated, the run stops
+	 * (seed-data holds both).
+	 */
+	@Test
+	void aRunWhosePartitionsLockSessionIsTerminatedStopsAndSaysWhy() throws Exception {
+		CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> seed("scale=2", "reset=true"));
+		awaitCommittedChunks(2);
+
+		List<Integer> holders = this.jdbc.queryForList("""
+				SELECT l.pid FROM pg_locks l
+				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
+				  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
+				""", Integer.class);
+		assertThat(holders).hasSize(1);
+		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
+
+		JobExecution ended = run.get(1, TimeUnit.MINUTES);
+		assertThat(ended.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(this.runner.execution(ended.getId()).getExitStatus().getExitDescription())
+			.isEqualTo(PartitionLock.LOCK_LOST);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isLessThan(20000);
+	}
+
+	/**
+	 * A bounded statement sets its short lock_timeout with SET LOCAL in a savepoint, which outlives the
+	 * savepoint's release: the statements after it run with the caller's lock_timeout again.
+	 */
+	@Test
+	void aStatementAfterABoundedOneWaitsForLocksAsTheCallerSaid() {
+		BoundedLocks locks = new BoundedLocks(this.transactions, this.jdbc, Duration.ofMillis(500), 2);
+		String after = new TransactionTemplate(this.transactions).execute(status -> {
+			this.jdbc.execute("SET LOCAL lock_timeout = '7s'");
+			locks.execute("etl.batch_job_instance", () -> this.jdbc.execute("LOCK TABLE etl.batch_job_instance IN SHARE MODE"));
+			return this.jdbc.queryForObject("SHOW lock_timeout", String.class);
+		});
+		assertThat(after).isEqualTo("7s");
 	}
 
 	private long awaitCommittedChunks(int chunks) throws InterruptedException {

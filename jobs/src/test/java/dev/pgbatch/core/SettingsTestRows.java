@@ -2,6 +2,8 @@ package dev.pgbatch.core;
 
 import java.util.Map;
 
+import dev.pgbatch.partition.TestPolicies;
+
 /** Bad values of every setting, shared by the settings' unit test and the command line's hostile-input table. */
 public final class SettingsTestRows {
 
@@ -42,7 +44,12 @@ public final class SettingsTestRows {
 			Map.entry("ETL_OPENAI_RETRIES", new String[] { "-1", "101", "x" }),
 			Map.entry("ETL_OPENAI_TIMEOUT", new String[] { "0s", "-5s", "2h", "soon", "500us" }),
 			Map.entry("ETL_OPENAI_MAX_BACKOFF", new String[] { "0", "2h", "later" }),
-			Map.entry("ETL_PARTITION_POLICY", new String[] { "/no/such/policy.yml", "/" }),
+			// first the one the command line's table runs: numbers beyond their bounds (a typo of premake would
+			// make 100,000 partitions)
+			Map.entry("ETL_PARTITION_POLICY", new String[] {
+					TestPolicies.file("tables:\n  - {table: ops.task_executions, premake: 100000}\n").toString(),
+					TestPolicies.file("tables:\n  - {table: ops.audit_log, hot: 3, warm: 5000}\n").toString(),
+					"/no/such/policy.yml", "/" }),
 			Map.entry("ETL_ROLLOVER_BATCH_ROWS", new String[] { "0", "-1", "ten", "20000000" }),
 			Map.entry("ETL_TABLESPACE_WARM", new String[] { "Warm", "etl warm", "etl_warm;drop", "" }),
 			Map.entry("ETL_TABLESPACE_COLD", new String[] { "\"cold\"", "" }),

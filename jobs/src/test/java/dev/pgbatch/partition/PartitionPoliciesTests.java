@@ -42,6 +42,19 @@ class PartitionPoliciesTests {
 			.hasMessageContaining("interval 'weekly' is neither monthly nor daily");
 		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    hot: -1\n"))
 			.hasMessageContaining("hot must be a whole number");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    premake: 121\n"))
+			.hasMessage("policy.yml: tables[0]: premake must be a whole number of intervals from 0 to 120, got 121");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    hot: 1201\n"))
+			.hasMessage("policy.yml: tables[0]: hot must be a whole number of intervals from 0 to 1200, got 1201");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    interval: daily\n    warm: 36525\n    hot: 36526\n"))
+			.hasMessage("policy.yml: tables[0]: hot must be a whole number of intervals from 0 to 36525, got 36526");
+		// hot + warm would wrap negative: every partition past its hot window would have gone to the store
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    hot: 3\n    warm: 2147483647\n"))
+			.hasMessageContaining("warm must be a whole number of intervals from 0 to 1200, got 2147483647");
+		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n    premake: 99999999999\n"))
+			.hasMessageContaining("premake must be a whole number");
+		assertThat(parse("tables:\n  - table: ops.audit_log\n    premake: 120\n    hot: 1200\n    warm: 1200\n").tables())
+			.singleElement().satisfies(policy -> assertThat(policy.hot() + policy.warm()).isEqualTo(2400));
 		assertThatThrownBy(() -> parse("tables:\n  - table: ops.audit_log\n  - table: ops.audit_log\n"))
 			.hasMessageContaining("tables[1]: ops.audit_log is listed twice");
 		assertThatThrownBy(() -> parse("just: words\n")).hasMessage("policy.yml: a list 'tables' is expected");

@@ -17,17 +17,22 @@ public final class TestPolicies {
 	 * every reset would take most of a test's time.
 	 */
 	public static Path oneWarmMonth() {
+		return file("""
+				tables:
+				  - table: ops.task_executions
+				    interval: monthly
+				    premake: 4
+				    hot: 14
+				    warm: 1
+				    cold: true
+				""");
+	}
+
+	/** A policy file holding {@code yaml}. */
+	public static Path file(String yaml) {
 		try {
 			Path file = Files.createTempFile("policy", ".yml");
-			Files.writeString(file, """
-					tables:
-					  - table: ops.task_executions
-					    interval: monthly
-					    premake: 4
-					    hot: 14
-					    warm: 1
-					    cold: true
-					""");
+			Files.writeString(file, yaml);
 			return file;
 		}
 		catch (IOException ex) {
