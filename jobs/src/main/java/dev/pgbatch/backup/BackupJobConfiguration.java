@@ -25,6 +25,9 @@ class BackupJobConfiguration {
 
 	private static final Logger log = LoggerFactory.getLogger(BackupJobConfiguration.class);
 
+	/** The id of the backup the run made, in the job's execution context. */
+	private static final String MADE = "backup.made";
+
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
 			KeysetProperties keyset, ProgressMonitor progress) {
@@ -41,6 +44,8 @@ class BackupJobConfiguration {
 			})
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
 				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")));
+				// for retention, which keeps it whatever the numbers say (kept across a restart of the job)
+				step.getJobExecution().getExecutionContext().putString(MADE, made.id());
 				step.getExecutionContext()
 					.putString("summary.backup", String.format(java.util.Locale.ROOT,
 							"%s of %s: %d tables, %d rows, dump %d bytes, stored %d bytes", made.id(), made.database(),
@@ -51,7 +56,8 @@ class BackupJobConfiguration {
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
 				String database = backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
-				Backups.Retained retained = backups.retain(database, parameters.getLong(BackupJob.KEEP_LAST),
+				Backups.Retained retained = backups.retain(database,
+						step.getJobExecution().getExecutionContext().getString(MADE), parameters.getLong(BackupJob.KEEP_LAST),
 						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
 					.putString("summary.retention", String.format(java.util.Locale.ROOT,

@@ -344,11 +344,14 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				"20260105T020000000Z", "2026-01-05T02:00:00Z"));
 		for (Map.Entry<String, String> backup : older.entrySet()) {
 			putManifest(fake(today, today.server(), today.database(), backup.getKey(), backup.getValue()));
+			// retention judges ages by the store's clock: as if the store had written them then
+			age(folder(today.server(), today.database(), backup.getKey()) + "manifest.json", Instant.parse(backup.getValue()));
 		}
 		sealed().put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified-20260105T030000000Z.json",
 				new Backups.Verified("2026-01-05T03:00:00Z", false));
 		// an upload that never got its manifest, long ago
 		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
+		age(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", Instant.parse("2026-01-01T00:00:00Z"));
 		// an upload another runner may still be finishing: a manifest-less folder, but young
 		String young = ID.format(Instant.now().minusSeconds(60));
 		put(folder(today.server(), today.database(), young) + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
@@ -372,6 +375,25 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260101T000000000Z"))).isEmpty();
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260303T020000000Z"))).isEmpty();
 		assertThat(this.store.list(folder(today.server(), today.database(), young))).hasSize(1);
+	}
+
+	@Test
+	void aRunnerWhoseClockIsAheadOrBehindNeverMakesRetentionDeleteTheBackupJustMadeOrAYoungUpload() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest first = this.backups.list().get(0).manifest();
+		// a backup by a runner whose clock is 70 years ahead, and an upload still being finished by one whose
+		// clock is years behind: ids from their clocks, written (by the store's clock) just now
+		putManifest(fake(first, first.server(), first.database(), "20991231T000000000Z", "2099-12-31T00:00:00Z"));
+		String behind = folder(first.server(), first.database(), "20200101T000000000Z") + "x.dump.zst.tink";
+		put(behind, new byte[] { 1, 2, 3 });
+
+		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
+		// the newest by the store's clock is the one just made: it alone is kept
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(made);
+		assertThat(this.store.list(behind)).hasSize(1);
 	}
 
 	@Test
@@ -443,6 +465,15 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	/** A manifest as backup writes one: sealed with the keyset under its own key. */
 	private void putManifest(BackupManifest manifest) throws IOException {
 		sealed().put(folder(manifest.server(), manifest.database(), manifest.id()) + "manifest.json", manifest);
+	}
+
+	/**
+	 * Sets when the store wrote an object, as its list reports it: the stack's S3Proxy keeps objects as files
+	 * (filesystem backend) and reports their modification time.
+	 */
+	private static void age(String key, Instant at) throws IOException {
+		Files.setLastModifiedTime(Path.of(System.getenv("ETL_STACK_DIR"), "s3", "data", System.getenv("ETL_S3_BUCKET"), key),
+				java.nio.file.attribute.FileTime.from(at));
 	}
 
 	private SealedJson sealed() {
