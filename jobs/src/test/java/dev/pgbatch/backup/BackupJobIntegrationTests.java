@@ -272,6 +272,27 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aBackupOfADatabaseThatARunnerConfiguredOnAnotherDatabaseIsBackingUpIsRefused() throws Exception {
+		TestDatabase.dropDatabase(OTHER);
+		this.jdbc.execute("CREATE DATABASE " + OTHER);
+		try (Connection other = TestDatabase.connect(OTHER); Statement statement = other.createStatement()) {
+			// a runner whose ETL_DB_URL names OTHER, backing it up: its job lock lives in OTHER, not in ours;
+			// it holds the lock of the backup of OTHER in OTHER, as this runner's backup of OTHER would take it
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup of " + OTHER + "'))");
+
+			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "database=" + OTHER);
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(run.getAllFailureExceptions()).singleElement()
+				.satisfies(failure -> assertThat(failure).hasMessageContaining("job backup of " + OTHER + " is already running"));
+			assertThat(this.store.list(PREFIX + "/")).isEmpty();
+		}
+		finally {
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	@Test
 	void aRestoreDrillRestoresIntoAScratchDatabaseComparesTheCountsAndDropsIt() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
