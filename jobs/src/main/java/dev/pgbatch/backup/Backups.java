@@ -47,9 +47,9 @@ import org.springframework.stereotype.Component;
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
  * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
- * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is the cluster's
- * system identifier (pg_control_system(), readable by any role), so two clusters that share a bucket, or
- * two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
+ * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is ETL_BACKUP_SERVER_NAME
+ * or else the cluster's system identifier (pg_control_system(), readable by any role), so two clusters that
+ * share a bucket, or two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
  * sort by age.
  */
 @Component
@@ -691,9 +691,14 @@ public class Backups {
 		return folder.key(prefix()) + folder.database() + ".dump.zst.tink";
 	}
 
-	/** The cluster's system identifier: the same for every database of one server, different for every other. */
-	private static String server(Connection connection) throws SQLException {
-		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
+	/**
+	 * The server's folder: ETL_BACKUP_SERVER_NAME, or else the cluster's system identifier (the same for
+	 * every database of one server, different for every other, except for clusters cloned from one another).
+	 */
+	private String server(Connection connection) throws SQLException {
+		return this.properties.serverName().isEmpty()
+				? single(connection, "SELECT system_identifier::text FROM pg_control_system()")
+				: this.properties.serverName();
 	}
 
 	private boolean exists(String database) {

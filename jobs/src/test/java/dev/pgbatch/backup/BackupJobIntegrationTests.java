@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -22,14 +23,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import javax.sql.DataSource;
+
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
@@ -41,6 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -74,6 +80,18 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ObjectStore store;
+
+	@Autowired
+	KeysetProperties keysetProperties;
+
+	@Autowired
+	PostgresTools tools;
+
+	@Autowired
+	ExecutionLock lock;
+
+	@Autowired
+	ObjectProvider<DataSource> dataSource;
 
 	@BeforeEach
 	void seed() throws SQLException {
@@ -415,6 +433,22 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		// the newest by the store's clock is the one just made: it alone is kept
 		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(made);
 		assertThat(this.store.list(behind)).hasSize(1);
+	}
+
+	@Test
+	void clustersClonedFromOneAnotherKeepTheirBackupsApartByTheirServerNames() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest original = this.backups.list().get(0).manifest();
+		// a clone of this cluster (the same system identifier), named by ETL_BACKUP_SERVER_NAME
+		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
+
+		BackupManifest cloned = clone.make(TestDatabase.NAME);
+		clone.retain(TestDatabase.NAME, cloned.id(), 1, 0, 0, false);
+
+		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.NAME + "/");
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
+				original.id(), cloned.id());
 	}
 
 	@Test
