@@ -1,14 +1,20 @@
 package dev.pgbatch.backup;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
@@ -25,10 +31,14 @@ class BackupJobConfiguration {
 
 	private static final Logger log = LoggerFactory.getLogger(BackupJobConfiguration.class);
 
+	/** The id of the backup the run made, in the job's execution context. */
+	private static final String MADE = "backup.made";
+
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
-			KeysetProperties keyset, ProgressMonitor progress) {
+			KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
+			.listener(new DatabaseLock(backups, lock))
 			.validator(parameters -> {
 				try {
 					backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
@@ -41,6 +51,8 @@ class BackupJobConfiguration {
 			})
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
 				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")));
+				// for retention, which keeps it whatever the numbers say (kept across a restart of the job)
+				step.getJobExecution().getExecutionContext().putString(MADE, made.id());
 				step.getExecutionContext()
 					.putString("summary.backup", String.format(java.util.Locale.ROOT,
 							"%s of %s: %d tables, %d rows, dump %d bytes, stored %d bytes", made.id(), made.database(),
@@ -51,7 +63,8 @@ class BackupJobConfiguration {
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
 				String database = backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
-				Backups.Retained retained = backups.retain(database, parameters.getLong(BackupJob.KEEP_LAST),
+				Backups.Retained retained = backups.retain(database,
+						step.getJobExecution().getExecutionContext().getString(MADE), parameters.getLong(BackupJob.KEEP_LAST),
 						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
 					.putString("summary.retention", String.format(java.util.Locale.ROOT,
@@ -60,6 +73,40 @@ class BackupJobConfiguration {
 							retained.kept()));
 			}))
 			.build();
+	}
+
+	/**
+	 * A lock in the backed-up database itself, held for the whole run: the job's own lock lives in the
+	 * configured database, so two runners configured on different databases that both back up one would not
+	 * see each other's; this one every runner takes in the same place. The second is refused, naming the first.
+	 */
+	private static final class DatabaseLock implements JobExecutionListener {
+
+		private final Backups backups;
+
+		private final ExecutionLock lock;
+
+		private final Map<Long, ExecutionLock.Held> held = new ConcurrentHashMap<>();
+
+		DatabaseLock(Backups backups, ExecutionLock lock) {
+			this.backups = backups;
+			this.lock = lock;
+		}
+
+		@Override
+		public void beforeJob(JobExecution execution) {
+			String database = this.backups.checkedDatabase(execution.getJobParameters().getString(BackupJob.DATABASE, ""));
+			this.held.put(execution.getId(), this.lock.acquire(BackupJob.NAME + " of " + database, database));
+		}
+
+		@Override
+		public void afterJob(JobExecution execution) {
+			ExecutionLock.Held run = this.held.remove(execution.getId());
+			if (run != null) {
+				run.close();
+			}
+		}
+
 	}
 
 	/** The work of one step, given the run's parameters and the step (for its summary). */

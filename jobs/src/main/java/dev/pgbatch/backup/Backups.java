@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
@@ -48,9 +47,9 @@ import org.springframework.stereotype.Component;
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
  * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
- * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is the cluster's
- * system identifier (pg_control_system(), readable by any role), so two clusters that share a bucket, or
- * two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
+ * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is ETL_BACKUP_SERVER_NAME
+ * or else the cluster's system identifier (pg_control_system(), readable by any role), so two clusters that
+ * share a bucket, or two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
  * sort by age.
  */
 @Component
@@ -234,47 +233,53 @@ public class Backups {
 	/**
 	 * Retention over the complete backups of one database of this server ({@link Retention}), and removal of
 	 * that database's abandoned uploads. Backups of other databases and other servers are not looked at.
+	 * {@code current} is the backup this run made: kept whatever the numbers say, and the time the store
+	 * wrote its manifest is "now" for the abandoned-upload check, so every age is judged by the store's
+	 * clock alone, never a runner's clock against ids another runner's clock made.
 	 */
-	Retained retain(String database, long last, long daily, long weekly, boolean dryRun) throws SQLException {
+	Retained retain(String database, String current, long last, long daily, long weekly, boolean dryRun)
+			throws SQLException {
 		String server;
 		try (Connection connection = this.tools.connect(database)) {
 			server = server(connection);
 		}
-		List<Folder> complete = folders(true).stream()
-			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
-			.toList();
-		Map<Folder, Entry> entries = entries(complete);
-		Set<String> kept = Retention.keep(entries.values().stream()
-			.map(entry -> new Retention.Candidate(entry.manifest().id(), Instant.parse(entry.manifest().startedAt()),
-					entry.verified() != null))
-			.toList(), last, daily, weekly);
+		// per id of this database's folders: when the store wrote its manifest, and its newest object
+		Map<String, Instant> manifests = new TreeMap<>();
+		Map<String, Instant> written = new TreeMap<>();
+		String under = prefix() + "/" + server + "/" + database + "/";
+		for (ObjectStore.StoredObject object : this.store.list(under)) {
+			String[] parts = object.key().substring(under.length()).split("/", -1);
+			if (parts.length == 2 && BACKUP_ID.matcher(parts[0]).matches()) {
+				written.merge(parts[0], object.lastModified(), (a, b) -> a.isAfter(b) ? a : b);
+				if (parts[1].equals(MANIFEST)) {
+					manifests.put(parts[0], object.lastModified());
+				}
+			}
+		}
+		// newest first by the store's clock
+		Map<Folder, Entry> entries = entries(manifests.entrySet().stream()
+			.sorted(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()).reversed())
+			.map(manifest -> new Folder(server, database, manifest.getKey()))
+			.toList());
+		Set<String> kept = Retention.keep(entries.entrySet().stream()
+			.map(entry -> new Retention.Candidate(entry.getKey().id(), manifests.get(entry.getKey().id()),
+					entry.getValue().verified() != null))
+			.toList(), current, last, daily, weekly);
 		List<Folder> expired = entries.keySet().stream().filter(folder -> !kept.contains(folder.id())).toList();
-		List<Folder> abandoned = abandoned(server, database, complete, new ArrayList<>(entries.keySet()));
+		// a folder without a manifest whose newest object the store wrote long before this run's manifest:
+		// no run still writes it (an upload in progress is not listed at all until its last part, and what a
+		// runner finishes is followed by its manifest within moments)
+		Instant now = manifests.get(current);
+		List<Folder> abandoned = now == null ? List.of() : written.entrySet().stream()
+			.filter(folder -> !manifests.containsKey(folder.getKey()))
+			.filter(folder -> folder.getValue().isBefore(now.minus(this.properties.abandonedAfter())))
+			.map(folder -> new Folder(server, database, folder.getKey()))
+			.toList();
 		if (!dryRun) {
 			expired.forEach(this::delete);
 			abandoned.forEach(this::delete);
 		}
 		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size());
-	}
-
-	/**
-	 * Folders of one database's backups that never got their manifest (a run killed or failed mid-upload):
-	 * older than that database's newest complete backup and than the abandoned-after age, so no run still
-	 * writes them (an upload in progress is not listed by the store at all until its last part; what a
-	 * runner finishes is followed by its manifest within moments).
-	 */
-	private List<Folder> abandoned(String server, String database, List<Folder> complete, List<Folder> authenticated) {
-		if (authenticated.isEmpty()) {
-			return List.of();
-		}
-		String newest = authenticated.get(0).id();
-		Instant youngest = this.clock.instant().minus(this.properties.abandonedAfter());
-		Set<String> completeIds = complete.stream().map(Folder::id).collect(Collectors.toSet());
-		return folders(false).stream()
-			.filter(folder -> folder.server().equals(server) && folder.database().equals(database))
-			.filter(folder -> !completeIds.contains(folder.id()) && folder.id().compareTo(newest) < 0)
-			.filter(folder -> ID.parse(folder.id(), Instant::from).isBefore(youngest))
-			.toList();
 	}
 
 	/** Removes a complete backup (tests and the command line name it by id). */
@@ -686,9 +691,14 @@ public class Backups {
 		return folder.key(prefix()) + folder.database() + ".dump.zst.tink";
 	}
 
-	/** The cluster's system identifier: the same for every database of one server, different for every other. */
-	private static String server(Connection connection) throws SQLException {
-		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
+	/**
+	 * The server's folder: ETL_BACKUP_SERVER_NAME, or else the cluster's system identifier (the same for
+	 * every database of one server, different for every other, except for clusters cloned from one another).
+	 */
+	private String server(Connection connection) throws SQLException {
+		return this.properties.serverName().isEmpty()
+				? single(connection, "SELECT system_identifier::text FROM pg_control_system()")
+				: this.properties.serverName();
 	}
 
 	private boolean exists(String database) {

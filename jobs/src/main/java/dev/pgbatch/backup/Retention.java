@@ -13,20 +13,24 @@ import java.util.function.Function;
 /**
  * Grandfather-father-son retention over complete backups: the newest keep-last, the newest of each of the
  * last keep-daily days that have a backup, the newest of each of the last keep-weekly ISO weeks, and always
- * the newest verified backup, whatever the numbers say. Days and weeks are UTC.
+ * the newest verified backup and the backup the current run made, whatever the numbers say. Ages are the
+ * store's last-modified times of the manifests: one clock for every runner, where the ids are each runner's
+ * own clock (a runner whose clock is ahead would otherwise make every other runner's backups look old, even
+ * the one just made). Days and weeks are UTC.
  */
 final class Retention {
 
-	/** A complete backup as retention sees it. */
-	record Candidate(String id, Instant startedAt, boolean verified) {
+	/** A complete backup as retention sees it: when the store wrote its manifest. */
+	record Candidate(String id, Instant storedAt, boolean verified) {
 	}
 
 	private Retention() {
 	}
 
-	/** The ids to keep, of candidates given newest first. */
-	static Set<String> keep(List<Candidate> newestFirst, long last, long daily, long weekly) {
+	/** The ids to keep, of candidates given newest first; {@code current} (the run's own backup) always. */
+	static Set<String> keep(List<Candidate> newestFirst, String current, long last, long daily, long weekly) {
 		Set<String> kept = new LinkedHashSet<>();
+		kept.add(current);
 		newestFirst.stream().limit(last).forEach(candidate -> kept.add(candidate.id()));
 		kept.addAll(newestPer(newestFirst, daily, candidate -> day(candidate)));
 		kept.addAll(newestPer(newestFirst, weekly, candidate -> {
@@ -52,7 +56,7 @@ final class Retention {
 	}
 
 	private static LocalDate day(Candidate candidate) {
-		return LocalDate.ofInstant(candidate.startedAt(), ZoneOffset.UTC);
+		return LocalDate.ofInstant(candidate.storedAt(), ZoneOffset.UTC);
 	}
 
 }

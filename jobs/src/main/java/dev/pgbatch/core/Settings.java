@@ -112,6 +112,10 @@ public final class Settings {
 		// 0 would be PostgreSQL's "wait forever"
 		checks.put("ETL_REFRESH_LOCK_TIMEOUT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(24)));
 		checks.put("ETL_BACKUP_PREFIX", Settings::prefix);
+		// one folder name of the backups' keys: no '/', and never '.' or '..'
+		checks.put("ETL_BACKUP_SERVER_NAME", value -> value.isEmpty() ? null
+				: value.equals(".") || value.equals("..") ? "must not be '.' or '..'"
+						: matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,100}"), "letters, digits, '.', '-' and '_', at most 100"));
 		checks.put("ETL_PG_BIN", value -> value.isEmpty() ? null : directory(value));
 		// Quartz's sched_name column holds 120 characters
 		checks.put("ETL_SCHEDULER_NAME", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,120}"),

@@ -156,7 +156,7 @@ class MinioObjectStore implements ObjectStore {
 			for (Result<Item> result : client()
 				.listObjects(ListObjectsArgs.builder().bucket(this.bucket).prefix(prefix).recursive(true).build())) {
 				Item item = result.get();
-				objects.add(new StoredObject(item.objectName(), item.size()));
+				objects.add(new StoredObject(item.objectName(), item.size(), item.lastModified().toInstant()));
 			}
 		}
 		catch (ErrorResponseException ex) {

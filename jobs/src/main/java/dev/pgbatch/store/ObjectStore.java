@@ -28,14 +28,17 @@ public interface ObjectStore {
 	/** Whether an object exists. */
 	boolean exists(String key);
 
-	/** The keys under a prefix, in lexical order, with their sizes. */
+	/** The keys under a prefix, in lexical order, with their sizes and the store's last-modified times. */
 	List<StoredObject> list(String prefix);
 
 	/** Removes an object; removing a missing object is not an error. */
 	void delete(String key);
 
-	/** A stored object's key and size in bytes. */
-	record StoredObject(String key, long size) {
+	/**
+	 * A stored object's key, size in bytes, and when the store wrote it, by the store's own clock (the one
+	 * clock every runner sharing the bucket sees alike).
+	 */
+	record StoredObject(String key, long size, java.time.Instant lastModified) {
 	}
 
 }

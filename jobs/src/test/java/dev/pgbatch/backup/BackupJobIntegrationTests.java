@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -22,14 +23,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import javax.sql.DataSource;
+
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
@@ -41,6 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -74,6 +80,18 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ObjectStore store;
+
+	@Autowired
+	KeysetProperties keysetProperties;
+
+	@Autowired
+	PostgresTools tools;
+
+	@Autowired
+	ExecutionLock lock;
+
+	@Autowired
+	ObjectProvider<DataSource> dataSource;
 
 	@BeforeEach
 	void seed() throws SQLException {
@@ -272,6 +290,27 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aBackupOfADatabaseThatARunnerConfiguredOnAnotherDatabaseIsBackingUpIsRefused() throws Exception {
+		TestDatabase.dropDatabase(OTHER);
+		this.jdbc.execute("CREATE DATABASE " + OTHER);
+		try (Connection other = TestDatabase.connect(OTHER); Statement statement = other.createStatement()) {
+			// a runner whose ETL_DB_URL names OTHER, backing it up: its job lock lives in OTHER, not in ours;
+			// it holds the lock of the backup of OTHER in OTHER, as this runner's backup of OTHER would take it
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup of " + OTHER + "'))");
+
+			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "database=" + OTHER);
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(run.getAllFailureExceptions()).singleElement()
+				.satisfies(failure -> assertThat(failure).hasMessageContaining("job backup of " + OTHER + " is already running"));
+			assertThat(this.store.list(PREFIX + "/")).isEmpty();
+		}
+		finally {
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	@Test
 	void aRestoreDrillRestoresIntoAScratchDatabaseComparesTheCountsAndDropsIt() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
@@ -344,11 +383,14 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				"20260105T020000000Z", "2026-01-05T02:00:00Z"));
 		for (Map.Entry<String, String> backup : older.entrySet()) {
 			putManifest(fake(today, today.server(), today.database(), backup.getKey(), backup.getValue()));
+			// retention judges ages by the store's clock: as if the store had written them then
+			age(folder(today.server(), today.database(), backup.getKey()) + "manifest.json", Instant.parse(backup.getValue()));
 		}
 		sealed().put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified-20260105T030000000Z.json",
 				new Backups.Verified("2026-01-05T03:00:00Z", false));
 		// an upload that never got its manifest, long ago
 		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
+		age(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", Instant.parse("2026-01-01T00:00:00Z"));
 		// an upload another runner may still be finishing: a manifest-less folder, but young
 		String young = ID.format(Instant.now().minusSeconds(60));
 		put(folder(today.server(), today.database(), young) + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
@@ -372,6 +414,41 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260101T000000000Z"))).isEmpty();
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260303T020000000Z"))).isEmpty();
 		assertThat(this.store.list(folder(today.server(), today.database(), young))).hasSize(1);
+	}
+
+	@Test
+	void aRunnerWhoseClockIsAheadOrBehindNeverMakesRetentionDeleteTheBackupJustMadeOrAYoungUpload() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest first = this.backups.list().get(0).manifest();
+		// a backup by a runner whose clock is 70 years ahead, and an upload still being finished by one whose
+		// clock is years behind: ids from their clocks, written (by the store's clock) just now
+		putManifest(fake(first, first.server(), first.database(), "20991231T000000000Z", "2099-12-31T00:00:00Z"));
+		String behind = folder(first.server(), first.database(), "20200101T000000000Z") + "x.dump.zst.tink";
+		put(behind, new byte[] { 1, 2, 3 });
+
+		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
+		// the newest by the store's clock is the one just made: it alone is kept
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(made);
+		assertThat(this.store.list(behind)).hasSize(1);
+	}
+
+	@Test
+	void clustersClonedFromOneAnotherKeepTheirBackupsApartByTheirServerNames() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest original = this.backups.list().get(0).manifest();
+		// a clone of this cluster (the same system identifier), named by ETL_BACKUP_SERVER_NAME
+		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
+
+		BackupManifest cloned = clone.make(TestDatabase.NAME);
+		clone.retain(TestDatabase.NAME, cloned.id(), 1, 0, 0, false);
+
+		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.NAME + "/");
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
+				original.id(), cloned.id());
 	}
 
 	@Test
@@ -443,6 +520,15 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	/** A manifest as backup writes one: sealed with the keyset under its own key. */
 	private void putManifest(BackupManifest manifest) throws IOException {
 		sealed().put(folder(manifest.server(), manifest.database(), manifest.id()) + "manifest.json", manifest);
+	}
+
+	/**
+	 * Sets when the store wrote an object, as its list reports it: the stack's S3Proxy keeps objects as files
+	 * (filesystem backend) and reports their modification time.
+	 */
+	private static void age(String key, Instant at) throws IOException {
+		Files.setLastModifiedTime(Path.of(System.getenv("ETL_STACK_DIR"), "s3", "data", System.getenv("ETL_S3_BUCKET"), key),
+				java.nio.file.attribute.FileTime.from(at));
 	}
 
 	private SealedJson sealed() {

@@ -21,25 +21,30 @@ class RetentionTests {
 
 	@Test
 	void keepsTheNewestTheNewestOfEachDayAndWeekAndTheNewestVerified() {
-		assertThat(Retention.keep(BACKUPS, 2, 3, 2)).containsExactlyInAnyOrder("t", "a", "c", "f");
+		assertThat(Retention.keep(BACKUPS, "t", 2, 3, 2)).containsExactlyInAnyOrder("t", "a", "c", "f");
 	}
 
 	@Test
 	void keepLastAloneKeepsTheNewestAndTheNewestVerified() {
-		assertThat(Retention.keep(BACKUPS, 1, 0, 0)).containsExactlyInAnyOrder("t", "f");
+		assertThat(Retention.keep(BACKUPS, "t", 1, 0, 0)).containsExactlyInAnyOrder("t", "f");
 	}
 
 	@Test
 	void weeksCountOnlyWeeksThatHaveABackup() {
-		assertThat(Retention.keep(BACKUPS, 1, 0, 4)).containsExactlyInAnyOrder("t", "a", "d", "e", "f");
+		assertThat(Retention.keep(BACKUPS, "t", 1, 0, 4)).containsExactlyInAnyOrder("t", "a", "d", "e", "f");
 	}
 
 	@Test
 	void noVerifiedBackupMeansOnlyTheNumbersDecide() {
 		List<Retention.Candidate> unverified = BACKUPS.stream()
-			.map(candidate -> new Retention.Candidate(candidate.id(), candidate.startedAt(), false))
+			.map(candidate -> new Retention.Candidate(candidate.id(), candidate.storedAt(), false))
 			.toList();
-		assertThat(Retention.keep(unverified, 2, 0, 0)).containsExactlyInAnyOrder("t", "a");
+		assertThat(Retention.keep(unverified, "t", 2, 0, 0)).containsExactlyInAnyOrder("t", "a");
+	}
+
+	@Test
+	void theCurrentRunsBackupIsKeptWhateverTheNumbersSay() {
+		assertThat(Retention.keep(BACKUPS, "e", 1, 0, 0)).containsExactlyInAnyOrder("t", "e", "f");
 	}
 
 }

@@ -60,6 +60,7 @@ public final class SettingsTestRows {
 			Map.entry("ETL_REFRESH_SCHEMAS", new String[] { "", "ops,", "ops;retail", "Ops" }),
 			Map.entry("ETL_REFRESH_LOCK_TIMEOUT", new String[] { "0", "0s", "-1s", "25h", "ten" }),
 			Map.entry("ETL_BACKUP_PREFIX", new String[] { "", "..", "backup/../archive" }),
+			Map.entry("ETL_BACKUP_SERVER_NAME", new String[] { "..", ".", "a/b", "prod db", "x".repeat(101) }),
 			Map.entry("ETL_PG_BIN", new String[] { "/no/such/bin", "/etc/hostname" }),
 			Map.entry("ETL_SCHEDULER_NAME", new String[] { "", "two words", "x".repeat(121) }),
 			Map.entry("ETL_SCHEDULER_CHECKIN_MS", new String[] { "0", "99", "700000", "often" }),

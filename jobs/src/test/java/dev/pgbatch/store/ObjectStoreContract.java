@@ -35,9 +35,11 @@ abstract class ObjectStoreContract {
 			assertThat(in.readAllBytes()).isEqualTo(content);
 		}
 		assertThat(store().exists(this.prefix + "a/hello.txt")).isTrue();
-		assertThat(store().list(this.prefix)).containsExactly(
-				new ObjectStore.StoredObject(this.prefix + "a/hello.txt", content.length),
-				new ObjectStore.StoredObject(this.prefix + "b.txt", 0));
+		assertThat(store().list(this.prefix)).extracting(ObjectStore.StoredObject::key, ObjectStore.StoredObject::size)
+			.containsExactly(org.assertj.core.groups.Tuple.tuple(this.prefix + "a/hello.txt", (long) content.length),
+					org.assertj.core.groups.Tuple.tuple(this.prefix + "b.txt", 0L));
+		assertThat(store().list(this.prefix)).allSatisfy(object -> assertThat(object.lastModified())
+			.isBetween(java.time.Instant.now().minusSeconds(600), java.time.Instant.now().plusSeconds(600)));
 
 		store().delete(this.prefix + "a/hello.txt");
 		assertThat(store().exists(this.prefix + "a/hello.txt")).isFalse();
