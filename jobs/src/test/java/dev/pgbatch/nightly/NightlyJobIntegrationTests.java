@@ -141,7 +141,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			// released once refresh-views has failed: the backup's pg_dump would wait for that lock too
 			// FAILED, or ABANDONED for the moment between the flow moving on and the listener setting it back
-			awaitUntil(() -> refreshViewsStep(after, BatchStatus.FAILED) || refreshViewsStep(after, BatchStatus.ABANDONED)
+			awaitUntil(() -> step(after, "refresh-views", BatchStatus.FAILED) || step(after, "refresh-views", BatchStatus.ABANDONED)
 					|| running.isDone());
 			holder.rollback();
 			failed = running.get(2, TimeUnit.MINUTES);
@@ -188,7 +188,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			long after = lastStepExecution();
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			// the hourly refresh still going when the nightly's refresh-views step comes
-			awaitUntil(() -> refreshViewsStep(after, BatchStatus.STARTED) || running.isDone());
+			awaitUntil(() -> step(after, "refresh-views", BatchStatus.STARTED) || running.isDone());
 			Thread.sleep(1500);
 			assertThat(running).as("the step waits for the other run").isNotDone();
 			elsewhere.close();
@@ -222,6 +222,28 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactly("archive");
 		assertThat(children(failed)).extracting(child -> child.getJobInstance().getJobName())
 			.containsExactly("partition-rollover", "refresh-views", "backup", "archive");
+	}
+
+	@Test
+	void aNightlyStoppedWhileAStepWaitsForItsJobRunningElsewhereEndsStoppedAndItsRestartContinuesThere()
+			throws Exception {
+		JobExecution stopped;
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(ArchiveJob.NAME)) {
+			long after = lastStepExecution();
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			awaitUntil(() -> step(after, ArchiveJob.NAME, BatchStatus.STARTED) || running.isDone());
+			assertThat(running).as("the archive step waits for the other run").isNotDone();
+			this.runner.stop(newest(NightlyJob.NAME));
+			stopped = running.get(2, TimeUnit.MINUTES);
+		}
+
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(ExecutionReport.of(stopped, false).steps()).extracting(ExecutionReport.StepReport::status)
+			.containsExactly("COMPLETED", "STOPPED");
+		JobExecution restarted = this.runner.restart(stopped.getId());
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("archive", "refresh-views", "backup");
 	}
 
 	@ParameterizedTest
@@ -356,10 +378,10 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				Long.class);
 	}
 
-	/** Whether a nightly's refresh-views step recorded after that step execution is in that status. */
-	private boolean refreshViewsStep(long after, BatchStatus status) {
+	/** Whether a nightly's step of that name recorded after that step execution is in that status. */
+	private boolean step(long after, String name, BatchStatus status) {
 		return this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution WHERE step_execution_id > ?"
-				+ " AND step_name = 'refresh-views' AND status = ?", Long.class, after, status.name()) > 0;
+				+ " AND step_name = ? AND status = ?", Long.class, after, name, status.name()) > 0;
 	}
 
 	private long newest(String job) {
