@@ -49,7 +49,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * nightly on seed-data's scale 0.1 as of 2026-06-30, with the built-in partition policy (so archive moves
  * April 2025 to March 2026 to the warm tablespace and exports December 2024 to March 2025), a keyset and
  * object-store folders of its own. A lock timeout of 1 s keeps the refresh failure short, a wait of 5 s for a
- * job running elsewhere the step that gives up on it.
+ * job running elsewhere the step that gives up on it. The as-of is a fixed calendar (the partitions the
+ * assertions name), so every run passes force=true: from mid-2027 on it is more than a year from today.
  */
 @TestPropertySource(properties = { "etl.refresh.lock-timeout=1s", "etl.nightly.wait-for-running=5s" })
 class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
@@ -80,7 +81,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@BeforeEach
 	void seed() {
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF).getStatus())
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF, "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 		this.jdbc.update("DELETE FROM ops.archive_log");
 	}
@@ -96,7 +97,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("DROP TABLE IF EXISTS ops.task_executions_p2026_10");
 		// archive only row-wise: its parameter check reads no partitioned table, which the waiting detach has locked
 		JobExecution nightly = nightlyWhileArchiveWaits(() -> assertThatThrownBy(() -> JobRuns.run(this.runner,
-				ArchiveJob.DEFINITION, "as-of=" + AS_OF, "table=retail.sales_transactions"))
+				ArchiveJob.DEFINITION, "as-of=" + AS_OF, "force=true", "table=retail.sales_transactions"))
 			.isInstanceOf(RefusedException.class)
 			.hasMessageStartingWith("job archive is already running (pgbatch archive, pid "));
 
@@ -278,7 +279,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				PREFIX + "/backup", "ETL_ARCHIVE_PREFIX", PREFIX + "/archive", "ETL_PARTITION_LOCK_TIMEOUT", "10m");
 		long id;
 		try (Connection reader = readerOfTheOldestPartition()) {
-			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF);
+			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF, "force=true");
 			awaitUntil(() -> archiveWaitsForTheReader() || !run.isAlive());
 			assertThat(run.isAlive()).as("bin/etl run nightly waits in its archive step").isTrue();
 			run.kill();
@@ -320,7 +321,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private JobExecution nightly() {
-		return JobRuns.run(this.runner, NightlyJob.DEFINITION, "as-of=" + AS_OF);
+		return JobRuns.run(this.runner, NightlyJob.DEFINITION, "as-of=" + AS_OF, "force=true");
 	}
 
 	/** The executions of the nightly's children, oldest first: those that share its run.id. */
