@@ -20,6 +20,7 @@ import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.configuration.support.MapJobRegistry;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInterruptedException;
 import org.springframework.batch.core.job.UnexpectedJobExecutionException;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.support.TaskExecutorJobOperator;
@@ -109,7 +110,7 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 
 	/**
 	 * Starts the child; refused because another process runs its job, waits for that run to end (polling its
-	 * lock) and tries again, until the wait is used up or the nightly is stopped.
+	 * lock) and tries again, until the wait is used up (refused) or the nightly is stopped (the step stopped).
 	 */
 	private JobExecution startOnceFree(String job, JobParameters parameters, Long parent) {
 		Instant deadline = Instant.now().plus(this.waitForRunning);
@@ -137,11 +138,17 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 		}
 	}
 
-	/** Whether the job's lock was seen free before the deadline, with the nightly not stopping meanwhile. */
+	/**
+	 * Whether the job's lock was seen free before the deadline. The nightly stopped meanwhile ends the step
+	 * STOPPED (an interruption, as Spring Batch reads its cause), not FAILED, so that a restart continues there.
+	 */
 	private boolean awaitFree(String job, Instant deadline, Long parent) {
 		while (this.lock.isHeld(job)) {
-			if (Instant.now().isAfter(deadline)
-					|| (parent != null && this.repository.getJobExecution(parent).getStatus() == BatchStatus.STOPPING)) {
+			if (parent != null && this.repository.getJobExecution(parent).getStatus() == BatchStatus.STOPPING) {
+				String stopped = "stopped while waiting for the run of " + job + " under way to end";
+				throw new UnexpectedJobExecutionException(stopped, new JobInterruptedException(stopped));
+			}
+			if (Instant.now().isAfter(deadline)) {
 				return false;
 			}
 			try {

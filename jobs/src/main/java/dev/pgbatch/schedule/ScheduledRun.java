@@ -196,6 +196,10 @@ class ScheduledRun implements InterruptableJob {
 			else {
 				scheduler.scheduleJob(trigger);
 			}
+			// paused while this firing ran (or triggered by hand while paused): its retry waits for the resume
+			if (scheduler.getTriggerState(TriggerKey.triggerKey(schedule, Schedules.GROUP)) == Trigger.TriggerState.PAUSED) {
+				scheduler.pauseTrigger(trigger.getKey());
+			}
 		}
 		catch (SchedulerException ex) {
 			log.error("Schedule {}: the firing of {} was refused: {}; and its retry could not be scheduled: {}", schedule,

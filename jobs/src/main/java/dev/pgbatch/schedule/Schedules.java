@@ -206,12 +206,13 @@ public class Schedules {
 		}
 	}
 
+	/** Every trigger of the schedule: its cron trigger and a pending retry of a refused firing alike. */
 	public void pause(String name) {
-		change(name, key -> this.scheduler.pauseTrigger(TriggerKey.triggerKey(key.getName(), GROUP)));
+		change(name, this.scheduler::pauseJob);
 	}
 
 	public void resume(String name) {
-		change(name, key -> this.scheduler.resumeTrigger(TriggerKey.triggerKey(key.getName(), GROUP)));
+		change(name, this.scheduler::resumeJob);
 	}
 
 	/** Fires the schedule's job once now, with the schedule's parameters; a running scheduler node picks it up. */

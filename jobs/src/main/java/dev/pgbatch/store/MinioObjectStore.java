@@ -78,11 +78,6 @@ class MinioObjectStore implements ObjectStore {
 		return made;
 	}
 
-	@Override
-	public void put(String key, InputStream content, long size) {
-		upload(key, content, size, Map.of());
-	}
-
 	/**
 	 * Both guards, because neither suffices alone: S3Proxy (filesystem backend) and MinIO refuse a single
 	 * PUT with {@code If-None-Match: *} onto an existing key (412, checked on S3Proxy 4.1.0), but S3Proxy

@@ -11,14 +11,9 @@ import java.util.List;
 public interface ObjectStore {
 
 	/**
-	 * Stores an object, replacing one with the same key. A stream of unknown length ({@code size} -1) is
-	 * uploaded in parts, so it never has to fit in memory or on disk.
-	 */
-	void put(String key, InputStream content, long size);
-
-	/**
-	 * Stores a new object, like {@link #put}, but never onto a key that holds one: that is refused with an
-	 * {@link ObjectStoreException}. What exports and backups write, so nothing stored is ever replaced.
+	 * Stores a new object, never onto a key that holds one: that is refused with an {@link ObjectStoreException}.
+	 * There is no overwriting put, so nothing stored is ever replaced. A stream of unknown length ({@code size}
+	 * -1) is uploaded in parts, so it never has to fit in memory or on disk.
 	 */
 	void create(String key, InputStream content, long size);
 

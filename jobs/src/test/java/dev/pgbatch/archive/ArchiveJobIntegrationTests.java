@@ -219,7 +219,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] object = this.store.get(key).readAllBytes();
 		object[object.length / 2] ^= 0x20;
 		this.store.delete(key);
-		this.store.put(key, new java.io.ByteArrayInputStream(object), object.length);
+		this.store.create(key, new java.io.ByteArrayInputStream(object), object.length);
 
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
 			.isInstanceOf(RefusedException.class)
@@ -403,7 +403,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] json = JsonMapper.builder().build().writeValueAsBytes(edited);
 		String manifestKey = Archiving.manifestKey(key);
 		this.store.delete(manifestKey);
-		this.store.put(manifestKey, new java.io.ByteArrayInputStream(json), json.length);
+		this.store.create(manifestKey, new java.io.ByteArrayInputStream(json), json.length);
 
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
 			.isInstanceOf(RefusedException.class)
@@ -419,7 +419,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		String other = Archiving.manifestKey(objectKey(COLD.get(3)));
 		byte[] moved = this.store.get(other).readAllBytes();
 		this.store.delete(manifestKey);
-		this.store.put(manifestKey, new java.io.ByteArrayInputStream(moved), moved.length);
+		this.store.create(manifestKey, new java.io.ByteArrayInputStream(moved), moved.length);
 		assertThatThrownBy(() -> this.restore.restore("ops.task_executions", partition))
 			.isInstanceOf(RefusedException.class)
 			.hasMessageContaining("authentication failed");
@@ -563,7 +563,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private void replace(String key, byte[] content) {
 		this.store.delete(key);
-		this.store.put(key, new java.io.ByteArrayInputStream(content), content.length);
+		this.store.create(key, new java.io.ByteArrayInputStream(content), content.length);
 	}
 
 	/**

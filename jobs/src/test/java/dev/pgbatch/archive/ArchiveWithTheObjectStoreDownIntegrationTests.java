@@ -42,12 +42,12 @@ class ArchiveWithTheObjectStoreDownIntegrationTests extends DatabaseIntegrationT
 		this.jdbc.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 				+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
 				+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true", "as-of=2026-06-30").getStatus())
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 		this.jdbc.update("DELETE FROM ops.archive_log");
 		long rows = this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class);
 
-		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2026-06-30", "table=ops.task_executions");
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2026-06-30", "force=true", "table=ops.task_executions");
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isEqualTo(rows);

@@ -334,7 +334,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			stored = in.readAllBytes();
 		}
 		stored[stored.length / 2] ^= 0x01;
-		this.store.put(manifest.objectKey(), new ByteArrayInputStream(stored), stored.length);
+		this.store.delete(manifest.objectKey());
+		this.store.create(manifest.objectKey(), new ByteArrayInputStream(stored), stored.length);
 
 		assertThatThrownBy(() -> this.backups.verify(manifest.id(), false)).isInstanceOf(AuthenticationFailedException.class);
 		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false))
@@ -544,7 +545,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	/** Writes over an object, as a bucket writer can (deleting first: the store may refuse to overwrite). */
 	private void put(String key, byte[] content) {
 		this.store.delete(key);
-		this.store.put(key, new ByteArrayInputStream(content), content.length);
+		this.store.create(key, new ByteArrayInputStream(content), content.length);
 	}
 
 	private long count(String table) {

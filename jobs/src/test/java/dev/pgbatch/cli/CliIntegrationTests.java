@@ -132,11 +132,11 @@ class CliIntegrationTests {
 
 	@Test
 	void aRunKilledWithSigkillRestartsToExactlyTheTablesOfAnUninterruptedRun() throws Exception {
-		assertThat(EtlProcess.run("run", "seed-data", "scale=2", "as-of=2026-05-01", "reset=true").exitCode()).isZero();
+		assertThat(EtlProcess.run("run", "seed-data", "scale=2", "as-of=2026-05-01", "force=true", "reset=true").exitCode()).isZero();
 		Map<String, String> uninterrupted = SeededTables.fingerprints();
 
 		// killed early in the load, then again late in it
-		EtlProcess run = EtlProcess.start(SMALL_CHUNKS, "run", "seed-data", "scale=2", "as-of=2026-05-01", "reset=true");
+		EtlProcess run = EtlProcess.start(SMALL_CHUNKS, "run", "seed-data", "scale=2", "as-of=2026-05-01", "force=true", "reset=true");
 		long id = awaitRunning(run);
 		awaitUntil(() -> committedChunks(id, "customers") >= 2);
 		run.kill();
@@ -204,7 +204,7 @@ class CliIntegrationTests {
 					+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
 			statement.execute("DELETE FROM ops.archive_log");
 		}
-		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "reset=true").exitCode()).isZero();
+		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "force=true", "reset=true").exitCode()).isZero();
 		return Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX", "cli-archive-" + System.nanoTime());
 	}
 
@@ -213,7 +213,7 @@ class CliIntegrationTests {
 		Map<String, String> environment = archiveEnvironment(directory);
 		long total = queryLong("SELECT count(*) FROM ops.task_executions");
 
-		EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30", "table=ops.task_executions");
+		EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30", "force=true", "table=ops.task_executions");
 		long id = awaitRunning(run);
 		awaitUntil(() -> queryLong("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'") >= 2);
 		run.kill();
@@ -236,7 +236,7 @@ class CliIntegrationTests {
 			// a reader of the second cold partition: the export may read beside it, the detach must wait for it
 			reader.setAutoCommit(false);
 			statement.execute("LOCK TABLE ops.task_executions_p2025_01 IN ACCESS SHARE MODE");
-			EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30",
+			EtlProcess run = EtlProcess.start(environment, "run", "archive", "as-of=2026-06-30", "force=true",
 					"table=ops.task_executions");
 			id = awaitRunning(run);
 			awaitUntil(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
@@ -362,7 +362,7 @@ class CliIntegrationTests {
 		Map<String, String> environment = archiveEnvironment(directory);
 		long total = queryLong("SELECT count(*) FROM ops.task_executions");
 		long january = queryLong("SELECT count(*) FROM ops.task_executions_p2025_01");
-		assertThat(etl(environment, "run", "archive", "as-of=2026-06-30", "table=ops.task_executions").exitCode()).isZero();
+		assertThat(etl(environment, "run", "archive", "as-of=2026-06-30", "force=true", "table=ops.task_executions").exitCode()).isZero();
 		assertThat(queryLong("SELECT count(*) FROM pg_class WHERE relname = 'task_executions_p2025_01'")).isZero();
 
 		JsonNode listed = JSON.readTree(etl(environment, "archive", "list", "--json").stdout());

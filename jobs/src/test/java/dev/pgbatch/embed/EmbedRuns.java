@@ -18,7 +18,7 @@ final class EmbedRuns {
 	}
 
 	static void seed(JobRunner runner, int scale) {
-		assertThat(SeedDataRuns.seed(runner, "scale=" + scale, "reset=true", "as-of=2026-06-30").getStatus())
+		assertThat(SeedDataRuns.seed(runner, "scale=" + scale, "reset=true", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
 

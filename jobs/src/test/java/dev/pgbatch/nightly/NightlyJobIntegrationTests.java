@@ -49,7 +49,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * nightly on seed-data's scale 0.1 as of 2026-06-30, with the built-in partition policy (so archive moves
  * April 2025 to March 2026 to the warm tablespace and exports December 2024 to March 2025), a keyset and
  * object-store folders of its own. A lock timeout of 1 s keeps the refresh failure short, a wait of 5 s for a
- * job running elsewhere the step that gives up on it.
+ * job running elsewhere the step that gives up on it. The as-of is a fixed calendar (the partitions the
+ * assertions name), so every run passes force=true: from mid-2027 on it is more than a year from today.
  */
 @TestPropertySource(properties = { "etl.refresh.lock-timeout=1s", "etl.nightly.wait-for-running=5s" })
 class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
@@ -80,7 +81,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@BeforeEach
 	void seed() {
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF).getStatus())
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF, "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 		this.jdbc.update("DELETE FROM ops.archive_log");
 	}
@@ -96,7 +97,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("DROP TABLE IF EXISTS ops.task_executions_p2026_10");
 		// archive only row-wise: its parameter check reads no partitioned table, which the waiting detach has locked
 		JobExecution nightly = nightlyWhileArchiveWaits(() -> assertThatThrownBy(() -> JobRuns.run(this.runner,
-				ArchiveJob.DEFINITION, "as-of=" + AS_OF, "table=retail.sales_transactions"))
+				ArchiveJob.DEFINITION, "as-of=" + AS_OF, "force=true", "table=retail.sales_transactions"))
 			.isInstanceOf(RefusedException.class)
 			.hasMessageStartingWith("job archive is already running (pgbatch archive, pid "));
 
@@ -141,7 +142,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			// released once refresh-views has failed: the backup's pg_dump would wait for that lock too
 			// FAILED, or ABANDONED for the moment between the flow moving on and the listener setting it back
-			awaitUntil(() -> refreshViewsStep(after, BatchStatus.FAILED) || refreshViewsStep(after, BatchStatus.ABANDONED)
+			awaitUntil(() -> step(after, "refresh-views", BatchStatus.FAILED) || step(after, "refresh-views", BatchStatus.ABANDONED)
 					|| running.isDone());
 			holder.rollback();
 			failed = running.get(2, TimeUnit.MINUTES);
@@ -188,7 +189,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			long after = lastStepExecution();
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			// the hourly refresh still going when the nightly's refresh-views step comes
-			awaitUntil(() -> refreshViewsStep(after, BatchStatus.STARTED) || running.isDone());
+			awaitUntil(() -> step(after, "refresh-views", BatchStatus.STARTED) || running.isDone());
 			Thread.sleep(1500);
 			assertThat(running).as("the step waits for the other run").isNotDone();
 			elsewhere.close();
@@ -224,6 +225,28 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactly("partition-rollover", "refresh-views", "backup", "archive");
 	}
 
+	@Test
+	void aNightlyStoppedWhileAStepWaitsForItsJobRunningElsewhereEndsStoppedAndItsRestartContinuesThere()
+			throws Exception {
+		JobExecution stopped;
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(ArchiveJob.NAME)) {
+			long after = lastStepExecution();
+			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
+			awaitUntil(() -> step(after, ArchiveJob.NAME, BatchStatus.STARTED) || running.isDone());
+			assertThat(running).as("the archive step waits for the other run").isNotDone();
+			this.runner.stop(newest(NightlyJob.NAME));
+			stopped = running.get(2, TimeUnit.MINUTES);
+		}
+
+		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(ExecutionReport.of(stopped, false).steps()).extracting(ExecutionReport.StepReport::status)
+			.containsExactly("COMPLETED", "STOPPED");
+		JobExecution restarted = this.runner.restart(stopped.getId());
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
+			.containsExactly("archive", "refresh-views", "backup");
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { NightlyJob.NAME, ArchiveJob.NAME })
 	void stoppingTheNightlyOrTheJobUnderWayStopsBothAndTheRestartContinuesThatJobsExecution(String job)
@@ -256,7 +279,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				PREFIX + "/backup", "ETL_ARCHIVE_PREFIX", PREFIX + "/archive", "ETL_PARTITION_LOCK_TIMEOUT", "10m");
 		long id;
 		try (Connection reader = readerOfTheOldestPartition()) {
-			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF);
+			EtlProcess run = EtlProcess.start(environment, "run", "nightly", "as-of=" + AS_OF, "force=true");
 			awaitUntil(() -> archiveWaitsForTheReader() || !run.isAlive());
 			assertThat(run.isAlive()).as("bin/etl run nightly waits in its archive step").isTrue();
 			run.kill();
@@ -298,7 +321,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private JobExecution nightly() {
-		return JobRuns.run(this.runner, NightlyJob.DEFINITION, "as-of=" + AS_OF);
+		return JobRuns.run(this.runner, NightlyJob.DEFINITION, "as-of=" + AS_OF, "force=true");
 	}
 
 	/** The executions of the nightly's children, oldest first: those that share its run.id. */
@@ -356,10 +379,10 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				Long.class);
 	}
 
-	/** Whether a nightly's refresh-views step recorded after that step execution is in that status. */
-	private boolean refreshViewsStep(long after, BatchStatus status) {
+	/** Whether a nightly's step of that name recorded after that step execution is in that status. */
+	private boolean step(long after, String name, BatchStatus status) {
 		return this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution WHERE step_execution_id > ?"
-				+ " AND step_name = 'refresh-views' AND status = ?", Long.class, after, status.name()) > 0;
+				+ " AND step_name = ? AND status = ?", Long.class, after, name, status.name()) > 0;
 	}
 
 	private long newest(String job) {

@@ -370,9 +370,14 @@ class SchedulerIntegrationTests {
 		this.nodes.add(node);
 		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 1 schedules"));
 		assertThat(EtlProcess.start(environment, "schedules", "trigger", "seed-on-demand").await().exitCode()).isZero();
+		// Wait for this schedule's own execution to have committed a chunk. Any STARTED execution of the
+		// database would not do: another test's node killed mid-run leaves one behind (a refresh-views that
+		// wrote a view), the wait passed at once and the SIGTERM came before the firing was recorded.
 		awaitTrue(Duration.ofSeconds(60), () -> jdbc.queryForObject("""
 				SELECT coalesce(sum(s.write_count), 0) FROM etl.batch_step_execution s
-				JOIN etl.batch_job_execution e ON e.job_execution_id = s.job_execution_id WHERE e.status = 'STARTED'
+				JOIN etl.batch_job_execution e ON e.job_execution_id = s.job_execution_id
+				JOIN etl.batch_job_execution_params p ON p.job_execution_id = e.job_execution_id
+				WHERE e.status = 'STARTED' AND p.parameter_name = 'schedule' AND p.parameter_value = 'seed-on-demand'
 				""", Long.class) > 0);
 
 		EtlProcess.Result stopped = node.terminate();

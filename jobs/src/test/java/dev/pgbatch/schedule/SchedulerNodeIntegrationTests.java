@@ -43,7 +43,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestPropertySource(properties = { "spring.autoconfigure.exclude=", "etl.scheduler.enabled=true",
 		"spring.quartz.properties.org.quartz.jobStore.clusterCheckinInterval=500",
-		"spring.quartz.properties.org.quartz.threadPool.threadCount=4", "etl.scheduler.retry-ms=1000" })
+		"spring.quartz.properties.org.quartz.threadPool.threadCount=4", "etl.scheduler.retry-ms=1000",
+		// a change made through Schedules commits after Quartz's thread was told of it: it looks again this soon
+		"spring.quartz.properties.org.quartz.scheduler.idleWaitTime=1000" })
 @DirtiesContext
 class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
@@ -136,6 +138,39 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> executions(name).contains("COMPLETED"));
 		assertThat(executions(name)).containsExactly("COMPLETED");
 		awaitUntil(() -> !this.scheduler.checkExists(TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP)));
+	}
+
+	@Test
+	void pauseHoldsAPendingRetryOfTheScheduleTooUntilResume() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.FIRE_NOW);
+		TriggerKey retry = TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP);
+		this.scheduler.start();
+		try (ExecutionLock.Held elsewhere = this.lock.acquire(PartitionRolloverJob.NAME)) {
+			// a firing refused while the schedule is paused: its retry is made paused
+			this.schedules.pause(name);
+			this.schedules.trigger(name);
+			awaitUntil(() -> this.scheduler.getTriggerState(retry) == Trigger.TriggerState.PAUSED);
+
+			// resumed, the retry fires (refused again) and waits; a pause holds that pending retry too
+			this.schedules.resume(name);
+			awaitUntil(() -> this.scheduler.checkExists(retry) && this.scheduler.getTriggerState(retry) == Trigger.TriggerState.NORMAL
+					&& this.scheduler.getTrigger(retry).getStartTime().toInstant().isAfter(Instant.now().plusMillis(200)));
+			this.schedules.pause(name);
+			assertThat(this.scheduler.getTriggerState(retry)).isEqualTo(Trigger.TriggerState.PAUSED);
+		}
+		// the job is free, and the retry's time passes: nothing runs while the schedule is paused
+		Thread.sleep(2000);
+		assertThat(executions(name)).isEmpty();
+		// the retry is no schedule of its own in the list
+		assertThat(this.schedules.list(List.of(new Schedule(name, PartitionRolloverJob.NAME, IN_2099, ZoneOffset.UTC,
+				Map.of("dry-run", "true"), MisfirePolicy.FIRE_NOW, true, "test"))))
+			.singleElement()
+			.satisfies(state -> assertThat(state.state()).isEqualTo("PAUSED"));
+
+		this.schedules.resume(name);
+		awaitUntil(() -> executions(name).contains("COMPLETED"));
+		assertThat(executions(name)).containsExactly("COMPLETED");
+		awaitUntil(() -> !this.scheduler.checkExists(retry));
 	}
 
 	@Test

@@ -26,7 +26,7 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void seedsEveryTableWithCountsThatScaleLinearly() {
-		JobExecution execution = seed("scale=0.1", "as-of=2026-06-15", "reset=true");
+		JobExecution execution = seed("scale=0.1", "as-of=2026-06-15", "force=true", "reset=true");
 
 		assertThat(execution.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(count("SELECT count(*) FROM retail.stores")).isEqualTo(4);
@@ -55,12 +55,12 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void theSameParametersGiveIdenticalTablesAndAnotherSeedDoesNot() throws Exception {
-		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "reset=true");
+		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "force=true", "reset=true");
 		Map<String, String> first = SeededTables.fingerprints();
-		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "reset=true");
+		seed("scale=0.2", "seed=7", "as-of=2026-01-31", "force=true", "reset=true");
 		assertThat(SeededTables.fingerprints()).isEqualTo(first);
 
-		seed("scale=0.2", "seed=8", "as-of=2026-01-31", "reset=true");
+		seed("scale=0.2", "seed=8", "as-of=2026-01-31", "force=true", "reset=true");
 		Map<String, String> other = SeededTables.fingerprints();
 		assertThat(other.get("retail.customers")).isNotEqualTo(first.get("retail.customers"));
 		assertThat(other.get("ops.task_executions")).isNotEqualTo(first.get("ops.task_executions"));

@@ -26,10 +26,10 @@ abstract class ObjectStoreContract {
 	}
 
 	@Test
-	void anObjectThatWasPutCanBeReadListedAndDeleted() throws Exception {
+	void anObjectThatWasCreatedCanBeReadListedAndDeleted() throws Exception {
 		byte[] content = "hello, object store".getBytes(StandardCharsets.UTF_8);
-		store().put(this.prefix + "a/hello.txt", new ByteArrayInputStream(content), content.length);
-		store().put(this.prefix + "b.txt", new ByteArrayInputStream(new byte[0]), 0);
+		store().create(this.prefix + "a/hello.txt", new ByteArrayInputStream(content), content.length);
+		store().create(this.prefix + "b.txt", new ByteArrayInputStream(new byte[0]), 0);
 
 		try (InputStream in = store().get(this.prefix + "a/hello.txt")) {
 			assertThat(in.readAllBytes()).isEqualTo(content);
@@ -50,7 +50,7 @@ abstract class ObjectStoreContract {
 	void aStreamOfUnknownLengthIsUploadedInPartsAndComesBackIntact() throws Exception {
 		byte[] content = new byte[12 * 1024 * 1024 + 17];
 		new Random(7).nextBytes(content);
-		store().put(this.prefix + "large.bin", new ByteArrayInputStream(content), -1);
+		store().create(this.prefix + "large.bin", new ByteArrayInputStream(content), -1);
 		try (InputStream in = store().get(this.prefix + "large.bin")) {
 			assertThat(sha256(in.readAllBytes())).isEqualTo(sha256(content));
 		}
@@ -66,9 +66,10 @@ abstract class ObjectStoreContract {
 	}
 
 	@Test
-	void anObjectIsReplacedByAPutWithTheSameKey() throws Exception {
-		store().put(this.prefix + "k", new ByteArrayInputStream(new byte[] { 1 }), 1);
-		store().put(this.prefix + "k", new ByteArrayInputStream(new byte[] { 2, 3 }), 2);
+	void aKeyDeletedCanBeCreatedAgain() throws Exception {
+		store().create(this.prefix + "k", new ByteArrayInputStream(new byte[] { 1 }), 1);
+		store().delete(this.prefix + "k");
+		store().create(this.prefix + "k", new ByteArrayInputStream(new byte[] { 2, 3 }), 2);
 		try (InputStream in = store().get(this.prefix + "k")) {
 			assertThat(in.readAllBytes()).containsExactly(2, 3);
 		}
