@@ -535,11 +535,6 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 
 		@Override
-		public void put(String key, InputStream content, long size) {
-			this.store.put(key, content, size);
-		}
-
-		@Override
 		public InputStream get(String key) {
 			return this.store.get(key);
 		}
