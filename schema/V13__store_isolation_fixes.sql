@@ -203,3 +203,9 @@ ALTER POLICY sales_transaction_items_store_isolation ON retail.sales_transaction
                 AND EXISTS (SELECT 1 FROM retail.products p
                             WHERE p.product_id = sales_transaction_items.product_id
                               AND p.store_id = (SELECT retail.current_store_id())));
+
+-- The last SECURITY DEFINER functions whose search_path searched pg_temp first (for relations): pinned last, as
+-- V12 did for retail's. Only the owner fires or runs them today; a caller's temporary table must never stand in
+-- for one of ops's.
+ALTER FUNCTION ops.agent_performance_apply() SET search_path = pg_catalog, ops, pg_temp;
+ALTER FUNCTION ops.rebuild_agent_performance_summary() SET search_path = pg_catalog, ops, pg_temp;

@@ -311,24 +311,24 @@ class RowLevelSecurityIntegrationTests {
 	/** pgbatch.skip_audit, which anyone may set, spares the audit of the tables' owner only (bulk seeding). */
 	@Test
 	void onlyTheOwnerMaySkipTheAudit() throws Exception {
-		String customer;
+		String customer = rowOf("SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' LIMIT 1");
+		long audited = auditRowsOf(customer);
 		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
 			statement.execute("SET pgbatch.skip_audit = on");
 			connection.setAutoCommit(false);
 			statement.execute("SELECT retail.set_store_context('seattle')");
 			statement.execute("SET LOCAL pgbatch.skip_audit = on");
-			customer = stores(statement, "SELECT customer_id::text FROM retail.customers ORDER BY 1 LIMIT 1").get(0);
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			connection.commit();
 		}
-		assertThat(auditRowsOf(customer)).as("audit rows of the search role's update").isEqualTo(1);
+		assertThat(auditRowsOf(customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
 		try (Connection runner = TestDatabase.connect(); Statement statement = runner.createStatement()) {
 			runner.setAutoCommit(false);
 			statement.execute("SET LOCAL pgbatch.skip_audit = on");
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			runner.commit();
 		}
-		assertThat(auditRowsOf(customer)).as("audit rows after the owner's skipped update too").isEqualTo(1);
+		assertThat(auditRowsOf(customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
 	}
 
 	@Test
