@@ -7,7 +7,7 @@
 --    which no rollback takes back (as pgAudit does), before the context takes effect:
 --      pgbatch audit: store_context_set store="bellevue" session_user="pgbatch_search" role="none" pid=... xact=... database="pgbatch"
 --    RAISE LOG reaches the server log under every log_min_messages but FATAL and PANIC, which only a superuser
---    sets, and is not sent to the client (client_min_messages ranks LOG below NOTICE). Every name is a JSON
+--    sets, and by default is not sent to the client (client_min_messages ranks LOG below NOTICE). Every name is a JSON
 --    string (quotes, backslashes and control characters escaped), so no value can end the line and forge
 --    another. An autonomous write (dblink back into the database) would need a password or trust in the
 --    database and an extension: the log needs neither.
@@ -161,14 +161,15 @@ BEGIN
 END
 $$;
 
--- The audit triggers of V2 and V3 again, their WHEN naming the owner of each table as it is now. The text
+-- The audit triggers of V2 and V3 again, their WHEN naming the owner of each table as it is now, by oid: a
+-- renamed owner keeps its skip, a dropped one matches no one (coalesce: never NULL, which would skip the audit). The text
 -- 'pgbatch.skip_audit' stays in their definition: seed-data finds them by it (DeferredDdl).
 DO $$
 DECLARE
     t record;
 BEGIN
     FOR t IN
-        SELECT x.trigger_name, x.table_name::regclass AS rel, x.call, r.rolname AS owner
+        SELECT x.trigger_name, x.table_name::regclass AS rel, x.call, c.relowner AS owner
         FROM (VALUES ('customers_audit_trigger', 'retail.customers', 'retail.audit_trigger(''customer_id'')'),
                      ('products_audit_trigger', 'retail.products', 'retail.audit_trigger(''product_id'')'),
                      ('sales_transactions_audit_trigger', 'retail.sales_transactions',
@@ -178,11 +179,10 @@ BEGIN
                      ('audit_agents_trigger', 'ops.agents', 'ops.audit_trigger(''agent_id'')'))
              AS x(trigger_name, table_name, call)
         JOIN pg_class c ON c.oid = x.table_name::regclass
-        JOIN pg_roles r ON r.oid = c.relowner
     LOOP
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
                        'WHEN (current_setting(''pgbatch.skip_audit'', true) IS DISTINCT FROM ''on'' '
-                       'OR NOT pg_has_role(session_user, %L::name, ''MEMBER'')) EXECUTE FUNCTION %s',
+                       'OR NOT coalesce(pg_has_role(session_user, %s::oid, ''MEMBER''), false)) EXECUTE FUNCTION %s',
                        t.trigger_name, t.rel, t.owner, t.call);
     END LOOP;
 END

@@ -108,13 +108,16 @@ public class ProductSearch {
 	/**
 	 * A role with more than mcp_user's rights is a configuration mistake, refused before the search: one that
 	 * row-level security does not filter (a superuser, BYPASSRLS), one that may make roles or databases, one that
-	 * may act as the tables' owner or as any other role beyond mcp_user's own. MEMBER, not USAGE: a member that
+	 * may act as the tables' owner or as any other role than mcp_user (mcp_user's own memberships included: a
+	 * right granted to mcp_user reaches every search). The login's own role, not one it switches to at login
+	 * (ALTER ROLE ... SET role). MEMBER, not USAGE: a member that
 	 * does not inherit a role's rights may still SET ROLE to it (a NOINHERIT role between them). mcp_user's
 	 * rights themselves must be inherited (USAGE), since the search does not switch roles.
 	 */
 	private void refuseAPrivilegedRole(Connection connection) throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement("""
-				SELECT CASE WHEN r.rolsuper THEN 'a superuser'
+				SELECT CASE WHEN current_user <> session_user THEN 'it switches to the role ' || current_user
+				            WHEN r.rolsuper THEN 'a superuser'
 				            WHEN r.rolbypassrls THEN 'it bypasses row-level security'
 				            WHEN pg_has_role(r.oid, c.relowner, 'MEMBER') THEN 'it owns the retail tables or may act as their owner'
 				            WHEN r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
@@ -122,11 +125,10 @@ public class ProductSearch {
 				            WHEN NOT pg_has_role(r.oid, 'mcp_user', 'USAGE') THEN 'it does not inherit mcp_user''s rights'
 				            ELSE (SELECT 'it may also act as ' || string_agg(o.rolname, ', ' ORDER BY o.rolname)
 				                  FROM pg_roles o
-				                  WHERE o.oid <> r.oid AND pg_has_role(r.oid, o.oid, 'MEMBER')
-				                    AND NOT pg_has_role('mcp_user', o.oid, 'MEMBER'))
+				                  WHERE o.rolname NOT IN (r.rolname, 'mcp_user') AND pg_has_role(r.oid, o.oid, 'MEMBER'))
 				       END
-				FROM pg_roles r, pg_class c
-				WHERE r.rolname = current_user AND c.oid = 'retail.products'::regclass
+				FROM pg_roles r, pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE r.rolname = session_user AND n.nspname = 'retail' AND c.relname = 'products'
 				"""); ResultSet result = statement.executeQuery()) {
 			String problem = result.next() ? result.getString(1) : null;
 			if (problem != null) {

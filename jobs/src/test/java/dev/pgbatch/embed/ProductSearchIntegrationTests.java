@@ -171,15 +171,23 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 	void aLoginThatMayActAsAnotherRoleIsRefused() throws Exception {
 		String password = UUID.randomUUID().toString();
 		StackSuperuser.execute(TestDatabase.NAME, """
-				DROP ROLE IF EXISTS search_test_bridged, search_test_reader, search_test_bridge;
+				DROP ROLE IF EXISTS search_test_bridged, search_test_reader, search_test_bridge, search_test_switcher,
+				    search_test_plain;
 				CREATE ROLE search_test_bridge NOLOGIN NOINHERIT;
 				GRANT %1$s TO search_test_bridge;
 				CREATE ROLE search_test_bridged LOGIN PASSWORD '%2$s' IN ROLE mcp_user, search_test_bridge;
 				CREATE ROLE search_test_reader LOGIN PASSWORD '%2$s' IN ROLE mcp_user, pg_read_all_data;
+				CREATE ROLE search_test_switcher LOGIN PASSWORD '%2$s' IN ROLE mcp_user, search_test_bridge;
+				ALTER ROLE search_test_switcher SET role = mcp_user;
+				CREATE ROLE search_test_plain LOGIN PASSWORD '%2$s' IN ROLE mcp_user;
+				GRANT pg_signal_backend TO mcp_user;
 				""".formatted(TestDatabase.user(), password));
 		try {
+			// search_test_plain has mcp_user's rights only, but mcp_user was given one more role: every search has it
 			Map<String, String> refusals = Map.of("search_test_bridged", "it owns the retail tables or may act as their owner",
-					"search_test_reader", "it may also act as pg_read_all_data");
+					"search_test_reader", "it may also act as pg_read_all_data, pg_signal_backend",
+					"search_test_switcher", "it switches to the role mcp_user",
+					"search_test_plain", "it may also act as pg_signal_backend");
 			for (Map.Entry<String, String> login : refusals.entrySet()) {
 				ProductSearch search = new ProductSearch(this.jdbc, this.database, new SearchProperties(login.getKey(), password),
 						this.models);
@@ -190,7 +198,8 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 		}
 		finally {
 			StackSuperuser.execute(TestDatabase.NAME,
-					"DROP ROLE IF EXISTS search_test_bridged, search_test_reader, search_test_bridge");
+					"REVOKE pg_signal_backend FROM mcp_user; DROP ROLE IF EXISTS search_test_bridged, search_test_reader, "
+							+ "search_test_bridge, search_test_switcher, search_test_plain");
 		}
 	}
 
