@@ -104,6 +104,11 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 		CompletableFuture<JobExecution> run = CompletableFuture
 			.supplyAsync(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "batch-size=8"));
 		long id = awaitCommittedChunks(3);
+		// the job's reader streams: its session holds the cursor's transaction open while the chunks go on. One
+		// that had loaded every product at once (autocommit on: PgJDBC ignores the fetch size) would sit idle.
+		assertThat(this.jdbc.queryForList("SELECT state FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+				+ " AND datname = current_database() AND query LIKE '%JOIN retail.embedding_failures f ON%'", String.class))
+			.containsAnyOf("idle in transaction", "active");
 		this.runner.stop(id);
 		JobExecution stopped = run.get(2, TimeUnit.MINUTES);
 		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
