@@ -101,9 +101,16 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void aRestartAfterAStopCountsEveryProductOnceAndEmbeddedIsWhatItWrote() throws Exception {
+		long newest = this.jdbc.queryForObject("SELECT coalesce(max(job_execution_id), 0) FROM etl.batch_job_execution",
+				Long.class);
 		CompletableFuture<JobExecution> run = CompletableFuture
 			.supplyAsync(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION, "batch-size=8"));
-		long id = awaitCommittedChunks(3);
+		long id = awaitCommittedChunks(3, newest);
+		// the job's reader streams: its session holds the cursor's transaction open while the chunks go on. One
+		// that had loaded every product at once (autocommit on: PgJDBC ignores the fetch size) would sit idle.
+		assertThat(this.jdbc.queryForList("SELECT state FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+				+ " AND datname = current_database() AND query LIKE '%JOIN retail.embedding_failures f ON%'", String.class))
+			.containsAnyOf("idle in transaction", "active");
 		this.runner.stop(id);
 		JobExecution stopped = run.get(2, TimeUnit.MINUTES);
 		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
@@ -137,14 +144,15 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 		return ((List<?>) rows.get(pg)).size();
 	}
 
-	private long awaitCommittedChunks(int chunks) throws InterruptedException {
+	/** This run's execution, not one an interrupted earlier run left STARTED. */
+	private long awaitCommittedChunks(int chunks, long after) throws InterruptedException {
 		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
 		while (Instant.now().isBefore(deadline)) {
 			Long id = this.jdbc.queryForObject("""
 					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
 					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
-					WHERE e.status = 'STARTED' AND s.step_name = 'embed' AND s.commit_count >= ?
-					""", Long.class, chunks);
+					WHERE e.status = 'STARTED' AND s.step_name = 'embed' AND s.commit_count >= ? AND e.job_execution_id > ?
+					""", Long.class, chunks, after);
 			if (id != null) {
 				return id;
 			}
