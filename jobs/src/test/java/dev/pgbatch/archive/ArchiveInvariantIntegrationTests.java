@@ -74,6 +74,9 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	/** Every cold segment is read whole again every this many steps: between, a listing shows each is there. */
 	private static final int REREAD_EVERY = 125;
 
+	/** One seed-data reset every this many steps. */
+	private static final int RESET_EVERY = 125;
+
 	private static final Path KEYSET = TestKeysets.fresh();
 
 	private static final String PREFIX = "walk-" + UUID.randomUUID();
@@ -156,6 +159,14 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		while (killAt.size() < Math.min(KILLS, STEPS)) {
 			killAt.add(1 + this.random.nextInt(STEPS));
 		}
+		// a reset costs as much as a dozen other steps: one every RESET_EVERY, at random places
+		Set<Integer> resetAt = new TreeSet<>();
+		while (resetAt.size() < Math.min(STEPS / RESET_EVERY, STEPS - killAt.size())) {
+			int step = 1 + this.random.nextInt(STEPS);
+			if (!killAt.contains(step)) {
+				resetAt.add(step);
+			}
+		}
 		// the first bin/etl after a build prepares its runner (a minute or more on a busy machine): not under a
 		// kill, and meanwhile the walk goes on
 		CompletableFuture<Void> prepared = KILLS == 0 ? CompletableFuture.completedFuture(null)
@@ -174,6 +185,9 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 				prepared.join();
 				String job = this.random.nextBoolean() ? ArchiveJob.NAME : PartitionRolloverJob.DEFINITION.name();
 				done = timed("kill and restart", () -> killAndRestart(job, asOf()));
+			}
+			else if (resetAt.contains(step)) {
+				done = timed("seed-data reset", this::reset);
 			}
 			else {
 				done = step();
@@ -201,10 +215,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		if (roll < 88) {
 			return timed("archive restore", this::restore);
 		}
-		if (roll < 99) {
-			return withTheStoreDown();
-		}
-		return timed("seed-data reset", this::reset);
+		return withTheStoreDown();
 	}
 
 	/** A step, timed and counted under its kind. */
