@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -36,17 +40,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The data-safety invariant of DESIGN.md as a seeded random walk: rows inserted at random times (archived
- * intervals, warm ones, the current one, the future), partition-rollover and archive at random as-of days,
- * archive restore of a random archived partition, a seed-data reset now and then, the object store cut in
- * the middle of an archive, and bin/etl killed with SIGKILL in the middle of a run and restarted. After every
- * step, every row of ops.task_executions the walk has seen written is in PostgreSQL or in exactly one cold
- * segment that reads back through SealedObjects (authenticated) with its manifest beside it, never both,
- * never neither; every sales transaction is in retail.sales_transactions or its archive table, once.
+ * intervals, warm ones, the current one, the future), late rows into intervals archive moved out,
+ * partition-rollover and archive at random as-of days, archive restore of a random archived interval (and
+ * archive of it again later, so that an interval gets several segments), a seed-data reset now and then, the
+ * object store down from the start of an archive or cut in its middle (or a restore's), and bin/etl killed
+ * with SIGKILL in the middle of a run and restarted. After every step, every row of ops.task_executions the
+ * walk has seen written is in PostgreSQL or in exactly one cold segment that reads back through SealedObjects
+ * (authenticated) with its manifest beside it, never both, never neither; every sales transaction is in
+ * retail.sales_transactions or its archive table, once.
+ *
+ * <p>Every step but the kills runs in this process, as bin/etl would run it (the same JobRunner and
+ * ArchivedPartitions); a killed run is a bin/etl process, since a kill is the point there. A segment is read
+ * whole once, when it appears (see {@link RowPlaces.ColdSegments}), and every segment again every
+ * {@value #REREAD_EVERY} steps and after the last.
  *
  * <p>The walk is reproducible from its seed (printed on failure, with today's date, since the windows count
  * from it): -Dpgbatch.walk.seed=N or ETL_TEST_WALK_SEED. Its length: -Dpgbatch.walk.steps or
- * ETL_TEST_WALK_STEPS (default 40), of which at most -Dpgbatch.walk.kills or ETL_TEST_WALK_KILLS (default 2)
- * start bin/etl to kill it (about 5 s each).
+ * ETL_TEST_WALK_STEPS (default 250), of which -Dpgbatch.walk.kills or ETL_TEST_WALK_KILLS (default 2) start
+ * bin/etl to kill it (a few seconds each).
  */
 class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
@@ -54,9 +65,15 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final long SEED = setting("pgbatch.walk.seed", "ETL_TEST_WALK_SEED", new Random().nextLong() >>> 20);
 
-	private static final int STEPS = (int) setting("pgbatch.walk.steps", "ETL_TEST_WALK_STEPS", 40);
+	private static final int STEPS = (int) setting("pgbatch.walk.steps", "ETL_TEST_WALK_STEPS", 250);
 
 	private static final int KILLS = (int) setting("pgbatch.walk.kills", "ETL_TEST_WALK_KILLS", 2);
+
+	/** Every cold segment is read whole again every this many steps: between, a listing shows each is there. */
+	private static final int REREAD_EVERY = 125;
+
+	/** One seed-data reset every this many steps. */
+	private static final int RESET_EVERY = 125;
 
 	private static final Path KEYSET = TestKeysets.fresh();
 
@@ -70,6 +87,14 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	private static final Path POLICY = TestPolicies.oneWarmMonth();
 
 	private static final LocalDate TODAY = LocalDate.now(ZoneOffset.UTC);
+
+	/** The kinds of step that send nothing to the object store: the segments read before stay as they were. */
+	private static final Set<String> QUIET = Set.of("insert", "insert late", "partition-rollover", "seed-data reset",
+			"seed-data, the start");
+
+	/** Every sales transaction, where it may be. */
+	private static final String SALES = "SELECT transaction_id::text AS k FROM retail.sales_transactions UNION ALL"
+			+ " SELECT transaction_id::text FROM retail.sales_transactions_archive";
 
 	@DynamicPropertySource
 	static void walk(DynamicPropertyRegistry registry) {
@@ -98,63 +123,115 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	private final Set<String> sales = new HashSet<>();
 
+	/** The digests of {@link #rows} and {@link #sales}, kept with them. */
+	private RowPlaces.Digest written = RowPlaces.Digest.NONE;
+
+	private RowPlaces.Digest salesWritten = RowPlaces.Digest.NONE;
+
+	/** Whether the last step sent anything to the object store (archive, restore, a killed run). */
+	private boolean storeTouched = true;
+
 	private final List<String> history = new ArrayList<>();
+
+	/** Each kind of step: how many ran, and their time in ns; the checks' time under "check". */
+	private final Map<String, long[]> kinds = new TreeMap<>();
+
+	private RowPlaces.ColdSegments segments;
 
 	private int resets;
 
-	private int kills;
+	/** Rows inserted into an interval that had a completed cold segment and no partition then. */
+	private int lateRows;
+
+	/** Restores that brought back more than one segment of an interval. */
+	private int multiSegmentRestores;
 
 	@Test
 	void everyRowIsInPostgresqlOrInExactlyOneColdSegmentAfterEveryStep() throws Exception {
 		System.out.printf("archive walk: seed %d, %d steps, today %s (rerun with -Dpgbatch.walk.seed=%d)%n", SEED, STEPS,
 				TODAY, SEED);
+		long started = System.nanoTime();
+		this.segments = new RowPlaces.ColdSegments(this.store, KEYSET);
 		RowPlaces.startAfresh(this.jdbc);
-		if (KILLS > 0) {
-			// the first bin/etl after a build prepares its runner (a minute or more on a busy machine): not under a kill
-			EtlProcess.run("jobs");
+		Set<Integer> killAt = new TreeSet<>();
+		while (killAt.size() < Math.min(KILLS, STEPS)) {
+			killAt.add(1 + this.random.nextInt(STEPS));
 		}
-		reset();
-		check(0, "seed-data");
+		// a reset costs as much as a dozen other steps: one every RESET_EVERY, at random places
+		Set<Integer> resetAt = new TreeSet<>();
+		while (resetAt.size() < Math.min(STEPS / RESET_EVERY, STEPS - killAt.size())) {
+			int step = 1 + this.random.nextInt(STEPS);
+			if (!killAt.contains(step)) {
+				resetAt.add(step);
+			}
+		}
+		// the first bin/etl after a build prepares its runner (a minute or more on a busy machine): not under a
+		// kill, and meanwhile the walk goes on
+		CompletableFuture<Void> prepared = KILLS == 0 ? CompletableFuture.completedFuture(null)
+				: CompletableFuture.runAsync(() -> {
+					try {
+						EtlProcess.run("jobs");
+					}
+					catch (IOException | InterruptedException ex) {
+						throw new IllegalStateException(ex);
+					}
+				});
+		check(0, timed("seed-data, the start", this::reset), false);
 		for (int step = 1; step <= STEPS; step++) {
-			String done = step();
-			check(step, done);
+			String done;
+			if (killAt.contains(step)) {
+				prepared.join();
+				String job = this.random.nextBoolean() ? ArchiveJob.NAME : PartitionRolloverJob.DEFINITION.name();
+				done = timed("kill and restart", () -> killAndRestart(job, asOf()));
+			}
+			else if (resetAt.contains(step)) {
+				done = timed("seed-data reset", this::reset);
+			}
+			else {
+				done = step();
+			}
+			check(step, done, step % REREAD_EVERY == 0 || step == STEPS);
 		}
+		summary(System.nanoTime() - started);
 	}
 
 	/** One step, chosen at random; what it did, for the history. */
 	private String step() throws Exception {
 		int roll = this.random.nextInt(100);
-		if (roll < 30) {
-			return insert();
+		if (roll < 36) {
+			return timed("insert", this::insert);
 		}
-		if (roll < 45) {
-			return job(PartitionRolloverJob.DEFINITION.name(), asOf());
+		if (roll < 50) {
+			return timed("insert late", this::late);
 		}
-		if (roll < 65) {
-			return job(ArchiveJob.NAME, asOf());
+		if (roll < 62) {
+			return timed("partition-rollover", () -> job(PartitionRolloverJob.DEFINITION.name(), asOf()));
 		}
-		if (roll < 78) {
-			return restore();
+		if (roll < 76) {
+			return timed("archive", () -> job(ArchiveJob.NAME, asOf()));
 		}
-		if (roll < 87) {
-			return withTheStoreCut();
+		if (roll < 88) {
+			return timed("archive restore", this::restore);
 		}
-		if (roll < 95 && this.kills < KILLS) {
-			this.kills++;
-			return killAndRestart(this.random.nextBoolean() ? ArchiveJob.NAME : PartitionRolloverJob.DEFINITION.name(),
-					asOf());
+		return withTheStoreDown();
+	}
+
+	/** A step, timed and counted under its kind. */
+	private String timed(String kind, Callable<String> step) throws Exception {
+		this.storeTouched = !QUIET.contains(kind);
+		long started = System.nanoTime();
+		try {
+			return step.call();
 		}
-		if (roll >= 97) {
-			return reset();
+		finally {
+			long[] counts = this.kinds.computeIfAbsent(kind, k -> new long[2]);
+			counts[0]++;
+			counts[1] += System.nanoTime() - started;
 		}
-		return insert();
 	}
 
 	/** A few rows at random times: an archived interval, a warm one, this month, or months ahead. */
 	private String insert() {
-		List<String> tasks = this.jdbc.queryForList("SELECT task_id || ' ' || assigned_agent FROM ops.tasks"
-				+ " WHERE assigned_agent IS NOT NULL ORDER BY task_id LIMIT 50", String.class);
-		List<String> stores = this.jdbc.queryForList("SELECT store_id FROM retail.stores ORDER BY store_id", String.class);
 		int count = 1 + this.random.nextInt(4);
 		List<String> when = new ArrayList<>();
 		for (int i = 0; i < count; i++) {
@@ -164,22 +241,57 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 				case 2 -> 0;
 				default -> 1 + this.random.nextInt(8); // premade, or beyond: the default partition
 			};
-			LocalDate month = TODAY.withDayOfMonth(1).plusMonths(months);
-			OffsetDateTime at = month.atStartOfDay()
-				.plusSeconds(this.random.nextLong(month.lengthOfMonth() * 86_400L))
-				.atOffset(ZoneOffset.UTC);
-			UUID id = new UUID(this.random.nextLong(), this.random.nextLong());
-			String[] task = tasks.get(this.random.nextInt(tasks.size())).split(" ");
-			this.jdbc.update("INSERT INTO ops.task_executions (execution_id, task_id, agent_id, status, execution_time,"
-					+ " created_at) VALUES (?, ?::uuid, ?::uuid, 'completed', 1.5, ?)", id, task[0], task[1], at);
-			this.rows.add(id + " " + at.toEpochSecond());
-			UUID sale = new UUID(this.random.nextLong(), this.random.nextLong());
-			this.jdbc.update("INSERT INTO retail.sales_transactions (transaction_id, store_id, transaction_date, subtotal,"
-					+ " total_amount) VALUES (?, ?, ?, 10, 10)", sale, stores.get(this.random.nextInt(stores.size())), at);
-			this.sales.add(sale.toString());
-			when.add(at.toLocalDate().toString());
+			when.add(insertIn(TODAY.withDayOfMonth(1).plusMonths(months)));
 		}
 		return "insert " + String.join(" ", when);
+	}
+
+	/**
+	 * A row or two into an interval archive moved out (it has a completed cold segment): they wait in the
+	 * default partition until partition-rollover makes the interval's partition again and archive exports it
+	 * as another segment, or a restore merges them.
+	 */
+	private String late() {
+		List<LocalDate> archivedMonths = this.jdbc.queryForList("SELECT DISTINCT range_start::date FROM ops.archive_log"
+				+ " WHERE table_name = ? AND tier = 'cold' AND status = 'completed' ORDER BY 1", LocalDate.class, TABLE);
+		if (archivedMonths.isEmpty()) {
+			return insert();
+		}
+		LocalDate month = archivedMonths.get(this.random.nextInt(archivedMonths.size()));
+		String partition = this.jdbc.queryForObject("SELECT to_regclass(?)::text", String.class,
+				"ops.task_executions_p" + month.getYear() + "_" + String.format("%02d", month.getMonthValue()));
+		int count = 1 + this.random.nextInt(2);
+		List<String> when = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			when.add(insertIn(month));
+		}
+		if (partition == null) {
+			this.lateRows += count;
+		}
+		return "insert late " + String.join(" ", when) + (partition == null ? "" : " (into the restored " + partition + ")");
+	}
+
+	/** One row of ops.task_executions (and one sale) at a random time in the month; the day, for the history. */
+	private String insertIn(LocalDate month) {
+		List<String> tasks = this.jdbc.queryForList("SELECT task_id || ' ' || assigned_agent FROM ops.tasks"
+				+ " WHERE assigned_agent IS NOT NULL ORDER BY task_id LIMIT 50", String.class);
+		List<String> stores = this.jdbc.queryForList("SELECT store_id FROM retail.stores ORDER BY store_id", String.class);
+		OffsetDateTime at = month.atStartOfDay()
+			.plusSeconds(this.random.nextLong(month.lengthOfMonth() * 86_400L))
+			.atOffset(ZoneOffset.UTC);
+		UUID id = new UUID(this.random.nextLong(), this.random.nextLong());
+		String[] task = tasks.get(this.random.nextInt(tasks.size())).split(" ");
+		this.jdbc.update("INSERT INTO ops.task_executions (execution_id, task_id, agent_id, status, execution_time,"
+				+ " created_at) VALUES (?, ?::uuid, ?::uuid, 'completed', 1.5, ?)", id, task[0], task[1], at);
+		String row = id + " " + at.toEpochSecond();
+		this.rows.add(row);
+		this.written = this.written.plus(RowPlaces.Digest.of(List.of(row)));
+		UUID sale = new UUID(this.random.nextLong(), this.random.nextLong());
+		this.jdbc.update("INSERT INTO retail.sales_transactions (transaction_id, store_id, transaction_date, subtotal,"
+				+ " total_amount) VALUES (?, ?, ?, 10, 10)", sale, stores.get(this.random.nextInt(stores.size())), at);
+		this.sales.add(sale.toString());
+		this.salesWritten = this.salesWritten.plus(RowPlaces.Digest.of(List.of(sale.toString())));
+		return at.toLocalDate().toString();
 	}
 
 	/** partition-rollover or archive in this process. */
@@ -197,25 +309,42 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			return insert();
 		}
 		String partition = partitions.get(this.random.nextInt(partitions.size()));
+		int segmentCount = this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE table_name = ?"
+				+ " AND partition_name = ? AND tier = 'cold' AND status = 'completed'", Integer.class, TABLE, partition);
+		String what = "archive restore " + partition + (segmentCount > 1 ? " (" + segmentCount + " segments)" : "");
 		try {
-			return "archive restore " + partition + ": " + this.archived.restore(TABLE, partition) + " rows";
+			long added = this.archived.restore(TABLE, partition);
+			if (segmentCount > 1) {
+				this.multiSegmentRestores++;
+			}
+			return what + ": " + added + " rows";
 		}
 		catch (RuntimeException ex) {
-			return "archive restore " + partition + ": refused: " + ex.getMessage();
+			return what + ": refused: " + ex.getMessage();
 		}
 	}
 
-	/** archive, or now and then archive restore, while the object store stops after a random number of bytes sent to it. */
-	private String withTheStoreCut() {
+	/**
+	 * archive, or now and then archive restore, with the object store down: from the start, or stopping after
+	 * a random number of bytes sent to it.
+	 */
+	private String withTheStoreDown() throws Exception {
 		boolean restore = this.random.nextInt(3) == 0;
 		LocalDate asOf = asOf();
 		// a restore sends requests only, of a few hundred bytes each
-		long bytes = this.random.nextInt(restore ? 4_000 : 60_000);
-		STORE.stopAfter(bytes);
+		long bytes = this.random.nextInt(4) == 0 ? 0 : this.random.nextInt(restore ? 4_000 : 60_000);
+		if (bytes == 0) {
+			STORE.cut();
+		}
+		else {
+			STORE.stopAfter(bytes);
+		}
 		try {
-			String done = restore ? restore()
-					: "archive as-of=" + asOf + ": " + outcome(JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + asOf));
-			return done + ", the store stopping after " + bytes + " bytes" + (STORE.stopped() ? " (cut)" : "");
+			String done = restore ? timed("archive restore, the store down", this::restore)
+					: timed("archive, the store down", () -> "archive as-of=" + asOf + ": "
+							+ outcome(JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + asOf)));
+			return done + (bytes == 0 ? ", the store down from the start"
+					: ", the store stopping after " + bytes + " bytes" + (STORE.stopped() ? " (cut)" : ""));
 		}
 		finally {
 			STORE.resume();
@@ -224,7 +353,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	/**
 	 * bin/etl run JOB killed with SIGKILL a random moment after its execution started, the invariant checked
-	 * at once, then bin/etl restart.
+	 * at once, then the restart bin/etl restart makes (JobRunner.restart), in this process.
 	 */
 	private String killAndRestart(String job, LocalDate asOf) throws Exception {
 		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", KEYSET.toString(), "ETL_ARCHIVE_PREFIX", PREFIX,
@@ -249,13 +378,16 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		String what = "bin/etl run " + job + " as-of=" + asOf + (!killed ? " ended before its kill"
 				: execution == before ? " killed before its execution started" : " killed " + delay
 						+ " ms into execution " + execution + " (" + status + ")");
-		check(-1, what);
+		check(-1, what, false);
 		if (execution == before || "COMPLETED".equals(status)) {
 			return what;
 		}
-		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(execution)).await();
-		return what + "; bin/etl restart: exit " + restart.exitCode()
-				+ (restart.exitCode() == 0 ? "" : " " + restart.stderr().strip().lines().reduce((a, b) -> b).orElse(""));
+		try {
+			return what + "; restart: " + outcome(this.runner.restart(execution));
+		}
+		catch (RuntimeException ex) {
+			return what + "; restart refused: " + ex.getMessage();
+		}
 	}
 
 	/**
@@ -268,8 +400,9 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution run = SeedDataRuns.seed(this.runner, "scale=1", "reset=true", "seed=" + seed, "as-of=" + TODAY);
 		this.rows.addAll(RowPlaces.rowsOf(this.jdbc, TABLE));
 		this.sales.clear();
-		this.sales.addAll(this.jdbc.queryForList("SELECT transaction_id::text FROM retail.sales_transactions"
-				+ " UNION ALL SELECT transaction_id::text FROM retail.sales_transactions_archive", String.class));
+		this.sales.addAll(this.jdbc.queryForList(SALES, String.class));
+		this.written = RowPlaces.Digest.of(this.rows);
+		this.salesWritten = RowPlaces.Digest.of(this.sales);
 		return "seed-data reset=true seed=" + seed + ": " + outcome(run);
 	}
 
@@ -280,20 +413,32 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	/**
 	 * The invariant: every row the walk has seen written is in PostgreSQL (the table, or a table a job left
-	 * beside it) or in one completed cold segment, and nowhere else; no row the walk never wrote appears.
+	 * beside it) or in one completed cold segment, and nowhere else; no row the walk never wrote appears. Each
+	 * segment is read whole when it first appears, and every segment again when {@code reread}.
 	 */
-	private void check(int step, String done) throws Exception {
+	private void check(int step, String done, boolean reread) throws Exception {
+		long started = System.nanoTime();
 		this.history.add((step < 0 ? "  " : step + ": ") + done);
 		System.out.println("archive walk " + (step < 0 ? "  " : step + ": ") + done);
-		List<String> problems = RowPlaces.now(this.jdbc, this.store, KEYSET).problems(this.rows);
-		Map<String, Long> salesPlaces = new HashMap<>();
-		for (String id : this.jdbc.queryForList("SELECT transaction_id::text FROM retail.sales_transactions UNION ALL"
-				+ " SELECT transaction_id::text FROM retail.sales_transactions_archive", String.class)) {
-			salesPlaces.merge(id, 1L, Long::sum);
+		List<String> problems = new ArrayList<>();
+		// counted in PostgreSQL first; which rows are wrong is looked for only when the counts differ, and at
+		// every reread, so that the two ways of looking are compared too
+		if (reread || !RowPlaces.digest(this.jdbc, this.segments, this.storeTouched, problems).equals(this.written)
+				|| !problems.isEmpty() || !RowPlaces.Digest.in(this.jdbc, SALES).equals(this.salesWritten)) {
+			problems.clear();
+			problems.addAll(RowPlaces.now(this.jdbc, this.segments, reread).problems(this.rows));
+			Map<String, Long> salesPlaces = new HashMap<>();
+			for (String id : this.jdbc.queryForList(SALES, String.class)) {
+				salesPlaces.merge(id, 1L, Long::sum);
+			}
+			this.sales.stream().filter(id -> salesPlaces.getOrDefault(id, 0L) != 1).limit(5)
+				.forEach(id -> problems.add("sales transaction " + id + " is in " + salesPlaces.getOrDefault(id, 0L)
+						+ " of retail.sales_transactions and its archive"));
+			if (problems.isEmpty() && !reread) {
+				problems.add("the rows counted in PostgreSQL differ from those the walk wrote, yet none is found missing"
+						+ " or doubled");
+			}
 		}
-		this.sales.stream().filter(id -> salesPlaces.getOrDefault(id, 0L) != 1).limit(5)
-			.forEach(id -> problems.add("sales transaction " + id + " is in " + salesPlaces.getOrDefault(id, 0L)
-					+ " of retail.sales_transactions and its archive"));
 		if (!problems.isEmpty()) {
 			throw new AssertionError(String.format("archive walk seed %d (today %s) broke the invariant after %s:%n  %s%n"
 					+ "%d problems, the first:%n  %s%nrerun: -Dpgbatch.walk.seed=%d -Dpgbatch.walk.steps=%d%n",
@@ -301,6 +446,26 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 					problems.size(), String.join("\n  ", problems.subList(0, Math.min(12, problems.size()))), SEED,
 					Math.max(step, 1)));
 		}
+		long[] checks = this.kinds.computeIfAbsent("(check)", k -> new long[2]);
+		checks[0]++;
+		checks[1] += System.nanoTime() - started;
+	}
+
+	/** What the walk did: each kind of step, how often and how long, and how often the paths that matter ran. */
+	private void summary(long nanos) {
+		long reexports = this.jdbc.queryForObject("""
+				SELECT count(*) FROM ops.archive_log later WHERE later.table_name = ? AND later.tier = 'cold'
+				  AND later.status IN ('completed', 'restored') AND EXISTS (SELECT 1 FROM ops.archive_log earlier
+				    WHERE earlier.table_name = later.table_name AND earlier.partition_name = later.partition_name
+				      AND earlier.tier = 'cold' AND earlier.status = 'restored' AND earlier.restored_at < later.started_at)
+				""", Long.class, TABLE);
+		StringBuilder out = new StringBuilder(String.format("archive walk: seed %d, %d steps in %.1f s;", SEED, STEPS,
+				nanos / 1e9));
+		this.kinds.forEach((kind, counts) -> out.append(String.format(" %s %d (%.1f s),", kind, counts[0], counts[1] / 1e9)));
+		out.append(String.format(" late rows into archived intervals %d, restores of several segments %d,"
+				+ " segments exported after an earlier one of their interval was restored %d, segments read whole %d",
+				this.lateRows, this.multiSegmentRestores, reexports, this.segments.reads()));
+		System.out.println(out);
 	}
 
 	private long newestExecution(String job) {
