@@ -58,6 +58,9 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String AS_OF = "as-of=2026-06-30";
 
+	/** The tests' calendar is fixed (AS_OF): outside the window of a year around today only with force. */
+	private static final String FORCE = "force=true";
+
 	private static final List<String> COLD = List.of("task_executions_p2024_12", "task_executions_p2025_01",
 			"task_executions_p2025_02", "task_executions_p2025_03");
 
@@ -112,7 +115,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 				+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
 				+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF).getStatus())
+		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF, FORCE).getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 		this.jdbc.update("DELETE FROM ops.archive_log");
 	}
@@ -579,7 +582,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			reader.setAutoCommit(false);
 			reader.createStatement().execute("LOCK TABLE ONLY ops.task_executions IN ACCESS SHARE MODE");
 			CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner,
-					ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+					ArchiveJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions"));
 			JobExecution failed = run.get(90, TimeUnit.SECONDS);
 			assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
 			assertThat(failed.getExitStatus().getExitDescription()).contains("a lock was not granted in 6 tries");
@@ -608,7 +611,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		try (Connection reader = TestDatabase.connect(); Connection writer = TestDatabase.connect()) {
 			reader.setAutoCommit(false);
 			reader.createStatement().execute("LOCK TABLE " + last + " IN ACCESS SHARE MODE");
-			run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF,
+			run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE,
 					"table=ops.task_executions"));
 			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
 			while (count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass") == 0) {
@@ -648,7 +651,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			reader.setAutoCommit(false);
 			reader.createStatement().execute("SELECT count(*) FROM retail.sales_transactions_archive");
 			CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner,
-					ArchiveJob.DEFINITION, "as-of=2027-01-01", "table=retail.sales_transactions"));
+					ArchiveJob.DEFINITION, "as-of=2027-01-01", FORCE, "table=retail.sales_transactions"));
 			JobExecution failed = run.get(60, TimeUnit.SECONDS);
 			assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
 			assertThat(failed.getExitStatus().getExitDescription())
@@ -676,12 +679,12 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				reader.setAutoCommit(false);
 				reader.createStatement().execute("SELECT count(*) FROM ops.task_executions");
 				CompletableFuture<JobExecution> first = CompletableFuture.supplyAsync(() -> rolloverFirst
-						? JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions")
-						: JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+						? JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions")
+						: JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions"));
 				Thread.sleep(300);
 				CompletableFuture<JobExecution> second = CompletableFuture.supplyAsync(() -> rolloverFirst
-						? JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, "table=ops.task_executions")
-						: JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions"));
+						? JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions")
+						: JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions"));
 				Thread.sleep(1_500);
 				reader.rollback();
 				for (CompletableFuture<JobExecution> run : List.of(first, second)) {
@@ -761,7 +764,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		String items = this.jdbc.queryForObject(everyItem, String.class);
 		long old = count("retail.sales_transactions WHERE transaction_date < '2026-01-01'");
 
-		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
+		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01", FORCE,
 				"table=retail.sales_transactions");
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
@@ -777,7 +780,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT t.spcname FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace"
 				+ " WHERE c.oid = 'retail.sales_transactions_archive'::regclass", String.class)).isEqualTo("etl_cold");
 
-		JobExecution again = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01",
+		JobExecution again = JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2027-01-01", FORCE,
 				"table=retail.sales_transactions");
 		assertThat(summary(again, "rows", "sales-transactions-archived")).isZero();
 	}
@@ -791,7 +794,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private void rollover() {
-		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, "table=ops.task_executions");
+		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, FORCE, "table=ops.task_executions");
 		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
 	}
 
@@ -808,10 +811,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private JobExecution archive(String... more) {
-		String[] parameters = new String[more.length + 2];
+		String[] parameters = new String[more.length + 3];
 		parameters[0] = AS_OF;
-		parameters[1] = "table=ops.task_executions";
-		System.arraycopy(more, 0, parameters, 2, more.length);
+		parameters[1] = FORCE;
+		parameters[2] = "table=ops.task_executions";
+		System.arraycopy(more, 0, parameters, 3, more.length);
 		JobExecution run = JobRuns.run(this.runner, ArchiveJob.DEFINITION, parameters);
 		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.COMPLETED);
 		return run;
