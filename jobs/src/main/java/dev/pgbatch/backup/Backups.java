@@ -59,7 +59,7 @@ public class Backups {
 
 	static final String NO_DATABASE = "database '%s' does not exist";
 
-	static final String NOT_EMPTY = "database '%s' already holds tables: restore into a new database, or pass --force to replace what is in it";
+	static final String NOT_EMPTY = "database '%s' is not empty (it holds tables, views, functions, types or schemas of its own): restore into a new database, or pass --force to replace what is in it";
 
 	static final String MISMATCH = "%s: the stored object is not the one the manifest describes (%d bytes, sha256 %s; read: %d bytes, sha256 %s)";
 
@@ -78,6 +78,31 @@ public class Backups {
 			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+			""";
+
+	/** Whether a database holds anything of its own (see holdsObjects); "true" or "false". */
+	private static final String OWN_OBJECTS = """
+			SELECT (
+			  EXISTS (SELECT 1 FROM pg_class o JOIN pg_namespace n ON n.oid = o.relnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_proc o JOIN pg_namespace n ON n.oid = o.pronamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  -- a relation's row type and array types come with what they belong to
+			  OR EXISTS (SELECT 1 FROM pg_type o JOIN pg_namespace n ON n.oid = o.typnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND o.typrelid = 0 AND o.typcategory <> 'A'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_namespace o
+			          WHERE o.nspname NOT IN ('public', 'pg_catalog', 'information_schema') AND o.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_event_trigger) OR EXISTS (SELECT 1 FROM pg_publication)
+			  OR EXISTS (SELECT 1 FROM pg_foreign_server)
+			)::text
 			""";
 
 	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
@@ -350,7 +375,7 @@ public class Backups {
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
 			boolean existed = exists(target);
 			if (existed) {
-				if (holdsTables(target) && !force) {
+				if (holdsObjects(target) && !force) {
 					throw new UsageException(String.format(NOT_EMPTY, target));
 				}
 				if (target.equals(this.tools.defaultDatabase())) {
@@ -714,9 +739,17 @@ public class Backups {
 		}
 	}
 
-	private boolean holdsTables(String database) throws SQLException {
+	/**
+	 * Whether a database holds anything of its own: a relation of any kind (table, view, materialized view,
+	 * sequence, foreign table, composite type), function, type or operator outside the system
+	 * schemas, a schema other than public, an event trigger, publication or foreign server (OWN_OBJECTS).
+	 * Extensions and what they bring do not count: a new database has those of its template (the stack's
+	 * template1 has vector), and the restore brings the backup's own. Replacing a database that holds
+	 * only views or functions loses them as surely as tables.
+	 */
+	private boolean holdsObjects(String database) throws SQLException {
 		try (Connection connection = this.tools.connect(database)) {
-			return !"0".equals(single(connection, "SELECT count(*) FROM (SELECT 1 " + USER_TABLES + " LIMIT 1) t"));
+			return "true".equals(single(connection, OWN_OBJECTS));
 		}
 	}
 

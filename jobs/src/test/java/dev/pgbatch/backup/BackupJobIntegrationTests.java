@@ -133,6 +133,29 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aDatabaseHoldingOnlyAViewAFunctionATypeOrASchemaIsNotReplacedWithoutForceAndAnEmptyOneIs() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		for (String object : List.of("CREATE VIEW v AS SELECT 1 AS n", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+				"CREATE TYPE mood AS ENUM ('ok')", "CREATE SCHEMA s", "CREATE SEQUENCE q",
+				"CREATE MATERIALIZED VIEW m AS SELECT 1 AS n")) {
+			dropTarget();
+			this.jdbc.execute("CREATE DATABASE " + TARGET);
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+				statement.execute(object);
+			}
+
+			assertThatThrownBy(() -> this.backups.restore(id, TARGET, false, false)).as(object)
+				.isInstanceOf(UsageException.class)
+				.hasMessageContaining("is not empty");
+		}
+		dropTarget();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		this.backups.restore(id, TARGET, false, false);
+		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+	}
+
+	@Test
 	void twoRestoresOfOneBackupAtOnceEachGetAStagingDatabaseOfTheirOwnAndOneTargetTakesOneRestoreAtATime() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
