@@ -122,6 +122,9 @@ public class Backups {
 
 	private static final SecureRandom RANDOM = new SecureRandom();
 
+	/** The lock of a staging or scratch database's life (holdStaging). */
+	private static final String STAGING = "backup staging ";
+
 	private static final Set<String> DATABASE_PRIVILEGES = Set.of("CREATE", "CONNECT", "TEMPORARY");
 
 	/** Settings whose stored value is a list of identifiers (GUC_LIST_QUOTE in PostgreSQL). */
@@ -346,9 +349,12 @@ public class Backups {
 			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
 		}
 		else {
+			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
-			restoreInto(manifest, scratch);
-			dropDatabase(scratch);
+			try (ExecutionLock.Held staging = holdStaging(scratch)) {
+				restoreInto(manifest, scratch);
+				dropDatabase(scratch);
+			}
 		}
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
 		new SealedJson(this.store, this.keyset.load())
@@ -392,20 +398,28 @@ public class Backups {
 					throw new RefusedException(String.format(SESSIONS, target, sessions));
 				}
 			}
+			sweepStaging();
 			String staging = unique("pgbatch_restoring_" + id);
-			restoreInto(manifest, staging);
-			try {
-				if (existed) {
-					replace(target, staging, unique("pgbatch_replaced_" + id), terminateSessions);
-				}
-				else {
-					adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
-				}
+			try (ExecutionLock.Held stagingLock = holdStaging(staging)) {
+				restoreAndSwap(manifest, target, staging, existed, terminateSessions);
 			}
-			catch (SQLException | RuntimeException ex) {
-				dropDatabase(staging);
-				throw ex;
+		}
+	}
+
+	private void restoreAndSwap(BackupManifest manifest, String target, String staging, boolean existed,
+			boolean terminateSessions) throws IOException, SQLException {
+		restoreInto(manifest, staging);
+		try {
+			if (existed) {
+				replace(target, staging, unique("pgbatch_replaced_" + manifest.id()), terminateSessions);
 			}
+			else {
+				adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			dropDatabase(staging);
+			throw ex;
 		}
 	}
 
@@ -451,6 +465,36 @@ public class Backups {
 			}
 			admin.setAutoCommit(true);
 			statement.execute("DROP DATABASE " + SqlNames.quote(aside) + " WITH (FORCE)");
+		}
+	}
+
+	/**
+	 * A lock named after a staging or scratch database, held from before it is created until it is renamed
+	 * or dropped: a database of that shape whose lock is free was left by a restore or verify that is gone
+	 * (kill -9, power loss; the lock ends with its session), and {@link #sweepStaging} removes it.
+	 */
+	private ExecutionLock.Held holdStaging(String database) {
+		return this.lock.acquire(STAGING + database, MAINTENANCE);
+	}
+
+	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
+	private void sweepStaging() throws SQLException {
+		List<String> found = new ArrayList<>();
+		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
+				ResultSet rs = statement.executeQuery(
+						"SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%' OR datname LIKE 'pgbatch\\_verify\\_%'")) {
+			while (rs.next()) {
+				found.add(rs.getString(1));
+			}
+		}
+		for (String database : found) {
+			try (ExecutionLock.Held held = holdStaging(database)) {
+				log.warn("dropping {}, left by a restore or verify that is no longer running", database);
+				dropDatabase(database);
+			}
+			catch (RefusedException ex) {
+				// its restore or verify is running
+			}
 		}
 	}
 

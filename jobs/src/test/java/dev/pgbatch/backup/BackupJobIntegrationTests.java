@@ -175,6 +175,30 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aStagingDatabaseLeftByAKilledRestoreIsDroppedByTheNextAndALiveOnesIsNot() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		// as a restore killed with SIGKILL leaves one: created, its lock gone with its session
+		String left = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0badf00d";
+		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_1ive0000";
+		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
+			statement.execute("CREATE DATABASE " + left);
+			statement.execute("CREATE DATABASE " + live);
+			// a restore still running holds its staging database's lock
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup staging " + live + "'))");
+
+			this.backups.restore(id, TARGET, false, false);
+
+			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					String.class)).containsExactly(live);
+		}
+		finally {
+			TestDatabase.dropDatabase(left);
+			TestDatabase.dropDatabase(live);
+		}
+	}
+
+	@Test
 	void twoRestoresOfOneBackupAtOnceEachGetAStagingDatabaseOfTheirOwnAndOneTargetTakesOneRestoreAtATime() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
