@@ -59,7 +59,7 @@ public class Backups {
 
 	static final String NO_DATABASE = "database '%s' does not exist";
 
-	static final String NOT_EMPTY = "database '%s' already holds tables: restore into a new database, or pass --force to replace what is in it";
+	static final String NOT_EMPTY = "database '%s' is not empty (it holds tables, views, functions, types or schemas of its own): restore into a new database, or pass --force to replace what is in it";
 
 	static final String MISMATCH = "%s: the stored object is not the one the manifest describes (%d bytes, sha256 %s; read: %d bytes, sha256 %s)";
 
@@ -80,6 +80,31 @@ public class Backups {
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 			""";
 
+	/** Whether a database holds anything of its own (see holdsObjects); "true" or "false". */
+	private static final String OWN_OBJECTS = """
+			SELECT (
+			  EXISTS (SELECT 1 FROM pg_class o JOIN pg_namespace n ON n.oid = o.relnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_proc o JOIN pg_namespace n ON n.oid = o.pronamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  -- a relation's row type and array types come with what they belong to
+			  OR EXISTS (SELECT 1 FROM pg_type o JOIN pg_namespace n ON n.oid = o.typnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND o.typrelid = 0 AND o.typcategory <> 'A'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_operator'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_namespace o
+			          WHERE o.nspname NOT IN ('public', 'pg_catalog', 'information_schema') AND o.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_event_trigger) OR EXISTS (SELECT 1 FROM pg_publication)
+			  OR EXISTS (SELECT 1 FROM pg_foreign_server)
+			)::text
+			""";
+
 	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
 	private static final java.util.regex.Pattern SNAPSHOT_ID = java.util.regex.Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
 
@@ -96,6 +121,15 @@ public class Backups {
 	private static final String MAINTENANCE = "postgres";
 
 	private static final SecureRandom RANDOM = new SecureRandom();
+
+	/** The lock of a staging or scratch database's life (holdStaging). */
+	private static final String STAGING = "backup staging ";
+
+	private static final Set<String> DATABASE_PRIVILEGES = Set.of("CREATE", "CONNECT", "TEMPORARY");
+
+	/** Settings whose stored value is a list of identifiers (GUC_LIST_QUOTE in PostgreSQL). */
+	private static final Set<String> LIST_SETTINGS = Set.of("search_path", "temp_tablespaces", "local_preload_libraries",
+			"session_preload_libraries", "shared_preload_libraries");
 
 	private static final Logger log = LoggerFactory.getLogger(Backups.class);
 
@@ -315,9 +349,12 @@ public class Backups {
 			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
 		}
 		else {
+			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
-			restoreInto(manifest, scratch);
-			dropDatabase(scratch);
+			try (ExecutionLock.Held staging = holdStaging(scratch)) {
+				restoreInto(manifest, scratch);
+				dropDatabase(scratch);
+			}
 		}
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
 		new SealedJson(this.store, this.keyset.load())
@@ -350,7 +387,7 @@ public class Backups {
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
 			boolean existed = exists(target);
 			if (existed) {
-				if (holdsTables(target) && !force) {
+				if (holdsObjects(target) && !force) {
 					throw new UsageException(String.format(NOT_EMPTY, target));
 				}
 				if (target.equals(this.tools.defaultDatabase())) {
@@ -361,20 +398,28 @@ public class Backups {
 					throw new RefusedException(String.format(SESSIONS, target, sessions));
 				}
 			}
+			sweepStaging();
 			String staging = unique("pgbatch_restoring_" + id);
-			restoreInto(manifest, staging);
-			try {
-				if (existed) {
-					replace(target, staging, unique("pgbatch_replaced_" + id), terminateSessions);
-				}
-				else {
-					adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
-				}
+			try (ExecutionLock.Held stagingLock = holdStaging(staging)) {
+				restoreAndSwap(manifest, target, staging, existed, terminateSessions);
 			}
-			catch (SQLException | RuntimeException ex) {
-				dropDatabase(staging);
-				throw ex;
+		}
+	}
+
+	private void restoreAndSwap(BackupManifest manifest, String target, String staging, boolean existed,
+			boolean terminateSessions) throws IOException, SQLException {
+		restoreInto(manifest, staging);
+		try {
+			if (existed) {
+				replace(target, staging, unique("pgbatch_replaced_" + manifest.id()), terminateSessions);
 			}
+			else {
+				adminStatement("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			dropDatabase(staging);
+			throw ex;
 		}
 	}
 
@@ -386,6 +431,7 @@ public class Backups {
 	 */
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
+			carryOver(admin, target, staging);
 			if (terminateSessions) {
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS false");
 			}
@@ -420,6 +466,139 @@ public class Backups {
 			admin.setAutoCommit(true);
 			statement.execute("DROP DATABASE " + SqlNames.quote(aside) + " WITH (FORCE)");
 		}
+	}
+
+	/**
+	 * A lock named after a staging or scratch database, held from before it is created until it is renamed
+	 * or dropped: a database of that shape whose lock is free was left by a restore or verify that is gone
+	 * (kill -9, power loss; the lock ends with its session), and {@link #sweepStaging} removes it.
+	 */
+	private ExecutionLock.Held holdStaging(String database) {
+		return this.lock.acquire(STAGING + database, MAINTENANCE);
+	}
+
+	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
+	private void sweepStaging() throws SQLException {
+		List<String> found = new ArrayList<>();
+		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
+				ResultSet rs = statement.executeQuery(
+						"SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%' OR datname LIKE 'pgbatch\\_verify\\_%'")) {
+			while (rs.next()) {
+				found.add(rs.getString(1));
+			}
+		}
+		for (String database : found) {
+			try (ExecutionLock.Held held = holdStaging(database)) {
+				log.warn("dropping {}, left by a restore or verify that is no longer running", database);
+				dropDatabase(database);
+			}
+			catch (RefusedException ex) {
+				// its restore or verify is running
+			}
+		}
+	}
+
+	/**
+	 * Gives {@code staging} what belongs to the database it replaces rather than to its contents: owner,
+	 * privileges (datacl), connection limit, and its settings (ALTER DATABASE SET, ALTER ROLE IN DATABASE
+	 * SET). pg_restore --no-owner carries none of them, and the applications connecting to the database
+	 * depend on them. Names and values from the catalogue go in quoted, never as SQL text.
+	 */
+	private static void carryOver(Connection admin, String target, String staging) throws SQLException {
+		String into = SqlNames.quote(staging);
+		carrySettings(admin, target, into);
+		try (Statement statement = admin.createStatement();
+				PreparedStatement database = admin.prepareStatement(
+						"SELECT pg_get_userbyid(datdba), datconnlimit, datacl IS NULL FROM pg_database WHERE datname = ?")) {
+			database.setString(1, target);
+			try (ResultSet rs = database.executeQuery()) {
+				rs.next();
+				statement.execute("ALTER DATABASE " + into + " OWNER TO " + SqlNames.quote(rs.getString(1)));
+				statement.execute("ALTER DATABASE " + into + " CONNECTION LIMIT " + rs.getInt(2));
+				if (rs.getBoolean(3)) {
+					// the defaults, as the new database has them
+					return;
+				}
+			}
+			statement.execute("REVOKE ALL ON DATABASE " + into + " FROM PUBLIC");
+			try (PreparedStatement acl = admin.prepareStatement("""
+					SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable
+					FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = ?""")) {
+				acl.setString(1, target);
+				try (ResultSet rs = acl.executeQuery()) {
+					while (rs.next()) {
+						if (!DATABASE_PRIVILEGES.contains(rs.getString(2))) {
+							throw new IllegalStateException("unexpected database privilege " + rs.getString(2));
+						}
+						statement.execute("GRANT " + rs.getString(2) + " ON DATABASE " + into + " TO "
+								+ (rs.getString(1) == null ? "PUBLIC" : SqlNames.quote(rs.getString(1)))
+								+ (rs.getBoolean(3) ? " WITH GRANT OPTION" : ""));
+					}
+				}
+			}
+		}
+	}
+
+	private static void carrySettings(Connection admin, String target, String into) throws SQLException {
+		try (Statement statement = admin.createStatement();
+				PreparedStatement settings = admin.prepareStatement("""
+						SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, c.setting
+						FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c(setting)
+						WHERE d.datname = ?""")) {
+			settings.setString(1, target);
+			try (ResultSet rs = settings.executeQuery()) {
+				while (rs.next()) {
+					String[] setting = rs.getString(2).split("=", 2);
+					String role = rs.getString(1);
+					statement.execute((role == null ? "ALTER DATABASE " + into : "ALTER ROLE " + SqlNames.quote(role)
+							+ " IN DATABASE " + into) + " SET " + settingName(setting[0]) + " = " + settingValue(setting[0], setting[1]));
+				}
+			}
+		}
+	}
+
+	/** A setting's name as the catalogue stores it (work_mem, or a prefixed one like pg_trgm.similarity_threshold). */
+	private static String settingName(String name) {
+		if (!name.matches("[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?")) {
+			throw new IllegalStateException("unexpected setting name in pg_db_role_setting: " + name);
+		}
+		return name;
+	}
+
+	/**
+	 * A stored setting as SQL literals: the list settings whose elements PostgreSQL quotes as identifiers
+	 * (search_path: "a, b" stored as {@code a, "B c"}) as one literal per element, any other as one literal.
+	 */
+	private static String settingValue(String name, String value) {
+		if (!LIST_SETTINGS.contains(name.toLowerCase(Locale.ROOT))) {
+			return literal(value);
+		}
+		List<String> elements = new ArrayList<>();
+		StringBuilder element = new StringBuilder();
+		boolean quoted = false;
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if (c == '"' && quoted && i + 1 < value.length() && value.charAt(i + 1) == '"') {
+				element.append('"');
+				i++;
+			}
+			else if (c == '"') {
+				quoted = !quoted;
+			}
+			else if (c == ',' && !quoted) {
+				elements.add(element.toString().strip());
+				element.setLength(0);
+			}
+			else {
+				element.append(c);
+			}
+		}
+		elements.add(element.toString().strip());
+		return String.join(", ", elements.stream().map(Backups::literal).toList());
+	}
+
+	private static String literal(String value) {
+		return "'" + value.replace("'", "''") + "'";
 	}
 
 	/**
@@ -714,9 +893,17 @@ public class Backups {
 		}
 	}
 
-	private boolean holdsTables(String database) throws SQLException {
+	/**
+	 * Whether a database holds anything of its own: a relation of any kind (table, view, materialized view,
+	 * sequence, foreign table, composite type), function, type or operator outside the system
+	 * schemas, a schema other than public, an event trigger, publication or foreign server (OWN_OBJECTS).
+	 * Extensions and what they bring do not count: a new database has those of its template (the stack's
+	 * template1 has vector), and the restore brings the backup's own. Replacing a database that holds
+	 * only views or functions loses them as surely as tables.
+	 */
+	private boolean holdsObjects(String database) throws SQLException {
 		try (Connection connection = this.tools.connect(database)) {
-			return !"0".equals(single(connection, "SELECT count(*) FROM (SELECT 1 " + USER_TABLES + " LIMIT 1) t"));
+			return "true".equals(single(connection, OWN_OBJECTS));
 		}
 	}
 

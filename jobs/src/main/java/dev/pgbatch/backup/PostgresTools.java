@@ -51,6 +51,10 @@ class PostgresTools {
 			"sslcert", "PGSSLCERT", "sslkey", "PGSSLKEY", "options", "PGOPTIONS", "connectTimeout", "PGCONNECT_TIMEOUT",
 			"targetServerType", "PGTARGETSESSIONATTRS", "ApplicationName", "PGAPPNAME");
 
+	/** Of this process's environment, what a tool is given (see environment). */
+	private static final List<String> INHERITED = List.of("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES",
+			"TMPDIR", "TZ");
+
 	private final String url;
 
 	private final Properties parsed;
@@ -129,13 +133,15 @@ class PostgresTools {
 		command.addAll(arguments);
 		ProcessBuilder builder = new ProcessBuilder(command);
 		Map<String, String> environment = builder.environment();
+		Map<String, String> own = environment(System.getenv(), this.parsed);
+		environment.clear();
+		environment.putAll(own);
 		environment.put("PGHOST", this.host);
 		environment.put("PGPORT", this.port);
 		environment.put("PGUSER", this.user);
 		environment.put("PGDATABASE", database);
 		environment.put("PGPASSWORD", this.password);
-		environment.put("PGAPPNAME", "pgbatch");
-		environment.putAll(libpqEnvironment(this.parsed));
+		environment.putIfAbsent("PGAPPNAME", "pgbatch");
 		Process process = builder.start();
 		CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> {
 			try (InputStream stderr = process.getErrorStream()) {
@@ -179,7 +185,11 @@ class PostgresTools {
 
 	private String run(List<String> command, int serverMajor) {
 		try {
-			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+			Map<String, String> own = environment(System.getenv(), this.parsed);
+			builder.environment().clear();
+			builder.environment().putAll(own);
+			Process process = builder.start();
 			String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			if (process.waitFor() != 0) {
 				throw new RefusedException(String.format(NOT_FOUND, command.get(0), out.trim(), serverMajor));
@@ -203,9 +213,35 @@ class PostgresTools {
 		return Files.isExecutable(debian) ? debian.toString() : tool;
 	}
 
-	/** The libpq environment for the parameters of a parsed ETL_DB_URL that libpq knows. */
+	/**
+	 * What a tool gets of this process's environment: only what finding programs, files and messages
+	 * needs (PATH, HOME for ~/.postgresql, the locale, TMPDIR), never the other secrets and settings the
+	 * JVM was given; plus the libpq variables of ETL_DB_URL's parameters. The connection itself (host,
+	 * port, user, database, password) is added by the caller.
+	 */
+	static Map<String, String> environment(Map<String, String> inherited, Properties parsed) {
+		Map<String, String> environment = new java.util.TreeMap<>();
+		for (String name : INHERITED) {
+			if (inherited.containsKey(name)) {
+				environment.put(name, inherited.get(name));
+			}
+		}
+		environment.putAll(libpqEnvironment(parsed));
+		return environment;
+	}
+
+	/**
+	 * The libpq environment for the parameters of a parsed ETL_DB_URL that libpq knows. PgJDBC's ssl=true
+	 * (or a bare ssl) without an sslmode means verify-full there, where libpq's default is prefer: it is
+	 * passed on as verify-full, with the root certificate of sslrootcert (both default to
+	 * ~/.postgresql/root.crt).
+	 */
 	static Map<String, String> libpqEnvironment(Properties parsed) {
 		Map<String, String> environment = new java.util.TreeMap<>();
+		String ssl = parsed.getProperty("ssl");
+		if (parsed.getProperty("sslmode") == null && ssl != null && (ssl.isEmpty() || ssl.equalsIgnoreCase("true"))) {
+			environment.put("PGSSLMODE", "verify-full");
+		}
 		LIBPQ.forEach((jdbc, libpq) -> {
 			String value = parsed.getProperty(jdbc);
 			if (value != null) {

@@ -83,7 +83,7 @@ class BackupCommand {
 		@Option(names = "--target-db", required = true, paramLabel = "NAME", description = "The database to restore into.")
 		String targetDb;
 
-		@Option(names = "--force", description = "Replace a database that already holds tables: the restored one takes its name, then the old one is dropped.")
+		@Option(names = "--force", description = "Replace a database that is not empty (any table, view, function, type or schema of its own): the restored one takes its name, then the old one is dropped.")
 		boolean force;
 
 		@Option(names = "--terminate-sessions", description = "End the sessions connected to the database being replaced (without it, the restore refuses while any are, and says how many).")

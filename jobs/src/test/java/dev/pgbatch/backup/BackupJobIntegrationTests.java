@@ -127,9 +127,75 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("--force");
 		this.jdbc.update("DELETE FROM retail.sales_transaction_items");
+		// what belongs to the database rather than to its contents: kept by the replacement
+		for (String alter : List.of("CONNECTION LIMIT 7", "SET work_mem = '8MB'", "SET search_path = retail, \"Odd, Name\", public")) {
+			this.jdbc.execute("ALTER DATABASE " + TARGET + " " + alter);
+		}
+		this.jdbc.execute("ALTER ROLE CURRENT_USER IN DATABASE " + TARGET + " SET statement_timeout = '5min'");
+		this.jdbc.execute("REVOKE ALL ON DATABASE " + TARGET + " FROM PUBLIC");
+		this.jdbc.execute("GRANT CONNECT ON DATABASE " + TARGET + " TO pg_monitor WITH GRANT OPTION");
+		Map<String, Object> before = databaseAttributes();
 		this.backups.restore(manifest.id(), TARGET, true, false);
 		assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
 				checksums(TestDatabase.NAME).get("retail.sales_transaction_items"));
+		assertThat(databaseAttributes()).isEqualTo(before).containsEntry("datconnlimit", 7);
+		assertThat(before.get("settings").toString()).contains("work_mem=8MB", "statement_timeout=5min", "Odd, Name");
+	}
+
+	/** The target's owner, connection limit, privileges and settings, as text. */
+	private Map<String, Object> databaseAttributes() {
+		return this.jdbc.queryForMap("""
+				SELECT pg_get_userbyid(d.datdba) AS owner, d.datconnlimit, d.datacl::text AS acl,
+				  (SELECT string_agg(coalesce(pg_get_userbyid(nullif(s.setrole, 0)), '-') || ':' || s.setconfig::text, ';' ORDER BY s.setrole)
+				   FROM pg_db_role_setting s WHERE s.setdatabase = d.oid) AS settings
+				FROM pg_database d WHERE d.datname = ?""", TARGET);
+	}
+
+	@Test
+	void aDatabaseHoldingOnlyAViewAFunctionATypeOrASchemaIsNotReplacedWithoutForceAndAnEmptyOneIs() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		for (String object : List.of("CREATE VIEW v AS SELECT 1 AS n", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+				"CREATE TYPE mood AS ENUM ('ok')", "CREATE SCHEMA s", "CREATE SEQUENCE q",
+				"CREATE MATERIALIZED VIEW m AS SELECT 1 AS n")) {
+			dropTarget();
+			this.jdbc.execute("CREATE DATABASE " + TARGET);
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+				statement.execute(object);
+			}
+
+			assertThatThrownBy(() -> this.backups.restore(id, TARGET, false, false)).as(object)
+				.isInstanceOf(UsageException.class)
+				.hasMessageContaining("is not empty");
+		}
+		dropTarget();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		this.backups.restore(id, TARGET, false, false);
+		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+	}
+
+	@Test
+	void aStagingDatabaseLeftByAKilledRestoreIsDroppedByTheNextAndALiveOnesIsNot() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		// as a restore killed with SIGKILL leaves one: created, its lock gone with its session
+		String left = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0badf00d";
+		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_1ive0000";
+		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
+			statement.execute("CREATE DATABASE " + left);
+			statement.execute("CREATE DATABASE " + live);
+			// a restore still running holds its staging database's lock
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup staging " + live + "'))");
+
+			this.backups.restore(id, TARGET, false, false);
+
+			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					String.class)).containsExactly(live);
+		}
+		finally {
+			TestDatabase.dropDatabase(left);
+			TestDatabase.dropDatabase(live);
+		}
 	}
 
 	@Test
@@ -323,6 +389,22 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch_verify_%'",
 				Long.class)).isZero();
 		assertThat(this.backups.verify(id, false).restoreTested()).isFalse();
+	}
+
+	@Test
+	void aPlantedVerifyRecordThatDoesNotAuthenticateHidesNeitherTheVerifyNorTheBackupFromRetention() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest manifest = this.backups.list().get(0).manifest();
+		Backups.Verified verified = this.backups.verify(manifest.id(), false);
+		// newer than the real record, as a bucket writer can put it: plain JSON, and junk
+		String folder = folder(manifest.server(), manifest.database(), manifest.id());
+		put(folder + "verified-29991231T000000000Z.json", JSON.writeValueAsBytes(new Backups.Verified("2999-12-31T00:00:00Z", true)));
+		put(folder + "verified-29991231T000000001Z.json", new byte[] { 1, 2, 3 });
+
+		assertThat(this.backups.list().get(0).verified()).isEqualTo(verified);
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).hasSize(2).contains(manifest.id());
 	}
 
 	@Test
