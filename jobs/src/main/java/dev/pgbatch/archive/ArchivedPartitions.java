@@ -33,6 +33,8 @@ import dev.pgbatch.store.SealedObjects;
 import dev.pgbatch.store.Tally;
 import dev.pgbatch.store.TeeInputStream;
 import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataAccessException;
@@ -45,6 +47,12 @@ import org.springframework.transaction.support.TransactionTemplate;
 /** What archive put in the object store, and bringing a partition back from it. */
 @Component
 public class ArchivedPartitions {
+
+	private static final Logger log = LoggerFactory.getLogger(ArchivedPartitions.class);
+
+	static final String RESTORED_MEANWHILE = "%s %s: its segments were restored by another run meanwhile; nothing restored";
+
+	static final String SUPERSEDED = "{} {}: {} archived rows not restored: a newer row with the same key is kept (written after the export, or in a newer segment)";
 
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
 
@@ -180,7 +188,7 @@ public class ArchivedPartitions {
 		List<Segment> segments = this.jdbc.query("""
 				SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
 				WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
-				ORDER BY started_at
+				ORDER BY started_at DESC
 				""", (rs, i) -> new Segment(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),
 				rs.getLong(5)), policy.table(), partition);
 		if (segments.isEmpty()) {
@@ -195,6 +203,14 @@ public class ArchivedPartitions {
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
 		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {
+			// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
+			// the way (its session gone) and another of the same interval take turns, and the second loads nothing
+			String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
+			List<UUID> held = this.jdbc.queryForList("SELECT archive_id FROM ops.archive_log WHERE archive_id = ANY (?::uuid[])"
+					+ " AND status = 'completed' FOR UPDATE", UUID.class, (Object) ids);
+			if (held.size() != ids.length) {
+				throw new RefusedException(String.format(RESTORED_MEANWHILE, policy.table(), partition));
+			}
 			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
 			String existing = existing(parted, start, partition);
 			String qualified = parted.qualified(partition);
@@ -214,6 +230,8 @@ public class ArchivedPartitions {
 							+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
 				}
 			});
+			// newest segment first: of rows with one key (a row archived, then written again late and archived
+			// again) the newest version is kept, as a row waiting in the table is kept over an archived one
 			long added = 0;
 			for (Checked segment : checked) {
 				added += load(parted, loaded, segment, keys);
@@ -231,7 +249,11 @@ public class ArchivedPartitions {
 			}
 			for (Checked segment : checked) {
 				this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
-						+ " WHERE archive_id = ?", segment.segment().id());
+						+ " WHERE archive_id = ? AND status = 'completed'", segment.segment().id());
+			}
+			long archived = checked.stream().mapToLong(segment -> segment.manifest().rows()).sum();
+			if (archived > added) {
+				log.warn(SUPERSEDED, policy.table(), partition, archived - added);
 			}
 			return added;
 		});

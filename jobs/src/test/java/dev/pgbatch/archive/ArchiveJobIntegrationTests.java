@@ -348,6 +348,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 		long januaryRows = count("ops." + january);
 		long februaryRows = count("ops." + february);
+		String march = COLD.get(3);
+		Map<String, Object> row = this.jdbc.queryForMap("SELECT execution_id, created_at FROM ops." + march
+				+ " ORDER BY execution_id LIMIT 1");
+		long marchRows = count("ops." + march);
 		archive();
 		String firstSegment = objectKey(january);
 		byte[] firstObject = this.store.get(firstSegment).readAllBytes();
@@ -381,6 +385,17 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.restore("ops.task_executions", february)).isEqualTo(februaryRows);
 		assertThat(count("ops." + february)).isEqualTo(februaryRows + 1);
 		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(before.get(february));
+
+		// an archived row written again later with the same key, archived in a segment of its own: the restore
+		// keeps the newer version; the older segment's gives way
+		this.jdbc.update("INSERT INTO ops.task_executions (execution_id, task_id, agent_id, status, error_message, created_at)"
+				+ " SELECT ?, task_id, agent_id, 'completed', 'newest', ? FROM ops.tasks, ops.agents LIMIT 1",
+				row.get("execution_id"), row.get("created_at"));
+		rollover();
+		archive();
+		assertThat(this.restore.restore("ops.task_executions", march)).isEqualTo(marchRows);
+		assertThat(this.jdbc.queryForObject("SELECT error_message FROM ops." + march + " WHERE execution_id = ?"
+				+ " AND created_at = ?", String.class, row.get("execution_id"), row.get("created_at"))).isEqualTo("newest");
 	}
 
 	/**
