@@ -79,6 +79,8 @@ public class ArchivedPartitions {
 
 	static final String MISSING_COLUMNS = "%s: exported with column(s) %s, which %s no longer has: its values would be lost; nothing restored (to restore without them, add them back, restore, and drop them)";
 
+	static final String NARROWED_COLUMNS = "%s: exported with column(s) whose type changed since in a way that may alter their values (%s); %s restores only into types that widen (an integer into a wider one or numeric, real into double precision, varchar into a longer one or text); nothing restored";
+
 	static final String NOT_LOADED = "%s: the rows do not load into %s as it is now%s: %s; nothing restored";
 
 	static final String NO_PARENT = "%s: %d archived rows have no parent row for foreign key %s (%s) in %s; nothing restored";
@@ -467,6 +469,7 @@ public class ArchivedPartitions {
 		List<String> loaded = new ArrayList<>();
 		List<String> retyped = new ArrayList<>();
 		List<String> missing = new ArrayList<>();
+		List<String> narrowed = new ArrayList<>();
 		for (String recorded : manifest.columns()) {
 			Manifest.Column column;
 			try {
@@ -483,6 +486,9 @@ public class ArchivedPartitions {
 				loaded.add(column.name());
 				if (!type.equals(column.type())) {
 					retyped.add(column.name() + " " + column.type() + ", now " + type);
+					if (!widens(column.type(), type)) {
+						narrowed.add(column.name() + " " + column.type() + ", now " + type);
+					}
 				}
 			}
 		}
@@ -490,7 +496,37 @@ public class ArchivedPartitions {
 			throw new RefusedException(String.format(MISSING_COLUMNS, segment.objectKey(), String.join(", ", missing),
 					policy.table()));
 		}
+		if (!narrowed.isEmpty()) {
+			throw new RefusedException(String.format(NARROWED_COLUMNS, segment.objectKey(), String.join("; ", narrowed),
+					policy.table()));
+		}
 		return new Checked(segment, manifest, loaded, retyped);
+	}
+
+	/**
+	 * Whether every value of the exported type reads into the current one unchanged. Any other change (a
+	 * numeric scale, a time zone, a shorter text) could alter archived values without an error.
+	 */
+	static boolean widens(String exported, String now) {
+		List<String> integers = List.of("smallint", "integer", "bigint", "numeric");
+		if (integers.contains(exported) && integers.contains(now)) {
+			return integers.indexOf(now) > integers.indexOf(exported);
+		}
+		if (exported.equals("real")) {
+			return now.equals("double precision");
+		}
+		if (exported.startsWith("character varying")) {
+			if (now.equals("text") || now.equals("character varying")) {
+				return true;
+			}
+			return now.startsWith("character varying(") && exported.startsWith("character varying(")
+					&& length(now) >= length(exported);
+		}
+		return false;
+	}
+
+	private static int length(String varchar) {
+		return Integer.parseInt(varchar.substring("character varying(".length(), varchar.length() - 1));
 	}
 
 	private static void differ(List<String> differences, String field, Object manifest, Object expected) {

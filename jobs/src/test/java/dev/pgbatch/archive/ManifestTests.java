@@ -23,4 +23,19 @@ class ManifestTests {
 		}
 	}
 
+	@Test
+	void aColumnRestoresIntoAChangedTypeOnlyWhenEveryValueReadsUnchanged() {
+		assertThat(ArchivedPartitions.widens("integer", "bigint")).isTrue();
+		assertThat(ArchivedPartitions.widens("smallint", "numeric")).isTrue();
+		assertThat(ArchivedPartitions.widens("real", "double precision")).isTrue();
+		assertThat(ArchivedPartitions.widens("character varying(20)", "character varying(40)")).isTrue();
+		assertThat(ArchivedPartitions.widens("character varying(20)", "text")).isTrue();
+		assertThat(ArchivedPartitions.widens("bigint", "integer")).isFalse();
+		assertThat(ArchivedPartitions.widens("integer", "numeric(4,1)")).isFalse();
+		assertThat(ArchivedPartitions.widens("numeric(10,3)", "numeric(10,1)")).isFalse();
+		assertThat(ArchivedPartitions.widens("timestamp with time zone", "timestamp without time zone")).isFalse();
+		assertThat(ArchivedPartitions.widens("character varying(40)", "character varying(20)")).isFalse();
+		assertThat(ArchivedPartitions.widens("text", "character varying(20)")).isFalse();
+	}
+
 }
