@@ -1,6 +1,7 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.SecureRandom;
@@ -15,6 +16,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +33,7 @@ import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
+import dev.pgbatch.crypto.AuthenticationFailedException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.store.ObjectStore;
@@ -110,7 +113,16 @@ public class Backups {
 
 	private static final java.util.regex.Pattern BACKUP_ID = java.util.regex.Pattern.compile("\\d{8}T\\d{9}Z");
 
+	/**
+	 * The names {@link #unique} gives the databases a restore or verify makes: staging and scratch ones are
+	 * swept when left; a replaced one (the old data, renamed aside) is left for the operator.
+	 */
+	private static final java.util.regex.Pattern MADE_NAME = java.util.regex.Pattern
+		.compile("pgbatch_(restoring|verify|replaced)_\\d{8}t\\d{9}z_[0-9a-f]{8}");
+
 	static final String SESSIONS = "database '%s' has %d other sessions connected: end them, or pass --terminate-sessions to have the restore end them";
+
+	static final String STAGING_TARGET = "'%s' has the shape of the databases a restore stages in and sweeps away when left: restore into another name";
 
 	static final String MAINTENANCE_TARGET = "'%s' is the maintenance database the restore works from: restore into another database";
 
@@ -295,10 +307,21 @@ public class Backups {
 			.sorted(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()).reversed())
 			.map(manifest -> new Folder(server, database, manifest.getKey()))
 			.toList());
-		Set<String> kept = Retention.keep(entries.entrySet().stream()
+		List<Retention.Candidate> byStore = entries.entrySet().stream()
 			.map(entry -> new Retention.Candidate(entry.getKey().id(), manifests.get(entry.getKey().id()),
 					entry.getValue().verified() != null))
-			.toList(), current, last, daily, weekly);
+			.toList();
+		// and by the times the ids name: a bucket copied or mirrored gives every object the day of the copy, and
+		// the store's times alone would then make weeks of backups one day's. Only what both orders let go goes.
+		List<Retention.Candidate> byName = byStore.stream()
+			.map(candidate -> new Retention.Candidate(candidate.id(), ID.parse(candidate.id(), Instant::from),
+					candidate.verified()))
+			.sorted(Comparator.comparing(Retention.Candidate::storedAt)
+				.thenComparing(Retention.Candidate::id)
+				.reversed())
+			.toList();
+		Set<String> kept = new HashSet<>(Retention.keep(byStore, current, last, daily, weekly));
+		kept.addAll(Retention.keep(byName, current, last, daily, weekly));
 		List<Folder> expired = entries.keySet().stream().filter(folder -> !kept.contains(folder.id())).toList();
 		// a folder without a manifest whose newest object the store wrote long before this run's manifest:
 		// no run still writes it (an upload in progress is not listed at all until its last part, and what a
@@ -382,6 +405,9 @@ public class Backups {
 		}
 		if (target.equals(MAINTENANCE)) {
 			throw new UsageException(String.format(MAINTENANCE_TARGET, MAINTENANCE));
+		}
+		if (MADE_NAME.matcher(target).matches()) {
+			throw new UsageException(String.format(STAGING_TARGET, target));
 		}
 		BackupManifest manifest = manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
@@ -482,18 +508,26 @@ public class Backups {
 		List<String> found = new ArrayList<>();
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
 				ResultSet rs = statement.executeQuery(
-						"SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%' OR datname LIKE 'pgbatch\\_verify\\_%'")) {
+						"SELECT datname FROM pg_database WHERE pg_has_role(datdba, 'USAGE')")) {
 			while (rs.next()) {
-				found.add(rs.getString(1));
+				java.util.regex.Matcher made = MADE_NAME.matcher(rs.getString(1));
+				if (made.matches() && !made.group(1).equals("replaced")) {
+					found.add(rs.getString(1));
+				}
 			}
 		}
 		for (String database : found) {
 			try (ExecutionLock.Held held = holdStaging(database)) {
 				log.warn("dropping {}, left by a restore or verify that is no longer running", database);
-				dropDatabase(database);
+				// no FORCE: a database someone is connected to is not a leftover, whatever its lock says
+				adminStatement("DROP DATABASE IF EXISTS " + SqlNames.quote(database));
 			}
 			catch (RefusedException ex) {
 				// its restore or verify is running
+			}
+			catch (SQLException ex) {
+				// one that cannot go must not stop this restore: say so and go on
+				log.warn("{} is left in place: {}", database, ex.getMessage());
 			}
 		}
 	}
@@ -842,11 +876,11 @@ public class Backups {
 		return new ArrayList<>(folders);
 	}
 
-	/** The newest verify record of a backup, or null when none authenticates. */
 	/**
 	 * The newest verify record that authenticates: an object planted beside the real records (anyone who may
 	 * put into the bucket can) must not make a verified backup count as unverified, which retention could
-	 * then remove.
+	 * then remove. Any other failure (the store, a record this version cannot read) fails the caller: a
+	 * verified backup taken for unverified could be removed.
 	 */
 	private Verified verified(Folder folder, Keyset keys) {
 		List<ObjectStore.StoredObject> records = this.store.list(folder.key(prefix()) + VERIFIED);
@@ -855,8 +889,11 @@ public class Backups {
 			try {
 				return new SealedJson(this.store, keys).get(key, Verified.class);
 			}
-			catch (IOException ex) {
+			catch (AuthenticationFailedException ex) {
 				log.warn("{} is not taken for a verify: {}", key, ex.getMessage());
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(key + ": " + ex.getMessage(), ex);
 			}
 		}
 		return null;

@@ -180,21 +180,27 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String id = this.backups.list().get(0).manifest().id();
 		// as a restore killed with SIGKILL leaves one: created, its lock gone with its session
 		String left = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0badf00d";
-		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_1ive0000";
+		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_11fe0000";
+		// a database of someone's that only starts like one: never swept, and no restore may be made into that shape
+		String lookalike = "pgbatch_restoring_copy";
 		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
 			statement.execute("CREATE DATABASE " + left);
 			statement.execute("CREATE DATABASE " + live);
+			statement.execute("CREATE DATABASE " + lookalike);
+			assertThatThrownBy(() -> this.backups.restore(id, left, true, false)).isInstanceOf(UsageException.class)
+				.hasMessageContaining("has the shape of the databases a restore stages in");
 			// a restore still running holds its staging database's lock
 			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup staging " + live + "'))");
 
 			this.backups.restore(id, TARGET, false, false);
 
 			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
-					String.class)).containsExactly(live);
+					String.class)).containsExactlyInAnyOrder(live, lookalike);
 		}
 		finally {
 			TestDatabase.dropDatabase(left);
 			TestDatabase.dropDatabase(live);
+			TestDatabase.dropDatabase(lookalike);
 		}
 	}
 
@@ -513,8 +519,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
-		// the newest by the store's clock is the one just made: it alone is kept
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(made);
+		// the newest by the store's clock is the one just made, the newest by name the one from ahead: only what
+		// both orders let go (the first backup) goes
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id()))
+			.containsExactlyInAnyOrder(made, "20991231T000000000Z");
 		assertThat(this.store.list(behind)).hasSize(1);
 	}
 
