@@ -104,7 +104,15 @@ public class Backups {
 			          WHERE o.nspname NOT IN ('public', 'pg_catalog', 'information_schema') AND o.nspname NOT LIKE 'pg\\_%'
 			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
 			  OR EXISTS (SELECT 1 FROM pg_event_trigger) OR EXISTS (SELECT 1 FROM pg_publication)
-			  OR EXISTS (SELECT 1 FROM pg_foreign_server)
+			  OR EXISTS (SELECT 1 FROM pg_foreign_server) OR EXISTS (SELECT 1 FROM pg_largeobject_metadata)
+			  OR EXISTS (SELECT 1 FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_collation'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  OR EXISTS (SELECT 1 FROM pg_ts_config o JOIN pg_namespace n ON n.oid = o.cfgnamespace
+			          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_config'::regclass AND d.objid = o.oid AND d.deptype = 'e'))
+			  -- rows an extension keeps of its users' (pg_extension_config_dump): PostGIS's spatial_ref_sys, partman's config
+			  OR EXISTS (SELECT 1 FROM pg_extension e WHERE e.extconfig IS NOT NULL)
 			)::text
 			""";
 
@@ -933,8 +941,9 @@ public class Backups {
 	/**
 	 * Whether a database holds anything of its own: a relation of any kind (table, view, materialized view,
 	 * sequence, foreign table, composite type), function, type or operator outside the system
-	 * schemas, a schema other than public, an event trigger, publication or foreign server (OWN_OBJECTS).
-	 * Extensions and what they bring do not count: a new database has those of its template (the stack's
+	 * schemas, a collation or text search configuration, a schema other than public, an event trigger,
+	 * publication or foreign server, a large object, or an extension that keeps its users' rows in tables of
+	 * its own (OWN_OBJECTS). Other extensions and what they bring do not count: a new database has those of its template (the stack's
 	 * template1 has vector), and the restore brings the backup's own. Replacing a database that holds
 	 * only views or functions loses them as surely as tables.
 	 */

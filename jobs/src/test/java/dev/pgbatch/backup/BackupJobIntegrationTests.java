@@ -157,7 +157,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String id = this.backups.list().get(0).manifest().id();
 		for (String object : List.of("CREATE VIEW v AS SELECT 1 AS n", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
 				"CREATE TYPE mood AS ENUM ('ok')", "CREATE SCHEMA s", "CREATE SEQUENCE q",
-				"CREATE MATERIALIZED VIEW m AS SELECT 1 AS n")) {
+				"CREATE MATERIALIZED VIEW m AS SELECT 1 AS n", "SELECT lo_from_bytea(0, 'a large object')",
+				"CREATE COLLATION c (provider = icu, locale = 'de')")) {
 			dropTarget();
 			this.jdbc.execute("CREATE DATABASE " + TARGET);
 			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
