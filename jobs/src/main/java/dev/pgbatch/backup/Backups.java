@@ -544,18 +544,19 @@ public class Backups {
 	 * Gives {@code staging} what belongs to the database it replaces rather than to its contents: owner,
 	 * privileges (datacl), connection limit, and its settings (ALTER DATABASE SET, ALTER ROLE IN DATABASE
 	 * SET). pg_restore --no-owner carries none of them, and the applications connecting to the database
-	 * depend on them. Names and values from the catalogue go in quoted, never as SQL text.
+	 * depend on them. Names and values from the catalogue go in quoted (role names by quote_ident: any name a
+	 * role may have), never as SQL text.
 	 */
 	private static void carryOver(Connection admin, String target, String staging) throws SQLException {
 		String into = SqlNames.quote(staging);
 		carrySettings(admin, target, into);
 		try (Statement statement = admin.createStatement();
 				PreparedStatement database = admin.prepareStatement(
-						"SELECT pg_get_userbyid(datdba), datconnlimit, datacl IS NULL FROM pg_database WHERE datname = ?")) {
+						"SELECT quote_ident(pg_get_userbyid(datdba)), datconnlimit, datacl IS NULL FROM pg_database WHERE datname = ?")) {
 			database.setString(1, target);
 			try (ResultSet rs = database.executeQuery()) {
 				rs.next();
-				statement.execute("ALTER DATABASE " + into + " OWNER TO " + SqlNames.quote(rs.getString(1)));
+				statement.execute("ALTER DATABASE " + into + " OWNER TO " + rs.getString(1));
 				statement.execute("ALTER DATABASE " + into + " CONNECTION LIMIT " + rs.getInt(2));
 				if (rs.getBoolean(3)) {
 					// the defaults, as the new database has them
@@ -564,7 +565,7 @@ public class Backups {
 			}
 			statement.execute("REVOKE ALL ON DATABASE " + into + " FROM PUBLIC");
 			try (PreparedStatement acl = admin.prepareStatement("""
-					SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable
+					SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE quote_ident(pg_get_userbyid(a.grantee)) END, a.privilege_type, a.is_grantable
 					FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = ?""")) {
 				acl.setString(1, target);
 				try (ResultSet rs = acl.executeQuery()) {
@@ -573,7 +574,7 @@ public class Backups {
 							throw new IllegalStateException("unexpected database privilege " + rs.getString(2));
 						}
 						statement.execute("GRANT " + rs.getString(2) + " ON DATABASE " + into + " TO "
-								+ (rs.getString(1) == null ? "PUBLIC" : SqlNames.quote(rs.getString(1)))
+								+ (rs.getString(1) == null ? "PUBLIC" : rs.getString(1))
 								+ (rs.getBoolean(3) ? " WITH GRANT OPTION" : ""));
 					}
 				}
@@ -584,7 +585,7 @@ public class Backups {
 	private static void carrySettings(Connection admin, String target, String into) throws SQLException {
 		try (Statement statement = admin.createStatement();
 				PreparedStatement settings = admin.prepareStatement("""
-						SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, c.setting
+						SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE quote_ident(pg_get_userbyid(s.setrole)) END, c.setting
 						FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c(setting)
 						WHERE d.datname = ?""")) {
 			settings.setString(1, target);
@@ -592,7 +593,7 @@ public class Backups {
 				while (rs.next()) {
 					String[] setting = rs.getString(2).split("=", 2);
 					String role = rs.getString(1);
-					statement.execute((role == null ? "ALTER DATABASE " + into : "ALTER ROLE " + SqlNames.quote(role)
+					statement.execute((role == null ? "ALTER DATABASE " + into : "ALTER ROLE " + role
 							+ " IN DATABASE " + into) + " SET " + settingName(setting[0]) + " = " + settingValue(setting[0], setting[1]));
 				}
 			}
