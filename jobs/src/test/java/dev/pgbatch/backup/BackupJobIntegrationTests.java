@@ -27,6 +27,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
@@ -134,12 +135,22 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("ALTER ROLE CURRENT_USER IN DATABASE " + TARGET + " SET statement_timeout = '5min'");
 		this.jdbc.execute("REVOKE ALL ON DATABASE " + TARGET + " FROM PUBLIC");
 		this.jdbc.execute("GRANT CONNECT ON DATABASE " + TARGET + " TO pg_monitor WITH GRANT OPTION");
+		// a grantee whose name is not a plain one (the runner makes no roles: the stack's superuser does)
+		StackSuperuser.execute("postgres", "DROP ROLE IF EXISTS \"App-rw\"; CREATE ROLE \"App-rw\" NOLOGIN");
+		this.jdbc.execute("GRANT CONNECT ON DATABASE " + TARGET + " TO \"App-rw\"");
 		Map<String, Object> before = databaseAttributes();
-		this.backups.restore(manifest.id(), TARGET, true, false);
-		assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
-				checksums(TestDatabase.NAME).get("retail.sales_transaction_items"));
-		assertThat(databaseAttributes()).isEqualTo(before).containsEntry("datconnlimit", 7);
-		assertThat(before.get("settings").toString()).contains("work_mem=8MB", "statement_timeout=5min", "Odd, Name");
+		try {
+			this.backups.restore(manifest.id(), TARGET, true, false);
+			assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
+					checksums(TestDatabase.NAME).get("retail.sales_transaction_items"));
+			assertThat(databaseAttributes()).isEqualTo(before).containsEntry("datconnlimit", 7);
+			assertThat(before.get("settings").toString()).contains("work_mem=8MB", "statement_timeout=5min", "Odd, Name");
+			assertThat(before.get("acl").toString()).contains("\"App-rw\"=c/");
+		}
+		finally {
+			this.jdbc.execute("REVOKE ALL ON DATABASE " + TARGET + " FROM \"App-rw\"");
+			StackSuperuser.execute("postgres", "DROP ROLE \"App-rw\"");
+		}
 	}
 
 	/** The target's owner, connection limit, privileges and settings, as text. */
