@@ -175,12 +175,15 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
 	@Test
 	void aTriggerBlockedPastItsTimeBehindARunOnALiveNodeIsUpAndDownOnceNoNodeRunsIt() throws Exception {
-		String hourly = schedule("0 0 * * * ?", MisfirePolicy.FIRE_NOW);
+		// daily, half a day from now: an hourly one made the run "past two of its firings" in the first minutes of
+		// an hour, and the test failed by the clock
+		String daily = schedule("0 0 " + (Instant.now().atZone(ZoneOffset.UTC).getHour() + 12) % 24 + " * * ?",
+				MisfirePolicy.FIRE_NOW);
 		// as Quartz leaves the trigger while the schedule's previous run goes on, 3 minutes past its firing
-		block(hourly, Duration.ofMinutes(3));
+		block(daily, Duration.ofMinutes(3));
 		startAndCheckIn();
 
-		executing(hourly);
+		executing(daily);
 		Health slow = this.health.health();
 		assertThat(slow.getStatus()).as(slow.toString()).isEqualTo(Status.UP);
 
@@ -188,7 +191,7 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		Health down = this.health.health();
 		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(down.getDetails().get("reason").toString())
-			.isEqualTo("schedules not fired at their time: " + hourly + " (blocked, and no live node runs it)");
+			.isEqualTo("schedules not fired at their time: " + daily + " (blocked, and no live node runs it)");
 	}
 
 	@Test
