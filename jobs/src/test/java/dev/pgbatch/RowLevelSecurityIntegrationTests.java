@@ -385,8 +385,7 @@ class RowLevelSecurityIntegrationTests {
 
 	/** A session of the search role on the test database, as bin/etl search opens it. */
 	private static Connection searchRole() throws SQLException {
-		TestDatabase.url();
-		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.NAME),
+		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.name()),
 				SEARCH_USER, TestDatabase.secret("ETL_SEARCH_PASSWORD"));
 	}
 

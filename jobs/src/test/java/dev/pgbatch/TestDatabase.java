@@ -6,9 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.flywaydb.core.Flyway;
@@ -16,15 +20,31 @@ import org.flywaydb.core.Flyway;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
- * The database the tests use: pgbatch_test (or ETL_TEST_DB, so two working copies can run their tests at
- * once) on the server of ETL_DB_URL (the stack's by default), so a developer's own pgbatch database is
- * never touched. Created on first use.
+ * The databases the tests use, on the server of ETL_DB_URL (the stack's by default), so a developer's own pgbatch
+ * database is never touched. Each integration test class gets a database of its own (see {@link ClassDatabase}),
+ * cloned from a template that is migrated once per suite run: no class sees what another left, in any order, and
+ * classes may run at once. Names start with ETL_TEST_DB (pgbatch_test), so two working copies on one server keep apart.
  */
 public final class TestDatabase {
 
-	public static final String NAME = System.getenv().getOrDefault("ETL_TEST_DB", "pgbatch_test");
+	/** The start of every database name the tests make (class databases, the template, scratch databases). */
+	public static final String PREFIX = System.getenv().getOrDefault("ETL_TEST_DB", "pgbatch_test");
 
-	private static boolean created;
+	private static final String TEMPLATE = PREFIX + "_template";
+
+	/**
+	 * The suite run the template belongs to: the Maven build's (failsafe passes it to every fork), else this JVM's
+	 * (a run from an IDE). A template of another run is made again, and that run's leftover databases dropped.
+	 */
+	private static final String RUN = System.getProperty("pgbatch.test.run",
+			"jvm " + ProcessHandle.current().pid() + " " + ProcessHandle.current().info().startInstant().orElseThrow());
+
+	private static boolean templateChecked;
+
+	/** The running test class's database name, and whether it has been created yet (it is made on first use). */
+	private static String current;
+
+	private static boolean currentCreated;
 
 	private TestDatabase() {
 	}
@@ -36,19 +56,28 @@ public final class TestDatabase {
 		return base.substring(0, slash + 1) + database + (query < 0 ? "" : base.substring(query));
 	}
 
+	/** The running test class's own database, cloned from the template on first use. */
+	public static synchronized String name() {
+		if (current == null) {
+			throw new IllegalStateException("no test class is running: TestDatabase serves *IntegrationTests classes"
+					+ " (ClassDatabase, registered in junit-platform.properties, names their database)");
+		}
+		if (!currentCreated) {
+			clone(current);
+			currentCreated = true;
+		}
+		return current;
+	}
+
 	public static String url() {
-		ensureCreated();
-		return serverUrl(NAME);
+		return serverUrl(name());
 	}
 
 	public static Connection connect() throws SQLException {
-		return connect(NAME);
+		return connect(name());
 	}
 
 	public static Connection connect(String database) throws SQLException {
-		if (NAME.equals(database)) {
-			ensureCreated();
-		}
 		return DriverManager.getConnection(serverUrl(database), user(), password());
 	}
 
@@ -56,27 +85,21 @@ public final class TestDatabase {
 		registry.add("spring.datasource.url", TestDatabase::url);
 	}
 
-	/** The environment of a bin/etl process aimed at the test database. */
+	/** The environment of a bin/etl process aimed at the test class's database. */
 	public static Map<String, String> processEnvironment() {
 		Map<String, String> environment = new HashMap<>(System.getenv());
 		environment.put("ETL_DB_URL", url());
 		return environment;
 	}
 
+	/** An empty database with pgvector, not migrated. */
 	public static void createDatabase(String database) throws SQLException {
-		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
-				Statement statement = connection.createStatement()) {
-			statement.execute("CREATE DATABASE " + database);
-		}
-		try (Connection connection = DriverManager.getConnection(serverUrl(database), user(), password());
-				Statement statement = connection.createStatement()) {
-			statement.execute("CREATE EXTENSION IF NOT EXISTS vector");
-		}
+		withTemplateLock(statement -> statement.execute("CREATE DATABASE " + database));
+		addVector(database);
 	}
 
 	public static void dropDatabase(String database) throws SQLException {
-		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
-				Statement statement = connection.createStatement()) {
+		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
 			statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
 		}
 	}
@@ -92,26 +115,93 @@ public final class TestDatabase {
 			.migrate();
 	}
 
-	private static synchronized void ensureCreated() {
-		if (created) {
-			return;
+	/** Called as a test class starts: its database is named now and made when first used. */
+	static synchronized void enter(Class<?> testClass) {
+		String simple = testClass.getSimpleName().replaceFirst("IntegrationTests$", "").toLowerCase(Locale.ROOT);
+		current = PREFIX + "_" + simple.substring(0, Math.min(simple.length(), 62 - PREFIX.length()));
+		currentCreated = false;
+	}
+
+	/** Called as a test class ends, after its application context is closed: its database is dropped. */
+	static synchronized void leave() throws SQLException {
+		if (currentCreated) {
+			dropDatabase(current);
 		}
-		try (Connection connection = DriverManager.getConnection(serverUrl("postgres"), user(), password());
-				Statement statement = connection.createStatement()) {
-			var exists = statement.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + NAME + "'");
-			boolean present = exists.next();
-			exists.close();
-			if (!present) {
-				createDatabase(NAME);
-			}
-			// as bin/etl does when it starts: tests that read etl.* tables directly can rely on them
-			migrate(NAME);
-			created = true;
+		current = null;
+		currentCreated = false;
+	}
+
+	private static void clone(String database) {
+		try {
+			withTemplateLock(statement -> {
+				statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+				statement.execute("CREATE DATABASE " + database + " TEMPLATE " + TEMPLATE);
+			});
 		}
 		catch (SQLException ex) {
-			throw new IllegalStateException("cannot reach the test database server (is the stack up? bin/stack up): "
-					+ ex.getMessage(), ex);
+			throw new IllegalStateException("cannot make the test database " + database
+					+ " (is the stack up? bin/stack up): " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Runs a statement on the server while holding the lock that the forks of a run share: a template must have no
+	 * other session while it is cloned. The first database a fork makes makes the run's template first, so what
+	 * this run makes is never taken for an earlier run's leftover.
+	 */
+	private static synchronized void withTemplateLock(SqlAction action) throws SQLException {
+		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.tests.template'))");
+			try {
+				if (!templateChecked) {
+					makeTemplateOfThisRun(statement);
+					templateChecked = true;
+				}
+				action.run(statement);
+			}
+			finally {
+				statement.execute("SELECT pg_advisory_unlock(hashtext('pgbatch.tests.template'))");
+			}
+		}
+	}
+
+	private static void addVector(String database) throws SQLException {
+		try (Connection connection = connect(database); Statement statement = connection.createStatement()) {
+			statement.execute("CREATE EXTENSION IF NOT EXISTS vector");
+		}
+	}
+
+	/**
+	 * The template as this run needs it: made and migrated by the first fork of a run, which also drops what
+	 * earlier runs left (databases of the prefix no session uses; a live run's are in use and stay).
+	 */
+	private static void makeTemplateOfThisRun(Statement statement) throws SQLException {
+		try (ResultSet template = statement.executeQuery(
+				"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '" + TEMPLATE + "'")) {
+			if (template.next() && RUN.equals(template.getString(1))) {
+				return;
+			}
+		}
+		List<String> leftovers = new ArrayList<>();
+		try (ResultSet names = statement.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE '"
+				+ PREFIX.replace("_", "\\_") + "\\_%' AND datname <> '" + TEMPLATE + "'")) {
+			while (names.next()) {
+				leftovers.add(names.getString(1));
+			}
+		}
+		for (String leftover : leftovers) {
+			try {
+				statement.execute("DROP DATABASE " + leftover);
+			}
+			catch (SQLException inUse) {
+				// another run's, still in use: it drops its own
+			}
+		}
+		statement.execute("DROP DATABASE IF EXISTS " + TEMPLATE);
+		statement.execute("CREATE DATABASE " + TEMPLATE);
+		addVector(TEMPLATE);
+		migrate(TEMPLATE);
+		statement.execute("COMMENT ON DATABASE " + TEMPLATE + " IS '" + RUN.replace("'", "''") + "'");
 	}
 
 	public static String user() {
@@ -135,6 +225,12 @@ public final class TestDatabase {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
+	}
+
+	private interface SqlAction {
+
+		void run(Statement statement) throws SQLException;
+
 	}
 
 }

@@ -62,9 +62,9 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String PREFIX = "test-backup-" + UUID.randomUUID();
 
-	private static final String TARGET = TestDatabase.NAME + "_restored";
+	private static final String TARGET = TestDatabase.PREFIX + "_restored";
 
-	private static final String OTHER = TestDatabase.NAME + "_other";
+	private static final String OTHER = TestDatabase.PREFIX + "_other";
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -114,7 +114,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		List<Backups.Entry> listed = this.backups.list();
 		assertThat(listed).hasSize(1);
 		BackupManifest manifest = listed.get(0).manifest();
-		assertThat(manifest.database()).isEqualTo(TestDatabase.NAME);
+		assertThat(manifest.database()).isEqualTo(TestDatabase.name());
 		assertThat(manifest.rowCounts()).containsEntry("retail.sales_transactions", 1000L)
 			.containsEntry("retail.customers", count("retail.customers"));
 		assertThat(manifest.storedBytes()).isLessThan(manifest.dumpBytes());
@@ -123,7 +123,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 		this.backups.restore(manifest.id(), TARGET, false, false);
 
-		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME)).hasSizeGreaterThan(20);
+		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name())).hasSizeGreaterThan(20);
 		// a database that holds tables is replaced only when asked
 		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("--force");
@@ -142,7 +142,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			this.backups.restore(manifest.id(), TARGET, true, false);
 			assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
-					checksums(TestDatabase.NAME).get("retail.sales_transaction_items"));
+					checksums(TestDatabase.name()).get("retail.sales_transaction_items"));
 			assertThat(databaseAttributes()).isEqualTo(before).containsEntry("datconnlimit", 7);
 			assertThat(before.get("settings").toString()).contains("work_mem=8MB", "statement_timeout=5min", "Odd, Name");
 			assertThat(before.get("acl").toString()).contains("App-rw");
@@ -183,7 +183,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		dropTarget();
 		this.jdbc.execute("CREATE DATABASE " + TARGET);
 		this.backups.restore(id, TARGET, false, false);
-		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 	}
 
 	@Test
@@ -231,7 +231,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			for (Future<?> restore : restores) {
 				restore.get(3, TimeUnit.MINUTES);
 			}
-			assertThat(checksums(OTHER)).isEqualTo(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+			assertThat(checksums(OTHER)).isEqualTo(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 		}
 		finally {
 			threads.shutdownNow();
@@ -459,7 +459,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(listed.get(0).manifest().keyId()).isNotEqualTo(listed.get(1).manifest().keyId());
 
 			this.backups.restore(before, TARGET, false, false);
-			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.NAME));
+			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 			this.backups.verify(listed.get(0).manifest().id(), false);
 
 			Path other = Files.createTempDirectory("pgbatch-other").resolve("keyset.json");
@@ -503,7 +503,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.backups.list()).hasSize(8);
 		String newest = this.backups.list().get(0).manifest().id();
 		assertThat(ExecutionReport.of(dryRun, false).steps().get(1).summary().get("retention").toString())
-			.startsWith("would delete 3 backups of " + TestDatabase.NAME
+			.startsWith("would delete 3 backups of " + TestDatabase.name()
 					+ " (20260310T010000000Z, 20260303T020000000Z, 20260220T020000000Z), 1 abandoned");
 
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=2", "keep-daily=3", "keep-weekly=2");
@@ -546,10 +546,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
 				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
 
-		BackupManifest cloned = clone.make(TestDatabase.NAME);
-		clone.retain(TestDatabase.NAME, cloned.id(), 1, 0, 0, false);
+		BackupManifest cloned = clone.make(TestDatabase.name());
+		clone.retain(TestDatabase.name(), cloned.id(), 1, 0, 0, false);
 
-		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.NAME + "/");
+		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.name() + "/");
 		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
 				original.id(), cloned.id());
 	}

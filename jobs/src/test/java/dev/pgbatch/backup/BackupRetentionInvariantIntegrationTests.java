@@ -39,7 +39,7 @@ class BackupRetentionInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String PREFIX = "test-backup-invariant-" + UUID.randomUUID();
 
-	private static final List<String> DATABASES = List.of(TestDatabase.NAME + "_walk_a", TestDatabase.NAME + "_walk_b");
+	private static final List<String> DATABASES = List.of(TestDatabase.PREFIX + "_walk_a", TestDatabase.PREFIX + "_walk_b");
 
 	@DynamicPropertySource
 	static void backups(DynamicPropertyRegistry registry) {

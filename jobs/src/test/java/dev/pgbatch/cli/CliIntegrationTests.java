@@ -338,12 +338,12 @@ class CliIntegrationTests {
 			// step 4 onto the database of ETL_DB_URL itself, with the application still connected to it
 			long rows = queryLong("SELECT count(*) FROM ops.task_executions");
 			try (Connection application = TestDatabase.connect()) {
-				EtlProcess.Result busy = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.NAME, "--force");
+				EtlProcess.Result busy = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.name(), "--force");
 				assertThat(busy.exitCode()).isEqualTo(1);
 				assertThat(busy.stderr()).contains("other sessions connected").contains("--terminate-sessions");
 				assertThat(application.isValid(5)).isTrue();
 
-				EtlProcess.Result replaced = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.NAME,
+				EtlProcess.Result replaced = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.name(),
 						"--force", "--terminate-sessions");
 				assertThat(replaced.exitCode()).as(replaced.stderr()).isZero();
 				assertThat(replaced.stdout()).contains("every table holds the rows its manifest recorded");
@@ -440,7 +440,7 @@ class CliIntegrationTests {
 	}
 
 	private static long queryLong(String sql) {
-		return queryLong(TestDatabase.NAME, sql);
+		return queryLong(TestDatabase.name(), sql);
 	}
 
 	private static long queryLong(String database, String sql) {

@@ -127,7 +127,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		List<Backups.Entry> backups = this.backups.list();
 		assertThat(backups).hasSize(1);
 		assertThat(report.steps().get(3).summary().get("child").toString())
-			.contains("dump: backup " + backups.get(0).manifest().id() + " of " + TestDatabase.NAME);
+			.contains("dump: backup " + backups.get(0).manifest().id() + " of " + TestDatabase.name());
 	}
 
 	@Test

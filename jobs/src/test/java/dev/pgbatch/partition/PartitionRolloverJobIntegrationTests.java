@@ -37,7 +37,7 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@BeforeEach
 	void aMonthInTheDefaultPartitionAndARowFarAhead() {
-		// partitions an earlier test made ahead of as-of would take the row far ahead
+		// partitions an earlier rollover of this class made ahead of as-of would take the row far ahead
 		for (String ahead : this.jdbc.queryForList("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
 				+ " WHERE i.inhparent = 'ops.task_executions'::regclass AND c.relname > 'task_executions_p2026_06'"
 				+ " AND c.relname <> 'task_executions_default'", String.class)) {

@@ -43,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SchedulerIntegrationTests {
 
-	private static final String DATABASE = TestDatabase.NAME + "_scheduler";
+	private static final String DATABASE = TestDatabase.PREFIX + "_scheduler";
 
 	private static JdbcTemplate jdbc;
 
