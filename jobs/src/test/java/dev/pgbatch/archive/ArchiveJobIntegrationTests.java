@@ -633,7 +633,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE,
 					"table=ops.task_executions"));
 			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-			while (count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass") == 0) {
+			while (count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 0) {
 				assertThat(System.nanoTime()).as("the drop waits for the reader").isLessThan(deadline);
 				Thread.sleep(20);
 			}

@@ -206,8 +206,9 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 			this.backups.restore(id, TARGET, false, false);
 
-			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
-					String.class)).containsExactlyInAnyOrder(live, lookalike);
+			// of this backup, and the lookalike: other classes' restores may be under way on the server
+			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_'"
+					+ " || lower(?) || '\\_%' OR datname = ?", String.class, id, lookalike)).containsExactlyInAnyOrder(live, lookalike);
 		}
 		finally {
 			TestDatabase.dropDatabase(left);
@@ -246,7 +247,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private void awaitLock(String name) throws InterruptedException {
 		for (int i = 0; i < 600; i++) {
-			if (this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?", Long.class,
+			if (this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE ?", Long.class,
 					"pgbatch " + name + ",%") > 0) {
 				return;
 			}
@@ -287,8 +288,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
 		assertThatThrownBy(() -> this.backups.verify(newer.id(), false))
 			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ? OR datname LIKE 'pgbatch\\_restoring\\_%'",
-				Long.class, TARGET)).isZero();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ?"
+				+ " OR datname LIKE 'pgbatch\\_restoring\\_' || lower(?) || '\\_%'", Long.class, TARGET, newer.id())).isZero();
 		assertThat(this.backups.list().get(0).verified()).isNull();
 	}
 
@@ -347,7 +348,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private void awaitOtherWaiterThan(int pid) throws InterruptedException {
-		await("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation' AND pid <> " + pid);
+		await("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation' AND pid <> " + pid
+				+ " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
 	}
 
 	private void await(String countQuery) throws InterruptedException {
@@ -404,8 +406,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(verified.restoreTested()).isTrue();
 		assertThat(this.backups.list().get(0).verified()).isEqualTo(verified);
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch_verify_%'",
-				Long.class)).isZero();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_verify\\_' || lower(?) || '\\_%'",
+				Long.class, id)).isZero();
 		assertThat(this.backups.verify(id, false).restoreTested()).isFalse();
 	}
 
@@ -440,8 +442,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.backups.verify(manifest.id(), false)).isInstanceOf(AuthenticationFailedException.class);
 		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false))
 			.isInstanceOf(AuthenticationFailedException.class);
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ? OR datname LIKE 'pgbatch\\_restoring\\_%'",
-				Long.class, TARGET)).isZero();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ?"
+				+ " OR datname LIKE 'pgbatch\\_restoring\\_' || lower(?) || '\\_%'", Long.class, TARGET, manifest.id())).isZero();
 		assertThat(this.backups.list().get(0).verified()).isNull();
 	}
 

@@ -102,6 +102,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 				SELECT l.pid FROM pg_locks l
 				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.job')::oid
 				  AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 				""", Integer.class, SeedDataJob.NAME);
 		assertThat(holders).hasSize(1);
 		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
@@ -127,6 +128,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 				SELECT l.pid FROM pg_locks l
 				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
 				  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
+				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 				""", Integer.class);
 		assertThat(holders).hasSize(1);
 		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();

@@ -392,8 +392,8 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private boolean archiveWaitsForTheReader() {
-		return this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-				+ " AND query LIKE '%DETACH PARTITION%task_executions_p2024_12%'", Long.class) == 1;
+		return this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+				+ " AND wait_event_type = 'Lock' AND query LIKE '%DETACH PARTITION%task_executions_p2024_12%'", Long.class) == 1;
 	}
 
 	private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
