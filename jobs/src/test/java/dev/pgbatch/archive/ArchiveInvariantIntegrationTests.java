@@ -2,6 +2,7 @@ package dev.pgbatch.archive;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -37,6 +38,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The data-safety invariant of DESIGN.md as a seeded random walk: rows inserted at random times (archived
@@ -361,10 +363,8 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		long before = newestExecution(job);
 		long delay = this.random.nextInt(1500);
 		EtlProcess run = EtlProcess.start(environment, "run", job, "as-of=" + asOf);
-		long deadline = System.nanoTime() + 180_000_000_000L;
-		while (run.isAlive() && newestExecution(job) == before && System.nanoTime() < deadline) {
-			Thread.sleep(20);
-		}
+		await(job + " starts or ends").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(20))
+			.until(() -> !run.isAlive() || newestExecution(job) != before);
 		Thread.sleep(delay);
 		boolean killed = run.isAlive();
 		if (killed) {

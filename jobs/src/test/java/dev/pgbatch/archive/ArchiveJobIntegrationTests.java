@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -48,6 +49,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * archive on seed-data's 18 months of task executions, as-of 2026-06-30, with the built-in policy (hot 3,
@@ -632,11 +634,9 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			reader.createStatement().execute("LOCK TABLE " + last + " IN ACCESS SHARE MODE");
 			run = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE,
 					"table=ops.task_executions"));
-			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-			while (count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 0) {
-				assertThat(System.nanoTime()).as("the drop waits for the reader").isLessThan(deadline);
-				Thread.sleep(20);
-			}
+			await("the drop waits for the reader").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+				.until(() -> count("pg_locks WHERE NOT granted AND relation = '" + last + "'::regclass"
+						+ " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0);
 			// far less than the drop's tries take (about 8 s here): each write gets through between two tries
 			writer.createStatement().execute("SET lock_timeout = '3s'");
 			for (int i = 0; i < 3; i++) {

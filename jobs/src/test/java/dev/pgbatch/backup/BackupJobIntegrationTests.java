@@ -40,6 +40,7 @@ import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedJson;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -245,15 +246,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		return null;
 	}
 
-	private void awaitLock(String name) throws InterruptedException {
-		for (int i = 0; i < 600; i++) {
-			if (this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE ?", Long.class,
-					"pgbatch " + name + ",%") > 0) {
-				return;
-			}
-			Thread.sleep(50);
-		}
-		throw new IllegalStateException(name + " was never taken");
+	private void awaitLock(String name) {
+		Awaitility.await(name + " taken").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+			.until(() -> this.jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?",
+					Long.class, "pgbatch " + name + ",%") > 0);
 	}
 
 	@Test
@@ -352,14 +348,9 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
 	}
 
-	private void await(String countQuery) throws InterruptedException {
-		for (int i = 0; i < 1200; i++) {
-			if (this.jdbc.queryForObject(countQuery, Long.class) > 0) {
-				return;
-			}
-			Thread.sleep(50);
-		}
-		throw new IllegalStateException("never seen: " + countQuery);
+	private void await(String countQuery) {
+		Awaitility.await(countQuery).atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50))
+			.until(() -> this.jdbc.queryForObject(countQuery, Long.class) > 0);
 	}
 
 	@Test

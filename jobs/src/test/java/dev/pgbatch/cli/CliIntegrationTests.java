@@ -7,12 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.Callable;
 
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.crypto.Keyset;
@@ -26,8 +25,13 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-/** The operator interface of DESIGN.md, through bin/etl processes against the real database. */
+/**
+ * The operator interface of DESIGN.md against the real database: through bin/etl processes where the process is
+ * the point (its launcher and class archive, SIGKILL and the restart of what it left), else through bin/etl's
+ * entry point in this JVM ({@link EtlInProcess}), which checks, prints and returns as the process does.
+ */
 class CliIntegrationTests {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -58,7 +62,7 @@ class CliIntegrationTests {
 		long executions = executions();
 		Map<String, String> before = SeededTables.fingerprints();
 
-		EtlProcess.Result result = EtlProcess.run(arguments.split(" "));
+		EtlProcess.Result result = EtlInProcess.run(arguments.split(" "));
 
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip()).contains(problem).doesNotContain("\n").startsWith("etl: ");
@@ -69,9 +73,8 @@ class CliIntegrationTests {
 
 	@Test
 	void aSecretFileThatCannotBeReadExitsTwoNamingTheSettingAndTheFile() throws Exception {
-		EtlProcess.Result result = EtlProcess.start(
-				Map.of("ETL_DB_PASSWORD", "", "ETL_DB_PASSWORD_FILE", "/nonexistent/db-password"), "executions")
-			.await();
+		EtlProcess.Result result = EtlInProcess.run(
+				Map.of("ETL_DB_PASSWORD", "", "ETL_DB_PASSWORD_FILE", "/nonexistent/db-password"), "executions");
 
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip())
@@ -82,7 +85,7 @@ class CliIntegrationTests {
 	@ValueSource(strings = { "", "jobs", "run", "executions", "status", "restart", "stop", "search", "backup", "archive",
 			"keys", "schedules", "scheduler" })
 	void everyCommandHasHelp(String command) throws Exception {
-		EtlProcess.Result result = command.isEmpty() ? EtlProcess.run("--help") : EtlProcess.run(command, "--help");
+		EtlProcess.Result result = command.isEmpty() ? EtlInProcess.run("--help") : EtlInProcess.run(command, "--help");
 		assertThat(result.exitCode()).isZero();
 		assertThat(result.stdout()).startsWith("Usage: etl");
 	}
@@ -97,14 +100,14 @@ class CliIntegrationTests {
 
 	@Test
 	void anUnknownExecutionIsBadInput() throws Exception {
-		EtlProcess.Result result = EtlProcess.run("status", "999999999");
+		EtlProcess.Result result = EtlInProcess.run("status", "999999999");
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip()).isEqualTo("etl: there is no execution 999999999");
 	}
 
 	@Test
 	void aRunWithJsonPrintsOneDocumentThatStatusAndExecutionsAgreeWith() throws Exception {
-		EtlProcess.Result run = EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true", "--json");
+		EtlProcess.Result run = EtlInProcess.run("run", "seed-data", "scale=0.02", "reset=true", "--json");
 
 		assertThat(run.exitCode()).isZero();
 		JsonNode document = JSON.readTree(run.stdout());
@@ -124,16 +127,16 @@ class CliIntegrationTests {
 		assertThat(customers.get("written").asLong()).isEqualTo(40);
 		assertThat(customers.get("skipped").asLong()).isZero();
 
-		EtlProcess.Result status = EtlProcess.run("status", Long.toString(id), "--json");
+		EtlProcess.Result status = EtlInProcess.run("status", Long.toString(id), "--json");
 		assertThat(JSON.readTree(status.stdout()).get("executionId").asLong()).isEqualTo(id);
-		EtlProcess.Result executions = EtlProcess.run("executions", "--job", "seed-data", "--limit", "1");
+		EtlProcess.Result executions = EtlInProcess.run("executions", "--job", "seed-data", "--limit", "1");
 		assertThat(executions.exitCode()).isZero();
 		assertThat(executions.stdout()).contains(Long.toString(id)).contains("COMPLETED");
 	}
 
 	@Test
 	void aRunKilledWithSigkillRestartsToExactlyTheTablesOfAnUninterruptedRun() throws Exception {
-		assertThat(EtlProcess.run("run", "seed-data", "scale=2", "as-of=2026-05-01", "force=true", "reset=true").exitCode()).isZero();
+		assertThat(EtlInProcess.run("run", "seed-data", "scale=2", "as-of=2026-05-01", "force=true", "reset=true").exitCode()).isZero();
 		Map<String, String> uninterrupted = SeededTables.fingerprints();
 
 		// killed early in the load, then again late in it
@@ -156,7 +159,7 @@ class CliIntegrationTests {
 
 	@Test
 	void anEmbedRunKilledWithSigkillRestartsWithoutEmbeddingAgainWhatWasCommitted() throws Exception {
-		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "reset=true").exitCode()).isZero();
+		assertThat(EtlInProcess.run("run", "seed-data", "scale=1", "reset=true").exitCode()).isZero();
 
 		EtlProcess run = EtlProcess.start(Map.of(), "run", "embed-products", "batch-size=16");
 		long id = awaitRunning(run);
@@ -179,8 +182,8 @@ class CliIntegrationTests {
 		Files.writeString(policy, "tables:\n  - table: ops.audit_log\n  - table: \"ops.audit_log; DROP TABLE ops.users\"\n");
 		long executions = executions();
 
-		EtlProcess.Result result = EtlProcess.start(Map.of("ETL_PARTITION_POLICY", policy.toString()), "run",
-				"partition-rollover").await();
+		EtlProcess.Result result = EtlInProcess.run(Map.of("ETL_PARTITION_POLICY", policy.toString()), "run",
+				"partition-rollover");
 
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip()).isEqualTo("etl: ETL_PARTITION_POLICY: " + policy + ": tables[1]: 'ops.audit_log; DROP TABLE ops.users'"
@@ -205,7 +208,7 @@ class CliIntegrationTests {
 					+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
 			statement.execute("DELETE FROM ops.archive_log");
 		}
-		assertThat(EtlProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "force=true", "reset=true").exitCode()).isZero();
+		assertThat(EtlInProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "force=true", "reset=true").exitCode()).isZero();
 		return Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX", "cli-archive-" + System.nanoTime());
 	}
 
@@ -258,7 +261,7 @@ class CliIntegrationTests {
 
 	@Test
 	void aJobWhoseLockIsHeldByALiveProcessIsNeverStartedTwice() throws Exception {
-		assertThat(EtlProcess.run("run", "seed-data", "scale=0.02", "reset=true").exitCode()).isZero();
+		assertThat(EtlInProcess.run("run", "seed-data", "scale=0.02", "reset=true").exitCode()).isZero();
 		long executions = executions();
 		Map<String, String> before = SeededTables.fingerprints();
 		try (Connection other = TestDatabase.connect(); Statement statement = other.createStatement()) {
@@ -266,12 +269,12 @@ class CliIntegrationTests {
 			statement.execute("SELECT set_config('application_name', 'pgbatch seed-data, pid 4242 on elsewhere', false), "
 					+ "pg_advisory_lock(hashtext('pgbatch.job'), hashtext('seed-data'))");
 
-			EtlProcess.Result second = EtlProcess.run("run", "seed-data", "scale=0.01", "reset=true");
+			EtlProcess.Result second = EtlInProcess.run("run", "seed-data", "scale=0.01", "reset=true");
 
 			assertThat(second.exitCode()).isEqualTo(1);
 			assertThat(second.stderr().strip()).isEqualTo(
 					"etl: job seed-data is already running (pgbatch seed-data, pid 4242 on elsewhere); a second run is refused");
-			EtlProcess.Result restart = EtlProcess.run("restart", Long.toString(lastExecution()));
+			EtlProcess.Result restart = EtlInProcess.run("restart", Long.toString(lastExecution()));
 			assertThat(restart.exitCode()).isEqualTo(1);
 		}
 		assertThat(executions()).isEqualTo(executions);
@@ -286,7 +289,7 @@ class CliIntegrationTests {
 			statement.execute("SELECT set_config('application_name', 'pgbatch " + job + ", pid 4242 on elsewhere', false), "
 					+ "pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + job + "'))");
 
-			EtlProcess.Result second = EtlProcess.run("run", job);
+			EtlProcess.Result second = EtlInProcess.run("run", job);
 
 			assertThat(second.exitCode()).isEqualTo(1);
 			assertThat(second.stderr().strip()).isEqualTo("etl: job " + job + " is already running (pgbatch " + job
@@ -383,8 +386,8 @@ class CliIntegrationTests {
 		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 	}
 
-	private static EtlProcess.Result etl(Map<String, String> environment, String... arguments) throws Exception {
-		return EtlProcess.start(environment, arguments).await();
+	private static EtlProcess.Result etl(Map<String, String> settings, String... arguments) {
+		return EtlInProcess.run(settings, arguments);
 	}
 
 	private static long awaitRunning(EtlProcess run) throws Exception {
@@ -401,12 +404,8 @@ class CliIntegrationTests {
 		return lastExecution();
 	}
 
-	private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
-		Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-		while (!condition.getAsBoolean()) {
-			assertThat(Instant.now()).as("waited too long").isBefore(deadline);
-			Thread.sleep(50);
-		}
+	private static void awaitUntil(Callable<Boolean> condition) {
+		await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(condition);
 	}
 
 	private static long committedChunks(long executionId, String step) {

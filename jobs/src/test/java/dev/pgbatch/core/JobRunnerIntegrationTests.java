@@ -1,8 +1,8 @@
 package dev.pgbatch.core;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** Launch, stop and restart through the job repository in PostgreSQL, as bin/etl's commands do. */
 @TestPropertySource(properties = { "etl.seed.chunk-rows=100", "etl.lock.check-interval=500ms" })
@@ -155,20 +156,14 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(after).isEqualTo("7s");
 	}
 
-	private long awaitCommittedChunks(int chunks) throws InterruptedException {
-		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
-		while (Instant.now().isBefore(deadline)) {
-			Long id = this.jdbc.queryForObject("""
+	private long awaitCommittedChunks(int chunks) {
+		return await("the run commits " + chunks + " chunks of customers").atMost(Duration.ofMinutes(1))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> this.jdbc.queryForObject("""
 					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
 					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
 					WHERE e.status = 'STARTED' AND s.step_name = 'customers' AND s.commit_count >= ?
-					""", Long.class, chunks);
-			if (id != null) {
-				return id;
-			}
-			Thread.sleep(20);
-		}
-		throw new AssertionError("the run did not commit " + chunks + " chunks of customers in time");
+					""", Long.class, chunks), Objects::nonNull);
 	}
 
 }

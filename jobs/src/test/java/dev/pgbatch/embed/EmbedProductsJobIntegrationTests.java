@@ -2,9 +2,9 @@ package dev.pgbatch.embed;
 
 import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +25,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * embed-products with the in-process model on seed-data at scale 1. A load of 100 vectors or more counts as
@@ -145,20 +146,13 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	/** This run's execution, not one an interrupted earlier run left STARTED. */
-	private long awaitCommittedChunks(int chunks, long after) throws InterruptedException {
-		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
-		while (Instant.now().isBefore(deadline)) {
-			Long id = this.jdbc.queryForObject("""
+	private long awaitCommittedChunks(int chunks, long after) {
+		return await("the run commits " + chunks + " chunks").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(20))
+			.until(() -> this.jdbc.queryForObject("""
 					SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
 					JOIN etl.batch_step_execution s ON s.job_execution_id = e.job_execution_id
 					WHERE e.status = 'STARTED' AND s.step_name = 'embed' AND s.commit_count >= ? AND e.job_execution_id > ?
-					""", Long.class, chunks, after);
-			if (id != null) {
-				return id;
-			}
-			Thread.sleep(20);
-		}
-		throw new AssertionError("the run did not commit " + chunks + " chunks in time");
+					""", Long.class, chunks, after), Objects::nonNull);
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package dev.pgbatch.embed;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Semantic search over seed-data at scale 4 (500 products a store) embedded with the in-process model. Below
@@ -85,11 +87,8 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.search.search("a tent for camping", "online", MODEL.id(), 10)).hasSize(10);
 
 		// the search's session has ended, and with it flushed its statistics; they show within a moment
-		long deadline = System.nanoTime() + 20_000_000_000L;
-		while (indexScans() == before && System.nanoTime() < deadline) {
-			Thread.sleep(100);
-		}
-		assertThat(indexScans()).as("scans of " + MODEL.indexName()).isGreaterThan(before);
+		await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+			.untilAsserted(() -> assertThat(indexScans()).as("scans of " + MODEL.indexName()).isGreaterThan(before));
 	}
 
 	private long indexScans() {

@@ -6,14 +6,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -44,6 +43,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * nightly on seed-data's scale 0.1 as of 2026-06-30, with the built-in partition policy (so archive moves
@@ -190,8 +190,8 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 			CompletableFuture<JobExecution> running = CompletableFuture.supplyAsync(this::nightly);
 			// the hourly refresh still going when the nightly's refresh-views step comes
 			awaitUntil(() -> step(after, "refresh-views", BatchStatus.STARTED) || running.isDone());
-			Thread.sleep(1500);
-			assertThat(running).as("the step waits for the other run").isNotDone();
+			await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(2))
+				.untilAsserted(() -> assertThat(running).as("the step waits for the other run").isNotDone());
 			elsewhere.close();
 			nightly = running.get(2, TimeUnit.MINUTES);
 		}
@@ -396,14 +396,8 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " AND wait_event_type = 'Lock' AND query LIKE '%DETACH PARTITION%task_executions_p2024_12%'", Long.class) == 1;
 	}
 
-	private static void awaitUntil(BooleanSupplier condition) throws InterruptedException {
-		Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
-		while (!condition.getAsBoolean()) {
-			if (Instant.now().isAfter(deadline)) {
-				throw new AssertionError("condition not met within a minute");
-			}
-			Thread.sleep(50);
-		}
+	private static void awaitUntil(Callable<Boolean> condition) {
+		await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50)).until(condition);
 	}
 
 }

@@ -4,14 +4,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -30,6 +29,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * refresh-views on seed-data's scale 0.2 (as-of today, so the last 30 days hold sales), with the views of V8 and
@@ -321,13 +321,11 @@ class RefreshViewsJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
-	private static void awaitUntil(EtlProcess run, BooleanSupplier condition) throws InterruptedException {
-		Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-		while (!condition.getAsBoolean()) {
+	private static void awaitUntil(EtlProcess run, Callable<Boolean> condition) {
+		await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(() -> {
 			assertThat(run.isAlive()).as("the run ended early").isTrue();
-			assertThat(Instant.now()).as("waited too long").isBefore(deadline);
-			Thread.sleep(50);
-		}
+			return condition.call();
+		});
 	}
 
 	/** A second reader, one short query after another, until the refresh is over; any failure fails the test. */

@@ -35,6 +35,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * bin/etl scheduler as operators run it: separate processes, two of them as a cluster, on a database of
@@ -180,9 +181,9 @@ class SchedulerIntegrationTests {
 		assertThat(list.stdout().lines().filter(line -> line.startsWith("often "))).singleElement()
 			.asString()
 			.contains("PAUSED");
-		Thread.sleep(4000);
-		// a firing may have been under way when the pause came; none after it
-		assertThat(firings("often")).allSatisfy(run -> assertThat(run.firing()).isBefore(paused.plusSeconds(1)));
+		// a firing may have been under way when the pause came; none after it, for 4 s
+		await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(firings("often"))
+			.allSatisfy(run -> assertThat(run.firing()).isBefore(paused.plusSeconds(1))));
 
 		assertThat(EtlProcess.start(environment, "schedules", "resume", "often").await().exitCode()).isZero();
 		Instant resumed = Instant.now();
@@ -479,22 +480,10 @@ class SchedulerIntegrationTests {
 		}
 	}
 
-	private static void awaitTrue(Duration timeout, ThrowingCondition condition) throws Exception {
-		Instant deadline = Instant.now().plus(timeout);
-		while (true) {
-			try {
-				if (condition.holds()) {
-					return;
-				}
-			}
-			catch (IllegalStateException ex) {
-				// not there yet (the server is still starting)
-			}
-			if (Instant.now().isAfter(deadline)) {
-				throw new AssertionError("not within " + timeout.toSeconds() + " s");
-			}
-			Thread.sleep(250);
-		}
+	private static void awaitTrue(Duration timeout, ThrowingCondition condition) {
+		// IllegalStateException: not there yet (the server is still starting)
+		await().atMost(timeout).pollInterval(Duration.ofMillis(250)).ignoreException(IllegalStateException.class)
+			.until(condition::holds);
 	}
 
 	@FunctionalInterface

@@ -36,6 +36,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A scheduler node in the test's own process, in a cluster of its own name on the test database: it checks
@@ -106,8 +107,11 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 			for (int i = 0; i < pool.getMaximumPoolSize(); i++) {
 				taken.add(pool.getConnection());
 			}
-			// six check-in intervals: health is DOWN after three without a check-in
-			Thread.sleep(3000);
+			// UP through six check-in intervals: health is DOWN after three without a check-in
+			await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).untilAsserted(() -> {
+				Health during = this.health.health();
+				assertThat(during.getStatus()).as(during.toString()).isEqualTo(Status.UP);
+			});
 
 			Health health = this.health.health();
 			assertThat(health.getStatus()).as(health.toString()).isEqualTo(Status.UP);
@@ -131,8 +135,8 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 			awaitUntil(() -> this.jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers WHERE sched_name = ?"
 					+ " AND trigger_name = ? AND start_time > ?", Long.class, CLUSTER, name + ScheduledRun.RETRY_SUFFIX,
 					Instant.now().plusMillis(200).toEpochMilli()) == 1);
-			Thread.sleep(1500);
-			assertThat(executions(name)).isEmpty();
+			await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(2))
+				.untilAsserted(() -> assertThat(executions(name)).isEmpty());
 		}
 
 		awaitUntil(() -> executions(name).contains("COMPLETED"));
@@ -159,8 +163,8 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(this.scheduler.getTriggerState(retry)).isEqualTo(Trigger.TriggerState.PAUSED);
 		}
 		// the job is free, and the retry's time passes: nothing runs while the schedule is paused
-		Thread.sleep(2000);
-		assertThat(executions(name)).isEmpty();
+		await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+			.untilAsserted(() -> assertThat(executions(name)).isEmpty());
 		// the retry is no schedule of its own in the list
 		assertThat(this.schedules.list(List.of(new Schedule(name, PartitionRolloverJob.NAME, IN_2099, ZoneOffset.UTC,
 				Map.of("dry-run", "true"), MisfirePolicy.FIRE_NOW, true, "test"))))
@@ -262,14 +266,8 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 				""", String.class, ScheduledRun.SCHEDULE_PARAMETER, schedule);
 	}
 
-	private static void awaitUntil(CheckedCondition condition) throws Exception {
-		Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-		while (!condition.met()) {
-			if (Instant.now().isAfter(deadline)) {
-				throw new AssertionError("condition not met within 30 s");
-			}
-			Thread.sleep(100);
-		}
+	private static void awaitUntil(CheckedCondition condition) {
+		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(condition::met);
 	}
 
 	@FunctionalInterface

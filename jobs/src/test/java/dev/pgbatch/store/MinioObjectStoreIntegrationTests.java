@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The MinIO client against the stack's S3 server (S3Proxy, signature v4), as it would talk to MinIO. */
@@ -120,11 +120,8 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 		})).isSameAs(error);
 
 		// before, the encryption and the upload waited for ever for the rest of the content
-		Instant deadline = Instant.now().plusSeconds(20);
-		while (stagesOf(key) > 0 && Instant.now().isBefore(deadline)) {
-			Thread.sleep(100);
-		}
-		assertThat(stagesOf(key)).as("threads of the object still alive").isZero();
+		await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+			.untilAsserted(() -> assertThat(stagesOf(key)).as("threads of the object still alive").isZero());
 		assertThat(STORE.exists(key)).isFalse();
 	}
 
