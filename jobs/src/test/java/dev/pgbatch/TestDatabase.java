@@ -115,10 +115,14 @@ public final class TestDatabase {
 			.migrate();
 	}
 
-	/** Called as a test class starts: its database is named now and made when first used. */
+	/**
+	 * Called as a test class starts: its database is named now and made when first used. "_class_" keeps the
+	 * name apart from the scratch databases tests name PREFIX_something.
+	 */
 	static synchronized void enter(Class<?> testClass) {
 		String simple = testClass.getSimpleName().replaceFirst("IntegrationTests$", "").toLowerCase(Locale.ROOT);
-		current = PREFIX + "_" + simple.substring(0, Math.min(simple.length(), 62 - PREFIX.length()));
+		String start = PREFIX + "_class_";
+		current = start + simple.substring(0, Math.min(simple.length(), 63 - start.length()));
 		currentCreated = false;
 	}
 

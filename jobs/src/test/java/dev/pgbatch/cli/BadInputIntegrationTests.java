@@ -1,8 +1,5 @@
 package dev.pgbatch.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -44,6 +41,8 @@ class BadInputIntegrationTests {
 
 	private static final Map<String, String> DATABASE = new HashMap<>();
 
+	private static final String BUCKET = "pgbatch-bad-input";
+
 	private static final MinioClient STORE = MinioClient.builder()
 		.endpoint(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"))
 		.credentials(System.getenv().getOrDefault("ETL_S3_ACCESS_KEY", "pgbatch"),
@@ -57,6 +56,8 @@ class BadInputIntegrationTests {
 	@BeforeAll
 	static void aimAtTheTestDatabase() throws Exception {
 		DATABASE.put("ETL_DB_URL", TestDatabase.url());
+		// a bucket of its own: other classes write to the stack's bucket at the same time
+		DATABASE.put("ETL_S3_BUCKET", BUCKET);
 		DATABASE.forEach(System::setProperty);
 		tables = SeededTables.fingerprints();
 	}
@@ -153,7 +154,7 @@ class BadInputIntegrationTests {
 		long executions = executions();
 		long objects = objects();
 
-		Outcome outcome = run(settings, arguments);
+		EtlProcess.Result outcome = run(settings, arguments);
 
 		assertThat(outcome.exitCode()).as(outcome.stderr()).isEqualTo(2);
 		assertThat(outcome.stderr()).startsWith("etl: ").endsWith("\n").contains(problem);
@@ -182,32 +183,8 @@ class BadInputIntegrationTests {
 	}
 
 	/** The command line in this JVM with the settings given, its output captured. */
-	private static Outcome run(Map<String, String> settings, List<String> arguments) {
-		PrintStream out = System.out;
-		PrintStream err = System.err;
-		ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-		ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-		Map<String, String> before = new HashMap<>();
-		settings.keySet().forEach(name -> before.put(name, System.getProperty(name)));
-		settings.forEach(System::setProperty);
-		System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-		System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-		try {
-			int code = Cli.execute(arguments.toArray(String[]::new));
-			return new Outcome(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-		}
-		finally {
-			System.setOut(out);
-			System.setErr(err);
-			before.forEach((name, value) -> {
-				if (value == null) {
-					System.clearProperty(name);
-				}
-				else {
-					System.setProperty(name, value);
-				}
-			});
-		}
+	private static EtlProcess.Result run(Map<String, String> settings, List<String> arguments) {
+		return EtlInProcess.run(settings, arguments.toArray(String[]::new));
 	}
 
 	private static long executions() throws Exception {
@@ -219,20 +196,16 @@ class BadInputIntegrationTests {
 	}
 
 	private static long objects() {
-		String bucket = System.getenv().getOrDefault("ETL_S3_BUCKET", "pgbatch");
 		try {
-			if (!STORE.bucketExists(io.minio.BucketExistsArgs.builder().bucket(bucket).build())) {
+			if (!STORE.bucketExists(io.minio.BucketExistsArgs.builder().bucket(BUCKET).build())) {
 				return 0;
 			}
 		}
 		catch (Exception ex) {
 			throw new IllegalStateException(ex);
 		}
-		return StreamSupport.stream(STORE.listObjects(ListObjectsArgs.builder().bucket(bucket).recursive(true).build())
+		return StreamSupport.stream(STORE.listObjects(ListObjectsArgs.builder().bucket(BUCKET).recursive(true).build())
 			.spliterator(), false).count();
-	}
-
-	private record Outcome(int exitCode, String stdout, String stderr) {
 	}
 
 }

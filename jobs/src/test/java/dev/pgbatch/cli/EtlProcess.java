@@ -17,6 +17,8 @@ public final class EtlProcess {
 
 	private static final Path ETL = Path.of("..", "bin", "etl").toAbsolutePath().normalize();
 
+	private static boolean runnerReady;
+
 	private final Process process;
 
 	private final Path stdout;
@@ -47,6 +49,7 @@ public final class EtlProcess {
 
 	private static EtlProcess start(Path directory, Map<String, String> environment, List<String> unset,
 			String... arguments) throws IOException {
+		prepareTheRunner();
 		List<String> command = new ArrayList<>();
 		command.add(ETL.toString());
 		command.addAll(List.of(arguments));
@@ -63,6 +66,33 @@ public final class EtlProcess {
 			builder.directory(directory.toFile());
 		}
 		return new EtlProcess(builder.start(), out, err);
+	}
+
+	/**
+	 * The first bin/etl of a build unpacks the runner and trains its class archive (a minute on a busy machine):
+	 * done here once, before any test's process starts, so that no test's waits include it.
+	 */
+	private static synchronized void prepareTheRunner() throws IOException {
+		if (runnerReady) {
+			return;
+		}
+		// aimed at the test class's database: the training run reads its executions
+		ProcessBuilder builder = new ProcessBuilder(ETL.toString(), "--help").redirectErrorStream(true)
+			.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+		builder.environment().putAll(TestDatabase.processEnvironment());
+		builder.environment().remove("ETL_JAVA_OPTS");
+		Process help = builder.start();
+		try {
+			if (!help.waitFor(10, TimeUnit.MINUTES) || help.exitValue() != 0) {
+				help.destroyForcibly();
+				throw new IllegalStateException("bin/etl --help did not prepare the runner");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+		runnerReady = true;
 	}
 
 	public Result await() throws IOException, InterruptedException {

@@ -397,7 +397,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private static void awaitUntil(Callable<Boolean> condition) {
-		await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50)).until(condition);
+		await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(condition);
 	}
 
 }
