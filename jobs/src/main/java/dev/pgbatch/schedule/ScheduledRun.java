@@ -85,6 +85,9 @@ class ScheduledRun implements InterruptableJob {
 
 	private volatile JobParameters parameters;
 
+	/** Set by {@link #interrupt} before it looks for the execution, which may not exist yet. */
+	private volatile boolean interrupted;
+
 	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics,
 			@Value("${etl.scheduler.retry-ms}") long retryMillis,
 			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis) {
@@ -142,7 +145,7 @@ class ScheduledRun implements InterruptableJob {
 				log.info("Schedule {}: the firing of {} was cut short (execution {}, {}); continuing it", schedule,
 						firing, previous.getId(), previous.getStatus());
 			}
-			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters);
+			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters, () -> this.interrupted);
 			status = execution.getStatus().name();
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
@@ -252,10 +255,12 @@ class ScheduledRun implements InterruptableJob {
 
 	/**
 	 * The scheduler is shutting down: ask the execution to stop after its current chunk, so that it ends
-	 * STOPPED and can be restarted, instead of being cut off mid-chunk.
+	 * STOPPED and can be restarted, instead of being cut off mid-chunk. An execution not yet recorded (the
+	 * firing is still taking its lock or validating) stops before its first step, through the flag.
 	 */
 	@Override
 	public void interrupt() {
+		this.interrupted = true;
 		String job = this.jobName;
 		JobParameters launched = this.parameters;
 		if (job == null || launched == null) {

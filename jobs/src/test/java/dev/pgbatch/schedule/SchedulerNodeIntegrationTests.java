@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.quartz.CronTrigger;
+import org.quartz.JobKey;
 import org.quartz.Scheduler;
 import org.quartz.Trigger;
 import org.quartz.TriggerKey;
@@ -171,6 +172,38 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> executions(name).contains("COMPLETED"));
 		assertThat(executions(name)).containsExactly("COMPLETED");
 		awaitUntil(() -> !this.scheduler.checkExists(retry));
+	}
+
+	/**
+	 * The scheduler's shutdown interrupts each firing under way once (interruptJobsOnShutdownWithWait): one whose
+	 * execution is not recorded yet, here held in its job's validation by a lock on a partition it reads, was not
+	 * found, and its job then ran to its end.
+	 */
+	@Test
+	void aFiringInterruptedBeforeItsExecutionExistsStopsBeforeItsFirstStep() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.FIRE_NOW);
+		this.scheduler.start();
+		try (Connection holder = TestDatabase.connect()) {
+			holder.setAutoCommit(false);
+			holder.createStatement().execute("LOCK TABLE ops.task_executions_default IN ACCESS EXCLUSIVE MODE");
+			this.schedules.trigger(name);
+			awaitUntil(() -> this.jdbc.queryForObject("SELECT count(*) FROM pg_locks WHERE NOT granted"
+					+ " AND relation = 'ops.task_executions_default'::regclass", Long.class) == 1);
+
+			// as the scheduler's shutdown does it
+			assertThat(this.scheduler.interrupt(JobKey.jobKey(name, Schedules.GROUP))).isTrue();
+			assertThat(executions(name)).isEmpty();
+			holder.rollback();
+		}
+
+		awaitUntil(() -> this.scheduler.getCurrentlyExecutingJobs().isEmpty() && !executions(name).isEmpty());
+		assertThat(executions(name)).containsExactly("STOPPED");
+		assertThat(this.jdbc.queryForObject("SELECT e.exit_message FROM etl.batch_job_execution e JOIN etl.batch_job_execution_params p"
+				+ " ON p.job_execution_id = e.job_execution_id AND p.parameter_name = ? WHERE p.parameter_value = ?", String.class,
+				ScheduledRun.SCHEDULE_PARAMETER, name)).startsWith("stopped before its first step");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution s JOIN etl.batch_job_execution_params p"
+				+ " ON p.job_execution_id = s.job_execution_id AND p.parameter_name = ? WHERE p.parameter_value = ?", Long.class,
+				ScheduledRun.SCHEDULE_PARAMETER, name)).isZero();
 	}
 
 	@Test
