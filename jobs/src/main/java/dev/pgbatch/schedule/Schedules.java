@@ -90,6 +90,7 @@ public class Schedules {
 								name);
 					}
 				}
+				notifyNodes();
 				return difference;
 			}
 			catch (SchedulerException ex) {
@@ -234,11 +235,17 @@ public class Schedules {
 							+ ")");
 				}
 				change.apply(key);
+				notifyNodes();
 			}
 			catch (SchedulerException ex) {
 				throw new IllegalStateException("the job store could not be changed: " + ex.getMessage(), ex);
 			}
 		});
+	}
+
+	/** Delivered when the change commits: the nodes, in other processes, look at the store at once ({@link NotifiedJobStore}). */
+	private void notifyNodes() {
+		this.jdbc.execute("NOTIFY " + NotifiedJobStore.CHANNEL);
 	}
 
 	private static Instant instant(Date date) {
