@@ -34,6 +34,9 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 
 	private static final Logger log = LoggerFactory.getLogger(NotifiedJobStore.class);
 
+	/** Quartz's own messages keep the category (and level) of the store they come from, not ours. */
+	private static final Logger quartzLog = LoggerFactory.getLogger(LocalDataSourceJobStore.class);
+
 	/** How long a wait for a notification lasts, and so how long the listener outlives the scheduler's shutdown. */
 	private static final int WAIT_MILLIS = 1000;
 
@@ -43,6 +46,11 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 	private DataSource dataSource;
 
 	private volatile boolean listening;
+
+	@Override
+	protected Logger getLog() {
+		return quartzLog;
+	}
 
 	@Override
 	public void initialize(ClassLoadHelper loadHelper, SchedulerSignaler signaler) throws SchedulerConfigException {
