@@ -118,6 +118,13 @@ class ScheduledRun implements InterruptableJob {
 			if (supersededRetry(context, schedule, firing)) {
 				return;
 			}
+			// a retry that comes late (no node ran when it was due) is a missed firing like any other
+			if (data.getString(RETRY_OF) != null && tooLate(data, firing, Instant.now())) {
+				log.warn("Schedule {}: the retry of the firing of {} comes too late; dropped, as its misfire policy '{}' says",
+						schedule, firing, MisfirePolicy.SKIP.text());
+				this.metrics.ran(schedule, data.getString(JOB), "SKIPPED");
+				return;
+			}
 			JobDefinition definition = JobCatalog.get(data.getString(JOB));
 			JobParametersParser parser = new JobParametersParser(
 					Clock.fixed(firing, ZoneId.of(data.getString(TIME_ZONE))));
@@ -175,12 +182,10 @@ class ScheduledRun implements InterruptableJob {
 	 * missed firing once), unless the schedule skips misfires and the retry would come too late.
 	 */
 	private String retryLater(JobExecutionContext context, String schedule, Instant firing, RefusedException refusal) {
-		String policyText = context.getMergedJobDataMap().getString(MISFIRE);
-		MisfirePolicy policy = (policyText == null) ? MisfirePolicy.FIRE_NOW : MisfirePolicy.of(policyText);
 		Instant retry = Instant.now().plus(this.retryDelay);
-		if (policy == MisfirePolicy.SKIP && retry.isAfter(firing.plus(this.misfireThreshold))) {
+		if (tooLate(context.getMergedJobDataMap(), firing, retry)) {
 			log.warn("Schedule {}: the firing of {} was refused: {}; dropped, as its misfire policy '{}' says of a firing"
-					+ " that late", schedule, firing, refusal.getMessage(), policy.text());
+					+ " that late", schedule, firing, refusal.getMessage(), MisfirePolicy.SKIP.text());
 			return "SKIPPED";
 		}
 		Trigger trigger = TriggerBuilder.newTrigger()
@@ -210,8 +215,18 @@ class ScheduledRun implements InterruptableJob {
 			return "REFUSED";
 		}
 		log.warn("Schedule {}: the firing of {} was refused: {}; trying it again at {} (misfire: {})", schedule, firing,
-				refusal.getMessage(), retry, policy.text());
+				refusal.getMessage(), retry, policy(context.getMergedJobDataMap()).text());
 		return "DEFERRED";
+	}
+
+	/** Whether the firing, run at that time, would be a misfire that the schedule's policy skips. */
+	private boolean tooLate(JobDataMap data, Instant firing, Instant at) {
+		return policy(data) == MisfirePolicy.SKIP && at.isAfter(firing.plus(this.misfireThreshold));
+	}
+
+	private static MisfirePolicy policy(JobDataMap data) {
+		String text = data.getString(MISFIRE);
+		return (text == null) ? MisfirePolicy.FIRE_NOW : MisfirePolicy.of(text);
 	}
 
 	/** A retry whose schedule has fired since the firing it retries: that later firing took its place. */

@@ -26,6 +26,7 @@ import org.quartz.CronTrigger;
 import org.quartz.JobKey;
 import org.quartz.Scheduler;
 import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
 import org.quartz.TriggerKey;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -146,6 +147,23 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> executions(name).contains("COMPLETED"));
 		assertThat(executions(name)).containsExactly("COMPLETED");
 		awaitUntil(() -> !this.scheduler.checkExists(TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP)));
+	}
+
+	/** A retry made in time, whose node went down before it was due: when it fires at last, it is a misfire. */
+	@Test
+	void aRetryOfASkipScheduleThatComesPastTheMisfireThresholdIsDropped() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.SKIP);
+		TriggerKey retry = TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP);
+		this.scheduler.scheduleJob(TriggerBuilder.newTrigger()
+			.withIdentity(retry)
+			.forJob(JobKey.jobKey(name, Schedules.GROUP))
+			.usingJobData(ScheduledRun.RETRY_OF, Long.toString(Instant.now().minus(Duration.ofMinutes(10)).toEpochMilli()))
+			.startNow()
+			.build());
+		this.scheduler.start();
+
+		awaitUntil(() -> !this.scheduler.checkExists(retry) && this.scheduler.getCurrentlyExecutingJobs().isEmpty());
+		assertThat(executions(name)).isEmpty();
 	}
 
 	@Test
