@@ -212,8 +212,17 @@ public class Schedules {
 		change(name, this.scheduler::pauseJob);
 	}
 
+	/** Also takes the schedule's triggers out of ERROR, where Quartz leaves a trigger whose job could not be made. */
 	public void resume(String name) {
-		change(name, this.scheduler::resumeJob);
+		change(name, key -> {
+			this.scheduler.resumeJob(key);
+			for (Trigger trigger : this.scheduler.getTriggersOfJob(key)) {
+				if (this.scheduler.getTriggerState(trigger.getKey()) == Trigger.TriggerState.ERROR) {
+					this.scheduler.resetTriggerFromErrorState(trigger.getKey());
+					log.info("Schedule {}: trigger {} taken out of ERROR", name, trigger.getKey().getName());
+				}
+			}
+		});
 	}
 
 	/** Fires the schedule's job once now, with the schedule's parameters; a running scheduler node picks it up. */

@@ -279,6 +279,25 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 			.isEqualTo("schedules not fired at their time: " + daily + " (blocked, and no live node runs it)");
 	}
 
+	/** Quartz leaves a trigger in ERROR when its job cannot be made, and fires it no more. */
+	@Test
+	void aTriggerInErrorIsDownUntilResumeTakesItOut() throws Exception {
+		String name = schedule("0 0 * * * ?", MisfirePolicy.FIRE_NOW);
+		this.jdbc.update("UPDATE etl.qrtz_triggers SET trigger_state = 'ERROR' WHERE sched_name = ? AND trigger_name = ?",
+				CLUSTER, name);
+		startAndCheckIn();
+
+		Health down = this.health.health();
+		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(down.getDetails().get("reason").toString()).isEqualTo("schedules not fired at their time: " + name
+				+ " (in ERROR, never fired again: see the log, then bin/etl schedules resume " + name + ")");
+
+		this.schedules.resume(name);
+		assertThat(this.scheduler.getTriggerState(TriggerKey.triggerKey(name, Schedules.GROUP)))
+			.isEqualTo(Trigger.TriggerState.NORMAL);
+		assertThat(this.health.health().getStatus()).isEqualTo(Status.UP);
+	}
+
 	@Test
 	void aTriggerBlockedBehindARunThatHasGoneOnPastTwoOfItsFiringsIsDown() throws Exception {
 		String everyMinute = schedule("0 * * * * ?", MisfirePolicy.FIRE_NOW);
