@@ -2,6 +2,7 @@ package dev.pgbatch.core;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -9,11 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.job.AbstractJob;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
 import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -29,6 +33,42 @@ public class JobRunner {
 
 	static final String LOCK_LOST = "stopped: the job's lock was lost (its database session ended), and a second run"
 			+ " could have started beside this one; restart it";
+
+	static final String STOPPED_AT_START = "stopped before its first step: it was asked to stop while it was being"
+			+ " launched; restart it";
+
+	/**
+	 * Set by {@link #continueOrStart(String, JobParameters, BooleanSupplier)} for its thread: whether the
+	 * executions launched in it (a nightly's children too) are to stop before their first step.
+	 */
+	private static final ThreadLocal<BooleanSupplier> STOP_AT_START = new ThreadLocal<>();
+
+	/**
+	 * After the execution is recorded (and the job's own listeners have run), before any step: a stop asked for
+	 * before the execution existed, which no stop request could reach, stops it here.
+	 */
+	private static final JobExecutionListener STOPPING_AT_START = new JobExecutionListener() {
+		@Override
+		public void beforeJob(JobExecution execution) {
+			BooleanSupplier stop = STOP_AT_START.get();
+			if (stop != null && stop.getAsBoolean()) {
+				log.info("Execution {} of {}: {}", execution.getId(), execution.getJobInstance().getJobName(),
+						STOPPED_AT_START);
+				// the job checks this before every step, and ends STOPPED, restartable
+				execution.setStatus(BatchStatus.STOPPING);
+			}
+		}
+
+		@Override
+		public void afterJob(JobExecution execution) {
+			BooleanSupplier stop = STOP_AT_START.get();
+			if (stop != null && stop.getAsBoolean() && execution.getStatus() == BatchStatus.STOPPED
+					&& execution.getStepExecutions().isEmpty()) {
+				// instead of Spring Batch's "All steps already completed or no steps configured"
+				execution.setExitStatus(new ExitStatus(ExitStatus.STOPPED.getExitCode(), STOPPED_AT_START));
+			}
+		}
+	};
 
 	private final JobOperator operator;
 
@@ -50,6 +90,11 @@ public class JobRunner {
 		this.jdbc = jdbc;
 		this.jobs = jobs.stream().collect(Collectors.toMap(Job::getName, Function.identity()));
 		this.lock = lock;
+		for (Job job : jobs) {
+			if (job instanceof AbstractJob registering) {
+				registering.registerJobExecutionListener(STOPPING_AT_START);
+			}
+		}
 	}
 
 	public JobExecution start(String jobName, JobParameters parameters) {
@@ -65,6 +110,23 @@ public class JobRunner {
 	 */
 	public JobExecution continueOrStart(String jobName, JobParameters parameters) {
 		return launch(jobName, parameters, true);
+	}
+
+	/**
+	 * {@link #continueOrStart(String, JobParameters)} for a caller that can be told to stop at any moment (a
+	 * scheduled firing when the scheduler shuts down): a stop request reaches only an execution that exists,
+	 * so one asked for while the launch is still on its way (taking the lock, validating) is kept in
+	 * {@code stopped}, and the execution, once recorded, stops before its first step.
+	 */
+	public JobExecution continueOrStart(String jobName, JobParameters parameters, BooleanSupplier stopped) {
+		BooleanSupplier outer = STOP_AT_START.get();
+		STOP_AT_START.set(stopped);
+		try {
+			return launch(jobName, parameters, true);
+		}
+		finally {
+			STOP_AT_START.set(outer);
+		}
 	}
 
 	private JobExecution launch(String jobName, JobParameters parameters, boolean continuing) {

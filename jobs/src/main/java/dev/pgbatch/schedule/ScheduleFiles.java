@@ -127,6 +127,11 @@ public final class ScheduleFiles {
 		catch (DateTimeException ex) {
 			throw new IllegalArgumentException("unknown time zone '" + zoneText + "'");
 		}
+		// Quartz reads a trigger's zone as a java.util.TimeZone, which takes an id it does not know (UTC+5) for GMT
+		if (!TimeZone.getTimeZone(zone).toZoneId().getRules().equals(zone.getRules())) {
+			throw new IllegalArgumentException("time zone '" + zoneText
+					+ "' cannot be used for a cron: name a region (Asia/Karachi) or an offset (+05:00)");
+		}
 		CronExpression expression;
 		try {
 			expression = new CronExpression(cron);

@@ -85,6 +85,9 @@ class ScheduledRun implements InterruptableJob {
 
 	private volatile JobParameters parameters;
 
+	/** Set by {@link #interrupt} before it looks for the execution, which may not exist yet. */
+	private volatile boolean interrupted;
+
 	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics,
 			@Value("${etl.scheduler.retry-ms}") long retryMillis,
 			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis) {
@@ -115,6 +118,13 @@ class ScheduledRun implements InterruptableJob {
 			if (supersededRetry(context, schedule, firing)) {
 				return;
 			}
+			// a retry that comes late (no node ran when it was due) is a missed firing like any other
+			if (data.getString(RETRY_OF) != null && tooLate(data, firing, Instant.now())) {
+				log.warn("Schedule {}: the retry of the firing of {} comes too late; dropped, as its misfire policy '{}' says",
+						schedule, firing, MisfirePolicy.SKIP.text());
+				this.metrics.ran(schedule, data.getString(JOB), "SKIPPED");
+				return;
+			}
 			JobDefinition definition = JobCatalog.get(data.getString(JOB));
 			JobParametersParser parser = new JobParametersParser(
 					Clock.fixed(firing, ZoneId.of(data.getString(TIME_ZONE))));
@@ -142,7 +152,7 @@ class ScheduledRun implements InterruptableJob {
 				log.info("Schedule {}: the firing of {} was cut short (execution {}, {}); continuing it", schedule,
 						firing, previous.getId(), previous.getStatus());
 			}
-			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters);
+			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters, () -> this.interrupted);
 			status = execution.getStatus().name();
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
@@ -172,12 +182,10 @@ class ScheduledRun implements InterruptableJob {
 	 * missed firing once), unless the schedule skips misfires and the retry would come too late.
 	 */
 	private String retryLater(JobExecutionContext context, String schedule, Instant firing, RefusedException refusal) {
-		String policyText = context.getMergedJobDataMap().getString(MISFIRE);
-		MisfirePolicy policy = (policyText == null) ? MisfirePolicy.FIRE_NOW : MisfirePolicy.of(policyText);
 		Instant retry = Instant.now().plus(this.retryDelay);
-		if (policy == MisfirePolicy.SKIP && retry.isAfter(firing.plus(this.misfireThreshold))) {
+		if (tooLate(context.getMergedJobDataMap(), firing, retry)) {
 			log.warn("Schedule {}: the firing of {} was refused: {}; dropped, as its misfire policy '{}' says of a firing"
-					+ " that late", schedule, firing, refusal.getMessage(), policy.text());
+					+ " that late", schedule, firing, refusal.getMessage(), MisfirePolicy.SKIP.text());
 			return "SKIPPED";
 		}
 		Trigger trigger = TriggerBuilder.newTrigger()
@@ -207,8 +215,18 @@ class ScheduledRun implements InterruptableJob {
 			return "REFUSED";
 		}
 		log.warn("Schedule {}: the firing of {} was refused: {}; trying it again at {} (misfire: {})", schedule, firing,
-				refusal.getMessage(), retry, policy.text());
+				refusal.getMessage(), retry, policy(context.getMergedJobDataMap()).text());
 		return "DEFERRED";
+	}
+
+	/** Whether the firing, run at that time, would be a misfire that the schedule's policy skips. */
+	private boolean tooLate(JobDataMap data, Instant firing, Instant at) {
+		return policy(data) == MisfirePolicy.SKIP && at.isAfter(firing.plus(this.misfireThreshold));
+	}
+
+	private static MisfirePolicy policy(JobDataMap data) {
+		String text = data.getString(MISFIRE);
+		return (text == null) ? MisfirePolicy.FIRE_NOW : MisfirePolicy.of(text);
 	}
 
 	/** A retry whose schedule has fired since the firing it retries: that later firing took its place. */
@@ -252,10 +270,12 @@ class ScheduledRun implements InterruptableJob {
 
 	/**
 	 * The scheduler is shutting down: ask the execution to stop after its current chunk, so that it ends
-	 * STOPPED and can be restarted, instead of being cut off mid-chunk.
+	 * STOPPED and can be restarted, instead of being cut off mid-chunk. An execution not yet recorded (the
+	 * firing is still taking its lock or validating) stops before its first step, through the flag.
 	 */
 	@Override
 	public void interrupt() {
+		this.interrupted = true;
 		String job = this.jobName;
 		JobParameters launched = this.parameters;
 		if (job == null || launched == null) {

@@ -37,7 +37,8 @@ class SchedulerDataSources {
 
 	/**
 	 * Quartz's own pool: its scheduler thread, check-in and misfire handling, and each worker thread's record
-	 * of its firing's end, as Quartz's documentation sizes it (threads + 2). Not a default candidate: every
+	 * of its firing's end, as Quartz's documentation sizes it (threads + 2), and the connection that listens for
+	 * other processes' schedule changes ({@link NotifiedJobStore}). Not a default candidate: every
 	 * other user of a DataSource, and Boot's own auto-configuration, keep the jobs' pool.
 	 */
 	@Bean(defaultCandidate = false)
@@ -46,7 +47,7 @@ class SchedulerDataSources {
 			@Value("${spring.quartz.properties.org.quartz.threadPool.threadCount}") int threads) {
 		HikariDataSource pool = database.initializeDataSourceBuilder().type(HikariDataSource.class).build();
 		pool.setPoolName(QUARTZ_POOL);
-		pool.setMaximumPoolSize(threads + 2);
+		pool.setMaximumPoolSize(threads + 3);
 		pool.setMinimumIdle(2);
 		pool.addDataSourceProperty("ApplicationName", "pgbatch scheduler");
 		return pool;

@@ -116,6 +116,7 @@ class SchedulerHealth implements HealthIndicator {
 				}
 			}
 			late.addAll(hung(connection, name, overdue, now.minus(interval.multipliedBy(3))));
+			late.addAll(inError(connection, name));
 			if (!late.isEmpty()) {
 				return withPools(Health.down()
 					.withDetail("instance", instance)
@@ -167,6 +168,25 @@ class SchedulerHealth implements HealthIndicator {
 			}
 		}
 		return hung;
+	}
+
+	/**
+	 * Triggers Quartz put in ERROR (their job could not be made or loaded): it never fires them again, nor does
+	 * anything else show it.
+	 */
+	private static List<String> inError(Connection connection, String name) throws SQLException {
+		List<String> failed = new ArrayList<>();
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT trigger_name, job_name FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_state = 'ERROR' ORDER BY 1")) {
+			statement.setString(1, name);
+			try (ResultSet rows = statement.executeQuery()) {
+				while (rows.next()) {
+					failed.add(rows.getString(1) + " (in ERROR, never fired again: see the log, then bin/etl schedules resume "
+							+ rows.getString(2) + ")");
+				}
+			}
+		}
+		return failed;
 	}
 
 	private Date fireTimeAfter(TriggerKey key, Date time) {

@@ -90,6 +90,7 @@ public class Schedules {
 								name);
 					}
 				}
+				notifyNodes();
 				return difference;
 			}
 			catch (SchedulerException ex) {
@@ -211,8 +212,17 @@ public class Schedules {
 		change(name, this.scheduler::pauseJob);
 	}
 
+	/** Also takes the schedule's triggers out of ERROR, where Quartz leaves a trigger whose job could not be made. */
 	public void resume(String name) {
-		change(name, this.scheduler::resumeJob);
+		change(name, key -> {
+			this.scheduler.resumeJob(key);
+			for (Trigger trigger : this.scheduler.getTriggersOfJob(key)) {
+				if (this.scheduler.getTriggerState(trigger.getKey()) == Trigger.TriggerState.ERROR) {
+					this.scheduler.resetTriggerFromErrorState(trigger.getKey());
+					log.info("Schedule {}: trigger {} taken out of ERROR", name, trigger.getKey().getName());
+				}
+			}
+		});
 	}
 
 	/** Fires the schedule's job once now, with the schedule's parameters; a running scheduler node picks it up. */
@@ -234,11 +244,17 @@ public class Schedules {
 							+ ")");
 				}
 				change.apply(key);
+				notifyNodes();
 			}
 			catch (SchedulerException ex) {
 				throw new IllegalStateException("the job store could not be changed: " + ex.getMessage(), ex);
 			}
 		});
+	}
+
+	/** Delivered when the change commits: the nodes, in other processes, look at the store at once ({@link NotifiedJobStore}). */
+	private void notifyNodes() {
+		this.jdbc.execute("NOTIFY " + NotifiedJobStore.CHANNEL);
 	}
 
 	private static Instant instant(Date date) {

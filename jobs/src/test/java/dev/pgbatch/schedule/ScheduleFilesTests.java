@@ -53,6 +53,7 @@ class ScheduleFilesTests {
 			job: no-such-job                         | unknown job 'no-such-job'
 			cron: "0 0 25 * * ?"                     | bad cron '0 0 25 * * ?'
 			time-zone: Mars/Olympus                  | unknown time zone 'Mars/Olympus'
+			time-zone: UTC+5                         | time zone 'UTC+5' cannot be used for a cron
 			parameters: {no-such: 1}                 | unknown parameter 'no-such' for job refresh-views
 			misfire: whenever                        | unknown misfire policy 'whenever'
 			enabled: sometimes                       | enabled must be true or false

@@ -23,17 +23,22 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.quartz.CronTrigger;
+import org.quartz.JobKey;
 import org.quartz.Scheduler;
 import org.quartz.Trigger;
+import org.quartz.TriggerBuilder;
 import org.quartz.TriggerKey;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.quartz.autoconfigure.QuartzTransactionManager;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -45,8 +50,8 @@ import static org.awaitility.Awaitility.await;
 @TestPropertySource(properties = { "spring.autoconfigure.exclude=", "etl.scheduler.enabled=true",
 		"spring.quartz.properties.org.quartz.jobStore.clusterCheckinInterval=500",
 		"spring.quartz.properties.org.quartz.threadPool.threadCount=4", "etl.scheduler.retry-ms=1000",
-		// a change made through Schedules commits after Quartz's thread was told of it: it looks again this soon
-		"spring.quartz.properties.org.quartz.scheduler.idleWaitTime=1000" })
+		// longer than any wait of these tests: a change reaches the node through the store's notification
+		"spring.quartz.properties.org.quartz.scheduler.idleWaitTime=120000" })
 @DirtiesContext
 class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
@@ -74,6 +79,10 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ExecutionLock lock;
+
+	@Autowired
+	@QuartzTransactionManager
+	PlatformTransactionManager quartzTransactions;
 
 	@AfterEach
 	void stop() throws Exception {
@@ -116,7 +125,7 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 			Health health = this.health.health();
 			assertThat(health.getStatus()).as(health.toString()).isEqualTo(Status.UP);
 			assertThat(health.getDetails().get("jobsPool").toString()).startsWith("10 of 10 connections in use");
-			assertThat(health.getDetails().get("quartzPool").toString()).endsWith("(at most 6)");
+			assertThat(health.getDetails().get("quartzPool").toString()).endsWith("(at most 7)");
 		}
 		finally {
 			for (Connection connection : taken) {
@@ -142,6 +151,23 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> executions(name).contains("COMPLETED"));
 		assertThat(executions(name)).containsExactly("COMPLETED");
 		awaitUntil(() -> !this.scheduler.checkExists(TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP)));
+	}
+
+	/** A retry made in time, whose node went down before it was due: when it fires at last, it is a misfire. */
+	@Test
+	void aRetryOfASkipScheduleThatComesPastTheMisfireThresholdIsDropped() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.SKIP);
+		TriggerKey retry = TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP);
+		this.scheduler.scheduleJob(TriggerBuilder.newTrigger()
+			.withIdentity(retry)
+			.forJob(JobKey.jobKey(name, Schedules.GROUP))
+			.usingJobData(ScheduledRun.RETRY_OF, Long.toString(Instant.now().minus(Duration.ofMinutes(10)).toEpochMilli()))
+			.startNow()
+			.build());
+		this.scheduler.start();
+
+		awaitUntil(() -> !this.scheduler.checkExists(retry) && this.scheduler.getCurrentlyExecutingJobs().isEmpty());
+		assertThat(executions(name)).isEmpty();
 	}
 
 	@Test
@@ -177,6 +203,65 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> !this.scheduler.checkExists(retry));
 	}
 
+	/**
+	 * The scheduler's shutdown interrupts each firing under way once (interruptJobsOnShutdownWithWait): one whose
+	 * execution is not recorded yet, here held in its job's validation by a lock on a partition it reads, was not
+	 * found, and its job then ran to its end.
+	 */
+	@Test
+	void aFiringInterruptedBeforeItsExecutionExistsStopsBeforeItsFirstStep() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.FIRE_NOW);
+		this.scheduler.start();
+		try (Connection holder = TestDatabase.connect()) {
+			holder.setAutoCommit(false);
+			holder.createStatement().execute("LOCK TABLE ops.task_executions_default IN ACCESS EXCLUSIVE MODE");
+			this.schedules.trigger(name);
+			awaitUntil(() -> this.jdbc.queryForObject("SELECT count(*) FROM pg_locks WHERE NOT granted"
+					+ " AND relation = 'ops.task_executions_default'::regclass", Long.class) == 1);
+
+			// as the scheduler's shutdown does it
+			assertThat(this.scheduler.interrupt(JobKey.jobKey(name, Schedules.GROUP))).isTrue();
+			assertThat(executions(name)).isEmpty();
+			holder.rollback();
+		}
+
+		// ended, and its one-shot trigger gone with it (removing the schedule meanwhile would fail)
+		awaitUntil(() -> this.scheduler.getCurrentlyExecutingJobs().isEmpty() && !executions(name).isEmpty()
+				&& this.scheduler.getTriggersOfJob(JobKey.jobKey(name, Schedules.GROUP)).size() == 1);
+		assertThat(executions(name)).containsExactly("STOPPED");
+		assertThat(this.jdbc.queryForObject("SELECT e.exit_message FROM etl.batch_job_execution e JOIN etl.batch_job_execution_params p"
+				+ " ON p.job_execution_id = e.job_execution_id AND p.parameter_name = ? WHERE p.parameter_value = ?", String.class,
+				ScheduledRun.SCHEDULE_PARAMETER, name)).startsWith("stopped before its first step");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution s JOIN etl.batch_job_execution_params p"
+				+ " ON p.job_execution_id = s.job_execution_id AND p.parameter_name = ? WHERE p.parameter_value = ?", Long.class,
+				ScheduledRun.SCHEDULE_PARAMETER, name)).isZero();
+	}
+
+	/**
+	 * Quartz tells only its own process's scheduler thread of a change, and before the change commits: the node
+	 * looked, found nothing, and saw the firing only at its next idle wait. A change from another process
+	 * (bin/etl schedules) is never told at all, as here, where it commits after the node was told.
+	 */
+	@Test
+	void aScheduleChangeCommittedAfterTheNodeLookedReachesTheNodeAtOnce() throws Exception {
+		String name = schedule(IN_2099, MisfirePolicy.FIRE_NOW);
+		startAndCheckIn();
+		new TransactionTemplate(this.quartzTransactions).executeWithoutResult(status -> {
+			this.schedules.trigger(name);
+			try {
+				Thread.sleep(1000);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		});
+		Instant committed = Instant.now();
+
+		awaitUntil(() -> executions(name).contains("COMPLETED"));
+		assertThat(Instant.now()).isBefore(committed.plusSeconds(15));
+		awaitUntil(() -> this.scheduler.getTriggersOfJob(JobKey.jobKey(name, Schedules.GROUP)).size() == 1);
+	}
+
 	@Test
 	void aTriggerBlockedPastItsTimeBehindARunOnALiveNodeIsUpAndDownOnceNoNodeRunsIt() throws Exception {
 		// daily, half a day from now: an hourly one made the run "past two of its firings" in the first minutes of
@@ -196,6 +281,25 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
 		assertThat(down.getDetails().get("reason").toString())
 			.isEqualTo("schedules not fired at their time: " + daily + " (blocked, and no live node runs it)");
+	}
+
+	/** Quartz leaves a trigger in ERROR when its job cannot be made, and fires it no more. */
+	@Test
+	void aTriggerInErrorIsDownUntilResumeTakesItOut() throws Exception {
+		String name = schedule("0 0 * * * ?", MisfirePolicy.FIRE_NOW);
+		this.jdbc.update("UPDATE etl.qrtz_triggers SET trigger_state = 'ERROR' WHERE sched_name = ? AND trigger_name = ?",
+				CLUSTER, name);
+		startAndCheckIn();
+
+		Health down = this.health.health();
+		assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(down.getDetails().get("reason").toString()).isEqualTo("schedules not fired at their time: " + name
+				+ " (in ERROR, never fired again: see the log, then bin/etl schedules resume " + name + ")");
+
+		this.schedules.resume(name);
+		assertThat(this.scheduler.getTriggerState(TriggerKey.triggerKey(name, Schedules.GROUP)))
+			.isEqualTo(Trigger.TriggerState.NORMAL);
+		assertThat(this.health.health().getStatus()).isEqualTo(Status.UP);
 	}
 
 	@Test
