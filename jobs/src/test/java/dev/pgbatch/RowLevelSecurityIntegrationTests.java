@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import dev.pgbatch.cli.EtlProcess;
@@ -312,7 +314,7 @@ class RowLevelSecurityIntegrationTests {
 	@Test
 	void onlyTheOwnerMaySkipTheAudit() throws Exception {
 		String customer = rowOf("SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' LIMIT 1");
-		long audited = auditRowsOf(customer);
+		long audited = auditRowsOf("customers", customer);
 		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
 			statement.execute("SET pgbatch.skip_audit = on");
 			connection.setAutoCommit(false);
@@ -321,14 +323,51 @@ class RowLevelSecurityIntegrationTests {
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			connection.commit();
 		}
-		assertThat(auditRowsOf(customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
+		assertThat(auditRowsOf("customers", customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
 		try (Connection runner = TestDatabase.connect(); Statement statement = runner.createStatement()) {
 			runner.setAutoCommit(false);
 			statement.execute("SET LOCAL pgbatch.skip_audit = on");
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			runner.commit();
 		}
-		assertThat(auditRowsOf(customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+		assertThat(auditRowsOf("customers", customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+	}
+
+	/** Each table the search role may write, with the key column of its rows: every one of them is audited. */
+	private static final Map<String, String> WRITABLE = Map.of("retail.customers", "customer_id", "retail.products",
+			"product_id", "retail.sales_transactions", "transaction_id", "retail.sales_transaction_items", "item_id",
+			"retail.product_embeddings", "embedding_id");
+
+	@Test
+	void everyTableItMayWriteAuditsItsWrites() throws Exception {
+		Map<String, String> written = new TreeMap<>();
+		Map<String, Long> audited = new TreeMap<>();
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			assertThat(stores(statement, """
+					SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+					WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+					  AND c.relkind IN ('r', 'p', 'v', 'f') AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+					""")).as("tables the search role may write").containsExactlyInAnyOrderElementsOf(WRITABLE.keySet());
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			for (Map.Entry<String, String> table : WRITABLE.entrySet()) {
+				String key = table.getValue();
+				String id = stores(statement, "SELECT " + key + "::text FROM " + table.getKey() + " LIMIT 1").get(0);
+				audited.put(table.getKey(), auditRowsOf(table.getKey().substring("retail.".length()), id));
+				written.put(table.getKey(), id);
+				statement.execute("UPDATE " + table.getKey() + " SET " + key + " = " + key + " WHERE " + key + " = '" + id + "'");
+			}
+			connection.commit();
+		}
+		for (Map.Entry<String, String> table : written.entrySet()) {
+			assertThat(auditRowsOf(table.getKey().substring("retail.".length()), table.getValue()))
+				.as("audit rows of " + table.getKey()).isEqualTo(audited.get(table.getKey()) + 1);
+		}
+		// an embedding's vector is not copied into the audit log
+		assertThat(rowOf("""
+				SELECT count(*)::text FROM retail.audit_log
+				WHERE table_name = 'product_embeddings' AND (old_values ->> 'embedding' IS NOT NULL OR new_values ->> 'embedding' IS NOT NULL)
+				""")).isEqualTo("0");
 	}
 
 	@Test
@@ -355,10 +394,11 @@ class RowLevelSecurityIntegrationTests {
 		}
 	}
 
-	private static long auditRowsOf(String customer) throws SQLException {
+	private static long auditRowsOf(String table, String id) throws SQLException {
 		try (Connection connection = TestDatabase.connect(); PreparedStatement statement = connection.prepareStatement(
-				"SELECT count(*) FROM retail.audit_log WHERE table_name = 'customers' AND record_id = ?::uuid")) {
-			statement.setString(1, customer);
+				"SELECT count(*) FROM retail.audit_log WHERE table_name = ? AND record_id = ?::uuid")) {
+			statement.setString(1, table);
+			statement.setString(2, id);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
 				return result.getLong(1);
