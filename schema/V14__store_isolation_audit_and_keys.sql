@@ -1,4 +1,5 @@
--- V14: every table mcp_user writes is audited (issue 14, 5; findings of a third hostile review, of V13).
+-- V14: every table mcp_user writes is audited; the audit skip follows the tables' owner of the moment
+-- (issue 14, 5; findings of a third hostile review, of V13).
 --
 -- 1. sales_transaction_items and product_embeddings, which mcp_user may write like the other three tables of
 --    a store, had no audit trigger: an item or an embedding changed by mcp_user left no trace. They get the
@@ -6,8 +7,39 @@
 --    derived from embedding_text, which is kept): retail.audit_trigger now leaves out the columns named after
 --    the key column, as ops.audit_trigger always has. The embed job writes its vectors with the skip on, as
 --    seed-data and archive write theirs (an audit row per vector would double what it writes).
+-- 2. V13's WHEN conditions named the owner each table had when the migration ran, by oid: after ALTER TABLE
+--    ... OWNER TO, members of the old owner still skipped the audit and members of the new one did not. Now
+--    one function, retail.may_skip_audit(regclass), looks the owner up when it is asked, and both the
+--    triggers' WHEN and the two trigger functions ask it (their two copies of the owner check are gone).
+--    It is asked only when pgbatch.skip_audit is on: the WHEN tests the setting first, so a row written
+--    without the skip costs what it did in V2 (no function call, no catalog lookup) before it is audited.
 
--- As V13's, but the columns named after the key column left out.
+CREATE FUNCTION retail.may_skip_audit(p_table regclass) RETURNS boolean
+    LANGUAGE plpgsql
+    STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_setting('pgbatch.skip_audit', true) IS DISTINCT FROM 'on' THEN
+        RETURN false;
+    END IF;
+    -- session_user, not current_user: a SECURITY DEFINER function of the owner changes current_user only.
+    -- A table that is gone has no owner: NULL, and no skip.
+    RETURN coalesce(pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = p_table), 'MEMBER'),
+                    false);
+END
+$$;
+
+COMMENT ON FUNCTION retail.may_skip_audit(regclass) IS
+'True when pgbatch.skip_audit is on and the session user is a member of the table''s current owner (who could '
+'disable its triggers anyway): then the audit triggers write no row (bulk seeding, archiving). Asked by the '
+'WHEN of every audit trigger and by retail.audit_trigger() and ops.audit_trigger().';
+
+-- A trigger's WHEN runs with the rights of the role that writes the row, whoever that is: each of them must
+-- be able to run it. It tells a caller nothing that pg_class and pg_has_role do not.
+GRANT EXECUTE ON FUNCTION retail.may_skip_audit(regclass) TO PUBLIC;
+
+-- As V13's, but the skip asked of retail.may_skip_audit, and the columns named after the key column left out.
 CREATE OR REPLACE FUNCTION retail.audit_trigger() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER
@@ -22,8 +54,8 @@ DECLARE
     v_actor text;
     i       integer;
 BEGIN
-    IF current_setting('pgbatch.skip_audit', true) = 'on'
-       AND pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'MEMBER') THEN
+    -- for a trigger made without the WHEN of the others
+    IF retail.may_skip_audit(TG_RELID) THEN
         RETURN NULL;
     END IF;
     IF TG_NARGS < 1 THEN
@@ -59,25 +91,78 @@ BEGIN
 END
 $$;
 
--- The two new audit triggers, made as V13 made the others (their WHEN names the owner by oid). The text
+-- As V13's, but the skip asked of retail.may_skip_audit.
+CREATE OR REPLACE FUNCTION ops.audit_trigger() RETURNS trigger
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, ops, pg_temp
+AS $$
+DECLARE
+    v_old   jsonb;
+    v_new   jsonb;
+    v_user  text;
+    i       integer;
+BEGIN
+    -- for a trigger made without the WHEN of the others
+    IF retail.may_skip_audit(TG_RELID) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_NARGS < 1 THEN
+        RAISE EXCEPTION 'ops.audit_trigger() on %.% needs the primary-key column name as argument',
+            TG_TABLE_SCHEMA, TG_TABLE_NAME;
+    END IF;
+
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        v_old := to_jsonb(OLD);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        v_new := to_jsonb(NEW);
+    END IF;
+    FOR i IN 1 .. TG_NARGS - 1 LOOP
+        v_old := v_old - TG_ARGV[i];
+        v_new := v_new - TG_ARGV[i];
+    END LOOP;
+
+    v_user := nullif(current_setting('app.current_user_id', true), '');
+    IF v_user !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        v_user := NULL;
+    END IF;
+
+    INSERT INTO ops.audit_log (table_name, record_id, operation, old_values, new_values,
+                               changed_by, ip_address)
+    VALUES (TG_TABLE_NAME,
+            (coalesce(v_new, v_old) ->> TG_ARGV[0])::uuid,
+            TG_OP, v_old, v_new, v_user::uuid, inet_client_addr());
+    RETURN NULL;   -- AFTER trigger: result ignored
+END
+$$;
+
+-- Every audit trigger, the two new ones included. The table in the WHEN is a regclass constant (its oid: a
+-- renamed table keeps its trigger right); its owner is read when a row asks to skip. The text
 -- 'pgbatch.skip_audit' stays in their definition: seed-data finds them by it (DeferredDdl).
 DO $$
 DECLARE
     t record;
 BEGIN
     FOR t IN
-        SELECT x.trigger_name, x.table_name::regclass AS rel, x.call, c.relowner AS owner
-        FROM (VALUES ('sales_transaction_items_audit_trigger', 'retail.sales_transaction_items',
+        SELECT x.trigger_name, x.table_name::regclass AS rel, x.call
+        FROM (VALUES ('customers_audit_trigger', 'retail.customers', 'retail.audit_trigger(''customer_id'')'),
+                     ('products_audit_trigger', 'retail.products', 'retail.audit_trigger(''product_id'')'),
+                     ('sales_transactions_audit_trigger', 'retail.sales_transactions',
+                      'retail.audit_trigger(''transaction_id'')'),
+                     ('sales_transaction_items_audit_trigger', 'retail.sales_transaction_items',
                       'retail.audit_trigger(''item_id'')'),
                      ('product_embeddings_audit_trigger', 'retail.product_embeddings',
-                      'retail.audit_trigger(''embedding_id'', ''embedding'')'))
+                      'retail.audit_trigger(''embedding_id'', ''embedding'')'),
+                     ('audit_users_trigger', 'ops.users',
+                      'ops.audit_trigger(''user_id'', ''password_hash'', ''email_encrypted'', ''phone_encrypted'')'),
+                     ('audit_agents_trigger', 'ops.agents', 'ops.audit_trigger(''agent_id'')'))
              AS x(trigger_name, table_name, call)
-        JOIN pg_class c ON c.oid = x.table_name::regclass
     LOOP
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW '
                        'WHEN (current_setting(''pgbatch.skip_audit'', true) IS DISTINCT FROM ''on'' '
-                       'OR NOT coalesce(pg_has_role(session_user, %s::oid, ''MEMBER''), false)) EXECUTE FUNCTION %s',
-                       t.trigger_name, t.rel, t.owner, t.call);
+                       'OR NOT retail.may_skip_audit(%L::regclass)) EXECUTE FUNCTION %s',
+                       t.trigger_name, t.rel, t.rel::text, t.call);
     END LOOP;
 END
 $$;

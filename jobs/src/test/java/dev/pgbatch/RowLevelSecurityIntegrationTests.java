@@ -314,7 +314,7 @@ class RowLevelSecurityIntegrationTests {
 	@Test
 	void onlyTheOwnerMaySkipTheAudit() throws Exception {
 		String customer = rowOf("SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' LIMIT 1");
-		long audited = auditRowsOf("customers", customer);
+		long audited = auditRowsOf("retail.customers", customer);
 		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
 			statement.execute("SET pgbatch.skip_audit = on");
 			connection.setAutoCommit(false);
@@ -323,14 +323,42 @@ class RowLevelSecurityIntegrationTests {
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			connection.commit();
 		}
-		assertThat(auditRowsOf("customers", customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
+		assertThat(auditRowsOf("retail.customers", customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
 		try (Connection runner = TestDatabase.connect(); Statement statement = runner.createStatement()) {
 			runner.setAutoCommit(false);
 			statement.execute("SET LOCAL pgbatch.skip_audit = on");
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			runner.commit();
 		}
-		assertThat(auditRowsOf("customers", customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+		assertThat(auditRowsOf("retail.customers", customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+	}
+
+	/**
+	 * The skip follows the owner a table has when a row is written: after ALTER TABLE ... OWNER TO, a member of the
+	 * old owner (here the runner, left with the rights to write) is audited.
+	 */
+	@Test
+	void theSkipFollowsTheOwnerATableHasNow() throws Exception {
+		String agent = rowOf("SELECT agent_id::text FROM ops.agents LIMIT 1");
+		long audited = auditRowsOf("ops.agents", agent);
+		String runner = "\"" + TestDatabase.user() + "\"";
+		StackSuperuser.execute(TestDatabase.NAME, """
+				CREATE ROLE pgbatch_rls_owner NOLOGIN;
+				ALTER TABLE ops.agents OWNER TO pgbatch_rls_owner;
+				GRANT SELECT, UPDATE ON ops.agents TO %s;""".formatted(runner));
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SET LOCAL pgbatch.skip_audit = on");
+			statement.execute("UPDATE ops.agents SET agent_id = agent_id WHERE agent_id = '" + agent + "'");
+			connection.commit();
+		}
+		finally {
+			StackSuperuser.execute(TestDatabase.NAME, """
+					REVOKE SELECT, UPDATE ON ops.agents FROM %1$s;
+					ALTER TABLE ops.agents OWNER TO %1$s;
+					DROP ROLE pgbatch_rls_owner;""".formatted(runner));
+		}
+		assertThat(auditRowsOf("ops.agents", agent) - audited).as("audit rows of the old owner's skipped update").isEqualTo(1);
 	}
 
 	/** Each table the search role may write, with the key column of its rows: every one of them is audited. */
@@ -353,14 +381,14 @@ class RowLevelSecurityIntegrationTests {
 			for (Map.Entry<String, String> table : WRITABLE.entrySet()) {
 				String key = table.getValue();
 				String id = stores(statement, "SELECT " + key + "::text FROM " + table.getKey() + " LIMIT 1").get(0);
-				audited.put(table.getKey(), auditRowsOf(table.getKey().substring("retail.".length()), id));
+				audited.put(table.getKey(), auditRowsOf(table.getKey(), id));
 				written.put(table.getKey(), id);
 				statement.execute("UPDATE " + table.getKey() + " SET " + key + " = " + key + " WHERE " + key + " = '" + id + "'");
 			}
 			connection.commit();
 		}
 		for (Map.Entry<String, String> table : written.entrySet()) {
-			assertThat(auditRowsOf(table.getKey().substring("retail.".length()), table.getValue()))
+			assertThat(auditRowsOf(table.getKey(), table.getValue()))
 				.as("audit rows of " + table.getKey()).isEqualTo(audited.get(table.getKey()) + 1);
 		}
 		// an embedding's vector is not copied into the audit log
@@ -394,10 +422,12 @@ class RowLevelSecurityIntegrationTests {
 		}
 	}
 
+	/** The rows of the audit log of the table's schema about one row of it (table: schema.name). */
 	private static long auditRowsOf(String table, String id) throws SQLException {
+		String[] name = table.split("\\.");
 		try (Connection connection = TestDatabase.connect(); PreparedStatement statement = connection.prepareStatement(
-				"SELECT count(*) FROM retail.audit_log WHERE table_name = ? AND record_id = ?::uuid")) {
-			statement.setString(1, table);
+				"SELECT count(*) FROM " + name[0] + ".audit_log WHERE table_name = ? AND record_id = ?::uuid")) {
+			statement.setString(1, name[1]);
 			statement.setString(2, id);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
