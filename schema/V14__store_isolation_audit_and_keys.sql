@@ -1,5 +1,6 @@
--- V14: every table mcp_user writes is audited; the audit skip follows the tables' owner of the moment
--- (issue 14, 5; findings of a third hostile review, of V13).
+-- V14: every table mcp_user writes is audited; the audit skip follows the tables' owner of the moment; no
+-- unique key tells mcp_user what another store holds (issue 14, 5; findings of a third hostile review, of V13;
+-- 3. is at the end).
 --
 -- 1. sales_transaction_items and product_embeddings, which mcp_user may write like the other three tables of
 --    a store, had no audit trigger: an item or an embedding changed by mcp_user left no trace. They get the
@@ -166,3 +167,22 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- 3. customers' email and sales_transactions' receipt_number were unique across the stores: mcp_user in one store
+--    learnt that another store holds an email or a receipt number from the unique violation of an insert. A
+--    customer is a row of one store (the seeds give each customer one store; a person who buys in two has a row
+--    in each), and a receipt is numbered by its store's registers (the seeds' receipt numbers were unique
+--    nowhere): both are unique within their store now, which mcp_user sees whole. What is left to collide across
+--    stores is a primary key, a random uuid no one learns from another store.
+ALTER TABLE retail.customers
+    DROP CONSTRAINT customers_email_key,
+    ADD CONSTRAINT customers_store_email_key UNIQUE (store_id, email);
+ALTER TABLE retail.sales_transactions
+    DROP CONSTRAINT sales_transactions_receipt_number_key,
+    ADD CONSTRAINT sales_transactions_store_receipt_number_key UNIQUE (store_id, receipt_number);
+
+-- (store_id, email) serves what idx_customers_store_id served (as V9 did for others); a seed-data run killed while
+-- it had set the index aside would create it again: forget it there too.
+DROP INDEX retail.idx_customers_store_id;
+DELETE FROM etl.seed_deferred_ddl
+WHERE kind = 'index' AND create_ddl LIKE 'CREATE INDEX idx\_customers\_store\_id ON %';

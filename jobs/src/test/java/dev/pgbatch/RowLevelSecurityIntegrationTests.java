@@ -398,6 +398,43 @@ class RowLevelSecurityIntegrationTests {
 				""")).isEqualTo("0");
 	}
 
+	/**
+	 * Emails and receipt numbers are unique within their store: the search role's inserts tell it nothing of another
+	 * store's (a unique violation did), and its own store's are still unique.
+	 */
+	@Test
+	void itsInsertsTellNothingOfAnotherStoresEmailsOrReceipts() throws Exception {
+		String customer = "INSERT INTO retail.customers (store_id, first_name, last_name, email) VALUES ('seattle', 'x', 'y', ?)";
+		String sale = "INSERT INTO retail.sales_transactions (store_id, subtotal, total_amount, receipt_number) VALUES ('seattle', 1, 1, ?)";
+		String email = "SELECT email FROM retail.customers WHERE store_id = '%s' LIMIT 1";
+		String receipt = "SELECT receipt_number FROM retail.sales_transactions WHERE store_id = '%s' AND receipt_number IS NOT NULL LIMIT 1";
+		String theirEmail = rowOf(email.formatted("bellevue"));
+		String theirReceipt = rowOf(receipt.formatted("bellevue"));
+		String ownEmail = rowOf(email.formatted("seattle"));
+		String ownReceipt = rowOf(receipt.formatted("seattle"));
+		asSearchRole("seattle", statement -> {
+			assertThat(insert(statement, customer, theirEmail)).as("a customer with bellevue's email").isNull();
+			assertThat(insert(statement, sale, theirReceipt)).as("a sale with bellevue's receipt number").isNull();
+			assertThat(insert(statement, customer, ownEmail)).contains("customers_store_email_key");
+			assertThat(insert(statement, sale, ownReceipt)).contains("sales_transactions_store_receipt_number_key");
+		});
+	}
+
+	/** Runs an insert of one value in a savepoint: null when it passes, else its error. */
+	private static String insert(Statement statement, String sql, String value) throws SQLException {
+		statement.execute("SAVEPOINT insert");
+		try (PreparedStatement insert = statement.getConnection().prepareStatement(sql)) {
+			insert.setString(1, value);
+			insert.execute();
+			statement.execute("RELEASE SAVEPOINT insert");
+			return null;
+		}
+		catch (SQLException ex) {
+			statement.execute("ROLLBACK TO SAVEPOINT insert");
+			return ex.getMessage();
+		}
+	}
+
 	@Test
 	void anUnknownStoreIsRefused() throws Exception {
 		asSearchRole(null, statement -> assertThatThrownBy(
