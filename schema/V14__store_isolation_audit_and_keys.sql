@@ -1,6 +1,6 @@
 -- V14: every table mcp_user writes is audited; the audit skip follows the tables' owner of the moment; no
--- unique key tells mcp_user what another store holds (issue 14, 5; findings of a third hostile review, of V13;
--- 3. is at the end).
+-- unique key or planner statistic tells mcp_user another store's emails or receipt numbers (issue 14, 5;
+-- findings of a third hostile review, of V13; 3. and 4. are at the end).
 --
 -- 1. sales_transaction_items and product_embeddings, which mcp_user may write like the other three tables of
 --    a store, had no audit trigger: an item or an embedding changed by mcp_user left no trace. They get the
@@ -186,3 +186,28 @@ ALTER TABLE retail.sales_transactions
 DROP INDEX retail.idx_customers_store_id;
 DELETE FROM etl.seed_deferred_ddl
 WHERE kind = 'index' AND create_ddl LIKE 'CREATE INDEX idx\_customers\_store\_id ON %';
+
+-- 4. The planner's statistics are of all stores' rows, and mcp_user reads them through EXPLAIN: the comparison
+--    operators of text, dates and uuids are leakproof, so PostgreSQL estimates from a table's histograms and
+--    most common values under row-level security too. Estimates of "email < $1" for values of one's choosing
+--    find the histogram's bounds, which are other stores' emails (at 100 customers, every one of them). The
+--    personal columns of customers and the receipt numbers keep no statistics: ANALYZE skips them (SET
+--    STATISTICS 0), and the statistics gathered before go (a column altered to its own type has none; no
+--    rewrite, the indexes are kept). Their estimates are the planner's defaults; the unique key answers an
+--    email's lookup. Row counts and the statistics of the other columns stay visible: the README says what.
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT a.attrelid::regclass AS rel, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+        FROM pg_attribute a
+        WHERE (a.attrelid = 'retail.customers'::regclass
+               AND a.attname IN ('first_name', 'last_name', 'email', 'phone', 'date_of_birth'))
+           OR (a.attrelid = 'retail.sales_transactions'::regclass AND a.attname = 'receipt_number')
+    LOOP
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0, ALTER COLUMN %I TYPE %s',
+                       c.rel, c.attname, c.attname, c.type);
+    END LOOP;
+END
+$$;
