@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import dev.pgbatch.cli.EtlProcess;
@@ -312,7 +314,7 @@ class RowLevelSecurityIntegrationTests {
 	@Test
 	void onlyTheOwnerMaySkipTheAudit() throws Exception {
 		String customer = rowOf("SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' LIMIT 1");
-		long audited = auditRowsOf(customer);
+		long audited = auditRowsOf("retail.customers", customer);
 		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
 			statement.execute("SET pgbatch.skip_audit = on");
 			connection.setAutoCommit(false);
@@ -321,14 +323,137 @@ class RowLevelSecurityIntegrationTests {
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			connection.commit();
 		}
-		assertThat(auditRowsOf(customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
+		assertThat(auditRowsOf("retail.customers", customer) - audited).as("audit rows of the search role's update").isEqualTo(1);
 		try (Connection runner = TestDatabase.connect(); Statement statement = runner.createStatement()) {
 			runner.setAutoCommit(false);
 			statement.execute("SET LOCAL pgbatch.skip_audit = on");
 			statement.execute("UPDATE retail.customers SET first_name = first_name WHERE customer_id = '" + customer + "'");
 			runner.commit();
 		}
-		assertThat(auditRowsOf(customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+		assertThat(auditRowsOf("retail.customers", customer) - audited).as("audit rows after the owner's skipped update too").isEqualTo(1);
+	}
+
+	/**
+	 * The skip follows the owner a table has when a row is written: after ALTER TABLE ... OWNER TO, a member of the
+	 * old owner (here the runner, left with the rights to write) is audited.
+	 */
+	@Test
+	void theSkipFollowsTheOwnerATableHasNow() throws Exception {
+		String agent = rowOf("SELECT agent_id::text FROM ops.agents LIMIT 1");
+		long audited = auditRowsOf("ops.agents", agent);
+		String runner = "\"" + TestDatabase.user() + "\"";
+		StackSuperuser.execute(TestDatabase.NAME, """
+				CREATE ROLE pgbatch_rls_owner NOLOGIN;
+				ALTER TABLE ops.agents OWNER TO pgbatch_rls_owner;
+				GRANT SELECT, UPDATE ON ops.agents TO %s;""".formatted(runner));
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SET LOCAL pgbatch.skip_audit = on");
+			statement.execute("UPDATE ops.agents SET agent_id = agent_id WHERE agent_id = '" + agent + "'");
+			connection.commit();
+		}
+		finally {
+			StackSuperuser.execute(TestDatabase.NAME, """
+					REVOKE SELECT, UPDATE ON ops.agents FROM %1$s;
+					ALTER TABLE ops.agents OWNER TO %1$s;
+					DROP ROLE pgbatch_rls_owner;""".formatted(runner));
+		}
+		assertThat(auditRowsOf("ops.agents", agent) - audited).as("audit rows of the old owner's skipped update").isEqualTo(1);
+	}
+
+	/** Each table the search role may write, with the key column of its rows: every one of them is audited. */
+	private static final Map<String, String> WRITABLE = Map.of("retail.customers", "customer_id", "retail.products",
+			"product_id", "retail.sales_transactions", "transaction_id", "retail.sales_transaction_items", "item_id",
+			"retail.product_embeddings", "embedding_id");
+
+	@Test
+	void everyTableItMayWriteAuditsItsWrites() throws Exception {
+		Map<String, String> written = new TreeMap<>();
+		Map<String, Long> audited = new TreeMap<>();
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			assertThat(stores(statement, """
+					SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+					WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+					  AND c.relkind IN ('r', 'p', 'v', 'f') AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+					""")).as("tables the search role may write").containsExactlyInAnyOrderElementsOf(WRITABLE.keySet());
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			for (Map.Entry<String, String> table : WRITABLE.entrySet()) {
+				String key = table.getValue();
+				String id = stores(statement, "SELECT " + key + "::text FROM " + table.getKey() + " LIMIT 1").get(0);
+				audited.put(table.getKey(), auditRowsOf(table.getKey(), id));
+				written.put(table.getKey(), id);
+				statement.execute("UPDATE " + table.getKey() + " SET " + key + " = " + key + " WHERE " + key + " = '" + id + "'");
+			}
+			connection.commit();
+		}
+		for (Map.Entry<String, String> table : written.entrySet()) {
+			assertThat(auditRowsOf(table.getKey(), table.getValue()))
+				.as("audit rows of " + table.getKey()).isEqualTo(audited.get(table.getKey()) + 1);
+		}
+		// an embedding's vector is not copied into the audit log
+		assertThat(rowOf("""
+				SELECT count(*)::text FROM retail.audit_log
+				WHERE table_name = 'product_embeddings' AND (old_values ->> 'embedding' IS NOT NULL OR new_values ->> 'embedding' IS NOT NULL)
+				""")).isEqualTo("0");
+	}
+
+	/**
+	 * Emails and receipt numbers are unique within their store: the search role's inserts tell it nothing of another
+	 * store's (a unique violation did), and its own store's are still unique.
+	 */
+	@Test
+	void itsInsertsTellNothingOfAnotherStoresEmailsOrReceipts() throws Exception {
+		String customer = "INSERT INTO retail.customers (store_id, first_name, last_name, email) VALUES ('seattle', 'x', 'y', ?)";
+		String sale = "INSERT INTO retail.sales_transactions (store_id, subtotal, total_amount, receipt_number) VALUES ('seattle', 1, 1, ?)";
+		String email = "SELECT email FROM retail.customers WHERE store_id = '%s' LIMIT 1";
+		String receipt = "SELECT receipt_number FROM retail.sales_transactions WHERE store_id = '%s' AND receipt_number IS NOT NULL LIMIT 1";
+		String theirEmail = rowOf(email.formatted("bellevue"));
+		String theirReceipt = rowOf(receipt.formatted("bellevue"));
+		String ownEmail = rowOf(email.formatted("seattle"));
+		String ownReceipt = rowOf(receipt.formatted("seattle"));
+		asSearchRole("seattle", statement -> {
+			assertThat(insert(statement, customer, theirEmail)).as("a customer with bellevue's email").isNull();
+			assertThat(insert(statement, sale, theirReceipt)).as("a sale with bellevue's receipt number").isNull();
+			assertThat(insert(statement, customer, ownEmail)).contains("customers_store_email_key");
+			assertThat(insert(statement, sale, ownReceipt)).contains("sales_transactions_store_receipt_number_key");
+		});
+	}
+
+	/**
+	 * EXPLAIN's estimates come from statistics of every store's rows: for the personal columns and the receipt
+	 * numbers there are none, so an estimate does not move with the value compared (a histogram's bounds, which
+	 * are other stores' values, would show where it moves).
+	 */
+	@Test
+	void thePlannersEstimatesShowNoValueOfAnotherStore() throws Exception {
+		asSearchRole("seattle", statement -> {
+			for (String column : List.of("customers.first_name", "customers.last_name", "customers.email",
+					"customers.phone", "sales_transactions.receipt_number")) {
+				String[] name = column.split("\\.");
+				String estimate = "EXPLAIN SELECT 1 FROM retail." + name[0] + " WHERE " + name[1] + " < '%s'";
+				assertThat(stores(statement, estimate.formatted("a")).get(0)).as(column)
+					.isEqualTo(stores(statement, estimate.formatted("z")).get(0));
+			}
+			String birth = "EXPLAIN SELECT 1 FROM retail.customers WHERE date_of_birth < '%s'";
+			assertThat(stores(statement, birth.formatted("1960-01-01")).get(0))
+				.isEqualTo(stores(statement, birth.formatted("2000-01-01")).get(0));
+		});
+	}
+
+	/** Runs an insert of one value in a savepoint: null when it passes, else its error. */
+	private static String insert(Statement statement, String sql, String value) throws SQLException {
+		statement.execute("SAVEPOINT insert");
+		try (PreparedStatement insert = statement.getConnection().prepareStatement(sql)) {
+			insert.setString(1, value);
+			insert.execute();
+			statement.execute("RELEASE SAVEPOINT insert");
+			return null;
+		}
+		catch (SQLException ex) {
+			statement.execute("ROLLBACK TO SAVEPOINT insert");
+			return ex.getMessage();
+		}
 	}
 
 	@Test
@@ -355,10 +480,13 @@ class RowLevelSecurityIntegrationTests {
 		}
 	}
 
-	private static long auditRowsOf(String customer) throws SQLException {
+	/** The rows of the audit log of the table's schema about one row of it (table: schema.name). */
+	private static long auditRowsOf(String table, String id) throws SQLException {
+		String[] name = table.split("\\.");
 		try (Connection connection = TestDatabase.connect(); PreparedStatement statement = connection.prepareStatement(
-				"SELECT count(*) FROM retail.audit_log WHERE table_name = 'customers' AND record_id = ?::uuid")) {
-			statement.setString(1, customer);
+				"SELECT count(*) FROM " + name[0] + ".audit_log WHERE table_name = ? AND record_id = ?::uuid")) {
+			statement.setString(1, name[1]);
+			statement.setString(2, id);
 			try (ResultSet result = statement.executeQuery()) {
 				result.next();
 				return result.getLong(1);

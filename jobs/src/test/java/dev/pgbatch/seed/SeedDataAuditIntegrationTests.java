@@ -18,10 +18,13 @@ class SeedDataAuditIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(SeedDataRuns.seed(this.runner, "scale=0.02", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
 
+		long items = this.jdbc.queryForObject("SELECT count(*) FROM retail.sales_transaction_items", Long.class);
+		assertThat(items).isPositive();
 		assertThat(this.jdbc.queryForList("""
 				SELECT table_name || ' ' || count(*) FROM retail.audit_log WHERE action = 'INSERT'
-				GROUP BY table_name ORDER BY table_name
-				""", String.class)).containsExactly("customers 40", "products 10", "sales_transactions 100");
+				GROUP BY table_name ORDER BY table_name COLLATE "C"
+				""", String.class)).containsExactly("customers 40", "products 10", "sales_transaction_items " + items,
+						"sales_transactions 100");
 	}
 
 }
