@@ -292,7 +292,7 @@ public class ArchivedPartitions {
 			List<String> key) {
 		// the foreign keys the attach would add and check, added now: the attach finds them and checks nothing
 		for (ForeignKey foreignKey : foreignKeys) {
-			this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + SqlNames.quote(foreignKey.name()) + " "
+			this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + SqlNames.quoteCatalogName(foreignKey.name()) + " "
 					+ foreignKey.definition());
 		}
 		this.jdbc.execute("LOCK TABLE " + parted.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
@@ -301,7 +301,7 @@ public class ArchivedPartitions {
 			String defaultPartition = parted.qualified(parted.defaultPartition);
 			this.jdbc.execute("LOCK TABLE " + defaultPartition + " IN ACCESS EXCLUSIVE MODE");
 			if (!key.isEmpty()) {
-				String keyList = String.join(", ", key.stream().map(SqlNames::quote).toList());
+				String keyList = String.join(", ", key.stream().map(SqlNames::quoteCatalogName).toList());
 				gaveWay = this.jdbc.update("DELETE FROM " + qualified + " WHERE (" + keyList + ") IN (SELECT " + keyList
 						+ " FROM " + defaultPartition + " WHERE " + parted.within(start) + ")");
 			}
@@ -326,7 +326,7 @@ public class ArchivedPartitions {
 	private long load(PartitionedTable parted, String into, Checked checked, Keyset keys) {
 		Segment segment = checked.segment();
 		Manifest manifest = checked.manifest();
-		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quote).toList());
+		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quoteCatalogName).toList());
 		// the exported columns as the table has them now, none of them NOT NULL: a column added since gets its
 		// default only in the insert below
 		this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " ON COMMIT DROP AS SELECT " + columns + " FROM ONLY "
@@ -385,9 +385,9 @@ public class ArchivedPartitions {
 		List<String> conditions = new ArrayList<>();
 		List<String> matches = new ArrayList<>();
 		for (int i = 0; i < foreignKey.columns().size(); i++) {
-			String column = SqlNames.quote(foreignKey.columns().get(i));
+			String column = SqlNames.quoteCatalogName(foreignKey.columns().get(i));
 			conditions.add("l." + column + " IS NOT NULL");
-			matches.add("p." + SqlNames.quote(foreignKey.referencedColumns().get(i)) + " = l." + column);
+			matches.add("p." + SqlNames.quoteCatalogName(foreignKey.referencedColumns().get(i)) + " = l." + column);
 		}
 		long orphans = this.jdbc.queryForObject("SELECT count(*) FROM " + loaded + " l WHERE "
 				+ String.join(" AND ", conditions) + " AND NOT EXISTS (SELECT 1 FROM " + foreignKey.referenced() + " p WHERE "
@@ -421,7 +421,7 @@ public class ArchivedPartitions {
 				FROM pg_constraint c JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace n ON n.oid = r.relnamespace
 				WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.conname
 				""", (rs, i) -> new ForeignKey(rs.getString(1), rs.getString(2),
-				SqlNames.quote(rs.getString(3)) + "." + SqlNames.quote(rs.getString(4)),
+				SqlNames.quoteCatalogName(rs.getString(3)) + "." + SqlNames.quoteCatalogName(rs.getString(4)),
 				List.of((String[]) rs.getArray(5).getArray()), List.of((String[]) rs.getArray(6).getArray())), table);
 	}
 
@@ -483,6 +483,7 @@ public class ArchivedPartitions {
 				missing.add(column.name());
 			}
 			else {
+				// the catalog's name (the manifest's is checked equal to it), quoted as catalog names are
 				loaded.add(column.name());
 				if (!type.equals(column.type())) {
 					retyped.add(column.name() + " " + column.type() + ", now " + type);
