@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 import javax.sql.DataSource;
 
@@ -53,6 +54,8 @@ public class ArchivedPartitions {
 	static final String RESTORED_MEANWHILE = "%s %s: its segments were restored by another run meanwhile; nothing restored";
 
 	static final String SUPERSEDED = "{} {}: {} archived rows not restored: a newer row with the same key is kept (written after the export, or in a newer segment)";
+
+	static final String LOCK_LOST = "%s %s: the lock of the partitions was lost during the restore (its database session ended), and another job could have changed them beside it; rolled back, nothing restored: run it again";
 
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
 
@@ -182,11 +185,36 @@ public class ArchivedPartitions {
 		}
 		// one at a time with the jobs that change partitions, and with another restore of the same segments
 		try (ExecutionLock.Held held = this.partitionLock.hold("archive restore")) {
-			return restore(policy, start, partition);
+			// watched like a job's lock (core/StopRequests): once its session is gone another job may change the
+			// partitions beside this restore, so the restore's running statement is cancelled and it rolls back
+			AtomicReference<Connection> restoring = new AtomicReference<>();
+			held.watch(() -> cancel(restoring.get()));
+			try {
+				return restore(policy, start, partition, held, restoring);
+			}
+			catch (RuntimeException ex) {
+				if (held.lost()) {
+					throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
+				}
+				throw ex;
+			}
 		}
 	}
 
-	private long restore(PartitionPolicy policy, LocalDate start, String partition) {
+	/** Cancels what runs on the restore's connection; a statement sent after it checks the lock itself. */
+	private static void cancel(Connection connection) {
+		if (connection != null) {
+			try {
+				connection.unwrap(PGConnection.class).cancelQuery();
+			}
+			catch (SQLException ex) {
+				log.warn("the restore's statement could not be cancelled: {}", ex.getMessage());
+			}
+		}
+	}
+
+	private long restore(PartitionPolicy policy, LocalDate start, String partition, ExecutionLock.Held lock,
+			AtomicReference<Connection> restoring) {
 		List<Segment> segments = this.jdbc.query("""
 				SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
 				WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
@@ -205,6 +233,7 @@ public class ArchivedPartitions {
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
 		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {
+			restoring.set(DataSourceUtils.getConnection(this.dataSource));
 			// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
 			// the way (its session gone) and another of the same interval take turns, and the second loads nothing
 			String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
@@ -248,6 +277,9 @@ public class ArchivedPartitions {
 			}
 			else {
 				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+			}
+			if (lock.lost()) {
+				throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
 			}
 			for (Checked segment : checked) {
 				this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"

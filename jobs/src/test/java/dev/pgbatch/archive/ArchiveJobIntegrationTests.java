@@ -81,6 +81,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("etl.partition.lock-timeout", () -> "500ms");
 		registry.add("etl.partition.lock-tries", () -> 6);
 		registry.add("etl.partition.lock-wait", () -> "2m");
+		registry.add("etl.lock.check-interval", () -> "300ms");
 	}
 
 	@AfterAll
@@ -269,6 +270,40 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count(TABLE)).isEqualTo(total + rows);
 		assertThat(this.jdbc.queryForObject("SELECT error_message FROM ops." + january + " WHERE execution_id = ?",
 				String.class, UUID.fromString((String) archived.get("execution_id")))).isEqualTo(LATE);
+	}
+
+	/**
+	 * Review of issue 14: a restore watches the partitions lock as the jobs do (it went on unprotected). Its
+	 * session terminated while a segment downloads, the restore rolls back and says why: the segments stay
+	 * unrestored, no row is lost or added, and the restore run again brings every row back.
+	 */
+	@Test
+	void aRestoreWhosePartitionsLockSessionIsTerminatedRollsBackAndSaysWhy() throws Exception {
+		String january = COLD.get(1);
+		long rows = count("ops." + january);
+		archive();
+		long total = count(TABLE);
+		CompletableFuture<Long> restoring;
+		try (CuttingProxy.Hold hold = STORE.hold(".copy.zst.tink")) {
+			restoring = CompletableFuture.supplyAsync(() -> this.restore.restore(TABLE, january));
+			assertThat(hold.reached(60)).as("the restore downloads a segment").isTrue();
+			List<Integer> holders = this.jdbc.queryForList("""
+					SELECT l.pid FROM pg_locks l
+					WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
+					  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
+					""", Integer.class);
+			assertThat(holders).hasSize(1);
+			assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
+			// the lock is checked every 300 ms here
+			Thread.sleep(1500);
+		}
+		assertThatThrownBy(() -> restoring.get(60, TimeUnit.SECONDS)).cause()
+			.isInstanceOf(RefusedException.class)
+			.hasMessage(String.format(ArchivedPartitions.LOCK_LOST, TABLE, january));
+		assertNothingRestored(january, total);
+
+		assertThat(this.restore.restore(TABLE, january)).isEqualTo(rows);
+		assertThat(count(TABLE)).isEqualTo(total + rows);
 	}
 
 	/**
