@@ -209,7 +209,7 @@ public class ArchivedPartitions {
 			// watched like a job's lock (core/StopRequests): once its session is gone another job may change the
 			// partitions beside this restore, so the restore's running statement is cancelled and it rolls back
 			AtomicReference<Connection> restoring = new AtomicReference<>();
-			held.watch(() -> cancel(restoring.get()));
+			held.watch(() -> cancel(restoring));
 			try {
 				return restore(policy, start, partition, held, restoring);
 			}
@@ -222,14 +222,20 @@ public class ArchivedPartitions {
 		}
 	}
 
-	/** Cancels what runs on the restore's connection; a statement sent after it checks the lock itself. */
-	private static void cancel(Connection connection) {
-		if (connection != null) {
-			try {
-				connection.unwrap(PGConnection.class).cancelQuery();
-			}
-			catch (SQLException ex) {
-				log.warn("the restore's statement could not be cancelled: {}", ex.getMessage());
+	/**
+	 * Cancels what runs on the restore's connection, while the restore holds it (once it is back in the pool
+	 * it is someone else's); the restore also checks the lock itself before it marks anything restored.
+	 */
+	private static void cancel(AtomicReference<Connection> restoring) {
+		synchronized (restoring) {
+			Connection connection = restoring.get();
+			if (connection != null) {
+				try {
+					connection.unwrap(PGConnection.class).cancelQuery();
+				}
+				catch (SQLException ex) {
+					log.warn("the restore's statement could not be cancelled: {}", ex.getMessage());
+				}
 			}
 		}
 	}
@@ -255,63 +261,76 @@ public class ArchivedPartitions {
 		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {
 			restoring.set(DataSourceUtils.getConnection(this.dataSource));
-			// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
-			// the way (its session gone) and another of the same interval take turns, and the second loads nothing
-			String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
-			List<UUID> held = this.jdbc.queryForList("SELECT archive_id FROM ops.archive_log WHERE archive_id = ANY (?::uuid[])"
-					+ " AND status = 'completed' FOR UPDATE", UUID.class, (Object) ids);
-			if (held.size() != ids.length) {
-				throw new RefusedException(String.format(RESTORED_MEANWHILE, policy.table(), partition));
+			try {
+				return restore(policy, partition, start, segments, checked, foreignKeys, key, keys, lock);
 			}
-			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
-			String existing = existing(parted, start, partition);
-			String qualified = parted.qualified(partition);
-			String loaded = existing != null ? RESTORED : qualified;
-			this.locks.execute(qualified, () -> {
-				if (existing != null) {
-					// dropped at the commit, and with the rollback of a failed restore: never left behind
-					this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORED + " (LIKE " + parted.parent()
-							+ " INCLUDING DEFAULTS INCLUDING INDEXES) ON COMMIT DROP");
+			finally {
+				synchronized (restoring) {
+					restoring.set(null);
 				}
-				else {
-					// the partition to be, not attached: no one waits for it while the segments download; its bound
-					// checked as each row comes in, so that the attach need not scan it
-					this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
-							+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
-					this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + BOUND + " CHECK ("
-							+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
-				}
-			});
-			// newest segment first: of rows with one key (a row archived, then written again late and archived
-			// again) the newest version is kept, as a row waiting in the table is kept over an archived one
-			long added = 0;
-			for (Checked segment : checked) {
-				added += load(parted, loaded, segment, keys);
 			}
-			for (ForeignKey foreignKey : foreignKeys) {
-				parentsOf(parted, loaded, foreignKey);
-			}
+		});
+	}
+
+	/** The restore's transaction: see {@link #restore(String, String)}. */
+	private long restore(PartitionPolicy policy, String partition, LocalDate start, List<Segment> segments,
+			List<Checked> checked, List<ForeignKey> foreignKeys, List<String> key, Keyset keys, ExecutionLock.Held lock) {
+		// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
+		// the way (its session gone) and another of the same interval take turns, and the second loads nothing
+		String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
+		List<UUID> held = this.jdbc.queryForList("SELECT archive_id FROM ops.archive_log WHERE archive_id = ANY (?::uuid[])"
+				+ " AND status = 'completed' FOR UPDATE", UUID.class, (Object) ids);
+		if (held.size() != ids.length) {
+			throw new RefusedException(String.format(RESTORED_MEANWHILE, policy.table(), partition));
+		}
+		PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
+		String existing = existing(parted, start, partition);
+		String qualified = parted.qualified(partition);
+		String loaded = existing != null ? RESTORED : qualified;
+		this.locks.execute(qualified, () -> {
 			if (existing != null) {
-				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
-						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
-						+ " ON CONFLICT DO NOTHING"));
+				// dropped at the commit, and with the rollback of a failed restore: never left behind
+				this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORED + " (LIKE " + parted.parent()
+						+ " INCLUDING DEFAULTS INCLUDING INDEXES) ON COMMIT DROP");
 			}
 			else {
-				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+				// the partition to be, not attached: no one waits for it while the segments download; its bound
+				// checked as each row comes in, so that the attach need not scan it
+				this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
+						+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
+				this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + BOUND + " CHECK ("
+						+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
 			}
-			if (lock.lost()) {
-				throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
-			}
-			for (Checked segment : checked) {
-				this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
-						+ " WHERE archive_id = ? AND status = 'completed'", segment.segment().id());
-			}
-			long archived = checked.stream().mapToLong(segment -> segment.manifest().rows()).sum();
-			if (archived > added) {
-				log.warn(SUPERSEDED, policy.table(), partition, archived - added);
-			}
-			return added;
 		});
+		// newest segment first: of rows with one key (a row archived, then written again late and archived
+		// again) the newest version is kept, as a row waiting in the table is kept over an archived one
+		long added = 0;
+		for (Checked segment : checked) {
+			added += load(parted, loaded, segment, keys);
+		}
+		for (ForeignKey foreignKey : foreignKeys) {
+			parentsOf(parted, loaded, foreignKey);
+		}
+		if (existing != null) {
+			added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
+					+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
+					+ " ON CONFLICT DO NOTHING"));
+		}
+		else {
+			added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+		}
+		if (lock.lost()) {
+			throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
+		}
+		for (Checked segment : checked) {
+			this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
+					+ " WHERE archive_id = ? AND status = 'completed'", segment.segment().id());
+		}
+		long archived = checked.stream().mapToLong(segment -> segment.manifest().rows()).sum();
+		if (archived > added) {
+			log.warn(SUPERSEDED, policy.table(), partition, archived - added);
+		}
+		return added;
 	}
 
 	/**
