@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 import javax.sql.DataSource;
 
@@ -53,6 +54,8 @@ public class ArchivedPartitions {
 	static final String RESTORED_MEANWHILE = "%s %s: its segments were restored by another run meanwhile; nothing restored";
 
 	static final String SUPERSEDED = "{} {}: {} archived rows not restored: a newer row with the same key is kept (written after the export, or in a newer segment)";
+
+	static final String LOCK_LOST = "%s %s: the lock of the partitions was lost during the restore (its database session ended), and another job could have changed them beside it; rolled back, nothing restored: run it again";
 
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
 
@@ -110,9 +113,12 @@ public class ArchivedPartitions {
 
 	private final BoundedLocks locks;
 
+	private final String prefix;
+
 	ArchivedPartitions(DataSource dataSource, JdbcTemplate jdbc, TransactionTemplate transactions, ObjectStore store,
 			KeysetProperties keyset, PartitionProperties partitions, PartitionLock partitionLock,
-			PlatformTransactionManager transactionManager) {
+			PlatformTransactionManager transactionManager, ArchiveProperties archive) {
+		this.prefix = archive.prefix();
 		this.partitionLock = partitionLock;
 		this.locks = partitions.locks(transactionManager, jdbc);
 		this.dataSource = dataSource;
@@ -140,6 +146,24 @@ public class ArchivedPartitions {
 				.thenComparing(Entry::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
 				.reversed())
 			.toList();
+	}
+
+	/**
+	 * The cold objects under the archive's prefix that {@link #list} cannot show: those without a sealed
+	 * manifest beside them, written before sealed manifests (an older layout, see the README) or by an export
+	 * that did not finish. Restore does not read them; their rows may be only there.
+	 */
+	public long unlisted() {
+		List<String> keys = this.store.list(this.prefix + "/").stream().map(ObjectStore.StoredObject::key).toList();
+		java.util.Set<String> present = new java.util.HashSet<>(keys);
+		return keys.stream()
+			.filter(key -> key.endsWith(".copy.zst.tink") && !present.contains(Archiving.manifestKey(key)))
+			.count();
+	}
+
+	/** The archive's prefix in the object store, as `archive list` names it. */
+	public String prefix() {
+		return this.prefix;
 	}
 
 	/** A cold segment archive_log records as holding rows: completed, not yet restored. */
@@ -182,11 +206,42 @@ public class ArchivedPartitions {
 		}
 		// one at a time with the jobs that change partitions, and with another restore of the same segments
 		try (ExecutionLock.Held held = this.partitionLock.hold("archive restore")) {
-			return restore(policy, start, partition);
+			// watched like a job's lock (core/StopRequests): once its session is gone another job may change the
+			// partitions beside this restore, so the restore's running statement is cancelled and it rolls back
+			AtomicReference<Connection> restoring = new AtomicReference<>();
+			held.watch(() -> cancel(restoring));
+			try {
+				return restore(policy, start, partition, held, restoring);
+			}
+			catch (RuntimeException ex) {
+				if (held.lost()) {
+					throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
+				}
+				throw ex;
+			}
 		}
 	}
 
-	private long restore(PartitionPolicy policy, LocalDate start, String partition) {
+	/**
+	 * Cancels what runs on the restore's connection, while the restore holds it (once it is back in the pool
+	 * it is someone else's); the restore also checks the lock itself before it marks anything restored.
+	 */
+	private static void cancel(AtomicReference<Connection> restoring) {
+		synchronized (restoring) {
+			Connection connection = restoring.get();
+			if (connection != null) {
+				try {
+					connection.unwrap(PGConnection.class).cancelQuery();
+				}
+				catch (SQLException ex) {
+					log.warn("the restore's statement could not be cancelled: {}", ex.getMessage());
+				}
+			}
+		}
+	}
+
+	private long restore(PartitionPolicy policy, LocalDate start, String partition, ExecutionLock.Held lock,
+			AtomicReference<Connection> restoring) {
 		List<Segment> segments = this.jdbc.query("""
 				SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
 				WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
@@ -205,60 +260,77 @@ public class ArchivedPartitions {
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
 		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {
-			// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
-			// the way (its session gone) and another of the same interval take turns, and the second loads nothing
-			String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
-			List<UUID> held = this.jdbc.queryForList("SELECT archive_id FROM ops.archive_log WHERE archive_id = ANY (?::uuid[])"
-					+ " AND status = 'completed' FOR UPDATE", UUID.class, (Object) ids);
-			if (held.size() != ids.length) {
-				throw new RefusedException(String.format(RESTORED_MEANWHILE, policy.table(), partition));
+			restoring.set(DataSourceUtils.getConnection(this.dataSource));
+			try {
+				return restore(policy, partition, start, segments, checked, foreignKeys, key, keys, lock);
 			}
-			PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
-			String existing = existing(parted, start, partition);
-			String qualified = parted.qualified(partition);
-			String loaded = existing != null ? RESTORED : qualified;
-			this.locks.execute(qualified, () -> {
-				if (existing != null) {
-					// dropped at the commit, and with the rollback of a failed restore: never left behind
-					this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORED + " (LIKE " + parted.parent()
-							+ " INCLUDING DEFAULTS INCLUDING INDEXES) ON COMMIT DROP");
+			finally {
+				synchronized (restoring) {
+					restoring.set(null);
 				}
-				else {
-					// the partition to be, not attached: no one waits for it while the segments download; its bound
-					// checked as each row comes in, so that the attach need not scan it
-					this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
-							+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
-					this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + BOUND + " CHECK ("
-							+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
-				}
-			});
-			// newest segment first: of rows with one key (a row archived, then written again late and archived
-			// again) the newest version is kept, as a row waiting in the table is kept over an archived one
-			long added = 0;
-			for (Checked segment : checked) {
-				added += load(parted, loaded, segment, keys);
 			}
-			for (ForeignKey foreignKey : foreignKeys) {
-				parentsOf(parted, loaded, foreignKey);
-			}
+		});
+	}
+
+	/** The restore's transaction: see {@link #restore(String, String)}. */
+	private long restore(PartitionPolicy policy, String partition, LocalDate start, List<Segment> segments,
+			List<Checked> checked, List<ForeignKey> foreignKeys, List<String> key, Keyset keys, ExecutionLock.Held lock) {
+		// the segments held to the commit and still unrestored: a restore that lost the partitions lock on
+		// the way (its session gone) and another of the same interval take turns, and the second loads nothing
+		String[] ids = segments.stream().map(segment -> segment.id().toString()).toArray(String[]::new);
+		List<UUID> held = this.jdbc.queryForList("SELECT archive_id FROM ops.archive_log WHERE archive_id = ANY (?::uuid[])"
+				+ " AND status = 'completed' FOR UPDATE", UUID.class, (Object) ids);
+		if (held.size() != ids.length) {
+			throw new RefusedException(String.format(RESTORED_MEANWHILE, policy.table(), partition));
+		}
+		PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
+		String existing = existing(parted, start, partition);
+		String qualified = parted.qualified(partition);
+		String loaded = existing != null ? RESTORED : qualified;
+		this.locks.execute(qualified, () -> {
 			if (existing != null) {
-				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
-						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
-						+ " ON CONFLICT DO NOTHING"));
+				// dropped at the commit, and with the rollback of a failed restore: never left behind
+				this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORED + " (LIKE " + parted.parent()
+						+ " INCLUDING DEFAULTS INCLUDING INDEXES) ON COMMIT DROP");
 			}
 			else {
-				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+				// the partition to be, not attached: no one waits for it while the segments download; its bound
+				// checked as each row comes in, so that the attach need not scan it
+				this.jdbc.execute("CREATE TABLE " + qualified + " (LIKE " + parted.parent()
+						+ " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
+				this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + BOUND + " CHECK ("
+						+ SqlNames.quote(parted.key) + " IS NOT NULL AND " + parted.within(start) + ")");
 			}
-			for (Checked segment : checked) {
-				this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
-						+ " WHERE archive_id = ? AND status = 'completed'", segment.segment().id());
-			}
-			long archived = checked.stream().mapToLong(segment -> segment.manifest().rows()).sum();
-			if (archived > added) {
-				log.warn(SUPERSEDED, policy.table(), partition, archived - added);
-			}
-			return added;
 		});
+		// newest segment first: of rows with one key (a row archived, then written again late and archived
+		// again) the newest version is kept, as a row waiting in the table is kept over an archived one
+		long added = 0;
+		for (Checked segment : checked) {
+			added += load(parted, loaded, segment, keys);
+		}
+		for (ForeignKey foreignKey : foreignKeys) {
+			parentsOf(parted, loaded, foreignKey);
+		}
+		if (existing != null) {
+			added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
+					+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
+					+ " ON CONFLICT DO NOTHING"));
+		}
+		else {
+			added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+		}
+		if (lock.lost()) {
+			throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
+		}
+		for (Checked segment : checked) {
+			this.jdbc.update("UPDATE ops.archive_log SET status = 'restored', restored_at = clock_timestamp()"
+					+ " WHERE archive_id = ? AND status = 'completed'", segment.segment().id());
+		}
+		long archived = checked.stream().mapToLong(segment -> segment.manifest().rows()).sum();
+		if (archived > added) {
+			log.warn(SUPERSEDED, policy.table(), partition, archived - added);
+		}
+		return added;
 	}
 
 	/**
@@ -292,7 +364,7 @@ public class ArchivedPartitions {
 			List<String> key) {
 		// the foreign keys the attach would add and check, added now: the attach finds them and checks nothing
 		for (ForeignKey foreignKey : foreignKeys) {
-			this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + SqlNames.quote(foreignKey.name()) + " "
+			this.jdbc.execute("ALTER TABLE " + qualified + " ADD CONSTRAINT " + SqlNames.quoteCatalogName(foreignKey.name()) + " "
 					+ foreignKey.definition());
 		}
 		this.jdbc.execute("LOCK TABLE " + parted.parent() + " IN SHARE UPDATE EXCLUSIVE MODE");
@@ -301,7 +373,7 @@ public class ArchivedPartitions {
 			String defaultPartition = parted.qualified(parted.defaultPartition);
 			this.jdbc.execute("LOCK TABLE " + defaultPartition + " IN ACCESS EXCLUSIVE MODE");
 			if (!key.isEmpty()) {
-				String keyList = String.join(", ", key.stream().map(SqlNames::quote).toList());
+				String keyList = String.join(", ", key.stream().map(SqlNames::quoteCatalogName).toList());
 				gaveWay = this.jdbc.update("DELETE FROM " + qualified + " WHERE (" + keyList + ") IN (SELECT " + keyList
 						+ " FROM " + defaultPartition + " WHERE " + parted.within(start) + ")");
 			}
@@ -326,7 +398,7 @@ public class ArchivedPartitions {
 	private long load(PartitionedTable parted, String into, Checked checked, Keyset keys) {
 		Segment segment = checked.segment();
 		Manifest manifest = checked.manifest();
-		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quote).toList());
+		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quoteCatalogName).toList());
 		// the exported columns as the table has them now, none of them NOT NULL: a column added since gets its
 		// default only in the insert below
 		this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " ON COMMIT DROP AS SELECT " + columns + " FROM ONLY "
@@ -385,9 +457,9 @@ public class ArchivedPartitions {
 		List<String> conditions = new ArrayList<>();
 		List<String> matches = new ArrayList<>();
 		for (int i = 0; i < foreignKey.columns().size(); i++) {
-			String column = SqlNames.quote(foreignKey.columns().get(i));
+			String column = SqlNames.quoteCatalogName(foreignKey.columns().get(i));
 			conditions.add("l." + column + " IS NOT NULL");
-			matches.add("p." + SqlNames.quote(foreignKey.referencedColumns().get(i)) + " = l." + column);
+			matches.add("p." + SqlNames.quoteCatalogName(foreignKey.referencedColumns().get(i)) + " = l." + column);
 		}
 		long orphans = this.jdbc.queryForObject("SELECT count(*) FROM " + loaded + " l WHERE "
 				+ String.join(" AND ", conditions) + " AND NOT EXISTS (SELECT 1 FROM " + foreignKey.referenced() + " p WHERE "
@@ -421,7 +493,7 @@ public class ArchivedPartitions {
 				FROM pg_constraint c JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace n ON n.oid = r.relnamespace
 				WHERE c.conrelid = ?::regclass AND c.contype = 'f' ORDER BY c.conname
 				""", (rs, i) -> new ForeignKey(rs.getString(1), rs.getString(2),
-				SqlNames.quote(rs.getString(3)) + "." + SqlNames.quote(rs.getString(4)),
+				SqlNames.quoteCatalogName(rs.getString(3)) + "." + SqlNames.quoteCatalogName(rs.getString(4)),
 				List.of((String[]) rs.getArray(5).getArray()), List.of((String[]) rs.getArray(6).getArray())), table);
 	}
 
@@ -483,6 +555,7 @@ public class ArchivedPartitions {
 				missing.add(column.name());
 			}
 			else {
+				// the catalog's name (the manifest's is checked equal to it), quoted as catalog names are
 				loaded.add(column.name());
 				if (!type.equals(column.type())) {
 					retyped.add(column.name() + " " + column.type() + ", now " + type);

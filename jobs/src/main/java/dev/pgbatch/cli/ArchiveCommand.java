@@ -8,6 +8,7 @@ import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.partition.PartitionProperties;
+import dev.pgbatch.store.ObjectStoreException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -23,13 +24,18 @@ class ArchiveCommand {
 			description = "Every partition archive moved, with its tier, rows, bytes and object.")
 	static class ListArchived implements Callable<Integer> {
 
+		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them"
+				+ " (an older layout, or an export that did not finish); restore does not read them (README: Exports"
+				+ " written before sealed manifests)";
+
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;
 
 		@Override
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				List<ArchivedPartitions.Entry> entries = context.getBean(ArchivedPartitions.class).list();
+				ArchivedPartitions archived = context.getBean(ArchivedPartitions.class);
+				List<ArchivedPartitions.Entry> entries = archived.list();
 				if (this.json) {
 					Output.json(entries);
 					return Cli.OK;
@@ -40,6 +46,16 @@ class ArchiveCommand {
 					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
+				}
+				try {
+					long unlisted = archived.unlisted();
+					if (unlisted > 0) {
+						System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, archived.prefix());
+					}
+				}
+				catch (ObjectStoreException ex) {
+					// the list comes from the database: the store being away does not keep it from being shown
+					System.out.println("(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")");
 				}
 				return Cli.OK;
 			}

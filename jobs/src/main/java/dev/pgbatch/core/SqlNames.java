@@ -14,6 +14,8 @@ public final class SqlNames {
 
 	static final String NOT_PLAIN_NAME = "'%s' is not a plain name (lower-case letters, digits and _, at most 63)";
 
+	static final String NOT_CATALOG_NAME = "'%s' is not a name PostgreSQL takes";
+
 	private SqlNames() {
 	}
 
@@ -46,6 +48,19 @@ public final class SqlNames {
 			throw new IllegalArgumentException(String.format(NOT_PLAIN, identifier));
 		}
 		return '"' + identifier + '"';
+	}
+
+	/**
+	 * A name as the catalog has it (a column, a constraint), double-quoted, its double quotes doubled: a
+	 * table's columns may have any name PostgreSQL takes ("Weird Col", a quote). Only names read back from
+	 * the catalog come here, never configured or stored text.
+	 */
+	public static String quoteCatalogName(String name) {
+		if (name == null || name.isEmpty() || name.indexOf('\0') >= 0
+				|| name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63) {
+			throw new IllegalArgumentException(String.format(NOT_CATALOG_NAME, name));
+		}
+		return '"' + name.replace("\"", "\"\"") + '"';
 	}
 
 	/** schema.table, each part checked and double-quoted. */

@@ -127,7 +127,7 @@ public final class PartitionedTable {
 	}
 
 	public String columnList() {
-		return String.join(", ", this.columns.stream().map(SqlNames::quote).toList());
+		return String.join(", ", this.columns.stream().map(SqlNames::quoteCatalogName).toList());
 	}
 
 	/** A literal for the start of the interval in the key's type (UTC). */

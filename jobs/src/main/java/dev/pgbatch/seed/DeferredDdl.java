@@ -1,8 +1,10 @@
 package dev.pgbatch.seed;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,13 +13,36 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
  * after it: building an index once is many times cheaper than maintaining it row by row, and adding a
- * foreign key checks every row in one join. Summary triggers are disabled meanwhile, likewise, and audit triggers when the seed is not audited. Primary keys and unique constraints stay, so duplicates are
- * refused during the load. The definitions are kept in etl.seed_deferred_ddl, in the same transaction
- * as the drop, so a run killed in between loses none of them.
+ * foreign key checks every row in one join. Summary triggers are disabled meanwhile, likewise, and audit
+ * triggers when the seed is not audited. Primary keys and unique constraints stay, so duplicates are
+ * refused during the load.
+ * <p>
+ * No definition is kept as text (whoever could write it would have seed-data run it): each table's indexes
+ * and foreign keys are first made again on an empty shadow table in etl, which keeps them alive as catalog
+ * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
+ * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
+ * indexes, the disabled triggers), written in the same transaction as the drop, so a run killed in between
+ * loses none of them.
  */
 final class DeferredDdl {
 
 	private static final Logger log = LoggerFactory.getLogger(DeferredDdl.class);
+
+	/** The shadow of a seeded table: named after its oid, in etl. */
+	private static final String SHADOW = "seed_aside_";
+
+	/**
+	 * A live index's definition after "CREATE INDEX name ON [ONLY] table ": PostgreSQL's own text, of an
+	 * index that exists now, to be put on another table with the same columns.
+	 */
+	private static final String INDEX_TAIL = """
+			SELECT CASE WHEN starts_with(d.def, d.head) THEN substr(d.def, length(d.head) + 1)
+			            WHEN starts_with(d.def, d.only) THEN substr(d.def, length(d.only) + 1) END
+			FROM (SELECT pg_get_indexdef(i.indexrelid) AS def,
+			             format('CREATE INDEX %I ON %s ', c.relname, i.indrelid::regclass) AS head,
+			             format('CREATE INDEX %I ON ONLY %s ', c.relname, i.indrelid::regclass) AS only
+			      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indexrelid = ?) d
+			""";
 
 	private final JdbcTemplate jdbc;
 
@@ -26,65 +51,111 @@ final class DeferredDdl {
 	}
 
 	/**
-	 * Records and drops the secondary indexes and foreign keys of the tables, and disables their summary
-	 * triggers; with {@code audit} off also the audit triggers, which would only test pgbatch.skip_audit on
-	 * every row and skip (that test costs a third of a COPY into retail.sales_transactions).
+	 * Sets the secondary indexes and foreign keys of the tables aside on their shadows and drops them, and
+	 * disables their summary triggers; with {@code audit} off also the audit triggers, which would only test
+	 * pgbatch.skip_audit on every row and skip (that test costs a third of a COPY into
+	 * retail.sales_transactions). Returns the shadows: their foreign keys reference the seeded tables, so a
+	 * TRUNCATE of those names them too.
 	 */
-	void drop(List<String> tables, boolean audit) {
+	List<String> drop(List<String> tables, boolean audit) {
 		String[] names = tables.toArray(String[]::new);
-		List<Map<String, Object>> foreignKeys = this.jdbc.queryForList("""
-				SELECT c.conrelid::regclass::text AS table_name, c.conname AS object_name,
-				       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
-				              pg_get_constraintdef(c.oid)) AS create_ddl,
-				       format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname) AS drop_ddl
-				FROM pg_constraint c
-				WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ANY (?::regclass[])
-				ORDER BY 1, 2
-				""", (Object) names);
-		List<Map<String, Object>> indexes = this.jdbc.queryForList("""
-				SELECT i.indrelid::regclass::text AS table_name, i.indexrelid::regclass::text AS object_name,
-				       replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') AS create_ddl,
-				       format('DROP INDEX %s', i.indexrelid::regclass) AS drop_ddl
-				FROM pg_index i
-				WHERE i.indrelid = ANY (?::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
-				  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-				ORDER BY 1, 2
-				""", (Object) names);
+		List<String> shadows = new ArrayList<>();
+		int indexes = 0;
+		int foreignKeys = 0;
+		for (String table : tables) {
+			List<Long> tableIndexes = this.jdbc.queryForList("""
+					SELECT i.indexrelid::bigint FROM pg_index i
+					WHERE i.indrelid = ?::regclass AND NOT i.indisunique AND NOT i.indisprimary
+					  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+					ORDER BY i.indexrelid
+					""", Long.class, table);
+			List<Long> tableForeignKeys = this.jdbc.queryForList("""
+					SELECT c.oid::bigint FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = ?::regclass ORDER BY c.conname
+					""", Long.class, table);
+			if (tableIndexes.isEmpty() && tableForeignKeys.isEmpty()) {
+				continue;
+			}
+			String shadow = "etl." + SqlNames.quote(SHADOW
+					+ this.jdbc.queryForObject("SELECT ?::regclass::oid::bigint", Long.class, table));
+			this.jdbc.execute("CREATE TABLE " + shadow + " (LIKE " + SqlNames.quoteTable(table) + ")");
+			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, shadow) VALUES (?::regclass, ?::regclass)", table,
+					shadow);
+			shadows.add(shadow);
+			for (long index : tableIndexes) {
+				long copy = copyIndex(index, shadow);
+				// a partitioned table's index has one on each partition, in a tablespace of its own (a warm
+				// partition's in the warm one): remembered, since an index made on the parent puts them all in one
+				this.jdbc.update("""
+						INSERT INTO etl.seed_set_aside (seeded, shadow_index, tablespace)
+						SELECT p.indrelid::regclass, ?::oid::regclass, c.reltablespace
+						FROM pg_inherits h JOIN pg_index p ON p.indexrelid = h.inhrelid JOIN pg_class c ON c.oid = h.inhrelid
+						WHERE h.inhparent = ?::oid
+						""", copy, index);
+				this.jdbc.execute(this.jdbc.queryForObject("SELECT format('DROP INDEX %s', ?::oid::regclass)", String.class,
+						index));
+				indexes++;
+			}
+			for (long foreignKey : tableForeignKeys) {
+				this.jdbc.execute(this.jdbc.queryForObject("""
+						SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', ?, conname, pg_get_constraintdef(oid))
+						FROM pg_constraint WHERE oid = ?::oid
+						""", String.class, shadow, foreignKey));
+				this.jdbc.execute(this.jdbc.queryForObject("""
+						SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname)
+						FROM pg_constraint WHERE oid = ?::oid
+						""", String.class, foreignKey));
+				foreignKeys++;
+			}
+		}
 		// Statement triggers with transition tables keep summaries (ops.agent_performance_summary); their
 		// mere presence makes COPY into a partitioned table insert row by row. The summary is rebuilt after.
 		List<Map<String, Object>> triggers = this.jdbc.queryForList("""
-				SELECT t.tgrelid::regclass::text AS table_name, t.tgname AS object_name,
-				       format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS create_ddl,
-				       format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS drop_ddl
+				SELECT t.oid::bigint AS trigger_oid, t.tgrelid::regclass::text AS seeded,
+				       format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS disable
 				FROM pg_trigger t
 				WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
 				  AND (t.tgnewtable IS NOT NULL OR t.tgoldtable IS NOT NULL
 				       OR (NOT ? AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'))
-				ORDER BY 1, 2
+				ORDER BY 2, 1
 				""", names, audit);
-		record(foreignKeys, "foreign key");
-		record(indexes, "index");
-		record(triggers, "trigger");
-		log.info("set aside {} indexes, {} foreign keys and {} triggers until the load is done", indexes.size(),
-				foreignKeys.size(), triggers.size());
+		for (Map<String, Object> trigger : triggers) {
+			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, trigger_oid) VALUES (?::regclass, ?::oid)",
+					trigger.get("seeded"), trigger.get("trigger_oid"));
+			this.jdbc.execute((String) trigger.get("disable"));
+		}
+		log.info("set aside {} indexes, {} foreign keys and {} triggers until the load is done", indexes, foreignKeys,
+				triggers.size());
+		return shadows;
 	}
 
-	/** Restores everything an earlier drop recorded: indexes, then foreign keys (validated), then triggers. */
+	/** Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers. */
 	void restore() {
-		restore("%");
+		restore(null);
 	}
 
 	/**
-	 * Creates again what an earlier drop recorded for the tables of one schema. The schemas are restored
-	 * side by side, each on its own connection, since index builds keep one core busy each.
+	 * Creates again what an earlier drop set aside for the tables of one schema (all of them when null). The
+	 * schemas are restored side by side, each on its own connection, since index builds keep one core busy
+	 * each.
 	 */
 	void restore(String schema) {
-		List<Map<String, Object>> pending = this.jdbc.queryForList("""
-				SELECT position, create_ddl FROM etl.seed_deferred_ddl
-				WHERE table_name LIKE ? || '.%'
-				ORDER BY CASE kind WHEN 'index' THEN 0 WHEN 'foreign key' THEN 1 ELSE 2 END, position
-				""", schema);
-		if (pending.isEmpty()) {
+		// only shadows as drop makes them: in etl, named after the table they stand for
+		List<Map<String, Object>> shadows = this.jdbc.queryForList("""
+				SELECT a.position, a.shadow::oid::bigint AS shadow, a.seeded::text AS seeded
+				FROM etl.seed_set_aside a JOIN pg_class s ON s.oid = a.shadow JOIN pg_class t ON t.oid = a.seeded
+				WHERE s.relnamespace = 'etl'::regnamespace AND s.relname = ? || a.seeded::oid
+				  AND (?::text IS NULL OR t.relnamespace::regnamespace::text = ?)
+				ORDER BY a.position
+				""", SHADOW, schema, schema);
+		List<Map<String, Object>> triggers = this.jdbc.queryForList("""
+				SELECT a.position, format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS enable
+				FROM etl.seed_set_aside a JOIN pg_trigger t ON t.oid = a.trigger_oid AND t.tgrelid = a.seeded
+				JOIN pg_class c ON c.oid = a.seeded
+				WHERE ?::text IS NULL OR c.relnamespace::regnamespace::text = ?
+				ORDER BY a.position
+				""", schema, schema);
+		if (shadows.isEmpty() && triggers.isEmpty()) {
 			return;
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
@@ -92,19 +163,88 @@ final class DeferredDdl {
 		// of a foreign key's check would only contend for the same cores.
 		this.jdbc.execute("SET LOCAL max_parallel_maintenance_workers = 0");
 		this.jdbc.execute("SET LOCAL max_parallel_workers_per_gather = 0");
-		for (Map<String, Object> ddl : pending) {
-			this.jdbc.execute((String) ddl.get("create_ddl"));
-			this.jdbc.update("DELETE FROM etl.seed_deferred_ddl WHERE position = ?", ddl.get("position"));
+		int restored = 0;
+		for (Map<String, Object> shadow : shadows) {
+			for (long index : this.jdbc.queryForList("SELECT indexrelid::bigint FROM pg_index WHERE indrelid = ?::oid"
+					+ " ORDER BY indexrelid", Long.class, shadow.get("shadow"))) {
+				rebuildIndex(index, (String) shadow.get("seeded"));
+				restored++;
+			}
 		}
-		log.info("restored {} indexes, foreign keys and triggers of {}", pending.size(), schema);
+		for (Map<String, Object> shadow : shadows) {
+			for (String foreignKey : this.jdbc.queryForList("""
+					SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', ?::regclass, conname, pg_get_constraintdef(oid))
+					FROM pg_constraint WHERE conrelid = ?::oid AND contype = 'f' ORDER BY conname
+					""", String.class, shadow.get("seeded"), shadow.get("shadow"))) {
+				this.jdbc.execute(foreignKey);
+				restored++;
+			}
+			this.jdbc.execute(this.jdbc.queryForObject("SELECT format('DROP TABLE %s', ?::oid::regclass)", String.class,
+					shadow.get("shadow")));
+			this.jdbc.update("DELETE FROM etl.seed_set_aside WHERE position = ?", shadow.get("position"));
+		}
+		for (Map<String, Object> trigger : triggers) {
+			this.jdbc.execute((String) trigger.get("enable"));
+			this.jdbc.update("DELETE FROM etl.seed_set_aside WHERE position = ?", trigger.get("position"));
+			restored++;
+		}
+		log.info("restored {} indexes, foreign keys and triggers of {}", restored, schema == null ? "every schema" : schema);
 	}
 
-	private void record(List<Map<String, Object>> objects, String kind) {
-		for (Map<String, Object> object : objects) {
-			this.jdbc.update("INSERT INTO etl.seed_deferred_ddl (table_name, object_name, kind, create_ddl) VALUES (?, ?, ?, ?)",
-					object.get("table_name"), object.get("object_name"), kind, object.get("create_ddl"));
-			this.jdbc.execute((String) object.get("drop_ddl"));
+	/** The index made again on the shadow, with its name, tablespace and statistics targets; returns its oid. */
+	private long copyIndex(long index, String shadow) {
+		Map<String, Object> source = this.jdbc.queryForMap("""
+				SELECT c.relname AS name, coalesce(t.spcname, '') AS tablespace
+				FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.oid = ?::oid
+				""", index);
+		return create(index, (String) source.get("name"), shadow, (String) source.get("tablespace"));
+	}
+
+	/** The shadow's index made again on the seeded table, and on its partitions each in its tablespace. */
+	private void rebuildIndex(long shadowIndex, String seeded) {
+		Map<String, Object> source = this.jdbc.queryForMap("""
+				SELECT c.relname AS name, coalesce(t.spcname, '') AS tablespace
+				FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.oid = ?::oid
+				""", shadowIndex);
+		long rebuilt = create(shadowIndex, (String) source.get("name"), this.jdbc.queryForObject("SELECT ?::regclass::text",
+				String.class, seeded), (String) source.get("tablespace"));
+		// made on a partitioned table, its partitions' indexes went into one tablespace: each back into its own
+		for (String move : this.jdbc.queryForList("""
+				SELECT format('ALTER INDEX %s SET TABLESPACE %I', h.inhrelid::regclass, coalesce(t.spcname, 'pg_default'))
+				FROM pg_inherits h JOIN pg_index p ON p.indexrelid = h.inhrelid JOIN pg_class c ON c.oid = h.inhrelid
+				JOIN etl.seed_set_aside a ON a.shadow_index = ?::oid::regclass AND a.seeded = p.indrelid
+				LEFT JOIN pg_tablespace t ON t.oid = a.tablespace
+				WHERE h.inhparent = ?::oid AND c.reltablespace <> a.tablespace
+				""", String.class, shadowIndex, rebuilt)) {
+			this.jdbc.execute(move);
 		}
+		this.jdbc.update("DELETE FROM etl.seed_set_aside WHERE shadow_index = ?::oid::regclass", shadowIndex);
+	}
+
+	/**
+	 * An index like {@code index} (its definition as PostgreSQL prints it from the catalog, never stored
+	 * text) made on {@code table} under {@code name} in {@code tablespace} ('' the database's default), with
+	 * the statistics targets of its columns. Returns its oid.
+	 */
+	private long create(long index, String name, String table, String tablespace) {
+		String tail = this.jdbc.queryForObject(INDEX_TAIL, String.class, index);
+		if (tail == null) {
+			throw new IllegalStateException("the definition of index " + name + " is not one PostgreSQL prints: not set aside");
+		}
+		this.jdbc.queryForObject("SELECT set_config('default_tablespace', ?, true)", String.class, tablespace);
+		this.jdbc.execute("CREATE INDEX " + SqlNames.quoteCatalogName(name) + " ON " + table + " " + tail);
+		this.jdbc.queryForObject("SELECT set_config('default_tablespace', '', true)", String.class);
+		long created = this.jdbc.queryForObject("""
+				SELECT c.oid::bigint FROM pg_class c WHERE c.relname = ? AND c.relnamespace = (SELECT relnamespace
+				FROM pg_class WHERE oid = ?::regclass)
+				""", Long.class, name, table);
+		for (String statistics : this.jdbc.queryForList("""
+				SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', ?::oid::regclass, attnum, attstattarget)
+				FROM pg_attribute WHERE attrelid = ?::oid AND attstattarget > 0 ORDER BY attnum
+				""", String.class, created, index)) {
+			this.jdbc.execute(statistics);
+		}
+		return created;
 	}
 
 }

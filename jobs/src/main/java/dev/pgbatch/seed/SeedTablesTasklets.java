@@ -61,9 +61,13 @@ final class SeedTablesTasklets {
 				}
 			}
 			// Indexes first: TRUNCATE then has fewer files to replace and sync.
-			new DeferredDdl(jdbc).drop(SEEDED_TABLES, audit);
+			List<String> shadows = new DeferredDdl(jdbc).drop(SEEDED_TABLES, audit);
 			if (plan.reset()) {
-				jdbc.execute("TRUNCATE " + String.join(", ", SEEDED_TABLES) + ", " + String.join(", ", DERIVED_TABLES));
+				// the shadows' foreign keys reference the seeded tables: they are emptied with them (they are empty)
+				List<String> emptied = new java.util.ArrayList<>(SEEDED_TABLES);
+				emptied.addAll(DERIVED_TABLES);
+				emptied.addAll(shadows);
+				jdbc.execute("TRUNCATE " + String.join(", ", emptied));
 				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));
 			}
 			return RepeatStatus.FINISHED;

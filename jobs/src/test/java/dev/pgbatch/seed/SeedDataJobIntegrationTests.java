@@ -76,7 +76,7 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		long foreignKeysBefore = count(foreignKeys);
 		seed("scale=0.3", "reset=true");
 
-		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+		assertNothingSetAside();
 		assertThat(count(indexes)).isEqualTo(indexesBefore);
 		assertThat(count(foreignKeys)).isEqualTo(foreignKeysBefore).isGreaterThan(10);
 		assertThat(count("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated")).isZero();
@@ -176,27 +176,112 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(ExecutionReport.of(refused, false).exitDescription()).startsWith("prepare: retail.sales_transaction_items already holds rows")
 			.contains("reset=true");
 		assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
-		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+		assertNothingSetAside();
 	}
 
 	@Test
 	void indexesThatAKilledRunLeftAsideAreCreatedByTheNextRunWhateverItDecides() {
 		seed("scale=0.02", "reset=true");
-		Map<String, Object> index = this.jdbc.queryForMap("""
-				SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl FROM pg_index i
+		String index = this.jdbc.queryForObject("""
+				SELECT i.indexrelid::regclass::text FROM pg_index i
 				WHERE i.indrelid = 'retail.customers'::regclass AND NOT i.indisunique LIMIT 1
-				""");
+				""", String.class);
 		// what a run killed between its drop and its re-create leaves behind
-		this.jdbc.execute("DROP INDEX " + index.get("name"));
-		this.jdbc.update("INSERT INTO etl.seed_deferred_ddl (table_name, object_name, kind, create_ddl) VALUES (?, ?, ?, ?)",
-				"retail.customers", index.get("name"), "index", index.get("ddl"));
+		new DeferredDdl(this.jdbc).drop(List.of("retail.customers"), true);
+		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index + "'")).isZero();
 
 		JobExecution refused = seed("scale=0.02");
 
 		assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
-		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index.get("name") + "'"))
+		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index + "'"))
 			.isEqualTo(1);
-		assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+		assertNothingSetAside();
+	}
+
+	/**
+	 * Review of issue 14: what seed-data sets aside is never kept as SQL text that it runs later (whoever
+	 * could write etl.seed_deferred_ddl had seed-data run any statement). A statement written where the
+	 * definitions were kept, and a table put where a shadow is looked for, run nothing and change nothing.
+	 */
+	@Test
+	void nothingWrittenInTheSetAsideTablesRunsAsSql() {
+		this.jdbc.execute("CREATE TABLE public.seed_decoy (LIKE retail.customers)");
+		this.jdbc.execute("CREATE INDEX seed_decoy_index ON public.seed_decoy (email)");
+		try {
+			this.jdbc.execute("""
+					DO $$ BEGIN
+					  IF to_regclass('etl.seed_deferred_ddl') IS NOT NULL THEN
+					    EXECUTE $i$INSERT INTO etl.seed_deferred_ddl (table_name, object_name, kind, create_ddl)
+					      VALUES ('retail.customers', 'x', 'index', 'CREATE TABLE public.seed_tampered ()')$i$;
+					  END IF;
+					  IF to_regclass('etl.seed_set_aside') IS NOT NULL THEN
+					    EXECUTE $i$INSERT INTO etl.seed_set_aside (seeded, shadow)
+					      VALUES ('retail.customers', 'public.seed_decoy')$i$;
+					  END IF;
+					END $$""");
+
+			seed("scale=0.02", "reset=true");
+
+			assertThat(this.jdbc.queryForObject("SELECT to_regclass('public.seed_tampered')", String.class)).isNull();
+			assertThat(count("SELECT count(*) FROM pg_indexes WHERE indexname = 'seed_decoy_index'")).isEqualTo(1);
+		}
+		finally {
+			this.jdbc.execute("DROP TABLE IF EXISTS public.seed_tampered");
+			this.jdbc.execute("DO $$ BEGIN IF to_regclass('etl.seed_set_aside') IS NOT NULL THEN"
+					+ " DELETE FROM etl.seed_set_aside WHERE shadow = 'public.seed_decoy'::regclass; END IF; END $$");
+			this.jdbc.execute("DROP TABLE public.seed_decoy");
+		}
+	}
+
+	/**
+	 * Review of issue 14 (and issue 16): a partition's index set aside and made again stays in its
+	 * tablespace (a warm partition's in the warm one; it came back into the default one), and an index keeps
+	 * the statistics target of its columns.
+	 */
+	@Test
+	void indexesMadeAgainKeepTheirTablespaceAndStatisticsTargets() {
+		seed("scale=0.02", "reset=true", "as-of=2026-06-30", "force=true");
+		String partition = "ops.task_executions_p2025_09";
+		this.jdbc.execute("ALTER TABLE " + partition + " SET TABLESPACE " + this.warm);
+		for (String index : this.jdbc.queryForList("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass",
+				String.class, partition)) {
+			this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + this.warm);
+		}
+		this.jdbc.execute("CREATE INDEX seed_statistics_index ON retail.customers (lower(email))");
+		this.jdbc.execute("ALTER INDEX retail.seed_statistics_index ALTER COLUMN 1 SET STATISTICS 321");
+		String places = """
+				SELECT string_agg(i.indrelid::regclass || ' ' || coalesce(t.spcname, 'pg_default'), ', '
+				                  ORDER BY i.indrelid::regclass::text, c.relname)
+				FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
+				WHERE i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'ops.task_executions'::regclass)
+				""";
+		String before = this.jdbc.queryForObject(places, String.class);
+		assertThat(before).contains(partition + " " + this.warm);
+		try {
+			seed("scale=0.02", "reset=true", "as-of=2026-06-30", "force=true");
+
+			assertThat(this.jdbc.queryForObject(places, String.class)).isEqualTo(before);
+			assertThat(count("SELECT attstattarget FROM pg_attribute WHERE attrelid = 'retail.seed_statistics_index'::regclass"
+					+ " AND attnum = 1")).isEqualTo(321);
+			assertNothingSetAside();
+		}
+		finally {
+			this.jdbc.execute("DROP INDEX IF EXISTS retail.seed_statistics_index");
+		}
+	}
+
+	@org.springframework.beans.factory.annotation.Value("${etl.archive.warm-tablespace}")
+	String warm;
+
+	/** Everything set aside is back: nothing left to restore, no shadow table left. */
+	private void assertNothingSetAside() {
+		assertThat(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'seed\\_aside\\_%'")).isZero();
+		if (this.jdbc.queryForObject("SELECT to_regclass('etl.seed_set_aside') IS NOT NULL", Boolean.class)) {
+			assertThat(count("SELECT count(*) FROM etl.seed_set_aside")).isZero();
+		}
+		else {
+			assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
+		}
 	}
 
 }
