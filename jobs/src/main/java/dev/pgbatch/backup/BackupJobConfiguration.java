@@ -68,9 +68,9 @@ class BackupJobConfiguration {
 						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
 					.putString("summary.retention", String.format(java.util.Locale.ROOT,
-							"%s %d backups of %s (%s), %d abandoned uploads; kept %d", dryRun ? "would delete" : "deleted",
-							retained.expired().size(), database, String.join(", ", retained.expired()), retained.abandoned(),
-							retained.kept()));
+							"%s %d backups of %s (%s), %d abandoned uploads; kept %d; left %d of another cluster (or not known to be ours)",
+							dryRun ? "would delete" : "deleted", retained.expired().size(), database,
+							String.join(", ", retained.expired()), retained.abandoned(), retained.kept(), retained.notOurs()));
 			}))
 			.build();
 	}

@@ -49,7 +49,8 @@ import org.springframework.stereotype.Component;
 /**
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
- * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
+ * backup is not complete), {@code started.json} (written first: the cluster an upload is of), and a
+ * {@code verified-TIME.json} for each verify that passed; manifests and
  * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is ETL_BACKUP_SERVER_NAME
  * or else the cluster's system identifier (pg_control_system(), readable by any role), so two clusters that
  * share a bucket, or two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
@@ -72,6 +73,8 @@ public class Backups {
 		.withZone(ZoneOffset.UTC);
 
 	private static final String MANIFEST = "manifest.json";
+
+	private static final String STARTED = "started.json";
 
 	/** A verify's record: one object per pass (objects are never overwritten), the newest one counts. */
 	private static final String VERIFIED = "verified-";
@@ -182,8 +185,15 @@ public class Backups {
 
 	}
 
-	/** What a retention run deleted (or, dry, would delete) and kept, of one database of one server. */
-	record Retained(List<String> expired, int abandoned, int kept) {
+	/**
+	 * What a retention run deleted (or, dry, would delete) and kept, of one database of one server, and how
+	 * many backups and uploads in its folder it left alone as not this cluster's (or not known to be).
+	 */
+	record Retained(List<String> expired, int abandoned, int kept, int notOurs) {
+	}
+
+	/** Written first into a backup's folder: which cluster the upload is of, before its manifest says so. */
+	record Started(String systemIdentifier, String startedAt) {
 	}
 
 	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties,
@@ -235,8 +245,11 @@ public class Backups {
 		Instant started = this.clock.instant();
 		String id = ID.format(started);
 		try (Connection connection = this.tools.connect(database)) {
+			String system = systemIdentifier(connection);
 			Folder folder = new Folder(server(connection), database, id);
 			String objectKey = objectKey(folder);
+			// first, so that an upload that never gets its manifest can still be told this cluster's (retain)
+			new SealedJson(this.store, keys).put(folder.key(prefix()) + STARTED, new Started(system, started.toString()));
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
 				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
@@ -271,7 +284,7 @@ public class Backups {
 			}
 			Map<String, Long> rows = counts.join();
 			connection.commit();
-			BackupManifest manifest = new BackupManifest(id, folder.server(), database, serverVersion, dumpVersion,
+			BackupManifest manifest = new BackupManifest(id, folder.server(), system, database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
 					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
 			new SealedJson(this.store, keys).put(folder.key(prefix()) + MANIFEST, manifest);
@@ -294,8 +307,10 @@ public class Backups {
 	Retained retain(String database, String current, long last, long daily, long weekly, boolean dryRun)
 			throws SQLException {
 		String server;
+		String system;
 		try (Connection connection = this.tools.connect(database)) {
 			server = server(connection);
+			system = systemIdentifier(connection);
 		}
 		// per id of this database's folders: when the store wrote its manifest, and its newest object
 		Map<String, Instant> manifests = new TreeMap<>();
@@ -310,11 +325,14 @@ public class Backups {
 				}
 			}
 		}
-		// newest first by the store's clock
+		// newest first by the store's clock; only this cluster's count or go (two clusters may share a server name)
 		Map<Folder, Entry> entries = entries(manifests.entrySet().stream()
 			.sorted(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()).reversed())
 			.map(manifest -> new Folder(server, database, manifest.getKey()))
 			.toList());
+		int complete = entries.size();
+		entries.entrySet().removeIf(entry -> !ours(entry.getValue().manifest().systemIdentifier(), entry.getKey(), system));
+		int notOurs = complete - entries.size();
 		List<Retention.Candidate> byStore = entries.entrySet().stream()
 			.map(entry -> new Retention.Candidate(entry.getKey().id(), manifests.get(entry.getKey().id()),
 					entry.getValue().verified() != null))
@@ -340,11 +358,44 @@ public class Backups {
 			.filter(folder -> folder.getValue().isBefore(now.minus(this.properties.abandonedAfter())))
 			.map(folder -> new Folder(server, database, folder.getKey()))
 			.toList();
+		int uploads = abandoned.size();
+		abandoned = abandoned.stream().filter(folder -> uploadIsOurs(folder, system)).toList();
+		notOurs += uploads - abandoned.size();
+		if (notOurs > 0) {
+			log.info("retention left {} backups and uploads under {} alone: another cluster's, or not known to be ours",
+					notOurs, under);
+		}
 		if (!dryRun) {
 			expired.forEach(this::delete);
 			abandoned.forEach(this::delete);
 		}
-		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size());
+		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size(), notOurs);
+	}
+
+	/**
+	 * Whether a backup in this server's folder is this cluster's: the system identifier it recorded is ours.
+	 * One written before identifiers were recorded (null) is ours only in a folder named by our identifier
+	 * (ETL_BACKUP_SERVER_NAME unset then); under a server name it cannot be told from another cluster's given
+	 * the same name, and is never counted or removed.
+	 */
+	private static boolean ours(String recorded, Folder folder, String system) {
+		return recorded != null ? recorded.equals(system) : folder.server().equals(system);
+	}
+
+	/** Whether an upload without a manifest is this cluster's, by its started.json (see ours). */
+	private boolean uploadIsOurs(Folder folder, String system) {
+		String key = folder.key(prefix()) + STARTED;
+		if (this.store.list(key).isEmpty()) {
+			return ours(null, folder, system);
+		}
+		try {
+			return ours(new SealedJson(this.store, this.keyset.load()).get(key, Started.class).systemIdentifier(), folder,
+					system);
+		}
+		catch (IOException | RuntimeException ex) {
+			log.warn("{} is left in place: its {} cannot be read ({})", folder.key(prefix()), STARTED, ex.getMessage());
+			return false;
+		}
 	}
 
 	/** Removes a complete backup (tests and the command line name it by id). */
@@ -916,14 +967,17 @@ public class Backups {
 		return folder.key(prefix()) + folder.database() + ".dump.zst.tink";
 	}
 
+	/** The cluster's system identifier: pg_control_system() is executable by every role (PUBLIC) by default. */
+	private static String systemIdentifier(Connection connection) throws SQLException {
+		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
+	}
+
 	/**
 	 * The server's folder: ETL_BACKUP_SERVER_NAME, or else the cluster's system identifier (the same for
 	 * every database of one server, different for every other, except for clusters cloned from one another).
 	 */
 	private String server(Connection connection) throws SQLException {
-		return this.properties.serverName().isEmpty()
-				? single(connection, "SELECT system_identifier::text FROM pg_control_system()")
-				: this.properties.serverName();
+		return this.properties.serverName().isEmpty() ? systemIdentifier(connection) : this.properties.serverName();
 	}
 
 	private boolean exists(String database) {

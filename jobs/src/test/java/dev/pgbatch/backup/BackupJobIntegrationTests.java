@@ -266,7 +266,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] saved = get(newerManifest);
 
 		// edited through the S3 API: a plain manifest that names the older backup's object and counts
-		BackupManifest edited = new BackupManifest(newer.id(), newer.server(), newer.database(), older.serverVersion(),
+		BackupManifest edited = new BackupManifest(newer.id(), newer.server(), newer.systemIdentifier(), newer.database(), older.serverVersion(),
 				older.pgDumpVersion(), older.startedAt(), older.endedAt(), older.dumpBytes(), older.compressedBytes(),
 				older.storedBytes(), older.storedSha256(), older.keyId(), older.objectKey(), older.format(), older.rowCounts());
 		put(newerManifest, JSON.writeValueAsBytes(edited));
@@ -555,6 +555,49 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void twoClustersGivenOneServerNameNeverCountOrRemoveEachOthersBackups() throws Exception {
+		Backups named = new Backups(this.store, this.keysetProperties, this.tools,
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared"), this.lock, this.dataSource);
+		BackupManifest first = named.make(TestDatabase.NAME);
+		String database = first.database();
+		// another cluster (another system identifier) with ETL_BACKUP_SERVER_NAME=shared too: a backup older than
+		// ours and one newer, and an upload it abandoned long ago; all sealed with the keyset, as backup writes them
+		Map<String, Object> older = foreign(fake(first, "shared", database, "20260101T000000000Z", "2026-01-01T00:00:00Z"));
+		Map<String, Object> newer = foreign(fake(first, "shared", database, ID.format(Instant.now().plusSeconds(5)),
+				Instant.now().toString()));
+		for (Map<String, Object> manifest : List.of(older, newer)) {
+			sealed().put(folder("shared", database, (String) manifest.get("id")) + "manifest.json", manifest);
+		}
+		age(folder("shared", database, "20260101T000000000Z") + "manifest.json", Instant.parse("2026-01-01T00:00:00Z"));
+		String upload = folder("shared", database, "20250101T000000000Z");
+		sealed().put(upload + "started.json", Map.of("systemIdentifier", "1234567890123456789", "startedAt", "2025-01-01T00:00:00Z"));
+		put(upload + "x.dump.zst.tink", new byte[] { 1 });
+		age(upload + "started.json", Instant.parse("2025-01-01T00:00:00Z"));
+		age(upload + "x.dump.zst.tink", Instant.parse("2025-01-01T00:00:00Z"));
+		// a backup from before manifests recorded the identifier, under the shared name: nobody can tell whose
+		Map<String, Object> unattributed = foreign(fake(first, "shared", database, "20260102T000000000Z", "2026-01-02T00:00:00Z"));
+		unattributed.remove("systemIdentifier");
+		sealed().put(folder("shared", database, "20260102T000000000Z") + "manifest.json", unattributed);
+		age(folder("shared", database, "20260102T000000000Z") + "manifest.json", Instant.parse("2026-01-02T00:00:00Z"));
+
+		BackupManifest second = named.make(TestDatabase.NAME);
+		Backups.Retained retained = named.retain(TestDatabase.NAME, second.id(), 1, 0, 0, false);
+
+		// ours: the older one goes, as keep-last=1 says; the other cluster's and the unattributed one all stay
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(second.id(),
+				"20260101T000000000Z", (String) newer.get("id"), "20260102T000000000Z");
+		assertThat(this.store.list(upload)).hasSize(2);
+		assertThat(retained.notOurs()).isEqualTo(4);
+	}
+
+	/** A manifest as another cluster's backup would write it: its own system identifier. */
+	private static Map<String, Object> foreign(BackupManifest manifest) {
+		Map<String, Object> fields = new TreeMap<>(JSON.convertValue(manifest, Map.class));
+		fields.put("systemIdentifier", "1234567890123456789");
+		return fields;
+	}
+
+	@Test
 	void retentionCountsTheBackupsOfTheBackedUpDatabaseOnThisServerOnly() throws Exception {
 		TestDatabase.dropDatabase(OTHER);
 		this.jdbc.execute("CREATE DATABASE " + OTHER);
@@ -612,7 +655,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private static BackupManifest fake(BackupManifest like, String server, String database, String id, String at) {
-		return new BackupManifest(id, server, database, like.serverVersion(), like.pgDumpVersion(), at, at, 1, 1, 1, "0",
+		return new BackupManifest(id, server, like.systemIdentifier(), database, like.serverVersion(), like.pgDumpVersion(), at, at, 1, 1, 1, "0",
 				like.keyId(), folder(server, database, id) + database + ".dump.zst.tink", like.format(), Map.of());
 	}
 
