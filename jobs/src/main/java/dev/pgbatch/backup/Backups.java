@@ -434,7 +434,7 @@ public class Backups {
 			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
 			try (ExecutionLock.Held staging = holdStaging(scratch)) {
-				restoreInto(manifest, scratch);
+				restoreInto(manifest, scratch, null);
 				dropDatabase(scratch);
 			}
 		}
@@ -475,6 +475,9 @@ public class Backups {
 				if (holdsObjects(target) && !force) {
 					throw new UsageException(String.format(NOT_EMPTY, target));
 				}
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					RestoreChecks.requireOwnerRights(admin, target);
+				}
 				if (target.equals(this.tools.defaultDatabase())) {
 					closeOwnPool();
 				}
@@ -493,7 +496,7 @@ public class Backups {
 
 	private void restoreAndSwap(BackupManifest manifest, String target, String staging, boolean existed,
 			boolean terminateSessions) throws IOException, SQLException {
-		restoreInto(manifest, staging);
+		restoreInto(manifest, staging, existed ? target : null);
 		try {
 			if (existed) {
 				replace(target, staging, unique("pgbatch_replaced_" + manifest.id()), terminateSessions);
@@ -630,6 +633,7 @@ public class Backups {
 					}
 				}
 			}
+			RestoreChecks.requireDone(statement);
 		}
 	}
 
@@ -731,11 +735,20 @@ public class Backups {
 		return prefix.toLowerCase(Locale.ROOT) + "_" + HexFormat.of().toHexDigits(RANDOM.nextInt());
 	}
 
-	/** A new database made from the backup, checked against its manifest; dropped again when anything fails. */
-	private void restoreInto(BackupManifest manifest, String database) throws IOException, SQLException {
+	/**
+	 * A new database made from the backup, checked against its manifest; dropped again when anything fails.
+	 * When it is to replace {@code replacing}, what it takes over from that one is tried first, while it is
+	 * still empty (RestoreChecks).
+	 */
+	private void restoreInto(BackupManifest manifest, String database, String replacing) throws IOException, SQLException {
 		dropDatabase(database);
 		createDatabase(database);
 		try {
+			if (replacing != null) {
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					RestoreChecks.tryCarryOver(admin, replacing, database, Backups::carryOver);
+				}
+			}
 			readInto(manifest, List.of("--dbname=" + database, "--single-transaction", "--exit-on-error", "--no-owner"),
 					database);
 			compareCounts(manifest, database);

@@ -153,6 +153,50 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
+	@Test
+	void aReplacementTheRunnerCouldNotCarryOverIsRefusedBeforeAnythingIsRestored() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		// what only the stack's superuser may set up, and the runner (LOGIN CREATEDB) may not carry over
+		Map<String, String> awkward = new java.util.LinkedHashMap<>();
+		awkward.put("ALTER DATABASE " + TARGET + " SET log_statement = 'all'", "log_statement");
+		awkward.put("ALTER ROLE awkward_app IN DATABASE " + TARGET + " SET work_mem = '8MB'", "permission denied");
+		awkward.put("ALTER DATABASE " + TARGET + " OWNER TO awkward_owner", "owned by 'awkward_owner'");
+		awkward.put("GRANT awkward_owner TO " + TestDatabase.user() + "; ALTER ROLE " + TestDatabase.user()
+				+ " NOINHERIT; ALTER DATABASE " + TARGET + " OWNER TO awkward_owner", "owned by 'awkward_owner'");
+		StackSuperuser.execute("postgres", "DROP ROLE IF EXISTS awkward_app; DROP ROLE IF EXISTS awkward_owner;"
+				+ " CREATE ROLE awkward_app NOLOGIN; CREATE ROLE awkward_owner NOLOGIN");
+		try {
+			for (Map.Entry<String, String> setup : awkward.entrySet()) {
+				StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS " + TARGET + " WITH (FORCE)");
+				this.jdbc.execute("CREATE DATABASE " + TARGET);
+				try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+					statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+				}
+				StackSuperuser.execute("postgres", setup.getKey());
+				long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+
+				assertThatThrownBy(() -> this.backups.restore(id, TARGET, true, false)).as(setup.getKey())
+					.isInstanceOf(RefusedException.class)
+					.hasMessageContaining(setup.getValue())
+					.hasMessageContaining("nothing was restored")
+					.hasMessageNotContaining("\n");
+
+				assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
+					.as(setup.getKey()).isEqualTo(oid);
+				assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+						Long.class)).as(setup.getKey()).isZero();
+				StackSuperuser.execute("postgres", "ALTER ROLE " + TestDatabase.user() + " INHERIT; REVOKE awkward_owner FROM "
+						+ TestDatabase.user());
+			}
+		}
+		finally {
+			StackSuperuser.execute("postgres", "ALTER ROLE " + TestDatabase.user() + " INHERIT");
+			StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS " + TARGET + " WITH (FORCE)");
+			StackSuperuser.execute("postgres", "DROP ROLE awkward_app; DROP ROLE awkward_owner");
+		}
+	}
+
 	/** The target's owner, connection limit, privileges and settings, as text. */
 	private Map<String, Object> databaseAttributes() {
 		return this.jdbc.queryForMap("""
