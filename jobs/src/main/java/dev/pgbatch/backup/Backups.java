@@ -240,7 +240,7 @@ public class Backups {
 	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
 	 * be exact, and verify compares the counts exactly.
 	 */
-	BackupManifest make(String database) throws IOException, SQLException {
+	BackupManifest make(String database, LockWatch watch) throws IOException, SQLException {
 		Keyset keys = this.keyset.load();
 		Instant started = this.clock.instant();
 		String id = ID.format(started);
@@ -260,6 +260,7 @@ public class Backups {
 			String snapshot = single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+			watch.guard(dump);
 			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
 			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> {
 				try (Connection counting = this.tools.connect(database)) {
@@ -280,10 +281,13 @@ public class Backups {
 			}
 			catch (IOException | RuntimeException ex) {
 				dump.kill();
+				watch.check();
 				throw ex;
 			}
 			Map<String, Long> rows = counts.join();
 			connection.commit();
+			// the manifest makes the backup complete: not without the lock
+			watch.check();
 			BackupManifest manifest = new BackupManifest(id, folder.server(), system, database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
 					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
@@ -421,23 +425,27 @@ public class Backups {
 	public Verified verify(String id, boolean restoreTest) throws IOException, SQLException {
 		BackupManifest manifest = manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup verify " + id, MAINTENANCE)) {
-			return verify(manifest, restoreTest);
+			LockWatch watch = new LockWatch();
+			watch.watch(held, "backup verify " + id);
+			return verify(manifest, restoreTest, watch);
 		}
 	}
 
-	private Verified verify(BackupManifest manifest, boolean restoreTest) throws IOException, SQLException {
+	private Verified verify(BackupManifest manifest, boolean restoreTest, LockWatch watch) throws IOException, SQLException {
 		String id = manifest.id();
 		if (!restoreTest) {
-			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
+			readInto(manifest, List.of("--list"), this.tools.defaultDatabase(), watch);
 		}
 		else {
 			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
 			try (ExecutionLock.Held staging = holdStaging(scratch)) {
-				restoreInto(manifest, scratch, null);
+				watch.watch(staging, STAGING + scratch);
+				restoreInto(manifest, scratch, null, watch);
 				dropDatabase(scratch);
 			}
 		}
+		watch.check();
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
 		new SealedJson(this.store, this.keyset.load())
 			.put(folder(id).key(prefix()) + VERIFIED + ID.format(this.clock.instant()) + ".json", verified);
@@ -470,6 +478,8 @@ public class Backups {
 		}
 		BackupManifest manifest = manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
+			LockWatch watch = new LockWatch();
+			watch.watch(held, "backup restore into " + target);
 			boolean existed = exists(target);
 			if (existed) {
 				if (holdsObjects(target) && !force) {
@@ -489,15 +499,18 @@ public class Backups {
 			sweepStaging();
 			String staging = unique("pgbatch_restoring_" + id);
 			try (ExecutionLock.Held stagingLock = holdStaging(staging)) {
-				restoreAndSwap(manifest, target, staging, existed, terminateSessions);
+				watch.watch(stagingLock, STAGING + staging);
+				restoreAndSwap(manifest, target, staging, existed, terminateSessions, watch);
 			}
 		}
 	}
 
 	private void restoreAndSwap(BackupManifest manifest, String target, String staging, boolean existed,
-			boolean terminateSessions) throws IOException, SQLException {
-		restoreInto(manifest, staging, existed ? target : null);
+			boolean terminateSessions, LockWatch watch) throws IOException, SQLException {
+		restoreInto(manifest, staging, existed ? target : null, watch);
 		try {
+			// not without both locks: another restore could be on its way into the target, or sweeping staging
+			watch.check();
 			if (existed) {
 				replace(target, staging, unique("pgbatch_replaced_" + manifest.id()), terminateSessions);
 			}
@@ -740,7 +753,8 @@ public class Backups {
 	 * When it is to replace {@code replacing}, what it takes over from that one is tried first, while it is
 	 * still empty (RestoreChecks).
 	 */
-	private void restoreInto(BackupManifest manifest, String database, String replacing) throws IOException, SQLException {
+	private void restoreInto(BackupManifest manifest, String database, String replacing, LockWatch watch)
+			throws IOException, SQLException {
 		dropDatabase(database);
 		createDatabase(database);
 		try {
@@ -750,11 +764,12 @@ public class Backups {
 				}
 			}
 			readInto(manifest, List.of("--dbname=" + database, "--single-transaction", "--exit-on-error", "--no-owner"),
-					database);
+					database, watch);
 			compareCounts(manifest, database);
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
 			dropDatabase(database);
+			watch.check();
 			throw ex;
 		}
 	}
@@ -780,7 +795,8 @@ public class Backups {
 	}
 
 	/** Feeds the authenticated plaintext of a backup to pg_restore, and checks the stored object on the way. */
-	private void readInto(BackupManifest manifest, List<String> arguments, String database) throws IOException, SQLException {
+	private void readInto(BackupManifest manifest, List<String> arguments, String database, LockWatch watch)
+			throws IOException, SQLException {
 		// the key comes from where the manifest is stored (checked equal to what it records), never from its text
 		String objectKey = objectKey(new Folder(manifest.server(), manifest.database(), manifest.id()));
 		List<ObjectStore.StoredObject> objects = this.store.list(objectKey);
@@ -796,6 +812,7 @@ public class Backups {
 		this.tools.checkedVersion("pg_restore", major);
 		Tally stored = new Tally(OutputStream.nullOutputStream());
 		PostgresTools.Running restore = this.tools.start("pg_restore", major, database, arguments);
+		watch.guard(restore);
 		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(objectKey, stored);
 				OutputStream stdin = restore.process().getOutputStream()) {
 			byte[] buffer = new byte[1 << 16];
@@ -809,6 +826,10 @@ public class Backups {
 						// pg_restore --list stops after the table of contents; the rest is still authenticated
 						listening = false;
 					}
+				}
+				else if (watch.lost()) {
+					// killed by the watch: nothing more to read for
+					watch.check();
 				}
 			}
 		}

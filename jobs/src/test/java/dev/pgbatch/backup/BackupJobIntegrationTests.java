@@ -74,6 +74,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	static void backups(DynamicPropertyRegistry registry) {
 		registry.add("etl.keyset.path", KEYSET::toString);
 		registry.add("etl.backup.prefix", () -> PREFIX);
+		// a lost lock is seen within moments
+		registry.add("etl.lock.check-interval", () -> "100ms");
 	}
 
 	@Autowired
@@ -405,6 +407,76 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aBackupWhoseLockInTheBackedUpDatabaseIsLostFailsWithoutAManifest() throws Exception {
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			Future<JobExecution> backup = threads.submit(() -> JobRuns.run(this.runner, BackupJob.DEFINITION));
+			// the dump is under way: its folder's first object is written
+			for (int i = 0; i < 1200 && this.store.list(PREFIX + "/").isEmpty(); i++) {
+				Thread.sleep(25);
+			}
+			terminate("application_name LIKE 'pgbatch backup of %'");
+
+			JobExecution run = backup.get(2, TimeUnit.MINUTES);
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(run.getAllFailureExceptions()).singleElement()
+				.satisfies(failure -> assertThat(failure).hasMessageContaining(
+						"the lock of backup of " + TestDatabase.NAME + " was lost"));
+			assertThat(this.backups.list()).isEmpty();
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	@Test
+	void aRestoreWhoseStagingLockIsLostStopsLeavesNoStagingDatabaseAndTheTargetAsItWas() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			Future<?> restore = threads.submit(() -> {
+				this.backups.restore(id, TARGET, true, false);
+				return null;
+			});
+			awaitSession("datname LIKE 'pgbatch\\_restoring\\_%'");
+			terminate("application_name LIKE 'pgbatch backup staging %'");
+
+			assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES)).cause()
+				.hasMessageContaining("the lock of backup staging pgbatch_restoring_")
+				.hasMessageContaining("was lost");
+			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
+				.isEqualTo(oid);
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					Long.class)).isZero();
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
+					ResultSet rs = statement.executeQuery("SELECT count(*) FROM kept")) {
+				rs.next();
+				assertThat(rs.getInt(1)).isOne();
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	private void awaitSession(String condition) throws InterruptedException {
+		await("SELECT count(*) FROM pg_stat_activity WHERE " + condition);
+	}
+
+	/** Ends a session as a dropped connection would (the runner may end its own role's sessions). */
+	private void terminate(String condition) {
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE "
+				+ condition, Long.class)).as(condition).isOne();
+	}
+
+	@Test
 	void aVerifyOfABackupThatIsBeingVerifiedIsRefused() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
@@ -590,7 +662,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
 				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
 
-		BackupManifest cloned = clone.make(TestDatabase.NAME);
+		BackupManifest cloned = clone.make(TestDatabase.NAME, new LockWatch());
 		clone.retain(TestDatabase.NAME, cloned.id(), 1, 0, 0, false);
 
 		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.NAME + "/");
@@ -602,7 +674,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	void twoClustersGivenOneServerNameNeverCountOrRemoveEachOthersBackups() throws Exception {
 		Backups named = new Backups(this.store, this.keysetProperties, this.tools,
 				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared"), this.lock, this.dataSource);
-		BackupManifest first = named.make(TestDatabase.NAME);
+		BackupManifest first = named.make(TestDatabase.NAME, new LockWatch());
 		String database = first.database();
 		// another cluster (another system identifier) with ETL_BACKUP_SERVER_NAME=shared too: a backup older than
 		// ours and one newer, and an upload it abandoned long ago; all sealed with the keyset, as backup writes them
@@ -624,7 +696,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		sealed().put(folder("shared", database, "20260102T000000000Z") + "manifest.json", unattributed);
 		age(folder("shared", database, "20260102T000000000Z") + "manifest.json", Instant.parse("2026-01-02T00:00:00Z"));
 
-		BackupManifest second = named.make(TestDatabase.NAME);
+		BackupManifest second = named.make(TestDatabase.NAME, new LockWatch());
 		Backups.Retained retained = named.retain(TestDatabase.NAME, second.id(), 1, 0, 0, false);
 
 		// ours: the older one goes, as keep-last=1 says; the other cluster's and the unattributed one all stay
