@@ -439,8 +439,8 @@ public class Backups {
 		else {
 			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
-			try (ExecutionLock.Held staging = holdStaging(scratch)) {
-				watch.watch(staging, STAGING + scratch);
+			try (ExecutionLock.Held staging = holdStaging(scratch); LockWatch.Watched watched = watch.watch(staging,
+					STAGING + scratch)) {
 				restoreInto(manifest, scratch, null, watch);
 				dropDatabase(scratch);
 			}

@@ -16,14 +16,25 @@ final class LockWatch {
 
 	static final String LOST = "the lock of %s was lost (its database session ended): stopped before anything was kept; run it again";
 
+	/** The watch of one lock, ended by closing it. */
+	interface Watched extends AutoCloseable {
+
+		@Override
+		void close();
+
+	}
+
 	private final Map<ExecutionLock.Held, String> held = new ConcurrentHashMap<>();
 
 	private volatile PostgresTools.Running running;
 
 	private volatile String lost;
 
-	/** Watches a held lock from now until it is closed. */
-	void watch(ExecutionLock.Held lock, String name) {
+	/**
+	 * Watches a held lock from now until it is closed; the handle ends the watch of a lock that is released
+	 * before the run ends (close it before the lock, as try-with-resources does when it comes second).
+	 */
+	Watched watch(ExecutionLock.Held lock, String name) {
 		this.held.put(lock, name);
 		lock.watch(() -> {
 			this.lost = name;
@@ -32,6 +43,7 @@ final class LockWatch {
 				tool.kill();
 			}
 		});
+		return () -> this.held.remove(lock);
 	}
 
 	/** The tool to kill when a lock is lost (one at a time: a run starts its tools one after another). */
