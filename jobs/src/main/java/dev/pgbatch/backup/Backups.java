@@ -533,7 +533,17 @@ public class Backups {
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
 			carryOver(admin, target, staging);
+			String comment;
+			try (PreparedStatement described = admin
+				.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+				described.setString(1, target);
+				try (ResultSet rs = described.executeQuery()) {
+					comment = rs.next() ? rs.getString(1) : null;
+				}
+			}
 			if (terminateSessions) {
+				// first, where a kill -9 before the swap cannot take it along: the next restore opens the target again
+				RestoreChecks.recordClosing(admin, staging, target);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS false");
 			}
 			try {
@@ -552,6 +562,9 @@ public class Backups {
 				admin.setAutoCommit(false);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
 				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+				// the replaced database's comment, in place of the note of the swap
+				statement.execute("COMMENT ON DATABASE " + SqlNames.quote(target) + " IS "
+						+ (comment == null ? "NULL" : literal(comment)));
 				admin.commit();
 			}
 			catch (SQLException | RuntimeException ex) {
@@ -578,8 +591,28 @@ public class Backups {
 		return this.lock.acquire(STAGING + database, MAINTENANCE);
 	}
 
-	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
-	private void sweepStaging() throws SQLException {
+	/**
+	 * The databases that restores interrupted during their swap (their staging database left, its lock free)
+	 * left refusing connections, each with what to do (for backup list, which changes nothing).
+	 */
+	public List<String> leftClosed() throws SQLException {
+		List<String> warnings = new ArrayList<>();
+		for (String database : staging()) {
+			try (ExecutionLock.Held held = holdStaging(database); Connection admin = this.tools.connect(MAINTENANCE)) {
+				String closed = RestoreChecks.leftClosed(admin, database);
+				if (closed != null) {
+					warnings.add(RestoreChecks.leftClosedWarning(closed));
+				}
+			}
+			catch (RefusedException ex) {
+				// its restore is running: the target is closed for its swap
+			}
+		}
+		return warnings;
+	}
+
+	/** The staging and scratch databases there are (by the shape of their names), live or left. */
+	private List<String> staging() throws SQLException {
 		List<String> found = new ArrayList<>();
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
 				ResultSet rs = statement.executeQuery(
@@ -591,8 +624,20 @@ public class Backups {
 				}
 			}
 		}
-		for (String database : found) {
+		return found;
+	}
+
+	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
+	private void sweepStaging() throws SQLException {
+		for (String database : staging()) {
 			try (ExecutionLock.Held held = holdStaging(database)) {
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					String closed = RestoreChecks.leftClosed(admin, database);
+					if (closed != null) {
+						log.warn("opening {} to connections again: a restore interrupted during its swap left it closed", closed);
+						RestoreChecks.reopen(admin, closed);
+					}
+				}
 				log.warn("dropping {}, left by a restore or verify that is no longer running", database);
 				// no FORCE: a database someone is connected to is not a leftover, whatever its lock says
 				adminStatement("DROP DATABASE IF EXISTS " + SqlNames.quote(database));

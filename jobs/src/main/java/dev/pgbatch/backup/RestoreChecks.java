@@ -7,7 +7,11 @@ import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.SqlNames;
 
 /**
  * What a restore that replaces a database checks before it restores anything: that the runner's role may
@@ -32,7 +36,71 @@ final class RestoreChecks {
 
 	}
 
+	static final String LEFT_CLOSED = "database '%s' was left refusing connections by a restore interrupted during its swap; %s: ALTER DATABASE %s ALLOW_CONNECTIONS true";
+
+	/**
+	 * What a restore writes on its staging database (a comment: pg_shdescription, readable from every
+	 * database, committed, and outliving the process) before it closes the target to connections: a kill -9
+	 * before the swap leaves the target closed, and the next restore, finding this on the staging database it
+	 * sweeps away, opens the target again.
+	 */
+	private static final Pattern CLOSING = Pattern
+		.compile("pgbatch restore: connections to ([a-z_][a-z0-9_]{0,62}) closed for the swap");
+
 	private RestoreChecks() {
+	}
+
+	/** Records on the staging database that the target is about to be closed to connections (see CLOSING). */
+	static void recordClosing(Connection admin, String staging, String target) throws SQLException {
+		try (Statement statement = admin.createStatement()) {
+			statement.execute("COMMENT ON DATABASE " + SqlNames.quote(staging) + " IS 'pgbatch restore: connections to "
+					+ SqlNames.checkedName(target) + " closed for the swap'");
+		}
+	}
+
+	/**
+	 * The database that the restore of a staging database closed to connections and left so, or null: named
+	 * by the staging database's comment (a plain name, matched again), and still refusing connections. Only
+	 * for a staging database whose restore is gone (its lock is free).
+	 */
+	static String leftClosed(Connection admin, String staging) throws SQLException {
+		String comment;
+		try (PreparedStatement statement = admin
+			.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+			statement.setString(1, staging);
+			try (ResultSet rs = statement.executeQuery()) {
+				comment = rs.next() ? rs.getString(1) : null;
+			}
+		}
+		Matcher closing = CLOSING.matcher(comment == null ? "" : comment);
+		if (!closing.matches()) {
+			return null;
+		}
+		try (PreparedStatement statement = admin
+			.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ? AND NOT datallowconn")) {
+			statement.setString(1, closing.group(1));
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next() ? closing.group(1) : null;
+			}
+		}
+	}
+
+	/** Opens a database left closed (leftClosed) again; fails naming the statement when the runner may not. */
+	static void reopen(Connection admin, String database) {
+		try (Statement statement = admin.createStatement()) {
+			statement.execute("ALTER DATABASE " + SqlNames.quote(database) + " ALLOW_CONNECTIONS true");
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException(String.format(LEFT_CLOSED, database,
+					"the runner cannot open it again (" + ex.getMessage().replace('\n', ' ') + "); as its owner or a superuser run",
+					SqlNames.quote(database)), ex);
+		}
+	}
+
+	/** What backup list says of a database left closed. */
+	static String leftClosedWarning(String database) {
+		return String.format(LEFT_CLOSED, database, "the next bin/etl backup restore opens it again, or run",
+				SqlNames.quote(database));
 	}
 
 	/** The runner renames and drops the target and makes its owner the restored one's: it needs the owner's rights. */

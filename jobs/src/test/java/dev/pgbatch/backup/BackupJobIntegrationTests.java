@@ -29,6 +29,7 @@ import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
@@ -464,6 +465,67 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		finally {
 			threads.shutdownNow();
 		}
+	}
+
+	@Test
+	void aRestoreKilledDuringItsSwapLeavesTheTargetClosedAndTheNextRestoreOpensItAgain() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		TestDatabase.dropDatabase(OTHER);
+		// a superuser's session, which the restore may not end: its rename waits for it (5 s) with the target closed
+		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
+		EtlProcess restore = null;
+		try {
+			awaitSession("datname = '" + TARGET + "' AND usename = 'postgres'");
+			restore = EtlProcess.start(Map.of("ETL_BACKUP_PREFIX", PREFIX, "ETL_BACKUP_KEYSET", KEYSET.toString()), "backup",
+					"restore", id, "--target-db", TARGET, "--force", "--terminate-sessions");
+			for (int i = 0; i < 6000 && !closed(TARGET); i++) {
+				assertThat(restore.isAlive()).as("bin/etl backup restore still running").isTrue();
+				Thread.sleep(50);
+			}
+			// kill -9 between closing the target and the swap
+			restore.kill();
+			endSuperusersSessions();
+			assertThat(closed(TARGET)).isTrue();
+			assertThat(this.backups.leftClosed()).singleElement()
+				.satisfies(warning -> assertThat(warning).contains(TARGET, "ALTER DATABASE \"" + TARGET + "\" ALLOW_CONNECTIONS true"));
+
+			this.backups.restore(id, OTHER, false, false);
+
+			assertThat(closed(TARGET)).isFalse();
+			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET)).isEqualTo(oid);
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
+					ResultSet rs = statement.executeQuery("SELECT count(*) FROM kept")) {
+				rs.next();
+				assertThat(rs.getInt(1)).isOne();
+			}
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					Long.class)).isZero();
+			assertThat(this.backups.leftClosed()).isEmpty();
+		}
+		finally {
+			if (restore != null && restore.isAlive()) {
+				restore.kill();
+			}
+			holder.destroy();
+			endSuperusersSessions();
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	/** Ends the superuser's session in the target (its psql gone, the server would let pg_sleep run on). */
+	private static void endSuperusersSessions() throws Exception {
+		StackSuperuser.execute("postgres", "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '"
+				+ TARGET + "' AND usename = 'postgres'");
+	}
+
+	private boolean closed(String database) {
+		return this.jdbc.queryForObject("SELECT NOT datallowconn FROM pg_database WHERE datname = ?", Boolean.class, database);
 	}
 
 	private void awaitSession(String condition) throws InterruptedException {
