@@ -604,6 +604,93 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aStoreThatFailsToReadAVerifyRecordFailsRetentionAndNothingIsDeleted() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		String verified = this.backups.list().get(0).manifest().id();
+		this.backups.verify(verified, false);
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest newest = this.backups.list().get(0).manifest();
+		for (boolean midway : List.of(false, true)) {
+			// the real store, except that reading a verify record fails: refused at once, or cut off midway
+			Backups failing = new Backups(new VerifyRecordsUnreadable(this.store, midway), this.keysetProperties, this.tools,
+					new BackupProperties(PREFIX, "", Duration.ofHours(24), ""), this.lock, this.dataSource);
+
+			assertThatThrownBy(() -> failing.retain(TestDatabase.NAME, newest.id(), 1, 0, 0, false)).as("midway " + midway)
+				.isNotInstanceOf(AuthenticationFailedException.class)
+				.hasMessageContaining("verified-");
+
+			assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(newest.id(),
+					verified);
+		}
+	}
+
+	/** The real store, except that a verify record cannot be read: the store refuses, or the connection drops. */
+	private record VerifyRecordsUnreadable(ObjectStore store, boolean midway) implements ObjectStore {
+
+		@Override
+		public void create(String key, InputStream content, long size) {
+			this.store.create(key, content, size);
+		}
+
+		@Override
+		public InputStream get(String key) {
+			if (!key.contains("/verified-")) {
+				return this.store.get(key);
+			}
+			if (!this.midway) {
+				throw new dev.pgbatch.store.ObjectStoreException("get " + key + ": the store could not be reached",
+						new java.net.ConnectException("Connection refused"));
+			}
+			return new java.io.FilterInputStream(this.store.get(key)) {
+
+				@Override
+				public int read(byte[] buffer, int offset, int length) throws IOException {
+					throw new java.net.SocketException("Connection reset");
+				}
+
+			};
+		}
+
+		@Override
+		public boolean exists(String key) {
+			return this.store.exists(key);
+		}
+
+		@Override
+		public List<StoredObject> list(String prefix) {
+			return this.store.list(prefix);
+		}
+
+		@Override
+		public void delete(String key) {
+			this.store.delete(key);
+		}
+
+	}
+
+	@Test
+	void afterABucketIsCopiedRetentionKeepsWhatTheIdsKeepThoughTheStoreWroteEveryBackupToday() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest today = this.backups.list().get(0).manifest();
+		// copied into a new bucket: every object written by the store at the moment of the copy, the ids still
+		// naming their days
+		Instant copied = Instant.now().minusSeconds(2);
+		age(folder(today.server(), today.database(), today.id()) + "manifest.json", copied);
+		for (String id : List.of("20260310T020000000Z", "20260309T020000000Z", "20260303T020000000Z", "20260220T020000000Z")) {
+			putManifest(fake(today, today.server(), today.database(), id, id));
+			age(folder(today.server(), today.database(), id) + "manifest.json", copied);
+		}
+
+		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=2", "keep-weekly=2");
+
+		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
+		// by the store's times every backup is of one day and week, where only the newest (made) stays; by the
+		// ids, 2026-03-10 is a day and week 11 a week of their own, and keep it. What either order keeps stays.
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(made,
+				"20260310T020000000Z");
+	}
+
+	@Test
 	void aFlippedByteFailsVerifyAndRestoreWithAnAuthenticationErrorAndNothingIsRestored() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		BackupManifest manifest = this.backups.list().get(0).manifest();
