@@ -342,7 +342,7 @@ class RowLevelSecurityIntegrationTests {
 		String agent = rowOf("SELECT agent_id::text FROM ops.agents LIMIT 1");
 		long audited = auditRowsOf("ops.agents", agent);
 		String runner = "\"" + TestDatabase.user() + "\"";
-		StackSuperuser.execute(TestDatabase.NAME, """
+		StackSuperuser.execute(TestDatabase.name(), """
 				CREATE ROLE pgbatch_rls_owner NOLOGIN;
 				ALTER TABLE ops.agents OWNER TO pgbatch_rls_owner;
 				GRANT SELECT, UPDATE ON ops.agents TO %s;""".formatted(runner));
@@ -353,7 +353,7 @@ class RowLevelSecurityIntegrationTests {
 			connection.commit();
 		}
 		finally {
-			StackSuperuser.execute(TestDatabase.NAME, """
+			StackSuperuser.execute(TestDatabase.name(), """
 					REVOKE SELECT, UPDATE ON ops.agents FROM %1$s;
 					ALTER TABLE ops.agents OWNER TO %1$s;
 					DROP ROLE pgbatch_rls_owner;""".formatted(runner));

@@ -16,15 +16,19 @@ public final class StackSuperuser {
 	}
 
 	public static void execute(String database, String sql) throws IOException, InterruptedException {
-		String stack = System.getenv("ETL_STACK_DIR");
-		assertThat(stack).as("ETL_STACK_DIR (eval \"$(bin/stack env)\")").isNotBlank();
-		Process psql = new ProcessBuilder("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
-				Path.of(stack, "pg", "run").toString(), "-p", System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432"),
-				"-U", "postgres", "-d", database, "-c", sql)
-			.redirectErrorStream(true)
-			.start();
+		Process psql = start(database, sql);
 		String output = new String(psql.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		assertThat(psql.waitFor()).as("psql as postgres: " + output).isZero();
+	}
+
+	/** The same, in the background: a session that stays while its statement runs (destroy the process to end it). */
+	public static Process start(String database, String sql) throws IOException {
+		String stack = System.getenv("ETL_STACK_DIR");
+		assertThat(stack).as("ETL_STACK_DIR (eval \"$(bin/stack env)\")").isNotBlank();
+		return new ProcessBuilder("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", Path.of(stack, "pg", "run").toString(),
+				"-p", System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432"), "-U", "postgres", "-d", database, "-c", sql)
+			.redirectErrorStream(true)
+			.start();
 	}
 
 }

@@ -37,8 +37,9 @@ class BackupJobConfiguration {
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
 			KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+		DatabaseLock databaseLock = new DatabaseLock(backups, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
-			.listener(new DatabaseLock(backups, lock))
+			.listener(databaseLock)
 			.validator(parameters -> {
 				try {
 					backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
@@ -50,7 +51,8 @@ class BackupJobConfiguration {
 				keyset.load();
 			})
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
-				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")));
+				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")),
+						databaseLock.watch(step.getJobExecution().getId()));
 				// for retention, which keeps it whatever the numbers say (kept across a restart of the job)
 				step.getJobExecution().getExecutionContext().putString(MADE, made.id());
 				step.getExecutionContext()
@@ -68,9 +70,9 @@ class BackupJobConfiguration {
 						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
 					.putString("summary.retention", String.format(java.util.Locale.ROOT,
-							"%s %d backups of %s (%s), %d abandoned uploads; kept %d", dryRun ? "would delete" : "deleted",
-							retained.expired().size(), database, String.join(", ", retained.expired()), retained.abandoned(),
-							retained.kept()));
+							"%s %d backups of %s (%s), %d abandoned uploads; kept %d; left %d of another cluster (or not known to be ours)",
+							dryRun ? "would delete" : "deleted", retained.expired().size(), database,
+							String.join(", ", retained.expired()), retained.abandoned(), retained.kept(), retained.notOurs()));
 			}))
 			.build();
 	}
@@ -79,6 +81,7 @@ class BackupJobConfiguration {
 	 * A lock in the backed-up database itself, held for the whole run: the job's own lock lives in the
 	 * configured database, so two runners configured on different databases that both back up one would not
 	 * see each other's; this one every runner takes in the same place. The second is refused, naming the first.
+	 * Watched while it is held: when its session ends, the dump is stopped before its manifest (LockWatch).
 	 */
 	private static final class DatabaseLock implements JobExecutionListener {
 
@@ -88,6 +91,8 @@ class BackupJobConfiguration {
 
 		private final Map<Long, ExecutionLock.Held> held = new ConcurrentHashMap<>();
 
+		private final Map<Long, LockWatch> watches = new ConcurrentHashMap<>();
+
 		DatabaseLock(Backups backups, ExecutionLock lock) {
 			this.backups = backups;
 			this.lock = lock;
@@ -96,11 +101,22 @@ class BackupJobConfiguration {
 		@Override
 		public void beforeJob(JobExecution execution) {
 			String database = this.backups.checkedDatabase(execution.getJobParameters().getString(BackupJob.DATABASE, ""));
-			this.held.put(execution.getId(), this.lock.acquire(BackupJob.NAME + " of " + database, database));
+			String name = BackupJob.NAME + " of " + database;
+			ExecutionLock.Held run = this.lock.acquire(name, database);
+			this.held.put(execution.getId(), run);
+			LockWatch watch = new LockWatch();
+			watch.watch(run, name);
+			this.watches.put(execution.getId(), watch);
+		}
+
+		/** The watch of the run's lock. */
+		LockWatch watch(long executionId) {
+			return this.watches.get(executionId);
 		}
 
 		@Override
 		public void afterJob(JobExecution execution) {
+			this.watches.remove(execution.getId());
 			ExecutionLock.Held run = this.held.remove(execution.getId());
 			if (run != null) {
 				run.close();

@@ -49,7 +49,8 @@ import org.springframework.stereotype.Component;
 /**
  * Backups in the object store: made, listed, verified, restored and deleted. One folder per backup,
  * {@code PREFIX/SERVER/DATABASE/ID/}: the sealed dump, {@code manifest.json} (written last: without it a
- * backup is not complete), and a {@code verified-TIME.json} for each verify that passed; manifests and
+ * backup is not complete), {@code started.json} (written first: the cluster an upload is of), and a
+ * {@code verified-TIME.json} for each verify that passed; manifests and
  * verify records are sealed with the keyset like the dump (store/SealedJson). SERVER is ETL_BACKUP_SERVER_NAME
  * or else the cluster's system identifier (pg_control_system(), readable by any role), so two clusters that
  * share a bucket, or two databases of one, never count or remove each other's backups. Ids are the start time in UTC, so they
@@ -72,6 +73,8 @@ public class Backups {
 		.withZone(ZoneOffset.UTC);
 
 	private static final String MANIFEST = "manifest.json";
+
+	private static final String STARTED = "started.json";
 
 	/** A verify's record: one object per pass (objects are never overwritten), the newest one counts. */
 	private static final String VERIFIED = "verified-";
@@ -182,8 +185,15 @@ public class Backups {
 
 	}
 
-	/** What a retention run deleted (or, dry, would delete) and kept, of one database of one server. */
-	record Retained(List<String> expired, int abandoned, int kept) {
+	/**
+	 * What a retention run deleted (or, dry, would delete) and kept, of one database of one server, and how
+	 * many backups and uploads in its folder it left alone as not this cluster's (or not known to be).
+	 */
+	record Retained(List<String> expired, int abandoned, int kept, int notOurs) {
+	}
+
+	/** Written first into a backup's folder: which cluster the upload is of, before its manifest says so. */
+	record Started(String systemIdentifier, String startedAt) {
 	}
 
 	Backups(ObjectStore store, KeysetProperties keyset, PostgresTools tools, BackupProperties properties,
@@ -230,13 +240,16 @@ public class Backups {
 	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
 	 * be exact, and verify compares the counts exactly.
 	 */
-	BackupManifest make(String database) throws IOException, SQLException {
+	BackupManifest make(String database, LockWatch watch) throws IOException, SQLException {
 		Keyset keys = this.keyset.load();
 		Instant started = this.clock.instant();
 		String id = ID.format(started);
 		try (Connection connection = this.tools.connect(database)) {
+			String system = systemIdentifier(connection);
 			Folder folder = new Folder(server(connection), database, id);
 			String objectKey = objectKey(folder);
+			// first, so that an upload that never gets its manifest can still be told this cluster's (retain)
+			new SealedJson(this.store, keys).put(folder.key(prefix()) + STARTED, new Started(system, started.toString()));
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
 				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
@@ -247,6 +260,7 @@ public class Backups {
 			String snapshot = single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+			watch.guard(dump);
 			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
 			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> {
 				try (Connection counting = this.tools.connect(database)) {
@@ -267,11 +281,14 @@ public class Backups {
 			}
 			catch (IOException | RuntimeException ex) {
 				dump.kill();
+				watch.check();
 				throw ex;
 			}
 			Map<String, Long> rows = counts.join();
 			connection.commit();
-			BackupManifest manifest = new BackupManifest(id, folder.server(), database, serverVersion, dumpVersion,
+			// the manifest makes the backup complete: not without the lock
+			watch.check();
+			BackupManifest manifest = new BackupManifest(id, folder.server(), system, database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
 					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), objectKey, BackupManifest.FORMAT, rows);
 			new SealedJson(this.store, keys).put(folder.key(prefix()) + MANIFEST, manifest);
@@ -294,8 +311,10 @@ public class Backups {
 	Retained retain(String database, String current, long last, long daily, long weekly, boolean dryRun)
 			throws SQLException {
 		String server;
+		String system;
 		try (Connection connection = this.tools.connect(database)) {
 			server = server(connection);
+			system = systemIdentifier(connection);
 		}
 		// per id of this database's folders: when the store wrote its manifest, and its newest object
 		Map<String, Instant> manifests = new TreeMap<>();
@@ -310,11 +329,14 @@ public class Backups {
 				}
 			}
 		}
-		// newest first by the store's clock
+		// newest first by the store's clock; only this cluster's count or go (two clusters may share a server name)
 		Map<Folder, Entry> entries = entries(manifests.entrySet().stream()
 			.sorted(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()).reversed())
 			.map(manifest -> new Folder(server, database, manifest.getKey()))
 			.toList());
+		int complete = entries.size();
+		entries.entrySet().removeIf(entry -> !ours(entry.getValue().manifest().systemIdentifier(), entry.getKey(), system));
+		int notOurs = complete - entries.size();
 		List<Retention.Candidate> byStore = entries.entrySet().stream()
 			.map(entry -> new Retention.Candidate(entry.getKey().id(), manifests.get(entry.getKey().id()),
 					entry.getValue().verified() != null))
@@ -340,11 +362,44 @@ public class Backups {
 			.filter(folder -> folder.getValue().isBefore(now.minus(this.properties.abandonedAfter())))
 			.map(folder -> new Folder(server, database, folder.getKey()))
 			.toList();
+		int uploads = abandoned.size();
+		abandoned = abandoned.stream().filter(folder -> uploadIsOurs(folder, system)).toList();
+		notOurs += uploads - abandoned.size();
+		if (notOurs > 0) {
+			log.info("retention left {} backups and uploads under {} alone: another cluster's, or not known to be ours",
+					notOurs, under);
+		}
 		if (!dryRun) {
 			expired.forEach(this::delete);
 			abandoned.forEach(this::delete);
 		}
-		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size());
+		return new Retained(expired.stream().map(Folder::id).toList(), abandoned.size(), kept.size(), notOurs);
+	}
+
+	/**
+	 * Whether a backup in this server's folder is this cluster's: the system identifier it recorded is ours.
+	 * One written before identifiers were recorded (null) is ours only in a folder named by our identifier
+	 * (ETL_BACKUP_SERVER_NAME unset then); under a server name it cannot be told from another cluster's given
+	 * the same name, and is never counted or removed.
+	 */
+	private static boolean ours(String recorded, Folder folder, String system) {
+		return recorded != null ? recorded.equals(system) : folder.server().equals(system);
+	}
+
+	/** Whether an upload without a manifest is this cluster's, by its started.json (see ours). */
+	private boolean uploadIsOurs(Folder folder, String system) {
+		String key = folder.key(prefix()) + STARTED;
+		if (this.store.list(key).isEmpty()) {
+			return ours(null, folder, system);
+		}
+		try {
+			return ours(new SealedJson(this.store, this.keyset.load()).get(key, Started.class).systemIdentifier(), folder,
+					system);
+		}
+		catch (IOException | RuntimeException ex) {
+			log.warn("{} is left in place: its {} cannot be read ({})", folder.key(prefix()), STARTED, ex.getMessage());
+			return false;
+		}
 	}
 
 	/** Removes a complete backup (tests and the command line name it by id). */
@@ -370,23 +425,27 @@ public class Backups {
 	public Verified verify(String id, boolean restoreTest) throws IOException, SQLException {
 		BackupManifest manifest = manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup verify " + id, MAINTENANCE)) {
-			return verify(manifest, restoreTest);
+			LockWatch watch = new LockWatch();
+			watch.watch(held, "backup verify " + id);
+			return verify(manifest, restoreTest, watch);
 		}
 	}
 
-	private Verified verify(BackupManifest manifest, boolean restoreTest) throws IOException, SQLException {
+	private Verified verify(BackupManifest manifest, boolean restoreTest, LockWatch watch) throws IOException, SQLException {
 		String id = manifest.id();
 		if (!restoreTest) {
-			readInto(manifest, List.of("--list"), this.tools.defaultDatabase());
+			readInto(manifest, List.of("--list"), this.tools.defaultDatabase(), watch);
 		}
 		else {
 			sweepStaging();
 			String scratch = unique("pgbatch_verify_" + id);
-			try (ExecutionLock.Held staging = holdStaging(scratch)) {
-				restoreInto(manifest, scratch);
+			try (ExecutionLock.Held staging = holdStaging(scratch); LockWatch.Watched watched = watch.watch(staging,
+					STAGING + scratch)) {
+				restoreInto(manifest, scratch, null, watch);
 				dropDatabase(scratch);
 			}
 		}
+		watch.check();
 		Verified verified = new Verified(this.clock.instant().toString(), restoreTest);
 		new SealedJson(this.store, this.keyset.load())
 			.put(folder(id).key(prefix()) + VERIFIED + ID.format(this.clock.instant()) + ".json", verified);
@@ -419,10 +478,15 @@ public class Backups {
 		}
 		BackupManifest manifest = manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
+			LockWatch watch = new LockWatch();
+			watch.watch(held, "backup restore into " + target);
 			boolean existed = exists(target);
 			if (existed) {
 				if (holdsObjects(target) && !force) {
 					throw new UsageException(String.format(NOT_EMPTY, target));
+				}
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					RestoreChecks.requireOwnerRights(admin, target);
 				}
 				if (target.equals(this.tools.defaultDatabase())) {
 					closeOwnPool();
@@ -435,15 +499,18 @@ public class Backups {
 			sweepStaging();
 			String staging = unique("pgbatch_restoring_" + id);
 			try (ExecutionLock.Held stagingLock = holdStaging(staging)) {
-				restoreAndSwap(manifest, target, staging, existed, terminateSessions);
+				watch.watch(stagingLock, STAGING + staging);
+				restoreAndSwap(manifest, target, staging, existed, terminateSessions, watch);
 			}
 		}
 	}
 
 	private void restoreAndSwap(BackupManifest manifest, String target, String staging, boolean existed,
-			boolean terminateSessions) throws IOException, SQLException {
-		restoreInto(manifest, staging);
+			boolean terminateSessions, LockWatch watch) throws IOException, SQLException {
+		restoreInto(manifest, staging, existed ? target : null, watch);
 		try {
+			// not without both locks: another restore could be on its way into the target, or sweeping staging
+			watch.check();
 			if (existed) {
 				replace(target, staging, unique("pgbatch_replaced_" + manifest.id()), terminateSessions);
 			}
@@ -466,7 +533,17 @@ public class Backups {
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
 			carryOver(admin, target, staging);
+			String comment;
+			try (PreparedStatement described = admin
+				.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+				described.setString(1, target);
+				try (ResultSet rs = described.executeQuery()) {
+					comment = rs.next() ? rs.getString(1) : null;
+				}
+			}
 			if (terminateSessions) {
+				// first, where a kill -9 before the swap cannot take it along: the next restore opens the target again
+				RestoreChecks.recordClosing(admin, staging, target);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS false");
 			}
 			try {
@@ -485,6 +562,9 @@ public class Backups {
 				admin.setAutoCommit(false);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
 				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
+				// the replaced database's comment, in place of the note of the swap
+				statement.execute("COMMENT ON DATABASE " + SqlNames.quote(target) + " IS "
+						+ (comment == null ? "NULL" : literal(comment)));
 				admin.commit();
 			}
 			catch (SQLException | RuntimeException ex) {
@@ -511,8 +591,28 @@ public class Backups {
 		return this.lock.acquire(STAGING + database, MAINTENANCE);
 	}
 
-	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
-	private void sweepStaging() throws SQLException {
+	/**
+	 * The databases that restores interrupted during their swap (their staging database left, its lock free)
+	 * left refusing connections, each with what to do (for backup list, which changes nothing).
+	 */
+	public List<String> leftClosed() throws SQLException {
+		List<String> warnings = new ArrayList<>();
+		for (String database : staging()) {
+			try (ExecutionLock.Held held = holdStaging(database); Connection admin = this.tools.connect(MAINTENANCE)) {
+				String closed = RestoreChecks.leftClosed(admin, database);
+				if (closed != null) {
+					warnings.add(RestoreChecks.leftClosedWarning(closed));
+				}
+			}
+			catch (RefusedException ex) {
+				// its restore is running: the target is closed for its swap
+			}
+		}
+		return warnings;
+	}
+
+	/** The staging and scratch databases there are (by the shape of their names), live or left. */
+	private List<String> staging() throws SQLException {
 		List<String> found = new ArrayList<>();
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
 				ResultSet rs = statement.executeQuery(
@@ -524,8 +624,20 @@ public class Backups {
 				}
 			}
 		}
-		for (String database : found) {
+		return found;
+	}
+
+	/** Drops the staging and scratch databases whose restore or verify is gone; those of live ones stay. */
+	private void sweepStaging() throws SQLException {
+		for (String database : staging()) {
 			try (ExecutionLock.Held held = holdStaging(database)) {
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					String closed = RestoreChecks.leftClosed(admin, database);
+					if (closed != null) {
+						log.warn("opening {} to connections again: a restore interrupted during its swap left it closed", closed);
+						RestoreChecks.reopen(admin, closed);
+					}
+				}
 				log.warn("dropping {}, left by a restore or verify that is no longer running", database);
 				// no FORCE: a database someone is connected to is not a leftover, whatever its lock says
 				adminStatement("DROP DATABASE IF EXISTS " + SqlNames.quote(database));
@@ -579,6 +691,7 @@ public class Backups {
 					}
 				}
 			}
+			RestoreChecks.requireDone(statement);
 		}
 	}
 
@@ -680,17 +793,28 @@ public class Backups {
 		return prefix.toLowerCase(Locale.ROOT) + "_" + HexFormat.of().toHexDigits(RANDOM.nextInt());
 	}
 
-	/** A new database made from the backup, checked against its manifest; dropped again when anything fails. */
-	private void restoreInto(BackupManifest manifest, String database) throws IOException, SQLException {
+	/**
+	 * A new database made from the backup, checked against its manifest; dropped again when anything fails.
+	 * When it is to replace {@code replacing}, what it takes over from that one is tried first, while it is
+	 * still empty (RestoreChecks).
+	 */
+	private void restoreInto(BackupManifest manifest, String database, String replacing, LockWatch watch)
+			throws IOException, SQLException {
 		dropDatabase(database);
 		createDatabase(database);
 		try {
+			if (replacing != null) {
+				try (Connection admin = this.tools.connect(MAINTENANCE)) {
+					RestoreChecks.tryCarryOver(admin, replacing, database, Backups::carryOver);
+				}
+			}
 			readInto(manifest, List.of("--dbname=" + database, "--single-transaction", "--exit-on-error", "--no-owner"),
-					database);
+					database, watch);
 			compareCounts(manifest, database);
 		}
 		catch (IOException | SQLException | RuntimeException ex) {
 			dropDatabase(database);
+			watch.check();
 			throw ex;
 		}
 	}
@@ -716,7 +840,8 @@ public class Backups {
 	}
 
 	/** Feeds the authenticated plaintext of a backup to pg_restore, and checks the stored object on the way. */
-	private void readInto(BackupManifest manifest, List<String> arguments, String database) throws IOException, SQLException {
+	private void readInto(BackupManifest manifest, List<String> arguments, String database, LockWatch watch)
+			throws IOException, SQLException {
 		// the key comes from where the manifest is stored (checked equal to what it records), never from its text
 		String objectKey = objectKey(new Folder(manifest.server(), manifest.database(), manifest.id()));
 		List<ObjectStore.StoredObject> objects = this.store.list(objectKey);
@@ -732,6 +857,7 @@ public class Backups {
 		this.tools.checkedVersion("pg_restore", major);
 		Tally stored = new Tally(OutputStream.nullOutputStream());
 		PostgresTools.Running restore = this.tools.start("pg_restore", major, database, arguments);
+		watch.guard(restore);
 		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(objectKey, stored);
 				OutputStream stdin = restore.process().getOutputStream()) {
 			byte[] buffer = new byte[1 << 16];
@@ -745,6 +871,10 @@ public class Backups {
 						// pg_restore --list stops after the table of contents; the rest is still authenticated
 						listening = false;
 					}
+				}
+				else if (watch.lost()) {
+					// killed by the watch: nothing more to read for
+					watch.check();
 				}
 			}
 		}
@@ -916,14 +1046,17 @@ public class Backups {
 		return folder.key(prefix()) + folder.database() + ".dump.zst.tink";
 	}
 
+	/** The cluster's system identifier: pg_control_system() is executable by every role (PUBLIC) by default. */
+	private static String systemIdentifier(Connection connection) throws SQLException {
+		return single(connection, "SELECT system_identifier::text FROM pg_control_system()");
+	}
+
 	/**
 	 * The server's folder: ETL_BACKUP_SERVER_NAME, or else the cluster's system identifier (the same for
 	 * every database of one server, different for every other, except for clusters cloned from one another).
 	 */
 	private String server(Connection connection) throws SQLException {
-		return this.properties.serverName().isEmpty()
-				? single(connection, "SELECT system_identifier::text FROM pg_control_system()")
-				: this.properties.serverName();
+		return this.properties.serverName().isEmpty() ? systemIdentifier(connection) : this.properties.serverName();
 	}
 
 	private boolean exists(String database) {

@@ -25,9 +25,11 @@ class BackupCommand {
 		boolean json;
 
 		@Override
-		public Integer call() {
+		public Integer call() throws Exception {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				List<Backups.Entry> entries = context.getBean(Backups.class).list();
+				// first, and apart from the listing (stderr): what an interrupted restore left for the operator
+				context.getBean(Backups.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
 				if (this.json) {
 					Output.json(entries);
 					return Cli.OK;

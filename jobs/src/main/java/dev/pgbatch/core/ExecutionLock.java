@@ -252,6 +252,14 @@ public class ExecutionLock {
 			return this.lost;
 		}
 
+		/** Checks the lock's session now, as the watch does: false, and lost from then on, when the lock is gone. */
+		public boolean check() {
+			if (!this.lost && !stillHeld()) {
+				this.lost = true;
+			}
+			return !this.lost;
+		}
+
 		private boolean stillHeld() {
 			try {
 				// isValid first: it waits a bounded time, where a query on a half-open connection could hang

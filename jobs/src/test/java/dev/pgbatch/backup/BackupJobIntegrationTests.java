@@ -29,6 +29,7 @@ import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
@@ -75,6 +76,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	static void backups(DynamicPropertyRegistry registry) {
 		registry.add("etl.keyset.path", KEYSET::toString);
 		registry.add("etl.backup.prefix", () -> PREFIX);
+		// a lost lock is seen within moments
+		registry.add("etl.lock.check-interval", () -> "100ms");
 	}
 
 	@Autowired
@@ -96,13 +99,13 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	ObjectProvider<DataSource> dataSource;
 
 	@BeforeEach
-	void seed() throws SQLException {
+	void seed() throws Exception {
 		assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		dropTarget();
 	}
 
 	@AfterEach
-	void clean() throws SQLException {
+	void clean() throws Exception {
 		this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
 		dropTarget();
 	}
@@ -151,6 +154,50 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		finally {
 			this.jdbc.execute("REVOKE ALL ON DATABASE " + TARGET + " FROM \"App-rw\"");
 			StackSuperuser.execute("postgres", "DROP ROLE \"App-rw\"");
+		}
+	}
+
+	@Test
+	void aReplacementTheRunnerCouldNotCarryOverIsRefusedBeforeAnythingIsRestored() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		// what only the stack's superuser may set up, and the runner (LOGIN CREATEDB) may not carry over
+		Map<String, String> awkward = new java.util.LinkedHashMap<>();
+		awkward.put("ALTER DATABASE " + TARGET + " SET log_statement = 'all'", "log_statement");
+		awkward.put("ALTER ROLE awkward_app IN DATABASE " + TARGET + " SET work_mem = '8MB'", "permission denied");
+		awkward.put("ALTER DATABASE " + TARGET + " OWNER TO awkward_owner", "owned by 'awkward_owner'");
+		awkward.put("GRANT awkward_owner TO " + TestDatabase.user() + "; ALTER ROLE " + TestDatabase.user()
+				+ " NOINHERIT; ALTER DATABASE " + TARGET + " OWNER TO awkward_owner", "owned by 'awkward_owner'");
+		StackSuperuser.execute("postgres", "DROP ROLE IF EXISTS awkward_app; DROP ROLE IF EXISTS awkward_owner;"
+				+ " CREATE ROLE awkward_app NOLOGIN; CREATE ROLE awkward_owner NOLOGIN");
+		try {
+			for (Map.Entry<String, String> setup : awkward.entrySet()) {
+				StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS " + TARGET + " WITH (FORCE)");
+				this.jdbc.execute("CREATE DATABASE " + TARGET);
+				try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+					statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+				}
+				StackSuperuser.execute("postgres", setup.getKey());
+				long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+
+				assertThatThrownBy(() -> this.backups.restore(id, TARGET, true, false)).as(setup.getKey())
+					.isInstanceOf(RefusedException.class)
+					.hasMessageContaining(setup.getValue())
+					.hasMessageContaining("nothing was restored")
+					.hasMessageNotContaining("\n");
+
+				assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
+					.as(setup.getKey()).isEqualTo(oid);
+				assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+						Long.class)).as(setup.getKey()).isZero();
+				StackSuperuser.execute("postgres", "ALTER ROLE " + TestDatabase.user() + " INHERIT; REVOKE awkward_owner FROM "
+						+ TestDatabase.user());
+			}
+		}
+		finally {
+			StackSuperuser.execute("postgres", "ALTER ROLE " + TestDatabase.user() + " INHERIT");
+			StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS " + TARGET + " WITH (FORCE)");
+			StackSuperuser.execute("postgres", "DROP ROLE awkward_app; DROP ROLE awkward_owner");
 		}
 	}
 
@@ -263,7 +310,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] saved = get(newerManifest);
 
 		// edited through the S3 API: a plain manifest that names the older backup's object and counts
-		BackupManifest edited = new BackupManifest(newer.id(), newer.server(), newer.database(), older.serverVersion(),
+		BackupManifest edited = new BackupManifest(newer.id(), newer.server(), newer.systemIdentifier(), newer.database(), older.serverVersion(),
 				older.pgDumpVersion(), older.startedAt(), older.endedAt(), older.dumpBytes(), older.compressedBytes(),
 				older.storedBytes(), older.storedSha256(), older.keyId(), older.objectKey(), older.format(), older.rowCounts());
 		put(newerManifest, JSON.writeValueAsBytes(edited));
@@ -354,6 +401,137 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void aBackupWhoseLockInTheBackedUpDatabaseIsLostFailsWithoutAManifest() throws Exception {
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			Future<JobExecution> backup = threads.submit(() -> JobRuns.run(this.runner, BackupJob.DEFINITION));
+			// the dump is under way: its folder's first object is written
+			for (int i = 0; i < 1200 && this.store.list(PREFIX + "/").isEmpty(); i++) {
+				Thread.sleep(25);
+			}
+			terminate("application_name LIKE 'pgbatch backup of %'");
+
+			JobExecution run = backup.get(2, TimeUnit.MINUTES);
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(run.getAllFailureExceptions()).singleElement()
+				.satisfies(failure -> assertThat(failure).hasMessageContaining(
+						"the lock of backup of " + TestDatabase.name() + " was lost"));
+			assertThat(this.backups.list()).isEmpty();
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	@Test
+	void aRestoreWhoseStagingLockIsLostStopsLeavesNoStagingDatabaseAndTheTargetAsItWas() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			Future<?> restore = threads.submit(() -> {
+				this.backups.restore(id, TARGET, true, false);
+				return null;
+			});
+			awaitSession("datname LIKE 'pgbatch\\_restoring\\_%'");
+			terminate("application_name LIKE 'pgbatch backup staging %'");
+
+			assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES)).cause()
+				.hasMessageContaining("the lock of backup staging pgbatch_restoring_")
+				.hasMessageContaining("was lost");
+			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
+				.isEqualTo(oid);
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					Long.class)).isZero();
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
+					ResultSet rs = statement.executeQuery("SELECT count(*) FROM kept")) {
+				rs.next();
+				assertThat(rs.getInt(1)).isOne();
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	@Test
+	void aRestoreKilledDuringItsSwapLeavesTheTargetClosedAndTheNextRestoreOpensItAgain() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		TestDatabase.dropDatabase(OTHER);
+		// a superuser's session, which the restore may not end: its rename waits for it (5 s) with the target closed
+		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
+		EtlProcess restore = null;
+		try {
+			awaitSession("datname = '" + TARGET + "' AND usename = 'postgres'");
+			restore = EtlProcess.start(Map.of("ETL_BACKUP_PREFIX", PREFIX, "ETL_BACKUP_KEYSET", KEYSET.toString()), "backup",
+					"restore", id, "--target-db", TARGET, "--force", "--terminate-sessions");
+			for (int i = 0; i < 6000 && !closed(TARGET); i++) {
+				assertThat(restore.isAlive()).as("bin/etl backup restore still running").isTrue();
+				Thread.sleep(50);
+			}
+			// kill -9 between closing the target and the swap
+			restore.kill();
+			endSuperusersSessions();
+			assertThat(closed(TARGET)).isTrue();
+			assertThat(this.backups.leftClosed()).singleElement()
+				.satisfies(warning -> assertThat(warning).contains(TARGET, "ALTER DATABASE \"" + TARGET + "\" ALLOW_CONNECTIONS true"));
+
+			this.backups.restore(id, OTHER, false, false);
+
+			assertThat(closed(TARGET)).isFalse();
+			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET)).isEqualTo(oid);
+			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
+					ResultSet rs = statement.executeQuery("SELECT count(*) FROM kept")) {
+				rs.next();
+				assertThat(rs.getInt(1)).isOne();
+			}
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+					Long.class)).isZero();
+			assertThat(this.backups.leftClosed()).isEmpty();
+		}
+		finally {
+			if (restore != null && restore.isAlive()) {
+				restore.kill();
+			}
+			holder.destroy();
+			endSuperusersSessions();
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	/** Ends the superuser's session in the target (its psql gone, the server would let pg_sleep run on). */
+	private static void endSuperusersSessions() throws Exception {
+		StackSuperuser.execute("postgres", "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '"
+				+ TARGET + "' AND usename = 'postgres'");
+	}
+
+	private boolean closed(String database) {
+		return this.jdbc.queryForObject("SELECT NOT datallowconn FROM pg_database WHERE datname = ?", Boolean.class, database);
+	}
+
+	private void awaitSession(String condition) throws InterruptedException {
+		await("SELECT count(*) FROM pg_stat_activity WHERE " + condition);
+	}
+
+	/** Ends a session as a dropped connection would (the runner may end its own role's sessions). */
+	private void terminate(String condition) {
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE "
+				+ condition, Long.class)).as(condition).isOne();
+	}
+
+	@Test
 	void aVerifyOfABackupThatIsBeingVerifiedIsRefused() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		String id = this.backups.list().get(0).manifest().id();
@@ -416,6 +594,93 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
 		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).hasSize(2).contains(manifest.id());
+	}
+
+	@Test
+	void aStoreThatFailsToReadAVerifyRecordFailsRetentionAndNothingIsDeleted() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		String verified = this.backups.list().get(0).manifest().id();
+		this.backups.verify(verified, false);
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest newest = this.backups.list().get(0).manifest();
+		for (boolean midway : List.of(false, true)) {
+			// the real store, except that reading a verify record fails: refused at once, or cut off midway
+			Backups failing = new Backups(new VerifyRecordsUnreadable(this.store, midway), this.keysetProperties, this.tools,
+					new BackupProperties(PREFIX, "", Duration.ofHours(24), ""), this.lock, this.dataSource);
+
+			assertThatThrownBy(() -> failing.retain(TestDatabase.name(), newest.id(), 1, 0, 0, false)).as("midway " + midway)
+				.isNotInstanceOf(AuthenticationFailedException.class)
+				.hasMessageContaining("verified-");
+
+			assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(newest.id(),
+					verified);
+		}
+	}
+
+	/** The real store, except that a verify record cannot be read: the store refuses, or the connection drops. */
+	private record VerifyRecordsUnreadable(ObjectStore store, boolean midway) implements ObjectStore {
+
+		@Override
+		public void create(String key, InputStream content, long size) {
+			this.store.create(key, content, size);
+		}
+
+		@Override
+		public InputStream get(String key) {
+			if (!key.contains("/verified-")) {
+				return this.store.get(key);
+			}
+			if (!this.midway) {
+				throw new dev.pgbatch.store.ObjectStoreException("get " + key + ": the store could not be reached",
+						new java.net.ConnectException("Connection refused"));
+			}
+			return new java.io.FilterInputStream(this.store.get(key)) {
+
+				@Override
+				public int read(byte[] buffer, int offset, int length) throws IOException {
+					throw new java.net.SocketException("Connection reset");
+				}
+
+			};
+		}
+
+		@Override
+		public boolean exists(String key) {
+			return this.store.exists(key);
+		}
+
+		@Override
+		public List<StoredObject> list(String prefix) {
+			return this.store.list(prefix);
+		}
+
+		@Override
+		public void delete(String key) {
+			this.store.delete(key);
+		}
+
+	}
+
+	@Test
+	void afterABucketIsCopiedRetentionKeepsWhatTheIdsKeepThoughTheStoreWroteEveryBackupToday() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION);
+		BackupManifest today = this.backups.list().get(0).manifest();
+		// copied into a new bucket: every object written by the store at the moment of the copy, the ids still
+		// naming their days
+		Instant copied = Instant.now().minusSeconds(2);
+		age(folder(today.server(), today.database(), today.id()) + "manifest.json", copied);
+		for (String id : List.of("20260310T020000000Z", "20260309T020000000Z", "20260303T020000000Z", "20260220T020000000Z")) {
+			putManifest(fake(today, today.server(), today.database(), id, id));
+			age(folder(today.server(), today.database(), id) + "manifest.json", copied);
+		}
+
+		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=2", "keep-weekly=2");
+
+		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
+		// by the store's times every backup is of one day and week, where only the newest (made) stays; by the
+		// ids, 2026-03-10 is a day and week 11 a week of their own, and keep it. What either order keeps stays.
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(made,
+				"20260310T020000000Z");
 	}
 
 	@Test
@@ -539,12 +804,55 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
 				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
 
-		BackupManifest cloned = clone.make(TestDatabase.name());
+		BackupManifest cloned = clone.make(TestDatabase.name(), new LockWatch());
 		clone.retain(TestDatabase.name(), cloned.id(), 1, 0, 0, false);
 
 		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.name() + "/");
 		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
 				original.id(), cloned.id());
+	}
+
+	@Test
+	void twoClustersGivenOneServerNameNeverCountOrRemoveEachOthersBackups() throws Exception {
+		Backups named = new Backups(this.store, this.keysetProperties, this.tools,
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared"), this.lock, this.dataSource);
+		BackupManifest first = named.make(TestDatabase.name(), new LockWatch());
+		String database = first.database();
+		// another cluster (another system identifier) with ETL_BACKUP_SERVER_NAME=shared too: a backup older than
+		// ours and one newer, and an upload it abandoned long ago; all sealed with the keyset, as backup writes them
+		Map<String, Object> older = foreign(fake(first, "shared", database, "20260101T000000000Z", "2026-01-01T00:00:00Z"));
+		Map<String, Object> newer = foreign(fake(first, "shared", database, ID.format(Instant.now().plusSeconds(5)),
+				Instant.now().toString()));
+		for (Map<String, Object> manifest : List.of(older, newer)) {
+			sealed().put(folder("shared", database, (String) manifest.get("id")) + "manifest.json", manifest);
+		}
+		age(folder("shared", database, "20260101T000000000Z") + "manifest.json", Instant.parse("2026-01-01T00:00:00Z"));
+		String upload = folder("shared", database, "20250101T000000000Z");
+		sealed().put(upload + "started.json", Map.of("systemIdentifier", "1234567890123456789", "startedAt", "2025-01-01T00:00:00Z"));
+		put(upload + "x.dump.zst.tink", new byte[] { 1 });
+		age(upload + "started.json", Instant.parse("2025-01-01T00:00:00Z"));
+		age(upload + "x.dump.zst.tink", Instant.parse("2025-01-01T00:00:00Z"));
+		// a backup from before manifests recorded the identifier, under the shared name: nobody can tell whose
+		Map<String, Object> unattributed = foreign(fake(first, "shared", database, "20260102T000000000Z", "2026-01-02T00:00:00Z"));
+		unattributed.remove("systemIdentifier");
+		sealed().put(folder("shared", database, "20260102T000000000Z") + "manifest.json", unattributed);
+		age(folder("shared", database, "20260102T000000000Z") + "manifest.json", Instant.parse("2026-01-02T00:00:00Z"));
+
+		BackupManifest second = named.make(TestDatabase.name(), new LockWatch());
+		Backups.Retained retained = named.retain(TestDatabase.name(), second.id(), 1, 0, 0, false);
+
+		// ours: the older one goes, as keep-last=1 says; the other cluster's and the unattributed one all stay
+		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(second.id(),
+				"20260101T000000000Z", (String) newer.get("id"), "20260102T000000000Z");
+		assertThat(this.store.list(upload)).hasSize(2);
+		assertThat(retained.notOurs()).isEqualTo(4);
+	}
+
+	/** A manifest as another cluster's backup would write it: its own system identifier. */
+	private static Map<String, Object> foreign(BackupManifest manifest) {
+		Map<String, Object> fields = new TreeMap<>(JSON.convertValue(manifest, Map.class));
+		fields.put("systemIdentifier", "1234567890123456789");
+		return fields;
 	}
 
 	@Test
@@ -605,7 +913,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private static BackupManifest fake(BackupManifest like, String server, String database, String id, String at) {
-		return new BackupManifest(id, server, database, like.serverVersion(), like.pgDumpVersion(), at, at, 1, 1, 1, "0",
+		return new BackupManifest(id, server, like.systemIdentifier(), database, like.serverVersion(), like.pgDumpVersion(), at, at, 1, 1, 1, "0",
 				like.keyId(), folder(server, database, id) + database + ".dump.zst.tink", like.format(), Map.of());
 	}
 
@@ -669,8 +977,13 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		return sums;
 	}
 
-	private void dropTarget() throws SQLException {
-		this.jdbc.execute("DROP DATABASE IF EXISTS \"" + TARGET + "\" WITH (FORCE)");
+	/**
+	 * As the stack's superuser: a database just restored may have an autovacuum worker analysing it, which
+	 * the runner's DROP ... WITH (FORCE) may not end ("must be a member of the role whose process is being
+	 * terminated").
+	 */
+	private void dropTarget() throws Exception {
+		StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS \"" + TARGET + "\" WITH (FORCE)");
 	}
 
 }
