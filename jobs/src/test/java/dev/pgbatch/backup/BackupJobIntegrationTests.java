@@ -188,8 +188,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 				assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
 					.as(setup.getKey()).isEqualTo(oid);
-				assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
-						Long.class)).as(setup.getKey()).isZero();
+				assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_"
+						+ id.toLowerCase(java.util.Locale.ROOT) + "%'", Long.class)).as(setup.getKey()).isZero();
 				StackSuperuser.execute("postgres", "ALTER ROLE " + TestDatabase.user() + " INHERIT; REVOKE awkward_owner FROM "
 						+ TestDatabase.user());
 			}
@@ -409,7 +409,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			for (int i = 0; i < 1200 && this.store.list(PREFIX + "/").isEmpty(); i++) {
 				Thread.sleep(25);
 			}
-			terminate("application_name LIKE 'pgbatch backup of %'");
+			terminate("application_name LIKE 'pgbatch backup of " + TestDatabase.name() + ",%'");
 
 			JobExecution run = backup.get(2, TimeUnit.MINUTES);
 
@@ -439,15 +439,15 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				this.backups.restore(id, TARGET, true, false);
 				return null;
 			});
-			awaitSession("datname LIKE 'pgbatch\\_restoring\\_%'");
-			terminate("application_name LIKE 'pgbatch backup staging %'");
+			awaitSession("datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'");
+			terminate("application_name LIKE 'pgbatch backup staging pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "%'");
 
 			assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES)).cause()
 				.hasMessageContaining("the lock of backup staging pgbatch_restoring_")
 				.hasMessageContaining("was lost");
 			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET))
 				.isEqualTo(oid);
-			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'",
 					Long.class)).isZero();
 			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
 					ResultSet rs = statement.executeQuery("SELECT count(*) FROM kept")) {
@@ -497,7 +497,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				rs.next();
 				assertThat(rs.getInt(1)).isOne();
 			}
-			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_%'",
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'",
 					Long.class)).isZero();
 			assertThat(this.backups.leftClosed()).isEmpty();
 		}
