@@ -248,15 +248,17 @@ public class Backups {
 			String system = systemIdentifier(connection);
 			Folder folder = new Folder(server(connection), database, id);
 			String objectKey = objectKey(folder);
-			// first, so that an upload that never gets its manifest can still be told this cluster's (retain)
+			// tools of another major version fail here, before anything is written
+			int major = PostgresTools.serverMajor(connection);
+			String serverVersion = single(connection, "SHOW server_version");
+			String dumpVersion = this.tools.checkedVersion("pg_dump", major);
+			// first of the objects, so that an upload that never gets its manifest can still be told this
+			// cluster's (retain)
 			new SealedJson(this.store, keys).put(folder.key(prefix()) + STARTED, new Started(system, started.toString()));
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
 				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 			}
-			int major = PostgresTools.serverMajor(connection);
-			String serverVersion = single(connection, "SHOW server_version");
-			String dumpVersion = this.tools.checkedVersion("pg_dump", major);
 			String snapshot = single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));

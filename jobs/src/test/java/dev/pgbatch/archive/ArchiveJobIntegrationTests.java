@@ -303,6 +303,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 					SELECT l.pid FROM pg_locks l
 					WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
 					  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
+					  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 					""", Integer.class);
 			assertThat(holders).hasSize(1);
 			assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
