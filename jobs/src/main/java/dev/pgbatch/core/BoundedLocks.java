@@ -49,15 +49,7 @@ public final class BoundedLocks {
 	public <T> T run(String what, Supplier<T> change) {
 		for (int attempt = 1;; attempt++) {
 			try {
-				return this.savepoint.execute(status -> {
-					// SET LOCAL in a savepoint outlives its RELEASE: the caller's lock_timeout is set back after
-					// the change, or every later statement of the transaction would wait as briefly as DDL does
-					String callers = this.jdbc.queryForObject("SELECT current_setting('lock_timeout')", String.class);
-					lockTimeout(this.timeout.toMillis() + "ms");
-					T changed = change.get();
-					lockTimeout(callers);
-					return changed;
-				});
+				return once(change);
 			}
 			catch (DataAccessException ex) {
 				if (!retried(ex)) {
@@ -71,6 +63,40 @@ public final class BoundedLocks {
 				pause(attempt);
 			}
 		}
+	}
+
+	/**
+	 * The change with one bounded lock wait, for a change that may be left out: false, and nothing of it done,
+	 * when a lock was not granted.
+	 */
+	public boolean tryOnce(String what, Runnable change) {
+		try {
+			once(() -> {
+				change.run();
+				return null;
+			});
+			return true;
+		}
+		catch (DataAccessException ex) {
+			if (!retried(ex)) {
+				throw ex;
+			}
+			log.info("{}: a lock was not granted in {} ms ({}); left out", what, this.timeout.toMillis(),
+					ex.getMostSpecificCause().getMessage());
+			return false;
+		}
+	}
+
+	private <T> T once(Supplier<T> change) {
+		return this.savepoint.execute(status -> {
+			// SET LOCAL in a savepoint outlives its RELEASE: the caller's lock_timeout is set back after
+			// the change, or every later statement of the transaction would wait as briefly as DDL does
+			String callers = this.jdbc.queryForObject("SELECT current_setting('lock_timeout')", String.class);
+			lockTimeout(this.timeout.toMillis() + "ms");
+			T changed = change.get();
+			lockTimeout(callers);
+			return changed;
+		});
 	}
 
 	/** The same, for a change that returns nothing. */

@@ -2,8 +2,10 @@ package dev.pgbatch.embed;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.partition.PartitionProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,13 +53,21 @@ class EmbedProductsJobConfiguration {
 
 	private final EmbedProperties properties;
 
+	private final PartitionProperties partitions;
+
 	EmbedProductsJobConfiguration(JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			DataSource dataSource, EmbeddingModels models, EmbedProperties properties) {
+			DataSource dataSource, EmbeddingModels models, EmbedProperties properties, PartitionProperties partitions) {
 		this.jobRepository = jobRepository;
 		this.transactionManager = transactionManager;
 		this.dataSource = dataSource;
 		this.models = models;
 		this.properties = properties;
+		this.partitions = partitions;
+	}
+
+	/** The index's DDL waits for its table's lock as the partition jobs' DDL does (ETL_PARTITION_LOCK_*). */
+	private BoundedLocks locks(JdbcTemplate jdbc) {
+		return this.partitions.locks(this.transactionManager, jdbc);
 	}
 
 	@Bean
@@ -85,11 +95,16 @@ class EmbedProductsJobConfiguration {
 			});
 			long toEmbed = plan.limit() > 0 ? Math.min(plan.limit(), stale[0]) : stale[0];
 			step.getJobExecution().getExecutionContext().putLong(TO_EMBED, toEmbed);
-			ModelIndex index = new ModelIndex(jdbc, plan.model());
+			ModelIndex index = new ModelIndex(jdbc, plan.model(), locks(jdbc));
 			if (toEmbed >= this.properties.bulkLoadRows() && toEmbed > index.vectors() && index.exists()) {
-				index.drop();
-				log.info("{} products to embed: {} dropped for the load, built again at its end", toEmbed,
-						plan.model().indexName());
+				if (index.drop()) {
+					log.info("{} products to embed: {} dropped for the load, built again at its end", toEmbed,
+							plan.model().indexName());
+				}
+				else {
+					log.info("{} products to embed: {} kept (a reader of retail.product_embeddings held on), the load"
+							+ " goes into it", toEmbed, plan.model().indexName());
+				}
 			}
 			else {
 				log.info("{} products to embed with {}", toEmbed, plan.model().id());
@@ -102,7 +117,7 @@ class EmbedProductsJobConfiguration {
 		return (contribution, context) -> {
 			StepExecution step = context.getStepContext().getStepExecution();
 			EmbedPlan plan = EmbedPlan.of(step.getJobParameters());
-			ModelIndex.Build build = new ModelIndex(jdbc, plan.model()).build(this.properties.indexMemoryMax().toBytes());
+			ModelIndex.Build build = new ModelIndex(jdbc, plan.model(), locks(jdbc)).build(this.properties.indexMemoryMax().toBytes());
 			// fresh statistics: with none, the planner takes a loaded table for empty and the first searches
 			// read a store's vectors through the btree instead of the model's HNSW index
 			jdbc.execute("ANALYZE retail.product_embeddings");

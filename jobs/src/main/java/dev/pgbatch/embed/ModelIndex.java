@@ -3,6 +3,7 @@ package dev.pgbatch.embed;
 import java.sql.SQLWarning;
 import java.util.Locale;
 
+import dev.pgbatch.core.BoundedLocks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +29,12 @@ final class ModelIndex {
 
 	private final ProductEmbeddingModel model;
 
-	ModelIndex(JdbcTemplate jdbc, ProductEmbeddingModel model) {
+	private final BoundedLocks locks;
+
+	ModelIndex(JdbcTemplate jdbc, ProductEmbeddingModel model, BoundedLocks locks) {
 		this.jdbc = jdbc;
 		this.model = model;
+		this.locks = locks;
 	}
 
 	boolean exists() {
@@ -44,8 +48,14 @@ final class ModelIndex {
 		return count == null ? 0 : count;
 	}
 
-	void drop() {
-		this.jdbc.execute("DROP INDEX IF EXISTS retail." + this.model.indexName());
+	/**
+	 * Drops the index when its table's lock is granted within one bounded wait: DROP INDEX needs the table
+	 * to itself, and while it waits behind a long reader every new reader of the table (search) queues behind
+	 * it. False when a reader held on: the load then goes into the index, slower but with nobody waiting.
+	 */
+	boolean drop() {
+		return this.locks.tryOnce("drop " + this.model.indexName(),
+				() -> this.jdbc.execute("DROP INDEX IF EXISTS retail." + this.model.indexName()));
 	}
 
 	/** A build: the maintenance_work_mem it was given, and whether its graph still did not fit. */
@@ -67,15 +77,18 @@ final class ModelIndex {
 				"CREATE INDEX %s ON retail.product_embeddings USING hnsw ((embedding::vector(%d)) vector_cosine_ops)"
 						+ " WHERE embedding_model = '%s'",
 				this.model.indexName(), this.model.dimensions(), this.model.id());
-		boolean spilled = Boolean.TRUE.equals(this.jdbc.execute((StatementCallback<Boolean>) statement -> {
-			statement.execute(ddl);
-			for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
-				if (String.valueOf(warning.getMessage()).contains(SPILL_NOTICE)) {
-					return true;
-				}
-			}
-			return false;
-		}));
+		// the build waits for writers of the table (readers go on beside it): bounded, and the job fails when
+		// they hold on; a restart builds the index then
+		boolean spilled = this.locks.run("build " + this.model.indexName(),
+				() -> Boolean.TRUE.equals(this.jdbc.execute((StatementCallback<Boolean>) statement -> {
+					statement.execute(ddl);
+					for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+						if (String.valueOf(warning.getMessage()).contains(SPILL_NOTICE)) {
+							return true;
+						}
+					}
+					return false;
+				})));
 		if (spilled) {
 			log.warn("{}: the HNSW graph of {} vectors did not fit into {} MB of maintenance_work_mem; raise"
 					+ " ETL_EMBED_INDEX_MEMORY_MAX", this.model.indexName(), vectors, memory >> 20);

@@ -1,5 +1,7 @@
 package dev.pgbatch.embed;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.stream.Stream;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +34,8 @@ import static org.awaitility.Awaitility.await;
  * embed-products with the in-process model on seed-data at scale 1. A load of 100 vectors or more counts as
  * large here, so the drop-and-build path of the HNSW index runs on this small catalogue.
  */
-@TestPropertySource(properties = "etl.embed.bulk-load-rows=100")
+@TestPropertySource(properties = { "etl.embed.bulk-load-rows=100", "etl.partition.lock-timeout=300ms",
+		"etl.partition.lock-tries=2" })
 class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String MODEL = ProductEmbeddingModel.ALL_MINILM_L6_V2.id();
@@ -203,9 +207,49 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(indexValid()).isTrue();
 	}
 
+	@Test
+	void aLargeLoadBesideALongReaderKeepsTheIndexInsteadOfQueueingEveryReaderBehindItsDrop() throws Exception {
+		EmbedRuns.embed(this.runner, "limit=100");
+		try (Connection reader = TestDatabase.connect(); Statement statement = reader.createStatement()) {
+			reader.setAutoCommit(false);
+			statement.execute("SELECT count(*) FROM retail.product_embeddings");
+
+			// on a DROP INDEX that waits for the reader, the run would wait as long as the reader holds on
+			JobExecution large = CompletableFuture.supplyAsync(() -> EmbedRuns.embed(this.runner)).get(3, TimeUnit.MINUTES);
+
+			assertThat(EmbedRuns.embedded(large)).isEqualTo(400);
+			assertThat(EmbedRuns.summary(large, "index", "index-built-with-mb")).as("the index was kept").isEqualTo(-1);
+			assertThat(indexValid()).isTrue();
+			reader.rollback();
+		}
+	}
+
+	@Test
+	void anIndexBuildBehindAWriterThatHoldsOnFailsInBoundedTimeAndTheRestartBuildsIt() throws Exception {
+		EmbedRuns.embed(this.runner);
+		this.jdbc.execute("DROP INDEX retail." + ProductEmbeddingModel.ALL_MINILM_L6_V2.indexName());
+		JobExecution failed;
+		try (Connection writer = TestDatabase.connect(); Statement statement = writer.createStatement()) {
+			writer.setAutoCommit(false);
+			statement.execute("UPDATE retail.product_embeddings SET updated_at = updated_at WHERE false");
+
+			failed = CompletableFuture.supplyAsync(() -> JobRuns.run(this.runner, EmbedProductsJob.DEFINITION))
+				.get(3, TimeUnit.MINUTES);
+			writer.rollback();
+		}
+
+		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(failed.getAllFailureExceptions()).singleElement()
+			.satisfies(failure -> assertThat(failure).hasMessageContaining("a lock was not granted in 2 tries"));
+		assertThat(indexValid()).isFalse();
+		JobExecution restarted = this.runner.restart(failed.getId());
+		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		assertThat(indexValid()).isTrue();
+	}
+
 	private boolean indexValid() {
 		return Boolean.TRUE.equals(this.jdbc.queryForObject(
-				"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)", Boolean.class,
+				"SELECT coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(?)), false)", Boolean.class,
 				"retail." + ProductEmbeddingModel.ALL_MINILM_L6_V2.indexName()));
 	}
 

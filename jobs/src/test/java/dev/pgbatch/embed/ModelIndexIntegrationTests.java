@@ -1,9 +1,11 @@
 package dev.pgbatch.embed;
 
 import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.partition.PartitionProperties;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +18,12 @@ class ModelIndexIntegrationTests extends DatabaseIntegrationTest {
 	@Autowired
 	TransactionTemplate transactions;
 
+	@Autowired
+	PlatformTransactionManager transactionManager;
+
+	@Autowired
+	PartitionProperties partitions;
+
 	@Test
 	void theBuildIsGivenMemoryForItsWholeGraphAndSaysWhenItDidNotFit() {
 		EmbedRuns.seed(this.runner, 4);
@@ -26,15 +34,15 @@ class ModelIndexIntegrationTests extends DatabaseIntegrationTest {
 				       (SELECT array_agg(random() - 0.5)::real[]::vector FROM generate_series(1, 384) WHERE p.product_id IS NOT NULL)
 				FROM retail.products p
 				""", MODEL.id());
-		ModelIndex index = new ModelIndex(this.jdbc, MODEL);
-		index.drop();
+		ModelIndex index = new ModelIndex(this.jdbc, MODEL, this.partitions.locks(this.transactionManager, this.jdbc));
+		assertThat(index.drop()).isTrue();
 
 		ModelIndex.Build sized = inTransaction(() -> index.build(8L << 30));
 		assertThat(sized.memory()).isEqualTo(ModelIndex.memoryFor(2000, 384));
 		assertThat(sized.spilled()).isFalse();
 		assertThat(inTransaction(() -> index.build(8L << 30))).as("an index that is there is left alone").isNull();
 
-		index.drop();
+		assertThat(index.drop()).isTrue();
 		ModelIndex.Build starved = inTransaction(() -> index.build(1L << 20));
 		assertThat(starved.spilled()).as("pgvector's notice is seen when the graph does not fit").isTrue();
 		assertThat(index.exists()).isTrue();
