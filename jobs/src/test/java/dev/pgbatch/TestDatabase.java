@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.pgbatch.core.Databases;
 import org.flywaydb.core.Flyway;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -100,29 +101,7 @@ public final class TestDatabase {
 
 	public static void dropDatabase(String database) throws SQLException {
 		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
-			SQLException refused = null;
-			for (int attempt = 0; attempt < 10; attempt++) {
-				try {
-					statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-					return;
-				}
-				catch (SQLException ex) {
-					if (!"42501".equals(ex.getSQLState())) {
-						throw ex;
-					}
-					refused = ex;
-				}
-				// FORCE refuses a runner that is no superuser while an autovacuum worker (a process of no role it may
-				// signal) is in the database; a plain DROP asks the worker to leave, and waits for it
-				try {
-					statement.execute("DROP DATABASE IF EXISTS " + database);
-					return;
-				}
-				catch (SQLException inUse) {
-					refused = inUse;
-				}
-			}
-			throw refused;
+			Databases.drop(statement, database);
 		}
 	}
 

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.Databases;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
@@ -580,7 +581,7 @@ public class Backups {
 				throw ex;
 			}
 			admin.setAutoCommit(true);
-			statement.execute("DROP DATABASE " + SqlNames.quote(aside) + " WITH (FORCE)");
+			Databases.drop(statement, SqlNames.quote(aside));
 		}
 	}
 
@@ -1094,7 +1095,10 @@ public class Backups {
 	}
 
 	private void dropDatabase(String database) throws SQLException {
-		adminStatement("DROP DATABASE IF EXISTS " + SqlNames.quote(database) + " WITH (FORCE)");
+		try (Connection connection = this.tools.connect(MAINTENANCE);
+				Statement statement = connection.createStatement()) {
+			Databases.drop(statement, SqlNames.quote(database));
+		}
 	}
 
 	private void adminStatement(String sql) throws SQLException {
