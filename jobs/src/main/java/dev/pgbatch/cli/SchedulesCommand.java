@@ -26,7 +26,7 @@ class SchedulesCommand {
 	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z");
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
-			description = "Every schedule: job, cron, time zone, state (NORMAL, PAUSED, BLOCKED while it runs, DISABLED), next and previous firing.")
+			description = "Every schedule the cluster stores (job, cron, time zone, state: NORMAL, PAUSED, BLOCKED while it runs, ERROR; next and previous firing), then those of ETL_SCHEDULES_DIR it does not store (NOT STORED, DISABLED).")
 	static class ListSchedules implements Callable<Integer> {
 
 		@Option(names = "--json", description = "Print one JSON document.")
@@ -34,7 +34,7 @@ class SchedulesCommand {
 
 		@Override
 		public Integer call() {
-			List<Schedule> schedules = ScheduleFiles.load(ScheduleFiles.directory());
+			List<Schedule> schedules = ScheduleFiles.loadAny(ScheduleFiles.directory());
 			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
 				List<Schedules.State> states = context.getBean(Schedules.class).list(schedules);
 				if (this.json) {

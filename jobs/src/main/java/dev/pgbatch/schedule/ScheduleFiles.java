@@ -53,6 +53,22 @@ public final class ScheduleFiles {
 	}
 
 	public static List<Schedule> load(Path directory) {
+		List<Schedule> schedules = loadAny(directory);
+		if (schedules.isEmpty()) {
+			throw new UsageException("schedules directory " + directory + " holds no schedule (*.yml, *.yaml files with a list 'schedules'; "
+					+ DIRECTORY_VARIABLE + ")");
+		}
+		return schedules;
+	}
+
+	/**
+	 * The schedules of a directory that may hold none, or be missing (for listing what the cluster
+	 * stores); a file that is there must still be right.
+	 */
+	public static List<Schedule> loadAny(Path directory) {
+		if (!Files.exists(directory)) {
+			return List.of();
+		}
 		if (!Files.isDirectory(directory)) {
 			throw new UsageException("schedules directory " + directory + " does not exist (" + DIRECTORY_VARIABLE + ")");
 		}
@@ -78,10 +94,6 @@ public final class ScheduleFiles {
 			catch (IOException ex) {
 				throw new UsageException(file + ": cannot be read (" + ex.getMessage() + ")");
 			}
-		}
-		if (schedules.isEmpty()) {
-			throw new UsageException("schedules directory " + directory + " holds no schedule (*.yml, *.yaml files with a list 'schedules'; "
-					+ DIRECTORY_VARIABLE + ")");
 		}
 		return List.copyOf(schedules);
 	}

@@ -108,6 +108,18 @@ class ScheduledRun implements InterruptableJob {
 		return data;
 	}
 
+	/** A stored schedule as its job carries it: its job, time zone, misfire policy and parameters. */
+	static Schedules.State state(String name, JobDataMap data, String cron, String state, Instant next, Instant previous) {
+		Map<String, String> parameters = new java.util.TreeMap<>();
+		for (String key : data.getKeys()) {
+			if (key.startsWith(PARAMETER)) {
+				parameters.put(key.substring(PARAMETER.length()), data.getString(key));
+			}
+		}
+		return new Schedules.State(name, data.getString(JOB), cron, data.getString(TIME_ZONE), policy(data).text(), state,
+				next, previous, parameters);
+	}
+
 	@Override
 	public void execute(JobExecutionContext context) {
 		String schedule = context.getJobDetail().getKey().getName();

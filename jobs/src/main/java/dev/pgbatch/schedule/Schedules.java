@@ -189,16 +189,34 @@ public class Schedules {
 	}
 
 	/** Every schedule of the files with its state in the store. */
-	public List<State> list(List<Schedule> schedules) {
+	/**
+	 * The cluster's schedules as stored (what the nodes fire, whatever this node's files say), then those of
+	 * the files here that are not stored: DISABLED, or NOT STORED (no scheduler has started on them and no
+	 * schedules apply has run since they were written).
+	 */
+	public List<State> list(List<Schedule> files) {
 		try {
 			List<State> states = new ArrayList<>();
-			for (Schedule schedule : schedules) {
-				Trigger trigger = this.scheduler.getTrigger(TriggerKey.triggerKey(schedule.name(), GROUP));
-				String state = !schedule.enabled() ? "DISABLED" : (trigger == null) ? "NOT STORED"
-						: this.scheduler.getTriggerState(trigger.getKey()).name();
-				states.add(new State(schedule.name(), schedule.job(), schedule.cron(), schedule.zone().getId(),
-						schedule.misfire().text(), state, instant(trigger == null ? null : trigger.getNextFireTime()),
-						instant(trigger == null ? null : trigger.getPreviousFireTime()), schedule.parameters()));
+			List<String> stored = this.scheduler.getJobKeys(GroupMatcher.jobGroupEquals(GROUP)).stream()
+				.map(JobKey::getName).sorted().toList();
+			for (String name : stored) {
+				JobDetail job = this.scheduler.getJobDetail(JobKey.jobKey(name, GROUP));
+				Trigger trigger = this.scheduler.getTrigger(TriggerKey.triggerKey(name, GROUP));
+				if (job == null) {
+					continue; // removed since the keys were read
+				}
+				states.add(ScheduledRun.state(name, job.getJobDataMap(),
+						(trigger instanceof CronTrigger cron) ? cron.getCronExpression() : "",
+						(trigger == null) ? "NO TRIGGER" : this.scheduler.getTriggerState(trigger.getKey()).name(),
+						instant(trigger == null ? null : trigger.getNextFireTime()),
+						instant(trigger == null ? null : trigger.getPreviousFireTime())));
+			}
+			for (Schedule schedule : files) {
+				if (!stored.contains(schedule.name())) {
+					states.add(new State(schedule.name(), schedule.job(), schedule.cron(), schedule.zone().getId(),
+							schedule.misfire().text(), schedule.enabled() ? "NOT STORED" : "DISABLED", null, null,
+							schedule.parameters()));
+				}
 			}
 			return states;
 		}

@@ -170,10 +170,13 @@ class BadInputIntegrationTests {
 		Path past = Files.createTempDirectory("schedules");
 		Files.writeString(past.resolve("past.yaml"), "schedules:\n  - {name: past, job: backup, cron: \"0 0 3 1 1 ? 2020\"}\n");
 		for (List<String> command : List.of(List.of("scheduler"), List.of("schedules", "apply"), List.of("schedules", "list"))) {
-			assertThat(run(Map.of("ETL_SCHEDULES_DIR", empty.toString()), command)).satisfies(outcome -> {
-				assertThat(outcome.exitCode()).isEqualTo(2);
-				assertThat(outcome.stderr().strip()).contains("holds no schedule").doesNotContain("\n");
-			});
+			if (!command.contains("list")) {
+				// list shows the stored schedules whatever the directory holds
+				assertThat(run(Map.of("ETL_SCHEDULES_DIR", empty.toString()), command)).satisfies(outcome -> {
+					assertThat(outcome.exitCode()).isEqualTo(2);
+					assertThat(outcome.stderr().strip()).contains("holds no schedule").doesNotContain("\n");
+				});
+			}
 			assertThat(run(Map.of("ETL_SCHEDULES_DIR", past.toString()), command)).satisfies(outcome -> {
 				assertThat(outcome.exitCode()).isEqualTo(2);
 				assertThat(outcome.stderr().strip()).contains("entry 'past': cron '0 0 3 1 1 ? 2020' never fires again")

@@ -261,6 +261,18 @@ class SchedulerIntegrationTests {
 		assertThat(jdbc.queryForObject("SELECT trigger_state FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = 'kept'",
 				String.class, cluster)).isEqualTo("PAUSED");
 
+		// list shows what the cluster stores, not this node's files: both, kept as stored (03:00) and paused
+		EtlProcess.Result list = EtlProcess.start(partial, "schedules", "list").await();
+		assertThat(list.exitCode()).as(list.stderr()).isZero();
+		assertThat(list.stdout().lines().filter(line -> line.startsWith("kept "))).singleElement()
+			.satisfies(line -> assertThat(line).contains("0 0 3 1 1 ? 2099", "PAUSED"));
+		assertThat(list.stdout().lines().filter(line -> line.startsWith("other "))).singleElement()
+			.satisfies(line -> assertThat(line).contains("backup", "0 0 4 1 1 ? 2099", "NORMAL"));
+		EtlProcess.Result none = EtlProcess.start(environment(cluster, Files.createTempDirectory("schedules"),
+				TestDatabase.serverUrl(DATABASE)), "schedules", "list").await();
+		assertThat(none.exitCode()).as(none.stderr()).isZero();
+		assertThat(none.stdout()).contains("kept ", "other ");
+
 		// the difference names the removal; only apply itself removes
 		EtlProcess.Result difference = EtlProcess.start(partial, "schedules", "apply", "--dry-run").await();
 		assertThat(difference.stdout()).contains("changed kept", "removed other").doesNotContain("added");
