@@ -223,8 +223,7 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 			JobExecution refused = seed("scale=0.05", "reset=true", seed, "as-of=2026-06-30", "force=true");
 
 			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
-			assertThat(ExecutionReport.of(refused, false).exitDescription()).isEqualTo("prepare: " + String.format(
-					SeedTablesTasklets.COLD_SEGMENTS, live.size(), "ops.task_executions"));
+			assertThat(ExecutionReport.of(refused, false).exitDescription()).isEqualTo(SeedDataRuns.refusedForColdSegments(live.size(), "ops.task_executions"));
 			assertThat(SeededTables.fingerprints()).isEqualTo(before);
 			assertThat(this.jdbc.queryForObject(archiveLog, String.class)).isEqualTo(logged);
 			assertNothingSetAside();
