@@ -332,8 +332,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	 * may be refused only when {@code storeDown} and the store was cut under it: any other refusal fails the walk.
 	 */
 	private String restore(boolean storeDown) {
-		List<String> partitions = this.jdbc.queryForList("SELECT DISTINCT partition_name FROM ops.archive_log"
-				+ " WHERE table_name = ? AND tier = 'cold' AND status = 'completed' ORDER BY 1", String.class, TABLE);
+		List<String> partitions = this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE);
 		if (partitions.isEmpty()) {
 			return insert();
 		}
@@ -370,8 +369,9 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 				throw broken("restoring every segment: archive restore " + partition + " refused: " + ex.getMessage(), ex);
 			}
 		}
-		if (!this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE).isEmpty()) {
-			throw broken("restoring every segment: segments are left " + this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE), null);
+		List<String> left = this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE);
+		if (!left.isEmpty()) {
+			throw broken("restoring every segment: segments of " + left + " are left", null);
 		}
 		return "archive restore of every archived interval (" + partitions.size() + "): " + added + " rows";
 	}
@@ -580,7 +580,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		this.kinds.forEach((kind, counts) -> out.append(String.format(" %s %d (%.1f s),", kind, counts[0], counts[1] / 1e9)));
 		out.append(String.format(" late rows into archived intervals %d, restores of several segments %d,"
 				+ " segments exported after an earlier one of their interval was restored %d, segments read whole %d,"
-				+ " resets done %d and refused %d, restores refused with the store down %d", this.lateRows,
+				+ " seeds (the first included) %d, resets refused %d, restores refused with the store down %d", this.lateRows,
 				this.multiSegmentRestores, reexports, this.segments.reads(), this.resets, this.refusedResets,
 				this.refusedRestores));
 		System.out.println(out);
