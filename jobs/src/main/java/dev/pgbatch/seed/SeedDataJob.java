@@ -14,7 +14,7 @@ public final class SeedDataJob {
 
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
 			"Fill the retail and ops schemas with realistic, deterministic fake data at COPY speed.",
-			"refuses tables that already hold rows unless reset=true; the same scale, seed and as-of give identical contents",
+			"refuses tables that already hold rows unless reset=true, and reset=true while cold segments of them are not restored; the same scale, seed and as-of give identical contents",
 			List.of(ParameterDefinition.decimal("scale", "size: 1 = 2,000 customers, 500 products, 5,000 transactions",
 					1, 0.01, 1000),
 					ParameterDefinition.wholeNumber("seed", "random seed: the same seed gives the same data", 42),

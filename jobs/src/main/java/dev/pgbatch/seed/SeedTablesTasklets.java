@@ -1,7 +1,13 @@
 package dev.pgbatch.seed;
 
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import dev.pgbatch.core.RefusedException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +36,19 @@ final class SeedTablesTasklets {
 			"retail.embedding_failures", "ops.agent_performance_summary", "retail.sales_transaction_items_archive",
 			"retail.sales_transactions_archive");
 
+	/** What a reset empties. */
+	private static final List<String> RESET_TABLES = Stream.concat(SEEDED_TABLES.stream(),
+			DERIVED_TABLES.stream()).toList();
+
 	static final String NOT_EMPTY = "%s already holds rows: run seed-data with reset=true to empty the seeded tables and seed again";
+
+	static final String COLD_SEGMENTS = "reset=true refused: %d cold segments of %s are not restored, and a reset would leave their rows unrestorable (no parent rows) or in two places; restore them first with archive restore, see archive list";
+
+	/** The cold segments of the tables a reset empties that hold rows only in the object store. */
+	private static final String LIVE_SEGMENTS = """
+			SELECT table_name, count(*) FROM ops.archive_log
+			WHERE tier = 'cold' AND status = 'completed' AND table_name = ANY (?) GROUP BY table_name ORDER BY table_name
+			""";
 
 	private SeedTablesTasklets() {
 	}
@@ -53,7 +71,10 @@ final class SeedTablesTasklets {
 	static Tasklet prepare(JdbcTemplate jdbc, boolean audit) {
 		return (StepContribution contribution, ChunkContext context) -> {
 			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
-			if (!plan.reset()) {
+			if (plan.reset()) {
+				refuseLiveSegments(jdbc);
+			}
+			else {
 				for (String table : SEEDED_TABLES) {
 					if (Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM " + table + ")", Boolean.class))) {
 						throw new IllegalStateException(String.format(NOT_EMPTY, table));
@@ -64,14 +85,30 @@ final class SeedTablesTasklets {
 			List<String> shadows = new DeferredDdl(jdbc).drop(SEEDED_TABLES, audit);
 			if (plan.reset()) {
 				// the shadows' foreign keys reference the seeded tables: they are emptied with them (they are empty)
-				List<String> emptied = new java.util.ArrayList<>(SEEDED_TABLES);
-				emptied.addAll(DERIVED_TABLES);
+				List<String> emptied = new ArrayList<>(RESET_TABLES);
 				emptied.addAll(shadows);
 				jdbc.execute("TRUNCATE " + String.join(", ", emptied));
 				log.info("reset: emptied {}", String.join(", ", SEEDED_TABLES));
 			}
 			return RepeatStatus.FINISHED;
 		};
+	}
+
+	/**
+	 * A reset with cold segments not restored would break the archive's promise: with another seed their rows
+	 * find no parent rows and no longer restore, with the same one they come back into the tables while their
+	 * segments still hold them. Checked under the partitions lock the job holds from its start (PartitionLock),
+	 * so no archive or restore changes the segments between this check and the reset.
+	 */
+	private static void refuseLiveSegments(JdbcTemplate jdbc) {
+		Map<String, Long> live = new LinkedHashMap<>();
+		jdbc.query(LIVE_SEGMENTS, row -> {
+			live.put(row.getString(1), row.getLong(2));
+		}, (Object) RESET_TABLES.toArray(String[]::new));
+		if (!live.isEmpty()) {
+			throw new RefusedException(String.format(COLD_SEGMENTS, live.values().stream().mapToLong(Long::longValue).sum(),
+					String.join(", ", live.keySet())));
+		}
 	}
 
 	/** The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default. */

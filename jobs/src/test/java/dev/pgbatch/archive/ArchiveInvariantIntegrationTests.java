@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.cli.EtlProcess;
+import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.partition.TestPolicies;
@@ -44,12 +45,15 @@ import static org.awaitility.Awaitility.await;
  * The data-safety invariant of DESIGN.md as a seeded random walk: rows inserted at random times (archived
  * intervals, warm ones, the current one, the future), late rows into intervals archive moved out,
  * partition-rollover and archive at random as-of days, archive restore of a random archived interval (and
- * archive of it again later, so that an interval gets several segments), a seed-data reset now and then, the
+ * archive of it again later, so that an interval gets several segments), a seed-data reset now and then (refused
+ * while cold segments are not restored; every other time every segment is restored first, and the reset runs), the
  * object store down from the start of an archive or cut in its middle (or a restore's), and bin/etl killed
  * with SIGKILL in the middle of a run and restarted. After every step, every row of ops.task_executions the
  * walk has seen written is in PostgreSQL or in exactly one cold segment that reads back through SealedObjects
  * (authenticated) with its manifest beside it, never both, never neither; every sales transaction is in
- * retail.sales_transactions or its archive table, once.
+ * retail.sales_transactions or its archive table, once. A restore may fail only while the walk has the object
+ * store down under it; any other refusal fails the walk. At the end every segment is restored through archive
+ * restore, and every row the walk wrote (and did not remove with a reset) must be in ops.task_executions once.
  *
  * <p>Every step but the kills runs in this process, as bin/etl would run it (the same JobRunner and
  * ArchivedPartitions); a killed run is a bin/etl process, since a kill is the point there. A segment is read
@@ -93,6 +97,10 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	/** The kinds of step that send nothing to the object store: the segments read before stay as they were. */
 	private static final Set<String> QUIET = Set.of("insert", "insert late", "partition-rollover", "seed-data reset",
 			"seed-data, the start");
+
+	/** The partitions with cold segments not restored. */
+	private static final String LIVE_PARTITIONS = "SELECT DISTINCT partition_name FROM ops.archive_log"
+			+ " WHERE table_name = ? AND tier = 'cold' AND status = 'completed' ORDER BY 1";
 
 	/** Every sales transaction, where it may be. */
 	private static final String SALES = "SELECT transaction_id::text AS k FROM retail.sales_transactions UNION ALL"
@@ -148,6 +156,17 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	/** Restores that brought back more than one segment of an interval. */
 	private int multiSegmentRestores;
 
+	/** Resets refused for cold segments not restored; restores refused with the store down under them. */
+	private int refusedResets;
+
+	private int refusedRestores;
+
+	/** Reset steps that found cold segments: every other one restores them all and resets. */
+	private int resetsWithSegments;
+
+	/** The step under way, for the message of a failure. */
+	private int step;
+
 	@Test
 	void everyRowIsInPostgresqlOrInExactlyOneColdSegmentAfterEveryStep() throws Exception {
 		System.out.printf("archive walk: seed %d, %d steps, today %s (rerun with -Dpgbatch.walk.seed=%d)%n", SEED, STEPS,
@@ -178,8 +197,9 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 						throw new IllegalStateException(ex);
 					}
 				});
-		check(0, timed("seed-data, the start", this::reset), false);
+		check(0, timed("seed-data, the start", this::reseed), false);
 		for (int step = 1; step <= STEPS; step++) {
+			this.step = step;
 			String done;
 			if (killAt.contains(step)) {
 				prepared.join();
@@ -194,6 +214,10 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			}
 			check(step, done, step % REREAD_EVERY == 0 || step == STEPS);
 		}
+		// restorable through the real path, not only through the scratch table's read
+		this.step = STEPS + 1;
+		check(STEPS + 1, timed("restore every segment", this::restoreAll), false);
+		everyRowIsInTheTableOnce();
 		summary(System.nanoTime() - started);
 	}
 
@@ -213,7 +237,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			return timed("archive", () -> job(ArchiveJob.NAME, asOf()));
 		}
 		if (roll < 88) {
-			return timed("archive restore", this::restore);
+			return timed("archive restore", () -> restore(false));
 		}
 		return withTheStoreDown();
 	}
@@ -303,10 +327,12 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		return job + " as-of=" + asOf + ": " + outcome(run);
 	}
 
-	/** archive restore of a partition that archive_log lists as archived, as `bin/etl archive restore` does. */
-	private String restore() {
-		List<String> partitions = this.jdbc.queryForList("SELECT DISTINCT partition_name FROM ops.archive_log"
-				+ " WHERE table_name = ? AND tier = 'cold' AND status = 'completed' ORDER BY 1", String.class, TABLE);
+	/**
+	 * archive restore of a partition that archive_log lists as archived, as `bin/etl archive restore` does. It
+	 * may be refused only when {@code storeDown} and the store was cut under it: any other refusal fails the walk.
+	 */
+	private String restore(boolean storeDown) {
+		List<String> partitions = this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE);
 		if (partitions.isEmpty()) {
 			return insert();
 		}
@@ -322,8 +348,53 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			return what + ": " + added + " rows";
 		}
 		catch (RuntimeException ex) {
-			return what + ": refused: " + ex.getMessage();
+			if (storeDown && STORE.stopped()) {
+				this.refusedRestores++;
+				return what + ": refused: " + ex.getMessage();
+			}
+			throw broken(what + ": refused: " + ex.getMessage(), ex);
 		}
+	}
+
+	/** Every interval with cold segments brought back through archive restore, each of which must succeed. */
+	private String restoreAll() {
+		this.storeTouched = true;
+		List<String> partitions = this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE);
+		long added = 0;
+		for (String partition : partitions) {
+			try {
+				added += this.archived.restore(TABLE, partition);
+			}
+			catch (RuntimeException ex) {
+				throw broken("restoring every segment: archive restore " + partition + " refused: " + ex.getMessage(), ex);
+			}
+		}
+		List<String> left = this.jdbc.queryForList(LIVE_PARTITIONS, String.class, TABLE);
+		if (!left.isEmpty()) {
+			throw broken("restoring every segment: segments of " + left + " are left", null);
+		}
+		return "archive restore of every archived interval (" + partitions.size() + "): " + added + " rows";
+	}
+
+	/** After every segment is restored: each row the walk wrote and did not remove is in the table, once. */
+	private void everyRowIsInTheTableOnce() {
+		Map<String, Long> inTable = new HashMap<>();
+		RowPlaces.rowsOf(this.jdbc, TABLE).forEach(row -> inTable.merge(row, 1L, Long::sum));
+		List<String> problems = new ArrayList<>();
+		this.rows.stream().filter(row -> inTable.getOrDefault(row, 0L) != 1).limit(12)
+			.forEach(row -> problems.add("row " + row + " is " + inTable.getOrDefault(row, 0L) + " times in " + TABLE));
+		inTable.keySet().stream().filter(row -> !this.rows.contains(row)).limit(5)
+			.forEach(row -> problems.add("row " + row + " is in " + TABLE + " but was never written"));
+		if (!problems.isEmpty()) {
+			throw broken("after every segment was restored: " + String.join("; ", problems), null);
+		}
+	}
+
+	/** The walk's failure at the step under way, with its history and how to run it again. */
+	private AssertionError broken(String what, Throwable cause) {
+		return new AssertionError(String.format("archive walk seed %d (today %s) failed at step %d:%n  %s%n%s%n"
+				+ "rerun: -Dpgbatch.walk.seed=%d -Dpgbatch.walk.steps=%d%n", SEED, TODAY, this.step,
+				String.join("\n  ", this.history), what, SEED, Math.max(1, Math.min(this.step, STEPS))), cause);
 	}
 
 	/**
@@ -342,7 +413,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 			STORE.stopAfter(bytes);
 		}
 		try {
-			String done = restore ? timed("archive restore, the store down", this::restore)
+			String done = restore ? timed("archive restore, the store down", () -> restore(true))
 					: timed("archive, the store down", () -> "archive as-of=" + asOf + ": "
 							+ outcome(JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=" + asOf)));
 			return done + (bytes == 0 ? ", the store down from the start"
@@ -391,19 +462,64 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	/**
-	 * seed-data reset=true with a seed of its own (new ids; the old rows in cold segments stay there and stay
-	 * counted): the rows in PostgreSQL before are removed on purpose, the seed's are new.
+	 * seed-data reset=true, refused while cold segments are not restored (their rows would lose their parents, or
+	 * come back beside their export): nothing may change then. Every other reset step that meets segments
+	 * restores them all first (each restore must succeed), and every one that meets none resets.
 	 */
 	private String reset() {
+		List<String> done = new ArrayList<>();
+		long segments = this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE table_name = ?"
+				+ " AND tier = 'cold' AND status = 'completed'", Long.class, TABLE);
+		if (segments > 0) {
+			String before = untouched();
+			JobExecution refused = seed(42 + this.resets);
+			if (refused.getStatus() != BatchStatus.FAILED || !SeedDataRuns.refusedForColdSegments(segments, TABLE)
+				.equals(ExecutionReport.of(refused, false).exitDescription())) {
+				throw broken("seed-data reset=true with " + segments + " cold segments not restored: " + outcome(refused), null);
+			}
+			if (!untouched().equals(before)) {
+				throw broken("seed-data reset=true refused, yet the tables or the archive log changed", null);
+			}
+			this.refusedResets++;
+			done.add("seed-data reset=true refused (" + segments + " cold segments)");
+			if (this.resetsWithSegments++ % 2 == 1) {
+				return String.join("; ", done);
+			}
+			done.add(restoreAll());
+		}
+		done.add(reseed());
+		return String.join("; ", done);
+	}
+
+	/**
+	 * seed-data reset=true with a seed of its own (new ids), which must complete: the rows in PostgreSQL before
+	 * are removed on purpose, the seed's are new.
+	 */
+	private String reseed() {
 		this.rows.removeAll(RowPlaces.rowsOf(this.jdbc, TABLE));
 		long seed = 42 + this.resets++;
-		JobExecution run = SeedDataRuns.seed(this.runner, "scale=1", "reset=true", "seed=" + seed, "as-of=" + TODAY);
+		JobExecution run = seed(seed);
+		if (run.getStatus() != BatchStatus.COMPLETED) {
+			throw broken("seed-data reset=true seed=" + seed + ": " + outcome(run), null);
+		}
 		this.rows.addAll(RowPlaces.rowsOf(this.jdbc, TABLE));
 		this.sales.clear();
 		this.sales.addAll(this.jdbc.queryForList(SALES, String.class));
 		this.written = RowPlaces.Digest.of(this.rows);
 		this.salesWritten = RowPlaces.Digest.of(this.sales);
 		return "seed-data reset=true seed=" + seed + ": " + outcome(run);
+	}
+
+	private JobExecution seed(long seed) {
+		return SeedDataRuns.seed(this.runner, "scale=1", "reset=true", "seed=" + seed, "as-of=" + TODAY);
+	}
+
+	/** What a refused reset must leave as it was: the archive log, the agents, the rows of the table. */
+	private String untouched() {
+		return this.jdbc.queryForObject("SELECT (SELECT count(*) || ' ' || md5(coalesce(string_agg(a::text, ',' ORDER BY"
+				+ " archive_id), '')) FROM ops.archive_log a) || ' ' || (SELECT count(*) || ' ' || md5(coalesce(string_agg("
+				+ "agent_id::text, ',' ORDER BY agent_id), '')) FROM ops.agents)", String.class) + " "
+				+ RowPlaces.Digest.in(this.jdbc, "SELECT execution_id::text || created_at::text AS k FROM " + TABLE);
 	}
 
 	/** An as-of inside the window around today: mostly the last few months, so that a few partitions move. */
@@ -463,8 +579,10 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 				nanos / 1e9));
 		this.kinds.forEach((kind, counts) -> out.append(String.format(" %s %d (%.1f s),", kind, counts[0], counts[1] / 1e9)));
 		out.append(String.format(" late rows into archived intervals %d, restores of several segments %d,"
-				+ " segments exported after an earlier one of their interval was restored %d, segments read whole %d",
-				this.lateRows, this.multiSegmentRestores, reexports, this.segments.reads()));
+				+ " segments exported after an earlier one of their interval was restored %d, segments read whole %d,"
+				+ " seeds (the first included) %d, resets refused %d, restores refused with the store down %d", this.lateRows,
+				this.multiSegmentRestores, reexports, this.segments.reads(), this.resets, this.refusedResets,
+				this.refusedRestores));
 		System.out.println(out);
 	}
 

@@ -118,9 +118,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 				+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
 				+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
+		// the test before may leave cold segments, which a reset refuses: their record goes first
+		this.jdbc.update("DELETE FROM ops.archive_log");
 		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF, FORCE).getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
-		this.jdbc.update("DELETE FROM ops.archive_log");
 	}
 
 	@Test

@@ -1,20 +1,40 @@
 package dev.pgbatch.seed;
 
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.JobRuns;
+import dev.pgbatch.archive.ArchiveJob;
+import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.crypto.TestKeysets;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Runs the whole seed-data job against the real PostgreSQL and checks the rows it leaves. */
 class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
+
+	private static final Path KEYSET = TestKeysets.fresh();
+
+	@DynamicPropertySource
+	static void archive(DynamicPropertyRegistry registry) {
+		registry.add("etl.keyset.path", KEYSET::toString);
+		registry.add("etl.archive.prefix", () -> "seed-test-" + UUID.randomUUID());
+	}
+
+	@Autowired
+	ArchivedPartitions archived;
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);
@@ -177,6 +197,44 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 			.contains("reset=true");
 		assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
 		assertNothingSetAside();
+	}
+
+	/**
+	 * Review of issue 14 (session 11): a reset while cold segments of ops.task_executions are not restored
+	 * made them unrestorable with another seed (their agents gone: "archived rows have no parent row"), and with
+	 * the same seed put their rows back beside their export. It is refused before anything changes; once every
+	 * segment is restored, the reset runs.
+	 */
+	@Test
+	void aResetIsRefusedWhileColdSegmentsOfASeededTableAreNotRestored() throws Exception {
+		this.jdbc.update("DELETE FROM ops.archive_log");
+		seed("scale=0.05", "reset=true", "as-of=2026-06-30", "force=true");
+		assertThat(JobRuns.run(this.runner, ArchiveJob.DEFINITION, "as-of=2026-06-30", "force=true",
+				"table=ops.task_executions").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		String segments = "SELECT partition_name FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed'"
+				+ " ORDER BY partition_name";
+		List<String> live = this.jdbc.queryForList(segments, String.class);
+		assertThat(live).hasSizeGreaterThanOrEqualTo(4);
+		Map<String, String> before = SeededTables.fingerprints();
+		String archiveLog = "SELECT count(*) || ' ' || md5(string_agg(a::text, ',' ORDER BY archive_id)) FROM ops.archive_log a";
+		String logged = this.jdbc.queryForObject(archiveLog, String.class);
+
+		for (String seed : List.of("seed=43", "seed=42")) {
+			JobExecution refused = seed("scale=0.05", "reset=true", seed, "as-of=2026-06-30", "force=true");
+
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(ExecutionReport.of(refused, false).exitDescription()).isEqualTo(SeedDataRuns.refusedForColdSegments(live.size(), "ops.task_executions"));
+			assertThat(SeededTables.fingerprints()).isEqualTo(before);
+			assertThat(this.jdbc.queryForObject(archiveLog, String.class)).isEqualTo(logged);
+			assertNothingSetAside();
+		}
+
+		for (String partition : live) {
+			this.archived.restore("ops.task_executions", partition);
+		}
+		assertThat(this.jdbc.queryForList(segments, String.class)).isEmpty();
+		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
+			.isEqualTo(BatchStatus.COMPLETED);
 	}
 
 	@Test

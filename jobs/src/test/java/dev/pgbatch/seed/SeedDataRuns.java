@@ -15,4 +15,9 @@ public final class SeedDataRuns {
 		return JobRuns.run(runner, SeedDataJob.DEFINITION, parameters);
 	}
 
+	/** What a reset refused for cold segments not restored reports (ExecutionReport's exit description). */
+	public static String refusedForColdSegments(long segments, String table) {
+		return "prepare: " + String.format(SeedTablesTasklets.COLD_SEGMENTS, segments, table);
+	}
+
 }
