@@ -28,6 +28,7 @@ import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.archive.RowPlaces;
 import dev.pgbatch.crypto.TestKeysets;
+import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.partition.TestPolicies;
 import dev.pgbatch.seed.SeedDataJob;
@@ -47,13 +48,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Two jobs that touch the same tables at once, in both orders, while a long reader holds ops.task_executions
- * (ACCESS SHARE on the parent and every partition, as a report's SELECT does) for a few seconds and then
- * commits: neither hangs (each ends within its lock timeouts and retries, {@link #BOUND}), none fails on a
+ * (ACCESS SHARE on the parent and every partition, as a report's SELECT does) for a few seconds, longer
+ * than one lock wait of the partition jobs' DDL (1 s here, so those waits time out and are tried again), and
+ * then commits: neither hangs (each ends within its lock timeouts and retries, {@link #BOUND}), none fails on a
  * deadlock that PostgreSQL had to break, and no row is lost: every row of ops.task_executions is afterwards
  * in PostgreSQL or in exactly one cold segment that reads back (a seed-data reset removes the rows inserted
  * after the seed, and puts the seed's own back). A job that failed or was refused because of the other one
  * finishes when run again alone; seed-data refused because archive left cold segments (it waits for archive's
- * partitions lock, then must see them) finishes once they are restored, as its message says.
+ * partitions lock, then must see them) finishes once they are restored, as its message says. Not paired:
+ * seed-data with archive restore, which take the same partitions lock and so run one after the other, the
+ * reset refused while the restore's segments are there.
  */
 class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 
@@ -93,6 +97,8 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("etl.backup.prefix", () -> "at-once-" + UUID.randomUUID());
 		// two jobs at once, each with its lock's connection and archive's second one, and the test's own queries
 		registry.add("spring.datasource.hikari.maximum-pool-size", () -> 16);
+		// shorter than the reader holds on: the DDL's bounded waits time out and are tried again
+		registry.add("etl.partition.lock-timeout", () -> "1s");
 	}
 
 	@AfterAll
@@ -110,7 +116,10 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	@CsvSource({ "partition-rollover, archive", "archive, partition-rollover", "archive, backup", "backup, archive",
 			"archive, archive-restore", "archive-restore, archive", "seed-data, archive", "archive, seed-data",
 			"seed-data, partition-rollover", "partition-rollover, seed-data", "refresh-views, seed-data",
-			"seed-data, refresh-views" })
+			"seed-data, refresh-views", "partition-rollover, archive-restore", "archive-restore, partition-rollover",
+			"backup, partition-rollover", "partition-rollover, backup", "backup, seed-data", "seed-data, backup",
+			"backup, archive-restore", "archive-restore, backup", "refresh-views, archive", "archive, refresh-views",
+			"embed-products, seed-data", "seed-data, embed-products" })
 	void neitherHangsNorDeadlocksNorLosesARow(String first, String second) throws Exception {
 		Set<String> late = new HashSet<>();
 		boolean reseeds = first.equals(SeedDataJob.NAME) || second.equals(SeedDataJob.NAME);
@@ -218,6 +227,8 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 				}
 			};
 			case ArchiveJob.NAME, PartitionRolloverJob.NAME -> () -> run(job, "as-of=" + TODAY);
+			// more products than ETL_EMBED_BULK_LOAD_ROWS: the run drops the model's index and builds it again
+			case EmbedProductsJob.NAME -> () -> run(job, "limit=150");
 			default -> () -> run(job);
 		};
 	}
