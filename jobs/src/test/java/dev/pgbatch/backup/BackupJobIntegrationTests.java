@@ -336,6 +336,41 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.backups.list().get(0).verified()).isNull();
 	}
 
+	/**
+	 * Issue 14: beside pg_dump, which locks every table, the backup's own sessions hold a few locks at a
+	 * time; counting on the snapshot's transaction held one on every table until the upload ended, and at
+	 * 1,200 partitions the two overflowed the lock table (max_locks_per_transaction). Positive control: the
+	 * same poll sees pg_dump's lock on every table.
+	 */
+	@Test
+	void theBackupsOwnSessionsHoldAFewTableLocksAtATimeBesidePgDumpsLockOnEveryTable() throws Exception {
+		this.jdbc.execute("CREATE SCHEMA many");
+		this.jdbc.execute("DO $$ BEGIN FOR i IN 1..300 LOOP EXECUTE format('CREATE TABLE many.t%s (id int PRIMARY KEY)', i);"
+				+ " END LOOP; END $$");
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			Future<JobExecution> backup = threads.submit(() -> JobRuns.run(this.runner, BackupJob.DEFINITION));
+			// the most relation locks each session held at once (pg_dump runs with the runner's application name)
+			Map<Integer, Integer> most = new java.util.HashMap<>();
+			while (!backup.isDone()) {
+				this.jdbc.query("""
+						SELECT l.pid, count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+						WHERE l.locktype = 'relation' AND a.datname = current_database() AND l.pid <> pg_backend_pid()
+						GROUP BY l.pid""", row -> {
+					most.merge(row.getInt(1), row.getInt(2), Math::max);
+				});
+			}
+			assertThat(backup.get().getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			assertThat(most.values()).as("pg_dump's lock on every table, and a few at a time in the other sessions")
+				.filteredOn(locks -> locks >= 300).hasSize(1);
+			assertThat(most.values()).filteredOn(locks -> locks < 300).allMatch(locks -> locks < 20);
+		}
+		finally {
+			threads.shutdownNow();
+			this.jdbc.execute("DROP SCHEMA many CASCADE");
+		}
+	}
+
 	@Test
 	void aBackupBesideALongReaderAndADetachWaitingForItEndsAndTheDetachIsGranted() throws Exception {
 		String partition = this.jdbc.queryForObject("""
