@@ -1002,6 +1002,24 @@ public class Backups {
 		return found.get(0);
 	}
 
+	/**
+	 * Objects under the prefix outside any backup folder this version reads (server/database/id/file): an
+	 * older layout, or objects someone else put there. Not listed, never restored, never removed by
+	 * retention: `backup list` counts them so they are not forgotten.
+	 */
+	public long unlisted() {
+		String prefix = prefix() + "/";
+		return this.store.list(prefix).stream()
+			.filter(object -> folderOf(object.key().substring(prefix.length())) == null)
+			.count();
+	}
+
+	/** The folder of a key below the prefix, or null when the key is not of a backup folder's shape. */
+	private static Folder folderOf(String relativeKey) {
+		String[] parts = relativeKey.split("/", -1);
+		return (parts.length == 4 && BACKUP_ID.matcher(parts[2]).matches()) ? new Folder(parts[0], parts[1], parts[2]) : null;
+	}
+
 	/** Backup folders (only those with a manifest: complete), newest first; keys of another shape are ignored. */
 	private List<Folder> folders(boolean completeOnly) {
 		TreeSet<Folder> folders = new TreeSet<>(Comparator.comparing(Folder::id)
@@ -1010,9 +1028,10 @@ public class Backups {
 			.reversed());
 		String prefix = prefix() + "/";
 		for (ObjectStore.StoredObject object : this.store.list(prefix)) {
-			String[] parts = object.key().substring(prefix.length()).split("/", -1);
-			if (parts.length == 4 && BACKUP_ID.matcher(parts[2]).matches() && (!completeOnly || parts[3].equals(MANIFEST))) {
-				folders.add(new Folder(parts[0], parts[1], parts[2]));
+			String relativeKey = object.key().substring(prefix.length());
+			Folder folder = folderOf(relativeKey);
+			if (folder != null && (!completeOnly || relativeKey.endsWith("/" + MANIFEST))) {
+				folders.add(folder);
 			}
 		}
 		return new ArrayList<>(folders);
@@ -1041,7 +1060,8 @@ public class Backups {
 		return null;
 	}
 
-	private String prefix() {
+	/** The backups' prefix in the object store, as `backup list` names it. */
+	public String prefix() {
 		return this.properties.prefix();
 	}
 

@@ -21,6 +21,9 @@ class BackupCommand {
 			description = "Complete backups, newest first, with their sizes and when a verify last passed.")
 	static class ListBackups implements Callable<Integer> {
 
+		static final String UNLISTED = "and %d object(s) under %s/ not shown: outside any backup folder"
+				+ " (server/database/id/), an older layout or put there by hand; never restored, never removed by retention";
+
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;
 
@@ -42,6 +45,10 @@ class BackupCommand {
 							manifest.startedAt(), manifest.dumpBytes(), manifest.storedBytes(), manifest.keyId(),
 							entry.verified() == null ? "-"
 									: entry.verified().verifiedAt() + (entry.verified().restoreTested() ? " (restore drill)" : ""));
+				}
+				long unlisted = context.getBean(Backups.class).unlisted();
+				if (unlisted > 0) {
+					System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, context.getBean(Backups.class).prefix());
 				}
 				return Cli.OK;
 			}

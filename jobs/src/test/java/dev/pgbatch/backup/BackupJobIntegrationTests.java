@@ -832,6 +832,22 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Test
+	void objectsOutsideAnyBackupFolderAreCountedAndRetentionLeavesThem() throws Exception {
+		// the layout before server folders (prefix/database/id/file), and a stray object
+		String old = PREFIX + "/" + TestDatabase.name() + "/20250101T000000000Z/" + TestDatabase.name() + ".dump.zst.tink";
+		this.store.create(old, new java.io.ByteArrayInputStream(new byte[] { 1 }), 1);
+		this.store.create(PREFIX + "/notes.txt", new java.io.ByteArrayInputStream(new byte[] { 2 }), 1);
+		assertThat(this.backups.unlisted()).isEqualTo(2);
+
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
+
+		assertThat(this.backups.list()).hasSize(1);
+		assertThat(this.backups.unlisted()).isEqualTo(2);
+		assertThat(this.store.list(old)).hasSize(1);
+	}
+
+	@Test
 	void clustersClonedFromOneAnotherKeepTheirBackupsApartByTheirServerNames() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		BackupManifest original = this.backups.list().get(0).manifest();
