@@ -91,6 +91,37 @@ abstract class ObjectStoreContract {
 		}
 	}
 
+	@Test
+	void aCreateWhoseStreamFailsStoresNothing() {
+		for (long size : new long[] { 12 * 1024 * 1024 + 17, -1 }) {
+			// 6 MiB of zeros, then every read fails
+			InputStream failing = new InputStream() {
+				private long left = 6 * 1024 * 1024;
+
+				@Override
+				public int read() throws java.io.IOException {
+					byte[] one = new byte[1];
+					return (read(one, 0, 1) < 0) ? -1 : one[0];
+				}
+
+				@Override
+				public int read(byte[] buffer, int offset, int length) throws java.io.IOException {
+					if (this.left <= 0) {
+						throw new java.io.IOException("the source failed");
+					}
+					int n = (int) Math.min(length, this.left);
+					java.util.Arrays.fill(buffer, offset, offset + n, (byte) 0);
+					this.left -= n;
+					return n;
+				}
+			};
+			assertThatThrownBy(() -> store().create(this.prefix + "failed", failing, size)).as("size %d", size)
+				.isInstanceOf(ObjectStoreException.class);
+			assertThat(store().exists(this.prefix + "failed")).as("size %d", size).isFalse();
+			assertThat(store().list(this.prefix)).as("size %d", size).isEmpty();
+		}
+	}
+
 	private static String sha256(byte[] bytes) throws Exception {
 		return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
 	}
