@@ -6,6 +6,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionLock;
@@ -14,7 +15,6 @@ import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
 
-import java.util.concurrent.CompletableFuture;
 
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -58,7 +58,7 @@ class ArchiveJobConfiguration {
 				public void beforeJob(JobExecution execution) {
 					// the object store's client takes seconds to build (it reads the CA certificates): build it
 					// while the warm step works; a store that does not answer fails the cold step, not this
-					CompletableFuture.runAsync(() -> {
+					OwnThreads.run("object store client", () -> {
 						try {
 							store.exists(properties.prefix() + "/");
 						}

@@ -17,13 +17,13 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.store.ObjectStore;
-import dev.pgbatch.store.OwnThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -31,6 +31,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.Databases;
 import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
@@ -264,15 +265,14 @@ public class Backups {
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
 			watch.guard(dump);
-			// on a thread of its own: the common pool has one thread on two cores, and the upload may hold it
-			CompletableFuture<Map<String, Long>> counts = CompletableFuture.supplyAsync(() -> {
+			CompletableFuture<Map<String, Long>> counts = OwnThreads.start("row counts", () -> {
 				try (Connection counting = this.tools.connect(database)) {
 					return rowCounts(counting, snapshot);
 				}
 				catch (SQLException ex) {
 					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
 				}
-			}, runnable -> new Thread(runnable, "row counts").start());
+			});
 			SealedObjects.Stored stored;
 			try {
 				stored = new SealedObjects(this.store, keys).put(objectKey, plaintext -> {

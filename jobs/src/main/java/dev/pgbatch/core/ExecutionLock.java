@@ -10,7 +10,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -231,11 +230,7 @@ public class ExecutionLock {
 		 * {@code onLoss} runs once, on that thread, when the session has ended or no longer holds the lock.
 		 */
 		public void watch(Runnable onLoss) {
-			this.watch = Executors.newSingleThreadScheduledExecutor(runnable -> {
-				Thread thread = new Thread(runnable, "lock watch " + this.jobName);
-				thread.setDaemon(true);
-				return thread;
-			});
+			this.watch = OwnThreads.scheduler("lock watch " + this.jobName);
 			long millis = this.checkInterval.toMillis();
 			this.watch.scheduleWithFixedDelay(() -> {
 				if (!stillHeld()) {

@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -78,11 +77,7 @@ public class ProgressMonitor implements JobExecutionListener {
 				}
 			}, true));
 		}
-		this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
-			Thread thread = new Thread(runnable, "progress");
-			thread.setDaemon(true);
-			return thread;
-		});
+		this.ticker = OwnThreads.scheduler("progress");
 		Duration every = this.terminal ? Duration.ofMillis(250) : Duration.ofSeconds(10);
 		this.ticker.scheduleAtFixedRate(this::show, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
 	}

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -12,6 +11,7 @@ import java.util.stream.Collectors;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobRunner;
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.RefusedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,11 +84,7 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 		// a restarted step starts from the context of the failed one: its child's old outcome is not this one
 		context.remove(CHILD);
 		JobExecution child;
-		ScheduledExecutorService stops = Executors.newSingleThreadScheduledExecutor(runnable -> {
-			Thread thread = new Thread(runnable, "nightly-stop");
-			thread.setDaemon(true);
-			return thread;
-		});
+		ScheduledExecutorService stops = OwnThreads.scheduler("nightly-stop");
 		Long parent = (step != null) ? step.getStepExecution().getJobExecutionId() : null;
 		try {
 			if (parent != null) {

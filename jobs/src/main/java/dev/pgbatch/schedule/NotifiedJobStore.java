@@ -6,6 +6,7 @@ import java.sql.Statement;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.core.OwnThreads;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.quartz.SchedulerConfigException;
@@ -64,9 +65,7 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 	public void schedulerStarted() throws SchedulerException {
 		super.schedulerStarted();
 		this.listening = true;
-		Thread listener = new Thread(this::listen, "schedule changes");
-		listener.setDaemon(true);
-		listener.start();
+		OwnThreads.run("schedule changes", this::listen);
 	}
 
 	@Override

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.ParameterDefinition;
 import net.datafaker.Faker;
 
@@ -35,9 +36,7 @@ public final class SeedDataJob {
 	 * daemon thread, while Spring starts; otherwise the first COPY steps wait for it.
 	 */
 	private static void warmUp() {
-		Thread thread = new Thread(() -> new Faker(Locale.US).name().firstName(), "seed-warm-up");
-		thread.setDaemon(true);
-		thread.start();
+		OwnThreads.run("seed-warm-up", () -> new Faker(Locale.US).name().firstName());
 	}
 
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.SealedStreams;
 

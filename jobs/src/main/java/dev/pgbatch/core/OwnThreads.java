@@ -1,13 +1,16 @@
-package dev.pgbatch.store;
+package dev.pgbatch.core;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Stream work on threads of their own, not the common pool: its one thread on a two-core machine would run
- * an upload and the encryption that feeds it one after the other, and each would wait for the other.
+ * The one way pgbatch runs work in the background: each piece on a daemon thread of its own, named for
+ * what it does, never on the common pool, whose one thread on a two-core machine would run an upload and
+ * the encryption that feeds it one after the other, each waiting for the other.
  */
 public final class OwnThreads {
 
@@ -31,11 +34,23 @@ public final class OwnThreads {
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);
 			}
-		}, runnable -> {
-			Thread thread = new Thread(runnable, name);
-			thread.setDaemon(true);
-			thread.start();
-		});
+		}, runnable -> daemon(name, runnable).start());
+	}
+
+	/** Runs {@code work} on a new daemon thread named {@code name}, nobody waiting for it. */
+	public static void run(String name, Runnable work) {
+		daemon(name, work).start();
+	}
+
+	/** One daemon thread named {@code name} that runs work at set times, until shut down. */
+	public static ScheduledExecutorService scheduler(String name) {
+		return Executors.newSingleThreadScheduledExecutor(runnable -> daemon(name, runnable));
+	}
+
+	private static Thread daemon(String name, Runnable work) {
+		Thread thread = new Thread(work, name);
+		thread.setDaemon(true);
+		return thread;
 	}
 
 	/** Waits for the work's result; rethrows its failure as it was thrown, an Error too. */
@@ -60,7 +75,7 @@ public final class OwnThreads {
 	}
 
 	/** What a piece of work threw, from the failure its future reports: an I/O error as it was, not wrapped. */
-	static Throwable thrown(Throwable failure) {
+	public static Throwable thrown(Throwable failure) {
 		Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
 				: failure;
 		return cause instanceof UncheckedIOException io ? io.getCause() : cause;
