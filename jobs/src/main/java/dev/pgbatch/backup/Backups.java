@@ -483,6 +483,8 @@ public class Backups {
 		try (ExecutionLock.Held held = this.lock.acquire("backup restore into " + target, MAINTENANCE)) {
 			LockWatch watch = new LockWatch();
 			watch.watch(held, "backup restore into " + target);
+			// first: a target an interrupted swap left closed is opened again before anything connects to it
+			sweepStaging();
 			boolean existed = exists(target);
 			if (existed) {
 				if (holdsObjects(target) && !force) {
@@ -499,7 +501,6 @@ public class Backups {
 					throw new RefusedException(String.format(SESSIONS, target, sessions));
 				}
 			}
-			sweepStaging();
 			String staging = unique("pgbatch_restoring_" + id);
 			try (ExecutionLock.Held stagingLock = holdStaging(staging)) {
 				watch.watch(stagingLock, STAGING + staging);
@@ -522,8 +523,35 @@ public class Backups {
 			}
 		}
 		catch (SQLException | RuntimeException ex) {
-			dropDatabase(staging);
+			if (targetOpen(target, ex)) {
+				dropDatabase(staging);
+			}
+			else {
+				// its note names the target: the next restore opens it again, backup list warns meanwhile
+				log.warn("{} is kept: {} may still refuse connections", staging, target);
+			}
 			throw ex;
+		}
+	}
+
+	/**
+	 * Whether the target takes connections after a failed swap, opened again if it was left closed, on a
+	 * connection of its own (the swap's may be the one that failed).
+	 */
+	private boolean targetOpen(String target, Exception failure) {
+		try (Connection admin = this.tools.connect(MAINTENANCE); PreparedStatement closed = admin
+			.prepareStatement("SELECT NOT datallowconn FROM pg_database WHERE datname = ?")) {
+			closed.setString(1, target);
+			try (ResultSet rs = closed.executeQuery()) {
+				if (rs.next() && rs.getBoolean(1)) {
+					RestoreChecks.reopen(admin, target);
+				}
+			}
+			return true;
+		}
+		catch (SQLException | RuntimeException again) {
+			failure.addSuppressed(again);
+			return false;
 		}
 	}
 
@@ -575,13 +603,18 @@ public class Backups {
 					admin.rollback();
 					admin.setAutoCommit(true);
 				}
-				if (terminateSessions) {
-					statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " ALLOW_CONNECTIONS true");
-				}
+				// opened again by the caller, on a connection of its own
 				throw ex;
 			}
 			admin.setAutoCommit(true);
-			Databases.drop(statement, SqlNames.quote(aside));
+			try {
+				Databases.drop(statement, SqlNames.quote(aside));
+			}
+			catch (SQLException ex) {
+				// the restore is done: the target holds the backup
+				log.warn("{} holds the restored backup; the database it replaced, {}, could not be dropped ({}): drop it by hand",
+						target, aside, ex.getMessage());
+			}
 		}
 	}
 

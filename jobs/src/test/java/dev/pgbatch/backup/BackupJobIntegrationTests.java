@@ -523,8 +523,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(this.backups.leftClosed()).singleElement()
 				.satisfies(warning -> assertThat(warning).contains(TARGET, "ALTER DATABASE \"" + TARGET + "\" ALLOW_CONNECTIONS true"));
 
+			// another restore opens it again before anything else: as the target was, kept
 			this.backups.restore(id, OTHER, false, false);
-
 			assertThat(closed(TARGET)).isFalse();
 			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET)).isEqualTo(oid);
 			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
@@ -532,6 +532,16 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				rs.next();
 				assertThat(rs.getInt(1)).isOne();
 			}
+
+			// and the operator's retry into the target itself (README step 4) after the same kill
+			this.jdbc.execute("ALTER DATABASE " + TARGET + " ALLOW_CONNECTIONS false");
+			this.jdbc.execute("CREATE DATABASE pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0dead000");
+			this.jdbc.execute("COMMENT ON DATABASE pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT)
+					+ "_0dead000 IS 'pgbatch restore: connections to " + TARGET + " closed for the swap'");
+			assertThat(this.backups.leftClosed()).hasSize(1);
+			this.backups.restore(id, TARGET, true, true);
+			assertThat(closed(TARGET)).isFalse();
+			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'",
 					Long.class)).isZero();
 			assertThat(this.backups.leftClosed()).isEmpty();
@@ -543,6 +553,42 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			holder.destroy();
 			endSuperusersSessions();
 			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
+	/** Review: the swap's own session ended while its rename waits; the target was closed on that session. */
+	@Test
+	void aSwapWhoseSessionEndsWhileItsRenameWaitsLeavesTheTargetOpenAndAsItWas() throws Exception {
+		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
+		String id = this.backups.list().get(0).manifest().id();
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		// a superuser's session, which the restore may not end: its rename waits for it, the target closed
+		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
+		ExecutorService threads = Executors.newSingleThreadExecutor();
+		try {
+			awaitSession("datname = '" + TARGET + "' AND usename = 'postgres'");
+			Future<?> restore = threads.submit(() -> {
+				this.backups.restore(id, TARGET, true, true);
+				return null;
+			});
+			String renaming = "datname = 'postgres' AND query LIKE 'ALTER DATABASE \"" + TARGET + "\" RENAME%'";
+			awaitSession(renaming);
+			terminate(renaming);
+
+			assertThatThrownBy(() -> restore.get(2, TimeUnit.MINUTES)).isInstanceOf(java.util.concurrent.ExecutionException.class);
+			assertThat(closed(TARGET)).isFalse();
+			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET)).isEqualTo(oid);
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_"
+					+ id.toLowerCase(java.util.Locale.ROOT) + "%'", Long.class)).isZero();
+		}
+		finally {
+			threads.shutdownNow();
+			holder.destroy();
+			endSuperusersSessions();
 		}
 	}
 
