@@ -32,16 +32,19 @@ final class DeferredDdl {
 	private static final String SHADOW = "seed_aside_";
 
 	/**
-	 * A live index's definition after "CREATE INDEX name ON [ONLY] table ": PostgreSQL's own text, of an
-	 * index that exists now, to be put on another table with the same columns.
+	 * A live index's definition after "CREATE INDEX name ON [ONLY] schema.table ": PostgreSQL's own text, of
+	 * an index that exists now, to be put on another table with the same columns. pg_get_indexdef always
+	 * qualifies the table with its schema, so the head is built so too (regclass's text drops a schema on
+	 * the search path, and a URL with currentSchema=retail made every definition look foreign).
 	 */
 	private static final String INDEX_TAIL = """
 			SELECT CASE WHEN starts_with(d.def, d.head) THEN substr(d.def, length(d.head) + 1)
 			            WHEN starts_with(d.def, d.only) THEN substr(d.def, length(d.only) + 1) END
 			FROM (SELECT pg_get_indexdef(i.indexrelid) AS def,
-			             format('CREATE INDEX %I ON %s ', c.relname, i.indrelid::regclass) AS head,
-			             format('CREATE INDEX %I ON ONLY %s ', c.relname, i.indrelid::regclass) AS only
-			      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indexrelid = ?) d
+			             format('CREATE INDEX %I ON %I.%I ', c.relname, n.nspname, t.relname) AS head,
+			             format('CREATE INDEX %I ON ONLY %I.%I ', c.relname, n.nspname, t.relname) AS only
+			      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+			      JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid = ?) d
 			""";
 
 	private final JdbcTemplate jdbc;

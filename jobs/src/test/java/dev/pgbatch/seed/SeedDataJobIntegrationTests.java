@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.ExecutionReport;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -253,6 +256,25 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
 		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index + "'"))
 			.isEqualTo(1);
+		assertNothingSetAside();
+	}
+
+	/** Review: a search path holding the seeded schemas (currentSchema in ETL_DB_URL) made every index look foreign. */
+	@Test
+	void indexesSetAsideAreMadeAgainWithTheSeededSchemasOnTheSearchPath() throws Exception {
+		seed("scale=0.02", "reset=true");
+		String indexes = "SELECT count(*) FROM pg_index WHERE indrelid = 'retail.customers'::regclass AND NOT indisunique";
+		long before = count(indexes);
+		try (java.sql.Connection connection = TestDatabase.connect()) {
+			connection.createStatement().execute("SET search_path = retail, ops, public");
+			JdbcTemplate onThePath = new JdbcTemplate(new SingleConnectionDataSource(connection, true));
+			DeferredDdl ddl = new DeferredDdl(onThePath);
+			ddl.drop(List.of("retail.customers"), true);
+			assertThat(count(indexes)).isLessThan(before);
+
+			ddl.restore();
+		}
+		assertThat(count(indexes)).isEqualTo(before);
 		assertNothingSetAside();
 	}
 
