@@ -87,11 +87,11 @@ class ArchiveJobConfiguration {
 					keyset.load();
 				}
 			})
-			.start(step("warm", jobRepository, transactionManager, partitions,
+			.start(step("warm", jobRepository, transactionManager, partitions, partitionLock,
 					(run, counts) -> archiving.warmNext(run.tables, run.asOf, run.dryRun, counts)))
-			.next(step("cold", jobRepository, transactionManager, partitions,
+			.next(step("cold", jobRepository, transactionManager, partitions, partitionLock,
 					(run, counts) -> archiving.coldNext(run.tables, run.asOf, run.dryRun, counts)))
-			.next(step("rows", jobRepository, transactionManager, partitions,
+			.next(step("rows", jobRepository, transactionManager, partitions, partitionLock,
 					(run, counts) -> run.sales && sales.next(run.asOf, run.dryRun, counts)))
 			.build();
 	}
@@ -106,12 +106,12 @@ class ArchiveJobConfiguration {
 
 	/** A step that makes its changes one transaction at a time until there is none left. */
 	private static Step step(String name, JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			PartitionProperties partitions, Change change) {
-		return new StepBuilder(name, jobRepository).tasklet((contribution, chunk) -> {
+			PartitionProperties partitions, PartitionLock partitionLock, Change change) {
+		return new StepBuilder(name, jobRepository).tasklet(partitionLock.heldAtCommit((contribution, chunk) -> {
 			StepExecution execution = chunk.getStepContext().getStepExecution();
 			return change.next(Run.of(execution.getJobParameters(), partitions), execution.getExecutionContext())
 					? RepeatStatus.CONTINUABLE : RepeatStatus.FINISHED;
-		}, transactionManager).build();
+		}), transactionManager).build();
 	}
 
 	private static void requireTablespace(JdbcTemplate jdbc, String tablespace, String setting)

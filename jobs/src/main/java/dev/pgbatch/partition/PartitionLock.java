@@ -8,7 +8,10 @@ import dev.pgbatch.core.StopRequests;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.step.tasklet.Tasklet;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The jobs that change the partitions of the managed tables (partition-rollover, archive, archive restore,
@@ -46,6 +49,28 @@ public class PartitionLock {
 	/** Whether the execution holds the lock (it may have failed to take it). */
 	public boolean holds(JobExecution execution) {
 		return this.held.containsKey(execution.getId());
+	}
+
+	/**
+	 * A step's tasklet whose every transaction commits only while the run still holds the lock, checked at
+	 * the commit: the watch looks every ETL_LOCK_CHECK_INTERVAL and stops a run only between transactions,
+	 * so a change (a reset's TRUNCATE, an export's drops) could otherwise commit after the lock was lost,
+	 * beside another of these jobs.
+	 */
+	public Tasklet heldAtCommit(Tasklet tasklet) {
+		return (contribution, chunk) -> {
+			long execution = chunk.getStepContext().getStepExecution().getJobExecutionId();
+			TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+				@Override
+				public void beforeCommit(boolean readOnly) {
+					ExecutionLock.Held lock = PartitionLock.this.held.get(execution);
+					if (lock == null || !lock.check()) {
+						throw new IllegalStateException(LOCK_LOST);
+					}
+				}
+			});
+			return tasklet.execute(contribution, chunk);
+		};
 	}
 
 	/**

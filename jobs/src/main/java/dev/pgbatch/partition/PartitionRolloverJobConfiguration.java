@@ -63,7 +63,7 @@ class PartitionRolloverJobConfiguration {
 					throw new InvalidJobParametersException(ex.getMessage());
 				}
 			})
-			.start(new StepBuilder("rollover", jobRepository).tasklet(rollover, transactionManager).build())
+			.start(new StepBuilder("rollover", jobRepository).tasklet(partitionLock.heldAtCommit(rollover), transactionManager).build())
 			.build();
 	}
 

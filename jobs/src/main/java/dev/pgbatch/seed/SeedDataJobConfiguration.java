@@ -130,7 +130,8 @@ class SeedDataJobConfiguration {
 				throw new IllegalStateException(ex.getMessage(), ex);
 			}
 		});
-		return new StepBuilder(name, this.jobRepository).tasklet(bounded, this.transactionManager).build();
+		return new StepBuilder(name, this.jobRepository).tasklet(this.partitionLock.heldAtCommit(bounded), this.transactionManager)
+			.build();
 	}
 
 }
