@@ -41,6 +41,9 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 	/** How long a wait for a notification lasts, and so how long the listener outlives the scheduler's shutdown. */
 	private static final int WAIT_MILLIS = 1000;
 
+	/** The least time between two looks a notification causes. */
+	private static final long MIN_GAP_MILLIS = 250;
+
 	/** Before connecting again after the listening connection failed. */
 	private static final long RECONNECT_MILLIS = 5000;
 
@@ -91,12 +94,29 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 				// a change made while the connection was being made was not heard: look once now
 				signalSchedulingChangeImmediately(0L);
 				PGConnection notified = connection.unwrap(PGConnection.class);
-				while (this.listening) {
-					PGNotification[] notifications = notified.getNotifications(WAIT_MILLIS);
-					if (notifications != null && notifications.length > 0) {
-						signalSchedulingChangeImmediately(0L);
+				try {
+					while (this.listening) {
+						PGNotification[] notifications = notified.getNotifications(WAIT_MILLIS);
+						if (notifications != null && notifications.length > 0) {
+							signalSchedulingChangeImmediately(0L);
+							// any role may NOTIFY: a flood makes one look per gap, not one per notification
+							Thread.sleep(MIN_GAP_MILLIS);
+						}
 					}
 				}
+				finally {
+					// the connection goes back to Quartz's pool: not still listening, piling notifications up
+					try (Statement statement = connection.createStatement()) {
+						statement.execute("UNLISTEN *");
+					}
+					catch (SQLException ex) {
+						// a broken connection is not reused
+					}
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
 			}
 			catch (SQLException | RuntimeException ex) {
 				if (!this.listening) {
