@@ -323,14 +323,22 @@ class CliIntegrationTests {
 			assertThat(again.stderr()).contains("never overwritten");
 
 			assertThat(etl(environment, "run", "backup").exitCode()).isZero();
+			// made after the backup: gone once step 4 has replaced the database
+			execute("CREATE TABLE public.made_after_the_backup ()");
 			JsonNode listed = JSON.readTree(etl(environment, "backup", "list", "--json").stdout());
 			assertThat(listed.size()).isEqualTo(1);
 			String id = listed.get(0).get("manifest").get("id").asString();
+			// step 2 as the README gives it, through bin/etl: the id is the first column of the listing
+			EtlProcess.Result step2 = EtlProcess.start(environment, "backup", "list").await();
+			assertThat(step2.exitCode()).as(step2.stderr()).isZero();
+			assertThat(step2.stdout().lines().skip(1).findFirst()).as(step2.stderr())
+				.hasValueSatisfying(line -> assertThat(line.split(" ")[0]).isEqualTo(id));
 			EtlProcess.Result drill = etl(environment, "backup", "verify", id, "--restore-test");
 			assertThat(drill.exitCode()).as(drill.stderr()).isZero();
 			assertThat(drill.stdout()).contains("restored into a scratch database");
 
-			EtlProcess.Result restore = etl(environment, "backup", "restore", id, "--target-db", target);
+			// step 3, through bin/etl
+			EtlProcess.Result restore = EtlProcess.start(environment, "backup", "restore", id, "--target-db", target).await();
 			assertThat(restore.exitCode()).as(restore.stderr()).isZero();
 			assertThat(restore.stdout()).contains("every table holds the rows its manifest recorded");
 			assertThat(queryLong(target, "SELECT count(*) FROM ops.task_executions"))
@@ -356,13 +364,15 @@ class CliIntegrationTests {
 				assertThat(busy.stderr()).contains("other sessions connected").contains("--terminate-sessions");
 				assertThat(application.isValid(5)).isTrue();
 
-				EtlProcess.Result replaced = etl(environment, "backup", "restore", id, "--target-db", TestDatabase.name(),
-						"--force", "--terminate-sessions");
+				// step 4, through bin/etl
+				EtlProcess.Result replaced = EtlProcess.start(environment, "backup", "restore", id, "--target-db",
+						TestDatabase.name(), "--force", "--terminate-sessions").await();
 				assertThat(replaced.exitCode()).as(replaced.stderr()).isZero();
 				assertThat(replaced.stdout()).contains("every table holds the rows its manifest recorded");
 				assertThat(application.isValid(5)).isFalse();
 			}
 			assertThat(queryLong("SELECT count(*) FROM ops.task_executions")).isEqualTo(rows);
+			assertThat(queryLong("SELECT count(*) FROM pg_class WHERE relname = 'made_after_the_backup'")).isZero();
 			// of this backup: other classes' restores may be under way on the server
 			assertThat(queryLong("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_re%\\_"
 					+ id.toLowerCase(Locale.ROOT) + "\\_%'")).isZero();
@@ -452,6 +462,12 @@ class CliIntegrationTests {
 
 	private static long queryLong(String sql) {
 		return queryLong(TestDatabase.name(), sql);
+	}
+
+	private static void execute(String sql) throws Exception {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			statement.execute(sql);
+		}
 	}
 
 	private static long queryLong(String database, String sql) {

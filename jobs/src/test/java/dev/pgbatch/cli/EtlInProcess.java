@@ -26,7 +26,13 @@ public final class EtlInProcess {
 
 	/** One command to its end, with settings that replace the environment's of the same name. */
 	public static synchronized EtlProcess.Result run(Map<String, String> settings, String... arguments) {
-		Map<String, String> given = new HashMap<>(settings);
+		Map<String, String> given = new HashMap<>();
+		settings.forEach((name, value) -> {
+			given.put(name, value);
+			// Spring binds etl.backup.prefix straight from an environment variable ETL_BACKUP_PREFIX (relaxed
+			// binding), before any placeholder reads the system property: the property's own name wins over that
+			given.put(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'), value);
+		});
 		given.putIfAbsent("ETL_DB_URL", TestDatabase.url());
 		Map<String, String> before = new HashMap<>();
 		given.keySet().forEach(name -> before.put(name, System.getProperty(name)));
