@@ -62,7 +62,7 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>The walk is reproducible from its seed (printed on failure, with today's date, since the windows count
  * from it): -Dpgbatch.walk.seed=N or ETL_TEST_WALK_SEED. Its length: -Dpgbatch.walk.steps or
- * ETL_TEST_WALK_STEPS (default 250), of which -Dpgbatch.walk.kills or ETL_TEST_WALK_KILLS (default 2) start
+ * ETL_TEST_WALK_STEPS (default 250), of which -Dpgbatch.walk.kills or ETL_TEST_WALK_KILLS (default 4) start
  * bin/etl to kill it (a few seconds each).
  */
 class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
@@ -73,7 +73,7 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final int STEPS = (int) setting("pgbatch.walk.steps", "ETL_TEST_WALK_STEPS", 250);
 
-	private static final int KILLS = (int) setting("pgbatch.walk.kills", "ETL_TEST_WALK_KILLS", 2);
+	private static final int KILLS = (int) setting("pgbatch.walk.kills", "ETL_TEST_WALK_KILLS", 4);
 
 	/** Every cold segment is read whole again every this many steps: between, a listing shows each is there. */
 	private static final int REREAD_EVERY = 125;
@@ -453,12 +453,18 @@ class ArchiveInvariantIntegrationTests extends DatabaseIntegrationTest {
 		if (execution == before || "COMPLETED".equals(status)) {
 			return what;
 		}
+		JobExecution restarted;
 		try {
-			return what + "; restart: " + outcome(this.runner.restart(execution));
+			restarted = this.runner.restart(execution);
 		}
 		catch (RuntimeException ex) {
-			return what + "; restart refused: " + ex.getMessage();
+			throw broken(what + "; restart refused: " + ex.getMessage(), ex);
 		}
+		// the restart finishes the work: nothing else runs beside it here
+		if (restarted.getStatus() != BatchStatus.COMPLETED) {
+			throw broken(what + "; restart: " + outcome(restarted), null);
+		}
+		return what + "; restart: " + outcome(restarted);
 	}
 
 	/**
