@@ -41,11 +41,11 @@ class MigrationsIntegrationTests {
 	}
 
 	/**
-	 * bin/stack's runner role holds exactly what README's "Your own PostgreSQL" lists, no superuser and no
+	 * bin/stack's runner role holds exactly what docs/operations.md's "Your own PostgreSQL or MinIO" lists, no superuser and no
 	 * CREATEROLE, and the migrations apply with that on a fresh database that has the extension (from template1).
 	 */
 	@Test
-	void theMigrationsNeedNoMoreThanTheReadmeSays() throws Exception {
+	void theMigrationsNeedNoMoreThanTheOperationsDocLists() throws Exception {
 		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
 			assertThat(rows(statement, """
 					SELECT concat_ws(' ', rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls)

@@ -150,7 +150,7 @@ public class ArchivedPartitions {
 
 	/**
 	 * The cold objects under the archive's prefix that {@link #list} cannot show: those without a sealed
-	 * manifest beside them, written before sealed manifests (an older layout, see the README) or by an export
+	 * manifest beside them, written before sealed manifests (an older layout, see docs/jobs/archive.md) or by an export
 	 * that did not finish. Restore does not read them; their rows may be only there.
 	 */
 	public long unlisted() {

@@ -25,8 +25,8 @@ class ArchiveCommand {
 	static class ListArchived implements Callable<Integer> {
 
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them"
-				+ " (an older layout, or an export that did not finish); restore does not read them (README: Exports"
-				+ " written before sealed manifests)";
+				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
+				+ " Exports written before sealed manifests)";
 
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;

@@ -42,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The data-safety invariant of DESIGN.md as a seeded random walk: rows inserted at random times (archived
+ * The data-safety invariant (every row is in PostgreSQL or in exactly one restorable cold segment, never both,
+ * never neither; docs/testing.md, "Invariants") as a seeded random walk: rows inserted at random times (archived
  * intervals, warm ones, the current one, the future), late rows into intervals archive moved out,
  * partition-rollover and archive at random as-of days, archive restore of a random archived interval (and
  * archive of it again later, so that an interval gets several segments), a seed-data reset now and then (refused

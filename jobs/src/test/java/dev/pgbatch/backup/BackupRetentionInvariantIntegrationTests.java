@@ -27,7 +27,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The backups invariant (DESIGN.md, "Data safety"), as a seeded random walk: backups of two databases with
+ * The backups invariant (retention acts per database and server, and never removes the newest backup or the
+ * newest verified one of any database; docs/jobs/backup.md, "Retention"), as a seeded random walk: backups of two databases with
  * random retention numbers, and random verifies. After every step each database keeps its newest backup
  * and its newest verified one, and a step on one database leaves the other's backups as they were. A
  * failure names its seed: -Dpgbatch.invariant.seed=N replays it, -Dpgbatch.invariant.backup-steps=N walks

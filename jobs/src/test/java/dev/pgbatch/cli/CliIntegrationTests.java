@@ -29,9 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The operator interface of DESIGN.md against the real database: through bin/etl processes where the process is
- * the point (its launcher and class archive, SIGKILL and the restart of what it left), else through bin/etl's
- * entry point in this JVM ({@link EtlInProcess}), which checks, prints and returns as the process does.
+ * The operator interface (the README's "Command line", docs/cli.md) against the real database: through bin/etl
+ * processes where the process is the point (its launcher and class archive, SIGKILL and the restart of what it
+ * left), else through bin/etl's entry point in this JVM ({@link EtlInProcess}), which checks, prints and returns as the process does.
  */
 class CliIntegrationTests {
 
@@ -307,8 +307,9 @@ class CliIntegrationTests {
 		assertThat(executions()).isEqualTo(executions);
 	}
 
+	/** The steps of docs/operations.md, "Restoring at 3 a.m.", and the keys commands around them. */
 	@Test
-	void theReadmesRestoreStepsWorkThroughBinEtlBeforeAndAfterAKeyRotation(@TempDir Path directory) throws Exception {
+	void theOperationsDocsRestoreStepsWorkThroughBinEtlBeforeAndAfterAKeyRotation(@TempDir Path directory) throws Exception {
 		Path keyset = directory.resolve("keyset.json");
 		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_BACKUP_PREFIX",
 				"cli-backup-" + System.nanoTime());

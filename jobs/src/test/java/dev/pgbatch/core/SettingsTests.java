@@ -1,10 +1,13 @@
 package dev.pgbatch.core;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
-import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,6 +17,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SettingsTests {
+
+	private static final String WRITE = "pgbatch.settings.write";
+
+	private static final String GENERATED_BEGIN = "<!-- generated from jobs/src/main/resources/application.properties by SettingsTests -->";
+
+	private static final String GENERATED_END = "<!-- end of the generated table -->";
 
 	@Test
 	void everySettingOfApplicationPropertiesIsCheckedAndHasABadValueRow() throws IOException {
@@ -50,20 +59,68 @@ class SettingsTests {
 		Settings.check(environment::get);
 	}
 
-	/** The settings application.properties reads, with their defaults. */
-	private static Map<String, String> declared() throws IOException {
-		Properties properties = new Properties();
-		try (InputStream in = SettingsTests.class.getResourceAsStream("/application.properties")) {
-			properties.load(in);
+	/**
+	 * docs/settings.md's table is generated from application.properties: a setting without a meaning there, or a
+	 * documented one that is gone, fails here. The settings declared elsewhere are in the hand-written table below it,
+	 * which must cover every other setting Settings checks, and none twice.
+	 */
+	@Test
+	void docsSettingsMdIsGeneratedFromApplicationProperties() throws IOException {
+		Path file = settingsDoc();
+		String doc = Files.readString(file);
+		int begin = doc.indexOf(GENERATED_BEGIN);
+		int end = doc.indexOf(GENERATED_END);
+		assertThat(begin).as(file + " has the markers of its generated table").isNotNegative().isLessThan(end);
+		String generated = doc.substring(0, begin) + GENERATED_BEGIN + "\n" + table(DeclaredSettings.read())
+				+ doc.substring(end);
+		if (Boolean.getBoolean(WRITE)) {
+			Files.writeString(file, generated);
 		}
-		Map<String, String> declared = new TreeMap<>();
-		Pattern variable = Pattern.compile("\\$\\{((?:ETL|OPENAI)_[A-Z0-9_]+):([^}]*)}");
-		properties.values().forEach(text -> {
-			Matcher matcher = variable.matcher(text.toString());
-			while (matcher.find()) {
-				declared.put(matcher.group(1), matcher.group(2));
+		else {
+			assertThat(doc).as(file + " is out of date: regenerate it with ./mvnw -B -q -o test -Dtest=SettingsTests -D"
+					+ WRITE + "=true").isEqualTo(generated);
+		}
+
+		Set<String> declared = declared().keySet();
+		Set<String> elsewhere = new TreeSet<>();
+		Matcher row = Pattern.compile("(?m)^\\| `([A-Z0-9_]+)` \\|").matcher(doc.substring(end));
+		while (row.find()) {
+			elsewhere.add(row.group(1));
+		}
+		assertThat(elsewhere).as("settings of the hand-written table that application.properties declares")
+			.doesNotContainAnyElementsOf(declared);
+		Set<String> checked = new TreeSet<>(Settings.CHECKS.keySet());
+		checked.removeAll(declared);
+		assertThat(elsewhere).as("the hand-written table covers the checked settings not declared").containsAll(checked);
+	}
+
+	/** The settings table, one row per setting in the order declared. */
+	private static String table(List<DeclaredSettings.Setting> settings) {
+		StringBuilder table = new StringBuilder("| variable | default | meaning |\n| --- | --- | --- |\n");
+		for (DeclaredSettings.Setting setting : settings) {
+			String shown = setting.shownDefault();
+			table.append("| `").append(setting.name()).append("` | ").append(shown.isEmpty() ? "empty" : "`" + shown + "`")
+				.append(" | ").append(setting.meaning()).append(" |\n");
+		}
+		return table.toString();
+	}
+
+	/** docs/settings.md of the checkout, found from the working directory (the module's, or the checkout's). */
+	private static Path settingsDoc() {
+		for (Path directory = Path.of("").toAbsolutePath(); directory != null; directory = directory.getParent()) {
+			if (Files.isRegularFile(directory.resolve("jobs/pom.xml"))) {
+				return directory.resolve("docs/settings.md");
 			}
-		});
+		}
+		throw new IllegalStateException("no checkout above " + Path.of("").toAbsolutePath());
+	}
+
+	/** The settings application.properties declares, with their defaults as Spring resolves them. */
+	private static Map<String, String> declared() throws IOException {
+		Map<String, String> declared = new TreeMap<>();
+		for (DeclaredSettings.Setting setting : DeclaredSettings.read()) {
+			declared.put(setting.name(), setting.resolvedDefault());
+		}
 		return declared;
 	}
 
