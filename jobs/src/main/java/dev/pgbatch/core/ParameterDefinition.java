@@ -22,14 +22,22 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 
 	}
 
+	/** A number's bounds: a check that tests and `bin/etl jobs --json` can read. */
+	public record Range(double min, double max, boolean whole) implements Check {
+
+		@Override
+		public String problem(Object value) {
+			double number = ((Number) value).doubleValue();
+			return (number < this.min || number > this.max) ? "must be between " + format(this.min) + " and "
+					+ format(this.max) + ", got " + (this.whole ? Long.toString((Long) value) : format(number)) : null;
+		}
+
+	}
+
 	public static ParameterDefinition decimal(String name, String description, double defaultValue, double min,
 			double max) {
 		return new ParameterDefinition(name, ParameterType.DECIMAL, description, format(defaultValue),
-				clock -> defaultValue, value -> {
-					double number = (Double) value;
-					return (number < min || number > max)
-							? "must be between " + format(min) + " and " + format(max) + ", got " + format(number) : null;
-				});
+				clock -> defaultValue, new Range(min, max, false));
 	}
 
 	public static ParameterDefinition wholeNumber(String name, String description, long defaultValue) {
@@ -40,11 +48,7 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 	public static ParameterDefinition wholeNumber(String name, String description, long defaultValue, long min,
 			long max) {
 		return new ParameterDefinition(name, ParameterType.LONG, description, Long.toString(defaultValue),
-				clock -> defaultValue, value -> {
-					long number = (Long) value;
-					return (number < min || number > max) ? "must be between " + min + " and " + max + ", got " + number
-							: null;
-				});
+				clock -> defaultValue, new Range(min, max, true));
 	}
 
 	/** A text parameter; {@code defaultText} says what the default is where it is not a fixed value. */

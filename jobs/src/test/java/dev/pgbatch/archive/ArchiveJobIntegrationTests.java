@@ -458,6 +458,15 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.restore("ops.task_executions", march)).isEqualTo(marchRows);
 		assertThat(this.jdbc.queryForObject("SELECT error_message FROM ops." + march + " WHERE execution_id = ?"
 				+ " AND created_at = ?", String.class, row.get("execution_id"), row.get("created_at"))).isEqualTo("newest");
+
+		// the nightly's own rollover and archive after those restores (the restored partitions are past their
+		// warm window): they go back out, and no interval archive moved out is made again empty and exported
+		rollover();
+		archive();
+		assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + COLD.get(0)))
+			.as("no empty partition for %s, never restored", COLD.get(0)).isNull();
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'"
+				+ " AND row_count = 0", Long.class)).as("cold segments of no row").isZero();
 	}
 
 	/**

@@ -16,6 +16,7 @@ import dev.pgbatch.JobCatalog;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
+import dev.pgbatch.core.ParameterType;
 import dev.pgbatch.core.SettingsTestRows;
 import dev.pgbatch.seed.SeededTables;
 import io.minio.ListObjectsArgs;
@@ -81,6 +82,16 @@ class BadInputIntegrationTests {
 					case STRING -> List.of("no such\nthing");
 				}) {
 					rows.add(Arguments.of(Map.of(), List.of("run", job.name(), parameter.name() + "=" + bad), parameter.name()));
+				}
+				// just past each bound
+				if (parameter.check() instanceof ParameterDefinition.Range range) {
+					double step = (parameter.type() == ParameterType.LONG) ? 1 : 0.0001;
+					for (double beyond : new double[] { range.min() - step, range.max() + step }) {
+						String value = (parameter.type() == ParameterType.LONG) ? Long.toString((long) beyond)
+								: java.math.BigDecimal.valueOf(beyond).toPlainString();
+						rows.add(Arguments.of(Map.of(), List.of("run", job.name(), parameter.name() + "=" + value),
+								parameter.name() + ": must be between"));
+					}
 				}
 			}
 		}
@@ -162,6 +173,17 @@ class BadInputIntegrationTests {
 		assertThat(outcome.stdout()).isEmpty();
 		assertThat(executions()).isEqualTo(executions);
 		assertThat(objects()).isEqualTo(objects);
+	}
+
+	/** The rows above give settings as system properties, in this JVM; here one as bin/etl gets it, from the environment. */
+	@Test
+	void aBadSettingInTheEnvironmentOfBinEtlExitsTwoWithOneLineAndWritesNothing() throws Exception {
+		long executions = executions();
+		EtlProcess.Result outcome = EtlProcess.start(Map.of("ETL_ROLLOVER_BATCH_ROWS", "0"), "run", "partition-rollover")
+			.await();
+		assertThat(outcome.exitCode()).as(outcome.stderr()).isEqualTo(2);
+		assertThat(outcome.stderr().strip()).startsWith("etl: ").contains("ETL_ROLLOVER_BATCH_ROWS").doesNotContain("\n");
+		assertThat(executions()).isEqualTo(executions);
 	}
 
 	@Test
