@@ -93,6 +93,20 @@ public final class TestDatabase {
 		return environment;
 	}
 
+	/**
+	 * The sessions of the current database that hold pgbatch's advisory lock {@code name} in {@code space}
+	 * (pgbatch.job, pgbatch.shared: core/ExecutionLock), as a test that ends them finds them.
+	 */
+	public static List<Integer> advisoryLockHolders(org.springframework.jdbc.core.JdbcTemplate jdbc, String space,
+			String name) {
+		return jdbc.queryForList("""
+				SELECT l.pid FROM pg_locks l
+				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext(?)::oid
+				  AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				""", Integer.class, space, name);
+	}
+
 	/** An empty database with pgvector, not migrated. */
 	public static void createDatabase(String database) throws SQLException {
 		withTemplateLock(statement -> statement.execute("CREATE DATABASE " + database));

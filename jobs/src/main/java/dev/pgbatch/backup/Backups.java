@@ -564,14 +564,7 @@ public class Backups {
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
 			carryOver(admin, target, staging);
-			String comment;
-			try (PreparedStatement described = admin
-				.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
-				described.setString(1, target);
-				try (ResultSet rs = described.executeQuery()) {
-					comment = rs.next() ? rs.getString(1) : null;
-				}
-			}
+			String comment = RestoreChecks.comment(admin, target);
 			if (terminateSessions) {
 				// first, where a kill -9 before the swap cannot take it along: the next restore opens the target again
 				RestoreChecks.recordClosing(admin, staging, target);

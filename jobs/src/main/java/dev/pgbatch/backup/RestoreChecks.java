@@ -64,14 +64,7 @@ final class RestoreChecks {
 	 * for a staging database whose restore is gone (its lock is free).
 	 */
 	static String leftClosed(Connection admin, String staging) throws SQLException {
-		String comment;
-		try (PreparedStatement statement = admin
-			.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
-			statement.setString(1, staging);
-			try (ResultSet rs = statement.executeQuery()) {
-				comment = rs.next() ? rs.getString(1) : null;
-			}
-		}
+		String comment = comment(admin, staging);
 		Matcher closing = CLOSING.matcher(comment == null ? "" : comment);
 		if (!closing.matches()) {
 			return null;
@@ -86,6 +79,17 @@ final class RestoreChecks {
 	}
 
 	/** Opens a database left closed (leftClosed) again; fails naming the statement when the runner may not. */
+	/** A database's comment (COMMENT ON DATABASE), or null. */
+	static String comment(Connection admin, String database) throws SQLException {
+		try (PreparedStatement statement = admin
+			.prepareStatement("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+			statement.setString(1, database);
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next() ? rs.getString(1) : null;
+			}
+		}
+	}
+
 	static void reopen(Connection admin, String database) {
 		try (Statement statement = admin.createStatement()) {
 			statement.execute("ALTER DATABASE " + SqlNames.quote(database) + " ALLOW_CONNECTIONS true");

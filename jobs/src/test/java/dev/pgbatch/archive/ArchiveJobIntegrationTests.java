@@ -300,12 +300,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		try (CuttingProxy.Hold hold = STORE.hold(".copy.zst.tink")) {
 			restoring = CompletableFuture.supplyAsync(() -> this.restore.restore(TABLE, january));
 			assertThat(hold.reached(60)).as("the restore downloads a segment").isTrue();
-			List<Integer> holders = this.jdbc.queryForList("""
-					SELECT l.pid FROM pg_locks l
-					WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
-					  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
-					  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-					""", Integer.class);
+			List<Integer> holders = TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", "partitions of the managed tables");
 			assertThat(holders).hasSize(1);
 			assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
 			// the lock is checked every 300 ms here

@@ -463,11 +463,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	void aRestoreWhoseStagingLockIsLostStopsLeavesNoStagingDatabaseAndTheTargetAsItWas() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
 		String id = this.backups.list().get(0).manifest().id();
-		this.jdbc.execute("CREATE DATABASE " + TARGET);
-		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
-			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
-		}
-		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		long oid = targetWithAKeptTable();
 		ExecutorService threads = Executors.newSingleThreadExecutor();
 		try {
 			Future<?> restore = threads.submit(() -> {
@@ -499,11 +495,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	void aRestoreKilledDuringItsSwapLeavesTheTargetClosedAndTheNextRestoreOpensItAgain() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
 		String id = this.backups.list().get(0).manifest().id();
-		this.jdbc.execute("CREATE DATABASE " + TARGET);
-		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
-			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
-		}
-		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		long oid = targetWithAKeptTable();
 		TestDatabase.dropDatabase(OTHER);
 		// a superuser's session, which the restore may not end: its rename waits for it (5 s) with the target closed
 		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
@@ -561,11 +553,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	void aSwapWhoseSessionEndsWhileItsRenameWaitsLeavesTheTargetOpenAndAsItWas() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
 		String id = this.backups.list().get(0).manifest().id();
-		this.jdbc.execute("CREATE DATABASE " + TARGET);
-		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
-			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
-		}
-		long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
+		long oid = targetWithAKeptTable();
 		// a superuser's session, which the restore may not end: its rename waits for it, the target closed
 		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
 		ExecutorService threads = Executors.newSingleThreadExecutor();
@@ -590,6 +578,15 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			holder.destroy();
 			endSuperusersSessions();
 		}
+	}
+
+	/** The target made, holding a table of its own: returns its oid, to tell it apart from a replacement. */
+	private long targetWithAKeptTable() throws Exception {
+		this.jdbc.execute("CREATE DATABASE " + TARGET);
+		try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement()) {
+			statement.execute("CREATE TABLE kept AS SELECT 1 AS n");
+		}
+		return this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
 	}
 
 	/** Ends the superuser's session in the target (its psql gone, the server would let pg_sleep run on). */

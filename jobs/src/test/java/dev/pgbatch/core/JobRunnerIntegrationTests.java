@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.TestDatabase;
 import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.seed.SeedDataJob;
 import dev.pgbatch.seed.SeedDataRuns;
@@ -99,12 +100,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> seed("scale=2", "reset=true"));
 		awaitCommittedChunks(2);
 
-		List<Integer> holders = this.jdbc.queryForList("""
-				SELECT l.pid FROM pg_locks l
-				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.job')::oid
-				  AND l.objid = hashtext(?)::oid AND l.objsubid = 2
-				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				""", Integer.class, SeedDataJob.NAME);
+		List<Integer> holders = TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", SeedDataJob.NAME);
 		assertThat(holders).hasSize(1);
 		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
 
@@ -125,12 +121,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		CompletableFuture<JobExecution> run = CompletableFuture.supplyAsync(() -> seed("scale=2", "reset=true"));
 		awaitCommittedChunks(2);
 
-		List<Integer> holders = this.jdbc.queryForList("""
-				SELECT l.pid FROM pg_locks l
-				WHERE l.locktype = 'advisory' AND l.granted AND l.classid = hashtext('pgbatch.shared')::oid
-				  AND l.objid = hashtext('partitions of the managed tables')::oid AND l.objsubid = 2
-				  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-				""", Integer.class);
+		List<Integer> holders = TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", "partitions of the managed tables");
 		assertThat(holders).hasSize(1);
 		assertThat(this.jdbc.queryForObject("SELECT pg_terminate_backend(?)", Boolean.class, holders.get(0))).isTrue();
 
