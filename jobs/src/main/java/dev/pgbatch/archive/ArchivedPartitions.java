@@ -59,6 +59,8 @@ public class ArchivedPartitions {
 
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
 
+	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
+
 	static final String PRESENT = "%s.%s exists and is not a partition of %s: nothing restored";
 
 	static final String OTHER_PARTITION = "%s: the interval of %s is held by partition %s: nothing restored";
@@ -194,6 +196,34 @@ public class ArchivedPartitions {
 	 * already there is not added twice), and the segments are marked restored. Any failed check restores
 	 * nothing. Returns the archived rows added.
 	 */
+	/**
+	 * Marks one completed cold segment of a partition forgotten: for a segment that can no longer be restored
+	 * (its object or manifest lost), which would otherwise hold every seed-data reset back. Its log row and
+	 * its objects stay; restore and reset no longer count it. Under the partitions lock, as restore.
+	 */
+	public void forget(String table, String partition, String objectKey) {
+		String checked;
+		try {
+			checked = this.partitions.policies().select(SqlNames.checkedTable(table)).get(0).table();
+			SqlNames.checkedName(partition);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UsageException(ex.getMessage());
+		}
+		try (ExecutionLock.Held held = this.partitionLock.hold("archive forget")) {
+			int marked = this.jdbc.update("""
+					UPDATE ops.archive_log SET status = 'forgotten', updated_at = now(),
+					       error = format('forgotten by %s at %s: no longer restored or counted', session_user, now())
+					WHERE table_name = ? AND partition_name = ? AND object_key = ? AND tier = 'cold' AND status = 'completed'
+					""", checked, partition, objectKey);
+			if (marked == 0) {
+				throw new UsageException(String.format(NOT_A_SEGMENT, checked, partition, objectKey));
+			}
+			log.warn("{} {}: the cold segment {} is forgotten: no longer restored, nor counted by seed-data's reset"
+					+ " (its objects stay in the store)", checked, partition, objectKey);
+		}
+	}
+
 	public long restore(String table, String partition) {
 		PartitionPolicy policy;
 		LocalDate start;

@@ -17,7 +17,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "archive", mixinStandardHelpOptions = true,
 		description = "What the archive job moved, and bringing a cold partition back.",
-		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class })
+		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class, ArchiveCommand.Forget.class })
 class ArchiveCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
@@ -63,6 +63,33 @@ class ArchiveCommand {
 
 	}
 
+	@Command(name = "forget", mixinStandardHelpOptions = true,
+			description = "Mark a cold segment that can no longer be restored (its object or manifest lost) forgotten, so that it no longer holds seed-data's reset back; its log row and objects stay.")
+	static class Forget implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
+		String table;
+
+		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
+		String partition;
+
+		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
+		String objectKey;
+
+		@Override
+		public Integer call() {
+			Restore.usage("TABLE", () -> SqlNames.checkedTable(this.table));
+			Restore.usage("PARTITION", () -> SqlNames.checkedName(this.partition));
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				context.getBean(ArchivedPartitions.class).forget(this.table, this.partition, this.objectKey);
+				System.out.println("forgot " + this.objectKey + " of " + this.partition + ": no longer restored, nor"
+						+ " counted by seed-data's reset; its objects stay in the store");
+				return Cli.OK;
+			}
+		}
+
+	}
+
 	@Command(name = "restore", mixinStandardHelpOptions = true,
 			description = "Download a cold partition, authenticate and verify it, and attach it again.")
 	static class Restore implements Callable<Integer> {
@@ -87,7 +114,7 @@ class ArchiveCommand {
 		}
 
 		/** A check of an argument; what it refuses is bad usage, named after the argument. */
-		private static void usage(String argument, Runnable check) {
+		static void usage(String argument, Runnable check) {
 			try {
 				check.run();
 			}
