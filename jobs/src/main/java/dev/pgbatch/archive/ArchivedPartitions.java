@@ -61,6 +61,8 @@ public class ArchivedPartitions {
 
 	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
 
+	static final String RESTORABLE = "%s: its manifest authenticates and its object is the one it records: it can be restored (bin/etl archive restore); nothing forgotten (to write its rows off all the same: --force)";
+
 	static final String PRESENT = "%s.%s exists and is not a partition of %s: nothing restored";
 
 	static final String OTHER_PARTITION = "%s: the interval of %s is held by partition %s: nothing restored";
@@ -185,6 +187,92 @@ public class ArchivedPartitions {
 	}
 
 	/**
+	 * Marks one completed cold segment of a partition forgotten: for a segment that can no longer be restored
+	 * (its object or manifest lost or unreadable), which would otherwise hold every seed-data reset back. A
+	 * segment whose manifest authenticates and whose object is the one it records is refused, unless forced:
+	 * a mistyped key must not write off rows that restore would bring back. Its log row (who, when, why) and
+	 * its objects stay; restore and the reset no longer count it. Under the partitions lock, as restore.
+	 */
+	public void forget(String table, String partition, String objectKey, boolean force) {
+		String checked;
+		try {
+			checked = this.partitions.policies().select(SqlNames.checkedTable(table)).get(0).table();
+			SqlNames.checkedName(partition);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UsageException(ex.getMessage());
+		}
+		try (ExecutionLock.Held held = this.partitionLock.hold("archive forget")) {
+			List<Segment> segments = this.jdbc.query("""
+					SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
+					WHERE table_name = ? AND partition_name = ? AND object_key = ? AND tier = 'cold' AND status = 'completed'
+					""", (rs, i) -> new Segment(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+					rs.getLong(4), rs.getLong(5)), checked, partition, objectKey);
+			if (segments.isEmpty()) {
+				throw new UsageException(String.format(NOT_A_SEGMENT, checked, partition, objectKey));
+			}
+			Segment segment = segments.get(0);
+			String why = force ? "forced" : unrestorable(segment);
+			if (why == null) {
+				throw new UsageException(String.format(RESTORABLE, objectKey));
+			}
+			int marked = this.jdbc.update("""
+					UPDATE ops.archive_log SET status = 'forgotten',
+					       error = format('forgotten by %s at %s (%s): no longer restored or counted', session_user,
+					                      clock_timestamp(), ?::text)
+					WHERE archive_id = ? AND status = 'completed'
+					""", why, segment.id());
+			if (marked == 0 || held.lost()) {
+				// the row changed meanwhile (restored), or another job may have: said as restore says it
+				throw new RefusedException(String.format(LOCK_LOST, checked, partition));
+			}
+			log.warn("{} {}: the cold segment {} is forgotten ({}): no longer restored, nor counted by seed-data's"
+					+ " reset (its objects stay in the store)", checked, partition, objectKey, why);
+		}
+	}
+
+	/**
+	 * Why the segment cannot be restored, or null when it can as far as its objects go: its manifest
+	 * authenticates and matches the log row, and its object as stored has the manifest's size and SHA-256.
+	 */
+	private String unrestorable(Segment segment) {
+		Keyset keys = this.keyset.load();
+		Manifest manifest;
+		try {
+			manifest = sealedManifest(Archiving.manifestKey(segment.objectKey()), keys);
+		}
+		catch (RefusedException ex) {
+			return ex.getMessage();
+		}
+		if (!manifest.objectKey().equals(segment.objectKey()) || manifest.objectBytes() != segment.bytes()
+				|| !("sha256:" + manifest.objectSha256()).equals(segment.checksum()) || manifest.rows() != segment.rows()) {
+			return "the manifest does not match the archive log";
+		}
+		Tally stored = new Tally(OutputStream.nullOutputStream());
+		try (InputStream in = this.store.get(segment.objectKey())) {
+			in.transferTo(stored);
+		}
+		catch (IOException | RuntimeException ex) {
+			return segment.objectKey() + ": " + ex.getMessage();
+		}
+		if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
+			return String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
+					manifest.objectSha256());
+		}
+		return null;
+	}
+
+	/** A sealed manifest, authenticated with the keyset and read; refused, naming it, when it cannot be. */
+	private Manifest sealedManifest(String key, Keyset keys) {
+		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
+			return JSON.readValue(in.readAllBytes(), Manifest.class);
+		}
+		catch (IOException | RuntimeException ex) {
+			throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
+		}
+	}
+
+	/**
 	 * Brings every cold segment of the partition's interval back, each row once, in one transaction. The
 	 * downloads take no lock anyone else waits for: each segment is downloaded, authenticated and checked
 	 * against its manifest while it is loaded, by column name, into a table of its own (the partition to be,
@@ -196,34 +284,6 @@ public class ArchivedPartitions {
 	 * already there is not added twice), and the segments are marked restored. Any failed check restores
 	 * nothing. Returns the archived rows added.
 	 */
-	/**
-	 * Marks one completed cold segment of a partition forgotten: for a segment that can no longer be restored
-	 * (its object or manifest lost), which would otherwise hold every seed-data reset back. Its log row and
-	 * its objects stay; restore and reset no longer count it. Under the partitions lock, as restore.
-	 */
-	public void forget(String table, String partition, String objectKey) {
-		String checked;
-		try {
-			checked = this.partitions.policies().select(SqlNames.checkedTable(table)).get(0).table();
-			SqlNames.checkedName(partition);
-		}
-		catch (IllegalArgumentException ex) {
-			throw new UsageException(ex.getMessage());
-		}
-		try (ExecutionLock.Held held = this.partitionLock.hold("archive forget")) {
-			int marked = this.jdbc.update("""
-					UPDATE ops.archive_log SET status = 'forgotten', updated_at = now(),
-					       error = format('forgotten by %s at %s: no longer restored or counted', session_user, now())
-					WHERE table_name = ? AND partition_name = ? AND object_key = ? AND tier = 'cold' AND status = 'completed'
-					""", checked, partition, objectKey);
-			if (marked == 0) {
-				throw new UsageException(String.format(NOT_A_SEGMENT, checked, partition, objectKey));
-			}
-			log.warn("{} {}: the cold segment {} is forgotten: no longer restored, nor counted by seed-data's reset"
-					+ " (its objects stay in the store)", checked, partition, objectKey);
-		}
-	}
-
 	public long restore(String table, String partition) {
 		PartitionPolicy policy;
 		LocalDate start;
@@ -543,13 +603,7 @@ public class ArchivedPartitions {
 	private Checked manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
 			Map<String, String> columns) {
 		String key = Archiving.manifestKey(segment.objectKey());
-		Manifest manifest;
-		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
-			manifest = JSON.readValue(in.readAllBytes(), Manifest.class);
-		}
-		catch (IOException | RuntimeException ex) {
-			throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
-		}
+		Manifest manifest = sealedManifest(key, keys);
 		LocalDate end = policy.interval().plus(start, 1);
 		List<String> differences = new ArrayList<>();
 		differ(differences, "table", manifest.table(), policy.table());

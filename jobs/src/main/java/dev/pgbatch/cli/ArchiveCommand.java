@@ -64,7 +64,7 @@ class ArchiveCommand {
 	}
 
 	@Command(name = "forget", mixinStandardHelpOptions = true,
-			description = "Mark a cold segment that can no longer be restored (its object or manifest lost) forgotten, so that it no longer holds seed-data's reset back; its log row and objects stay.")
+			description = "Mark a cold segment that can no longer be restored (its object or manifest lost or unreadable) forgotten, so that it no longer holds seed-data's reset back; its log row and objects stay. A restorable segment is refused without --force.")
 	static class Forget implements Callable<Integer> {
 
 		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
@@ -76,12 +76,16 @@ class ArchiveCommand {
 		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
 		String objectKey;
 
+		@Option(names = "--force", description = "Forget it even though its manifest and object are there and authenticate (its rows are then lost).")
+		boolean force;
+
 		@Override
 		public Integer call() {
 			Restore.usage("TABLE", () -> SqlNames.checkedTable(this.table));
 			Restore.usage("PARTITION", () -> SqlNames.checkedName(this.partition));
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				context.getBean(ArchivedPartitions.class).forget(this.table, this.partition, this.objectKey);
+				Restore.usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
+				context.getBean(ArchivedPartitions.class).forget(this.table, this.partition, this.objectKey, this.force);
 				System.out.println("forgot " + this.objectKey + " of " + this.partition + ": no longer restored, nor"
 						+ " counted by seed-data's reset; its objects stay in the store");
 				return Cli.OK;

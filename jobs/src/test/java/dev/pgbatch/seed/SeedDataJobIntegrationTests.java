@@ -245,18 +245,23 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		String lost = live.get(live.size() - 1);
 		String objectKey = this.jdbc.queryForObject("SELECT object_key FROM ops.archive_log WHERE partition_name = ?"
 				+ " AND tier = 'cold' AND status = 'completed'", String.class, lost);
+		// while it can be restored, forgetting it (a mistyped partition, say) is refused, unless forced
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
+			.isInstanceOf(UsageException.class).hasMessageContaining("it can be restored (bin/etl archive restore); nothing forgotten");
+		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
 		this.store.delete(objectKey);
 		assertThatThrownBy(() -> this.archived.restore("ops.task_executions", lost)).isInstanceOf(RuntimeException.class);
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.FAILED);
-		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey + "x"))
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey + "x", true))
 			.isInstanceOf(UsageException.class).hasMessageContaining("has no completed cold segment stored at");
 
-		this.archived.forget("ops.task_executions", lost, objectKey);
+		this.archived.forget("ops.task_executions", lost, objectKey, false);
 
 		assertThat(this.jdbc.queryForList(segments, String.class)).isEmpty();
-		assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE object_key = ?", String.class,
-				objectKey)).isEqualTo("forgotten");
+		assertThat(this.jdbc.queryForObject("SELECT status || ': ' || error FROM ops.archive_log WHERE object_key = ?",
+				String.class, objectKey)).startsWith("forgotten: forgotten by " + this.jdbc.queryForObject("SELECT session_user", String.class))
+			.contains("The specified key does not exist");
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
