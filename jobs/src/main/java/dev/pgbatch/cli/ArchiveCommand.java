@@ -17,16 +17,26 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "archive", mixinStandardHelpOptions = true,
 		description = "What the archive job moved, and bringing a cold partition back.",
-		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class, ArchiveCommand.Forget.class })
+		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class, ArchiveCommand.Forget.class,
+				ArchiveCommand.Adopt.class })
 class ArchiveCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
 			description = "Every partition archive moved, with its tier, rows, bytes and object.")
 	static class ListArchived implements Callable<Integer> {
 
-		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them"
+		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this database, but not in its archive log"
+				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
+
+		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
+
+		static final String OTHER_DATABASES = "and %d sealed segment(s) under %s/ not shown: their manifests name another database"
+				+ " or cluster, or none (written before manifests named it)";
+
+		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
+				+ " or do not match their key";
 
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;
@@ -35,7 +45,17 @@ class ArchiveCommand {
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				ArchivedPartitions archived = context.getBean(ArchivedPartitions.class);
-				List<ArchivedPartitions.Entry> entries = archived.list();
+				List<ArchivedPartitions.Entry> entries = new java.util.ArrayList<>(archived.list());
+				ArchivedPartitions.Stored stored = null;
+				String unlistable = null;
+				try {
+					stored = archived.stored();
+					entries.addAll(stored.notLogged());
+				}
+				catch (ObjectStoreException ex) {
+					// the list comes from the database: the store being away does not keep it from being shown
+					unlistable = "(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")";
+				}
 				if (this.json) {
 					Output.json(entries);
 					return Cli.OK;
@@ -47,16 +67,50 @@ class ArchiveCommand {
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
 				}
-				try {
-					long unlisted = archived.unlisted();
-					if (unlisted > 0) {
-						System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, archived.prefix());
-					}
+				if (unlistable != null) {
+					System.out.println(unlistable);
+					return Cli.OK;
 				}
-				catch (ObjectStoreException ex) {
-					// the list comes from the database: the store being away does not keep it from being shown
-					System.out.println("(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")");
+				if (!stored.notLogged().isEmpty()) {
+					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", stored.notLogged().size(), ArchivedPartitions.NOT_LOGGED);
 				}
+				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
+				notShown(OTHER_DATABASES, stored.otherDatabases(), archived.prefix());
+				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
+				return Cli.OK;
+			}
+		}
+
+		private static void notShown(String format, long count, String prefix) {
+			if (count > 0) {
+				System.out.printf(Locale.ROOT, format + "%n", count, prefix);
+			}
+		}
+
+	}
+
+	@Command(name = "adopt", mixinStandardHelpOptions = true,
+			description = "Register a sealed cold segment this database wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
+	static class Adopt implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
+		String table;
+
+		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
+		String partition;
+
+		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
+		String objectKey;
+
+		@Override
+		public Integer call() {
+			Restore.usage("TABLE", () -> SqlNames.checkedTable(this.table));
+			Restore.usage("PARTITION", () -> SqlNames.checkedName(this.partition));
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				Restore.usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
+				context.getBean(ArchivedPartitions.class).adopt(this.table, this.partition, this.objectKey);
+				System.out.println("adopted " + this.objectKey + " of " + this.partition + " into the archive log: restore it"
+						+ " with bin/etl archive restore " + this.table + " " + this.partition);
 				return Cli.OK;
 			}
 		}
