@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.partition.PartitionProperties;
@@ -52,8 +53,9 @@ class ArchiveCommand {
 					stored = archived.stored();
 					entries.addAll(stored.notLogged());
 				}
-				catch (ObjectStoreException ex) {
-					// the list comes from the database: the store being away does not keep it from being shown
+				catch (ObjectStoreException | RefusedException ex) {
+					// the list comes from the database: the store being away, or a keyset missing to authenticate
+					// what it holds, does not keep it from being shown
 					unlistable = "(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")";
 				}
 				if (this.json) {
