@@ -12,7 +12,9 @@ import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.TestKeysets;
+import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
@@ -24,6 +26,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Runs the whole seed-data job against the real PostgreSQL and checks the rows it leaves. */
 class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
@@ -38,6 +41,9 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ArchivedPartitions archived;
+
+	@Autowired
+	ObjectStore store;
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);
@@ -232,10 +238,30 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 			assertNothingSetAside();
 		}
 
-		for (String partition : live) {
+		for (String partition : live.subList(0, live.size() - 1)) {
 			this.archived.restore("ops.task_executions", partition);
 		}
+		// the last one's object lost: it cannot be restored, and holds every reset back until it is forgotten
+		String lost = live.get(live.size() - 1);
+		String objectKey = this.jdbc.queryForObject("SELECT object_key FROM ops.archive_log WHERE partition_name = ?"
+				+ " AND tier = 'cold' AND status = 'completed'", String.class, lost);
+		// while it can be restored, forgetting it (a mistyped partition, say) is refused, unless forced
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
+			.isInstanceOf(UsageException.class).hasMessageContaining("it can be restored (bin/etl archive restore); nothing forgotten");
+		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
+		this.store.delete(objectKey);
+		assertThatThrownBy(() -> this.archived.restore("ops.task_executions", lost)).isInstanceOf(RuntimeException.class);
+		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
+			.isEqualTo(BatchStatus.FAILED);
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey + "x", true))
+			.isInstanceOf(UsageException.class).hasMessageContaining("has no completed cold segment stored at");
+
+		this.archived.forget("ops.task_executions", lost, objectKey, false);
+
 		assertThat(this.jdbc.queryForList(segments, String.class)).isEmpty();
+		assertThat(this.jdbc.queryForObject("SELECT status || ': ' || error FROM ops.archive_log WHERE object_key = ?",
+				String.class, objectKey)).startsWith("forgotten: forgotten by " + this.jdbc.queryForObject("SELECT session_user", String.class))
+			.contains("The specified key does not exist");
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
