@@ -14,15 +14,16 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
  * after it: building an index once is many times cheaper than maintaining it row by row, and adding a
  * foreign key checks every row in one join. Summary triggers are disabled meanwhile, likewise, and audit
- * triggers when the seed is not audited. Primary keys and unique constraints stay, so duplicates are
- * refused during the load.
+ * triggers when the seed is not audited; then no role but the tables' owner may write those tables until
+ * their triggers are on again (refused, never unaudited, also after a kill). Primary keys and unique
+ * constraints stay, so duplicates are refused during the load.
  * <p>
  * No definition is kept as text (whoever could write it would have seed-data run it): each table's indexes
  * and foreign keys are first made again on an empty shadow table in etl, which keeps them alive as catalog
  * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
  * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
- * indexes, the disabled triggers), written in the same transaction as the drop, so a run killed in between
- * loses none of them.
+ * indexes, the disabled triggers), and etl.seed_revoked the revoked privileges (tables, columns and roles by
+ * oid), written in the same transaction as the drop, so a run killed in between loses none of them.
  */
 final class DeferredDdl {
 
@@ -163,7 +164,10 @@ final class DeferredDdl {
 		return shadows;
 	}
 
-	/** Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers. */
+	/**
+	 * Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers and,
+	 * in the same transaction, the write privileges revoked while their audit was off.
+	 */
 	void restore() {
 		restore(null);
 	}
@@ -224,7 +228,7 @@ final class DeferredDdl {
 			restored++;
 		}
 		restored += grantBack(schema);
-		log.info("restored {} indexes, foreign keys and triggers of {}", restored, schema == null ? "every schema" : schema);
+		log.info("restored {} indexes, foreign keys, triggers and write privileges of {}", restored, schema == null ? "every schema" : schema);
 	}
 
 	/** The index made again on the shadow, with its name, tablespace and statistics targets; returns its oid. */
