@@ -5,14 +5,15 @@
 -- also revokes INSERT, UPDATE, DELETE and TRUNCATE on it (and on its partitions) from every role but the
 -- table's owner, and the transaction that enables the trigger grants them back: meanwhile such writes are
 -- refused, never unaudited, whatever happens to the run. This table holds what was revoked, as catalog
--- references only (a table, a column number, a role's oid), so that exactly that is granted back.
+-- references only (a table, a column number, a role), so that exactly that is granted back. regclass and
+-- regrole, as etl.seed_set_aside's regclass: a logical backup names them, so a restore elsewhere keeps them.
 CREATE TABLE etl.seed_revoked (
     position   integer     GENERATED ALWAYS AS IDENTITY,
     seeded     regclass    NOT NULL,
     -- a privilege on one column (GRANT UPDATE (col)); NULL: on the table
     attnum     smallint,
-    -- pg_roles.oid; 0 is PUBLIC, as in aclexplode
-    grantee    oid         NOT NULL,
+    -- 0 ('-') is PUBLIC, as in aclexplode
+    grantee    regrole     NOT NULL,
     privilege  text        NOT NULL,
     grantable  boolean     NOT NULL,
     revoked_at timestamptz NOT NULL DEFAULT now(),
