@@ -74,7 +74,7 @@ final class DeferredDdl {
 			  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
 			""";
 
-	static final String WRITERS_LEFT = "roles other than the owner may write %s by privileges its owner did not grant and so cannot revoke while the audit triggers are off: revoke them, or seed with ETL_SEED_AUDIT=true";
+	static final String GRANTED_ON = "write privileges on %s were granted on by roles other than the owner, so seed-data cannot take them away while the audit triggers are off: revoke those grants, or seed with ETL_SEED_AUDIT=true";
 
 	private final JdbcTemplate jdbc;
 
@@ -246,11 +246,17 @@ final class DeferredDdl {
 	 * disabled, and on its partitions (the disable reaches them), are revoked from every other grantee and
 	 * PUBLIC, in the transaction that disables the triggers, and recorded in etl.seed_revoked. A run killed
 	 * before its finish then leaves those writes refused, not unaudited, until a later run grants them back.
-	 * A privilege the owner did not grant (so cannot revoke) refuses the seed: nothing is set aside then.
+	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it) refuses the seed:
+	 * nothing is set aside then.
 	 */
 	private void revokeWrites(String[] tables) {
-		List<Map<String, Object>> privileges = this.jdbc.queryForList(WRITE_PRIVILEGES + " AND x.grantor = c.relowner",
-				tables, tables);
+		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
+		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
+				+ WRITE_PRIVILEGES + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, tables, tables);
+		if (!grantedOn.isEmpty()) {
+			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
+		}
+		List<Map<String, Object>> privileges = this.jdbc.queryForList(WRITE_PRIVILEGES, tables, tables);
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
 					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
@@ -258,11 +264,6 @@ final class DeferredDdl {
 					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("grantee"),
 					privilege.get("privilege"), privilege.get("grantable"));
 			this.jdbc.execute((String) privilege.get("revoke"));
-		}
-		List<String> left = this.jdbc.queryForList("SELECT DISTINCT x.seeded::oid::regclass::text FROM (" + WRITE_PRIVILEGES
-				+ ") x ORDER BY 1", String.class, tables, tables);
-		if (!left.isEmpty()) {
-			throw new IllegalStateException(String.format(WRITERS_LEFT, String.join(", ", left)));
 		}
 		log.info("revoked {} write privileges of other roles on the tables whose audit is off", privileges.size());
 	}

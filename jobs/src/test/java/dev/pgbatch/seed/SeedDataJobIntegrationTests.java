@@ -15,6 +15,7 @@ import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.crypto.TestKeysets;
 import org.junit.jupiter.api.Test;
@@ -303,10 +304,43 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertNothingSetAside();
 	}
 
+	/**
+	 * A write privilege that a grantee granted on cannot be taken away by the owner: a seed without audit is
+	 * refused then, before it disables a trigger or empties a table.
+	 */
+	@Test
+	void aSeedWithoutAuditIsRefusedWhileAnotherRoleGrantedWritesOn() throws Exception {
+		seed("scale=0.02", "reset=true");
+		long customers = count("SELECT count(*) FROM retail.customers");
+		this.jdbc.execute("GRANT DELETE ON retail.products TO " + SqlNames.quote(SEARCH_USER) + " WITH GRANT OPTION");
+		try {
+			try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+				statement.execute("GRANT DELETE ON retail.products TO PUBLIC");
+			}
+
+			JobExecution refused = seed("scale=0.02", "reset=true");
+
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(ExecutionReport.of(refused, false).exitDescription())
+				.isEqualTo("prepare: " + String.format(DeferredDdl.GRANTED_ON, "retail.products"));
+			assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgenabled = 'D'")).isZero();
+			assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
+			assertNothingSetAside();
+		}
+		finally {
+			this.jdbc.execute("REVOKE DELETE ON retail.products FROM " + SqlNames.quote(SEARCH_USER) + " CASCADE");
+		}
+	}
+
+	/** A session of the search role on the test database, as bin/etl search opens it. */
+	private static Connection searchRole() throws SQLException {
+		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.name()), SEARCH_USER,
+				TestDatabase.secret("ETL_SEARCH_PASSWORD"));
+	}
+
 	/** The search role updates a customer of seattle: the SQL state of its refusal, null when it is written. */
 	private static String updateAsSearchRole(String customer) throws SQLException {
-		try (Connection connection = DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.name()), SEARCH_USER,
-				TestDatabase.secret("ETL_SEARCH_PASSWORD")); Statement statement = connection.createStatement()) {
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
 			connection.setAutoCommit(false);
 			statement.execute("SELECT retail.set_store_context('seattle')");
 			try {
