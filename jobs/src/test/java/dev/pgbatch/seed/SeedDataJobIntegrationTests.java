@@ -1,6 +1,10 @@
 package dev.pgbatch.seed;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +15,7 @@ import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.TestKeysets;
@@ -32,6 +37,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final Path KEYSET = TestKeysets.fresh();
+
+	private static final String SEARCH_USER = System.getenv().getOrDefault("ETL_SEARCH_USER", "pgbatch_search");
 
 	@DynamicPropertySource
 	static void archive(DynamicPropertyRegistry registry) {
@@ -285,6 +292,95 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertNothingSetAside();
 	}
 
+	/**
+	 * Review 1 of session 12, finding 3: a run without audit (the default) killed after its prepare left the
+	 * audit triggers off, and the search role's writes went unaudited until a later run. Such a write is now
+	 * refused (or audited, were the trigger on), never left without a trace; the next run gives the privileges
+	 * back, exactly as they were.
+	 */
+	@Test
+	void aRunKilledAfterItsPrepareLeavesNoWriteOfTheSearchRoleUnaudited() throws Exception {
+		seed("scale=0.02", "reset=true");
+		String privileges = "SELECT string_agg(oid::regclass || ' ' || relacl::text, '; ' ORDER BY oid) FROM pg_class"
+				+ " WHERE relnamespace IN ('retail'::regnamespace, 'ops'::regnamespace) AND relkind IN ('r', 'p')";
+		String before = this.jdbc.queryForObject(privileges, String.class);
+		String customer = this.jdbc.queryForObject(
+				"SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' ORDER BY customer_id LIMIT 1",
+				String.class);
+		String audited = "SELECT count(*) FROM retail.audit_log WHERE table_name = 'customers' AND record_id = '" + customer
+				+ "'::uuid";
+		long auditRows = count(audited);
+		// what prepare commits before the run is killed: everything set aside, and with it the audit triggers
+		new DeferredDdl(this.jdbc).drop(SeedTablesTasklets.SEEDED_TABLES, false);
+
+		String refused = updateAsSearchRole(customer);
+		if (refused == null) {
+			assertThat(count(audited) - auditRows).as("audit rows of the search role's update").isEqualTo(1);
+		}
+		else {
+			assertThat(refused).as("the search role's update").isEqualTo("42501");
+			assertThat(count(audited)).isEqualTo(auditRows);
+		}
+
+		// the next run's recover gives back what was revoked, whatever the run decides after (here: not empty)
+		assertThat(seed("scale=0.02").getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(this.jdbc.queryForObject(privileges, String.class)).isEqualTo(before);
+		assertThat(updateAsSearchRole(customer)).as("the search role's update after the recover").isNull();
+		assertThat(count(audited) - auditRows).isEqualTo(refused == null ? 2 : 1);
+		assertNothingSetAside();
+	}
+
+	/**
+	 * A write privilege that a grantee granted on cannot be taken away by the owner: a seed without audit is
+	 * refused then, before it disables a trigger or empties a table.
+	 */
+	@Test
+	void aSeedWithoutAuditIsRefusedWhileAnotherRoleGrantedWritesOn() throws Exception {
+		seed("scale=0.02", "reset=true");
+		long customers = count("SELECT count(*) FROM retail.customers");
+		this.jdbc.execute("GRANT DELETE ON retail.products TO " + SqlNames.quote(SEARCH_USER) + " WITH GRANT OPTION");
+		try {
+			try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+				statement.execute("GRANT DELETE ON retail.products TO PUBLIC");
+			}
+
+			JobExecution refused = seed("scale=0.02", "reset=true");
+
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(ExecutionReport.of(refused, false).exitDescription())
+				.isEqualTo("prepare: " + String.format(DeferredDdl.GRANTED_ON, "retail.products"));
+			assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgenabled = 'D'")).isZero();
+			assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
+			assertNothingSetAside();
+		}
+		finally {
+			this.jdbc.execute("REVOKE DELETE ON retail.products FROM " + SqlNames.quote(SEARCH_USER) + " CASCADE");
+		}
+	}
+
+	/** A session of the search role on the test database, as bin/etl search opens it. */
+	private static Connection searchRole() throws SQLException {
+		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.name()), SEARCH_USER,
+				TestDatabase.secret("ETL_SEARCH_PASSWORD"));
+	}
+
+	/** The search role updates a customer of seattle: the SQL state of its refusal, null when it is written. */
+	private static String updateAsSearchRole(String customer) throws SQLException {
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			try {
+				assertThat(statement.executeUpdate("UPDATE retail.customers SET first_name = 'Mallory' WHERE customer_id = '"
+						+ customer + "'")).isEqualTo(1);
+				connection.commit();
+				return null;
+			}
+			catch (SQLException refused) {
+				return refused.getSQLState();
+			}
+		}
+	}
+
 	/** Review: a search path holding the seeded schemas (currentSchema in ETL_DB_URL) made every index look foreign. */
 	@Test
 	void indexesSetAsideAreMadeAgainWithTheSeededSchemasOnTheSearchPath() throws Exception {
@@ -384,6 +480,9 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'seed\\_aside\\_%'")).isZero();
 		if (this.jdbc.queryForObject("SELECT to_regclass('etl.seed_set_aside') IS NOT NULL", Boolean.class)) {
 			assertThat(count("SELECT count(*) FROM etl.seed_set_aside")).isZero();
+		}
+		if (this.jdbc.queryForObject("SELECT to_regclass('etl.seed_revoked') IS NOT NULL", Boolean.class)) {
+			assertThat(count("SELECT count(*) FROM etl.seed_revoked")).isZero();
 		}
 		else {
 			assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
