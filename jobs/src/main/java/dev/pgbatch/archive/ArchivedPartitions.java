@@ -294,12 +294,7 @@ public class ArchivedPartitions {
 						origin.database(), origin.systemIdentifier()));
 			}
 			LocalDate end = policy.interval().plus(start, 1);
-			List<String> differences = new ArrayList<>();
-			differ(differences, "table", manifest.table(), policy.table());
-			differ(differences, "partition", manifest.partition(), partition);
-			differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
-			differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
-			differ(differences, "object key", manifest.objectKey(), objectKey);
+			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);
 			OffsetDateTime exportedAt = exportedAt(manifest);
 			if (exportedAt == null) {
 				differences.add("export time " + manifest.exportedAt());
@@ -764,6 +759,19 @@ public class ArchivedPartitions {
 				""", String.class, table);
 	}
 
+	/** Where the manifest says its rows belong, against the interval asked for and the key it was read beside. */
+	private static List<String> placeDifferences(Manifest manifest, PartitionPolicy policy, String partition,
+			LocalDate start, String objectKey) {
+		LocalDate end = policy.interval().plus(start, 1);
+		List<String> differences = new ArrayList<>();
+		differ(differences, "table", manifest.table(), policy.table());
+		differ(differences, "partition", manifest.partition(), partition);
+		differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
+		differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
+		differ(differences, "object key", manifest.objectKey(), objectKey);
+		return differences;
+	}
+
 	/**
 	 * The segment's manifest, authenticated with the keyset (sealed under its own key: edited, cut, or moved
 	 * from another key, it does not open), then matched field by field against the segment's log row, the
@@ -773,13 +781,7 @@ public class ArchivedPartitions {
 			Map<String, String> columns) {
 		String key = Archiving.manifestKey(segment.objectKey());
 		Manifest manifest = sealedManifest(key, keys);
-		LocalDate end = policy.interval().plus(start, 1);
-		List<String> differences = new ArrayList<>();
-		differ(differences, "table", manifest.table(), policy.table());
-		differ(differences, "partition", manifest.partition(), partition);
-		differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
-		differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
-		differ(differences, "object key", manifest.objectKey(), segment.objectKey());
+		List<String> differences = placeDifferences(manifest, policy, partition, start, segment.objectKey());
 		differ(differences, "object sha256", "sha256:" + manifest.objectSha256(), segment.checksum());
 		differ(differences, "object bytes", manifest.objectBytes(), segment.bytes());
 		differ(differences, "rows", manifest.rows(), segment.rows());

@@ -3,6 +3,7 @@ package dev.pgbatch.cli;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.RefusedException;
@@ -11,6 +12,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.store.ObjectStoreException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -95,26 +97,17 @@ class ArchiveCommand {
 			description = "Register a sealed cold segment this database wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
 	static class Adopt implements Callable<Integer> {
 
-		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
-		String table;
-
-		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
-		String partition;
-
-		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
-		String objectKey;
+		@Mixin
+		Segment segment;
 
 		@Override
 		public Integer call() {
-			Restore.usage("TABLE", () -> SqlNames.checkedTable(this.table));
-			Restore.usage("PARTITION", () -> SqlNames.checkedName(this.partition));
-			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				Restore.usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
-				context.getBean(ArchivedPartitions.class).adopt(this.table, this.partition, this.objectKey);
-				System.out.println("adopted " + this.objectKey + " of " + this.partition + " into the archive log: restore it"
-						+ " with bin/etl archive restore " + this.table + " " + this.partition);
-				return Cli.OK;
-			}
+			Segment s = this.segment;
+			return s.run(archived -> {
+				archived.adopt(s.table, s.partition, s.objectKey);
+				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
+						+ " with bin/etl archive restore " + s.table + " " + s.partition;
+			});
 		}
 
 	}
@@ -123,29 +116,20 @@ class ArchiveCommand {
 			description = "Mark a cold segment that can no longer be restored (its object or manifest lost or unreadable) forgotten, so that it no longer holds seed-data's reset back; its log row and objects stay. A restorable segment is refused without --force.")
 	static class Forget implements Callable<Integer> {
 
-		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
-		String table;
-
-		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
-		String partition;
-
-		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
-		String objectKey;
+		@Mixin
+		Segment segment;
 
 		@Option(names = "--force", description = "Forget it even though its manifest and object are there and authenticate (its rows are then lost).")
 		boolean force;
 
 		@Override
 		public Integer call() {
-			Restore.usage("TABLE", () -> SqlNames.checkedTable(this.table));
-			Restore.usage("PARTITION", () -> SqlNames.checkedName(this.partition));
-			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				Restore.usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
-				context.getBean(ArchivedPartitions.class).forget(this.table, this.partition, this.objectKey, this.force);
-				System.out.println("forgot " + this.objectKey + " of " + this.partition + ": no longer restored, nor"
-						+ " counted by seed-data's reset; its objects stay in the store");
-				return Cli.OK;
-			}
+			Segment s = this.segment;
+			return s.run(archived -> {
+				archived.forget(s.table, s.partition, s.objectKey, this.force);
+				return "forgot " + s.objectKey + " of " + s.partition + ": no longer restored, nor"
+						+ " counted by seed-data's reset; its objects stay in the store";
+			});
 		}
 
 	}
@@ -154,27 +138,42 @@ class ArchiveCommand {
 			description = "Download a cold partition, authenticate and verify it, and attach it again.")
 	static class Restore implements Callable<Integer> {
 
+		@Mixin
+		Interval interval;
+
+		@Override
+		public Integer call() {
+			Interval i = this.interval;
+			return i.run(archived -> "restored " + i.partition + " of " + i.table + ": "
+					+ archived.restore(i.table, i.partition) + " rows added, every segment matching its manifest");
+		}
+
+	}
+
+	/** The TABLE PARTITION arguments of a command on one archived interval. */
+	static class Interval {
+
 		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
 		String table;
 
 		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
 		String partition;
 
-		@Override
-		public Integer call() {
+		/**
+		 * Checks the names' shape before anything starts, then that the policies manage the table (bad usage,
+		 * named after the argument), then does the action and prints what it says.
+		 */
+		int run(Function<ArchivedPartitions, String> action) {
 			usage("TABLE", () -> SqlNames.checkedTable(this.table));
 			usage("PARTITION", () -> SqlNames.checkedName(this.partition));
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
-				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
-				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
-						+ " rows added, every segment matching its manifest");
+				System.out.println(action.apply(context.getBean(ArchivedPartitions.class)));
 				return Cli.OK;
 			}
 		}
 
-		/** A check of an argument; what it refuses is bad usage, named after the argument. */
-		static void usage(String argument, Runnable check) {
+		private static void usage(String argument, Runnable check) {
 			try {
 				check.run();
 			}
@@ -182,6 +181,14 @@ class ArchiveCommand {
 				throw new UsageException(argument + ": " + ex.getMessage());
 			}
 		}
+
+	}
+
+	/** TABLE PARTITION OBJECT: one cold segment of an archived interval. */
+	static class Segment extends Interval {
+
+		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
+		String objectKey;
 
 	}
 
