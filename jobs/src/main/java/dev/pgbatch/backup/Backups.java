@@ -564,6 +564,9 @@ public class Backups {
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
 			String comment = RestoreChecks.comment(admin, target);
+			// tried again just before the target closes: grants or settings changed during pg_restore would
+			// otherwise fail the swap only after every session of the target was ended
+			RestoreChecks.tryCarryOver(admin, target, staging, Backups::carryOver);
 			if (terminateSessions) {
 				// first, where a kill -9 before the swap cannot take it along: the next restore opens the target again
 				RestoreChecks.recordClosing(admin, staging, target);
@@ -583,6 +586,8 @@ public class Backups {
 					}
 				}
 				admin.setAutoCommit(false);
+				// a swap blocked behind another transaction fails and reopens the target, not keeps it closed
+				statement.execute("SET LOCAL lock_timeout = '10s'");
 				// in the swap's transaction: until it commits, a staging database is the runner's own (see staging())
 				carryOver(admin, target, staging);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
