@@ -63,6 +63,10 @@ public class ArchivedPartitions {
 
 	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
 
+	static final String UNDECIDED = "%s: cannot tell whether it can be restored (%s); nothing forgotten (if it is lost for good: --force)";
+
+	static final String ABSENT = "%s is not in the store";
+
 	static final String RESTORABLE = "%s: its manifest authenticates and its object is the one it records: it can be restored (bin/etl archive restore); nothing forgotten (to write its rows off all the same: --force)";
 
 	/** The status `archive list` gives a sealed segment of this database that its log does not know. */
@@ -398,15 +402,31 @@ public class ArchivedPartitions {
 	/**
 	 * Why the segment cannot be restored, or null when it can as far as its objects go: its manifest
 	 * authenticates and matches the log row, and its object as stored has the manifest's size and SHA-256.
+	 * Only what the store proves counts as lost: an object or manifest it says is absent, a manifest that
+	 * authenticates but differs from the log, an object that differs from its manifest. A store that does
+	 * not answer, or a manifest that does not authenticate (tampered, or the wrong keyset), is refused as
+	 * undecided: forgetting then needs --force.
 	 */
 	private String unrestorable(Segment segment) {
-		Keyset keys = this.keyset.load();
+		String manifestKey = Archiving.manifestKey(segment.objectKey());
+		for (String key : List.of(manifestKey, segment.objectKey())) {
+			boolean present;
+			try {
+				present = this.store.exists(key);
+			}
+			catch (RuntimeException ex) {
+				throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
+			}
+			if (!present) {
+				return String.format(ABSENT, key);
+			}
+		}
 		Manifest manifest;
 		try {
-			manifest = sealedManifest(Archiving.manifestKey(segment.objectKey()), keys);
+			manifest = sealedManifest(manifestKey, this.keyset.load());
 		}
 		catch (RefusedException ex) {
-			return ex.getMessage();
+			throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
 		}
 		if (!manifest.objectKey().equals(segment.objectKey()) || manifest.objectBytes() != segment.bytes()
 				|| !("sha256:" + manifest.objectSha256()).equals(segment.checksum()) || manifest.rows() != segment.rows()) {
@@ -417,7 +437,7 @@ public class ArchivedPartitions {
 			in.transferTo(stored);
 		}
 		catch (IOException | RuntimeException ex) {
-			return segment.objectKey() + ": " + ex.getMessage();
+			throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
 		}
 		if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
 			return String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),

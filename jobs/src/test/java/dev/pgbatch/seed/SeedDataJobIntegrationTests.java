@@ -17,6 +17,7 @@ import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.store.ObjectStore;
@@ -256,6 +257,18 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
 			.isInstanceOf(UsageException.class).hasMessageContaining("it can be restored (bin/etl archive restore); nothing forgotten");
 		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
+		// a manifest that does not authenticate proves nothing lost (tampered, or the wrong keyset): undecided
+		String manifestKey = objectKey.replace(".copy.zst.tink", ".manifest.zst.tink");
+		byte[] manifest;
+		try (var in = this.store.get(manifestKey)) {
+			manifest = in.readAllBytes();
+		}
+		manifest[manifest.length / 2] ^= 1;
+		this.store.delete(manifestKey);
+		this.store.create(manifestKey, new java.io.ByteArrayInputStream(manifest), manifest.length);
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
+			.isInstanceOf(RefusedException.class).hasMessageContaining("cannot tell whether it can be restored");
+		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
 		this.store.delete(objectKey);
 		assertThatThrownBy(() -> this.archived.restore("ops.task_executions", lost)).isInstanceOf(RuntimeException.class);
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
@@ -268,7 +281,7 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForList(segments, String.class)).isEmpty();
 		assertThat(this.jdbc.queryForObject("SELECT status || ': ' || error FROM ops.archive_log WHERE object_key = ?",
 				String.class, objectKey)).startsWith("forgotten: forgotten by " + this.jdbc.queryForObject("SELECT session_user", String.class))
-			.contains("The specified key does not exist");
+			.contains(objectKey + " is not in the store");
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
