@@ -59,6 +59,10 @@ public class ArchivedPartitions {
 
 	static final String LOCK_LOST = "%s %s: the lock of the partitions was lost during the restore (its database session ended), and another job could have changed them beside it; rolled back, nothing restored: run it again";
 
+	static final String LOCK_LOST_BEFORE = "%s %s: the lock of the partitions was lost (its database session ended), and another job could have changed them; nothing written: run it again";
+
+	static final String CHANGED_MEANWHILE = "%s %s: %s is no longer a completed cold segment (restored or forgotten meanwhile); nothing written";
+
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
 
 	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
@@ -318,7 +322,7 @@ public class ArchivedPartitions {
 						manifest.objectBytes(), manifest.objectSha256()));
 			}
 			if (held.lost()) {
-				throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
+				throw new RefusedException(String.format(LOCK_LOST_BEFORE, policy.table(), partition));
 			}
 			// started and finished when it was exported: restore takes an interval's newest segment first
 			this.jdbc.update("""
@@ -384,15 +388,17 @@ public class ArchivedPartitions {
 			if (why == null) {
 				throw new UsageException(String.format(RESTORABLE, objectKey));
 			}
+			if (held.lost()) {
+				throw new RefusedException(String.format(LOCK_LOST_BEFORE, checked, partition));
+			}
 			int marked = this.jdbc.update("""
 					UPDATE ops.archive_log SET status = 'forgotten',
 					       error = format('forgotten by %s at %s (%s): no longer restored or counted', session_user,
 					                      clock_timestamp(), ?::text)
 					WHERE archive_id = ? AND status = 'completed'
 					""", why, segment.id());
-			if (marked == 0 || held.lost()) {
-				// the row changed meanwhile (restored), or another job may have: said as restore says it
-				throw new RefusedException(String.format(LOCK_LOST, checked, partition));
+			if (marked == 0) {
+				throw new RefusedException(String.format(CHANGED_MEANWHILE, checked, partition, objectKey));
 			}
 			log.warn("{} {}: the cold segment {} is forgotten ({}): no longer restored, nor counted by seed-data's"
 					+ " reset (its objects stay in the store)", checked, partition, objectKey, why);
