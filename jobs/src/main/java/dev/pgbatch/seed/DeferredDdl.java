@@ -270,6 +270,8 @@ final class DeferredDdl {
 
 	/** The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how many. */
 	private int grantBack(String schema) {
+		// a table dropped since: nothing to grant back, and its oid must not pass the grants to a new table
+		this.jdbc.update("DELETE FROM etl.seed_revoked r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.seeded)");
 		List<Map<String, Object>> grants = this.jdbc.queryForList("""
 				SELECT r.position, format('GRANT %s%s ON %s TO %s%s', r.privilege,
 				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
