@@ -115,37 +115,45 @@ public class ExecutionLock {
 	 * handle to release it. A session lock on a connection of its own, like a job's.
 	 */
 	public Held acquireShared(String resource, String holderName, Duration wait) {
-		return acquireShared(resource, holderName, wait, () -> false);
+		return acquireSharedUnless(resource, holderName, wait, null);
 	}
 
 	/**
 	 * {@link #acquireShared(String, String, Duration)} for a caller that may be asked to stop while it waits
-	 * (a launch, on SIGTERM or `etl stop`): the wait is taken in turns of at most {@link #STOP_LOOK}, and when
-	 * {@code stop} says so between two, it gives up. Null then: the lock was not taken.
+	 * (a launch, on SIGTERM or `etl stop`): a watch on a thread of its own asks {@code stop} every
+	 * {@link #STOP_LOOK} (so it must not depend on the caller's thread) and, once it says so, cancels the
+	 * wait. Null then: the lock was not taken, or was released at once.
 	 */
 	public Held acquireShared(String resource, String holderName, Duration wait, BooleanSupplier stop) {
+		return acquireSharedUnless(resource, holderName, wait, stop);
+	}
+
+	/**
+	 * One wait in the lock's queue, for the whole of {@code wait}: a waiter that left the queue and came back
+	 * in turns would be overtaken on every release by any waiter that stayed. With {@code stop} (may be null),
+	 * a watch cancels that wait when asked to stop.
+	 */
+	private Held acquireSharedUnless(String resource, String holderName, Duration wait, BooleanSupplier stop) {
 		Connection connection = null;
 		try {
+			// statement_timeout 0: a timeout of the role's or the server's shorter than the wait would end it
 			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"));
+					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0 -c statement_timeout=0"));
 			try (PreparedStatement statement = connection.prepareStatement("SELECT set_config('application_name', ?, false)")) {
 				statement.setString(1, owner(holderName));
 				statement.execute();
 			}
-			long deadline = System.nanoTime() + wait.toNanos();
-			while (!lockedWithin(connection, resource, Math.min(STOP_LOOK.toNanos(), deadline - System.nanoTime()))) {
-				if (stop.getAsBoolean()) {
-					connection.close();
-					return null;
-				}
-				if (deadline - System.nanoTime() <= 0) {
-					connection.close();
-					String holder = holder(SHARED_SPACE, resource);
-					throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
-							holder != null ? holder : "another process", wait.toSeconds()));
-				}
+			Wait outcome = waitFor(connection, resource, wait, stop);
+			if (outcome == Wait.TAKEN) {
+				return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
 			}
-			return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
+			endSession(connection);
+			if (outcome == Wait.STOPPED) {
+				return null;
+			}
+			String holder = holder(SHARED_SPACE, resource);
+			throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
+					holder != null ? holder : "another process", wait.toSeconds()));
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -156,22 +164,91 @@ public class ExecutionLock {
 		}
 	}
 
-	/** Waits for the shared lock up to that long (at least a millisecond: lock_timeout 0 waits for ever). */
-	private static boolean lockedWithin(Connection connection, String resource, long nanos) throws SQLException {
+	private enum Wait {
+		TAKEN, STOPPED, TIMED_OUT
+	}
+
+	/**
+	 * Waits for the shared lock up to {@code wait} (at least a millisecond: lock_timeout 0 waits for ever).
+	 * Once {@code stop} has said so, the outcome is STOPPED whatever the wait did: a cancel that came too late
+	 * to end it may still reach the session later, so a lock taken on it is released with the session (by the
+	 * caller), never handed on.
+	 */
+	private static Wait waitFor(Connection connection, String resource, Duration wait, BooleanSupplier stop)
+			throws SQLException {
 		try (PreparedStatement statement = connection.prepareStatement(
 				"SELECT set_config('lock_timeout', ?, false), pg_advisory_lock(hashtext(?), hashtext(?))")) {
-			statement.setString(1, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)) + "ms");
+			statement.setString(1, Math.max(1, wait.toMillis()) + "ms");
 			statement.setString(2, SHARED_SPACE);
 			statement.setString(3, resource);
-			statement.execute();
-			return true;
-		}
-		catch (SQLException ex) {
-			if (!"55P03".equals(ex.getSQLState())) {
-				throw ex;
+			CancelOnStop watch = stop == null ? null : new CancelOnStop(statement, stop, resource);
+			SQLException failed = null;
+			boolean stopped;
+			try {
+				statement.execute();
 			}
-			return false;
+			catch (SQLException ex) {
+				failed = ex;
+			}
+			finally {
+				stopped = watch != null && watch.finish();
+			}
+			if (stopped) {
+				return Wait.STOPPED;
+			}
+			if (failed == null) {
+				return Wait.TAKEN;
+			}
+			if ("55P03".equals(failed.getSQLState())) {
+				return Wait.TIMED_OUT;
+			}
+			throw failed;
 		}
+	}
+
+	/**
+	 * Asks whether to stop every {@link #STOP_LOOK} on a thread of its own and, once asked, cancels the wait's
+	 * statement (57014), again on every look: a cancel that comes before the statement runs does nothing.
+	 * {@code stop} is not to throw: an error would end the looks, and the wait would run to its end.
+	 */
+	private static final class CancelOnStop {
+
+		private final ScheduledExecutorService looks;
+
+		private boolean finished;
+
+		private volatile boolean stopped;
+
+		CancelOnStop(PreparedStatement statement, BooleanSupplier stop, String resource) {
+			this.looks = OwnThreads.scheduler("lock wait " + resource);
+			long millis = STOP_LOOK.toMillis();
+			this.looks.scheduleWithFixedDelay(() -> {
+				this.stopped = this.stopped || stop.getAsBoolean();
+				if (this.stopped) {
+					cancel(statement);
+				}
+			}, millis, millis, TimeUnit.MILLISECONDS);
+		}
+
+		/** Under the same monitor as finish: once the wait has finished, no cancel can reach the session. */
+		private synchronized void cancel(PreparedStatement statement) {
+			if (!this.finished) {
+				try {
+					statement.cancel();
+				}
+				catch (SQLException ex) {
+					// the next look cancels again; the wait ends by its lock_timeout at the latest
+				}
+			}
+		}
+
+		/** Ends the watch; whether it was asked to stop. */
+		synchronized boolean finish() {
+			this.finished = true;
+			this.looks.shutdown();
+			return this.stopped;
+		}
+
 	}
 
 	/** Whether a live process holds the job's lock. */
@@ -209,6 +286,22 @@ public class ExecutionLock {
 			host = "unknown host";
 		}
 		return "pgbatch " + jobName + ", pid " + ManagementFactory.getRuntimeMXBean().getPid() + " on " + host;
+	}
+
+	/**
+	 * Unlocks first: the server ends a closed session a moment after the client has gone, and the next
+	 * command must find the lock free. Closing alone would release it too, just later.
+	 */
+	private static void endSession(Connection connection) {
+		try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_unlock_all()")) {
+			statement.execute();
+		}
+		catch (SQLException ex) {
+			// the session is ending anyway; the server releases its locks with it
+		}
+		finally {
+			closeQuietly(connection);
+		}
 	}
 
 	private static void closeQuietly(Connection connection) {
@@ -315,17 +408,7 @@ public class ExecutionLock {
 					Thread.currentThread().interrupt();
 				}
 			}
-			// Unlock first: the server ends a closed session a moment after the client has gone, and the
-			// next command must find the job free. Closing alone would release it too, just later.
-			try (PreparedStatement statement = this.connection.prepareStatement("SELECT pg_advisory_unlock_all()")) {
-				statement.execute();
-			}
-			catch (SQLException ex) {
-				// the session is ending anyway; the server releases its locks with it
-			}
-			finally {
-				closeQuietly(this.connection);
-			}
+			endSession(this.connection);
 		}
 
 	}

@@ -70,8 +70,13 @@ public class JobRunner {
 
 	/** Whether the launch under way in this thread was asked to stop before its execution existed. */
 	static boolean askedToStopAtStart() {
+		return stopAtStart().getAsBoolean();
+	}
+
+	/** That question for the launch under way in this thread, to be asked from any thread. */
+	static BooleanSupplier stopAtStart() {
 		BooleanSupplier stop = STOP_AT_START.get();
-		return stop != null && stop.getAsBoolean();
+		return stop != null ? stop : () -> false;
 	}
 
 	private final JobOperator operator;

@@ -1,5 +1,7 @@
 package dev.pgbatch.core;
 
+import java.util.function.BooleanSupplier;
+
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.JobExecution;
@@ -35,11 +37,14 @@ public class StopRequests {
 
 	/**
 	 * Whether the execution, still being launched in this thread, is to stop: asked before it existed (the
-	 * scheduler's shutdown), or since (`etl stop`, which marks it STOPPING in the repository).
+	 * scheduler's shutdown), or since (`etl stop`, which marks it STOPPING in the repository). Made in the
+	 * launching thread, which alone knows the first; asked in any (a lock wait's watch asks on its own).
 	 */
-	public boolean requested(JobExecution execution) {
-		return JobRunner.askedToStopAtStart()
-				|| ExecutionReports.find(this.repository, execution.getId()).getStatus() == BatchStatus.STOPPING;
+	public BooleanSupplier requested(JobExecution execution) {
+		BooleanSupplier atStart = JobRunner.stopAtStart();
+		long executionId = execution.getId();
+		return () -> atStart.getAsBoolean()
+				|| ExecutionReports.find(this.repository, executionId).getStatus() == BatchStatus.STOPPING;
 	}
 
 	/**

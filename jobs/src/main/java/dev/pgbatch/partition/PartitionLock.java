@@ -92,7 +92,7 @@ public class PartitionLock {
 			public void beforeJob(JobExecution execution) {
 				String job = execution.getJobInstance().getJobName();
 				ExecutionLock.Held lock = PartitionLock.this.locks.acquireShared(RESOURCE, job,
-						PartitionLock.this.properties.lockWait(), () -> PartitionLock.this.stops.requested(execution));
+						PartitionLock.this.properties.lockWait(), PartitionLock.this.stops.requested(execution));
 				if (lock == null) {
 					log.info("Execution {} of {}: asked to stop while it waited for the lock of the {}; it stops before"
 							+ " its first step", execution.getId(), job, RESOURCE);

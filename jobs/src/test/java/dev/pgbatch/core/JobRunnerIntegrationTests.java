@@ -1,10 +1,15 @@
 package dev.pgbatch.core;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
@@ -151,6 +156,83 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			return this.jdbc.queryForObject("SHOW lock_timeout", String.class);
 		});
 		assertThat(after).isEqualTo("7s");
+	}
+
+	/**
+	 * A wait for a shared lock that can be stopped keeps its place in the lock's queue: on the holder's release
+	 * it gets the lock before a session that queued after it and waits as every other wait now does (a wait
+	 * taken in turns of 500 ms queued anew each turn, behind it, and was overtaken on every release). Asked to
+	 * stop, it gives up within a look and leaves no lock and no session behind; not given the lock in time, it
+	 * refuses naming the holder.
+	 */
+	@Test
+	void aStoppableWaitForASharedLockKeepsItsPlaceInTheQueueAndLeavesNothingBehind() throws Exception {
+		String resource = "queue of the test";
+		try (Connection later = this.jdbc.getDataSource().getConnection()) {
+			CompletableFuture<ExecutionLock.Held> first;
+			CompletableFuture<Boolean> second;
+			try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+				first = OwnThreads.start("first waiter",
+						() -> this.lock.acquireShared(resource, "test first", Duration.ofMinutes(1), () -> false));
+				awaitWaiters(resource, 1);
+				second = OwnThreads.start("second waiter", () -> {
+					try (PreparedStatement statement = later
+						.prepareStatement("SELECT pg_advisory_lock(hashtext('pgbatch.shared'), hashtext(?))")) {
+						statement.setString(1, resource);
+						return statement.execute();
+					}
+					catch (SQLException ex) {
+						throw new IllegalStateException(ex);
+					}
+				});
+				awaitWaiters(resource, 2);
+				// long enough for a wait in turns to have queued anew, behind the second
+				Thread.sleep(700);
+			}
+			CompletableFuture.anyOf(first, second).get(10, TimeUnit.SECONDS);
+			boolean secondFirst = second.isDone();
+			if (secondFirst) {
+				try (Statement statement = later.createStatement()) {
+					statement.execute("SELECT pg_advisory_unlock_all()");
+				}
+			}
+			first.get(10, TimeUnit.SECONDS).close();
+			second.get(10, TimeUnit.SECONDS);
+			try (Statement statement = later.createStatement()) {
+				statement.execute("SELECT pg_advisory_unlock_all()");
+			}
+			assertThat(secondFirst).as("the session queued later got the lock first").isFalse();
+		}
+
+		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			AtomicBoolean stop = new AtomicBoolean();
+			CompletableFuture<ExecutionLock.Held> stoppable = OwnThreads.start("stoppable waiter",
+					() -> this.lock.acquireShared(resource, "test stoppable", Duration.ofMinutes(1), stop::get));
+			awaitWaiters(resource, 1);
+			stop.set(true);
+			assertThat(stoppable.get(5, TimeUnit.SECONDS)).isNull();
+			awaitWaiters(resource, 0);
+			await().atMost(Duration.ofSeconds(10)).until(() -> this.jdbc.queryForObject(
+					"SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgbatch test stoppable,%'",
+					Long.class) == 0);
+
+			assertThatThrownBy(() -> this.lock.acquireShared(resource, "test late", Duration.ofMillis(300), () -> false))
+				.isInstanceOf(RefusedException.class)
+				.hasMessageStartingWith("the " + resource + " are being changed by pgbatch test holder, pid ");
+		}
+		assertThat(TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)).isEmpty();
+		awaitWaiters(resource, 0);
+	}
+
+	private void awaitWaiters(String resource, long waiters) {
+		await(waiters + " waiting for the " + resource).atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> this.jdbc.queryForObject("""
+					SELECT count(*) FROM pg_locks l
+					WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = hashtext('pgbatch.shared')::oid
+					  AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+					  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+					""", Long.class, resource), count -> count == waiters);
 	}
 
 	private long awaitCommittedChunks(int chunks) {
