@@ -1,6 +1,10 @@
 package dev.pgbatch.core;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.ExitStatus;
@@ -16,6 +20,8 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class StopRequests {
+
+	private static final Logger log = LoggerFactory.getLogger(StopRequests.class);
 
 	private final JobRepository repository;
 
@@ -43,8 +49,25 @@ public class StopRequests {
 	public BooleanSupplier requested(JobExecution execution) {
 		BooleanSupplier atStart = JobRunner.stopAtStart();
 		long executionId = execution.getId();
-		return () -> atStart.getAsBoolean()
-				|| ExecutionReports.find(this.repository, executionId).getStatus() == BatchStatus.STOPPING;
+		AtomicBoolean warned = new AtomicBoolean();
+		return () -> {
+			if (atStart.getAsBoolean()) {
+				return true;
+			}
+			try {
+				return ExecutionReports.find(this.repository, executionId).getStatus() == BatchStatus.STOPPING;
+			}
+			catch (RuntimeException ex) {
+				// asked every half second for as long as the wait lasts: a passing error of the repository is
+				// not to fail the launch, and said once, not every time (its class only: a driver's message
+				// may carry the server's address or more)
+				if (warned.compareAndSet(false, true)) {
+					log.warn("Execution {}: could not read whether it was asked to stop ({}); it goes on as if not,"
+							+ " and asks again", executionId, ex.getClass().getSimpleName());
+				}
+				return false;
+			}
+		};
 	}
 
 	/**
