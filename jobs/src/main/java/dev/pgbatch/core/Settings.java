@@ -1,5 +1,6 @@
 package dev.pgbatch.core;
 
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -140,7 +142,46 @@ public final class Settings {
 
 	/** Refuses the first bad setting with a {@link UsageException} of one line naming it. */
 	public static void check() {
+		refuseSecretsAmong(ManagementFactory.getRuntimeMXBean().getInputArguments());
 		check(Settings::value);
+	}
+
+	static final String SECRET_OPTION = "%s: given as -D%s, a java option every local user can read (ps, /proc); give %s";
+
+	/** The secret without a file form (SecretFiles has the others), and the property Spring binds it to. */
+	private static final Map<String, String> SECRET_PROPERTIES = Map.of("OPENAI_API_KEY", "etl.embed.openai-api-key");
+
+	/**
+	 * Refuses a secret among the JVM's options (-DETL_DB_PASSWORD=..., as ETL_JAVA_OPTS can give it, or under
+	 * the name of its property, in any of Spring's relaxed spellings), naming the option, never its value.
+	 */
+	static void refuseSecretsAmong(List<String> javaOptions) {
+		for (String option : javaOptions) {
+			if (!option.startsWith("-D")) {
+				continue;
+			}
+			int equals = option.indexOf('=');
+			String name = option.substring(2, equals < 0 ? option.length() : equals);
+			for (SecretFiles.Secret secret : SecretFiles.SECRETS) {
+				if (relaxed(name).equals(relaxed(secret.setting())) || relaxed(name).equals(relaxed(secret.property()))) {
+					throw new UsageException(String.format(SECRET_OPTION, secret.setting(), name,
+							"it as " + secret.fileSetting() + " (a file holding it) or in the environment"));
+				}
+			}
+			SECRET_PROPERTIES.forEach((setting, property) -> {
+				if (relaxed(name).equals(relaxed(setting)) || relaxed(name).equals(relaxed(property))) {
+					throw new UsageException(String.format(SECRET_OPTION, setting, name, "it in the environment"));
+				}
+			});
+		}
+	}
+
+	/**
+	 * A name without case, dashes, underscores or dots: it matches every spelling Spring binds (etl.s3.secretKey,
+	 * etl.s3.secret_key), and a few it would not, which are no better on a command line.
+	 */
+	private static String relaxed(String name) {
+		return name.replaceAll("[-_.]", "").toLowerCase(Locale.ROOT);
 	}
 
 	static void check(UnaryOperator<String> lookup) {

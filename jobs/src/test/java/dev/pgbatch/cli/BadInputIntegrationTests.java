@@ -185,14 +185,28 @@ class BadInputIntegrationTests {
 		assertThat(objects()).isEqualTo(objects);
 	}
 
-	/** The rows above give settings as system properties, in this JVM; here one as bin/etl gets it, from the environment. */
+	/**
+	 * The rows above give settings as system properties, in this JVM; here one as bin/etl gets it, from the
+	 * environment, and a secret as a java option (on the command line, which ps shows), which no row here can give.
+	 */
 	@Test
-	void aBadSettingInTheEnvironmentOfBinEtlExitsTwoWithOneLineAndWritesNothing() throws Exception {
+	void aBadSettingInTheEnvironmentOrASecretAmongTheJavaOptionsOfBinEtlExitsTwoWithOneLineAndWritesNothing()
+			throws Exception {
 		long executions = executions();
 		EtlProcess.Result outcome = EtlProcess.start(Map.of("ETL_ROLLOVER_BATCH_ROWS", "0"), "run", "partition-rollover")
 			.await();
 		assertThat(outcome.exitCode()).as(outcome.stderr()).isEqualTo(2);
 		assertThat(outcome.stderr().strip()).startsWith("etl: ").contains("ETL_ROLLOVER_BATCH_ROWS").doesNotContain("\n");
+
+		// without the stack's file of that secret, which would be refused as the secret given twice
+		EtlProcess.Result secret = EtlProcess.runIn(null, Map.of("ETL_JAVA_OPTS", "-DETL_S3_SECRET_KEY=hunter2"),
+				List.of("ETL_S3_SECRET_KEY_FILE"), "executions");
+		assertThat(secret.exitCode()).as(secret.stderr()).isEqualTo(2);
+		assertThat(secret.stderr().strip()).startsWith("etl: ETL_S3_SECRET_KEY: given as -DETL_S3_SECRET_KEY")
+			.contains("ETL_S3_SECRET_KEY_FILE")
+			.doesNotContain("hunter2")
+			.doesNotContain("\n");
+		assertThat(secret.stdout()).isEmpty();
 		assertThat(executions()).isEqualTo(executions);
 	}
 

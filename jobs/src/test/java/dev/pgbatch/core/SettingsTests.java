@@ -61,6 +61,34 @@ class SettingsTests {
 		});
 	}
 
+	/**
+	 * A secret given as a java option (ETL_JAVA_OPTS='-DETL_DB_PASSWORD=...') is on the command line, which every
+	 * local user reads in ps: refused by either of its names, in any relaxed spelling, naming the option and the
+	 * way to give it instead, never the value. The files' settings and other options pass.
+	 */
+	@Test
+	void aSecretGivenAsAJavaOptionIsRefusedNamingItsFileAndNeverShowingIt() {
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-Xmx1g", "-DETL_DB_PASSWORD=hunter2")))
+			.isInstanceOf(UsageException.class)
+			.hasMessage("ETL_DB_PASSWORD: given as -DETL_DB_PASSWORD, a java option every local user can read (ps, /proc);"
+					+ " give it as ETL_DB_PASSWORD_FILE (a file holding it) or in the environment");
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DOPENAI_API_KEY=hunter2")))
+			.hasMessage("OPENAI_API_KEY: given as -DOPENAI_API_KEY, a java option every local user can read (ps, /proc);"
+					+ " give it in the environment");
+		Map.of("-Dspring.datasource.password=hunter2", "ETL_DB_PASSWORD: ", "-Detl.s3.secretKey=hunter2",
+				"ETL_S3_SECRET_KEY: ", "-DETL_SEARCH_PASSWORD=hunter2", "ETL_SEARCH_PASSWORD: ",
+				"-Detl.search.password=hunter2", "ETL_SEARCH_PASSWORD: ", "-Detl.embed.openai-api-key=hunter2",
+				"OPENAI_API_KEY: ")
+			.forEach((option, named) -> assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of(option))).as(option)
+				.isInstanceOf(UsageException.class)
+				.hasMessageStartingWith(named)
+				.message()
+				.doesNotContain("hunter2"));
+
+		Settings.refuseSecretsAmong(List.of("-DETL_DB_PASSWORD_FILE=/run/secrets/db", "-Detl.secret-file.s3-secret-key=/s3",
+				"-DETL_S3_ACCESS_KEY=pgbatch", "-DETL_S3_BUCKET=b", "-Dfile.encoding=UTF-8", "-Dquiet"));
+	}
+
 	@Test
 	void goodValuesPass() {
 		Map<String, String> environment = Map.of("ETL_ROLLOVER_BATCH_ROWS", "1", "ETL_REFRESH_LOCK_TIMEOUT", "1500ms",
