@@ -12,11 +12,15 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * other field it relies on against ops.archive_log. {@code systemIdentifier} and {@code database} say which
  * database wrote it (its cluster's pg_control_system() identifier, and its name), so that a database whose
  * log lost the segment (an older dump restored) can find and adopt its own segments, and none of another's;
- * manifests written before they were recorded read with both null.
+ * manifests written before they were recorded read with both null. {@code sourceTier} is the tier the
+ * partition was exported from; {@code supersedes} the ids of the interval's segments restored into the
+ * partition before it was exported again: their rows, as they were then, are in this segment, so none of
+ * them is ever offered for adoption again (rows deleted since would come back). Both are null in manifests
+ * written before they were recorded.
  */
 record Manifest(String table, String partition, String rangeStart, String rangeEnd, long rows, String rowsSha256,
 		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String format,
-		String exportedAt, String systemIdentifier, String database) {
+		String exportedAt, String systemIdentifier, String database, String sourceTier, List<String> supersedes) {
 
 	/** The database a manifest is written by: its cluster's system identifier, and its name. */
 	record Origin(String systemIdentifier, String database) {

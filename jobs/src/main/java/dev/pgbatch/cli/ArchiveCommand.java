@@ -31,6 +31,9 @@ class ArchiveCommand {
 		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this database, but not in its archive log"
 				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
 
+		static final String NOT_ADOPTED = "the %d segment(s) marked %s or %s above are not in the archive log either, but a newer segment of"
+				+ " their interval holds their rows as they were later (rows deleted since are not in it): adopt refuses them without --older";
+
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
@@ -75,8 +78,13 @@ class ArchiveCommand {
 					System.out.println(unlistable);
 					return Cli.OK;
 				}
-				if (!stored.notLogged().isEmpty()) {
-					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", stored.notLogged().size(), ArchivedPartitions.NOT_LOGGED);
+				long adoptable = stored.notLogged().stream().filter(e -> ArchivedPartitions.NOT_LOGGED.equals(e.status())).count();
+				if (adoptable > 0) {
+					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", adoptable, ArchivedPartitions.NOT_LOGGED);
+				}
+				if (stored.notLogged().size() > adoptable) {
+					System.out.printf(Locale.ROOT, NOT_ADOPTED + "%n", stored.notLogged().size() - adoptable,
+							ArchivedPartitions.SUPERSEDED_SEGMENT, ArchivedPartitions.OLDER);
 				}
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
 				notShown(OTHER_DATABASES, stored.otherDatabases(), archived.prefix());
@@ -100,11 +108,18 @@ class ArchiveCommand {
 		@Mixin
 		Segment segment;
 
+		@Option(names = "--into-existing", description = "Adopt it though the interval's partition is attached with rows or staged (restore then merges the segment's rows into it: rows deleted since come back).")
+		boolean intoExisting;
+
+		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable): rows deleted since come back.")
+		boolean older;
+
 		@Override
 		public Integer call() {
 			Segment s = this.segment;
 			return s.run(archived -> {
-				archived.adopt(s.table, s.partition, s.objectKey);
+				archived.adopt(s.table, s.partition, s.objectKey,
+						new ArchivedPartitions.Adoption(this.intoExisting, this.older));
 				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
 						+ " with bin/etl archive restore " + s.table + " " + s.partition;
 			});

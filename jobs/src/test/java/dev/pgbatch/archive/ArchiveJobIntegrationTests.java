@@ -72,6 +72,8 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String TABLE = "ops.task_executions";
 
+	private static final ArchivedPartitions.Adoption CHECKED = ArchivedPartitions.Adoption.CHECKED;
+
 	/** Between the tests and the object store: transparent, until a test holds a download. */
 	private static final CuttingProxy STORE = CuttingProxy.inFrontOfTheStack();
 
@@ -525,15 +527,15 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		String logged = this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class);
 
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign, CHECKED)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("written by database another_db");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered, CHECKED)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("authentication failed");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject, CHECKED)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("is not the one its manifest records");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, januaryKey)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is not the key of a cold segment of that partition");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey.replace(".copy.", ".manifest.")))
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey.replace(".copy.", ".manifest."), CHECKED))
 			.isInstanceOf(UsageException.class);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class)).isEqualTo(logged);
@@ -543,9 +545,12 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(withForged.otherDatabases()).isEqualTo(stored.otherDatabases() + 1);
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
 
-		this.restore.adopt(TABLE, january, januaryKey);
-		this.restore.adopt(TABLE, february, februaryKey);
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey)).isInstanceOf(UsageException.class)
+		// review 3a, finding 2: February's partition is there with a row: merged into it only when asked to
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, februaryKey, CHECKED))
+			.isInstanceOf(UsageException.class).hasMessageContaining("is attached with rows");
+		this.restore.adopt(TABLE, january, januaryKey, CHECKED);
+		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false));
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is in the archive log already");
 		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
 				+ " WHERE object_key = ?", String.class, januaryKey))
@@ -577,7 +582,73 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		return new Manifest(manifest.table(), manifest.partition(), manifest.rangeStart(), manifest.rangeEnd(),
 				manifest.rows(), manifest.rowsSha256(), objectKey, manifest.objectBytes(), manifest.objectSha256(),
 				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), manifest.systemIdentifier(),
-				database);
+				database, manifest.sourceTier(), manifest.supersedes());
+	}
+
+	/**
+	 * Review 3a, finding 2. February: exported (S1), restored, rows purged, exported again (S2, whose manifest
+	 * names S1 as superseded). January: exported (J1), restored, exported again (J2) after its log lost J1.
+	 * Then a dump from before those exports is restored: the log knows none of them, and a late row has made
+	 * February's partition again. S2 is refused while that partition is there with rows; S1 is listed
+	 * superseded and J1 older, and adopt refuses both without --older; S2 is adopted (into the partition
+	 * there), restore into that partition is refused while the table has no unique key, and then brings back
+	 * none of the purged rows. The adopted row's source tier is its manifest's.
+	 */
+	@Test
+	void aSupersededOrOlderSegmentIsNotOfferedNorAdoptedAndPurgedRowsStayPurged() throws Exception {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		long rows = count("ops." + february);
+		archive();
+		String s1 = objectKey(february);
+		String j1 = objectKey(january);
+		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows);
+		this.restore.restore(TABLE, january);
+		this.jdbc.update("DELETE FROM ops." + february + " WHERE execution_id IN (SELECT execution_id FROM ops." + february
+				+ " ORDER BY execution_id LIMIT 3)");
+		String purged = rowsDigest("ops." + february);
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE object_key = ?", j1);
+		archive();
+		String s2 = objectKey(february);
+		String j2 = objectKey(january);
+		Manifest second = new SealedJson(this.store, Keyset.load(KEYSET)).get(Archiving.manifestKey(s2), Manifest.class);
+		assertThat(second.supersedes()).containsExactly(s1.substring(s1.lastIndexOf('/') + 1, s1.indexOf(".copy.")));
+		assertThat(second.sourceTier()).isEqualTo("warm");
+
+		// the older dump: its log knows no segment of these intervals; a late row makes February again
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE partition_name IN (?, ?)", january, february);
+		insertLate("2025-02-10 12:00:00+00");
+		rollover();
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2, j1, j2).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
+					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
+		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("is attached with rows");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("superseded by segment " + s2);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, j1, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("has a newer segment").hasMessageContaining(j2);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
+				Long.class, january, february)).isZero();
+
+		this.restore.adopt(TABLE, february, s2, intoExisting);
+		assertThat(this.jdbc.queryForObject("SELECT source_tier FROM ops.archive_log WHERE object_key = ?", String.class, s2))
+			.isEqualTo("warm");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("superseded by segment " + s2);
+		this.jdbc.execute("ALTER TABLE ops.task_executions DROP CONSTRAINT task_executions_pkey");
+		try {
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
+		}
+		finally {
+			this.jdbc.execute("ALTER TABLE ops.task_executions ADD CONSTRAINT task_executions_pkey PRIMARY KEY (execution_id, created_at)");
+		}
+		assertThat(count("ops." + february)).isEqualTo(1);
+		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows - 3);
+		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(purged);
 	}
 
 	/**
