@@ -73,7 +73,7 @@ public class ArchivedPartitions {
 
 	static final String RESTORABLE = "%s: its manifest authenticates and its object is the one it records: it can be restored (bin/etl archive restore); nothing forgotten (to write its rows off all the same: --force)";
 
-	/** The status `archive list` gives a sealed segment of this database that its log does not know: adopt takes it. */
+	/** The status `archive list` gives a sealed segment of this installation that its log does not know: adopt takes it. */
 	public static final String NOT_LOGGED = "not-logged";
 
 	/**
@@ -84,6 +84,12 @@ public class ArchivedPartitions {
 
 	/** The status of a sealed segment the log does not know of an interval that has a newer segment. */
 	public static final String OLDER = "older";
+
+	/** The status of a sealed segment whose manifest names another archive installation (see {@link Manifest}). */
+	public static final String OTHER_ORIGIN = "other-origin";
+
+	/** The status of a sealed segment whose manifest was written before manifests named their installation. */
+	public static final String NO_ORIGIN = "no-origin";
 
 	static final String ATTACHED = "%s: %s is attached with rows (a restored dump brought it back?): this segment's rows are most likely there already, and adopting it would bring back rows deleted since; nothing adopted (to merge it into the partition all the same: --into-existing)";
 
@@ -99,7 +105,9 @@ public class ArchivedPartitions {
 
 	static final String LOGGED = "%s is in the archive log already (see: bin/etl archive list); nothing adopted";
 
-	static final String NOT_OURS = "%s: written by database %s of cluster %s, not by this one (%s of cluster %s); nothing adopted";
+	static final String NOT_OURS = "%s: written by archive installation %s (database %s of cluster %s), not by this one (%s); nothing adopted (if it is this database's all the same, e.g. its archive id was changed since: --origin-mismatch-ok)";
+
+	static final String ORIGIN_UNKNOWN = "%s: written before manifests named their archive installation (database %s of cluster %s), so it may be another database's; nothing adopted (if it is this one's: --origin-mismatch-ok)";
 
 	/** How the key of a cold segment's object ends. */
 	private static final String OBJECT = ".copy.zst.tink";
@@ -195,26 +203,26 @@ public class ArchivedPartitions {
 
 	/**
 	 * What the store holds under each managed table's folder that {@link #list} does not show (one listing per
-	 * table, not the whole prefix). {@code notLogged}: sealed segments this database wrote (its manifest,
-	 * authenticated with the keyset, says so) that its archive log does not know, as after a restore of a dump
-	 * older than the export: {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
+	 * table, not the whole prefix). {@code notLogged}: sealed segments (their manifests authenticated with the
+	 * keyset) that the archive log does not know, as after a restore of a dump older than the export, each
+	 * with its status (see {@link #stored()}): {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
 	 * manifest beside them and no log row (an older layout, or an export that did not finish; written by any
-	 * database: the key does not say). {@code otherDatabases}: sealed segments whose manifest names another
-	 * database or cluster, or none (written before manifests named it). {@code unreadable}: sealed manifests
-	 * that do not authenticate with this keyset or do not match their key.
+	 * database: the key does not say). {@code unreadable}: sealed manifests that do not authenticate with this
+	 * keyset or do not match their key.
 	 */
-	public record Stored(List<Entry> notLogged, long withoutManifest, long otherDatabases, long unreadable) {
+	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable) {
 	}
 
 	/**
 	 * Everything {@link Stored} lists, its {@code notLogged} with a status each: {@link #NOT_LOGGED} for one
-	 * adopt takes, {@link #SUPERSEDED_SEGMENT} or {@link #OLDER} for one it refuses without --older.
+	 * adopt takes, {@link #SUPERSEDED_SEGMENT} or {@link #OLDER} for one it refuses without --older,
+	 * {@link #OTHER_ORIGIN} or {@link #NO_ORIGIN} for one it refuses without --origin-mismatch-ok.
 	 */
 	public Stored stored() {
 		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 		Keyset[] keys = new Keyset[1];
 		List<Entry> notLogged = new ArrayList<>();
-		Scan all = new Scan(new ArrayList<>(), 0, 0, 0);
+		Scan all = new Scan(new ArrayList<>(), 0, 0);
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
 			Scan scan = scan(policy, Archiving.folder(this.prefix, policy.table()), origin, () -> {
 				if (keys[0] == null) {
@@ -228,31 +236,36 @@ public class ArchivedPartitions {
 			}
 			all = all.plus(scan);
 		}
-		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.otherDatabases(), all.unreadable());
+		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable());
 	}
 
 	/**
-	 * A sealed segment of this database that the archive log does not know, its manifest authenticated; the
-	 * newer segment that names it as superseded, and the newest segment of its interval newer than it (logged,
-	 * or another such one not superseded), or null.
+	 * A sealed segment that the archive log does not know, its manifest authenticated; whose it says it is;
+	 * the newer segment that names it as superseded, and the newest segment of its interval newer than it
+	 * (logged, or another such one not superseded), or null.
 	 */
-	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, String supersededBy,
-			String newer) {
+	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, Manifest.Whose whose,
+			String supersededBy, String newer) {
 
 		String status() {
-			return this.supersededBy != null ? SUPERSEDED_SEGMENT : this.newer != null ? OLDER : NOT_LOGGED;
+			if (this.supersededBy != null) {
+				return SUPERSEDED_SEGMENT;
+			}
+			if (this.whose != Manifest.Whose.OURS) {
+				return this.whose == Manifest.Whose.OTHER ? OTHER_ORIGIN : NO_ORIGIN;
+			}
+			return this.newer != null ? OLDER : NOT_LOGGED;
 		}
 
 	}
 
 	/** What a listing under a table's folder holds beside the segments the log knows (see {@link Stored}). */
-	private record Scan(List<Unlogged> unlogged, long withoutManifest, long otherDatabases, long unreadable) {
+	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable) {
 
 		Scan plus(Scan other) {
 			List<Unlogged> both = new ArrayList<>(this.unlogged);
 			both.addAll(other.unlogged);
-			return new Scan(both, this.withoutManifest + other.withoutManifest,
-					this.otherDatabases + other.otherDatabases, this.unreadable + other.unreadable);
+			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable);
 		}
 
 	}
@@ -268,10 +281,9 @@ public class ArchivedPartitions {
 		List<String> keysStored = this.store.list(folder).stream().map(ObjectStore.StoredObject::key).toList();
 		List<Unlogged> unlogged = new ArrayList<>();
 		long withoutManifest = 0;
-		long otherDatabases = 0;
 		long unreadable = 0;
 		if (keysStored.isEmpty()) {
-			return new Scan(unlogged, 0, 0, 0);
+			return new Scan(unlogged, 0, 0);
 		}
 		// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
 		java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
@@ -317,14 +329,8 @@ public class ArchivedPartitions {
 				for (String id : manifest.supersedes() == null ? List.<String>of() : manifest.supersedes()) {
 					supersededBy.putIfAbsent(id, key);
 				}
-				if (known) {
-					continue;
-				}
-				if (!manifest.writtenBy(origin)) {
-					otherDatabases++;
-				}
-				else {
-					found.add(new Unlogged(key, manifest, exportedAt(manifest), null, null));
+				if (!known) {
+					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null));
 				}
 			}
 			if (found.isEmpty()) {
@@ -346,10 +352,11 @@ public class ArchivedPartitions {
 						newest = other.exportedAt();
 					}
 				}
-				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), by, newer));
+				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), segment.whose(), by,
+						newer));
 			}
 		}
-		return new Scan(unlogged, withoutManifest, otherDatabases, unreadable);
+		return new Scan(unlogged, withoutManifest, unreadable);
 	}
 
 	private static boolean isLogged(java.util.Set<String> logged, String key) {
@@ -376,10 +383,14 @@ public class ArchivedPartitions {
 		return key.substring(key.lastIndexOf('/') + 1, key.length() - OBJECT.length());
 	}
 
-	/** When the manifest says it was exported; null when that does not read as an instant. */
+	/**
+	 * When the manifest says it was exported, to the microsecond as PostgreSQL keeps it (an adopted segment's
+	 * log row compares equal to its manifest); null when that does not read as an instant.
+	 */
 	private static OffsetDateTime exportedAt(Manifest manifest) {
 		try {
-			return Instant.parse(manifest.exportedAt()).atOffset(ZoneOffset.UTC);
+			return Instant.parse(manifest.exportedAt()).truncatedTo(java.time.temporal.ChronoUnit.MICROS)
+				.atOffset(ZoneOffset.UTC);
 		}
 		catch (RuntimeException ex) {
 			return null;
@@ -387,15 +398,16 @@ public class ArchivedPartitions {
 	}
 
 	/**
-	 * Registers a sealed segment this database wrote that its archive log does not know (see {@link #stored})
+	 * Registers a sealed segment this installation wrote that its archive log does not know (see {@link #stored})
 	 * as a completed cold log row, so that restore brings its rows back and seed-data's reset counts it. Its
-	 * manifest must authenticate and name this database, this table and partition and this key; the stored
+	 * manifest must authenticate and name this table and partition and this key; the stored
 	 * object must have the manifest's size and SHA-256; the row's values come from the policy (range), the
 	 * key (its id) and the authenticated manifest (counts, checksum, export time, source tier), bound, never
 	 * as SQL. Under the partitions lock, as restore. Refused unless overridden: while the interval's partition
 	 * is attached with rows or staged (its rows are most likely there: {@code intoExisting}), and for a segment
 	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}):
-	 * either would bring back rows deleted since.
+	 * either would bring back rows deleted since; and one whose manifest names another archive installation,
+	 * or none ({@code originMismatchOk}).
 	 */
 	public void adopt(String table, String partition, String objectKey, Adoption overrides) {
 		PartitionPolicy policy;
@@ -441,9 +453,14 @@ public class ArchivedPartitions {
 			Keyset keys = this.keyset.load();
 			Manifest manifest = sealedManifest(key, keys);
 			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
-			if (!manifest.writtenBy(origin)) {
-				throw new RefusedException(String.format(NOT_OURS, key, manifest.database(), manifest.systemIdentifier(),
-						origin.database(), origin.systemIdentifier()));
+			Manifest.Whose whose = manifest.whose(origin);
+			if (whose == Manifest.Whose.OTHER && !overrides.originMismatchOk()) {
+				throw new UsageException(String.format(NOT_OURS, key, manifest.archiveId(), manifest.database(),
+						manifest.systemIdentifier(), origin.archiveId()));
+			}
+			if (whose == Manifest.Whose.UNKNOWN && !overrides.originMismatchOk()) {
+				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, manifest.database(),
+						manifest.systemIdentifier()));
 			}
 			LocalDate end = policy.interval().plus(start, 1);
 			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);
@@ -501,15 +518,17 @@ public class ArchivedPartitions {
 
 	/**
 	 * What an operator accepts in adopting a segment: merging it into the interval's partition that is there
-	 * (or staged), and taking it though it is superseded or older than another segment of its interval.
+	 * (or staged), taking it though it is superseded or older than another segment of its interval, and
+	 * though its manifest names another archive installation, or none.
 	 */
-	public record Adoption(boolean intoExisting, boolean older) {
+	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk) {
 
-		public static final Adoption CHECKED = new Adoption(false, false);
+		public static final Adoption CHECKED = new Adoption(false, false, false);
 
 		/** The overrides given, as the log row's note says them. */
 		String noted() {
-			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "");
+			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
+					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "");
 		}
 
 	}

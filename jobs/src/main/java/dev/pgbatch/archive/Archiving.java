@@ -258,7 +258,7 @@ final class Archiving {
 		return new Manifest(partition.policy().table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
 				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString(),
-				origin.systemIdentifier(), origin.database(), SOURCE_TIER, supersedes);
+				origin.systemIdentifier(), origin.database(), SOURCE_TIER, supersedes, origin.archiveId());
 	}
 
 	/**

@@ -28,7 +28,7 @@ class ArchiveCommand {
 			description = "Every partition archive moved, with its tier, rows, bytes and object.")
 	static class ListArchived implements Callable<Integer> {
 
-		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this database, but not in its archive log"
+		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this installation, but not in its archive log"
 				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
 
 		static final String NOT_ADOPTED = "the %d segment(s) marked %s or %s above are not in the archive log either, but a newer segment of"
@@ -38,8 +38,9 @@ class ArchiveCommand {
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
 
-		static final String OTHER_DATABASES = "and %d sealed segment(s) under %s/ not shown: their manifests name another database"
-				+ " or cluster, or none (written before manifests named it)";
+		static final String OTHER_ORIGINS = "the %d segment(s) marked %s or %s above name another archive installation (a copy of this"
+				+ " database sharing the prefix?), or none (written before manifests named it): adopt refuses them without"
+				+ " --origin-mismatch-ok (docs/jobs/archive.md: whose segments)";
 
 		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
 				+ " or do not match their key";
@@ -82,14 +83,19 @@ class ArchiveCommand {
 				if (adoptable > 0) {
 					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", adoptable, ArchivedPartitions.NOT_LOGGED);
 				}
-				if (stored.notLogged().size() > adoptable) {
-					System.out.printf(Locale.ROOT, NOT_ADOPTED + "%n", stored.notLogged().size() - adoptable,
-							ArchivedPartitions.SUPERSEDED_SEGMENT, ArchivedPartitions.OLDER);
-				}
+				notAdopted(NOT_ADOPTED, stored, ArchivedPartitions.SUPERSEDED_SEGMENT, ArchivedPartitions.OLDER);
+				notAdopted(OTHER_ORIGINS, stored, ArchivedPartitions.OTHER_ORIGIN, ArchivedPartitions.NO_ORIGIN);
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
-				notShown(OTHER_DATABASES, stored.otherDatabases(), archived.prefix());
 				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
 				return Cli.OK;
+			}
+		}
+
+		/** One line counting the segments listed with either status, when there are any. */
+		private static void notAdopted(String format, ArchivedPartitions.Stored stored, String status, String orStatus) {
+			long count = stored.notLogged().stream().filter(e -> status.equals(e.status()) || orStatus.equals(e.status())).count();
+			if (count > 0) {
+				System.out.printf(Locale.ROOT, format + "%n", count, status, orStatus);
 			}
 		}
 
@@ -102,7 +108,7 @@ class ArchiveCommand {
 	}
 
 	@Command(name = "adopt", mixinStandardHelpOptions = true,
-			description = "Register a sealed cold segment this database wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
+			description = "Register a sealed cold segment this installation wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
 	static class Adopt implements Callable<Integer> {
 
 		@Mixin
@@ -114,12 +120,15 @@ class ArchiveCommand {
 		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable): rows deleted since come back.")
 		boolean older;
 
+		@Option(names = "--origin-mismatch-ok", description = "Adopt it though its manifest names another archive installation, or none (written before manifests named one).")
+		boolean originMismatchOk;
+
 		@Override
 		public Integer call() {
 			Segment s = this.segment;
 			return s.run(archived -> {
 				archived.adopt(s.table, s.partition, s.objectKey,
-						new ArchivedPartitions.Adoption(this.intoExisting, this.older));
+						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk));
 				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
 						+ " with bin/etl archive restore " + s.table + " " + s.partition;
 			});

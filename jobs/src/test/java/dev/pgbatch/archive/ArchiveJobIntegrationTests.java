@@ -504,31 +504,45 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
 					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
 
-		// sealed with this keyset, but written by another database; a tampered manifest; a manifest of this
-		// database whose object is not the one it records: none is adopted, none is listed as this one's
+		// sealed with this keyset, but written by another installation (review 3a #3: a PITR clone, same
+		// cluster id and database name, another archive id), or before manifests named one; a tampered
+		// manifest; a manifest of this installation whose object is not the one it records: none is adopted
+		// (the first two only when told to); and one of this installation written in another cluster under
+		// another name (a dump restored there, carrying the archive id), which is its own
 		Keyset keys = Keyset.load(KEYSET);
 		SealedJson manifests = new SealedJson(this.store, keys);
 		Manifest genuine = manifests.get(Archiving.manifestKey(januaryKey), Manifest.class);
 		assertThat(genuine.database()).isEqualTo(TestDatabase.name());
+		assertThat(genuine.archiveId()).isEqualTo(this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation",
+				String.class));
 		String foreign = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		String noOrigin = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		String elsewhere = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
 		String tampered = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
 		String otherObject = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
 		byte[] object = this.store.get(januaryKey).readAllBytes();
-		for (String key : List.of(foreign, tampered)) {
+		for (String key : List.of(foreign, noOrigin, elsewhere, tampered)) {
 			this.store.create(key, new java.io.ByteArrayInputStream(object), object.length);
 		}
 		byte[] otherBytes = this.store.get(februaryKey).readAllBytes();
 		this.store.create(otherObject, new java.io.ByteArrayInputStream(otherBytes), otherBytes.length);
-		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, "another_db"));
-		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.database()));
+		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, genuine.systemIdentifier(),
+				genuine.database(), UUID.randomUUID().toString()));
+		manifests.put(Archiving.manifestKey(noOrigin), withKey(genuine, noOrigin, null, null, null));
+		manifests.put(Archiving.manifestKey(elsewhere), withKey(genuine, elsewhere, "1", "restored_elsewhere",
+				genuine.archiveId()));
+		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.systemIdentifier(),
+				genuine.database(), genuine.archiveId()));
 		byte[] manifest = this.store.get(Archiving.manifestKey(januaryKey)).readAllBytes();
 		manifest[manifest.length / 2] ^= 0x20;
 		this.store.create(Archiving.manifestKey(tampered), new java.io.ByteArrayInputStream(manifest), manifest.length);
 		String logged = this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class);
 
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign, CHECKED)).isInstanceOf(RefusedException.class)
-			.hasMessageContaining("written by database another_db");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("written by archive installation").hasMessageContaining("--origin-mismatch-ok");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, noOrigin, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("written before manifests named their archive installation");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered, CHECKED)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("authentication failed");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject, CHECKED)).isInstanceOf(RefusedException.class)
@@ -540,16 +554,19 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class)).isEqualTo(logged);
 		ArchivedPartitions.Stored withForged = this.restore.stored();
-		assertThat(withForged.notLogged()).extracting(ArchivedPartitions.Entry::objectKey)
-			.contains(januaryKey, februaryKey, otherObject).doesNotContain(foreign, tampered);
-		assertThat(withForged.otherDatabases()).isEqualTo(stored.otherDatabases() + 1);
+		assertThat(withForged.notLogged()).filteredOn(e -> e.objectKey().startsWith(Archiving.folder("test-archive", TABLE)
+				+ january + "/") && !stored.notLogged().contains(e))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactlyInAnyOrder(tuple(otherObject, ArchivedPartitions.NOT_LOGGED),
+					tuple(elsewhere, ArchivedPartitions.NOT_LOGGED), tuple(foreign, ArchivedPartitions.OTHER_ORIGIN),
+					tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
 
 		// review 3a, finding 2: February's partition is there with a row: merged into it only when asked to
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, februaryKey, CHECKED))
 			.isInstanceOf(UsageException.class).hasMessageContaining("is attached with rows");
 		this.restore.adopt(TABLE, january, januaryKey, CHECKED);
-		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false));
+		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is in the archive log already");
 		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
@@ -570,6 +587,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) - count(DISTINCT (execution_id, created_at))"
 				+ " FROM ops.task_executions", Long.class)).isZero();
 
+		// another installation's segment, adopted when told to (and into the partition there), says so
+		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true));
+		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, foreign))
+			.endsWith("(--into-existing) (--origin-mismatch-ok)");
+
 		// finding 10: a segment archive list shows (its log row is there) is not counted as not shown when its
 		// manifest is lost
 		long withoutManifest = this.restore.stored().withoutManifest();
@@ -577,12 +599,13 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.stored().withoutManifest()).isEqualTo(withoutManifest);
 	}
 
-	/** The manifest as it would be for another key, written by the database named. */
-	private static Manifest withKey(Manifest manifest, String objectKey, String database) {
+	/** The manifest as it would be for another key, written by the installation and database named. */
+	private static Manifest withKey(Manifest manifest, String objectKey, String systemIdentifier, String database,
+			String archiveId) {
 		return new Manifest(manifest.table(), manifest.partition(), manifest.rangeStart(), manifest.rangeEnd(),
 				manifest.rows(), manifest.rowsSha256(), objectKey, manifest.objectBytes(), manifest.objectSha256(),
-				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), manifest.systemIdentifier(),
-				database, manifest.sourceTier(), manifest.supersedes());
+				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), systemIdentifier, database,
+				manifest.sourceTier(), manifest.supersedes(), archiveId);
 	}
 
 	/**
@@ -623,7 +646,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
 			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
 					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
-		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false);
+		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false);
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is attached with rows");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
