@@ -31,8 +31,9 @@ class ArchiveCommand {
 		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this installation, but not in its archive log"
 				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
 
-		static final String NOT_ADOPTED = "the %d segment(s) marked %s or %s above are not in the archive log either, but a newer segment of"
-				+ " their interval holds their rows as they were later (rows deleted since are not in it): adopt refuses them without --older";
+		static final String NOT_ADOPTED = "the %d segment(s) marked %s or %s above are not in the archive log either, but their interval has"
+				+ " a newer segment, logged or adoptable (adopting an older one would bring back rows deleted since): adopt refuses them"
+				+ " without --older";
 
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
