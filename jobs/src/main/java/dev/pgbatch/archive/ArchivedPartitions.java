@@ -99,6 +99,8 @@ public class ArchivedPartitions {
 
 	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
 
+	static final String SUPERSEDES_ANOTHER = "%s %s: segment %s supersedes segment %s (exported after its rows were restored), and the archive log has both completed: restoring both would bring back rows deleted since; nothing restored (if the older one's rows are in the newer one: bin/etl archive forget %s %s %s --force)";
+
 	static final String NO_UNIQUE_KEY = "%s %s: restoring into the partition that is there, or %d segments at once, needs a primary key or a unique index on NOT NULL columns of %s (without one every row there would be added twice); nothing restored";
 
 	static final String NOT_A_SEGMENT_KEY = "%s is not the key of a cold segment of that partition (%s, the id being the segment's)";
@@ -500,19 +502,37 @@ public class ArchivedPartitions {
 			if (held.lost()) {
 				throw new RefusedException(String.format(LOCK_LOST_BEFORE, policy.table(), partition));
 			}
-			// started and finished when it was exported: restore takes an interval's newest segment first; the
-			// tier it was exported from as its manifest says (none before manifests said it: unknown)
-			this.jdbc.update("""
-					INSERT INTO ops.archive_log (archive_id, table_name, partition_name, range_start, range_end, source_tier,
-					       tier, row_count, bytes, object_key, checksum, status, started_at, finished_at, error)
-					VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, 'cold', ?, ?, ?, ?, 'completed', ?, ?,
-					        format('adopted by %s at %s from its sealed manifest%s', session_user, clock_timestamp(), ?::text))
-					""", segment, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00",
-					Archiving.SOURCE_TIER.equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER : null, manifest.rows(),
-					manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt,
-					overrides.noted());
+			UUID id = segment;
+			String[] supersedes = manifest.supersedes() == null ? new String[0] : manifest.supersedes().toArray(String[]::new);
+			List<String> forgotten = this.transactions.execute(status -> {
+				// started and finished when it was exported: restore takes an interval's newest segment first; the
+				// tier it was exported from as its manifest says (none before manifests said it: unknown)
+				this.jdbc.update("""
+						INSERT INTO ops.archive_log (archive_id, table_name, partition_name, range_start, range_end, source_tier,
+						       tier, row_count, bytes, object_key, checksum, status, started_at, finished_at, error)
+						VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, 'cold', ?, ?, ?, ?, 'completed', ?, ?,
+						        format('adopted by %s at %s from its sealed manifest%s', session_user, clock_timestamp(), ?::text))
+						""", id, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00",
+						Archiving.SOURCE_TIER.equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER : null, manifest.rows(),
+						manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt,
+						overrides.noted());
+				// the logged segments it supersedes (a dump from before their restore): their rows, as they were
+				// when restored, are in this one; restored beside it, rows deleted since would come back
+				return this.jdbc.queryForList("""
+						UPDATE ops.archive_log SET status = 'forgotten',
+						       error = format('superseded by %s (adopted by %s at %s): no longer restored or counted', ?::text,
+						                      session_user, clock_timestamp())
+						WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
+						  AND archive_id::text = ANY (?::text[])
+						RETURNING object_key
+						""", String.class, objectKey, policy.table(), partition, (Object) supersedes);
+			});
 			log.warn("{} {}: the cold segment {} ({} rows) is adopted into the archive log from its sealed manifest;"
 					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows());
+			for (String superseded : forgotten) {
+				log.warn("{} {}: the cold segment {} is forgotten: superseded by {}, whose manifest names it", policy.table(),
+						partition, superseded, objectKey);
+			}
 		}
 	}
 
@@ -733,6 +753,17 @@ public class ArchivedPartitions {
 		List<Checked> checked = segments.stream()
 			.map(segment -> manifest(segment, keys, policy, partition, start, columns))
 			.toList();
+		// never skipped silently: the older one may hold rows of a partition dropped by hand after its restore
+		for (Checked newer : checked) {
+			for (Checked older : checked) {
+				if (newer.manifest().supersedes() != null
+						&& newer.manifest().supersedes().contains(older.segment().id().toString())) {
+					throw new RefusedException(String.format(SUPERSEDES_ANOTHER, policy.table(), partition,
+							newer.segment().objectKey(), older.segment().objectKey(), policy.table(), partition,
+							older.segment().objectKey()));
+				}
+			}
+		}
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
 		List<String> key = primaryKey(policy.table());
 		return this.transactions.execute(status -> {

@@ -613,9 +613,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	 * names S1 as superseded). January: exported (J1), restored, exported again (J2) after its log lost J1.
 	 * Then a dump from before those exports is restored: the log knows none of them, and a late row has made
 	 * February's partition again. S2 is refused while that partition is there with rows; S1 is listed
-	 * superseded and J1 older, and adopt refuses both without --older; S2 is adopted (into the partition
-	 * there), restore into that partition is refused while the table has no unique key, and then brings back
-	 * none of the purged rows. The adopted row's source tier is its manifest's.
+	 * superseded and J1 older, and adopt refuses both without --older. Then the log is as a dump taken
+	 * between S1's export and its restore left it (S1 completed, review 4 #1): S2 is adopted (into the
+	 * partition there) and S1 marked forgotten with it (restore refuses the two together), restore into that
+	 * partition is refused while the table has no unique key, and then brings back none of the purged rows.
+	 * The adopted row's source tier is its manifest's.
 	 */
 	@Test
 	void aSupersededOrOlderSegmentIsNotOfferedNorAdoptedAndPurgedRowsStayPurged() throws Exception {
@@ -638,6 +640,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(second.supersedes()).containsExactly(s1.substring(s1.lastIndexOf('/') + 1, s1.indexOf(".copy.")));
 		assertThat(second.sourceTier()).isEqualTo("warm");
 
+		// S1's log row as a dump taken between S1's export and its restore holds it
+		String s1Logged = this.jdbc.queryForObject("SELECT row_to_json(a)::text FROM ops.archive_log a WHERE object_key = ?",
+				String.class, s1);
+
 		// the older dump: its log knows no segment of these intervals; a late row makes February again
 		this.jdbc.update("DELETE FROM ops.archive_log WHERE partition_name IN (?, ?)", january, february);
 		insertLate("2025-02-10 12:00:00+00");
@@ -656,11 +662,23 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
 				Long.class, january, february)).isZero();
 
+		// review 4 #1: the dump taken between S1's export and its restore (S1 completed in its log): S2 is listed
+		// and adopted, and S1 is marked forgotten with it; restored beside S2, S1 would bring the purged rows back
+		this.jdbc.update("INSERT INTO ops.archive_log SELECT * FROM json_populate_record(NULL::ops.archive_log, ?::json)",
+				s1Logged);
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed', restored_at = NULL WHERE object_key = ?", s1);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
+			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
 		this.restore.adopt(TABLE, february, s2, intoExisting);
 		assertThat(this.jdbc.queryForObject("SELECT source_tier FROM ops.archive_log WHERE object_key = ?", String.class, s2))
 			.isEqualTo("warm");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
-			.hasMessageContaining("superseded by segment " + s2);
+		assertThat(this.jdbc.queryForObject("SELECT status || ' ' || error FROM ops.archive_log WHERE object_key = ?",
+				String.class, s1)).startsWith("forgotten superseded by " + s2 + " (adopted by ");
+		// and were it completed all the same, restore refuses both, naming them
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed' WHERE object_key = ?", s1);
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("segment " + s2 + " supersedes segment " + s1).hasMessageNotContaining("\n");
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'forgotten' WHERE object_key = ?", s1);
 		this.jdbc.execute("ALTER TABLE ops.task_executions DROP CONSTRAINT task_executions_pkey");
 		try {
 			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
