@@ -85,6 +85,13 @@ public class ArchivedPartitions {
 	/** The status of a sealed segment the log does not know of an interval that has a newer segment. */
 	public static final String OLDER = "older";
 
+	/**
+	 * The status of a sealed segment the log does not know beside another unlogged object of its partition
+	 * whose manifest is absent or does not authenticate: whether that one supersedes it, or is newer, cannot
+	 * be told.
+	 */
+	public static final String UNDECIDED_SEGMENT = "undecided";
+
 	/** The status of a sealed segment whose manifest names another archive installation (see {@link Manifest}). */
 	public static final String OTHER_ORIGIN = "other-origin";
 
@@ -96,6 +103,8 @@ public class ArchivedPartitions {
 	static final String STAGED_ADOPT = "%s: partition-rollover is moving rows of this interval into %s; nothing adopted (run partition-rollover first, or --into-existing)";
 
 	static final String IS_SUPERSEDED = "%s: superseded by segment %s, exported after this one's rows were restored: adopting it would bring back rows deleted since; nothing adopted (if that segment is lost for good: --older)";
+
+	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that segment is lost for good, or not this installation's: --older)";
 
 	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
 
@@ -247,7 +256,7 @@ public class ArchivedPartitions {
 	 * (logged, or another such one not superseded), or null.
 	 */
 	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, Manifest.Whose whose,
-			String supersededBy, String newer) {
+			String supersededBy, String newer, String undecided) {
 
 		String status() {
 			if (this.supersededBy != null) {
@@ -255,6 +264,9 @@ public class ArchivedPartitions {
 			}
 			if (this.whose != Manifest.Whose.OURS) {
 				return this.whose == Manifest.Whose.OTHER ? OTHER_ORIGIN : NO_ORIGIN;
+			}
+			if (this.undecided != null) {
+				return UNDECIDED_SEGMENT;
 			}
 			return this.newer != null ? OLDER : NOT_LOGGED;
 		}
@@ -307,10 +319,14 @@ public class ArchivedPartitions {
 			}
 			List<Unlogged> found = new ArrayList<>();
 			Map<String, String> supersededBy = new java.util.HashMap<>();
+			// fail closed: an unlogged object whose manifest cannot be read may be the newer segment that
+			// supersedes the others, and its absent "no" is not taken for a "yes"
+			String undecided = null;
 			for (String key : segments) {
 				boolean known = isLogged(logged, key);
 				if (!present.contains(Archiving.manifestKey(key))) {
 					withoutManifest += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided : key + " has no sealed manifest";
 					continue;
 				}
 				Manifest manifest;
@@ -320,11 +336,14 @@ public class ArchivedPartitions {
 				catch (RefusedException ex) {
 					// a logged segment's manifest is restore's to check
 					unreadable += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided : Archiving.manifestKey(key) + " cannot be read or authenticated";
 					continue;
 				}
 				if (!key.equals(manifest.objectKey()) || !policy.table().equals(manifest.table())
 						|| !key.startsWith(tableFolder + manifest.partition() + "/")) {
 					unreadable += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided
+							: Archiving.manifestKey(key) + " does not match its key";
 					continue;
 				}
 				// ids compared as text, nothing more: an authenticated manifest's word on which rows it holds
@@ -332,7 +351,7 @@ public class ArchivedPartitions {
 					supersededBy.putIfAbsent(id, key);
 				}
 				if (!known) {
-					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null));
+					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null, null));
 				}
 			}
 			if (found.isEmpty()) {
@@ -355,7 +374,7 @@ public class ArchivedPartitions {
 					}
 				}
 				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), segment.whose(), by,
-						newer));
+						newer, undecided));
 			}
 		}
 		return new Scan(unlogged, withoutManifest, unreadable);
@@ -483,6 +502,9 @@ public class ArchivedPartitions {
 					.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
 				if (listed.supersededBy() != null) {
 					throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+				}
+				if (listed.undecided() != null) {
+					throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, listed.undecided()));
 				}
 				if (listed.newer() != null) {
 					throw new UsageException(String.format(NEWER, objectKey, listed.newer()));

@@ -35,6 +35,10 @@ class ArchiveCommand {
 				+ " a newer segment, logged or adoptable (adopting an older one would bring back rows deleted since): adopt refuses them"
 				+ " without --older";
 
+		static final String UNDECIDED = "the %d segment(s) marked %s above share their partition's folder with an unlogged object whose"
+				+ " manifest is absent or does not authenticate (counted below): it may be a newer segment that supersedes them, so"
+				+ " adopt refuses them without --older, naming it";
+
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
@@ -85,6 +89,7 @@ class ArchiveCommand {
 					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", adoptable, ArchivedPartitions.NOT_LOGGED);
 				}
 				notAdopted(NOT_ADOPTED, stored, ArchivedPartitions.SUPERSEDED_SEGMENT, ArchivedPartitions.OLDER);
+				notAdopted(UNDECIDED, stored, ArchivedPartitions.UNDECIDED_SEGMENT);
 				notAdopted(OTHER_ORIGINS, stored, ArchivedPartitions.OTHER_ORIGIN, ArchivedPartitions.NO_ORIGIN);
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
 				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
@@ -92,11 +97,14 @@ class ArchiveCommand {
 			}
 		}
 
-		/** One line counting the segments listed with either status, when there are any. */
-		private static void notAdopted(String format, ArchivedPartitions.Stored stored, String status, String orStatus) {
-			long count = stored.notLogged().stream().filter(e -> status.equals(e.status()) || orStatus.equals(e.status())).count();
+		/** One line counting the segments listed with any of the statuses, when there are any. */
+		private static void notAdopted(String format, ArchivedPartitions.Stored stored, String... statuses) {
+			long count = stored.notLogged().stream().filter(e -> List.of(statuses).contains(e.status())).count();
 			if (count > 0) {
-				System.out.printf(Locale.ROOT, format + "%n", count, status, orStatus);
+				Object[] values = new Object[statuses.length + 1];
+				values[0] = count;
+				System.arraycopy(statuses, 0, values, 1, statuses.length);
+				System.out.printf(Locale.ROOT, format + "%n", values);
 			}
 		}
 
@@ -118,7 +126,7 @@ class ArchiveCommand {
 		@Option(names = "--into-existing", description = "Adopt it though the interval's partition is attached with rows or staged (restore then merges the segment's rows into it: rows deleted since come back).")
 		boolean intoExisting;
 
-		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable): rows deleted since come back.")
+		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable), or undecided (beside an object whose manifest cannot be read): rows deleted since come back.")
 		boolean older;
 
 		@Option(names = "--origin-mismatch-ok", description = "Adopt it though its manifest names another archive installation, or none (written before manifests named one).")
