@@ -191,6 +191,8 @@ final class Archiving {
 	 * row, so no restore reads them.
 	 */
 	private void exportToCold(List<Partition> partitions) throws IOException, SQLException {
+		// refused before any log row or object is written
+		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 		List<UUID> steps = new ArrayList<>();
 		for (Partition partition : partitions) {
 			steps.add(this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(partition.policy().table(),
@@ -199,7 +201,6 @@ final class Archiving {
 		try {
 			Keyset keys = this.keyset.load();
 			PartitionExport export = new PartitionExport(this.store, keys);
-			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
 			for (int i = 0; i < partitions.size(); i++) {

@@ -2,6 +2,8 @@ package dev.pgbatch.archive;
 
 import java.util.List;
 
+import dev.pgbatch.core.RefusedException;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -31,12 +33,21 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 	 */
 	record Origin(String archiveId, String systemIdentifier, String database) {
 
-		/** pg_control_system() is executable by every role (PUBLIC) by default. */
+		static final String MISSING = "ops.archive_installation has no row (deleted, or a data-only reload?): this installation's archive id is unknown, so no manifest could say whose it is, nor a segment be told ours; nothing written (put the id back that its manifests name: docs/jobs/archive.md, whose segments)";
+
+		/**
+		 * pg_control_system() is executable by every role (PUBLIC) by default. Refused without the id: every
+		 * manifest written without it would be "no-origin" for good.
+		 */
 		static Origin of(JdbcTemplate jdbc) {
-			return jdbc.queryForObject("""
+			Origin origin = jdbc.queryForObject("""
 					SELECT (SELECT archive_id::text FROM ops.archive_installation), system_identifier::text,
 					       current_database() FROM pg_control_system()
 					""", (rs, i) -> new Origin(rs.getString(1), rs.getString(2), rs.getString(3)));
+			if (origin.archiveId() == null) {
+				throw new RefusedException(MISSING);
+			}
+			return origin;
 		}
 
 	}

@@ -192,6 +192,21 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(tablespace("task_executions_p2025_04")).isEqualTo("pg_default");
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log", Long.class)).isZero();
 
+		// review 4 #5: without its archive id (the row deleted by hand) no export is written, not even a log row
+		String archiveId = this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation", String.class);
+		this.jdbc.update("DELETE FROM ops.archive_installation");
+		try {
+			JobExecution refused = JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE, "table=" + TABLE);
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(refused.getExitStatus().getExitDescription()).contains("ops.archive_installation has no row");
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'", Long.class))
+				.isZero();
+			assertThat(this.store.list(PREFIX + "/")).isEmpty();
+		}
+		finally {
+			this.jdbc.update("INSERT INTO ops.archive_installation (archive_id) VALUES (?::uuid)", archiveId);
+		}
+
 		archive();
 		JobExecution again = archive();
 		assertThat(summary(again, "warm", "moved-to-warm")).isZero();
