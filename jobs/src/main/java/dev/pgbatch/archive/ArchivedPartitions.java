@@ -110,7 +110,7 @@ public class ArchivedPartitions {
 
 	static final String SUPERSEDES_ANOTHER = "%s %s: segment %s supersedes segment %s (exported after its rows were restored), and the archive log has both completed: restoring both would bring back rows deleted since; nothing restored (if the older one's rows are in the newer one: bin/etl archive forget %s %s %s --force)";
 
-	static final String NO_UNIQUE_KEY = "%s %s: restoring into the partition that is there, or %d segments at once, needs a primary key or a unique index on NOT NULL columns of %s (without one every row there would be added twice); nothing restored";
+	static final String NO_UNIQUE_KEY = "%s %s: restoring into the partition that is there, or %d segments at once, needs a primary key or a unique index on NOT NULL columns of %s and of its partition there, valid and not deferrable (without one every row there would be added twice); nothing restored";
 
 	static final String NOT_A_SEGMENT_KEY = "%s is not the key of a cold segment of that partition (%s, the id being the segment's)";
 
@@ -787,7 +787,7 @@ public class ArchivedPartitions {
 			}
 		}
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
-		List<String> key = primaryKey(policy.table());
+		List<String> key = uniqueKey(policy.table());
 		return this.transactions.execute(status -> {
 			restoring.set(DataSourceUtils.getConnection(this.dataSource));
 			try {
@@ -814,8 +814,10 @@ public class ArchivedPartitions {
 		}
 		PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
 		String existing = existing(parted, start, partition);
-		// rows are told apart from those there (or from another segment's) by a unique key only
-		if ((existing != null || checked.size() > 1) && !uniquelyKeyed(policy.table())) {
+		// rows are told apart from those there (or from another segment's) by a unique key only: the
+		// parent's, and the partition's that is there (ON CONFLICT's arbiters are the insert target's)
+		if ((existing != null || checked.size() > 1)
+				&& (key.isEmpty() || existing != null && uniqueKey(parted.qualified(existing)).isEmpty())) {
 			throw new RefusedException(String.format(NO_UNIQUE_KEY, policy.table(), partition, checked.size(),
 					policy.table()));
 		}
@@ -1031,25 +1033,24 @@ public class ArchivedPartitions {
 				List.of((String[]) rs.getArray(5).getArray()), List.of((String[]) rs.getArray(6).getArray())), table);
 	}
 
-	/** The columns of the table's primary key, in order; none when it has none. */
-	private List<String> primaryKey(String table) {
-		return this.jdbc.queryForList("""
-				SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-				WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)
-				""", String.class, table);
-	}
-
 	/**
-	 * Whether the table has a unique index that ON CONFLICT DO NOTHING can tell every row by: whole (no
-	 * predicate, no expression) on NOT NULL columns, or with NULLS NOT DISTINCT.
+	 * The columns, in order, of the key rows of the relation are told apart by, restore's ON CONFLICT DO
+	 * NOTHING and the default partition's give-way alike: its primary key, else its first unique index that
+	 * inserts check at once (valid, ready, not deferrable: an index made ON ONLY a parent, or by a failed
+	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns or with
+	 * NULLS NOT DISTINCT; none when it has none.
 	 */
-	private boolean uniquelyKeyed(String table) {
-		return Boolean.TRUE.equals(this.jdbc.queryForObject("""
-				SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique
-				  AND i.indpred IS NULL AND i.indexprs IS NULL
+	private List<String> uniqueKey(String relation) {
+		List<String[]> keys = this.jdbc.query("""
+				SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+				             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+				FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique AND i.indisvalid AND i.indisready
+				  AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
 				  AND (i.indnullsnotdistinct OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
-				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)))
-				""", Boolean.class, table));
+				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull))
+				ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1
+				""", (rs, i) -> (String[]) rs.getArray(1).getArray(), relation);
+		return keys.isEmpty() ? List.of() : List.of(keys.get(0));
 	}
 
 	/** Where the manifest says its rows belong, against the interval asked for and the key it was read beside. */

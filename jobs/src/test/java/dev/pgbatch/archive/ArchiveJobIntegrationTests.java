@@ -728,8 +728,13 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
 				.hasMessageContaining("needs a primary key or a unique index");
+			// review 4 #4: a unique index made ON ONLY the parent is invalid, and the partition has none
+			this.jdbc.execute("CREATE UNIQUE INDEX issue14_on_only ON ONLY ops.task_executions (execution_id, created_at)");
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
 		}
 		finally {
+			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_on_only");
 			this.jdbc.execute("ALTER TABLE ops.task_executions ADD CONSTRAINT task_executions_pkey PRIMARY KEY (execution_id, created_at)");
 		}
 		assertThat(count("ops." + february)).isEqualTo(1);
