@@ -476,12 +476,14 @@ public class ArchivedPartitions {
 			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 			Manifest.Whose whose = manifest.whose(origin);
 			if (whose == Manifest.Whose.OTHER && !overrides.originMismatchOk()) {
-				throw new UsageException(String.format(NOT_OURS, key, manifest.archiveId(), manifest.database(),
-						manifest.systemIdentifier(), origin.archiveId()));
+				// the manifest's text as it is, authenticated but unchecked: a name must not forge a line
+				throw new UsageException(String.format(NOT_OURS, key, SqlNames.oneLine(manifest.archiveId()),
+						SqlNames.oneLine(manifest.database()), SqlNames.oneLine(manifest.systemIdentifier()),
+						origin.archiveId()));
 			}
 			if (whose == Manifest.Whose.UNKNOWN && !overrides.originMismatchOk()) {
-				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, manifest.database(),
-						manifest.systemIdentifier()));
+				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, SqlNames.oneLine(manifest.database()),
+						SqlNames.oneLine(manifest.systemIdentifier())));
 			}
 			LocalDate end = policy.interval().plus(start, 1);
 			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);

@@ -549,7 +549,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] otherBytes = this.store.get(februaryKey).readAllBytes();
 		this.store.create(otherObject, new java.io.ByteArrayInputStream(otherBytes), otherBytes.length);
 		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, genuine.systemIdentifier(),
-				genuine.database(), UUID.randomUUID().toString()));
+				genuine.database() + "\n12:00:00.000 WARN forged", UUID.randomUUID().toString()));
 		manifests.put(Archiving.manifestKey(noOrigin), withKey(genuine, noOrigin, null, null, null));
 		manifests.put(Archiving.manifestKey(elsewhere), withKey(genuine, elsewhere, "1", "restored_elsewhere",
 				genuine.archiveId()));
@@ -562,7 +562,8 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " FROM ops.archive_log a", String.class);
 
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign, CHECKED)).isInstanceOf(UsageException.class)
-			.hasMessageContaining("written by archive installation").hasMessageContaining("--origin-mismatch-ok");
+			.hasMessageContaining("written by archive installation").hasMessageContaining("--origin-mismatch-ok")
+			.hasMessageContaining(TestDatabase.name() + "\\n12:00:00.000 WARN forged").hasMessageNotContaining("\n");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, noOrigin, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("written before manifests named their archive installation");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered, CHECKED)).isInstanceOf(RefusedException.class)
