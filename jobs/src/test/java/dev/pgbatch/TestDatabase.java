@@ -156,6 +156,10 @@ public final class TestDatabase {
 				statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
 				statement.execute("CREATE DATABASE " + database + " TEMPLATE " + TEMPLATE);
 			});
+			// an installation of its own, as separate databases are (V18): not the template's archive id
+			try (Connection connection = connect(database); Statement statement = connection.createStatement()) {
+				statement.execute("UPDATE ops.archive_installation SET archive_id = gen_random_uuid()");
+			}
 		}
 		catch (SQLException ex) {
 			throw new IllegalStateException("cannot make the test database " + database

@@ -73,14 +73,52 @@ public class ArchivedPartitions {
 
 	static final String RESTORABLE = "%s: its manifest authenticates and its object is the one it records: it can be restored (bin/etl archive restore); nothing forgotten (to write its rows off all the same: --force)";
 
-	/** The status `archive list` gives a sealed segment of this database that its log does not know. */
+	/** The status `archive list` gives a sealed segment of this installation that its log does not know: adopt takes it. */
 	public static final String NOT_LOGGED = "not-logged";
+
+	/**
+	 * The status of a sealed segment the log does not know whose rows were restored and exported again in a
+	 * newer segment (whose manifest names it): never offered for adoption.
+	 */
+	public static final String SUPERSEDED_SEGMENT = "superseded";
+
+	/** The status of a sealed segment the log does not know of an interval that has a newer segment. */
+	public static final String OLDER = "older";
+
+	/**
+	 * The status of a sealed segment the log does not know beside another unlogged object of its partition
+	 * whose manifest is absent or does not authenticate: whether that one supersedes it, or is newer, cannot
+	 * be told.
+	 */
+	public static final String UNDECIDED_SEGMENT = "undecided";
+
+	/** The status of a sealed segment whose manifest names another archive installation (see {@link Manifest}). */
+	public static final String OTHER_ORIGIN = "other-origin";
+
+	/** The status of a sealed segment whose manifest was written before manifests named their installation. */
+	public static final String NO_ORIGIN = "no-origin";
+
+	static final String ATTACHED = "%s: %s is attached with rows (a restored dump brought it back?): this segment's rows are most likely there already, and adopting it would bring back rows deleted since; nothing adopted (to merge it into the partition all the same: --into-existing)";
+
+	static final String STAGED_ADOPT = "%s: partition-rollover is moving rows of this interval into %s; nothing adopted (run partition-rollover first, or --into-existing)";
+
+	static final String IS_SUPERSEDED = "%s: superseded by segment %s, exported after this one's rows were restored: adopting it would bring back rows deleted since; nothing adopted (if that segment is lost for good: --older)";
+
+	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that segment is lost for good, or not this installation's: --older)";
+
+	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
+
+	static final String SUPERSEDES_ANOTHER = "%s %s: segment %s supersedes segment %s (exported after its rows were restored), and the archive log has both completed: restoring both would bring back rows deleted since; nothing restored (if the older one's rows are in the newer one: bin/etl archive forget %s %s %s --force)";
+
+	static final String NO_UNIQUE_KEY = "%s %s: restoring into the partition that is there, or %d segments at once, needs a primary key or a unique index on NOT NULL columns of %s and of its partition there, valid and not deferrable (without one every row there would be added twice); nothing restored";
 
 	static final String NOT_A_SEGMENT_KEY = "%s is not the key of a cold segment of that partition (%s, the id being the segment's)";
 
 	static final String LOGGED = "%s is in the archive log already (see: bin/etl archive list); nothing adopted";
 
-	static final String NOT_OURS = "%s: written by database %s of cluster %s, not by this one (%s of cluster %s); nothing adopted";
+	static final String NOT_OURS = "%s: written by archive installation %s (database %s of cluster %s), not by this one (%s); nothing adopted (if it is this database's all the same, e.g. its archive id was changed since: --origin-mismatch-ok)";
+
+	static final String ORIGIN_UNKNOWN = "%s: written before manifests named their archive installation (database %s of cluster %s), so it may be another database's; nothing adopted (if it is this one's: --origin-mismatch-ok)";
 
 	/** How the key of a cold segment's object ends. */
 	private static final String OBJECT = ".copy.zst.tink";
@@ -176,70 +214,189 @@ public class ArchivedPartitions {
 
 	/**
 	 * What the store holds under each managed table's folder that {@link #list} does not show (one listing per
-	 * table, not the whole prefix). {@code notLogged}: sealed segments this database wrote (its manifest,
-	 * authenticated with the keyset, says so) that its archive log does not know, as after a restore of a dump
-	 * older than the export: {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
+	 * table, not the whole prefix). {@code notLogged}: sealed segments (their manifests authenticated with the
+	 * keyset) that the archive log does not know, as after a restore of a dump older than the export, each
+	 * with its status (see {@link #stored()}): {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
 	 * manifest beside them and no log row (an older layout, or an export that did not finish; written by any
-	 * database: the key does not say). {@code otherDatabases}: sealed segments whose manifest names another
-	 * database or cluster, or none (written before manifests named it). {@code unreadable}: sealed manifests
-	 * that do not authenticate with this keyset or do not match their key.
+	 * database: the key does not say). {@code unreadable}: sealed manifests that do not authenticate with this
+	 * keyset or do not match their key.
 	 */
-	public record Stored(List<Entry> notLogged, long withoutManifest, long otherDatabases, long unreadable) {
+	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable) {
 	}
 
+	/**
+	 * Everything {@link Stored} lists, its {@code notLogged} with a status each: {@link #NOT_LOGGED} for one
+	 * adopt takes, {@link #SUPERSEDED_SEGMENT} or {@link #OLDER} for one it refuses without --older,
+	 * {@link #OTHER_ORIGIN} or {@link #NO_ORIGIN} for one it refuses without --origin-mismatch-ok.
+	 */
 	public Stored stored() {
 		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
-		Keyset keys = null;
+		Keyset[] keys = new Keyset[1];
 		List<Entry> notLogged = new ArrayList<>();
-		long withoutManifest = 0;
-		long otherDatabases = 0;
-		long unreadable = 0;
+		Scan all = new Scan(new ArrayList<>(), 0, 0);
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
-			String folder = Archiving.folder(this.prefix, policy.table());
-			List<String> keysStored = this.store.list(folder).stream().map(ObjectStore.StoredObject::key).toList();
-			if (keysStored.isEmpty()) {
+			Scan scan = scan(policy, Archiving.folder(this.prefix, policy.table()), origin, () -> {
+				if (keys[0] == null) {
+					keys[0] = this.keyset.load();
+				}
+				return keys[0];
+			});
+			for (Unlogged segment : scan.unlogged()) {
+				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, "cold", segment.status(),
+						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt()));
+			}
+			all = all.plus(scan);
+		}
+		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable());
+	}
+
+	/**
+	 * A sealed segment that the archive log does not know, its manifest authenticated; whose it says it is;
+	 * the newer segment that names it as superseded, and the newest segment of its interval newer than it
+	 * (logged, or another such one not superseded), or null.
+	 */
+	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, Manifest.Whose whose,
+			String supersededBy, String newer, String undecided) {
+
+		String status() {
+			if (this.supersededBy != null) {
+				return SUPERSEDED_SEGMENT;
+			}
+			if (this.whose != Manifest.Whose.OURS) {
+				return this.whose == Manifest.Whose.OTHER ? OTHER_ORIGIN : NO_ORIGIN;
+			}
+			if (this.undecided != null) {
+				return UNDECIDED_SEGMENT;
+			}
+			return this.newer != null ? OLDER : NOT_LOGGED;
+		}
+
+	}
+
+	/** What a listing under a table's folder holds beside the segments the log knows (see {@link Stored}). */
+	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable) {
+
+		Scan plus(Scan other) {
+			List<Unlogged> both = new ArrayList<>(this.unlogged);
+			both.addAll(other.unlogged);
+			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable);
+		}
+
+	}
+
+	/**
+	 * One listing under {@code folder} (a table's, or one partition's in it): the segments the log does not
+	 * know, each manifest authenticated before anything in it is used. In a partition's folder that holds
+	 * such a segment every sealed manifest is read, the logged segments' too: the ids they name as superseded
+	 * are never offered, and an older segment than the interval's newest is marked so.
+	 */
+	private Scan scan(PartitionPolicy policy, String folder, Manifest.Origin origin,
+			java.util.function.Supplier<Keyset> keys) {
+		List<String> keysStored = this.store.list(folder).stream().map(ObjectStore.StoredObject::key).toList();
+		List<Unlogged> unlogged = new ArrayList<>();
+		long withoutManifest = 0;
+		long unreadable = 0;
+		if (keysStored.isEmpty()) {
+			return new Scan(unlogged, 0, 0);
+		}
+		// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
+		java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
+				"SELECT object_key FROM ops.archive_log WHERE table_name = ? AND object_key IS NOT NULL", String.class,
+				policy.table()));
+		logged.addAll(this.jdbc.queryForList("SELECT archive_id::text FROM ops.archive_log WHERE table_name = ?",
+				String.class, policy.table()));
+		java.util.Set<String> present = new java.util.HashSet<>(keysStored);
+		Map<String, List<String>> byFolder = new LinkedHashMap<>();
+		for (String key : keysStored) {
+			if (key.endsWith(OBJECT)) {
+				byFolder.computeIfAbsent(key.substring(0, key.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(key);
+			}
+		}
+		String tableFolder = Archiving.folder(this.prefix, policy.table());
+		for (List<String> segments : byFolder.values()) {
+			if (segments.stream().allMatch(key -> isLogged(logged, key))) {
 				continue;
 			}
-			// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
-			java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
-					"SELECT object_key FROM ops.archive_log WHERE table_name = ? AND object_key IS NOT NULL", String.class,
-					policy.table()));
-			logged.addAll(this.jdbc.queryForList("SELECT archive_id::text FROM ops.archive_log WHERE table_name = ?",
-					String.class, policy.table()));
-			java.util.Set<String> present = new java.util.HashSet<>(keysStored);
-			for (String key : keysStored) {
-				if (!key.endsWith(OBJECT) || logged.contains(key) || logged.contains(segmentOf(key))) {
-					continue;
-				}
+			List<Unlogged> found = new ArrayList<>();
+			Map<String, String> supersededBy = new java.util.HashMap<>();
+			// fail closed: an unlogged object whose manifest cannot be read may be the newer segment that
+			// supersedes the others, and its absent "no" is not taken for a "yes"
+			String undecided = null;
+			for (String key : segments) {
+				boolean known = isLogged(logged, key);
 				if (!present.contains(Archiving.manifestKey(key))) {
-					withoutManifest++;
+					withoutManifest += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided : key + " has no sealed manifest";
 					continue;
-				}
-				if (keys == null) {
-					keys = this.keyset.load();
 				}
 				Manifest manifest;
 				try {
-					manifest = sealedManifest(Archiving.manifestKey(key), keys);
+					manifest = sealedManifest(Archiving.manifestKey(key), keys.get());
 				}
 				catch (RefusedException ex) {
-					unreadable++;
+					// a logged segment's manifest is restore's to check
+					unreadable += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided : Archiving.manifestKey(key) + " cannot be read or authenticated";
 					continue;
 				}
 				if (!key.equals(manifest.objectKey()) || !policy.table().equals(manifest.table())
-						|| !key.startsWith(folder + manifest.partition() + "/")) {
-					unreadable++;
+						|| !key.startsWith(tableFolder + manifest.partition() + "/")) {
+					unreadable += known ? 0 : 1;
+					undecided = known || undecided != null ? undecided
+							: Archiving.manifestKey(key) + " does not match its key";
+					continue;
 				}
-				else if (!manifest.writtenBy(origin)) {
-					otherDatabases++;
+				// ids compared as text, nothing more: an authenticated manifest's word on which rows it holds
+				for (String id : manifest.supersedes() == null ? List.<String>of() : manifest.supersedes()) {
+					supersededBy.putIfAbsent(id, key);
 				}
-				else {
-					notLogged.add(new Entry(policy.table(), manifest.partition(), null, null, "cold", NOT_LOGGED,
-							manifest.rows(), manifest.objectBytes(), key, exportedAt(manifest)));
+				if (!known) {
+					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null, null));
 				}
 			}
+			if (found.isEmpty()) {
+				continue;
+			}
+			Newest newestLogged = newestLogged(policy.table(), found.get(0).manifest().partition());
+			for (Unlogged segment : found) {
+				String by = supersededBy.get(segmentOf(segment.key()));
+				String newer = null;
+				OffsetDateTime newest = segment.exportedAt();
+				if (newestLogged != null && newest != null && newestLogged.startedAt().isAfter(newest)) {
+					newer = newestLogged.objectKey();
+					newest = newestLogged.startedAt();
+				}
+				for (Unlogged other : found) {
+					if (newest != null && other.exportedAt() != null && other.exportedAt().isAfter(newest)
+							&& supersededBy.get(segmentOf(other.key())) == null) {
+						newer = other.key();
+						newest = other.exportedAt();
+					}
+				}
+				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), segment.whose(), by,
+						newer, undecided));
+			}
 		}
-		return new Stored(List.copyOf(notLogged), withoutManifest, otherDatabases, unreadable);
+		return new Scan(unlogged, withoutManifest, unreadable);
+	}
+
+	private static boolean isLogged(java.util.Set<String> logged, String key) {
+		return logged.contains(key) || logged.contains(segmentOf(key));
+	}
+
+	/** The newest cold segment of an interval its log knows (completed, restored or forgotten), with its key. */
+	private record Newest(String objectKey, OffsetDateTime startedAt) {
+	}
+
+	private Newest newestLogged(String table, String partition) {
+		return this.jdbc.query("""
+				SELECT object_key, started_at FROM ops.archive_log WHERE table_name = ? AND partition_name = ?
+				  AND tier = 'cold' AND object_key IS NOT NULL AND status IN ('completed', 'restored', 'forgotten')
+				ORDER BY started_at DESC LIMIT 1
+				""", (rs, i) -> new Newest(rs.getString(1), rs.getObject(2, OffsetDateTime.class)), table, partition)
+			.stream()
+			.findFirst()
+			.orElse(null);
 	}
 
 	/** The segment id in a key of the current layout (PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink), else the key. */
@@ -247,10 +404,14 @@ public class ArchivedPartitions {
 		return key.substring(key.lastIndexOf('/') + 1, key.length() - OBJECT.length());
 	}
 
-	/** When the manifest says it was exported; null when that does not read as an instant. */
+	/**
+	 * When the manifest says it was exported, to the microsecond as PostgreSQL keeps it (an adopted segment's
+	 * log row compares equal to its manifest); null when that does not read as an instant.
+	 */
 	private static OffsetDateTime exportedAt(Manifest manifest) {
 		try {
-			return Instant.parse(manifest.exportedAt()).atOffset(ZoneOffset.UTC);
+			return Instant.parse(manifest.exportedAt()).truncatedTo(java.time.temporal.ChronoUnit.MICROS)
+				.atOffset(ZoneOffset.UTC);
 		}
 		catch (RuntimeException ex) {
 			return null;
@@ -258,14 +419,18 @@ public class ArchivedPartitions {
 	}
 
 	/**
-	 * Registers a sealed segment this database wrote that its archive log does not know (see {@link #stored})
+	 * Registers a sealed segment this installation wrote that its archive log does not know (see {@link #stored})
 	 * as a completed cold log row, so that restore brings its rows back and seed-data's reset counts it. Its
-	 * manifest must authenticate and name this database, this table and partition and this key; the stored
+	 * manifest must authenticate and name this table and partition and this key; the stored
 	 * object must have the manifest's size and SHA-256; the row's values come from the policy (range), the
-	 * key (its id) and the authenticated manifest (counts, checksum, export time), bound, never as SQL. Under
-	 * the partitions lock, as restore.
+	 * key (its id) and the authenticated manifest (counts, checksum, export time, source tier), bound, never
+	 * as SQL. Under the partitions lock, as restore. Refused unless overridden: while the interval's partition
+	 * is attached with rows or staged (its rows are most likely there: {@code intoExisting}), and for a segment
+	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}):
+	 * either would bring back rows deleted since; and one whose manifest names another archive installation,
+	 * or none ({@code originMismatchOk}).
 	 */
-	public void adopt(String table, String partition, String objectKey) {
+	public void adopt(String table, String partition, String objectKey, Adoption overrides) {
 		PartitionPolicy policy;
 		LocalDate start;
 		try {
@@ -294,12 +459,31 @@ public class ArchivedPartitions {
 					Long.class, objectKey, segment) > 0) {
 				throw new UsageException(String.format(LOGGED, objectKey));
 			}
+			if (!overrides.intoExisting()) {
+				PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
+				String attached = parted.partitions.get(start);
+				if (attached != null && Boolean.TRUE.equals(this.jdbc.queryForObject(
+						"SELECT EXISTS (SELECT 1 FROM " + parted.qualified(attached) + ")", Boolean.class))) {
+					throw new UsageException(String.format(ATTACHED, objectKey, parted.qualified(attached)));
+				}
+				if (parted.staging.containsKey(start)) {
+					throw new UsageException(String.format(STAGED_ADOPT, objectKey, parted.staging.get(start)));
+				}
+			}
 			String key = Archiving.manifestKey(objectKey);
-			Manifest manifest = sealedManifest(key, this.keyset.load());
+			Keyset keys = this.keyset.load();
+			Manifest manifest = sealedManifest(key, keys);
 			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
-			if (!manifest.writtenBy(origin)) {
-				throw new RefusedException(String.format(NOT_OURS, key, manifest.database(), manifest.systemIdentifier(),
-						origin.database(), origin.systemIdentifier()));
+			Manifest.Whose whose = manifest.whose(origin);
+			if (whose == Manifest.Whose.OTHER && !overrides.originMismatchOk()) {
+				// the manifest's text as it is, authenticated but unchecked: a name must not forge a line
+				throw new UsageException(String.format(NOT_OURS, key, SqlNames.oneLine(manifest.archiveId()),
+						SqlNames.oneLine(manifest.database()), SqlNames.oneLine(manifest.systemIdentifier()),
+						origin.archiveId()));
+			}
+			if (whose == Manifest.Whose.UNKNOWN && !overrides.originMismatchOk()) {
+				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, SqlNames.oneLine(manifest.database()),
+						SqlNames.oneLine(manifest.systemIdentifier())));
 			}
 			LocalDate end = policy.interval().plus(start, 1);
 			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);
@@ -309,6 +493,24 @@ public class ArchivedPartitions {
 			}
 			if (!differences.isEmpty()) {
 				throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
+			}
+			if (!overrides.older()) {
+				Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
+						() -> keys)
+					.unlogged()
+					.stream()
+					.filter(found -> found.key().equals(objectKey))
+					.findFirst()
+					.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
+				if (listed.supersededBy() != null) {
+					throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+				}
+				if (listed.undecided() != null) {
+					throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, listed.undecided()));
+				}
+				if (listed.newer() != null) {
+					throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
+				}
 			}
 			Tally stored = new Tally(OutputStream.nullOutputStream());
 			try (InputStream in = this.store.get(objectKey)) {
@@ -324,17 +526,55 @@ public class ArchivedPartitions {
 			if (held.lost()) {
 				throw new RefusedException(String.format(LOCK_LOST_BEFORE, policy.table(), partition));
 			}
-			// started and finished when it was exported: restore takes an interval's newest segment first
-			this.jdbc.update("""
-					INSERT INTO ops.archive_log (archive_id, table_name, partition_name, range_start, range_end, source_tier,
-					       tier, row_count, bytes, object_key, checksum, status, started_at, finished_at, error)
-					VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, 'warm', 'cold', ?, ?, ?, ?, 'completed', ?, ?,
-					        format('adopted by %s at %s from its sealed manifest', session_user, clock_timestamp()))
-					""", segment, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00", manifest.rows(),
-					manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt);
+			UUID id = segment;
+			String[] supersedes = manifest.supersedes() == null ? new String[0] : manifest.supersedes().toArray(String[]::new);
+			List<String> forgotten = this.transactions.execute(status -> {
+				// started and finished when it was exported: restore takes an interval's newest segment first; the
+				// tier it was exported from as its manifest says (none before manifests said it: unknown)
+				this.jdbc.update("""
+						INSERT INTO ops.archive_log (archive_id, table_name, partition_name, range_start, range_end, source_tier,
+						       tier, row_count, bytes, object_key, checksum, status, started_at, finished_at, error)
+						VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, 'cold', ?, ?, ?, ?, 'completed', ?, ?,
+						        format('adopted by %s at %s from its sealed manifest%s', session_user, clock_timestamp(), ?::text))
+						""", id, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00",
+						Archiving.SOURCE_TIER.equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER : null, manifest.rows(),
+						manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt,
+						overrides.noted());
+				// the logged segments it supersedes (a dump from before their restore): their rows, as they were
+				// when restored, are in this one; restored beside it, rows deleted since would come back
+				return this.jdbc.queryForList("""
+						UPDATE ops.archive_log SET status = 'forgotten',
+						       error = format('superseded by %s (adopted by %s at %s): no longer restored or counted', ?::text,
+						                      session_user, clock_timestamp())
+						WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
+						  AND archive_id::text = ANY (?::text[])
+						RETURNING object_key
+						""", String.class, objectKey, policy.table(), partition, (Object) supersedes);
+			});
 			log.warn("{} {}: the cold segment {} ({} rows) is adopted into the archive log from its sealed manifest;"
 					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows());
+			for (String superseded : forgotten) {
+				log.warn("{} {}: the cold segment {} is forgotten: superseded by {}, whose manifest names it", policy.table(),
+						partition, superseded, objectKey);
+			}
 		}
+	}
+
+	/**
+	 * What an operator accepts in adopting a segment: merging it into the interval's partition that is there
+	 * (or staged), taking it though it is superseded or older than another segment of its interval, and
+	 * though its manifest names another archive installation, or none.
+	 */
+	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk) {
+
+		public static final Adoption CHECKED = new Adoption(false, false, false);
+
+		/** The overrides given, as the log row's note says them. */
+		String noted() {
+			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
+					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "");
+		}
+
 	}
 
 	/** The archive's prefix in the object store, as `archive list` names it. */
@@ -537,8 +777,19 @@ public class ArchivedPartitions {
 		List<Checked> checked = segments.stream()
 			.map(segment -> manifest(segment, keys, policy, partition, start, columns))
 			.toList();
+		// never skipped silently: the older one may hold rows of a partition dropped by hand after its restore
+		for (Checked newer : checked) {
+			for (Checked older : checked) {
+				if (newer.manifest().supersedes() != null
+						&& newer.manifest().supersedes().contains(older.segment().id().toString())) {
+					throw new RefusedException(String.format(SUPERSEDES_ANOTHER, policy.table(), partition,
+							newer.segment().objectKey(), older.segment().objectKey(), policy.table(), partition,
+							older.segment().objectKey()));
+				}
+			}
+		}
 		List<ForeignKey> foreignKeys = foreignKeys(policy.table());
-		List<String> key = primaryKey(policy.table());
+		List<String> key = uniqueKey(policy.table());
 		return this.transactions.execute(status -> {
 			restoring.set(DataSourceUtils.getConnection(this.dataSource));
 			try {
@@ -565,6 +816,13 @@ public class ArchivedPartitions {
 		}
 		PartitionedTable parted = PartitionedTable.read(this.jdbc, policy);
 		String existing = existing(parted, start, partition);
+		// rows are told apart from those there (or from another segment's) by a unique key only: the
+		// parent's, and the partition's that is there (ON CONFLICT's arbiters are the insert target's)
+		if ((existing != null || checked.size() > 1)
+				&& (key.isEmpty() || existing != null && uniqueKey(parted.qualified(existing)).isEmpty())) {
+			throw new RefusedException(String.format(NO_UNIQUE_KEY, policy.table(), partition, checked.size(),
+					policy.table()));
+		}
 		String qualified = parted.qualified(partition);
 		String loaded = existing != null ? RESTORED : qualified;
 		this.locks.execute(qualified, () -> {
@@ -777,12 +1035,24 @@ public class ArchivedPartitions {
 				List.of((String[]) rs.getArray(5).getArray()), List.of((String[]) rs.getArray(6).getArray())), table);
 	}
 
-	/** The columns of the table's primary key, in order; none when it has none. */
-	private List<String> primaryKey(String table) {
-		return this.jdbc.queryForList("""
-				SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-				WHERE i.indrelid = ?::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)
-				""", String.class, table);
+	/**
+	 * The columns, in order, of the key rows of the relation are told apart by, restore's ON CONFLICT DO
+	 * NOTHING and the default partition's give-way alike: its primary key, else its first unique index that
+	 * inserts check at once (valid, ready, not deferrable: an index made ON ONLY a parent, or by a failed
+	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns or with
+	 * NULLS NOT DISTINCT; none when it has none.
+	 */
+	private List<String> uniqueKey(String relation) {
+		List<String[]> keys = this.jdbc.query("""
+				SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o)
+				             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
+				FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique AND i.indisvalid AND i.indisready
+				  AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
+				  AND (i.indnullsnotdistinct OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
+				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull))
+				ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1
+				""", (rs, i) -> (String[]) rs.getArray(1).getArray(), relation);
+		return keys.isEmpty() ? List.of() : List.of(keys.get(0));
 	}
 
 	/** Where the manifest says its rows belong, against the interval asked for and the key it was read beside. */

@@ -53,6 +53,9 @@ final class Archiving {
 	 */
 	private static final int COLD_AT_ONCE = 4;
 
+	/** The tier a partition is exported from: past its warm window, it is in the warm tablespace. */
+	static final String SOURCE_TIER = "warm";
+
 	private final DataSource dataSource;
 
 	private final JdbcTemplate jdbc;
@@ -188,15 +191,16 @@ final class Archiving {
 	 * row, so no restore reads them.
 	 */
 	private void exportToCold(List<Partition> partitions) throws IOException, SQLException {
+		// refused before any log row or object is written
+		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 		List<UUID> steps = new ArrayList<>();
 		for (Partition partition : partitions) {
 			steps.add(this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(partition.policy().table(),
-					partition.name(), partition.start(), partition.end(), "warm", "cold")));
+					partition.name(), partition.start(), partition.end(), SOURCE_TIER, "cold")));
 		}
 		try {
 			Keyset keys = this.keyset.load();
 			PartitionExport export = new PartitionExport(this.store, keys);
-			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
 			for (int i = 0; i < partitions.size(); i++) {
@@ -206,12 +210,13 @@ final class Archiving {
 						() -> this.jdbc.execute("LOCK TABLE " + partition.qualified() + " IN SHARE MODE"));
 				String objectKey = objectKey(partition, steps.get(i));
 				List<String> columns = Manifest.columns(this.jdbc, partition.policy().schema() + "." + partition.name());
+				List<String> supersedes = restoredInto(partition);
 				long started = System.nanoTime();
 				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
 				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
 					PartitionExport.Exported exported = exporting.await();
 					long exportedAt = System.nanoTime();
-					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, exported, origin));
+					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, supersedes, exported, origin));
 					return new Verified(exported, started, exportedAt, System.nanoTime());
 				}));
 			}
@@ -250,11 +255,23 @@ final class Archiving {
 
 	/** The manifest of an exported partition (see {@link Manifest}). */
 	private static Manifest manifest(Partition partition, String objectKey, int keyId, List<String> columns,
-			PartitionExport.Exported exported, Manifest.Origin origin) {
+			List<String> supersedes, PartitionExport.Exported exported, Manifest.Origin origin) {
 		return new Manifest(partition.policy().table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
 				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString(),
-				origin.systemIdentifier(), origin.database());
+				origin.systemIdentifier(), origin.database(), SOURCE_TIER, supersedes, origin.archiveId());
+	}
+
+	/**
+	 * The segments of the partition's interval that were restored into it (their rows are among those exported
+	 * now, as they are now): the new segment's manifest names them, so that a log that lost them (an older
+	 * dump restored) never has them adopted beside it, bringing back rows deleted since.
+	 */
+	private List<String> restoredInto(Partition partition) {
+		return this.jdbc.queryForList("""
+				SELECT archive_id::text FROM ops.archive_log WHERE table_name = ? AND partition_name = ? AND tier = 'cold'
+				  AND status = 'restored' AND object_key IS NOT NULL ORDER BY started_at
+				""", String.class, partition.policy().table(), partition.name());
 	}
 
 	/**

@@ -2,6 +2,8 @@ package dev.pgbatch.archive;
 
 import java.util.List;
 
+import dev.pgbatch.core.RefusedException;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -9,29 +11,67 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * AEAD with the manifest's own key as associated data): an edited manifest, or one moved under another
  * key, does not authenticate. Enough to verify the export; restore builds no SQL from it (bounds come from
  * the interval, names from the policy, columns are matched by name against the catalog's) and checks every
- * other field it relies on against ops.archive_log. {@code systemIdentifier} and {@code database} say which
- * database wrote it (its cluster's pg_control_system() identifier, and its name), so that a database whose
- * log lost the segment (an older dump restored) can find and adopt its own segments, and none of another's;
- * manifests written before they were recorded read with both null.
+ * other field it relies on against ops.archive_log. {@code archiveId} names the archive installation that
+ * wrote it (ops.archive_installation, carried by a logical dump), so that a database whose log lost the
+ * segment (an older dump restored, in any cluster and under any name) can find and adopt its own segments,
+ * and none of another's without saying so; {@code systemIdentifier} and {@code database} (its cluster's
+ * pg_control_system() identifier, and its name) only say where it was written. Manifests written before
+ * they were recorded read with them null. {@code sourceTier} is the tier the
+ * partition was exported from; {@code supersedes} the ids of the interval's segments restored into the
+ * partition before it was exported again: their rows, as they were then, are in this segment, so none of
+ * them is ever offered for adoption again (rows deleted since would come back). Both are null in manifests
+ * written before they were recorded.
  */
 record Manifest(String table, String partition, String rangeStart, String rangeEnd, long rows, String rowsSha256,
 		String objectKey, long objectBytes, String objectSha256, int keyId, List<String> columns, String format,
-		String exportedAt, String systemIdentifier, String database) {
+		String exportedAt, String systemIdentifier, String database, String sourceTier, List<String> supersedes,
+		String archiveId) {
 
-	/** The database a manifest is written by: its cluster's system identifier, and its name. */
-	record Origin(String systemIdentifier, String database) {
+	/**
+	 * The installation a manifest is written by: its archive id (V18), and, for people to read, its cluster's
+	 * system identifier and its database's name.
+	 */
+	record Origin(String archiveId, String systemIdentifier, String database) {
 
-		/** pg_control_system() is executable by every role (PUBLIC) by default. */
+		static final String MISSING = "ops.archive_installation has no row (deleted, or a data-only reload?): this installation's archive id is unknown, so no manifest could say whose it is, nor a segment be told ours; nothing written (put the id back that its manifests name: docs/jobs/archive.md, whose segments)";
+
+		/**
+		 * pg_control_system() is executable by every role (PUBLIC) by default. Refused without the id: every
+		 * manifest written without it would be "no-origin" for good.
+		 */
 		static Origin of(JdbcTemplate jdbc) {
-			return jdbc.queryForObject("SELECT system_identifier::text, current_database() FROM pg_control_system()",
-					(rs, i) -> new Origin(rs.getString(1), rs.getString(2)));
+			Origin origin = jdbc.queryForObject("""
+					SELECT (SELECT archive_id::text FROM ops.archive_installation), system_identifier::text,
+					       current_database() FROM pg_control_system()
+					""", (rs, i) -> new Origin(rs.getString(1), rs.getString(2), rs.getString(3)));
+			if (origin.archiveId() == null) {
+				throw new RefusedException(MISSING);
+			}
+			return origin;
 		}
 
 	}
 
-	/** Whether this manifest says it was written by {@code origin} (one without the fields says nothing). */
-	boolean writtenBy(Origin origin) {
-		return origin.systemIdentifier().equals(this.systemIdentifier) && origin.database().equals(this.database);
+	/** Whose a manifest says it is. */
+	enum Whose {
+
+		/** This installation's: its archive id is this one's. */
+		OURS,
+
+		/** Another installation's (or this one's before it took a new archive id). */
+		OTHER,
+
+		/** Written before manifests named their installation: it does not say. */
+		UNKNOWN
+
+	}
+
+	/** Whose this manifest says it is, by its archive id alone. */
+	Whose whose(Origin origin) {
+		if (this.archiveId == null) {
+			return Whose.UNKNOWN;
+		}
+		return this.archiveId.equals(origin.archiveId()) ? Whose.OURS : Whose.OTHER;
 	}
 
 	/** A relation's columns as a manifest records them: name and type, in order. */

@@ -28,15 +28,24 @@ class ArchiveCommand {
 			description = "Every partition archive moved, with its tier, rows, bytes and object.")
 	static class ListArchived implements Callable<Integer> {
 
-		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this database, but not in its archive log"
+		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this installation, but not in its archive log"
 				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
+
+		static final String NOT_ADOPTED = "the %d segment(s) marked %s or %s above are not in the archive log either, but their interval has"
+				+ " a newer segment, logged or adoptable (adopting an older one would bring back rows deleted since): adopt refuses them"
+				+ " without --older";
+
+		static final String UNDECIDED = "the %d segment(s) marked %s above share their partition's folder with an unlogged object whose"
+				+ " manifest is absent or does not authenticate (counted below): it may be a newer segment that supersedes them, so"
+				+ " adopt refuses them without --older, naming it";
 
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
 
-		static final String OTHER_DATABASES = "and %d sealed segment(s) under %s/ not shown: their manifests name another database"
-				+ " or cluster, or none (written before manifests named it)";
+		static final String OTHER_ORIGINS = "the %d segment(s) marked %s or %s above name another archive installation (a copy of this"
+				+ " database sharing the prefix?), or none (written before manifests named it): adopt refuses them without"
+				+ " --origin-mismatch-ok (docs/jobs/archive.md: whose segments)";
 
 		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
 				+ " or do not match their key";
@@ -75,13 +84,27 @@ class ArchiveCommand {
 					System.out.println(unlistable);
 					return Cli.OK;
 				}
-				if (!stored.notLogged().isEmpty()) {
-					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", stored.notLogged().size(), ArchivedPartitions.NOT_LOGGED);
+				long adoptable = stored.notLogged().stream().filter(e -> ArchivedPartitions.NOT_LOGGED.equals(e.status())).count();
+				if (adoptable > 0) {
+					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", adoptable, ArchivedPartitions.NOT_LOGGED);
 				}
+				notAdopted(NOT_ADOPTED, stored, ArchivedPartitions.SUPERSEDED_SEGMENT, ArchivedPartitions.OLDER);
+				notAdopted(UNDECIDED, stored, ArchivedPartitions.UNDECIDED_SEGMENT);
+				notAdopted(OTHER_ORIGINS, stored, ArchivedPartitions.OTHER_ORIGIN, ArchivedPartitions.NO_ORIGIN);
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
-				notShown(OTHER_DATABASES, stored.otherDatabases(), archived.prefix());
 				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
 				return Cli.OK;
+			}
+		}
+
+		/** One line counting the segments listed with any of the statuses, when there are any. */
+		private static void notAdopted(String format, ArchivedPartitions.Stored stored, String... statuses) {
+			long count = stored.notLogged().stream().filter(e -> List.of(statuses).contains(e.status())).count();
+			if (count > 0) {
+				Object[] values = new Object[statuses.length + 1];
+				values[0] = count;
+				System.arraycopy(statuses, 0, values, 1, statuses.length);
+				System.out.printf(Locale.ROOT, format + "%n", values);
 			}
 		}
 
@@ -94,17 +117,27 @@ class ArchiveCommand {
 	}
 
 	@Command(name = "adopt", mixinStandardHelpOptions = true,
-			description = "Register a sealed cold segment this database wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
+			description = "Register a sealed cold segment this installation wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
 	static class Adopt implements Callable<Integer> {
 
 		@Mixin
 		Segment segment;
 
+		@Option(names = "--into-existing", description = "Adopt it though the interval's partition is attached with rows or staged (restore then merges the segment's rows into it: rows deleted since come back).")
+		boolean intoExisting;
+
+		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable), or undecided (beside an object whose manifest cannot be read): rows deleted since come back.")
+		boolean older;
+
+		@Option(names = "--origin-mismatch-ok", description = "Adopt it though its manifest names another archive installation, or none (written before manifests named one).")
+		boolean originMismatchOk;
+
 		@Override
 		public Integer call() {
 			Segment s = this.segment;
 			return s.run(archived -> {
-				archived.adopt(s.table, s.partition, s.objectKey);
+				archived.adopt(s.table, s.partition, s.objectKey,
+						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk));
 				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
 						+ " with bin/etl archive restore " + s.table + " " + s.partition;
 			});

@@ -72,13 +72,18 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String TABLE = "ops.task_executions";
 
+	/** A run's own: segments of other runs are not in this run's log (adopt would see them unlogged). */
+	private static final String PREFIX = "test-archive-" + UUID.randomUUID();
+
+	private static final ArchivedPartitions.Adoption CHECKED = ArchivedPartitions.Adoption.CHECKED;
+
 	/** Between the tests and the object store: transparent, until a test holds a download. */
 	private static final CuttingProxy STORE = CuttingProxy.inFrontOfTheStack();
 
 	@DynamicPropertySource
 	static void keys(DynamicPropertyRegistry registry) {
 		registry.add("etl.keyset.path", KEYSET::toString);
-		registry.add("etl.archive.prefix", () -> "test-archive");
+		registry.add("etl.archive.prefix", () -> PREFIX);
 		registry.add("etl.s3.endpoint", () -> "http://127.0.0.1:" + STORE.port());
 		registry.add("etl.archive.sales-batch-rows", () -> 300);
 		// short lock waits, so that a test of a long reader ends soon: about 8 s in all
@@ -120,8 +125,12 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 				+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
 				+ " AND c.relname <> 'task_executions_default' LOOP EXECUTE 'DROP TABLE ' || p; END LOOP; END $$");
-		// the test before may leave cold segments, which a reset refuses: their record goes first
+		// the test before may leave cold segments, which a reset refuses: their record goes first, and their
+		// objects (unlogged, one of them without a sealed manifest would make the others undecided)
 		this.jdbc.update("DELETE FROM ops.archive_log");
+		for (ObjectStore.StoredObject object : this.store.list(PREFIX + "/")) {
+			this.store.delete(object.key());
+		}
 		assertThat(SeedDataRuns.seed(this.runner, "scale=0.5", "reset=true", AS_OF, FORCE).getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
@@ -153,7 +162,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		for (String partition : COLD) {
 			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
 			String key = objectKey(partition);
-			assertThat(key).startsWith("test-archive/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
+			assertThat(key).startsWith(PREFIX + "/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
 			String manifestKey = Archiving.manifestKey(key);
 			JsonNode manifest;
 			try (InputStream in = SealedStreams.open(this.store.get(manifestKey), keys, manifestKey.getBytes())) {
@@ -182,6 +191,21 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(summary(dry, "cold", "would-export-to-cold")).isEqualTo(4);
 		assertThat(tablespace("task_executions_p2025_04")).isEqualTo("pg_default");
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log", Long.class)).isZero();
+
+		// review 4 #5: without its archive id (the row deleted by hand) no export is written, not even a log row
+		String archiveId = this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation", String.class);
+		this.jdbc.update("DELETE FROM ops.archive_installation");
+		try {
+			JobExecution refused = JobRuns.run(this.runner, ArchiveJob.DEFINITION, AS_OF, FORCE, "table=" + TABLE);
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(refused.getExitStatus().getExitDescription()).contains("ops.archive_installation has no row");
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'", Long.class))
+				.isZero();
+			assertThat(this.store.list(PREFIX + "/")).isEmpty();
+		}
+		finally {
+			this.jdbc.update("INSERT INTO ops.archive_installation (archive_id) VALUES (?::uuid)", archiveId);
+		}
 
 		archive();
 		JobExecution again = archive();
@@ -227,7 +251,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		// archive list counts the cold objects it cannot show: those of exports written before sealed
 		// manifests (the oldest without a segment in the key, later ones beside a plain manifest.json)
 		long unlisted = this.restore.stored().withoutManifest();
-		String folder = "test-archive/ops.task_executions/";
+		String folder = PREFIX + "/ops.task_executions/";
 		String segment = folder + "task_executions_p2024_06/" + UUID.randomUUID();
 		for (String old : List.of(folder + "task_executions_p2024_05-" + UUID.randomUUID() + ".copy.zst.tink",
 				segment + ".copy.zst.tink", segment + ".manifest.json")) {
@@ -502,50 +526,84 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
 					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
 
-		// sealed with this keyset, but written by another database; a tampered manifest; a manifest of this
-		// database whose object is not the one it records: none is adopted, none is listed as this one's
+		// sealed with this keyset, but written by another installation (review 3a #3: a PITR clone, same
+		// cluster id and database name, another archive id), or before manifests named one; a tampered
+		// manifest; a manifest of this installation whose object is not the one it records: none is adopted
+		// (the first two only when told to); and one of this installation written in another cluster under
+		// another name (a dump restored there, carrying the archive id), which is its own
 		Keyset keys = Keyset.load(KEYSET);
 		SealedJson manifests = new SealedJson(this.store, keys);
 		Manifest genuine = manifests.get(Archiving.manifestKey(januaryKey), Manifest.class);
 		assertThat(genuine.database()).isEqualTo(TestDatabase.name());
-		String foreign = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
-		String tampered = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
-		String otherObject = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		assertThat(genuine.archiveId()).isEqualTo(this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation",
+				String.class));
+		String foreign = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
+		String noOrigin = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
+		String elsewhere = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
+		String tampered = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
+		String otherObject = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
 		byte[] object = this.store.get(januaryKey).readAllBytes();
-		for (String key : List.of(foreign, tampered)) {
+		for (String key : List.of(foreign, noOrigin, elsewhere, tampered)) {
 			this.store.create(key, new java.io.ByteArrayInputStream(object), object.length);
 		}
 		byte[] otherBytes = this.store.get(februaryKey).readAllBytes();
 		this.store.create(otherObject, new java.io.ByteArrayInputStream(otherBytes), otherBytes.length);
-		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, "another_db"));
-		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.database()));
+		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, genuine.systemIdentifier(),
+				genuine.database() + "\n12:00:00.000 WARN forged", UUID.randomUUID().toString()));
+		manifests.put(Archiving.manifestKey(noOrigin), withKey(genuine, noOrigin, null, null, null));
+		manifests.put(Archiving.manifestKey(elsewhere), withKey(genuine, elsewhere, "1", "restored_elsewhere",
+				genuine.archiveId()));
+		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.systemIdentifier(),
+				genuine.database(), genuine.archiveId()));
 		byte[] manifest = this.store.get(Archiving.manifestKey(januaryKey)).readAllBytes();
 		manifest[manifest.length / 2] ^= 0x20;
 		this.store.create(Archiving.manifestKey(tampered), new java.io.ByteArrayInputStream(manifest), manifest.length);
 		String logged = this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class);
 
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign)).isInstanceOf(RefusedException.class)
-			.hasMessageContaining("written by database another_db");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("written by archive installation").hasMessageContaining("--origin-mismatch-ok")
+			.hasMessageContaining(TestDatabase.name() + "\\n12:00:00.000 WARN forged").hasMessageNotContaining("\n");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, noOrigin, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("written before manifests named their archive installation");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered, CHECKED)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("authentication failed");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject)).isInstanceOf(RefusedException.class)
-			.hasMessageContaining("is not the one its manifest records");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, januaryKey)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is not the key of a cold segment of that partition");
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey.replace(".copy.", ".manifest.")))
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey.replace(".copy.", ".manifest."), CHECKED))
 			.isInstanceOf(UsageException.class);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class)).isEqualTo(logged);
 		ArchivedPartitions.Stored withForged = this.restore.stored();
-		assertThat(withForged.notLogged()).extracting(ArchivedPartitions.Entry::objectKey)
-			.contains(januaryKey, februaryKey, otherObject).doesNotContain(foreign, tampered);
-		assertThat(withForged.otherDatabases()).isEqualTo(stored.otherDatabases() + 1);
+		// review 4 #2: beside the tampered manifest (a newer segment's, for all anyone can tell) this
+		// installation's segments of January are undecided, and adopt refuses them, naming it
+		List<String> ofJanuary = List.of(januaryKey, otherObject, elsewhere, foreign, noOrigin);
+		assertThat(withForged.notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactlyInAnyOrder(tuple(januaryKey, ArchivedPartitions.UNDECIDED_SEGMENT),
+					tuple(otherObject, ArchivedPartitions.UNDECIDED_SEGMENT),
+					tuple(elsewhere, ArchivedPartitions.UNDECIDED_SEGMENT), tuple(foreign, ArchivedPartitions.OTHER_ORIGIN),
+					tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining(Archiving.manifestKey(tampered) + " cannot be read or authenticated")
+			.hasMessageContaining("--older");
+		this.store.delete(Archiving.manifestKey(tampered));
+		this.store.delete(tampered);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactlyInAnyOrder(tuple(januaryKey, ArchivedPartitions.NOT_LOGGED),
+					tuple(otherObject, ArchivedPartitions.NOT_LOGGED), tuple(elsewhere, ArchivedPartitions.NOT_LOGGED),
+					tuple(foreign, ArchivedPartitions.OTHER_ORIGIN), tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject, CHECKED)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("is not the one its manifest records");
 
-		this.restore.adopt(TABLE, january, januaryKey);
-		this.restore.adopt(TABLE, february, februaryKey);
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey)).isInstanceOf(UsageException.class)
+		// review 3a, finding 2: February's partition is there with a row: merged into it only when asked to
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, februaryKey, CHECKED))
+			.isInstanceOf(UsageException.class).hasMessageContaining("is attached with rows");
+		this.restore.adopt(TABLE, january, januaryKey, CHECKED);
+		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false));
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is in the archive log already");
 		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
 				+ " WHERE object_key = ?", String.class, januaryKey))
@@ -565,6 +623,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForObject("SELECT count(*) - count(DISTINCT (execution_id, created_at))"
 				+ " FROM ops.task_executions", Long.class)).isZero();
 
+		// another installation's segment, adopted when told to (and into the partition there), says so
+		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true));
+		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, foreign))
+			.endsWith("(--into-existing) (--origin-mismatch-ok)");
+
 		// finding 10: a segment archive list shows (its log row is there) is not counted as not shown when its
 		// manifest is lost
 		long withoutManifest = this.restore.stored().withoutManifest();
@@ -572,12 +635,112 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.stored().withoutManifest()).isEqualTo(withoutManifest);
 	}
 
-	/** The manifest as it would be for another key, written by the database named. */
-	private static Manifest withKey(Manifest manifest, String objectKey, String database) {
+	/** The manifest as it would be for another key, written by the installation and database named. */
+	private static Manifest withKey(Manifest manifest, String objectKey, String systemIdentifier, String database,
+			String archiveId) {
 		return new Manifest(manifest.table(), manifest.partition(), manifest.rangeStart(), manifest.rangeEnd(),
 				manifest.rows(), manifest.rowsSha256(), objectKey, manifest.objectBytes(), manifest.objectSha256(),
-				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), manifest.systemIdentifier(),
-				database);
+				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), systemIdentifier, database,
+				manifest.sourceTier(), manifest.supersedes(), archiveId);
+	}
+
+	/**
+	 * Review 3a, finding 2. February: exported (S1), restored, rows purged, exported again (S2, whose manifest
+	 * names S1 as superseded). January: exported (J1), restored, exported again (J2) after its log lost J1.
+	 * Then a dump from before those exports is restored: the log knows none of them, and a late row has made
+	 * February's partition again. S2 is refused while that partition is there with rows; S1 is listed
+	 * superseded and J1 older, and adopt refuses both without --older. Then the log is as a dump taken
+	 * between S1's export and its restore left it (S1 completed, review 4 #1): S2 is adopted (into the
+	 * partition there) and S1 marked forgotten with it (restore refuses the two together), restore into that
+	 * partition is refused while the table has no unique key, and then brings back none of the purged rows.
+	 * The adopted row's source tier is its manifest's.
+	 */
+	@Test
+	void aSupersededOrOlderSegmentIsNotOfferedNorAdoptedAndPurgedRowsStayPurged() throws Exception {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		long rows = count("ops." + february);
+		archive();
+		String s1 = objectKey(february);
+		String j1 = objectKey(january);
+		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows);
+		this.restore.restore(TABLE, january);
+		this.jdbc.update("DELETE FROM ops." + february + " WHERE execution_id IN (SELECT execution_id FROM ops." + february
+				+ " ORDER BY execution_id LIMIT 3)");
+		String purged = rowsDigest("ops." + february);
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE object_key = ?", j1);
+		archive();
+		String s2 = objectKey(february);
+		String j2 = objectKey(january);
+		Manifest second = new SealedJson(this.store, Keyset.load(KEYSET)).get(Archiving.manifestKey(s2), Manifest.class);
+		assertThat(second.supersedes()).containsExactly(s1.substring(s1.lastIndexOf('/') + 1, s1.indexOf(".copy.")));
+		assertThat(second.sourceTier()).isEqualTo("warm");
+
+		// S1's log row as a dump taken between S1's export and its restore holds it
+		String s1Logged = this.jdbc.queryForObject("SELECT row_to_json(a)::text FROM ops.archive_log a WHERE object_key = ?",
+				String.class, s1);
+
+		// the older dump: its log knows no segment of these intervals; a late row makes February again
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE partition_name IN (?, ?)", january, february);
+		insertLate("2025-02-10 12:00:00+00");
+		rollover();
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2, j1, j2).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
+					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
+		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("is attached with rows");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("superseded by segment " + s2);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, j1, CHECKED)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("has a newer segment").hasMessageContaining(j2);
+		// review 4 #2: S2's manifest overwritten by a bucket writer: S1 is not taken for adoptable
+		byte[] s2Manifest = this.store.get(Archiving.manifestKey(s2)).readAllBytes();
+		byte[] garbage = s2Manifest.clone();
+		garbage[garbage.length / 2] ^= 0x20;
+		replace(Archiving.manifestKey(s2), garbage);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s1))
+			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.UNDECIDED_SEGMENT);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining(Archiving.manifestKey(s2) + " cannot be read or authenticated");
+		replace(Archiving.manifestKey(s2), s2Manifest);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
+				Long.class, january, february)).isZero();
+
+		// review 4 #1: the dump taken between S1's export and its restore (S1 completed in its log): S2 is listed
+		// and adopted, and S1 is marked forgotten with it; restored beside S2, S1 would bring the purged rows back
+		this.jdbc.update("INSERT INTO ops.archive_log SELECT * FROM json_populate_record(NULL::ops.archive_log, ?::json)",
+				s1Logged);
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed', restored_at = NULL WHERE object_key = ?", s1);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
+			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
+		this.restore.adopt(TABLE, february, s2, intoExisting);
+		assertThat(this.jdbc.queryForObject("SELECT source_tier FROM ops.archive_log WHERE object_key = ?", String.class, s2))
+			.isEqualTo("warm");
+		assertThat(this.jdbc.queryForObject("SELECT status || ' ' || error FROM ops.archive_log WHERE object_key = ?",
+				String.class, s1)).startsWith("forgotten superseded by " + s2 + " (adopted by ");
+		// and were it completed all the same, restore refuses both, naming them
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed' WHERE object_key = ?", s1);
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("segment " + s2 + " supersedes segment " + s1).hasMessageNotContaining("\n");
+		this.jdbc.update("UPDATE ops.archive_log SET status = 'forgotten' WHERE object_key = ?", s1);
+		this.jdbc.execute("ALTER TABLE ops.task_executions DROP CONSTRAINT task_executions_pkey");
+		try {
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
+			// review 4 #4: a unique index made ON ONLY the parent is invalid, and the partition has none
+			this.jdbc.execute("CREATE UNIQUE INDEX issue14_on_only ON ONLY ops.task_executions (execution_id, created_at)");
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
+		}
+		finally {
+			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_on_only");
+			this.jdbc.execute("ALTER TABLE ops.task_executions ADD CONSTRAINT task_executions_pkey PRIMARY KEY (execution_id, created_at)");
+		}
+		assertThat(count("ops." + february)).isEqualTo(1);
+		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows - 3);
+		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(purged);
 	}
 
 	/**

@@ -17,23 +17,36 @@ class ManifestTests {
 			.isEqualTo(new Manifest.Column("Odd \"name", "timestamp with time zone"));
 	}
 
-	/** A manifest written before manifests named their database reads, and names none. */
+	/**
+	 * A manifest written before manifests named their installation reads, and says nothing of whose it is; one
+	 * that names an archive id is this installation's by it alone, whatever cluster and database name it
+	 * records (review 3a #3: a dump restored elsewhere keeps the id, a PITR clone that took a new one does not).
+	 */
 	@Test
-	void aManifestWithoutItsDatabaseReadsAndIsNoDatabasesOwn() {
+	void aManifestIsAnInstallationsByItsArchiveIdAlone() {
 		String older = """
 				{"table":"ops.task_executions","partition":"task_executions_p2025_01","rangeStart":"2025-01-01 00:00:00+00",
 				 "rangeEnd":"2025-02-01 00:00:00+00","rows":3,"rowsSha256":"ab","objectKey":"archive/k.copy.zst.tink",
 				 "objectBytes":10,"objectSha256":"cd","keyId":7,"columns":["status text"],"format":"f",
 				 "exportedAt":"2026-01-01T00:00:00Z"}
 				""";
+		Manifest.Origin here = new Manifest.Origin("6b1f5a4e-0c1d-4a57-9d0e-2f3b4c5d6e7f", "7012345678901234567", "pgbatch");
 		Manifest manifest = JsonMapper.builder().build().readValue(older, Manifest.class);
 		assertThat(manifest.rows()).isEqualTo(3);
 		assertThat(manifest.database()).isNull();
-		assertThat(manifest.writtenBy(new Manifest.Origin("7012345678901234567", "pgbatch"))).isFalse();
+		assertThat(manifest.supersedes()).isNull();
+		assertThat(manifest.whose(here)).isEqualTo(Manifest.Whose.UNKNOWN);
 		Manifest named = JsonMapper.builder().build().readValue(older.replace("\"exportedAt\"",
 				"\"systemIdentifier\":\"7012345678901234567\",\"database\":\"pgbatch\",\"exportedAt\""), Manifest.class);
-		assertThat(named.writtenBy(new Manifest.Origin("7012345678901234567", "pgbatch"))).isTrue();
-		assertThat(named.writtenBy(new Manifest.Origin("7012345678901234567", "other"))).isFalse();
+		assertThat(named.whose(here)).isEqualTo(Manifest.Whose.UNKNOWN);
+		Manifest elsewhere = JsonMapper.builder().build().readValue(older.replace("\"exportedAt\"",
+				"\"systemIdentifier\":\"1\",\"database\":\"other\",\"archiveId\":\"" + here.archiveId()
+						+ "\",\"exportedAt\""), Manifest.class);
+		assertThat(elsewhere.whose(here)).isEqualTo(Manifest.Whose.OURS);
+		Manifest clone = JsonMapper.builder().build().readValue(older.replace("\"exportedAt\"",
+				"\"systemIdentifier\":\"7012345678901234567\",\"database\":\"pgbatch\",\"archiveId\":\"00000000-0000-4000-8000-000000000001\",\"exportedAt\""),
+				Manifest.class);
+		assertThat(clone.whose(here)).isEqualTo(Manifest.Whose.OTHER);
 	}
 
 	@Test
