@@ -48,33 +48,66 @@ final class DeferredDdl {
 			      JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid = ?) d
 			""";
 
-	/**
-	 * Write privileges held by roles other than the owner on the tables (of the array bound) that have an audit
-	 * trigger on, and on their partitions: of the table or of a column, PUBLIC's as grantee 0, each with the
-	 * REVOKE that takes it, made from the catalog's names only.
-	 */
-	private static final String WRITE_PRIVILEGES = """
-			SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
-			       x.is_grantable AS grantable,
-			       format('REVOKE %s%s ON %s FROM %s', x.privilege_type,
-			              CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END, c.oid::regclass,
-			              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) AS revoke
-			FROM pg_class c
-			CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
-			                    UNION ALL
-			                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
-			                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
-			WHERE c.oid IN (SELECT t.tgrelid FROM pg_trigger t
-			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
-			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
-			                UNION
-			                SELECT p.relid FROM pg_trigger t, pg_partition_tree(t.tgrelid) p
-			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
-			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%')
-			  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+	/** The tables (of the array bound) whose audit trigger is on: those a seed without audit disables. */
+	private static final String AUDITED = """
+			SELECT t.tgrelid FROM pg_trigger t
+			WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+			  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
 			""";
 
+	/**
+	 * The tables in {@code roots} (a query of their oids as tgrelid) and their partitions, each with its root:
+	 * what the audit triggers' disable reaches (pg_partition_tree has no row for a table that is not partitioned).
+	 */
+	private static String trees(String roots) {
+		return "SELECT r.tgrelid AS root, p.relid FROM (" + roots + ") r CROSS JOIN LATERAL (SELECT r.tgrelid AS relid"
+				+ " UNION SELECT relid FROM pg_partition_tree(r.tgrelid)) p";
+	}
+
+	/**
+	 * Write privileges held by roles other than the owner on the tables of {@code roots} and on their
+	 * partitions: of the table or of a column, PUBLIC's as grantee 0, each with the REVOKE that takes it, made
+	 * from the catalog's names only.
+	 */
+	private static String writePrivileges(String roots) {
+		return """
+				SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
+				       x.is_grantable AS grantable,
+				       format('REVOKE %s%s ON %s FROM %s', x.privilege_type,
+				              CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END, c.oid::regclass,
+				              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) AS revoke
+				FROM pg_class c
+				CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
+				                    UNION ALL
+				                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
+				                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
+				WHERE c.oid IN (SELECT relid FROM (""" + trees(roots) + """
+				) tree)
+				  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+				""";
+	}
+
+	/**
+	 * Login roles that write the tables of {@code roots} or their partitions with an owner's rights, which no
+	 * REVOKE takes away: members (at any depth, whatever INHERIT says: they may SET ROLE) of a table's or a
+	 * partition's owner, a partition's own owner, members of pg_write_all_data. Not the runner (the session
+	 * user), not the seeded table's owner, not superusers (no check keeps those out; documented). A role that
+	 * cannot log in writes only through a login member, which is listed itself.
+	 */
+	private static String ownersRights(String roots) {
+		return """
+				SELECT DISTINCT format('%s (%s)', quote_ident(m.rolname), c.oid::regclass)
+				FROM (""" + trees(roots) + """
+				) tree JOIN pg_class c ON c.oid = tree.relid JOIN pg_class root ON root.oid = tree.root
+				JOIN pg_roles m ON m.rolcanlogin AND NOT m.rolsuper AND m.rolname <> session_user AND m.oid <> root.relowner
+				WHERE pg_has_role(m.oid, c.relowner, 'MEMBER') OR pg_has_role(m.oid, 'pg_write_all_data', 'MEMBER')
+				ORDER BY 1
+				""";
+	}
+
 	static final String GRANTED_ON = "write privileges on %s were granted on by roles other than the owner, so seed-data cannot take them away while the audit triggers are off: revoke those grants, or seed with ETL_SEED_AUDIT=true";
+
+	static final String OWNERS_RIGHTS = "roles other than the runner write with an owner's rights (members of the owner or of pg_write_all_data, or a partition's owner), which seed-data cannot take away while the audit triggers are off: %s; revoke those memberships, or seed with ETL_SEED_AUDIT=true";
 
 	private final JdbcTemplate jdbc;
 
@@ -152,7 +185,7 @@ final class DeferredDdl {
 				ORDER BY 2, 1
 				""", names, audit);
 		if (!audit) {
-			revokeWrites(names);
+			revokeWrites(AUDITED, (Object) names);
 		}
 		for (Map<String, Object> trigger : triggers) {
 			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, trigger_oid) VALUES (?::regclass, ?::oid)",
@@ -246,17 +279,22 @@ final class DeferredDdl {
 	 * disabled, and on its partitions (the disable reaches them), are revoked from every other grantee and
 	 * PUBLIC, in the transaction that disables the triggers, and recorded in etl.seed_revoked. A run killed
 	 * before its finish then leaves those writes refused, not unaudited, until a later run grants them back.
-	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it) refuses the seed:
-	 * nothing is set aside then.
+	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it), or a login role that
+	 * writes with an owner's rights (no REVOKE reaches those), refuses the seed: nothing is set aside then.
 	 */
-	private void revokeWrites(String[] tables) {
+	private void revokeWrites(String roots, Object... arguments) {
+		// roles with an owner's rights: no REVOKE reaches them
+		List<String> ownersRights = this.jdbc.queryForList(ownersRights(roots), String.class, arguments);
+		if (!ownersRights.isEmpty()) {
+			throw new IllegalStateException(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights)));
+		}
 		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
 		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
-				+ WRITE_PRIVILEGES + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, tables, tables);
+				+ writePrivileges(roots) + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, arguments);
 		if (!grantedOn.isEmpty()) {
 			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
 		}
-		List<Map<String, Object>> privileges = this.jdbc.queryForList(WRITE_PRIVILEGES, tables, tables);
+		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(roots), arguments);
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
 					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)

@@ -314,9 +314,39 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aRunKilledAfterItsPrepareLeavesNoWriteOfTheSearchRoleUnaudited() throws Exception {
 		seed("scale=0.02", "reset=true");
-		String privileges = "SELECT string_agg(oid::regclass || ' ' || relacl::text, '; ' ORDER BY oid) FROM pg_class"
-				+ " WHERE relnamespace IN ('retail'::regnamespace, 'ops'::regnamespace) AND relkind IN ('r', 'p')";
+		// of the tables and of their columns
+		String privileges = """
+				SELECT string_agg(c.oid::regclass || ' ' || c.relacl::text || coalesce((SELECT string_agg(' ' || a.attname
+				                  || a.attacl::text, '' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid), ''),
+				                  '; ' ORDER BY c.oid)
+				FROM pg_class c WHERE c.relnamespace IN ('retail'::regnamespace, 'ops'::regnamespace) AND c.relkind IN ('r', 'p')
+				""";
+		String writers = """
+				SELECT string_agg(w, ', ' ORDER BY w) FROM (
+				  SELECT c.oid::regclass || coalesce(' (' || x.attname || ')', '') || ' '
+				         || CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END || ' ' || x.privilege_type AS w
+				  FROM pg_class c
+				  CROSS JOIN LATERAL (SELECT NULL::name AS attname, e.* FROM aclexplode(c.relacl) e UNION ALL
+				                      SELECT a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e WHERE a.attrelid = c.oid) x
+				  WHERE c.oid IN ('retail.customers'::regclass, 'retail.products'::regclass) AND x.grantee <> c.relowner
+				    AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')) writers
+				""";
+		// a column's grant and PUBLIC's are revoked and given back as well
+		this.jdbc.execute("GRANT UPDATE (email) ON retail.customers TO " + SqlNames.quote(SEARCH_USER));
+		this.jdbc.execute("GRANT INSERT ON retail.products TO PUBLIC");
+		try {
+			aRunKilledAfterItsPrepareLeavesNoWriteUnaudited(privileges, writers);
+		}
+		finally {
+			this.jdbc.execute("REVOKE UPDATE (email) ON retail.customers FROM " + SqlNames.quote(SEARCH_USER));
+			this.jdbc.execute("REVOKE INSERT ON retail.products FROM PUBLIC");
+		}
+	}
+
+	private void aRunKilledAfterItsPrepareLeavesNoWriteUnaudited(String privileges, String writers) throws Exception {
 		String before = this.jdbc.queryForObject(privileges, String.class);
+		assertThat(this.jdbc.queryForObject(writers, String.class)).contains("retail.customers (email) " + SEARCH_USER + " UPDATE",
+				"retail.products PUBLIC INSERT", "retail.customers mcp_user UPDATE");
 		String customer = this.jdbc.queryForObject(
 				"SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' ORDER BY customer_id LIMIT 1",
 				String.class);
@@ -325,6 +355,7 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		long auditRows = count(audited);
 		// what prepare commits before the run is killed: everything set aside, and with it the audit triggers
 		new DeferredDdl(this.jdbc).drop(SeedTablesTasklets.SEEDED_TABLES, false);
+		assertThat(this.jdbc.queryForObject(writers, String.class)).isNull();
 
 		String refused = updateAsSearchRole(customer);
 		if (refused == null) {
@@ -369,6 +400,61 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		finally {
 			this.jdbc.execute("REVOKE DELETE ON retail.products FROM " + SqlNames.quote(SEARCH_USER) + " CASCADE");
 		}
+	}
+
+	/**
+	 * Review 3a, finding 4: a login role that writes a seeded table with its owner's rights (a member of the
+	 * owner, or the owner of one of its partitions) keeps writing while the audit triggers are off, and no
+	 * REVOKE takes that away: a seed without audit is refused then, before it disables or empties anything.
+	 */
+	@Test
+	void aSeedWithoutAuditIsRefusedWhileAnotherLoginRoleWritesWithAnOwnersRights() {
+		seed("scale=0.02", "reset=true");
+		long users = count("SELECT count(*) FROM ops.users");
+		String runner = this.jdbc.queryForObject("SELECT session_user", String.class);
+		// mcp_user cannot log in; the search role, its member, can
+		this.jdbc.execute("GRANT CREATE ON SCHEMA ops TO mcp_user");
+		try {
+			this.jdbc.execute("ALTER TABLE ops.users OWNER TO mcp_user");
+			assertRefusedForOwnersRights(SEARCH_USER + " (ops.users)", users);
+			this.jdbc.execute("ALTER TABLE ops.users OWNER TO " + runner);
+			// a partition owned by another role than its table's, of an audited table
+			auditTaskExecutions();
+			this.jdbc.execute("CREATE TABLE ops.seed_test_owned PARTITION OF ops.task_executions"
+					+ " FOR VALUES FROM ('2031-01-01') TO ('2031-02-01')");
+			this.jdbc.execute("ALTER TABLE ops.seed_test_owned OWNER TO mcp_user");
+			assertRefusedForOwnersRights(SEARCH_USER + " (ops.seed_test_owned)", users);
+		}
+		finally {
+			this.jdbc.execute("ALTER TABLE ops.users OWNER TO " + runner);
+			this.jdbc.execute("DROP TABLE IF EXISTS ops.seed_test_owned");
+			this.jdbc.execute("DROP TRIGGER IF EXISTS seed_test_audit_trigger ON ops.task_executions");
+			this.jdbc.execute("REVOKE CREATE ON SCHEMA ops FROM mcp_user");
+		}
+	}
+
+	private void assertRefusedForOwnersRights(String roles, long users) {
+		JobExecution refused = seed("scale=0.02", "reset=true");
+
+		assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(ExecutionReport.of(refused, false).exitDescription())
+			.isEqualTo("prepare: " + String.format(DeferredDdl.OWNERS_RIGHTS, roles));
+		assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgenabled = 'D'")).isZero();
+		assertThat(count("SELECT count(*) FROM ops.users")).isEqualTo(users);
+		assertNothingSetAside();
+	}
+
+	/**
+	 * An audit trigger on ops.task_executions as on the audited tables (skipped while pgbatch.skip_audit is on):
+	 * none of the audited tables is partitioned, so this one stands for one that is.
+	 */
+	private void auditTaskExecutions() {
+		this.jdbc.execute("""
+				CREATE TRIGGER seed_test_audit_trigger AFTER INSERT OR DELETE OR UPDATE ON ops.task_executions
+				FOR EACH ROW WHEN (current_setting('pgbatch.skip_audit', true) IS DISTINCT FROM 'on'
+				                   OR NOT retail.may_skip_audit('ops.task_executions'::regclass))
+				EXECUTE FUNCTION ops.audit_trigger('execution_id')
+				""");
 	}
 
 	/** A session of the search role on the test database, as bin/etl search opens it. */
