@@ -56,6 +56,17 @@ final class DeferredDdl {
 			""";
 
 	/**
+	 * The tables whose audit trigger a seed without audit disabled and has not enabled again, of one schema (all
+	 * when the schema bound twice is null).
+	 */
+	private static final String SET_ASIDE = """
+			SELECT t.tgrelid FROM etl.seed_set_aside a JOIN pg_trigger t ON t.oid = a.trigger_oid AND t.tgrelid = a.seeded
+			JOIN pg_class c ON c.oid = t.tgrelid
+			WHERE pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
+			  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
+			""";
+
+	/**
 	 * The tables in {@code roots} (a query of their oids as tgrelid) and their partitions, each with its root:
 	 * what the audit triggers' disable reaches (pg_partition_tree has no row for a table that is not partitioned).
 	 */
@@ -304,6 +315,15 @@ final class DeferredDdl {
 			this.jdbc.execute((String) privilege.get("revoke"));
 		}
 		log.info("revoked {} write privileges of other roles on the tables whose audit is off", privileges.size());
+	}
+
+	/**
+	 * Write privileges on partitions made since the audit triggers went off (seed-data's own partitions step):
+	 * the disabled trigger reaches them, the prepare's revoke did not, and default privileges may have granted
+	 * writes on them. Revoked and recorded as in prepare, in the transaction that made them.
+	 */
+	void revokeWritesOnNewPartitions() {
+		revokeWrites(SET_ASIDE, null, null);
 	}
 
 	/** The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how many. */

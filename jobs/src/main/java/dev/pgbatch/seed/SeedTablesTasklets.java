@@ -111,7 +111,10 @@ final class SeedTablesTasklets {
 		}
 	}
 
-	/** The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default. */
+	/**
+	 * The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default;
+	 * of a table whose audit trigger is off, with writes revoked as on its other partitions.
+	 */
 	static Tasklet partitions(JdbcTemplate jdbc, SeedModels models) {
 		return (contribution, context) -> {
 			SeedModel model = models.of(context.getStepContext().getStepExecution().getJobParameters());
@@ -121,6 +124,8 @@ final class SeedTablesTasklets {
 				jdbc.queryForObject("SELECT ops.ensure_monthly_partition('ops.task_executions'::regclass, ?)",
 						String.class, month);
 			}
+			// made while the audit triggers are off: no write on them for others either
+			new DeferredDdl(jdbc).revokeWritesOnNewPartitions();
 			return RepeatStatus.FINISHED;
 		};
 	}
