@@ -78,20 +78,20 @@ final class DeferredDdl {
 	/**
 	 * Write privileges held by roles other than the owner on the tables of {@code roots} and on their
 	 * partitions: of the table or of a column, PUBLIC's as grantee 0, each with the REVOKE that takes it, made
-	 * from the catalog's names only.
+	 * from the catalog's names only (and the role and the table or column it names, for messages).
 	 */
 	private static String writePrivileges(String roots) {
 		return """
 				SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
-				       x.is_grantable AS grantable,
-				       format('REVOKE %s%s ON %s FROM %s', x.privilege_type,
-				              CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END, c.oid::regclass,
-				              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) AS revoke
+				       x.is_grantable AS grantable, n.role, c.oid::regclass || n.columns AS target,
+				       format('REVOKE %s%s ON %s FROM %s', x.privilege_type, n.columns, c.oid::regclass, n.role) AS revoke
 				FROM pg_class c
 				CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
 				                    UNION ALL
 				                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
 				                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
+				CROSS JOIN LATERAL (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS role,
+				                           CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END AS columns) n
 				WHERE c.oid IN (SELECT relid FROM (""" + trees(roots) + """
 				) tree)
 				  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
@@ -119,6 +119,8 @@ final class DeferredDdl {
 	static final String GRANTED_ON = "write privileges on %s were granted on by roles other than the owner, so seed-data cannot take them away while the audit triggers are off: revoke those grants, or seed with ETL_SEED_AUDIT=true";
 
 	static final String OWNERS_RIGHTS = "roles other than the runner write with an owner's rights (members of the owner or of pg_write_all_data, or a partition's owner), which seed-data cannot take away while the audit triggers are off: %s; revoke those memberships, or seed with ETL_SEED_AUDIT=true";
+
+	static final String GRANTED_MEANWHILE = "%s was granted %s on %s while its audit trigger was off: its writes since then may not be audited";
 
 	private final JdbcTemplate jdbc;
 
@@ -240,6 +242,11 @@ final class DeferredDdl {
 		if (shadows.isEmpty() && triggers.isEmpty()
 				&& !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM etl.seed_revoked)", Boolean.class)) {
 			return;
+		}
+		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
+		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.
+		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(SET_ASIDE), schema, schema)) {
+			log.warn(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target")));
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
 		// The two schemas are restored side by side, one core each: parallel workers of an index build or
