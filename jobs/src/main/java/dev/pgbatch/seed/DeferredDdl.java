@@ -23,7 +23,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
  * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
  * indexes, the disabled triggers), and etl.seed_revoked the revoked privileges (tables, column numbers,
- * roles), written in the same transaction as the drop, so a run killed in between loses none of them.
+ * role names), written in the same transaction as the drop, so a run killed in between loses none of them.
  */
 final class DeferredDdl {
 
@@ -316,7 +316,7 @@ final class DeferredDdl {
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
 					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
-					VALUES (?::oid, ?, ?::oid::regrole, ?, ?)
+					VALUES (?::oid, ?, (SELECT rolname FROM pg_roles WHERE oid = ?::oid), ?, ?)
 					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("grantee"),
 					privilege.get("privilege"), privilege.get("grantable"));
 			this.jdbc.execute((String) privilege.get("revoke"));
@@ -340,18 +340,19 @@ final class DeferredDdl {
 		List<Map<String, Object>> grants = this.jdbc.queryForList("""
 				SELECT r.position, format('GRANT %s%s ON %s TO %s%s', r.privilege,
 				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
-				           CASE WHEN r.grantee::oid = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
+				           CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
 				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS grant,
-				       (r.grantee::oid = 0 OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still
+				       (r.grantee IS NULL OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still
 				FROM etl.seed_revoked r JOIN pg_class c ON c.oid = r.seeded
-				LEFT JOIN pg_roles g ON g.oid = r.grantee::oid
+				LEFT JOIN pg_roles g ON g.rolname = r.grantee
 				LEFT JOIN pg_attribute a ON a.attrelid = r.seeded AND a.attnum = r.attnum AND NOT a.attisdropped
 				WHERE r.privilege IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
 				  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
 				ORDER BY r.position
 				""", schema, schema);
 		for (Map<String, Object> grant : grants) {
-			// a role dropped meanwhile (it held nothing of these tables then), a column dropped: nothing to give back
+			// a role dropped meanwhile (it held nothing of these tables then) or missing where a backup was
+			// restored, a column dropped: nothing to give back
 			if (Boolean.TRUE.equals(grant.get("still"))) {
 				this.jdbc.execute((String) grant.get("grant"));
 			}
