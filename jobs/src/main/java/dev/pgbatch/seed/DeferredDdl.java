@@ -3,6 +3,8 @@ package dev.pgbatch.seed;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
@@ -121,6 +123,8 @@ final class DeferredDdl {
 	static final String OWNERS_RIGHTS = "roles other than the runner write with an owner's rights (members of the owner or of pg_write_all_data, or a partition's owner), which seed-data cannot take away while the audit triggers are off: %s; revoke those memberships, or seed with ETL_SEED_AUDIT=true";
 
 	static final String GRANTED_MEANWHILE = "%s was granted %s on %s while its audit trigger was off: its writes since then may not be audited";
+
+	static final String HELD = "write privileges on %s not given back: an audit trigger of the table is disabled, and not as seed-data set it aside (a database restored from a dump taken during a seed without audit?); enable it, then run seed-data again";
 
 	private final JdbcTemplate jdbc;
 
@@ -333,7 +337,10 @@ final class DeferredDdl {
 		revokeWrites(SET_ASIDE, null, null);
 	}
 
-	/** The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how many. */
+	/**
+	 * The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how
+	 * many. Never on a table whose audit trigger is still off: those stay recorded and revoked.
+	 */
 	private int grantBack(String schema) {
 		// a table dropped since: nothing to grant back, and its oid must not pass the grants to a new table
 		this.jdbc.update("DELETE FROM etl.seed_revoked r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.seeded)");
@@ -342,7 +349,9 @@ final class DeferredDdl {
 				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
 				           CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
 				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS grant,
-				       (r.grantee IS NULL OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still
+				       (r.grantee IS NULL OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still,
+				       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.seeded AND NOT t.tgisinternal AND t.tgenabled = 'D'
+				               AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%') AS held, c.oid::regclass::text AS seeded
 				FROM etl.seed_revoked r JOIN pg_class c ON c.oid = r.seeded
 				LEFT JOIN pg_roles g ON g.rolname = r.grantee
 				LEFT JOIN pg_attribute a ON a.attrelid = r.seeded AND a.attnum = r.attnum AND NOT a.attisdropped
@@ -350,7 +359,15 @@ final class DeferredDdl {
 				  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
 				ORDER BY r.position
 				""", schema, schema);
+		Set<String> held = new TreeSet<>();
+		int given = 0;
 		for (Map<String, Object> grant : grants) {
+			// its audit trigger is off still, and not as set aside here (a dump restored: the oids differ)
+			if (Boolean.TRUE.equals(grant.get("held"))) {
+				held.add((String) grant.get("seeded"));
+				continue;
+			}
+			given++;
 			// a role dropped meanwhile (it held nothing of these tables then) or missing where a backup was
 			// restored, a column dropped: nothing to give back
 			if (Boolean.TRUE.equals(grant.get("still"))) {
@@ -358,7 +375,10 @@ final class DeferredDdl {
 			}
 			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE position = ?", grant.get("position"));
 		}
-		return grants.size();
+		if (!held.isEmpty()) {
+			log.warn(String.format(HELD, String.join(", ", held)));
+		}
+		return given;
 	}
 
 	/** The shadow's index made again on the seeded table, and on its partitions each in its tablespace. */

@@ -412,6 +412,37 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	/**
+	 * A dump taken while a seed without audit had its triggers off restores them disabled, and etl.seed_set_aside
+	 * then names other oids: seed-data does not enable them, and gave the privileges back all the same, so
+	 * other roles wrote unaudited for good. They stay revoked while the table's audit trigger is off.
+	 */
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void privilegesAreNotGivenBackWhileTheAuditTriggerIsStillOff(CapturedOutput output) {
+		seed("scale=0.02", "reset=true");
+		String inserts = "SELECT has_table_privilege('mcp_user', 'retail.customers', 'INSERT')";
+		new DeferredDdl(this.jdbc).drop(SeedTablesTasklets.SEEDED_TABLES, false);
+		// what a restored dump holds: the triggers' rows name oids of the old database
+		List<String> disabled = this.jdbc.queryForList("""
+				SELECT format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname)
+				FROM etl.seed_set_aside a JOIN pg_trigger t ON t.oid = a.trigger_oid
+				""", String.class);
+		this.jdbc.update("UPDATE etl.seed_set_aside SET trigger_oid = 1 WHERE trigger_oid IS NOT NULL");
+
+		assertThat(seed("scale=0.02").getStatus()).isEqualTo(BatchStatus.FAILED);
+
+		assertThat(this.jdbc.queryForObject(inserts, Boolean.class)).isFalse();
+		assertThat(output).contains(String.format(DeferredDdl.HELD, "retail.customers, retail.products,"
+				+ " retail.sales_transaction_items, retail.sales_transactions"));
+		// as the runbook says: the triggers enabled by hand, the next run gives the privileges back
+		disabled.forEach(this.jdbc::execute);
+		this.jdbc.update("DELETE FROM etl.seed_set_aside WHERE trigger_oid = 1");
+		assertThat(seed("scale=0.02").getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(this.jdbc.queryForObject(inserts, Boolean.class)).isTrue();
+		assertNothingSetAside();
+	}
+
+	/**
 	 * A write privilege that a grantee granted on cannot be taken away by the owner: a seed without audit is
 	 * refused then, before it disables a trigger or empties a table.
 	 */
