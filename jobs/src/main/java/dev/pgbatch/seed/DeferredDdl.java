@@ -78,11 +78,18 @@ final class DeferredDdl {
 	}
 
 	/**
-	 * Write privileges held by roles other than the owner on the tables of {@code roots} and on their
-	 * partitions: of the table or of a column, PUBLIC's as grantee 0, each with the REVOKE that takes it, made
-	 * from the catalog's names only (and the role and the table or column it names, for messages).
+	 * Partitions (the oids bound as an array) of a table whose audit trigger is set aside, each with that table
+	 * as its root: those the seed's partitions step made, which the disabled trigger reaches.
 	 */
-	private static String writePrivileges(String roots) {
+	private static final String NEW_PARTITIONS = "SELECT r.tgrelid AS root, n.relid FROM unnest(?::oid[]) n (relid) JOIN ("
+			+ SET_ASIDE + ") r ON r.tgrelid IN (SELECT relid FROM pg_partition_ancestors(n.relid))";
+
+	/**
+	 * Write privileges held by roles other than the owner on the tables of {@code tree} (a query of root and
+	 * relid, as {@link #trees}): of the table or of a column, PUBLIC's as grantee 0, each with the REVOKE that
+	 * takes it, made from the catalog's names only (and the role and the table or column it names, for messages).
+	 */
+	private static String writePrivileges(String tree) {
 		return """
 				SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
 				       x.is_grantable AS grantable, n.role, c.oid::regclass || n.columns AS target,
@@ -94,23 +101,23 @@ final class DeferredDdl {
 				                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
 				CROSS JOIN LATERAL (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS role,
 				                           CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END AS columns) n
-				WHERE c.oid IN (SELECT relid FROM (""" + trees(roots) + """
+				WHERE c.oid IN (SELECT relid FROM (""" + tree + """
 				) tree)
 				  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
 				""";
 	}
 
 	/**
-	 * Login roles that write the tables of {@code roots} or their partitions with an owner's rights, which no
+	 * Login roles that write the tables of {@code tree} (root and relid) with an owner's rights, which no
 	 * REVOKE takes away: members (at any depth, whatever INHERIT says: they may SET ROLE) of a table's or a
 	 * partition's owner, a partition's own owner, members of pg_write_all_data. Not the runner (the session
 	 * user), not the seeded table's owner, not superusers (no check keeps those out; documented). A role that
 	 * cannot log in writes only through a login member, which is listed itself.
 	 */
-	private static String ownersRights(String roots) {
+	private static String ownersRights(String tree) {
 		return """
 				SELECT DISTINCT format('%s (%s)', quote_ident(m.rolname), c.oid::regclass)
-				FROM (""" + trees(roots) + """
+				FROM (""" + tree + """
 				) tree JOIN pg_class c ON c.oid = tree.relid JOIN pg_class root ON root.oid = tree.root
 				JOIN pg_roles m ON m.rolcanlogin AND NOT m.rolsuper AND m.rolname <> session_user AND m.oid <> root.relowner
 				WHERE pg_has_role(m.oid, c.relowner, 'MEMBER') OR pg_has_role(m.oid, 'pg_write_all_data', 'MEMBER')
@@ -202,7 +209,7 @@ final class DeferredDdl {
 				ORDER BY 2, 1
 				""", names, audit);
 		if (!audit) {
-			revokeWrites(AUDITED, (Object) names);
+			revokeWrites(trees(AUDITED), (Object) names);
 		}
 		for (Map<String, Object> trigger : triggers) {
 			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, trigger_oid) VALUES (?::regclass, ?::oid)",
@@ -249,7 +256,7 @@ final class DeferredDdl {
 		}
 		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
 		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.
-		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(SET_ASIDE), schema, schema)) {
+		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(trees(SET_ASIDE)), schema, schema)) {
 			log.warn(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target")));
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
@@ -304,19 +311,19 @@ final class DeferredDdl {
 	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it), or a login role that
 	 * writes with an owner's rights (no REVOKE reaches those), refuses the seed: nothing is set aside then.
 	 */
-	private void revokeWrites(String roots, Object... arguments) {
+	private void revokeWrites(String tree, Object... arguments) {
 		// roles with an owner's rights: no REVOKE reaches them
-		List<String> ownersRights = this.jdbc.queryForList(ownersRights(roots), String.class, arguments);
+		List<String> ownersRights = this.jdbc.queryForList(ownersRights(tree), String.class, arguments);
 		if (!ownersRights.isEmpty()) {
 			throw new IllegalStateException(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights)));
 		}
 		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
 		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
-				+ writePrivileges(roots) + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, arguments);
+				+ writePrivileges(tree) + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, arguments);
 		if (!grantedOn.isEmpty()) {
 			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
 		}
-		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(roots), arguments);
+		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(tree), arguments);
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
 					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
@@ -329,12 +336,15 @@ final class DeferredDdl {
 	}
 
 	/**
-	 * Write privileges on partitions made since the audit triggers went off (seed-data's own partitions step):
-	 * the disabled trigger reaches them, the prepare's revoke did not, and default privileges may have granted
-	 * writes on them. Revoked and recorded as in prepare, in the transaction that made them.
+	 * Write privileges on {@code partitions}, made since the audit triggers went off (by seed-data's own
+	 * partitions step), of a table whose audit trigger is set aside: the disabled trigger reaches them, the
+	 * prepare's revoke did not, and default privileges may have granted writes on them. Revoked and recorded as
+	 * in prepare, in the transaction that made them. Only those: what was granted on the other tables meanwhile
+	 * stays for the grant-back to report (revoked here, it went unreported, and this step runs beside the retail
+	 * schema's grant-back, which might miss what it records).
 	 */
-	void revokeWritesOnNewPartitions() {
-		revokeWrites(SET_ASIDE, null, null);
+	void revokeWritesOnNewPartitions(List<Long> partitions) {
+		revokeWrites(NEW_PARTITIONS, partitions.toArray(Long[]::new), null, null);
 	}
 
 	/**

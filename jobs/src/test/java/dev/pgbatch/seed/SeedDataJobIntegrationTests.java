@@ -515,10 +515,12 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 	/**
 	 * Review 3a, finding 6: a partition made while the audit triggers are off (seed-data's partitions step)
 	 * has the disabled trigger too; its write privileges (here from default privileges) are revoked and
-	 * recorded in the transaction that made it, and given back with the others.
+	 * recorded in the transaction that made it, and given back with the others. Review 4, finding 6: only those;
+	 * a write granted on another table right after prepare stays granted and is said at the finish.
 	 */
 	@Test
-	void partitionsMadeWhileTheAuditIsOffGiveOtherRolesNoWrites() {
+	@ExtendWith(OutputCaptureExtension.class)
+	void partitionsMadeWhileTheAuditIsOffGiveOtherRolesNoWrites(CapturedOutput output) {
 		seed("scale=0.02", "reset=true", "as-of=2026-06-30", "force=true");
 		String partition = "ops.task_executions_p2027_03";
 		String inserters = """
@@ -545,13 +547,27 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 				this.jdbc.execute("DROP TRIGGER seed_test_stop ON ops.task_executions");
 				this.jdbc.execute("DROP FUNCTION ops.seed_test_stop()");
 			}
+			// an admin's grant right after prepare: while ops.users loads, before the partitions step
+			this.jdbc.execute("CREATE FUNCTION ops.seed_test_grant() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
+					+ " EXECUTE 'GRANT INSERT ON retail.products TO ' || quote_ident('" + SEARCH_USER + "'); RETURN NULL; END$$");
+			this.jdbc.execute("CREATE TRIGGER seed_test_grant AFTER INSERT ON ops.users FOR EACH STATEMENT"
+					+ " EXECUTE FUNCTION ops.seed_test_grant()");
 			// the next run gives them back with the rest
 			assertThat(seed("scale=0.02", "reset=true", "as-of=2027-03-31", "force=true").getStatus())
 				.isEqualTo(BatchStatus.COMPLETED);
 			assertThat(this.jdbc.queryForObject(inserters, String.class)).contains(partition);
 			assertNothingSetAside();
+			assertThat(output).contains("WARN  DeferredDdl - "
+					+ String.format(DeferredDdl.GRANTED_MEANWHILE, SEARCH_USER, "INSERT", "retail.products"));
+			assertThat(this.jdbc.queryForObject("""
+					SELECT EXISTS (SELECT 1 FROM aclexplode((SELECT relacl FROM pg_class WHERE oid = 'retail.products'::regclass)) e
+					               WHERE e.grantee = to_regrole(?) AND e.privilege_type = 'INSERT')
+					""", Boolean.class, SEARCH_USER)).as("the search role's own grant").isTrue();
 		}
 		finally {
+			this.jdbc.execute("DROP TRIGGER IF EXISTS seed_test_grant ON ops.users");
+			this.jdbc.execute("DROP FUNCTION IF EXISTS ops.seed_test_grant()");
+			this.jdbc.execute("REVOKE INSERT ON retail.products FROM " + SqlNames.quote(SEARCH_USER));
 			this.jdbc.execute("DROP TRIGGER IF EXISTS seed_test_audit_trigger ON ops.task_executions");
 			for (String table : this.jdbc.queryForList("SELECT relid::regclass::text FROM pg_partition_tree('ops.task_executions')",
 					String.class)) {
