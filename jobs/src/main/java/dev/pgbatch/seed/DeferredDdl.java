@@ -116,12 +116,12 @@ final class DeferredDdl {
 	 */
 	private static String ownersRights(String tree) {
 		return """
-				SELECT DISTINCT format('%s (%s)', quote_ident(m.rolname), c.oid::regclass)
+				SELECT DISTINCT quote_ident(m.rolname) AS role, c.oid::regclass::text AS target
 				FROM (""" + tree + """
 				) tree JOIN pg_class c ON c.oid = tree.relid JOIN pg_class root ON root.oid = tree.root
 				JOIN pg_roles m ON m.rolcanlogin AND NOT m.rolsuper AND m.rolname <> session_user AND m.oid <> root.relowner
 				WHERE pg_has_role(m.oid, c.relowner, 'MEMBER') OR pg_has_role(m.oid, 'pg_write_all_data', 'MEMBER')
-				ORDER BY 1
+				ORDER BY 1, 2
 				""";
 	}
 
@@ -130,6 +130,8 @@ final class DeferredDdl {
 	static final String OWNERS_RIGHTS = "roles other than the runner write with an owner's rights (members of the owner or of pg_write_all_data, or a partition's owner), which seed-data cannot take away while the audit triggers are off: %s; revoke those memberships, or seed with ETL_SEED_AUDIT=true";
 
 	static final String GRANTED_MEANWHILE = "%s was granted %s on %s while its audit trigger was off: its writes since then may not be audited";
+
+	static final String OWNERS_RIGHTS_MEANWHILE = "%s got an owner's rights on %s (a member of its owner or of pg_write_all_data, or the partition's owner) while its audit trigger was off: its writes since then may not be audited";
 
 	static final String HELD = "write privileges on %s not given back: an audit trigger of the table is disabled, and not as seed-data set it aside (a database restored from a dump taken during a seed without audit?); enable it, then run seed-data again";
 
@@ -259,6 +261,11 @@ final class DeferredDdl {
 		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(trees(SET_ASIDE)), schema, schema)) {
 			log.warn(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target")));
 		}
+		// likewise an owner's rights (prepare refused whoever had them): a membership granted meanwhile, a
+		// partition's owner changed; gone again by now, it is not seen
+		for (Map<String, Object> writer : this.jdbc.queryForList(ownersRights(trees(SET_ASIDE)), schema, schema)) {
+			log.warn(String.format(OWNERS_RIGHTS_MEANWHILE, writer.get("role"), writer.get("target")));
+		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
 		// The two schemas are restored side by side, one core each: parallel workers of an index build or
 		// of a foreign key's check would only contend for the same cores.
@@ -313,7 +320,9 @@ final class DeferredDdl {
 	 */
 	private void revokeWrites(String tree, Object... arguments) {
 		// roles with an owner's rights: no REVOKE reaches them
-		List<String> ownersRights = this.jdbc.queryForList(ownersRights(tree), String.class, arguments);
+		List<String> ownersRights = this.jdbc.queryForList(ownersRights(tree), arguments).stream()
+			.map(writer -> writer.get("role") + " (" + writer.get("target") + ")")
+			.toList();
 		if (!ownersRights.isEmpty()) {
 			throw new IllegalStateException(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights)));
 		}
