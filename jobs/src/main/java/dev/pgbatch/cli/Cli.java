@@ -2,6 +2,7 @@ package dev.pgbatch.cli;
 
 import java.io.PrintWriter;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.Settings;
 import dev.pgbatch.core.UsageException;
@@ -38,18 +39,18 @@ public final class Cli {
 		});
 		commandLine.setParameterExceptionHandler((ex, arguments) -> {
 			PrintWriter err = ex.getCommandLine().getErr();
-			err.println("etl: " + oneLine(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
+			err.println("etl: " + OneLine.of(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
 					+ " --help)");
 			return USAGE;
 		});
 		commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
 			PrintWriter err = cmd.getErr();
 			if (ex instanceof UsageException) {
-				err.println("etl: " + oneLine(ex.getMessage()));
+				err.println("etl: " + OneLine.of(ex.getMessage()));
 				return USAGE;
 			}
 			if (ex instanceof RefusedException) {
-				err.println("etl: " + oneLine(ex.getMessage()));
+				err.println("etl: " + OneLine.of(ex.getMessage()));
 				return FAILED;
 			}
 			err.println("etl: error: " + rootMessage(ex));
@@ -65,7 +66,7 @@ public final class Cli {
 		}
 		String message = (cause.getMessage() != null) ? cause.getMessage() : cause.getClass().getSimpleName();
 		int newline = message.indexOf('\n');
-		return oneLine(newline < 0 ? message : message.substring(0, newline));
+		return OneLine.of(newline < 0 ? message : message.substring(0, newline));
 	}
 
 	private static boolean helpOrVersion(CommandLine.ParseResult parseResult) {
@@ -76,30 +77,6 @@ public final class Cli {
 			}
 		}
 		return false;
-	}
-
-	/**
-	 * The message on one line: control characters in it (a value given with a line break, a tab) are
-	 * written as escapes (a backslash and n, t, r, or u and four hex digits), so that an error is always exactly one line.
-	 */
-	static String oneLine(String message) {
-		StringBuilder line = new StringBuilder(message.length());
-		message.codePoints().forEach(c -> {
-			switch (c) {
-				case '\n' -> line.append("\\n");
-				case '\r' -> line.append("\\r");
-				case '\t' -> line.append("\\t");
-				default -> {
-					if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || c == 0x85) {
-						line.append(String.format("\\u%04x", c));
-					}
-					else {
-						line.appendCodePoint(c);
-					}
-				}
-			}
-		});
-		return line.toString();
 	}
 
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -259,12 +260,12 @@ final class DeferredDdl {
 		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
 		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.
 		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(trees(SET_ASIDE)), schema, schema)) {
-			log.warn(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target")));
+			log.warn(OneLine.of(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target"))));
 		}
 		// likewise an owner's rights (prepare refused whoever had them): a membership granted meanwhile, a
 		// partition's owner changed; gone again by now, it is not seen
 		for (Map<String, Object> writer : this.jdbc.queryForList(ownersRights(trees(SET_ASIDE)), schema, schema)) {
-			log.warn(String.format(OWNERS_RIGHTS_MEANWHILE, writer.get("role"), writer.get("target")));
+			log.warn(OneLine.of(String.format(OWNERS_RIGHTS_MEANWHILE, writer.get("role"), writer.get("target"))));
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
 		// The two schemas are restored side by side, one core each: parallel workers of an index build or
@@ -324,13 +325,13 @@ final class DeferredDdl {
 			.map(writer -> writer.get("role") + " (" + writer.get("target") + ")")
 			.toList();
 		if (!ownersRights.isEmpty()) {
-			throw new IllegalStateException(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights)));
+			throw new IllegalStateException(OneLine.of(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights))));
 		}
 		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
 		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
 				+ writePrivileges(tree) + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, arguments);
 		if (!grantedOn.isEmpty()) {
-			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
+			throw new IllegalStateException(OneLine.of(String.format(GRANTED_ON, String.join(", ", grantedOn))));
 		}
 		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(tree), arguments);
 		for (Map<String, Object> privilege : privileges) {
@@ -395,7 +396,7 @@ final class DeferredDdl {
 			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE position = ?", grant.get("position"));
 		}
 		if (!held.isEmpty()) {
-			log.warn(String.format(HELD, String.join(", ", held)));
+			log.warn(OneLine.of(String.format(HELD, String.join(", ", held))));
 		}
 		return given;
 	}
@@ -429,7 +430,7 @@ final class DeferredDdl {
 	private long create(long index, String name, String table, String tablespace) {
 		String tail = this.jdbc.queryForObject(INDEX_TAIL, String.class, index);
 		if (tail == null) {
-			throw new IllegalStateException("the definition of index " + name + " is not one PostgreSQL prints: not set aside");
+			throw new IllegalStateException(OneLine.of("the definition of index " + name + " is not one PostgreSQL prints: not set aside"));
 		}
 		this.jdbc.queryForObject("SELECT set_config('default_tablespace', ?, true)", String.class, tablespace);
 		this.jdbc.execute("CREATE INDEX " + SqlNames.quoteCatalogName(name) + " ON " + table + " " + tail);
