@@ -21,6 +21,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
@@ -477,13 +478,13 @@ public class ArchivedPartitions {
 			Manifest.Whose whose = manifest.whose(origin);
 			if (whose == Manifest.Whose.OTHER && !overrides.originMismatchOk()) {
 				// the manifest's text as it is, authenticated but unchecked: a name must not forge a line
-				throw new UsageException(String.format(NOT_OURS, key, SqlNames.oneLine(manifest.archiveId()),
-						SqlNames.oneLine(manifest.database()), SqlNames.oneLine(manifest.systemIdentifier()),
+				throw new UsageException(String.format(NOT_OURS, key, OneLine.of(manifest.archiveId()),
+						OneLine.of(manifest.database()), OneLine.of(manifest.systemIdentifier()),
 						origin.archiveId()));
 			}
 			if (whose == Manifest.Whose.UNKNOWN && !overrides.originMismatchOk()) {
-				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, SqlNames.oneLine(manifest.database()),
-						SqlNames.oneLine(manifest.systemIdentifier())));
+				throw new UsageException(String.format(ORIGIN_UNKNOWN, key, OneLine.of(manifest.database()),
+						OneLine.of(manifest.systemIdentifier())));
 			}
 			LocalDate end = policy.interval().plus(start, 1);
 			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);

@@ -2,9 +2,9 @@ package dev.pgbatch.cli;
 
 import java.io.PrintWriter;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.Settings;
-import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine;
 
@@ -39,18 +39,18 @@ public final class Cli {
 		});
 		commandLine.setParameterExceptionHandler((ex, arguments) -> {
 			PrintWriter err = ex.getCommandLine().getErr();
-			err.println("etl: " + SqlNames.oneLine(ex.getMessage()) + " (see: "
-					+ ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+			err.println("etl: " + OneLine.of(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName()
+					+ " --help)");
 			return USAGE;
 		});
 		commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
 			PrintWriter err = cmd.getErr();
 			if (ex instanceof UsageException) {
-				err.println("etl: " + SqlNames.oneLine(ex.getMessage()));
+				err.println("etl: " + OneLine.of(ex.getMessage()));
 				return USAGE;
 			}
 			if (ex instanceof RefusedException) {
-				err.println("etl: " + SqlNames.oneLine(ex.getMessage()));
+				err.println("etl: " + OneLine.of(ex.getMessage()));
 				return FAILED;
 			}
 			err.println("etl: error: " + rootMessage(ex));
@@ -66,7 +66,7 @@ public final class Cli {
 		}
 		String message = (cause.getMessage() != null) ? cause.getMessage() : cause.getClass().getSimpleName();
 		int newline = message.indexOf('\n');
-		return SqlNames.oneLine(newline < 0 ? message : message.substring(0, newline));
+		return OneLine.of(newline < 0 ? message : message.substring(0, newline));
 	}
 
 	private static boolean helpOrVersion(CommandLine.ParseResult parseResult) {

@@ -3,7 +3,10 @@ package dev.pgbatch.seed;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +26,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
  * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
  * indexes, the disabled triggers), and etl.seed_revoked the revoked privileges (tables, column numbers,
- * roles), written in the same transaction as the drop, so a run killed in between loses none of them.
+ * role names), written in the same transaction as the drop, so a run killed in between loses none of them.
  */
 final class DeferredDdl {
 
@@ -48,33 +51,90 @@ final class DeferredDdl {
 			      JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid = ?) d
 			""";
 
-	/**
-	 * Write privileges held by roles other than the owner on the tables (of the array bound) that have an audit
-	 * trigger on, and on their partitions: of the table or of a column, PUBLIC's as grantee 0, each with the
-	 * REVOKE that takes it, made from the catalog's names only.
-	 */
-	private static final String WRITE_PRIVILEGES = """
-			SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
-			       x.is_grantable AS grantable,
-			       format('REVOKE %s%s ON %s FROM %s', x.privilege_type,
-			              CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END, c.oid::regclass,
-			              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) AS revoke
-			FROM pg_class c
-			CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
-			                    UNION ALL
-			                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
-			                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
-			WHERE c.oid IN (SELECT t.tgrelid FROM pg_trigger t
-			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
-			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
-			                UNION
-			                SELECT p.relid FROM pg_trigger t, pg_partition_tree(t.tgrelid) p
-			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
-			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%')
-			  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+	/** The tables (of the array bound) whose audit trigger is on: those a seed without audit disables. */
+	private static final String AUDITED = """
+			SELECT t.tgrelid FROM pg_trigger t
+			WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+			  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
 			""";
 
+	/**
+	 * The tables whose audit trigger a seed without audit disabled and has not enabled again, of one schema (all
+	 * when the schema bound twice is null).
+	 */
+	private static final String SET_ASIDE = """
+			SELECT t.tgrelid FROM etl.seed_set_aside a JOIN pg_trigger t ON t.oid = a.trigger_oid AND t.tgrelid = a.seeded
+			JOIN pg_class c ON c.oid = t.tgrelid
+			WHERE pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
+			  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
+			""";
+
+	/**
+	 * The tables in {@code roots} (a query of their oids as tgrelid) and their partitions, each with its root:
+	 * what the audit triggers' disable reaches (pg_partition_tree has no row for a table that is not partitioned).
+	 */
+	private static String trees(String roots) {
+		return "SELECT r.tgrelid AS root, p.relid FROM (" + roots + ") r CROSS JOIN LATERAL (SELECT r.tgrelid AS relid"
+				+ " UNION SELECT relid FROM pg_partition_tree(r.tgrelid)) p";
+	}
+
+	/**
+	 * Partitions (the oids bound as an array) of a table whose audit trigger is set aside, each with that table
+	 * as its root: those the seed's partitions step made, which the disabled trigger reaches.
+	 */
+	private static final String NEW_PARTITIONS = "SELECT r.tgrelid AS root, n.relid FROM unnest(?::oid[]) n (relid) JOIN ("
+			+ SET_ASIDE + ") r ON r.tgrelid IN (SELECT relid FROM pg_partition_ancestors(n.relid))";
+
+	/**
+	 * Write privileges held by roles other than the owner on the tables of {@code tree} (a query of root and
+	 * relid, as {@link #trees}): of the table or of a column, PUBLIC's as grantee 0, each with the REVOKE that
+	 * takes it, made from the catalog's names only (and the role and the table or column it names, for messages).
+	 */
+	private static String writePrivileges(String tree) {
+		return """
+				SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
+				       x.is_grantable AS grantable, n.role, c.oid::regclass || n.columns AS target,
+				       format('REVOKE %s%s ON %s FROM %s', x.privilege_type, n.columns, c.oid::regclass, n.role) AS revoke
+				FROM pg_class c
+				CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
+				                    UNION ALL
+				                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
+				                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
+				CROSS JOIN LATERAL (SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS role,
+				                           CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END AS columns) n
+				WHERE c.oid IN (SELECT relid FROM (""" + tree + """
+				) tree)
+				  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+				""";
+	}
+
+	/**
+	 * Login roles that write the tables of {@code tree} (root and relid) with an owner's rights, which no
+	 * REVOKE takes away: members (at any depth, whatever INHERIT says: they may SET ROLE) of a table's or a
+	 * partition's owner, a partition's own owner, members of pg_write_all_data. Not the runner (the session
+	 * user), not the seeded table's owner, not superusers (no check keeps those out; documented). A role that
+	 * cannot log in writes only through a login member, which is listed itself.
+	 */
+	private static String ownersRights(String tree) {
+		return """
+				SELECT DISTINCT quote_ident(m.rolname) AS role, c.oid::regclass::text AS target
+				FROM (""" + tree + """
+				) tree JOIN pg_class c ON c.oid = tree.relid JOIN pg_class root ON root.oid = tree.root
+				JOIN pg_roles m ON m.rolcanlogin AND NOT m.rolsuper AND m.rolname <> session_user AND m.oid <> root.relowner
+				WHERE pg_has_role(m.oid, c.relowner, 'MEMBER') OR pg_has_role(m.oid, 'pg_write_all_data', 'MEMBER')
+				ORDER BY 1, 2
+				""";
+	}
+
 	static final String GRANTED_ON = "write privileges on %s were granted on by roles other than the owner, so seed-data cannot take them away while the audit triggers are off: revoke those grants, or seed with ETL_SEED_AUDIT=true";
+
+	static final String OWNERS_RIGHTS = "roles other than the runner write with an owner's rights (members of the owner or of pg_write_all_data, or a partition's owner), which seed-data cannot take away while the audit triggers are off: %s; revoke those memberships, or seed with ETL_SEED_AUDIT=true";
+
+	static final String GRANTED_MEANWHILE = "%s was granted %s on %s while its audit trigger was off: its writes since then may not be audited";
+
+	static final String OWNERS_RIGHTS_MEANWHILE = "%s got an owner's rights on %s (a member of its owner or of pg_write_all_data, or the partition's owner) while its audit trigger was off: its writes since then may not be audited";
+
+	static final String HELD = "write privileges on %s not given back: an audit trigger of the table is disabled, and not as seed-data set it aside (a database restored from a dump taken during a seed without audit?); enable it, then run seed-data again";
 
 	private final JdbcTemplate jdbc;
 
@@ -152,7 +212,7 @@ final class DeferredDdl {
 				ORDER BY 2, 1
 				""", names, audit);
 		if (!audit) {
-			revokeWrites(names);
+			revokeWrites(trees(AUDITED), (Object) names);
 		}
 		for (Map<String, Object> trigger : triggers) {
 			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, trigger_oid) VALUES (?::regclass, ?::oid)",
@@ -196,6 +256,16 @@ final class DeferredDdl {
 		if (shadows.isEmpty() && triggers.isEmpty()
 				&& !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM etl.seed_revoked)", Boolean.class)) {
 			return;
+		}
+		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
+		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.
+		for (Map<String, Object> granted : this.jdbc.queryForList(writePrivileges(trees(SET_ASIDE)), schema, schema)) {
+			log.warn(OneLine.of(String.format(GRANTED_MEANWHILE, granted.get("role"), granted.get("privilege"), granted.get("target"))));
+		}
+		// likewise an owner's rights (prepare refused whoever had them): a membership granted meanwhile, a
+		// partition's owner changed; gone again by now, it is not seen
+		for (Map<String, Object> writer : this.jdbc.queryForList(ownersRights(trees(SET_ASIDE)), schema, schema)) {
+			log.warn(OneLine.of(String.format(OWNERS_RIGHTS_MEANWHILE, writer.get("role"), writer.get("target"))));
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
 		// The two schemas are restored side by side, one core each: parallel workers of an index build or
@@ -246,21 +316,28 @@ final class DeferredDdl {
 	 * disabled, and on its partitions (the disable reaches them), are revoked from every other grantee and
 	 * PUBLIC, in the transaction that disables the triggers, and recorded in etl.seed_revoked. A run killed
 	 * before its finish then leaves those writes refused, not unaudited, until a later run grants them back.
-	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it) refuses the seed:
-	 * nothing is set aside then.
+	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it), or a login role that
+	 * writes with an owner's rights (no REVOKE reaches those), refuses the seed: nothing is set aside then.
 	 */
-	private void revokeWrites(String[] tables) {
+	private void revokeWrites(String tree, Object... arguments) {
+		// roles with an owner's rights: no REVOKE reaches them
+		List<String> ownersRights = this.jdbc.queryForList(ownersRights(tree), arguments).stream()
+			.map(writer -> writer.get("role") + " (" + writer.get("target") + ")")
+			.toList();
+		if (!ownersRights.isEmpty()) {
+			throw new IllegalStateException(OneLine.of(String.format(OWNERS_RIGHTS, String.join(", ", ownersRights))));
+		}
 		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
 		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
-				+ WRITE_PRIVILEGES + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, tables, tables);
+				+ writePrivileges(tree) + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, arguments);
 		if (!grantedOn.isEmpty()) {
-			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
+			throw new IllegalStateException(OneLine.of(String.format(GRANTED_ON, String.join(", ", grantedOn))));
 		}
-		List<Map<String, Object>> privileges = this.jdbc.queryForList(WRITE_PRIVILEGES, tables, tables);
+		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(tree), arguments);
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
 					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
-					VALUES (?::oid, ?, ?::oid::regrole, ?, ?)
+					VALUES (?::oid, ?, (SELECT rolname FROM pg_roles WHERE oid = ?::oid), ?, ?)
 					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("grantee"),
 					privilege.get("privilege"), privilege.get("grantable"));
 			this.jdbc.execute((String) privilege.get("revoke"));
@@ -268,31 +345,60 @@ final class DeferredDdl {
 		log.info("revoked {} write privileges of other roles on the tables whose audit is off", privileges.size());
 	}
 
-	/** The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how many. */
+	/**
+	 * Write privileges on {@code partitions}, made since the audit triggers went off (by seed-data's own
+	 * partitions step), of a table whose audit trigger is set aside: the disabled trigger reaches them, the
+	 * prepare's revoke did not, and default privileges may have granted writes on them. Revoked and recorded as
+	 * in prepare, in the transaction that made them. Only those: what was granted on the other tables meanwhile
+	 * stays for the grant-back to report (revoked here, it went unreported, and this step runs beside the retail
+	 * schema's grant-back, which might miss what it records).
+	 */
+	void revokeWritesOnNewPartitions(List<Long> partitions) {
+		revokeWrites(NEW_PARTITIONS, partitions.toArray(Long[]::new), null, null);
+	}
+
+	/**
+	 * The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how
+	 * many. Never on a table whose audit trigger is still off: those stay recorded and revoked.
+	 */
 	private int grantBack(String schema) {
 		// a table dropped since: nothing to grant back, and its oid must not pass the grants to a new table
 		this.jdbc.update("DELETE FROM etl.seed_revoked r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.seeded)");
 		List<Map<String, Object>> grants = this.jdbc.queryForList("""
 				SELECT r.position, format('GRANT %s%s ON %s TO %s%s', r.privilege,
 				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
-				           CASE WHEN r.grantee::oid = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
+				           CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
 				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS grant,
-				       (r.grantee::oid = 0 OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still
+				       (r.grantee IS NULL OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still,
+				       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.seeded AND NOT t.tgisinternal AND t.tgenabled = 'D'
+				               AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%') AS held, c.oid::regclass::text AS seeded
 				FROM etl.seed_revoked r JOIN pg_class c ON c.oid = r.seeded
-				LEFT JOIN pg_roles g ON g.oid = r.grantee::oid
+				LEFT JOIN pg_roles g ON g.rolname = r.grantee
 				LEFT JOIN pg_attribute a ON a.attrelid = r.seeded AND a.attnum = r.attnum AND NOT a.attisdropped
 				WHERE r.privilege IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
 				  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
 				ORDER BY r.position
 				""", schema, schema);
+		Set<String> held = new TreeSet<>();
+		int given = 0;
 		for (Map<String, Object> grant : grants) {
-			// a role dropped meanwhile (it held nothing of these tables then), a column dropped: nothing to give back
+			// its audit trigger is off still, and not as set aside here (a dump restored: the oids differ)
+			if (Boolean.TRUE.equals(grant.get("held"))) {
+				held.add((String) grant.get("seeded"));
+				continue;
+			}
+			given++;
+			// a role dropped meanwhile (it held nothing of these tables then) or missing where a backup was
+			// restored, a column dropped: nothing to give back
 			if (Boolean.TRUE.equals(grant.get("still"))) {
 				this.jdbc.execute((String) grant.get("grant"));
 			}
 			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE position = ?", grant.get("position"));
 		}
-		return grants.size();
+		if (!held.isEmpty()) {
+			log.warn(OneLine.of(String.format(HELD, String.join(", ", held))));
+		}
+		return given;
 	}
 
 	/** The shadow's index made again on the seeded table, and on its partitions each in its tablespace. */
@@ -324,7 +430,7 @@ final class DeferredDdl {
 	private long create(long index, String name, String table, String tablespace) {
 		String tail = this.jdbc.queryForObject(INDEX_TAIL, String.class, index);
 		if (tail == null) {
-			throw new IllegalStateException("the definition of index " + name + " is not one PostgreSQL prints: not set aside");
+			throw new IllegalStateException(OneLine.of("the definition of index " + name + " is not one PostgreSQL prints: not set aside"));
 		}
 		this.jdbc.queryForObject("SELECT set_config('default_tablespace', ?, true)", String.class, tablespace);
 		this.jdbc.execute("CREATE INDEX " + SqlNames.quoteCatalogName(name) + " ON " + table + " " + tail);

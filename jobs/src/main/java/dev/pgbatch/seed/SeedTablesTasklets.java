@@ -111,19 +111,30 @@ final class SeedTablesTasklets {
 		}
 	}
 
-	/** The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default. */
+	/**
+	 * The monthly partitions of ops.task_executions over the seeded history, so no row lands in the default;
+	 * of a table whose audit trigger is off, with writes revoked as on its other partitions.
+	 */
 	static Tasklet partitions(JdbcTemplate jdbc, SeedModels models) {
 		return (contribution, context) -> {
 			SeedModel model = models.of(context.getStepContext().getStepExecution().getJobParameters());
 			LocalDate asOf = model.plan.asOf();
 			LocalDate month = asOf.minusMonths(SeedPlan.HISTORY_MONTHS).withDayOfMonth(1);
+			List<Long> existing = jdbc.queryForList(TASK_EXECUTIONS_TREE, Long.class);
 			for (; !month.isAfter(asOf); month = month.plusMonths(1)) {
 				jdbc.queryForObject("SELECT ops.ensure_monthly_partition('ops.task_executions'::regclass, ?)",
 						String.class, month);
 			}
+			// made while the audit triggers are off: no write on them for others either
+			List<Long> made = new ArrayList<>(jdbc.queryForList(TASK_EXECUTIONS_TREE, Long.class));
+			made.removeAll(existing);
+			new DeferredDdl(jdbc).revokeWritesOnNewPartitions(made);
 			return RepeatStatus.FINISHED;
 		};
 	}
+
+	/** ops.task_executions and its partitions: read before and after the partitions step makes its own. */
+	private static final String TASK_EXECUTIONS_TREE = "SELECT relid::oid::bigint FROM pg_partition_tree('ops.task_executions')";
 
 	/** After the retail load: categories were written with their ids, so the identity must start after them. */
 	static final String RETAIL_AFTER_LOAD = """
