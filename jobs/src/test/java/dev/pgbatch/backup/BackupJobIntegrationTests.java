@@ -39,6 +39,7 @@ import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.seed.SeededTables;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedJson;
 import org.awaitility.Awaitility;
@@ -101,9 +102,19 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Autowired
 	ObjectProvider<DataSource> dataSource;
 
+	/** The seeded tables as the last seed left them (fingerprints), none yet. */
+	private static Map<String, String> seeded = Map.of();
+
+	/**
+	 * The seed at scale 0.2, made again only when a test before changed a seeded table: a seed takes seconds, and
+	 * tables equal row for row to what it leaves are what it would give.
+	 */
 	@BeforeEach
 	void seed() throws Exception {
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+		if (!SeededTables.fingerprints().equals(seeded)) {
+			assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			seeded = SeededTables.fingerprints();
+		}
 		dropTarget();
 	}
 

@@ -48,8 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Two jobs that touch the same tables at once, in both orders, while a long reader holds ops.task_executions
- * (ACCESS SHARE on the parent and every partition, as a report's SELECT does) for a few seconds, longer
- * than one lock wait of the partition jobs' DDL (1 s here, so those waits time out and are tried again), and
+ * (ACCESS SHARE on the parent and every partition, as a report's SELECT does) for three lock waits of the
+ * partition jobs' DDL (half a second each here, so those waits time out and are tried again), and
  * then commits: neither hangs (each ends within its lock timeouts and retries, {@link #BOUND}), none fails on a
  * deadlock that PostgreSQL had to break, and no row is lost: every row of ops.task_executions is afterwards
  * in PostgreSQL or in exactly one cold segment that reads back (a seed-data reset removes the rows inserted
@@ -69,7 +69,7 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	private static final Duration BOUND = Duration.ofSeconds(Long.parseLong(
 			System.getProperty("pgbatch.at-once.bound-seconds", System.getenv().getOrDefault("ETL_TEST_AT_ONCE_BOUND", "60"))));
 
-	private static final Duration READER = Duration.ofSeconds(3);
+	private static final Duration READER = Duration.ofMillis(1500);
 
 	private static final LocalDate TODAY = LocalDate.now(ZoneOffset.UTC);
 
@@ -97,8 +97,8 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("etl.backup.prefix", () -> "at-once-" + UUID.randomUUID());
 		// two jobs at once, each with its lock's connection and archive's second one, and the test's own queries
 		registry.add("spring.datasource.hikari.maximum-pool-size", () -> 16);
-		// shorter than the reader holds on: the DDL's bounded waits time out and are tried again
-		registry.add("etl.partition.lock-timeout", () -> "1s");
+		// a third of what the reader holds on: the DDL's bounded waits time out and are tried again
+		registry.add("etl.partition.lock-timeout", () -> "500ms");
 	}
 
 	@AfterAll
