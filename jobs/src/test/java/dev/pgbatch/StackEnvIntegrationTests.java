@@ -3,6 +3,7 @@ package dev.pgbatch;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -13,15 +14,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * bin/stack env, as CI runs it: `eval "$(bin/stack env)"` traced with bash -x (as a CI log shows it) gives
- * the secrets as the files that hold them, never their values.
+ * the secrets as the files that hold them, never their values; and it names pgBackRest's configuration and stanza,
+ * enough for `pgbackrest info` by hand.
  */
 class StackEnvIntegrationTests {
 
 	private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
+	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
+
 	@Test
 	void aTracedEvalOfTheStacksEnvironmentShowsNoSecret() throws Exception {
-		Path secrets = Path.of(System.getenv("ETL_STACK_DIR"), "secrets");
+		Path secrets = STACK.resolve("secrets");
+		// pgBackRest's: the S3 keystore's password and the repository's cipher passphrase
+		assertThat(secrets.resolve("s3-keystore-password")).isNotEmptyFile();
+		assertThat(secrets.resolve("pgbackrest-cipher-pass")).isNotEmptyFile();
 		List<String> values;
 		try (Stream<Path> files = Files.list(secrets)) {
 			values = files.filter(file -> !file.getFileName().toString().equals("pgpass"))
@@ -29,17 +36,44 @@ class StackEnvIntegrationTests {
 				.toList();
 		}
 		assertThat(values).as("the stack's secrets").hasSizeGreaterThanOrEqualTo(3).allMatch(value -> value.length() >= 8);
-		Process trace = new ProcessBuilder("bash", "-x", "-c", "eval \"$(bin/stack env)\" && env").directory(ROOT.toFile())
-			.redirectErrorStream(true)
-			.start();
-		String output = new String(trace.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-		assertThat(trace.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		String output = run("bash", "-x", "-c", "eval \"$(bin/stack env)\" && env");
 
-		assertThat(trace.exitValue()).as(output).isZero();
 		// the trace and the environment it made: the files are named, the settings are there
 		assertThat(output).contains("PGPASSFILE=", "ETL_DB_PASSWORD_FILE=" + secrets.resolve("db-password"),
-				"ETL_S3_SECRET_KEY_FILE=" + secrets.resolve("s3-secret"), "ETL_DB_URL=");
+				"ETL_S3_SECRET_KEY_FILE=" + secrets.resolve("s3-secret"), "ETL_DB_URL=",
+				"PGBACKREST_CONFIG=" + STACK.resolve("pgbackrest/pgbackrest.conf"), "PGBACKREST_STANZA=pgbatch");
 		assertThat(values).allSatisfy(value -> assertThat(output).doesNotContain(value));
+	}
+
+	/**
+	 * The files that hold pgBackRest's secrets are the owner's only, and `pgbackrest info` as the docs give it (as
+	 * postgres, who runs archive_command) needs nothing beyond bin/stack env: it finds the stanza and its WAL archive.
+	 */
+	@Test
+	void pgbackrestInfoByHandFindsTheStanzaAndItsWalArchive() throws Exception {
+		for (Path file : List.of(STACK.resolve("pgbackrest/pgbackrest.conf"), STACK.resolve("tls/s3-key.pem"),
+				STACK.resolve("tls/s3-keystore.p12"))) {
+			assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as(file.toString())
+				.isEqualTo("rw-------");
+		}
+		String output = run("bash", "-c",
+				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-file=off info");
+
+		assertThat(output).contains("stanza: pgbatch", "cipher: aes-256-cbc", "wal archive min/max");
+	}
+
+	/**
+	 * Runs a command in the checkout, without the pgBackRest settings of this JVM's environment (the command's eval
+	 * must bring them); its output (stdout and stderr), once it exited 0.
+	 */
+	private static String run(String... command) throws Exception {
+		ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+		builder.environment().keySet().removeIf(name -> name.startsWith("PGBACKREST_"));
+		Process process = builder.start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(process.exitValue()).as(output).isZero();
+		return output;
 	}
 
 	private static String read(Path file) {
