@@ -5,9 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import dev.pgbatch.cli.EtlInProcess;
+import dev.pgbatch.cli.EtlProcess;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,6 +63,29 @@ class StackEnvIntegrationTests {
 				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-file=off info");
 
 		assertThat(output).contains("stanza: pgbatch", "cipher: aes-256-cbc", "wal archive min/max");
+	}
+
+	/**
+	 * bin/etl backup check, with the settings of bin/stack env (ETL_PGBACKREST_CONFIG and _STANZA): the stack archives
+	 * its WAL through pgBackRest, end to end. Given another stanza or no configuration, it names each thing missing.
+	 */
+	@Test
+	void backupCheckPassesOnTheStackAndNamesWhatIsMissingElsewhere() {
+		EtlProcess.Result passed = EtlInProcess.run("backup", "check");
+		assertThat(passed.exitCode()).as(passed.stdout() + passed.stderr()).isZero();
+		assertThat(passed.stdout()).isEqualTo("stanza pgbatch: WAL archiving through pgBackRest works (pgbackrest check passed)\n");
+
+		EtlProcess.Result otherStanza = EtlInProcess.run(Map.of("ETL_PGBACKREST_STANZA", "nosuch"), "backup", "check");
+		assertThat(otherStanza.exitCode()).as(otherStanza.stdout() + otherStanza.stderr()).isEqualTo(1);
+		assertThat(otherStanza.stdout().lines().toList()).allMatch(line -> line.startsWith("missing: "))
+			.anyMatch(line -> line.startsWith("missing: archive_command does not push to stanza nosuch through pgBackRest"))
+			.anyMatch(line -> line.startsWith("missing: pgbackrest check failed: ["));
+
+		EtlProcess.Result noConfig = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", "/no/such/pgbackrest.conf"), "backup",
+				"check");
+		assertThat(noConfig.exitCode()).isEqualTo(1);
+		assertThat(noConfig.stdout())
+			.isEqualTo("missing: pgBackRest's configuration /no/such/pgbackrest.conf (ETL_PGBACKREST_CONFIG) cannot be read\n");
 	}
 
 	/**

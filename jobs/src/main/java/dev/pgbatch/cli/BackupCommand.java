@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
+import dev.pgbatch.backup.PgBackRestCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -13,8 +14,9 @@ import picocli.CommandLine.Parameters;
 import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "backup", mixinStandardHelpOptions = true,
-		description = "The backups in the object store: list them, verify one (with a restore drill), restore one.",
-		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class })
+		description = "The backups in the object store: list them, verify one (with a restore drill), restore one; check pgBackRest's WAL archiving.",
+		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class,
+				BackupCommand.Check.class })
 class BackupCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
@@ -105,6 +107,26 @@ class BackupCommand {
 				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
 				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
 				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "check", mixinStandardHelpOptions = true,
+			description = "Check WAL archiving through pgBackRest (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA): the server's settings, then pgBackRest's own check (a WAL switch archived into the repository). Exit 0 when all is there, else 1 and one line for each thing missing.")
+	static class Check implements Callable<Integer> {
+
+		@Override
+		public Integer call() throws Exception {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				PgBackRestCheck check = context.getBean(PgBackRestCheck.class);
+				List<String> problems = check.problems();
+				if (problems.isEmpty()) {
+					System.out.println("stanza " + check.stanza() + ": WAL archiving through pgBackRest works (pgbackrest check passed)");
+					return Cli.OK;
+				}
+				problems.forEach(problem -> System.out.println("missing: " + problem));
+				return Cli.FAILED;
 			}
 		}
 

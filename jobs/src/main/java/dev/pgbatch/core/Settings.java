@@ -117,6 +117,11 @@ public final class Settings {
 				: value.equals(".") || value.equals("..") ? "must not be '.' or '..'"
 						: matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,100}"), "letters, digits, '.', '-' and '_', at most 100"));
 		checks.put("ETL_PG_BIN", value -> value.isEmpty() ? null : directory(value));
+		// a path only: whether this user may read it (pgBackRest's file is often its owner's only) backup check says
+		checks.put("ETL_PGBACKREST_CONFIG", value -> value.isEmpty() ? null : path(value));
+		// pgBackRest's own rule for a stanza's name; it goes on pgbackrest's command line as --stanza=NAME
+		checks.put("ETL_PGBACKREST_STANZA", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,64}"),
+				"letters, digits, '.', '-' and '_', at most 64"));
 		// Quartz's sched_name column holds 120 characters
 		checks.put("ETL_SCHEDULER_NAME", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,120}"),
 				"letters, digits, '.', '-' and '_', at most 120"));

@@ -62,6 +62,8 @@ public final class SettingsTestRows {
 			Map.entry("ETL_BACKUP_PREFIX", new String[] { "", "..", "backup/../archive" }),
 			Map.entry("ETL_BACKUP_SERVER_NAME", new String[] { "..", ".", "a/b", "prod db", "x".repeat(101) }),
 			Map.entry("ETL_PG_BIN", new String[] { "/no/such/bin", "/etc/hostname" }),
+			Map.entry("ETL_PGBACKREST_CONFIG", new String[] { " ", "pgbackrest\n.conf" }),
+			Map.entry("ETL_PGBACKREST_STANZA", new String[] { "", "main stanza", "--config=/tmp/x" }),
 			Map.entry("ETL_SCHEDULER_NAME", new String[] { "", "two words", "x".repeat(121) }),
 			Map.entry("ETL_SCHEDULER_CHECKIN_MS", new String[] { "0", "99", "700000", "often" }),
 			Map.entry("ETL_SCHEDULER_MISFIRE_THRESHOLD_MS", new String[] { "0", "-1", "a minute" }),
