@@ -67,13 +67,26 @@ class StackEnvIntegrationTests {
 
 	/**
 	 * bin/etl backup check, with the settings of bin/stack env (ETL_PGBACKREST_CONFIG and _STANZA): the stack archives
-	 * its WAL through pgBackRest, end to end. Given another stanza or no configuration, it names each thing missing.
+	 * its WAL through pgBackRest, end to end, and warns that the configuration is another user's. Given another stanza,
+	 * no configuration or no pgbackrest at ETL_PGBACKREST_BIN, it names each thing missing.
 	 */
 	@Test
-	void backupCheckPassesOnTheStackAndNamesWhatIsMissingElsewhere() {
+	void backupCheckPassesOnTheStackAndNamesWhatIsMissingElsewhere() throws Exception {
 		EtlProcess.Result passed = EtlInProcess.run("backup", "check");
 		assertThat(passed.exitCode()).as(passed.stdout() + passed.stderr()).isZero();
 		assertThat(passed.stdout()).isEqualTo("stanza pgbatch: WAL archiving through pgBackRest works (pgbackrest check passed)\n");
+		// the stack's configuration is postgres's: run by another user (root, here), the check says so
+		String owner = Files.getOwner(STACK.resolve("pgbackrest/pgbackrest.conf")).getName();
+		assertThat(owner).isEqualTo("postgres");
+		if (!owner.equals(System.getProperty("user.name"))) {
+			assertThat(passed.stderr()).contains("warning: pgBackRest's configuration "
+					+ STACK.resolve("pgbackrest/pgbackrest.conf") + " belongs to postgres, not to " + System.getProperty("user.name"));
+		}
+
+		EtlProcess.Result noBin = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", "/no/such/pgbackrest"), "backup", "check");
+		assertThat(noBin.exitCode()).isEqualTo(1);
+		assertThat(noBin.stdout()).startsWith("missing: pgbackrest cannot be run (")
+			.endsWith("install it on this host (Debian: pgbackrest) or set ETL_PGBACKREST_BIN\n");
 
 		EtlProcess.Result otherStanza = EtlInProcess.run(Map.of("ETL_PGBACKREST_STANZA", "nosuch"), "backup", "check");
 		assertThat(otherStanza.exitCode()).as(otherStanza.stdout() + otherStanza.stderr()).isEqualTo(1);

@@ -1,15 +1,14 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -33,37 +32,42 @@ public class PgBackRestCheck {
 
 	static final String NO_CONFIG = "pgBackRest's configuration %s (ETL_PGBACKREST_CONFIG) cannot be read";
 
-	static final String NOT_INSTALLED = "pgbackrest cannot be run (%s): install it on this host (Debian: pgbackrest)";
+	static final String NOT_INSTALLED = "pgbackrest cannot be run (%s): install it on this host (Debian: pgbackrest) or set ETL_PGBACKREST_BIN";
 
 	static final String CHECK_FAILED = "pgbackrest check failed: %s";
 
 	static final String CHECK_TIMED_OUT = "pgbackrest check did not end within %d s";
 
 	/** pgBackRest's check waits for the WAL segment it switched to reach the repository: 60 s by default. */
-	private static final long TIMEOUT_SECONDS = 180;
+	private static final Duration TIMEOUT = Duration.ofSeconds(180);
 
-	private final PgBackRestProperties properties;
+	private final PgBackRest pgBackRest;
 
 	private final JdbcTemplate jdbc;
 
-	PgBackRestCheck(PgBackRestProperties properties, JdbcTemplate jdbc) {
-		this.properties = properties;
+	PgBackRestCheck(PgBackRest pgBackRest, JdbcTemplate jdbc) {
+		this.pgBackRest = pgBackRest;
 		this.jdbc = jdbc;
 	}
 
 	public String stanza() {
-		return this.properties.stanza();
+		return this.pgBackRest.stanza();
+	}
+
+	/** A warning when pgBackRest's configuration is another user's (see {@link PgBackRest#ownerWarning()}). */
+	public Optional<String> warning() {
+		return this.pgBackRest.ownerWarning();
 	}
 
 	/** What is missing, one line each; empty when WAL archiving into the stanza's repository works. */
 	public List<String> problems() throws InterruptedException {
 		List<String> problems = new ArrayList<>(serverProblems());
-		String config = this.properties.config();
+		String config = this.pgBackRest.config();
 		if (!config.isEmpty() && !Files.isReadable(Path.of(config))) {
 			problems.add(NO_CONFIG.formatted(config));
 			return problems;
 		}
-		problems.addAll(runCheck(config));
+		problems.addAll(runCheck());
 		return problems;
 	}
 
@@ -87,43 +91,23 @@ public class PgBackRestCheck {
 	}
 
 	/** pgBackRest's check: nothing when it passed, else its errors, one line each. */
-	private List<String> runCheck(String config) throws InterruptedException {
-		List<String> command = new ArrayList<>(List.of("pgbackrest"));
-		if (!config.isEmpty()) {
-			command.add("--config=" + config);
-		}
-		// errors only, on stdout; its log file stays as its configuration says
-		command.addAll(List.of("--stanza=" + stanza(), "--log-level-console=error", "--log-level-stderr=off", "check"));
-		Process process;
+	private List<String> runCheck() throws InterruptedException {
+		PgBackRest.Result result;
 		try {
-			process = new ProcessBuilder(command).redirectErrorStream(true).start();
-			process.getOutputStream().close();
+			// errors only, on stdout; its log file stays as its configuration says
+			result = this.pgBackRest.run(TIMEOUT, "check", "--log-level-console=error", "--log-level-stderr=off");
 		}
 		catch (IOException ex) {
 			return List.of(NOT_INSTALLED.formatted(ex.getMessage()));
 		}
-		CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-			try {
-				return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-			}
-			catch (IOException ex) {
-				return "";
-			}
-		});
-		if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-			process.destroyForcibly();
-			return List.of(CHECK_TIMED_OUT.formatted(TIMEOUT_SECONDS));
+		if (result.timedOut()) {
+			return List.of(CHECK_TIMED_OUT.formatted(TIMEOUT.toSeconds()));
 		}
-		if (process.exitValue() == 0) {
+		if (result.exitCode() == 0) {
 			return List.of();
 		}
-		List<String> errors = output.join()
-			.lines()
-			.map(String::strip)
-			.filter(line -> line.startsWith("ERROR:"))
-			.map(line -> CHECK_FAILED.formatted(line.substring("ERROR:".length()).strip()))
-			.toList();
-		return errors.isEmpty() ? List.of(CHECK_FAILED.formatted("exit " + process.exitValue())) : errors;
+		List<String> errors = result.errors().stream().map(CHECK_FAILED::formatted).toList();
+		return errors.isEmpty() ? List.of(CHECK_FAILED.formatted("exit " + result.exitCode())) : errors;
 	}
 
 }

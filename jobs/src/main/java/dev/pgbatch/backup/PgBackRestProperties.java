@@ -3,12 +3,13 @@ package dev.pgbatch.backup;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Where pgBackRest finds the cluster of ETL_DB_URL and its repository.
+ * Where pgBackRest is, and where it finds the cluster of ETL_DB_URL and its repository.
  *
+ * @param bin ETL_PGBACKREST_BIN: the pgbackrest executable, an absolute path
  * @param config ETL_PGBACKREST_CONFIG: pgBackRest's configuration file; empty: pgBackRest's own default
  * (PGBACKREST_CONFIG, else /etc/pgbackrest/pgbackrest.conf)
  * @param stanza ETL_PGBACKREST_STANZA: the stanza of that cluster
  */
 @ConfigurationProperties("etl.pgbackrest")
-record PgBackRestProperties(String config, String stanza) {
+record PgBackRestProperties(String bin, String config, String stanza) {
 }

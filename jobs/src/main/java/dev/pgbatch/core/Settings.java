@@ -117,6 +117,9 @@ public final class Settings {
 				: value.equals(".") || value.equals("..") ? "must not be '.' or '..'"
 						: matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,100}"), "letters, digits, '.', '-' and '_', at most 100"));
 		checks.put("ETL_PG_BIN", value -> value.isEmpty() ? null : directory(value));
+		// absolute: a relative name would be looked up on the PATH, where a directory another user may write can come first
+		checks.put("ETL_PGBACKREST_BIN", value -> path(value) == null && Path.of(value).isAbsolute() ? null
+				: "must be an absolute path");
 		// a path only: whether this user may read it (pgBackRest's file is often its owner's only) backup check says
 		checks.put("ETL_PGBACKREST_CONFIG", value -> value.isEmpty() ? null : path(value));
 		// pgBackRest's own rule for a stanza's name; it goes on pgbackrest's command line as --stanza=NAME

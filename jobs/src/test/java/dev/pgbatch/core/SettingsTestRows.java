@@ -62,6 +62,7 @@ public final class SettingsTestRows {
 			Map.entry("ETL_BACKUP_PREFIX", new String[] { "", "..", "backup/../archive" }),
 			Map.entry("ETL_BACKUP_SERVER_NAME", new String[] { "..", ".", "a/b", "prod db", "x".repeat(101) }),
 			Map.entry("ETL_PG_BIN", new String[] { "/no/such/bin", "/etc/hostname" }),
+			Map.entry("ETL_PGBACKREST_BIN", new String[] { "", "pgbackrest", "bin/pgbackrest" }),
 			Map.entry("ETL_PGBACKREST_CONFIG", new String[] { " ", "pgbackrest\n.conf" }),
 			Map.entry("ETL_PGBACKREST_STANZA", new String[] { "", "main stanza", "--config=/tmp/x" }),
 			Map.entry("ETL_SCHEDULER_NAME", new String[] { "", "two words", "x".repeat(121) }),
