@@ -5,8 +5,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -57,7 +59,31 @@ public class ArchivedPartitions {
 
 	static final String LOCK_LOST = "%s %s: the lock of the partitions was lost during the restore (its database session ended), and another job could have changed them beside it; rolled back, nothing restored: run it again";
 
+	static final String LOCK_LOST_BEFORE = "%s %s: the lock of the partitions was lost (its database session ended), and another job could have changed them; nothing written: run it again";
+
+	static final String CHANGED_MEANWHILE = "%s %s: %s is no longer a completed cold segment (restored or forgotten meanwhile); nothing written";
+
 	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
+
+	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
+
+	static final String UNDECIDED = "%s: cannot tell whether it can be restored (%s); nothing forgotten (if it is lost for good: --force)";
+
+	static final String ABSENT = "%s is not in the store";
+
+	static final String RESTORABLE = "%s: its manifest authenticates and its object is the one it records: it can be restored (bin/etl archive restore); nothing forgotten (to write its rows off all the same: --force)";
+
+	/** The status `archive list` gives a sealed segment of this database that its log does not know. */
+	public static final String NOT_LOGGED = "not-logged";
+
+	static final String NOT_A_SEGMENT_KEY = "%s is not the key of a cold segment of that partition (%s, the id being the segment's)";
+
+	static final String LOGGED = "%s is in the archive log already (see: bin/etl archive list); nothing adopted";
+
+	static final String NOT_OURS = "%s: written by database %s of cluster %s, not by this one (%s of cluster %s); nothing adopted";
+
+	/** How the key of a cold segment's object ends. */
+	private static final String OBJECT = ".copy.zst.tink";
 
 	static final String PRESENT = "%s.%s exists and is not a partition of %s: nothing restored";
 
@@ -149,16 +175,166 @@ public class ArchivedPartitions {
 	}
 
 	/**
-	 * The cold objects under the archive's prefix that {@link #list} cannot show: those without a sealed
-	 * manifest beside them, written before sealed manifests (an older layout, see docs/jobs/archive.md) or by an export
-	 * that did not finish. Restore does not read them; their rows may be only there.
+	 * What the store holds under each managed table's folder that {@link #list} does not show (one listing per
+	 * table, not the whole prefix). {@code notLogged}: sealed segments this database wrote (its manifest,
+	 * authenticated with the keyset, says so) that its archive log does not know, as after a restore of a dump
+	 * older than the export: {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
+	 * manifest beside them and no log row (an older layout, or an export that did not finish; written by any
+	 * database: the key does not say). {@code otherDatabases}: sealed segments whose manifest names another
+	 * database or cluster, or none (written before manifests named it). {@code unreadable}: sealed manifests
+	 * that do not authenticate with this keyset or do not match their key.
 	 */
-	public long unlisted() {
-		List<String> keys = this.store.list(this.prefix + "/").stream().map(ObjectStore.StoredObject::key).toList();
-		java.util.Set<String> present = new java.util.HashSet<>(keys);
-		return keys.stream()
-			.filter(key -> key.endsWith(".copy.zst.tink") && !present.contains(Archiving.manifestKey(key)))
-			.count();
+	public record Stored(List<Entry> notLogged, long withoutManifest, long otherDatabases, long unreadable) {
+	}
+
+	public Stored stored() {
+		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
+		Keyset keys = null;
+		List<Entry> notLogged = new ArrayList<>();
+		long withoutManifest = 0;
+		long otherDatabases = 0;
+		long unreadable = 0;
+		for (PartitionPolicy policy : this.partitions.policies().tables()) {
+			String folder = Archiving.folder(this.prefix, policy.table());
+			List<String> keysStored = this.store.list(folder).stream().map(ObjectStore.StoredObject::key).toList();
+			if (keysStored.isEmpty()) {
+				continue;
+			}
+			// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
+			java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
+					"SELECT object_key FROM ops.archive_log WHERE table_name = ? AND object_key IS NOT NULL", String.class,
+					policy.table()));
+			logged.addAll(this.jdbc.queryForList("SELECT archive_id::text FROM ops.archive_log WHERE table_name = ?",
+					String.class, policy.table()));
+			java.util.Set<String> present = new java.util.HashSet<>(keysStored);
+			for (String key : keysStored) {
+				if (!key.endsWith(OBJECT) || logged.contains(key) || logged.contains(segmentOf(key))) {
+					continue;
+				}
+				if (!present.contains(Archiving.manifestKey(key))) {
+					withoutManifest++;
+					continue;
+				}
+				if (keys == null) {
+					keys = this.keyset.load();
+				}
+				Manifest manifest;
+				try {
+					manifest = sealedManifest(Archiving.manifestKey(key), keys);
+				}
+				catch (RefusedException ex) {
+					unreadable++;
+					continue;
+				}
+				if (!key.equals(manifest.objectKey()) || !policy.table().equals(manifest.table())
+						|| !key.startsWith(folder + manifest.partition() + "/")) {
+					unreadable++;
+				}
+				else if (!manifest.writtenBy(origin)) {
+					otherDatabases++;
+				}
+				else {
+					notLogged.add(new Entry(policy.table(), manifest.partition(), null, null, "cold", NOT_LOGGED,
+							manifest.rows(), manifest.objectBytes(), key, exportedAt(manifest)));
+				}
+			}
+		}
+		return new Stored(List.copyOf(notLogged), withoutManifest, otherDatabases, unreadable);
+	}
+
+	/** The segment id in a key of the current layout (PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink), else the key. */
+	private static String segmentOf(String key) {
+		return key.substring(key.lastIndexOf('/') + 1, key.length() - OBJECT.length());
+	}
+
+	/** When the manifest says it was exported; null when that does not read as an instant. */
+	private static OffsetDateTime exportedAt(Manifest manifest) {
+		try {
+			return Instant.parse(manifest.exportedAt()).atOffset(ZoneOffset.UTC);
+		}
+		catch (RuntimeException ex) {
+			return null;
+		}
+	}
+
+	/**
+	 * Registers a sealed segment this database wrote that its archive log does not know (see {@link #stored})
+	 * as a completed cold log row, so that restore brings its rows back and seed-data's reset counts it. Its
+	 * manifest must authenticate and name this database, this table and partition and this key; the stored
+	 * object must have the manifest's size and SHA-256; the row's values come from the policy (range), the
+	 * key (its id) and the authenticated manifest (counts, checksum, export time), bound, never as SQL. Under
+	 * the partitions lock, as restore.
+	 */
+	public void adopt(String table, String partition, String objectKey) {
+		PartitionPolicy policy;
+		LocalDate start;
+		try {
+			policy = this.partitions.policies().select(SqlNames.checkedTable(table)).get(0);
+			start = policy.startOf(SqlNames.checkedName(partition));
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UsageException(ex.getMessage());
+		}
+		// the key as export names it, its segment id in canonical form: the id of the log row to be
+		String expected = Archiving.objectKey(this.prefix, policy.table(), partition, new UUID(0, 0));
+		UUID segment = null;
+		if (objectKey.startsWith(Archiving.folder(this.prefix, policy.table()) + partition + "/") && objectKey.endsWith(OBJECT)) {
+			try {
+				segment = UUID.fromString(segmentOf(objectKey));
+			}
+			catch (IllegalArgumentException ex) {
+				// not an id: refused below
+			}
+		}
+		if (segment == null || !objectKey.equals(Archiving.objectKey(this.prefix, policy.table(), partition, segment))) {
+			throw new UsageException(String.format(NOT_A_SEGMENT_KEY, objectKey, expected));
+		}
+		try (ExecutionLock.Held held = this.partitionLock.hold("archive adopt")) {
+			if (this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE object_key = ? OR archive_id = ?",
+					Long.class, objectKey, segment) > 0) {
+				throw new UsageException(String.format(LOGGED, objectKey));
+			}
+			String key = Archiving.manifestKey(objectKey);
+			Manifest manifest = sealedManifest(key, this.keyset.load());
+			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
+			if (!manifest.writtenBy(origin)) {
+				throw new RefusedException(String.format(NOT_OURS, key, manifest.database(), manifest.systemIdentifier(),
+						origin.database(), origin.systemIdentifier()));
+			}
+			LocalDate end = policy.interval().plus(start, 1);
+			List<String> differences = placeDifferences(manifest, policy, partition, start, objectKey);
+			OffsetDateTime exportedAt = exportedAt(manifest);
+			if (exportedAt == null) {
+				differences.add("export time " + manifest.exportedAt());
+			}
+			if (!differences.isEmpty()) {
+				throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
+			}
+			Tally stored = new Tally(OutputStream.nullOutputStream());
+			try (InputStream in = this.store.get(objectKey)) {
+				in.transferTo(stored);
+			}
+			catch (IOException ex) {
+				throw new RefusedException(objectKey + ": " + ex.getMessage());
+			}
+			if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
+				throw new RefusedException(objectKey + ": " + String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(),
+						manifest.objectBytes(), manifest.objectSha256()));
+			}
+			if (held.lost()) {
+				throw new RefusedException(String.format(LOCK_LOST_BEFORE, policy.table(), partition));
+			}
+			// started and finished when it was exported: restore takes an interval's newest segment first
+			this.jdbc.update("""
+					INSERT INTO ops.archive_log (archive_id, table_name, partition_name, range_start, range_end, source_tier,
+					       tier, row_count, bytes, object_key, checksum, status, started_at, finished_at, error)
+					VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, 'warm', 'cold', ?, ?, ?, ?, 'completed', ?, ?,
+					        format('adopted by %s at %s from its sealed manifest', session_user, clock_timestamp()))
+					""", segment, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00", manifest.rows(),
+					manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt);
+			log.warn("{} {}: the cold segment {} ({} rows) is adopted into the archive log from its sealed manifest;"
+					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows());
+		}
 	}
 
 	/** The archive's prefix in the object store, as `archive list` names it. */
@@ -180,6 +356,110 @@ public class ArchivedPartitions {
 	/** A foreign key of the table: its name and definition, and the columns of both sides, in order. */
 	private record ForeignKey(String name, String definition, String referenced, List<String> columns,
 			List<String> referencedColumns) {
+	}
+
+	/**
+	 * Marks one completed cold segment of a partition forgotten: for a segment that can no longer be restored
+	 * (its object or manifest lost or unreadable), which would otherwise hold every seed-data reset back. A
+	 * segment whose manifest authenticates and whose object is the one it records is refused, unless forced:
+	 * a mistyped key must not write off rows that restore would bring back. Its log row (who, when, why) and
+	 * its objects stay; restore and the reset no longer count it. Under the partitions lock, as restore.
+	 */
+	public void forget(String table, String partition, String objectKey, boolean force) {
+		String checked;
+		try {
+			checked = this.partitions.policies().select(SqlNames.checkedTable(table)).get(0).table();
+			SqlNames.checkedName(partition);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new UsageException(ex.getMessage());
+		}
+		try (ExecutionLock.Held held = this.partitionLock.hold("archive forget")) {
+			List<Segment> segments = this.jdbc.query("""
+					SELECT archive_id, object_key, checksum, row_count, bytes FROM ops.archive_log
+					WHERE table_name = ? AND partition_name = ? AND object_key = ? AND tier = 'cold' AND status = 'completed'
+					""", (rs, i) -> new Segment(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3),
+					rs.getLong(4), rs.getLong(5)), checked, partition, objectKey);
+			if (segments.isEmpty()) {
+				throw new UsageException(String.format(NOT_A_SEGMENT, checked, partition, objectKey));
+			}
+			Segment segment = segments.get(0);
+			String why = force ? "forced" : unrestorable(segment);
+			if (why == null) {
+				throw new UsageException(String.format(RESTORABLE, objectKey));
+			}
+			if (held.lost()) {
+				throw new RefusedException(String.format(LOCK_LOST_BEFORE, checked, partition));
+			}
+			int marked = this.jdbc.update("""
+					UPDATE ops.archive_log SET status = 'forgotten',
+					       error = format('forgotten by %s at %s (%s): no longer restored or counted', session_user,
+					                      clock_timestamp(), ?::text)
+					WHERE archive_id = ? AND status = 'completed'
+					""", why, segment.id());
+			if (marked == 0) {
+				throw new RefusedException(String.format(CHANGED_MEANWHILE, checked, partition, objectKey));
+			}
+			log.warn("{} {}: the cold segment {} is forgotten ({}): no longer restored, nor counted by seed-data's"
+					+ " reset (its objects stay in the store)", checked, partition, objectKey, why);
+		}
+	}
+
+	/**
+	 * Why the segment cannot be restored, or null when it can as far as its objects go: its manifest
+	 * authenticates and matches the log row, and its object as stored has the manifest's size and SHA-256.
+	 * Only what the store proves counts as lost: an object or manifest it says is absent, a manifest that
+	 * authenticates but differs from the log, an object that differs from its manifest. A store that does
+	 * not answer, or a manifest that does not authenticate (tampered, or the wrong keyset), is refused as
+	 * undecided: forgetting then needs --force.
+	 */
+	private String unrestorable(Segment segment) {
+		String manifestKey = Archiving.manifestKey(segment.objectKey());
+		for (String key : List.of(manifestKey, segment.objectKey())) {
+			boolean present;
+			try {
+				present = this.store.exists(key);
+			}
+			catch (RuntimeException ex) {
+				throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
+			}
+			if (!present) {
+				return String.format(ABSENT, key);
+			}
+		}
+		Manifest manifest;
+		try {
+			manifest = sealedManifest(manifestKey, this.keyset.load());
+		}
+		catch (RefusedException ex) {
+			throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
+		}
+		if (!manifest.objectKey().equals(segment.objectKey()) || manifest.objectBytes() != segment.bytes()
+				|| !("sha256:" + manifest.objectSha256()).equals(segment.checksum()) || manifest.rows() != segment.rows()) {
+			return "the manifest does not match the archive log";
+		}
+		Tally stored = new Tally(OutputStream.nullOutputStream());
+		try (InputStream in = this.store.get(segment.objectKey())) {
+			in.transferTo(stored);
+		}
+		catch (IOException | RuntimeException ex) {
+			throw new RefusedException(String.format(UNDECIDED, segment.objectKey(), ex.getMessage()));
+		}
+		if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
+			return String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
+					manifest.objectSha256());
+		}
+		return null;
+	}
+
+	/** A sealed manifest, authenticated with the keyset and read; refused, naming it, when it cannot be. */
+	private Manifest sealedManifest(String key, Keyset keys) {
+		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
+			return JSON.readValue(in.readAllBytes(), Manifest.class);
+		}
+		catch (IOException | RuntimeException ex) {
+			throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
+		}
 	}
 
 	/**
@@ -505,6 +785,19 @@ public class ArchivedPartitions {
 				""", String.class, table);
 	}
 
+	/** Where the manifest says its rows belong, against the interval asked for and the key it was read beside. */
+	private static List<String> placeDifferences(Manifest manifest, PartitionPolicy policy, String partition,
+			LocalDate start, String objectKey) {
+		LocalDate end = policy.interval().plus(start, 1);
+		List<String> differences = new ArrayList<>();
+		differ(differences, "table", manifest.table(), policy.table());
+		differ(differences, "partition", manifest.partition(), partition);
+		differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
+		differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
+		differ(differences, "object key", manifest.objectKey(), objectKey);
+		return differences;
+	}
+
 	/**
 	 * The segment's manifest, authenticated with the keyset (sealed under its own key: edited, cut, or moved
 	 * from another key, it does not open), then matched field by field against the segment's log row, the
@@ -513,20 +806,8 @@ public class ArchivedPartitions {
 	private Checked manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
 			Map<String, String> columns) {
 		String key = Archiving.manifestKey(segment.objectKey());
-		Manifest manifest;
-		try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
-			manifest = JSON.readValue(in.readAllBytes(), Manifest.class);
-		}
-		catch (IOException | RuntimeException ex) {
-			throw new RefusedException(String.format(MANIFEST_UNREADABLE, key, ex.getMessage()));
-		}
-		LocalDate end = policy.interval().plus(start, 1);
-		List<String> differences = new ArrayList<>();
-		differ(differences, "table", manifest.table(), policy.table());
-		differ(differences, "partition", manifest.partition(), partition);
-		differ(differences, "range start", manifest.rangeStart(), start + " 00:00:00+00");
-		differ(differences, "range end", manifest.rangeEnd(), end + " 00:00:00+00");
-		differ(differences, "object key", manifest.objectKey(), segment.objectKey());
+		Manifest manifest = sealedManifest(key, keys);
+		List<String> differences = placeDifferences(manifest, policy, partition, start, segment.objectKey());
 		differ(differences, "object sha256", "sha256:" + manifest.objectSha256(), segment.checksum());
 		differ(differences, "object bytes", manifest.objectBytes(), segment.bytes());
 		differ(differences, "rows", manifest.rows(), segment.rows());

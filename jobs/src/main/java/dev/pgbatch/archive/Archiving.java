@@ -196,6 +196,7 @@ final class Archiving {
 		try {
 			Keyset keys = this.keyset.load();
 			PartitionExport export = new PartitionExport(this.store, keys);
+			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
 			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
 			for (int i = 0; i < partitions.size(); i++) {
@@ -210,7 +211,7 @@ final class Archiving {
 				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
 					PartitionExport.Exported exported = exporting.await();
 					long exportedAt = System.nanoTime();
-					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, exported));
+					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, exported, origin));
 					return new Verified(exported, started, exportedAt, System.nanoTime());
 				}));
 			}
@@ -249,10 +250,11 @@ final class Archiving {
 
 	/** The manifest of an exported partition (see {@link Manifest}). */
 	private static Manifest manifest(Partition partition, String objectKey, int keyId, List<String> columns,
-			PartitionExport.Exported exported) {
+			PartitionExport.Exported exported, Manifest.Origin origin) {
 		return new Manifest(partition.policy().table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
-				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString());
+				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString(),
+				origin.systemIdentifier(), origin.database());
 	}
 
 	/**
@@ -285,8 +287,16 @@ final class Archiving {
 	 * partition archived anew) gets a new segment beside the earlier ones, never their keys.
 	 */
 	private String objectKey(Partition partition, UUID segment) {
-		return this.properties.prefix() + "/" + partition.policy().table() + "/" + partition.name() + "/" + segment
-				+ ".copy.zst.tink";
+		return objectKey(this.properties.prefix(), partition.policy().table(), partition.name(), segment);
+	}
+
+	static String objectKey(String prefix, String table, String partition, UUID segment) {
+		return folder(prefix, table) + partition + "/" + segment + ".copy.zst.tink";
+	}
+
+	/** The folder of a table's cold objects: every segment of it is under it, whatever its layout. */
+	static String folder(String prefix, String table) {
+		return prefix + "/" + table + "/";
 	}
 
 	static String manifestKey(String objectKey) {

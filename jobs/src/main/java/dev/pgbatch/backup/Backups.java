@@ -563,8 +563,10 @@ public class Backups {
 	 */
 	private void replace(String target, String staging, String aside, boolean terminateSessions) throws SQLException {
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement()) {
-			carryOver(admin, target, staging);
 			String comment = RestoreChecks.comment(admin, target);
+			// tried again just before the target closes: grants or settings changed during pg_restore would
+			// otherwise fail the swap only after every session of the target was ended
+			RestoreChecks.tryCarryOver(admin, target, staging, Backups::carryOver);
 			if (terminateSessions) {
 				// first, where a kill -9 before the swap cannot take it along: the next restore opens the target again
 				RestoreChecks.recordClosing(admin, staging, target);
@@ -584,6 +586,10 @@ public class Backups {
 					}
 				}
 				admin.setAutoCommit(false);
+				// a swap blocked behind another transaction fails and reopens the target, not keeps it closed
+				statement.execute("SET LOCAL lock_timeout = '10s'");
+				// in the swap's transaction: until it commits, a staging database is the runner's own (see staging())
+				carryOver(admin, target, staging);
 				statement.execute("ALTER DATABASE " + SqlNames.quote(target) + " RENAME TO " + SqlNames.quote(aside));
 				statement.execute("ALTER DATABASE " + SqlNames.quote(staging) + " RENAME TO " + SqlNames.quote(target));
 				// the replaced database's comment, in place of the note of the swap
@@ -640,12 +646,17 @@ public class Backups {
 		return warnings;
 	}
 
-	/** The staging and scratch databases there are (by the shape of their names), live or left. */
+	/**
+	 * The staging and scratch databases there are (by the shape of their names), live or left: only those
+	 * owned by the runner's role itself, as every one a restore or verify makes is until its swap. Another
+	 * role's database of that shape (any CREATEDB role can make one, with a note naming a database to open)
+	 * is not trusted, opened from or dropped, even when the runner has that role's rights.
+	 */
 	private List<String> staging() throws SQLException {
 		List<String> found = new ArrayList<>();
 		try (Connection admin = this.tools.connect(MAINTENANCE); Statement statement = admin.createStatement();
 				ResultSet rs = statement.executeQuery(
-						"SELECT datname FROM pg_database WHERE pg_has_role(datdba, 'USAGE')")) {
+						"SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)")) {
 			while (rs.next()) {
 				java.util.regex.Matcher made = MADE_NAME.matcher(rs.getString(1));
 				if (made.matches() && !made.group(1).equals("replaced")) {

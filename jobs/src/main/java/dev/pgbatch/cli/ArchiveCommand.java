@@ -3,13 +3,16 @@ package dev.pgbatch.cli;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.store.ObjectStoreException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -17,16 +20,26 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "archive", mixinStandardHelpOptions = true,
 		description = "What the archive job moved, and bringing a cold partition back.",
-		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class })
+		subcommands = { ArchiveCommand.ListArchived.class, ArchiveCommand.Restore.class, ArchiveCommand.Forget.class,
+				ArchiveCommand.Adopt.class })
 class ArchiveCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
 			description = "Every partition archive moved, with its tier, rows, bytes and object.")
 	static class ListArchived implements Callable<Integer> {
 
-		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them"
+		static final String NOT_LOGGED = "the %d segment(s) marked %s above are in the store, sealed by this database, but not in its archive log"
+				+ " (a dump older than their export restored?): bin/etl archive adopt TABLE PARTITION OBJECT registers one, then archive restore";
+
+		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
 				+ " Exports written before sealed manifests)";
+
+		static final String OTHER_DATABASES = "and %d sealed segment(s) under %s/ not shown: their manifests name another database"
+				+ " or cluster, or none (written before manifests named it)";
+
+		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
+				+ " or do not match their key";
 
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;
@@ -35,7 +48,18 @@ class ArchiveCommand {
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				ArchivedPartitions archived = context.getBean(ArchivedPartitions.class);
-				List<ArchivedPartitions.Entry> entries = archived.list();
+				List<ArchivedPartitions.Entry> entries = new java.util.ArrayList<>(archived.list());
+				ArchivedPartitions.Stored stored = null;
+				String unlistable = null;
+				try {
+					stored = archived.stored();
+					entries.addAll(stored.notLogged());
+				}
+				catch (ObjectStoreException | RefusedException ex) {
+					// the list comes from the database: the store being away, or a keyset missing to authenticate
+					// what it holds, does not keep it from being shown
+					unlistable = "(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")";
+				}
 				if (this.json) {
 					Output.json(entries);
 					return Cli.OK;
@@ -47,18 +71,65 @@ class ArchiveCommand {
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
 				}
-				try {
-					long unlisted = archived.unlisted();
-					if (unlisted > 0) {
-						System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, archived.prefix());
-					}
+				if (unlistable != null) {
+					System.out.println(unlistable);
+					return Cli.OK;
 				}
-				catch (ObjectStoreException ex) {
-					// the list comes from the database: the store being away does not keep it from being shown
-					System.out.println("(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")");
+				if (!stored.notLogged().isEmpty()) {
+					System.out.printf(Locale.ROOT, NOT_LOGGED + "%n", stored.notLogged().size(), ArchivedPartitions.NOT_LOGGED);
 				}
+				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
+				notShown(OTHER_DATABASES, stored.otherDatabases(), archived.prefix());
+				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
 				return Cli.OK;
 			}
+		}
+
+		private static void notShown(String format, long count, String prefix) {
+			if (count > 0) {
+				System.out.printf(Locale.ROOT, format + "%n", count, prefix);
+			}
+		}
+
+	}
+
+	@Command(name = "adopt", mixinStandardHelpOptions = true,
+			description = "Register a sealed cold segment this database wrote but its archive log does not know (archive list marks it not-logged), from its authenticated manifest, so that archive restore brings its rows back.")
+	static class Adopt implements Callable<Integer> {
+
+		@Mixin
+		Segment segment;
+
+		@Override
+		public Integer call() {
+			Segment s = this.segment;
+			return s.run(archived -> {
+				archived.adopt(s.table, s.partition, s.objectKey);
+				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
+						+ " with bin/etl archive restore " + s.table + " " + s.partition;
+			});
+		}
+
+	}
+
+	@Command(name = "forget", mixinStandardHelpOptions = true,
+			description = "Mark a cold segment that can no longer be restored (its object or manifest lost or unreadable) forgotten, so that it no longer holds seed-data's reset back; its log row and objects stay. A restorable segment is refused without --force.")
+	static class Forget implements Callable<Integer> {
+
+		@Mixin
+		Segment segment;
+
+		@Option(names = "--force", description = "Forget it even though its manifest and object are there and authenticate (its rows are then lost).")
+		boolean force;
+
+		@Override
+		public Integer call() {
+			Segment s = this.segment;
+			return s.run(archived -> {
+				archived.forget(s.table, s.partition, s.objectKey, this.force);
+				return "forgot " + s.objectKey + " of " + s.partition + ": no longer restored, nor"
+						+ " counted by seed-data's reset; its objects stay in the store";
+			});
 		}
 
 	}
@@ -67,26 +138,41 @@ class ArchiveCommand {
 			description = "Download a cold partition, authenticate and verify it, and attach it again.")
 	static class Restore implements Callable<Integer> {
 
+		@Mixin
+		Interval interval;
+
+		@Override
+		public Integer call() {
+			Interval i = this.interval;
+			return i.run(archived -> "restored " + i.partition + " of " + i.table + ": "
+					+ archived.restore(i.table, i.partition) + " rows added, every segment matching its manifest");
+		}
+
+	}
+
+	/** The TABLE PARTITION arguments of a command on one archived interval. */
+	static class Interval {
+
 		@Parameters(index = "0", paramLabel = "TABLE", description = "The managed table (schema.table).")
 		String table;
 
 		@Parameters(index = "1", paramLabel = "PARTITION", description = "The partition, e.g. task_executions_p2025_01.")
 		String partition;
 
-		@Override
-		public Integer call() {
+		/**
+		 * Checks the names' shape before anything starts, then that the policies manage the table (bad usage,
+		 * named after the argument), then does the action and prints what it says.
+		 */
+		int run(Function<ArchivedPartitions, String> action) {
 			usage("TABLE", () -> SqlNames.checkedTable(this.table));
 			usage("PARTITION", () -> SqlNames.checkedName(this.partition));
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				usage("TABLE", () -> context.getBean(PartitionProperties.class).policies().select(this.table));
-				long rows = context.getBean(ArchivedPartitions.class).restore(this.table, this.partition);
-				System.out.println("restored " + this.partition + " of " + this.table + ": " + rows
-						+ " rows added, every segment matching its manifest");
+				System.out.println(action.apply(context.getBean(ArchivedPartitions.class)));
 				return Cli.OK;
 			}
 		}
 
-		/** A check of an argument; what it refuses is bad usage, named after the argument. */
 		private static void usage(String argument, Runnable check) {
 			try {
 				check.run();
@@ -95,6 +181,14 @@ class ArchiveCommand {
 				throw new UsageException(argument + ": " + ex.getMessage());
 			}
 		}
+
+	}
+
+	/** TABLE PARTITION OBJECT: one cold segment of an archived interval. */
+	static class Segment extends Interval {
+
+		@Parameters(index = "2", paramLabel = "OBJECT", description = "The segment's object key, as archive list shows it.")
+		String objectKey;
 
 	}
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,9 @@ public class ExecutionLock {
 	private static final String SHARED_SPACE = "pgbatch.shared";
 
 	static final String SHARED_BUSY = "%s are being changed by %s; waited %d s for it to end (a second change at the same time is refused)";
+
+	/** How often a wait for a shared lock looks whether it is to give up. */
+	private static final Duration STOP_LOOK = Duration.ofMillis(500);
 
 	/** How long a check of the lock's session may take before the session counts as gone. */
 	private static final int VALID_WITHIN_SECONDS = 10;
@@ -111,29 +115,35 @@ public class ExecutionLock {
 	 * handle to release it. A session lock on a connection of its own, like a job's.
 	 */
 	public Held acquireShared(String resource, String holderName, Duration wait) {
+		return acquireShared(resource, holderName, wait, () -> false);
+	}
+
+	/**
+	 * {@link #acquireShared(String, String, Duration)} for a caller that may be asked to stop while it waits
+	 * (a launch, on SIGTERM or `etl stop`): the wait is taken in turns of at most {@link #STOP_LOOK}, and when
+	 * {@code stop} says so between two, it gives up. Null then: the lock was not taken.
+	 */
+	public Held acquireShared(String resource, String holderName, Duration wait, BooleanSupplier stop) {
 		Connection connection = null;
 		try {
 			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
 					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"));
-			try (PreparedStatement statement = connection
-				.prepareStatement("SELECT set_config('lock_timeout', ?, false), set_config('application_name', ?, false)")) {
-				statement.setString(1, wait.toMillis() + "ms");
-				statement.setString(2, owner(holderName));
+			try (PreparedStatement statement = connection.prepareStatement("SELECT set_config('application_name', ?, false)")) {
+				statement.setString(1, owner(holderName));
 				statement.execute();
 			}
-			try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_lock(hashtext(?), hashtext(?))")) {
-				statement.setString(1, SHARED_SPACE);
-				statement.setString(2, resource);
-				statement.execute();
-			}
-			catch (SQLException ex) {
-				if (!"55P03".equals(ex.getSQLState())) {
-					throw ex;
+			long deadline = System.nanoTime() + wait.toNanos();
+			while (!lockedWithin(connection, resource, Math.min(STOP_LOOK.toNanos(), deadline - System.nanoTime()))) {
+				if (stop.getAsBoolean()) {
+					connection.close();
+					return null;
 				}
-				connection.close();
-				String holder = holder(SHARED_SPACE, resource);
-				throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
-						holder != null ? holder : "another process", wait.toSeconds()));
+				if (deadline - System.nanoTime() <= 0) {
+					connection.close();
+					String holder = holder(SHARED_SPACE, resource);
+					throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
+							holder != null ? holder : "another process", wait.toSeconds()));
+				}
 			}
 			return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
 		}
@@ -143,6 +153,24 @@ public class ExecutionLock {
 				throw runtime;
 			}
 			throw new IllegalStateException("could not take the lock of the " + resource + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Waits for the shared lock up to that long (at least a millisecond: lock_timeout 0 waits for ever). */
+	private static boolean lockedWithin(Connection connection, String resource, long nanos) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(
+				"SELECT set_config('lock_timeout', ?, false), pg_advisory_lock(hashtext(?), hashtext(?))")) {
+			statement.setString(1, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)) + "ms");
+			statement.setString(2, SHARED_SPACE);
+			statement.setString(3, resource);
+			statement.execute();
+			return true;
+		}
+		catch (SQLException ex) {
+			if (!"55P03".equals(ex.getSQLState())) {
+				throw ex;
+			}
+			return false;
 		}
 	}
 

@@ -50,8 +50,7 @@ public class JobRunner {
 	private static final JobExecutionListener STOPPING_AT_START = new JobExecutionListener() {
 		@Override
 		public void beforeJob(JobExecution execution) {
-			BooleanSupplier stop = STOP_AT_START.get();
-			if (stop != null && stop.getAsBoolean()) {
+			if (askedToStopAtStart()) {
 				log.info("Execution {} of {}: {}", execution.getId(), execution.getJobInstance().getJobName(),
 						STOPPED_AT_START);
 				// the job checks this before every step, and ends STOPPED, restartable
@@ -61,14 +60,19 @@ public class JobRunner {
 
 		@Override
 		public void afterJob(JobExecution execution) {
-			BooleanSupplier stop = STOP_AT_START.get();
-			if (stop != null && stop.getAsBoolean() && execution.getStatus() == BatchStatus.STOPPED
+			if (askedToStopAtStart() && execution.getStatus() == BatchStatus.STOPPED
 					&& execution.getStepExecutions().isEmpty()) {
 				// instead of Spring Batch's "All steps already completed or no steps configured"
 				execution.setExitStatus(new ExitStatus(ExitStatus.STOPPED.getExitCode(), STOPPED_AT_START));
 			}
 		}
 	};
+
+	/** Whether the launch under way in this thread was asked to stop before its execution existed. */
+	static boolean askedToStopAtStart() {
+		BooleanSupplier stop = STOP_AT_START.get();
+		return stop != null && stop.getAsBoolean();
+	}
 
 	private final JobOperator operator;
 

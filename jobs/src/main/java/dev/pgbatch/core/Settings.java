@@ -137,7 +137,10 @@ public final class Settings {
 		return Map.copyOf(checks);
 	}
 
-	/** The value of a setting, as Spring resolves ${NAME}: a system property first, then the environment; null when unset. */
+	/**
+	 * The value of a setting as the runner takes it: a system property first, then the environment (Spring's order
+	 * for ${NAME}, and for every property through {@link SystemPropertiesFirst}); null when unset.
+	 */
 	public static String value(String name) {
 		String property = System.getProperty(name);
 		return (property != null) ? property : System.getenv(name);

@@ -34,6 +34,15 @@ public class StopRequests {
 	}
 
 	/**
+	 * Whether the execution, still being launched in this thread, is to stop: asked before it existed (the
+	 * scheduler's shutdown), or since (`etl stop`, which marks it STOPPING in the repository).
+	 */
+	public boolean requested(JobExecution execution) {
+		return JobRunner.askedToStopAtStart()
+				|| ExecutionReports.find(this.repository, execution.getId()).getStatus() == BatchStatus.STOPPING;
+	}
+
+	/**
 	 * Says why an execution stopped, when it stopped because the lock was lost; true when it did. The
 	 * caller stores the execution (a job listener's afterJob is followed by the job's own update).
 	 */

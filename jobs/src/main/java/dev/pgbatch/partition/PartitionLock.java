@@ -6,6 +6,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.StopRequests;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.step.tasklet.Tasklet;
@@ -26,6 +30,8 @@ public class PartitionLock {
 
 	public static final String LOCK_LOST = "stopped: the lock of the " + RESOURCE + " was lost (its database session"
 			+ " ended), and another job could have started changing them beside this one; restart it";
+
+	private static final Logger log = LoggerFactory.getLogger(PartitionLock.class);
 
 	private final ExecutionLock locks;
 
@@ -75,7 +81,9 @@ public class PartitionLock {
 
 	/**
 	 * Holds the lock from the start of a job to its end; a job that cannot take it in time fails. Watched
-	 * like the job's own lock: a job whose lock is lost stops after its current chunk.
+	 * like the job's own lock: a job whose lock is lost stops after its current chunk. A job asked to stop
+	 * while it waits for the lock (SIGTERM, `etl stop`) gives the wait up and stops before its first step,
+	 * instead of waiting up to ETL_PARTITION_LOCK_WAIT only to stop then.
 	 */
 	public JobExecutionListener forJob() {
 		return new JobExecutionListener() {
@@ -83,7 +91,14 @@ public class PartitionLock {
 			@Override
 			public void beforeJob(JobExecution execution) {
 				String job = execution.getJobInstance().getJobName();
-				ExecutionLock.Held lock = hold(job);
+				ExecutionLock.Held lock = PartitionLock.this.locks.acquireShared(RESOURCE, job,
+						PartitionLock.this.properties.lockWait(), () -> PartitionLock.this.stops.requested(execution));
+				if (lock == null) {
+					log.info("Execution {} of {}: asked to stop while it waited for the lock of the {}; it stops before"
+							+ " its first step", execution.getId(), job, RESOURCE);
+					execution.setStatus(BatchStatus.STOPPING);
+					return;
+				}
 				PartitionLock.this.held.put(execution.getId(), lock);
 				PartitionLock.this.stops.stopOnLoss(lock, job);
 			}

@@ -14,15 +14,16 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
  * after it: building an index once is many times cheaper than maintaining it row by row, and adding a
  * foreign key checks every row in one join. Summary triggers are disabled meanwhile, likewise, and audit
- * triggers when the seed is not audited. Primary keys and unique constraints stay, so duplicates are
- * refused during the load.
+ * triggers when the seed is not audited; then no role but the tables' owner may write those tables until
+ * their triggers are on again (refused, never unaudited, also after a kill). Primary keys and unique
+ * constraints stay, so duplicates are refused during the load.
  * <p>
  * No definition is kept as text (whoever could write it would have seed-data run it): each table's indexes
  * and foreign keys are first made again on an empty shadow table in etl, which keeps them alive as catalog
  * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
  * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
- * indexes, the disabled triggers), written in the same transaction as the drop, so a run killed in between
- * loses none of them.
+ * indexes, the disabled triggers), and etl.seed_revoked the revoked privileges (tables, column numbers,
+ * roles), written in the same transaction as the drop, so a run killed in between loses none of them.
  */
 final class DeferredDdl {
 
@@ -46,6 +47,34 @@ final class DeferredDdl {
 			      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
 			      JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid = ?) d
 			""";
+
+	/**
+	 * Write privileges held by roles other than the owner on the tables (of the array bound) that have an audit
+	 * trigger on, and on their partitions: of the table or of a column, PUBLIC's as grantee 0, each with the
+	 * REVOKE that takes it, made from the catalog's names only.
+	 */
+	private static final String WRITE_PRIVILEGES = """
+			SELECT c.oid::bigint AS seeded, x.attnum, x.grantee::bigint AS grantee, x.privilege_type AS privilege,
+			       x.is_grantable AS grantable,
+			       format('REVOKE %s%s ON %s FROM %s', x.privilege_type,
+			              CASE WHEN x.attnum IS NOT NULL THEN format(' (%I)', x.attname) ELSE '' END, c.oid::regclass,
+			              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END) AS revoke
+			FROM pg_class c
+			CROSS JOIN LATERAL (SELECT NULL::smallint AS attnum, NULL::name AS attname, e.* FROM aclexplode(c.relacl) e
+			                    UNION ALL
+			                    SELECT a.attnum, a.attname, e.* FROM pg_attribute a, aclexplode(a.attacl) e
+			                    WHERE a.attrelid = c.oid AND NOT a.attisdropped) x
+			WHERE c.oid IN (SELECT t.tgrelid FROM pg_trigger t
+			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'
+			                UNION
+			                SELECT p.relid FROM pg_trigger t, pg_partition_tree(t.tgrelid) p
+			                WHERE t.tgrelid = ANY (?::regclass[]) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+			                  AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%')
+			  AND x.grantee <> c.relowner AND x.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+			""";
+
+	static final String GRANTED_ON = "write privileges on %s were granted on by roles other than the owner, so seed-data cannot take them away while the audit triggers are off: revoke those grants, or seed with ETL_SEED_AUDIT=true";
 
 	private final JdbcTemplate jdbc;
 
@@ -122,6 +151,9 @@ final class DeferredDdl {
 				       OR (NOT ? AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%'))
 				ORDER BY 2, 1
 				""", names, audit);
+		if (!audit) {
+			revokeWrites(names);
+		}
 		for (Map<String, Object> trigger : triggers) {
 			this.jdbc.update("INSERT INTO etl.seed_set_aside (seeded, trigger_oid) VALUES (?::regclass, ?::oid)",
 					trigger.get("seeded"), trigger.get("trigger_oid"));
@@ -132,7 +164,10 @@ final class DeferredDdl {
 		return shadows;
 	}
 
-	/** Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers. */
+	/**
+	 * Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers and,
+	 * in the same transaction, the write privileges revoked while their audit was off.
+	 */
 	void restore() {
 		restore(null);
 	}
@@ -158,7 +193,8 @@ final class DeferredDdl {
 				WHERE ?::text IS NULL OR c.relnamespace::regnamespace::text = ?
 				ORDER BY a.position
 				""", schema, schema);
-		if (shadows.isEmpty() && triggers.isEmpty()) {
+		if (shadows.isEmpty() && triggers.isEmpty()
+				&& !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM etl.seed_revoked)", Boolean.class)) {
 			return;
 		}
 		this.jdbc.execute("SET LOCAL maintenance_work_mem = '256MB'");
@@ -191,7 +227,8 @@ final class DeferredDdl {
 			this.jdbc.update("DELETE FROM etl.seed_set_aside WHERE position = ?", trigger.get("position"));
 			restored++;
 		}
-		log.info("restored {} indexes, foreign keys and triggers of {}", restored, schema == null ? "every schema" : schema);
+		restored += grantBack(schema);
+		log.info("restored {} indexes, foreign keys, triggers and write privileges of {}", restored, schema == null ? "every schema" : schema);
 	}
 
 	/** The index made again on the shadow, with its name, tablespace and statistics targets; returns its oid. */
@@ -201,6 +238,61 @@ final class DeferredDdl {
 				FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace WHERE c.oid = ?::oid
 				""", index);
 		return create(index, (String) source.get("name"), shadow, (String) source.get("tablespace"));
+	}
+
+	/**
+	 * With the audit triggers of the tables off, no one but the tables' owner (the runner, who may skip the
+	 * audit anyway) may write them: INSERT, UPDATE, DELETE and TRUNCATE on each table whose audit trigger is
+	 * disabled, and on its partitions (the disable reaches them), are revoked from every other grantee and
+	 * PUBLIC, in the transaction that disables the triggers, and recorded in etl.seed_revoked. A run killed
+	 * before its finish then leaves those writes refused, not unaudited, until a later run grants them back.
+	 * A privilege that another grantee granted on (the owner's REVOKE cannot take it) refuses the seed:
+	 * nothing is set aside then.
+	 */
+	private void revokeWrites(String[] tables) {
+		// granted on by a grantee with the grant option: the owner's REVOKE would leave it (or fail on it)
+		List<String> grantedOn = this.jdbc.queryForList("SELECT DISTINCT w.seeded::oid::regclass::text FROM ("
+				+ WRITE_PRIVILEGES + " AND x.grantor <> c.relowner) w ORDER BY 1", String.class, tables, tables);
+		if (!grantedOn.isEmpty()) {
+			throw new IllegalStateException(String.format(GRANTED_ON, String.join(", ", grantedOn)));
+		}
+		List<Map<String, Object>> privileges = this.jdbc.queryForList(WRITE_PRIVILEGES, tables, tables);
+		for (Map<String, Object> privilege : privileges) {
+			this.jdbc.update("""
+					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
+					VALUES (?::oid, ?, ?::oid::regrole, ?, ?)
+					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("grantee"),
+					privilege.get("privilege"), privilege.get("grantable"));
+			this.jdbc.execute((String) privilege.get("revoke"));
+		}
+		log.info("revoked {} write privileges of other roles on the tables whose audit is off", privileges.size());
+	}
+
+	/** The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how many. */
+	private int grantBack(String schema) {
+		// a table dropped since: nothing to grant back, and its oid must not pass the grants to a new table
+		this.jdbc.update("DELETE FROM etl.seed_revoked r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.seeded)");
+		List<Map<String, Object>> grants = this.jdbc.queryForList("""
+				SELECT r.position, format('GRANT %s%s ON %s TO %s%s', r.privilege,
+				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
+				           CASE WHEN r.grantee::oid = 0 THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
+				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS grant,
+				       (r.grantee::oid = 0 OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still
+				FROM etl.seed_revoked r JOIN pg_class c ON c.oid = r.seeded
+				LEFT JOIN pg_roles g ON g.oid = r.grantee::oid
+				LEFT JOIN pg_attribute a ON a.attrelid = r.seeded AND a.attnum = r.attnum AND NOT a.attisdropped
+				WHERE r.privilege IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+				  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
+				ORDER BY r.position
+				""", schema, schema);
+		for (Map<String, Object> grant : grants) {
+			// a role dropped meanwhile (it held nothing of these tables then), a column dropped: nothing to give back
+			if (Boolean.TRUE.equals(grant.get("still"))) {
+				this.jdbc.execute((String) grant.get("grant"));
+			}
+			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE position = ?", grant.get("position"));
+		}
+		return grants.size();
 	}
 
 	/** The shadow's index made again on the seeded table, and on its partitions each in its tablespace. */

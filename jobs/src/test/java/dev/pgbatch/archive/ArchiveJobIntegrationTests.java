@@ -30,6 +30,7 @@ import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.CuttingProxy;
 import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedJson;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -224,14 +226,14 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		archive();
 		// archive list counts the cold objects it cannot show: those of exports written before sealed
 		// manifests (the oldest without a segment in the key, later ones beside a plain manifest.json)
-		long unlisted = this.restore.unlisted();
+		long unlisted = this.restore.stored().withoutManifest();
 		String folder = "test-archive/ops.task_executions/";
 		String segment = folder + "task_executions_p2024_06/" + UUID.randomUUID();
 		for (String old : List.of(folder + "task_executions_p2024_05-" + UUID.randomUUID() + ".copy.zst.tink",
 				segment + ".copy.zst.tink", segment + ".manifest.json")) {
 			this.store.create(old, new java.io.ByteArrayInputStream(new byte[] { 1 }), 1);
 		}
-		assertThat(this.restore.unlisted()).isEqualTo(unlisted + 2);
+		assertThat(this.restore.stored().withoutManifest()).isEqualTo(unlisted + 2);
 		String partition = COLD.get(2);
 		String key = objectKey(partition);
 		byte[] object = this.store.get(key).readAllBytes();
@@ -462,6 +464,120 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.as("no empty partition for %s, never restored", COLD.get(0)).isNull();
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'"
 				+ " AND row_count = 0", Long.class)).as("cold segments of no row").isZero();
+	}
+
+	/**
+	 * Review 1, finding 7(b): a restored dump older than an export leaves the export's segment in the store
+	 * but in no log row. archive list shows it (sealed by this database) as not logged; adopt registers it
+	 * from its authenticated manifest, refusing another database's, a tampered manifest, and an object that
+	 * is not the one its manifest records; restore then brings every row back once, beside the rows the
+	 * dump brought back. Finding 10: a logged segment whose manifest is lost is not counted as not shown.
+	 */
+	@Test
+	void aSegmentTheLogLostIsListedAdoptedFromItsManifestAndRestoredEachRowOnce() throws Exception {
+		String january = COLD.get(1);
+		String february = COLD.get(2);
+		String januaryDigest = rowsDigest("ops." + january);
+		long januaryRows = count("ops." + january);
+		long februaryRows = count("ops." + february);
+		Map<String, Object> row = this.jdbc.queryForMap("SELECT execution_id, created_at FROM ops." + february
+				+ " ORDER BY execution_id LIMIT 1");
+		String others = " WHERE execution_id <> '" + row.get("execution_id") + "'";
+		String februaryDigest = rowsDigest("ops." + february + others);
+		archive();
+		String januaryKey = objectKey(january);
+		String februaryKey = objectKey(february);
+		// the older dump restored: its log never knew these exports, and it held one row of February (since
+		// written again), which makes February's partition again
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE object_key IN (?, ?)", januaryKey, februaryKey);
+		this.jdbc.update("INSERT INTO ops.task_executions (execution_id, task_id, agent_id, status, error_message, created_at)"
+				+ " SELECT ?, task_id, agent_id, 'completed', 'newest', ? FROM ops.tasks, ops.agents LIMIT 1",
+				row.get("execution_id"), row.get("created_at"));
+		rollover();
+		assertThat(count("ops." + february)).isEqualTo(1);
+		assertThat(this.restore.list()).extracting(ArchivedPartitions.Entry::objectKey).doesNotContain(januaryKey, februaryKey);
+		ArchivedPartitions.Stored stored = this.restore.stored();
+		assertThat(stored.notLogged()).filteredOn(e -> List.of(januaryKey, februaryKey).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::partition, ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::rows)
+			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
+					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
+
+		// sealed with this keyset, but written by another database; a tampered manifest; a manifest of this
+		// database whose object is not the one it records: none is adopted, none is listed as this one's
+		Keyset keys = Keyset.load(KEYSET);
+		SealedJson manifests = new SealedJson(this.store, keys);
+		Manifest genuine = manifests.get(Archiving.manifestKey(januaryKey), Manifest.class);
+		assertThat(genuine.database()).isEqualTo(TestDatabase.name());
+		String foreign = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		String tampered = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		String otherObject = Archiving.objectKey("test-archive", TABLE, january, UUID.randomUUID());
+		byte[] object = this.store.get(januaryKey).readAllBytes();
+		for (String key : List.of(foreign, tampered)) {
+			this.store.create(key, new java.io.ByteArrayInputStream(object), object.length);
+		}
+		byte[] otherBytes = this.store.get(februaryKey).readAllBytes();
+		this.store.create(otherObject, new java.io.ByteArrayInputStream(otherBytes), otherBytes.length);
+		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, "another_db"));
+		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.database()));
+		byte[] manifest = this.store.get(Archiving.manifestKey(januaryKey)).readAllBytes();
+		manifest[manifest.length / 2] ^= 0x20;
+		this.store.create(Archiving.manifestKey(tampered), new java.io.ByteArrayInputStream(manifest), manifest.length);
+		String logged = this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
+				+ " FROM ops.archive_log a", String.class);
+
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, foreign)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("written by database another_db");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, tampered)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("authentication failed");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, otherObject)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("is not the one its manifest records");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, januaryKey)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("is not the key of a cold segment of that partition");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey.replace(".copy.", ".manifest.")))
+			.isInstanceOf(UsageException.class);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
+				+ " FROM ops.archive_log a", String.class)).isEqualTo(logged);
+		ArchivedPartitions.Stored withForged = this.restore.stored();
+		assertThat(withForged.notLogged()).extracting(ArchivedPartitions.Entry::objectKey)
+			.contains(januaryKey, februaryKey, otherObject).doesNotContain(foreign, tampered);
+		assertThat(withForged.otherDatabases()).isEqualTo(stored.otherDatabases() + 1);
+		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
+
+		this.restore.adopt(TABLE, january, januaryKey);
+		this.restore.adopt(TABLE, february, februaryKey);
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("is in the archive log already");
+		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
+				+ " WHERE object_key = ?", String.class, januaryKey))
+			.singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+			.startsWith(januaryKey.substring(januaryKey.lastIndexOf('/') + 1, januaryKey.length() - ".copy.zst.tink".length())
+					+ " completed adopted by ");
+		assertThat(this.restore.stored().notLogged()).extracting(ArchivedPartitions.Entry::objectKey)
+			.doesNotContain(januaryKey, februaryKey);
+
+		assertThat(this.restore.restore(TABLE, january)).isEqualTo(januaryRows);
+		assertThat(rowsDigest("ops." + january)).isEqualTo(januaryDigest);
+		assertThat(this.restore.restore(TABLE, february)).isEqualTo(februaryRows - 1);
+		assertThat(count("ops." + february)).isEqualTo(februaryRows);
+		assertThat(rowsDigest("ops." + february + others)).isEqualTo(februaryDigest);
+		assertThat(this.jdbc.queryForObject("SELECT error_message FROM ops." + february + " WHERE execution_id = ?",
+				String.class, row.get("execution_id"))).isEqualTo("newest");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) - count(DISTINCT (execution_id, created_at))"
+				+ " FROM ops.task_executions", Long.class)).isZero();
+
+		// finding 10: a segment archive list shows (its log row is there) is not counted as not shown when its
+		// manifest is lost
+		long withoutManifest = this.restore.stored().withoutManifest();
+		this.store.delete(Archiving.manifestKey(januaryKey));
+		assertThat(this.restore.stored().withoutManifest()).isEqualTo(withoutManifest);
+	}
+
+	/** The manifest as it would be for another key, written by the database named. */
+	private static Manifest withKey(Manifest manifest, String objectKey, String database) {
+		return new Manifest(manifest.table(), manifest.partition(), manifest.rangeStart(), manifest.rangeEnd(),
+				manifest.rows(), manifest.rowsSha256(), objectKey, manifest.objectBytes(), manifest.objectSha256(),
+				manifest.keyId(), manifest.columns(), manifest.format(), manifest.exportedAt(), manifest.systemIdentifier(),
+				database);
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package dev.pgbatch.archive;
 
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,6 +15,25 @@ class ManifestTests {
 			.isEqualTo(new Manifest.Column("status", "character varying(20)"));
 		assertThat(Manifest.column("\"Odd \"\"name\" timestamp with time zone"))
 			.isEqualTo(new Manifest.Column("Odd \"name", "timestamp with time zone"));
+	}
+
+	/** A manifest written before manifests named their database reads, and names none. */
+	@Test
+	void aManifestWithoutItsDatabaseReadsAndIsNoDatabasesOwn() {
+		String older = """
+				{"table":"ops.task_executions","partition":"task_executions_p2025_01","rangeStart":"2025-01-01 00:00:00+00",
+				 "rangeEnd":"2025-02-01 00:00:00+00","rows":3,"rowsSha256":"ab","objectKey":"archive/k.copy.zst.tink",
+				 "objectBytes":10,"objectSha256":"cd","keyId":7,"columns":["status text"],"format":"f",
+				 "exportedAt":"2026-01-01T00:00:00Z"}
+				""";
+		Manifest manifest = JsonMapper.builder().build().readValue(older, Manifest.class);
+		assertThat(manifest.rows()).isEqualTo(3);
+		assertThat(manifest.database()).isNull();
+		assertThat(manifest.writtenBy(new Manifest.Origin("7012345678901234567", "pgbatch"))).isFalse();
+		Manifest named = JsonMapper.builder().build().readValue(older.replace("\"exportedAt\"",
+				"\"systemIdentifier\":\"7012345678901234567\",\"database\":\"pgbatch\",\"exportedAt\""), Manifest.class);
+		assertThat(named.writtenBy(new Manifest.Origin("7012345678901234567", "pgbatch"))).isTrue();
+		assertThat(named.writtenBy(new Manifest.Origin("7012345678901234567", "other"))).isFalse();
 	}
 
 	@Test

@@ -68,6 +68,9 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final String OTHER = TestDatabase.PREFIX + "_other";
 
+	/** A role of this class's own (roles are the server's: another class's never shares the name). */
+	private static final String STRANGER = "backup_test_stranger";
+
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
@@ -243,25 +246,42 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_11fe0000";
 		// a database of someone's that only starts like one: never swept, and no restore may be made into that shape
 		String lookalike = "pgbatch_restoring_copy";
+		// review 1, finding 11: one of that shape owned by another role (whose rights the runner has), its note
+		// naming a database closed on purpose: neither opened from nor dropped
+		String strangers = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_57a46e00";
+		TestDatabase.dropDatabase(OTHER);
 		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
 			statement.execute("CREATE DATABASE " + left);
 			statement.execute("CREATE DATABASE " + live);
 			statement.execute("CREATE DATABASE " + lookalike);
+			statement.execute("CREATE DATABASE " + OTHER);
+			statement.execute("ALTER DATABASE " + OTHER + " ALLOW_CONNECTIONS false");
+			StackSuperuser.execute("postgres", "CREATE ROLE " + STRANGER + " NOLOGIN; GRANT " + STRANGER + " TO "
+					+ TestDatabase.user());
+			StackSuperuser.execute("postgres", "CREATE DATABASE " + strangers + " OWNER " + STRANGER);
+			StackSuperuser.execute("postgres", "COMMENT ON DATABASE " + strangers + " IS 'pgbatch restore: connections to "
+					+ OTHER + " closed for the swap'");
 			assertThatThrownBy(() -> this.backups.restore(id, left, true, false)).isInstanceOf(UsageException.class)
 				.hasMessageContaining("has the shape of the databases a restore stages in");
 			// a restore still running holds its staging database's lock
 			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup staging " + live + "'))");
+			assertThat(this.backups.leftClosed()).noneMatch(warning -> warning.contains(OTHER));
 
 			this.backups.restore(id, TARGET, false, false);
 
 			// of this backup, and the lookalike: other classes' restores may be under way on the server
 			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_'"
-					+ " || lower(?) || '\\_%' OR datname = ?", String.class, id, lookalike)).containsExactlyInAnyOrder(live, lookalike);
+					+ " || lower(?) || '\\_%' OR datname = ?", String.class, id, lookalike))
+				.containsExactlyInAnyOrder(live, lookalike, strangers);
+			assertThat(closed(OTHER)).as("closed on purpose, and the note naming it is another role's").isTrue();
 		}
 		finally {
 			TestDatabase.dropDatabase(left);
 			TestDatabase.dropDatabase(live);
 			TestDatabase.dropDatabase(lookalike);
+			TestDatabase.dropDatabase(OTHER);
+			StackSuperuser.execute("postgres", "DROP DATABASE IF EXISTS " + strangers);
+			StackSuperuser.execute("postgres", "DROP ROLE IF EXISTS " + STRANGER);
 		}
 	}
 

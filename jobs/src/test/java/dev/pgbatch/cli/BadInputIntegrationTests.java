@@ -154,6 +154,13 @@ class BadInputIntegrationTests {
 				row("archive restore ops.task_executions ops.task_executions_p2025_07", "PARTITION: "),
 				row("archive restore task_executions task_executions_p2025_07", "TABLE: "),
 				row("archive restore ops.tasks tasks_p2025_07", "TABLE: table 'ops.tasks' is not managed"),
+				row("archive forget ops.task_executions task_executions_p2025_07;drop k", "PARTITION: 'task_executions_p2025_07;drop' is not a plain name"),
+				row("archive forget ops.tasks tasks_p2025_07 k", "TABLE: table 'ops.tasks' is not managed"),
+				row("archive forget ops.task_executions task_executions_p2025_07 archive/x.copy.zst.tink --force",
+						"has no completed cold segment stored at archive/x.copy.zst.tink"),
+				row("archive adopt ops.tasks tasks_p2025_07 k", "TABLE: table 'ops.tasks' is not managed"),
+				row("archive adopt ops.task_executions task_executions_p2025_07 archive/ops.task_executions/task_executions_p2025_07/x.copy.zst.tink",
+						"is not the key of a cold segment of that partition"),
 				row("keys nope", "Unmatched argument"));
 	}
 

@@ -1,5 +1,6 @@
 package dev.pgbatch.cli;
 
+import java.io.ByteArrayInputStream;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -16,6 +17,9 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.seed.SeededTables;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -380,6 +384,47 @@ class CliIntegrationTests {
 		}
 		finally {
 			TestDatabase.dropDatabase(target);
+		}
+	}
+
+	/** backup list's last line counts the objects under the prefix that are in no backup folder, in these words. */
+	@Test
+	void backupListCountsTheObjectsOutsideAnyBackupFolder(@TempDir Path directory) throws Exception {
+		String prefix = "cli-unlisted-" + System.nanoTime();
+		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", directory.resolve("keyset.json").toString(),
+				"ETL_BACKUP_PREFIX", prefix);
+		String header = String.format(Locale.ROOT, "%-20s %-16s %-24s %14s %14s %6s  %s%n", "id", "database", "started",
+				"dump bytes", "stored bytes", "key", "verified");
+		MinioClient s3 = MinioClient.builder()
+			.endpoint(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"))
+			.region(System.getenv().getOrDefault("ETL_S3_REGION", "us-east-1"))
+			.credentials(System.getenv().getOrDefault("ETL_S3_ACCESS_KEY", "pgbatch"), TestDatabase.secret("ETL_S3_SECRET_KEY"))
+			.build();
+		String bucket = System.getenv().getOrDefault("ETL_S3_BUCKET", "pgbatch");
+		// beside the folders (server/database/id/file): at the top, and a folder whose id is not a backup id
+		List<String> strays = List.of(prefix + "/stray.txt", prefix + "/server/database/not-an-id/manifest.json");
+
+		assertThat(etl(environment, "keys", "init").exitCode()).isZero();
+		EtlProcess.Result empty = etl(environment, "backup", "list");
+		assertThat(empty.exitCode()).as(empty.stderr()).isZero();
+		assertThat(empty.stdout()).isEqualTo(header);
+		try {
+			for (String key : strays) {
+				s3.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
+					.stream(new ByteArrayInputStream(new byte[] { 1 }), 1L, -1L).build());
+			}
+
+			EtlProcess.Result listed = etl(environment, "backup", "list");
+
+			assertThat(listed.exitCode()).as(listed.stderr()).isZero();
+			assertThat(listed.stdout()).isEqualTo(header + "and 2 object(s) under " + prefix + "/ not shown: outside any"
+					+ " backup folder (server/database/id/), an older layout or put there by hand; never restored, never"
+					+ " removed by retention\n");
+		}
+		finally {
+			for (String key : strays) {
+				s3.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+			}
 		}
 	}
 

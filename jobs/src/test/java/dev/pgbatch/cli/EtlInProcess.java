@@ -12,8 +12,8 @@ import dev.pgbatch.TestDatabase;
  * bin/etl's entry point ({@link Cli#execute}) called in the test's own JVM, aimed at the test class's database,
  * with its stdout and stderr captured: for tests of what a command prints and returns, where a separate process
  * (some 3 s to start) is not the point. Settings are given as system properties, which the runner reads before
- * the environment (as Spring does), and taken back afterwards. Tests of the launcher itself, of kills and
- * signals use {@link EtlProcess}.
+ * the environment (Settings, and every property through core/SystemPropertiesFirst), and taken back afterwards.
+ * Tests of the launcher itself, of kills and signals use {@link EtlProcess}.
  */
 public final class EtlInProcess {
 
@@ -26,13 +26,7 @@ public final class EtlInProcess {
 
 	/** One command to its end, with settings that replace the environment's of the same name. */
 	public static synchronized EtlProcess.Result run(Map<String, String> settings, String... arguments) {
-		Map<String, String> given = new HashMap<>();
-		settings.forEach((name, value) -> {
-			given.put(name, value);
-			// Spring binds etl.backup.prefix straight from an environment variable ETL_BACKUP_PREFIX (relaxed
-			// binding), before any placeholder reads the system property: the property's own name wins over that
-			given.put(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'), value);
-		});
+		Map<String, String> given = new HashMap<>(settings);
 		given.putIfAbsent("ETL_DB_URL", TestDatabase.url());
 		Map<String, String> before = new HashMap<>();
 		given.keySet().forEach(name -> before.put(name, System.getProperty(name)));

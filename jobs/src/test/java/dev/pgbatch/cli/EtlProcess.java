@@ -119,6 +119,26 @@ public final class EtlProcess {
 		return this.process.isAlive();
 	}
 
+	/** SIGSTOP: the process and its children hang on, sessions and locks included, as a node that is slow but alive. */
+	public void pause() throws IOException, InterruptedException {
+		signal("STOP");
+	}
+
+	/** SIGCONT: a paused process goes on where it was. */
+	public void resume() throws IOException, InterruptedException {
+		signal("CONT");
+	}
+
+	private void signal(String name) throws IOException, InterruptedException {
+		List<String> command = new ArrayList<>(List.of("kill", "-" + name, Long.toString(this.process.pid())));
+		this.process.descendants().forEach(child -> command.add(Long.toString(child.pid())));
+		Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+		if (kill.waitFor() != 0) {
+			throw new IllegalStateException(String.join(" ", command) + ": " + new String(kill.getInputStream().readAllBytes(),
+					StandardCharsets.UTF_8));
+		}
+	}
+
 	/** kill -9: no shutdown hook, no rollback on the client's side, as when the machine loses power. */
 	public void kill() throws InterruptedException {
 		this.process.destroyForcibly();

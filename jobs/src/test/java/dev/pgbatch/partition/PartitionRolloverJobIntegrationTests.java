@@ -1,21 +1,39 @@
 package dev.pgbatch.partition;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.seed.SeedDataRuns;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.listener.ChunkListener;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.core.step.StepLocator;
+import org.springframework.batch.core.step.tasklet.TaskletStep;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.Ordered;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * partition-rollover on seed-data's 18 months of task executions (as-of 2026-06-30), with a month's rows
@@ -34,6 +52,12 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 	private static final String FINGERPRINT = "SELECT md5(string_agg(t::text, '|' ORDER BY execution_id)) FROM ops.task_executions t";
 
 	private long monthRows;
+
+	@Autowired
+	List<Job> jobs;
+
+	@Autowired
+	PartitionLock partitionLock;
 
 	@BeforeEach
 	void aMonthInTheDefaultPartitionAndARowFarAhead() {
@@ -122,6 +146,105 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count("ops.task_executions_p2026_03")).isEqualTo(this.monthRows - 1);
 		assertThat(count("ops.task_executions_default")).isZero();
 		assertThat(this.jdbc.queryForObject(FINGERPRINT, String.class)).isEqualTo(before);
+	}
+
+	/**
+	 * PartitionLock.heldAtCommit: the partitions lock's session ends after the step's first transaction has done
+	 * its work and before it commits (a synchronization of that transaction, registered ahead of the step's own,
+	 * terminates the lock's session and waits for it to be gone). The step fails and its work is rolled back: no
+	 * partition made, no row moved.
+	 */
+	@Test
+	void aRunWhosePartitionsLockIsLostJustBeforeItsFirstCommitFailsAndChangesNothing() throws Exception {
+		List<String> partitions = partitions();
+		String before = this.jdbc.queryForObject(FINGERPRINT, String.class);
+		AtomicBoolean armed = new AtomicBoolean(true);
+		Job job = this.jobs.stream().filter(candidate -> candidate.getName().equals(PartitionRolloverJob.NAME)).findFirst()
+			.orElseThrow();
+		// the job is the context's: the listener acts once, in this test's run only
+		((TaskletStep) ((StepLocator) job).getStep("rollover")).registerChunkListener(new ChunkListener<Object, Object>() {
+			@Override
+			public void beforeChunk(ChunkContext context) {
+				if (armed.getAndSet(false)) {
+					TransactionSynchronizationManager.registerSynchronization(new LoseThePartitionsLock());
+				}
+			}
+		});
+
+		JobExecution run = JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, FORCE);
+
+		assertThat(armed).isFalse();
+		assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(run.getAllFailureExceptions()).anySatisfy(
+				failure -> assertThat(failure).hasMessageContaining(PartitionLock.LOCK_LOST));
+		assertThat(partitions()).isEqualTo(partitions);
+		assertThat(count("ops.task_executions_default")).isEqualTo(this.monthRows);
+		assertThat(this.jdbc.queryForObject(FINGERPRINT, String.class)).isEqualTo(before);
+	}
+
+	/**
+	 * A launch waiting for the partitions lock (another job holds it) notices a stop request within the wait,
+	 * not after ETL_PARTITION_LOCK_WAIT (5 minutes here): asked before its execution existed (the scheduler's
+	 * SIGTERM) or through `etl stop` once it exists, it ends STOPPED within seconds, no step run.
+	 */
+	@Test
+	void aRunAskedToStopWhileItWaitsForThePartitionsLockStopsWithinSecondsWithoutRunning() throws Exception {
+		List<String> partitions = partitions();
+		JobParametersParser parser = new JobParametersParser(Clock.systemUTC());
+		try (ExecutionLock.Held elsewhere = this.partitionLock.hold("another job")) {
+			AtomicBoolean shuttingDown = new AtomicBoolean();
+			CompletableFuture<JobExecution> signalled = CompletableFuture.supplyAsync(() -> this.runner.continueOrStart(
+					PartitionRolloverJob.NAME, parser.toJobParameters(PartitionRolloverJob.DEFINITION,
+							parser.parse(PartitionRolloverJob.DEFINITION, List.of(AS_OF, FORCE))), shuttingDown::get));
+			long waiting = awaitWaitingExecution();
+			shuttingDown.set(true);
+			assertStoppedWithoutAStep(signalled.get(10, TimeUnit.SECONDS), waiting);
+
+			CompletableFuture<JobExecution> stopped = CompletableFuture.supplyAsync(
+					() -> JobRuns.run(this.runner, PartitionRolloverJob.DEFINITION, AS_OF, FORCE));
+			waiting = awaitWaitingExecution();
+			this.runner.stop(waiting);
+			assertStoppedWithoutAStep(stopped.get(10, TimeUnit.SECONDS), waiting);
+		}
+		assertThat(partitions()).isEqualTo(partitions);
+		assertThat(count("ops.task_executions_default")).isEqualTo(this.monthRows);
+	}
+
+	/** The execution of partition-rollover recorded and running, which can only wait for the lock. */
+	private long awaitWaitingExecution() {
+		return await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(50))
+			.until(() -> this.jdbc.queryForList("SELECT e.job_execution_id FROM etl.batch_job_execution e"
+					+ " JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id"
+					+ " WHERE i.job_name = ? AND e.status IN ('STARTING', 'STARTED')", Long.class, PartitionRolloverJob.NAME),
+					ids -> ids.size() == 1)
+			.get(0);
+	}
+
+	private void assertStoppedWithoutAStep(JobExecution run, long waiting) {
+		assertThat(run.getId()).isEqualTo(waiting);
+		assertThat(run.getStatus()).as("%s", run.getExitStatus()).isEqualTo(BatchStatus.STOPPED);
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.batch_step_execution WHERE job_execution_id = ?",
+				Long.class, waiting)).isZero();
+	}
+
+	/** Before the commit of the transaction it is registered in, and before that transaction's other synchronizations. */
+	private final class LoseThePartitionsLock implements TransactionSynchronization {
+
+		@Override
+		public int getOrder() {
+			return Ordered.HIGHEST_PRECEDENCE;
+		}
+
+		@Override
+		public void beforeCommit(boolean readOnly) {
+			List<Integer> holders = TestDatabase.advisoryLockHolders(PartitionRolloverJobIntegrationTests.this.jdbc,
+					"pgbatch.shared", PartitionLock.RESOURCE);
+			assertThat(holders).hasSize(1);
+			// with a timeout, pg_terminate_backend returns once the session is gone
+			assertThat(PartitionRolloverJobIntegrationTests.this.jdbc
+				.queryForObject("SELECT pg_terminate_backend(?, 30000)", Boolean.class, holders.get(0))).isTrue();
+		}
+
 	}
 
 	@Test

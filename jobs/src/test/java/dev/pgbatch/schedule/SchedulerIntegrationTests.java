@@ -376,6 +376,8 @@ class SchedulerIntegrationTests {
 				    cron: "0 0 3 1 1 ? 2099"
 				    parameters:
 				      scale: 0.5
+				      # another test's seed may have run before in this class's database
+				      reset: true
 				""");
 		Map<String, String> environment = environment("sigterm", schedules, TestDatabase.serverUrl(DATABASE));
 		environment.put("ETL_SEED_CHUNK_ROWS", "200");
@@ -403,6 +405,97 @@ class SchedulerIntegrationTests {
 			.await();
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
 		assertThat(jdbc.queryForObject("SELECT count(*) FROM retail.stores", Long.class)).isPositive();
+	}
+
+	/**
+	 * Issue 14's slow node: node A is paused (SIGSTOP) past its check-in while its firing's job runs, and node B
+	 * recovers that firing, which the job's lock refuses (A's run still holds it). Under fire-now B tries the
+	 * same firing again until the job is free: after A resumes, the firing has one execution, COMPLETED, and
+	 * B's last try finds it so; nothing is dropped.
+	 */
+	@Test
+	void aFiringRecoveredFromAPausedNodeIsTriedAgainUnderFireNowUntilThePausedRunCompletes() throws Exception {
+		SlowNode slow = slowNodeRecovered("slow-fire-now", "fire-now");
+		String firing = "the firing of " + slow.firing();
+		// refused again and again while A is paused: each time tried again, never dropped
+		awaitTrue(Duration.ofSeconds(30),
+				() -> matches(slow.recovering().stderrSoFar(), "(" + firing + " was refused: )").size() >= 2);
+		assertThat(slow.recovering().stderrSoFar()).containsPattern("trying it again at \\S+ \\(misfire: fire-now\\)")
+			.doesNotContain("dropped");
+
+		slow.paused().resume();
+		awaitTrue(Duration.ofSeconds(90), () -> slow.recovering().stderrSoFar().contains(firing + " already ran"));
+		assertThat(firings(slow.schedule())).singleElement()
+			.satisfies(run -> assertThat(run.status()).isEqualTo("COMPLETED"))
+			.satisfies(run -> assertThat(run.firing()).isEqualTo(slow.firing()));
+		awaitTrue(Duration.ofSeconds(10), () -> jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers"
+				+ " WHERE sched_name = ? AND trigger_name LIKE ?", Long.class, "slow-fire-now",
+				slow.schedule() + ScheduledRun.RETRY_SUFFIX) == 0);
+	}
+
+	/**
+	 * The same under skip, with the firing past the misfire threshold once B recovers it: B drops its try, and
+	 * says so in its log and in its SKIPPED count; A's run, resumed, completes the firing.
+	 */
+	@Test
+	void aFiringRecoveredFromAPausedNodePastItsMisfireThresholdUnderSkipIsDroppedWithALogLineAndASkippedCount()
+			throws Exception {
+		SlowNode slow = slowNodeRecovered("slow-skip", "skip");
+		awaitTrue(Duration.ofSeconds(30), () -> slow.recovering().stderrSoFar().contains("the firing of " + slow.firing()
+				+ " was refused: "));
+		assertThat(slow.recovering().stderrSoFar()).contains("dropped, as its misfire policy 'skip' says");
+		assertThat(get(slow.metrics()).body()).containsPattern("pgbatch_schedule_runs_total\\{job=\"seed-data\",schedule=\""
+				+ slow.schedule() + "\",status=\"SKIPPED\"} 1\\.0");
+		assertThat(jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = ?",
+				Long.class, "slow-skip", slow.schedule() + ScheduledRun.RETRY_SUFFIX)).isZero();
+
+		slow.paused().resume();
+		awaitTrue(Duration.ofSeconds(90), () -> firings(slow.schedule()).stream().anyMatch(run -> run.status().equals("COMPLETED")));
+		assertThat(firings(slow.schedule())).singleElement()
+			.satisfies(run -> assertThat(run.firing()).isEqualTo(slow.firing()));
+	}
+
+	/** A node A paused (SIGSTOP) mid-run, whose firing a node B started after it has recovered and been refused. */
+	private record SlowNode(String schedule, Instant firing, EtlProcess paused, EtlProcess recovering, String metrics) {
+	}
+
+	private SlowNode slowNodeRecovered(String cluster, String misfire) throws Exception {
+		String name = cluster + "-seed";
+		Path schedules = schedules("""
+				schedules:
+				  - name: %s
+				    job: seed-data
+				    cron: "0 0 3 1 1 ? 2099"
+				    misfire: %s
+				    parameters:
+				      scale: 0.5
+				      reset: true
+				""".formatted(name, misfire));
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		environment.put("ETL_SEED_CHUNK_ROWS", "200");
+		environment.put("ETL_SCHEDULER_RETRY_MS", "1000");
+		EtlProcess paused = EtlProcess.start(environment, "scheduler");
+		this.nodes.add(paused);
+		awaitTrue(Duration.ofSeconds(60), () -> paused.stderrSoFar().contains("started: 1 schedules"));
+		assertThat(EtlProcess.start(environment, "schedules", "trigger", name).await().exitCode()).isZero();
+		// mid-run: a chunk of this firing's execution committed, the job's lock held by A
+		awaitTrue(Duration.ofSeconds(60), () -> jdbc.queryForObject("""
+				SELECT coalesce(sum(s.write_count), 0) FROM etl.batch_step_execution s
+				JOIN etl.batch_job_execution e ON e.job_execution_id = s.job_execution_id
+				JOIN etl.batch_job_execution_params p ON p.job_execution_id = e.job_execution_id
+				WHERE e.status = 'STARTED' AND p.parameter_name = 'schedule' AND p.parameter_value = ?
+				""", Long.class, name) > 0);
+		paused.pause();
+		Instant firing = firings(name).get(0).firing();
+
+		Map<String, String> other = new HashMap<>(environment);
+		other.put("ETL_SCHEDULER_PORT", Integer.toString(freePort()));
+		EtlProcess recovering = EtlProcess.start(other, "scheduler");
+		this.nodes.add(recovering);
+		// B finds A's check-in stale (an interval and Quartz's 7.5 s of grace) and fires A's firing again
+		awaitTrue(Duration.ofSeconds(60), () -> recovering.stderrSoFar().contains("the firing of " + firing + " was refused: "));
+		return new SlowNode(name, firing, paused, recovering,
+				"http://127.0.0.1:" + other.get("ETL_SCHEDULER_PORT") + "/actuator/prometheus");
 	}
 
 	private EtlProcess node(String cluster, Path schedules, String databaseUrl) throws IOException {

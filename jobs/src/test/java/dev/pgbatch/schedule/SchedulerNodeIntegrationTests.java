@@ -15,6 +15,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.ExecutionLock;
@@ -76,6 +77,9 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	SchedulerHealth health;
+
+	@Autowired
+	MeterRegistry meters;
 
 	@Autowired
 	ExecutionLock lock;
@@ -168,6 +172,10 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 
 		awaitUntil(() -> !this.scheduler.checkExists(retry) && this.scheduler.getCurrentlyExecutingJobs().isEmpty());
 		assertThat(executions(name)).isEmpty();
+		// not silently: counted (and logged) as SKIPPED
+		assertThat(this.meters.find("pgbatch.schedule.runs").tag("schedule", name).tag("status", "SKIPPED").counter())
+			.isNotNull()
+			.satisfies(skipped -> assertThat(skipped.count()).isEqualTo(1.0));
 	}
 
 	@Test

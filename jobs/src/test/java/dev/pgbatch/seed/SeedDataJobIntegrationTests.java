@@ -1,6 +1,10 @@
 package dev.pgbatch.seed;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +15,12 @@ import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
+import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.RefusedException;
+import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.TestKeysets;
+import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
@@ -24,11 +32,14 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Runs the whole seed-data job against the real PostgreSQL and checks the rows it leaves. */
 class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final Path KEYSET = TestKeysets.fresh();
+
+	private static final String SEARCH_USER = System.getenv().getOrDefault("ETL_SEARCH_USER", "pgbatch_search");
 
 	@DynamicPropertySource
 	static void archive(DynamicPropertyRegistry registry) {
@@ -38,6 +49,9 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ArchivedPartitions archived;
+
+	@Autowired
+	ObjectStore store;
 
 	private JobExecution seed(String... parameters) {
 		return SeedDataRuns.seed(this.runner, parameters);
@@ -232,10 +246,42 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 			assertNothingSetAside();
 		}
 
-		for (String partition : live) {
+		for (String partition : live.subList(0, live.size() - 1)) {
 			this.archived.restore("ops.task_executions", partition);
 		}
+		// the last one's object lost: it cannot be restored, and holds every reset back until it is forgotten
+		String lost = live.get(live.size() - 1);
+		String objectKey = this.jdbc.queryForObject("SELECT object_key FROM ops.archive_log WHERE partition_name = ?"
+				+ " AND tier = 'cold' AND status = 'completed'", String.class, lost);
+		// while it can be restored, forgetting it (a mistyped partition, say) is refused, unless forced
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
+			.isInstanceOf(UsageException.class).hasMessageContaining("it can be restored (bin/etl archive restore); nothing forgotten");
+		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
+		// a manifest that does not authenticate proves nothing lost (tampered, or the wrong keyset): undecided
+		String manifestKey = objectKey.replace(".copy.zst.tink", ".manifest.zst.tink");
+		byte[] manifest;
+		try (var in = this.store.get(manifestKey)) {
+			manifest = in.readAllBytes();
+		}
+		manifest[manifest.length / 2] ^= 1;
+		this.store.delete(manifestKey);
+		this.store.create(manifestKey, new java.io.ByteArrayInputStream(manifest), manifest.length);
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey, false))
+			.isInstanceOf(RefusedException.class).hasMessageContaining("cannot tell whether it can be restored");
+		assertThat(this.jdbc.queryForList(segments, String.class)).containsExactly(lost);
+		this.store.delete(objectKey);
+		assertThatThrownBy(() -> this.archived.restore("ops.task_executions", lost)).isInstanceOf(RuntimeException.class);
+		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
+			.isEqualTo(BatchStatus.FAILED);
+		assertThatThrownBy(() -> this.archived.forget("ops.task_executions", lost, objectKey + "x", true))
+			.isInstanceOf(UsageException.class).hasMessageContaining("has no completed cold segment stored at");
+
+		this.archived.forget("ops.task_executions", lost, objectKey, false);
+
 		assertThat(this.jdbc.queryForList(segments, String.class)).isEmpty();
+		assertThat(this.jdbc.queryForObject("SELECT status || ': ' || error FROM ops.archive_log WHERE object_key = ?",
+				String.class, objectKey)).startsWith("forgotten: forgotten by " + this.jdbc.queryForObject("SELECT session_user", String.class))
+			.contains(objectKey + " is not in the store");
 		assertThat(seed("scale=0.05", "reset=true", "seed=43", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
 	}
@@ -257,6 +303,95 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count("SELECT count(*) FROM pg_indexes WHERE schemaname || '.' || indexname = '" + index + "'"))
 			.isEqualTo(1);
 		assertNothingSetAside();
+	}
+
+	/**
+	 * Review 1 of session 12, finding 3: a run without audit (the default) killed after its prepare left the
+	 * audit triggers off, and the search role's writes went unaudited until a later run. Such a write is now
+	 * refused (or audited, were the trigger on), never left without a trace; the next run gives the privileges
+	 * back, exactly as they were.
+	 */
+	@Test
+	void aRunKilledAfterItsPrepareLeavesNoWriteOfTheSearchRoleUnaudited() throws Exception {
+		seed("scale=0.02", "reset=true");
+		String privileges = "SELECT string_agg(oid::regclass || ' ' || relacl::text, '; ' ORDER BY oid) FROM pg_class"
+				+ " WHERE relnamespace IN ('retail'::regnamespace, 'ops'::regnamespace) AND relkind IN ('r', 'p')";
+		String before = this.jdbc.queryForObject(privileges, String.class);
+		String customer = this.jdbc.queryForObject(
+				"SELECT customer_id::text FROM retail.customers WHERE store_id = 'seattle' ORDER BY customer_id LIMIT 1",
+				String.class);
+		String audited = "SELECT count(*) FROM retail.audit_log WHERE table_name = 'customers' AND record_id = '" + customer
+				+ "'::uuid";
+		long auditRows = count(audited);
+		// what prepare commits before the run is killed: everything set aside, and with it the audit triggers
+		new DeferredDdl(this.jdbc).drop(SeedTablesTasklets.SEEDED_TABLES, false);
+
+		String refused = updateAsSearchRole(customer);
+		if (refused == null) {
+			assertThat(count(audited) - auditRows).as("audit rows of the search role's update").isEqualTo(1);
+		}
+		else {
+			assertThat(refused).as("the search role's update").isEqualTo("42501");
+			assertThat(count(audited)).isEqualTo(auditRows);
+		}
+
+		// the next run's recover gives back what was revoked, whatever the run decides after (here: not empty)
+		assertThat(seed("scale=0.02").getStatus()).isEqualTo(BatchStatus.FAILED);
+		assertThat(this.jdbc.queryForObject(privileges, String.class)).isEqualTo(before);
+		assertThat(updateAsSearchRole(customer)).as("the search role's update after the recover").isNull();
+		assertThat(count(audited) - auditRows).isEqualTo(refused == null ? 2 : 1);
+		assertNothingSetAside();
+	}
+
+	/**
+	 * A write privilege that a grantee granted on cannot be taken away by the owner: a seed without audit is
+	 * refused then, before it disables a trigger or empties a table.
+	 */
+	@Test
+	void aSeedWithoutAuditIsRefusedWhileAnotherRoleGrantedWritesOn() throws Exception {
+		seed("scale=0.02", "reset=true");
+		long customers = count("SELECT count(*) FROM retail.customers");
+		this.jdbc.execute("GRANT DELETE ON retail.products TO " + SqlNames.quote(SEARCH_USER) + " WITH GRANT OPTION");
+		try {
+			try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+				statement.execute("GRANT DELETE ON retail.products TO PUBLIC");
+			}
+
+			JobExecution refused = seed("scale=0.02", "reset=true");
+
+			assertThat(refused.getStatus()).isEqualTo(BatchStatus.FAILED);
+			assertThat(ExecutionReport.of(refused, false).exitDescription())
+				.isEqualTo("prepare: " + String.format(DeferredDdl.GRANTED_ON, "retail.products"));
+			assertThat(count("SELECT count(*) FROM pg_trigger WHERE tgenabled = 'D'")).isZero();
+			assertThat(count("SELECT count(*) FROM retail.customers")).isEqualTo(customers);
+			assertNothingSetAside();
+		}
+		finally {
+			this.jdbc.execute("REVOKE DELETE ON retail.products FROM " + SqlNames.quote(SEARCH_USER) + " CASCADE");
+		}
+	}
+
+	/** A session of the search role on the test database, as bin/etl search opens it. */
+	private static Connection searchRole() throws SQLException {
+		return DriverManager.getConnection(TestDatabase.serverUrl(TestDatabase.name()), SEARCH_USER,
+				TestDatabase.secret("ETL_SEARCH_PASSWORD"));
+	}
+
+	/** The search role updates a customer of seattle: the SQL state of its refusal, null when it is written. */
+	private static String updateAsSearchRole(String customer) throws SQLException {
+		try (Connection connection = searchRole(); Statement statement = connection.createStatement()) {
+			connection.setAutoCommit(false);
+			statement.execute("SELECT retail.set_store_context('seattle')");
+			try {
+				assertThat(statement.executeUpdate("UPDATE retail.customers SET first_name = 'Mallory' WHERE customer_id = '"
+						+ customer + "'")).isEqualTo(1);
+				connection.commit();
+				return null;
+			}
+			catch (SQLException refused) {
+				return refused.getSQLState();
+			}
+		}
 	}
 
 	/** Review: a search path holding the seeded schemas (currentSchema in ETL_DB_URL) made every index look foreign. */
@@ -358,6 +493,9 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'seed\\_aside\\_%'")).isZero();
 		if (this.jdbc.queryForObject("SELECT to_regclass('etl.seed_set_aside') IS NOT NULL", Boolean.class)) {
 			assertThat(count("SELECT count(*) FROM etl.seed_set_aside")).isZero();
+		}
+		if (this.jdbc.queryForObject("SELECT to_regclass('etl.seed_revoked') IS NOT NULL", Boolean.class)) {
+			assertThat(count("SELECT count(*) FROM etl.seed_revoked")).isZero();
 		}
 		else {
 			assertThat(count("SELECT count(*) FROM etl.seed_deferred_ddl")).isZero();
