@@ -12,6 +12,8 @@ import java.util.stream.Stream;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,6 +27,8 @@ class StackEnvIntegrationTests {
 	private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
 	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	@Test
 	void aTracedEvalOfTheStacksEnvironmentShowsNoSecret() throws Exception {
@@ -99,6 +103,57 @@ class StackEnvIntegrationTests {
 		assertThat(noConfig.exitCode()).isEqualTo(1);
 		assertThat(noConfig.stdout())
 			.isEqualTo("missing: pgBackRest's configuration /no/such/pgbackrest.conf (ETL_PGBACKREST_CONFIG) cannot be read\n");
+	}
+
+	/**
+	 * bin/etl run backup type=full, then type=incr: pgBackRest's backups of the stack's cluster, reported (--json) as
+	 * pgbackrest info lists them, the incr on the full (retention's dry run: PgBackRestTests).
+	 */
+	@Test
+	void physicalBackupsFullThenIncrAreReportedAsPgBackRestListsThem() throws Exception {
+		JsonNode full = physicalBackup("type=full").get(0).path("summary");
+		JsonNode incr = physicalBackup("type=incr").get(0).path("summary");
+
+		assertThat(full.path("type").asString()).isEqualTo("full");
+		assertThat(full.path("prior").asString()).isEmpty();
+		assertThat(full.path("label").asString()).endsWith("F");
+		assertThat(incr.path("type").asString()).isEqualTo("incr");
+		assertThat(incr.path("prior").asString()).isEqualTo(full.path("label").asString());
+		assertThat(incr.path("label").asString()).startsWith(full.path("label").asString() + "_").endsWith("I");
+		// an incr copies what changed since: far less than the cluster
+		assertThat(incr.path("delta-bytes").asLong()).isPositive().isLessThan(full.path("delta-bytes").asLong() / 2);
+		JsonNode listed = info(incr.path("label").asString());
+		assertThat(listed.path("prior").asString()).isEqualTo(full.path("label").asString());
+		assertThat(listed.path("info").path("size").asLong()).isEqualTo(incr.path("database-bytes").asLong());
+		assertThat(listed.path("info").path("repository").path("delta").asLong())
+			.isEqualTo(incr.path("repository-delta-bytes").asLong());
+		assertThat(listed.path("archive").path("start").asString()).isEqualTo(incr.path("wal-start").asString())
+			.isLessThanOrEqualTo(incr.path("wal-stop").asString());
+	}
+
+	/** The steps of a completed bin/etl run backup (in process) with --json. */
+	private static JsonNode physicalBackup(String... parameters) {
+		List<String> arguments = new java.util.ArrayList<>(List.of("run", "backup"));
+		arguments.addAll(List.of(parameters));
+		arguments.add("--json");
+		EtlProcess.Result run = EtlInProcess.run(arguments.toArray(String[]::new));
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		return report.path("steps");
+	}
+
+	/** The set of that label as `pgbackrest info --output=json` lists it (run as postgres), or a missing node. */
+	private static JsonNode info(String label) throws Exception {
+		for (JsonNode set : JSON.readTree(run("bash", "-c",
+				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-console=error info --output=json"))
+			.get(0)
+			.path("backup")) {
+			if (set.path("label").asString().equals(label)) {
+				return set;
+			}
+		}
+		return tools.jackson.databind.node.MissingNode.getInstance();
 	}
 
 	/**

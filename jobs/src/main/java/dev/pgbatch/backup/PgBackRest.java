@@ -25,8 +25,8 @@ import org.springframework.stereotype.Component;
 class PgBackRest {
 
 	static final String NOT_OWNER = "pgBackRest's configuration %s belongs to %s, not to %s who runs this: pgBackRest"
-			+ " may leave files of %s in its log, lock and spool directories that later runs as %s (archive_command)"
-			+ " cannot write; run this as %s (runuser -u %s -- bin/etl ...)";
+			+ " runs without its log file, and may leave files of %s in its lock and spool directories that later runs"
+			+ " as %s (archive_command) cannot write; run this as %s (runuser -u %s -- bin/etl ...)";
 
 	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
 	record Result(int exitCode, String stdout, String stderr) {
@@ -65,7 +65,8 @@ class PgBackRest {
 
 	/**
 	 * When the configuration file is another user's (the stack's is postgres's, mode 0600): a warning saying so, since
-	 * pgBackRest run by this user creates files in directories the owner uses too.
+	 * pgBackRest run by this user creates files in directories the owner uses too (its log file, which a run then goes
+	 * without, and the lock files a killed run leaves).
 	 */
 	Optional<String> ownerWarning() {
 		String config = this.properties.config();
@@ -91,6 +92,10 @@ class PgBackRest {
 			line.add("--config=" + this.properties.config());
 		}
 		line.add("--stanza=" + stanza());
+		if (ownerWarning().isPresent()) {
+			// no log file of this user's in the owner's log directory: the owner's later runs could not open it
+			line.add("--log-level-file=off");
+		}
 		line.addAll(List.of(options));
 		line.add(command);
 		Process process = new ProcessBuilder(line).start();

@@ -9,7 +9,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param config ETL_PGBACKREST_CONFIG: pgBackRest's configuration file; empty: pgBackRest's own default
  * (PGBACKREST_CONFIG, else /etc/pgbackrest/pgbackrest.conf)
  * @param stanza ETL_PGBACKREST_STANZA: the stanza of that cluster
+ * @param retentionFull ETL_PGBACKREST_RETENTION_FULL: full backups (with the sets that depend on them) kept by a
+ * physical backup's retention
  */
 @ConfigurationProperties("etl.pgbackrest")
-record PgBackRestProperties(String bin, String config, String stanza) {
+record PgBackRestProperties(String bin, String config, String stanza, long retentionFull) {
 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** How pgbatch runs pgBackRest, with a stand-in executable (ETL_PGBACKREST_BIN) that starts a worker, as process-max does. */
+/** How pgbatch runs pgBackRest, with stand-in executables (ETL_PGBACKREST_BIN). */
 class PgBackRestTests {
 
 	@Test
@@ -24,7 +24,7 @@ class PgBackRestTests {
 				wait
 				""".formatted(workerPid, workerPid, workerPid));
 		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
-		PgBackRest pgBackRest = new PgBackRest(new PgBackRestProperties(bin.toString(), "", "pgbatch"));
+		PgBackRest pgBackRest = new PgBackRest(new PgBackRestProperties(bin.toString(), "", "pgbatch", 4));
 
 		PgBackRest.Result result = pgBackRest.run(Duration.ofSeconds(1), "backup");
 
@@ -33,6 +33,46 @@ class PgBackRestTests {
 		if (worker != null) {
 			worker.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
 		}
+	}
+
+	/**
+	 * Retention of physical backups, against a stand-in that lists two fulls, each with a set on it, and logs each
+	 * command it is given: with one full kept, the older full and its incr go; a dry run names them and runs no expire,
+	 * a real one runs pgBackRest's expire with that count.
+	 */
+	@Test
+	void retentionKeepsTheNewestFullsWithTheirSetsAndADryRunExpiresNothing(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path log = dir.resolve("commands");
+		Path info = dir.resolve("info.json");
+		Files.writeString(info, """
+				[{"name":"pgbatch","backup":[
+				 {"label":"20261201-020000F","type":"full","prior":null},
+				 {"label":"20261201-020000F_20261202-030000I","type":"incr","prior":"20261201-020000F"},
+				 {"label":"20261203-020000F","type":"full","prior":null},
+				 {"label":"20261203-020000F_20261203-030000D","type":"diff","prior":"20261203-020000F"}]}]
+				""");
+		Files.writeString(bin, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s" ;; esac
+				""".formatted(log, info));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PhysicalBackups backups = new PhysicalBackups(
+				new PgBackRest(new PgBackRestProperties(bin.toString(), "", "pgbatch", 1)),
+				new PgBackRestProperties(bin.toString(), "", "pgbatch", 1));
+
+		PhysicalBackups.Expired dry = backups.expire(true);
+
+		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
+		assertThat(dry.kept()).isEqualTo(2);
+		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
+
+		backups.expire(false);
+
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full=1"));
 	}
 
 }
