@@ -131,6 +131,77 @@ class StackEnvIntegrationTests {
 			.isLessThanOrEqualTo(incr.path("wal-stop").asString());
 	}
 
+	/**
+	 * bin/etl run backup type=incr killed with SIGKILL while its pgbackrest runs: pgbackrest goes on (paused here
+	 * until the restart has looked at the repository, so that the restart finds it running), the restart waits for it
+	 * instead of failing on pgBackRest's lock, and reports the set it finished: the one set made, no second backup.
+	 */
+	@Test
+	void aPhysicalBackupKilledWithSigkillIsFinishedByItsRestart() throws Exception {
+		List<String> before = labels();
+		EtlProcess run = EtlProcess.start(Map.of(), "run", "backup", "type=incr");
+		ProcessHandle orphan = null;
+		for (int i = 0; i < 600 && orphan == null; i++) {
+			Thread.sleep(100);
+			orphan = pgbackrest(run.descendants(), "backup").orElse(null);
+			assertThat(run.isAlive() || orphan != null).as("bin/etl ended before its pgbackrest started").isTrue();
+		}
+		assertThat(orphan).as("no pgbackrest backup under bin/etl within 60 s").isNotNull();
+		// paused before the kill, so that it is still running when the restart looks (an incr takes 2 s); its workers
+		// wait for it
+		assertThat(signal("STOP", orphan)).isTrue();
+		java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
+		try {
+			run.kill();
+			long execution;
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.ResultSet newest = connection.createStatement()
+						.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
+				newest.next();
+				execution = newest.getLong(1);
+			}
+			restart = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
+			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some more
+			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
+				Thread.sleep(100);
+			}
+			Thread.sleep(3_000);
+			assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
+		}
+		finally {
+			// never left paused: it holds the stanza's backup lock
+			signal("CONT", orphan);
+		}
+		EtlProcess.Result restarted = restart.get(5, TimeUnit.MINUTES);
+
+		assertThat(restarted.exitCode()).as(restarted.stdout() + restarted.stderr()).isZero();
+		List<String> made = labels().stream().filter(label -> !before.contains(label)).toList();
+		assertThat(made).singleElement();
+		assertThat(JSON.readTree(restarted.stdout()).path("steps").get(0).path("summary").path("label").asString())
+			.isEqualTo(made.get(0));
+	}
+
+	/** The first of these processes that is pgbackrest running {@code command}. */
+	private static java.util.Optional<ProcessHandle> pgbackrest(Stream<ProcessHandle> processes, String command) {
+		return processes
+			.filter(process -> process.info().command().orElse("").endsWith("/pgbackrest")
+					&& process.info().arguments().map(arguments -> List.of(arguments).contains(command)).orElse(false))
+			.findFirst();
+	}
+
+	/** Whether kill -NAME of the process succeeded. */
+	private static boolean signal(String name, ProcessHandle process) throws Exception {
+		return new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor() == 0;
+	}
+
+	/** The labels of the stanza's sets, as `pgbackrest info` lists them. */
+	private static List<String> labels() throws Exception {
+		List<String> labels = new java.util.ArrayList<>();
+		info().forEach(set -> labels.add(set.path("label").asString()));
+		return labels;
+	}
+
 	/** The steps of a completed bin/etl run backup (in process) with --json. */
 	private static JsonNode physicalBackup(String... parameters) {
 		List<String> arguments = new java.util.ArrayList<>(List.of("run", "backup"));
@@ -145,15 +216,19 @@ class StackEnvIntegrationTests {
 
 	/** The set of that label as `pgbackrest info --output=json` lists it (run as postgres), or a missing node. */
 	private static JsonNode info(String label) throws Exception {
-		for (JsonNode set : JSON.readTree(run("bash", "-c",
-				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-console=error info --output=json"))
-			.get(0)
-			.path("backup")) {
+		for (JsonNode set : info()) {
 			if (set.path("label").asString().equals(label)) {
 				return set;
 			}
 		}
 		return tools.jackson.databind.node.MissingNode.getInstance();
+	}
+
+	private static JsonNode info() throws Exception {
+		return JSON.readTree(run("bash", "-c",
+				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-console=error info --output=json"))
+			.get(0)
+			.path("backup");
 	}
 
 	/**

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
@@ -64,7 +65,10 @@ class BackupJobConfiguration {
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
 				if (BackupJob.physical(type(parameters))) {
 					physical.warning().ifPresent(log::warn);
-					PhysicalBackups.BackupSet made = physical.backup(type(parameters));
+					// the same across restarts: a restart finds the set its killed execution's pgbackrest finished
+					String run = parameters.getLong(JobParametersParser.RUN_ID, 0L) + "-"
+							+ step.getJobExecution().getJobInstance().getInstanceId();
+					PhysicalBackups.BackupSet made = physical.backup(type(parameters), run);
 					summarize(step, made);
 					log.info("physical backup {} ({}) complete: {} bytes in the repository", made.label(), made.type(),
 							made.repositoryDeltaBytes());

@@ -1,5 +1,7 @@
 package dev.pgbatch.backup;
 
+import java.time.Duration;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -11,7 +13,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param stanza ETL_PGBACKREST_STANZA: the stanza of that cluster
  * @param retentionFull ETL_PGBACKREST_RETENTION_FULL: full backups (with the sets that depend on them) kept by a
  * physical backup's retention
+ * @param lockWait ETL_PGBACKREST_LOCK_WAIT: how long a physical backup waits for one of the stanza that runs already
+ * (a killed runner's pgbackrest) to end
  */
 @ConfigurationProperties("etl.pgbackrest")
-record PgBackRestProperties(String bin, String config, String stanza, long retentionFull) {
+record PgBackRestProperties(String bin, String config, String stanza, long retentionFull, Duration lockWait) {
 }

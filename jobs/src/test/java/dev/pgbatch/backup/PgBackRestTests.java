@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /** How pgbatch runs pgBackRest, with stand-in executables (ETL_PGBACKREST_BIN). */
 class PgBackRestTests {
@@ -24,7 +25,7 @@ class PgBackRestTests {
 				wait
 				""".formatted(workerPid, workerPid, workerPid));
 		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
-		PgBackRest pgBackRest = new PgBackRest(new PgBackRestProperties(bin.toString(), "", "pgbatch", 4));
+		PgBackRest pgBackRest = new PgBackRest(properties(bin, 4, Duration.ZERO));
 
 		PgBackRest.Result result = pgBackRest.run(Duration.ofSeconds(1), "backup");
 
@@ -59,8 +60,7 @@ class PgBackRestTests {
 				""".formatted(log, info));
 		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		PhysicalBackups backups = new PhysicalBackups(
-				new PgBackRest(new PgBackRestProperties(bin.toString(), "", "pgbatch", 1)),
-				new PgBackRestProperties(bin.toString(), "", "pgbatch", 1));
+				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
 
 		PhysicalBackups.Expired dry = backups.expire(true);
 
@@ -73,6 +73,51 @@ class PgBackRestTests {
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
 			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full=1"));
+	}
+
+	/**
+	 * A backup of the stanza that runs already (a killed runner's pgbackrest: info says its backup lock is held) is
+	 * waited for; once it ended, the set it made for this run (its annotation) is the run's, and no backup runs. One
+	 * that does not end within the wait fails the run with one line, and no backup runs either.
+	 */
+	@Test
+	void aRunningBackupIsWaitedForAndTheSetItMadeForThisRunIsReported(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path log = dir.resolve("commands");
+		// info: the lock held on the first two calls, then free with the set the killed execution's pgbackrest made
+		Files.writeString(bin, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in
+				*" info")
+					if [ "$(grep -c ' info$' "%s")" -le 2 ]; then
+						echo '[{"name":"pgbatch","status":{"lock":{"backup":{"held":true}}},"backup":[]}]'
+					else
+						echo '[{"name":"pgbatch","status":{"lock":{"backup":{"held":false}}},"backup":[
+						 {"label":"20261203-020000F","type":"full","prior":null,"annotation":{"pgbatch-run":"17-3"}}]}]'
+					fi ;;
+				esac
+				""".formatted(log, log));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
+				properties(bin, 4, Duration.ofSeconds(30)));
+
+		PhysicalBackups.BackupSet made = waiting.backup("incr", "17-3");
+
+		assertThat(made.label()).isEqualTo("20261203-020000F");
+		assertThat(Files.readAllLines(log)).hasSize(3).allMatch(line -> line.endsWith(" info"));
+
+		Files.delete(log);
+		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
+				properties(bin, 4, Duration.ZERO));
+
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.backup("incr", "17-4"))
+			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
+		assertThat(Files.readAllLines(log)).singleElement().satisfies(line -> assertThat(line).endsWith(" info"));
+	}
+
+	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
+		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait);
 	}
 
 }
