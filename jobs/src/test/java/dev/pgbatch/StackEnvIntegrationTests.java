@@ -129,6 +129,20 @@ class StackEnvIntegrationTests {
 			.isEqualTo(incr.path("repository-delta-bytes").asLong());
 		assertThat(listed.path("archive").path("start").asString()).isEqualTo(incr.path("wal-start").asString())
 			.isLessThanOrEqualTo(incr.path("wal-stop").asString());
+		// each ends with a restore point of its own, recorded with the set's label
+		for (JsonNode made : List.of(full, incr)) {
+			String label = made.path("label").asString();
+			assertThat(made.path("point").asString()).isEqualTo("backup-" + label);
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.PreparedStatement point = connection
+						.prepareStatement("SELECT backup_label FROM etl.restore_point WHERE name = ?")) {
+				point.setString(1, "backup-" + label);
+				try (java.sql.ResultSet recorded = point.executeQuery()) {
+					assertThat(recorded.next()).as("etl.restore_point of " + label).isTrue();
+					assertThat(recorded.getString(1)).isEqualTo(label);
+				}
+			}
+		}
 	}
 
 	/**

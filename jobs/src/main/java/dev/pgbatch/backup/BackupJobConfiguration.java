@@ -35,12 +35,15 @@ class BackupJobConfiguration {
 
 	static final String PHYSICAL_DATABASE = "database= is for type=logical: a physical backup (type=full, diff or incr) is of the whole cluster";
 
+	/** A physical backup's own restore point is this followed by the set's label. */
+	static final String POINT_PREFIX = "backup-";
+
 	/** The id of the backup the run made, in the job's execution context. */
 	private static final String MADE = "backup.made";
 
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
-			PhysicalBackups physical, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+			PhysicalBackups physical, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
 		DatabaseLock databaseLock = new DatabaseLock(backups, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
@@ -70,6 +73,12 @@ class BackupJobConfiguration {
 							+ step.getJobExecution().getJobInstance().getInstanceId();
 					PhysicalBackups.BackupSet made = physical.backup(type(parameters), run);
 					summarize(step, made);
+					// its own point, after the set ended: a restore to it can start from this set
+					String point = POINT_PREFIX + made.label();
+					if (!points.exists(point)) {
+						points.create(point, made.label());
+					}
+					step.getExecutionContext().putString("summary.point", point);
 					log.info("physical backup {} ({}) complete: {} bytes in the repository", made.label(), made.type(),
 							made.repositoryDeltaBytes());
 					return;

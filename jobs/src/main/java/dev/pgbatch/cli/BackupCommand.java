@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
 import dev.pgbatch.backup.PgBackRestCheck;
+import dev.pgbatch.backup.RestorePoints;
+import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,7 +18,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 @Command(name = "backup", mixinStandardHelpOptions = true,
 		description = "The backups in the object store: list them, verify one (with a restore drill), restore one; check pgBackRest's WAL archiving.",
 		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class,
-				BackupCommand.Check.class })
+				BackupCommand.Check.class, BackupCommand.Point.class })
 class BackupCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
@@ -128,6 +130,38 @@ class BackupCommand {
 				}
 				problems.forEach(problem -> System.out.println("missing: " + problem));
 				return Cli.FAILED;
+			}
+		}
+
+	}
+
+	@Command(name = "point", mixinStandardHelpOptions = true,
+			description = "Create PostgreSQL's restore point NAME, and record in etl.restore_point the row count of every managed table (all but the runner's schema etl) at it: counted under brief SHARE locks (ETL_BACKUP_POINT_LOCK_TIMEOUT) held until the point is made, so that no write falls between the counts and the point.")
+	static class Point implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "NAME", description = "The point's name: 1 to 63 letters, digits, '.', '_' or '-'; not one recorded already.")
+		String name;
+
+		@Option(names = "--json", description = "Print one JSON document: name, lsn, created-at, counts.")
+		boolean json;
+
+		@Override
+		public Integer call() throws Exception {
+			// before anything starts (the migrations write)
+			String problem = RestorePoints.problemWithName(this.name);
+			if (problem != null) {
+				throw new UsageException(problem);
+			}
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				RestorePoints.Point point = context.getBean(RestorePoints.class).create(this.name, null);
+				if (this.json) {
+					Output.json(point);
+					return Cli.OK;
+				}
+				System.out.printf(Locale.ROOT, "restore point %s at %s (%s): %d tables, %d rows counted%n", point.name(),
+						point.lsn(), point.createdAt(), point.counts().size(),
+						point.counts().values().stream().mapToLong(Long::longValue).sum());
+				return Cli.OK;
 			}
 		}
 
