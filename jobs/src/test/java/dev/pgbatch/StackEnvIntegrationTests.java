@@ -3,25 +3,39 @@ package dev.pgbatch;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import dev.pgbatch.cli.EtlInProcess;
+import dev.pgbatch.cli.EtlProcess;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * bin/stack env, as CI runs it: `eval "$(bin/stack env)"` traced with bash -x (as a CI log shows it) gives
- * the secrets as the files that hold them, never their values.
+ * the secrets as the files that hold them, never their values; and it names pgBackRest's configuration and stanza,
+ * enough for `pgbackrest info` by hand.
  */
 class StackEnvIntegrationTests {
 
 	private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
+	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
 	@Test
 	void aTracedEvalOfTheStacksEnvironmentShowsNoSecret() throws Exception {
-		Path secrets = Path.of(System.getenv("ETL_STACK_DIR"), "secrets");
+		Path secrets = STACK.resolve("secrets");
+		// pgBackRest's: the S3 keystore's password and the repository's cipher passphrase
+		assertThat(secrets.resolve("s3-keystore-password")).isNotEmptyFile();
+		assertThat(secrets.resolve("pgbackrest-cipher-pass")).isNotEmptyFile();
 		List<String> values;
 		try (Stream<Path> files = Files.list(secrets)) {
 			values = files.filter(file -> !file.getFileName().toString().equals("pgpass"))
@@ -29,17 +43,220 @@ class StackEnvIntegrationTests {
 				.toList();
 		}
 		assertThat(values).as("the stack's secrets").hasSizeGreaterThanOrEqualTo(3).allMatch(value -> value.length() >= 8);
-		Process trace = new ProcessBuilder("bash", "-x", "-c", "eval \"$(bin/stack env)\" && env").directory(ROOT.toFile())
-			.redirectErrorStream(true)
-			.start();
-		String output = new String(trace.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-		assertThat(trace.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		String output = run("bash", "-x", "-c", "eval \"$(bin/stack env)\" && env");
 
-		assertThat(trace.exitValue()).as(output).isZero();
 		// the trace and the environment it made: the files are named, the settings are there
 		assertThat(output).contains("PGPASSFILE=", "ETL_DB_PASSWORD_FILE=" + secrets.resolve("db-password"),
-				"ETL_S3_SECRET_KEY_FILE=" + secrets.resolve("s3-secret"), "ETL_DB_URL=");
+				"ETL_S3_SECRET_KEY_FILE=" + secrets.resolve("s3-secret"), "ETL_DB_URL=",
+				"PGBACKREST_CONFIG=" + STACK.resolve("pgbackrest/pgbackrest.conf"), "PGBACKREST_STANZA=pgbatch");
 		assertThat(values).allSatisfy(value -> assertThat(output).doesNotContain(value));
+	}
+
+	/**
+	 * The files that hold pgBackRest's secrets are the owner's only, and `pgbackrest info` as the docs give it (as
+	 * postgres, who runs archive_command) needs nothing beyond bin/stack env: it finds the stanza and its WAL archive.
+	 */
+	@Test
+	void pgbackrestInfoByHandFindsTheStanzaAndItsWalArchive() throws Exception {
+		for (Path file : List.of(STACK.resolve("pgbackrest/pgbackrest.conf"), STACK.resolve("tls/s3-key.pem"),
+				STACK.resolve("tls/s3-keystore.p12"))) {
+			assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as(file.toString())
+				.isEqualTo("rw-------");
+		}
+		String output = run("bash", "-c",
+				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-file=off info");
+
+		assertThat(output).contains("stanza: pgbatch", "cipher: aes-256-cbc", "wal archive min/max");
+	}
+
+	/**
+	 * bin/etl backup check, with the settings of bin/stack env (ETL_PGBACKREST_CONFIG and _STANZA): the stack archives
+	 * its WAL through pgBackRest, end to end, and warns that the configuration is another user's. Given another stanza,
+	 * no configuration or no pgbackrest at ETL_PGBACKREST_BIN, it names each thing missing.
+	 */
+	@Test
+	void backupCheckPassesOnTheStackAndNamesWhatIsMissingElsewhere() throws Exception {
+		EtlProcess.Result passed = EtlInProcess.run("backup", "check");
+		assertThat(passed.exitCode()).as(passed.stdout() + passed.stderr()).isZero();
+		assertThat(passed.stdout()).isEqualTo("stanza pgbatch: WAL archiving through pgBackRest works (pgbackrest check passed)\n");
+		// the stack's configuration is postgres's: run by another user (root, here), the check says so
+		String owner = Files.getOwner(STACK.resolve("pgbackrest/pgbackrest.conf")).getName();
+		assertThat(owner).isEqualTo("postgres");
+		if (!owner.equals(System.getProperty("user.name"))) {
+			assertThat(passed.stderr()).contains("warning: pgBackRest's configuration "
+					+ STACK.resolve("pgbackrest/pgbackrest.conf") + " belongs to postgres, not to " + System.getProperty("user.name"));
+		}
+
+		EtlProcess.Result noBin = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", "/no/such/pgbackrest"), "backup", "check");
+		assertThat(noBin.exitCode()).isEqualTo(1);
+		assertThat(noBin.stdout()).startsWith("missing: pgbackrest cannot be run (")
+			.endsWith("install it on this host (Debian: pgbackrest) or set ETL_PGBACKREST_BIN\n");
+
+		EtlProcess.Result otherStanza = EtlInProcess.run(Map.of("ETL_PGBACKREST_STANZA", "nosuch"), "backup", "check");
+		assertThat(otherStanza.exitCode()).as(otherStanza.stdout() + otherStanza.stderr()).isEqualTo(1);
+		assertThat(otherStanza.stdout().lines().toList()).allMatch(line -> line.startsWith("missing: "))
+			.anyMatch(line -> line.startsWith("missing: archive_command does not push to stanza nosuch through pgBackRest"))
+			.anyMatch(line -> line.startsWith("missing: pgbackrest check failed: ["));
+
+		EtlProcess.Result noConfig = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", "/no/such/pgbackrest.conf"), "backup",
+				"check");
+		assertThat(noConfig.exitCode()).isEqualTo(1);
+		assertThat(noConfig.stdout())
+			.isEqualTo("missing: pgBackRest's configuration /no/such/pgbackrest.conf (ETL_PGBACKREST_CONFIG) cannot be read\n");
+	}
+
+	/**
+	 * bin/etl run backup type=full, then type=incr: pgBackRest's backups of the stack's cluster, reported (--json) as
+	 * pgbackrest info lists them, the incr on the full (retention's dry run: PgBackRestTests).
+	 */
+	@Test
+	void physicalBackupsFullThenIncrAreReportedAsPgBackRestListsThem() throws Exception {
+		JsonNode full = physicalBackup("type=full").get(0).path("summary");
+		JsonNode incr = physicalBackup("type=incr").get(0).path("summary");
+
+		assertThat(full.path("type").asString()).isEqualTo("full");
+		assertThat(full.path("prior").asString()).isEmpty();
+		assertThat(full.path("label").asString()).endsWith("F");
+		assertThat(incr.path("type").asString()).isEqualTo("incr");
+		assertThat(incr.path("prior").asString()).isEqualTo(full.path("label").asString());
+		assertThat(incr.path("label").asString()).startsWith(full.path("label").asString() + "_").endsWith("I");
+		// an incr copies what changed since: far less than the cluster
+		assertThat(incr.path("delta-bytes").asLong()).isPositive().isLessThan(full.path("delta-bytes").asLong() / 2);
+		JsonNode listed = info(incr.path("label").asString());
+		assertThat(listed.path("prior").asString()).isEqualTo(full.path("label").asString());
+		assertThat(listed.path("info").path("size").asLong()).isEqualTo(incr.path("database-bytes").asLong());
+		assertThat(listed.path("info").path("repository").path("delta").asLong())
+			.isEqualTo(incr.path("repository-delta-bytes").asLong());
+		assertThat(listed.path("archive").path("start").asString()).isEqualTo(incr.path("wal-start").asString())
+			.isLessThanOrEqualTo(incr.path("wal-stop").asString());
+		// each ends with a restore point of its own, recorded with the set's label
+		for (JsonNode made : List.of(full, incr)) {
+			String label = made.path("label").asString();
+			assertThat(made.path("point").asString()).isEqualTo("backup-" + label);
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.PreparedStatement point = connection
+						.prepareStatement("SELECT backup_label FROM etl.restore_point WHERE name = ?")) {
+				point.setString(1, "backup-" + label);
+				try (java.sql.ResultSet recorded = point.executeQuery()) {
+					assertThat(recorded.next()).as("etl.restore_point of " + label).isTrue();
+					assertThat(recorded.getString(1)).isEqualTo(label);
+				}
+			}
+		}
+	}
+
+	/**
+	 * bin/etl run backup type=incr killed with SIGKILL while its pgbackrest runs: pgbackrest goes on (paused here
+	 * until the restart has looked at the repository, so that the restart finds it running), the restart waits for it
+	 * instead of failing on pgBackRest's lock, and reports the set it finished: the one set made, no second backup.
+	 */
+	@Test
+	void aPhysicalBackupKilledWithSigkillIsFinishedByItsRestart() throws Exception {
+		List<String> before = labels();
+		EtlProcess run = EtlProcess.start(Map.of(), "run", "backup", "type=incr");
+		ProcessHandle orphan = null;
+		for (int i = 0; i < 600 && orphan == null; i++) {
+			Thread.sleep(100);
+			orphan = pgbackrest(run.descendants(), "backup").orElse(null);
+			assertThat(run.isAlive() || orphan != null).as("bin/etl ended before its pgbackrest started").isTrue();
+		}
+		assertThat(orphan).as("no pgbackrest backup under bin/etl within 60 s").isNotNull();
+		// paused before the kill, so that it is still running when the restart looks (an incr takes 2 s); its workers
+		// wait for it
+		assertThat(signal("STOP", orphan)).isTrue();
+		java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
+		try {
+			run.kill();
+			long execution;
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.ResultSet newest = connection.createStatement()
+						.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
+				newest.next();
+				execution = newest.getLong(1);
+			}
+			restart = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
+			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some more
+			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
+				Thread.sleep(100);
+			}
+			Thread.sleep(3_000);
+			assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
+		}
+		finally {
+			// never left paused: it holds the stanza's backup lock
+			signal("CONT", orphan);
+		}
+		EtlProcess.Result restarted = restart.get(5, TimeUnit.MINUTES);
+
+		assertThat(restarted.exitCode()).as(restarted.stdout() + restarted.stderr()).isZero();
+		List<String> made = labels().stream().filter(label -> !before.contains(label)).toList();
+		assertThat(made).singleElement();
+		assertThat(JSON.readTree(restarted.stdout()).path("steps").get(0).path("summary").path("label").asString())
+			.isEqualTo(made.get(0));
+	}
+
+	/** The first of these processes that is pgbackrest running {@code command}. */
+	private static java.util.Optional<ProcessHandle> pgbackrest(Stream<ProcessHandle> processes, String command) {
+		return processes
+			.filter(process -> process.info().command().orElse("").endsWith("/pgbackrest")
+					&& process.info().arguments().map(arguments -> List.of(arguments).contains(command)).orElse(false))
+			.findFirst();
+	}
+
+	/** Whether kill -NAME of the process succeeded. */
+	private static boolean signal(String name, ProcessHandle process) throws Exception {
+		return new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor() == 0;
+	}
+
+	/** The labels of the stanza's sets, as `pgbackrest info` lists them. */
+	private static List<String> labels() throws Exception {
+		List<String> labels = new java.util.ArrayList<>();
+		info().forEach(set -> labels.add(set.path("label").asString()));
+		return labels;
+	}
+
+	/** The steps of a completed bin/etl run backup (in process) with --json. */
+	private static JsonNode physicalBackup(String... parameters) {
+		List<String> arguments = new java.util.ArrayList<>(List.of("run", "backup"));
+		arguments.addAll(List.of(parameters));
+		arguments.add("--json");
+		EtlProcess.Result run = EtlInProcess.run(arguments.toArray(String[]::new));
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		return report.path("steps");
+	}
+
+	/** The set of that label as `pgbackrest info --output=json` lists it (run as postgres), or a missing node. */
+	private static JsonNode info(String label) throws Exception {
+		for (JsonNode set : info()) {
+			if (set.path("label").asString().equals(label)) {
+				return set;
+			}
+		}
+		return tools.jackson.databind.node.MissingNode.getInstance();
+	}
+
+	private static JsonNode info() throws Exception {
+		return JSON.readTree(run("bash", "-c",
+				"eval \"$(bin/stack env)\" && runuser -u postgres -- pgbackrest --log-level-console=error info --output=json"))
+			.get(0)
+			.path("backup");
+	}
+
+	/**
+	 * Runs a command in the checkout, without the pgBackRest settings of this JVM's environment (the command's eval
+	 * must bring them); its output (stdout and stderr), once it exited 0.
+	 */
+	private static String run(String... command) throws Exception {
+		ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+		builder.environment().keySet().removeIf(name -> name.startsWith("PGBACKREST_"));
+		Process process = builder.start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(process.exitValue()).as(output).isZero();
+		return output;
 	}
 
 	private static String read(Path file) {

@@ -11,6 +11,13 @@ public final class BackupJob {
 
 	public static final String NAME = "backup";
 
+	static final String TYPE = "type";
+
+	/** pg_dump of one database, today's backup; the others are pgBackRest's physical backups of the cluster. */
+	static final String LOGICAL = "logical";
+
+	static final List<String> TYPES = List.of(LOGICAL, "full", "diff", "incr");
+
 	static final String DATABASE = "database";
 
 	static final String KEEP_LAST = "keep-last";
@@ -22,15 +29,22 @@ public final class BackupJob {
 	static final String DRY_RUN = "dry-run";
 
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
-			"pg_dump of a database streamed through zstd and encryption into the object store, with a manifest; then retention (keep-last, keep-daily, keep-weekly).",
+			"pg_dump of a database streamed through zstd and encryption into the object store, with a manifest; then retention (keep-last, keep-daily, keep-weekly). type=full|diff|incr: pgBackRest's physical backup of the cluster, then its expire (ETL_PGBACKREST_RETENTION_FULL).",
 			"a restart makes a new backup if the failed run had not finished one, then applies retention",
-			List.of(ParameterDefinition.text(DATABASE, "the database to back up", "the database of ETL_DB_URL", "",
+			List.of(ParameterDefinition.text(TYPE, "logical (pg_dump of one database) or a physical backup of the cluster by pgBackRest: full, diff or incr",
+					LOGICAL, LOGICAL, value -> TYPES.contains(value) ? null : "must be logical, full, diff or incr"),
+					ParameterDefinition.text(DATABASE, "the database to back up", "the database of ETL_DB_URL", "",
 					// the name is checked before anything runs; whether the database exists, once connected
 					value -> ((String) value).isEmpty() ? null : SqlNames.problemWithName((String) value)),
 					ParameterDefinition.wholeNumber(KEEP_LAST, "keep the newest N backups", 7, 1, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),
 					ParameterDefinition.flag(DRY_RUN, "back up, but only list what retention would delete", false)));
+
+	/** Whether the run's type is one of pgBackRest's physical backups. */
+	static boolean physical(String type) {
+		return !LOGICAL.equals(type);
+	}
 
 	private BackupJob() {
 	}

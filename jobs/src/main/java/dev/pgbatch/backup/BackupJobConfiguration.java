@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
@@ -20,6 +21,7 @@ import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -31,16 +33,29 @@ class BackupJobConfiguration {
 
 	private static final Logger log = LoggerFactory.getLogger(BackupJobConfiguration.class);
 
+	static final String PHYSICAL_DATABASE = "database= is for type=logical: a physical backup (type=full, diff or incr) is of the whole cluster";
+
+	/** A physical backup's own restore point is this followed by the set's label. */
+	static final String POINT_PREFIX = "backup-";
+
 	/** The id of the backup the run made, in the job's execution context. */
 	private static final String MADE = "backup.made";
 
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
-			KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+			PhysicalBackups physical, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
 		DatabaseLock databaseLock = new DatabaseLock(backups, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
 			.validator(parameters -> {
+				if (BackupJob.physical(type(parameters))) {
+					// the cluster is backed up, not one database
+					if (!parameters.getString(BackupJob.DATABASE, "").isEmpty()) {
+						throw new InvalidJobParametersException(PHYSICAL_DATABASE);
+					}
+					// pgBackRest encrypts with its own passphrase: no keyset needed
+					return;
+				}
 				try {
 					backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
 				}
@@ -51,6 +66,23 @@ class BackupJobConfiguration {
 				keyset.load();
 			})
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
+				if (BackupJob.physical(type(parameters))) {
+					physical.warning().ifPresent(log::warn);
+					// the same across restarts: a restart finds the set its killed execution's pgbackrest finished
+					String run = parameters.getLong(JobParametersParser.RUN_ID, 0L) + "-"
+							+ step.getJobExecution().getJobInstance().getInstanceId();
+					PhysicalBackups.BackupSet made = physical.backup(type(parameters), run);
+					summarize(step, made);
+					// its own point, after the set ended: a restore to it can start from this set
+					String point = POINT_PREFIX + made.label();
+					if (!points.exists(point)) {
+						points.create(point, made.label());
+					}
+					step.getExecutionContext().putString("summary.point", point);
+					log.info("physical backup {} ({}) complete: {} bytes in the repository", made.label(), made.type(),
+							made.repositoryDeltaBytes());
+					return;
+				}
 				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")),
 						databaseLock.watch(step.getJobExecution().getId()));
 				// for retention, which keeps it whatever the numbers say (kept across a restart of the job)
@@ -64,6 +96,15 @@ class BackupJobConfiguration {
 			}))
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
+				if (BackupJob.physical(type(parameters))) {
+					PhysicalBackups.Expired expired = physical.expire(dryRun);
+					step.getExecutionContext()
+						.putString("summary.retention", String.format(java.util.Locale.ROOT,
+								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
+								dryRun ? "would expire" : "expired", expired.labels().size(),
+								String.join(", ", expired.labels()), expired.kept(), physical.keepFull()));
+					return;
+				}
 				String database = backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
 				Backups.Retained retained = backups.retain(database,
 						step.getJobExecution().getExecutionContext().getString(MADE), parameters.getLong(BackupJob.KEEP_LAST),
@@ -75,6 +116,28 @@ class BackupJobConfiguration {
 							String.join(", ", retained.expired()), retained.abandoned(), retained.kept(), retained.notOurs()));
 			}))
 			.build();
+	}
+
+	private static String type(JobParameters parameters) {
+		return parameters.getString(BackupJob.TYPE, BackupJob.LOGICAL);
+	}
+
+	/** The step summary of a physical backup: each figure under a key of its own, for --json. */
+	private static void summarize(StepExecution step, PhysicalBackups.BackupSet made) {
+		ExecutionContext context = step.getExecutionContext();
+		context.putString("summary.backup", String.format(java.util.Locale.ROOT,
+				"%s (%s%s): database %d bytes, this backup %d bytes (%d in the repository), WAL %s to %s", made.label(),
+				made.type(), made.prior() == null ? "" : ", on " + made.prior(), made.databaseBytes(), made.deltaBytes(),
+				made.repositoryDeltaBytes(), made.walStart(), made.walStop()));
+		context.putString("summary.label", made.label());
+		context.putString("summary.type", made.type());
+		context.putString("summary.prior", made.prior() == null ? "" : made.prior());
+		context.putLong("summary.database-bytes", made.databaseBytes());
+		context.putLong("summary.delta-bytes", made.deltaBytes());
+		context.putLong("summary.repository-bytes", made.repositoryBytes());
+		context.putLong("summary.repository-delta-bytes", made.repositoryDeltaBytes());
+		context.putString("summary.wal-start", made.walStart());
+		context.putString("summary.wal-stop", made.walStop());
 	}
 
 	/**

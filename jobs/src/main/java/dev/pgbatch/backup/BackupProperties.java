@@ -16,7 +16,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param serverName ETL_BACKUP_SERVER_NAME: the server's folder in the backups' keys, and the set of backups
  * its retention counts; empty: the cluster's system identifier, which clusters cloned from one another
  * (pg_basebackup, a restored volume snapshot) share, so each of them needs a name of its own
+ * @param pointLockTimeout ETL_BACKUP_POINT_LOCK_TIMEOUT: how long a restore point waits for a write under way on a
+ * managed table (its SHARE locks wait for it, and writes that come later wait for the point) before it fails
  */
 @ConfigurationProperties("etl.backup")
-record BackupProperties(String prefix, String pgBin, Duration abandonedAfter, String serverName) {
+record BackupProperties(String prefix, String pgBin, Duration abandonedAfter, String serverName, Duration pointLockTimeout) {
 }

@@ -6,6 +6,9 @@ import java.util.concurrent.Callable;
 
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
+import dev.pgbatch.backup.PgBackRestCheck;
+import dev.pgbatch.backup.RestorePoints;
+import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -13,8 +16,9 @@ import picocli.CommandLine.Parameters;
 import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "backup", mixinStandardHelpOptions = true,
-		description = "The backups in the object store: list them, verify one (with a restore drill), restore one.",
-		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class })
+		description = "The backups in the object store: list them, verify one (with a restore drill), restore one; check pgBackRest's WAL archiving.",
+		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class,
+				BackupCommand.Check.class, BackupCommand.Point.class })
 class BackupCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
@@ -104,6 +108,59 @@ class BackupCommand {
 				Backups backups = context.getBean(Backups.class);
 				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
 				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
+				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "check", mixinStandardHelpOptions = true,
+			description = "Check WAL archiving through pgBackRest (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA): the server's settings, then pgBackRest's own check (a WAL switch archived into the repository). Exit 0 when all is there, else 1 and one line for each thing missing.")
+	static class Check implements Callable<Integer> {
+
+		@Override
+		public Integer call() throws Exception {
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				PgBackRestCheck check = context.getBean(PgBackRestCheck.class);
+				check.warning().ifPresent(warning -> System.err.println("warning: " + warning));
+				List<String> problems = check.problems();
+				if (problems.isEmpty()) {
+					System.out.println("stanza " + check.stanza() + ": WAL archiving through pgBackRest works (pgbackrest check passed)");
+					return Cli.OK;
+				}
+				problems.forEach(problem -> System.out.println("missing: " + problem));
+				return Cli.FAILED;
+			}
+		}
+
+	}
+
+	@Command(name = "point", mixinStandardHelpOptions = true,
+			description = "Create PostgreSQL's restore point NAME, and record in etl.restore_point the row count of every managed table (all but the runner's schema etl) at it: counted under brief SHARE locks (ETL_BACKUP_POINT_LOCK_TIMEOUT) held until the point is made, so that no write falls between the counts and the point.")
+	static class Point implements Callable<Integer> {
+
+		@Parameters(index = "0", paramLabel = "NAME", description = "The point's name: 1 to 63 letters, digits, '.', '_' or '-'; not one recorded already.")
+		String name;
+
+		@Option(names = "--json", description = "Print one JSON document: name, lsn, created-at, counts.")
+		boolean json;
+
+		@Override
+		public Integer call() throws Exception {
+			// before anything starts (the migrations write)
+			String problem = RestorePoints.problemWithName(this.name);
+			if (problem != null) {
+				throw new UsageException(problem);
+			}
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				RestorePoints.Point point = context.getBean(RestorePoints.class).create(this.name, null);
+				if (this.json) {
+					Output.json(point);
+					return Cli.OK;
+				}
+				System.out.printf(Locale.ROOT, "restore point %s at %s (%s): %d tables, %d rows counted%n", point.name(),
+						point.lsn(), point.createdAt(), point.counts().size(),
+						point.counts().values().stream().mapToLong(Long::longValue).sum());
 				return Cli.OK;
 			}
 		}

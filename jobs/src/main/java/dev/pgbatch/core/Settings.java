@@ -119,6 +119,18 @@ public final class Settings {
 				: value.equals(".") || value.equals("..") ? "must not be '.' or '..'"
 						: matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,100}"), "letters, digits, '.', '-' and '_', at most 100"));
 		checks.put("ETL_PG_BIN", value -> value.isEmpty() ? null : directory(value));
+		// absolute: a relative name would be looked up on the PATH, where a directory another user may write can come first
+		checks.put("ETL_PGBACKREST_BIN", value -> path(value) == null && Path.of(value).isAbsolute() ? null
+				: "must be an absolute path");
+		// a path only: whether this user may read it (pgBackRest's file is often its owner's only) backup check says
+		checks.put("ETL_PGBACKREST_CONFIG", value -> value.isEmpty() ? null : path(value));
+		// pgBackRest's own rule for a stanza's name; it goes on pgbackrest's command line as --stanza=NAME
+		// pgBackRest's own bounds of repo1-retention-full; at least 1: the newest full backup is never expired
+		checks.put("ETL_BACKUP_POINT_LOCK_TIMEOUT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(1)));
+		checks.put("ETL_PGBACKREST_LOCK_WAIT", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
+		checks.put("ETL_PGBACKREST_RETENTION_FULL", value -> whole(value, 1, 9_999_999));
+		checks.put("ETL_PGBACKREST_STANZA", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,64}"),
+				"letters, digits, '.', '-' and '_', at most 64"));
 		// Quartz's sched_name column holds 120 characters
 		checks.put("ETL_SCHEDULER_NAME", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,120}"),
 				"letters, digits, '.', '-' and '_', at most 120"));

@@ -124,6 +124,73 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		dropTarget();
 	}
 
+	@Autowired
+	RestorePoints points;
+
+	/**
+	 * backup point: every managed table's count equals its rows at the point, and the writes around it fall on the
+	 * right side. pt.a and pt.b are locked in that order: a writer on pt.b under way when the point starts is waited
+	 * for (its row counted); a writer on pt.a that comes while the point waits on pt.b is blocked by the point's lock
+	 * on pt.a until the point committed (its row not counted, though it was asked for before the point was made).
+	 */
+	@Test
+	void aRestorePointCountsEveryTableAtItAndAWriterBlockedByItsLocksFallsAfterIt() throws Exception {
+		this.jdbc.execute("CREATE SCHEMA pt; CREATE TABLE pt.a (x int); CREATE TABLE pt.b (x int);"
+				+ " INSERT INTO pt.a VALUES (1), (2); INSERT INTO pt.b VALUES (1), (2), (3)");
+		ExecutorService threads = Executors.newFixedThreadPool(2);
+		try (Connection first = TestDatabase.connect(); Connection later = TestDatabase.connect()) {
+			first.setAutoCommit(false);
+			first.createStatement().execute("INSERT INTO pt.b VALUES (4)");
+			Future<RestorePoints.Point> made = threads.submit(() -> this.points.create("point-test", null));
+			Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> locks("pt.a", "ShareLock", true) == 1);
+			Future<Integer> blocked = threads.submit(() -> later.createStatement().executeUpdate("INSERT INTO pt.a VALUES (3)"));
+			Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> locks("pt.a", "RowExclusiveLock", false) == 1);
+			assertThat(made.isDone()).isFalse();
+			first.commit();
+			RestorePoints.Point point = made.get(30, TimeUnit.SECONDS);
+			assertThat(blocked.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+
+			assertThat(point.counts()).containsEntry("pt.a", 2L).containsEntry("pt.b", 4L);
+			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pt.a", Long.class)).isEqualTo(3);
+			point.counts().forEach((table, count) -> {
+				if (!table.equals("pt.a")) {
+					assertThat(this.jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class)).as(table).isEqualTo(count);
+				}
+			});
+			assertThat(point.counts()).containsKeys("retail.sales_transactions", "retail.customers")
+				.doesNotContainKey("etl.restore_point");
+			assertThat(point.counts().get("retail.sales_transactions")).isEqualTo(1000L);
+			Map<String, Long> recorded = new TreeMap<>();
+			this.jdbc.query("SELECT table_name, row_count FROM etl.restore_point_count WHERE point = 'point-test'",
+					(ResultSet rs) -> {
+						recorded.put(rs.getString(1), rs.getLong(2));
+					});
+			assertThat(recorded).isEqualTo(new TreeMap<>(point.counts()));
+			assertThat(this.jdbc.queryForObject("SELECT lsn::text FROM etl.restore_point WHERE name = 'point-test'",
+					String.class)).isEqualTo(point.lsn());
+		}
+		finally {
+			threads.shutdownNow();
+			this.jdbc.execute("DROP SCHEMA pt CASCADE");
+		}
+
+		// a bad name, or one taken: one line, exit 2, nothing written
+		for (String name : List.of("no spaces", "a/b", "x".repeat(64), "point-test")) {
+			EtlProcess.Result refused = dev.pgbatch.cli.EtlInProcess.run("backup", "point", name);
+			assertThat(refused.exitCode()).as(refused.stderr()).isEqualTo(2);
+			assertThat(refused.stderr().lines()).singleElement().asString().startsWith("etl: restore point");
+		}
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.restore_point", Long.class)).isEqualTo(1);
+		assertThat(this.jdbc.queryForObject("SELECT count(DISTINCT point) FROM etl.restore_point_count", Long.class)).isEqualTo(1);
+	}
+
+	/** The sessions of this database holding (or waiting for) that lock mode on the table. */
+	private long locks(String table, String mode, boolean granted) {
+		return this.jdbc.queryForObject("SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database"
+				+ " WHERE datname = current_database()) AND relation = ?::regclass AND mode = ? AND granted = ?", Long.class,
+				table, mode, granted);
+	}
+
 	@Test
 	void aBackupRestoresIntoANewDatabaseWithEveryTableEqualToTheSource() throws Exception {
 		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
@@ -715,7 +782,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		for (boolean midway : List.of(false, true)) {
 			// the real store, except that reading a verify record fails: refused at once, or cut off midway
 			Backups failing = new Backups(new VerifyRecordsUnreadable(this.store, midway), this.keysetProperties, this.tools,
-					new BackupProperties(PREFIX, "", Duration.ofHours(24), ""), this.lock, this.dataSource);
+					new BackupProperties(PREFIX, "", Duration.ofHours(24), "", Duration.ofSeconds(10)), this.lock, this.dataSource);
 
 			assertThatThrownBy(() -> failing.retain(TestDatabase.name(), newest.id(), 1, 0, 0, false)).as("midway " + midway)
 				.isNotInstanceOf(AuthenticationFailedException.class)
@@ -927,7 +994,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		BackupManifest original = this.backups.list().get(0).manifest();
 		// a clone of this cluster (the same system identifier), named by ETL_BACKUP_SERVER_NAME
 		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
-				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b"), this.lock, this.dataSource);
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b", Duration.ofSeconds(10)), this.lock, this.dataSource);
 
 		BackupManifest cloned = clone.make(TestDatabase.name(), new LockWatch());
 		clone.retain(TestDatabase.name(), cloned.id(), 1, 0, 0, false);
@@ -940,7 +1007,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void twoClustersGivenOneServerNameNeverCountOrRemoveEachOthersBackups() throws Exception {
 		Backups named = new Backups(this.store, this.keysetProperties, this.tools,
-				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared"), this.lock, this.dataSource);
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared", Duration.ofSeconds(10)), this.lock, this.dataSource);
 		BackupManifest first = named.make(TestDatabase.name(), new LockWatch());
 		String database = first.database();
 		// another cluster (another system identifier) with ETL_BACKUP_SERVER_NAME=shared too: a backup older than

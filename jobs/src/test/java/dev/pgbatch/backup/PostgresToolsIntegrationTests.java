@@ -22,7 +22,7 @@ class PostgresToolsIntegrationTests {
 	@Test
 	void aConnectionToAnotherDatabaseKeepsTheParametersOfTheUrl() throws Exception {
 		PostgresTools tools = new PostgresTools(URL, System.getenv().getOrDefault("ETL_DB_USER", "pgbatch"),
-				TestDatabase.secret("ETL_DB_PASSWORD"), new BackupProperties("backup", "", Duration.ofHours(24), ""));
+				TestDatabase.secret("ETL_DB_PASSWORD"), new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
 
 		try (Connection connection = tools.connect("postgres"); Statement statement = connection.createStatement();
 				ResultSet rs = statement.executeQuery(

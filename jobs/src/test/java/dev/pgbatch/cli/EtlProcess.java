@@ -115,6 +115,11 @@ public final class EtlProcess {
 		return Files.readString(this.stderr, StandardCharsets.UTF_8);
 	}
 
+	/** The processes it started, and theirs. */
+	public java.util.stream.Stream<ProcessHandle> descendants() {
+		return this.process.descendants();
+	}
+
 	public boolean isAlive() {
 		return this.process.isAlive();
 	}

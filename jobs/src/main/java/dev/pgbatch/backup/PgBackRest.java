@@ -1,0 +1,121 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.pgbatch.core.OwnThreads;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs pgBackRest (ETL_PGBACKREST_BIN, an absolute path: not whatever a PATH entry holds) with the configuration and
+ * stanza of ETL_PGBACKREST_CONFIG and _STANZA. Its command line holds no secret: pgBackRest takes its secure options
+ * from its configuration file or environment only.
+ */
+@Component
+class PgBackRest {
+
+	static final String NOT_OWNER = "pgBackRest's configuration %s belongs to %s, not to %s who runs this: pgBackRest"
+			+ " runs without its log file, and may leave files of %s in its lock and spool directories that later runs"
+			+ " as %s (archive_command) cannot write; run this as %s (runuser -u %s -- bin/etl ...)";
+
+	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
+	record Result(int exitCode, String stdout, String stderr) {
+
+		boolean timedOut() {
+			return this.exitCode == -1;
+		}
+
+		/**
+		 * Its ERROR lines without the prefix, from both streams: its log's errors go to the console (stdout), those of
+		 * its options and configuration to stderr whatever the log levels say.
+		 */
+		List<String> errors() {
+			return (this.stdout + "\n" + this.stderr).lines()
+				.map(String::strip)
+				.filter(line -> line.startsWith("ERROR:"))
+				.map(line -> line.substring("ERROR:".length()).strip())
+				.toList();
+		}
+
+	}
+
+	private final PgBackRestProperties properties;
+
+	PgBackRest(PgBackRestProperties properties) {
+		this.properties = properties;
+	}
+
+	String stanza() {
+		return this.properties.stanza();
+	}
+
+	String config() {
+		return this.properties.config();
+	}
+
+	/**
+	 * When the configuration file is another user's (the stack's is postgres's, mode 0600): a warning saying so, since
+	 * pgBackRest run by this user creates files in directories the owner uses too (its log file, which a run then goes
+	 * without, and the lock files a killed run leaves).
+	 */
+	Optional<String> ownerWarning() {
+		String config = this.properties.config();
+		String me = System.getProperty("user.name");
+		try {
+			String owner = config.isEmpty() ? me : Files.getOwner(Path.of(config)).getName();
+			return owner.equals(me) ? Optional.empty()
+					: Optional.of(NOT_OWNER.formatted(config, owner, me, me, owner, owner, owner));
+		}
+		catch (IOException ex) {
+			// a configuration that cannot be read is reported by whoever reads it
+			return Optional.empty();
+		}
+	}
+
+	/**
+	 * Runs {@code pgbackrest --config=... --stanza=... OPTIONS COMMAND} and waits for it at most {@code timeout}; on a
+	 * timeout it and every process it started (process-max's workers) are killed.
+	 */
+	Result run(Duration timeout, String command, String... options) throws IOException, InterruptedException {
+		List<String> line = new ArrayList<>(List.of(this.properties.bin()));
+		if (!this.properties.config().isEmpty()) {
+			line.add("--config=" + this.properties.config());
+		}
+		line.add("--stanza=" + stanza());
+		if (ownerWarning().isPresent()) {
+			// no log file of this user's in the owner's log directory: the owner's later runs could not open it
+			line.add("--log-level-file=off");
+		}
+		line.addAll(List.of(options));
+		line.add(command);
+		Process process = new ProcessBuilder(line).start();
+		process.getOutputStream().close();
+		CompletableFuture<String> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
+				() -> read(process.getInputStream()));
+		CompletableFuture<String> stderr = OwnThreads.start("pgbackrest " + command + " stderr",
+				() -> read(process.getErrorStream()));
+		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+			// (the descendants are listed before the parent is killed: once it is gone, its children are init's)
+			List<ProcessHandle> descendants = process.descendants().toList();
+			process.destroyForcibly();
+			descendants.forEach(ProcessHandle::destroyForcibly);
+			return new Result(-1, "", "");
+		}
+		return new Result(process.exitValue(), OwnThreads.joined(stdout), OwnThreads.joined(stderr));
+	}
+
+	private static String read(InputStream stream) throws IOException {
+		return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+	}
+
+}

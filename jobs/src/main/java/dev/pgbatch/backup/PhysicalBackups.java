@@ -1,0 +1,212 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Physical backups of the cluster of ETL_DB_URL through pgBackRest (backup type=full|diff|incr): compression,
+ * encryption and process-max are pgBackRest's own, from its configuration. What a backup made is read back from
+ * `pgbackrest info --output=json`, the one account of the repository; retention is pgBackRest's expire, run by the
+ * job with its own count of full backups (so after-backup auto-expiry is off: the job's count and dry-run decide).
+ */
+@Component
+class PhysicalBackups {
+
+	private static final Logger log = LoggerFactory.getLogger(PhysicalBackups.class);
+
+	static final String FAILED = "pgbackrest %s failed: %s";
+
+	static final String TIMED_OUT = "pgbackrest %s did not end within %d h";
+
+	static final String NO_NEW_SET = "pgbackrest backup ended, but pgbackrest info lists no backup set it made";
+
+	static final String STILL_RUNNING = "a pgBackRest backup of stanza %s still runs after %d s (pgbackrest info: its"
+			+ " backup lock is held; ETL_PGBACKREST_LOCK_WAIT): let it end, then run or restart this again";
+
+	/** The annotation each backup set gets: the run that asked for it, so that its restart finds it. */
+	static final String RUN_ANNOTATION = "pgbatch-run";
+
+	/** How often the lock of a running backup is looked at while it is waited for. */
+	private static final Duration LOCK_POLL = Duration.ofSeconds(1);
+
+	/** A backup of a large cluster takes hours; this bounds only one that hangs. */
+	private static final Duration BACKUP_TIMEOUT = Duration.ofHours(24);
+
+	/** info and expire read and delete in the repository only. */
+	private static final Duration REPOSITORY_TIMEOUT = Duration.ofHours(1);
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	/**
+	 * One backup set as pgbackrest info lists it: {@code prior} is the set it builds on (null for a full), sizes in
+	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range.
+	 */
+	record BackupSet(String label, String type, String prior, long databaseBytes, long deltaBytes,
+			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run) {
+
+		/** The full backup this set depends on (itself for a full): pgBackRest's labels start with it. */
+		String full() {
+			int underscore = this.label.indexOf('_');
+			return underscore < 0 ? this.label : this.label.substring(0, underscore);
+		}
+
+	}
+
+	/** The stanza's sets, oldest first, and whether a backup of it runs now (pgBackRest's backup lock is held). */
+	private record Repository(List<BackupSet> sets, boolean backupRunning) {
+	}
+
+	/** What retention removed (or, dry, would remove), and how many sets are kept. */
+	record Expired(List<String> labels, int kept) {
+	}
+
+	private final PgBackRest pgBackRest;
+
+	private final long keepFull;
+
+	private final Duration lockWait;
+
+	PhysicalBackups(PgBackRest pgBackRest, PgBackRestProperties properties) {
+		this.pgBackRest = pgBackRest;
+		this.keepFull = properties.retentionFull();
+		this.lockWait = properties.lockWait();
+	}
+
+	/** A warning when pgBackRest's configuration is another user's (see {@link PgBackRest#ownerWarning()}). */
+	Optional<String> warning() {
+		return this.pgBackRest.ownerWarning();
+	}
+
+	long keepFull() {
+		return this.keepFull;
+	}
+
+	/**
+	 * The set of {@code run} (a job run, the same across its restarts): the one an earlier execution of it made
+	 * (killed after pgBackRest started, which finishes the set on its own), else a new backup of {@code type}
+	 * (full, diff or incr). A backup of the stanza that runs now (that killed execution's pgbackrest, or another
+	 * runner's) is waited for first, at most ETL_PGBACKREST_LOCK_WAIT: it would fail on pgBackRest's lock, and a
+	 * diff or incr should build on what it makes.
+	 */
+	BackupSet backup(String type, String run) throws IOException, InterruptedException {
+		List<BackupSet> before = awaitNoBackupRunning();
+		Optional<BackupSet> earlier = before.stream().filter(set -> run.equals(set.run())).reduce((older, newer) -> newer);
+		if (earlier.isPresent()) {
+			log.info("backup set {} was made for this run by an earlier execution of it: reported, no new backup",
+					earlier.get().label());
+			return earlier.get();
+		}
+		Set<String> labels = labels(before);
+		run(BACKUP_TIMEOUT, "backup", "--type=" + type, "--no-expire-auto", "--repo1-retention-full=" + this.keepFull,
+				"--annotation=" + RUN_ANNOTATION + "=" + run);
+		List<BackupSet> made = info().stream().filter(set -> !labels.contains(set.label())).toList();
+		if (made.isEmpty()) {
+			throw new IllegalStateException(NO_NEW_SET);
+		}
+		return made.get(made.size() - 1);
+	}
+
+	/** The stanza's sets once no backup of it runs, waiting for one that does at most ETL_PGBACKREST_LOCK_WAIT. */
+	private List<BackupSet> awaitNoBackupRunning() throws IOException, InterruptedException {
+		Instant deadline = Instant.now().plus(this.lockWait);
+		Repository repository = repository();
+		if (repository.backupRunning()) {
+			log.info("a pgBackRest backup of stanza {} is running: waiting up to {} s for it to end",
+					this.pgBackRest.stanza(), this.lockWait.toSeconds());
+		}
+		while (repository.backupRunning()) {
+			if (!Instant.now().isBefore(deadline)) {
+				throw new IllegalStateException(STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
+			}
+			Thread.sleep(LOCK_POLL.toMillis());
+			repository = repository();
+		}
+		return repository.sets();
+	}
+
+	/**
+	 * Keeps the newest {@link #keepFull()} full backups and the sets that depend on them; pgBackRest's expire
+	 * removes the older ones and the WAL only they needed. A dry run lists them and removes nothing.
+	 */
+	Expired expire(boolean dryRun) throws IOException, InterruptedException {
+		List<BackupSet> sets = info();
+		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
+		Set<String> keptFulls = new LinkedHashSet<>(fulls.subList((int) Math.max(0, fulls.size() - this.keepFull),
+				fulls.size()));
+		List<String> expiring = sets.stream().filter(set -> !keptFulls.contains(set.full())).map(BackupSet::label).toList();
+		if (dryRun) {
+			return new Expired(expiring, sets.size() - expiring.size());
+		}
+		run(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + this.keepFull);
+		List<BackupSet> after = info();
+		Set<String> left = labels(after);
+		return new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
+				after.size());
+	}
+
+	/** The stanza's backup sets, oldest first. */
+	List<BackupSet> info() throws IOException, InterruptedException {
+		return repository().sets();
+	}
+
+	private Repository repository() throws IOException, InterruptedException {
+		PgBackRest.Result result = run(REPOSITORY_TIMEOUT, "info", "--output=json");
+		List<BackupSet> sets = new ArrayList<>();
+		boolean backupRunning = false;
+		try {
+			for (JsonNode stanza : JSON.readTree(result.stdout())) {
+				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
+				for (JsonNode set : stanza.path("backup")) {
+					JsonNode info = set.path("info");
+					JsonNode run = set.path("annotation").path(RUN_ANNOTATION);
+					sets.add(new BackupSet(set.path("label").asString(), set.path("type").asString(),
+							set.path("prior").isNull() ? null : set.path("prior").asString(), info.path("size").asLong(),
+							info.path("delta").asLong(), info.path("repository").path("size").asLong(),
+							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
+							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null));
+				}
+			}
+		}
+		catch (JacksonException ex) {
+			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
+		}
+		return new Repository(sets, backupRunning);
+	}
+
+	private PgBackRest.Result run(Duration timeout, String command, String... options)
+			throws IOException, InterruptedException {
+		List<String> all = new ArrayList<>(List.of(options));
+		// its errors only, on the console; its log file as its configuration says
+		all.addAll(List.of("--log-level-console=error", "--log-level-stderr=off"));
+		PgBackRest.Result result = this.pgBackRest.run(timeout, command, all.toArray(String[]::new));
+		if (result.timedOut()) {
+			throw new IllegalStateException(TIMED_OUT.formatted(command, timeout.toHours()));
+		}
+		if (result.exitCode() != 0) {
+			List<String> errors = result.errors();
+			throw new IllegalStateException(FAILED.formatted(command,
+					errors.isEmpty() ? "exit " + result.exitCode() : String.join("; ", errors)));
+		}
+		return result;
+	}
+
+	private static Set<String> labels(List<BackupSet> sets) {
+		return sets.stream().map(BackupSet::label).collect(Collectors.toSet());
+	}
+
+}

@@ -1,0 +1,187 @@
+package dev.pgbatch.backup;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
+
+import dev.pgbatch.core.UsageException;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Restore points (bin/etl backup point NAME, and the point each physical backup ends with): PostgreSQL's restore
+ * point NAME, with the exact row count of every managed table at it recorded in etl.restore_point(_count). Exact:
+ * in one transaction the tables are locked in SHARE mode (no insert, update, delete or truncate passes it; a write
+ * already under way is waited for, at most ETL_BACKUP_POINT_LOCK_TIMEOUT), counted, and the point is made before the
+ * commit releases them. A write waiting on the locks commits after the point's WAL record, so it is in neither the
+ * counts nor a restore to the point; one committed before the locks were granted is in both.
+ */
+@Component
+public class RestorePoints {
+
+	static final String BAD_NAME = "restore point name '%s': 1 to 63 letters, digits, '.', '_' or '-', starting with a"
+			+ " letter or digit";
+
+	static final String TAKEN = "restore point %s exists already (etl.restore_point): give another name";
+
+	static final String TABLES_CHANGED = "the managed tables changed (one created or dropped) while restore point %s was"
+			+ " being made: nothing was made; try again";
+
+	static final String LOCK_TIMEOUT = "restore point %s: a managed table stayed locked by another session for %d ms"
+			+ " (ETL_BACKUP_POINT_LOCK_TIMEOUT): nothing was made; %s";
+
+	private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+	/**
+	 * The managed tables: every plain table outside the system schemas and extensions, as a logical backup counts
+	 * them, but the runner's own schema etl (its jobs' bookkeeping, which they write while they run: locking it would
+	 * stall them, and it is not data a restore is checked on).
+	 */
+	private static final String MANAGED_TABLES = """
+			SELECT format('%I.%I', n.nspname, c.relname)
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'etl')
+			  AND n.nspname NOT LIKE 'pg\\_%'
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+			ORDER BY 1
+			""";
+
+	/** A point made: where it is in the WAL, when, and each managed table's rows at it (by quoted name). */
+	public record Point(String name, String lsn, Instant createdAt, Map<String, Long> counts) {
+	}
+
+	private final DataSource dataSource;
+
+	private final Duration lockTimeout;
+
+	RestorePoints(DataSource dataSource, BackupProperties properties) {
+		this.dataSource = dataSource;
+		this.lockTimeout = properties.pointLockTimeout();
+	}
+
+	/** Why NAME cannot be a restore point's name, or null. */
+	public static String problemWithName(String name) {
+		return NAME.matcher(name).matches() ? null : BAD_NAME.formatted(name.replaceAll("\\p{Cntrl}", "?"));
+	}
+
+	/**
+	 * Makes restore point NAME with the counts; {@code backupLabel}: the pgBackRest set it ends, or null. A bad or
+	 * taken name is a UsageException, and nothing is written.
+	 */
+	public Point create(String name, String backupLabel) {
+		String problem = problemWithName(name);
+		if (problem != null) {
+			throw new UsageException(problem);
+		}
+		try (Connection connection = this.dataSource.getConnection()) {
+			connection.setAutoCommit(false);
+			try {
+				Point point = create(connection, name, backupLabel);
+				connection.commit();
+				return point;
+			}
+			catch (SQLException | RuntimeException ex) {
+				connection.rollback();
+				throw ex;
+			}
+		}
+		catch (SQLException ex) {
+			if ("55P03".equals(ex.getSQLState())) {
+				throw new IllegalStateException(LOCK_TIMEOUT.formatted(name, this.lockTimeout.toMillis(), ex.getMessage()), ex);
+			}
+			throw new IllegalStateException("restore point " + name + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Whether a point of that name is recorded. */
+	public boolean exists(String name) {
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection.prepareStatement("SELECT 1 FROM etl.restore_point WHERE name = ?")) {
+			statement.setString(1, name);
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next();
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read etl.restore_point: " + ex.getMessage(), ex);
+		}
+	}
+
+	private Point create(Connection connection, String name, String backupLabel) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			statement.execute("SET LOCAL lock_timeout = " + this.lockTimeout.toMillis());
+			// the name first: a taken one fails here, before PostgreSQL's point (whose names need not be unique)
+			try (PreparedStatement taken = connection.prepareStatement(
+					"INSERT INTO etl.restore_point (name, lsn, created_at, backup_label) VALUES (?, '0/0', now(), ?)"
+							+ " ON CONFLICT (name) DO NOTHING")) {
+				taken.setString(1, name);
+				taken.setString(2, backupLabel);
+				if (taken.executeUpdate() == 0) {
+					throw new UsageException(TAKEN.formatted(name));
+				}
+			}
+			List<String> tables = managedTables(statement);
+			if (!tables.isEmpty()) {
+				// the names come from the catalogue, quoted by format('%I'); the order is the same for every point
+				statement.execute("LOCK TABLE " + String.join(", ", tables) + " IN SHARE MODE");
+			}
+			// a table created before the locks were all granted would be left out: none may have been
+			if (!managedTables(statement).equals(tables)) {
+				throw new IllegalStateException(TABLES_CHANGED.formatted(name));
+			}
+			Map<String, Long> counts = new LinkedHashMap<>();
+			for (String table : tables) {
+				try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+					rs.next();
+					counts.put(table, rs.getLong(1));
+				}
+			}
+			String lsn;
+			Instant createdAt;
+			try (PreparedStatement point = connection.prepareStatement(
+					"UPDATE etl.restore_point SET lsn = pg_create_restore_point(?), created_at = clock_timestamp()"
+							+ " WHERE name = ? RETURNING lsn::text, created_at")) {
+				point.setString(1, name);
+				point.setString(2, name);
+				try (ResultSet rs = point.executeQuery()) {
+					rs.next();
+					lsn = rs.getString(1);
+					createdAt = rs.getTimestamp(2).toInstant();
+				}
+			}
+			try (PreparedStatement insert = connection.prepareStatement(
+					"INSERT INTO etl.restore_point_count (point, table_name, row_count) VALUES (?, ?, ?)")) {
+				for (Map.Entry<String, Long> count : counts.entrySet()) {
+					insert.setString(1, name);
+					insert.setString(2, count.getKey());
+					insert.setLong(3, count.getValue());
+					insert.addBatch();
+				}
+				insert.executeBatch();
+			}
+			return new Point(name, lsn, createdAt, counts);
+		}
+	}
+
+	private static List<String> managedTables(Statement statement) throws SQLException {
+		List<String> tables = new ArrayList<>();
+		try (ResultSet rs = statement.executeQuery(MANAGED_TABLES)) {
+			while (rs.next()) {
+				tables.add(rs.getString(1));
+			}
+		}
+		return tables;
+	}
+
+}

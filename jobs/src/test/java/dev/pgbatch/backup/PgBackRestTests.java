@@ -1,0 +1,123 @@
+package dev.pgbatch.backup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/** How pgbatch runs pgBackRest, with stand-in executables (ETL_PGBACKREST_BIN). */
+class PgBackRestTests {
+
+	@Test
+	void aRunThatDoesNotEndInTimeIsKilledWithTheProcessesItStarted(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path workerPid = dir.resolve("worker.pid");
+		Files.writeString(bin, """
+				#!/bin/sh
+				sleep 300 &
+				echo $! >"%s.tmp" && mv "%s.tmp" "%s"
+				wait
+				""".formatted(workerPid, workerPid, workerPid));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PgBackRest pgBackRest = new PgBackRest(properties(bin, 4, Duration.ZERO));
+
+		PgBackRest.Result result = pgBackRest.run(Duration.ofSeconds(1), "backup");
+
+		assertThat(result.timedOut()).isTrue();
+		ProcessHandle worker = ProcessHandle.of(Long.parseLong(Files.readString(workerPid).strip())).orElse(null);
+		if (worker != null) {
+			worker.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+		}
+	}
+
+	/**
+	 * Retention of physical backups, against a stand-in that lists two fulls, each with a set on it, and logs each
+	 * command it is given: with one full kept, the older full and its incr go; a dry run names them and runs no expire,
+	 * a real one runs pgBackRest's expire with that count.
+	 */
+	@Test
+	void retentionKeepsTheNewestFullsWithTheirSetsAndADryRunExpiresNothing(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path log = dir.resolve("commands");
+		Path info = dir.resolve("info.json");
+		Files.writeString(info, """
+				[{"name":"pgbatch","backup":[
+				 {"label":"20261201-020000F","type":"full","prior":null},
+				 {"label":"20261201-020000F_20261202-030000I","type":"incr","prior":"20261201-020000F"},
+				 {"label":"20261203-020000F","type":"full","prior":null},
+				 {"label":"20261203-020000F_20261203-030000D","type":"diff","prior":"20261203-020000F"}]}]
+				""");
+		Files.writeString(bin, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s" ;; esac
+				""".formatted(log, info));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PhysicalBackups backups = new PhysicalBackups(
+				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
+
+		PhysicalBackups.Expired dry = backups.expire(true);
+
+		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
+		assertThat(dry.kept()).isEqualTo(2);
+		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
+
+		backups.expire(false);
+
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full=1"));
+	}
+
+	/**
+	 * A backup of the stanza that runs already (a killed runner's pgbackrest: info says its backup lock is held) is
+	 * waited for; once it ended, the set it made for this run (its annotation) is the run's, and no backup runs. One
+	 * that does not end within the wait fails the run with one line, and no backup runs either.
+	 */
+	@Test
+	void aRunningBackupIsWaitedForAndTheSetItMadeForThisRunIsReported(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path log = dir.resolve("commands");
+		// info: the lock held on the first two calls, then free with the set the killed execution's pgbackrest made
+		Files.writeString(bin, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in
+				*" info")
+					if [ "$(grep -c ' info$' "%s")" -le 2 ]; then
+						echo '[{"name":"pgbatch","status":{"lock":{"backup":{"held":true}}},"backup":[]}]'
+					else
+						echo '[{"name":"pgbatch","status":{"lock":{"backup":{"held":false}}},"backup":[
+						 {"label":"20261203-020000F","type":"full","prior":null,"annotation":{"pgbatch-run":"17-3"}}]}]'
+					fi ;;
+				esac
+				""".formatted(log, log));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
+				properties(bin, 4, Duration.ofSeconds(30)));
+
+		PhysicalBackups.BackupSet made = waiting.backup("incr", "17-3");
+
+		assertThat(made.label()).isEqualTo("20261203-020000F");
+		assertThat(Files.readAllLines(log)).hasSize(3).allMatch(line -> line.endsWith(" info"));
+
+		Files.delete(log);
+		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
+				properties(bin, 4, Duration.ZERO));
+
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.backup("incr", "17-4"))
+			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
+		assertThat(Files.readAllLines(log)).singleElement().satisfies(line -> assertThat(line).endsWith(" info"));
+	}
+
+	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
+		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait);
+	}
+
+}
