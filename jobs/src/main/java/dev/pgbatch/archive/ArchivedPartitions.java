@@ -109,6 +109,8 @@ public class ArchivedPartitions {
 
 	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
 
+	static final String SUPERSEDES_UNVOUCHED = "%s: its manifest names the logged segment(s) %s as superseded, but it was adopted with --older or --origin-mismatch-ok, or written by another database or cluster: adopting it would write them off on its word; nothing adopted (if they are truly superseded: bin/etl archive forget each with --force first)";
+
 	static final String SUPERSEDES_ANOTHER = "%s %s: segment %s supersedes segment %s (exported after its rows were restored), and the archive log has both completed: restoring both would bring back rows deleted since; nothing restored (if the older one's rows are in the newer one: bin/etl archive forget %s %s %s --force)";
 
 	static final String NO_UNIQUE_KEY = "%s %s: restoring into the partition that is there, or %d segments at once, needs a primary key or a unique index on NOT NULL columns of %s and of its partition there, valid and not deferrable (without one every row there would be added twice); nothing restored";
@@ -529,6 +531,18 @@ public class ArchivedPartitions {
 			}
 			UUID id = segment;
 			String[] supersedes = manifest.supersedes() == null ? new String[0] : manifest.supersedes().toArray(String[]::new);
+			if (!overrides.trustsSupersedes() || !origin.wrote(manifest)) {
+				// forgetting on the word of a manifest this installation's own checks did not vouch for could
+				// write off the segment that holds the rows
+				List<String> named = this.jdbc.queryForList("""
+						SELECT object_key FROM ops.archive_log
+						WHERE table_name = ? AND partition_name = ? AND tier = 'cold' AND status = 'completed'
+						  AND archive_id::text = ANY (?::text[])
+						""", String.class, policy.table(), partition, (Object) supersedes);
+				if (!named.isEmpty()) {
+					throw new UsageException(String.format(SUPERSEDES_UNVOUCHED, objectKey, String.join(", ", named)));
+				}
+			}
 			List<String> forgotten = this.transactions.execute(status -> {
 				// started and finished when it was exported: restore takes an interval's newest segment first; the
 				// tier it was exported from as its manifest says (none before manifests said it: unknown)
@@ -571,6 +585,11 @@ public class ArchivedPartitions {
 		public static final Adoption CHECKED = new Adoption(false, false, false);
 
 		/** The overrides given, as the log row's note says them. */
+		/** Whether the segment passed every check, so that its manifest's word on what it supersedes is taken. */
+		boolean trustsSupersedes() {
+			return !this.older && !this.originMismatchOk;
+		}
+
 		String noted() {
 			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
 					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "");

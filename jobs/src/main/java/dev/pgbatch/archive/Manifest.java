@@ -1,6 +1,7 @@
 package dev.pgbatch.archive;
 
 import java.util.List;
+import java.util.Objects;
 
 import dev.pgbatch.core.RefusedException;
 
@@ -32,6 +33,13 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 	 * system identifier and its database's name.
 	 */
 	record Origin(String archiveId, String systemIdentifier, String database) {
+
+		/** Whether the manifest was written here: this archive id, this cluster and this database. */
+		boolean wrote(Manifest manifest) {
+			return Objects.equals(this.archiveId, manifest.archiveId())
+					&& Objects.equals(this.systemIdentifier, manifest.systemIdentifier())
+					&& Objects.equals(this.database, manifest.database());
+		}
 
 		static final String MISSING = "ops.archive_installation has no row (deleted, or a data-only reload?): this installation's archive id is unknown, so no manifest could say whose it is, nor a segment be told ours; nothing written (put the id back that its manifests name: docs/jobs/archive.md, whose segments)";
 

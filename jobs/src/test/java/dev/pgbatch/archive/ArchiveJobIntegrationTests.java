@@ -715,6 +715,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed', restored_at = NULL WHERE object_key = ?", s1);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
 			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
+		// review 5 #1: adopted with --older its manifest's word is not taken: refused naming S1, nothing written
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false)))
+			.isInstanceOf(UsageException.class).hasMessageContaining("logged segment(s) " + s1 + " as superseded");
+		assertThat(this.jdbc.queryForList("SELECT object_key || ' ' || status FROM ops.archive_log WHERE partition_name = ?",
+				String.class, february)).containsExactly(s1 + " completed");
 		this.restore.adopt(TABLE, february, s2, intoExisting);
 		assertThat(this.jdbc.queryForObject("SELECT source_tier FROM ops.archive_log WHERE object_key = ?", String.class, s2))
 			.isEqualTo("warm");
