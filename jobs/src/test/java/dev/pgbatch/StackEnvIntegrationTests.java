@@ -196,6 +196,45 @@ class StackEnvIntegrationTests {
 			.isEqualTo(made.get(0));
 	}
 
+	/**
+	 * pgBackRest writes its lock file's content only after it takes the lock, and info does not count a lock without
+	 * it: a backup started in that moment fails on the lock (exit 50). A run that meets it waits for the lock, as for
+	 * a backup info shows running, and then makes its set. The lock is held here by flock(1), content-less.
+	 */
+	@Test
+	void aBackupWaitsForAStanzaLockThatInfoDoesNotShow() throws Exception {
+		String lock = STACK.resolve("pgbackrest/lock/pgbatch-backup.lock").toString();
+		List<String> before = labels();
+		Process holder = new ProcessBuilder("flock", lock, "sleep", "600").inheritIO().start();
+		java.util.concurrent.CompletableFuture<EtlProcess.Result> run;
+		try {
+			boolean held = false;
+			for (int i = 0; i < 200 && !held; i++) {
+				held = new ProcessBuilder("flock", "-n", lock, "true").start().waitFor() != 0;
+				Thread.sleep(held ? 0 : 50);
+			}
+			assertThat(held).as("flock holds " + lock).isTrue();
+			run = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> EtlInProcess.run("run", "backup", "type=incr", "--json"));
+			// released once the run's pgbackrest backup has met the lock (or the run ended on it)
+			boolean met = false;
+			for (int i = 0; i < 6_000 && !met && !run.isDone(); i++) {
+				met = pgbackrest(ProcessHandle.current().descendants(), "backup").isPresent();
+				Thread.sleep(met ? 1_500 : 10);
+			}
+			assertThat(met || run.isDone()).as("the run's pgbackrest backup within 60 s").isTrue();
+		}
+		finally {
+			// flock's sleep holds the lock too
+			holder.descendants().forEach(ProcessHandle::destroy);
+			holder.destroy();
+		}
+		EtlProcess.Result finished = run.get(5, TimeUnit.MINUTES);
+
+		assertThat(finished.exitCode()).as(finished.stdout() + finished.stderr()).isZero();
+		assertThat(labels().stream().filter(label -> !before.contains(label)).toList()).singleElement();
+	}
+
 	/** The first of these processes that is pgbackrest running {@code command}. */
 	private static java.util.Optional<ProcessHandle> pgbackrest(Stream<ProcessHandle> processes, String command) {
 		return processes

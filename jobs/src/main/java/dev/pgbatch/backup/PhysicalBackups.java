@@ -41,6 +41,9 @@ class PhysicalBackups {
 	/** The annotation each backup set gets: the run that asked for it, so that its restart finds it. */
 	static final String RUN_ANNOTATION = "pgbatch-run";
 
+	/** pgBackRest's exit code when a lock it needs is held by another of its processes. */
+	static final int LOCK_ACQUIRE_ERROR = 50;
+
 	/** How often the lock of a running backup is looked at while it is waited for. */
 	private static final Duration LOCK_POLL = Duration.ofSeconds(1);
 
@@ -104,26 +107,43 @@ class PhysicalBackups {
 	 * diff or incr should build on what it makes.
 	 */
 	BackupSet backup(String type, String run) throws IOException, InterruptedException {
-		List<BackupSet> before = awaitNoBackupRunning();
-		Optional<BackupSet> earlier = before.stream().filter(set -> run.equals(set.run())).reduce((older, newer) -> newer);
-		if (earlier.isPresent()) {
-			log.info("backup set {} was made for this run by an earlier execution of it: reported, no new backup",
-					earlier.get().label());
-			return earlier.get();
+		Instant deadline = Instant.now().plus(this.lockWait);
+		while (true) {
+			List<BackupSet> before = awaitNoBackupRunning(deadline);
+			Optional<BackupSet> earlier = before.stream()
+				.filter(set -> run.equals(set.run()))
+				.reduce((older, newer) -> newer);
+			if (earlier.isPresent()) {
+				log.info("backup set {} was made for this run by an earlier execution of it: reported, no new backup",
+						earlier.get().label());
+				return earlier.get();
+			}
+			PgBackRest.Result result = attempt(BACKUP_TIMEOUT, "backup", "--type=" + type, "--no-expire-auto",
+					"--repo1-retention-full=" + this.keepFull, "--annotation=" + RUN_ANNOTATION + "=" + run);
+			// info can miss a lock just taken (pgBackRest writes the lock file's content after it takes the lock):
+			// the backup then fails on the lock, and is waited for like one info saw
+			if (result.exitCode() == LOCK_ACQUIRE_ERROR) {
+				if (!Instant.now().isBefore(deadline)) {
+					throw new IllegalStateException(
+							STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
+				}
+				log.info("pgbackrest backup found stanza {}'s backup lock held: waiting for that backup to end",
+						this.pgBackRest.stanza());
+				Thread.sleep(LOCK_POLL.toMillis());
+				continue;
+			}
+			checked("backup", BACKUP_TIMEOUT, result);
+			Set<String> labels = labels(before);
+			List<BackupSet> made = info().stream().filter(set -> !labels.contains(set.label())).toList();
+			if (made.isEmpty()) {
+				throw new IllegalStateException(NO_NEW_SET);
+			}
+			return made.get(made.size() - 1);
 		}
-		Set<String> labels = labels(before);
-		run(BACKUP_TIMEOUT, "backup", "--type=" + type, "--no-expire-auto", "--repo1-retention-full=" + this.keepFull,
-				"--annotation=" + RUN_ANNOTATION + "=" + run);
-		List<BackupSet> made = info().stream().filter(set -> !labels.contains(set.label())).toList();
-		if (made.isEmpty()) {
-			throw new IllegalStateException(NO_NEW_SET);
-		}
-		return made.get(made.size() - 1);
 	}
 
-	/** The stanza's sets once no backup of it runs, waiting for one that does at most ETL_PGBACKREST_LOCK_WAIT. */
-	private List<BackupSet> awaitNoBackupRunning() throws IOException, InterruptedException {
-		Instant deadline = Instant.now().plus(this.lockWait);
+	/** The stanza's sets once no backup of it runs, waiting for one that does until {@code deadline}. */
+	private List<BackupSet> awaitNoBackupRunning(Instant deadline) throws IOException, InterruptedException {
 		Repository repository = repository();
 		if (repository.backupRunning()) {
 			log.info("a pgBackRest backup of stanza {} is running: waiting up to {} s for it to end",
@@ -190,10 +210,19 @@ class PhysicalBackups {
 
 	private PgBackRest.Result run(Duration timeout, String command, String... options)
 			throws IOException, InterruptedException {
+		return checked(command, timeout, attempt(timeout, command, options));
+	}
+
+	/** A run of pgbackrest {@code command}, whatever its exit code. */
+	private PgBackRest.Result attempt(Duration timeout, String command, String... options)
+			throws IOException, InterruptedException {
 		List<String> all = new ArrayList<>(List.of(options));
 		// its errors only, on the console; its log file as its configuration says
 		all.addAll(List.of("--log-level-console=error", "--log-level-stderr=off"));
-		PgBackRest.Result result = this.pgBackRest.run(timeout, command, all.toArray(String[]::new));
+		return this.pgBackRest.run(timeout, command, all.toArray(String[]::new));
+	}
+
+	private static PgBackRest.Result checked(String command, Duration timeout, PgBackRest.Result result) {
 		if (result.timedOut()) {
 			throw new IllegalStateException(TIMED_OUT.formatted(command, timeout.toHours()));
 		}
