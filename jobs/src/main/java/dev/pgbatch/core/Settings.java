@@ -101,6 +101,7 @@ public final class Settings {
 		checks.put("ETL_PARTITION_LOCK_WAIT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(24)));
 		checks.put("ETL_LOCK_CHECK_INTERVAL", value -> duration(value, Duration.ofMillis(100), Duration.ofHours(1)));
 		checks.put("ETL_NIGHTLY_WAIT_FOR_RUNNING", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
+		checks.put("ETL_NIGHTLY_RESTORE_POINT", Settings::bool);
 		// an upload younger than this may still be written by another runner: never less than ten minutes
 		checks.put("ETL_BACKUP_ABANDONED_AFTER", value -> duration(value, Duration.ofMinutes(10), Duration.ofDays(365)));
 		checks.put("ETL_STACK_DIR", Settings::path);

@@ -32,7 +32,7 @@ public final class NightlyJob {
 
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
 			"Run " + CHILDREN.stream().map(JobDefinition::name).collect(Collectors.joining(", "))
-					+ " in that order, each job as one step (an execution of its own, under its own lock); a failed job does not keep the later ones from running, and the run then ends FAILED.",
+					+ " in that order, each job as one step (an execution of its own, under its own lock); a failed job does not keep the later ones from running, and the run then ends FAILED. Then a restore point of its own (ETL_NIGHTLY_RESTORE_POINT).",
 			"a second run runs every job again; a restart skips the completed steps and restarts each failed step's own execution of its job (which restarts as that job does)",
 			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "passed to the jobs that take it (partition-rollover, archive)"),
 					ParameterDefinition.flag(DRY_RUN, "passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup", false),

@@ -1,10 +1,15 @@
 package dev.pgbatch.nightly;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobDefinition;
+import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.core.ProgressMonitor;
 
@@ -17,20 +22,25 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.job.flow.FlowExecutionStatus;
 import org.springframework.batch.core.job.flow.JobExecutionDecider;
 import org.springframework.batch.core.job.parameters.InvalidJobParametersException;
+import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * nightly: one job step per child job, in the order of {@link NightlyJob#CHILDREN}. Every step runs whatever
+ * nightly: one job step per child job, in the order of {@link NightlyJob#CHILDREN}, then its restore point
+ * (ETL_NIGHTLY_RESTORE_POINT). Every step runs whatever
  * the steps before it ended with (a failed view refresh must not cost the night its backup); a stop stops
  * the run. A run with a failed step ends FAILED once the last step has run; a restart skips the completed
  * steps and runs the failed ones again, each continuing its child's instance (its parameters are kept in the
@@ -45,9 +55,17 @@ class NightlyJobConfiguration {
 		.stream()
 		.anyMatch(step -> step.getStatus().isUnsuccessful()) ? FlowExecutionStatus.FAILED : FlowExecutionStatus.COMPLETED;
 
+	/** The step that ends a run with its restore point. */
+	static final String RESTORE_POINT = "restore-point";
+
+	/** A run's point: nightly- and its launch time (its run.id), the same across its restarts. */
+	private static final DateTimeFormatter POINT_NAME = DateTimeFormatter.ofPattern("'nightly-'yyyyMMdd-HHmmss.SSS")
+		.withZone(ZoneOffset.UTC);
+
 	@Bean
 	Job nightlyJob(JobRepository jobRepository, ObjectProvider<JobRunner> runner, ExecutionLock lock,
-			NightlyProperties properties, ProgressMonitor progress,
+			NightlyProperties properties, ProgressMonitor progress, RestorePoints points,
+			PlatformTransactionManager transactionManager,
 			@Qualifier("partitionRolloverJob") Job partitionRollover, @Qualifier("archiveJob") Job archive,
 			@Qualifier("refreshViewsJob") Job refreshViews, @Qualifier("backupJob") Job backup) {
 		List<Job> children = List.of(partitionRollover, archive, refreshViews, backup);
@@ -59,6 +77,9 @@ class NightlyJobConfiguration {
 		List<Step> steps = new ArrayList<>();
 		for (int i = 0; i < children.size(); i++) {
 			steps.add(step(jobRepository, operator, children.get(i), NightlyJob.CHILDREN.get(i)));
+		}
+		if (properties.restorePoint()) {
+			steps.add(restorePoint(jobRepository, transactionManager, points));
 		}
 		FlowBuilder<FlowJobBuilder> flow = new JobBuilder(NightlyJob.NAME, jobRepository).listener(progress)
 			.listener(failedStepsStayRestartable(jobRepository))
@@ -110,6 +131,30 @@ class NightlyJobConfiguration {
 				}
 			}
 		};
+	}
+
+	/**
+	 * The run's own restore point, after its backup (a restore to it starts from that backup's set), made as
+	 * {@code backup point} makes one; a restart that finds it made reports it. A dry run makes none.
+	 */
+	private static Step restorePoint(JobRepository jobRepository, PlatformTransactionManager transactionManager,
+			RestorePoints points) {
+		Tasklet tasklet = (contribution, chunk) -> {
+			StepExecution step = chunk.getStepContext().getStepExecution();
+			JobParameters parameters = step.getJobParameters();
+			String summary;
+			if (Boolean.TRUE.equals(parameters.getParameter(NightlyJob.DRY_RUN).value())) {
+				summary = "none: a dry run";
+			}
+			else {
+				String name = POINT_NAME.format(Instant.ofEpochMilli(parameters.getLong(JobParametersParser.RUN_ID)));
+				summary = points.exists(name) ? name + " (made by an earlier execution of this run)"
+						: name + ", " + points.create(name, null).counts().size() + " tables counted";
+			}
+			step.getExecutionContext().putString("summary.point", summary);
+			return RepeatStatus.FINISHED;
+		};
+		return new StepBuilder(RESTORE_POINT, jobRepository).tasklet(tasklet, transactionManager).build();
 	}
 
 	/** A job step named after its child, which runs with parameters made from the nightly's. */

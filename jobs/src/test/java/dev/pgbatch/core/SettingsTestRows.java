@@ -18,6 +18,7 @@ public final class SettingsTestRows {
 			Map.entry("ETL_PARTITION_LOCK_WAIT", new String[] { "0", "0s", "-1s", "25h", "later" }),
 			Map.entry("ETL_LOCK_CHECK_INTERVAL", new String[] { "0", "10ms", "2h", "often" }),
 			Map.entry("ETL_NIGHTLY_WAIT_FOR_RUNNING", new String[] { "-1s", "25h", "a while" }),
+			Map.entry("ETL_NIGHTLY_RESTORE_POINT", new String[] { "yes", "1" }),
 			Map.entry("ETL_BACKUP_ABANDONED_AFTER", new String[] { "0", "5m", "400d", "old" }),
 			Map.entry("ETL_STACK_DIR", new String[] { "", "st\nack" }),
 			Map.entry("ETL_S3_SECRET_KEY_FILE", new String[] { "/no/such/file", "/" }),

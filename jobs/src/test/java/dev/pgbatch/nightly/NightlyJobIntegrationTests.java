@@ -59,6 +59,10 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 	private static final List<String> CHILDREN = List.of("partition-rollover", "archive", "refresh-views", "backup");
 
+	/** The children's steps, then the run's restore point. */
+	private static final List<String> STEPS = List.of("partition-rollover", "archive", "refresh-views", "backup",
+			"restore-point");
+
 	private static final Path KEYSET = TestKeysets.fresh();
 
 	private static final String PREFIX = "test-nightly-" + UUID.randomUUID();
@@ -109,7 +113,17 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(children.get(0).getJobParameters().getLocalDate("as-of")).isEqualTo(AS_OF);
 		assertThat(children.get(1).getJobParameters().getLocalDate("as-of")).isEqualTo(AS_OF);
 		ExecutionReport report = ExecutionReport.of(nightly, false);
-		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(CHILDREN);
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(STEPS);
+		// its own restore point, after the backup, with every managed table's rows at it
+		String point = report.steps().get(4).summary().get("point").toString();
+		assertThat(point).matches("nightly-\\d{8}-\\d{6}\\.\\d{3}, \\d+ tables counted");
+		String name = point.substring(0, point.indexOf(','));
+		assertThat(this.jdbc.queryForObject("SELECT row_count FROM etl.restore_point_count WHERE point = ?"
+				+ " AND table_name = 'ops.tasks'", Long.class, name))
+			.isEqualTo(this.jdbc.queryForObject("SELECT count(*) FROM ops.tasks", Long.class));
+		assertThat(this.jdbc.queryForObject("SELECT created_at FROM etl.restore_point WHERE name = ?",
+				java.sql.Timestamp.class, name).toInstant())
+			.isAfter(children.get(3).getEndTime().atZone(java.time.ZoneId.systemDefault()).toInstant());
 		for (int i = 0; i < CHILDREN.size(); i++) {
 			assertThat(report.steps().get(i).summary().get("child").toString())
 				.startsWith("execution " + children.get(i).getId() + " COMPLETED");
@@ -151,9 +165,9 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(failed.getStatus()).isEqualTo(BatchStatus.FAILED);
 		ExecutionReport report = ExecutionReport.of(failed, false);
-		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(CHILDREN);
+		assertThat(report.steps()).extracting(ExecutionReport.StepReport::step).containsExactlyElementsOf(STEPS);
 		assertThat(report.steps()).extracting(ExecutionReport.StepReport::status)
-			.containsExactly("COMPLETED", "COMPLETED", "FAILED", "COMPLETED");
+			.containsExactly("COMPLETED", "COMPLETED", "FAILED", "COMPLETED", "COMPLETED");
 		assertThat(report.exitDescription()).startsWith("refresh-views: execution ")
 			.contains(" FAILED: refresh: failed 1")
 			.contains("retail.product_sales_30d: not refreshed, a lock was not granted within 1s");
@@ -245,7 +259,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution restarted = this.runner.restart(stopped.getId());
 		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
-			.containsExactly("archive", "refresh-views", "backup");
+			.containsExactly("archive", "refresh-views", "backup", "restore-point");
 	}
 
 	@ParameterizedTest
@@ -264,7 +278,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution restarted = this.runner.restart(stopped.getId());
 		assertThat(restarted.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(ExecutionReport.of(restarted, false).steps()).extracting(ExecutionReport.StepReport::step)
-			.containsExactly("archive", "refresh-views", "backup");
+			.containsExactly("archive", "refresh-views", "backup", "restore-point");
 		List<JobExecution> children = children(stopped);
 		assertThat(children).extracting(JobExecution::getStatus)
 			.containsExactly(BatchStatus.COMPLETED, BatchStatus.STOPPED, BatchStatus.COMPLETED, BatchStatus.COMPLETED,
