@@ -41,6 +41,9 @@ public class RestorePoints {
 	static final String LOCK_TIMEOUT = "restore point %s: a managed table stayed locked by another session for %d ms"
 			+ " (ETL_BACKUP_POINT_LOCK_TIMEOUT): nothing was made; %s";
 
+	static final String NOT_GRANTED = "restore point %s: the runner's role may not create restore points: as a superuser,"
+			+ " GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO %s; nothing was made";
+
 	private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
 	/**
@@ -121,6 +124,13 @@ public class RestorePoints {
 	private Point create(Connection connection, String name, String backupLabel) throws SQLException {
 		try (Statement statement = connection.createStatement()) {
 			statement.execute("SET LOCAL lock_timeout = " + this.lockTimeout.toMillis());
+			try (ResultSet granted = statement.executeQuery("SELECT has_function_privilege("
+					+ "'pg_catalog.pg_create_restore_point(text)', 'EXECUTE'), quote_ident(current_user)")) {
+				granted.next();
+				if (!granted.getBoolean(1)) {
+					throw new IllegalStateException(NOT_GRANTED.formatted(name, granted.getString(2)));
+				}
+			}
 			// the name first: a taken one fails here, before PostgreSQL's point (whose names need not be unique)
 			try (PreparedStatement taken = connection.prepareStatement(
 					"INSERT INTO etl.restore_point (name, lsn, created_at, backup_label) VALUES (?, '0/0', now(), ?)"
