@@ -197,6 +197,63 @@ class StackEnvIntegrationTests {
 	}
 
 	/**
+	 * bin/etl backup drill: the newest set before the point is restored into a scratch cluster, which replays to the
+	 * point; every managed table's rows are compared with the point's counts, one of which is made wrong here, so
+	 * that the drill names exactly that table (all others equal, pg_amcheck clean), exits 1 and is recorded as
+	 * failed; its scratch cluster is gone, directory and processes.
+	 */
+	@Test
+	void aDrillRestoresThePointIntoAScratchClusterAndNamesTheTableWhoseCountDiffers() throws Exception {
+		String set = physicalBackup("type=incr").get(0).path("summary").path("label").asString();
+		String point = "drill-" + System.nanoTime();
+		assertThat(EtlInProcess.run("backup", "point", point).exitCode()).isZero();
+		long tasks;
+		try (java.sql.Connection connection = TestDatabase.connect();
+				java.sql.Statement statement = connection.createStatement()) {
+			try (java.sql.ResultSet rs = statement.executeQuery("SELECT count(*) FROM ops.tasks")) {
+				rs.next();
+				tasks = rs.getLong(1);
+			}
+			// the point says ops.tasks had one row more than it had
+			statement.executeUpdate("UPDATE etl.restore_point_count SET row_count = row_count + 1 WHERE point = '"
+					+ point + "' AND table_name = 'ops.tasks'");
+		}
+
+		EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to", point, "--json");
+
+		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
+		JsonNode report = JSON.readTree(drill.stdout());
+		assertThat(report.path("set").asString()).isEqualTo(set);
+		assertThat(report.path("problems").toString())
+			.isEqualTo("[\"ops.tasks: " + (tasks + 1) + " rows at the point, " + tasks + " restored\"]");
+		try (java.sql.Connection connection = TestDatabase.connect();
+				java.sql.ResultSet recorded = connection.createStatement()
+					.executeQuery("SELECT passed, target, backup_label, restore_seconds > 0 FROM etl.restore_drill WHERE id = "
+							+ report.path("id").asLong())) {
+			assertThat(recorded.next()).isTrue();
+			assertThat(recorded.getBoolean(1)).isFalse();
+			assertThat(recorded.getString(2)).isEqualTo(point);
+			assertThat(recorded.getString(3)).isEqualTo(set);
+			assertThat(recorded.getBoolean(4)).isTrue();
+		}
+		String scratch;
+		try (java.sql.Connection connection = TestDatabase.connect();
+				java.sql.ResultSet oid = connection.createStatement()
+					.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+			oid.next();
+			scratch = "drill-pgbatch-" + oid.getLong(1) + "-";
+		}
+		Path drills = Path.of("/var/tmp/pgbatch-drills");
+		try (Stream<Path> left = Files.exists(drills) ? Files.list(drills) : Stream.empty()) {
+			assertThat(left.map(path -> path.getFileName().toString())).noneMatch(name -> name.startsWith(scratch));
+		}
+		assertThat(ProcessHandle.allProcesses()
+			.map(process -> process.info().commandLine().orElse(""))
+			.filter(line -> line.contains("pgbatch-drills/drill-pgbatch-")))
+			.isEmpty();
+	}
+
+	/**
 	 * pgBackRest writes its lock file's content only after it takes the lock, and info does not count a lock without
 	 * it: a backup started in that moment fails on the lock (exit 50). A run that meets it waits for the lock, as for
 	 * a backup info shows running, and then makes its set. The lock is held here by flock(1), content-less.

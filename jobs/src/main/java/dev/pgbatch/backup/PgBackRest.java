@@ -28,6 +28,9 @@ class PgBackRest {
 			+ " runs without its log file, and may leave files of %s in its lock and spool directories that later runs"
 			+ " as %s (archive_command) cannot write; run this as %s (runuser -u %s -- bin/etl ...)";
 
+	/** What starts an error line of pgbackrest's, after the time and process its console log may put first. */
+	private static final String ERROR = "ERROR:";
+
 	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
 	record Result(int exitCode, String stdout, String stderr) {
 
@@ -36,14 +39,13 @@ class PgBackRest {
 		}
 
 		/**
-		 * Its ERROR lines without the prefix, from both streams: its log's errors go to the console (stdout), those of
+		 * Its ERROR lines from "ERROR:" on, without it, from both streams: its log's errors go to the console (stdout), those of
 		 * its options and configuration to stderr whatever the log levels say.
 		 */
 		List<String> errors() {
 			return (this.stdout + "\n" + this.stderr).lines()
-				.map(String::strip)
-				.filter(line -> line.startsWith("ERROR:"))
-				.map(line -> line.substring("ERROR:".length()).strip())
+				.filter(line -> line.contains(ERROR))
+				.map(line -> line.substring(line.indexOf(ERROR) + ERROR.length()).strip())
 				.toList();
 		}
 
@@ -69,16 +71,24 @@ class PgBackRest {
 	 * without, and the lock files a killed run leaves).
 	 */
 	Optional<String> ownerWarning() {
+		String me = System.getProperty("user.name");
+		String owner = owner();
+		return owner.equals(me) ? Optional.empty()
+				: Optional.of(NOT_OWNER.formatted(this.properties.config(), owner, me, me, owner, owner, owner));
+	}
+
+	/**
+	 * Who owns the configuration file: the user archive_command runs as, so the one whose files pgBackRest's
+	 * directories hold; this user when there is no file named or it cannot be read (whoever reads it says so).
+	 */
+	String owner() {
 		String config = this.properties.config();
 		String me = System.getProperty("user.name");
 		try {
-			String owner = config.isEmpty() ? me : Files.getOwner(Path.of(config)).getName();
-			return owner.equals(me) ? Optional.empty()
-					: Optional.of(NOT_OWNER.formatted(config, owner, me, me, owner, owner, owner));
+			return config.isEmpty() ? me : Files.getOwner(Path.of(config)).getName();
 		}
 		catch (IOException ex) {
-			// a configuration that cannot be read is reported by whoever reads it
-			return Optional.empty();
+			return me;
 		}
 	}
 

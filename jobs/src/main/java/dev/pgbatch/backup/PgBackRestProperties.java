@@ -15,7 +15,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * physical backup's retention
  * @param lockWait ETL_PGBACKREST_LOCK_WAIT: how long a physical backup waits for one of the stanza that runs already
  * (a killed runner's pgbackrest) to end
+ * @param drillDir ETL_PGBACKREST_DRILL_DIR: where backup drill makes its scratch clusters
  */
 @ConfigurationProperties("etl.pgbackrest")
-record PgBackRestProperties(String bin, String config, String stanza, long retentionFull, Duration lockWait) {
+record PgBackRestProperties(String bin, String config, String stanza, long retentionFull, Duration lockWait,
+		String drillDir) {
 }

@@ -57,10 +57,12 @@ class PhysicalBackups {
 
 	/**
 	 * One backup set as pgbackrest info lists it: {@code prior} is the set it builds on (null for a full), sizes in
-	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range.
+	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range, the run
+	 * that made it (its annotation) and when it ended.
 	 */
 	record BackupSet(String label, String type, String prior, long databaseBytes, long deltaBytes,
-			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run) {
+			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run,
+			Instant stopped) {
 
 		/** The full backup this set depends on (itself for a full): pgBackRest's labels start with it. */
 		String full() {
@@ -198,7 +200,8 @@ class PhysicalBackups {
 							set.path("prior").isNull() ? null : set.path("prior").asString(), info.path("size").asLong(),
 							info.path("delta").asLong(), info.path("repository").path("size").asLong(),
 							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
-							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null));
+							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
+							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong())));
 				}
 			}
 		}

@@ -206,7 +206,7 @@ class PostgresTools {
 		}
 	}
 
-	private String executable(String tool, int serverMajor) {
+	String executable(String tool, int serverMajor) {
 		if (!this.properties.pgBin().isBlank()) {
 			return Path.of(this.properties.pgBin(), tool).toString();
 		}

@@ -150,13 +150,7 @@ public class RestorePoints {
 			if (!managedTables(statement).equals(tables)) {
 				throw new IllegalStateException(TABLES_CHANGED.formatted(name));
 			}
-			Map<String, Long> counts = new LinkedHashMap<>();
-			for (String table : tables) {
-				try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
-					rs.next();
-					counts.put(table, rs.getLong(1));
-				}
-			}
+			Map<String, Long> counts = counts(statement, tables);
 			String lsn;
 			Instant createdAt;
 			try (PreparedStatement point = connection.prepareStatement(
@@ -184,7 +178,20 @@ public class RestorePoints {
 		}
 	}
 
-	private static List<String> managedTables(Statement statement) throws SQLException {
+	/** Each table's rows, by the quoted names {@link #managedTables(Statement)} gives. */
+	static Map<String, Long> counts(Statement statement, List<String> tables) throws SQLException {
+		Map<String, Long> counts = new LinkedHashMap<>();
+		for (String table : tables) {
+			try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+				rs.next();
+				counts.put(table, rs.getLong(1));
+			}
+		}
+		return counts;
+	}
+
+	/** The managed tables, quoted by format('%I.%I') from the catalogue, in name order. */
+	static List<String> managedTables(Statement statement) throws SQLException {
 		List<String> tables = new ArrayList<>();
 		try (ResultSet rs = statement.executeQuery(MANAGED_TABLES)) {
 			while (rs.next()) {

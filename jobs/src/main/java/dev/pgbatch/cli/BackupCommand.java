@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
 import dev.pgbatch.backup.PgBackRestCheck;
+import dev.pgbatch.backup.RestoreDrills;
 import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
@@ -16,9 +17,9 @@ import picocli.CommandLine.Parameters;
 import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "backup", mixinStandardHelpOptions = true,
-		description = "The backups in the object store: list them, verify one (with a restore drill), restore one; check pgBackRest's WAL archiving.",
+		description = "The backups in the object store: list them, verify one (with a restore drill), restore one; check pgBackRest's WAL archiving, make restore points and drill a restore to one.",
 		subcommands = { BackupCommand.ListBackups.class, BackupCommand.Verify.class, BackupCommand.Restore.class,
-				BackupCommand.Check.class, BackupCommand.Point.class })
+				BackupCommand.Check.class, BackupCommand.Point.class, BackupCommand.Drill.class })
 class BackupCommand {
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
@@ -162,6 +163,41 @@ class BackupCommand {
 						point.lsn(), point.createdAt(), point.counts().size(),
 						point.counts().values().stream().mapToLong(Long::longValue).sum());
 				return Cli.OK;
+			}
+		}
+
+	}
+
+	@Command(name = "drill", mixinStandardHelpOptions = true,
+			description = "Restore drill of a point in time: pgBackRest restores the newest set that ended before restore point NAME into a scratch cluster under ETL_PGBACKREST_DRILL_DIR, which replays the WAL to the point (on a loopback port, archiving off); every table's rows must equal the point's counts and pg_amcheck must find no corruption. Recorded in etl.restore_drill; the scratch cluster is removed. Exit 0 on a pass, 1 on a failure (one line for each thing that failed).")
+	static class Drill implements Callable<Integer> {
+
+		@Option(names = "--to", paramLabel = "NAME", description = "The restore point (etl.restore_point); default: the newest.")
+		String to;
+
+		@Option(names = "--json", description = "Print one JSON document: id, point, set, restore and replay seconds, problems.")
+		boolean json;
+
+		@Override
+		public Integer call() throws Exception {
+			if (this.to != null) {
+				String problem = RestorePoints.problemWithName(this.to);
+				if (problem != null) {
+					throw new UsageException(problem);
+				}
+			}
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to);
+				if (this.json) {
+					Output.json(drill);
+				}
+				else {
+					System.out.printf(Locale.ROOT, "drill %d to restore point %s from set %s: %s (restore %.1f s, replay %.1f s)%n",
+							drill.id(), drill.point(), drill.set(), drill.passed() ? "passed" : "FAILED",
+							drill.restoreSeconds(), drill.replaySeconds());
+					drill.problems().forEach(problem -> System.out.println("  " + problem));
+				}
+				return drill.passed() ? Cli.OK : Cli.FAILED;
 			}
 		}
 

@@ -41,18 +41,40 @@ public final class OwnConnections {
 	}
 
 	/**
+	 * Opens a connection to the configured database's name on another server ({@code host:port}: a scratch cluster
+	 * restored from the configured one), as the configured role, without the URL's other parameters (its TLS
+	 * settings are the configured server's).
+	 */
+	public static Connection openOn(DataSourceProperties database, String server, Map<String, String> settings)
+			throws SQLException {
+		Url parts = Url.of(database.determineUrl());
+		return openUrl(JDBC_PREFIX + server + parts.path(), database.determineUsername(), database.determinePassword(),
+				settings);
+	}
+
+	/**
 	 * The JDBC URL of another database on the server of {@code url}: only the database changes, so the
 	 * hosts, sslmode and every other parameter stay as configured.
 	 */
 	public static String urlFor(String url, String database) {
-		if (!url.startsWith(JDBC_PREFIX)) {
-			throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
+		Url parts = Url.of(url);
+		return parts.server() + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8) + parts.query();
+	}
+
+	/** A PostgreSQL JDBC URL in parts: up to the server's end, the path (/database, or empty), the ?parameters. */
+	private record Url(String server, String path, String query) {
+
+		static Url of(String url) {
+			if (!url.startsWith(JDBC_PREFIX)) {
+				throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
+			}
+			int question = url.indexOf('?');
+			String beforeQuery = question < 0 ? url : url.substring(0, question);
+			int slash = beforeQuery.indexOf('/', JDBC_PREFIX.length());
+			return new Url(slash < 0 ? beforeQuery : beforeQuery.substring(0, slash),
+					slash < 0 ? "" : beforeQuery.substring(slash), question < 0 ? "" : url.substring(question));
 		}
-		int query = url.indexOf('?');
-		String beforeQuery = query < 0 ? url : url.substring(0, query);
-		int slash = beforeQuery.indexOf('/', JDBC_PREFIX.length());
-		String server = slash < 0 ? beforeQuery : beforeQuery.substring(0, slash);
-		return server + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8) + (query < 0 ? "" : url.substring(query));
+
 	}
 
 	private static Connection openUrl(String url, String user, String password, Map<String, String> settings)

@@ -128,6 +128,9 @@ public final class Settings {
 		// pgBackRest's own rule for a stanza's name; it goes on pgbackrest's command line as --stanza=NAME
 		// pgBackRest's own bounds of repo1-retention-full; at least 1: the newest full backup is never expired
 		checks.put("ETL_BACKUP_POINT_LOCK_TIMEOUT", value -> duration(value, Duration.ofMillis(1), Duration.ofHours(1)));
+		// it goes into postgres's options (no space or quote) and holds a socket (whose path has at most 107 bytes)
+		checks.put("ETL_PGBACKREST_DRILL_DIR", value -> matches(value, Pattern.compile("/[A-Za-z0-9/._-]{0,79}"),
+				"an absolute path of at most 80 letters, digits, '/', '.', '-' and '_'"));
 		checks.put("ETL_PGBACKREST_LOCK_WAIT", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
 		checks.put("ETL_PGBACKREST_RETENTION_FULL", value -> whole(value, 1, 9_999_999));
 		checks.put("ETL_PGBACKREST_STANZA", value -> matches(value, Pattern.compile("[A-Za-z0-9_.-]{1,64}"),

@@ -117,7 +117,7 @@ class PgBackRestTests {
 	}
 
 	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
-		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait);
+		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait, "/var/tmp/pgbatch-drills");
 	}
 
 }

@@ -65,6 +65,7 @@ public final class SettingsTestRows {
 			Map.entry("ETL_PG_BIN", new String[] { "/no/such/bin", "/etc/hostname" }),
 			Map.entry("ETL_PGBACKREST_BIN", new String[] { "", "pgbackrest", "bin/pgbackrest" }),
 			Map.entry("ETL_PGBACKREST_CONFIG", new String[] { " ", "pgbackrest\n.conf" }),
+			Map.entry("ETL_PGBACKREST_DRILL_DIR", new String[] { "", "drills", "/var/tmp/my drills" }),
 			Map.entry("ETL_BACKUP_POINT_LOCK_TIMEOUT", new String[] { "0", "0s", "2h", "briefly" }),
 			Map.entry("ETL_PGBACKREST_LOCK_WAIT", new String[] { "-1s", "25h", "a while" }),
 			Map.entry("ETL_PGBACKREST_RETENTION_FULL", new String[] { "0", "10000000", "four" }),
