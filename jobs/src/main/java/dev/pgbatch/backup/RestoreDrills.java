@@ -258,8 +258,11 @@ public class RestoreDrills {
 	 * it has replayed to the point and been promoted (or ended, when the point was not reached).
 	 */
 	private void start(Path scratch, int port) throws IOException, InterruptedException {
+		// what the live cluster's configuration (copied with its data directory) may point at the live cluster's
+		// own files or memory is set for the scratch one: its pid file, its log, its shared memory
 		String options = "-c port=" + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch
-				+ " -c archive_mode=off -c hot_standby=on";
+				+ " -c archive_mode=off -c hot_standby=on -c external_pid_file=" + scratch.resolve("external.pid")
+				+ " -c logging_collector=off -c shared_buffers=128MB -c huge_pages=off";
 		Ran started = asOwner(STEP_TIMEOUT, this.tools.executable("pg_ctl", this.major), "-D", data(scratch).toString(), "-l",
 				scratch.resolve("drill.log").toString(), "-o", options, "-w", "-t", Long.toString(STEP_TIMEOUT.toSeconds()),
 				"start");
