@@ -27,7 +27,8 @@ public final class EtlInProcess {
 	/** One command to its end, with settings that replace the environment's of the same name. */
 	public static synchronized EtlProcess.Result run(Map<String, String> settings, String... arguments) {
 		Map<String, String> given = new HashMap<>(settings);
-		given.putIfAbsent("ETL_DB_URL", TestDatabase.url());
+		// asked only when not given: TestDatabase.url() makes the class's database
+		given.computeIfAbsent("ETL_DB_URL", name -> TestDatabase.url());
 		Map<String, String> before = new HashMap<>();
 		given.keySet().forEach(name -> before.put(name, System.getProperty(name)));
 		PrintStream out = System.out;

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.store.CuttingProxy;
 import org.junit.jupiter.api.AfterAll;
@@ -38,13 +39,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * bin/etl scheduler as operators run it: separate processes, two of them as a cluster, on a database of
- * this class's own (its Quartz store and its executions are then only these tests'). Cron schedules fire
- * every few seconds; check-in and misfire threshold are shortened to one second.
+ * bin/etl scheduler as operators run it: separate processes, two of them as a cluster, on the class's own
+ * database (its Quartz store and its executions are then only these tests'). Cron schedules fire every few
+ * seconds; check-in and misfire threshold are shortened to one second. The commands that end by themselves
+ * (schedules, restart) run in this JVM ({@link EtlInProcess}): a process start there would only add seconds.
  */
 class SchedulerIntegrationTests {
-
-	private static final String DATABASE = TestDatabase.PREFIX + "_scheduler";
 
 	private static JdbcTemplate jdbc;
 
@@ -53,19 +53,14 @@ class SchedulerIntegrationTests {
 	private final List<EtlProcess> nodes = new ArrayList<>();
 
 	@BeforeAll
-	static void createDatabase() throws SQLException {
-		TestDatabase.dropDatabase(DATABASE);
-		TestDatabase.createDatabase(DATABASE);
-		TestDatabase.migrate(DATABASE);
-		Connection connection = TestDatabase.connect(DATABASE);
-		dataSource = new SingleConnectionDataSource(connection, true);
+	static void connect() throws SQLException {
+		dataSource = new SingleConnectionDataSource(TestDatabase.connect(), true);
 		jdbc = new JdbcTemplate(dataSource);
 	}
 
 	@AfterAll
-	static void dropDatabase() throws SQLException {
+	static void disconnect() {
 		dataSource.destroy();
-		TestDatabase.dropDatabase(DATABASE);
 	}
 
 	@AfterEach
@@ -84,8 +79,8 @@ class SchedulerIntegrationTests {
 				    cron: "0/2 * * * * ?"
 				""");
 		String cluster = "two-nodes";
-		EtlProcess first = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
-		EtlProcess second = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		EtlProcess first = node(cluster, schedules, TestDatabase.url());
+		EtlProcess second = node(cluster, schedules, TestDatabase.url());
 		awaitTrue(Duration.ofSeconds(60), () -> completed("views-every-2s").size() >= 5);
 		Instant killed = Instant.now();
 		first.kill();
@@ -128,7 +123,7 @@ class SchedulerIntegrationTests {
 				    misfire: skip
 				""");
 		String cluster = "misfire";
-		EtlProcess before = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		EtlProcess before = node(cluster, schedules, TestDatabase.url());
 		awaitTrue(Duration.ofSeconds(60), () -> before.stderrSoFar().contains("started: 2 schedules"));
 		before.terminate();
 		Instant down = Instant.now();
@@ -136,7 +131,7 @@ class SchedulerIntegrationTests {
 		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 20 + 1) * 20);
 		Thread.sleep(Duration.between(Instant.now(), missed.plusSeconds(3)).toMillis());
 
-		EtlProcess after = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		EtlProcess after = node(cluster, schedules, TestDatabase.url());
 		// the first node may have fired (and finished) a firing of its own just before it went down
 		Supplier<List<Firing>> caughtUp = () -> completed("catch-up").stream()
 			.filter(run -> run.firing().isAfter(down))
@@ -171,13 +166,13 @@ class SchedulerIntegrationTests {
 				      dry-run: true
 				""");
 		String cluster = "pause";
-		Map<String, String> environment = environment(cluster, schedules, TestDatabase.serverUrl(DATABASE));
-		EtlProcess node = node(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
+		EtlProcess node = node(cluster, schedules, TestDatabase.url());
 		awaitTrue(Duration.ofSeconds(60), () -> completed("often").size() >= 1);
 
-		assertThat(EtlProcess.start(environment, "schedules", "pause", "often").await().exitCode()).isZero();
+		assertThat(etl(environment, "schedules", "pause", "often").exitCode()).isZero();
 		Instant paused = Instant.now();
-		EtlProcess.Result list = EtlProcess.start(environment, "schedules", "list").await();
+		EtlProcess.Result list = etl(environment, "schedules", "list");
 		assertThat(list.stdout().lines().filter(line -> line.startsWith("often "))).singleElement()
 			.asString()
 			.contains("PAUSED");
@@ -185,18 +180,18 @@ class SchedulerIntegrationTests {
 		await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(firings("often"))
 			.allSatisfy(run -> assertThat(run.firing()).isBefore(paused.plusSeconds(1))));
 
-		assertThat(EtlProcess.start(environment, "schedules", "resume", "often").await().exitCode()).isZero();
+		assertThat(etl(environment, "schedules", "resume", "often").exitCode()).isZero();
 		Instant resumed = Instant.now();
 		awaitTrue(Duration.ofSeconds(30),
 				() -> completed("often").stream().anyMatch(run -> run.firing().isAfter(resumed)));
 
 		Instant triggered = Instant.now();
-		EtlProcess.Result trigger = EtlProcess.start(environment, "schedules", "trigger", "far-off").await();
+		EtlProcess.Result trigger = etl(environment, "schedules", "trigger", "far-off");
 		assertThat(trigger.exitCode()).isZero();
 		awaitTrue(Duration.ofSeconds(30), () -> completed("far-off").size() == 1);
 		assertThat(firings("far-off").get(0).firing()).isAfter(triggered);
 
-		EtlProcess.Result unknown = EtlProcess.start(environment, "schedules", "pause", "no-such").await();
+		EtlProcess.Result unknown = etl(environment, "schedules", "pause", "no-such");
 		assertThat(unknown.exitCode()).isEqualTo(2);
 		assertThat(unknown.stderr()).contains("unknown schedule 'no-such'");
 		node.terminate();
@@ -216,7 +211,7 @@ class SchedulerIntegrationTests {
 				    job: refresh-views
 				    cron: "0 0 25 * * ?"
 				""");
-		EtlProcess.Result result = EtlProcess.start(environment("bad-files", schedules, TestDatabase.serverUrl(DATABASE)),
+		EtlProcess.Result result = EtlProcess.start(environment("bad-files", schedules, TestDatabase.url()),
 				"scheduler").await();
 
 		assertThat(result.exitCode()).isEqualTo(2);
@@ -240,44 +235,44 @@ class SchedulerIntegrationTests {
 				  - {name: kept, job: refresh-views, cron: "0 0 5 1 1 ? 2099"}
 				""");
 		String cluster = "apply";
-		Map<String, String> full = environment(cluster, both, TestDatabase.serverUrl(DATABASE));
-		Map<String, String> partial = environment(cluster, one, TestDatabase.serverUrl(DATABASE));
+		Map<String, String> full = environment(cluster, both, TestDatabase.url());
+		Map<String, String> partial = environment(cluster, one, TestDatabase.url());
 
-		EtlProcess.Result dryRun = EtlProcess.start(full, "schedules", "apply", "--dry-run").await();
+		EtlProcess.Result dryRun = etl(full, "schedules", "apply", "--dry-run");
 		assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
 		assertThat(dryRun.stdout()).contains("added kept", "added other", "dry run: nothing changed");
 		assertThat(stored(cluster)).isEmpty();
-		assertThat(EtlProcess.start(full, "schedules", "apply").await().stdout()).contains("added kept", "added other");
+		assertThat(etl(full, "schedules", "apply").stdout()).contains("added kept", "added other");
 		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
 
 		// a node whose directory holds one schedule: pause, a typo, resume and trigger leave the others alone
 		// and do not rewrite the named one from the files
-		assertThat(EtlProcess.start(partial, "schedules", "pause", "kept").await().exitCode()).isZero();
-		EtlProcess.Result typo = EtlProcess.start(partial, "schedules", "pause", "kpet").await();
+		assertThat(etl(partial, "schedules", "pause", "kept").exitCode()).isZero();
+		EtlProcess.Result typo = etl(partial, "schedules", "pause", "kpet");
 		assertThat(typo.exitCode()).isEqualTo(2);
 		assertThat(typo.stderr().strip()).hasLineCount(1).contains("unknown schedule 'kpet'");
-		assertThat(EtlProcess.start(partial, "schedules", "resume", "other").await().exitCode()).isZero();
+		assertThat(etl(partial, "schedules", "resume", "other").exitCode()).isZero();
 		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
 		assertThat(jdbc.queryForObject("SELECT trigger_state FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = 'kept'",
 				String.class, cluster)).isEqualTo("PAUSED");
 
 		// list shows what the cluster stores, not this node's files: both, kept as stored (03:00) and paused
-		EtlProcess.Result list = EtlProcess.start(partial, "schedules", "list").await();
+		EtlProcess.Result list = etl(partial, "schedules", "list");
 		assertThat(list.exitCode()).as(list.stderr()).isZero();
 		assertThat(list.stdout().lines().filter(line -> line.startsWith("kept "))).singleElement()
 			.satisfies(line -> assertThat(line).contains("0 0 3 1 1 ? 2099", "PAUSED"));
 		assertThat(list.stdout().lines().filter(line -> line.startsWith("other "))).singleElement()
 			.satisfies(line -> assertThat(line).contains("backup", "0 0 4 1 1 ? 2099", "NORMAL"));
-		EtlProcess.Result none = EtlProcess.start(environment(cluster, Files.createTempDirectory("schedules"),
-				TestDatabase.serverUrl(DATABASE)), "schedules", "list").await();
+		EtlProcess.Result none = etl(environment(cluster, Files.createTempDirectory("schedules"),
+				TestDatabase.url()), "schedules", "list");
 		assertThat(none.exitCode()).as(none.stderr()).isZero();
 		assertThat(none.stdout()).contains("kept ", "other ");
 
 		// the difference names the removal; only apply itself removes
-		EtlProcess.Result difference = EtlProcess.start(partial, "schedules", "apply", "--dry-run").await();
+		EtlProcess.Result difference = etl(partial, "schedules", "apply", "--dry-run");
 		assertThat(difference.stdout()).contains("changed kept", "removed other").doesNotContain("added");
 		assertThat(stored(cluster)).containsExactly("kept 0 0 3 1 1 ? 2099", "other 0 0 4 1 1 ? 2099");
-		assertThat(EtlProcess.start(partial, "schedules", "apply").await().exitCode()).isZero();
+		assertThat(etl(partial, "schedules", "apply").exitCode()).isZero();
 		assertThat(stored(cluster)).containsExactly("kept 0 0 5 1 1 ? 2099");
 		assertThat(jdbc.queryForObject("SELECT trigger_state FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = 'kept'",
 				String.class, cluster)).isEqualTo("PAUSED");
@@ -291,20 +286,19 @@ class SchedulerIntegrationTests {
 				  - {name: slow, job: backup, cron: "0 0 4 1 1 ? 2099"}
 				""");
 		String cluster = "partial";
-		assertThat(EtlProcess.start(environment(cluster, both, TestDatabase.serverUrl(DATABASE)), "schedules", "apply")
-			.await()
+		assertThat(etl(environment(cluster, both, TestDatabase.url()), "schedules", "apply")
 			.exitCode()).isZero();
 		// slow.yaml instead of slow.yml is read; a node without 'slow' in its files keeps it and warns
 		Path yaml = Files.createTempDirectory("schedules");
 		Files.writeString(yaml.resolve("slow.yaml"), "schedules:\n  - {name: slow, job: backup, cron: \"0 0 6 1 1 ? 2099\"}\n");
-		EtlProcess node = node(cluster, yaml, TestDatabase.serverUrl(DATABASE));
+		EtlProcess node = node(cluster, yaml, TestDatabase.url());
 		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 1 schedules"));
 		assertThat(node.stderrSoFar()).contains("Schedule fast is stored but no schedule file here enables it: kept");
 		node.terminate();
 		assertThat(stored(cluster)).containsExactly("fast 0 0 3 1 1 ? 2099", "slow 0 0 6 1 1 ? 2099");
 
 		Path empty = Files.createTempDirectory("schedules");
-		EtlProcess.Result refused = EtlProcess.start(environment(cluster, empty, TestDatabase.serverUrl(DATABASE)), "scheduler")
+		EtlProcess.Result refused = EtlProcess.start(environment(cluster, empty, TestDatabase.url()), "scheduler")
 			.await();
 		assertThat(refused.exitCode()).isEqualTo(2);
 		assertThat(refused.stderr().strip()).hasLineCount(1).contains("holds no schedule");
@@ -327,10 +321,13 @@ class SchedulerIntegrationTests {
 				    job: refresh-views
 				    cron: "0 0 * * * ?"
 				""");
-		int databasePort = URI.create(TestDatabase.serverUrl(DATABASE).substring("jdbc:".length())).getPort();
+		int databasePort = URI.create(TestDatabase.url().substring("jdbc:".length())).getPort();
 		try (CuttingProxy proxy = new CuttingProxy(databasePort)) {
-			String viaProxy = TestDatabase.serverUrl(DATABASE).replace(":" + databasePort + "/", ":" + proxy.port() + "/");
-			String health = healthOfNewNode("health", schedules, viaProxy);
+			String viaProxy = TestDatabase.url().replace(":" + databasePort + "/", ":" + proxy.port() + "/");
+			Map<String, String> environment = environment("health", schedules, viaProxy);
+			// Quartz tries a lost job store again after a second, not its default 15 s (a Quartz property, no setting)
+			environment.put("ETL_JAVA_OPTS", "-Dspring.quartz.properties.org.quartz.jobStore.dbRetryInterval=1000");
+			String health = healthOfNewNode(environment);
 			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
 			assertThat(get(health).body()).contains("\"scheduler\":{").contains("\"status\":\"UP\"");
 
@@ -351,12 +348,12 @@ class SchedulerIntegrationTests {
 				    job: refresh-views
 				    cron: "0/2 * * * * ?"
 				""");
-		String health = healthOfNewNode("stuck", schedules, TestDatabase.serverUrl(DATABASE));
+		String health = healthOfNewNode(environment("stuck", schedules, TestDatabase.url()));
 		awaitTrue(Duration.ofSeconds(60), () -> !completed("every-2s").isEmpty() && get(health).statusCode() == 200);
 
 		// A session that keeps Quartz's trigger lock: the node still runs, answers and checks in with the
 		// cluster, but acquires no trigger and handles no misfire.
-		try (Connection wedge = TestDatabase.connect(DATABASE); Statement statement = wedge.createStatement()) {
+		try (Connection wedge = TestDatabase.connect(); Statement statement = wedge.createStatement()) {
 			wedge.setAutoCommit(false);
 			statement.executeQuery("SELECT * FROM etl.qrtz_locks WHERE sched_name = 'stuck' AND lock_name = 'TRIGGER_ACCESS' FOR UPDATE")
 				.close();
@@ -379,12 +376,12 @@ class SchedulerIntegrationTests {
 				      # another test's seed may have run before in this class's database
 				      reset: true
 				""");
-		Map<String, String> environment = environment("sigterm", schedules, TestDatabase.serverUrl(DATABASE));
+		Map<String, String> environment = environment("sigterm", schedules, TestDatabase.url());
 		environment.put("ETL_SEED_CHUNK_ROWS", "200");
 		EtlProcess node = EtlProcess.start(environment, "scheduler");
 		this.nodes.add(node);
 		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 1 schedules"));
-		assertThat(EtlProcess.start(environment, "schedules", "trigger", "seed-on-demand").await().exitCode()).isZero();
+		assertThat(etl(environment, "schedules", "trigger", "seed-on-demand").exitCode()).isZero();
 		// Wait for this schedule's own execution to have committed a chunk. Any STARTED execution of the
 		// database would not do: another test's node killed mid-run leaves one behind (a refresh-views that
 		// wrote a view), the wait passed at once and the SIGTERM came before the firing was recorded.
@@ -401,8 +398,7 @@ class SchedulerIntegrationTests {
 		assertThat(runs.get(0).status()).isEqualTo("STOPPED");
 		assertThat(stopped.stderr()).contains("Stopping execution " + runs.get(0).executionId());
 
-		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(runs.get(0).executionId()))
-			.await();
+		EtlProcess.Result restart = etl(environment, "restart", Long.toString(runs.get(0).executionId()));
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
 		assertThat(jdbc.queryForObject("SELECT count(*) FROM retail.stores", Long.class)).isPositive();
 	}
@@ -471,13 +467,13 @@ class SchedulerIntegrationTests {
 				      scale: 0.5
 				      reset: true
 				""".formatted(name, misfire));
-		Map<String, String> environment = environment(cluster, schedules, TestDatabase.serverUrl(DATABASE));
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
 		environment.put("ETL_SEED_CHUNK_ROWS", "200");
 		environment.put("ETL_SCHEDULER_RETRY_MS", "1000");
 		EtlProcess paused = EtlProcess.start(environment, "scheduler");
 		this.nodes.add(paused);
 		awaitTrue(Duration.ofSeconds(60), () -> paused.stderrSoFar().contains("started: 1 schedules"));
-		assertThat(EtlProcess.start(environment, "schedules", "trigger", name).await().exitCode()).isZero();
+		assertThat(etl(environment, "schedules", "trigger", name).exitCode()).isZero();
 		// mid-run: a chunk of this firing's execution committed, the job's lock held by A
 		awaitTrue(Duration.ofSeconds(60), () -> jdbc.queryForObject("""
 				SELECT coalesce(sum(s.write_count), 0) FROM etl.batch_step_execution s
@@ -498,6 +494,11 @@ class SchedulerIntegrationTests {
 				"http://127.0.0.1:" + other.get("ETL_SCHEDULER_PORT") + "/actuator/prometheus");
 	}
 
+	/** A command that ends by itself (schedules, restart), run in this JVM: the process is not the point there. */
+	private static EtlProcess.Result etl(Map<String, String> environment, String... arguments) {
+		return EtlInProcess.run(environment, arguments);
+	}
+
 	private EtlProcess node(String cluster, Path schedules, String databaseUrl) throws IOException {
 		EtlProcess node = EtlProcess.start(environment(cluster, schedules, databaseUrl), "scheduler");
 		this.nodes.add(node);
@@ -505,8 +506,7 @@ class SchedulerIntegrationTests {
 	}
 
 	/** Starts a node and returns the address of its health endpoint. */
-	private String healthOfNewNode(String cluster, Path schedules, String databaseUrl) throws IOException {
-		Map<String, String> environment = environment(cluster, schedules, databaseUrl);
+	private String healthOfNewNode(Map<String, String> environment) throws IOException {
 		this.nodes.add(EtlProcess.start(environment, "scheduler"));
 		return "http://127.0.0.1:" + environment.get("ETL_SCHEDULER_PORT") + "/actuator/health";
 	}
