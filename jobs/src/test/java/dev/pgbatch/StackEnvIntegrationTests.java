@@ -200,7 +200,7 @@ class StackEnvIntegrationTests {
 	 * bin/etl backup drill: the newest set before the point is restored into a scratch cluster, which replays to the
 	 * point; every managed table's rows are compared with the point's counts, one of which is made wrong here, so
 	 * that the drill names exactly that table (all others equal, pg_amcheck clean), exits 1 and is recorded as
-	 * failed; its scratch cluster is gone, directory and processes.
+	 * failed; its scratch cluster is gone, directory and processes, and so is the one a killed drill left.
 	 */
 	@Test
 	void aDrillRestoresThePointIntoAScratchClusterAndNamesTheTableWhoseCountDiffers() throws Exception {
@@ -219,6 +219,18 @@ class StackEnvIntegrationTests {
 					+ point + "' AND table_name = 'ops.tasks'");
 		}
 
+		String scratch;
+		try (java.sql.Connection connection = TestDatabase.connect();
+				java.sql.ResultSet oid = connection.createStatement()
+					.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+			oid.next();
+			scratch = "drill-pgbatch-" + oid.getLong(1) + "-";
+		}
+		// what a drill killed with SIGKILL leaves (its postgres stopped meanwhile)
+		Path drills = Path.of("/var/tmp/pgbatch-drills");
+		Path leftover = Files.createDirectories(drills.resolve(scratch + "1/data"));
+		Files.writeString(leftover.resolve("PG_VERSION"), "15\n");
+
 		EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to", point, "--json");
 
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
@@ -236,14 +248,7 @@ class StackEnvIntegrationTests {
 			assertThat(recorded.getString(3)).isEqualTo(set);
 			assertThat(recorded.getBoolean(4)).isTrue();
 		}
-		String scratch;
-		try (java.sql.Connection connection = TestDatabase.connect();
-				java.sql.ResultSet oid = connection.createStatement()
-					.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
-			oid.next();
-			scratch = "drill-pgbatch-" + oid.getLong(1) + "-";
-		}
-		Path drills = Path.of("/var/tmp/pgbatch-drills");
+		// the leftover and its own scratch cluster both removed
 		try (Stream<Path> left = Files.exists(drills) ? Files.list(drills) : Stream.empty()) {
 			assertThat(left.map(path -> path.getFileName().toString())).noneMatch(name -> name.startsWith(scratch));
 		}
