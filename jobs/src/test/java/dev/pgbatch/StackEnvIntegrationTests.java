@@ -248,6 +248,14 @@ class StackEnvIntegrationTests {
 			assertThat(recorded.getString(3)).isEqualTo(set);
 			assertThat(recorded.getBoolean(4)).isTrue();
 		}
+		// backup list --physical: the set among the stanza's, the drill as the last one
+		EtlProcess.Result listed = EtlInProcess.run("backup", "list", "--physical", "--json");
+		assertThat(listed.exitCode()).as(listed.stderr()).isZero();
+		JsonNode listing = JSON.readTree(listed.stdout());
+		assertThat(listing.path("sets").findValuesAsString("label")).contains(set);
+		assertThat(listing.path("walMax").asString()).isGreaterThanOrEqualTo(listing.path("walMin").asString()).isNotEmpty();
+		assertThat(listing.path("lastDrill").path("id").asLong()).isEqualTo(report.path("id").asLong());
+		assertThat(listing.path("lastDrill").path("passed").asBoolean(true)).isFalse();
 		// the leftover and its own scratch cluster both removed
 		try (Stream<Path> left = Files.exists(drills) ? Files.list(drills) : Stream.empty()) {
 			assertThat(left.map(path -> path.getFileName().toString())).noneMatch(name -> name.startsWith(scratch));

@@ -58,11 +58,11 @@ class PhysicalBackups {
 	/**
 	 * One backup set as pgbackrest info lists it: {@code prior} is the set it builds on (null for a full), sizes in
 	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range, the run
-	 * that made it (its annotation) and when it ended.
+	 * that made it (its annotation), when it started and ended.
 	 */
 	record BackupSet(String label, String type, String prior, long databaseBytes, long deltaBytes,
 			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run,
-			Instant stopped) {
+			Instant started, Instant stopped) {
 
 		/** The full backup this set depends on (itself for a full): pgBackRest's labels start with it. */
 		String full() {
@@ -73,7 +73,7 @@ class PhysicalBackups {
 	}
 
 	/** The stanza's sets, oldest first, and whether a backup of it runs now (pgBackRest's backup lock is held). */
-	private record Repository(List<BackupSet> sets, boolean backupRunning) {
+	private record Repository(List<BackupSet> sets, boolean backupRunning, String walMin, String walMax) {
 	}
 
 	/** What retention removed (or, dry, would remove), and how many sets are kept. */
@@ -186,13 +186,31 @@ class PhysicalBackups {
 		return repository().sets();
 	}
 
+	/** The stanza's sets, oldest first, and the first and last WAL segment of its archive (null: none). */
+	record Archive(List<BackupSet> sets, String walMin, String walMax) {
+	}
+
+	Archive archive() throws IOException, InterruptedException {
+		Repository repository = repository();
+		return new Archive(repository.sets(), repository.walMin(), repository.walMax());
+	}
+
 	private Repository repository() throws IOException, InterruptedException {
 		PgBackRest.Result result = run(REPOSITORY_TIMEOUT, "info", "--output=json");
 		List<BackupSet> sets = new ArrayList<>();
 		boolean backupRunning = false;
+		String walMin = null;
+		String walMax = null;
 		try {
 			for (JsonNode stanza : JSON.readTree(result.stdout())) {
 				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
+				// one entry per database system the stanza has archived (a new one after a major upgrade)
+				for (JsonNode archive : stanza.path("archive")) {
+					String min = archive.path("min").asString(null);
+					String max = archive.path("max").asString(null);
+					walMin = walMin == null || (min != null && min.compareTo(walMin) < 0) ? min : walMin;
+					walMax = walMax == null || (max != null && max.compareTo(walMax) > 0) ? max : walMax;
+				}
 				for (JsonNode set : stanza.path("backup")) {
 					JsonNode info = set.path("info");
 					JsonNode run = set.path("annotation").path(RUN_ANNOTATION);
@@ -201,6 +219,7 @@ class PhysicalBackups {
 							info.path("delta").asLong(), info.path("repository").path("size").asLong(),
 							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
 							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
+							Instant.ofEpochSecond(set.path("timestamp").path("start").asLong()),
 							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong())));
 				}
 			}
@@ -208,7 +227,7 @@ class PhysicalBackups {
 		catch (JacksonException ex) {
 			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
 		}
-		return new Repository(sets, backupRunning);
+		return new Repository(sets, backupRunning, walMin, walMax);
 	}
 
 	private PgBackRest.Result run(Duration timeout, String command, String... options)

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
 import dev.pgbatch.backup.PgBackRestCheck;
+import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.backup.RestoreDrills;
 import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.core.UsageException;
@@ -32,9 +33,16 @@ class BackupCommand {
 		@Option(names = "--json", description = "Print one JSON document.")
 		boolean json;
 
+		@Option(names = "--physical", description = "List pgBackRest's sets of the stanza instead (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA), its WAL archive, the span a point-in-time restore reaches and the last restore drill.")
+		boolean physical;
+
 		@Override
 		public Integer call() throws Exception {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				if (this.physical) {
+					listPhysical(context.getBean(PhysicalCatalog.class).list(), this.json);
+					return Cli.OK;
+				}
 				List<Backups.Entry> entries = context.getBean(Backups.class).list();
 				// first, and apart from the listing (stderr): what an interrupted restore left for the operator
 				context.getBean(Backups.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
@@ -59,6 +67,34 @@ class BackupCommand {
 			}
 		}
 
+	}
+
+	private static final String PHYSICAL_ROW = "%-34s %-4s %-20s %-20s %-24s %-24s %14s %14s%n";
+
+	private static void listPhysical(PhysicalCatalog.Listing listing, boolean json) {
+		if (json) {
+			Output.json(listing);
+			return;
+		}
+		System.out.printf(Locale.ROOT, "stanza %s: %d physical backup sets%n", listing.stanza(), listing.sets().size());
+		System.out.printf(Locale.ROOT, PHYSICAL_ROW, "label", "type", "started", "stopped", "WAL start", "WAL stop",
+				"database bytes", "stored bytes");
+		for (PhysicalCatalog.PhysicalSet set : listing.sets()) {
+			System.out.printf(Locale.ROOT, PHYSICAL_ROW, set.label(), set.type(), set.started(), set.stopped(),
+					set.walStart(), set.walStop(), set.databaseBytes(), set.repositoryBytes());
+		}
+		System.out.printf(Locale.ROOT, "WAL archive: %s to %s%n", dash(listing.walMin()), dash(listing.walMax()));
+		System.out.printf(Locale.ROOT, "restorable from %s to %s%n", dash(listing.restorableFrom()),
+				dash(listing.restorableTo()));
+		PhysicalCatalog.LastDrill drill = listing.lastDrill();
+		System.out.println(drill == null ? "last drill: none (bin/etl backup drill)"
+				: String.format(Locale.ROOT, "last drill: %d at %s to %s from %s: %s", drill.id(), drill.startedAt(),
+						drill.point(), dash(drill.set()), drill.passed() ? "passed"
+								: "FAILED: " + drill.problems().replace("\n", "; ")));
+	}
+
+	private static String dash(Object value) {
+		return value == null ? "-" : value.toString();
 	}
 
 	@Command(name = "verify", mixinStandardHelpOptions = true,

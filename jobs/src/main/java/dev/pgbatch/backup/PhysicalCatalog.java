@@ -1,0 +1,65 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * bin/etl backup list --physical: the stanza's pgBackRest sets, its WAL archive, the span a point-in-time restore can
+ * reach (from the oldest set's end to the newest WAL segment the server archived), and the last restore drill.
+ */
+@Component
+public class PhysicalCatalog {
+
+	/** One set: label, type, the set it builds on (null for a full), start and stop, WAL range and sizes in bytes. */
+	public record PhysicalSet(String label, String type, String prior, Instant started, Instant stopped, String walStart,
+			String walStop, long databaseBytes, long repositoryBytes) {
+	}
+
+	/** The last drill, as etl.restore_drill holds it. */
+	public record LastDrill(long id, Instant startedAt, String point, String set, boolean passed, String problems) {
+	}
+
+	/**
+	 * What is there: {@code restorableFrom} null when there is no set, {@code restorableTo} null when the server has
+	 * archived no WAL since it started (pg_stat_archiver), {@code lastDrill} null before the first.
+	 */
+	public record Listing(String stanza, List<PhysicalSet> sets, String walMin, String walMax, Instant restorableFrom,
+			Instant restorableTo, LastDrill lastDrill) {
+	}
+
+	private final PhysicalBackups physical;
+
+	private final PgBackRest pgBackRest;
+
+	private final JdbcTemplate jdbc;
+
+	PhysicalCatalog(PhysicalBackups physical, PgBackRest pgBackRest, JdbcTemplate jdbc) {
+		this.physical = physical;
+		this.pgBackRest = pgBackRest;
+		this.jdbc = jdbc;
+	}
+
+	public Listing list() throws IOException, InterruptedException {
+		PhysicalBackups.Archive archive = this.physical.archive();
+		List<PhysicalSet> sets = archive.sets()
+			.stream()
+			.map(set -> new PhysicalSet(set.label(), set.type(), set.prior(), set.started(), set.stopped(), set.walStart(),
+					set.walStop(), set.databaseBytes(), set.repositoryBytes()))
+			.toList();
+		Instant archived = this.jdbc.queryForObject("SELECT last_archived_time FROM pg_stat_archiver",
+				(rs, row) -> rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant());
+		List<LastDrill> drills = this.jdbc.query("""
+				SELECT id, started_at, target, backup_label, passed, problems FROM etl.restore_drill
+				ORDER BY started_at DESC, id DESC LIMIT 1""",
+				(rs, row) -> new LastDrill(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
+						rs.getBoolean(5), rs.getString(6)));
+		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
+				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived,
+				drills.isEmpty() ? null : drills.get(0));
+	}
+
+}
