@@ -222,9 +222,10 @@ class StackEnvIntegrationTests {
 		String scratch;
 		try (java.sql.Connection connection = TestDatabase.connect();
 				java.sql.ResultSet oid = connection.createStatement()
-					.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+					.executeQuery("SELECT (SELECT system_identifier FROM pg_control_system()), oid FROM pg_database"
+							+ " WHERE datname = current_database()")) {
 			oid.next();
-			scratch = "drill-pgbatch-" + oid.getLong(1) + "-";
+			scratch = "drill-pgbatch-" + oid.getLong(1) + "-" + oid.getLong(2) + "-";
 		}
 		// what a drill killed with SIGKILL leaves (its postgres stopped meanwhile)
 		Path drills = Path.of("/var/tmp/pgbatch-drills");
