@@ -46,6 +46,17 @@ public class ExecutionLock {
 
 	static final String SHARED_BUSY = "%s are being changed by %s; waited %d s for it to end (a second change at the same time is refused)";
 
+	/**
+	 * The lock sessions' settings, made at session level once connected: set through PgJDBC's options they would
+	 * lose to an options= in ETL_DB_URL, and a role's or the server's value would apply. A session sits idle for a
+	 * whole run (an idle timeout would drop it, freeing the lock while the job runs), and a wait for a shared lock
+	 * may outlast a statement_timeout.
+	 */
+	private static final String SESSION = """
+			SELECT set_config('application_name', ?, false), set_config('idle_session_timeout', '0', false),
+			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false)
+			""";
+
 	/** How often a wait for a shared lock looks whether it is to give up. */
 	private static final Duration STOP_LOOK = Duration.ofMillis(500);
 
@@ -76,18 +87,11 @@ public class ExecutionLock {
 	public Held acquire(String jobName, String database) {
 		Connection connection = null;
 		try {
-			// Not from the pool: the lock must end with this connection, never linger in a pooled session.
-			// The session sits idle for the whole run: keep it from being dropped as idle, which would free
-			// the lock while the job still runs.
-			Map<String, String> settings = Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0");
-			connection = database == null ? OwnConnections.open(this.database, settings)
-					: OwnConnections.open(this.database, database, settings);
+			connection = session(database, jobName);
 			try (PreparedStatement statement = connection
-				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?)), set_config('application_name', ?, false)")) {
+				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?))")) {
 				statement.setString(1, LOCK_SPACE);
 				statement.setString(2, jobName);
-				statement.setString(3, owner(jobName));
 				try (ResultSet result = statement.executeQuery()) {
 					result.next();
 					if (!result.getBoolean(1)) {
@@ -136,13 +140,7 @@ public class ExecutionLock {
 	private Held acquireSharedUnless(String resource, String holderName, Duration wait, BooleanSupplier stop) {
 		Connection connection = null;
 		try {
-			// statement_timeout 0: a timeout of the role's or the server's shorter than the wait would end it
-			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0 -c statement_timeout=0"));
-			try (PreparedStatement statement = connection.prepareStatement("SELECT set_config('application_name', ?, false)")) {
-				statement.setString(1, owner(holderName));
-				statement.execute();
-			}
+			connection = session(null, holderName);
 			Wait outcome = waitFor(connection, resource, wait, stop);
 			if (outcome == Wait.TAKEN) {
 				return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
@@ -162,6 +160,25 @@ public class ExecutionLock {
 			}
 			throw new IllegalStateException("could not take the lock of the " + resource + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * A lock's session, on a connection of its own (not from the pool: the lock must end with this connection,
+	 * never linger in a pooled session), in {@code database} (null: the configured one), named after its holder.
+	 */
+	private Connection session(String database, String holderName) throws SQLException {
+		Map<String, String> settings = Map.of("tcpKeepAlive", "true");
+		Connection connection = database == null ? OwnConnections.open(this.database, settings)
+				: OwnConnections.open(this.database, database, settings);
+		try (PreparedStatement statement = connection.prepareStatement(SESSION)) {
+			statement.setString(1, owner(holderName));
+			statement.execute();
+		}
+		catch (SQLException | RuntimeException ex) {
+			closeQuietly(connection);
+			throw ex;
+		}
+		return connection;
 	}
 
 	private enum Wait {

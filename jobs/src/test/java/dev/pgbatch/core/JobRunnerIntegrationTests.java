@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.partition.PartitionLock;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -222,6 +224,55 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		}
 		assertThat(TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)).isEmpty();
 		awaitWaiters(resource, 0);
+	}
+
+	/**
+	 * The lock sessions' settings hold whatever ETL_DB_URL's options= and the role's settings say: with a
+	 * statement_timeout and an idle_session_timeout of a second for the role (in this database only), a wait of
+	 * 3 s for a shared lock still refuses naming its holder, a longer one gets the lock when the holder lets go,
+	 * and a job's lock stays held while its session idles (set through PgJDBC's options, they lost to the URL's).
+	 */
+	@Test
+	void theLockSessionsKeepTheirSettingsWhateverTheUrlAndTheRoleSay() throws Exception {
+		String resource = "timeouts of the test";
+		String url = TestDatabase.url();
+		ExecutionLock lock = lockAt(url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dretail");
+		String role = "ALTER ROLE CURRENT_USER IN DATABASE " + TestDatabase.name();
+		try (Connection admin = TestDatabase.connect(); Statement statement = admin.createStatement()) {
+			statement.execute(role + " SET statement_timeout = '1s'");
+			statement.execute(role + " SET idle_session_timeout = '1s'");
+			try (ExecutionLock.Held job = lock.acquire("test idle job")) {
+				CompletableFuture<ExecutionLock.Held> patient;
+				try (ExecutionLock.Held holder = lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+					patient = OwnThreads.start("patient waiter",
+							() -> lock.acquireShared(resource, "test patient", Duration.ofMinutes(1), () -> false));
+					awaitWaiters(resource, 1);
+					assertThatThrownBy(() -> lock.acquireShared(resource, "test refused", Duration.ofSeconds(3)))
+						.isInstanceOf(RefusedException.class)
+						.hasMessageStartingWith("the " + resource + " are being changed by pgbatch test holder, pid ");
+				}
+				try (ExecutionLock.Held taken = patient.get(10, TimeUnit.SECONDS)) {
+					assertThat(taken.check()).isTrue();
+				}
+				assertThat(job.check()).as("the job's lock, its session idle for 3 s").isTrue();
+			}
+			finally {
+				statement.execute(role + " RESET statement_timeout");
+				statement.execute(role + " RESET idle_session_timeout");
+				// the pool's sessions made meanwhile have the role's timeouts: not for the tests after this one
+				this.jdbc.getDataSource().unwrap(HikariDataSource.class).getHikariPoolMXBean().softEvictConnections();
+			}
+		}
+		assertThat(TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)).isEmpty();
+	}
+
+	/** A lock as the runner takes it, through its own connections to {@code url}. */
+	private ExecutionLock lockAt(String url) {
+		DataSourceProperties database = new DataSourceProperties();
+		database.setUrl(url);
+		database.setUsername(TestDatabase.user());
+		database.setPassword(TestDatabase.password());
+		return new ExecutionLock(database, this.jdbc, new LockProperties(Duration.ofSeconds(1)));
 	}
 
 	private void awaitWaiters(String resource, long waiters) {
