@@ -50,11 +50,14 @@ public class ExecutionLock {
 	 * The lock sessions' settings, made at session level once connected: set through PgJDBC's options they would
 	 * lose to an options= in ETL_DB_URL, and a role's or the server's value would apply. A session sits idle for a
 	 * whole run (an idle timeout would drop it, freeing the lock while the job runs), and a wait for a shared lock
-	 * may outlast a statement_timeout.
+	 * may outlast a statement_timeout. A waiting session does not read its socket: the server checks the client's
+	 * connection every second, or a waiter whose process died (kill -9, Ctrl-C, a closed ssh session) would keep
+	 * its place in the lock's queue, ahead of every live waiter, until its wait ended.
 	 */
 	private static final String SESSION = """
 			SELECT set_config('application_name', ?, false), set_config('idle_session_timeout', '0', false),
-			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false)
+			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false),
+			  set_config('client_connection_check_interval', '1s', false)
 			""";
 
 	/** How often a wait for a shared lock looks whether it is to give up. */

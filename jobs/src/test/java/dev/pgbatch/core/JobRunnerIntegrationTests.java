@@ -1,5 +1,6 @@
 package dev.pgbatch.core;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -236,7 +236,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 	void theLockSessionsKeepTheirSettingsWhateverTheUrlAndTheRoleSay() throws Exception {
 		String resource = "timeouts of the test";
 		String url = TestDatabase.url();
-		ExecutionLock lock = lockAt(url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dretail");
+		ExecutionLock lock = LockWaiter.at(url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dretail");
 		String role = "ALTER ROLE CURRENT_USER IN DATABASE " + TestDatabase.name();
 		try (Connection admin = TestDatabase.connect(); Statement statement = admin.createStatement()) {
 			statement.execute(role + " SET statement_timeout = '1s'");
@@ -266,17 +266,38 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)).isEmpty();
 	}
 
-	/** A lock as the runner takes it, through its own connections to {@code url}. */
-	private ExecutionLock lockAt(String url) {
-		DataSourceProperties database = new DataSourceProperties();
-		database.setUrl(url);
-		database.setUsername(TestDatabase.user());
-		database.setPassword(TestDatabase.password());
-		return new ExecutionLock(database, this.jdbc, new LockProperties(Duration.ofSeconds(1)));
+	/**
+	 * A waiter whose process is killed (kill -9; Ctrl-C or a closed ssh session end a CLI's wait alike) leaves
+	 * the lock's queue within seconds, as the server checks the client's connection while the session waits:
+	 * it kept its place until its wait ended (ETL_PARTITION_LOCK_WAIT, up to a day), every live waiter behind it.
+	 */
+	@Test
+	void aWaiterWhoseProcessIsKilledLeavesTheQueue() throws Exception {
+		String resource = "queue of the killed waiter";
+		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			Process waiter = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+					"-cp", System.getProperty("java.class.path"), LockWaiter.class.getName(), TestDatabase.url(),
+					resource, "test killed waiter")
+				.redirectOutput(ProcessBuilder.Redirect.INHERIT)
+				.redirectError(ProcessBuilder.Redirect.INHERIT)
+				.start();
+			try {
+				awaitWaiters(resource, 1, Duration.ofMinutes(1));
+			}
+			finally {
+				waiter.destroyForcibly().waitFor();
+			}
+			awaitWaiters(resource, 0, Duration.ofSeconds(5));
+			assertThat(holder.check()).isTrue();
+		}
 	}
 
 	private void awaitWaiters(String resource, long waiters) {
-		await(waiters + " waiting for the " + resource).atMost(Duration.ofSeconds(10))
+		awaitWaiters(resource, waiters, Duration.ofSeconds(10));
+	}
+
+	private void awaitWaiters(String resource, long waiters, Duration within) {
+		await(waiters + " waiting for the " + resource).atMost(within)
 			.pollInterval(Duration.ofMillis(20))
 			.until(() -> this.jdbc.queryForObject("""
 					SELECT count(*) FROM pg_locks l
