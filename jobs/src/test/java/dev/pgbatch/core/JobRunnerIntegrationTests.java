@@ -1,5 +1,6 @@
 package dev.pgbatch.core;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgbatch.DatabaseIntegrationTest;
@@ -18,11 +20,16 @@ import dev.pgbatch.TestDatabase;
 import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.seed.SeedDataJob;
 import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.store.CuttingProxy;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.repository.support.ResourcelessJobRepository;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -290,6 +297,82 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			awaitWaiters(resource, 0, Duration.ofSeconds(5));
 			assertThat(holder.check()).isTrue();
 		}
+	}
+
+	/**
+	 * A stop that comes as the lock is granted: the server has granted it and answered, the answer is on its way
+	 * (held by a proxy, as a slow network holds it), and the watch says stop and cancels, too late to end the
+	 * wait. The outcome is STOPPED all the same: the lock, taken, is released with the session and never handed
+	 * on as held.
+	 */
+	@Test
+	void aStopThatComesAsTheLockIsGrantedReleasesItAndHandsNothingOn() throws Exception {
+		String resource = "race of the test";
+		String url = TestDatabase.url();
+		int port = URI.create(url.substring("jdbc:".length())).getPort();
+		try (CuttingProxy proxy = new CuttingProxy(port < 0 ? 5432 : port)) {
+			ExecutionLock proxied = LockWaiter.at(url.replaceFirst("//[^/]+/", "//127.0.0.1:" + proxy.port() + "/"));
+			AtomicBoolean stop = new AtomicBoolean();
+			CompletableFuture<ExecutionLock.Held> racing;
+			CuttingProxy.Hold grant;
+			try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+				racing = OwnThreads.start("racing waiter", () -> proxied.acquireShared(resource, "test racing",
+						Duration.ofMinutes(1), stop::get));
+				awaitWaiters(resource, 1);
+				grant = proxy.holdAnswers("pg_advisory_lock");
+			}
+			assertThat(grant.reached(10)).as("the server answered the wait").isTrue();
+			assertThat(this.jdbc.queryForList("SELECT application_name FROM pg_stat_activity WHERE pid = ANY (?)",
+					String.class, (Object) TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)
+						.toArray(Integer[]::new)))
+				.singleElement()
+				.asString()
+				.startsWith("pgbatch test racing, pid ");
+			stop.set(true);
+			// the second look saying stop comes after the first has marked the wait stopped and cancelled it
+			// the watch marks the wait stopped, then cancels it: on a connection of its own, through the proxy
+			await("the cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections == 2);
+			grant.close();
+			assertThat(racing.get(10, TimeUnit.SECONDS)).as("handed on as held").isNull();
+		}
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource).isEmpty());
+	}
+
+	/**
+	 * The stop question failing during a wait (the repository cannot be read, which StopRequests counts as not
+	 * asked to stop) neither ends nor fails the wait, and the looks go on: once the repository says STOPPING,
+	 * the wait stops.
+	 */
+	@Test
+	void aStopQuestionThatFailsDuringAWaitLeavesItWaitingAndIsAskedAgain() throws Exception {
+		String resource = "failing stop question of the test";
+		JobExecution launching = new JobExecution(7, new JobInstance(3, "partition-rollover"), new JobParameters());
+		AtomicInteger failures = new AtomicInteger();
+		AtomicBoolean answers = new AtomicBoolean();
+		ResourcelessJobRepository repository = new ResourcelessJobRepository() {
+			@Override
+			public JobExecution getJobExecution(long executionId) {
+				if (!answers.get()) {
+					failures.incrementAndGet();
+					throw new DataAccessResourceFailureException("the repository cannot be read");
+				}
+				launching.setStatus(BatchStatus.STOPPING);
+				return launching;
+			}
+		};
+		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			CompletableFuture<ExecutionLock.Held> waiter = OwnThreads.start("waiter asking a failing question",
+					() -> this.lock.acquireShared(resource, "test failing question", Duration.ofMinutes(1),
+							new StopRequests(repository).requested(launching)));
+			awaitWaiters(resource, 1);
+			await().atMost(Duration.ofSeconds(10)).until(() -> failures.get() >= 2);
+			assertThat(waiter).isNotDone();
+			awaitWaiters(resource, 1);
+			answers.set(true);
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
+		}
+		awaitWaiters(resource, 0);
 	}
 
 	private void awaitWaiters(String resource, long waiters) {
