@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -201,7 +202,8 @@ public class ExecutionLock {
 			statement.setString(1, Math.max(1, wait.toMillis()) + "ms");
 			statement.setString(2, SHARED_SPACE);
 			statement.setString(3, resource);
-			CancelOnStop watch = stop == null ? null : new CancelOnStop(statement, stop, resource);
+			CancelOnStop watch = stop == null ? null
+					: new CancelOnStop(connection.unwrap(PGConnection.class), stop, resource);
 			SQLException failed = null;
 			boolean stopped;
 			try {
@@ -227,8 +229,9 @@ public class ExecutionLock {
 	}
 
 	/**
-	 * Asks whether to stop every {@link #STOP_LOOK} on a thread of its own and, once asked, cancels the wait's
-	 * statement (57014), again on every look: a cancel that comes before the statement runs does nothing.
+	 * Asks whether to stop every {@link #STOP_LOOK} on a thread of its own and, once asked, cancels what the
+	 * session runs (57014), again on every look: a cancel that reaches the server before the wait has begun
+	 * there does nothing. The session's cancel, not Statement.cancel, which PgJDBC sends once per execution.
 	 * {@code stop} is not to throw: an error would end the looks, and the wait would run to its end.
 	 */
 	private static final class CancelOnStop {
@@ -239,22 +242,25 @@ public class ExecutionLock {
 
 		private volatile boolean stopped;
 
-		CancelOnStop(PreparedStatement statement, BooleanSupplier stop, String resource) {
+		CancelOnStop(PGConnection session, BooleanSupplier stop, String resource) {
 			this.looks = OwnThreads.scheduler("lock wait " + resource);
 			long millis = STOP_LOOK.toMillis();
 			this.looks.scheduleWithFixedDelay(() -> {
 				this.stopped = this.stopped || stop.getAsBoolean();
 				if (this.stopped) {
-					cancel(statement);
+					cancel(session);
 				}
 			}, millis, millis, TimeUnit.MILLISECONDS);
 		}
 
-		/** Under the same monitor as finish: once the wait has finished, no cancel can reach the session. */
-		private synchronized void cancel(PreparedStatement statement) {
+		/**
+		 * Under the same monitor as finish: once the wait has finished, no cancel is sent. One sent just before
+		 * may reach the session's next statement, which is then that of a stopped wait, ending the session.
+		 */
+		private synchronized void cancel(PGConnection session) {
 			if (!this.finished) {
 				try {
-					statement.cancel();
+					session.cancelQuery();
 				}
 				catch (SQLException ex) {
 					// the next look cancels again; the wait ends by its lock_timeout at the latest

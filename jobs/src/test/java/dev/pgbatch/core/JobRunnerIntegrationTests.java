@@ -1,5 +1,6 @@
 package dev.pgbatch.core;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -308,10 +309,8 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aStopThatComesAsTheLockIsGrantedReleasesItAndHandsNothingOn() throws Exception {
 		String resource = "race of the test";
-		String url = TestDatabase.url();
-		int port = URI.create(url.substring("jdbc:".length())).getPort();
-		try (CuttingProxy proxy = new CuttingProxy(port < 0 ? 5432 : port)) {
-			ExecutionLock proxied = LockWaiter.at(url.replaceFirst("//[^/]+/", "//127.0.0.1:" + proxy.port() + "/"));
+		try (CuttingProxy proxy = inFrontOfPostgres()) {
+			ExecutionLock proxied = lockThrough(proxy);
 			AtomicBoolean stop = new AtomicBoolean();
 			CompletableFuture<ExecutionLock.Held> racing;
 			CuttingProxy.Hold grant;
@@ -337,6 +336,44 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		}
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource).isEmpty());
+	}
+
+	/**
+	 * A stop whose first cancel reaches the server before the wait has begun there (the query held on its way, as
+	 * a slow network holds it; a cancel of an idle session does nothing) still ends the wait: the next look
+	 * cancels again. PgJDBC's Statement.cancel sends one cancel per execution, so the wait went on to its end.
+	 */
+	@Test
+	void aStopWhoseFirstCancelComesBeforeTheWaitStillEndsIt() throws Exception {
+		String resource = "early cancel of the test";
+		try (CuttingProxy proxy = inFrontOfPostgres();
+				ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			ExecutionLock proxied = lockThrough(proxy);
+			AtomicBoolean stop = new AtomicBoolean();
+			CompletableFuture<ExecutionLock.Held> waiter;
+			try (CuttingProxy.Hold query = proxy.hold("pg_advisory_lock")) {
+				waiter = OwnThreads.start("early stopped waiter", () -> proxied.acquireShared(resource, "test early stop",
+						Duration.ofMinutes(1), stop::get));
+				assertThat(query.reached(10)).as("the wait's query on its way").isTrue();
+				stop.set(true);
+				await("the first cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections == 2);
+				// the server has the cancel at once, while the session is idle
+				Thread.sleep(500);
+			}
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
+		}
+		awaitWaiters(resource, 0);
+	}
+
+	/** A proxy in front of the test database's server. */
+	private static CuttingProxy inFrontOfPostgres() throws IOException {
+		int port = URI.create(TestDatabase.url().substring("jdbc:".length())).getPort();
+		return new CuttingProxy(port < 0 ? 5432 : port);
+	}
+
+	/** The runner's lock, its connections through {@code proxy}. */
+	private static ExecutionLock lockThrough(CuttingProxy proxy) {
+		return LockWaiter.at(TestDatabase.url().replaceFirst("//[^/]+/", "//127.0.0.1:" + proxy.port() + "/"));
 	}
 
 	/**
