@@ -328,9 +328,8 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 				.asString()
 				.startsWith("pgbatch test racing, pid ");
 			stop.set(true);
-			// the second look saying stop comes after the first has marked the wait stopped and cancelled it
 			// the watch marks the wait stopped, then cancels it: on a connection of its own, through the proxy
-			await("the cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections == 2);
+			await("the cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections >= 2);
 			grant.close();
 			assertThat(racing.get(10, TimeUnit.SECONDS)).as("handed on as held").isNull();
 		}
@@ -356,7 +355,8 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 						Duration.ofMinutes(1), stop::get));
 				assertThat(query.reached(10)).as("the wait's query on its way").isTrue();
 				stop.set(true);
-				await("the first cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections == 2);
+				await("the first cancel").atMost(Duration.ofSeconds(10))
+					.until(proxy::accepted, connections -> connections >= 2);
 				// the server has the cancel at once, while the session is idle
 				Thread.sleep(500);
 			}
