@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,20 @@ public class ExecutionLock {
 
 	static final String SHARED_BUSY = "%s are being changed by %s; waited %d s for it to end (a second change at the same time is refused)";
 
+	/**
+	 * The lock sessions' settings, made at session level once connected: set through PgJDBC's options they would
+	 * lose to an options= in ETL_DB_URL, and a role's or the server's value would apply. A session sits idle for a
+	 * whole run (an idle timeout would drop it, freeing the lock while the job runs), and a wait for a shared lock
+	 * may outlast a statement_timeout. A waiting session does not read its socket: the server checks the client's
+	 * connection every second, or a waiter whose process died (kill -9, Ctrl-C, a closed ssh session) would keep
+	 * its place in the lock's queue, ahead of every live waiter, until its wait ended.
+	 */
+	private static final String SESSION = """
+			SELECT set_config('application_name', ?, false), set_config('idle_session_timeout', '0', false),
+			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false),
+			  set_config('client_connection_check_interval', '1s', false)
+			""";
+
 	/** How often a wait for a shared lock looks whether it is to give up. */
 	private static final Duration STOP_LOOK = Duration.ofMillis(500);
 
@@ -76,18 +91,11 @@ public class ExecutionLock {
 	public Held acquire(String jobName, String database) {
 		Connection connection = null;
 		try {
-			// Not from the pool: the lock must end with this connection, never linger in a pooled session.
-			// The session sits idle for the whole run: keep it from being dropped as idle, which would free
-			// the lock while the job still runs.
-			Map<String, String> settings = Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0");
-			connection = database == null ? OwnConnections.open(this.database, settings)
-					: OwnConnections.open(this.database, database, settings);
+			connection = session(database, jobName);
 			try (PreparedStatement statement = connection
-				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?)), set_config('application_name', ?, false)")) {
+				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?))")) {
 				statement.setString(1, LOCK_SPACE);
 				statement.setString(2, jobName);
-				statement.setString(3, owner(jobName));
 				try (ResultSet result = statement.executeQuery()) {
 					result.next();
 					if (!result.getBoolean(1)) {
@@ -136,13 +144,7 @@ public class ExecutionLock {
 	private Held acquireSharedUnless(String resource, String holderName, Duration wait, BooleanSupplier stop) {
 		Connection connection = null;
 		try {
-			// statement_timeout 0: a timeout of the role's or the server's shorter than the wait would end it
-			connection = OwnConnections.open(this.database, Map.of("tcpKeepAlive", "true", "options",
-					"-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0 -c statement_timeout=0"));
-			try (PreparedStatement statement = connection.prepareStatement("SELECT set_config('application_name', ?, false)")) {
-				statement.setString(1, owner(holderName));
-				statement.execute();
-			}
+			connection = session(null, holderName);
 			Wait outcome = waitFor(connection, resource, wait, stop);
 			if (outcome == Wait.TAKEN) {
 				return new Held(connection, SHARED_SPACE, resource, this.checkInterval);
@@ -164,6 +166,25 @@ public class ExecutionLock {
 		}
 	}
 
+	/**
+	 * A lock's session, on a connection of its own (not from the pool: the lock must end with this connection,
+	 * never linger in a pooled session), in {@code database} (null: the configured one), named after its holder.
+	 */
+	private Connection session(String database, String holderName) throws SQLException {
+		Map<String, String> settings = Map.of("tcpKeepAlive", "true");
+		Connection connection = database == null ? OwnConnections.open(this.database, settings)
+				: OwnConnections.open(this.database, database, settings);
+		try (PreparedStatement statement = connection.prepareStatement(SESSION)) {
+			statement.setString(1, owner(holderName));
+			statement.execute();
+		}
+		catch (SQLException | RuntimeException ex) {
+			closeQuietly(connection);
+			throw ex;
+		}
+		return connection;
+	}
+
 	private enum Wait {
 		TAKEN, STOPPED, TIMED_OUT
 	}
@@ -181,7 +202,8 @@ public class ExecutionLock {
 			statement.setString(1, Math.max(1, wait.toMillis()) + "ms");
 			statement.setString(2, SHARED_SPACE);
 			statement.setString(3, resource);
-			CancelOnStop watch = stop == null ? null : new CancelOnStop(statement, stop, resource);
+			CancelOnStop watch = stop == null ? null
+					: new CancelOnStop(connection.unwrap(PGConnection.class), stop, resource);
 			SQLException failed = null;
 			boolean stopped;
 			try {
@@ -207,8 +229,9 @@ public class ExecutionLock {
 	}
 
 	/**
-	 * Asks whether to stop every {@link #STOP_LOOK} on a thread of its own and, once asked, cancels the wait's
-	 * statement (57014), again on every look: a cancel that comes before the statement runs does nothing.
+	 * Asks whether to stop every {@link #STOP_LOOK} on a thread of its own and, once asked, cancels what the
+	 * session runs (57014), again on every look: a cancel that reaches the server before the wait has begun
+	 * there does nothing. The session's cancel, not Statement.cancel, which PgJDBC sends once per execution.
 	 * {@code stop} is not to throw: an error would end the looks, and the wait would run to its end.
 	 */
 	private static final class CancelOnStop {
@@ -219,22 +242,25 @@ public class ExecutionLock {
 
 		private volatile boolean stopped;
 
-		CancelOnStop(PreparedStatement statement, BooleanSupplier stop, String resource) {
+		CancelOnStop(PGConnection session, BooleanSupplier stop, String resource) {
 			this.looks = OwnThreads.scheduler("lock wait " + resource);
 			long millis = STOP_LOOK.toMillis();
 			this.looks.scheduleWithFixedDelay(() -> {
 				this.stopped = this.stopped || stop.getAsBoolean();
 				if (this.stopped) {
-					cancel(statement);
+					cancel(session);
 				}
 			}, millis, millis, TimeUnit.MILLISECONDS);
 		}
 
-		/** Under the same monitor as finish: once the wait has finished, no cancel can reach the session. */
-		private synchronized void cancel(PreparedStatement statement) {
+		/**
+		 * Under the same monitor as finish: once the wait has finished, no cancel is sent. One sent just before
+		 * may reach the session's next statement, which is then that of a stopped wait, ending the session.
+		 */
+		private synchronized void cancel(PGConnection session) {
 			if (!this.finished) {
 				try {
-					statement.cancel();
+					session.cancelQuery();
 				}
 				catch (SQLException ex) {
 					// the next look cancels again; the wait ends by its lock_timeout at the latest

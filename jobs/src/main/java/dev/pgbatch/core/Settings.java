@@ -21,6 +21,7 @@ import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.partition.PartitionProperties;
 
 import org.springframework.boot.convert.DurationStyle;
+import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -158,37 +159,114 @@ public final class Settings {
 
 	/** Refuses the first bad setting with a {@link UsageException} of one line naming it. */
 	public static void check() {
-		refuseSecretsAmong(ManagementFactory.getRuntimeMXBean().getInputArguments());
+		refuseSecretsAmong(ManagementFactory.getRuntimeMXBean().getInputArguments(), System::getenv);
 		check(Settings::value);
 	}
 
-	static final String SECRET_OPTION = "%s: given as -D%s, a java option every local user can read (ps, /proc); give %s";
+	/** A secret among the java options: the setting, how it was given, why that is refused, what to do instead. */
+	static final String SECRET_OPTION = "%s: given as %s, %s; give %s";
+
+	static final String READ_BY_EVERY_USER = "a java option every local user can read (ps, /proc)";
+
+	/** The JVM takes these variables' options too, and prints them to stderr as it starts ("Picked up ..."). */
+	static final String PRINTED_AT_START = "a java option from %s, which java prints as it starts";
+
+	static final String URL_PASSWORD = "the password as ETL_DB_PASSWORD_FILE (a file holding it), or the URL in the environment";
+
+	private static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS");
 
 	/** The secret without a file form (SecretFiles has the others), and the property Spring binds it to. */
 	private static final Map<String, String> SECRET_PROPERTIES = Map.of("OPENAI_API_KEY", "etl.embed.openai-api-key");
 
+	/** The database URL's names: PgJDBC takes a password (and sslpassword, the key's) from its parameters. */
+	private static final List<String> URL_NAMES = List.of("ETL_DB_URL", "spring.datasource.url");
+
+	private static final Pattern URL_PASSWORD_PARAMETER = Pattern.compile("[?&]([A-Za-z]*password)=",
+			Pattern.CASE_INSENSITIVE);
+
+	/** Spring reads properties from the JSON in this property (or in the variable SPRING_APPLICATION_JSON). */
+	private static final String APPLICATION_JSON = "spring.application.json";
+
 	/**
 	 * Refuses a secret among the JVM's options (-DETL_DB_PASSWORD=..., as ETL_JAVA_OPTS can give it, or under
-	 * the name of its property, in any of Spring's relaxed spellings), naming the option, never its value.
+	 * the name of its property, in any of Spring's relaxed spellings; a database URL with a password; either in
+	 * -Dspring.application.json), naming the option, never its value. Options of JAVA_TOOL_OPTIONS and
+	 * JDK_JAVA_OPTIONS ({@code environment}'s) are among them too: not in ps, but printed as java starts.
 	 */
-	static void refuseSecretsAmong(List<String> javaOptions) {
+	static void refuseSecretsAmong(List<String> javaOptions, UnaryOperator<String> environment) {
 		for (String option : javaOptions) {
 			if (!option.startsWith("-D")) {
 				continue;
 			}
 			int equals = option.indexOf('=');
 			String name = option.substring(2, equals < 0 ? option.length() : equals);
-			for (SecretFiles.Secret secret : SecretFiles.SECRETS) {
-				if (relaxed(name).equals(relaxed(secret.setting())) || relaxed(name).equals(relaxed(secret.property()))) {
-					throw new UsageException(String.format(SECRET_OPTION, secret.setting(), name,
-							"it as " + secret.fileSetting() + " (a file holding it) or in the environment"));
+			String value = equals < 0 ? "" : option.substring(equals + 1);
+			String why = READ_BY_EVERY_USER;
+			Pattern given = Pattern.compile("(^|\\s)[\"']?-D" + Pattern.quote(name) + "([=\"'\\s]|$)");
+			for (String variable : OPTION_VARIABLES) {
+				String options = environment.apply(variable);
+				if (options != null && given.matcher(options).find()) {
+					why = String.format(PRINTED_AT_START, variable);
+					break;
 				}
 			}
-			SECRET_PROPERTIES.forEach((setting, property) -> {
-				if (relaxed(name).equals(relaxed(setting)) || relaxed(name).equals(relaxed(property))) {
-					throw new UsageException(String.format(SECRET_OPTION, setting, name, "it in the environment"));
+			if (relaxed(name).equals(relaxed(APPLICATION_JSON))) {
+				for (Map.Entry<String, String> property : flattened(value).entrySet()) {
+					refuseSecret(property.getKey(), property.getValue(), property.getKey() + " in -D" + name, why);
 				}
-			});
+			}
+			else {
+				refuseSecret(name, value, "-D" + name, why);
+			}
+		}
+	}
+
+	/** Refuses a secret property, or a database URL with a password, given as {@code given}. */
+	private static void refuseSecret(String name, String value, String given, String why) {
+		for (SecretFiles.Secret secret : SecretFiles.SECRETS) {
+			if (relaxed(name).equals(relaxed(secret.setting())) || relaxed(name).equals(relaxed(secret.property()))) {
+				throw new UsageException(String.format(SECRET_OPTION, secret.setting(), given, why,
+						"it as " + secret.fileSetting() + " (a file holding it) or in the environment"));
+			}
+		}
+		SECRET_PROPERTIES.forEach((setting, property) -> {
+			if (relaxed(name).equals(relaxed(setting)) || relaxed(name).equals(relaxed(property))) {
+				throw new UsageException(String.format(SECRET_OPTION, setting, given, why, "it in the environment"));
+			}
+		});
+		Matcher password = URL_PASSWORD_PARAMETER.matcher(value);
+		if (URL_NAMES.stream().anyMatch(url -> relaxed(url).equals(relaxed(name))) && password.find()) {
+			throw new UsageException(String.format(SECRET_OPTION, URL_NAMES.get(0),
+					given + " with " + password.group(1) + "=", why, URL_PASSWORD));
+		}
+	}
+
+	/**
+	 * The properties of spring.application.json as Spring takes them (a.b.c, a[0]), with their values; none when
+	 * it is not JSON (Spring refuses it then).
+	 */
+	private static Map<String, String> flattened(String json) {
+		Map<String, String> properties = new LinkedHashMap<>();
+		try {
+			flatten("", JsonParserFactory.getJsonParser().parseMap(json), properties);
+		}
+		catch (RuntimeException notJson) {
+			// no properties to check
+		}
+		return properties;
+	}
+
+	private static void flatten(String name, Object value, Map<String, String> properties) {
+		if (value instanceof Map<?, ?> map) {
+			map.forEach((key, inner) -> flatten(name.isEmpty() ? String.valueOf(key) : name + "." + key, inner, properties));
+		}
+		else if (value instanceof List<?> list) {
+			for (int i = 0; i < list.size(); i++) {
+				flatten(name + "[" + i + "]", list.get(i), properties);
+			}
+		}
+		else {
+			properties.put(name, String.valueOf(value));
 		}
 	}
 

@@ -1,5 +1,8 @@
 package dev.pgbatch.core;
 
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -10,17 +13,24 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.seed.SeedDataJob;
 import dev.pgbatch.seed.SeedDataRuns;
+import dev.pgbatch.store.CuttingProxy;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.repository.support.ResourcelessJobRepository;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -224,8 +234,190 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		awaitWaiters(resource, 0);
 	}
 
+	/**
+	 * The lock sessions' settings hold whatever ETL_DB_URL's options= and the role's settings say: with a
+	 * statement_timeout and an idle_session_timeout of a second for the role (in this database only), a wait of
+	 * 3 s for a shared lock still refuses naming its holder, a longer one gets the lock when the holder lets go,
+	 * and a job's lock stays held while its session idles (set through PgJDBC's options, they lost to the URL's).
+	 */
+	@Test
+	void theLockSessionsKeepTheirSettingsWhateverTheUrlAndTheRoleSay() throws Exception {
+		String resource = "timeouts of the test";
+		String url = TestDatabase.url();
+		ExecutionLock lock = LockWaiter.at(url + (url.contains("?") ? "&" : "?") + "options=-c%20search_path%3Dretail");
+		String role = "ALTER ROLE CURRENT_USER IN DATABASE " + TestDatabase.name();
+		try (Connection admin = TestDatabase.connect(); Statement statement = admin.createStatement()) {
+			statement.execute(role + " SET statement_timeout = '1s'");
+			statement.execute(role + " SET idle_session_timeout = '1s'");
+			try (ExecutionLock.Held job = lock.acquire("test idle job")) {
+				CompletableFuture<ExecutionLock.Held> patient;
+				try (ExecutionLock.Held holder = lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+					patient = OwnThreads.start("patient waiter",
+							() -> lock.acquireShared(resource, "test patient", Duration.ofMinutes(1), () -> false));
+					awaitWaiters(resource, 1);
+					assertThatThrownBy(() -> lock.acquireShared(resource, "test refused", Duration.ofSeconds(3)))
+						.isInstanceOf(RefusedException.class)
+						.hasMessageStartingWith("the " + resource + " are being changed by pgbatch test holder, pid ");
+				}
+				try (ExecutionLock.Held taken = patient.get(10, TimeUnit.SECONDS)) {
+					assertThat(taken.check()).isTrue();
+				}
+				assertThat(job.check()).as("the job's lock, its session idle for 3 s").isTrue();
+			}
+			finally {
+				statement.execute(role + " RESET statement_timeout");
+				statement.execute(role + " RESET idle_session_timeout");
+				// the pool's sessions made meanwhile have the role's timeouts: not for the tests after this one
+				this.jdbc.getDataSource().unwrap(HikariDataSource.class).getHikariPoolMXBean().softEvictConnections();
+			}
+		}
+		assertThat(TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)).isEmpty();
+	}
+
+	/**
+	 * A waiter whose process is killed (kill -9; Ctrl-C or a closed ssh session end a CLI's wait alike) leaves
+	 * the lock's queue within seconds, as the server checks the client's connection while the session waits:
+	 * it kept its place until its wait ended (ETL_PARTITION_LOCK_WAIT, up to a day), every live waiter behind it.
+	 */
+	@Test
+	void aWaiterWhoseProcessIsKilledLeavesTheQueue() throws Exception {
+		String resource = "queue of the killed waiter";
+		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			Process waiter = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+					"-cp", System.getProperty("java.class.path"), LockWaiter.class.getName(), TestDatabase.url(),
+					resource, "test killed waiter")
+				.redirectOutput(ProcessBuilder.Redirect.INHERIT)
+				.redirectError(ProcessBuilder.Redirect.INHERIT)
+				.start();
+			try {
+				awaitWaiters(resource, 1, Duration.ofMinutes(1));
+			}
+			finally {
+				waiter.destroyForcibly().waitFor();
+			}
+			awaitWaiters(resource, 0, Duration.ofSeconds(5));
+			assertThat(holder.check()).isTrue();
+		}
+	}
+
+	/**
+	 * A stop that comes as the lock is granted: the server has granted it and answered, the answer is on its way
+	 * (held by a proxy, as a slow network holds it), and the watch says stop and cancels, too late to end the
+	 * wait. The outcome is STOPPED all the same: the lock, taken, is released with the session and never handed
+	 * on as held.
+	 */
+	@Test
+	void aStopThatComesAsTheLockIsGrantedReleasesItAndHandsNothingOn() throws Exception {
+		String resource = "race of the test";
+		try (CuttingProxy proxy = inFrontOfPostgres()) {
+			ExecutionLock proxied = lockThrough(proxy);
+			AtomicBoolean stop = new AtomicBoolean();
+			CompletableFuture<ExecutionLock.Held> racing;
+			CuttingProxy.Hold grant;
+			try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+				racing = OwnThreads.start("racing waiter", () -> proxied.acquireShared(resource, "test racing",
+						Duration.ofMinutes(1), stop::get));
+				awaitWaiters(resource, 1);
+				grant = proxy.holdAnswers("pg_advisory_lock");
+			}
+			assertThat(grant.reached(10)).as("the server answered the wait").isTrue();
+			assertThat(this.jdbc.queryForList("SELECT application_name FROM pg_stat_activity WHERE pid = ANY (?)",
+					String.class, (Object) TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource)
+						.toArray(Integer[]::new)))
+				.singleElement()
+				.asString()
+				.startsWith("pgbatch test racing, pid ");
+			stop.set(true);
+			// the watch marks the wait stopped, then cancels it: on a connection of its own, through the proxy
+			await("the cancel").atMost(Duration.ofSeconds(10)).until(proxy::accepted, connections -> connections >= 2);
+			grant.close();
+			assertThat(racing.get(10, TimeUnit.SECONDS)).as("handed on as held").isNull();
+		}
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.shared", resource).isEmpty());
+	}
+
+	/**
+	 * A stop whose first cancel reaches the server before the wait has begun there (the query held on its way, as
+	 * a slow network holds it; a cancel of an idle session does nothing) still ends the wait: the next look
+	 * cancels again. PgJDBC's Statement.cancel sends one cancel per execution, so the wait went on to its end.
+	 */
+	@Test
+	void aStopWhoseFirstCancelComesBeforeTheWaitStillEndsIt() throws Exception {
+		String resource = "early cancel of the test";
+		try (CuttingProxy proxy = inFrontOfPostgres();
+				ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			ExecutionLock proxied = lockThrough(proxy);
+			AtomicBoolean stop = new AtomicBoolean();
+			CompletableFuture<ExecutionLock.Held> waiter;
+			try (CuttingProxy.Hold query = proxy.hold("pg_advisory_lock")) {
+				waiter = OwnThreads.start("early stopped waiter", () -> proxied.acquireShared(resource, "test early stop",
+						Duration.ofMinutes(1), stop::get));
+				assertThat(query.reached(10)).as("the wait's query on its way").isTrue();
+				stop.set(true);
+				await("the first cancel").atMost(Duration.ofSeconds(10))
+					.until(proxy::accepted, connections -> connections >= 2);
+				// the server has the cancel at once, while the session is idle
+				Thread.sleep(500);
+			}
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
+		}
+		awaitWaiters(resource, 0);
+	}
+
+	/** A proxy in front of the test database's server. */
+	private static CuttingProxy inFrontOfPostgres() throws IOException {
+		int port = URI.create(TestDatabase.url().substring("jdbc:".length())).getPort();
+		return new CuttingProxy(port < 0 ? 5432 : port);
+	}
+
+	/** The runner's lock, its connections through {@code proxy}. */
+	private static ExecutionLock lockThrough(CuttingProxy proxy) {
+		return LockWaiter.at(TestDatabase.url().replaceFirst("//[^/]+/", "//127.0.0.1:" + proxy.port() + "/"));
+	}
+
+	/**
+	 * The stop question failing during a wait (the repository cannot be read, which StopRequests counts as not
+	 * asked to stop) neither ends nor fails the wait, and the looks go on: once the repository says STOPPING,
+	 * the wait stops.
+	 */
+	@Test
+	void aStopQuestionThatFailsDuringAWaitLeavesItWaitingAndIsAskedAgain() throws Exception {
+		String resource = "failing stop question of the test";
+		JobExecution launching = new JobExecution(7, new JobInstance(3, "partition-rollover"), new JobParameters());
+		AtomicInteger failures = new AtomicInteger();
+		AtomicBoolean answers = new AtomicBoolean();
+		ResourcelessJobRepository repository = new ResourcelessJobRepository() {
+			@Override
+			public JobExecution getJobExecution(long executionId) {
+				if (!answers.get()) {
+					failures.incrementAndGet();
+					throw new DataAccessResourceFailureException("the repository cannot be read");
+				}
+				launching.setStatus(BatchStatus.STOPPING);
+				return launching;
+			}
+		};
+		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
+			CompletableFuture<ExecutionLock.Held> waiter = OwnThreads.start("waiter asking a failing question",
+					() -> this.lock.acquireShared(resource, "test failing question", Duration.ofMinutes(1),
+							new StopRequests(repository).requested(launching)));
+			awaitWaiters(resource, 1);
+			await().atMost(Duration.ofSeconds(10)).until(() -> failures.get() >= 2);
+			assertThat(waiter).isNotDone();
+			awaitWaiters(resource, 1);
+			answers.set(true);
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
+		}
+		awaitWaiters(resource, 0);
+	}
+
 	private void awaitWaiters(String resource, long waiters) {
-		await(waiters + " waiting for the " + resource).atMost(Duration.ofSeconds(10))
+		awaitWaiters(resource, waiters, Duration.ofSeconds(10));
+	}
+
+	private void awaitWaiters(String resource, long waiters, Duration within) {
+		await(waiters + " waiting for the " + resource).atMost(within)
 			.pollInterval(Duration.ofMillis(20))
 			.until(() -> this.jdbc.queryForObject("""
 					SELECT count(*) FROM pg_locks l

@@ -12,6 +12,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SettingsTests {
 
 	private static final String WRITE = "pgbatch.settings.write";
+
+	private static final UnaryOperator<String> NO_VARIABLES = name -> null;
 
 	private static final String GENERATED_BEGIN = "<!-- generated from jobs/src/main/resources/application.properties by SettingsTests -->";
 
@@ -68,25 +71,67 @@ class SettingsTests {
 	 */
 	@Test
 	void aSecretGivenAsAJavaOptionIsRefusedNamingItsFileAndNeverShowingIt() {
-		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-Xmx1g", "-DETL_DB_PASSWORD=hunter2")))
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-Xmx1g", "-DETL_DB_PASSWORD=hunter2"), NO_VARIABLES))
 			.isInstanceOf(UsageException.class)
 			.hasMessage("ETL_DB_PASSWORD: given as -DETL_DB_PASSWORD, a java option every local user can read (ps, /proc);"
 					+ " give it as ETL_DB_PASSWORD_FILE (a file holding it) or in the environment");
-		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DOPENAI_API_KEY=hunter2")))
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DOPENAI_API_KEY=hunter2"), NO_VARIABLES))
 			.hasMessage("OPENAI_API_KEY: given as -DOPENAI_API_KEY, a java option every local user can read (ps, /proc);"
 					+ " give it in the environment");
 		Map.of("-Dspring.datasource.password=hunter2", "ETL_DB_PASSWORD: ", "-Detl.s3.secretKey=hunter2",
 				"ETL_S3_SECRET_KEY: ", "-DETL_SEARCH_PASSWORD=hunter2", "ETL_SEARCH_PASSWORD: ",
 				"-Detl.search.password=hunter2", "ETL_SEARCH_PASSWORD: ", "-Detl.embed.openai-api-key=hunter2",
 				"OPENAI_API_KEY: ")
-			.forEach((option, named) -> assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of(option))).as(option)
+			.forEach((option, named) -> assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of(option), NO_VARIABLES)).as(option)
 				.isInstanceOf(UsageException.class)
 				.hasMessageStartingWith(named)
 				.message()
 				.doesNotContain("hunter2"));
 
 		Settings.refuseSecretsAmong(List.of("-DETL_DB_PASSWORD_FILE=/run/secrets/db", "-Detl.secret-file.s3-secret-key=/s3",
-				"-DETL_S3_ACCESS_KEY=pgbatch", "-DETL_S3_BUCKET=b", "-Dfile.encoding=UTF-8", "-Dquiet"));
+				"-DETL_S3_ACCESS_KEY=pgbatch", "-DETL_S3_BUCKET=b", "-Dfile.encoding=UTF-8", "-Dquiet",
+				"-DETL_DB_URL=jdbc:postgresql://h/db?sslmode=verify-full&user=etl",
+				"-Dspring.application.json={\"etl\":{\"s3\":{\"bucket\":\"b\"}},\"ETL_DB_PASSWORD_FILE\":\"/f\"}"), NO_VARIABLES);
+	}
+
+	/**
+	 * The other ways a java option carries a secret: a database URL with password= (PgJDBC takes it from there), and
+	 * spring.application.json holding a secret property or such a URL, in any spelling; each refused on one line
+	 * naming the file setting, never the value. An option of JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS is not on the
+	 * command line that ps shows, but java prints it as it starts: refused, saying so.
+	 */
+	@Test
+	void aPasswordInAUrlOrInApplicationJsonOrFromJavasVariablesIsRefusedSayingWhere() {
+		String url = "jdbc:postgresql://h/db?sslmode=require&password=hunter2";
+		Map.of("-DETL_DB_URL=" + url, "ETL_DB_URL: given as -DETL_DB_URL with password=, " + Settings.READ_BY_EVERY_USER
+				+ "; give " + Settings.URL_PASSWORD, "-Dspring.datasource.url=jdbc:postgresql://h/db?PassWord=hunter2",
+				"ETL_DB_URL: given as -Dspring.datasource.url with PassWord=, " + Settings.READ_BY_EVERY_USER + "; give "
+						+ Settings.URL_PASSWORD,
+				"-Dspring.application.json={\"spring\":{\"datasource\":{\"password\":\"hunter2\"}}}",
+				"ETL_DB_PASSWORD: given as spring.datasource.password in -Dspring.application.json, "
+						+ Settings.READ_BY_EVERY_USER + "; give it as ETL_DB_PASSWORD_FILE (a file holding it) or in the environment",
+				"-DSPRING_APPLICATION_JSON={\"etl.s3.secret-key\":\"hunter2\"}", "ETL_S3_SECRET_KEY: given as etl.s3.secret-key in"
+						+ " -DSPRING_APPLICATION_JSON, " + Settings.READ_BY_EVERY_USER + "; give it as ETL_S3_SECRET_KEY_FILE (a file"
+						+ " holding it) or in the environment",
+				"-Dspring.application.json={\"ETL_DB_URL\":\"" + url + "\"}", "ETL_DB_URL: given as ETL_DB_URL in"
+						+ " -Dspring.application.json with password=, " + Settings.READ_BY_EVERY_USER + "; give " + Settings.URL_PASSWORD)
+			.forEach((option, message) -> assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of(option), NO_VARIABLES))
+				.as(option)
+				.isInstanceOf(UsageException.class)
+				.hasMessage(message));
+
+		Map<String, String> variables = Map.of("JAVA_TOOL_OPTIONS", "-Xmx1g -DETL_DB_PASSWORD=hunter2", "JDK_JAVA_OPTIONS",
+				"\"-DETL_DB_URL=" + url + "\"");
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-Xmx1g", "-DETL_DB_PASSWORD=hunter2"), variables::get))
+			.hasMessage("ETL_DB_PASSWORD: given as -DETL_DB_PASSWORD, a java option from JAVA_TOOL_OPTIONS, which java prints"
+					+ " as it starts; give it as ETL_DB_PASSWORD_FILE (a file holding it) or in the environment");
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DETL_DB_URL=" + url), variables::get))
+			.hasMessage("ETL_DB_URL: given as -DETL_DB_URL with password=, a java option from JDK_JAVA_OPTIONS, which java"
+					+ " prints as it starts; give " + Settings.URL_PASSWORD);
+		// the same name, but on the command line: a variable's other option does not count
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DETL_DB_PASSWORD=hunter2"),
+				Map.of("JAVA_TOOL_OPTIONS", "-DETL_DB_PASSWORD_FILE=/f")::get))
+			.hasMessageContaining(Settings.READ_BY_EVERY_USER);
 	}
 
 	@Test

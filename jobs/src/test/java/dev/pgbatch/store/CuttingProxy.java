@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP relay on loopback in front of the real object store that can stop like a server does: after a
  * number of bytes sent towards the store it drops every connection and refuses new ones until
- * {@link #resume}. Faults without a mock: the store behind is the real one.
+ * {@link #resume}. Faults without a mock: the store behind is the real one. In front of PostgreSQL, it holds
+ * an answer on its way, as a slow network does.
  */
 public final class CuttingProxy implements AutoCloseable {
 
@@ -29,6 +30,8 @@ public final class CuttingProxy implements AutoCloseable {
 	private final List<Socket> open = new CopyOnWriteArrayList<>();
 
 	private final AtomicLong budget = new AtomicLong(Long.MAX_VALUE);
+
+	private final AtomicLong accepted = new AtomicLong();
 
 	private volatile boolean stopped;
 
@@ -55,6 +58,11 @@ public final class CuttingProxy implements AutoCloseable {
 		return this.server.getLocalPort();
 	}
 
+	/** How many connections were relayed so far. */
+	public long accepted() {
+		return this.accepted.get();
+	}
+
 	/** Stops once this many more bytes went towards the store. */
 	public void stopAfter(long bytes) {
 		this.budget.set(bytes);
@@ -75,25 +83,38 @@ public final class CuttingProxy implements AutoCloseable {
 	 * until the hold is closed, as a slow store does; the client waits for the answer meanwhile.
 	 */
 	public Hold hold(String marker) {
-		Hold hold = new Hold(marker);
+		Hold hold = new Hold(marker, true);
 		this.hold = hold;
 		return hold;
 	}
 
-	/** A hold of some requests; closing it lets them go on. */
+	/**
+	 * Holds every answer of the server behind (PostgreSQL's too) whose first bytes contain {@code marker} until
+	 * the hold is closed: the server has answered, the client has not heard it yet.
+	 */
+	public Hold holdAnswers(String marker) {
+		Hold hold = new Hold(marker, false);
+		this.hold = hold;
+		return hold;
+	}
+
+	/** A hold of some requests or answers; closing it lets them go on. */
 	public final class Hold implements AutoCloseable {
 
 		private final String marker;
+
+		private final boolean requests;
 
 		private final CountDownLatch reached = new CountDownLatch(1);
 
 		private final CountDownLatch released = new CountDownLatch(1);
 
-		private Hold(String marker) {
+		private Hold(String marker, boolean requests) {
 			this.marker = marker;
+			this.requests = requests;
 		}
 
-		/** Whether a request was held within the time. */
+		/** Whether a request (or answer) was held within the time. */
 		public boolean reached(long seconds) throws InterruptedException {
 			return this.reached.await(seconds, TimeUnit.SECONDS);
 		}
@@ -131,6 +152,7 @@ public final class CuttingProxy implements AutoCloseable {
 					continue;
 				}
 				Socket target = new Socket(InetAddress.getLoopbackAddress(), this.targetPort);
+				this.accepted.incrementAndGet();
 				this.open.add(client);
 				this.open.add(target);
 				daemon(() -> relay(client, target, true));
@@ -151,7 +173,7 @@ public final class CuttingProxy implements AutoCloseable {
 					return;
 				}
 				Hold held = this.hold;
-				if (towardsStore && held != null) {
+				if (held != null && held.requests == towardsStore) {
 					held.await(buffer, n);
 				}
 				out.write(buffer, 0, n);
