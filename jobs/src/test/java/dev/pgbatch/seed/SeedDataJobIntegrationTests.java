@@ -425,9 +425,9 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 
 	/**
 	 * Review 5, finding 6: a role renamed between a killed seed and its recover, and another made under the old
-	 * name (a service account rotated), got the writes the first one had, which lost them without a word. On the
-	 * cluster that recorded them the grant-back follows the oid: the new role gets nothing, the row stays, and a
-	 * WARN names the role.
+	 * name (a service account rotated), got the writes the first one had, which lost them without a word; so did a
+	 * role made again under the name of one dropped. On the cluster that recorded them the grant-back follows the
+	 * oid: the new roles get nothing, the rows stay, and a WARN names each role.
 	 */
 	@Test
 	@ExtendWith(OutputCaptureExtension.class)
@@ -435,14 +435,15 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 		// roles are the server's, and other classes run at the same time
 		String role = "seed_test_rotated_" + ProcessHandle.current().pid();
 		String renamed = role + "_old";
-		StackSuperuser.execute(TestDatabase.name(), "CREATE ROLE " + role + " NOLOGIN");
+		String remade = "seed_test_remade_" + ProcessHandle.current().pid();
+		StackSuperuser.execute(TestDatabase.name(), "CREATE ROLE " + role + " NOLOGIN; CREATE ROLE " + remade + " NOLOGIN");
 		try {
-			this.jdbc.execute("GRANT INSERT ON retail.products TO " + role);
+			this.jdbc.execute("GRANT INSERT ON retail.products TO " + role + ", " + remade);
 			DeferredDdl ddl = new DeferredDdl(this.jdbc);
 			// what the killed run's prepare committed
 			ddl.drop(SeedTablesTasklets.SEEDED_TABLES, false);
-			StackSuperuser.execute(TestDatabase.name(),
-					"ALTER ROLE " + role + " RENAME TO " + renamed + "; CREATE ROLE " + role + " NOLOGIN");
+			StackSuperuser.execute(TestDatabase.name(), "ALTER ROLE " + role + " RENAME TO " + renamed + "; CREATE ROLE "
+					+ role + " NOLOGIN; DROP ROLE " + remade + "; CREATE ROLE " + remade + " NOLOGIN");
 
 			// the next run's recover
 			ddl.restore();
@@ -450,16 +451,19 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 			String inserts = "SELECT has_table_privilege(?, 'retail.products', 'INSERT')";
 			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, role)).as("the new role").isFalse();
 			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, renamed)).as("the renamed role").isFalse();
-			List<Long> kept = this.jdbc.queryForList("SELECT position FROM etl.seed_revoked", Long.class);
-			assertThat(kept).hasSize(1);
-			assertThat(output).contains("WARN  DeferredDdl - "
-					+ String.format(DeferredDdl.RENAMED, "INSERT", "retail.products", role, renamed, kept.get(0)));
+			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, remade)).as("the role made again").isFalse();
+			String kept = "SELECT position FROM etl.seed_revoked WHERE grantee = ?";
+			assertThat(count("SELECT count(*) FROM etl.seed_revoked")).isEqualTo(2);
+			assertThat(output).contains("WARN  DeferredDdl - " + String.format(DeferredDdl.RENAMED, "INSERT",
+					"retail.products", role, renamed, this.jdbc.queryForObject(kept, Long.class, role)))
+				.contains("WARN  DeferredDdl - " + String.format(DeferredDdl.REPLACED, "INSERT", "retail.products", remade,
+						this.jdbc.queryForObject(kept, Long.class, remade)));
 		}
 		finally {
-			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE grantee = ?", role);
+			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE grantee IN (?, ?)", role, remade);
 			StackSuperuser.execute(TestDatabase.name(), "DO $$DECLARE r name; BEGIN FOR r IN SELECT rolname FROM pg_roles"
-					+ " WHERE rolname IN ('" + role + "', '" + renamed + "') LOOP EXECUTE format('DROP OWNED BY %I', r);"
-					+ " EXECUTE format('DROP ROLE %I', r); END LOOP; END$$");
+					+ " WHERE rolname IN ('" + role + "', '" + renamed + "', '" + remade + "') LOOP"
+					+ " EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r); END LOOP; END$$");
 		}
 	}
 
