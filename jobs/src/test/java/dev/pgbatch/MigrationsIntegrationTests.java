@@ -32,11 +32,16 @@ class MigrationsIntegrationTests {
 	}
 
 	private Flyway flyway() {
+		return flyway("latest");
+	}
+
+	private Flyway flyway(String target) {
 		return Flyway.configure()
 			.dataSource(TestDatabase.serverUrl(this.database), TestDatabase.user(), TestDatabase.password())
 			.locations("classpath:db/migration")
 			.schemas("etl")
 			.createSchemas(true)
+			.target(target)
 			.load();
 	}
 
@@ -60,6 +65,35 @@ class MigrationsIntegrationTests {
 		assertThat(flyway().migrate().success).isTrue();
 	}
 
+	/**
+	 * Rows of etl.seed_revoked as V17 wrote them (regrole): PUBLIC's (grantee 0), a role's dropped since, mcp_user's
+	 * on a column. Migrated to 19 they read as V19 promised: PUBLIC NULL, the dropped role's deleted (never
+	 * "unknown (OID=...)"), the column's named.
+	 */
+	private void revokedAsV17RecordedThem(Statement statement) throws Exception {
+		String dropped = "pgbatch_migrations_dropped_" + ProcessHandle.current().pid();
+		StackSuperuser.execute(this.database, "CREATE ROLE " + dropped + " NOLOGIN");
+		try {
+			statement.execute("INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable) VALUES"
+					+ " ('retail.products', NULL, 0::oid::regrole, 'INSERT', false),"
+					+ " ('retail.products', NULL, '" + dropped + "'::regrole, 'DELETE', false),"
+					+ " ('retail.customers', (SELECT attnum FROM pg_attribute WHERE attrelid = 'retail.customers'::regclass"
+					+ "   AND attname = 'email'), 'mcp_user'::regrole, 'UPDATE', true)");
+		}
+		finally {
+			StackSuperuser.execute(this.database, "DROP ROLE " + dropped);
+		}
+		assertThat(flyway("19").migrate().migrationsExecuted).isEqualTo(1);
+		assertThat(rows(statement, revoked("pg_typeof(grantee), privilege, grantable")))
+			.containsExactly("retail.products PUBLIC name INSERT f", "retail.customers email mcp_user name UPDATE t");
+	}
+
+	/** etl.seed_revoked's rows: table, column name, role ('PUBLIC' for NULL), then {@code more}. */
+	private static String revoked(String more) {
+		return "SELECT concat_ws(' ', seeded, (SELECT attname FROM pg_attribute WHERE attrelid = seeded AND attnum = r.attnum),"
+				+ " coalesce(grantee, 'PUBLIC'), " + more + ") FROM etl.seed_revoked r ORDER BY position";
+	}
+
 	private static List<String> rows(Statement statement, String query) throws SQLException {
 		List<String> rows = new ArrayList<>();
 		try (ResultSet result = statement.executeQuery(query)) {
@@ -70,11 +104,28 @@ class MigrationsIntegrationTests {
 		return rows;
 	}
 
+	/**
+	 * Applied in steps, to check on the way what V19 promised of the rows V17 wrote (review 5, finding 10: it was
+	 * checked by hand only) and what V21 makes of them.
+	 */
 	@Test
 	void migrationsApplyToAnEmptyDatabaseAndASecondRunIsANoOp() throws Exception {
-		MigrateResult first = flyway().migrate();
-		assertThat(first.success).isTrue();
-		assertThat(first.migrationsExecuted).isGreaterThanOrEqualTo(4);
+		MigrateResult toV18 = flyway("18").migrate();
+		assertThat(toV18.success).isTrue();
+		assertThat(toV18.migrationsExecuted).isGreaterThanOrEqualTo(4);
+		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
+			revokedAsV17RecordedThem(statement);
+		}
+
+		MigrateResult rest = flyway().migrate();
+		assertThat(rest.success).isTrue();
+		assertThat(rest.migrationsExecuted).as("V20 on").isGreaterThanOrEqualTo(2);
+		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
+			// V21: the oid of the role of that name, on this cluster
+			assertThat(rows(statement, revoked("privilege, grantable, grantee_oid = 'mcp_user'::regrole,"
+					+ " system_identifier = (SELECT system_identifier FROM pg_control_system())")))
+				.containsExactly("retail.products PUBLIC INSERT f", "retail.customers email mcp_user UPDATE t t t");
+		}
 
 		MigrateResult second = flyway().migrate();
 		assertThat(second.success).isTrue();

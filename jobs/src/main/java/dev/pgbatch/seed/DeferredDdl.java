@@ -26,7 +26,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * objects, with their tablespaces and statistics targets; afterwards they are rebuilt from the shadow's
  * catalog. etl.seed_set_aside holds only catalog references (the shadows, the tablespaces of partitions'
  * indexes, the disabled triggers), and etl.seed_revoked the revoked privileges (tables, column numbers,
- * role names), written in the same transaction as the drop, so a run killed in between loses none of them.
+ * role names and, on the cluster that wrote them, role oids), written in the same transaction as the drop, so
+ * a run killed in between loses none of them.
  */
 final class DeferredDdl {
 
@@ -135,6 +136,14 @@ final class DeferredDdl {
 	static final String OWNERS_RIGHTS_MEANWHILE = "%s got an owner's rights on %s (a member of its owner or of pg_write_all_data, or the partition's owner) while its audit trigger was off: its writes since then may not be audited";
 
 	static final String HELD = "write privileges on %s not given back: an audit trigger of the table is disabled, and not as seed-data set it aside (a database restored from a dump taken during a seed without audit?); enable it, then run seed-data again";
+
+	static final String COLUMN_GONE = "%s on a column of %s not given back to %s: the column was dropped since seed-data revoked it";
+
+	static final String ROLE_GONE = "%s on %s not given back: role %s does not exist (dropped since seed-data revoked it, or not on this cluster)";
+
+	static final String RENAMED = "%s on %s not given back: the role seed-data revoked it from, %s, is named %s now; the row stays in etl.seed_revoked until you grant it by hand where it is due and delete the row (position %s)";
+
+	static final String REPLACED = "%s on %s not given back: the role seed-data revoked it from, %s, was dropped, and the role of that name now is another one; the row stays in etl.seed_revoked until you grant it by hand where it is due and delete the row (position %s)";
 
 	private final JdbcTemplate jdbc;
 
@@ -336,10 +345,11 @@ final class DeferredDdl {
 		List<Map<String, Object>> privileges = this.jdbc.queryForList(writePrivileges(tree), arguments);
 		for (Map<String, Object> privilege : privileges) {
 			this.jdbc.update("""
-					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, privilege, grantable)
-					VALUES (?::oid, ?, (SELECT rolname FROM pg_roles WHERE oid = ?::oid), ?, ?)
-					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("grantee"),
-					privilege.get("privilege"), privilege.get("grantable"));
+					INSERT INTO etl.seed_revoked (seeded, attnum, grantee, grantee_oid, system_identifier, privilege, grantable)
+					SELECT ?::oid, ?, g.rolname, g.oid, (SELECT system_identifier FROM pg_control_system()), ?, ?
+					FROM (SELECT NULLIF(?::bigint, 0)::oid AS oid) x LEFT JOIN pg_roles g ON g.oid = x.oid
+					""", privilege.get("seeded"), privilege.get("attnum"), privilege.get("privilege"), privilege.get("grantable"),
+					privilege.get("grantee"));
 			this.jdbc.execute((String) privilege.get("revoke"));
 		}
 		log.info("revoked {} write privileges of other roles on the tables whose audit is off", privileges.size());
@@ -359,22 +369,38 @@ final class DeferredDdl {
 
 	/**
 	 * The privileges revokeWrites took from the tables of one schema (all when null) granted again; returns how
-	 * many. Never on a table whose audit trigger is still off: those stay recorded and revoked.
+	 * many. Never on a table whose audit trigger is still off: those stay recorded and revoked. On the cluster that
+	 * recorded a row, only to the role of the recorded oid, and only while it still has the recorded name (a role
+	 * renamed, another made under its name, gets nothing: the row stays, said); on another (a logical backup
+	 * restored), to the role of that name. A row given to no one is said.
 	 */
 	private int grantBack(String schema) {
 		// a table dropped since: nothing to grant back, and its oid must not pass the grants to a new table
 		this.jdbc.update("DELETE FROM etl.seed_revoked r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.seeded)");
 		List<Map<String, Object>> grants = this.jdbc.queryForList("""
-				SELECT r.position, format('GRANT %s%s ON %s TO %s%s', r.privilege,
-				           CASE WHEN r.attnum IS NOT NULL THEN format(' (%I)', a.attname) ELSE '' END, c.oid::regclass,
-				           CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
-				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS grant,
-				       (r.grantee IS NULL OR g.oid IS NOT NULL) AND (r.attnum IS NULL OR a.attnum IS NOT NULL) AS still,
+				SELECT r.position, CASE WHEN n.columns IS NOT NULL THEN format('GRANT %s%s ON %s TO %s%s', r.privilege,
+				           n.columns, c.oid::regclass, CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(g.rolname) END,
+				           CASE WHEN r.grantable THEN ' WITH GRANT OPTION' ELSE '' END) END AS grant,
+				       CASE WHEN n.columns IS NULL THEN 'column'
+				            WHEN r.grantee IS NULL THEN NULL
+				            WHEN NOT here.same THEN CASE WHEN g.oid IS NULL THEN 'role' END
+				            WHEN h.rolname = r.grantee THEN NULL
+				            WHEN h.oid IS NULL AND g.oid IS NULL THEN 'role'
+				            WHEN h.oid IS NULL THEN 'replaced'
+				            ELSE 'renamed' END AS withheld,
+				       r.privilege, CASE WHEN r.grantee IS NULL THEN 'PUBLIC' ELSE quote_ident(r.grantee) END AS role,
+				       quote_ident(h.rolname) AS renamed, c.oid::regclass || n.columns AS target,
 				       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.seeded AND NOT t.tgisinternal AND t.tgenabled = 'D'
 				               AND pg_get_triggerdef(t.oid) LIKE '%pgbatch.skip_audit%') AS held, c.oid::regclass::text AS seeded
 				FROM etl.seed_revoked r JOIN pg_class c ON c.oid = r.seeded
+				CROSS JOIN LATERAL (SELECT coalesce(r.system_identifier = s.system_identifier, false) AS same
+				                    FROM pg_control_system() s) here
 				LEFT JOIN pg_roles g ON g.rolname = r.grantee
+				LEFT JOIN pg_roles h ON here.same AND h.oid = r.grantee_oid
 				LEFT JOIN pg_attribute a ON a.attrelid = r.seeded AND a.attnum = r.attnum AND NOT a.attisdropped
+				-- NULL: a column dropped since (%I takes no NULL name), its row given to no one
+				CROSS JOIN LATERAL (SELECT CASE WHEN r.attnum IS NULL THEN '' WHEN a.attnum IS NOT NULL THEN format(' (%I)', a.attname)
+				                           END AS columns) n
 				WHERE r.privilege IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
 				  AND (?::text IS NULL OR c.relnamespace::regnamespace::text = ?)
 				ORDER BY r.position
@@ -387,11 +413,17 @@ final class DeferredDdl {
 				held.add((String) grant.get("seeded"));
 				continue;
 			}
-			given++;
-			// a role dropped meanwhile (it held nothing of these tables then) or missing where a backup was
-			// restored, a column dropped: nothing to give back
-			if (Boolean.TRUE.equals(grant.get("still"))) {
+			String withheld = (String) grant.get("withheld");
+			if (withheld == null) {
 				this.jdbc.execute((String) grant.get("grant"));
+				given++;
+			}
+			else {
+				log.warn(OneLine.of(withheld(withheld, grant)));
+				// not the role it was: whom it is due to is the admin's call, so the row stays until then
+				if (withheld.equals("renamed") || withheld.equals("replaced")) {
+					continue;
+				}
 			}
 			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE position = ?", grant.get("position"));
 		}
@@ -399,6 +431,18 @@ final class DeferredDdl {
 			log.warn(OneLine.of(String.format(HELD, String.join(", ", held))));
 		}
 		return given;
+	}
+
+	/** Why a row of etl.seed_revoked is given to no one, as the grant-back's query tells it. */
+	private static String withheld(String reason, Map<String, Object> grant) {
+		return switch (reason) {
+			case "column" -> String.format(COLUMN_GONE, grant.get("privilege"), grant.get("seeded"), grant.get("role"));
+			case "role" -> String.format(ROLE_GONE, grant.get("privilege"), grant.get("target"), grant.get("role"));
+			case "renamed" -> String.format(RENAMED, grant.get("privilege"), grant.get("target"), grant.get("role"),
+					grant.get("renamed"), grant.get("position"));
+			default -> String.format(REPLACED, grant.get("privilege"), grant.get("target"), grant.get("role"),
+					grant.get("position"));
+		};
 	}
 
 	/** The shadow's index made again on the seeded table, and on its partitions each in its tablespace. */

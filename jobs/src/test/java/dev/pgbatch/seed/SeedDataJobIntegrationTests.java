@@ -12,6 +12,7 @@ import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
 import dev.pgbatch.archive.ArchivedPartitions;
@@ -392,23 +393,78 @@ class SeedDataJobIntegrationTests extends DatabaseIntegrationTest {
 	 * load whatever roles exist, and the next run gives back those of the roles that do.
 	 */
 	@Test
-	void revokedPrivilegesLoadOnAClusterWithoutOneOfTheirRolesAndTheOthersAreGivenBack() throws Exception {
+	@ExtendWith(OutputCaptureExtension.class)
+	void revokedPrivilegesLoadOnAClusterWithoutOneOfTheirRolesAndTheOthersAreGivenBack(CapturedOutput output)
+			throws Exception {
 		seed("scale=0.02", "reset=true");
 		String inserts = "SELECT has_table_privilege('mcp_user', 'retail.products', 'INSERT')";
-		// as a dump taken in the window restores: the ACL without the privilege, the rows naming the roles
+		// as a dump taken in the window restores: the ACL without the privilege, the rows naming the roles, with
+		// the oids and the system identifier of the cluster it was taken on (review 5, finding 6: here the names
+		// count); a column dropped since
 		this.jdbc.execute("REVOKE INSERT ON retail.products FROM mcp_user");
 		assertThat(this.jdbc.queryForObject(inserts, Boolean.class)).isFalse();
 		try (Connection connection = TestDatabase.connect()) {
 			connection.unwrap(org.postgresql.PGConnection.class).getCopyAPI().copyIn(
-					"COPY etl.seed_revoked (seeded, attnum, grantee, privilege, grantable) FROM STDIN", new java.io.StringReader(
-							"retail.products\t\\N\tmcp_user\tINSERT\tf\nretail.products\t\\N\tpgbatch_not_on_this_cluster\tDELETE\tf\n"));
+					"COPY etl.seed_revoked (seeded, attnum, grantee, grantee_oid, system_identifier, privilege, grantable)"
+							+ " FROM STDIN", new java.io.StringReader("""
+									retail.products\t\\N\tmcp_user\t1\t1\tINSERT\tf
+									retail.products\t\\N\tpgbatch_not_on_this_cluster\t2\t1\tDELETE\tf
+									retail.products\t99\tmcp_user\t1\t1\tUPDATE\tf
+									"""));
 		}
 
 		// the next run's recover, whatever the run decides after (here: not empty)
 		assertThat(seed("scale=0.02").getStatus()).isEqualTo(BatchStatus.FAILED);
 
 		assertThat(this.jdbc.queryForObject(inserts, Boolean.class)).isTrue();
+		assertThat(output).contains("WARN  DeferredDdl - "
+				+ String.format(DeferredDdl.ROLE_GONE, "DELETE", "retail.products", "pgbatch_not_on_this_cluster"))
+			.contains("WARN  DeferredDdl - " + String.format(DeferredDdl.COLUMN_GONE, "UPDATE", "retail.products", "mcp_user"));
 		assertNothingSetAside();
+	}
+
+	/**
+	 * Review 5, finding 6: a role renamed between a killed seed and its recover, and another made under the old
+	 * name (a service account rotated), got the writes the first one had, which lost them without a word; so did a
+	 * role made again under the name of one dropped. On the cluster that recorded them the grant-back follows the
+	 * oid: the new roles get nothing, the rows stay, and a WARN names each role.
+	 */
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aRoleRenamedAndMadeAgainBeforeTheRecoverGetsNothing(CapturedOutput output) throws Exception {
+		// roles are the server's, and other classes run at the same time
+		String role = "seed_test_rotated_" + ProcessHandle.current().pid();
+		String renamed = role + "_old";
+		String remade = "seed_test_remade_" + ProcessHandle.current().pid();
+		StackSuperuser.execute(TestDatabase.name(), "CREATE ROLE " + role + " NOLOGIN; CREATE ROLE " + remade + " NOLOGIN");
+		try {
+			this.jdbc.execute("GRANT INSERT ON retail.products TO " + role + ", " + remade);
+			DeferredDdl ddl = new DeferredDdl(this.jdbc);
+			// what the killed run's prepare committed
+			ddl.drop(SeedTablesTasklets.SEEDED_TABLES, false);
+			StackSuperuser.execute(TestDatabase.name(), "ALTER ROLE " + role + " RENAME TO " + renamed + "; CREATE ROLE "
+					+ role + " NOLOGIN; DROP ROLE " + remade + "; CREATE ROLE " + remade + " NOLOGIN");
+
+			// the next run's recover
+			ddl.restore();
+
+			String inserts = "SELECT has_table_privilege(?, 'retail.products', 'INSERT')";
+			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, role)).as("the new role").isFalse();
+			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, renamed)).as("the renamed role").isFalse();
+			assertThat(this.jdbc.queryForObject(inserts, Boolean.class, remade)).as("the role made again").isFalse();
+			String kept = "SELECT position FROM etl.seed_revoked WHERE grantee = ?";
+			assertThat(count("SELECT count(*) FROM etl.seed_revoked")).isEqualTo(2);
+			assertThat(output).contains("WARN  DeferredDdl - " + String.format(DeferredDdl.RENAMED, "INSERT",
+					"retail.products", role, renamed, this.jdbc.queryForObject(kept, Long.class, role)))
+				.contains("WARN  DeferredDdl - " + String.format(DeferredDdl.REPLACED, "INSERT", "retail.products", remade,
+						this.jdbc.queryForObject(kept, Long.class, remade)));
+		}
+		finally {
+			this.jdbc.update("DELETE FROM etl.seed_revoked WHERE grantee IN (?, ?)", role, remade);
+			StackSuperuser.execute(TestDatabase.name(), "DO $$DECLARE r name; BEGIN FOR r IN SELECT rolname FROM pg_roles"
+					+ " WHERE rolname IN ('" + role + "', '" + renamed + "', '" + remade + "') LOOP"
+					+ " EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r); END LOOP; END$$");
+		}
 	}
 
 	/**
