@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
-import dev.pgbatch.core.Settings;
+import dev.pgbatch.Settings;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine;
 

@@ -23,7 +23,7 @@ import org.springframework.core.env.MapPropertySource;
  * name the settings and the file, never the content. Runs once the environment is prepared and logging is
  * set up (a refusal is then one line of bin/etl's, not a stack trace of Spring's), before any bean exists.
  */
-class SecretFiles implements ApplicationListener<ApplicationEnvironmentPreparedEvent>, Ordered {
+public class SecretFiles implements ApplicationListener<ApplicationEnvironmentPreparedEvent>, Ordered {
 
 	static final String BOTH = "%s and %s are both set: give the secret one way";
 
@@ -32,10 +32,10 @@ class SecretFiles implements ApplicationListener<ApplicationEnvironmentPreparedE
 	static final String EMPTY = "%s: %s is empty";
 
 	/** A secret setting, its file setting, and the properties application.properties declares them as. */
-	record Secret(String setting, String property, String fileSetting, String fileProperty) {
+	public record Secret(String setting, String property, String fileSetting, String fileProperty) {
 	}
 
-	static final List<Secret> SECRETS = List.of(
+	public static final List<Secret> SECRETS = List.of(
 			new Secret("ETL_DB_PASSWORD", "spring.datasource.password", "ETL_DB_PASSWORD_FILE",
 					"etl.secret-file.db-password"),
 			new Secret("ETL_S3_SECRET_KEY", "etl.s3.secret-key", "ETL_S3_SECRET_KEY_FILE",

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
-import dev.pgbatch.core.Settings;
+import dev.pgbatch.Settings;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.core.YamlLists;
 import org.quartz.CronExpression;

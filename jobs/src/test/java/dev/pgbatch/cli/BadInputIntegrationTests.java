@@ -17,7 +17,7 @@ import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ParameterType;
-import dev.pgbatch.core.SettingsTestRows;
+import dev.pgbatch.SettingsTestRows;
 import dev.pgbatch.seed.SeededTables;
 import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;

@@ -1,4 +1,4 @@
-package dev.pgbatch.core;
+package dev.pgbatch;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,10 +15,10 @@ import java.util.regex.Pattern;
  * placeholder), with the meaning the comment right above its line gives ("# NAME: meaning", continued on comment
  * lines indented further). Read by SettingsTests both to check the settings and to generate docs/settings.md.
  */
-final class DeclaredSettings {
+public final class DeclaredSettings {
 
 	/** One setting: its variable, its default as declared (possibly holding a placeholder) and its meaning. */
-	record Setting(String name, String defaultValue, String meaning) {
+	public record Setting(String name, String defaultValue, String meaning) {
 
 		/** The default as a reader sees it: a placeholder in it becomes $NAME. */
 		String shownDefault() {
@@ -44,7 +44,7 @@ final class DeclaredSettings {
 	}
 
 	/** The settings of the application.properties on the class path, in the order they are declared. */
-	static List<Setting> read() throws IOException {
+	public static List<Setting> read() throws IOException {
 		try (InputStream in = DeclaredSettings.class.getResourceAsStream("/application.properties")) {
 			return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
 		}

@@ -1,4 +1,4 @@
-package dev.pgbatch.core;
+package dev.pgbatch;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -17,6 +17,8 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.core.SecretFiles;
+import dev.pgbatch.core.UsageException;
 import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.partition.PartitionProperties;
 

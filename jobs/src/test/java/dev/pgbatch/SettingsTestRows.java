@@ -1,4 +1,4 @@
-package dev.pgbatch.core;
+package dev.pgbatch;
 
 import java.util.Map;
 
