@@ -110,6 +110,7 @@ class PhysicalBackups {
 	 */
 	BackupSet backup(String type, String run) throws IOException, InterruptedException {
 		Instant deadline = Instant.now().plus(this.lockWait);
+		boolean said = false;
 		while (true) {
 			List<BackupSet> before = awaitNoBackupRunning(deadline);
 			Optional<BackupSet> earlier = before.stream()
@@ -129,14 +130,20 @@ class PhysicalBackups {
 					throw new IllegalStateException(
 							STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
 				}
-				log.info("pgbackrest backup found stanza {}'s backup lock held: waiting for that backup to end",
-						this.pgBackRest.stanza());
+				if (!said) {
+					log.info("pgbackrest backup found stanza {}'s backup lock held: waiting for that backup to end",
+							this.pgBackRest.stanza());
+					said = true;
+				}
 				Thread.sleep(LOCK_POLL.toMillis());
 				continue;
 			}
 			checked("backup", BACKUP_TIMEOUT, result);
+			// this run's, by its annotation: not one another runner made meanwhile
 			Set<String> labels = labels(before);
-			List<BackupSet> made = info().stream().filter(set -> !labels.contains(set.label())).toList();
+			List<BackupSet> made = info().stream()
+				.filter(set -> !labels.contains(set.label()) && run.equals(set.run()))
+				.toList();
 			if (made.isEmpty()) {
 				throw new IllegalStateException(NO_NEW_SET);
 			}

@@ -107,6 +107,27 @@ public class RestorePoints {
 		}
 	}
 
+	/**
+	 * Why the runner's role cannot create restore points (it lacks EXECUTE on pg_create_restore_point: the
+	 * superuser's GRANT to give, as {@link #create} refuses), or null when it can.
+	 */
+	public String cannotCreate(String name) {
+		try (Connection connection = this.dataSource.getConnection(); Statement statement = connection.createStatement()) {
+			return notGranted(statement, name);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("restore point " + name + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	private static String notGranted(Statement statement, String name) throws SQLException {
+		try (ResultSet granted = statement.executeQuery("SELECT has_function_privilege("
+				+ "'pg_catalog.pg_create_restore_point(text)', 'EXECUTE'), quote_ident(current_user)")) {
+			granted.next();
+			return granted.getBoolean(1) ? null : NOT_GRANTED.formatted(name, granted.getString(2));
+		}
+	}
+
 	/** Whether a point of that name is recorded. */
 	public boolean exists(String name) {
 		try (Connection connection = this.dataSource.getConnection();
@@ -124,12 +145,9 @@ public class RestorePoints {
 	private Point create(Connection connection, String name, String backupLabel) throws SQLException {
 		try (Statement statement = connection.createStatement()) {
 			statement.execute("SET LOCAL lock_timeout = " + this.lockTimeout.toMillis());
-			try (ResultSet granted = statement.executeQuery("SELECT has_function_privilege("
-					+ "'pg_catalog.pg_create_restore_point(text)', 'EXECUTE'), quote_ident(current_user)")) {
-				granted.next();
-				if (!granted.getBoolean(1)) {
-					throw new IllegalStateException(NOT_GRANTED.formatted(name, granted.getString(2)));
-				}
+			String notGranted = notGranted(statement, name);
+			if (notGranted != null) {
+				throw new IllegalStateException(notGranted);
 			}
 			// the name first: a taken one fails here, before PostgreSQL's point (whose names need not be unique)
 			try (PreparedStatement taken = connection.prepareStatement(

@@ -13,6 +13,8 @@ import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.core.ProgressMonitor;
 
+import org.slf4j.LoggerFactory;
+
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.JobExecution;
@@ -135,7 +137,8 @@ class NightlyJobConfiguration {
 
 	/**
 	 * The run's own restore point, after its backup (a restore to it starts from that backup's set), made as
-	 * {@code backup point} makes one; a restart that finds it made reports it. A dry run makes none.
+	 * {@code backup point} makes one; a restart that finds it made reports it. A dry run makes none, nor a runner
+	 * whose role may not (WARNed and summarised, with the GRANT it needs).
 	 */
 	private static Step restorePoint(JobRepository jobRepository, PlatformTransactionManager transactionManager,
 			RestorePoints points) {
@@ -148,8 +151,16 @@ class NightlyJobConfiguration {
 			}
 			else {
 				String name = POINT_NAME.format(Instant.ofEpochMilli(parameters.getLong(JobParametersParser.RUN_ID)));
-				summary = points.exists(name) ? name + " (made by an earlier execution of this run)"
-						: name + ", " + points.create(name, null).counts().size() + " tables counted";
+				String cannot = points.cannotCreate(name);
+				if (cannot != null) {
+					// a runner set up for logical backups only: its nights do not fail for want of a point
+					LoggerFactory.getLogger(NightlyJobConfiguration.class).warn(cannot);
+					summary = "none: " + cannot;
+				}
+				else {
+					summary = points.exists(name) ? name + " (made by an earlier execution of this run)"
+							: name + ", " + points.create(name, null).counts().size() + " tables counted";
+				}
 			}
 			step.getExecutionContext().putString("summary.point", summary);
 			return RepeatStatus.FINISHED;

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
@@ -234,6 +235,22 @@ final class DeferredDdl {
 	}
 
 	/**
+	 * The tables a transaction's DDL changes (and takes ACCESS EXCLUSIVE locks on), with their partitions, locked
+	 * before anything else and in the order pg_dump takes its ACCESS SHARE locks (by oid, each table's partitions
+	 * with it): a backup that starts meanwhile waits for the seed, or the seed for it, and neither holds a lock the
+	 * other waits for. Locked one by one as the DDL goes, they deadlocked with a backup's pg_dump, PostgreSQL ending
+	 * one of the two.
+	 */
+	static void lockInDumpOrder(JdbcTemplate jdbc, List<String> tables) {
+		String relations = jdbc.queryForObject("""
+				SELECT string_agg(format('%s', t.relation), ', ' ORDER BY t.relation::oid)
+				FROM (SELECT s.relation FROM unnest(?::regclass[]) AS s(relation)
+				      UNION SELECT p.relid FROM unnest(?::regclass[]) AS s(relation), pg_partition_tree(s.relation) p) t
+				""", String.class, tables.toArray(String[]::new), tables.toArray(String[]::new));
+		jdbc.execute("LOCK TABLE " + relations + " IN ACCESS EXCLUSIVE MODE");
+	}
+
+	/**
 	 * Restores everything an earlier drop set aside: indexes, then foreign keys (validated), then triggers and,
 	 * in the same transaction, the write privileges revoked while their audit was off.
 	 */
@@ -265,6 +282,19 @@ final class DeferredDdl {
 		if (shadows.isEmpty() && triggers.isEmpty()
 				&& !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM etl.seed_revoked)", Boolean.class)) {
 			return;
+		}
+		// dropping a shadow locks it and the tables its foreign keys reference, an index rebuild may drop a
+		// shadow's index: all of them first, in pg_dump's order
+		List<String> changed = new ArrayList<>();
+		for (Map<String, Object> shadow : shadows) {
+			changed.add((String) shadow.get("seeded"));
+			changed.addAll(this.jdbc.queryForList("""
+					SELECT ?::oid::regclass::text UNION SELECT confrelid::regclass::text FROM pg_constraint
+					WHERE conrelid = ?::oid AND contype = 'f'""", String.class, shadow.get("shadow"), shadow.get("shadow")));
+		}
+		// (held to the commit: a caller without a transaction runs each statement on its own, and takes none)
+		if (!changed.isEmpty() && TransactionSynchronizationManager.isActualTransactionActive()) {
+			lockInDumpOrder(this.jdbc, changed);
 		}
 		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
 		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.

@@ -71,7 +71,8 @@ final class SeedTablesTasklets {
 	static Tasklet prepare(JdbcTemplate jdbc, boolean audit) {
 		return (StepContribution contribution, ChunkContext context) -> {
 			SeedPlan plan = SeedPlan.of(context.getStepContext().getStepExecution().getJobParameters());
-			lockInDumpOrder(jdbc, plan.reset() ? RESET_TABLES : SEEDED_TABLES);
+			// every table the DDL below changes, before anything else (see DeferredDdl.lockInDumpOrder)
+			DeferredDdl.lockInDumpOrder(jdbc, plan.reset() ? RESET_TABLES : SEEDED_TABLES);
 			if (plan.reset()) {
 				refuseLiveSegments(jdbc);
 			}
@@ -93,21 +94,6 @@ final class SeedTablesTasklets {
 			}
 			return RepeatStatus.FINISHED;
 		};
-	}
-
-	/**
-	 * Every table the DDL below changes, with its partitions, locked before anything else and in the order pg_dump
-	 * takes its ACCESS SHARE locks (by oid, each table's partitions with it): a backup that starts meanwhile waits for
-	 * the seed, or the seed for it, and neither holds a lock the other waits for. Locked one by one as the DDL goes,
-	 * they deadlocked with a backup's pg_dump, PostgreSQL ending one of the two.
-	 */
-	private static void lockInDumpOrder(JdbcTemplate jdbc, List<String> tables) {
-		String relations = jdbc.queryForObject("""
-				SELECT string_agg(format('%s', t.relation), ', ' ORDER BY t.relation::oid)
-				FROM (SELECT s.relation FROM unnest(?::regclass[]) AS s(relation)
-				      UNION SELECT p.relid FROM unnest(?::regclass[]) AS s(relation), pg_partition_tree(s.relation) p) t
-				""", String.class, tables.toArray(String[]::new), tables.toArray(String[]::new));
-		jdbc.execute("LOCK TABLE " + relations + " IN ACCESS EXCLUSIVE MODE");
 	}
 
 	/**
