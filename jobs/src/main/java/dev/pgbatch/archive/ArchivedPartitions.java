@@ -126,6 +126,12 @@ public class ArchivedPartitions {
 	/** How the key of a cold segment's object ends. */
 	private static final String OBJECT = ".copy.zst.tink";
 
+	/** How the key of a cold segment's sealed manifest ends. */
+	private static final String MANIFEST = ".manifest.zst.tink";
+
+	/** Why a partition's folder is undecided: an unlogged segment's manifest authenticates, its object is gone. */
+	static final String OBJECT_MISSING = "%s is missing (its sealed manifest is there: deleted from the store?)";
+
 	static final String PRESENT = "%s.%s exists and is not a partition of %s: nothing restored";
 
 	static final String OTHER_PARTITION = "%s: the interval of %s is held by partition %s: nothing restored";
@@ -311,8 +317,11 @@ public class ArchivedPartitions {
 		java.util.Set<String> present = new java.util.HashSet<>(keysStored);
 		Map<String, List<String>> byFolder = new LinkedHashMap<>();
 		for (String key : keysStored) {
-			if (key.endsWith(OBJECT)) {
-				byFolder.computeIfAbsent(key.substring(0, key.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(key);
+			// a sealed manifest whose object is gone (deleted: no key needed) still says what it supersedes
+			String segment = key.endsWith(OBJECT) ? key
+					: key.endsWith(MANIFEST) && !present.contains(objectKeyOf(key)) ? objectKeyOf(key) : null;
+			if (segment != null) {
+				byFolder.computeIfAbsent(segment.substring(0, segment.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(segment);
 			}
 		}
 		String tableFolder = Archiving.folder(this.prefix, policy.table());
@@ -353,7 +362,11 @@ public class ArchivedPartitions {
 				for (String id : manifest.supersedes() == null ? List.<String>of() : manifest.supersedes()) {
 					supersededBy.putIfAbsent(id, key);
 				}
-				if (!known) {
+				if (!present.contains(key)) {
+					// its rows are lost, and it may have been the interval's newest: the others are not taken
+					undecided = known || undecided != null ? undecided : String.format(OBJECT_MISSING, key);
+				}
+				else if (!known) {
 					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null, null));
 				}
 			}
@@ -400,6 +413,11 @@ public class ArchivedPartitions {
 			.stream()
 			.findFirst()
 			.orElse(null);
+	}
+
+	/** The object key of a sealed manifest's key (see {@link Archiving#manifestKey}). */
+	private static String objectKeyOf(String manifestKey) {
+		return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + OBJECT;
 	}
 
 	/** The segment id in a key of the current layout (PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink), else the key. */

@@ -705,6 +705,15 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(Archiving.manifestKey(s2) + " cannot be read or authenticated");
 		replace(Archiving.manifestKey(s2), s2Manifest);
+		// review 5 #4: S2's object deleted (no key needed): its sealed manifest still names S1
+		byte[] s2Object = this.store.get(s2).readAllBytes();
+		this.store.delete(s2);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactly(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT));
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("superseded by segment " + s2);
+		this.store.create(s2, new java.io.ByteArrayInputStream(s2Object), s2Object.length);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
 				Long.class, january, february)).isZero();
 
