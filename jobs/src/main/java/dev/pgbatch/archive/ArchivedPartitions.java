@@ -887,13 +887,21 @@ public class ArchivedPartitions {
 		for (ForeignKey foreignKey : foreignKeys) {
 			parentsOf(parted, loaded, foreignKey);
 		}
-		if (existing != null) {
-			added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
-					+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
-					+ " ON CONFLICT DO NOTHING"));
+		try {
+			if (existing != null) {
+				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
+						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
+						+ " ON CONFLICT DO NOTHING"));
+			}
+			else {
+				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+			}
 		}
-		else {
-			added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+		catch (DataAccessException ex) {
+			// a constraint of the partition there, or a row waiting in the default partition, said no
+			throw new RefusedException(notLoaded(String.join(", ", segments.stream().map(Segment::objectKey).toList()),
+					parted, checked.stream().flatMap(segment -> segment.retyped().stream()).toList(),
+					ex.getMostSpecificCause()));
 		}
 		if (lock.lost()) {
 			throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
@@ -995,7 +1003,7 @@ public class ArchivedPartitions {
 				if (ex.getCause() instanceof IOException io) {
 					throw io;
 				}
-				throw new RefusedException(notLoaded(parted, segment, checked, ex));
+				throw new RefusedException(notLoaded(segment.objectKey(), parted, checked.retyped(), ex));
 			}
 			if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
 				throw new IOException(String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
@@ -1014,18 +1022,19 @@ public class ArchivedPartitions {
 					+ RESTORING + " ON CONFLICT DO NOTHING");
 		}
 		catch (DataAccessException ex) {
-			throw new RefusedException(notLoaded(parted, segment, checked, ex.getMostSpecificCause()));
+			throw new RefusedException(notLoaded(segment.objectKey(), parted, checked.retyped(), ex.getMostSpecificCause()));
 		}
 		this.jdbc.execute("DROP TABLE " + RESTORING);
 		return added;
 	}
 
-	private static String notLoaded(PartitionedTable parted, Segment segment, Checked checked, Throwable failure) {
+	/** Why the rows of the segment(s) named (object keys) do not load, in one line: the error's first. */
+	private static String notLoaded(String segments, PartitionedTable parted, List<String> retyped, Throwable failure) {
 		String message = String.valueOf(failure.getMessage());
 		int newline = message.indexOf('\n');
-		return String.format(NOT_LOADED, segment.objectKey(), parted.policy.table(),
-				checked.retyped().isEmpty() ? "" : " (type changed since the export: " + String.join(", ", checked.retyped()) + ")",
-				newline < 0 ? message : message.substring(0, newline));
+		return String.format(NOT_LOADED, segments, parted.policy.table(),
+				retyped.isEmpty() ? "" : " (type changed since the export: " + String.join(", ", retyped) + ")",
+				OneLine.of(newline < 0 ? message : message.substring(0, newline)));
 	}
 
 	/** Refused, naming the key and counting the rows, when loaded rows find no parent row for a foreign key. */
@@ -1077,8 +1086,10 @@ public class ArchivedPartitions {
 	 * The columns, in order, of the key rows of the relation are told apart by, restore's ON CONFLICT DO
 	 * NOTHING and the default partition's give-way alike: its primary key, else its first unique index that
 	 * inserts check at once (valid, ready, not deferrable: an index made ON ONLY a parent, or by a failed
-	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns or with
-	 * NULLS NOT DISTINCT; none when it has none.
+	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns (the
+	 * give-way's IN never matches a NULL, whatever NULLS NOT DISTINCT says); none when it has none, or when
+	 * any unique index of it is deferrable: ON CONFLICT without a target takes every unique index as an
+	 * arbiter, and refuses a deferrable one.
 	 */
 	private List<String> uniqueKey(String relation) {
 		List<String[]> keys = this.jdbc.query("""
@@ -1086,8 +1097,10 @@ public class ArchivedPartitions {
 				             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
 				FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique AND i.indisvalid AND i.indisready
 				  AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
-				  AND (i.indnullsnotdistinct OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
-				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull))
+				  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
+				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)
+				  AND NOT EXISTS (SELECT 1 FROM pg_index d WHERE d.indrelid = i.indrelid AND d.indisunique
+				       AND NOT d.indimmediate)
 				ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1
 				""", (rs, i) -> (String[]) rs.getArray(1).getArray(), relation);
 		return keys.isEmpty() ? List.of() : List.of(keys.get(0));

@@ -747,11 +747,30 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			this.jdbc.execute("CREATE UNIQUE INDEX issue14_on_only ON ONLY ops.task_executions (execution_id, created_at)");
 			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
 				.hasMessageContaining("needs a primary key or a unique index");
+			// review 5 #7: NULLS NOT DISTINCT on a nullable column: the default partition's give-way cannot use it
+			this.jdbc.execute("DROP INDEX ops.issue14_on_only");
+			this.jdbc.execute("CREATE UNIQUE INDEX issue14_nulls ON ops.task_executions (execution_id, created_at, error_message)"
+					+ " NULLS NOT DISTINCT");
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
 		}
 		finally {
 			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_on_only");
+			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_nulls");
 			this.jdbc.execute("ALTER TABLE ops.task_executions ADD CONSTRAINT task_executions_pkey PRIMARY KEY (execution_id, created_at)");
 		}
+		// a deferrable unique constraint of the partition there beside the key: ON CONFLICT refuses it as an arbiter
+		this.jdbc.execute("ALTER TABLE ops." + february + " ADD CONSTRAINT issue14_deferrable UNIQUE (execution_id) DEFERRABLE");
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("needs a primary key or a unique index").hasMessageNotContaining("\n");
+		this.jdbc.execute("ALTER TABLE ops." + february + " DROP CONSTRAINT issue14_deferrable");
+		// a constraint of the partition there that the archived rows break: the final insert's refusal is one line
+		this.jdbc.execute("ALTER TABLE ops." + february + " ADD CONSTRAINT issue14_late CHECK (error_message"
+				+ " IS NOT DISTINCT FROM '" + LATE + "') NOT VALID");
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining(s2 + ": the rows do not load into " + TABLE).hasMessageContaining("issue14_late")
+			.hasMessageNotContaining("\n");
+		this.jdbc.execute("ALTER TABLE ops." + february + " DROP CONSTRAINT issue14_late");
 		assertThat(count("ops." + february)).isEqualTo(1);
 		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows - 3);
 		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(purged);
