@@ -105,7 +105,9 @@ public class ArchivedPartitions {
 
 	static final String IS_SUPERSEDED = "%s: superseded by segment %s, exported after this one's rows were restored: adopting it would bring back rows deleted since; nothing adopted (if that segment is lost for good: --older)";
 
-	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that segment is lost for good, or not this installation's: --older)";
+	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that object is lost for good, or not this installation's: --despite KEY, naming each)";
+
+	static final String NOT_UNDECIDED = "--despite %s: not an object that leaves %s undecided (those are: %s); nothing adopted";
 
 	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
 
@@ -265,7 +267,7 @@ public class ArchivedPartitions {
 	 * (logged, or another such one not superseded), or null.
 	 */
 	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, Manifest.Whose whose,
-			String supersededBy, String newer, String undecided) {
+			String supersededBy, String newer, Map<String, String> undecided) {
 
 		String status() {
 			if (this.supersededBy != null) {
@@ -274,7 +276,7 @@ public class ArchivedPartitions {
 			if (this.whose != Manifest.Whose.OURS) {
 				return this.whose == Manifest.Whose.OTHER ? OTHER_ORIGIN : NO_ORIGIN;
 			}
-			if (this.undecided != null) {
+			if (!this.undecided.isEmpty()) {
 				return UNDECIDED_SEGMENT;
 			}
 			return this.newer != null ? OLDER : NOT_LOGGED;
@@ -333,12 +335,15 @@ public class ArchivedPartitions {
 			Map<String, String> supersededBy = new java.util.HashMap<>();
 			// fail closed: an unlogged object whose manifest cannot be read may be the newer segment that
 			// supersedes the others, and its absent "no" is not taken for a "yes"
-			String undecided = null;
+			// by the key --despite names: why it leaves the others undecided
+			Map<String, String> undecided = new LinkedHashMap<>();
 			for (String key : segments) {
 				boolean known = isLogged(logged, key);
 				if (!present.contains(Archiving.manifestKey(key))) {
 					withoutManifest += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided : key + " has no sealed manifest";
+					if (!known) {
+						undecided.put(key, key + " has no sealed manifest");
+					}
 					continue;
 				}
 				Manifest manifest;
@@ -348,14 +353,17 @@ public class ArchivedPartitions {
 				catch (RefusedException ex) {
 					// a logged segment's manifest is restore's to check
 					unreadable += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided : Archiving.manifestKey(key) + " cannot be read or authenticated";
+					if (!known) {
+						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " cannot be read or authenticated");
+					}
 					continue;
 				}
 				if (!key.equals(manifest.objectKey()) || !policy.table().equals(manifest.table())
 						|| !key.startsWith(tableFolder + manifest.partition() + "/")) {
 					unreadable += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided
-							: Archiving.manifestKey(key) + " does not match its key";
+					if (!known) {
+						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " does not match its key");
+					}
 					continue;
 				}
 				// ids compared as text, nothing more: an authenticated manifest's word on which rows it holds
@@ -364,7 +372,9 @@ public class ArchivedPartitions {
 				}
 				if (!present.contains(key)) {
 					// its rows are lost, and it may have been the interval's newest: the others are not taken
-					undecided = known || undecided != null ? undecided : String.format(OBJECT_MISSING, key);
+					if (!known) {
+						undecided.put(key, String.format(OBJECT_MISSING, key));
+					}
 				}
 				else if (!known) {
 					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null, null));
@@ -390,7 +400,7 @@ public class ArchivedPartitions {
 					}
 				}
 				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), segment.whose(), by,
-						newer, undecided));
+						newer, Map.copyOf(undecided)));
 			}
 		}
 		return new Scan(unlogged, withoutManifest, unreadable);
@@ -447,9 +457,10 @@ public class ArchivedPartitions {
 	 * key (its id) and the authenticated manifest (counts, checksum, export time, source tier), bound, never
 	 * as SQL. Under the partitions lock, as restore. Refused unless overridden: while the interval's partition
 	 * is attached with rows or staged (its rows are most likely there: {@code intoExisting}), and for a segment
-	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}):
-	 * either would bring back rows deleted since; and one whose manifest names another archive installation,
-	 * or none ({@code originMismatchOk}).
+	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}),
+	 * or beside objects the log does not know that may be either ({@code despite}, naming each): any would
+	 * bring back rows deleted since; and one whose manifest names another archive installation, or none
+	 * ({@code originMismatchOk}).
 	 */
 	public void adopt(String table, String partition, String objectKey, Adoption overrides) {
 		PartitionPolicy policy;
@@ -515,23 +526,33 @@ public class ArchivedPartitions {
 			if (!differences.isEmpty()) {
 				throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
 			}
-			if (!overrides.older()) {
-				Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
-						() -> keys)
-					.unlogged()
-					.stream()
-					.filter(found -> found.key().equals(objectKey))
-					.findFirst()
-					.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
-				if (listed.supersededBy() != null) {
-					throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+			Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
+					() -> keys)
+				.unlogged()
+				.stream()
+				.filter(found -> found.key().equals(objectKey))
+				.findFirst()
+				.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
+			for (String accepted : overrides.despite()) {
+				if (!listed.undecided().containsKey(accepted)) {
+					throw new UsageException(String.format(NOT_UNDECIDED, OneLine.of(accepted), objectKey,
+							listed.undecided().isEmpty() ? "none" : OneLine.of(String.join(", ", listed.undecided().keySet()))));
 				}
-				if (listed.undecided() != null) {
-					throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, listed.undecided()));
-				}
-				if (listed.newer() != null) {
-					throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
-				}
+			}
+			if (!overrides.older() && listed.supersededBy() != null) {
+				throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+			}
+			// each object that leaves it undecided is accepted by name, never by --older: one left over for good
+			// must not teach operators to pass the flag that also lifts the superseded and newer checks
+			List<String> undecided = listed.undecided().entrySet().stream()
+				.filter(entry -> !overrides.despite().contains(entry.getKey()))
+				.map(Map.Entry::getValue)
+				.toList();
+			if (!undecided.isEmpty()) {
+				throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, OneLine.of(String.join("; ", undecided))));
+			}
+			if (!overrides.older() && listed.newer() != null) {
+				throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
 			}
 			Tally stored = new Tally(OutputStream.nullOutputStream());
 			try (InputStream in = this.store.get(objectKey)) {
@@ -595,22 +616,28 @@ public class ArchivedPartitions {
 
 	/**
 	 * What an operator accepts in adopting a segment: merging it into the interval's partition that is there
-	 * (or staged), taking it though it is superseded or older than another segment of its interval, and
-	 * though its manifest names another archive installation, or none.
+	 * (or staged), taking it though it is superseded or older than another segment of its interval, though
+	 * its manifest names another archive installation, or none, and though the objects named (keys, as the
+	 * refusal names them) leave it undecided.
 	 */
-	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk) {
+	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk, List<String> despite) {
 
-		public static final Adoption CHECKED = new Adoption(false, false, false);
+		public static final Adoption CHECKED = new Adoption(false, false, false, List.of());
 
-		/** The overrides given, as the log row's note says them. */
+		public Adoption {
+			despite = List.copyOf(despite);
+		}
+
 		/** Whether the segment passed every check, so that its manifest's word on what it supersedes is taken. */
 		boolean trustsSupersedes() {
 			return !this.older && !this.originMismatchOk;
 		}
 
+		/** The overrides given, as the log row's note says them. */
 		String noted() {
 			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
-					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "");
+					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "")
+					+ String.join("", this.despite.stream().map(key -> " (--despite " + key + ")").toList());
 		}
 
 	}

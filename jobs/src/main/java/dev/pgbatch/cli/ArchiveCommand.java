@@ -37,7 +37,7 @@ class ArchiveCommand {
 
 		static final String UNDECIDED = "the %d segment(s) marked %s above share their partition's folder with an unlogged object whose"
 				+ " manifest is absent or does not authenticate (counted below): it may be a newer segment that supersedes them, so"
-				+ " adopt refuses them without --older, naming it";
+				+ " adopt refuses them, naming it, without --despite KEY";
 
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
@@ -126,8 +126,11 @@ class ArchiveCommand {
 		@Option(names = "--into-existing", description = "Adopt it though the interval's partition is attached with rows or staged (restore then merges the segment's rows into it: rows deleted since come back).")
 		boolean intoExisting;
 
-		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable), or undecided (beside an object whose manifest cannot be read): rows deleted since come back.")
+		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable): rows deleted since come back.")
 		boolean older;
+
+		@Option(names = "--despite", paramLabel = "KEY", description = "Adopt it though this object (its key as adopt's refusal names it: one without a readable manifest, or a manifest whose object is missing) leaves it undecided; once per such object.")
+		List<String> despite = new java.util.ArrayList<>();
 
 		@Option(names = "--origin-mismatch-ok", description = "Adopt it though its manifest names another archive installation, or none (written before manifests named one).")
 		boolean originMismatchOk;
@@ -137,7 +140,7 @@ class ArchiveCommand {
 			Segment s = this.segment;
 			return s.run(archived -> {
 				archived.adopt(s.table, s.partition, s.objectKey,
-						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk));
+						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk, this.despite));
 				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
 						+ " with bin/etl archive restore " + s.table + " " + s.partition;
 			});

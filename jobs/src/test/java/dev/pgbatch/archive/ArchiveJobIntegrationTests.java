@@ -587,7 +587,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(Archiving.manifestKey(tampered) + " cannot be read or authenticated")
-			.hasMessageContaining("--older");
+			.hasMessageContaining("--despite KEY");
 		this.store.delete(Archiving.manifestKey(tampered));
 		this.store.delete(tampered);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
@@ -602,7 +602,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, februaryKey, CHECKED))
 			.isInstanceOf(UsageException.class).hasMessageContaining("is attached with rows");
 		this.restore.adopt(TABLE, january, januaryKey, CHECKED);
-		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false));
+		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false, List.of()));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is in the archive log already");
 		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
@@ -624,7 +624,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " FROM ops.task_executions", Long.class)).isZero();
 
 		// another installation's segment, adopted when told to (and into the partition there), says so
-		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true));
+		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true, List.of()));
 		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, foreign))
 			.endsWith("(--into-existing) (--origin-mismatch-ok)");
 
@@ -688,7 +688,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
 			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
 					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
-		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false);
+		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false, List.of());
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is attached with rows");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
@@ -713,6 +713,20 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.containsExactly(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("superseded by segment " + s2);
+		// review 5 #5: --older no longer lifts undecided; --despite does, for the object it names only
+		ArchivedPartitions.Adoption older = new ArchivedPartitions.Adoption(true, true, false, List.of());
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, older)).isInstanceOf(UsageException.class)
+			.hasMessageContaining(s2 + " is missing (its sealed manifest is there").hasMessageContaining("--despite KEY");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1,
+				new ArchivedPartitions.Adoption(true, true, false, List.of(s1 + "\nforged"))))
+			.isInstanceOf(UsageException.class).hasMessageContaining("--despite " + s1 + "\\nforged: not an object")
+			.hasMessageContaining("those are: " + s2).hasMessageNotContaining("\n");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name = ?", Long.class,
+				february)).isZero();
+		this.restore.adopt(TABLE, february, s1, new ArchivedPartitions.Adoption(true, true, false, List.of(s2)));
+		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, s1))
+			.endsWith("(--into-existing) (--older) (--despite " + s2 + ")");
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE object_key = ?", s1);
 		this.store.create(s2, new java.io.ByteArrayInputStream(s2Object), s2Object.length);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
 				Long.class, january, february)).isZero();
@@ -725,7 +739,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
 			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
 		// review 5 #1: adopted with --older its manifest's word is not taken: refused naming S1, nothing written
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false)))
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false, List.of())))
 			.isInstanceOf(UsageException.class).hasMessageContaining("logged segment(s) " + s1 + " as superseded");
 		assertThat(this.jdbc.queryForList("SELECT object_key || ' ' || status FROM ops.archive_log WHERE partition_name = ?",
 				String.class, february)).containsExactly(s1 + " completed");
