@@ -99,6 +99,13 @@ public class ArchivedPartitions {
 	/** The status of a sealed segment whose manifest was written before manifests named their installation. */
 	public static final String NO_ORIGIN = "no-origin";
 
+	/**
+	 * The status of every sealed segment the log does not know while this installation's archive id is
+	 * unknown (ops.archive_installation has no row): whose it is cannot be told; its entry shows the id its
+	 * manifest names.
+	 */
+	public static final String ORIGIN_UNKNOWN_HERE = "origin-unknown-here";
+
 	static final String ATTACHED = "%s: %s is attached with rows (a restored dump brought it back?): this segment's rows are most likely there already, and adopting it would bring back rows deleted since; nothing adopted (to merge it into the partition all the same: --into-existing)";
 
 	static final String STAGED_ADOPT = "%s: partition-rollover is moving rows of this interval into %s; nothing adopted (run partition-rollover first, or --into-existing)";
@@ -167,9 +174,12 @@ public class ArchivedPartitions {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
-	/** One archived step of one partition, as `archive list` prints it. */
+	/**
+	 * One archived step of one partition, as `archive list` prints it; for a segment of the store the log
+	 * does not know, the archive id its manifest names (escaped: one line), else null.
+	 */
 	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, String tier,
-			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt) {
+			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId) {
 	}
 
 	private final DataSource dataSource;
@@ -215,7 +225,7 @@ public class ArchivedPartitions {
 				FROM ops.archive_log ORDER BY table_name, partition_name, object_key, started_at DESC
 				""", (rs, i) -> new Entry(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
 				rs.getObject(4, OffsetDateTime.class), rs.getString(5), rs.getString(6), (Long) rs.getObject(7),
-				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class)))
+				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null))
 			.stream()
 			.sorted(Comparator.comparing(Entry::partition)
 				.thenComparing(Entry::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
@@ -230,9 +240,12 @@ public class ArchivedPartitions {
 	 * with its status (see {@link #stored()}): {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
 	 * manifest beside them and no log row (an older layout, or an export that did not finish; written by any
 	 * database: the key does not say). {@code unreadable}: sealed manifests that do not authenticate with this
-	 * keyset or do not match their key.
+	 * keyset or do not match their key. {@code archiveIds}: while this installation's archive id is unknown
+	 * (ops.archive_installation has no row), the ids every authenticated manifest names, the logged segments'
+	 * too, the newest manifest's first (escaped: one line each), so that the right one can be put back; else
+	 * none.
 	 */
-	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable) {
+	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable, List<String> archiveIds) {
 	}
 
 	/**
@@ -241,10 +254,11 @@ public class ArchivedPartitions {
 	 * {@link #OTHER_ORIGIN} or {@link #NO_ORIGIN} for one it refuses without --origin-mismatch-ok.
 	 */
 	public Stored stored() {
-		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
+		// listed even without this installation's id: the ids the manifests name are the way to put it back
+		Manifest.Origin origin = Manifest.Origin.read(this.jdbc);
 		Keyset[] keys = new Keyset[1];
 		List<Entry> notLogged = new ArrayList<>();
-		Scan all = new Scan(new ArrayList<>(), 0, 0);
+		Scan all = new Scan(new ArrayList<>(), 0, 0, Map.of());
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
 			Scan scan = scan(policy, Archiving.folder(this.prefix, policy.table()), origin, () -> {
 				if (keys[0] == null) {
@@ -254,11 +268,16 @@ public class ArchivedPartitions {
 			});
 			for (Unlogged segment : scan.unlogged()) {
 				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, "cold", segment.status(),
-						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt()));
+						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt(),
+						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId())));
 			}
 			all = all.plus(scan);
 		}
-		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable());
+		List<String> named = all.named().entrySet().stream()
+			.sorted(Map.Entry.<String, OffsetDateTime>comparingByValue().reversed())
+			.map(entry -> OneLine.of(entry.getKey()))
+			.toList();
+		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable(), named);
 	}
 
 	/**
@@ -270,6 +289,9 @@ public class ArchivedPartitions {
 			String supersededBy, String newer, Map<String, String> undecided) {
 
 		String status() {
+			if (this.whose == Manifest.Whose.UNKNOWN_HERE) {
+				return ORIGIN_UNKNOWN_HERE;
+			}
 			if (this.supersededBy != null) {
 				return SUPERSEDED_SEGMENT;
 			}
@@ -284,13 +306,19 @@ public class ArchivedPartitions {
 
 	}
 
-	/** What a listing under a table's folder holds beside the segments the log knows (see {@link Stored}). */
-	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable) {
+	/**
+	 * What a listing under a table's folder holds beside the segments the log knows (see {@link Stored});
+	 * {@code named}: while this installation's id is unknown, each archive id a manifest names, with the
+	 * newest export time of those naming it.
+	 */
+	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable, Map<String, OffsetDateTime> named) {
 
 		Scan plus(Scan other) {
 			List<Unlogged> both = new ArrayList<>(this.unlogged);
 			both.addAll(other.unlogged);
-			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable);
+			Map<String, OffsetDateTime> named = new java.util.HashMap<>(this.named);
+			other.named.forEach((id, at) -> named.merge(id, at, (a, b) -> a.isAfter(b) ? a : b));
+			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable, named);
 		}
 
 	}
@@ -307,8 +335,11 @@ public class ArchivedPartitions {
 		List<Unlogged> unlogged = new ArrayList<>();
 		long withoutManifest = 0;
 		long unreadable = 0;
+		// this installation's id unknown: every manifest is read, for the ids they name
+		boolean unknownHere = origin.archiveId() == null;
+		Map<String, OffsetDateTime> named = new java.util.HashMap<>();
 		if (keysStored.isEmpty()) {
-			return new Scan(unlogged, 0, 0);
+			return new Scan(unlogged, 0, 0, named);
 		}
 		// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
 		java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
@@ -328,7 +359,7 @@ public class ArchivedPartitions {
 		}
 		String tableFolder = Archiving.folder(this.prefix, policy.table());
 		for (List<String> segments : byFolder.values()) {
-			if (segments.stream().allMatch(key -> isLogged(logged, key))) {
+			if (!unknownHere && segments.stream().allMatch(key -> isLogged(logged, key))) {
 				continue;
 			}
 			List<Unlogged> found = new ArrayList<>();
@@ -365,6 +396,10 @@ public class ArchivedPartitions {
 						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " does not match its key");
 					}
 					continue;
+				}
+				if (unknownHere && manifest.archiveId() != null) {
+					OffsetDateTime at = exportedAt(manifest) == null ? OffsetDateTime.MIN : exportedAt(manifest);
+					named.merge(manifest.archiveId(), at, (a, b) -> a.isAfter(b) ? a : b);
 				}
 				// ids compared as text, nothing more: an authenticated manifest's word on which rows it holds
 				for (String id : manifest.supersedes() == null ? List.<String>of() : manifest.supersedes()) {
@@ -403,7 +438,7 @@ public class ArchivedPartitions {
 						newer, Map.copyOf(undecided)));
 			}
 		}
-		return new Scan(unlogged, withoutManifest, unreadable);
+		return new Scan(unlogged, withoutManifest, unreadable, named);
 	}
 
 	private static boolean isLogged(java.util.Set<String> logged, String key) {

@@ -47,6 +47,11 @@ class ArchiveCommand {
 				+ " database sharing the prefix?), or none (written before manifests named it): adopt refuses them without"
 				+ " --origin-mismatch-ok (docs/jobs/archive.md: whose segments)";
 
+		static final String ORIGIN_UNKNOWN_HERE = "ops.archive_installation has no row, so this installation's archive id is unknown and no segment can"
+				+ " be told its own (marked %s above; adopt and the cold export are refused): the sealed manifests under %s/ name"
+				+ " archive id(s) %s, the newest's first; put this database's back (most likely the newest, unless a copy shares"
+				+ " the prefix): INSERT INTO ops.archive_installation (archive_id) VALUES ('ID') (docs/jobs/archive.md: whose segments)";
+
 		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
 				+ " or do not match their key";
 
@@ -78,7 +83,9 @@ class ArchiveCommand {
 				for (ArchivedPartitions.Entry entry : entries) {
 					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
-							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
+							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey()
+									+ (List.of(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, ArchivedPartitions.OTHER_ORIGIN).contains(entry.status())
+											? "  (archive id " + entry.archiveId() + ")" : ""));
 				}
 				if (unlistable != null) {
 					System.out.println(unlistable);
@@ -93,6 +100,10 @@ class ArchiveCommand {
 				notAdopted(OTHER_ORIGINS, stored, ArchivedPartitions.OTHER_ORIGIN, ArchivedPartitions.NO_ORIGIN);
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
 				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
+				if (!stored.archiveIds().isEmpty()) {
+					System.out.printf(Locale.ROOT, ORIGIN_UNKNOWN_HERE + "%n", ArchivedPartitions.ORIGIN_UNKNOWN_HERE,
+							archived.prefix(), String.join(", ", stored.archiveIds()));
+				}
 				return Cli.OK;
 			}
 		}

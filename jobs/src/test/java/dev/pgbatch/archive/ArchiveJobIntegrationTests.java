@@ -525,6 +525,23 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::partition, ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::rows)
 			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
 					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
+		// review 5 #8: without the installation's row, list shows the archive id each manifest names (the logged
+		// segments' too, newest first), so that it can be put back; adopt is still refused
+		String archiveId = this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation", String.class);
+		this.jdbc.update("DELETE FROM ops.archive_installation");
+		try {
+			ArchivedPartitions.Stored unknown = this.restore.stored();
+			assertThat(unknown.notLogged()).filteredOn(e -> List.of(januaryKey, februaryKey).contains(e.objectKey()))
+				.extracting(ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::archiveId)
+				.containsExactly(tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId),
+						tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId));
+			assertThat(unknown.archiveIds()).containsExactly(archiveId);
+			assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED))
+				.isInstanceOf(RefusedException.class).hasMessageContaining("bin/etl archive list shows the archive ids");
+		}
+		finally {
+			this.jdbc.update("INSERT INTO ops.archive_installation (archive_id) VALUES (?::uuid)", archiveId);
+		}
 
 		// sealed with this keyset, but written by another installation (review 3a #3: a PITR clone, same
 		// cluster id and database name, another archive id), or before manifests named one; a tampered
