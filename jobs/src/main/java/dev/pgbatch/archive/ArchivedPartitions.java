@@ -659,6 +659,9 @@ public class ArchivedPartitions {
 
 		public static final Adoption CHECKED = new Adoption(false, false, false, List.of());
 
+		/** How the log row's note says --into-existing: the archive job holds such a segment's partition back. */
+		static final String INTO_EXISTING = " (--into-existing)";
+
 		public Adoption {
 			despite = List.copyOf(despite);
 		}
@@ -670,7 +673,7 @@ public class ArchivedPartitions {
 
 		/** The overrides given, as the log row's note says them. */
 		String noted() {
-			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
+			return (this.intoExisting ? INTO_EXISTING : "") + (this.older ? " (--older)" : "")
 					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "")
 					+ String.join("", this.despite.stream().map(key -> " (--despite " + key + ")").toList());
 		}
