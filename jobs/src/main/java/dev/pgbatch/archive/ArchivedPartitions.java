@@ -176,10 +176,12 @@ public class ArchivedPartitions {
 
 	/**
 	 * One archived step of one partition, as `archive list` prints it; for a segment of the store the log
-	 * does not know, the archive id its manifest names (escaped: one line), else null.
+	 * does not know, the archive id its manifest names (escaped: one line), else null, and where it was
+	 * written when that is not here ("database D of cluster C", escaped), else null.
 	 */
 	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, String tier,
-			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId) {
+			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId,
+			String writtenIn) {
 	}
 
 	private final DataSource dataSource;
@@ -225,7 +227,7 @@ public class ArchivedPartitions {
 				FROM ops.archive_log ORDER BY table_name, partition_name, object_key, started_at DESC
 				""", (rs, i) -> new Entry(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
 				rs.getObject(4, OffsetDateTime.class), rs.getString(5), rs.getString(6), (Long) rs.getObject(7),
-				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null))
+				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null, null))
 			.stream()
 			.sorted(Comparator.comparing(Entry::partition)
 				.thenComparing(Entry::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
@@ -269,7 +271,8 @@ public class ArchivedPartitions {
 			for (Unlogged segment : scan.unlogged()) {
 				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, "cold", segment.status(),
 						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt(),
-						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId())));
+						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId()),
+						origin.elsewhere(segment.manifest())));
 			}
 			all = all.plus(scan);
 		}
@@ -640,8 +643,10 @@ public class ArchivedPartitions {
 						RETURNING object_key
 						""", String.class, objectKey, policy.table(), partition, (Object) supersedes);
 			});
-			log.warn("{} {}: the cold segment {} ({} rows) is adopted into the archive log from its sealed manifest;"
-					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows());
+			String elsewhere = origin.elsewhere(manifest);
+			log.warn("{} {}: the cold segment {} ({} rows{}) is adopted into the archive log from its sealed manifest;"
+					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows(),
+					elsewhere == null ? "" : ", written in " + elsewhere);
 			for (String superseded : forgotten) {
 				log.warn("{} {}: the cold segment {} is forgotten: superseded by {}, whose manifest names it", policy.table(),
 						partition, superseded, objectKey);

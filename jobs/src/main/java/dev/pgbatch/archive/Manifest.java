@@ -3,6 +3,7 @@ package dev.pgbatch.archive;
 import java.util.List;
 import java.util.Objects;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -53,6 +54,20 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 				throw new RefusedException(MISSING);
 			}
 			return origin;
+		}
+
+		/**
+		 * Where the manifest says it was written ("database D of cluster C", escaped: one line) when that is
+		 * not here (a copy sharing the archive id, or a dump restored elsewhere); null when it is, or when the
+		 * manifest does not say.
+		 */
+		String elsewhere(Manifest manifest) {
+			if (manifest.database() == null && manifest.systemIdentifier() == null
+					|| Objects.equals(this.database, manifest.database())
+							&& Objects.equals(this.systemIdentifier, manifest.systemIdentifier())) {
+				return null;
+			}
+			return OneLine.of("database " + manifest.database() + " of cluster " + manifest.systemIdentifier());
 		}
 
 		/** The installation as it is, its archive id null when ops.archive_installation has no row. */

@@ -85,7 +85,8 @@ class ArchiveCommand {
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey()
 									+ (List.of(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, ArchivedPartitions.OTHER_ORIGIN).contains(entry.status())
-											? "  (archive id " + entry.archiveId() + ")" : ""));
+											? "  (archive id " + entry.archiveId() + ")" : "")
+									+ (entry.writtenIn() == null ? "" : "  (written in " + entry.writtenIn() + ")"));
 				}
 				if (unlistable != null) {
 					System.out.println(unlistable);

@@ -602,6 +602,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 					tuple(elsewhere, ArchivedPartitions.UNDECIDED_SEGMENT), tuple(foreign, ArchivedPartitions.OTHER_ORIGIN),
 					tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
+		// review 4 #5: where a segment of this installation was written, when that is not here
+		assertThat(withForged.notLogged()).filteredOn(e -> List.of(januaryKey, elsewhere).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::writtenIn)
+			.containsExactlyInAnyOrder(tuple(januaryKey, null), tuple(elsewhere, "database restored_elsewhere of cluster 1"));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(Archiving.manifestKey(tampered) + " cannot be read or authenticated")
 			.hasMessageContaining("--despite KEY");
