@@ -99,13 +99,22 @@ public class ArchivedPartitions {
 	/** The status of a sealed segment whose manifest was written before manifests named their installation. */
 	public static final String NO_ORIGIN = "no-origin";
 
+	/**
+	 * The status of every sealed segment the log does not know while this installation's archive id is
+	 * unknown (ops.archive_installation has no row): whose it is cannot be told; its entry shows the id its
+	 * manifest names.
+	 */
+	public static final String ORIGIN_UNKNOWN_HERE = "origin-unknown-here";
+
 	static final String ATTACHED = "%s: %s is attached with rows (a restored dump brought it back?): this segment's rows are most likely there already, and adopting it would bring back rows deleted since; nothing adopted (to merge it into the partition all the same: --into-existing)";
 
 	static final String STAGED_ADOPT = "%s: partition-rollover is moving rows of this interval into %s; nothing adopted (run partition-rollover first, or --into-existing)";
 
 	static final String IS_SUPERSEDED = "%s: superseded by segment %s, exported after this one's rows were restored: adopting it would bring back rows deleted since; nothing adopted (if that segment is lost for good: --older)";
 
-	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that segment is lost for good, or not this installation's: --older)";
+	static final String UNDECIDED_ADOPT = "%s: %s, so whether it supersedes this segment or is newer cannot be told: adopting this one could bring back rows deleted since; nothing adopted (if that object is lost for good, or not this installation's: --despite KEY, naming each)";
+
+	static final String NOT_UNDECIDED = "--despite %s: not an object that leaves %s undecided (those are: %s); nothing adopted";
 
 	static final String NEWER = "%s: the interval has a newer segment, logged or adoptable (%s): adopting this older one would bring back rows deleted since; nothing adopted (adopt the newer one, or --older)";
 
@@ -125,6 +134,12 @@ public class ArchivedPartitions {
 
 	/** How the key of a cold segment's object ends. */
 	private static final String OBJECT = ".copy.zst.tink";
+
+	/** How the key of a cold segment's sealed manifest ends. */
+	private static final String MANIFEST = ".manifest.zst.tink";
+
+	/** Why a partition's folder is undecided: an unlogged segment's manifest authenticates, its object is gone. */
+	static final String OBJECT_MISSING = "%s is missing (its sealed manifest is there: deleted from the store?)";
 
 	static final String PRESENT = "%s.%s exists and is not a partition of %s: nothing restored";
 
@@ -159,9 +174,14 @@ public class ArchivedPartitions {
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
 
-	/** One archived step of one partition, as `archive list` prints it. */
+	/**
+	 * One archived step of one partition, as `archive list` prints it; for a segment of the store the log
+	 * does not know, the archive id its manifest names (escaped: one line), else null, and where it was
+	 * written when that is not here ("database D of cluster C", escaped), else null.
+	 */
 	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, String tier,
-			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt) {
+			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId,
+			String writtenIn) {
 	}
 
 	private final DataSource dataSource;
@@ -207,7 +227,7 @@ public class ArchivedPartitions {
 				FROM ops.archive_log ORDER BY table_name, partition_name, object_key, started_at DESC
 				""", (rs, i) -> new Entry(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
 				rs.getObject(4, OffsetDateTime.class), rs.getString(5), rs.getString(6), (Long) rs.getObject(7),
-				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class)))
+				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null, null))
 			.stream()
 			.sorted(Comparator.comparing(Entry::partition)
 				.thenComparing(Entry::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
@@ -222,9 +242,12 @@ public class ArchivedPartitions {
 	 * with its status (see {@link #stored()}): {@link #adopt} registers one. {@code withoutManifest}: objects with no sealed
 	 * manifest beside them and no log row (an older layout, or an export that did not finish; written by any
 	 * database: the key does not say). {@code unreadable}: sealed manifests that do not authenticate with this
-	 * keyset or do not match their key.
+	 * keyset or do not match their key. {@code archiveIds}: while this installation's archive id is unknown
+	 * (ops.archive_installation has no row), the ids every authenticated manifest names, the logged segments'
+	 * too, the newest manifest's first (escaped: one line each), so that the right one can be put back; else
+	 * none.
 	 */
-	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable) {
+	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable, List<String> archiveIds) {
 	}
 
 	/**
@@ -233,10 +256,11 @@ public class ArchivedPartitions {
 	 * {@link #OTHER_ORIGIN} or {@link #NO_ORIGIN} for one it refuses without --origin-mismatch-ok.
 	 */
 	public Stored stored() {
-		Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
+		// listed even without this installation's id: the ids the manifests name are the way to put it back
+		Manifest.Origin origin = Manifest.Origin.read(this.jdbc);
 		Keyset[] keys = new Keyset[1];
 		List<Entry> notLogged = new ArrayList<>();
-		Scan all = new Scan(new ArrayList<>(), 0, 0);
+		Scan all = new Scan(new ArrayList<>(), 0, 0, Map.of());
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
 			Scan scan = scan(policy, Archiving.folder(this.prefix, policy.table()), origin, () -> {
 				if (keys[0] == null) {
@@ -246,11 +270,17 @@ public class ArchivedPartitions {
 			});
 			for (Unlogged segment : scan.unlogged()) {
 				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, "cold", segment.status(),
-						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt()));
+						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt(),
+						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId()),
+						origin.elsewhere(segment.manifest())));
 			}
 			all = all.plus(scan);
 		}
-		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable());
+		List<String> named = all.named().entrySet().stream()
+			.sorted(Map.Entry.<String, OffsetDateTime>comparingByValue().reversed())
+			.map(entry -> OneLine.of(entry.getKey()))
+			.toList();
+		return new Stored(List.copyOf(notLogged), all.withoutManifest(), all.unreadable(), named);
 	}
 
 	/**
@@ -259,16 +289,19 @@ public class ArchivedPartitions {
 	 * (logged, or another such one not superseded), or null.
 	 */
 	private record Unlogged(String key, Manifest manifest, OffsetDateTime exportedAt, Manifest.Whose whose,
-			String supersededBy, String newer, String undecided) {
+			String supersededBy, String newer, Map<String, String> undecided) {
 
 		String status() {
+			if (this.whose == Manifest.Whose.UNKNOWN_HERE) {
+				return ORIGIN_UNKNOWN_HERE;
+			}
 			if (this.supersededBy != null) {
 				return SUPERSEDED_SEGMENT;
 			}
 			if (this.whose != Manifest.Whose.OURS) {
 				return this.whose == Manifest.Whose.OTHER ? OTHER_ORIGIN : NO_ORIGIN;
 			}
-			if (this.undecided != null) {
+			if (!this.undecided.isEmpty()) {
 				return UNDECIDED_SEGMENT;
 			}
 			return this.newer != null ? OLDER : NOT_LOGGED;
@@ -276,13 +309,19 @@ public class ArchivedPartitions {
 
 	}
 
-	/** What a listing under a table's folder holds beside the segments the log knows (see {@link Stored}). */
-	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable) {
+	/**
+	 * What a listing under a table's folder holds beside the segments the log knows (see {@link Stored});
+	 * {@code named}: while this installation's id is unknown, each archive id a manifest names, with the
+	 * newest export time of those naming it.
+	 */
+	private record Scan(List<Unlogged> unlogged, long withoutManifest, long unreadable, Map<String, OffsetDateTime> named) {
 
 		Scan plus(Scan other) {
 			List<Unlogged> both = new ArrayList<>(this.unlogged);
 			both.addAll(other.unlogged);
-			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable);
+			Map<String, OffsetDateTime> named = new java.util.HashMap<>(this.named);
+			other.named.forEach((id, at) -> named.merge(id, at, (a, b) -> a.isAfter(b) ? a : b));
+			return new Scan(both, this.withoutManifest + other.withoutManifest, this.unreadable + other.unreadable, named);
 		}
 
 	}
@@ -299,8 +338,11 @@ public class ArchivedPartitions {
 		List<Unlogged> unlogged = new ArrayList<>();
 		long withoutManifest = 0;
 		long unreadable = 0;
+		// this installation's id unknown: every manifest is read, for the ids they name
+		boolean unknownHere = origin.archiveId() == null;
+		Map<String, OffsetDateTime> named = new java.util.HashMap<>();
 		if (keysStored.isEmpty()) {
-			return new Scan(unlogged, 0, 0);
+			return new Scan(unlogged, 0, 0, named);
 		}
 		// what the log knows of this table: object keys, and segment ids (an export that failed has no key)
 		java.util.Set<String> logged = new java.util.HashSet<>(this.jdbc.queryForList(
@@ -311,25 +353,31 @@ public class ArchivedPartitions {
 		java.util.Set<String> present = new java.util.HashSet<>(keysStored);
 		Map<String, List<String>> byFolder = new LinkedHashMap<>();
 		for (String key : keysStored) {
-			if (key.endsWith(OBJECT)) {
-				byFolder.computeIfAbsent(key.substring(0, key.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(key);
+			// a sealed manifest whose object is gone (deleted: no key needed) still says what it supersedes
+			String segment = key.endsWith(OBJECT) ? key
+					: key.endsWith(MANIFEST) && !present.contains(objectKeyOf(key)) ? objectKeyOf(key) : null;
+			if (segment != null) {
+				byFolder.computeIfAbsent(segment.substring(0, segment.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(segment);
 			}
 		}
 		String tableFolder = Archiving.folder(this.prefix, policy.table());
 		for (List<String> segments : byFolder.values()) {
-			if (segments.stream().allMatch(key -> isLogged(logged, key))) {
+			if (!unknownHere && segments.stream().allMatch(key -> isLogged(logged, key))) {
 				continue;
 			}
 			List<Unlogged> found = new ArrayList<>();
 			Map<String, String> supersededBy = new java.util.HashMap<>();
 			// fail closed: an unlogged object whose manifest cannot be read may be the newer segment that
 			// supersedes the others, and its absent "no" is not taken for a "yes"
-			String undecided = null;
+			// by the key --despite names: why it leaves the others undecided
+			Map<String, String> undecided = new LinkedHashMap<>();
 			for (String key : segments) {
 				boolean known = isLogged(logged, key);
 				if (!present.contains(Archiving.manifestKey(key))) {
 					withoutManifest += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided : key + " has no sealed manifest";
+					if (!known) {
+						undecided.put(key, key + " has no sealed manifest");
+					}
 					continue;
 				}
 				Manifest manifest;
@@ -339,21 +387,34 @@ public class ArchivedPartitions {
 				catch (RefusedException ex) {
 					// a logged segment's manifest is restore's to check
 					unreadable += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided : Archiving.manifestKey(key) + " cannot be read or authenticated";
+					if (!known) {
+						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " cannot be read or authenticated");
+					}
 					continue;
 				}
 				if (!key.equals(manifest.objectKey()) || !policy.table().equals(manifest.table())
 						|| !key.startsWith(tableFolder + manifest.partition() + "/")) {
 					unreadable += known ? 0 : 1;
-					undecided = known || undecided != null ? undecided
-							: Archiving.manifestKey(key) + " does not match its key";
+					if (!known) {
+						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " does not match its key");
+					}
 					continue;
+				}
+				if (unknownHere && manifest.archiveId() != null) {
+					OffsetDateTime at = exportedAt(manifest) == null ? OffsetDateTime.MIN : exportedAt(manifest);
+					named.merge(manifest.archiveId(), at, (a, b) -> a.isAfter(b) ? a : b);
 				}
 				// ids compared as text, nothing more: an authenticated manifest's word on which rows it holds
 				for (String id : manifest.supersedes() == null ? List.<String>of() : manifest.supersedes()) {
 					supersededBy.putIfAbsent(id, key);
 				}
-				if (!known) {
+				if (!present.contains(key)) {
+					// its rows are lost, and it may have been the interval's newest: the others are not taken
+					if (!known) {
+						undecided.put(key, String.format(OBJECT_MISSING, key));
+					}
+				}
+				else if (!known) {
 					found.add(new Unlogged(key, manifest, exportedAt(manifest), manifest.whose(origin), null, null, null));
 				}
 			}
@@ -377,10 +438,10 @@ public class ArchivedPartitions {
 					}
 				}
 				unlogged.add(new Unlogged(segment.key(), segment.manifest(), segment.exportedAt(), segment.whose(), by,
-						newer, undecided));
+						newer, Map.copyOf(undecided)));
 			}
 		}
-		return new Scan(unlogged, withoutManifest, unreadable);
+		return new Scan(unlogged, withoutManifest, unreadable, named);
 	}
 
 	private static boolean isLogged(java.util.Set<String> logged, String key) {
@@ -400,6 +461,11 @@ public class ArchivedPartitions {
 			.stream()
 			.findFirst()
 			.orElse(null);
+	}
+
+	/** The object key of a sealed manifest's key (see {@link Archiving#manifestKey}). */
+	private static String objectKeyOf(String manifestKey) {
+		return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + OBJECT;
 	}
 
 	/** The segment id in a key of the current layout (PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink), else the key. */
@@ -429,9 +495,10 @@ public class ArchivedPartitions {
 	 * key (its id) and the authenticated manifest (counts, checksum, export time, source tier), bound, never
 	 * as SQL. Under the partitions lock, as restore. Refused unless overridden: while the interval's partition
 	 * is attached with rows or staged (its rows are most likely there: {@code intoExisting}), and for a segment
-	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}):
-	 * either would bring back rows deleted since; and one whose manifest names another archive installation,
-	 * or none ({@code originMismatchOk}).
+	 * superseded by a newer one, or older than another of its interval, logged or adoptable ({@code older}),
+	 * or beside objects the log does not know that may be either ({@code despite}, naming each): any would
+	 * bring back rows deleted since; and one whose manifest names another archive installation, or none
+	 * ({@code originMismatchOk}).
 	 */
 	public void adopt(String table, String partition, String objectKey, Adoption overrides) {
 		PartitionPolicy policy;
@@ -497,23 +564,33 @@ public class ArchivedPartitions {
 			if (!differences.isEmpty()) {
 				throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
 			}
-			if (!overrides.older()) {
-				Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
-						() -> keys)
-					.unlogged()
-					.stream()
-					.filter(found -> found.key().equals(objectKey))
-					.findFirst()
-					.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
-				if (listed.supersededBy() != null) {
-					throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+			Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
+					() -> keys)
+				.unlogged()
+				.stream()
+				.filter(found -> found.key().equals(objectKey))
+				.findFirst()
+				.orElseThrow(() -> new RefusedException(String.format(MANIFEST_UNREADABLE, key, "not listed")));
+			for (String accepted : overrides.despite()) {
+				if (!listed.undecided().containsKey(accepted)) {
+					throw new UsageException(String.format(NOT_UNDECIDED, OneLine.of(accepted), objectKey,
+							listed.undecided().isEmpty() ? "none" : OneLine.of(String.join(", ", listed.undecided().keySet()))));
 				}
-				if (listed.undecided() != null) {
-					throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, listed.undecided()));
-				}
-				if (listed.newer() != null) {
-					throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
-				}
+			}
+			if (!overrides.older() && listed.supersededBy() != null) {
+				throw new UsageException(String.format(IS_SUPERSEDED, objectKey, listed.supersededBy()));
+			}
+			// each object that leaves it undecided is accepted by name, never by --older: one left over for good
+			// must not teach operators to pass the flag that also lifts the superseded and newer checks
+			List<String> undecided = listed.undecided().entrySet().stream()
+				.filter(entry -> !overrides.despite().contains(entry.getKey()))
+				.map(Map.Entry::getValue)
+				.toList();
+			if (!undecided.isEmpty()) {
+				throw new UsageException(String.format(UNDECIDED_ADOPT, objectKey, OneLine.of(String.join("; ", undecided))));
+			}
+			if (!overrides.older() && listed.newer() != null) {
+				throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
 			}
 			Tally stored = new Tally(OutputStream.nullOutputStream());
 			try (InputStream in = this.store.get(objectKey)) {
@@ -566,8 +643,10 @@ public class ArchivedPartitions {
 						RETURNING object_key
 						""", String.class, objectKey, policy.table(), partition, (Object) supersedes);
 			});
-			log.warn("{} {}: the cold segment {} ({} rows) is adopted into the archive log from its sealed manifest;"
-					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows());
+			String elsewhere = origin.elsewhere(manifest);
+			log.warn("{} {}: the cold segment {} ({} rows{}) is adopted into the archive log from its sealed manifest;"
+					+ " bin/etl archive restore brings its rows back", policy.table(), partition, objectKey, manifest.rows(),
+					elsewhere == null ? "" : ", written in " + elsewhere);
 			for (String superseded : forgotten) {
 				log.warn("{} {}: the cold segment {} is forgotten: superseded by {}, whose manifest names it", policy.table(),
 						partition, superseded, objectKey);
@@ -577,22 +656,31 @@ public class ArchivedPartitions {
 
 	/**
 	 * What an operator accepts in adopting a segment: merging it into the interval's partition that is there
-	 * (or staged), taking it though it is superseded or older than another segment of its interval, and
-	 * though its manifest names another archive installation, or none.
+	 * (or staged), taking it though it is superseded or older than another segment of its interval, though
+	 * its manifest names another archive installation, or none, and though the objects named (keys, as the
+	 * refusal names them) leave it undecided.
 	 */
-	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk) {
+	public record Adoption(boolean intoExisting, boolean older, boolean originMismatchOk, List<String> despite) {
 
-		public static final Adoption CHECKED = new Adoption(false, false, false);
+		public static final Adoption CHECKED = new Adoption(false, false, false, List.of());
 
-		/** The overrides given, as the log row's note says them. */
+		/** How the log row's note says --into-existing: the archive job holds such a segment's partition back. */
+		static final String INTO_EXISTING = " (--into-existing)";
+
+		public Adoption {
+			despite = List.copyOf(despite);
+		}
+
 		/** Whether the segment passed every check, so that its manifest's word on what it supersedes is taken. */
 		boolean trustsSupersedes() {
 			return !this.older && !this.originMismatchOk;
 		}
 
+		/** The overrides given, as the log row's note says them. */
 		String noted() {
-			return (this.intoExisting ? " (--into-existing)" : "") + (this.older ? " (--older)" : "")
-					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "");
+			return (this.intoExisting ? INTO_EXISTING : "") + (this.older ? " (--older)" : "")
+					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "")
+					+ String.join("", this.despite.stream().map(key -> " (--despite " + key + ")").toList());
 		}
 
 	}
@@ -869,13 +957,21 @@ public class ArchivedPartitions {
 		for (ForeignKey foreignKey : foreignKeys) {
 			parentsOf(parted, loaded, foreignKey);
 		}
-		if (existing != null) {
-			added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
-					+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
-					+ " ON CONFLICT DO NOTHING"));
+		try {
+			if (existing != null) {
+				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
+						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
+						+ " ON CONFLICT DO NOTHING"));
+			}
+			else {
+				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+			}
 		}
-		else {
-			added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
+		catch (DataAccessException ex) {
+			// a constraint of the partition there, or a row waiting in the default partition, said no
+			throw new RefusedException(notLoaded(String.join(", ", segments.stream().map(Segment::objectKey).toList()),
+					parted, checked.stream().flatMap(segment -> segment.retyped().stream()).toList(),
+					ex.getMostSpecificCause()));
 		}
 		if (lock.lost()) {
 			throw new RefusedException(String.format(LOCK_LOST, policy.table(), partition));
@@ -977,7 +1073,7 @@ public class ArchivedPartitions {
 				if (ex.getCause() instanceof IOException io) {
 					throw io;
 				}
-				throw new RefusedException(notLoaded(parted, segment, checked, ex));
+				throw new RefusedException(notLoaded(segment.objectKey(), parted, checked.retyped(), ex));
 			}
 			if (stored.bytes() != manifest.objectBytes() || !stored.sha256().equals(manifest.objectSha256())) {
 				throw new IOException(String.format(OBJECT_MISMATCH, stored.bytes(), stored.sha256(), manifest.objectBytes(),
@@ -996,18 +1092,19 @@ public class ArchivedPartitions {
 					+ RESTORING + " ON CONFLICT DO NOTHING");
 		}
 		catch (DataAccessException ex) {
-			throw new RefusedException(notLoaded(parted, segment, checked, ex.getMostSpecificCause()));
+			throw new RefusedException(notLoaded(segment.objectKey(), parted, checked.retyped(), ex.getMostSpecificCause()));
 		}
 		this.jdbc.execute("DROP TABLE " + RESTORING);
 		return added;
 	}
 
-	private static String notLoaded(PartitionedTable parted, Segment segment, Checked checked, Throwable failure) {
+	/** Why the rows of the segment(s) named (object keys) do not load, in one line: the error's first. */
+	private static String notLoaded(String segments, PartitionedTable parted, List<String> retyped, Throwable failure) {
 		String message = String.valueOf(failure.getMessage());
 		int newline = message.indexOf('\n');
-		return String.format(NOT_LOADED, segment.objectKey(), parted.policy.table(),
-				checked.retyped().isEmpty() ? "" : " (type changed since the export: " + String.join(", ", checked.retyped()) + ")",
-				newline < 0 ? message : message.substring(0, newline));
+		return String.format(NOT_LOADED, segments, parted.policy.table(),
+				retyped.isEmpty() ? "" : " (type changed since the export: " + String.join(", ", retyped) + ")",
+				OneLine.of(newline < 0 ? message : message.substring(0, newline)));
 	}
 
 	/** Refused, naming the key and counting the rows, when loaded rows find no parent row for a foreign key. */
@@ -1059,8 +1156,10 @@ public class ArchivedPartitions {
 	 * The columns, in order, of the key rows of the relation are told apart by, restore's ON CONFLICT DO
 	 * NOTHING and the default partition's give-way alike: its primary key, else its first unique index that
 	 * inserts check at once (valid, ready, not deferrable: an index made ON ONLY a parent, or by a failed
-	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns or with
-	 * NULLS NOT DISTINCT; none when it has none.
+	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns (the
+	 * give-way's IN never matches a NULL, whatever NULLS NOT DISTINCT says); none when it has none, or when
+	 * any unique index of it is deferrable: ON CONFLICT without a target takes every unique index as an
+	 * arbiter, and refuses a deferrable one.
 	 */
 	private List<String> uniqueKey(String relation) {
 		List<String[]> keys = this.jdbc.query("""
@@ -1068,8 +1167,10 @@ public class ArchivedPartitions {
 				             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
 				FROM pg_index i WHERE i.indrelid = ?::regclass AND i.indisunique AND i.indisvalid AND i.indisready
 				  AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
-				  AND (i.indnullsnotdistinct OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
-				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull))
+				  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid
+				       AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)
+				  AND NOT EXISTS (SELECT 1 FROM pg_index d WHERE d.indrelid = i.indrelid AND d.indisunique
+				       AND NOT d.indimmediate)
 				ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1
 				""", (rs, i) -> (String[]) rs.getArray(1).getArray(), relation);
 		return keys.isEmpty() ? List.of() : List.of(keys.get(0));

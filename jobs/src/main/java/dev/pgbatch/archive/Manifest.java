@@ -3,6 +3,7 @@ package dev.pgbatch.archive;
 import java.util.List;
 import java.util.Objects;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.RefusedException;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -41,21 +42,40 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 					&& Objects.equals(this.database, manifest.database());
 		}
 
-		static final String MISSING = "ops.archive_installation has no row (deleted, or a data-only reload?): this installation's archive id is unknown, so no manifest could say whose it is, nor a segment be told ours; nothing written (put the id back that its manifests name: docs/jobs/archive.md, whose segments)";
+		static final String MISSING = "ops.archive_installation has no row (deleted, or a data-only reload?): this installation's archive id is unknown, so no manifest could say whose it is, nor a segment be told ours; nothing written (bin/etl archive list shows the archive ids the segments' manifests name, the newest's first: put this database's back, docs/jobs/archive.md, whose segments)";
 
 		/**
 		 * pg_control_system() is executable by every role (PUBLIC) by default. Refused without the id: every
 		 * manifest written without it would be "no-origin" for good.
 		 */
 		static Origin of(JdbcTemplate jdbc) {
-			Origin origin = jdbc.queryForObject("""
-					SELECT (SELECT archive_id::text FROM ops.archive_installation), system_identifier::text,
-					       current_database() FROM pg_control_system()
-					""", (rs, i) -> new Origin(rs.getString(1), rs.getString(2), rs.getString(3)));
+			Origin origin = read(jdbc);
 			if (origin.archiveId() == null) {
 				throw new RefusedException(MISSING);
 			}
 			return origin;
+		}
+
+		/**
+		 * Where the manifest says it was written ("database D of cluster C", escaped: one line) when that is
+		 * not here (a copy sharing the archive id, or a dump restored elsewhere); null when it is, or when the
+		 * manifest does not say.
+		 */
+		String elsewhere(Manifest manifest) {
+			if (manifest.database() == null && manifest.systemIdentifier() == null
+					|| Objects.equals(this.database, manifest.database())
+							&& Objects.equals(this.systemIdentifier, manifest.systemIdentifier())) {
+				return null;
+			}
+			return OneLine.of("database " + manifest.database() + " of cluster " + manifest.systemIdentifier());
+		}
+
+		/** The installation as it is, its archive id null when ops.archive_installation has no row. */
+		static Origin read(JdbcTemplate jdbc) {
+			return jdbc.queryForObject("""
+					SELECT (SELECT archive_id::text FROM ops.archive_installation), system_identifier::text,
+					       current_database() FROM pg_control_system()
+					""", (rs, i) -> new Origin(rs.getString(1), rs.getString(2), rs.getString(3)));
 		}
 
 	}
@@ -70,12 +90,18 @@ record Manifest(String table, String partition, String rangeStart, String rangeE
 		OTHER,
 
 		/** Written before manifests named their installation: it does not say. */
-		UNKNOWN
+		UNKNOWN,
+
+		/** This installation's archive id is unknown (ops.archive_installation has no row): it cannot be told. */
+		UNKNOWN_HERE
 
 	}
 
 	/** Whose this manifest says it is, by its archive id alone. */
 	Whose whose(Origin origin) {
+		if (origin.archiveId() == null) {
+			return Whose.UNKNOWN_HERE;
+		}
 		if (this.archiveId == null) {
 			return Whose.UNKNOWN;
 		}

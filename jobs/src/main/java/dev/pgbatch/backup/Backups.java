@@ -456,6 +456,23 @@ public class Backups {
 	}
 
 	/**
+	 * The archive id a restored database carries (ops.archive_installation, restored with it: the id of the
+	 * database the backup was taken of), or null when it has none (a backup from before V18).
+	 */
+	public String archiveId(String database) throws SQLException {
+		try (Connection connection = this.tools.connect(database); Statement statement = connection.createStatement()) {
+			try (ResultSet table = statement.executeQuery("SELECT to_regclass('ops.archive_installation') IS NOT NULL")) {
+				if (!table.next() || !table.getBoolean(1)) {
+					return null;
+				}
+			}
+			try (ResultSet id = statement.executeQuery("SELECT archive_id::text FROM ops.archive_installation")) {
+				return id.next() ? id.getString(1) : null;
+			}
+		}
+	}
+
+	/**
 	 * Restores a backup into {@code target}: into a database of its own first (a staging name of its own,
 	 * so two restores never share one), renamed to {@code target} once every table holds the rows the
 	 * manifest recorded, so a failed restore (a backup that fails authentication half way, a full disk)

@@ -37,7 +37,7 @@ class ArchiveCommand {
 
 		static final String UNDECIDED = "the %d segment(s) marked %s above share their partition's folder with an unlogged object whose"
 				+ " manifest is absent or does not authenticate (counted below): it may be a newer segment that supersedes them, so"
-				+ " adopt refuses them without --older, naming it";
+				+ " adopt refuses them, naming it, without --despite KEY";
 
 		static final String UNLISTED = "and %d cold object(s) under %s/ not shown: no sealed manifest beside them and no log row"
 				+ " (an older layout, or an export that did not finish); restore does not read them (docs/jobs/archive.md:"
@@ -46,6 +46,11 @@ class ArchiveCommand {
 		static final String OTHER_ORIGINS = "the %d segment(s) marked %s or %s above name another archive installation (a copy of this"
 				+ " database sharing the prefix?), or none (written before manifests named it): adopt refuses them without"
 				+ " --origin-mismatch-ok (docs/jobs/archive.md: whose segments)";
+
+		static final String ORIGIN_UNKNOWN_HERE = "ops.archive_installation has no row, so this installation's archive id is unknown and no segment can"
+				+ " be told its own (marked %s above; adopt and the cold export are refused): the sealed manifests under %s/ name"
+				+ " archive id(s) %s, the newest's first; put this database's back (most likely the newest, unless a copy shares"
+				+ " the prefix): INSERT INTO ops.archive_installation (archive_id) VALUES ('ID') (docs/jobs/archive.md: whose segments)";
 
 		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
 				+ " or do not match their key";
@@ -78,7 +83,10 @@ class ArchiveCommand {
 				for (ArchivedPartitions.Entry entry : entries) {
 					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
 							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
-							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey());
+							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey()
+									+ (List.of(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, ArchivedPartitions.OTHER_ORIGIN).contains(entry.status())
+											? "  (archive id " + entry.archiveId() + ")" : "")
+									+ (entry.writtenIn() == null ? "" : "  (written in " + entry.writtenIn() + ")"));
 				}
 				if (unlistable != null) {
 					System.out.println(unlistable);
@@ -93,6 +101,10 @@ class ArchiveCommand {
 				notAdopted(OTHER_ORIGINS, stored, ArchivedPartitions.OTHER_ORIGIN, ArchivedPartitions.NO_ORIGIN);
 				notShown(UNLISTED, stored.withoutManifest(), archived.prefix());
 				notShown(UNREADABLE, stored.unreadable(), archived.prefix());
+				if (!stored.archiveIds().isEmpty()) {
+					System.out.printf(Locale.ROOT, ORIGIN_UNKNOWN_HERE + "%n", ArchivedPartitions.ORIGIN_UNKNOWN_HERE,
+							archived.prefix(), String.join(", ", stored.archiveIds()));
+				}
 				return Cli.OK;
 			}
 		}
@@ -126,8 +138,11 @@ class ArchiveCommand {
 		@Option(names = "--into-existing", description = "Adopt it though the interval's partition is attached with rows or staged (restore then merges the segment's rows into it: rows deleted since come back).")
 		boolean intoExisting;
 
-		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable), or undecided (beside an object whose manifest cannot be read): rows deleted since come back.")
+		@Option(names = "--older", description = "Adopt it though it is superseded, or older than another segment of its interval (logged or adoptable): rows deleted since come back.")
 		boolean older;
+
+		@Option(names = "--despite", paramLabel = "KEY", description = "Adopt it though this object (its key as adopt's refusal names it: one without a readable manifest, or a manifest whose object is missing) leaves it undecided; once per such object.")
+		List<String> despite = new java.util.ArrayList<>();
 
 		@Option(names = "--origin-mismatch-ok", description = "Adopt it though its manifest names another archive installation, or none (written before manifests named one).")
 		boolean originMismatchOk;
@@ -137,7 +152,7 @@ class ArchiveCommand {
 			Segment s = this.segment;
 			return s.run(archived -> {
 				archived.adopt(s.table, s.partition, s.objectKey,
-						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk));
+						new ArchivedPartitions.Adoption(this.intoExisting, this.older, this.originMismatchOk, this.despite));
 				return "adopted " + s.objectKey + " of " + s.partition + " into the archive log: restore it"
 						+ " with bin/etl archive restore " + s.table + " " + s.partition;
 			});

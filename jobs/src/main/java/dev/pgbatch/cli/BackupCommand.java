@@ -127,6 +127,10 @@ class BackupCommand {
 			description = "Restore a backup into a database of its own, in one transaction, then give it the target's name.")
 	static class Restore implements Callable<Integer> {
 
+		static final String KEEPS_ARCHIVE_ID = "%s keeps archive id %s, the one of the database the backup was taken of: if that"
+				+ " database goes on archiving, give %s its own before it archives (in it: UPDATE ops.archive_installation SET"
+				+ " archive_id = gen_random_uuid(); better, its own ETL_ARCHIVE_PREFIX too: docs/jobs/archive.md, whose segments)";
+
 		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
 		String id;
 
@@ -145,6 +149,11 @@ class BackupCommand {
 				Backups backups = context.getBean(Backups.class);
 				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
 				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
+				// a copy beside the original (not a replacement: --force) shares its segments' archive id
+				String archiveId = this.force ? null : backups.archiveId(this.targetDb);
+				if (archiveId != null) {
+					System.out.printf(Locale.ROOT, KEEPS_ARCHIVE_ID + "%n", this.targetDb, archiveId, this.targetDb);
+				}
 				return Cli.OK;
 			}
 		}

@@ -525,6 +525,23 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::partition, ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::rows)
 			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
 					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
+		// review 5 #8: without the installation's row, list shows the archive id each manifest names (the logged
+		// segments' too, newest first), so that it can be put back; adopt is still refused
+		String archiveId = this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation", String.class);
+		this.jdbc.update("DELETE FROM ops.archive_installation");
+		try {
+			ArchivedPartitions.Stored unknown = this.restore.stored();
+			assertThat(unknown.notLogged()).filteredOn(e -> List.of(januaryKey, februaryKey).contains(e.objectKey()))
+				.extracting(ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::archiveId)
+				.containsExactly(tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId),
+						tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId));
+			assertThat(unknown.archiveIds()).containsExactly(archiveId);
+			assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED))
+				.isInstanceOf(RefusedException.class).hasMessageContaining("bin/etl archive list shows the archive ids");
+		}
+		finally {
+			this.jdbc.update("INSERT INTO ops.archive_installation (archive_id) VALUES (?::uuid)", archiveId);
+		}
 
 		// sealed with this keyset, but written by another installation (review 3a #3: a PITR clone, same
 		// cluster id and database name, another archive id), or before manifests named one; a tampered
@@ -585,9 +602,13 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 					tuple(elsewhere, ArchivedPartitions.UNDECIDED_SEGMENT), tuple(foreign, ArchivedPartitions.OTHER_ORIGIN),
 					tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
+		// review 4 #5: where a segment of this installation was written, when that is not here
+		assertThat(withForged.notLogged()).filteredOn(e -> List.of(januaryKey, elsewhere).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::writtenIn)
+			.containsExactlyInAnyOrder(tuple(januaryKey, null), tuple(elsewhere, "database restored_elsewhere of cluster 1"));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(Archiving.manifestKey(tampered) + " cannot be read or authenticated")
-			.hasMessageContaining("--older");
+			.hasMessageContaining("--despite KEY");
 		this.store.delete(Archiving.manifestKey(tampered));
 		this.store.delete(tampered);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
@@ -602,7 +623,11 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, februaryKey, CHECKED))
 			.isInstanceOf(UsageException.class).hasMessageContaining("is attached with rows");
 		this.restore.adopt(TABLE, january, januaryKey, CHECKED);
-		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false));
+		this.restore.adopt(TABLE, february, februaryKey, new ArchivedPartitions.Adoption(true, false, false, List.of()));
+		// review 4 #3: until that restore, archive leaves February's partition alone: exported now, the new
+		// segment would not supersede the adopted one, and restoring both would bring back rows deleted since
+		assertThat(summary(archive(), "cold", "exported-to-cold")).isZero();
+		assertThat(count("ops." + february)).isEqualTo(1);
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is in the archive log already");
 		assertThat(this.jdbc.queryForList("SELECT archive_id::text || ' ' || status || ' ' || error FROM ops.archive_log"
@@ -624,7 +649,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				+ " FROM ops.task_executions", Long.class)).isZero();
 
 		// another installation's segment, adopted when told to (and into the partition there), says so
-		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true));
+		this.restore.adopt(TABLE, january, foreign, new ArchivedPartitions.Adoption(true, false, true, List.of()));
 		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, foreign))
 			.endsWith("(--into-existing) (--origin-mismatch-ok)");
 
@@ -688,7 +713,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
 			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
 					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
-		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false);
+		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false, List.of());
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("is attached with rows");
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
@@ -705,6 +730,29 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(Archiving.manifestKey(s2) + " cannot be read or authenticated");
 		replace(Archiving.manifestKey(s2), s2Manifest);
+		// review 5 #4: S2's object deleted (no key needed): its sealed manifest still names S1
+		byte[] s2Object = this.store.get(s2).readAllBytes();
+		this.store.delete(s2);
+		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2).contains(e.objectKey()))
+			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.containsExactly(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT));
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
+			.hasMessageContaining("superseded by segment " + s2);
+		// review 5 #5: --older no longer lifts undecided; --despite does, for the object it names only
+		ArchivedPartitions.Adoption older = new ArchivedPartitions.Adoption(true, true, false, List.of());
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, older)).isInstanceOf(UsageException.class)
+			.hasMessageContaining(s2 + " is missing (its sealed manifest is there").hasMessageContaining("--despite KEY");
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1,
+				new ArchivedPartitions.Adoption(true, true, false, List.of(s1 + "\nforged"))))
+			.isInstanceOf(UsageException.class).hasMessageContaining("--despite " + s1 + "\\nforged: not an object")
+			.hasMessageContaining("those are: " + s2).hasMessageNotContaining("\n");
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name = ?", Long.class,
+				february)).isZero();
+		this.restore.adopt(TABLE, february, s1, new ArchivedPartitions.Adoption(true, true, false, List.of(s2)));
+		assertThat(this.jdbc.queryForObject("SELECT error FROM ops.archive_log WHERE object_key = ?", String.class, s1))
+			.endsWith("(--into-existing) (--older) (--despite " + s2 + ")");
+		this.jdbc.update("DELETE FROM ops.archive_log WHERE object_key = ?", s1);
+		this.store.create(s2, new java.io.ByteArrayInputStream(s2Object), s2Object.length);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE partition_name IN (?, ?)",
 				Long.class, january, february)).isZero();
 
@@ -716,7 +764,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
 			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
 		// review 5 #1: adopted with --older its manifest's word is not taken: refused naming S1, nothing written
-		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false)))
+		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false, List.of())))
 			.isInstanceOf(UsageException.class).hasMessageContaining("logged segment(s) " + s1 + " as superseded");
 		assertThat(this.jdbc.queryForList("SELECT object_key || ' ' || status FROM ops.archive_log WHERE partition_name = ?",
 				String.class, february)).containsExactly(s1 + " completed");
@@ -738,11 +786,30 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			this.jdbc.execute("CREATE UNIQUE INDEX issue14_on_only ON ONLY ops.task_executions (execution_id, created_at)");
 			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
 				.hasMessageContaining("needs a primary key or a unique index");
+			// review 5 #7: NULLS NOT DISTINCT on a nullable column: the default partition's give-way cannot use it
+			this.jdbc.execute("DROP INDEX ops.issue14_on_only");
+			this.jdbc.execute("CREATE UNIQUE INDEX issue14_nulls ON ops.task_executions (execution_id, created_at, error_message)"
+					+ " NULLS NOT DISTINCT");
+			assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+				.hasMessageContaining("needs a primary key or a unique index");
 		}
 		finally {
 			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_on_only");
+			this.jdbc.execute("DROP INDEX IF EXISTS ops.issue14_nulls");
 			this.jdbc.execute("ALTER TABLE ops.task_executions ADD CONSTRAINT task_executions_pkey PRIMARY KEY (execution_id, created_at)");
 		}
+		// a deferrable unique constraint of the partition there beside the key: ON CONFLICT refuses it as an arbiter
+		this.jdbc.execute("ALTER TABLE ops." + february + " ADD CONSTRAINT issue14_deferrable UNIQUE (execution_id) DEFERRABLE");
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining("needs a primary key or a unique index").hasMessageNotContaining("\n");
+		this.jdbc.execute("ALTER TABLE ops." + february + " DROP CONSTRAINT issue14_deferrable");
+		// a constraint of the partition there that the archived rows break: the final insert's refusal is one line
+		this.jdbc.execute("ALTER TABLE ops." + february + " ADD CONSTRAINT issue14_late CHECK (error_message"
+				+ " IS NOT DISTINCT FROM '" + LATE + "') NOT VALID");
+		assertThatThrownBy(() -> this.restore.restore(TABLE, february)).isInstanceOf(RefusedException.class)
+			.hasMessageContaining(s2 + ": the rows do not load into " + TABLE).hasMessageContaining("issue14_late")
+			.hasMessageNotContaining("\n");
+		this.jdbc.execute("ALTER TABLE ops." + february + " DROP CONSTRAINT issue14_late");
 		assertThat(count("ops." + february)).isEqualTo(1);
 		assertThat(this.restore.restore(TABLE, february)).isEqualTo(rows - 3);
 		assertThat(rowsDigest("ops." + february + " WHERE error_message IS DISTINCT FROM '" + LATE + "'")).isEqualTo(purged);

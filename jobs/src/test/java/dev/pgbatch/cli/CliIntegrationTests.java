@@ -346,6 +346,18 @@ class CliIntegrationTests {
 			EtlProcess.Result restore = EtlProcess.start(environment, "backup", "restore", id, "--target-db", target).await();
 			assertThat(restore.exitCode()).as(restore.stderr()).isZero();
 			assertThat(restore.stdout()).contains("every table holds the rows its manifest recorded");
+			// review 4 #5: a copy beside the original is told it shares its archive id, and how to give it its own
+			String archiveId;
+			try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement();
+					ResultSet result = statement.executeQuery("SELECT archive_id::text FROM ops.archive_installation")) {
+				result.next();
+				archiveId = result.getString(1);
+			}
+			assertThat(restore.stdout().strip().lines().reduce((first, last) -> last)).hasValue(target + " keeps archive id "
+					+ archiveId + ", the one of the database the backup"
+					+ " was taken of: if that database goes on archiving, give " + target + " its own before it archives (in it:"
+					+ " UPDATE ops.archive_installation SET archive_id = gen_random_uuid(); better, its own ETL_ARCHIVE_PREFIX"
+					+ " too: docs/jobs/archive.md, whose segments)");
 			assertThat(queryLong(target, "SELECT count(*) FROM ops.task_executions"))
 				.isEqualTo(queryLong("SELECT count(*) FROM ops.task_executions"));
 			EtlProcess.Result refused = etl(environment, "backup", "restore", id, "--target-db", target);
