@@ -46,6 +46,12 @@ public class RestorePoints {
 
 	private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
+	/** Outside the system schemas, etl and extensions: the condition on pg_class c and pg_namespace n. */
+	private static final String MANAGED_SCHEMAS = """
+			n.nspname NOT IN ('pg_catalog', 'information_schema', 'etl') AND n.nspname NOT LIKE 'pg\\_%'
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+			                  AND d.deptype = 'e')""";
+
 	/**
 	 * The managed tables: every plain table outside the system schemas and extensions, as a logical backup counts
 	 * them, but the runner's own schema etl (its jobs' bookkeeping, which they write while they run: locking it would
@@ -54,11 +60,16 @@ public class RestorePoints {
 	private static final String MANAGED_TABLES = """
 			SELECT format('%I.%I', n.nspname, c.relname)
 			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'etl')
-			  AND n.nspname NOT LIKE 'pg\\_%'
-			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-			ORDER BY 1
-			""";
+			WHERE c.relkind = 'r' AND """ + " " + MANAGED_SCHEMAS + " ORDER BY 1";
+
+	/**
+	 * The LOCK statement of the managed tables and the partitioned tables above them, by oid, names quoted by
+	 * format('%I') from the catalogue; a partitioned table locks its partitions with it, as pg_dump's LOCK does.
+	 */
+	private static final String LOCK_IN_DUMP_ORDER = """
+			SELECT 'LOCK TABLE ' || string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY c.oid) || ' IN SHARE MODE'
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind IN ('r', 'p') AND """ + " " + MANAGED_SCHEMAS;
 
 	/** A point made: where it is in the WAL, when, and each managed table's rows at it (by quoted name). */
 	public record Point(String name, String lsn, Instant createdAt, Map<String, Long> counts) {
@@ -161,8 +172,12 @@ public class RestorePoints {
 			}
 			List<String> tables = managedTables(statement);
 			if (!tables.isEmpty()) {
-				// the names come from the catalogue, quoted by format('%I'); the order is the same for every point
-				statement.execute("LOCK TABLE " + String.join(", ", tables) + " IN SHARE MODE");
+				// in pg_dump's order (by oid, each partitioned table with its partitions), as seed-data takes its
+				// locks too: in another order a point and a seed could each hold what the other waits for
+				try (ResultSet lock = statement.executeQuery(LOCK_IN_DUMP_ORDER)) {
+					lock.next();
+					statement.execute(lock.getString(1));
+				}
 			}
 			// a table created before the locks were all granted would be left out: none may have been
 			if (!managedTables(statement).equals(tables)) {

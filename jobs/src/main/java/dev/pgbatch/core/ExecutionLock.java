@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +58,18 @@ public class ExecutionLock {
 	 */
 	private static final String SESSION = """
 			SELECT set_config('application_name', ?, false), set_config('idle_session_timeout', '0', false),
-			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false),
-			  set_config('client_connection_check_interval', '1s', false)
+			  set_config('idle_in_transaction_session_timeout', '0', false), set_config('statement_timeout', '0', false)
 			""";
+
+	/**
+	 * Apart, each on its own: a server that does not have one refuses it, and goes on without it rather than no lock
+	 * being taken. client_connection_check_interval (PostgreSQL 14 on, and not on every platform): without it a
+	 * waiter whose process died keeps its place as before; transaction_timeout (PostgreSQL 17 on) would end a long
+	 * wait as statement_timeout would.
+	 */
+	private static final List<String> WHERE_THERE = List.of(
+			"SELECT set_config('client_connection_check_interval', '1s', false)",
+			"SELECT set_config('transaction_timeout', '0', false)");
 
 	/** How often a wait for a shared lock looks whether it is to give up. */
 	private static final Duration STOP_LOOK = Duration.ofMillis(500);
@@ -181,6 +191,18 @@ public class ExecutionLock {
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
 			throw ex;
+		}
+		for (String setting : WHERE_THERE) {
+			try (Statement statement = connection.createStatement()) {
+				statement.execute(setting);
+			}
+			catch (SQLException ex) {
+				// 22023: not supported on this platform; 42704: no such parameter in this version
+				if (!"22023".equals(ex.getSQLState()) && !"42704".equals(ex.getSQLState())) {
+					closeQuietly(connection);
+					throw ex;
+				}
+			}
 		}
 		return connection;
 	}
