@@ -680,7 +680,11 @@ public class ArchivedPartitions {
 		String noted() {
 			return (this.intoExisting ? INTO_EXISTING : "") + (this.older ? " (--older)" : "")
 					+ (this.originMismatchOk ? " (--origin-mismatch-ok)" : "")
-					+ String.join("", this.despite.stream().map(key -> " (--despite " + key + ")").toList());
+					// a key is the store's, so anyone who may write there chose it: its parentheses are escaped, so
+					// that none makes the note say a flag that was not given
+					+ String.join("", this.despite.stream()
+						.map(key -> " (--despite " + OneLine.of(key).replace("(", "%28").replace(")", "%29") + ")")
+						.toList());
 		}
 
 	}
@@ -952,7 +956,7 @@ public class ArchivedPartitions {
 		// again) the newest version is kept, as a row waiting in the table is kept over an archived one
 		long added = 0;
 		for (Checked segment : checked) {
-			added += load(parted, loaded, segment, keys);
+			added += load(parted, loaded, segment, keys, key);
 		}
 		for (ForeignKey foreignKey : foreignKeys) {
 			parentsOf(parted, loaded, foreignKey);
@@ -961,7 +965,7 @@ public class ArchivedPartitions {
 			if (existing != null) {
 				added = this.locks.run(qualified, () -> this.jdbc.update("INSERT INTO " + qualified + " ("
 						+ parted.columnList() + ") SELECT " + parted.columnList() + " FROM " + RESTORED
-						+ " ON CONFLICT DO NOTHING"));
+						+ onConflict(key)));
 			}
 			else {
 				added -= this.locks.run(qualified, () -> attach(parted, start, qualified, foreignKeys, key));
@@ -1049,7 +1053,7 @@ public class ArchivedPartitions {
 	 * this key does not pass) and the rows as read. A row already there (same key) stays as it is: none is
 	 * doubled. Returns the rows added.
 	 */
-	private long load(PartitionedTable parted, String into, Checked checked, Keyset keys) {
+	private long load(PartitionedTable parted, String into, Checked checked, Keyset keys, List<String> key) {
 		Segment segment = checked.segment();
 		Manifest manifest = checked.manifest();
 		String columns = String.join(", ", checked.columns().stream().map(SqlNames::quoteCatalogName).toList());
@@ -1089,7 +1093,7 @@ public class ArchivedPartitions {
 		}
 		try {
 			added = this.jdbc.update("INSERT INTO " + into + " (" + columns + ") SELECT " + columns + " FROM "
-					+ RESTORING + " ON CONFLICT DO NOTHING");
+					+ RESTORING + onConflict(key));
 		}
 		catch (DataAccessException ex) {
 			throw new RefusedException(notLoaded(segment.objectKey(), parted, checked.retyped(), ex.getMostSpecificCause()));
@@ -1153,13 +1157,22 @@ public class ArchivedPartitions {
 	}
 
 	/**
+	 * A row whose key is there already gives way: ON CONFLICT on that key only, so that a row colliding on another
+	 * unique index fails the restore (nothing written) instead of being dropped as if superseded. Without a key (one
+	 * segment into a partition of its own) there is nothing to give way to: a plain insert, checked by every index.
+	 */
+	private static String onConflict(List<String> key) {
+		return key.isEmpty() ? ""
+				: " ON CONFLICT (" + String.join(", ", key.stream().map(SqlNames::quote).toList()) + ") DO NOTHING";
+	}
+
+	/**
 	 * The columns, in order, of the key rows of the relation are told apart by, restore's ON CONFLICT DO
 	 * NOTHING and the default partition's give-way alike: its primary key, else its first unique index that
 	 * inserts check at once (valid, ready, not deferrable: an index made ON ONLY a parent, or by a failed
 	 * CREATE INDEX CONCURRENTLY, is not), whole (no predicate, no expression), on NOT NULL columns (the
 	 * give-way's IN never matches a NULL, whatever NULLS NOT DISTINCT says); none when it has none, or when
-	 * any unique index of it is deferrable: ON CONFLICT without a target takes every unique index as an
-	 * arbiter, and refuses a deferrable one.
+	 * any unique index of it is deferrable (ON CONFLICT refuses one among its arbiters).
 	 */
 	private List<String> uniqueKey(String relation) {
 		List<String[]> keys = this.jdbc.query("""

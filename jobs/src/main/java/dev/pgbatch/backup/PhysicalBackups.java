@@ -181,7 +181,7 @@ class PhysicalBackups {
 		if (dryRun) {
 			return new Expired(expiring, sets.size() - expiring.size());
 		}
-		run(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + this.keepFull);
+		waitingForTheLock(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + this.keepFull);
 		List<BackupSet> after = info();
 		Set<String> left = labels(after);
 		return new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
@@ -240,6 +240,31 @@ class PhysicalBackups {
 	private PgBackRest.Result run(Duration timeout, String command, String... options)
 			throws IOException, InterruptedException {
 		return checked(command, timeout, attempt(timeout, command, options));
+	}
+
+	/**
+	 * A run of pgbackrest {@code command} that takes the stanza's lock (expire): one that fails on it (a backup
+	 * still ends, such as a killed runner's whose set is already listed) is run again until ETL_PGBACKREST_LOCK_WAIT.
+	 */
+	private PgBackRest.Result waitingForTheLock(Duration timeout, String command, String... options)
+			throws IOException, InterruptedException {
+		Instant deadline = Instant.now().plus(this.lockWait);
+		boolean said = false;
+		while (true) {
+			PgBackRest.Result result = attempt(timeout, command, options);
+			if (result.exitCode() != LOCK_ACQUIRE_ERROR) {
+				return checked(command, timeout, result);
+			}
+			if (!Instant.now().isBefore(deadline)) {
+				throw new IllegalStateException(STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
+			}
+			if (!said) {
+				log.info("pgbackrest {} found stanza {}'s lock held: waiting for the backup that holds it to end", command,
+						this.pgBackRest.stanza());
+				said = true;
+			}
+			Thread.sleep(LOCK_POLL.toMillis());
+		}
 	}
 
 	/** A run of pgbackrest {@code command}, whatever its exit code. */

@@ -488,6 +488,26 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.as("no empty partition for %s, never restored", COLD.get(0)).isNull();
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold'"
 				+ " AND row_count = 0", Long.class)).as("cold segments of no row").isZero();
+
+		// review 8 #2: a late row with another key that collides with an archived one on another unique index
+		// fails the merge, nothing written; it was given way to as if superseded, and the archived row lost
+		this.jdbc.execute("CREATE UNIQUE INDEX task_executions_message_at ON ops.task_executions (error_message, created_at)");
+		try {
+			this.jdbc.update("INSERT INTO ops.task_executions (task_id, agent_id, status, error_message, created_at)"
+					+ " SELECT task_id, agent_id, 'completed', 'newest', ? FROM ops.tasks, ops.agents LIMIT 1",
+					row.get("created_at"));
+			rollover();
+			assertThatThrownBy(() -> this.restore.restore("ops.task_executions", march))
+				.isInstanceOf(RefusedException.class)
+				.hasMessageContaining("duplicate key");
+			assertThat(this.jdbc.queryForObject("SELECT status FROM ops.archive_log WHERE partition_name = ?"
+					+ " AND tier = 'cold' ORDER BY started_at DESC LIMIT 1", String.class, march))
+				.as("the newest segment, still to be restored").isEqualTo("completed");
+			assertThat(count("ops." + march)).as("only the late row").isEqualTo(1);
+		}
+		finally {
+			this.jdbc.execute("DROP INDEX ops.task_executions_message_at");
+		}
 	}
 
 	/**

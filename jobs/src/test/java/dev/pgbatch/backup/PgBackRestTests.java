@@ -116,6 +116,36 @@ class PgBackRestTests {
 		assertThat(Files.readAllLines(log)).singleElement().satisfies(line -> assertThat(line).endsWith(" info"));
 	}
 
+	/**
+	 * An expire that meets the stanza's lock (a killed runner's backup, its set listed already, still ending) is run
+	 * again once it is free, within ETL_PGBACKREST_LOCK_WAIT; with no wait it fails saying a backup still runs.
+	 */
+	@Test
+	void anExpireThatMeetsTheStanzasLockRunsAgainOnceItIsFree(@TempDir Path dir) throws Exception {
+		Path bin = dir.resolve("pgbackrest");
+		Path log = dir.resolve("commands");
+		Files.writeString(bin, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in
+				  *" info") echo '[{"name":"pgbatch","backup":[{"label":"20261201-020000F","type":"full","prior":null}]}]' ;;
+				  *" expire") [ "$(grep -c ' expire$' "%s")" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
+				esac
+				""".formatted(log, log));
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
+				properties(bin, 4, Duration.ofSeconds(30)));
+
+		assertThat(waiting.expire(false).kept()).isEqualTo(1);
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(2);
+
+		Files.delete(log);
+		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
+				properties(bin, 4, Duration.ZERO));
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false))
+			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
+	}
+
 	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
 		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait, "/var/tmp/pgbatch-drills");
 	}
