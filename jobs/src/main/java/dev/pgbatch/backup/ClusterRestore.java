@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
@@ -128,9 +129,12 @@ class ClusterRestore {
 	 */
 	void restore(Path data, Path tablespaces, String set, Target target) throws IOException, InterruptedException {
 		Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
+		// would point at the live cluster's pg_wal or configuration), every database, no recovery options of its own
 		List<String> options = new ArrayList<>(List.of("--pg1-path=" + data, "--set=" + set,
-				"--tablespace-map-all=" + tablespaces, "--target-action=promote", "--archive-mode=off",
-				"--log-level-console=error", "--log-level-stderr=off"));
+				"--tablespace-map-all=" + tablespaces, "--no-link-all", "--reset-link-map", "--reset-db-include",
+				"--reset-recovery-option", "--target-action=promote", "--archive-mode=off", "--log-level-console=error",
+				"--log-level-stderr=off"));
 		if (target.name() != null) {
 			options.addAll(List.of("--type=name", "--target=" + target.name()));
 		}
@@ -153,7 +157,9 @@ class ClusterRestore {
 				if (Files.exists(top)) {
 					try (Stream<Path> files = Files.walk(top)) {
 						for (Path file : (Iterable<Path>) files::iterator) {
-							Files.setOwner(file, principal);
+							// the link itself, never what it points at (lchown)
+							Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+								.setOwner(principal);
 						}
 					}
 				}
