@@ -12,7 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Secondary indexes and foreign keys of the seeded tables, dropped before the bulk load and created again
@@ -282,19 +281,6 @@ final class DeferredDdl {
 		if (shadows.isEmpty() && triggers.isEmpty()
 				&& !this.jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM etl.seed_revoked)", Boolean.class)) {
 			return;
-		}
-		// dropping a shadow locks it and the tables its foreign keys reference, an index rebuild may drop a
-		// shadow's index: all of them first, in pg_dump's order
-		List<String> changed = new ArrayList<>();
-		for (Map<String, Object> shadow : shadows) {
-			changed.add((String) shadow.get("seeded"));
-			changed.addAll(this.jdbc.queryForList("""
-					SELECT ?::oid::regclass::text UNION SELECT confrelid::regclass::text FROM pg_constraint
-					WHERE conrelid = ?::oid AND contype = 'f'""", String.class, shadow.get("shadow"), shadow.get("shadow")));
-		}
-		// (held to the commit: a caller without a transaction runs each statement on its own, and takes none)
-		if (!changed.isEmpty() && TransactionSynchronizationManager.isActualTransactionActive()) {
-			lockInDumpOrder(this.jdbc, changed);
 		}
 		// Everything a role other than the owner may write now was granted while the audit was off (the prepare
 		// revoked it all): its writes in between were possible unaudited. Left as granted, but said.
