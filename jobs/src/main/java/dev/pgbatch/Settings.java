@@ -186,6 +186,12 @@ public final class Settings {
 	private static final Pattern URL_PASSWORD_PARAMETER = Pattern.compile("[?&]([A-Za-z]*password)=",
 			Pattern.CASE_INSENSITIVE);
 
+	/** A property named as a secret is (relaxed): its value is one, whatever reads it. */
+	private static final Pattern SECRET_NAME = Pattern.compile("(password|passphrase|secret|secretkey|apikey|token)$");
+
+	static final String OTHER_SECRET = "the runner's secrets as their _FILE settings (docs/settings.md), others in the"
+			+ " environment";
+
 	/** Spring reads properties from the JSON in this property (or in the variable SPRING_APPLICATION_JSON). */
 	private static final String APPLICATION_JSON = "spring.application.json";
 
@@ -226,6 +232,12 @@ public final class Settings {
 	/** Refuses a secret property, or a database URL with a password, given as {@code given}. */
 	private static void refuseSecret(String name, String value, String given, String why) {
 		for (SecretFiles.Secret secret : SecretFiles.SECRETS) {
+			if (relaxed(name).equals(relaxed(secret.fileSetting())) || relaxed(name).equals(relaxed(secret.fileProperty()))) {
+				// a file's path, named like its secret (etl.secret-file.s3-secret-key)
+				return;
+			}
+		}
+		for (SecretFiles.Secret secret : SecretFiles.SECRETS) {
 			if (relaxed(name).equals(relaxed(secret.setting())) || relaxed(name).equals(relaxed(secret.property()))) {
 				throw new UsageException(String.format(SECRET_OPTION, secret.setting(), given, why,
 						"it as " + secret.fileSetting() + " (a file holding it) or in the environment"));
@@ -240,6 +252,11 @@ public final class Settings {
 		if (URL_NAMES.stream().anyMatch(url -> relaxed(url).equals(relaxed(name))) && password.find()) {
 			throw new UsageException(String.format(SECRET_OPTION, URL_NAMES.get(0),
 					given + " with " + password.group(1) + "=", why, URL_PASSWORD));
+		}
+		// the same secrets under other properties Spring passes on (spring.datasource.hikari.password,
+		// spring.flyway.password...), and any other secret of a library
+		if (SECRET_NAME.matcher(relaxed(name)).find()) {
+			throw new UsageException(String.format(SECRET_OPTION, name, given, why, OTHER_SECRET));
 		}
 	}
 
@@ -273,11 +290,12 @@ public final class Settings {
 	}
 
 	/**
-	 * A name without case, dashes, underscores or dots: it matches every spelling Spring binds (etl.s3.secretKey,
-	 * etl.s3.secret_key), and a few it would not, which are no better on a command line.
+	 * A name without case, dashes, underscores, dots or brackets: it matches every spelling Spring binds
+	 * (etl.s3.secretKey, etl.s3.secret_key, spring.datasource[password]), and a few it would not, which are no
+	 * better on a command line.
 	 */
 	private static String relaxed(String name) {
-		return name.replaceAll("[-_.]", "").toLowerCase(Locale.ROOT);
+		return name.replaceAll("[-_.\\[\\]]", "").toLowerCase(Locale.ROOT);
 	}
 
 	static void check(UnaryOperator<String> lookup) {

@@ -69,7 +69,11 @@ class SettingsTests {
 		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-DOPENAI_API_KEY=hunter2"), NO_VARIABLES))
 			.hasMessage("OPENAI_API_KEY: given as -DOPENAI_API_KEY, a java option every local user can read (ps, /proc);"
 					+ " give it in the environment");
-		Map.of("-Dspring.datasource.password=hunter2", "ETL_DB_PASSWORD: ", "-Detl.s3.secretKey=hunter2",
+		Map.of("-Dspring.datasource.password=hunter2", "ETL_DB_PASSWORD: ", "-Dspring.datasource[password]=hunter2",
+				"ETL_DB_PASSWORD: ", "-Dspring.datasource.hikari.password=hunter2", "spring.datasource.hikari.password: ",
+				"-Dspring.flyway.password=hunter2", "spring.flyway.password: ",
+				"-Dspring.datasource.hikari.data-source-properties.sslpassword=hunter2",
+				"spring.datasource.hikari.data-source-properties.sslpassword: ", "-Detl.s3.secretKey=hunter2",
 				"ETL_S3_SECRET_KEY: ", "-DETL_SEARCH_PASSWORD=hunter2", "ETL_SEARCH_PASSWORD: ",
 				"-Detl.search.password=hunter2", "ETL_SEARCH_PASSWORD: ", "-Detl.embed.openai-api-key=hunter2",
 				"OPENAI_API_KEY: ")
