@@ -53,7 +53,8 @@ public final class Cli {
 				err.println("etl: " + OneLine.of(ex.getMessage()));
 				return FAILED;
 			}
-			err.println("etl: error: " + rootMessage(ex));
+			String connection = ConnectionProblems.explain(ex);
+			err.println("etl: error: " + (connection != null ? connection : rootMessage(ex)));
 			return FAILED;
 		});
 		return commandLine.execute(args);

@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import io.minio.BucketExistsArgs;
@@ -29,6 +30,13 @@ import org.springframework.stereotype.Component;
 class MinioObjectStore implements ObjectStore {
 
 	static final String EXISTS = "object store: %s/%s exists already; a stored object is never replaced";
+
+	static final String REFUSED_CREDENTIALS = "%s refused the credentials (%s): check ETL_S3_ACCESS_KEY and the"
+			+ " secret in ETL_S3_SECRET_KEY_FILE, and that they may use bucket %s";
+
+	/** S3's answers to a request signed with a wrong key or secret, or by a user the bucket is not open to. */
+	private static final Set<String> CREDENTIALS_REFUSED = Set.of("AccessDenied", "SignatureDoesNotMatch",
+			"InvalidAccessKeyId");
 
 	private final S3Properties properties;
 
@@ -192,10 +200,18 @@ class MinioObjectStore implements ObjectStore {
 		}
 	}
 
-	/** The client's messages name the endpoint and the key, never the credentials. */
+	/**
+	 * The client's messages name the endpoint and the key, never the credentials; a refusal of the credentials
+	 * (a wrong secret signs wrongly) says so, and which settings hold them.
+	 */
 	private ObjectStoreException failure(String operation, String key, Exception ex) {
+		String cause = ex.getMessage();
+		if (ex instanceof ErrorResponseException refused && CREDENTIALS_REFUSED.contains(refused.errorResponse().code())) {
+			cause = REFUSED_CREDENTIALS.formatted(this.properties.endpoint(), refused.errorResponse().code(),
+					this.bucket);
+		}
 		return new ObjectStoreException("object store: " + operation + " " + this.bucket + "/" + key + " failed: "
-				+ ex.getMessage(), ex);
+				+ cause, ex);
 	}
 
 }

@@ -111,6 +111,35 @@ class CliIntegrationTests {
 		assertThat(result.stdout()).startsWith("id ");
 	}
 
+	/**
+	 * What a new shell without the stack's settings, a wrong port, a wrong password or an unknown database get: one
+	 * line naming the cause and the cure, not PgJDBC's words alone.
+	 */
+	@Test
+	void aDatabaseThatCannotBeReachedOrRefusesTheLoginIsExplainedOnOneLineWithTheCure(@TempDir Path directory)
+			throws Exception {
+		int closed;
+		try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+			closed = socket.getLocalPort();
+		}
+		Path wrong = Files.writeString(directory.resolve("wrong"), "not-the-password");
+		String url = TestDatabase.url();
+		Map.of(Map.of("ETL_DB_URL", "jdbc:postgresql://127.0.0.1:" + closed + "/pgbatch"),
+				ConnectionProblems.REFUSED.formatted("Connection to 127.0.0.1:" + closed + " refused"),
+				// (PgJDBC reads the stack's pgpass file too, which this property replaces)
+				Map.of("ETL_DB_PASSWORD_FILE", "", "org.postgresql.pgpassfile", wrong + ".absent"),
+				ConnectionProblems.NO_PASSWORD,
+				Map.of("ETL_DB_PASSWORD_FILE", wrong.toString()), ConnectionProblems.WRONG_PASSWORD
+					.formatted("password authentication failed for user \"" + TestDatabase.user() + "\""),
+				Map.of("ETL_DB_URL", url.substring(0, url.lastIndexOf('/')) + "/no_such_database"),
+				ConnectionProblems.NO_DATABASE.formatted("database \"no_such_database\" does not exist"))
+			.forEach((settings, message) -> {
+				EtlProcess.Result result = EtlInProcess.run(settings, "executions");
+				assertThat(result.exitCode()).as(settings.toString()).isEqualTo(1);
+				assertThat(result.stderr()).as(settings.toString()).isEqualTo("etl: error: " + message + "\n");
+			});
+	}
+
 	@Test
 	void anUnknownExecutionIsBadInput() throws Exception {
 		EtlProcess.Result result = EtlInProcess.run("status", "999999999");

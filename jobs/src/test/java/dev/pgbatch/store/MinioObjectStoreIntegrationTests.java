@@ -43,11 +43,14 @@ class MinioObjectStoreIntegrationTests extends ObjectStoreContract {
 	}
 
 	@Test
-	void aWrongSecretIsRefusedAndTheErrorDoesNotShowTheSecret() {
+	void aWrongSecretIsRefusedSayingTheCredentialsAndWhereTheyAreSetAndNeverShowingTheSecret() {
 		String wrong = "not-the-secret-" + System.nanoTime();
-		ObjectStore store = new MinioObjectStore(properties(wrong));
+		S3Properties properties = properties(wrong);
+		ObjectStore store = new MinioObjectStore(properties);
 		assertThatThrownBy(() -> store.create(this.prefix + "x", new ByteArrayInputStream(new byte[] { 1 }), 1))
 			.isInstanceOf(ObjectStoreException.class)
+			.hasMessageEndingWith(MinioObjectStore.REFUSED_CREDENTIALS.formatted(properties.endpoint(), "AccessDenied",
+					properties.bucket()))
 			.satisfies(ex -> assertThat(ex.getMessage()).doesNotContain(wrong).doesNotContain(secret()));
 	}
 
