@@ -64,7 +64,7 @@ public class ArchivedPartitions {
 
 	static final String CHANGED_MEANWHILE = "%s %s: %s is no longer a completed cold segment (restored or forgotten meanwhile); nothing written";
 
-	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: etl archive list)";
+	static final String NOT_ARCHIVED = "%s %s has no completed cold archive (see: bin/etl archive list)";
 
 	static final String NOT_A_SEGMENT = "%s %s has no completed cold segment stored at %s (see: bin/etl archive list)";
 

@@ -22,7 +22,7 @@ class KeysCommand {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				KeysetProperties keyset = context.getBean(KeysetProperties.class);
 				Keyset made = Keyset.init(keyset.path());
-				System.out.println("keyset written to " + keyset.path() + " (primary key id " + made.primaryKeyId()
+				System.out.println("keyset written to " + keyset.path() + " (primary key id " + Keyset.shown(made.primaryKeyId())
 						+ "); keep a copy of it apart from the backups: without it they cannot be read");
 				return Cli.OK;
 			}
@@ -39,8 +39,9 @@ class KeysCommand {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				KeysetProperties keyset = context.getBean(KeysetProperties.class);
 				Keyset rotated = Keyset.rotate(keyset.path());
-				System.out.println("new primary key id " + rotated.primaryKeyId() + "; the keyset holds " + rotated.size()
-						+ " keys");
+				System.out.println("new primary key id " + Keyset.shown(rotated.primaryKeyId()) + "; the keyset holds "
+						+ rotated.size() + " keys; its safe copy reads nothing encrypted from now on: replace that copy with"
+						+ " this file");
 				return Cli.OK;
 			}
 		}

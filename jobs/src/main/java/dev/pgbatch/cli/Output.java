@@ -62,7 +62,7 @@ final class Output {
 					report.exitCode());
 		}
 		if (reports.stream().anyMatch(ExecutionReport::orphaned)) {
-			out.println("* recorded as running, but its process is gone: 'etl restart ID' continues it");
+			out.println("* recorded as running, but its process is gone: 'bin/etl restart ID' continues it");
 		}
 	}
 

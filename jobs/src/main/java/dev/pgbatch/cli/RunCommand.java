@@ -22,7 +22,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 		description = "Launch a job and wait for it to end; progress is shown on a terminal. Exit 0 when it completed, 1 when it failed or stopped.")
 class RunCommand implements Callable<Integer> {
 
-	@Parameters(index = "0", paramLabel = "JOB", description = "The job (see: etl jobs).")
+	@Parameters(index = "0", paramLabel = "JOB", description = "The job (see: bin/etl jobs).")
 	String job;
 
 	@Parameters(index = "1..*", paramLabel = "name=value", description = "Job parameters.")

@@ -18,7 +18,7 @@ import org.springframework.context.event.ContextClosedEvent;
 @Command(name = "scheduler", mixinStandardHelpOptions = true,
 		description = { "Run the Quartz scheduler until SIGTERM: fires the schedules of ETL_SCHEDULES_DIR, one node of a cluster sharing the database.",
 				"Health and Prometheus metrics on http://127.0.0.1:ETL_SCHEDULER_PORT/actuator/{health,prometheus}.",
-				"On SIGTERM running jobs are asked to stop after their current chunk; 'etl restart ID' continues them." })
+				"On SIGTERM running jobs are asked to stop after their current chunk; 'bin/etl restart ID' continues them." })
 class SchedulerCommand implements Callable<Integer> {
 
 	private static final Logger log = LoggerFactory.getLogger(SchedulerCommand.class);

@@ -124,7 +124,7 @@ class SchedulesCommand {
 	 */
 	abstract static class Change implements Callable<Integer> {
 
-		@Parameters(index = "0", paramLabel = "NAME", description = "The schedule (see: etl schedules list).")
+		@Parameters(index = "0", paramLabel = "NAME", description = "The schedule (see: bin/etl schedules list).")
 		String name;
 
 		private final BiConsumer<Schedules, String> change;

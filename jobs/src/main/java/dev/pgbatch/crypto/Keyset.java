@@ -39,9 +39,11 @@ public final class Keyset {
 
 	static final String KEY_TYPE = "AES256_GCM_HKDF_4KB";
 
-	static final String EXISTS = "%s already holds a keyset; it is never overwritten ('etl keys rotate' adds a key)";
+	static final String EXISTS = "%s already holds a keyset; it is never overwritten ('bin/etl keys rotate' adds a key)";
 
-	static final String MISSING = "there is no keyset at %s: create one with 'etl keys init' (ETL_BACKUP_KEYSET names the file)";
+	static final String MISSING = "there is no keyset at %s (ETL_BACKUP_KEYSET names the file): to read earlier backups"
+			+ " and archives, bring its safe copy back there (a new keyset reads none of them); before a first backup,"
+			+ " create one with 'bin/etl keys init'";
 
 	static final String UNREADABLE = "%s is not a usable keyset: %s";
 
@@ -145,6 +147,11 @@ public final class Keyset {
 	/** The id of the key new data is encrypted with (recorded in manifests; not secret). */
 	public int primaryKeyId() {
 		return this.handle.getPrimary().getId();
+	}
+
+	/** A key id as people read it: Tink's ids are unsigned 32-bit numbers, which Java's int prints negative. */
+	public static String shown(int keyId) {
+		return Integer.toUnsignedString(keyId);
 	}
 
 	public int size() {

@@ -170,7 +170,7 @@ class ScheduledRun implements InterruptableJob {
 				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
 			}
 			else {
-				log.warn("Schedule {}: execution {} of {} ended {}: {}; continue it with: etl restart {}", schedule,
+				log.warn("Schedule {}: execution {} of {} ended {}: {}; continue it with: bin/etl restart {}", schedule,
 						execution.getId(), this.jobName, execution.getStatus(),
 						execution.getExitStatus().getExitDescription().lines().findFirst().orElse(""), execution.getId());
 			}

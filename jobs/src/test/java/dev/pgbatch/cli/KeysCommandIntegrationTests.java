@@ -32,6 +32,20 @@ class KeysCommandIntegrationTests {
 	}
 
 	@Test
+	void aRotationPrintsTheNewKeysIdUnsignedAndSaysTheSafeCopyNoLongerCoversNewData(@TempDir Path directory)
+			throws Exception {
+		Path keyset = directory.resolve("keyset.json");
+		Keyset.init(keyset);
+
+		EtlProcess.Result rotate = EtlInProcess.run(Map.of("ETL_BACKUP_KEYSET", keyset.toString()), "keys", "rotate");
+
+		assertThat(rotate.exitCode()).as(rotate.stderr()).isZero();
+		String id = Integer.toUnsignedString(Keyset.load(keyset).primaryKeyId());
+		assertThat(rotate.stdout().strip()).isEqualTo("new primary key id " + id + "; the keyset holds 2 keys; its safe"
+				+ " copy reads nothing encrypted from now on: replace that copy with this file");
+	}
+
+	@Test
 	void aKeysetOthersMayReadIsRefusedInOneLineWithExitCode2(@TempDir Path directory) throws Exception {
 		Path keyset = directory.resolve("keyset.json");
 		Keyset.init(keyset);

@@ -208,8 +208,10 @@ class KeysetTests {
 	@Test
 	void aMissingOrBrokenKeysetIsRefusedWithoutShowingWhatTheFileHolds() throws Exception {
 		Path missing = this.directory.resolve("none.json");
+		// (the first advice is to bring the safe copy back: a new keyset reads no earlier backup)
 		assertThatThrownBy(() -> Keyset.load(missing)).isInstanceOf(RefusedException.class)
-			.hasMessageContaining("etl keys init");
+			.hasMessage(Keyset.MISSING.formatted(missing))
+			.hasMessageContaining("bring its safe copy back there");
 		Path broken = this.directory.resolve("broken.json");
 		Files.writeString(broken, "{\"primaryKeyId\": 1, \"key\": [{\"keyData\": {\"value\": \"c2VjcmV0LWtleS1ieXRlcw==\"}}]}");
 		Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rw-------"));
