@@ -5,6 +5,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import dev.pgbatch.core.ExecutionReport;
 import tools.jackson.databind.SerializationFeature;
@@ -12,6 +13,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** How the commands print: aligned text for people, one JSON document with json. */
 final class Output {
+
+	/** What bin/etl restart continues (an orphaned run too: recorded as running, its process gone). */
+	private static final Set<String> RESTARTABLE = Set.of("FAILED", "STOPPED");
 
 	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
@@ -32,6 +36,9 @@ final class Output {
 				report.seconds() != null ? String.format(Locale.ROOT, "  (%.1f s)", report.seconds()) : "");
 		if (report.exitDescription() != null && !"COMPLETED".equals(report.status())) {
 			out.println("  " + report.exitDescription());
+		}
+		if (report.orphaned() || RESTARTABLE.contains(report.status())) {
+			out.println("  continue it with: bin/etl restart " + report.executionId());
 		}
 		if (!report.parameters().isEmpty()) {
 			out.println("  parameters: " + String.join(" ",

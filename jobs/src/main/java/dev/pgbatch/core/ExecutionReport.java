@@ -7,7 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameter;
 import org.springframework.batch.core.step.StepExecution;
@@ -41,6 +43,10 @@ public record ExecutionReport(long executionId, String job, String status, boole
 		}
 
 	}
+
+	static final String STOPPED = "stopped on request (bin/etl stop, SIGTERM or the scheduler's shutdown)";
+
+	private static final Pattern BARE_EXCEPTION = Pattern.compile("[\\w.$]+(Exception|Error)");
 
 	/** The prefix of the execution-context keys a step reports its own counts under. */
 	public static final String SUMMARY = "summary.";
@@ -76,14 +82,20 @@ public record ExecutionReport(long executionId, String job, String status, boole
 				return step.getStepName() + ": " + rootMessage(description);
 			}
 		}
-		return firstLine(execution.getExitStatus().getExitDescription());
+		String description = firstLine(execution.getExitStatus().getExitDescription());
+		// a stop leaves the bare name of the exception that carried it (JobInterruptedException)
+		if (execution.getStatus() == BatchStatus.STOPPED
+				&& (description == null || BARE_EXCEPTION.matcher(description).matches())) {
+			return STOPPED;
+		}
+		return description;
 	}
 
 	/** "java.lang.IllegalStateException: retail.customers already holds rows" reads better without the class. */
 	private static String rootMessage(String description) {
 		int colon = description.indexOf(": ");
 		String head = colon < 0 ? "" : description.substring(0, colon);
-		return (head.matches("[\\w.$]+(Exception|Error)")) ? description.substring(colon + 2) : description;
+		return BARE_EXCEPTION.matcher(head).matches() ? description.substring(colon + 2) : description;
 	}
 
 	/** Exit descriptions hold whole stack traces; the first line says what went wrong. */

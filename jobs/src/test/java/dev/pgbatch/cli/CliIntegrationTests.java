@@ -187,6 +187,9 @@ class CliIntegrationTests {
 		awaitUntil(() -> committedChunks(id, "customers") >= 2);
 		run.kill();
 		assertThat(status(id)).isEqualTo("STARTED");
+		EtlProcess.Result shown = EtlInProcess.run("status", Long.toString(id));
+		assertThat(shown.stdout()).contains("(its process is gone: restart continues it)")
+			.contains("\n  continue it with: bin/etl restart " + id + "\n");
 
 		EtlProcess restart = EtlProcess.start(SMALL_CHUNKS, "restart", Long.toString(id));
 		long restartId = awaitExecutionAfter(id);

@@ -63,6 +63,8 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution stopped = run.get();
 
 		assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		// the reason as people read it, not the name of the exception that carried the stop
+		assertThat(ExecutionReport.of(stopped, false).exitDescription()).isEqualTo(ExecutionReport.STOPPED);
 		assertThat(this.lock.isHeld(SeedDataJob.NAME)).isFalse();
 		// stopped three chunks of 100 rows in: far from the last table of either schema
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isLessThan(20000);
