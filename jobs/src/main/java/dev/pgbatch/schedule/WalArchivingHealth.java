@@ -28,6 +28,8 @@ class WalArchivingHealth implements HealthIndicator {
 
 	static final String NOT_ARCHIVING = "archive_mode is %s%s: this server does not archive WAL, nothing to check";
 
+	static final String UNREADABLE = "the WAL archiver's state cannot be read: %s";
+
 	private final DataSourceProperties database;
 
 	WalArchivingHealth(DataSourceProperties database) {
@@ -44,7 +46,7 @@ class WalArchivingHealth implements HealthIndicator {
 			return Health.unknown().withDetail("reason", ex.getMessage()).build();
 		}
 		catch (SQLException ex) {
-			return Health.unknown().withDetail("reason", "the WAL archiver's state cannot be read: " + OneLine.of(ex.getMessage())).build();
+			return Health.unknown().withDetail("reason", UNREADABLE.formatted(OneLine.of(ex.getMessage()))).build();
 		}
 		if (!state.archiving()) {
 			return Health.unknown()
