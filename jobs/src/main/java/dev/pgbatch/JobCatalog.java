@@ -7,7 +7,9 @@ import java.util.stream.Collectors;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.archive.ArchiveJob;
+import dev.pgbatch.backup.BackupDrillJob;
 import dev.pgbatch.backup.BackupJob;
+import dev.pgbatch.backup.BackupVerifyJob;
 import dev.pgbatch.embed.EmbedProductsJob;
 import dev.pgbatch.nightly.NightlyJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
@@ -19,7 +21,7 @@ public final class JobCatalog {
 
 	public static final List<JobDefinition> JOBS = List.of(SeedDataJob.DEFINITION, EmbedProductsJob.DEFINITION,
 			PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION, RefreshViewsJob.DEFINITION, BackupJob.DEFINITION,
-			NightlyJob.DEFINITION);
+			BackupVerifyJob.DEFINITION, BackupDrillJob.DEFINITION, NightlyJob.DEFINITION);
 
 	private JobCatalog() {
 	}

@@ -268,6 +268,53 @@ class StackEnvIntegrationTests {
 	}
 
 	/**
+	 * bin/etl run backup-drill, the job the weekly schedule runs: its drill to the newest point (the physical backup's
+	 * own, made just before) passes, and the run completes with the drill in its summary, recorded as passed; a drill
+	 * that fails (here its drills directory is one any user may write, which a drill refuses) fails the run with the
+	 * drill's problem as its exit description, recorded as failed.
+	 */
+	@Test
+	void theBackupDrillJobCompletesWhenItsDrillPassesAndFailsWithTheDrillsProblemWhenItFails() throws Exception {
+		String set = physicalBackup("type=incr").get(0).path("summary").path("label").asString();
+
+		EtlProcess.Result passed = EtlInProcess.run("run", "backup-drill", "--json");
+
+		assertThat(passed.exitCode()).as(passed.stdout() + passed.stderr()).isZero();
+		JsonNode report = JSON.readTree(passed.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		JsonNode summary = report.path("steps").get(0).path("summary");
+		assertThat(summary.path("point").asString()).isEqualTo("backup-" + set);
+		assertThat(summary.path("set").asString()).isEqualTo(set);
+		assertThat(summary.path("result").asString()).startsWith("passed (restore ");
+		assertThat(drillPassed(summary.path("id").asLong())).isTrue();
+
+		Path unsafe = Files.createTempDirectory("drills");
+		Files.setPosixFilePermissions(unsafe, PosixFilePermissions.fromString("rwxrwxrwx"));
+		EtlProcess.Result failed = EtlInProcess.run(Map.of("ETL_PGBACKREST_DRILL_DIR", unsafe.toString()), "run",
+				"backup-drill", "--json");
+
+		assertThat(failed.exitCode()).as(failed.stdout() + failed.stderr()).isEqualTo(1);
+		JsonNode failure = JSON.readTree(failed.stdout());
+		assertThat(failure.path("status").asString()).isEqualTo("FAILED");
+		long id = failure.path("steps").get(0).path("summary").path("id").asLong();
+		assertThat(failure.path("exitDescription").asString()).isEqualTo("drill: drill " + id + " to restore point backup-"
+				+ set + " failed: " + unsafe + " (ETL_PGBACKREST_DRILL_DIR) is not a directory of postgres or this user's"
+				+ " that only they may write (a link, or another user's): drills remove what they find there; remove it,"
+				+ " or name another");
+		assertThat(drillPassed(id)).isFalse();
+	}
+
+	/** Whether etl.restore_drill records drill {@code id} as passed. */
+	private static boolean drillPassed(long id) throws Exception {
+		try (java.sql.Connection connection = TestDatabase.connect();
+				java.sql.ResultSet recorded = connection.createStatement()
+					.executeQuery("SELECT passed FROM etl.restore_drill WHERE id = " + id)) {
+			assertThat(recorded.next()).as("etl.restore_drill " + id).isTrue();
+			return recorded.getBoolean(1);
+		}
+	}
+
+	/**
 	 * pgBackRest writes its lock file's content only after it takes the lock, and info does not count a lock without
 	 * it: a backup started in that moment fails on the lock (exit 50). A run that meets it waits for the lock, as for
 	 * a backup info shows running, and then makes its set. The lock is held here by flock(1), content-less.

@@ -52,14 +52,18 @@ public class PhysicalCatalog {
 			.toList();
 		Instant archived = this.jdbc.queryForObject("SELECT last_archived_time FROM pg_stat_archiver",
 				(rs, row) -> rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant());
+		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
+				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived, lastDrill());
+	}
+
+	/** The last drill, null before the first: from etl.restore_drill alone, without pgBackRest. */
+	public LastDrill lastDrill() {
 		List<LastDrill> drills = this.jdbc.query("""
 				SELECT id, started_at, target, backup_label, passed, problems FROM etl.restore_drill
 				ORDER BY started_at DESC, id DESC LIMIT 1""",
 				(rs, row) -> new LastDrill(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
 						rs.getBoolean(5), rs.getString(6)));
-		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
-				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived,
-				drills.isEmpty() ? null : drills.get(0));
+		return drills.isEmpty() ? null : drills.get(0);
 	}
 
 }

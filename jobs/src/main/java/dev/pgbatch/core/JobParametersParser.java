@@ -36,9 +36,9 @@ public final class JobParametersParser {
 			}
 			String name = argument.substring(0, equals).strip();
 			if (job.parameter(name).isEmpty()) {
-				throw new UsageException("unknown parameter '" + name + "' for job " + job.name() + " (known: "
-						+ job.parameters().stream().map(ParameterDefinition::name).collect(Collectors.joining(", "))
-						+ ")");
+				throw new UsageException("unknown parameter '" + name + "' for job " + job.name() + (job.parameters().isEmpty()
+						? " (it takes none)" : " (known: " + job.parameters().stream().map(ParameterDefinition::name)
+							.collect(Collectors.joining(", ")) + ")"));
 			}
 			if (given.put(name, argument.substring(equals + 1)) != null) {
 				throw new UsageException("parameter '" + name + "' is given twice");

@@ -36,7 +36,7 @@ import org.springframework.beans.factory.ObjectProvider;
  * the calling thread) except that {@code start}, the only method JobStep calls, goes through
  * {@link JobRunner} as {@code bin/etl run} does. So a child's parameters are checked before anything of it is
  * written, and it runs under its own per-job lock: {@code bin/etl run archive} is refused while the nightly's
- * archive step runs. A step whose job another process runs (the hourly view refresh still going at 02:00)
+ * archive step runs. A step whose job another process runs (the hourly view refresh still going at 01:00)
  * waits for that run to end, up to ETL_NIGHTLY_WAIT_FOR_RUNNING, and fails as already running only after
  * that. A restarted step continues its child's instance ({@link JobRunner#continueOrStart}).
  * <p>

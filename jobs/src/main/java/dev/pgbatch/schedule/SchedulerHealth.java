@@ -41,7 +41,7 @@ import org.springframework.stereotype.Component;
 @ConditionalOnProperty(name = "etl.scheduler.enabled", havingValue = "true")
 class SchedulerHealth implements HealthIndicator {
 
-	private static final Map<String, String> SHORT_WAITS = Map.of("connectTimeout", "5", "socketTimeout", "10",
+	static final Map<String, String> SHORT_WAITS = Map.of("connectTimeout", "5", "socketTimeout", "10",
 			"loginTimeout", "5", "ApplicationName", "pgbatch scheduler health");
 
 	private final Scheduler scheduler;

@@ -46,6 +46,13 @@ class JobParametersParserTests {
 		assertThat(parameters.getLong(JobParametersParser.RUN_ID)).isEqualTo(Instant.parse("2026-03-04T05:06:07Z").toEpochMilli());
 	}
 
+	@Test
+	void aParameterForAJobThatTakesNoneIsRefusedSayingSo() {
+		assertThatThrownBy(() -> this.parser.parse(JobCatalog.get("backup-drill"), List.of("to=x")))
+			.isInstanceOf(UsageException.class)
+			.hasMessage("unknown parameter 'to' for job backup-drill (it takes none)");
+	}
+
 	/** Today is 2026-03-04: one year each side is accepted, beyond only with force=true, for every job's dates. */
 	@ParameterizedTest
 	@ValueSource(strings = { "seed-data", "partition-rollover", "archive", "nightly" })

@@ -4,14 +4,20 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
+import java.util.Map;
+import java.util.TimeZone;
 
 import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.quartz.CronExpression;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,15 +25,66 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ScheduleFilesTests {
 
 	@Test
-	void theShippedSchedulesAreValidAndIncludeNightlyAtTwoAndHourlyEmbeddings() {
+	void theShippedSchedulesAreValidAndIncludeNightlyAtOneAndHourlyEmbeddings() {
 		List<Schedule> schedules = ScheduleFiles.load(Path.of("..", "schedules"));
 
 		assertThat(schedules).extracting(Schedule::name).contains("nightly", "embed-products-hourly");
-		Schedule nightly = schedules.stream().filter(s -> s.name().equals("nightly")).findFirst().orElseThrow();
+		Schedule nightly = shipped(schedules, "nightly");
 		assertThat(nightly.job()).isEqualTo("nightly");
-		assertThat(nightly.cron()).isEqualTo("0 0 2 * * ?");
+		assertThat(nightly.cron()).isEqualTo("0 0 1 * * ?");
 		assertThat(schedules.stream().filter(s -> s.job().equals("embed-products")).findFirst().orElseThrow().cron())
 			.isEqualTo("0 15 * * * ?");
+	}
+
+	/**
+	 * schedules/backups.yml is seed 000's plan (7.1.1): a full backup Sunday 02:00, an incr Monday to Saturday 03:00,
+	 * a verification daily at 04:00 and a weekly drill (Sunday 05:00, after the full), all UTC, each firing as
+	 * Quartz computes it over two weeks; and the nightly (01:00) before them.
+	 */
+	@Test
+	void theShippedBackupSchedulesFollowSeed000sPlan() throws Exception {
+		List<Schedule> schedules = ScheduleFiles.load(Path.of("..", "schedules"));
+		Instant from = Instant.parse("2026-12-02T12:00:00Z");
+
+		assertThat(shipped(schedules, "backup-full").parameters()).containsExactly(Map.entry("type", "full"));
+		assertThat(shipped(schedules, "backup-full").job()).isEqualTo("backup");
+		assertThat(shipped(schedules, "backup-incr").parameters()).containsExactly(Map.entry("type", "incr"));
+		assertThat(shipped(schedules, "backup-verify").job()).isEqualTo("backup-verify");
+		assertThat(shipped(schedules, "backup-verify").parameters()).containsExactly(Map.entry("physical", "true"));
+		assertThat(shipped(schedules, "backup-drill").job()).isEqualTo("backup-drill");
+		assertThat(schedules.stream().filter(s -> s.source().endsWith("backups.yml")))
+			.allSatisfy(schedule -> assertThat(schedule.misfire()).isEqualTo(MisfirePolicy.FIRE_NOW))
+			.allSatisfy(schedule -> assertThat(schedule.zone()).isEqualTo(ZoneId.of("UTC")))
+			.hasSize(4);
+
+		assertThat(firings(shipped(schedules, "backup-full"), from, 2)).containsExactly("2026-12-06T02:00:00Z",
+				"2026-12-13T02:00:00Z");
+		assertThat(firings(shipped(schedules, "backup-incr"), from, 7)).containsExactly("2026-12-03T03:00:00Z",
+				"2026-12-04T03:00:00Z", "2026-12-05T03:00:00Z", "2026-12-07T03:00:00Z", "2026-12-08T03:00:00Z",
+				"2026-12-09T03:00:00Z", "2026-12-10T03:00:00Z");
+		assertThat(firings(shipped(schedules, "backup-verify"), from, 8)).containsExactly("2026-12-03T04:00:00Z",
+				"2026-12-04T04:00:00Z", "2026-12-05T04:00:00Z", "2026-12-06T04:00:00Z", "2026-12-07T04:00:00Z",
+				"2026-12-08T04:00:00Z", "2026-12-09T04:00:00Z", "2026-12-10T04:00:00Z");
+		assertThat(firings(shipped(schedules, "backup-drill"), from, 2)).containsExactly("2026-12-06T05:00:00Z",
+				"2026-12-13T05:00:00Z");
+		assertThat(firings(shipped(schedules, "nightly"), from, 1)).containsExactly("2026-12-03T01:00:00Z");
+	}
+
+	private static Schedule shipped(List<Schedule> schedules, String name) {
+		return schedules.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+	}
+
+	/** The schedule's next {@code count} firings after {@code from}, as Quartz computes them in its zone. */
+	private static List<String> firings(Schedule schedule, Instant from, int count) throws Exception {
+		CronExpression cron = new CronExpression(schedule.cron());
+		cron.setTimeZone(TimeZone.getTimeZone(schedule.zone()));
+		List<String> firings = new ArrayList<>();
+		Date next = Date.from(from);
+		for (int i = 0; i < count; i++) {
+			next = cron.getNextValidTimeAfter(next);
+			firings.add(next.toInstant().toString());
+		}
+		return firings;
 	}
 
 	@Test

@@ -9,20 +9,28 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
@@ -31,6 +39,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
@@ -45,6 +55,8 @@ import static org.awaitility.Awaitility.await;
  * (schedules, restart) run in this JVM ({@link EtlInProcess}): a process start there would only add seconds.
  */
 class SchedulerIntegrationTests {
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	private static JdbcTemplate jdbc;
 
@@ -362,6 +374,204 @@ class SchedulerIntegrationTests {
 			wedge.rollback();
 		}
 		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+	}
+
+	/**
+	 * schedules/backups.yml as shipped: stored with seed 000's times (full Sunday 02:00, incr Monday to Saturday
+	 * 03:00, verify daily 04:00, drill Sunday 05:00, UTC) as their next firings; paused and resumed like any
+	 * schedule; backup-verify triggered on a node runs pgBackRest's verify of the stack's repository to completion.
+	 */
+	@Test
+	void theShippedBackupSchedulesAreStoredAtTheirTimesAndPauseResumeAndTriggerWork() throws Exception {
+		Path schedules = Files.createTempDirectory("schedules");
+		Files.copy(Path.of("..", "schedules", "backups.yml"), schedules.resolve("backups.yml"));
+		String cluster = "backups";
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
+		Instant applied = Instant.now();
+		EtlProcess.Result apply = etl(environment, "schedules", "apply");
+		assertThat(apply.exitCode()).as(apply.stderr()).isZero();
+		assertThat(apply.stdout()).contains("added backup-full", "added backup-incr", "added backup-verify",
+				"added backup-drill");
+
+		Set<DayOfWeek> sunday = EnumSet.of(DayOfWeek.SUNDAY);
+		Map<String, Instant> expected = Map.of("backup-full", nextAt(applied, 2, sunday), "backup-incr",
+				nextAt(applied, 3, EnumSet.complementOf(EnumSet.of(DayOfWeek.SUNDAY))), "backup-verify",
+				nextAt(applied, 4, EnumSet.allOf(DayOfWeek.class)), "backup-drill", nextAt(applied, 5, sunday));
+		Map<String, JsonNode> listed = listed(environment);
+		assertThat(listed.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+		expected.forEach((name, next) -> assertThat(Instant.parse(listed.get(name).path("nextFire").asString()))
+			.as(name).isEqualTo(next));
+		assertThat(listed.get("backup-full").path("parameters").path("type").asString()).isEqualTo("full");
+		assertThat(listed.get("backup-incr").path("parameters").path("type").asString()).isEqualTo("incr");
+		assertThat(listed.values()).allSatisfy(schedule -> assertThat(schedule.path("misfire").asString()).isEqualTo("fire-now"));
+
+		assertThat(etl(environment, "schedules", "pause", "backup-drill").exitCode()).isZero();
+		assertThat(listed(environment).get("backup-drill").path("state").asString()).isEqualTo("PAUSED");
+		assertThat(etl(environment, "schedules", "resume", "backup-drill").exitCode()).isZero();
+		assertThat(listed(environment).get("backup-drill").path("state").asString()).isEqualTo("NORMAL");
+
+		EtlProcess node = node(cluster, schedules, TestDatabase.url());
+		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 4 schedules"));
+		assertThat(etl(environment, "schedules", "trigger", "backup-verify").exitCode()).isZero();
+		awaitTrue(Duration.ofSeconds(120), () -> !firings("backup-verify").isEmpty()
+				&& List.of("COMPLETED", "FAILED", "STOPPED").contains(firings("backup-verify").get(0).status()));
+		Firing verified = firings("backup-verify").get(0);
+		assertThat(verified.status()).as(node.stderrSoFar()).isEqualTo("COMPLETED");
+		assertThat(jdbc.queryForObject("SELECT parameter_value FROM etl.batch_job_execution_params"
+				+ " WHERE job_execution_id = ? AND parameter_name = 'physical'", String.class, verified.executionId()))
+			.isEqualTo("true");
+		node.terminate();
+	}
+
+	/** The schedules of {@code schedules list --json}, by name. */
+	private static Map<String, JsonNode> listed(Map<String, String> environment) {
+		EtlProcess.Result list = etl(environment, "schedules", "list", "--json");
+		assertThat(list.exitCode()).as(list.stderr()).isZero();
+		Map<String, JsonNode> byName = new HashMap<>();
+		JSON.readTree(list.stdout()).forEach(schedule -> byName.put(schedule.path("name").asString(), schedule));
+		return byName;
+	}
+
+	/** The first whole hour {@code hour} (UTC) after {@code after} on one of those days. */
+	private static Instant nextAt(Instant after, int hour, Set<DayOfWeek> days) {
+		ZonedDateTime at = after.atZone(ZoneOffset.UTC).truncatedTo(ChronoUnit.HOURS).withHour(hour);
+		while (!at.toInstant().isAfter(after) || !days.contains(at.getDayOfWeek())) {
+			at = at.plusDays(1);
+		}
+		return at.toInstant();
+	}
+
+	/**
+	 * WAL archiving failing for real: archive_command made to fail (ALTER SYSTEM, cluster-wide, for a few seconds;
+	 * it heals itself two minutes later should this JVM die, and is reset in any case) and a segment switched. The
+	 * node's health is DOWN naming the failure, the scheduler's own part UP; once archive_command works again and the
+	 * backlog is archived, UP.
+	 */
+	@Test
+	void healthIsDownWhileWalArchivingFailsAndUpOnceTheBacklogIsArchived() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+				""");
+		String health = healthOfNewNode(environment("archiving", schedules, TestDatabase.url()));
+		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+		assertThat(component(health, "walArchiving").path("status").asString()).isEqualTo("UP");
+		// the test resets archive_command to the stack's own (pgbatch.conf): one set by ALTER SYSTEM would be lost
+		StackSuperuser.execute(TestDatabase.name(), """
+				DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_file_settings WHERE name = 'archive_command'
+				  AND sourcefile LIKE '%postgresql.auto.conf') THEN
+				  RAISE EXCEPTION 'archive_command is set by ALTER SYSTEM: this test would reset it'; END IF; END $$""");
+		String archiveCommand = jdbc.queryForObject("SHOW archive_command", String.class);
+		long healsAt = Instant.now().plusSeconds(120).getEpochSecond();
+		try {
+			StackSuperuser.execute(TestDatabase.name(), "ALTER SYSTEM SET archive_command = $c$test \"$(date +%%s)\" -gt "
+					+ healsAt + " && " + archiveCommand + "$c$");
+			StackSuperuser.execute(TestDatabase.name(), "SELECT pg_reload_conf()");
+			awaitSwitchingSegments(() -> get(health).statusCode() == 503);
+			assertThat(component(health, "walArchiving").path("details").path("reason").asString())
+				.startsWith("WAL archiving fails: archive_command failed at ");
+			assertThat(component(health, "scheduler").path("status").asString()).isEqualTo("UP");
+		}
+		finally {
+			StackSuperuser.execute(TestDatabase.name(), "ALTER SYSTEM RESET archive_command");
+			StackSuperuser.execute(TestDatabase.name(), "SELECT pg_reload_conf()");
+		}
+		awaitSwitchingSegments(() -> get(health).statusCode() == 200);
+		assertThat(component(health, "walArchiving").path("status").asString()).isEqualTo("UP");
+	}
+
+	/**
+	 * Writes WAL and switches to a new segment (the archiver's cue) until the condition holds, within a minute: the
+	 * archiver takes a reloaded archive_command when it next looks, which may be after the first switch.
+	 */
+	private static void awaitSwitchingSegments(ThrowingCondition condition) throws Exception {
+		Instant deadline = Instant.now().plusSeconds(60);
+		while (true) {
+			// a WAL record of no table (a table of the class's would be one more that restore points count)
+			StackSuperuser.execute(TestDatabase.name(), "SELECT pg_logical_emit_message(false, 'pgbatch-test', 'wal');"
+					+ " SELECT pg_switch_wal()");
+			try {
+				awaitTrue(Duration.ofSeconds(5), condition);
+				return;
+			}
+			catch (org.awaitility.core.ConditionTimeoutException ex) {
+				if (Instant.now().isAfter(deadline)) {
+					throw ex;
+				}
+			}
+		}
+	}
+
+	/** A role that may not read pg_stat_archiver: the archiving part is UNKNOWN naming the GRANT, the node UP. */
+	@Test
+	void walArchivingIsUnknownNamingTheGrantWhenTheRoleMayNotReadTheArchiver() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+				""");
+		// in the class's database only: the privileges of pg_catalog's objects are per database
+		StackSuperuser.execute(TestDatabase.name(), "REVOKE SELECT ON pg_catalog.pg_stat_archiver FROM PUBLIC");
+		try {
+			String health = healthOfNewNode(environment("archiver-grant", schedules, TestDatabase.url()));
+			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+			JsonNode archiving = component(health, "walArchiving");
+			assertThat(archiving.path("status").asString()).isEqualTo("UNKNOWN");
+			String role = '"' + jdbc.queryForObject("SELECT current_user", String.class) + '"';
+			assertThat(archiving.path("details").path("reason").asString())
+				.startsWith("the runner's role " + role + " may not read the WAL archiver's state")
+				.contains("GRANT SELECT ON pg_catalog.pg_stat_archiver TO " + role + ";");
+		}
+		finally {
+			StackSuperuser.execute(TestDatabase.name(), "GRANT SELECT ON pg_catalog.pg_stat_archiver TO PUBLIC");
+		}
+	}
+
+	/**
+	 * The backup gauges after a full backup and a drill that failed (its drills directory is one any user may write,
+	 * which a drill refuses): the full's age in seconds, the newest restorable time at or after it, the last drill
+	 * failed and recent, the archive's lag.
+	 */
+	@Test
+	void theBackupGaugesShowTheNewestFullTheRestorableTimeAndTheLastDrill() throws Exception {
+		Instant before = Instant.now();
+		EtlProcess.Result full = etl(Map.of(), "run", "backup", "type=full");
+		assertThat(full.exitCode()).as(full.stdout() + full.stderr()).isZero();
+		Path unsafe = Files.createTempDirectory("drills");
+		Files.setPosixFilePermissions(unsafe, PosixFilePermissions.fromString("rwxrwxrwx"));
+		EtlProcess.Result drill = etl(Map.of("ETL_PGBACKREST_DRILL_DIR", unsafe.toString()), "run", "backup-drill");
+		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
+
+		Map<String, String> environment = environment("gauges", schedules("""
+				schedules:
+				  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+				"""), TestDatabase.url());
+		String health = healthOfNewNode(environment);
+		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
+		String metrics = get(health.replace("/health", "/prometheus")).body();
+		Instant scraped = Instant.now();
+
+		double since = Duration.between(before, scraped).toMillis() / 1000.0;
+		assertThat(gauge(metrics, "pgbatch_backup_last_age_seconds{type=\"full\"}")).isBetween(0.0, since);
+		assertThat(gauge(metrics, "pgbatch_backup_restorable_newest_seconds"))
+			.isBetween((double) before.getEpochSecond(), (double) scraped.getEpochSecond());
+		assertThat(gauge(metrics, "pgbatch_drill_last_passed")).isZero();
+		assertThat(gauge(metrics, "pgbatch_drill_last_age_seconds")).isBetween(0.0, since);
+		assertThat(gauge(metrics, "pgbatch_wal_archive_lag_seconds")).isGreaterThanOrEqualTo(0.0).isLessThan(600.0);
+		assertThat(metrics).contains("pgbatch_backup_last_age_seconds{type=\"incr\"} ");
+	}
+
+	/** One component of the node's health, as its health endpoint answers now. */
+	private static JsonNode component(String health, String name) {
+		return JSON.readTree(get(health).body()).path("components").path(name);
+	}
+
+	/** The value of a metric of the Prometheus text (its name with its labels as written there). */
+	private static double gauge(String metrics, String name) {
+		return metrics.lines()
+			.filter(line -> line.startsWith(name + " "))
+			.map(line -> Double.parseDouble(line.substring(name.length() + 1).strip()))
+			.findFirst()
+			.orElseThrow(() -> new AssertionError(name + " is not among the metrics:\n" + metrics));
 	}
 
 	@Test

@@ -1,0 +1,48 @@
+package dev.pgbatch.backup;
+
+import java.util.Locale;
+
+import dev.pgbatch.core.ExecutionReport;
+import dev.pgbatch.core.OneLine;
+import dev.pgbatch.core.ProgressMonitor;
+
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/** backup-drill: one step, the drill of {@link RestoreDrills} to the newest point; a failed drill fails the step. */
+@Configuration(proxyBeanMethods = false)
+class BackupDrillJobConfiguration {
+
+	/** The step's failure: the drill's id and point, then what failed, on one line (the run's exit description). */
+	static final String DRILL_FAILED = "drill %d to restore point %s failed: %s";
+
+	@Bean
+	Job backupDrillJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, RestoreDrills drills,
+			ProgressMonitor progress) {
+		return new JobBuilder(BackupDrillJob.NAME, jobRepository).listener(progress)
+			.start(new StepBuilder("drill", jobRepository).tasklet((contribution, chunk) -> {
+				RestoreDrills.Drill drill = drills.drill(null);
+				ExecutionContext summary = chunk.getStepContext().getStepExecution().getExecutionContext();
+				summary.putLong(ExecutionReport.SUMMARY + "id", drill.id());
+				summary.putString(ExecutionReport.SUMMARY + "point", drill.point());
+				summary.putString(ExecutionReport.SUMMARY + "set", drill.set() == null ? "" : drill.set());
+				summary.putString(ExecutionReport.SUMMARY + "result", String.format(Locale.ROOT,
+						"%s (restore %.1f s, replay %.1f s)", drill.passed() ? "passed" : "FAILED",
+						drill.restoreSeconds(), drill.replaySeconds()));
+				if (!drill.passed()) {
+					throw new IllegalStateException(OneLine.of(DRILL_FAILED.formatted(drill.id(), drill.point(),
+							String.join("; ", drill.problems()))));
+				}
+				return RepeatStatus.FINISHED;
+			}, transactionManager).build())
+			.build();
+	}
+
+}

@@ -1,0 +1,61 @@
+package dev.pgbatch.schedule;
+
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The judgement of the WAL archiver's state (read from the server in SchedulerIntegrationTests, where archive_command
+ * fails for real): a failure since the last success is DOWN at once; a finished segment waiting is DOWN only once
+ * nothing was archived for more than twice archive_timeout; WAL merely written since (a quiet server's first write,
+ * switched at the next archive_timeout check) is not.
+ */
+class ArchiverStateTests {
+
+	private static final Instant NOW = Instant.parse("2026-12-03T12:00:00Z");
+
+	private static final long SEGMENT = 16 * 1024 * 1024;
+
+	@Test
+	void aFailureSinceTheLastSuccessIsAProblemAndOneBeforeItIsNot() {
+		ArchiverState failing = state(NOW.minusSeconds(30), NOW.minusSeconds(5), 1L);
+		assertThat(failing.failing()).isTrue();
+		assertThat(failing.problems()).singleElement()
+			.asString()
+			.startsWith("WAL archiving fails: archive_command failed at 2026-12-03T11:59:55Z on 00000001000000000000000B");
+		assertThat(state(NOW.minusSeconds(5), NOW.minusSeconds(30), 0L).problems()).isEmpty();
+	}
+
+	@Test
+	void aFinishedSegmentWaitingLongerThanTwiceArchiveTimeoutIsBehindAndWalOnlyWrittenSinceIsNot() {
+		ArchiverState behind = state(NOW.minusSeconds(601), null, 2L);
+		assertThat(behind.lag().toSeconds()).isEqualTo(601);
+		assertThat(behind.problems()).singleElement()
+			.asString()
+			.isEqualTo("WAL archiving is behind: nothing archived for 601 s, more than twice archive_timeout (300 s), while"
+					+ " 2 finished segment(s) wait (the last archived: 00000001000000000000000A at 2026-12-03T11:49:59Z)");
+		// nothing finished since: the segment after the last archived one is still being written
+		ArchiverState quiet = state(NOW.minusSeconds(3_600), null, 0L);
+		assertThat(quiet.lag()).isZero();
+		assertThat(quiet.problems()).isEmpty();
+		assertThat(state(NOW.minusSeconds(599), null, 1L).problems()).isEmpty();
+	}
+
+	@Test
+	void segmentNumbersCountAsTheServersPositionDoesAndOtherFilesHaveNone() {
+		assertThat(ArchiverState.segmentNumber("00000001000000000000000A", SEGMENT)).isEqualTo(10);
+		// 256 segments of 16 MB to a log file
+		assertThat(ArchiverState.segmentNumber("000000020000000100000003", SEGMENT)).isEqualTo(259);
+		assertThat(ArchiverState.segmentNumber("000000010000000000000003.00000028.backup", SEGMENT)).isEqualTo(3);
+		assertThat(ArchiverState.segmentNumber("00000002.history", SEGMENT)).isNull();
+		assertThat(ArchiverState.segmentNumber(null, SEGMENT)).isNull();
+	}
+
+	private static ArchiverState state(Instant archived, Instant failed, Long pending) {
+		return new ArchiverState("on", false, 300, "00000001000000000000000A", archived, failed == null ? 0 : 1,
+				failed == null ? null : "00000001000000000000000B", failed, NOW.minusSeconds(86_400), pending, NOW);
+	}
+
+}
