@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
 
 import org.springframework.stereotype.Component;
@@ -45,6 +46,12 @@ class PgBackRest {
 
 		boolean timedOut() {
 			return this.exitCode == -1;
+		}
+
+		/** What a failed run said, on one line: its errors, else its exit code. */
+		String failure() {
+			List<String> errors = errors();
+			return OneLine.of(errors.isEmpty() ? "exit " + this.exitCode : String.join("; ", errors));
 		}
 
 		/**

@@ -327,9 +327,7 @@ class PhysicalBackups {
 			throw new PgBackRest.Failure(TIMED_OUT.formatted(command, timeout.toHours()));
 		}
 		if (result.exitCode() != 0) {
-			List<String> errors = result.errors();
-			throw new PgBackRest.Failure(FAILED.formatted(command,
-					errors.isEmpty() ? "exit " + result.exitCode() : String.join("; ", errors)));
+			throw new PgBackRest.Failure(FAILED.formatted(command, result.failure()));
 		}
 		return result;
 	}

@@ -41,8 +41,6 @@ public class PhysicalVerify {
 
 	static final String VERIFY_STATUS = "pgbackrest verify: %s";
 
-	static final String VERIFY_FAILED = "pgbackrest verify failed: %s";
-
 	static final String NO_FULL = "stanza %s has no full backup set: nothing can be restored (bin/etl run backup type=full)";
 
 	static final String NO_WAL = "WAL archive %s: no segment from %s, the WAL start of full set %s, on";
@@ -55,8 +53,6 @@ public class PhysicalVerify {
 			+ " segments were not checked for gaps";
 
 	static final String BAD_HISTORY = "WAL archive %s: %s cannot be read: %s";
-
-	static final String LIST_FAILED = "pgbackrest %s failed: %s";
 
 	/** Reading back a large repository takes hours; this bounds only one that hangs. */
 	private static final Duration VERIFY_TIMEOUT = Duration.ofHours(24);
@@ -83,6 +79,9 @@ public class PhysicalVerify {
 
 	/** A WAL segment in an archive (TIMELINE+LOG/SEGMENT-SHA1[.COMPRESSION]); not a .partial, .backup or .history. */
 	private static final Pattern SEGMENT = Pattern.compile("^[0-9A-F]{16}/([0-9A-F]{24})-[0-9a-f]{40}(\\.[a-z0-9]+)?$");
+
+	/** pgBackRest's error code of a file that is not there. */
+	private static final String MISSING_FILE = "[055]";
 
 	/** A manifest's line of a bundled file: its bundle id. */
 	private static final Pattern BUNDLE_ID = Pattern.compile("\"bni\":(\\d+)");
@@ -165,12 +164,10 @@ public class PhysicalVerify {
 		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
 		if (result.timedOut()) {
-			return List.of(VERIFY_FAILED.formatted("it did not end within " + VERIFY_TIMEOUT.toHours() + " h"));
+			return List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours()));
 		}
 		if (result.exitCode() != 0) {
-			List<String> errors = result.errors();
-			return List.of(VERIFY_FAILED.formatted(
-					OneLine.of(errors.isEmpty() ? "exit " + result.exitCode() : String.join("; ", errors))));
+			return List.of(PhysicalBackups.FAILED.formatted("verify", result.failure()));
 		}
 		List<String> problems = new ArrayList<>();
 		List<String> summary = new ArrayList<>();
@@ -274,10 +271,9 @@ public class PhysicalVerify {
 			PgBackRest.Result read = this.pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + history),
 					"--log-level-console=error", "--log-level-stderr=off");
 			if (read.exitCode() != 0) {
-				List<String> errors = read.errors();
-				problems.add(errors.stream().anyMatch(error -> error.startsWith("[055]"))
+				problems.add(read.errors().stream().anyMatch(error -> error.startsWith(MISSING_FILE))
 						? NO_HISTORY.formatted(wal.id(), history, timeline)
-						: BAD_HISTORY.formatted(wal.id(), history, OneLine.of(String.join("; ", errors))));
+						: BAD_HISTORY.formatted(wal.id(), history, read.failure()));
 				return newest;
 			}
 			starts = timelines(read.stdout(), timeline, segmentSize);
@@ -291,9 +287,7 @@ public class PhysicalVerify {
 		PgBackRest.Result listed = this.pgBackRest.run(LIST_TIMEOUT, "repo-ls", List.of(path), "--recurse",
 				"--output=json", "--log-level-console=error", "--log-level-stderr=off");
 		if (listed.exitCode() != 0) {
-			List<String> errors = listed.errors();
-			throw new IllegalStateException(LIST_FAILED.formatted("repo-ls " + path,
-					OneLine.of(errors.isEmpty() ? "exit " + listed.exitCode() : String.join("; ", errors))));
+			throw new PgBackRest.Failure(PhysicalBackups.FAILED.formatted("repo-ls " + path, listed.failure()));
 		}
 		try {
 			Set<String> names = new TreeSet<>();
@@ -301,7 +295,7 @@ public class PhysicalVerify {
 			return names;
 		}
 		catch (JacksonException ex) {
-			throw new IllegalStateException(LIST_FAILED.formatted("repo-ls " + path, "its output is not JSON"), ex);
+			throw new PgBackRest.Failure(PhysicalBackups.FAILED.formatted("repo-ls " + path, "its output is not JSON"));
 		}
 	}
 
