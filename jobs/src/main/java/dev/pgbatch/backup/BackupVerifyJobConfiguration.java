@@ -10,16 +10,16 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
 
-/** backup-verify: one step, pgBackRest's verify of the repository ({@link RepositoryVerifyTasklet}). */
+/** backup-verify: one step, bin/etl backup verify --physical as a job ({@link RepositoryVerifyTasklet}). */
 @Configuration(proxyBeanMethods = false)
 class BackupVerifyJobConfiguration {
 
 	@Bean
-	Job backupVerifyJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, PgBackRest pgBackRest,
+	Job backupVerifyJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, PhysicalVerify verify,
 			ProgressMonitor progress) {
 		return new JobBuilder(BackupVerifyJob.NAME, jobRepository).listener(progress)
 			.start(new StepBuilder("verify", jobRepository)
-				.tasklet(new RepositoryVerifyTasklet(pgBackRest), transactionManager)
+				.tasklet(new RepositoryVerifyTasklet(verify), transactionManager)
 				.build())
 			.build();
 	}

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
 
 import org.springframework.stereotype.Component;
@@ -28,8 +29,17 @@ class PgBackRest {
 			+ " runs without its log file, and may leave files of %s in its lock and spool directories that later runs"
 			+ " as %s (archive_command) cannot write; run this as %s (runuser -u %s -- bin/etl ...)";
 
+	/**
+	 * Said after an error whose detail shows an info file or manifest read as garbage: what an encrypted repository
+	 * gives with another passphrase (pgBackRest does not say so itself).
+	 */
+	static final String UNREADABLE = " (it reads as garbage: is repo1-cipher-pass the repository's? Else the file is damaged)";
+
 	/** What starts an error line of pgbackrest's, after the time and process its console log may put first. */
 	private static final String ERROR = "ERROR:";
+
+	/** pgBackRest's detail of a file that did not parse as an info file or manifest (decrypted with a wrong key). */
+	private static final String GARBAGE = "FormatError: key/value found outside of section";
 
 	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
 	record Result(int exitCode, String stdout, String stderr) {
@@ -38,17 +48,59 @@ class PgBackRest {
 			return this.exitCode == -1;
 		}
 
+		/** What a failed run said, on one line: its errors, else its exit code. */
+		String failure() {
+			List<String> errors = errors();
+			return OneLine.of(errors.isEmpty() ? "exit " + this.exitCode : String.join("; ", errors));
+		}
+
 		/**
 		 * Its ERROR lines from "ERROR:" on, without it, from both streams: its log's errors go to the console (stdout), those of
 		 * its options and configuration to stderr whatever the log levels say.
 		 */
 		List<String> errors() {
-			return (this.stdout + "\n" + this.stderr).lines()
-				.filter(line -> line.contains(ERROR))
-				.map(line -> line.substring(line.indexOf(ERROR) + ERROR.length()).strip())
-				.toList();
+			List<String> lines = (this.stdout + "\n" + this.stderr).lines().toList();
+			List<String> errors = new ArrayList<>();
+			for (int i = 0; i < lines.size(); i++) {
+				String line = lines.get(i);
+				if (line.contains(ERROR)) {
+					// its detail is on the indented lines below; only whether it is garbage is said (it may hold
+					// the garbage itself, not one line's worth of text)
+					StringBuilder detail = new StringBuilder();
+					for (int next = i + 1; next < lines.size() && lines.get(next).startsWith(" "); next++) {
+						detail.append(lines.get(next)).append('\n');
+					}
+					String error = line.substring(line.indexOf(ERROR) + ERROR.length()).strip();
+					String hint = hint(detail.toString());
+					errors.add((hint.isEmpty() || !error.endsWith(":") ? error : error.substring(0, error.length() - 1))
+							+ hint);
+				}
+			}
+			return errors;
 		}
 
+	}
+
+	/**
+	 * A failure pgBackRest reported, said in full by its message: without a stack trace, which Spring Batch would log
+	 * with a failed step's exception and which would say nothing more.
+	 */
+	static final class Failure extends IllegalStateException {
+
+		Failure(String message) {
+			super(message);
+		}
+
+		@Override
+		public synchronized Throwable fillInStackTrace() {
+			return this;
+		}
+
+	}
+
+	/** {@link #UNREADABLE} when pgBackRest's detail of an error says a file read as garbage, else nothing. */
+	static String hint(String detail) {
+		return detail.contains(GARBAGE) ? UNREADABLE : "";
 	}
 
 	private final PgBackRestProperties properties;
@@ -97,6 +149,12 @@ class PgBackRest {
 	 * timeout it and every process it started (process-max's workers) are killed.
 	 */
 	Result run(Duration timeout, String command, String... options) throws IOException, InterruptedException {
+		return run(timeout, command, List.of(), options);
+	}
+
+	/** {@link #run(Duration, String, String...)} with the command's parameters after it (repo-ls PATH). */
+	Result run(Duration timeout, String command, List<String> parameters, String... options)
+			throws IOException, InterruptedException {
 		List<String> line = new ArrayList<>(List.of(this.properties.bin()));
 		if (!this.properties.config().isEmpty()) {
 			line.add("--config=" + this.properties.config());
@@ -108,6 +166,7 @@ class PgBackRest {
 		}
 		line.addAll(List.of(options));
 		line.add(command);
+		line.addAll(parameters);
 		Process process = new ProcessBuilder(line).start();
 		process.getOutputStream().close();
 		CompletableFuture<String> stdout = OwnThreads.start("pgbackrest " + command + " stdout",

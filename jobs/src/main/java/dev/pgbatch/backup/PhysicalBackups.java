@@ -10,9 +10,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import dev.pgbatch.core.OneLine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -32,6 +34,8 @@ class PhysicalBackups {
 	static final String FAILED = "pgbackrest %s failed: %s";
 
 	static final String TIMED_OUT = "pgbackrest %s did not end within %d h";
+
+	static final String NOT_USABLE = "pgbackrest info: stanza %s is not usable: %s";
 
 	static final String NO_NEW_SET = "pgbackrest backup ended, but pgbackrest info lists no backup set it made";
 
@@ -53,16 +57,20 @@ class PhysicalBackups {
 	/** info and expire read and delete in the repository only. */
 	private static final Duration REPOSITORY_TIMEOUT = Duration.ofHours(1);
 
-	private static final JsonMapper JSON = JsonMapper.builder().build();
+	/** info's messages may hold control characters raw: what a file decrypted with a wrong passphrase reads as. */
+	private static final JsonMapper JSON = JsonMapper.builder()
+		.enable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+		.build();
 
 	/**
 	 * One backup set as pgbackrest info lists it: {@code prior} is the set it builds on (null for a full), sizes in
 	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range, the run
-	 * that made it (its annotation), when it started and ended.
+	 * that made it (its annotation), when it started and ended, and pgBackRest's id of the database system it is of
+	 * (its WAL is in the archive of that id).
 	 */
 	record BackupSet(String label, String type, String prior, long databaseBytes, long deltaBytes,
 			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run,
-			Instant started, Instant stopped) {
+			Instant started, Instant stopped, int database) {
 
 		/** The full backup this set depends on (itself for a full): pgBackRest's labels start with it. */
 		String full() {
@@ -73,7 +81,15 @@ class PhysicalBackups {
 	}
 
 	/** The stanza's sets, oldest first, and whether a backup of it runs now (pgBackRest's backup lock is held). */
-	private record Repository(List<BackupSet> sets, boolean backupRunning, String walMin, String walMax) {
+	private record Repository(List<BackupSet> sets, boolean backupRunning, String walMin, String walMax,
+			List<WalArchive> archives) {
+	}
+
+	/**
+	 * One WAL archive of the stanza: its id (archive/STANZA/ID in the repository: the major version and pgBackRest's
+	 * id of the database system, one more after each upgrade), that database id, and its first and last segment.
+	 */
+	record WalArchive(String id, int database, String min, String max) {
 	}
 
 	/** What retention removed (or, dry, would remove), and how many sets are kept. */
@@ -193,13 +209,16 @@ class PhysicalBackups {
 		return repository().sets();
 	}
 
-	/** The stanza's sets, oldest first, and the first and last WAL segment of its archive (null: none). */
-	record Archive(List<BackupSet> sets, String walMin, String walMax) {
+	/**
+	 * The stanza's sets, oldest first, the first and last WAL segment of its archive (null: none), and its archives
+	 * one by one.
+	 */
+	record Archive(List<BackupSet> sets, String walMin, String walMax, List<WalArchive> archives) {
 	}
 
 	Archive archive() throws IOException, InterruptedException {
 		Repository repository = repository();
-		return new Archive(repository.sets(), repository.walMin(), repository.walMax());
+		return new Archive(repository.sets(), repository.walMin(), repository.walMax(), repository.archives());
 	}
 
 	private Repository repository() throws IOException, InterruptedException {
@@ -208,8 +227,10 @@ class PhysicalBackups {
 		boolean backupRunning = false;
 		String walMin = null;
 		String walMax = null;
+		List<WalArchive> archives = new ArrayList<>();
 		try {
 			for (JsonNode stanza : JSON.readTree(result.stdout())) {
+				usable(stanza);
 				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
 				for (JsonNode archive : stanza.path("archive")) {
@@ -217,6 +238,8 @@ class PhysicalBackups {
 					String max = archive.path("max").asString(null);
 					walMin = walMin == null || (min != null && min.compareTo(walMin) < 0) ? min : walMin;
 					walMax = walMax == null || (max != null && max.compareTo(walMax) > 0) ? max : walMax;
+					archives.add(new WalArchive(archive.path("id").asString(), archive.path("database").path("id").asInt(),
+							min, max));
 				}
 				for (JsonNode set : stanza.path("backup")) {
 					JsonNode info = set.path("info");
@@ -227,14 +250,37 @@ class PhysicalBackups {
 							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
 							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
 							Instant.ofEpochSecond(set.path("timestamp").path("start").asLong()),
-							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong())));
+							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong()),
+							set.path("database").path("id").asInt()));
 				}
 			}
 		}
 		catch (JacksonException ex) {
 			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
 		}
-		return new Repository(sets, backupRunning, walMin, walMax);
+		return new Repository(sets, backupRunning, walMin, walMax, archives);
+	}
+
+	/**
+	 * pgbackrest info exits 0 whatever it found: a stanza it could not read (its info files missing, or unreadable:
+	 * a wrong cipher passphrase) would look empty. Only "ok" and "no valid backups" are a repository to go on with;
+	 * else the first line of its repository's message, which names the file.
+	 */
+	private static void usable(JsonNode stanza) {
+		int code = stanza.path("status").path("code").asInt(0);
+		if (code == 0 || code == 2) {
+			return;
+		}
+		String message = stanza.path("status").path("message").asString("");
+		for (JsonNode repo : stanza.path("repo")) {
+			if (repo.path("status").path("code").asInt(0) != 0) {
+				message = repo.path("status").path("message").asString(message);
+			}
+		}
+		String first = message.lines().findFirst().orElse("").strip();
+		throw new PgBackRest.Failure(NOT_USABLE.formatted(stanza.path("name").asString(),
+				OneLine.of(first.endsWith(":") ? first.substring(0, first.length() - 1) : first)
+						+ PgBackRest.hint(message)));
 	}
 
 	private PgBackRest.Result run(Duration timeout, String command, String... options)
@@ -278,12 +324,10 @@ class PhysicalBackups {
 
 	private static PgBackRest.Result checked(String command, Duration timeout, PgBackRest.Result result) {
 		if (result.timedOut()) {
-			throw new IllegalStateException(TIMED_OUT.formatted(command, timeout.toHours()));
+			throw new PgBackRest.Failure(TIMED_OUT.formatted(command, timeout.toHours()));
 		}
 		if (result.exitCode() != 0) {
-			List<String> errors = result.errors();
-			throw new IllegalStateException(FAILED.formatted(command,
-					errors.isEmpty() ? "exit " + result.exitCode() : String.join("; ", errors)));
+			throw new PgBackRest.Failure(FAILED.formatted(command, result.failure()));
 		}
 		return result;
 	}

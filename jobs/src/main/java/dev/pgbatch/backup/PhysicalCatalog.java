@@ -9,7 +9,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * bin/etl backup list --physical: the stanza's pgBackRest sets, its WAL archive, the span a point-in-time restore can
- * reach (from the oldest set's end to the newest WAL segment the server archived), and the last restore drill.
+ * reach (from the oldest set's end to the newest WAL segment the server archived), the last restore drill and the
+ * last verify of the repository (backup verify --physical).
  */
 @Component
 public class PhysicalCatalog {
@@ -23,12 +24,17 @@ public class PhysicalCatalog {
 	public record LastDrill(long id, Instant startedAt, String point, String set, boolean passed, String problems) {
 	}
 
+	/** The last verify, as etl.physical_verify holds it. */
+	public record LastVerify(long id, Instant verifiedAt, boolean passed, String problems) {
+	}
+
 	/**
 	 * What is there: {@code restorableFrom} null when there is no set, {@code restorableTo} null when the server has
-	 * archived no WAL since it started (pg_stat_archiver), {@code lastDrill} null before the first.
+	 * archived no WAL since it started (pg_stat_archiver), {@code lastDrill} and {@code lastVerify} null before the
+	 * first.
 	 */
 	public record Listing(String stanza, List<PhysicalSet> sets, String walMin, String walMax, Instant restorableFrom,
-			Instant restorableTo, LastDrill lastDrill) {
+			Instant restorableTo, LastDrill lastDrill, LastVerify lastVerify) {
 	}
 
 	private final PhysicalBackups physical;
@@ -53,7 +59,8 @@ public class PhysicalCatalog {
 		Instant archived = this.jdbc.queryForObject("SELECT last_archived_time FROM pg_stat_archiver",
 				(rs, row) -> rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant());
 		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
-				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived, lastDrill());
+				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived, lastDrill(),
+				lastVerify());
 	}
 
 	/** The last drill, null before the first: from etl.restore_drill alone, without pgBackRest. */
@@ -64,6 +71,17 @@ public class PhysicalCatalog {
 				(rs, row) -> new LastDrill(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
 						rs.getBoolean(5), rs.getString(6)));
 		return drills.isEmpty() ? null : drills.get(0);
+	}
+
+	/** The stanza's last backup verify --physical, null before the first. */
+	private LastVerify lastVerify() {
+		List<LastVerify> verifies = this.jdbc.query("""
+				SELECT id, verified_at, passed, problems FROM etl.physical_verify WHERE stanza = ?
+				ORDER BY verified_at DESC, id DESC LIMIT 1""",
+				(rs, row) -> new LastVerify(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getBoolean(3),
+						rs.getString(4)),
+				this.pgBackRest.stanza());
+		return verifies.isEmpty() ? null : verifies.get(0);
 	}
 
 }

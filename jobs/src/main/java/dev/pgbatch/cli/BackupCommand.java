@@ -8,6 +8,7 @@ import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.Backups;
 import dev.pgbatch.backup.PgBackRestCheck;
 import dev.pgbatch.backup.PhysicalCatalog;
+import dev.pgbatch.backup.PhysicalVerify;
 import dev.pgbatch.backup.RestoreDrills;
 import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.core.UsageException;
@@ -91,6 +92,10 @@ class BackupCommand {
 				: String.format(Locale.ROOT, "last drill: %d at %s to %s from %s: %s", drill.id(), drill.startedAt(),
 						drill.point(), dash(drill.set()), drill.passed() ? "passed"
 								: "FAILED: " + drill.problems().replace("\n", "; ")));
+		PhysicalCatalog.LastVerify verify = listing.lastVerify();
+		System.out.println(verify == null ? "last verify: none (bin/etl backup verify --physical)"
+				: String.format(Locale.ROOT, "last verify: %d at %s: %s", verify.id(), verify.verifiedAt(),
+						verify.passed() ? "passed" : "FAILED: " + verify.problems().replace("\n", "; ")));
 	}
 
 	private static String dash(Object value) {
@@ -98,18 +103,43 @@ class BackupCommand {
 	}
 
 	@Command(name = "verify", mixinStandardHelpOptions = true,
-			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it.")
+			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it. With --physical instead of ID: pgBackRest's verify of the stanza's repository, and a check that its WAL archive has no gap from the oldest full set's WAL start to the newest segment; recorded in etl.physical_verify. Exit 0 when all is sound, 1 with one line for each thing wrong.")
 	static class Verify implements Callable<Integer> {
 
-		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
+		static final String ID_OR_PHYSICAL = "name a backup ID (bin/etl backup list) or give --physical, not both";
+
+		static final String PHYSICAL_ONLY = "%s goes with --physical only";
+
+		static final String LOGICAL_ONLY = "--restore-test goes with a backup ID only";
+
+
+		@Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "The backup (bin/etl backup list).")
 		String id;
 
 		@Option(names = "--restore-test", description = "Restore into a scratch database and compare every table's row count with the manifest.")
 		boolean restoreTest;
 
+		@Option(names = "--physical", description = "Verify pgBackRest's repository of the stanza (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA) instead: every set's files and every WAL segment read back and checked, and the WAL archive without a gap from the oldest full set on.")
+		boolean physical;
+
+		@Option(names = "--json", description = "With --physical: print one JSON document (id, verified-at, sets, WAL range, problems).")
+		boolean json;
+
 		@Override
 		public Integer call() throws Exception {
+			if ((this.id == null) != this.physical) {
+				throw new UsageException(ID_OR_PHYSICAL);
+			}
+			if (this.physical && this.restoreTest) {
+				throw new UsageException(LOGICAL_ONLY);
+			}
+			if (!this.physical && this.json) {
+				throw new UsageException(PHYSICAL_ONLY.formatted("--json"));
+			}
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				if (this.physical) {
+					return verifyPhysical(context.getBean(PhysicalVerify.class).verify(), this.json);
+				}
 				Backups backups = context.getBean(Backups.class);
 				backups.verify(this.id, this.restoreTest);
 				BackupManifest manifest = backups.manifest(this.id);
@@ -119,6 +149,19 @@ class BackupCommand {
 								+ manifest.rowCounts().size() + " tables), dropped" : "; pg_restore reads it"));
 				return Cli.OK;
 			}
+		}
+
+		private static int verifyPhysical(PhysicalVerify.Verified verified, boolean json) {
+			if (json) {
+				Output.json(verified);
+			}
+			else if (verified.passed()) {
+				System.out.println(verified.summary());
+			}
+			else {
+				verified.problems().forEach(System.out::println);
+			}
+			return verified.passed() ? Cli.OK : Cli.FAILED;
 		}
 
 	}

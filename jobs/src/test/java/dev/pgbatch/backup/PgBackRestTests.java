@@ -146,37 +146,6 @@ class PgBackRestTests {
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
 	}
 
-	/**
-	 * backup-verify's step against stand-ins that answer as pgBackRest 2.45 did on the stack: a repository with a
-	 * corrupted WAL segment makes verify print status error and exit 0, which fails the step naming the archive and
-	 * its counts; an error exit fails it with pgBackRest's error line.
-	 */
-	@Test
-	void aVerifyThatFindsInvalidFilesFailsTheStepThoughPgBackRestExitsZero(@TempDir Path dir) throws Exception {
-		Path bin = dir.resolve("pgbackrest");
-		Files.writeString(bin, """
-				#!/bin/sh
-				cat <<'EOF'
-				stanza: pgbatch
-				status: error
-				  archiveId: 15-1, total WAL checked: 5, total valid WAL: 4
-				    missing: 0, checksum invalid: 0, size invalid: 0, other: 1
-				  backup: 20261203-140042F, status: valid, total files checked: 1537, total valid files: 1537
-				    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
-				EOF
-				""");
-		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
-		RepositoryVerifyTasklet verify = new RepositoryVerifyTasklet(new PgBackRest(properties(bin, 4, Duration.ZERO)));
-
-		assertThatIllegalStateException().isThrownBy(() -> verify.execute(null, null))
-			.withMessage("pgbackrest verify of stanza pgbatch: status error: archiveId: 15-1, total WAL checked: 5,"
-					+ " total valid WAL: 4 (other: 1)");
-
-		Files.writeString(bin, "#!/bin/sh\necho 'ERROR: [055]: unable to load info file'\nexit 55\n");
-		assertThatIllegalStateException().isThrownBy(() -> verify.execute(null, null))
-			.withMessage("pgbackrest verify failed: [055]: unable to load info file");
-	}
-
 	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
 		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait, "/var/tmp/pgbatch-drills");
 	}

@@ -1,0 +1,387 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.pgbatch.core.OneLine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * bin/etl backup verify --physical: pgBackRest's verify of the stanza's repository (every file of every set and
+ * every WAL segment read back, decrypted and checked against its checksum), and a check that each WAL archive holds
+ * every segment from the WAL start of its oldest full set to its newest segment, along the timeline of that newest
+ * segment (its .history file says where each parent timeline was left). Recorded in etl.physical_verify, passed or
+ * not, with what was wrong.
+ */
+@Component
+public class PhysicalVerify {
+
+	private static final Logger log = LoggerFactory.getLogger(PhysicalVerify.class);
+
+	static final String VERIFIED = "verified: %d sets, WAL %s..%s, no gap";
+
+	static final String FILE_PROBLEM = "pgbackrest verify: %s %s";
+
+	static final String IN_BUNDLE = " (stored in %s)";
+
+	static final String VERIFY_STATUS = "pgbackrest verify: %s";
+
+	static final String NO_FULL = "stanza %s has no full backup set: nothing can be restored (bin/etl run backup type=full)";
+
+	static final String NO_WAL = "WAL archive %s: no segment from %s, the WAL start of full set %s, on";
+
+	static final String GAP = "WAL archive %s: %d segment(s) missing, %s to %s";
+
+	static final String MISSING_SEGMENT = "WAL archive %s: segment %s missing";
+
+	static final String NO_HISTORY = "WAL archive %s: %s is missing: where timeline %d began cannot be told, its"
+			+ " segments were not checked for gaps";
+
+	static final String BAD_HISTORY = "WAL archive %s: %s cannot be read: %s";
+
+	/** Reading back a large repository takes hours; this bounds only one that hangs. */
+	private static final Duration VERIFY_TIMEOUT = Duration.ofHours(24);
+
+	private static final Duration LIST_TIMEOUT = Duration.ofHours(1);
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	/** A line of pgBackRest's console log (--log-timestamp=n): process, level, message. */
+	private static final Pattern LOG_LINE = Pattern.compile("^P\\d+\\s+([A-Z]+): (.*)$");
+
+	/**
+	 * A file verify found wrong (logged at INFO: the ones it counts as errors; a WAL segment gone missing while it
+	 * ran is a WARN, expire's doing): its reason, and its path under backup/STANZA/ or archive/STANZA/.
+	 */
+	private static final Pattern FILE = Pattern
+		.compile("^(invalid checksum|invalid size|file missing|invalid result) '?([^' ]+?)'?(:.*)?$");
+
+	/** What verify counts as an error that is not a file: archive ids not in archive.info's history. */
+	private static final String NOT_IN_HISTORY = "are not in the archive.info history list";
+
+	/** A path under archive/STANZA/ (an archive id first, 15-1), not under backup/STANZA/ (a set's label first). */
+	private static final Pattern ARCHIVE_PATH = Pattern.compile("^\\d+(\\.\\d+)?-\\d+/.*");
+
+	/** A WAL segment in an archive (TIMELINE+LOG/SEGMENT-SHA1[.COMPRESSION]); not a .partial, .backup or .history. */
+	private static final Pattern SEGMENT = Pattern.compile("^[0-9A-F]{16}/([0-9A-F]{24})-[0-9a-f]{40}(\\.[a-z0-9]+)?$");
+
+	/** pgBackRest's error code of a file that is not there. */
+	private static final String MISSING_FILE = "[055]";
+
+	/** A manifest's line of a bundled file: its bundle id. */
+	private static final Pattern BUNDLE_ID = Pattern.compile("\"bni\":(\\d+)");
+
+	/** A verify: its id in etl.physical_verify, when, the sets listed, the WAL range checked, what was wrong. */
+	public record Verified(long id, Instant verifiedAt, String stanza, int sets, String walFrom, String walTo,
+			List<String> problems) {
+
+		public boolean passed() {
+			return this.problems.isEmpty();
+		}
+
+		/** What a verify that passed says. */
+		public String summary() {
+			return VERIFIED.formatted(this.sets, this.walFrom, this.walTo);
+		}
+
+	}
+
+	/** Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point). */
+	record TimelineStart(long timeline, long segment) {
+	}
+
+	private final PgBackRest pgBackRest;
+
+	private final PhysicalBackups physical;
+
+	private final JdbcTemplate jdbc;
+
+	private final TransactionTemplate ownTransaction;
+
+	PhysicalVerify(PgBackRest pgBackRest, PhysicalBackups physical, JdbcTemplate jdbc,
+			PlatformTransactionManager transactions) {
+		this.pgBackRest = pgBackRest;
+		this.physical = physical;
+		this.jdbc = jdbc;
+		this.ownTransaction = new TransactionTemplate(transactions);
+		this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+	}
+
+	/** Verifies the stanza's repository and records the result; what was wrong is in its problems, one line each. */
+	public Verified verify() throws InterruptedException {
+		Instant started = Instant.now();
+		List<String> problems = new ArrayList<>();
+		int sets = 0;
+		String walFrom = null;
+		String walTo = null;
+		try {
+			PhysicalBackups.Archive archive = this.physical.archive();
+			sets = archive.sets().size();
+			problems.addAll(pgBackRestVerify());
+			long segmentSize = this.jdbc.queryForObject(
+					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class);
+			if (archive.sets().stream().noneMatch(set -> set.type().equals("full"))) {
+				problems.add(NO_FULL.formatted(stanza()));
+			}
+			for (PhysicalBackups.WalArchive wal : archive.archives()) {
+				// the oldest full set of this archive's database system: what is restorable starts there
+				PhysicalBackups.BackupSet full = archive.sets()
+					.stream()
+					.filter(set -> set.type().equals("full") && set.database() == wal.database())
+					.findFirst()
+					.orElse(null);
+				if (full == null) {
+					continue;
+				}
+				String newest = gapCheck(wal, full, segmentSize, problems);
+				walFrom = walFrom == null ? full.walStart() : walFrom;
+				walTo = newest == null ? walTo : newest;
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			problems.add(OneLine.of(String.valueOf(ex.getMessage())));
+		}
+		long id = record(started, sets, walFrom, walTo, problems);
+		log.info("physical verify {} of stanza {}: {}", id, stanza(),
+				problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
+		return new Verified(id, started, stanza(), sets, walFrom, walTo, problems);
+	}
+
+	private String stanza() {
+		return this.pgBackRest.stanza();
+	}
+
+	/**
+	 * pgBackRest's verify (it exits 0 whatever it found): the files its log names as wrong, each with the bundle it
+	 * is stored in; else, when its summary says error, the summary's lines.
+	 */
+	private List<String> pgBackRestVerify() throws IOException, InterruptedException {
+		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none",
+				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
+		if (result.timedOut()) {
+			return List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours()));
+		}
+		if (result.exitCode() != 0) {
+			return List.of(PhysicalBackups.FAILED.formatted("verify", result.failure()));
+		}
+		List<String> problems = new ArrayList<>();
+		List<String> summary = new ArrayList<>();
+		boolean error = false;
+		boolean inSummary = false;
+		Map<String, Map<String, String>> manifests = new HashMap<>();
+		for (String line : result.stdout().lines().toList()) {
+			Matcher logged = LOG_LINE.matcher(line);
+			if (logged.matches()) {
+				String message = logged.group(2);
+				inSummary = message.startsWith("stanza: ");
+				Matcher file = FILE.matcher(message);
+				if (logged.group(1).equals("INFO") && file.matches()) {
+					problems.add(FILE_PROBLEM.formatted(file.group(1), repositoryPath(file.group(2))
+							+ bundle(file.group(2), manifests) + OneLine.of(file.group(3) == null ? "" : file.group(3))));
+				}
+				else if (message.contains(NOT_IN_HISTORY)) {
+					problems.add(VERIFY_STATUS.formatted(OneLine.of(message)));
+				}
+			}
+			else if (inSummary) {
+				// the summary's lines below its first (stanza: NAME)
+				String entry = line.strip();
+				if (entry.equals("status: error")) {
+					error = true;
+				}
+				else if (!entry.isEmpty() && !entry.startsWith("status: ")) {
+					summary.add(entry);
+				}
+			}
+		}
+		if (error && problems.isEmpty()) {
+			problems.add(VERIFY_STATUS.formatted(OneLine.of(String.join("; ", summary))));
+		}
+		return problems;
+	}
+
+	/** A path verify names, as it is in the repository (repo-ls and repo-get take it so). */
+	private String repositoryPath(String verified) {
+		return (ARCHIVE_PATH.matcher(verified).matches() ? "archive/" : "backup/") + stanza() + "/" + verified;
+	}
+
+	/**
+	 * Where a set's file named by verify is stored when the set bundles its files (repo1-bundle): its bundle, which
+	 * is the repository's object to look at; nothing for a file of its own or a WAL segment.
+	 */
+	private String bundle(String verified, Map<String, Map<String, String>> manifests)
+			throws IOException, InterruptedException {
+		int slash = verified.indexOf('/');
+		if (ARCHIVE_PATH.matcher(verified).matches() || slash < 0) {
+			return "";
+		}
+		String label = verified.substring(0, slash);
+		// the manifest's key: the file's path in the set, without the compression's extension
+		String file = verified.substring(slash + 1).replaceFirst("\\.(gz|zst|lz4|bz2)$", "");
+		Map<String, String> bundles = manifests.get(label);
+		if (bundles == null) {
+			bundles = new HashMap<>();
+			PgBackRest.Result manifest = this.pgBackRest.run(LIST_TIMEOUT, "repo-get",
+					List.of("backup/" + stanza() + "/" + label + "/backup.manifest"), "--log-level-console=error",
+					"--log-level-stderr=off");
+			if (manifest.exitCode() == 0) {
+				for (String line : manifest.stdout().lines().toList()) {
+					int equals = line.indexOf('=');
+					Matcher id = BUNDLE_ID.matcher(line);
+					if (equals > 0 && id.find()) {
+						bundles.put(line.substring(0, equals), id.group(1));
+					}
+				}
+			}
+			manifests.put(label, bundles);
+		}
+		String id = bundles.get(file);
+		return id == null ? "" : IN_BUNDLE.formatted("backup/" + stanza() + "/" + label + "/bundle/" + id);
+	}
+
+	/**
+	 * The archive's segments from the full set's WAL start to its newest: those missing are a problem, one for each
+	 * run of them. Returns the newest segment, null when the archive has none.
+	 */
+	private String gapCheck(PhysicalBackups.WalArchive wal, PhysicalBackups.BackupSet full, long segmentSize,
+			List<String> problems) throws IOException, InterruptedException {
+		String path = "archive/" + stanza() + "/" + wal.id();
+		TreeSet<String> segments = new TreeSet<>();
+		for (String name : list(path)) {
+			Matcher segment = SEGMENT.matcher(name);
+			if (segment.matches()) {
+				segments.add(segment.group(1));
+			}
+		}
+		// after the listing: what info said is the newest is in it
+		String newest = segments.isEmpty() ? null : segments.last();
+		if (newest == null || newest.substring(8).compareTo(full.walStart().substring(8)) < 0) {
+			problems.add(NO_WAL.formatted(wal.id(), full.walStart(), full.label()));
+			return newest;
+		}
+		long timeline = Long.parseLong(newest.substring(0, 8), 16);
+		List<TimelineStart> starts = List.of(new TimelineStart(timeline, 0));
+		if (timeline > 1) {
+			String history = "%08X.history".formatted(timeline);
+			PgBackRest.Result read = this.pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + history),
+					"--log-level-console=error", "--log-level-stderr=off");
+			if (read.exitCode() != 0) {
+				problems.add(read.errors().stream().anyMatch(error -> error.startsWith(MISSING_FILE))
+						? NO_HISTORY.formatted(wal.id(), history, timeline)
+						: BAD_HISTORY.formatted(wal.id(), history, read.failure()));
+				return newest;
+			}
+			starts = timelines(read.stdout(), timeline, segmentSize);
+		}
+		problems.addAll(gaps(wal.id(), segments, full.walStart(), newest, starts, segmentSize));
+		return newest;
+	}
+
+	/** The names under a repository path, relative to it (pgbackrest repo-ls --recurse). */
+	private Set<String> list(String path) throws IOException, InterruptedException {
+		PgBackRest.Result listed = this.pgBackRest.run(LIST_TIMEOUT, "repo-ls", List.of(path), "--recurse",
+				"--output=json", "--log-level-console=error", "--log-level-stderr=off");
+		if (listed.exitCode() != 0) {
+			throw new PgBackRest.Failure(PhysicalBackups.FAILED.formatted("repo-ls " + path, listed.failure()));
+		}
+		try {
+			Set<String> names = new TreeSet<>();
+			JSON.readTree(listed.stdout()).propertyNames().forEach(names::add);
+			return names;
+		}
+		catch (JacksonException ex) {
+			throw new PgBackRest.Failure(PhysicalBackups.FAILED.formatted("repo-ls " + path, "its output is not JSON"));
+		}
+	}
+
+	/**
+	 * Where each timeline of {@code timeline}'s history begins, oldest first: timeline 1 at 0, each next one at the
+	 * segment of its parent's switch point (PostgreSQL names that segment, and those after, with the new timeline).
+	 * A history file's lines: parent timeline, switch point (an LSN, hex/hex), reason.
+	 */
+	static List<TimelineStart> timelines(String history, long timeline, long segmentSize) {
+		List<TimelineStart> starts = new ArrayList<>();
+		long begins = 0;
+		for (String line : history.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
+			String[] fields = line.split("\\s+");
+			long parent = Long.parseLong(fields[0]);
+			String[] lsn = fields[1].split("/");
+			starts.add(new TimelineStart(parent, begins));
+			begins = ((Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16)) / segmentSize;
+		}
+		starts.add(new TimelineStart(timeline, begins));
+		return starts;
+	}
+
+	/**
+	 * The runs of segments missing from {@code from} to {@code to} (segment names), each segment expected on the
+	 * timeline that holds it ({@code starts}, oldest first): one problem for each run, naming its first and last.
+	 */
+	static List<String> gaps(String archiveId, Set<String> segments, String from, String to, List<TimelineStart> starts,
+			long segmentSize) {
+		long perLog = 0x1_0000_0000L / segmentSize;
+		long first = number(from, perLog);
+		long last = number(to, perLog);
+		List<String> problems = new ArrayList<>();
+		// the run of missing segments being gone through: its first, its last, its length
+		String runFirst = null;
+		String runLast = null;
+		long runLength = 0;
+		for (long segment = first; segment <= last; segment++) {
+			long timeline = starts.get(0).timeline();
+			for (TimelineStart start : starts) {
+				if (start.segment() <= segment) {
+					timeline = start.timeline();
+				}
+			}
+			String name = "%08X%08X%08X".formatted(timeline, segment / perLog, segment % perLog);
+			if (!segments.contains(name)) {
+				runFirst = runFirst == null ? name : runFirst;
+				runLast = name;
+				runLength++;
+			}
+			if ((segments.contains(name) || segment == last) && runFirst != null) {
+				problems.add(runLength == 1 ? MISSING_SEGMENT.formatted(archiveId, runFirst)
+						: GAP.formatted(archiveId, runLength, runFirst, runLast));
+				runFirst = null;
+				runLength = 0;
+			}
+		}
+		return problems;
+	}
+
+	/** A segment name's number: its log id times the segments per log id, plus its segment id. */
+	private static long number(String name, long perLog) {
+		return Long.parseLong(name.substring(8, 16), 16) * perLog + Long.parseLong(name.substring(16, 24), 16);
+	}
+
+	private long record(Instant verifiedAt, int sets, String walFrom, String walTo, List<String> problems) {
+		// in a transaction of its own: backup-verify's step rolls its transaction back when the verify failed, and
+		// a failed verify must stay recorded
+		return this.ownTransaction.execute(status -> this.jdbc.queryForObject("""
+				INSERT INTO etl.physical_verify (verified_at, stanza, sets, wal_from, wal_to, passed, problems)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""", Long.class, Timestamp.from(verifiedAt), stanza(), sets,
+				walFrom, walTo, problems.isEmpty(), String.join("\n", problems)));
+	}
+
+}
