@@ -31,6 +31,9 @@ class PgBackRest {
 	/** What starts an error line of pgbackrest's, after the time and process its console log may put first. */
 	private static final String ERROR = "ERROR:";
 
+	/** help reads the configuration only. */
+	private static final Duration HELP_TIMEOUT = Duration.ofSeconds(30);
+
 	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
 	record Result(int exitCode, String stdout, String stderr) {
 
@@ -107,7 +110,8 @@ class PgBackRest {
 			line.add("--log-level-file=off");
 		}
 		line.addAll(List.of(options));
-		line.add(command);
+		// help's words follow it: help COMMAND OPTION
+		line.addAll(List.of(command.split(" ")));
 		Process process = new ProcessBuilder(line).start();
 		process.getOutputStream().close();
 		CompletableFuture<String> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
@@ -122,6 +126,23 @@ class PgBackRest {
 			return new Result(-1, "", "");
 		}
 		return new Result(process.exitValue(), OwnThreads.joined(stdout), OwnThreads.joined(stderr));
+	}
+
+	/**
+	 * The value pgBackRest gives {@code option} for {@code command} (`help COMMAND OPTION`: its configuration's,
+	 * includes and defaults applied), or empty when it has none or cannot say.
+	 */
+	Optional<String> option(String command, String option) throws IOException, InterruptedException {
+		Result help = run(HELP_TIMEOUT, "help " + command + " " + option);
+		if (help.exitCode() != 0) {
+			return Optional.empty();
+		}
+		Optional<String> current = valueOf(help.stdout(), "current: ");
+		return current.isPresent() ? current : valueOf(help.stdout(), "default: ");
+	}
+
+	private static Optional<String> valueOf(String help, String label) {
+		return help.lines().filter(line -> line.startsWith(label)).map(line -> line.substring(label.length()).strip()).findFirst();
 	}
 
 	private static String read(InputStream stream) throws IOException {
