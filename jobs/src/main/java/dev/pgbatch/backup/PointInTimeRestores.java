@@ -86,6 +86,9 @@ public class PointInTimeRestores {
 
 	private static final String LOCK = "backup restore --data-dir";
 
+	/** Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty). */
+	private static final String DEFAULT_CONFIG = "/etc/pgbackrest/pgbackrest.conf";
+
 	/** A timeline history file's name: the timeline in hex. */
 	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
 
@@ -188,7 +191,7 @@ public class PointInTimeRestores {
 			String[] history = readyHistory(data);
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
-					this.pgBackRest.config(), this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
+					this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config(), this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
