@@ -87,8 +87,8 @@ class PointInTimeRestoreIntegrationTests {
 	/**
 	 * docs/operations.md, "Point-in-time restore at 3 a.m.": its bin/etl commands, as written there (POINT, DIR and
 	 * PORT filled in), through bin/etl. The restored cluster holds the point's rows (every managed table's count as
-	 * recorded; the table made after it absent), runs on PORT with its socket in DIR, archiving off also after
-	 * pg_ctl restart (postgresql.auto.conf, not pg_ctl's command line), and its new timeline's history file is marked
+	 * recorded; the table made after it absent), runs on PORT with its socket in DIR, archiving off also after a
+	 * stop and start (postgresql.auto.conf, not pg_ctl's command line), and its new timeline's history file is marked
 	 * ready: once archiving is turned on (here into a directory of the test's, never the stack's repository), it is
 	 * archived. The output names the point reached and the switch-over steps, the old cluster stopped first.
 	 */
@@ -158,14 +158,17 @@ class PointInTimeRestoreIntegrationTests {
 			.orElseThrow();
 		assertThat(dir.resolve("pg_wal/archive_status/" + history + ".ready")).exists();
 
-		// restarted as an operator would, without pg_ctl's first options: still apart, still not archiving
-		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-m", "fast", "-w",
-				"restart");
+		// stopped and started as a service manager would, with none of the first start's options (pg_ctl restart
+		// would reuse them): still apart, still not archiving
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-w", "start");
 		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
 			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("off");
-			assertThat(string(statement, "SHOW archive_command")).isIn("", "(disabled)");
 			assertThat(string(statement, "SHOW port")).isEqualTo(Integer.toString(port));
+			assertThat(string(statement, "SHOW max_logical_replication_workers")).isEqualTo("0");
+			assertThat(string(statement, "SHOW synchronous_standby_names")).isEmpty();
 		}
+		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 
 		// archiving turned on (into a directory of this test's): the history file is archived
 		Path archive = Files.createDirectory(this.base.resolve("archive"));
