@@ -165,6 +165,16 @@ class ClusterRestore {
 	}
 
 	/**
+	 * Refuses a target no backup set ended before (exit 2), from what pgbackrest info lists: read only, before the
+	 * check (a WAL switch) and anything else is done.
+	 */
+	void refuseWithoutSet(Target target) throws IOException, InterruptedException {
+		if (this.physical.info().stream().noneMatch(set -> set.stopped().isBefore(target.before()))) {
+			throw new UsageException(NO_SET.formatted(this.pgBackRest.stanza(), target));
+		}
+	}
+
+	/**
 	 * Makes sure the WAL up to now is in the repository (pgBackRest's check switches to a new segment and waits for
 	 * the old one to arrive), then chooses the newest set that ended before the target.
 	 */

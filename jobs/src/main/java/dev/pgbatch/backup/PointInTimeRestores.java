@@ -162,6 +162,7 @@ public class PointInTimeRestores {
 			if (!ClusterRestore.portFree(listening)) {
 				throw new UsageException(PORT_BUSY.formatted(listening));
 			}
+			this.cluster.refuseWithoutSet(target);
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
 			// pgbackrest check (a WAL switch archived) and the set, before anything is made
 			String set = this.cluster.setFor(target);

@@ -185,7 +185,10 @@ class PointInTimeRestoreIntegrationTests {
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
 	}
 
-	/** The refusals: exit 2, one line naming the problem, and nothing written (the directories as they were). */
+	/**
+	 * The refusals (--to the class's point, or --to-time the time given): exit 2, one line naming the problem, and
+	 * nothing written (the directories as they were).
+	 */
 	Stream<Arguments> refusals() throws Exception {
 		Path fixtures = Files.createDirectories(this.base.resolve("refusals"));
 		Path nonEmpty = Files.createDirectories(fixtures.resolve("non-empty"));
@@ -212,17 +215,19 @@ class PointInTimeRestoreIntegrationTests {
 				Arguments.of("--to", LIVE_DATA.resolveSibling("tablespaces/hot/restored"), "the live cluster's tablespace etl_hot"),
 				Arguments.of("--to", LIVE_DATA.resolveSibling("run/restored"), "the live cluster's socket directory"),
 				Arguments.of("--to", STACK.resolve("pgbackrest/lock/restored"), "pgBackRest's lock-path"),
-				Arguments.of("--to-time", fixtures.resolve("later"), "is after the newest restorable time"));
+				Arguments.of("2099-01-01T00:00:00Z", fixtures.resolve("later"), "is after the newest restorable time"),
+				Arguments.of("2000-01-01T00:00:00Z", fixtures.resolve("earlier"), "no backup set of stanza "));
 	}
 
 	@ParameterizedTest
 	@MethodSource("refusals")
-	void aDirectoryNearTheLiveClusterOrNotNewAndEmptyOrATimeToComeIsRefusedWithNothingWritten(String form, Path dir,
+	void aDirectoryNearTheLiveClusterOrNotNewAndEmptyOrATimeToComeOrBeforeAnySetIsRefusedWithNothingWritten(String form,
+			Path dir,
 			String problem) throws Exception {
 		Map<Path, String> before = listing(this.base.resolve("refusals"));
 		String archived = archivedSegment();
 		List<String> arguments = new ArrayList<>(List.of("backup", "restore"));
-		arguments.addAll(form.equals("--to") ? List.of("--to", this.point) : List.of("--to-time", "2099-01-01T00:00:00Z"));
+		arguments.addAll(form.equals("--to") ? List.of("--to", this.point) : List.of("--to-time", form));
 		arguments.addAll(List.of("--data-dir", dir.toString(), "--port", Integer.toString(freePort())));
 
 		EtlProcess.Result refused = EtlInProcess.run(arguments.toArray(String[]::new));
