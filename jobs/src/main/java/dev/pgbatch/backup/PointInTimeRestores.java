@@ -133,9 +133,9 @@ public class PointInTimeRestores {
 
 	/**
 	 * Restores to restore point {@code pointName} (recorded in etl.restore_point) or to {@code time} into {@code dir},
-	 * on {@code port} (null: a free one). Bad input (an unknown point, a time after the server's clock, a directory
-	 * that is not new or empty, or near the live cluster's places, a port in use) is a UsageException, with nothing
-	 * written.
+	 * on {@code port} (null: a free one). Bad input (an unknown point, a time after the server's clock, a target no
+	 * set ended before, a directory that is not new or empty, or near the live cluster's places, a port in use) is a
+	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
@@ -190,9 +190,10 @@ public class PointInTimeRestores {
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings);
 			this.cluster.start(data, data.resolve(LOG));
 			String[] history = readyHistory(data);
+			String config = this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
-					this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config(), this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
+					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
