@@ -200,8 +200,8 @@ class ClusterRestore {
 	 * {@link #ISOLATED} and {@code settings} (its port, sockets...), and the files go to the configuration's owner.
 	 * What it wrote beyond pgBackRest's files is returned, one line each.
 	 */
-	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings)
-			throws IOException, InterruptedException {
+	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings,
+			String role) throws IOException, InterruptedException {
 		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
 		// would point at the live cluster's pg_wal or configuration), every database, no recovery options of its own
 		List<String> options = new ArrayList<>(List.of("--pg1-path=" + data, "--set=" + set,
@@ -218,7 +218,7 @@ class ClusterRestore {
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
 		}
-		List<String> wrote = configure(data, settings, owner());
+		List<String> wrote = configure(data, settings, owner(), role);
 		for (Path top : List.of(data, tablespaces)) {
 			if (Files.exists(top)) {
 				try (Stream<Path> files = Files.walk(top)) {
@@ -234,9 +234,10 @@ class ClusterRestore {
 	 * appended to postgresql.auto.conf (after pgBackRest's recovery settings: the last of a name counts), its own
 	 * data_directory last in postgresql.conf (the live one's may name another, which postgresql.auto.conf cannot
 	 * override), and, for a cluster whose configuration lives outside its data directory (Debian's
-	 * /etc/postgresql), an empty postgresql.conf and a pg_hba.conf that lets the owner in through the socket only.
+	 * /etc/postgresql), an empty postgresql.conf and a pg_hba.conf that lets the owner in through the socket only
+	 * ({@code role}, when not null, also from 127.0.0.1 with its password: the drill's counts are the runner's).
 	 */
-	static List<String> configure(Path data, Map<String, String> settings, String owner) throws IOException {
+	static List<String> configure(Path data, Map<String, String> settings, String owner, String role) throws IOException {
 		List<String> wrote = new ArrayList<>();
 		Path conf = data.resolve("postgresql.conf");
 		if (!Files.exists(conf, LinkOption.NOFOLLOW_LINKS)) {
@@ -247,10 +248,14 @@ class ClusterRestore {
 				+ "data_directory = " + quoted(data.toString()) + "\n", java.nio.file.StandardOpenOption.APPEND);
 		Path hba = data.resolve("pg_hba.conf");
 		if (!Files.exists(hba, LinkOption.NOFOLLOW_LINKS)) {
+			if (role != null && (role.contains("\"") || OneLine.of(role).length() != role.length())) {
+				throw new IllegalArgumentException("not a role name for pg_hba.conf: " + OneLine.of(role));
+			}
 			Files.writeString(hba, "# bin/etl backup restore: none was restored; " + owner + " only, through the socket\n"
-					+ "local all " + owner + " peer\n");
+					+ "local all " + owner + " peer\n"
+					+ (role == null ? "" : "host all \"" + role + "\" 127.0.0.1/32 scram-sha-256\n"));
 			wrote.add(hba + ": none was restored (the configuration lives outside the data directory): written to let "
-					+ owner + " in through the socket only");
+					+ owner + " in through the socket only" + (role == null ? "" : ", and " + role + " from 127.0.0.1"));
 		}
 		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
 		Map<String, String> all = new LinkedHashMap<>(ISOLATED);

@@ -187,7 +187,7 @@ public class PointInTimeRestores {
 			settings.put("port", Integer.toString(port));
 			settings.put("listen_addresses", "127.0.0.1");
 			settings.put("unix_socket_directories", data.toString());
-			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings);
+			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
 			this.cluster.start(data, data.resolve(LOG));
 			String[] history = readyHistory(data);
 			String config = this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config();

@@ -148,7 +148,8 @@ public class RestoreDrills {
 				// says of its port, sockets and memory is not for a throwaway cluster beside it
 				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point,
 						Map.of("port", Integer.toString(port), "listen_addresses", "127.0.0.1", "unix_socket_directories",
-								scratch.toString(), "shared_buffers", "128MB", "huge_pages", "off"));
+								scratch.toString(), "shared_buffers", "128MB", "huge_pages", "off"),
+						this.database.determineUsername());
 				restoreSeconds = seconds(restoring);
 				long replaying = System.nanoTime();
 				this.cluster.start(data(scratch), scratch.resolve("drill.log"));

@@ -24,7 +24,7 @@ class ClusterRestoreTests {
 			throws Exception {
 		Files.writeString(data.resolve("postgresql.auto.conf"), "archive_mode = 'on'\nport = '5432'\n");
 
-		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres");
+		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
 
 		assertThat(wrote).hasSize(2);
 		assertThat(wrote.get(1)).contains("pg_hba.conf: none was restored").contains("postgres in through the socket only");
@@ -40,16 +40,28 @@ class ClusterRestoreTests {
 				"external_pid_file = '" + data.resolve("external.pid") + "'");
 	}
 
+	/** A drill's scratch cluster lets the runner in from 127.0.0.1 too: its counts are taken as the runner. */
+	@Test
+	void aDrillsWrittenHbaLetsTheRunnerInOverLoopbackToo(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("postgresql.conf"), "");
+
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).singleElement()
+			.asString()
+			.endsWith("and pgbatch from 127.0.0.1");
+		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
+			.containsExactly("local all postgres peer", "host all \"pgbatch\" 127.0.0.1/32 scram-sha-256");
+	}
+
 	@Test
 	void aRestoredPgHbaIsKeptAndAValueWithAQuoteIsNeverWritten(@TempDir Path data) throws Exception {
 		Files.writeString(data.resolve("pg_hba.conf"), "local all all trust\n");
 		Files.writeString(data.resolve("postgresql.conf"), "include = 'pgbatch.conf'\n");
 
-		assertThat(ClusterRestore.configure(data, Map.of(), "postgres")).isEmpty();
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).isEmpty();
 		assertThat(Files.readString(data.resolve("pg_hba.conf"))).isEqualTo("local all all trust\n");
 		assertThat(Files.readString(data.resolve("postgresql.conf"))).startsWith("include = 'pgbatch.conf'\n");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres"));
+			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres", null));
 		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
 	}
 
