@@ -28,7 +28,7 @@ class BackupDrillJobConfiguration {
 			ProgressMonitor progress) {
 		return new JobBuilder(BackupDrillJob.NAME, jobRepository).listener(progress)
 			.start(new StepBuilder("drill", jobRepository).tasklet((contribution, chunk) -> {
-				RestoreDrills.Drill drill = drills.drill(null);
+				RestoreDrills.Drill drill = drills.drill(null, null);
 				ExecutionContext summary = chunk.getStepContext().getStepExecution().getExecutionContext();
 				summary.putLong(ExecutionReport.SUMMARY + "id", drill.id());
 				summary.putString(ExecutionReport.SUMMARY + "point", drill.point());

@@ -2,30 +2,40 @@ package dev.pgbatch.backup;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.UsageException;
 
 import org.springframework.stereotype.Component;
 
@@ -49,20 +59,54 @@ class ClusterRestore {
 	static final String ROOT_OWNER = "pgBackRest's configuration %s belongs to root: a restored cluster runs as that"
 			+ " file's owner, and postgres refuses to run as root; give the file to the user who runs postgres";
 
+	static final String BAD_PATH = "%s: a directory's path of letters, digits and / . _ - + @ only, without . or .."
+			+ " components (it goes into the restored cluster's configuration files and pg_ctl's shell command line)";
+
+	static final String NO_PARENT = "%s: its parent directory does not exist (it is made there, never with its parents)";
+
+	static final String LIVE_PLACE = "%s is, holds or lies inside %s (%s): a restore writes nowhere near the live"
+			+ " cluster or pgBackRest's own files; name a new directory elsewhere";
+
+	static final String NOT_OURS = "%s is a link, not a directory, or belongs to %s, not to %s or %s who run restores:"
+			+ " name a new directory, or an empty one of theirs";
+
+	static final String NOT_EMPTY = "%s is not empty: a restore goes into a new or empty directory only (nothing in it is"
+			+ " removed or overwritten)";
+
+	static final String WRITABLE = "%s may be written by its group or other users: chmod go-w it, or name another";
+
+	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
+			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
+
+	/** Characters a path given for a restored cluster may hold: safe in a configuration file's quotes and in pg_ctl's shell line. */
+	private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9/._+@-]*");
+
 	/** Restore and replay of a large database take hours; this bounds only one that hangs. */
 	private static final Duration STEP_TIMEOUT = Duration.ofHours(12);
 
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
 
 	/**
-	 * What a restored cluster starts with whatever the live cluster's configuration (copied with its data
-	 * directory) says: its own data directory, no WAL archiving (never into the live cluster's repository), no
-	 * logical replication workers (its subscriptions would move the publishers' slots on), no commands run at the
-	 * end of recovery, and no wait for synchronous standbys that are the live cluster's.
+	 * What a restored cluster runs with whatever the live cluster's configuration (copied with its data directory)
+	 * says, written into its postgresql.auto.conf (read last, and kept across restarts): no WAL archiving (never into
+	 * the live cluster's repository), no logical replication workers (its subscriptions would move the publishers'
+	 * slots on), no commands run at the end of recovery, no wait for synchronous standbys and no upstream that are
+	 * the live cluster's, no log collector writing where the live cluster's does (and, in {@link #configure}, a pid
+	 * file of its own).
 	 */
-	private static final String ISOLATED = " -c data_directory=%s -c archive_mode=off"
-			+ " -c max_logical_replication_workers=0 -c recovery_end_command= -c archive_cleanup_command="
-			+ " -c synchronous_standby_names= -c primary_conninfo= -c primary_slot_name=";
+	private static final Map<String, String> ISOLATED = isolated();
+
+	private static Map<String, String> isolated() {
+		Map<String, String> settings = new LinkedHashMap<>();
+		settings.put("archive_mode", "off");
+		for (String empty : List.of("archive_command", "archive_library", "recovery_end_command", "archive_cleanup_command",
+				"synchronous_standby_names", "primary_conninfo", "primary_slot_name")) {
+			settings.put(empty, "");
+		}
+		settings.put("max_logical_replication_workers", "0");
+		settings.put("logging_collector", "off");
+		return settings;
+	}
 
 	/** pgBackRest's --target for a time: what recovery_target_time takes. */
 	private static final DateTimeFormatter TARGET_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx")
@@ -106,10 +150,38 @@ class ClusterRestore {
 	}
 
 	/**
+	 * A transaction of its own, with an id and no data, committed on the live cluster now, after {@code time}: recovery
+	 * to a time stops before the first commit after it, and with none in the WAL ends at its end and fails ("recovery
+	 * ended before configured recovery target was reached") on a cluster that wrote nothing since.
+	 */
+	private void commitAfter(Instant time) {
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SELECT txid_current()")) {
+			rs.next();
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot commit a transaction after " + time + ": " + ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * Refuses a target no backup set ended before (exit 2), from what pgbackrest info lists: read only, before the
+	 * check (a WAL switch) and anything else is done.
+	 */
+	void refuseWithoutSet(Target target) throws IOException, InterruptedException {
+		if (this.physical.info().stream().noneMatch(set -> set.stopped().isBefore(target.before()))) {
+			throw new UsageException(NO_SET.formatted(this.pgBackRest.stanza(), target));
+		}
+	}
+
+	/**
 	 * Makes sure the WAL up to now is in the repository (pgBackRest's check switches to a new segment and waits for
 	 * the old one to arrive), then chooses the newest set that ended before the target.
 	 */
 	String setFor(Target target) throws IOException, InterruptedException {
+		if (target.time() != null) {
+			commitAfter(target.time());
+		}
 		PgBackRest.Result check = this.pgBackRest.run(STEP_TIMEOUT, "check");
 		if (check.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest check", errors(check)));
@@ -123,12 +195,13 @@ class ClusterRestore {
 	}
 
 	/**
-	 * pgBackRest restores the set into {@code data} (made here, mode 0700; its parent must exist) and the tablespaces
-	 * into {@code tablespaces}, with the target as recovery target, promoted when reached, and archive_mode off; the
-	 * files then go to the configuration's owner.
+	 * pgBackRest restores the set into {@code data} (an empty directory) and the tablespaces into {@code tablespaces},
+	 * with the target as recovery target, promoted when reached; the restored configuration then gets
+	 * {@link #ISOLATED} and {@code settings} (its port, sockets...), and the files go to the configuration's owner.
+	 * What it wrote beyond pgBackRest's files is returned, one line each.
 	 */
-	void restore(Path data, Path tablespaces, String set, Target target) throws IOException, InterruptedException {
-		Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings,
+			String role) throws IOException, InterruptedException {
 		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
 		// would point at the live cluster's pg_wal or configuration), every database, no recovery options of its own
 		List<String> options = new ArrayList<>(List.of("--pg1-path=" + data, "--set=" + set,
@@ -145,35 +218,72 @@ class ClusterRestore {
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
 		}
-		// a cluster whose configuration lives outside its data directory (Debian's /etc/postgresql) has none there
-		Path conf = data.resolve("postgresql.conf");
-		if (!Files.exists(conf)) {
-			Files.writeString(conf, "");
-		}
-		String owner = owner();
-		if (!owner.equals(System.getProperty("user.name"))) {
-			UserPrincipal principal = data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(owner);
-			for (Path top : List.of(data, tablespaces)) {
-				if (Files.exists(top)) {
-					try (Stream<Path> files = Files.walk(top)) {
-						for (Path file : (Iterable<Path>) files::iterator) {
-							// the link itself, never what it points at (lchown)
-							Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-								.setOwner(principal);
-						}
-					}
+		List<String> wrote = configure(data, settings, owner(), role);
+		for (Path top : List.of(data, tablespaces)) {
+			if (Files.exists(top)) {
+				try (Stream<Path> files = Files.walk(top)) {
+					toOwner(files.toArray(Path[]::new));
 				}
 			}
 		}
+		return wrote;
 	}
 
 	/**
-	 * Starts the restored cluster with these options (postgres's -c settings) and its log in {@code log}, and waits
-	 * until it has replayed to the target and been promoted (pg_control says "in production"), or ended.
+	 * The restored data directory's configuration, before its first start: {@link #ISOLATED} and {@code settings}
+	 * appended to postgresql.auto.conf (after pgBackRest's recovery settings: the last of a name counts), its own
+	 * data_directory last in postgresql.conf (the live one's may name another, which postgresql.auto.conf cannot
+	 * override), and, for a cluster whose configuration lives outside its data directory (Debian's
+	 * /etc/postgresql), an empty postgresql.conf and a pg_hba.conf that lets the owner in through the socket only
+	 * ({@code role}, when not null, also from 127.0.0.1 with its password: the drill's counts are the runner's).
 	 */
-	void start(Path data, Path log, String options) throws IOException, InterruptedException {
-		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-o",
-				options + ISOLATED.formatted(data), "-w", "-t", Long.toString(STEP_TIMEOUT.toSeconds()), "start");
+	static List<String> configure(Path data, Map<String, String> settings, String owner, String role) throws IOException {
+		List<String> wrote = new ArrayList<>();
+		Path conf = data.resolve("postgresql.conf");
+		if (!Files.exists(conf, LinkOption.NOFOLLOW_LINKS)) {
+			Files.writeString(conf, "");
+			wrote.add(conf + ": none was restored (the configuration lives outside the data directory): written empty");
+		}
+		Files.writeString(conf, "\n# bin/etl backup restore: this data directory, whatever the lines above say\n"
+				+ "data_directory = " + quoted(data.toString()) + "\n", java.nio.file.StandardOpenOption.APPEND);
+		Path hba = data.resolve("pg_hba.conf");
+		if (!Files.exists(hba, LinkOption.NOFOLLOW_LINKS)) {
+			if (role != null && (role.contains("\"") || OneLine.of(role).length() != role.length())) {
+				throw new IllegalArgumentException("not a role name for pg_hba.conf: " + OneLine.of(role));
+			}
+			Files.writeString(hba, "# bin/etl backup restore: none was restored; " + owner + " only, through the socket\n"
+					+ "local all " + owner + " peer\n"
+					+ (role == null ? "" : "host all \"" + role + "\" 127.0.0.1/32 scram-sha-256\n"));
+			wrote.add(hba + ": none was restored (the configuration lives outside the data directory): written to let "
+					+ owner + " in through the socket only" + (role == null ? "" : ", and " + role + " from 127.0.0.1"));
+		}
+		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
+		Map<String, String> all = new LinkedHashMap<>(ISOLATED);
+		// not the live cluster's (a service manager reads it); empty, postgres would complain at each start
+		all.put("external_pid_file", data.resolve("external.pid").toString());
+		all.putAll(settings);
+		all.forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
+		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
+				java.nio.file.StandardOpenOption.APPEND);
+		return wrote;
+	}
+
+	/** A configuration file's quoted value; what goes in has been checked to hold no quote or line end. */
+	private static String quoted(String value) {
+		if (value.contains("'") || value.contains("\\") || value.contains("\n") || value.contains("\r")) {
+			throw new IllegalArgumentException("not a configuration value: " + OneLine.of(value));
+		}
+		return "'" + value + "'";
+	}
+
+	/**
+	 * Starts the restored cluster (its settings in its postgresql.auto.conf, none on pg_ctl's command line, which a
+	 * shell reads) with its log in {@code log}, and waits until it has replayed to the target and been promoted
+	 * (pg_control says "in production"), or ended.
+	 */
+	void start(Path data, Path log) throws IOException, InterruptedException {
+		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
+				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("the restored cluster's start", lastLines(log)));
 		}
@@ -193,17 +303,14 @@ class ClusterRestore {
 
 	/**
 	 * Stops the cluster when it runs (immediate: it is thrown away) and removes the directory; what could not be done,
-	 * or null. Its postmaster.pid is believed only when that process runs in this data directory: after a reboot the
-	 * number may be another process's, the live cluster's postmaster among them.
+	 * or null.
 	 */
 	String remove(Path directory, Path data) {
+		String notStopped = stop(data);
+		if (notStopped != null) {
+			return NOT_REMOVED.formatted(directory, notStopped);
+		}
 		try {
-			if (postmasterRunsIn(data)) {
-				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
-				if (stopped.exitCode() != 0) {
-					return NOT_REMOVED.formatted(directory, "pg_ctl stop: " + OneLine.of(stopped.output().strip()));
-				}
-			}
 			if (Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
 				// not following links: a tablespace's is a link, its target inside the directory too
 				try (Stream<Path> files = Files.walk(directory)) {
@@ -217,9 +324,221 @@ class ClusterRestore {
 		catch (IOException | RuntimeException ex) {
 			return NOT_REMOVED.formatted(directory, OneLine.of(String.valueOf(ex.getMessage())));
 		}
+	}
+
+	/**
+	 * Stops the cluster of {@code data} when it runs (immediate); why it could not be, or null. Its postmaster.pid is
+	 * believed only when that process runs in this data directory: after a reboot the number may be another
+	 * process's, the live cluster's postmaster among them.
+	 */
+	String stop(Path data) {
+		try {
+			if (postmasterRunsIn(data)) {
+				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
+				if (stopped.exitCode() != 0) {
+					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
+				}
+			}
+			return null;
+		}
+		catch (IOException | RuntimeException ex) {
+			return OneLine.of(String.valueOf(ex.getMessage()));
+		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			return NOT_REMOVED.formatted(directory, "interrupted");
+			return "interrupted";
+		}
+	}
+
+	/** What a directory given to a restore is for, and so what it must be. */
+	enum Use {
+
+		/** A restored cluster's data directory: empty; made 0700 when it is more open (its owner's, checked). */
+		DATA(true, false),
+		/** The directory a restored cluster's tablespaces go into: empty, writable by its owner only. */
+		TABLESPACES(true, true),
+		/** ETL_PGBACKREST_DRILL_DIR: the drills' scratch clusters, removed by later drills; writable by its owner only. */
+		DRILLS(false, true);
+
+		private final boolean empty;
+
+		private final boolean ownerWritesOnly;
+
+		Use(boolean empty, boolean ownerWritesOnly) {
+			this.empty = empty;
+			this.ownerWritesOnly = ownerWritesOnly;
+		}
+
+	}
+
+	/**
+	 * Why a restore may not write into {@code dir}, or null. Its path must be plain ({@link #SAFE_PATH}, no . or ..)
+	 * and its parent must exist. Its real path (its parents' links resolved) must be apart from each of
+	 * {@code live} ({@link #livePlaces()}): not one of them, above one or inside one. If it exists it must be a
+	 * directory, not a link, of pgBackRest's configuration's owner (who runs the restored postgres) or of this user,
+	 * not writable by others when {@code use} says so, and empty when {@code use} says so: a restore never removes or
+	 * overwrites what it did not write.
+	 */
+	String unsafe(Path dir, Use use, Map<Path, String> live) throws IOException {
+		if (badPath(dir)) {
+			return BAD_PATH.formatted(OneLine.of(dir.toString()));
+		}
+		Path real = real(dir);
+		if (!SAFE_PATH.matcher(real.toString()).matches()) {
+			return BAD_PATH.formatted(OneLine.of(real.toString()));
+		}
+		for (Map.Entry<Path, String> place : live.entrySet()) {
+			if (real.startsWith(place.getKey()) || place.getKey().startsWith(real)) {
+				return LIVE_PLACE.formatted(dir, place.getKey(), place.getValue());
+			}
+		}
+		if (dir.getParent() == null || !Files.isDirectory(dir.getParent())) {
+			return NO_PARENT.formatted(dir);
+		}
+		if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+			return null;
+		}
+		String owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
+		String me = System.getProperty("user.name");
+		if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !(owner.equals(owner()) || owner.equals(me))) {
+			return NOT_OURS.formatted(dir, owner, owner(), me);
+		}
+		Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+		if (use.ownerWritesOnly
+				&& (mode.contains(PosixFilePermission.GROUP_WRITE) || mode.contains(PosixFilePermission.OTHERS_WRITE))) {
+			return WRITABLE.formatted(dir);
+		}
+		if (use.empty) {
+			try (Stream<Path> entries = Files.list(dir)) {
+				if (entries.findAny().isPresent()) {
+					return NOT_EMPTY.formatted(dir);
+				}
+			}
+		}
+		return null;
+	}
+
+	/** Whether the path is not plain: relative, with . or .., or a character outside {@link #SAFE_PATH}. */
+	static boolean badPath(Path dir) {
+		return !dir.isAbsolute() || !SAFE_PATH.matcher(dir.toString()).matches() || !dir.normalize().equals(dir);
+	}
+
+	/**
+	 * Where the live cluster and pgBackRest keep their files, as real paths, with what each is: the data directory
+	 * (the server's, when the runner's role may read it, and pgBackRest's pg1-path, whose check compares the two) and
+	 * its pg_wal, the tablespaces, the socket directories, and pgBackRest's repository (a posix one), spool, lock and
+	 * log paths.
+	 */
+	Map<Path, String> livePlaces() throws IOException, InterruptedException {
+		Map<String, String> named = new LinkedHashMap<>();
+		List<String> data = new ArrayList<>();
+		try (Connection connection = this.dataSource.getConnection(); Statement statement = connection.createStatement()) {
+			// pg_settings shows these rows only to a superuser or pg_read_all_settings: else pgBackRest's say
+			try (ResultSet rs = statement.executeQuery("SELECT name, setting FROM pg_settings"
+					+ " WHERE name IN ('data_directory', 'unix_socket_directories')")) {
+				while (rs.next()) {
+					if (rs.getString(1).equals("data_directory")) {
+						data.add(rs.getString(2));
+					}
+					else {
+						for (String socket : rs.getString(2).split(",")) {
+							named.put(socket.strip().replace("\"", ""), "the live cluster's socket directory");
+						}
+					}
+				}
+			}
+			try (ResultSet rs = statement.executeQuery("SELECT spcname, pg_tablespace_location(oid) FROM pg_tablespace"
+					+ " WHERE pg_tablespace_location(oid) <> ''")) {
+				while (rs.next()) {
+					named.put(rs.getString(2), "the live cluster's tablespace " + rs.getString(1));
+				}
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the live cluster's settings: " + ex.getMessage(), ex);
+		}
+		this.pgBackRest.option("restore", "pg1-path").ifPresent(data::add);
+		for (String directory : data) {
+			named.put(directory, "the live cluster's data directory");
+			named.put(directory + "/pg_wal", "the live cluster's pg_wal");
+		}
+		this.pgBackRest.option("check", "pg1-socket-path")
+			.ifPresent(socket -> named.put(socket, "the live cluster's socket directory"));
+		if (this.pgBackRest.option("restore", "repo1-type").orElse("posix").equals("posix")) {
+			this.pgBackRest.option("restore", "repo1-path")
+				.ifPresent(repository -> named.put(repository, "pgBackRest's repository"));
+		}
+		for (String path : List.of("spool-path", "lock-path", "log-path")) {
+			this.pgBackRest.option("restore", path).ifPresent(directory -> named.put(directory, "pgBackRest's " + path));
+		}
+		Map<Path, String> places = new LinkedHashMap<>();
+		named.forEach((path, what) -> {
+			if (path.startsWith("/")) {
+				places.putIfAbsent(real(Path.of(path)), what);
+			}
+		});
+		return places;
+	}
+
+	/** The path as the kernel reaches it: the links of its existing part resolved. */
+	static Path real(Path path) {
+		Path absolute = path.toAbsolutePath().normalize();
+		Path existing = absolute;
+		while (existing.getParent() != null && !Files.exists(existing)) {
+			existing = existing.getParent();
+		}
+		try {
+			return existing.toRealPath().resolve(existing.relativize(absolute));
+		}
+		catch (IOException ex) {
+			return absolute;
+		}
+	}
+
+	/**
+	 * Refuses a time after the server's clock (exit 2): WAL reaches no further, recovery would end short of it. Up to
+	 * the clock it is restorable: the restore's pgbackrest check archives the WAL up to then first.
+	 */
+	void refuseFuture(Instant time) {
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SELECT clock_timestamp()")) {
+			rs.next();
+			Instant now = rs.getTimestamp(1).toInstant();
+			if (time.isAfter(now)) {
+				throw new UsageException(TIME_AHEAD.formatted(time, now));
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the server's clock: " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Gives these files to the owner of pgBackRest's configuration (who runs the restored postgres), not following links. */
+	void toOwner(Path... files) throws IOException {
+		String owner = owner();
+		if (!owner.equals(System.getProperty("user.name"))) {
+			UserPrincipal principal = java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService()
+				.lookupPrincipalByName(owner);
+			for (Path file : files) {
+				Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setOwner(principal);
+			}
+		}
+	}
+
+	/** A loopback port free now. */
+	static int freePort() throws IOException {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+	/** Whether nothing listens on 127.0.0.1:{@code port} now. */
+	static boolean portFree(int port) {
+		try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+			return true;
+		}
+		catch (IOException ex) {
+			return false;
 		}
 	}
 

@@ -41,6 +41,9 @@ class PgBackRest {
 	/** pgBackRest's detail of a file that did not parse as an info file or manifest (decrypted with a wrong key). */
 	private static final String GARBAGE = "FormatError: key/value found outside of section";
 
+	/** help reads the configuration only. */
+	private static final Duration HELP_TIMEOUT = Duration.ofSeconds(30);
+
 	/** What a run of pgbackrest gave: its exit code (-1 when it did not end in time), its stdout and its stderr. */
 	record Result(int exitCode, String stdout, String stderr) {
 
@@ -181,6 +184,23 @@ class PgBackRest {
 			return new Result(-1, "", "");
 		}
 		return new Result(process.exitValue(), OwnThreads.joined(stdout), OwnThreads.joined(stderr));
+	}
+
+	/**
+	 * The value pgBackRest gives {@code option} for {@code command} (`help COMMAND OPTION`: its configuration's,
+	 * includes and defaults applied), or empty when it has none or cannot say.
+	 */
+	Optional<String> option(String command, String option) throws IOException, InterruptedException {
+		Result help = run(HELP_TIMEOUT, "help", List.of(command, option));
+		if (help.exitCode() != 0) {
+			return Optional.empty();
+		}
+		Optional<String> current = valueOf(help.stdout(), "current: ");
+		return current.isPresent() ? current : valueOf(help.stdout(), "default: ");
+	}
+
+	private static Optional<String> valueOf(String help, String label) {
+		return help.lines().filter(line -> line.startsWith(label)).map(line -> line.substring(label.length()).strip()).findFirst();
 	}
 
 	private static String read(InputStream stream) throws IOException {

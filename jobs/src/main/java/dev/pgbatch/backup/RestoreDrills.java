@@ -1,14 +1,10 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -62,9 +58,7 @@ public class RestoreDrills {
 
 	static final String CORRUPT = "pg_amcheck found corruption: %s";
 
-	static final String UNSAFE_DIR = "%s (ETL_PGBACKREST_DRILL_DIR) is not a directory of %s or this user's that"
-			+ " only they may write (a link, or another user's): drills remove what they find there; remove it, or"
-			+ " name another";
+	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
 
 	private static final String LOCK = "backup drill";
 
@@ -78,8 +72,11 @@ public class RestoreDrills {
 	/** pg_amcheck of a large database takes hours; this bounds only one that hangs. */
 	private static final Duration AMCHECK_TIMEOUT = Duration.ofHours(12);
 
-	/** A drill: its id in etl.restore_drill, what it restored, how long each part took, and what failed. */
-	public record Drill(long id, String point, String set, double restoreSeconds, double replaySeconds,
+	/**
+	 * A drill: its id in etl.restore_drill, what it restored (a point's name, or a time), whether row counts were
+	 * compared (a point's; a time has none), how long each part took, and what failed.
+	 */
+	public record Drill(long id, String point, String set, boolean counted, double restoreSeconds, double replaySeconds,
 			List<String> problems) {
 
 		public boolean passed() {
@@ -88,7 +85,7 @@ public class RestoreDrills {
 
 	}
 
-	/** The point drilled to, as recorded: when it was made, and its counts by quoted table name. */
+	/** The point drilled to, as recorded: when it was made, and its counts by quoted table name (null: a time). */
 	private record Target(String name, Instant createdAt, Map<String, Long> counts) {
 	}
 
@@ -115,12 +112,17 @@ public class RestoreDrills {
 	}
 
 	/**
-	 * Drills to restore point {@code pointName} (null: the newest). An unknown point is a UsageException, with nothing
-	 * written; everything that fails after is one of the drill's problems.
+	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
+	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point or a time
+	 * after the server's clock is a UsageException, with nothing written; everything that fails after is one of the
+	 * drill's problems.
 	 */
-	public Drill drill(String pointName) throws InterruptedException {
+	public Drill drill(String pointName, Instant time) throws InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
-			Target target = target(pointName);
+			if (time != null) {
+				this.cluster.refuseFuture(time);
+			}
+			Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
 			Instant started = Instant.now();
 			List<String> problems = new ArrayList<>();
 			String set = null;
@@ -132,24 +134,29 @@ public class RestoreDrills {
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);
-				ClusterRestore.Target point = ClusterRestore.Target.point(target.name(), target.createdAt());
+				ClusterRestore.Target point = target.counts() == null ? ClusterRestore.Target.time(time)
+						: ClusterRestore.Target.point(target.name(), target.createdAt());
 				set = this.cluster.setFor(point);
 				long restoring = System.nanoTime();
-				Files.createDirectory(scratch,
-						PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-				ownedByTheOwner(scratch);
-				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point);
+				for (Path directory : List.of(scratch, data(scratch))) {
+					Files.createDirectory(directory,
+							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+				}
+				this.cluster.toOwner(scratch);
+				int port = ClusterRestore.freePort();
+				// the scratch cluster's own: what the live cluster's configuration (copied with its data directory)
+				// says of its port, sockets and memory is not for a throwaway cluster beside it
+				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point,
+						Map.of("port", Integer.toString(port), "listen_addresses", "127.0.0.1", "unix_socket_directories",
+								scratch.toString(), "shared_buffers", "128MB", "huge_pages", "off"),
+						this.database.determineUsername());
 				restoreSeconds = seconds(restoring);
-				int port = freePort();
 				long replaying = System.nanoTime();
-				// what the live cluster's configuration (copied with its data directory) may point at the live
-				// cluster's own files or memory is set for the scratch one: its pid file, its log, its shared memory
-				this.cluster.start(data(scratch), scratch.resolve("drill.log"), "-c port=" + port
-						+ " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch
-						+ " -c external_pid_file=" + scratch.resolve("external.pid")
-						+ " -c logging_collector=off -c shared_buffers=128MB -c huge_pages=off");
+				this.cluster.start(data(scratch), scratch.resolve("drill.log"));
 				replaySeconds = seconds(replaying);
-				problems.addAll(compare(target.counts(), port));
+				if (target.counts() != null) {
+					problems.addAll(compare(target.counts(), port));
+				}
 				problems.addAll(amcheck(scratch, port));
 			}
 			catch (IOException | RuntimeException ex) {
@@ -164,40 +171,25 @@ public class RestoreDrills {
 			long id = record(started, target.name(), set, restoreSeconds, replaySeconds, problems);
 			log.info("restore drill {} to {} from {}: {}", id, target.name(), set,
 					problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
-			return new Drill(id, target.name(), set, restoreSeconds, replaySeconds, problems);
+			return new Drill(id, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
 		}
 	}
 
 	/**
 	 * ETL_PGBACKREST_DRILL_DIR, made (mode 0700, the owner's) when missing; one that is there must be a directory,
-	 * not a link, the owner's or this user's, that no other user may write: drills remove what they find in it
-	 * and start and stop clusters there, and a directory another user made first (/var/tmp is everybody's) could
-	 * point them at anything.
+	 * not a link, the owner's or this user's, that no other user may write, apart from the live cluster's places
+	 * ({@link ClusterRestore#unsafe}): drills remove what they find in it and start and stop clusters there, and a
+	 * directory another user made first (/var/tmp is everybody's) could point them at anything.
 	 */
-	private void drillsDirectory() throws IOException {
+	private void drillsDirectory() throws IOException, InterruptedException {
+		String problem = this.cluster.unsafe(this.drills, ClusterRestore.Use.DRILLS, this.cluster.livePlaces());
+		if (problem != null) {
+			throw new IllegalStateException(UNSAFE_DIR.formatted(problem));
+		}
 		if (!Files.exists(this.drills, LinkOption.NOFOLLOW_LINKS)) {
 			Files.createDirectory(this.drills,
 					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-			ownedByTheOwner(this.drills);
-			return;
-		}
-		String owner = Files.getOwner(this.drills, LinkOption.NOFOLLOW_LINKS).getName();
-		java.util.Set<PosixFilePermission> mode = Files.getPosixFilePermissions(this.drills, LinkOption.NOFOLLOW_LINKS);
-		if (!Files.isDirectory(this.drills, LinkOption.NOFOLLOW_LINKS)
-				|| !(owner.equals(this.cluster.owner()) || owner.equals(System.getProperty("user.name")))
-				|| mode.contains(PosixFilePermission.GROUP_WRITE) || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-			throw new IllegalStateException(UNSAFE_DIR.formatted(this.drills, this.cluster.owner()));
-		}
-	}
-
-	/** The drill's directory, the owner's (who runs the scratch postgres), when this is root. */
-	private void ownedByTheOwner(Path... directories) throws IOException {
-		String owner = this.cluster.owner();
-		if (!owner.equals(System.getProperty("user.name"))) {
-			UserPrincipal principal = this.drills.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(owner);
-			for (Path directory : directories) {
-				Files.setOwner(directory, principal);
-			}
+			this.cluster.toOwner(this.drills);
 		}
 	}
 
@@ -348,12 +340,6 @@ public class RestoreDrills {
 	/** The scratch cluster's data directory (its tablespaces are beside it, its socket and log above it). */
 	private static Path data(Path scratch) {
 		return scratch.resolve("data");
-	}
-
-	private static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
 	}
 
 	private static double seconds(long since) {

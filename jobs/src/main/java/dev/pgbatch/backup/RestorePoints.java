@@ -153,6 +153,22 @@ public class RestorePoints {
 		}
 	}
 
+	/** Point NAME as recorded (its counts left out), if it is. */
+	public java.util.Optional<Point> recorded(String name) {
+		try (Connection connection = this.dataSource.getConnection();
+				PreparedStatement statement = connection
+					.prepareStatement("SELECT name, lsn::text, created_at FROM etl.restore_point WHERE name = ?")) {
+			statement.setString(1, name);
+			try (ResultSet rs = statement.executeQuery()) {
+				return rs.next() ? java.util.Optional.of(new Point(rs.getString(1), rs.getString(2),
+						rs.getTimestamp(3).toInstant(), Map.of())) : java.util.Optional.empty();
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read etl.restore_point: " + ex.getMessage(), ex);
+		}
+	}
+
 	private Point create(Connection connection, String name, String backupLabel) throws SQLException {
 		try (Statement statement = connection.createStatement()) {
 			statement.execute("SET LOCAL lock_timeout = " + this.lockTimeout.toMillis());

@@ -1,5 +1,7 @@
 package dev.pgbatch.cli;
 
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -9,6 +11,7 @@ import dev.pgbatch.backup.Backups;
 import dev.pgbatch.backup.PgBackRestCheck;
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.backup.PhysicalVerify;
+import dev.pgbatch.backup.PointInTimeRestores;
 import dev.pgbatch.backup.RestoreDrills;
 import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.core.UsageException;
@@ -167,17 +170,31 @@ class BackupCommand {
 	}
 
 	@Command(name = "restore", mixinStandardHelpOptions = true,
-			description = "Restore a backup into a database of its own, in one transaction, then give it the target's name.")
+			description = { "Restore a logical backup into a database of its own, in one transaction, then give it the target's name: backup restore ID --target-db NAME.",
+					"Or restore the whole cluster to a point in time (pgBackRest, ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA) into a new or empty directory: backup restore --to NAME|--to-time T --data-dir DIR [--port P]. It starts there on 127.0.0.1:P (a free port without --port), replays to the target and is promoted, with WAL archiving off (kept so across restarts) until you switch over as it prints. See docs/operations.md." })
 	static class Restore implements Callable<Integer> {
+
+		static final String BOTH_FORMS = "backup restore: ID --target-db NAME (a logical backup) or --to NAME|--to-time T"
+				+ " --data-dir DIR (a point in time), not both";
+
+		static final String NO_ID = "Missing required parameter: 'ID' (or a point in time: --to NAME|--to-time T --data-dir DIR)";
+
+		static final String NO_TARGET_DB = "Missing required option: '--target-db=NAME'";
+
+		static final String ONE_TARGET = "%s: --to NAME or --to-time T, one of them";
+
+		static final String NO_DATA_DIR = "backup restore --to/--to-time: --data-dir DIR is required (a new or empty directory)";
+
+		static final String BAD_PORT = "--port %d: a port from 1 to 65535";
 
 		static final String KEEPS_ARCHIVE_ID = "%s keeps archive id %s, the one of the database the backup was taken of: if that"
 				+ " database goes on archiving, give %s its own before it archives (in it: UPDATE ops.archive_installation SET"
 				+ " archive_id = gen_random_uuid(); better, its own ETL_ARCHIVE_PREFIX too: docs/jobs/archive.md, whose segments)";
 
-		@Parameters(index = "0", paramLabel = "ID", description = "The backup (bin/etl backup list).")
+		@Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "The logical backup (bin/etl backup list).")
 		String id;
 
-		@Option(names = "--target-db", required = true, paramLabel = "NAME", description = "The database to restore into.")
+		@Option(names = "--target-db", paramLabel = "NAME", description = "The database to restore a logical backup into.")
 		String targetDb;
 
 		@Option(names = "--force", description = "Replace a database that is not empty (any table, view, function, type or schema of its own): the restored one takes its name, then the old one is dropped.")
@@ -186,8 +203,34 @@ class BackupCommand {
 		@Option(names = "--terminate-sessions", description = "End the sessions connected to the database being replaced (without it, the restore refuses while any are, and says how many).")
 		boolean terminateSessions;
 
+		@Option(names = "--to", paramLabel = "NAME", description = "Point in time: the restore point (etl.restore_point) to restore the cluster to.")
+		String to;
+
+		@Option(names = "--to-time", paramLabel = "T", description = "Point in time: the time to restore the cluster to, with its zone (2026-12-03T02:40:00Z): the last transaction committed at or before it.")
+		String toTime;
+
+		@Option(names = "--data-dir", paramLabel = "DIR", description = "Point in time: the new or empty directory to restore into (its tablespaces into DIR-tablespaces); never the live cluster's or near it.")
+		String dataDir;
+
+		@Option(names = "--port", paramLabel = "P", description = "Point in time: the loopback port the restored cluster starts on (default: a free one).")
+		Integer port;
+
 		@Override
 		public Integer call() throws Exception {
+			boolean logical = this.id != null || this.targetDb != null || this.force || this.terminateSessions;
+			boolean pointInTime = this.to != null || this.toTime != null || this.dataDir != null || this.port != null;
+			if (logical && pointInTime) {
+				throw new UsageException(BOTH_FORMS);
+			}
+			if (pointInTime) {
+				return pointInTime();
+			}
+			if (this.id == null) {
+				throw new UsageException(NO_ID);
+			}
+			if (this.targetDb == null) {
+				throw new UsageException(NO_TARGET_DB);
+			}
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				Backups backups = context.getBean(Backups.class);
 				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
@@ -197,6 +240,33 @@ class BackupCommand {
 				if (archiveId != null) {
 					System.out.printf(Locale.ROOT, KEEPS_ARCHIVE_ID + "%n", this.targetDb, archiveId, this.targetDb);
 				}
+				return Cli.OK;
+			}
+		}
+
+		/** --to NAME|--to-time T --data-dir DIR [--port P], its input checked before anything starts. */
+		private int pointInTime() throws Exception {
+			if ((this.to == null) == (this.toTime == null)) {
+				throw new UsageException(ONE_TARGET.formatted("backup restore"));
+			}
+			if (this.dataDir == null) {
+				throw new UsageException(NO_DATA_DIR);
+			}
+			String problem = this.to != null ? RestorePoints.problemWithName(this.to) : null;
+			if (problem == null) {
+				problem = PointInTimeRestores.problemWithPath(this.dataDir);
+			}
+			if (problem != null) {
+				throw new UsageException(problem);
+			}
+			if (this.port != null && (this.port < 1 || this.port > 65535)) {
+				throw new UsageException(BAD_PORT.formatted(this.port));
+			}
+			Instant time = this.toTime == null ? null : PointInTimeRestores.time(this.toTime);
+			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+				PointInTimeRestores.Restored restored = context.getBean(PointInTimeRestores.class)
+					.restore(this.to, time, Path.of(this.dataDir).toAbsolutePath(), this.port);
+				restored.report().forEach(System.out::println);
 				return Cli.OK;
 			}
 		}
@@ -256,33 +326,43 @@ class BackupCommand {
 
 	}
 
+	static final String DRILL_AT_A_TIME = "a time has no recorded row counts: pg_amcheck only checked the restored cluster";
+
 	@Command(name = "drill", mixinStandardHelpOptions = true,
-			description = "Restore drill of a point in time: pgBackRest restores the newest set that ended before restore point NAME into a scratch cluster under ETL_PGBACKREST_DRILL_DIR, which replays the WAL to the point (on a loopback port, archiving off); every table's rows must equal the point's counts and pg_amcheck must find no corruption. Recorded in etl.restore_drill; the scratch cluster is removed. Exit 0 on a pass, 1 on a failure (one line for each thing that failed).")
+			description = "Restore drill of a point in time: pgBackRest restores the newest set that ended before restore point NAME into a scratch cluster under ETL_PGBACKREST_DRILL_DIR, which replays the WAL to the point (on a loopback port, archiving off); every table's rows must equal the point's counts and pg_amcheck must find no corruption (to a time, --to-time, pg_amcheck only: no counts were recorded at it). Recorded in etl.restore_drill; the scratch cluster is removed. Exit 0 on a pass, 1 on a failure (one line for each thing that failed).")
 	static class Drill implements Callable<Integer> {
 
 		@Option(names = "--to", paramLabel = "NAME", description = "The restore point (etl.restore_point); default: the newest.")
 		String to;
+
+		@Option(names = "--to-time", paramLabel = "T", description = "A time instead of a point, with its zone (2026-12-03T02:40:00Z): no counts were recorded at it, so only pg_amcheck checks the restored cluster.")
+		String toTime;
 
 		@Option(names = "--json", description = "Print one JSON document: id, point, set, restore and replay seconds, problems.")
 		boolean json;
 
 		@Override
 		public Integer call() throws Exception {
+			if (this.to != null && this.toTime != null) {
+				throw new UsageException(Restore.ONE_TARGET.formatted("backup drill"));
+			}
 			if (this.to != null) {
 				String problem = RestorePoints.problemWithName(this.to);
 				if (problem != null) {
 					throw new UsageException(problem);
 				}
 			}
+			Instant time = this.toTime == null ? null : PointInTimeRestores.time(this.toTime);
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to);
+				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to, time);
 				if (this.json) {
 					Output.json(drill);
 				}
 				else {
-					System.out.printf(Locale.ROOT, "drill %d to restore point %s from set %s: %s (restore %.1f s, replay %.1f s)%n",
-							drill.id(), drill.point(), drill.set(), drill.passed() ? "passed" : "FAILED",
-							drill.restoreSeconds(), drill.replaySeconds());
+					System.out.printf(Locale.ROOT, "drill %d to %s from set %s: %s (restore %.1f s, replay %.1f s)%s%n",
+							drill.id(), (drill.counted() ? "restore point " : "") + drill.point(), drill.set(),
+							drill.passed() ? "passed" : "FAILED", drill.restoreSeconds(), drill.replaySeconds(),
+							drill.counted() ? "" : "; " + DRILL_AT_A_TIME);
 					drill.problems().forEach(problem -> System.out.println("  " + problem));
 				}
 				return drill.passed() ? Cli.OK : Cli.FAILED;

@@ -1,0 +1,300 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import dev.pgbatch.core.ExecutionLock;
+import dev.pgbatch.core.OneLine;
+import dev.pgbatch.core.UsageException;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * bin/etl backup restore --to NAME|--to-time T --data-dir DIR [--port P]: the stanza's cluster restored to a point in
+ * time into a new or empty directory DIR (its tablespaces into DIR-tablespaces), started on 127.0.0.1:P (a free port
+ * when none is given), replayed to the target and promoted. DIR is checked against the live cluster's places and
+ * pgBackRest's before anything is written (exit 2). The restored cluster runs with archiving off, kept so in its
+ * postgresql.auto.conf across restarts: it never archives into the repository it came from until the operator
+ * switches over, in the order the command prints. A restore that fails leaves no process running, and removes
+ * only what it made.
+ */
+@Component
+public class PointInTimeRestores {
+
+	/** The restored cluster's log, in its data directory: nothing is written beside it. */
+	static final String LOG = "restore.log";
+
+	static final String BAD_TIME = "--to-time '%s': a date and time with its zone, such as 2026-12-03T02:40:00Z or"
+			+ " 2026-12-03T03:40:00+01:00";
+
+	static final String PORT_BUSY = "port %d is in use on 127.0.0.1: give a free one, or no --port (a free one is then"
+			+ " chosen)";
+
+	static final String FAILED = "the restore into %s failed: %s; %s";
+
+	static final String NO_PROCESS = "no process is left running";
+
+	static final String REMOVED = "%s, made by the restore, is removed";
+
+	static final String LEFT = "%s (given empty) holds what the restore wrote: empty it (find %s -mindepth 1 -delete)"
+			+ " before trying again";
+
+	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (runuser -u %s --"
+			+ " pg_ctl -D %s stop -m immediate), then remove what the restore wrote";
+
+	static final String RESTORED = "restored set %s of stanza %s into %s (its tablespaces into %s), running on"
+			+ " 127.0.0.1:%d, its socket in %s, its log %s";
+
+	static final String REACHED = "point reached: %s; timeline %d begins at %s (%s)";
+
+	static final String ARCHIVING_OFF = "WAL archiving is OFF in the restored cluster (archive_mode = off in its"
+			+ " postgresql.auto.conf, kept across restarts): it never archives into stanza %s's repository, which the old"
+			+ " cluster archives into, until you switch over. The new timeline's history file, pg_wal/%s, is marked"
+			+ " ready: archived first once archiving is on. To switch over, in this order:";
+
+	/** The switch-over: the old cluster down first, never two clusters archiving into one repository. */
+	static final List<String> SWITCH_OVER = List.of(
+			"  1. stop the old cluster (data directory %2$s) and keep it from starting again (its service disabled:"
+					+ " systemctl disable, or Debian's start.conf set to disabled): never two clusters archiving into the"
+					+ " repository",
+			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s and pg1-port=%5$d (and pg1-socket-path=%1$s"
+					+ " while its socket is there)",
+			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d): ALTER SYSTEM SET archive_mode = on;"
+					+ " ALTER SYSTEM SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; to take the"
+					+ " old one's place, also ALTER SYSTEM RESET port, listen_addresses and unix_socket_directories (back to"
+					+ " its postgresql.conf's)",
+			"  4. restart it (runuser -u %6$s -- %8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it archives the history"
+					+ " file, then its WAL",
+			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
+			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
+
+	private static final String LOCK = "backup restore --data-dir";
+
+	/** Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty). */
+	private static final String DEFAULT_CONFIG = "/etc/pgbackrest/pgbackrest.conf";
+
+	/** A timeline history file's name: the timeline in hex. */
+	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
+
+	/** What was restored, and where it runs; {@code notes}: what was written beyond pgBackRest's files. */
+	public record Restored(String set, String stanza, Path dataDir, Path tablespaces, int port, String target,
+			int timeline, String switchPoint, String reason, String history, List<String> notes, String liveDataDir,
+			String config, String owner, String pgbackrest, String pgCtl) {
+
+		/** What the command prints: what was restored, the point reached, and how to switch over. */
+		public List<String> report() {
+			List<String> lines = new ArrayList<>();
+			lines.add(RESTORED.formatted(this.set, this.stanza, this.dataDir, this.tablespaces, this.port, this.dataDir,
+					this.dataDir.resolve(LOG)));
+			lines.add(REACHED.formatted(this.target, this.timeline, this.switchPoint, this.reason));
+			lines.addAll(this.notes);
+			lines.add(ARCHIVING_OFF.formatted(this.stanza, this.history));
+			SWITCH_OVER.forEach(step -> lines.add(step.formatted(this.dataDir, this.liveDataDir, this.config, this.stanza,
+					this.port, this.owner, this.pgbackrest, this.pgCtl)));
+			return lines;
+		}
+
+	}
+
+	private final ExecutionLock lock;
+
+	private final ClusterRestore cluster;
+
+	private final RestorePoints points;
+
+	private final PgBackRest pgBackRest;
+
+	private final PgBackRestProperties properties;
+
+	PointInTimeRestores(ExecutionLock lock, ClusterRestore cluster, RestorePoints points, PgBackRest pgBackRest,
+			PgBackRestProperties properties) {
+		this.lock = lock;
+		this.cluster = cluster;
+		this.points = points;
+		this.pgBackRest = pgBackRest;
+		this.properties = properties;
+	}
+
+	/**
+	 * Restores to restore point {@code pointName} (recorded in etl.restore_point) or to {@code time} into {@code dir},
+	 * on {@code port} (null: a free one). Bad input (an unknown point, a time after the server's clock, a target no
+	 * set ended before, a directory that is not new or empty, or near the live cluster's places, a port in use) is a
+	 * UsageException, with nothing written.
+	 */
+	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
+		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
+			ClusterRestore.Target target;
+			String described;
+			if (pointName != null) {
+				RestorePoints.Point point = this.points.recorded(pointName)
+					.orElseThrow(() -> new UsageException(RestoreDrills.UNKNOWN_POINT.formatted(OneLine.of(pointName))));
+				target = ClusterRestore.Target.point(point.name(), point.createdAt());
+				described = "restore point " + point.name() + " (made " + point.createdAt() + ", LSN " + point.lsn() + ")";
+			}
+			else {
+				this.cluster.refuseFuture(time);
+				target = ClusterRestore.Target.time(time);
+				described = "the last transaction committed at or before " + time;
+			}
+			Map<Path, String> live = this.cluster.livePlaces();
+			live.putIfAbsent(ClusterRestore.real(Path.of(this.properties.drillDir())), "ETL_PGBACKREST_DRILL_DIR");
+			refuseIfUnsafe(this.cluster.unsafe(dir, ClusterRestore.Use.DATA, live));
+			Path data = ClusterRestore.real(dir);
+			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
+			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
+			int listening = port != null ? port : ClusterRestore.freePort();
+			if (!ClusterRestore.portFree(listening)) {
+				throw new UsageException(PORT_BUSY.formatted(listening));
+			}
+			this.cluster.refuseWithoutSet(target);
+			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
+			// pgbackrest check (a WAL switch archived) and the set, before anything is made
+			String set = this.cluster.setFor(target);
+			return restore(data, tablespaces, listening, set, target, described, liveData);
+		}
+	}
+
+	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
+			String described, String liveData) throws IOException, InterruptedException {
+		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
+		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		try {
+			if (madeData) {
+				Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+			}
+			else if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
+				.containsAll(Files.getPosixFilePermissions(data, LinkOption.NOFOLLOW_LINKS))) {
+				// postgres refuses a data directory more open than that; it is ours (checked)
+				Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
+			}
+			Map<String, String> settings = new LinkedHashMap<>();
+			settings.put("port", Integer.toString(port));
+			settings.put("listen_addresses", "127.0.0.1");
+			settings.put("unix_socket_directories", data.toString());
+			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
+			this.cluster.start(data, data.resolve(LOG));
+			String[] history = readyHistory(data);
+			String config = this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config();
+			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
+					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
+					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
+		}
+		catch (IOException | RuntimeException | InterruptedException ex) {
+			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
+			boolean interrupted = Thread.interrupted() || ex instanceof InterruptedException;
+			String left = cleanUp(data, tablespaces, madeData, madeTablespaces);
+			if (interrupted) {
+				Thread.currentThread().interrupt();
+			}
+			// not as its cause: bin/etl prints a failure's root cause, and this line says what is left
+			IllegalStateException failed = new IllegalStateException(
+					FAILED.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
+			failed.addSuppressed(ex);
+			throw failed;
+		}
+	}
+
+	/**
+	 * The new timeline's history file (the newest in pg_wal, written at the promotion) marked ready for the archiver:
+	 * postgres marks it only when archiving is on, and a repository without it could give a later restore's
+	 * promotion the same timeline. Its name, the switch point and the reason recovery stopped (its last line).
+	 */
+	private String[] readyHistory(Path data) throws IOException {
+		Path wal = data.resolve("pg_wal");
+		Path history;
+		try (Stream<Path> files = Files.list(wal)) {
+			history = files.filter(file -> HISTORY.matcher(file.getFileName().toString()).matches())
+				.max(Comparator.comparing(Path::getFileName))
+				.orElseThrow(() -> new IllegalStateException("no timeline history file in " + wal + " after the promotion"));
+		}
+		String name = history.getFileName().toString();
+		String[] last = Files.readAllLines(history)
+			.stream()
+			.filter(line -> !line.isBlank() && !line.startsWith("#"))
+			.reduce((first, second) -> second)
+			.orElseThrow(() -> new IllegalStateException(history + " is empty"))
+			.split("\t", 3);
+		Path status = wal.resolve("archive_status");
+		if (!Files.exists(status.resolve(name + ".ready")) && !Files.exists(status.resolve(name + ".done"))) {
+			this.cluster.toOwner(Files.createFile(status.resolve(name + ".ready"),
+					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
+		}
+		return new String[] { name, last.length > 1 ? last[1] : "?", last.length > 2 ? last[2] : "?" };
+	}
+
+	/** Stops the restored cluster and removes what this restore made: what is left, said so. */
+	private String cleanUp(Path data, Path tablespaces, boolean madeData, boolean madeTablespaces) {
+		String notStopped = this.cluster.stop(data);
+		if (notStopped != null) {
+			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+		}
+		List<String> said = new ArrayList<>(List.of(NO_PROCESS));
+		for (Path directory : List.of(data, tablespaces)) {
+			if (directory == data ? madeData : madeTablespaces) {
+				String left = this.cluster.remove(directory, directory);
+				said.add(left != null ? left : REMOVED.formatted(directory));
+			}
+			else if (holdsAnything(directory)) {
+				said.add(LEFT.formatted(directory, directory));
+			}
+		}
+		return String.join("; ", said);
+	}
+
+	private static boolean holdsAnything(Path directory) {
+		try (Stream<Path> entries = Files.list(directory)) {
+			return entries.findAny().isPresent();
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+	/**
+	 * --to-time's value: an ISO 8601 date and time with its zone (T or a space between them), or a UsageException;
+	 * without a zone it would be read in some clock's, hours away from the operator's.
+	 */
+	public static Instant time(String text) {
+		try {
+			return OffsetDateTime.parse(text.strip().replaceFirst(" ", "T"), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+		}
+		catch (DateTimeParseException ex) {
+			throw new UsageException(BAD_TIME.formatted(OneLine.of(text)));
+		}
+	}
+
+	/** Why {@code dir} cannot be a restore's data directory by its path alone, or null. */
+	public static String problemWithPath(String dir) {
+		Path path;
+		try {
+			path = Path.of(dir).toAbsolutePath();
+		}
+		catch (java.nio.file.InvalidPathException ex) {
+			return ClusterRestore.BAD_PATH.formatted(OneLine.of(dir));
+		}
+		return ClusterRestore.badPath(path) ? ClusterRestore.BAD_PATH.formatted(OneLine.of(dir)) : null;
+	}
+
+	private static void refuseIfUnsafe(String problem) {
+		if (problem != null) {
+			throw new UsageException(problem);
+		}
+	}
+
+}

@@ -1,0 +1,68 @@
+package dev.pgbatch.backup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/** What a restored data directory's configuration files get before its first start. */
+class ClusterRestoreTests {
+
+	/**
+	 * A cluster whose configuration lives outside its data directory (Debian's /etc/postgresql) has no
+	 * postgresql.conf or pg_hba.conf restored: an empty one and one letting the owner in through the socket only are
+	 * written, and said so; the isolation and the given settings go last into postgresql.auto.conf.
+	 */
+	@Test
+	void aDataDirectoryWithoutItsConfigurationGetsAnEmptyOneAndAnOwnerOnlyHbaAndTheIsolationLast(@TempDir Path data)
+			throws Exception {
+		Files.writeString(data.resolve("postgresql.auto.conf"), "archive_mode = 'on'\nport = '5432'\n");
+
+		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
+
+		assertThat(wrote).hasSize(2);
+		assertThat(wrote.get(1)).contains("pg_hba.conf: none was restored").contains("postgres in through the socket only");
+		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
+			.containsExactly("local all postgres peer");
+		assertThat(Files.readString(data.resolve("postgresql.conf")).strip())
+			.endsWith("data_directory = '" + data + "'");
+		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
+		// the last of a name counts
+		assertThat(auto.subList(auto.lastIndexOf("archive_mode = 'on'") + 1, auto.size())).contains("archive_mode = 'off'",
+				"archive_command = ''", "max_logical_replication_workers = '0'", "primary_conninfo = ''",
+				"synchronous_standby_names = ''", "recovery_end_command = ''", "port = '56999'",
+				"external_pid_file = '" + data.resolve("external.pid") + "'");
+	}
+
+	/** A drill's scratch cluster lets the runner in from 127.0.0.1 too: its counts are taken as the runner. */
+	@Test
+	void aDrillsWrittenHbaLetsTheRunnerInOverLoopbackToo(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("postgresql.conf"), "");
+
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).singleElement()
+			.asString()
+			.endsWith("and pgbatch from 127.0.0.1");
+		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
+			.containsExactly("local all postgres peer", "host all \"pgbatch\" 127.0.0.1/32 scram-sha-256");
+	}
+
+	@Test
+	void aRestoredPgHbaIsKeptAndAValueWithAQuoteIsNeverWritten(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("pg_hba.conf"), "local all all trust\n");
+		Files.writeString(data.resolve("postgresql.conf"), "include = 'pgbatch.conf'\n");
+
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).isEmpty();
+		assertThat(Files.readString(data.resolve("pg_hba.conf"))).isEqualTo("local all all trust\n");
+		assertThat(Files.readString(data.resolve("postgresql.conf"))).startsWith("include = 'pgbatch.conf'\n");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres", null));
+		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
+	}
+
+}

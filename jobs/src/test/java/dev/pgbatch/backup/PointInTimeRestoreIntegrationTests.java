@@ -1,0 +1,364 @@
+package dev.pgbatch.backup;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlInProcess;
+import dev.pgbatch.cli.EtlProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * bin/etl backup restore --to NAME|--to-time T --data-dir DIR [--port P] against the stack's cluster and pgBackRest
+ * repository: one full backup and one restore point shared by the class (a table made after the point must not be
+ * restored). The restored cluster runs apart (its own port and socket, archiving off, also after a restart), and the
+ * steps of docs/operations.md run as written; bad directories and times are refused with nothing written, and a
+ * restore that fails stops what it started and removes only what it made.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PointInTimeRestoreIntegrationTests {
+
+	private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
+
+	private static final Path LIVE_DATA = STACK.resolve("pg/data");
+
+	private static final String PG_BIN = "/usr/lib/postgresql/15/bin/";
+
+	/** Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories. */
+	private Path base;
+
+	private String point;
+
+	@BeforeAll
+	void oneFullBackupAndAPointAfterIt() throws Exception {
+		this.base = Files.createTempDirectory(Path.of("/var/tmp"), "pgbatch-pitr-");
+		Files.setPosixFilePermissions(this.base, PosixFilePermissions.fromString("rwxr-xr-x"));
+		EtlProcess.Result backup = EtlInProcess.run("run", "backup", "type=full");
+		assertThat(backup.exitCode()).as(backup.stdout() + backup.stderr()).isZero();
+		this.point = "pitr-" + System.nanoTime();
+		assertThat(EtlInProcess.run("backup", "point", this.point).exitCode()).isZero();
+		execute("CREATE TABLE public.made_after_the_point (id int)");
+	}
+
+	@AfterAll
+	void removeTheRestores() throws Exception {
+		try (Stream<Path> restores = Files.list(this.base)) {
+			for (Path restore : restores.toList()) {
+				if (Files.exists(restore.resolve("postmaster.pid"))) {
+					asPostgres(PG_BIN + "pg_ctl", "-D", restore.toString(), "-m", "immediate", "-w", "stop");
+				}
+			}
+		}
+		try (Stream<Path> files = Files.walk(this.base)) {
+			for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+				Files.delete(file);
+			}
+		}
+	}
+
+	/**
+	 * docs/operations.md, "Point-in-time restore at 3 a.m.": its bin/etl commands, as written there (POINT, DIR and
+	 * PORT filled in), through bin/etl. The restored cluster holds the point's rows (every managed table's count as
+	 * recorded; the table made after it absent), runs on PORT with its socket in DIR, archiving off also after a
+	 * stop and start (postgresql.auto.conf, not pg_ctl's command line), and its new timeline's history file is marked
+	 * ready: once archiving is turned on (here into a directory of the test's, never the stack's repository), it is
+	 * archived. The output names the point reached and the switch-over steps, the old cluster stopped first.
+	 */
+	@Test
+	void theOperationsDocsPointInTimeRestoreStepsRunAsWritten() throws Exception {
+		Path dir = this.base.resolve("restored");
+		int port = freePort();
+		List<String> steps = docsSteps();
+		assertThat(steps).anyMatch(step -> step.startsWith("bin/etl backup restore --to POINT --data-dir DIR --port PORT"));
+		EtlProcess.Result restore = null;
+		for (String step : steps) {
+			String line = step.replace("POINT", this.point).replace("DIR", dir.toString())
+				.replace("PORT", Integer.toString(port));
+			EtlProcess.Result result;
+			if (line.startsWith("bin/etl ")) {
+				String[] words = line.split(" +");
+				result = EtlProcess.start(Map.of(), List.of(words).subList(1, words.length).toArray(String[]::new)).await();
+			}
+			else {
+				result = shell(line);
+			}
+			assertThat(result.exitCode()).as(step + ": " + result.stdout() + result.stderr()).isZero();
+			if (step.startsWith("bin/etl backup restore")) {
+				restore = result;
+			}
+			else if (step.startsWith("psql ")) {
+				assertThat(result.stdout()).as(step).contains(this.point);
+			}
+		}
+		assertThat(restore).isNotNull();
+
+		List<String> lines = restore.stdout().lines().toList();
+		assertThat(lines.get(0)).startsWith("restored set ").contains(" into " + dir + " ", "127.0.0.1:" + port);
+		assertThat(lines.get(1)).startsWith("point reached: restore point " + this.point + " (made ")
+			.containsPattern("timeline [2-9]\\d* begins at [0-9A-F]+/[0-9A-F]+ \\(at restore point \"" + this.point + "\"\\)");
+		assertThat(restore.stdout()).contains("WAL archiving is OFF in the restored cluster");
+		// the switch-over: the old cluster down first, then pgBackRest's configuration, archiving, restart, check, full
+		List<String> order = List.of("1. stop the old cluster (data directory " + LIVE_DATA, "2. in pgBackRest's configuration",
+				"pg1-path=" + dir + " and pg1-port=" + port, "3. in the restored cluster", "ALTER SYSTEM SET archive_mode = on",
+				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
+		int at = -1;
+		for (String step : order) {
+			int next = restore.stdout().indexOf(step);
+			assertThat(next).as(step).isGreaterThan(at);
+			at = next;
+		}
+
+		Map<String, Long> recorded = new LinkedHashMap<>();
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement();
+				ResultSet rs = statement.executeQuery(
+						"SELECT table_name, row_count FROM etl.restore_point_count WHERE point = '" + this.point + "'")) {
+			while (rs.next()) {
+				recorded.put(rs.getString(1), rs.getLong(2));
+			}
+		}
+		assertThat(recorded).isNotEmpty();
+		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
+			assertThat(RestorePoints.counts(statement, RestorePoints.managedTables(statement))).isEqualTo(recorded);
+			assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("off");
+		}
+		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
+		String history = Files.list(dir.resolve("pg_wal"))
+			.map(file -> file.getFileName().toString())
+			.filter(name -> name.endsWith(".history"))
+			.max(String::compareTo)
+			.orElseThrow();
+		assertThat(dir.resolve("pg_wal/archive_status/" + history + ".ready")).exists();
+
+		// stopped and started as a service manager would, with none of the first start's options (pg_ctl restart
+		// would reuse them): still apart, still not archiving
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-w", "start");
+		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
+			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("off");
+			assertThat(string(statement, "SHOW port")).isEqualTo(Integer.toString(port));
+			assertThat(string(statement, "SHOW max_logical_replication_workers")).isEqualTo("0");
+			assertThat(string(statement, "SHOW synchronous_standby_names")).isEmpty();
+		}
+		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
+
+		// archiving turned on (into a directory of this test's): the history file is archived
+		Path archive = Files.createDirectory(this.base.resolve("archive"));
+		Files.setOwner(archive, archive.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		Files.writeString(dir.resolve("postgresql.auto.conf"), "archive_mode = 'on'\narchive_command = 'cp %p " + archive
+				+ "/%f'\n", java.nio.file.StandardOpenOption.APPEND);
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-m", "fast", "-w",
+				"restart");
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+		while (!Files.exists(archive.resolve(history)) && System.nanoTime() < deadline) {
+			Thread.sleep(200);
+		}
+		assertThat(archive.resolve(history)).exists();
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
+	/**
+	 * The refusals (--to the class's point, or --to-time the time given): exit 2, one line naming the problem, and
+	 * nothing written (the directories as they were).
+	 */
+	Stream<Arguments> refusals() throws Exception {
+		Path fixtures = Files.createDirectories(this.base.resolve("refusals"));
+		Path nonEmpty = Files.createDirectories(fixtures.resolve("non-empty"));
+		Files.writeString(nonEmpty.resolve("keep.txt"), "the operator's");
+		Path link = fixtures.resolve("a-link");
+		Files.createSymbolicLink(link, Files.createDirectories(fixtures.resolve("link-target")));
+		Path intoLive = fixtures.resolve("into-live");
+		Files.createSymbolicLink(intoLive, LIVE_DATA.resolve("base"));
+		Path busyTablespaces = Files.createDirectories(fixtures.resolve("busy-tablespaces"));
+		Files.writeString(busyTablespaces.resolve("keep.txt"), "the operator's");
+		Path openTablespaces = fixtures.resolve("open-tablespaces");
+		Files.createDirectories(openTablespaces);
+		Files.setPosixFilePermissions(openTablespaces, PosixFilePermissions.fromString("rwxrwxrwx"));
+		return Stream.of(Arguments.of("--to", nonEmpty, "is not empty"),
+				Arguments.of("--to", LIVE_DATA, "the live cluster's data directory"),
+				Arguments.of("--to", LIVE_DATA.resolve("restored"), "the live cluster's data directory"),
+				Arguments.of("--to", LIVE_DATA.resolve("pg_wal/restored"), "the live cluster's"),
+				Arguments.of("--to", link, "is a link"),
+				Arguments.of("--to", intoLive.resolve("restored"), "the live cluster's data directory"),
+				Arguments.of("--to", fixtures.resolve("it's"), "a directory's path of letters"),
+				Arguments.of("--to", fixtures.resolve("busy"), "busy-tablespaces is not empty"),
+				Arguments.of("--to", fixtures.resolve("open"), "open-tablespaces may be written by its group or other"),
+				Arguments.of("--to", Path.of("/var/tmp/pgbatch-drills/restored"), "ETL_PGBACKREST_DRILL_DIR"),
+				Arguments.of("--to", LIVE_DATA.resolveSibling("tablespaces/hot/restored"), "the live cluster's tablespace etl_hot"),
+				Arguments.of("--to", LIVE_DATA.resolveSibling("run/restored"), "the live cluster's socket directory"),
+				Arguments.of("--to", STACK.resolve("pgbackrest/lock/restored"), "pgBackRest's lock-path"),
+				Arguments.of("2099-01-01T00:00:00Z", fixtures.resolve("later"), "is after the newest restorable time"),
+				Arguments.of("2000-01-01T00:00:00Z", fixtures.resolve("earlier"), "no backup set of stanza "));
+	}
+
+	@ParameterizedTest
+	@MethodSource("refusals")
+	void aDirectoryNearTheLiveClusterOrNotNewAndEmptyOrATimeToComeOrBeforeAnySetIsRefusedWithNothingWritten(String form,
+			Path dir,
+			String problem) throws Exception {
+		Map<Path, String> before = listing(this.base.resolve("refusals"));
+		boolean existed = Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+		boolean tablespacesExisted = Files.exists(Path.of(dir + "-tablespaces"), LinkOption.NOFOLLOW_LINKS);
+		List<String> arguments = new ArrayList<>(List.of("backup", "restore"));
+		arguments.addAll(form.equals("--to") ? List.of("--to", this.point) : List.of("--to-time", form));
+		arguments.addAll(List.of("--data-dir", dir.toString(), "--port", Integer.toString(freePort())));
+
+		EtlProcess.Result refused = EtlInProcess.run(arguments.toArray(String[]::new));
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).startsWith("etl: ").contains(problem).doesNotContain("\n");
+		assertThat(refused.stdout()).isEmpty();
+		assertThat(listing(this.base.resolve("refusals"))).isEqualTo(before);
+		assertThat(Files.exists(dir, LinkOption.NOFOLLOW_LINKS)).isEqualTo(existed);
+		assertThat(Files.exists(Path.of(dir + "-tablespaces"), LinkOption.NOFOLLOW_LINKS)).isEqualTo(tablespacesExisted);
+	}
+
+	/**
+	 * A restore whose replay fails (a point recorded in etl.restore_point that is in no WAL: recovery ends before it)
+	 * into an empty directory of the operator's: no process is left running, the tablespaces' directory it made is
+	 * removed, the operator's directory is kept and named with what to do.
+	 */
+	@Test
+	void aRestoreThatFailsStopsItsClusterRemovesWhatItMadeAndNamesWhatItLeft() throws Exception {
+		String never = "pitr-never-" + System.nanoTime();
+		execute("INSERT INTO etl.restore_point (name, lsn, created_at) VALUES ('" + never + "', '0/0', now())");
+		Path dir = Files.createDirectory(this.base.resolve("operators"));
+		Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess.Result failed = EtlInProcess.run("backup", "restore", "--to", never, "--data-dir", dir.toString(),
+				"--port", Integer.toString(freePort()));
+
+		assertThat(failed.exitCode()).as(failed.stdout() + failed.stderr()).isEqualTo(1);
+		assertThat(failed.stderr().strip()).doesNotContain("\n")
+			.contains("the restore into " + dir + " failed: ")
+			.contains("no process is left running")
+			.contains(dir + "-tablespaces, made by the restore, is removed")
+			.contains(dir + " (given empty) holds what the restore wrote: empty it (find " + dir + " -mindepth 1 -delete)");
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		assertThat(dir).isDirectory();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(line -> line.contains(dir.toString()));
+		// what it holds goes as the message says
+		assertThat(new ProcessBuilder("find", dir.toString(), "-mindepth", "1", "-delete").inheritIO().start().waitFor())
+			.isZero();
+	}
+
+	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
+	@Test
+	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
+		Instant time;
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement();
+				ResultSet rs = statement.executeQuery("SELECT clock_timestamp()")) {
+			rs.next();
+			time = rs.getTimestamp(1).toInstant();
+		}
+
+		EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to-time", time.toString());
+
+		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isZero();
+		assertThat(drill.stdout()).contains("drill ", " to " + time + " from set ", ": passed",
+				"a time has no recorded row counts: pg_amcheck only checked the restored cluster");
+	}
+
+	/** A command line run by bash in the checkout, with the stack's environment, in the test class's database. */
+	private static EtlProcess.Result shell(String line) throws Exception {
+		ProcessBuilder builder = new ProcessBuilder("bash", "-c", line).directory(ROOT.toFile());
+		builder.environment().putAll(TestDatabase.processEnvironment());
+		builder.environment().put("PGDATABASE", TestDatabase.name());
+		Process process = builder.start();
+		process.getOutputStream().close();
+		String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		return new EtlProcess.Result(process.exitValue(), stdout, stderr);
+	}
+
+	/** The bin/etl and psql command lines of the runbook's section, as written (its placeholders in capitals). */
+	private static List<String> docsSteps() throws Exception {
+		String doc = Files.readString(ROOT.resolve("docs/operations.md"));
+		int start = doc.indexOf("## Point-in-time restore at 3 a.m.");
+		assertThat(start).isNotNegative();
+		int end = doc.indexOf("\n## ", start + 1);
+		return doc.substring(start, end < 0 ? doc.length() : end)
+			.lines()
+			.map(String::strip)
+			.filter(line -> line.startsWith("bin/etl ") || line.startsWith("psql "))
+			.map(line -> line.replaceFirst("\\s+#.*", ""))
+			.toList();
+	}
+
+	private static Connection restored(int port) throws Exception {
+		return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + TestDatabase.name(),
+				TestDatabase.user(), TestDatabase.password());
+	}
+
+	/** Every path under the directory with what it is (its target for a link), to see that nothing changed. */
+	private static Map<Path, String> listing(Path directory) throws Exception {
+		Map<Path, String> listing = new HashMap<>();
+		try (Stream<Path> files = Files.walk(directory)) {
+			for (Path file : files.toList()) {
+				listing.put(file, Files.isSymbolicLink(file) ? "-> " + Files.readSymbolicLink(file)
+						: Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS) ? "dir "
+								+ PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) : Files.readString(file));
+			}
+		}
+		return listing;
+	}
+
+	private static String string(Statement statement, String query) throws Exception {
+		try (ResultSet rs = statement.executeQuery(query)) {
+			rs.next();
+			return rs.getString(1);
+		}
+	}
+
+	private static void execute(String sql) throws Exception {
+		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
+			statement.execute(sql);
+		}
+	}
+
+	private static void asPostgres(String... command) throws Exception {
+		List<String> line = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+		line.addAll(List.of(command));
+		Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+		assertThat(process.exitValue()).as(String.join(" ", line) + ": " + output).isZero();
+	}
+
+	private static int freePort() throws Exception {
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			return socket.getLocalPort();
+		}
+	}
+
+}
