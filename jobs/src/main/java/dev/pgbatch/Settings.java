@@ -181,13 +181,15 @@ public final class Settings {
 	private static final Map<String, String> SECRET_PROPERTIES = Map.of("OPENAI_API_KEY", "etl.embed.openai-api-key");
 
 	/** The database URL's names: PgJDBC takes a password (and sslpassword, the key's) from its parameters. */
-	private static final List<String> URL_NAMES = List.of("ETL_DB_URL", "spring.datasource.url");
+	private static final List<String> URL_NAMES = List.of("ETL_DB_URL", "spring.datasource.url",
+			"spring.datasource.hikari.jdbc-url");
 
 	private static final Pattern URL_PASSWORD_PARAMETER = Pattern.compile("[?&]([A-Za-z]*password)=",
 			Pattern.CASE_INSENSITIVE);
 
 	/** A property named as a secret is (relaxed): its value is one, whatever reads it. */
-	private static final Pattern SECRET_NAME = Pattern.compile("(password|passphrase|secret|secretkey|apikey|token)$");
+	private static final Pattern SECRET_NAME = Pattern
+		.compile("(password|passphrase|secret|secretkey|secretaccesskey|apikey|token|credentials|privatekey)$");
 
 	static final String OTHER_SECRET = "the runner's secrets as their _FILE settings (docs/settings.md), others in the"
 			+ " environment";

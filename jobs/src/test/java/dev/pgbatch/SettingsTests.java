@@ -72,8 +72,7 @@ class SettingsTests {
 		Map.of("-Dspring.datasource.password=hunter2", "ETL_DB_PASSWORD: ", "-Dspring.datasource[password]=hunter2",
 				"ETL_DB_PASSWORD: ", "-Dspring.datasource.hikari.password=hunter2", "spring.datasource.hikari.password: ",
 				"-Dspring.flyway.password=hunter2", "spring.flyway.password: ",
-				"-Dspring.datasource.hikari.data-source-properties.sslpassword=hunter2",
-				"spring.datasource.hikari.data-source-properties.sslpassword: ", "-Detl.s3.secretKey=hunter2",
+				"-Daws.secretAccessKey=hunter2", "aws.secretAccessKey: ", "-Detl.s3.secretKey=hunter2",
 				"ETL_S3_SECRET_KEY: ", "-DETL_SEARCH_PASSWORD=hunter2", "ETL_SEARCH_PASSWORD: ",
 				"-Detl.search.password=hunter2", "ETL_SEARCH_PASSWORD: ", "-Detl.embed.openai-api-key=hunter2",
 				"OPENAI_API_KEY: ")
@@ -98,6 +97,11 @@ class SettingsTests {
 	@Test
 	void aPasswordInAUrlOrInApplicationJsonOrFromJavasVariablesIsRefusedSayingWhere() {
 		String url = "jdbc:postgresql://h/db?sslmode=require&password=hunter2";
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(List.of("-Dspring.datasource.hikari.jdbc-url=" + url),
+				NO_VARIABLES)).isInstanceOf(UsageException.class).message().doesNotContain("hunter2").contains("password=");
+		assertThatThrownBy(() -> Settings.refuseSecretsAmong(
+				List.of("-Dspring.datasource.hikari.data-source-properties.sslpassword=hunter2"), NO_VARIABLES))
+			.hasMessageStartingWith("spring.datasource.hikari.data-source-properties.sslpassword: ");
 		Map.of("-DETL_DB_URL=" + url, "ETL_DB_URL: given as -DETL_DB_URL with password=, " + Settings.READ_BY_EVERY_USER
 				+ "; give " + Settings.URL_PASSWORD, "-Dspring.datasource.url=jdbc:postgresql://h/db?PassWord=hunter2",
 				"ETL_DB_URL: given as -Dspring.datasource.url with PassWord=, " + Settings.READ_BY_EVERY_USER + "; give "

@@ -39,7 +39,11 @@ final class ConnectionProblems {
 				String said = firstLine(sql.getMessage());
 				switch (sql.getSQLState()) {
 					case PASSWORD_NEEDED:
-						return NO_PASSWORD;
+						// (08004 is also a server refusing SSL, or another rejection of the connection)
+						if (said.contains("no password was provided")) {
+							return NO_PASSWORD;
+						}
+						break;
 					case CANNOT_CONNECT:
 						return REFUSED.formatted(said);
 					case PASSWORD_REFUSED:

@@ -5,11 +5,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.ToDoubleFunction;
 
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnConnections;
+import dev.pgbatch.core.OwnThreads;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -22,8 +27,8 @@ import org.springframework.stereotype.Component;
 /**
  * What Prometheus sees of the physical backups: the archive's lag, the newest time a point-in-time restore reaches,
  * the age of the newest full and incr set and of the last drill, and whether that drill passed. Read from pgbackrest
- * info (through {@link PhysicalCatalog}), pg_stat_archiver and etl.restore_drill at most once a {@link #FRESH}: info
- * starts pgbackrest, which reads the repository, and a scrape must not start one each time. A value that cannot be
+ * info (through {@link PhysicalCatalog}), pg_stat_archiver and etl.restore_drill at most once a {@link #FRESH}, in the
+ * background: info starts pgbackrest, which reads the repository, and a scrape must not start one each time. A value that cannot be
  * known (no set of that type, no drill yet, pgBackRest not configured) is NaN.
  */
 @Component
@@ -40,6 +45,12 @@ class BackupMetrics {
 			double drillAge, double drillPassed) {
 	}
 
+	/** How long a scrape waits for a reading under way. */
+	private static final Duration SCRAPE_WAIT = Duration.ofSeconds(5);
+
+	private static final Reading UNKNOWN = new Reading(Instant.EPOCH, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+			Double.NaN, Double.NaN);
+
 	private final PhysicalCatalog catalog;
 
 	private final DataSourceProperties database;
@@ -47,6 +58,8 @@ class BackupMetrics {
 	private final Clock clock = Clock.systemUTC();
 
 	private Reading reading;
+
+	private CompletableFuture<Reading> refreshing;
 
 	/** The last problem logged, so that one that lasts is logged once, not at every reading. */
 	private String problem;
@@ -79,13 +92,39 @@ class BackupMetrics {
 			.register(registry);
 	}
 
-	/** The reading, taken again once it is older than {@link #FRESH}; one scrape at a time takes it. */
-	synchronized Reading reading() {
-		Instant now = this.clock.instant();
-		if (this.reading == null || !now.isBefore(this.reading.at().plus(FRESH))) {
-			this.reading = read(now);
+	/**
+	 * The reading, taken again in the background once it is older than {@link #FRESH}, one at a time: a scrape waits
+	 * for a new one at most {@link #SCRAPE_WAIT}, then answers with the last (all NaN before the first). A
+	 * repository that does not answer (pgbackrest info waits on a hung object store for up to an hour) must not hold
+	 * every scrape, nor the web threads that serve the health.
+	 */
+	Reading reading() {
+		CompletableFuture<Reading> underWay;
+		synchronized (this) {
+			Instant now = this.clock.instant();
+			if ((this.reading == null || !now.isBefore(this.reading.at().plus(FRESH)))
+					&& (this.refreshing == null || this.refreshing.isDone())) {
+				this.refreshing = OwnThreads.start("backup metrics", () -> read(this.clock.instant()));
+				this.refreshing.thenAccept(this::took);
+			}
+			underWay = this.refreshing;
 		}
-		return this.reading;
+		try {
+			underWay.get(SCRAPE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			// the last reading answers
+		}
+		synchronized (this) {
+			return this.reading != null ? this.reading : UNKNOWN;
+		}
+	}
+
+	private synchronized void took(Reading taken) {
+		this.reading = taken;
 	}
 
 	private Reading read(Instant now) {

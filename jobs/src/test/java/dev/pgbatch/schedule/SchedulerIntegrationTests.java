@@ -526,7 +526,13 @@ class SchedulerIntegrationTests {
 				"""), TestDatabase.url());
 		String health = healthOfNewNode(environment);
 		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
-		String metrics = get(health.replace("/health", "/prometheus")).body();
+		// (read in the background: a scrape may come before the first reading)
+		String[] scrape = new String[1];
+		awaitTrue(Duration.ofSeconds(60), () -> {
+			scrape[0] = get(health.replace("/health", "/prometheus")).body();
+			return !Double.isNaN(gauge(scrape[0], "pgbatch_backup_last_age_seconds{type=\"full\"}"));
+		});
+		String metrics = scrape[0];
 		Instant scraped = Instant.now();
 
 		double since = Duration.between(before, scraped).toMillis() / 1000.0;
