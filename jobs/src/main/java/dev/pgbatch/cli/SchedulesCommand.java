@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 import dev.pgbatch.schedule.Schedule;
 import dev.pgbatch.schedule.ScheduleFiles;
@@ -79,8 +80,13 @@ class SchedulesCommand {
 			description = "Fire a schedule's job once now, with its parameters, on a running scheduler node.")
 	static class Trigger extends Change {
 
+		static final String NO_NODE = "triggered, but no scheduler node runs now: the firing waits in the job store"
+				+ " until one starts (bin/etl scheduler), then runs at once";
+
 		Trigger() {
-			super(Schedules::trigger, "triggered: a running scheduler node starts it now");
+			super((schedules, name) -> schedules.trigger(name),
+					schedules -> schedules.runningNodes() > 0 ? "triggered: a running scheduler node starts it now"
+							: NO_NODE);
 		}
 
 	}
@@ -129,9 +135,14 @@ class SchedulesCommand {
 
 		private final BiConsumer<Schedules, String> change;
 
-		private final String done;
+		/** What is said of the change once made. */
+		private final Function<Schedules, String> done;
 
 		Change(BiConsumer<Schedules, String> change, String done) {
+			this(change, schedules -> done);
+		}
+
+		Change(BiConsumer<Schedules, String> change, Function<Schedules, String> done) {
 			this.change = change;
 			this.done = done;
 		}
@@ -139,8 +150,9 @@ class SchedulesCommand {
 		@Override
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
-				this.change.accept(context.getBean(Schedules.class), this.name);
-				System.out.println("schedule " + this.name + " " + this.done);
+				Schedules schedules = context.getBean(Schedules.class);
+				this.change.accept(schedules, this.name);
+				System.out.println("schedule " + this.name + " " + this.done.apply(schedules));
 				return Cli.OK;
 			}
 		}

@@ -248,6 +248,23 @@ public class Schedules {
 		change(name, this.scheduler::triggerJob);
 	}
 
+	/**
+	 * How many scheduler nodes of the cluster run now: those whose last check-in in the job store is younger than
+	 * twice their check-in interval (Quartz's own measure of a node gone).
+	 */
+	public int runningNodes() {
+		try {
+			Integer nodes = this.jdbc.queryForObject("""
+					SELECT count(*) FROM etl.qrtz_scheduler_state
+					WHERE sched_name = ? AND last_checkin_time + 2 * checkin_interval > ?""", Integer.class,
+					this.scheduler.getSchedulerName(), System.currentTimeMillis());
+			return nodes == null ? 0 : nodes;
+		}
+		catch (SchedulerException ex) {
+			throw new IllegalStateException("the job store could not be read: " + ex.getMessage(), ex);
+		}
+	}
+
 	private void change(String name, StoreChange change) {
 		this.transaction.executeWithoutResult(status -> {
 			try {

@@ -209,6 +209,7 @@ class SchedulerIntegrationTests {
 		Instant triggered = Instant.now();
 		EtlProcess.Result trigger = etl(environment, "schedules", "trigger", "far-off");
 		assertThat(trigger.exitCode()).isZero();
+		assertThat(trigger.stdout().strip()).isEqualTo("schedule far-off triggered: a running scheduler node starts it now");
 		awaitTrue(Duration.ofSeconds(30), () -> completed("far-off").size() == 1);
 		assertThat(firings("far-off").get(0).firing()).isAfter(triggered);
 
@@ -420,9 +421,13 @@ class SchedulerIntegrationTests {
 		assertThat(etl(environment, "schedules", "resume", "backup-drill").exitCode()).isZero();
 		assertThat(listed(environment).get("backup-drill").path("state").asString()).isEqualTo("NORMAL");
 
+		// triggered with no node running: the firing waits in the store, and the first node to start runs it
+		EtlProcess.Result trigger = etl(environment, "schedules", "trigger", "backup-verify");
+		assertThat(trigger.exitCode()).isZero();
+		assertThat(trigger.stdout().strip()).isEqualTo("schedule backup-verify triggered, but no scheduler node runs now:"
+				+ " the firing waits in the job store until one starts (bin/etl scheduler), then runs at once");
 		EtlProcess node = node(cluster, schedules, TestDatabase.url());
 		awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 4 schedules"));
-		assertThat(etl(environment, "schedules", "trigger", "backup-verify").exitCode()).isZero();
 		awaitTrue(Duration.ofSeconds(120), () -> !firings("backup-verify").isEmpty()
 				&& List.of("COMPLETED", "FAILED", "STOPPED").contains(firings("backup-verify").get(0).status()));
 		Firing verified = firings("backup-verify").get(0);
