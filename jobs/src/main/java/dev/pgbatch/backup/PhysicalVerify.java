@@ -46,6 +46,19 @@ public class PhysicalVerify {
 
 	static final String VERIFY_STATUS = "pgbackrest verify: %s";
 
+	static final String NO_SUMMARY = "pgbackrest verify printed no summary (stanza, status): what it checked cannot be"
+			+ " told, so nothing counts as verified";
+
+	static final String SET_NOT_VERIFIED = "pgbackrest verify did not check backup set %s, which pgbackrest info lists:"
+			+ " its directory or its manifests are gone from the repository";
+
+	static final String SET_NOT_VALID = "pgbackrest verify: backup set %s is %s (%s of %s files valid)";
+
+	static final String ARCHIVE_NOT_VERIFIED = "pgbackrest verify did not check WAL archive %s, which pgbackrest info"
+			+ " lists: its directory is gone from the repository";
+
+	static final String ARCHIVE_NOT_VALID = "pgbackrest verify: WAL archive %s: %s of %s segments valid";
+
 	static final String NO_FULL = "stanza %s has no full backup set: nothing can be restored (bin/etl run backup type=full)";
 
 	static final String NO_WAL = "WAL archive %s: no segment from %s, the WAL start of full set %s, on";
@@ -84,6 +97,14 @@ public class PhysicalVerify {
 
 	/** A WAL segment in an archive (TIMELINE+LOG/SEGMENT-SHA1[.COMPRESSION]); not a .partial, .backup or .history. */
 	private static final Pattern SEGMENT = Pattern.compile("^[0-9A-F]{16}/([0-9A-F]{24})-[0-9a-f]{40}(\\.[a-z0-9]+)?$");
+
+	/** verify --verbose's line of one set in its summary; "manifest missing" has no counts in some versions. */
+	private static final Pattern SET_LINE = Pattern
+		.compile("^backup: (\\S+), status: ([^,]+)(?:, total files checked: (\\d+), total valid files: (\\d+))?$");
+
+	/** verify --verbose's line of one WAL archive in its summary. */
+	private static final Pattern ARCHIVE_LINE = Pattern
+		.compile("^archiveId: (\\S+), total WAL checked: (\\d+), total valid WAL: (\\d+)$");
 
 	/** pgBackRest's error code of a file that is not there. */
 	private static final String MISSING_FILE = "[055]";
@@ -137,7 +158,7 @@ public class PhysicalVerify {
 		try {
 			PhysicalBackups.Archive archive = this.physical.archive();
 			sets = archive.sets().size();
-			problems.addAll(pgBackRestVerify());
+			problems.addAll(pgBackRestVerify(archive));
 			long segmentSize = this.jdbc.queryForObject(
 					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class);
 			if (archive.sets().stream().noneMatch(set -> set.type().equals("full"))) {
@@ -173,10 +194,11 @@ public class PhysicalVerify {
 
 	/**
 	 * pgBackRest's verify (it exits 0 whatever it found): the files its log names as wrong, each with the bundle it
-	 * is stored in; else, when its summary says error, the summary's lines.
+	 * is stored in; and what its summary says of the sets and archives info lists (see {@link #summaryProblems}).
 	 */
-	private List<String> pgBackRestVerify() throws IOException, InterruptedException {
-		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none",
+	private List<String> pgBackRestVerify(PhysicalBackups.Archive archive) throws IOException, InterruptedException {
+		// --verbose: the summary then has a line for each set and archive verify checked, valid or not
+		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none", "--verbose",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
 		if (result.timedOut()) {
 			return List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours()));
@@ -185,8 +207,7 @@ public class PhysicalVerify {
 			return List.of(PhysicalBackups.FAILED.formatted("verify", result.failure()));
 		}
 		List<String> problems = new ArrayList<>();
-		List<String> summary = new ArrayList<>();
-		boolean error = false;
+		List<String> summary = null;
 		boolean inSummary = false;
 		Map<String, Map<String, String>> manifests = new HashMap<>();
 		for (String line : result.stdout().lines().toList()) {
@@ -194,6 +215,7 @@ public class PhysicalVerify {
 			if (logged.matches()) {
 				String message = logged.group(2);
 				inSummary = message.startsWith("stanza: ");
+				summary = inSummary ? new ArrayList<>() : summary;
 				Matcher file = FILE.matcher(message);
 				if (logged.group(1).equals("INFO") && file.matches()) {
 					problems.add(FILE_PROBLEM.formatted(file.group(1), repositoryPath(file.group(2))
@@ -203,18 +225,64 @@ public class PhysicalVerify {
 					problems.add(VERIFY_STATUS.formatted(OneLine.of(message)));
 				}
 			}
-			else if (inSummary) {
+			else if (inSummary && !line.isBlank()) {
 				// the summary's lines below its first (stanza: NAME)
-				String entry = line.strip();
-				if (entry.equals("status: error")) {
-					error = true;
-				}
-				else if (!entry.isEmpty() && !entry.startsWith("status: ")) {
-					summary.add(entry);
-				}
+				summary.add(line.strip());
 			}
 		}
-		if (error && problems.isEmpty()) {
+		problems.addAll(summaryProblems(summary, archive, problems.isEmpty()));
+		return problems;
+	}
+
+	/**
+	 * What verify's summary (its lines below "stanza: NAME"; null when it printed none) says is wrong. verify finds
+	 * sets by the repository's directories, not by backup.info, and counts a set without manifests as no error: so
+	 * every set and every archive holding WAL that info lists must be in the summary, valid with every file valid. A
+	 * set verify saw that info does not list (a backup still running) is not looked at. No summary at all is a
+	 * failure: nothing says what was checked. When verify said error but named no file ({@code noneNamed}), the
+	 * summary's lines are the problem.
+	 */
+	static List<String> summaryProblems(List<String> summary, PhysicalBackups.Archive archive, boolean noneNamed) {
+		if (summary == null || summary.stream().noneMatch(line -> line.startsWith("status: "))) {
+			return List.of(NO_SUMMARY);
+		}
+		List<String> problems = new ArrayList<>();
+		Map<String, Matcher> sets = new HashMap<>();
+		Map<String, Matcher> archives = new HashMap<>();
+		for (String line : summary) {
+			Matcher set = SET_LINE.matcher(line);
+			Matcher wal = ARCHIVE_LINE.matcher(line);
+			if (set.matches()) {
+				sets.put(set.group(1), set);
+			}
+			else if (wal.matches()) {
+				archives.put(wal.group(1), wal);
+			}
+		}
+		for (PhysicalBackups.WalArchive wal : archive.archives()) {
+			Matcher checked = archives.get(wal.id());
+			if (wal.max() == null) {
+				continue;
+			}
+			if (checked == null) {
+				problems.add(ARCHIVE_NOT_VERIFIED.formatted(wal.id()));
+			}
+			else if (!checked.group(2).equals(checked.group(3))) {
+				problems.add(ARCHIVE_NOT_VALID.formatted(wal.id(), checked.group(3), checked.group(2)));
+			}
+		}
+		for (PhysicalBackups.BackupSet listed : archive.sets()) {
+			Matcher checked = sets.get(listed.label());
+			if (checked == null) {
+				problems.add(SET_NOT_VERIFIED.formatted(listed.label()));
+			}
+			else if (!checked.group(2).equals("valid") || checked.group(3) == null
+					|| !checked.group(3).equals(checked.group(4))) {
+				problems.add(SET_NOT_VALID.formatted(listed.label(), checked.group(2),
+						checked.group(4) == null ? "?" : checked.group(4), checked.group(3) == null ? "?" : checked.group(3)));
+			}
+		}
+		if (summary.contains("status: error") && noneNamed && problems.isEmpty()) {
 			problems.add(VERIFY_STATUS.formatted(OneLine.of(String.join("; ", summary))));
 		}
 		return problems;

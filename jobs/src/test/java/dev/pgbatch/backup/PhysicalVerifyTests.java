@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
@@ -7,8 +8,64 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The WAL gap check of backup verify --physical: segment numbering and timelines. */
+/**
+ * backup verify --physical on pgBackRest's output: verify's summary against what info lists, the WAL gap check's
+ * segment numbering and timelines.
+ */
 class PhysicalVerifyTests {
+
+	private static final String FULL = "20261203-151246F";
+
+	private static final String INCR = "20261203-151246F_20261203-160000I";
+
+	private static final PhysicalBackups.Archive TWO_SETS = new PhysicalBackups.Archive(
+			List.of(set(FULL, "full", "000000010000000000000003", "000000010000000000000003"),
+					set(INCR, "incr", "000000010000000000000005", "000000010000000000000005")),
+			"000000010000000000000003", "000000010000000000000006",
+			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006")));
+
+	/** verify --verbose's summary of a sound repository: every set and the archive valid. */
+	@Test
+	void aSummaryListingEverySetAndArchiveValidPasses() {
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0",
+				"backup: " + FULL + ", status: valid, total files checked: 1264, total valid files: 1264",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0"), TWO_SETS, true)).isEmpty();
+	}
+
+	/**
+	 * A set deleted from the repository (info still lists it), or one left without manifests: verify reports no
+	 * error for it, and the set must still fail the verify.
+	 */
+	@Test
+	void aSetInfoListsButVerifyDidNotCheckOrFoundWithoutManifestsFails() {
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify did not check backup set " + FULL + ", which pgbackrest info lists: its"
+					+ " directory or its manifests are gone from the repository");
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + FULL + ", status: manifest missing",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 19"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify: backup set " + FULL + " is manifest missing (? of ? files valid)",
+					"pgbackrest verify: backup set " + INCR + " is valid (19 of 20 files valid)");
+	}
+
+	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
+	@Test
+	void noSummaryOrAnArchiveNotCheckedFails() {
+		assertThat(PhysicalVerify.summaryProblems(null, TWO_SETS, true)).containsExactly(PhysicalVerify.NO_SUMMARY);
+		assertThat(PhysicalVerify.summaryProblems(List.of(), TWO_SETS, true)).containsExactly(PhysicalVerify.NO_SUMMARY);
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"backup: " + FULL + ", status: valid, total files checked: 1264, total valid files: 1264",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify did not check WAL archive 15-1, which pgbackrest info lists: its"
+					+ " directory is gone from the repository");
+	}
 
 	private static final long MB16 = 16L * 1024 * 1024;
 
@@ -68,6 +125,11 @@ class PhysicalVerifyTests {
 				""", 3, MB16))
 			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3),
 					new PhysicalVerify.TimelineStart(3, 0x1A0));
+	}
+
+	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
+		return new PhysicalBackups.BackupSet(label, type, null, 0, 0, 0, 0, walStart, walStop, null, Instant.EPOCH,
+				Instant.EPOCH, 1);
 	}
 
 }
