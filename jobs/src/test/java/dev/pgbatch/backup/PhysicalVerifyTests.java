@@ -22,7 +22,7 @@ class PhysicalVerifyTests {
 			List.of(set(FULL, "full", "000000010000000000000003", "000000010000000000000003"),
 					set(INCR, "incr", "000000010000000000000005", "000000010000000000000005")),
 			"000000010000000000000003", "000000010000000000000006",
-			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006")));
+			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)));
 
 	/** verify --verbose's summary of a sound repository: every set and the archive valid. */
 	@Test
@@ -125,6 +125,56 @@ class PhysicalVerifyTests {
 				""", 3, MB16))
 			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3),
 					new PhysicalVerify.TimelineStart(3, 0x1A0));
+	}
+
+	/**
+	 * The last segments deleted, the newest set's stop segment among them: no gap between present segments, yet
+	 * that set cannot be made consistent, and the server archived more than the archive holds.
+	 */
+	@Test
+	void aTruncatedTailFailsOnTheSetsOwnWalAndOnWhatTheServerArchived() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000004");
+		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000010000000000000006", "000000010000000000000007");
+		Set<String> truncated = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005");
+
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, full, List.of(full, incr),
+				"000000010000000000000009", MB16);
+
+		assertThat(checked.newest()).isEqualTo("000000010000000000000005");
+		assertThat(checked.problems()).containsExactly(
+				"WAL archive 15-1: backup set " + INCR + " cannot be made consistent, WAL of its own"
+						+ " (000000010000000000000006..000000010000000000000007) is missing: 2 segment(s) missing,"
+						+ " 000000010000000000000006 to 000000010000000000000007",
+				"WAL archive 15-1 does not hold 000000010000000000000009, which the server of ETL_DB_URL says it archived"
+						+ " last (pg_stat_archiver): WAL archived since the archive's newest segment on timeline 1"
+						+ " (000000010000000000000005) is not in the repository (dropped on the way, or the repository was"
+						+ " rolled back or cut short)");
+		// whole, with a .backup file archived last: it names a segment the archive holds
+		Set<String> whole = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005",
+				"000000010000000000000006", "000000010000000000000007");
+		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr),
+				"000000010000000000000006.00000028.backup", MB16).problems()).isEmpty();
+		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr), "00000002.history", MB16)
+			.problems()).isEmpty();
+	}
+
+	/**
+	 * A stray segment of timeline 2 (a standby promoted for a while, then rebuilt) while the server goes on on
+	 * timeline 1: checked along timeline 1, the gap in timeline 1's WAL after the stray segment is found.
+	 */
+	@Test
+	void aStrayHigherTimelineNeitherEndsNorHidesTheLiveTimelinesWal() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000003");
+		Set<String> segments = Set.of("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
+				"000000010000000000000005", "000000010000000000000007", "000000010000000000000008");
+
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, full, List.of(full),
+				"000000010000000000000008", MB16);
+
+		assertThat(checked.newest()).isEqualTo("000000010000000000000008");
+		assertThat(checked.problems()).containsExactly("WAL archive 15-1: segment 000000010000000000000006 missing");
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
