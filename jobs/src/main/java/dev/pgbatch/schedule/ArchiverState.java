@@ -18,7 +18,8 @@ import dev.pgbatch.core.SqlNames;
 /**
  * The server's WAL archiving as pg_stat_archiver and the server's own clock show it (what any role may read unless a
  * superuser revoked it). {@code pending} is how many segments the server has finished since the last one archived
- * (null when none was archived since the statistics were reset): with archive_timeout set, a finished segment waits
+ * (when none was archived since the statistics were reset: the .ready files, where the role may list them, else
+ * null): with archive_timeout set, a finished segment waits
  * only while the archiver is failing or stuck; WAL written since is not enough, since after a quiet spell the server
  * switches segments only at its next archive_timeout check, up to archive_timeout after the write. {@code
  * archiveCommand} and {@code archiveLibrary} are null when the role may not see them (or the server has no such
@@ -83,6 +84,13 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 			  (SELECT setting FROM pg_settings WHERE name = 'archive_library')
 			FROM pg_stat_archiver a""";
 
+	private static final String READY_PERMITTED = "SELECT has_function_privilege('pg_catalog.pg_ls_archive_statusdir()',"
+			+ " 'EXECUTE')";
+
+	/** Segments only: a .history or .backup file waiting is no finished segment. */
+	private static final String READY = "SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir()"
+			+ " WHERE name ~ '^[0-9A-F]{24}\\.ready$'";
+
 	/** The state now; a role that may not read it gets a {@link CannotRead} naming the GRANT. */
 	static ArchiverState read(Connection connection) throws SQLException {
 		try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(QUERY)) {
@@ -91,8 +99,8 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 			Long current = (Long) row.getObject(11);
 			long segmentBytes = row.getLong(12);
 			Long archived = segmentNumber(lastArchived, segmentBytes);
-			// the segment after the last archived one is the one being written, or finished
-			Long pending = (current == null || archived == null) ? null : Math.max(0, current - archived - 1);
+			Long ready = (current != null && archived == null) ? readyCount(connection) : null;
+			Long pending = pending(current, archived, ready);
 			return new ArchiverState(row.getString(1), row.getString(13), row.getString(14), row.getBoolean(2),
 					row.getLong(3), lastArchived,
 					instant(row.getTimestamp(5)), row.getLong(6), row.getString(7), instant(row.getTimestamp(8)),
@@ -109,6 +117,37 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 				role = SqlNames.quoteCatalogName(row.getString(1));
 			}
 			throw new CannotRead(CANNOT_READ.formatted(role, ex.getMessage(), role, role), ex);
+		}
+	}
+
+	/**
+	 * How many finished segments wait: those the server finished after the last one archived (the segment after it
+	 * is the one being written, or finished), else (nothing archived since the statistics were reset, by a crash,
+	 * an immediate shutdown or pg_stat_reset_shared, or a .history archived last) the .ready files {@code ready}
+	 * counted in pg_wal/archive_status; null when neither is known or on a standby ({@code current} null).
+	 */
+	static Long pending(Long current, Long archived, Long ready) {
+		if (current == null) {
+			return null;
+		}
+		return archived != null ? Long.valueOf(Math.max(0, current - archived - 1)) : ready;
+	}
+
+	/**
+	 * The segments marked ready to archive (pg_ls_archive_statusdir(): pg_monitor's, or a superuser's, or granted),
+	 * null when the role may not list them: a query that fails on the privilege would end the transaction.
+	 */
+	private static Long readyCount(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement();
+				ResultSet row = statement.executeQuery(READY_PERMITTED)) {
+			row.next();
+			if (!row.getBoolean(1)) {
+				return null;
+			}
+		}
+		try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(READY)) {
+			row.next();
+			return row.getLong(1);
 		}
 	}
 

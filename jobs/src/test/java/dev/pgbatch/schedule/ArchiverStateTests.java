@@ -83,6 +83,22 @@ class ArchiverStateTests {
 			.disabled("pgbatch")).isNull();
 	}
 
+	/**
+	 * After a crash or a statistics reset pg_stat_archiver names nothing archived: the .ready files say what waits,
+	 * and an archiver that has made no progress since the reset is behind.
+	 */
+	@Test
+	void afterAStatisticsResetTheReadyFilesSayWhatWaits() {
+		assertThat(ArchiverState.pending(100L, null, 3L)).isEqualTo(3);
+		assertThat(ArchiverState.pending(100L, null, null)).isNull();
+		assertThat(ArchiverState.pending(100L, 97L, 0L)).isEqualTo(2);
+		assertThat(ArchiverState.pending(null, null, 3L)).isNull();
+		ArchiverState reset = new ArchiverState("on", STACK_COMMAND, "", false, 300, null, null, 0, null, null,
+				NOW.minusSeconds(3_600), ArchiverState.pending(100L, null, 3L), NOW);
+		assertThat(reset.lag().toSeconds()).isEqualTo(3_600);
+		assertThat(reset.behind()).isTrue();
+	}
+
 	@Test
 	void segmentNumbersCountAsTheServersPositionDoesAndOtherFilesHaveNone() {
 		assertThat(ArchiverState.segmentNumber("00000001000000000000000A", SEGMENT)).isEqualTo(10);
