@@ -437,9 +437,10 @@ class StackEnvIntegrationTests {
 	}
 
 	/**
-	 * A sound copy passes, with the range it checked; then a byte flipped in a bundle of a full set and a segment
-	 * removed from the middle of the archive: verify exits 1 and names the file (with the bundle that holds it) and
-	 * the segment, and both results are recorded, the last one shown by backup list --physical.
+	 * A sound copy passes, with the range it checked; then a byte flipped in a bundle of a full set, a segment
+	 * removed from the middle of the archive and the newest set's manifests deleted (info still lists it; verify
+	 * itself counts no error for it): verify exits 1 and names the file (with the bundle that holds it), the
+	 * segment and the set, and both results are recorded, the last one shown by backup list --physical.
 	 */
 	@Test
 	void verifyPassesOnASoundRepositoryAndNamesATamperedFileAndAMissingSegment(@TempDir Path dir) throws Exception {
@@ -469,6 +470,16 @@ class StackEnvIntegrationTests {
 			}
 			Path bundle = copy.stanza("backup").resolve(full).resolve("bundle/1");
 			flip(bundle, Files.size(bundle) / 2);
+			String newest;
+			try (Stream<Path> sets = Files.list(copy.stanza("backup"))) {
+				newest = sets.map(path -> path.getFileName().toString())
+					.filter(name -> name.matches("[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?"))
+					.max(Comparator.comparing(name -> name.substring(name.length() - 16)))
+					.orElseThrow();
+			}
+			assertThat(newest).isNotEqualTo(full);
+			Files.delete(copy.stanza("backup").resolve(newest).resolve("backup.manifest"));
+			Files.delete(copy.stanza("backup").resolve(newest).resolve("backup.manifest.copy"));
 			String archiveId;
 			List<Path> segments = new ArrayList<>();
 			try (Stream<Path> ids = Files.list(copy.stanza("archive"))) {
@@ -492,7 +503,8 @@ class StackEnvIntegrationTests {
 			assertThat(problems).anyMatch(problem -> problem.matches("pgbackrest verify: invalid (checksum|size|result) "
 					+ Pattern.quote(tampered) + "\\S+ \\(stored in " + Pattern.quote(tampered + "bundle/1") + "\\).*"))
 				.contains("WAL archive " + archiveId + ": segment " + removed.getFileName().toString().substring(0, 24)
-						+ " missing");
+						+ " missing")
+				.anyMatch(problem -> problem.startsWith("pgbackrest verify") && problem.contains("backup set " + newest + " "));
 			assertThat(lastVerify()).isEqualTo("false " + String.join("\n", problems));
 			EtlProcess.Result listed = EtlInProcess.run(settings, "backup", "list", "--physical", "--json");
 			assertThat(listed.exitCode()).as(listed.stderr()).isZero();

@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -87,9 +89,10 @@ class PhysicalBackups {
 
 	/**
 	 * One WAL archive of the stanza: its id (archive/STANZA/ID in the repository: the major version and pgBackRest's
-	 * id of the database system, one more after each upgrade), that database id, and its first and last segment.
+	 * id of the database system, one more after each upgrade), that database id, its first and last segment, and
+	 * PostgreSQL's system identifier of that database system (0 when info does not say).
 	 */
-	record WalArchive(String id, int database, String min, String max) {
+	record WalArchive(String id, int database, String min, String max, long systemId) {
 	}
 
 	/** What retention removed (or, dry, would remove), and how many sets are kept. */
@@ -232,14 +235,19 @@ class PhysicalBackups {
 			for (JsonNode stanza : JSON.readTree(result.stdout())) {
 				usable(stanza);
 				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
+				Map<Integer, Long> systemIds = new HashMap<>();
+				for (JsonNode db : stanza.path("db")) {
+					systemIds.put(db.path("id").asInt(), db.path("system-id").asLong());
+				}
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
 				for (JsonNode archive : stanza.path("archive")) {
 					String min = archive.path("min").asString(null);
 					String max = archive.path("max").asString(null);
 					walMin = walMin == null || (min != null && min.compareTo(walMin) < 0) ? min : walMin;
 					walMax = walMax == null || (max != null && max.compareTo(walMax) > 0) ? max : walMax;
-					archives.add(new WalArchive(archive.path("id").asString(), archive.path("database").path("id").asInt(),
-							min, max));
+					int database = archive.path("database").path("id").asInt();
+					archives.add(new WalArchive(archive.path("id").asString(), database, min, max,
+							systemIds.getOrDefault(database, 0L)));
 				}
 				for (JsonNode set : stanza.path("backup")) {
 					JsonNode info = set.path("info");

@@ -5,6 +5,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import dev.pgbatch.core.OneLine;
 import org.slf4j.Logger;
@@ -20,6 +22,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -46,6 +49,19 @@ public class PhysicalVerify {
 
 	static final String VERIFY_STATUS = "pgbackrest verify: %s";
 
+	static final String NO_SUMMARY = "pgbackrest verify printed no summary (stanza, status): what it checked cannot be"
+			+ " told, so nothing counts as verified";
+
+	static final String SET_NOT_VERIFIED = "pgbackrest verify did not check backup set %s, which pgbackrest info lists:"
+			+ " its directory or its manifests are gone from the repository";
+
+	static final String SET_NOT_VALID = "pgbackrest verify: backup set %s is %s (%s of %s files valid)";
+
+	static final String ARCHIVE_NOT_VERIFIED = "pgbackrest verify did not check WAL archive %s, which pgbackrest info"
+			+ " lists: its directory is gone from the repository";
+
+	static final String ARCHIVE_NOT_VALID = "pgbackrest verify: WAL archive %s: %s of %s segments valid";
+
 	static final String NO_FULL = "stanza %s has no full backup set: nothing can be restored (bin/etl run backup type=full)";
 
 	static final String NO_WAL = "WAL archive %s: no segment from %s, the WAL start of full set %s, on";
@@ -56,6 +72,20 @@ public class PhysicalVerify {
 
 	static final String NO_HISTORY = "WAL archive %s: %s is missing: where timeline %d began cannot be told, its"
 			+ " segments were not checked for gaps";
+
+	static final String SET_WAL_MISSING = "WAL archive %s: backup set %s cannot be made consistent, WAL of its own"
+			+ " (%s..%s) is missing: %s";
+
+	static final String TAIL_MISSING = "WAL archive %s does not hold %s, which the server of ETL_DB_URL says it"
+			+ " archived last (pg_stat_archiver): WAL archived since the archive's newest segment on timeline %d (%s)"
+			+ " is not in the repository (dropped on the way, or the repository was rolled back or cut short)";
+
+	static final String NOT_THE_SERVERS = "WAL archive %s is not checked against the server of ETL_DB_URL (%s): its"
+			+ " WAL was followed along its highest timeline by name (%d), and what the server archived was not looked for";
+
+	static final String OTHER_SYSTEM = "its system identifier is %d, the archive's %d";
+
+	static final String SERVER_UNREADABLE = "its state cannot be read: %s";
 
 	static final String BAD_HISTORY = "WAL archive %s: %s cannot be read: %s";
 
@@ -85,15 +115,26 @@ public class PhysicalVerify {
 	/** A WAL segment in an archive (TIMELINE+LOG/SEGMENT-SHA1[.COMPRESSION]); not a .partial, .backup or .history. */
 	private static final Pattern SEGMENT = Pattern.compile("^[0-9A-F]{16}/([0-9A-F]{24})-[0-9a-f]{40}(\\.[a-z0-9]+)?$");
 
+	/** verify --verbose's line of one set in its summary; "manifest missing" has no counts in some versions. */
+	private static final Pattern SET_LINE = Pattern
+		.compile("^backup: (\\S+), status: ([^,]+)(?:, total files checked: (\\d+), total valid files: (\\d+))?$");
+
+	/** verify --verbose's line of one WAL archive in its summary. */
+	private static final Pattern ARCHIVE_LINE = Pattern
+		.compile("^archiveId: (\\S+), total WAL checked: (\\d+), total valid WAL: (\\d+)$");
+
 	/** pgBackRest's error code of a file that is not there. */
 	private static final String MISSING_FILE = "[055]";
 
 	/** A manifest's line of a bundled file: its bundle id. */
 	private static final Pattern BUNDLE_ID = Pattern.compile("\"bni\":(\\d+)");
 
-	/** A verify: its id in etl.physical_verify, when, the sets listed, the WAL range checked, what was wrong. */
+	/**
+	 * A verify: its id in etl.physical_verify, when, the sets listed, the WAL range checked, what was wrong, and what
+	 * it could not check (notes: not problems).
+	 */
 	public record Verified(long id, Instant verifiedAt, String stanza, int sets, String walFrom, String walTo,
-			List<String> problems) {
+			List<String> problems, List<String> notes) {
 
 		public boolean passed() {
 			return this.problems.isEmpty();
@@ -101,7 +142,8 @@ public class PhysicalVerify {
 
 		/** What a verify that passed says. */
 		public String summary() {
-			return VERIFIED.formatted(this.sets, this.walFrom, this.walTo);
+			return VERIFIED.formatted(this.sets, this.walFrom, this.walTo)
+					+ this.notes.stream().map(note -> "; " + note).collect(Collectors.joining());
 		}
 
 	}
@@ -109,6 +151,23 @@ public class PhysicalVerify {
 	/** Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point). */
 	record TimelineStart(long timeline, long segment) {
 	}
+
+	/**
+	 * The server of ETL_DB_URL: PostgreSQL's identifier of its database system, the timeline it is on, and the WAL
+	 * file pg_stat_archiver says it archived last (null: none since the statistics were reset).
+	 */
+	record Server(long systemId, long timeline, String lastArchivedWal) {
+	}
+
+	/** The timeline a server is on: a primary's is that of the WAL it writes, a standby's its last restartpoint's. */
+	private static final String SERVER = """
+			SELECT (SELECT system_identifier FROM pg_control_system()),
+			  CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())::bigint
+			    ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END,
+			  (SELECT last_archived_wal FROM pg_stat_archiver)""";
+
+	/** A WAL file name pg_stat_archiver gives whose segment is in the archive: a segment, or a backup's .backup file. */
+	private static final Pattern ARCHIVED = Pattern.compile("^([0-9A-F]{24})(\\.[0-9A-F]{8}\\.backup)?$");
 
 	private final PgBackRest pgBackRest;
 
@@ -131,15 +190,27 @@ public class PhysicalVerify {
 	public Verified verify() throws InterruptedException {
 		Instant started = Instant.now();
 		List<String> problems = new ArrayList<>();
+		List<String> notes = new ArrayList<>();
 		int sets = 0;
 		String walFrom = null;
 		String walTo = null;
 		try {
 			PhysicalBackups.Archive archive = this.physical.archive();
 			sets = archive.sets().size();
-			problems.addAll(pgBackRestVerify());
-			long segmentSize = this.jdbc.queryForObject(
-					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class);
+			problems.addAll(pgBackRestVerify(archive));
+			// each read in a transaction of its own: none is held while the repository is listed and read
+			long segmentSize = this.ownTransaction.execute(status -> this.jdbc.queryForObject(
+					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class));
+			// before the archives are listed: what the server archived by now must be in the listing
+			String serverProblem = null;
+			Server server = null;
+			try {
+				server = this.ownTransaction.execute(status -> this.jdbc.queryForObject(SERVER,
+						(row, n) -> new Server(row.getLong(1), row.getLong(2), row.getString(3))));
+			}
+			catch (DataAccessException ex) {
+				serverProblem = SERVER_UNREADABLE.formatted(OneLine.of(String.valueOf(ex.getMostSpecificCause().getMessage())));
+			}
 			if (archive.sets().stream().noneMatch(set -> set.type().equals("full"))) {
 				problems.add(NO_FULL.formatted(stanza()));
 			}
@@ -153,7 +224,14 @@ public class PhysicalVerify {
 				if (full == null) {
 					continue;
 				}
-				String newest = gapCheck(wal, full, segmentSize, problems);
+				List<PhysicalBackups.BackupSet> ofThis = archive.sets()
+					.stream()
+					.filter(set -> set.database() == wal.database())
+					.toList();
+				Server live = server != null && server.systemId() == wal.systemId() ? server : null;
+				String notLive = live != null ? null
+						: server == null ? serverProblem : OTHER_SYSTEM.formatted(server.systemId(), wal.systemId());
+				String newest = gapCheck(wal, full, ofThis, live, notLive, segmentSize, problems, notes);
 				walFrom = walFrom == null ? full.walStart() : walFrom;
 				walTo = newest == null ? walTo : newest;
 			}
@@ -163,8 +241,9 @@ public class PhysicalVerify {
 		}
 		long id = record(started, sets, walFrom, walTo, problems);
 		log.info("physical verify {} of stanza {}: {}", id, stanza(),
-				problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
-		return new Verified(id, started, stanza(), sets, walFrom, walTo, problems);
+				(problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems))
+						+ notes.stream().map(note -> "; " + note).collect(Collectors.joining()));
+		return new Verified(id, started, stanza(), sets, walFrom, walTo, problems, notes);
 	}
 
 	private String stanza() {
@@ -173,10 +252,11 @@ public class PhysicalVerify {
 
 	/**
 	 * pgBackRest's verify (it exits 0 whatever it found): the files its log names as wrong, each with the bundle it
-	 * is stored in; else, when its summary says error, the summary's lines.
+	 * is stored in; and what its summary says of the sets and archives info lists (see {@link #summaryProblems}).
 	 */
-	private List<String> pgBackRestVerify() throws IOException, InterruptedException {
-		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none",
+	private List<String> pgBackRestVerify(PhysicalBackups.Archive archive) throws IOException, InterruptedException {
+		// --verbose: the summary then has a line for each set and archive verify checked, valid or not
+		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none", "--verbose",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
 		if (result.timedOut()) {
 			return List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours()));
@@ -185,8 +265,7 @@ public class PhysicalVerify {
 			return List.of(PhysicalBackups.FAILED.formatted("verify", result.failure()));
 		}
 		List<String> problems = new ArrayList<>();
-		List<String> summary = new ArrayList<>();
-		boolean error = false;
+		List<String> summary = null;
 		boolean inSummary = false;
 		Map<String, Map<String, String>> manifests = new HashMap<>();
 		for (String line : result.stdout().lines().toList()) {
@@ -194,6 +273,7 @@ public class PhysicalVerify {
 			if (logged.matches()) {
 				String message = logged.group(2);
 				inSummary = message.startsWith("stanza: ");
+				summary = inSummary ? new ArrayList<>() : summary;
 				Matcher file = FILE.matcher(message);
 				if (logged.group(1).equals("INFO") && file.matches()) {
 					problems.add(FILE_PROBLEM.formatted(file.group(1), repositoryPath(file.group(2))
@@ -203,18 +283,64 @@ public class PhysicalVerify {
 					problems.add(VERIFY_STATUS.formatted(OneLine.of(message)));
 				}
 			}
-			else if (inSummary) {
+			else if (inSummary && !line.isBlank()) {
 				// the summary's lines below its first (stanza: NAME)
-				String entry = line.strip();
-				if (entry.equals("status: error")) {
-					error = true;
-				}
-				else if (!entry.isEmpty() && !entry.startsWith("status: ")) {
-					summary.add(entry);
-				}
+				summary.add(line.strip());
 			}
 		}
-		if (error && problems.isEmpty()) {
+		problems.addAll(summaryProblems(summary, archive, problems.isEmpty()));
+		return problems;
+	}
+
+	/**
+	 * What verify's summary (its lines below "stanza: NAME"; null when it printed none) says is wrong. verify finds
+	 * sets by the repository's directories, not by backup.info, and counts a set without manifests as no error: so
+	 * every set and every archive holding WAL that info lists must be in the summary, valid with every file valid. A
+	 * set verify saw that info does not list (a backup still running) is not looked at. No summary at all is a
+	 * failure: nothing says what was checked. When verify said error but named no file ({@code noneNamed}), the
+	 * summary's lines are the problem.
+	 */
+	static List<String> summaryProblems(List<String> summary, PhysicalBackups.Archive archive, boolean noneNamed) {
+		if (summary == null || summary.stream().noneMatch(line -> line.startsWith("status: "))) {
+			return List.of(NO_SUMMARY);
+		}
+		List<String> problems = new ArrayList<>();
+		Map<String, Matcher> sets = new HashMap<>();
+		Map<String, Matcher> archives = new HashMap<>();
+		for (String line : summary) {
+			Matcher set = SET_LINE.matcher(line);
+			Matcher wal = ARCHIVE_LINE.matcher(line);
+			if (set.matches()) {
+				sets.put(set.group(1), set);
+			}
+			else if (wal.matches()) {
+				archives.put(wal.group(1), wal);
+			}
+		}
+		for (PhysicalBackups.WalArchive wal : archive.archives()) {
+			Matcher checked = archives.get(wal.id());
+			if (wal.max() == null) {
+				continue;
+			}
+			if (checked == null) {
+				problems.add(ARCHIVE_NOT_VERIFIED.formatted(wal.id()));
+			}
+			else if (!checked.group(2).equals(checked.group(3))) {
+				problems.add(ARCHIVE_NOT_VALID.formatted(wal.id(), checked.group(3), checked.group(2)));
+			}
+		}
+		for (PhysicalBackups.BackupSet listed : archive.sets()) {
+			Matcher checked = sets.get(listed.label());
+			if (checked == null) {
+				problems.add(SET_NOT_VERIFIED.formatted(listed.label()));
+			}
+			else if (!checked.group(2).equals("valid") || checked.group(3) == null
+					|| !checked.group(3).equals(checked.group(4))) {
+				problems.add(SET_NOT_VALID.formatted(listed.label(), checked.group(2),
+						checked.group(4) == null ? "?" : checked.group(4), checked.group(3) == null ? "?" : checked.group(3)));
+			}
+		}
+		if (summary.contains("status: error") && noneNamed && problems.isEmpty()) {
 			problems.add(VERIFY_STATUS.formatted(OneLine.of(String.join("; ", summary))));
 		}
 		return problems;
@@ -260,11 +386,14 @@ public class PhysicalVerify {
 	}
 
 	/**
-	 * The archive's segments from the full set's WAL start to its newest: those missing are a problem, one for each
-	 * run of them. Returns the newest segment, null when the archive has none.
+	 * The archive's WAL checked (see {@link #check}) along the live server's timeline when the archive is of the
+	 * server's database system ({@code live}), else along its highest timeline by name, and a note says so and why
+	 * ({@code notLive}). Returns the newest segment checked to, null when none.
 	 */
-	private String gapCheck(PhysicalBackups.WalArchive wal, PhysicalBackups.BackupSet full, long segmentSize,
-			List<String> problems) throws IOException, InterruptedException {
+	private String gapCheck(PhysicalBackups.WalArchive wal, PhysicalBackups.BackupSet full,
+			List<PhysicalBackups.BackupSet> sets, Server live, String notLive, long segmentSize, List<String> problems,
+			List<String> notes)
+			throws IOException, InterruptedException {
 		String path = "archive/" + stanza() + "/" + wal.id();
 		TreeSet<String> segments = new TreeSet<>();
 		for (String name : list(path)) {
@@ -273,13 +402,19 @@ public class PhysicalVerify {
 				segments.add(segment.group(1));
 			}
 		}
-		// after the listing: what info said is the newest is in it
-		String newest = segments.isEmpty() ? null : segments.last();
-		if (newest == null || newest.substring(8).compareTo(full.walStart().substring(8)) < 0) {
-			problems.add(NO_WAL.formatted(wal.id(), full.walStart(), full.label()));
-			return newest;
+		long timeline;
+		if (live != null) {
+			timeline = live.timeline();
 		}
-		long timeline = Long.parseLong(newest.substring(0, 8), 16);
+		else if (segments.isEmpty()) {
+			problems.add(NO_WAL.formatted(wal.id(), full.walStart(), full.label()));
+			return null;
+		}
+		else {
+			// by name: the highest timeline (a stray one hides the others; the note says the check went so)
+			timeline = Long.parseLong(segments.last().substring(0, 8), 16);
+			notes.add(NOT_THE_SERVERS.formatted(wal.id(), notLive, timeline));
+		}
 		List<TimelineStart> starts = List.of(new TimelineStart(timeline, 0));
 		if (timeline > 1) {
 			String history = "%08X.history".formatted(timeline);
@@ -289,12 +424,68 @@ public class PhysicalVerify {
 				problems.add(read.errors().stream().anyMatch(error -> error.startsWith(MISSING_FILE))
 						? NO_HISTORY.formatted(wal.id(), history, timeline)
 						: BAD_HISTORY.formatted(wal.id(), history, read.failure()));
-				return newest;
+				return null;
 			}
 			starts = timelines(read.stdout(), timeline, segmentSize);
 		}
-		problems.addAll(gaps(wal.id(), segments, full.walStart(), newest, starts, segmentSize));
-		return newest;
+		Checked checked = check(wal.id(), segments, starts, full, sets, live == null ? null : live.lastArchivedWal(),
+				segmentSize);
+		problems.addAll(checked.problems());
+		return checked.newest();
+	}
+
+	/** What {@link #check} found: its problems, and the newest segment it checked to (null: none). */
+	record Checked(List<String> problems, String newest) {
+	}
+
+	/**
+	 * The WAL of one archive ({@code segments}, the names present) along a timeline's line ({@code starts}, from its
+	 * history): every segment from the full set's WAL start to the newest segment on that line (segments of other
+	 * timelines, such as a stray one's, neither end nor hide it); every set's own WAL, start to stop on its timeline,
+	 * without which it cannot be made consistent; and, when {@code lastArchived} is given (the live server's
+	 * pg_stat_archiver, read before the listing), the segment the server says it archived last: a repository that
+	 * lacks it lost WAL past its newest segment, which no gap check between present segments sees.
+	 */
+	static Checked check(String archiveId, Set<String> segments, List<TimelineStart> starts,
+			PhysicalBackups.BackupSet full, List<PhysicalBackups.BackupSet> sets, String lastArchived, long segmentSize) {
+		long perLog = 0x1_0000_0000L / segmentSize;
+		List<String> problems = new ArrayList<>();
+		String newest = segments.stream()
+			.filter(name -> Long.parseLong(name.substring(0, 8), 16) == timelineOf(number(name, perLog), starts))
+			.max(Comparator.comparingLong(name -> number(name, perLog)))
+			.orElse(null);
+		long timeline = starts.get(starts.size() - 1).timeline();
+		if (newest == null || number(newest, perLog) < number(full.walStart(), perLog)) {
+			problems.add(NO_WAL.formatted(archiveId, full.walStart(), full.label()));
+		}
+		else {
+			problems.addAll(gaps(archiveId, segments, full.walStart(), newest, starts, segmentSize));
+		}
+		for (PhysicalBackups.BackupSet set : sets) {
+			List<String> missing = gaps(archiveId, segments, set.walStart(), set.walStop(),
+					List.of(new TimelineStart(Long.parseLong(set.walStart().substring(0, 8), 16), 0)), segmentSize);
+			if (!missing.isEmpty()) {
+				problems.add(SET_WAL_MISSING.formatted(archiveId, set.label(), set.walStart(), set.walStop(),
+						missing.stream().map(problem -> problem.substring(problem.indexOf(": ") + 2))
+							.collect(Collectors.joining(", "))));
+			}
+		}
+		Matcher archived = lastArchived == null ? null : ARCHIVED.matcher(lastArchived);
+		if (archived != null && archived.matches() && !segments.contains(archived.group(1))) {
+			problems.add(TAIL_MISSING.formatted(archiveId, lastArchived, timeline, newest == null ? "none" : newest));
+		}
+		return new Checked(problems, newest);
+	}
+
+	/** The timeline that holds segment number {@code segment} along a line of timelines ({@code starts}, oldest first). */
+	private static long timelineOf(long segment, List<TimelineStart> starts) {
+		long timeline = starts.get(0).timeline();
+		for (TimelineStart start : starts) {
+			if (start.segment() <= segment) {
+				timeline = start.timeline();
+			}
+		}
+		return timeline;
 	}
 
 	/** The names under a repository path, relative to it (pgbackrest repo-ls --recurse). */
@@ -348,12 +539,7 @@ public class PhysicalVerify {
 		String runLast = null;
 		long runLength = 0;
 		for (long segment = first; segment <= last; segment++) {
-			long timeline = starts.get(0).timeline();
-			for (TimelineStart start : starts) {
-				if (start.segment() <= segment) {
-					timeline = start.timeline();
-				}
-			}
+			long timeline = timelineOf(segment, starts);
 			String name = "%08X%08X%08X".formatted(timeline, segment / perLog, segment % perLog);
 			if (!segments.contains(name)) {
 				runFirst = runFirst == null ? name : runFirst;

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,19 +18,48 @@ import dev.pgbatch.core.SqlNames;
 /**
  * The server's WAL archiving as pg_stat_archiver and the server's own clock show it (what any role may read unless a
  * superuser revoked it). {@code pending} is how many segments the server has finished since the last one archived
- * (null when none was archived since the statistics were reset): with archive_timeout set, a finished segment waits
+ * (when none was archived since the statistics were reset: the .ready files, where the role may list them, else
+ * null): with archive_timeout set, a finished segment waits
  * only while the archiver is failing or stuck; WAL written since is not enough, since after a quiet spell the server
- * switches segments only at its next archive_timeout check, up to archive_timeout after the write.
+ * switches segments only at its next archive_timeout check, up to archive_timeout after the write. {@code
+ * archiveCommand} and {@code archiveLibrary} are null when the role may not see them (or the server has no such
+ * setting).
  */
-record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeoutSeconds, String lastArchivedWal,
+record ArchiverState(String archiveMode, String archiveCommand, String archiveLibrary, boolean inRecovery,
+		long archiveTimeoutSeconds, String lastArchivedWal,
 		Instant lastArchivedTime, long failedCount, String lastFailedWal, Instant lastFailedTime, Instant statsReset,
 		Long pending, Instant now) {
 
 	static final String FAILING = "WAL archiving fails: archive_command failed at %s on %s and has not succeeded since"
 			+ " (the last segment archived: %s); PostgreSQL keeps the WAL in pg_wal until it does";
 
-	static final String BEHIND = "WAL archiving is behind: nothing archived for %d s, more than twice archive_timeout"
-			+ " (%d s), while %s finished segment(s) wait (the last archived: %s)";
+	static final String BEHIND = "WAL archiving is behind: nothing archived for %d s, more than %d s (%s), while %s"
+			+ " finished segment(s) wait (the last archived: %s)";
+
+	static final String TWICE_TIMEOUT = "twice archive_timeout";
+
+	static final String NO_TIMEOUT = "archive_timeout is 0: the bound used then";
+
+	/**
+	 * How long finished segments may wait with nothing archived when archive_timeout is 0 (PostgreSQL's default):
+	 * twice the 300 s archive_timeout docs/operations.md asks for.
+	 */
+	static final long BEHIND_WITHOUT_TIMEOUT_SECONDS = 600;
+
+	static final String ARCHIVE_MODE_OFF = "archive_mode is %s while pgBackRest stanza %s is configured for this"
+			+ " runner (ETL_PGBACKREST_STANZA): no WAL reaches its repository, and a point-in-time restore reaches no"
+			+ " further than the newest backup set (set archive_mode = on and restart the server)";
+
+	static final String ARCHIVE_COMMAND_NOOP = "archive_command is '%s' while pgBackRest stanza %s is configured for"
+			+ " this runner (ETL_PGBACKREST_STANZA): %s (set it to pgbackrest's archive-push, as docs/operations.md says)";
+
+	static final String MARKED_ARCHIVED = "the server counts each segment archived, yet none reaches the repository";
+
+	static final String NEVER_ARCHIVED = "the server archives nothing and keeps every segment in pg_wal";
+
+	/** archive_command values that archive nothing while the server counts every segment archived. */
+	private static final Set<String> NO_OP_COMMANDS = Set.of("true", "/bin/true", "/usr/bin/true",
+			":", "exit 0");
 
 	static final String CANNOT_READ = "the runner's role %s may not read the WAL archiver's state (%s); a superuser"
 			+ " gives it: GRANT SELECT ON pg_catalog.pg_stat_archiver TO %s; GRANT EXECUTE ON FUNCTION"
@@ -49,8 +79,17 @@ record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeout
 			  CASE WHEN pg_is_in_recovery() THEN NULL
 			    ELSE floor((pg_current_wal_lsn() - '0/0'::pg_lsn) / (SELECT setting::bigint FROM pg_settings
 			      WHERE name = 'wal_segment_size'))::bigint END,
-			  (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')
+			  (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'),
+			  (SELECT setting FROM pg_settings WHERE name = 'archive_command'),
+			  (SELECT setting FROM pg_settings WHERE name = 'archive_library')
 			FROM pg_stat_archiver a""";
+
+	private static final String READY_PERMITTED = "SELECT has_function_privilege('pg_catalog.pg_ls_archive_statusdir()',"
+			+ " 'EXECUTE')";
+
+	/** Segments only: a .history or .backup file waiting is no finished segment. */
+	private static final String READY = "SELECT count(*) FROM pg_catalog.pg_ls_archive_statusdir()"
+			+ " WHERE name ~ '^[0-9A-F]{24}\\.ready$'";
 
 	/** The state now; a role that may not read it gets a {@link CannotRead} naming the GRANT. */
 	static ArchiverState read(Connection connection) throws SQLException {
@@ -60,9 +99,10 @@ record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeout
 			Long current = (Long) row.getObject(11);
 			long segmentBytes = row.getLong(12);
 			Long archived = segmentNumber(lastArchived, segmentBytes);
-			// the segment after the last archived one is the one being written, or finished
-			Long pending = (current == null || archived == null) ? null : Math.max(0, current - archived - 1);
-			return new ArchiverState(row.getString(1), row.getBoolean(2), row.getLong(3), lastArchived,
+			Long ready = (current != null && archived == null) ? readyCount(connection) : null;
+			Long pending = pending(current, archived, ready);
+			return new ArchiverState(row.getString(1), row.getString(13), row.getString(14), row.getBoolean(2),
+					row.getLong(3), lastArchived,
 					instant(row.getTimestamp(5)), row.getLong(6), row.getString(7), instant(row.getTimestamp(8)),
 					instant(row.getTimestamp(9)), pending, row.getTimestamp(10).toInstant());
 		}
@@ -77,6 +117,37 @@ record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeout
 				role = SqlNames.quoteCatalogName(row.getString(1));
 			}
 			throw new CannotRead(CANNOT_READ.formatted(role, ex.getMessage(), role, role), ex);
+		}
+	}
+
+	/**
+	 * How many finished segments wait: those the server finished after the last one archived (the segment after it
+	 * is the one being written, or finished), else (nothing archived since the statistics were reset, by a crash,
+	 * an immediate shutdown or pg_stat_reset_shared, or a .history archived last) the .ready files {@code ready}
+	 * counted in pg_wal/archive_status; null when neither is known or on a standby ({@code current} null).
+	 */
+	static Long pending(Long current, Long archived, Long ready) {
+		if (current == null) {
+			return null;
+		}
+		return archived != null ? Long.valueOf(Math.max(0, current - archived - 1)) : ready;
+	}
+
+	/**
+	 * The segments marked ready to archive (pg_ls_archive_statusdir(): pg_monitor's, or a superuser's, or granted),
+	 * null when the role may not list them: a query that fails on the privilege would end the transaction.
+	 */
+	private static Long readyCount(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement();
+				ResultSet row = statement.executeQuery(READY_PERMITTED)) {
+			row.next();
+			if (!row.getBoolean(1)) {
+				return null;
+			}
+		}
+		try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(READY)) {
+			row.next();
+			return row.getLong(1);
 		}
 	}
 
@@ -113,9 +184,38 @@ record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeout
 		return (waiting && since != null) ? Duration.between(since, this.now) : Duration.ZERO;
 	}
 
-	/** Nothing archived for more than twice archive_timeout while a finished segment waits (0: not checked). */
+	/**
+	 * WAL archiving that cannot work while physical backups are configured ({@code stanza}, null when not): archive_mode
+	 * off on a primary (without a stanza that is a choice, left UNKNOWN), or an archive_command that archives nothing (empty, or one that only succeeds, such as
+	 * 'true'). Null when none of these, or when no stanza is configured.
+	 */
+	String disabled(String stanza) {
+		if (stanza == null) {
+			return null;
+		}
+		// a standby's primary archives (a standby archives only with always): not this server's to judge
+		if ("off".equals(this.archiveMode) && !this.inRecovery) {
+			return ARCHIVE_MODE_OFF.formatted(this.archiveMode, stanza);
+		}
+		boolean library = this.archiveLibrary != null && !this.archiveLibrary.isBlank();
+		if (!archiving() || library || this.archiveCommand == null) {
+			return null;
+		}
+		String command = this.archiveCommand.strip();
+		if (command.isEmpty()) {
+			return ARCHIVE_COMMAND_NOOP.formatted(command, stanza, NEVER_ARCHIVED);
+		}
+		return NO_OP_COMMANDS.contains(command) ? ARCHIVE_COMMAND_NOOP.formatted(command, stanza, MARKED_ARCHIVED) : null;
+	}
+
+	/** How long finished segments may wait with nothing archived: twice archive_timeout, or a bound when it is 0. */
+	long behindAfterSeconds() {
+		return this.archiveTimeoutSeconds > 0 ? 2 * this.archiveTimeoutSeconds : BEHIND_WITHOUT_TIMEOUT_SECONDS;
+	}
+
+	/** Nothing archived for longer than {@link #behindAfterSeconds()} while a finished segment waits. */
 	boolean behind() {
-		return this.archiveTimeoutSeconds > 0 && lag().toSeconds() > 2 * this.archiveTimeoutSeconds;
+		return lag().toSeconds() > behindAfterSeconds();
 	}
 
 	/** What is wrong, one reason each, empty when archiving works. */
@@ -125,7 +225,8 @@ record ArchiverState(String archiveMode, boolean inRecovery, long archiveTimeout
 			problems.add(FAILING.formatted(this.lastFailedTime, this.lastFailedWal, lastArchived()));
 		}
 		if (behind()) {
-			problems.add(BEHIND.formatted(lag().toSeconds(), this.archiveTimeoutSeconds,
+			problems.add(BEHIND.formatted(lag().toSeconds(), behindAfterSeconds(),
+					this.archiveTimeoutSeconds > 0 ? TWICE_TIMEOUT : NO_TIMEOUT,
 					this.pending == null ? "some" : this.pending, lastArchived()));
 		}
 		return problems;

@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -18,9 +19,13 @@ import org.springframework.stereotype.Component;
  * DOWN while archive_command fails (a failure since the last success) or while finished segments have waited more
  * than twice archive_timeout with nothing archived (an archive_command that hangs fails nothing). The physical
  * backups' point-in-time restores reach only as far as the archive: a failing archiver is data at risk, and pg_wal
- * grows until the disk is full. UNKNOWN, never DOWN, when the server does not archive (archive_mode off, a standby) or
- * the runner's role may not read pg_stat_archiver (the reason names the GRANT). On a connection of its own with short
- * timeouts, as the scheduler's check.
+ * grows until the disk is full. With archive_timeout 0 the wait allowed is
+ * {@link ArchiverState#BEHIND_WITHOUT_TIMEOUT_SECONDS}. When physical backups are configured (ETL_PGBACKREST_STANZA
+ * set), archiving that cannot work is DOWN: archive_mode off, or an archive_command that archives nothing (see
+ * {@link ArchiverState#disabled}); UNKNOWN would count as UP in the node's health. UNKNOWN, never DOWN, when the
+ * server does not archive and no stanza is configured, on a standby, or when the runner's role may not read
+ * pg_stat_archiver (the reason names the GRANT). On a connection of its own with short timeouts, as the scheduler's
+ * check.
  */
 @Component("walArchiving")
 @ConditionalOnProperty(name = "etl.scheduler.enabled", havingValue = "true")
@@ -30,10 +35,19 @@ class WalArchivingHealth implements HealthIndicator {
 
 	static final String UNREADABLE = "the WAL archiver's state cannot be read: %s";
 
+	/** The setting that says physical backups are in use: set (not defaulted), in the environment or as -D. */
+	static final String STANZA_SETTING = "ETL_PGBACKREST_STANZA";
+
 	private final DataSourceProperties database;
 
-	WalArchivingHealth(DataSourceProperties database) {
+	/** The configured stanza, null when ETL_PGBACKREST_STANZA is not set. */
+	private final String stanza;
+
+	WalArchivingHealth(DataSourceProperties database, Environment environment) {
 		this.database = database;
+		// the property etl.pgbackrest.stanza always has a value (its default): only the setting itself says
+		this.stanza = environment.containsProperty(STANZA_SETTING) ? environment.getProperty("etl.pgbackrest.stanza")
+				: null;
 	}
 
 	@Override
@@ -47,6 +61,13 @@ class WalArchivingHealth implements HealthIndicator {
 		}
 		catch (SQLException ex) {
 			return Health.unknown().withDetail("reason", UNREADABLE.formatted(OneLine.of(ex.getMessage()))).build();
+		}
+		String disabled = state.disabled(this.stanza);
+		if (disabled != null) {
+			return Health.down()
+				.withDetail("reason", disabled)
+				.withDetail("archiveMode", state.archiveMode())
+				.build();
 		}
 		if (!state.archiving()) {
 			return Health.unknown()
@@ -62,6 +83,7 @@ class WalArchivingHealth implements HealthIndicator {
 			.withDetail("finishedSegmentsWaiting", state.pending() == null ? "unknown" : state.pending())
 			.withDetail("lagSeconds", state.lag().toSeconds())
 			.withDetail("archiveTimeoutSeconds", state.archiveTimeoutSeconds())
+			.withDetail("behindAfterSeconds", state.behindAfterSeconds())
 			.build();
 	}
 

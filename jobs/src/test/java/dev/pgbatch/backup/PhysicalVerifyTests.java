@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
@@ -7,8 +8,64 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The WAL gap check of backup verify --physical: segment numbering and timelines. */
+/**
+ * backup verify --physical on pgBackRest's output: verify's summary against what info lists, the WAL gap check's
+ * segment numbering and timelines.
+ */
 class PhysicalVerifyTests {
+
+	private static final String FULL = "20261203-151246F";
+
+	private static final String INCR = "20261203-151246F_20261203-160000I";
+
+	private static final PhysicalBackups.Archive TWO_SETS = new PhysicalBackups.Archive(
+			List.of(set(FULL, "full", "000000010000000000000003", "000000010000000000000003"),
+					set(INCR, "incr", "000000010000000000000005", "000000010000000000000005")),
+			"000000010000000000000003", "000000010000000000000006",
+			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)));
+
+	/** verify --verbose's summary of a sound repository: every set and the archive valid. */
+	@Test
+	void aSummaryListingEverySetAndArchiveValidPasses() {
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0",
+				"backup: " + FULL + ", status: valid, total files checked: 1264, total valid files: 1264",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20",
+				"missing: 0, checksum invalid: 0, size invalid: 0, other: 0"), TWO_SETS, true)).isEmpty();
+	}
+
+	/**
+	 * A set deleted from the repository (info still lists it), or one left without manifests: verify reports no
+	 * error for it, and the set must still fail the verify.
+	 */
+	@Test
+	void aSetInfoListsButVerifyDidNotCheckOrFoundWithoutManifestsFails() {
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify did not check backup set " + FULL + ", which pgbackrest info lists: its"
+					+ " directory or its manifests are gone from the repository");
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + FULL + ", status: manifest missing",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 19"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify: backup set " + FULL + " is manifest missing (? of ? files valid)",
+					"pgbackrest verify: backup set " + INCR + " is valid (19 of 20 files valid)");
+	}
+
+	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
+	@Test
+	void noSummaryOrAnArchiveNotCheckedFails() {
+		assertThat(PhysicalVerify.summaryProblems(null, TWO_SETS, true)).containsExactly(PhysicalVerify.NO_SUMMARY);
+		assertThat(PhysicalVerify.summaryProblems(List.of(), TWO_SETS, true)).containsExactly(PhysicalVerify.NO_SUMMARY);
+		assertThat(PhysicalVerify.summaryProblems(List.of("status: ok",
+				"backup: " + FULL + ", status: valid, total files checked: 1264, total valid files: 1264",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20"), TWO_SETS, true))
+			.containsExactly("pgbackrest verify did not check WAL archive 15-1, which pgbackrest info lists: its"
+					+ " directory is gone from the repository");
+	}
 
 	private static final long MB16 = 16L * 1024 * 1024;
 
@@ -68,6 +125,61 @@ class PhysicalVerifyTests {
 				""", 3, MB16))
 			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3),
 					new PhysicalVerify.TimelineStart(3, 0x1A0));
+	}
+
+	/**
+	 * The last segments deleted, the newest set's stop segment among them: no gap between present segments, yet
+	 * that set cannot be made consistent, and the server archived more than the archive holds.
+	 */
+	@Test
+	void aTruncatedTailFailsOnTheSetsOwnWalAndOnWhatTheServerArchived() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000004");
+		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000010000000000000006", "000000010000000000000007");
+		Set<String> truncated = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005");
+
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, full, List.of(full, incr),
+				"000000010000000000000009", MB16);
+
+		assertThat(checked.newest()).isEqualTo("000000010000000000000005");
+		assertThat(checked.problems()).containsExactly(
+				"WAL archive 15-1: backup set " + INCR + " cannot be made consistent, WAL of its own"
+						+ " (000000010000000000000006..000000010000000000000007) is missing: 2 segment(s) missing,"
+						+ " 000000010000000000000006 to 000000010000000000000007",
+				"WAL archive 15-1 does not hold 000000010000000000000009, which the server of ETL_DB_URL says it archived"
+						+ " last (pg_stat_archiver): WAL archived since the archive's newest segment on timeline 1"
+						+ " (000000010000000000000005) is not in the repository (dropped on the way, or the repository was"
+						+ " rolled back or cut short)");
+		// whole, with a .backup file archived last: it names a segment the archive holds
+		Set<String> whole = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005",
+				"000000010000000000000006", "000000010000000000000007");
+		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr),
+				"000000010000000000000006.00000028.backup", MB16).problems()).isEmpty();
+		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr), "00000002.history", MB16)
+			.problems()).isEmpty();
+	}
+
+	/**
+	 * A stray segment of timeline 2 (a standby promoted for a while, then rebuilt) while the server goes on on
+	 * timeline 1: checked along timeline 1, the gap in timeline 1's WAL after the stray segment is found.
+	 */
+	@Test
+	void aStrayHigherTimelineNeitherEndsNorHidesTheLiveTimelinesWal() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000003");
+		Set<String> segments = Set.of("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
+				"000000010000000000000005", "000000010000000000000007", "000000010000000000000008");
+
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, full, List.of(full),
+				"000000010000000000000008", MB16);
+
+		assertThat(checked.newest()).isEqualTo("000000010000000000000008");
+		assertThat(checked.problems()).containsExactly("WAL archive 15-1: segment 000000010000000000000006 missing");
+	}
+
+	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
+		return new PhysicalBackups.BackupSet(label, type, null, 0, 0, 0, 0, walStart, walStop, null, Instant.EPOCH,
+				Instant.EPOCH, 1);
 	}
 
 }

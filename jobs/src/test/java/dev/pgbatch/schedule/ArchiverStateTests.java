@@ -18,6 +18,8 @@ class ArchiverStateTests {
 
 	private static final long SEGMENT = 16 * 1024 * 1024;
 
+	private static final String STACK_COMMAND = "/usr/bin/pgbackrest --stanza=pgbatch archive-push %p";
+
 	@Test
 	void aFailureSinceTheLastSuccessIsAProblemAndOneBeforeItIsNot() {
 		ArchiverState failing = state(NOW.minusSeconds(30), NOW.minusSeconds(5), 1L);
@@ -34,13 +36,67 @@ class ArchiverStateTests {
 		assertThat(behind.lag().toSeconds()).isEqualTo(601);
 		assertThat(behind.problems()).singleElement()
 			.asString()
-			.isEqualTo("WAL archiving is behind: nothing archived for 601 s, more than twice archive_timeout (300 s), while"
-					+ " 2 finished segment(s) wait (the last archived: 00000001000000000000000A at 2026-12-03T11:49:59Z)");
+			.isEqualTo("WAL archiving is behind: nothing archived for 601 s, more than 600 s (twice archive_timeout),"
+					+ " while 2 finished segment(s) wait (the last archived: 00000001000000000000000A at 2026-12-03T11:49:59Z)");
 		// nothing finished since: the segment after the last archived one is still being written
 		ArchiverState quiet = state(NOW.minusSeconds(3_600), null, 0L);
 		assertThat(quiet.lag()).isZero();
 		assertThat(quiet.problems()).isEmpty();
 		assertThat(state(NOW.minusSeconds(599), null, 1L).problems()).isEmpty();
+	}
+
+	/** archive_timeout 0 (PostgreSQL's default) does not switch the check off: 600 s is the bound then. */
+	@Test
+	void archiveTimeoutZeroChecksAgainstAFixedBound() {
+		ArchiverState hung = new ArchiverState("on", STACK_COMMAND, "", false, 0, "00000001000000000000000A",
+				NOW.minusSeconds(3_600), 0, null, null, NOW.minusSeconds(86_400), 3L, NOW);
+		assertThat(hung.behind()).isTrue();
+		assertThat(hung.problems()).singleElement()
+			.asString()
+			.startsWith("WAL archiving is behind: nothing archived for 3600 s, more than 600 s (archive_timeout is 0: the"
+					+ " bound used then), while 3 finished segment(s) wait");
+		assertThat(new ArchiverState("on", STACK_COMMAND, "", false, 0, "00000001000000000000000A",
+				NOW.minusSeconds(599), 0, null, null, NOW.minusSeconds(86_400), 3L, NOW).behind()).isFalse();
+	}
+
+	/**
+	 * With a stanza configured, archiving that cannot work is named: archive_mode off, an empty archive_command, one
+	 * that only succeeds. Without a stanza, and on a standby, and with an archive library, it is not.
+	 */
+	@Test
+	void archivingThatCannotWorkIsNamedWhenAStanzaIsConfigured() {
+		assertThat(mode("off", STACK_COMMAND, false).disabled("pgbatch")).startsWith(
+				"archive_mode is off while pgBackRest stanza pgbatch is configured for this runner (ETL_PGBACKREST_STANZA)");
+		assertThat(mode("off", STACK_COMMAND, false).disabled(null)).isNull();
+		assertThat(mode("off", STACK_COMMAND, true).disabled("pgbatch")).isNull();
+		assertThat(mode("on", "true", false).disabled("pgbatch")).isEqualTo("archive_command is 'true' while pgBackRest"
+				+ " stanza pgbatch is configured for this runner (ETL_PGBACKREST_STANZA): the server counts each segment"
+				+ " archived, yet none reaches the repository (set it to pgbackrest's archive-push, as docs/operations.md"
+				+ " says)");
+		assertThat(mode("on", " /bin/true ", false).disabled("pgbatch")).contains("'/bin/true'");
+		assertThat(mode("always", ":", false).disabled("pgbatch")).contains("':'");
+		assertThat(mode("on", "", false).disabled("pgbatch")).contains("archives nothing and keeps every segment");
+		assertThat(mode("on", STACK_COMMAND, false).disabled("pgbatch")).isNull();
+		// a role that may not see archive_command: not judged
+		assertThat(mode("on", null, false).disabled("pgbatch")).isNull();
+		assertThat(new ArchiverState("on", "", "basic_archive", false, 300, null, null, 0, null, null, NOW, null, NOW)
+			.disabled("pgbatch")).isNull();
+	}
+
+	/**
+	 * After a crash or a statistics reset pg_stat_archiver names nothing archived: the .ready files say what waits,
+	 * and an archiver that has made no progress since the reset is behind.
+	 */
+	@Test
+	void afterAStatisticsResetTheReadyFilesSayWhatWaits() {
+		assertThat(ArchiverState.pending(100L, null, 3L)).isEqualTo(3);
+		assertThat(ArchiverState.pending(100L, null, null)).isNull();
+		assertThat(ArchiverState.pending(100L, 97L, 0L)).isEqualTo(2);
+		assertThat(ArchiverState.pending(null, null, 3L)).isNull();
+		ArchiverState reset = new ArchiverState("on", STACK_COMMAND, "", false, 300, null, null, 0, null, null,
+				NOW.minusSeconds(3_600), ArchiverState.pending(100L, null, 3L), NOW);
+		assertThat(reset.lag().toSeconds()).isEqualTo(3_600);
+		assertThat(reset.behind()).isTrue();
 	}
 
 	@Test
@@ -53,8 +109,12 @@ class ArchiverStateTests {
 		assertThat(ArchiverState.segmentNumber(null, SEGMENT)).isNull();
 	}
 
+	private static ArchiverState mode(String mode, String command, boolean standby) {
+		return new ArchiverState(mode, command, "", standby, 300, null, null, 0, null, null, NOW, null, NOW);
+	}
+
 	private static ArchiverState state(Instant archived, Instant failed, Long pending) {
-		return new ArchiverState("on", false, 300, "00000001000000000000000A", archived, failed == null ? 0 : 1,
+		return new ArchiverState("on", STACK_COMMAND, "", false, 300, "00000001000000000000000A", archived, failed == null ? 0 : 1,
 				failed == null ? null : "00000001000000000000000B", failed, NOW.minusSeconds(86_400), pending, NOW);
 	}
 
