@@ -258,14 +258,19 @@ class ClusterRestore {
 					+ owner + " in through the socket only" + (role == null ? "" : ", and " + role + " from 127.0.0.1"));
 		}
 		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
+		written(data, settings).forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
+		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
+				java.nio.file.StandardOpenOption.APPEND);
+		return wrote;
+	}
+
+	/** What {@link #configure} writes into postgresql.auto.conf: {@link #ISOLATED}, then {@code settings} over it. */
+	static Map<String, String> written(Path data, Map<String, String> settings) {
 		Map<String, String> all = new LinkedHashMap<>(ISOLATED);
 		// not the live cluster's (a service manager reads it); empty, postgres would complain at each start
 		all.put("external_pid_file", data.resolve("external.pid").toString());
 		all.putAll(settings);
-		all.forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
-		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
-				java.nio.file.StandardOpenOption.APPEND);
-		return wrote;
+		return all;
 	}
 
 	/** A configuration file's quoted value; what goes in has been checked to hold no quote or line end. */
