@@ -176,21 +176,36 @@ public class PointInTimeRestores {
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
 			// pgbackrest check (a WAL switch archived) and the set, before anything is made
 			String set = this.cluster.setFor(target);
+			// checked again after the check's seconds, just before anything is made there
+			refuseIfUnsafe(this.cluster.unsafe(data, ClusterRestore.Use.DATA, live));
+			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			return restore(data, tablespaces, listening, set, target, described, liveData);
 		}
 	}
 
+	/**
+	 * Restores into {@code data} and {@code tablespaces}, real paths recorded at the check: made here (0700) when
+	 * new, and from then on used as such only (pgBackRest's pg1-path, pg_ctl, the clean-up), never through a link
+	 * something put in their place.
+	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
 			String described, String liveData) throws IOException, InterruptedException {
 		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
 		try {
-			if (madeData) {
-				Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+			for (Path directory : List.of(data, tablespaces)) {
+				if (directory == data ? madeData : madeTablespaces) {
+					// fails when anything, a link included, is there now
+					Files.createDirectory(directory,
+							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+				}
+				if (ClusterRestore.moved(directory)) {
+					throw new IllegalStateException(ClusterRestore.MOVED.formatted(directory));
+				}
 			}
-			else if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
+			if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
 				.containsAll(Files.getPosixFilePermissions(data, LinkOption.NOFOLLOW_LINKS))) {
-				// postgres refuses a data directory more open than that; it is ours (checked)
+				// postgres refuses a data directory more open than that; it is ours (checked, not a link)
 				Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
 			}
 			Map<String, String> settings = new LinkedHashMap<>();

@@ -65,4 +65,31 @@ class ClusterRestoreTests {
 		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
 	}
 
+	/**
+	 * A restored data directory swapped for a link during the restore (to the live cluster's, whose postmaster runs
+	 * there): the clean-up neither stops that process nor removes anything, and says why.
+	 */
+	@Test
+	void theCleanUpRefusesADirectorySwappedForALink(@TempDir Path base) throws Exception {
+		Path live = Files.createDirectory(base.resolve("live")).toRealPath();
+		Path restored = base.toRealPath().resolve("restored");
+		Files.createSymbolicLink(restored, live);
+		Process postmaster = new ProcessBuilder("sleep", "60").directory(live.toFile()).start();
+		try {
+			Files.writeString(live.resolve("postmaster.pid"), postmaster.pid() + "\n" + live + "\n");
+			ClusterRestore cluster = new ClusterRestore(null, null, null, null);
+
+			assertThat(cluster.stop(restored)).contains(restored + " is now a link");
+			assertThat(cluster.remove(restored, restored)).contains(restored + " is now a link");
+			assertThat(cluster.remove(restored.resolve("pg_wal"), restored)).contains("is now a link");
+
+			assertThat(postmaster.isAlive()).isTrue();
+			assertThat(Files.isSymbolicLink(restored)).isTrue();
+			assertThat(live.resolve("postmaster.pid")).exists();
+		}
+		finally {
+			postmaster.destroyForcibly();
+		}
+	}
+
 }

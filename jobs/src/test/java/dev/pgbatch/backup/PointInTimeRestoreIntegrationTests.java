@@ -221,7 +221,12 @@ class PointInTimeRestoreIntegrationTests {
 		Path openTablespaces = fixtures.resolve("open-tablespaces");
 		Files.createDirectories(openTablespaces);
 		Files.setPosixFilePermissions(openTablespaces, PosixFilePermissions.fromString("rwxrwxrwx"));
+		// another user could swap a directory in it for a link between the check and the restore
+		Path openParent = Files.createDirectories(fixtures.resolve("open-parent"));
+		Files.setPosixFilePermissions(openParent, PosixFilePermissions.fromString("rwxrwxrwx"));
 		return Stream.of(Arguments.of("--to", nonEmpty, "is not empty"),
+				Arguments.of("--to", openParent.resolve("restored"),
+						"the directory above it, " + openParent + ", belongs to root or may be written by its group or other"),
 				Arguments.of("--to", LIVE_DATA, "the live cluster's data directory"),
 				Arguments.of("--to", LIVE_DATA.resolve("restored"), "the live cluster's data directory"),
 				Arguments.of("--to", LIVE_DATA.resolve("pg_wal/restored"), "the live cluster's"),
