@@ -98,7 +98,8 @@ class ClusterRestore {
 	 * says, written into its postgresql.auto.conf (read last, and kept across restarts): no WAL archiving (never into
 	 * the live cluster's repository), no logical replication workers (its subscriptions would move the publishers'
 	 * slots on), no commands run at the end of recovery, no wait for synchronous standbys and no upstream that are
-	 * the live cluster's, no log collector writing where the live cluster's does (and, in {@link #configure}, a pid
+	 * the live cluster's, no log collector writing where the live cluster's does, no preloaded libraries (their
+	 * background workers, pg_cron's, would act on the live cluster) (and, in {@link #configure}, a pid
 	 * file of its own).
 	 */
 	private static final Map<String, String> ISOLATED = isolated();
@@ -112,6 +113,9 @@ class ClusterRestore {
 		}
 		settings.put("max_logical_replication_workers", "0");
 		settings.put("logging_collector", "off");
+		// their workers act on the live cluster's behalf: pg_cron runs its jobs against the live database, pglogical
+		// takes the providers' slots, pg_net sends again
+		settings.put("shared_preload_libraries", "");
 		return settings;
 	}
 

@@ -36,7 +36,7 @@ class ClusterRestoreTests {
 		// the last of a name counts
 		assertThat(auto.subList(auto.lastIndexOf("archive_mode = 'on'") + 1, auto.size())).contains("archive_mode = 'off'",
 				"archive_command = ''", "max_logical_replication_workers = '0'", "primary_conninfo = ''",
-				"synchronous_standby_names = ''", "recovery_end_command = ''", "port = '56999'",
+				"synchronous_standby_names = ''", "recovery_end_command = ''", "shared_preload_libraries = ''", "port = '56999'",
 				"external_pid_file = '" + data.resolve("external.pid") + "'");
 	}
 

@@ -129,7 +129,14 @@ class PointInTimeRestoreIntegrationTests {
 		// restored cluster's own settings reset, restart, check, full
 		List<String> order = List.of("1. stop the old cluster (data directory " + LIVE_DATA, "2. in pgBackRest's configuration",
 				"pg1-path=" + dir + "; leave pg1-port and pg1-socket-path at the old cluster's", "3. in the restored cluster",
-				"ALTER SYSTEM SET archive_command = '", "archive-push %p'; SELECT pg_reload_conf();", "ALTER SYSTEM RESET port;",
+				"ALTER SYSTEM SET archive_command = '", "archive-push %p'; SELECT pg_reload_conf();",
+				// every setting the restore wrote but the archive ones, in the order written
+				"ALTER SYSTEM RESET recovery_end_command; ALTER SYSTEM RESET synchronous_standby_names;"
+						+ " ALTER SYSTEM RESET primary_conninfo; ALTER SYSTEM RESET primary_slot_name;"
+						+ " ALTER SYSTEM RESET max_logical_replication_workers; ALTER SYSTEM RESET logging_collector;"
+						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET external_pid_file;"
+						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
+						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
 				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
 		int at = -1;
 		for (String step : order) {
@@ -173,6 +180,7 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 
 		assertThat(asPostgres(psql(dir, port, "SHOW archive_command"))).isEmpty();
+		assertThat(asPostgres(psql(dir, port, "SHOW shared_preload_libraries"))).isEmpty();
 		String segment = asPostgres(psql(dir, port, "CREATE TABLE public.on_the_new_timeline (id int)",
 				"SELECT pg_walfile_name(pg_current_wal_lsn())", "SELECT pg_switch_wal()", "CHECKPOINT")).lines().findFirst().orElseThrow();
 		assertThat(segment).startsWith(history.substring(0, 8));
