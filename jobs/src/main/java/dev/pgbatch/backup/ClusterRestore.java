@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -529,6 +530,27 @@ class ClusterRestore {
 			}
 		});
 		return places;
+	}
+
+	/**
+	 * The live cluster's ports, each with where it was read: the server's (SHOW port) and pgBackRest's pg1-port.
+	 * It may listen on ::1 or another address only, where 127.0.0.1's port looks free.
+	 */
+	Map<Integer, String> livePorts() throws IOException, InterruptedException {
+		Map<Integer, String> ports = new LinkedHashMap<>();
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SHOW port")) {
+			rs.next();
+			ports.put(Integer.parseInt(rs.getString(1)), "the server's port setting");
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the live cluster's port: " + ex.getMessage(), ex);
+		}
+		Optional<String> pgBackRest = this.pgBackRest.option("check", "pg1-port");
+		if (pgBackRest.isPresent() && pgBackRest.get().matches("[0-9]{1,5}")) {
+			ports.putIfAbsent(Integer.parseInt(pgBackRest.get()), "pgBackRest's pg1-port");
+		}
+		return ports;
 	}
 
 	/** The path as the kernel reaches it: the links of its existing part resolved. */

@@ -47,6 +47,12 @@ public class PointInTimeRestores {
 	static final String PORT_BUSY = "port %d is in use on 127.0.0.1: give a free one, or no --port (a free one is then"
 			+ " chosen)";
 
+	static final String LIVE_PORT = "port %d is the live cluster's (%s): clients of it could write into the restored copy;"
+			+ " give another, or no --port";
+
+	static final String SOCKET_TOO_LONG = "%s: its socket %s would be %d bytes, over the 107 postgres can create (it would"
+			+ " stop at its start, after the whole restore): name a shorter path";
+
 	static final String FAILED = "the restore into %s failed: %s; %s";
 
 	static final String NO_PROCESS = "no process is left running";
@@ -169,8 +175,17 @@ public class PointInTimeRestores {
 			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			int listening = port != null ? port : ClusterRestore.freePort();
+			String livePort = this.cluster.livePorts().get(listening);
+			if (livePort != null) {
+				throw new UsageException(LIVE_PORT.formatted(listening, livePort));
+			}
 			if (!ClusterRestore.portFree(listening)) {
 				throw new UsageException(PORT_BUSY.formatted(listening));
+			}
+			Path socket = data.resolve(".s.PGSQL." + listening);
+			int bytes = socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+			if (bytes > 107) {
+				throw new UsageException(SOCKET_TOO_LONG.formatted(dir, socket, bytes));
 			}
 			this.cluster.refuseWithoutSet(target);
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");

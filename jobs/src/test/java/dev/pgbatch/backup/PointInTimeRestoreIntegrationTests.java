@@ -233,6 +233,8 @@ class PointInTimeRestoreIntegrationTests {
 		Path openParent = Files.createDirectories(fixtures.resolve("open-parent"));
 		Files.setPosixFilePermissions(openParent, PosixFilePermissions.fromString("rwxrwxrwx"));
 		return Stream.of(Arguments.of("--to", nonEmpty, "is not empty"),
+				// its socket's path would be over 107 bytes: postgres would stop at its start, after the whole restore
+				Arguments.of("--to", fixtures.resolve("d".repeat(80)), "over the 107 postgres can create"),
 				Arguments.of("--to", openParent.resolve("restored"),
 						"the directory above it, " + openParent + ", belongs to root or may be written by its group or other"),
 				Arguments.of("--to", LIVE_DATA, "the live cluster's data directory"),
@@ -271,6 +273,19 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(listing(this.base.resolve("refusals"))).isEqualTo(before);
 		assertThat(Files.exists(dir, LinkOption.NOFOLLOW_LINKS)).isEqualTo(existed);
 		assertThat(Files.exists(Path.of(dir + "-tablespaces"), LinkOption.NOFOLLOW_LINKS)).isEqualTo(tablespacesExisted);
+	}
+
+	/** --port the live cluster's: refused (exit 2, nothing written), whatever address the live cluster listens on. */
+	@Test
+	void theLiveClustersPortIsRefused() throws Exception {
+		Path dir = this.base.resolve("on-the-live-port");
+		String live = System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432");
+		EtlProcess.Result refused = EtlInProcess.run("backup", "restore", "--to", this.point, "--data-dir", dir.toString(),
+				"--port", live);
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).doesNotContain("\n").contains("port " + live + " is the live cluster's");
+		assertThat(dir).doesNotExist();
 	}
 
 	/**
