@@ -98,8 +98,11 @@ public class PointInTimeRestores {
 
 	private static final String LOCK = "backup restore --data-dir";
 
-	/** Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty). */
-	private static final String DEFAULT_CONFIG = "/etc/pgbackrest/pgbackrest.conf";
+	/**
+	 * Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty): its default
+	 * (pgbackrest help restore config), and the older place it falls back to when that does not exist (Debian's).
+	 */
+	private static final List<String> DEFAULT_CONFIGS = List.of("pgbackrest/pgbackrest.conf", "pgbackrest.conf");
 
 	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
 	private static final Map<String, String> ARCHIVING = Map.of("archive_mode", "on", "archive_command", "");
@@ -232,7 +235,7 @@ public class PointInTimeRestores {
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
 			this.cluster.start(data, data.resolve(LOG));
 			String[] history = history(data);
-			String config = this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config();
+			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
 					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"), resets(data, settings));
@@ -271,6 +274,12 @@ public class PointInTimeRestores {
 			.orElseThrow(() -> new IllegalStateException(history + " is empty"))
 			.split("\t", 3);
 		return new String[] { history.getFileName().toString(), last.length > 1 ? last[1] : "?", last.length > 2 ? last[2] : "?" };
+	}
+
+	/** The configuration file pgBackRest reads when none is named, under {@code etc}. */
+	static String defaultConfig(Path etc) {
+		Path preferred = etc.resolve(DEFAULT_CONFIGS.get(0));
+		return (Files.exists(preferred) ? preferred : etc.resolve(DEFAULT_CONFIGS.get(1))).toString();
 	}
 
 	/**
