@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,13 @@ class ClusterRestore {
 
 	static final String WRITABLE = "%s may be written by its group or other users: chmod go-w it, or name another";
 
+	static final String OPEN_PARENT = "%s: the directory above it, %s, belongs to %s or may be written by its group or"
+			+ " other users without the sticky bit: a restore goes only under directories that root, %s or %s alone may"
+			+ " change (another user could put a link in its place); name a directory elsewhere";
+
+	static final String MOVED = "%s is now a link, or no longer at that real path (something replaced it during the"
+			+ " restore): not stopped or removed; look at it by hand";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -91,7 +99,8 @@ class ClusterRestore {
 	 * says, written into its postgresql.auto.conf (read last, and kept across restarts): no WAL archiving (never into
 	 * the live cluster's repository), no logical replication workers (its subscriptions would move the publishers'
 	 * slots on), no commands run at the end of recovery, no wait for synchronous standbys and no upstream that are
-	 * the live cluster's, no log collector writing where the live cluster's does (and, in {@link #configure}, a pid
+	 * the live cluster's, no log collector writing where the live cluster's does, no preloaded libraries (their
+	 * background workers, pg_cron's, would act on the live cluster) (and, in {@link #configure}, a pid
 	 * file of its own).
 	 */
 	private static final Map<String, String> ISOLATED = isolated();
@@ -105,6 +114,9 @@ class ClusterRestore {
 		}
 		settings.put("max_logical_replication_workers", "0");
 		settings.put("logging_collector", "off");
+		// their workers act on the live cluster's behalf: pg_cron runs its jobs against the live database, pglogical
+		// takes the providers' slots, pg_net sends again
+		settings.put("shared_preload_libraries", "");
 		return settings;
 	}
 
@@ -258,14 +270,19 @@ class ClusterRestore {
 					+ owner + " in through the socket only" + (role == null ? "" : ", and " + role + " from 127.0.0.1"));
 		}
 		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
+		written(data, settings).forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
+		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
+				java.nio.file.StandardOpenOption.APPEND);
+		return wrote;
+	}
+
+	/** What {@link #configure} writes into postgresql.auto.conf: {@link #ISOLATED}, then {@code settings} over it. */
+	static Map<String, String> written(Path data, Map<String, String> settings) {
 		Map<String, String> all = new LinkedHashMap<>(ISOLATED);
 		// not the live cluster's (a service manager reads it); empty, postgres would complain at each start
 		all.put("external_pid_file", data.resolve("external.pid").toString());
 		all.putAll(settings);
-		all.forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
-		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
-				java.nio.file.StandardOpenOption.APPEND);
-		return wrote;
+		return all;
 	}
 
 	/** A configuration file's quoted value; what goes in has been checked to hold no quote or line end. */
@@ -306,6 +323,9 @@ class ClusterRestore {
 	 * or null.
 	 */
 	String remove(Path directory, Path data) {
+		if (moved(directory)) {
+			return NOT_REMOVED.formatted(directory, MOVED.formatted(directory));
+		}
 		String notStopped = stop(data);
 		if (notStopped != null) {
 			return NOT_REMOVED.formatted(directory, notStopped);
@@ -327,11 +347,15 @@ class ClusterRestore {
 	}
 
 	/**
-	 * Stops the cluster of {@code data} when it runs (immediate); why it could not be, or null. Its postmaster.pid is
-	 * believed only when that process runs in this data directory: after a reboot the number may be another
-	 * process's, the live cluster's postmaster among them.
+	 * Stops the cluster of {@code data} (the real path recorded when the restore made or took it) when it runs
+	 * (immediate); why it could not be, or null. Never when {@code data} is now a link or elsewhere ({@link #moved}).
+	 * Its postmaster.pid is believed only when that process runs in this very directory: after a reboot the number
+	 * may be another process's, the live cluster's postmaster among them.
 	 */
 	String stop(Path data) {
+		if (moved(data)) {
+			return MOVED.formatted(data);
+		}
 		try {
 			if (postmasterRunsIn(data)) {
 				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
@@ -347,6 +371,23 @@ class ClusterRestore {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			return "interrupted";
+		}
+	}
+
+	/**
+	 * Whether {@code recorded} (a real path) is now a link, or reached through one: a planted link would turn the
+	 * stop or the removal against whatever it names, the live cluster included. A directory that is gone has not
+	 * moved.
+	 */
+	static boolean moved(Path recorded) {
+		if (!Files.exists(recorded, LinkOption.NOFOLLOW_LINKS)) {
+			return !real(recorded).equals(recorded);
+		}
+		try {
+			return Files.isSymbolicLink(recorded) || !recorded.toRealPath().equals(recorded);
+		}
+		catch (IOException ex) {
+			return true;
 		}
 	}
 
@@ -373,7 +414,9 @@ class ClusterRestore {
 
 	/**
 	 * Why a restore may not write into {@code dir}, or null. Its path must be plain ({@link #SAFE_PATH}, no . or ..)
-	 * and its parent must exist. Its real path (its parents' links resolved) must be apart from each of
+	 * and its parent must exist, every directory above its real path root's, this user's or the configuration owner's,
+	 * not writable by group or others unless sticky (/tmp). Its real path (its parents' links resolved) must be apart
+	 * from each of
 	 * {@code live} ({@link #livePlaces()}): not one of them, above one or inside one. If it exists it must be a
 	 * directory, not a link, of pgBackRest's configuration's owner (who runs the restored postgres) or of this user,
 	 * not writable by others when {@code use} says so, and empty when {@code use} says so: a restore never removes or
@@ -395,11 +438,20 @@ class ClusterRestore {
 		if (dir.getParent() == null || !Files.isDirectory(dir.getParent())) {
 			return NO_PARENT.formatted(dir);
 		}
+		String me = System.getProperty("user.name");
+		// as sudo's secure path: nobody else can swap a directory on the way for a link between this check and its use
+		for (Path above = real.getParent(); above != null; above = above.getParent()) {
+			String owner = Files.getOwner(above).getName();
+			int mode = (Integer) Files.getAttribute(above, "unix:mode");
+			if (!(owner.equals("root") || owner.equals(me) || owner.equals(owner()))
+					|| ((mode & 022) != 0 && (mode & 01000) == 0)) {
+				return OPEN_PARENT.formatted(dir, above, owner, me, owner());
+			}
+		}
 		if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
 			return null;
 		}
 		String owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
-		String me = System.getProperty("user.name");
 		if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !(owner.equals(owner()) || owner.equals(me))) {
 			return NOT_OURS.formatted(dir, owner, owner(), me);
 		}
@@ -480,6 +532,27 @@ class ClusterRestore {
 		return places;
 	}
 
+	/**
+	 * The live cluster's ports, each with where it was read: the server's (SHOW port) and pgBackRest's pg1-port.
+	 * It may listen on ::1 or another address only, where 127.0.0.1's port looks free.
+	 */
+	Map<Integer, String> livePorts() throws IOException, InterruptedException {
+		Map<Integer, String> ports = new LinkedHashMap<>();
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SHOW port")) {
+			rs.next();
+			ports.put(Integer.parseInt(rs.getString(1)), "the server's port setting");
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the live cluster's port: " + ex.getMessage(), ex);
+		}
+		Optional<String> pgBackRest = this.pgBackRest.option("check", "pg1-port");
+		if (pgBackRest.isPresent() && pgBackRest.get().matches("[0-9]{1,5}")) {
+			ports.putIfAbsent(Integer.parseInt(pgBackRest.get()), "pgBackRest's pg1-port");
+		}
+		return ports;
+	}
+
 	/** The path as the kernel reaches it: the links of its existing part resolved. */
 	static Path real(Path path) {
 		Path absolute = path.toAbsolutePath().normalize();
@@ -542,7 +615,7 @@ class ClusterRestore {
 		}
 	}
 
-	/** Whether the process postmaster.pid names runs with this data directory as its working directory. */
+	/** Whether the process postmaster.pid names runs with this data directory (a real path) as its working directory. */
 	private static boolean postmasterRunsIn(Path data) throws IOException {
 		Path pidFile = data.resolve("postmaster.pid");
 		if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
@@ -554,7 +627,7 @@ class ClusterRestore {
 		}
 		try {
 			// the postmaster's working directory is its data directory
-			return Files.readSymbolicLink(Path.of("/proc", lines.get(0).strip(), "cwd")).equals(data.toRealPath());
+			return Files.readSymbolicLink(Path.of("/proc", lines.get(0).strip(), "cwd")).equals(data);
 		}
 		catch (IOException ex) {
 			return false;

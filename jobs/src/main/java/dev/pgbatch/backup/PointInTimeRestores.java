@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import dev.pgbatch.core.ExecutionLock;
@@ -29,9 +30,9 @@ import org.springframework.stereotype.Component;
  * bin/etl backup restore --to NAME|--to-time T --data-dir DIR [--port P]: the stanza's cluster restored to a point in
  * time into a new or empty directory DIR (its tablespaces into DIR-tablespaces), started on 127.0.0.1:P (a free port
  * when none is given), replayed to the target and promoted. DIR is checked against the live cluster's places and
- * pgBackRest's before anything is written (exit 2). The restored cluster runs with archiving off, kept so in its
- * postgresql.auto.conf across restarts: it never archives into the repository it came from until the operator
- * switches over, in the order the command prints. A restore that fails leaves no process running, and removes
+ * pgBackRest's before anything is written (exit 2). The restored cluster runs with archive_mode on and an empty
+ * archive_command, kept so in its postgresql.auto.conf across restarts: it never archives into the repository it came
+ * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that fails leaves no process running, and removes
  * only what it made.
  */
 @Component
@@ -45,6 +46,12 @@ public class PointInTimeRestores {
 
 	static final String PORT_BUSY = "port %d is in use on 127.0.0.1: give a free one, or no --port (a free one is then"
 			+ " chosen)";
+
+	static final String LIVE_PORT = "port %d is the live cluster's (%s): clients of it could write into the restored copy;"
+			+ " give another, or no --port";
+
+	static final String SOCKET_TOO_LONG = "%s: its socket %s would be %d bytes, over the 107 postgres can create (it would"
+			+ " stop at its start, after the whole restore): name a shorter path";
 
 	static final String FAILED = "the restore into %s failed: %s; %s";
 
@@ -63,31 +70,42 @@ public class PointInTimeRestores {
 
 	static final String REACHED = "point reached: %s; timeline %d begins at %s (%s)";
 
-	static final String ARCHIVING_OFF = "WAL archiving is OFF in the restored cluster (archive_mode = off in its"
-			+ " postgresql.auto.conf, kept across restarts): it never archives into stanza %s's repository, which the old"
-			+ " cluster archives into, until you switch over. The new timeline's history file, pg_wal/%s, is marked"
-			+ " ready: archived first once archiving is on. To switch over, in this order:";
+	static final String ARCHIVING_WAITS = "WAL archiving WAITS in the restored cluster (archive_mode = on with an empty"
+			+ " archive_command in its postgresql.auto.conf, kept across restarts): it archives nothing into stanza %s's"
+			+ " repository, which the old cluster archives into, until you switch over, and keeps every WAL segment of its"
+			+ " new timeline (and the timeline's history file, pg_wal/%s) ready to archive then: its pg_wal grows until the"
+			+ " switch-over (or until it is stopped and removed). To switch over, in this order:";
 
-	/** The switch-over: the old cluster down first, never two clusters archiving into one repository. */
+	/**
+	 * The switch-over: the old cluster down first, never two clusters archiving into one repository; pgBackRest's
+	 * pg1-path before the archive_command (archive-push finds %p under it), the restored cluster's own settings reset
+	 * before the restart that makes it take the old one's port and socket, which pgBackRest's configuration still names.
+	 */
 	static final List<String> SWITCH_OVER = List.of(
 			"  1. stop the old cluster (data directory %2$s) and keep it from starting again (its service disabled:"
 					+ " systemctl disable, or Debian's start.conf set to disabled): never two clusters archiving into the"
 					+ " repository",
-			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s and pg1-port=%5$d (and pg1-socket-path=%1$s"
-					+ " while its socket is there)",
-			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d): ALTER SYSTEM SET archive_mode = on;"
-					+ " ALTER SYSTEM SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; to take the"
-					+ " old one's place, also ALTER SYSTEM RESET port, listen_addresses and unix_socket_directories (back to"
-					+ " its postgresql.conf's)",
-			"  4. restart it (runuser -u %6$s -- %8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it archives the history"
-					+ " file, then its WAL",
+			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s; leave pg1-port and pg1-socket-path at the"
+					+ " old cluster's (the restored one takes its port and socket at step 4)",
+			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d), one statement at a time: ALTER SYSTEM"
+					+ " SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; SELECT pg_reload_conf();"
+					+ " (it then archives the history file and the WAL it kept, without a restart), then, for it to run as"
+					+ " the old cluster did: %9$s",
+			"  4. restart it (runuser -u %6$s -- %8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it takes the old"
+					+ " cluster's port and socket (its postgresql.conf's settings)",
 			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
 			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
 
 	private static final String LOCK = "backup restore --data-dir";
 
-	/** Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty). */
-	private static final String DEFAULT_CONFIG = "/etc/pgbackrest/pgbackrest.conf";
+	/**
+	 * Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty): its default
+	 * (pgbackrest help restore config), and the older place it falls back to when that does not exist (Debian's).
+	 */
+	private static final List<String> DEFAULT_CONFIGS = List.of("pgbackrest/pgbackrest.conf", "pgbackrest.conf");
+
+	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
+	private static final Map<String, String> ARCHIVING = Map.of("archive_mode", "on", "archive_command", "");
 
 	/** A timeline history file's name: the timeline in hex. */
 	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
@@ -95,7 +113,7 @@ public class PointInTimeRestores {
 	/** What was restored, and where it runs; {@code notes}: what was written beyond pgBackRest's files. */
 	public record Restored(String set, String stanza, Path dataDir, Path tablespaces, int port, String target,
 			int timeline, String switchPoint, String reason, String history, List<String> notes, String liveDataDir,
-			String config, String owner, String pgbackrest, String pgCtl) {
+			String config, String owner, String pgbackrest, String pgCtl, List<String> resets) {
 
 		/** What the command prints: what was restored, the point reached, and how to switch over. */
 		public List<String> report() {
@@ -104,9 +122,10 @@ public class PointInTimeRestores {
 					this.dataDir.resolve(LOG)));
 			lines.add(REACHED.formatted(this.target, this.timeline, this.switchPoint, this.reason));
 			lines.addAll(this.notes);
-			lines.add(ARCHIVING_OFF.formatted(this.stanza, this.history));
+			lines.add(ARCHIVING_WAITS.formatted(this.stanza, this.history));
+			String reset = this.resets.stream().map(name -> "ALTER SYSTEM RESET " + name + ";").collect(Collectors.joining(" "));
 			SWITCH_OVER.forEach(step -> lines.add(step.formatted(this.dataDir, this.liveDataDir, this.config, this.stanza,
-					this.port, this.owner, this.pgbackrest, this.pgCtl)));
+					this.port, this.owner, this.pgbackrest, this.pgCtl, reset)));
 			return lines;
 		}
 
@@ -159,41 +178,67 @@ public class PointInTimeRestores {
 			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			int listening = port != null ? port : ClusterRestore.freePort();
+			String livePort = this.cluster.livePorts().get(listening);
+			if (livePort != null) {
+				throw new UsageException(LIVE_PORT.formatted(listening, livePort));
+			}
 			if (!ClusterRestore.portFree(listening)) {
 				throw new UsageException(PORT_BUSY.formatted(listening));
+			}
+			Path socket = data.resolve(".s.PGSQL." + listening);
+			int bytes = socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+			if (bytes > 107) {
+				throw new UsageException(SOCKET_TOO_LONG.formatted(dir, socket, bytes));
 			}
 			this.cluster.refuseWithoutSet(target);
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
 			// pgbackrest check (a WAL switch archived) and the set, before anything is made
 			String set = this.cluster.setFor(target);
+			// checked again after the check's seconds, just before anything is made there
+			refuseIfUnsafe(this.cluster.unsafe(data, ClusterRestore.Use.DATA, live));
+			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			return restore(data, tablespaces, listening, set, target, described, liveData);
 		}
 	}
 
+	/**
+	 * Restores into {@code data} and {@code tablespaces}, real paths recorded at the check: made here (0700) when
+	 * new, and from then on used as such only (pgBackRest's pg1-path, pg_ctl, the clean-up), never through a link
+	 * something put in their place.
+	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
 			String described, String liveData) throws IOException, InterruptedException {
 		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
 		try {
-			if (madeData) {
-				Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+			for (Path directory : List.of(data, tablespaces)) {
+				if (directory == data ? madeData : madeTablespaces) {
+					// fails when anything, a link included, is there now
+					Files.createDirectory(directory,
+							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+				}
+				if (ClusterRestore.moved(directory)) {
+					throw new IllegalStateException(ClusterRestore.MOVED.formatted(directory));
+				}
 			}
-			else if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
+			if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)
 				.containsAll(Files.getPosixFilePermissions(data, LinkOption.NOFOLLOW_LINKS))) {
-				// postgres refuses a data directory more open than that; it is ours (checked)
+				// postgres refuses a data directory more open than that; it is ours (checked, not a link)
 				Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
 			}
 			Map<String, String> settings = new LinkedHashMap<>();
 			settings.put("port", Integer.toString(port));
 			settings.put("listen_addresses", "127.0.0.1");
 			settings.put("unix_socket_directories", data.toString());
+			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
+			settings.putAll(ARCHIVING);
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
 			this.cluster.start(data, data.resolve(LOG));
-			String[] history = readyHistory(data);
-			String config = this.pgBackRest.config().isEmpty() ? DEFAULT_CONFIG : this.pgBackRest.config();
+			String[] history = history(data);
+			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
-					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"));
+					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"), resets(data, settings));
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
@@ -211,11 +256,10 @@ public class PointInTimeRestores {
 	}
 
 	/**
-	 * The new timeline's history file (the newest in pg_wal, written at the promotion) marked ready for the archiver:
-	 * postgres marks it only when archiving is on, and a repository without it could give a later restore's
-	 * promotion the same timeline. Its name, the switch point and the reason recovery stopped (its last line).
+	 * The new timeline's history file (the newest in pg_wal, written at the promotion, and marked ready by postgres:
+	 * archiving is on): its name, the switch point and the reason recovery stopped (its last line).
 	 */
-	private String[] readyHistory(Path data) throws IOException {
+	private static String[] history(Path data) throws IOException {
 		Path wal = data.resolve("pg_wal");
 		Path history;
 		try (Stream<Path> files = Files.list(wal)) {
@@ -223,19 +267,27 @@ public class PointInTimeRestores {
 				.max(Comparator.comparing(Path::getFileName))
 				.orElseThrow(() -> new IllegalStateException("no timeline history file in " + wal + " after the promotion"));
 		}
-		String name = history.getFileName().toString();
 		String[] last = Files.readAllLines(history)
 			.stream()
 			.filter(line -> !line.isBlank() && !line.startsWith("#"))
 			.reduce((first, second) -> second)
 			.orElseThrow(() -> new IllegalStateException(history + " is empty"))
 			.split("\t", 3);
-		Path status = wal.resolve("archive_status");
-		if (!Files.exists(status.resolve(name + ".ready")) && !Files.exists(status.resolve(name + ".done"))) {
-			this.cluster.toOwner(Files.createFile(status.resolve(name + ".ready"),
-					PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
-		}
-		return new String[] { name, last.length > 1 ? last[1] : "?", last.length > 2 ? last[2] : "?" };
+		return new String[] { history.getFileName().toString(), last.length > 1 ? last[1] : "?", last.length > 2 ? last[2] : "?" };
+	}
+
+	/** The configuration file pgBackRest reads when none is named, under {@code etc}. */
+	static String defaultConfig(Path etc) {
+		Path preferred = etc.resolve(DEFAULT_CONFIGS.get(0));
+		return (Files.exists(preferred) ? preferred : etc.resolve(DEFAULT_CONFIGS.get(1))).toString();
+	}
+
+	/**
+	 * What the switch-over resets, in the order written: every setting the restore wrote into postgresql.auto.conf but
+	 * the archive ones (archiving stays on, with the command set at the switch-over; no archive_library or cleanup).
+	 */
+	static List<String> resets(Path data, Map<String, String> settings) {
+		return ClusterRestore.written(data, settings).keySet().stream().filter(name -> !name.startsWith("archive_")).toList();
 	}
 
 	/** Stops the restored cluster and removes what this restore made: what is left, said so. */

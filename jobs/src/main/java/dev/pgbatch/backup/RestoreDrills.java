@@ -108,7 +108,8 @@ public class RestoreDrills {
 		this.lock = lock;
 		this.pgBackRest = pgBackRest;
 		this.cluster = cluster;
-		this.drills = Path.of(properties.drillDir());
+		// its real path: the clean-up stops and removes only a scratch directory still at the path it was made at
+		this.drills = ClusterRestore.real(Path.of(properties.drillDir()));
 	}
 
 	/**

@@ -185,7 +185,8 @@ class BackupCommand {
 
 		static final String NO_DATA_DIR = "backup restore --to/--to-time: --data-dir DIR is required (a new or empty directory)";
 
-		static final String BAD_PORT = "--port %d: a port from 1 to 65535";
+		static final String BAD_PORT = "--port %d: a port from 1024 to 65535 (postgres, not running as root, cannot listen"
+				+ " below 1024)";
 
 		static final String KEEPS_ARCHIVE_ID = "%s keeps archive id %s, the one of the database the backup was taken of: if that"
 				+ " database goes on archiving, give %s its own before it archives (in it: UPDATE ops.archive_installation SET"
@@ -259,7 +260,7 @@ class BackupCommand {
 			if (problem != null) {
 				throw new UsageException(problem);
 			}
-			if (this.port != null && (this.port < 1 || this.port > 65535)) {
+			if (this.port != null && (this.port < 1024 || this.port > 65535)) {
 				throw new UsageException(BAD_PORT.formatted(this.port));
 			}
 			Instant time = this.toTime == null ? null : PointInTimeRestores.time(this.toTime);

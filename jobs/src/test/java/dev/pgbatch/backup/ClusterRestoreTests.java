@@ -36,7 +36,7 @@ class ClusterRestoreTests {
 		// the last of a name counts
 		assertThat(auto.subList(auto.lastIndexOf("archive_mode = 'on'") + 1, auto.size())).contains("archive_mode = 'off'",
 				"archive_command = ''", "max_logical_replication_workers = '0'", "primary_conninfo = ''",
-				"synchronous_standby_names = ''", "recovery_end_command = ''", "port = '56999'",
+				"synchronous_standby_names = ''", "recovery_end_command = ''", "shared_preload_libraries = ''", "port = '56999'",
 				"external_pid_file = '" + data.resolve("external.pid") + "'");
 	}
 
@@ -63,6 +63,33 @@ class ClusterRestoreTests {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres", null));
 		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
+	}
+
+	/**
+	 * A restored data directory swapped for a link during the restore (to the live cluster's, whose postmaster runs
+	 * there): the clean-up neither stops that process nor removes anything, and says why.
+	 */
+	@Test
+	void theCleanUpRefusesADirectorySwappedForALink(@TempDir Path base) throws Exception {
+		Path live = Files.createDirectory(base.resolve("live")).toRealPath();
+		Path restored = base.toRealPath().resolve("restored");
+		Files.createSymbolicLink(restored, live);
+		Process postmaster = new ProcessBuilder("sleep", "60").directory(live.toFile()).start();
+		try {
+			Files.writeString(live.resolve("postmaster.pid"), postmaster.pid() + "\n" + live + "\n");
+			ClusterRestore cluster = new ClusterRestore(null, null, null, null);
+
+			assertThat(cluster.stop(restored)).contains(restored + " is now a link");
+			assertThat(cluster.remove(restored, restored)).contains(restored + " is now a link");
+			assertThat(cluster.remove(restored.resolve("pg_wal"), restored)).contains("is now a link");
+
+			assertThat(postmaster.isAlive()).isTrue();
+			assertThat(Files.isSymbolicLink(restored)).isTrue();
+			assertThat(live.resolve("postmaster.pid")).exists();
+		}
+		finally {
+			postmaster.destroyForcibly();
+		}
 	}
 
 }

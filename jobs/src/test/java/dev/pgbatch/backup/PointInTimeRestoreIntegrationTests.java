@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * bin/etl backup restore --to NAME|--to-time T --data-dir DIR [--port P] against the stack's cluster and pgBackRest
  * repository: one full backup and one restore point shared by the class (a table made after the point must not be
- * restored). The restored cluster runs apart (its own port and socket, archiving off, also after a restart), and the
+ * restored). The restored cluster runs apart (its own port and socket, archiving nothing but keeping its WAL, also after a restart), and the
  * steps of docs/operations.md run as written; bad directories and times are refused with nothing written, and a
  * restore that fails stops what it started and removes only what it made.
  */
@@ -87,10 +87,10 @@ class PointInTimeRestoreIntegrationTests {
 	/**
 	 * docs/operations.md, "Point-in-time restore at 3 a.m.": its bin/etl commands, as written there (POINT, DIR and
 	 * PORT filled in), through bin/etl. The restored cluster holds the point's rows (every managed table's count as
-	 * recorded; the table made after it absent), runs on PORT with its socket in DIR, archiving off also after a
-	 * stop and start (postgresql.auto.conf, not pg_ctl's command line), and its new timeline's history file is marked
-	 * ready: once archiving is turned on (here into a directory of the test's, never the stack's repository), it is
-	 * archived. The output names the point reached and the switch-over steps, the old cluster stopped first.
+	 * recorded; the table made after it absent), runs on PORT with its socket in DIR, archive_mode on with an
+	 * empty archive_command also after a stop and start (postgresql.auto.conf, not pg_ctl's command line): nothing
+	 * archived, its new timeline's history file and segments kept ready; once step 3's archive_command is set and
+	 * reloaded (here into a directory of the test's, never the stack's repository), they are archived. The output names the point reached and the switch-over steps, the old cluster stopped first.
 	 */
 	@Test
 	void theOperationsDocsPointInTimeRestoreStepsRunAsWritten() throws Exception {
@@ -124,10 +124,19 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(lines.get(0)).startsWith("restored set ").contains(" into " + dir + " ", "127.0.0.1:" + port);
 		assertThat(lines.get(1)).startsWith("point reached: restore point " + this.point + " (made ")
 			.containsPattern("timeline [2-9]\\d* begins at [0-9A-F]+/[0-9A-F]+ \\(at restore point \"" + this.point + "\"\\)");
-		assertThat(restore.stdout()).contains("WAL archiving is OFF in the restored cluster");
-		// the switch-over: the old cluster down first, then pgBackRest's configuration, archiving, restart, check, full
+		assertThat(restore.stdout()).contains("WAL archiving WAITS in the restored cluster", "its pg_wal grows until the switch-over");
+		// the switch-over: the old cluster down first, then pgBackRest's configuration, archiving (a reload), the
+		// restored cluster's own settings reset, restart, check, full
 		List<String> order = List.of("1. stop the old cluster (data directory " + LIVE_DATA, "2. in pgBackRest's configuration",
-				"pg1-path=" + dir + " and pg1-port=" + port, "3. in the restored cluster", "ALTER SYSTEM SET archive_mode = on",
+				"pg1-path=" + dir + "; leave pg1-port and pg1-socket-path at the old cluster's", "3. in the restored cluster",
+				"ALTER SYSTEM SET archive_command = '", "archive-push %p'; SELECT pg_reload_conf();",
+				// every setting the restore wrote but the archive ones, in the order written
+				"ALTER SYSTEM RESET recovery_end_command; ALTER SYSTEM RESET synchronous_standby_names;"
+						+ " ALTER SYSTEM RESET primary_conninfo; ALTER SYSTEM RESET primary_slot_name;"
+						+ " ALTER SYSTEM RESET max_logical_replication_workers; ALTER SYSTEM RESET logging_collector;"
+						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET external_pid_file;"
+						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
+						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
 				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
 		int at = -1;
 		for (String step : order) {
@@ -148,7 +157,7 @@ class PointInTimeRestoreIntegrationTests {
 		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
 			assertThat(RestorePoints.counts(statement, RestorePoints.managedTables(statement))).isEqualTo(recorded);
 			assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
-			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("off");
+			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("on");
 		}
 		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 		String history = Files.list(dir.resolve("pg_wal"))
@@ -159,30 +168,48 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(dir.resolve("pg_wal/archive_status/" + history + ".ready")).exists();
 
 		// stopped and started as a service manager would, with none of the first start's options (pg_ctl restart
-		// would reuse them): still apart, still not archiving
+		// would reuse them): still apart, still archiving nothing, its new timeline's segments kept ready
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-w", "start");
 		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
-			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("off");
+			assertThat(string(statement, "SHOW archive_mode")).isEqualTo("on");
 			assertThat(string(statement, "SHOW port")).isEqualTo(Integer.toString(port));
 			assertThat(string(statement, "SHOW max_logical_replication_workers")).isEqualTo("0");
 			assertThat(string(statement, "SHOW synchronous_standby_names")).isEmpty();
 		}
 		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 
-		// archiving turned on (into a directory of this test's): the history file is archived
+		assertThat(asPostgres(psql(dir, port, "SHOW archive_command"))).isEmpty();
+		assertThat(asPostgres(psql(dir, port, "SHOW shared_preload_libraries"))).isEmpty();
+		String segment = asPostgres(psql(dir, port, "CREATE TABLE public.on_the_new_timeline (id int)",
+				"SELECT pg_walfile_name(pg_current_wal_lsn())", "SELECT pg_switch_wal()", "CHECKPOINT")).lines().findFirst().orElseThrow();
+		assertThat(segment).startsWith(history.substring(0, 8));
+		assertThat(dir.resolve("pg_wal/archive_status/" + segment + ".ready")).exists();
+		assertThat(dir.resolve("pg_wal/archive_status/" + history + ".ready")).exists();
+
+		// step 3's archive_command set and reloaded, no restart (into a directory of this test's, never the stack's
+		// repository): the history file and the kept segment are archived
 		Path archive = Files.createDirectory(this.base.resolve("archive"));
 		Files.setOwner(archive, archive.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
-		Files.writeString(dir.resolve("postgresql.auto.conf"), "archive_mode = 'on'\narchive_command = 'cp %p " + archive
-				+ "/%f'\n", java.nio.file.StandardOpenOption.APPEND);
-		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-m", "fast", "-w",
-				"restart");
+		asPostgres(psql(dir, port, "ALTER SYSTEM SET archive_command = 'cp %p " + archive + "/%f'", "SELECT pg_reload_conf()"));
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-		while (!Files.exists(archive.resolve(history)) && System.nanoTime() < deadline) {
+		while (!(Files.exists(archive.resolve(history)) && Files.exists(archive.resolve(segment)))
+				&& System.nanoTime() < deadline) {
 			Thread.sleep(200);
 		}
 		assertThat(archive.resolve(history)).exists();
+		assertThat(archive.resolve(segment)).exists();
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
+	/** psql as postgres into the restored cluster, one statement per -c (ALTER SYSTEM runs outside a transaction). */
+	private static String[] psql(Path dir, int port, String... statements) {
+		List<String> line = new ArrayList<>(List.of(PG_BIN + "psql", "-X", "-q", "-A", "-t", "-h", dir.toString(), "-p",
+				Integer.toString(port), "-U", "postgres", "-d", "postgres"));
+		for (String statement : statements) {
+			line.addAll(List.of("-c", statement));
+		}
+		return line.toArray(String[]::new);
 	}
 
 	/**
@@ -202,7 +229,14 @@ class PointInTimeRestoreIntegrationTests {
 		Path openTablespaces = fixtures.resolve("open-tablespaces");
 		Files.createDirectories(openTablespaces);
 		Files.setPosixFilePermissions(openTablespaces, PosixFilePermissions.fromString("rwxrwxrwx"));
+		// another user could swap a directory in it for a link between the check and the restore
+		Path openParent = Files.createDirectories(fixtures.resolve("open-parent"));
+		Files.setPosixFilePermissions(openParent, PosixFilePermissions.fromString("rwxrwxrwx"));
 		return Stream.of(Arguments.of("--to", nonEmpty, "is not empty"),
+				// its socket's path would be over 107 bytes: postgres would stop at its start, after the whole restore
+				Arguments.of("--to", fixtures.resolve("d".repeat(80)), "over the 107 postgres can create"),
+				Arguments.of("--to", openParent.resolve("restored"),
+						"the directory above it, " + openParent + ", belongs to root or may be written by its group or other"),
 				Arguments.of("--to", LIVE_DATA, "the live cluster's data directory"),
 				Arguments.of("--to", LIVE_DATA.resolve("restored"), "the live cluster's data directory"),
 				Arguments.of("--to", LIVE_DATA.resolve("pg_wal/restored"), "the live cluster's"),
@@ -239,6 +273,19 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(listing(this.base.resolve("refusals"))).isEqualTo(before);
 		assertThat(Files.exists(dir, LinkOption.NOFOLLOW_LINKS)).isEqualTo(existed);
 		assertThat(Files.exists(Path.of(dir + "-tablespaces"), LinkOption.NOFOLLOW_LINKS)).isEqualTo(tablespacesExisted);
+	}
+
+	/** --port the live cluster's: refused (exit 2, nothing written), whatever address the live cluster listens on. */
+	@Test
+	void theLiveClustersPortIsRefused() throws Exception {
+		Path dir = this.base.resolve("on-the-live-port");
+		String live = System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432");
+		EtlProcess.Result refused = EtlInProcess.run("backup", "restore", "--to", this.point, "--data-dir", dir.toString(),
+				"--port", live);
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).doesNotContain("\n").contains("port " + live + " is the live cluster's");
+		assertThat(dir).doesNotExist();
 	}
 
 	/**
@@ -346,13 +393,14 @@ class PointInTimeRestoreIntegrationTests {
 		}
 	}
 
-	private static void asPostgres(String... command) throws Exception {
+	private static String asPostgres(String... command) throws Exception {
 		List<String> line = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
 		line.addAll(List.of(command));
 		Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
 		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
 		assertThat(process.exitValue()).as(String.join(" ", line) + ": " + output).isZero();
+		return output.strip();
 	}
 
 	private static int freePort() throws Exception {
