@@ -87,8 +87,8 @@ public class PointInTimeRestores {
 					+ " repository",
 			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s; leave pg1-port and pg1-socket-path at the"
 					+ " old cluster's (the restored one takes its port and socket at step 4)",
-			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d), one statement at a time: ALTER SYSTEM"
-					+ " SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; SELECT pg_reload_conf();"
+			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d -U %6$s -d postgres), one statement at a"
+					+ " time: ALTER SYSTEM SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; SELECT pg_reload_conf();"
 					+ " (it then archives the history file and the WAL it kept, without a restart), then, for it to run as"
 					+ " the old cluster did: %9$s",
 			"  4. restart it (runuser -u %6$s -- %8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it takes the old"
