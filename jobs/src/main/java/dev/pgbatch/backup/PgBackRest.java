@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
@@ -38,8 +39,11 @@ class PgBackRest {
 	/** What starts an error line of pgbackrest's, after the time and process its console log may put first. */
 	private static final String ERROR = "ERROR:";
 
-	/** pgBackRest's detail of a file that did not parse as an info file or manifest (decrypted with a wrong key). */
-	private static final String GARBAGE = "FormatError: key/value found outside of section";
+	/**
+	 * pgBackRest's details of a file decrypted with a wrong key: its padding refused (CryptoError), or the bytes
+	 * parsed as an info file or manifest and not one (FormatError, JsonFormatError); which one depends on the key.
+	 */
+	private static final Pattern GARBAGE = Pattern.compile("\\b(Crypto|Format|JsonFormat)Error: ");
 
 	/** help reads the configuration only. */
 	private static final Duration HELP_TIMEOUT = Duration.ofSeconds(30);
@@ -103,7 +107,7 @@ class PgBackRest {
 
 	/** {@link #UNREADABLE} when pgBackRest's detail of an error says a file read as garbage, else nothing. */
 	static String hint(String detail) {
-		return detail.contains(GARBAGE) ? UNREADABLE : "";
+		return GARBAGE.matcher(detail).find() ? UNREADABLE : "";
 	}
 
 	private final PgBackRestProperties properties;

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -144,6 +145,25 @@ class PgBackRestTests {
 				properties(bin, 4, Duration.ZERO));
 		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false))
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
+	}
+
+	/**
+	 * A file decrypted with a wrong repo1-cipher-pass: pgBackRest's detail is a refused padding or a failed parse,
+	 * by the key; each says to check the passphrase, and the detail itself (garbage, maybe) is not repeated.
+	 */
+	@Test
+	void anInfoFileDecryptedWithAWrongPassphraseIsSaidToReadAsGarbageWhateverTheDetail() {
+		for (String detail : List.of("CryptoError: unable to flush", "FormatError: key/value found outside of section",
+				"JsonFormatError: invalid type")) {
+			PgBackRest.Result result = new PgBackRest.Result(95, "P00  ERROR: [095]: unable to load info file"
+					+ " '/r/archive/pgbatch/archive.info' or '/r/archive/pgbatch/archive.info.copy':\n"
+					+ "            " + detail + "\n", "");
+			assertThat(result.errors()).as(detail).containsExactly("[095]: unable to load info file"
+					+ " '/r/archive/pgbatch/archive.info' or '/r/archive/pgbatch/archive.info.copy'" + PgBackRest.UNREADABLE);
+		}
+		PgBackRest.Result other = new PgBackRest.Result(55, "P00  ERROR: [055]: unable to open missing file:\n"
+				+ "            FileMissingError: no such file\n", "");
+		assertThat(other.errors()).containsExactly("[055]: unable to open missing file:");
 	}
 
 	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
