@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -17,15 +18,13 @@ class PgBackRestTests {
 
 	@Test
 	void aRunThatDoesNotEndInTimeIsKilledWithTheProcessesItStarted(@TempDir Path dir) throws Exception {
-		Path bin = dir.resolve("pgbackrest");
 		Path workerPid = dir.resolve("worker.pid");
-		Files.writeString(bin, """
+		Path bin = standIn(dir, """
 				#!/bin/sh
 				sleep 300 &
 				echo $! >"%s.tmp" && mv "%s.tmp" "%s"
 				wait
 				""".formatted(workerPid, workerPid, workerPid));
-		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		PgBackRest pgBackRest = new PgBackRest(properties(bin, 4, Duration.ZERO));
 
 		PgBackRest.Result result = pgBackRest.run(Duration.ofSeconds(1), "backup");
@@ -44,7 +43,6 @@ class PgBackRestTests {
 	 */
 	@Test
 	void retentionKeepsTheNewestFullsWithTheirSetsAndADryRunExpiresNothing(@TempDir Path dir) throws Exception {
-		Path bin = dir.resolve("pgbackrest");
 		Path log = dir.resolve("commands");
 		Path info = dir.resolve("info.json");
 		Files.writeString(info, """
@@ -54,12 +52,11 @@ class PgBackRestTests {
 				 {"label":"20261203-020000F","type":"full","prior":null},
 				 {"label":"20261203-020000F_20261203-030000D","type":"diff","prior":"20261203-020000F"}]}]
 				""");
-		Files.writeString(bin, """
+		Path bin = standIn(dir, """
 				#!/bin/sh
 				echo "$*" >>"%s"
 				case "$*" in *" info") cat "%s" ;; esac
 				""".formatted(log, info));
-		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		PhysicalBackups backups = new PhysicalBackups(
 				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
 
@@ -83,10 +80,9 @@ class PgBackRestTests {
 	 */
 	@Test
 	void aRunningBackupIsWaitedForAndTheSetItMadeForThisRunIsReported(@TempDir Path dir) throws Exception {
-		Path bin = dir.resolve("pgbackrest");
 		Path log = dir.resolve("commands");
 		// info: the lock held on the first two calls, then free with the set the killed execution's pgbackrest made
-		Files.writeString(bin, """
+		Path bin = standIn(dir, """
 				#!/bin/sh
 				echo "$*" >>"%s"
 				case "$*" in
@@ -99,7 +95,6 @@ class PgBackRestTests {
 					fi ;;
 				esac
 				""".formatted(log, log));
-		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
@@ -123,9 +118,8 @@ class PgBackRestTests {
 	 */
 	@Test
 	void anExpireThatMeetsTheStanzasLockRunsAgainOnceItIsFree(@TempDir Path dir) throws Exception {
-		Path bin = dir.resolve("pgbackrest");
 		Path log = dir.resolve("commands");
-		Files.writeString(bin, """
+		Path bin = standIn(dir, """
 				#!/bin/sh
 				echo "$*" >>"%s"
 				case "$*" in
@@ -133,7 +127,6 @@ class PgBackRestTests {
 				  *" expire") [ "$(grep -c ' expire$' "%s")" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
 				esac
 				""".formatted(log, log));
-		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
@@ -164,6 +157,14 @@ class PgBackRestTests {
 		PgBackRest.Result other = new PgBackRest.Result(55, "P00  ERROR: [055]: unable to open missing file:\n"
 				+ "            FileMissingError: no such file\n", "");
 		assertThat(other.errors()).containsExactly("[055]: unable to open missing file:");
+	}
+
+	/** A stand-in pgbackrest in {@code dir}: the script, executable by its owner only. */
+	private static Path standIn(Path dir, String script) throws IOException {
+		Path bin = dir.resolve("pgbackrest");
+		Files.writeString(bin, script);
+		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
+		return bin;
 	}
 
 	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
