@@ -42,9 +42,9 @@ class BackupJobConfiguration {
 	private static final String MADE = "backup.made";
 
 	@Bean
-	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, Backups backups,
-			PhysicalBackups physical, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
-		DatabaseLock databaseLock = new DatabaseLock(backups, lock);
+	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, BackupWriter writer,
+			BackupCatalog catalog, PhysicalBackups physical, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+		DatabaseLock databaseLock = new DatabaseLock(writer, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
 			.validator(parameters -> {
@@ -57,7 +57,7 @@ class BackupJobConfiguration {
 					return;
 				}
 				try {
-					backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
+					writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
 				}
 				catch (IllegalArgumentException ex) {
 					throw new InvalidJobParametersException(ex.getMessage());
@@ -83,7 +83,7 @@ class BackupJobConfiguration {
 							made.repositoryDeltaBytes());
 					return;
 				}
-				BackupManifest made = backups.make(backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")),
+				BackupManifest made = writer.make(writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, "")),
 						databaseLock.watch(step.getJobExecution().getId()));
 				// for retention, which keeps it whatever the numbers say (kept across a restart of the job)
 				step.getJobExecution().getExecutionContext().putString(MADE, made.id());
@@ -105,8 +105,8 @@ class BackupJobConfiguration {
 								String.join(", ", expired.labels()), expired.kept(), physical.keepFull()));
 					return;
 				}
-				String database = backups.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
-				Backups.Retained retained = backups.retain(database,
+				String database = writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));
+				BackupCatalog.Retained retained = catalog.retain(database,
 						step.getJobExecution().getExecutionContext().getString(MADE), parameters.getLong(BackupJob.KEEP_LAST),
 						parameters.getLong(BackupJob.KEEP_DAILY), parameters.getLong(BackupJob.KEEP_WEEKLY), dryRun);
 				step.getExecutionContext()
@@ -148,7 +148,7 @@ class BackupJobConfiguration {
 	 */
 	private static final class DatabaseLock implements JobExecutionListener {
 
-		private final Backups backups;
+		private final BackupWriter writer;
 
 		private final ExecutionLock lock;
 
@@ -156,14 +156,14 @@ class BackupJobConfiguration {
 
 		private final Map<Long, LockWatch> watches = new ConcurrentHashMap<>();
 
-		DatabaseLock(Backups backups, ExecutionLock lock) {
-			this.backups = backups;
+		DatabaseLock(BackupWriter writer, ExecutionLock lock) {
+			this.writer = writer;
 			this.lock = lock;
 		}
 
 		@Override
 		public void beforeJob(JobExecution execution) {
-			String database = this.backups.checkedDatabase(execution.getJobParameters().getString(BackupJob.DATABASE, ""));
+			String database = this.writer.checkedDatabase(execution.getJobParameters().getString(BackupJob.DATABASE, ""));
 			String name = BackupJob.NAME + " of " + database;
 			ExecutionLock.Held run = this.lock.acquire(name, database);
 			this.held.put(execution.getId(), run);

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.pgbatch.core.OwnConnections;
 import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.RefusedException;
 import org.postgresql.Driver;
@@ -26,8 +24,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * pg_dump and pg_restore against the server of ETL_DB_URL, and connections to any database on it with the
- * same credentials. The password goes to the tools in their environment (PGPASSWORD), never on a command
+ * pg_dump and pg_restore against the server of ETL_DB_URL, with its credentials and parameters. The password goes to the tools in their environment (PGPASSWORD), never on a command
  * line that ps would show.
  */
 @Component
@@ -56,15 +53,11 @@ class PostgresTools {
 	private static final List<String> INHERITED = List.of("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES",
 			"TMPDIR", "TZ");
 
-	private final String url;
-
 	private final Properties parsed;
 
 	private final String host;
 
 	private final String port;
-
-	private final String defaultDatabase;
 
 	private final String user;
 
@@ -78,31 +71,12 @@ class PostgresTools {
 		if (parsed == null) {
 			throw new IllegalArgumentException("ETL_DB_URL is not a PostgreSQL JDBC URL");
 		}
-		this.url = url;
 		this.parsed = parsed;
 		this.host = parsed.getProperty("PGHOST", "localhost");
 		this.port = parsed.getProperty("PGPORT", "5432");
-		this.defaultDatabase = parsed.getProperty("PGDBNAME");
 		this.user = user;
 		this.password = password;
 		this.properties = properties;
-	}
-
-	String defaultDatabase() {
-		return this.defaultDatabase;
-	}
-
-	/**
-	 * A connection of its own to {@code database} on the same server: ETL_DB_URL with only the database
-	 * changed, so sslmode and every other parameter of it apply.
-	 */
-	Connection connect(String database) throws SQLException {
-		Properties info = new Properties();
-		info.setProperty("user", this.user);
-		info.setProperty("password", this.password);
-		// a default only: an ApplicationName in the URL wins over these properties
-		info.setProperty("ApplicationName", "pgbatch");
-		return DriverManager.getConnection(OwnConnections.urlFor(this.url, database), info);
 	}
 
 	/** The server's major version (15 for 15.10). */

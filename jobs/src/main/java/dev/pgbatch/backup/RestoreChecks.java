@@ -28,14 +28,6 @@ final class RestoreChecks {
 	/** privilege_not_granted and privilege_not_revoked: a GRANT or REVOKE that did nothing only warns. */
 	private static final java.util.Set<String> NOT_DONE = java.util.Set.of("01007", "01006");
 
-	/** Gives a staging database what the replaced one has (Backups.carryOver). */
-	@FunctionalInterface
-	interface CarryOver {
-
-		void run(Connection admin, String target, String staging) throws SQLException;
-
-	}
-
 	static final String LEFT_CLOSED = "database '%s' was left refusing connections by a restore interrupted during its swap; %s: ALTER DATABASE %s ALLOW_CONNECTIONS true";
 
 	/**
@@ -125,10 +117,10 @@ final class RestoreChecks {
 	 * database in a transaction that is rolled back: what the runner may not do fails here, with PostgreSQL's
 	 * own words, before pg_restore starts.
 	 */
-	static void tryCarryOver(Connection admin, String target, String staging, CarryOver carryOver) throws SQLException {
+	static void tryCarryOver(Connection admin, String target, String staging) throws SQLException {
 		admin.setAutoCommit(false);
 		try {
-			carryOver.run(admin, target, staging);
+			DatabaseHandover.carryOver(admin, target, staging);
 		}
 		catch (SQLException ex) {
 			throw new RefusedException(String.format(CARRY_OVER, target, ex.getMessage().replace('\n', ' '), target));

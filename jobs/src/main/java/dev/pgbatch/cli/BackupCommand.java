@@ -7,7 +7,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.pgbatch.backup.BackupManifest;
-import dev.pgbatch.backup.Backups;
+import dev.pgbatch.backup.BackupCatalog;
+import dev.pgbatch.backup.BackupRestorer;
 import dev.pgbatch.backup.PgBackRestCheck;
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.backup.PhysicalVerify;
@@ -47,25 +48,25 @@ class BackupCommand {
 					listPhysical(context.getBean(PhysicalCatalog.class).list(), this.json);
 					return Cli.OK;
 				}
-				List<Backups.Entry> entries = context.getBean(Backups.class).list();
+				List<BackupCatalog.Entry> entries = context.getBean(BackupCatalog.class).list();
 				// first, and apart from the listing (stderr): what an interrupted restore left for the operator
-				context.getBean(Backups.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
+				context.getBean(BackupRestorer.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
 				if (this.json) {
 					Output.json(entries);
 					return Cli.OK;
 				}
 				System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14s %14s %6s  %s%n", "id", "database", "started",
 						"dump bytes", "stored bytes", "key", "verified");
-				for (Backups.Entry entry : entries) {
+				for (BackupCatalog.Entry entry : entries) {
 					BackupManifest manifest = entry.manifest();
 					System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14d %14d %6d  %s%n", manifest.id(), manifest.database(),
 							manifest.startedAt(), manifest.dumpBytes(), manifest.storedBytes(), manifest.keyId(),
 							entry.verified() == null ? "-"
 									: entry.verified().verifiedAt() + (entry.verified().restoreTested() ? " (restore drill)" : ""));
 				}
-				long unlisted = context.getBean(Backups.class).unlisted();
+				long unlisted = context.getBean(BackupCatalog.class).unlisted();
 				if (unlisted > 0) {
-					System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, context.getBean(Backups.class).prefix());
+					System.out.printf(Locale.ROOT, UNLISTED + "%n", unlisted, context.getBean(BackupCatalog.class).prefix());
 				}
 				return Cli.OK;
 			}
@@ -143,9 +144,8 @@ class BackupCommand {
 				if (this.physical) {
 					return verifyPhysical(context.getBean(PhysicalVerify.class).verify(), this.json);
 				}
-				Backups backups = context.getBean(Backups.class);
-				backups.verify(this.id, this.restoreTest);
-				BackupManifest manifest = backups.manifest(this.id);
+				context.getBean(BackupRestorer.class).verify(this.id, this.restoreTest);
+				BackupManifest manifest = context.getBean(BackupCatalog.class).manifest(this.id);
 				System.out.println("backup " + this.id + " verified: " + manifest.storedBytes() + " bytes, sha256 "
 						+ manifest.storedSha256() + ", authenticated"
 						+ (this.restoreTest ? "; restored into a scratch database with the row counts of its manifest ("
@@ -233,11 +233,11 @@ class BackupCommand {
 				throw new UsageException(NO_TARGET_DB);
 			}
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				Backups backups = context.getBean(Backups.class);
-				backups.restore(this.id, this.targetDb, this.force, this.terminateSessions);
+				BackupRestorer restorer = context.getBean(BackupRestorer.class);
+				restorer.restore(this.id, this.targetDb, this.force, this.terminateSessions);
 				System.out.println("backup " + this.id + " restored into " + this.targetDb + "; every table holds the rows its manifest recorded");
 				// a copy beside the original (not a replacement: --force) shares its segments' archive id
-				String archiveId = this.force ? null : backups.archiveId(this.targetDb);
+				String archiveId = this.force ? null : restorer.archiveId(this.targetDb);
 				if (archiveId != null) {
 					System.out.printf(Locale.ROOT, KEEPS_ARCHIVE_ID + "%n", this.targetDb, archiveId, this.targetDb);
 				}

@@ -23,14 +23,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import javax.sql.DataSource;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlProcess;
-import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
@@ -50,7 +48,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -85,7 +82,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Autowired
-	Backups backups;
+	BackupCatalog catalog;
+
+	@Autowired
+	BackupRestorer restorer;
 
 	@Autowired
 	ObjectStore store;
@@ -97,10 +97,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	PostgresTools tools;
 
 	@Autowired
-	ExecutionLock lock;
-
-	@Autowired
-	ObjectProvider<DataSource> dataSource;
+	ServerDatabases databases;
 
 	/** The seeded tables as the last seed left them (fingerprints), none yet. */
 	private static Map<String, String> seeded = Map.of();
@@ -196,7 +193,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		List<Backups.Entry> listed = this.backups.list();
+		List<BackupCatalog.Entry> listed = this.catalog.list();
 		assertThat(listed).hasSize(1);
 		BackupManifest manifest = listed.get(0).manifest();
 		assertThat(manifest.database()).isEqualTo(TestDatabase.name());
@@ -206,11 +203,11 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(manifest.serverVersion()).startsWith("15");
 		assertThat(ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString()).startsWith(manifest.id() + " of ");
 
-		this.backups.restore(manifest.id(), TARGET, false, false);
+		this.restorer.restore(manifest.id(), TARGET, false, false);
 
 		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name())).hasSizeGreaterThan(20);
 		// a database that holds tables is replaced only when asked
-		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.restorer.restore(manifest.id(), TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("--force");
 		this.jdbc.update("DELETE FROM retail.sales_transaction_items");
 		// what belongs to the database rather than to its contents: kept by the replacement
@@ -225,7 +222,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		this.jdbc.execute("GRANT CONNECT ON DATABASE " + TARGET + " TO \"App-rw\"");
 		Map<String, Object> before = databaseAttributes();
 		try {
-			this.backups.restore(manifest.id(), TARGET, true, false);
+			this.restorer.restore(manifest.id(), TARGET, true, false);
 			assertThat(checksums(TARGET).get("retail.sales_transaction_items")).isNotEqualTo(
 					checksums(TestDatabase.name()).get("retail.sales_transaction_items"));
 			assertThat(databaseAttributes()).isEqualTo(before).containsEntry("datconnlimit", 7);
@@ -241,7 +238,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aReplacementTheRunnerCouldNotCarryOverIsRefusedBeforeAnythingIsRestored() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		// what only the stack's superuser may set up, and the runner (LOGIN CREATEDB) may not carry over
 		Map<String, String> awkward = new java.util.LinkedHashMap<>();
 		awkward.put("ALTER DATABASE " + TARGET + " SET log_statement = 'all'", "log_statement");
@@ -261,7 +258,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				StackSuperuser.execute("postgres", setup.getKey());
 				long oid = this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET);
 
-				assertThatThrownBy(() -> this.backups.restore(id, TARGET, true, false)).as(setup.getKey())
+				assertThatThrownBy(() -> this.restorer.restore(id, TARGET, true, false)).as(setup.getKey())
 					.isInstanceOf(RefusedException.class)
 					.hasMessageContaining(setup.getValue())
 					.hasMessageContaining("nothing was restored")
@@ -294,7 +291,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aDatabaseHoldingOnlyAViewAFunctionATypeOrASchemaIsNotReplacedWithoutForceAndAnEmptyOneIs() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		for (String object : List.of("CREATE VIEW v AS SELECT 1 AS n", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
 				"CREATE TYPE mood AS ENUM ('ok')", "CREATE SCHEMA s", "CREATE SEQUENCE q",
 				"CREATE MATERIALIZED VIEW m AS SELECT 1 AS n", "SELECT lo_from_bytea(0, 'a large object')",
@@ -305,20 +302,20 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				statement.execute(object);
 			}
 
-			assertThatThrownBy(() -> this.backups.restore(id, TARGET, false, false)).as(object)
+			assertThatThrownBy(() -> this.restorer.restore(id, TARGET, false, false)).as(object)
 				.isInstanceOf(UsageException.class)
 				.hasMessageContaining("is not empty");
 		}
 		dropTarget();
 		this.jdbc.execute("CREATE DATABASE " + TARGET);
-		this.backups.restore(id, TARGET, false, false);
+		this.restorer.restore(id, TARGET, false, false);
 		assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 	}
 
 	@Test
 	void aStagingDatabaseLeftByAKilledRestoreIsDroppedByTheNextAndALiveOnesIsNot() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		// as a restore killed with SIGKILL leaves one: created, its lock gone with its session
 		String left = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0badf00d";
 		String live = "pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_11fe0000";
@@ -339,13 +336,13 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			StackSuperuser.execute("postgres", "CREATE DATABASE " + strangers + " OWNER " + STRANGER);
 			StackSuperuser.execute("postgres", "COMMENT ON DATABASE " + strangers + " IS 'pgbatch restore: connections to "
 					+ OTHER + " closed for the swap'");
-			assertThatThrownBy(() -> this.backups.restore(id, left, true, false)).isInstanceOf(UsageException.class)
+			assertThatThrownBy(() -> this.restorer.restore(id, left, true, false)).isInstanceOf(UsageException.class)
 				.hasMessageContaining("has the shape of the databases a restore stages in");
 			// a restore still running holds its staging database's lock
 			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup staging " + live + "'))");
-			assertThat(this.backups.leftClosed()).noneMatch(warning -> warning.contains(OTHER));
+			assertThat(this.restorer.leftClosed()).noneMatch(warning -> warning.contains(OTHER));
 
-			this.backups.restore(id, TARGET, false, false);
+			this.restorer.restore(id, TARGET, false, false);
 
 			// of this backup, and the lookalike: other classes' restores may be under way on the server
 			assertThat(this.jdbc.queryForList("SELECT datname FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_'"
@@ -366,14 +363,14 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void twoRestoresOfOneBackupAtOnceEachGetAStagingDatabaseOfTheirOwnAndOneTargetTakesOneRestoreAtATime() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		TestDatabase.dropDatabase(OTHER);
 		ExecutorService threads = Executors.newFixedThreadPool(3);
 		try {
 			List<Future<?>> restores = List.of(threads.submit(() -> restore(id, TARGET)), threads.submit(() -> restore(id, OTHER)));
 			// a second restore into a target that is being restored is refused by its lock
 			awaitLock("backup restore into " + TARGET);
-			assertThatThrownBy(() -> this.backups.restore(id, TARGET, true, false)).isInstanceOf(RefusedException.class)
+			assertThatThrownBy(() -> this.restorer.restore(id, TARGET, true, false)).isInstanceOf(RefusedException.class)
 				.hasMessageContaining("is already running");
 			for (Future<?> restore : restores) {
 				restore.get(3, TimeUnit.MINUTES);
@@ -387,7 +384,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private Void restore(String id, String target) throws Exception {
-		this.backups.restore(id, target, false, false);
+		this.restorer.restore(id, target, false, false);
 		return null;
 	}
 
@@ -400,10 +397,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void anEditedOrMovedManifestAndAnObjectSwappedForAnotherBackupsAreRefusedBeforeAnythingIsRestored() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest older = this.backups.list().get(0).manifest();
+		BackupManifest older = this.catalog.list().get(0).manifest();
 		this.jdbc.update("DELETE FROM retail.sales_transaction_items");
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest newer = this.backups.list().get(0).manifest();
+		BackupManifest newer = this.catalog.list().get(0).manifest();
 		String newerManifest = folder(newer.server(), newer.database(), newer.id()) + "manifest.json";
 		byte[] saved = get(newerManifest);
 
@@ -412,26 +409,26 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				older.pgDumpVersion(), older.startedAt(), older.endedAt(), older.dumpBytes(), older.compressedBytes(),
 				older.storedBytes(), older.storedSha256(), older.keyId(), older.objectKey(), older.format(), older.rowCounts());
 		put(newerManifest, JSON.writeValueAsBytes(edited));
-		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+		assertThatThrownBy(() -> this.restorer.restore(newer.id(), TARGET, false, false))
 			.isInstanceOf(AuthenticationFailedException.class);
-		assertThatThrownBy(() -> this.backups.verify(newer.id(), false)).isInstanceOf(AuthenticationFailedException.class);
+		assertThatThrownBy(() -> this.restorer.verify(newer.id(), false)).isInstanceOf(AuthenticationFailedException.class);
 		// the older backup's own sealed manifest copied over it: sealed under another key, so it fails too
 		put(newerManifest, get(folder(older.server(), older.database(), older.id()) + "manifest.json"));
-		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+		assertThatThrownBy(() -> this.restorer.restore(newer.id(), TARGET, false, false))
 			.isInstanceOf(AuthenticationFailedException.class);
 		// and a tampered manifest is neither listed nor removed by retention
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactly(older.id());
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).containsExactly(older.id());
 
 		// the manifest back, the object swapped for the older backup's
 		put(newerManifest, saved);
 		put(newer.objectKey(), get(older.objectKey()));
-		assertThatThrownBy(() -> this.backups.restore(newer.id(), TARGET, false, false))
+		assertThatThrownBy(() -> this.restorer.restore(newer.id(), TARGET, false, false))
 			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
-		assertThatThrownBy(() -> this.backups.verify(newer.id(), false))
+		assertThatThrownBy(() -> this.restorer.verify(newer.id(), false))
 			.isInstanceOfAny(AuthenticationFailedException.class, RefusedException.class);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ?"
 				+ " OR datname LIKE 'pgbatch\\_restoring\\_' || lower(?) || '\\_%'", Long.class, TARGET, newer.id())).isZero();
-		assertThat(this.backups.list().get(0).verified()).isNull();
+		assertThat(this.catalog.list().get(0).verified()).isNull();
 	}
 
 	/**
@@ -504,7 +501,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(detach.get(60, TimeUnit.SECONDS)).isLessThan(30_000);
 			JobExecution run = backup.get(120, TimeUnit.SECONDS);
 			assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-			assertThat(this.backups.list().get(0).manifest().rowCounts()).containsEntry("ops." + partition,
+			assertThat(this.catalog.list().get(0).manifest().rowCounts()).containsEntry("ops." + partition,
 					count("ops." + partition));
 		}
 		finally {
@@ -550,7 +547,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(run.getAllFailureExceptions()).singleElement()
 				.satisfies(failure -> assertThat(failure).hasMessageContaining(
 						"the lock of backup of " + TestDatabase.name() + " was lost"));
-			assertThat(this.backups.list()).isEmpty();
+			assertThat(this.catalog.list()).isEmpty();
 		}
 		finally {
 			threads.shutdownNow();
@@ -560,12 +557,12 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aRestoreWhoseStagingLockIsLostStopsLeavesNoStagingDatabaseAndTheTargetAsItWas() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		long oid = targetWithAKeptTable();
 		ExecutorService threads = Executors.newSingleThreadExecutor();
 		try {
 			Future<?> restore = threads.submit(() -> {
-				this.backups.restore(id, TARGET, true, false);
+				this.restorer.restore(id, TARGET, true, false);
 				return null;
 			});
 			awaitSession("datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'");
@@ -592,7 +589,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aRestoreKilledDuringItsSwapLeavesTheTargetClosedAndTheNextRestoreOpensItAgain() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		long oid = targetWithAKeptTable();
 		TestDatabase.dropDatabase(OTHER);
 		// a superuser's session, which the restore may not end: its rename waits for it (5 s) with the target closed
@@ -610,11 +607,11 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			restore.kill();
 			endSuperusersSessions();
 			assertThat(closed(TARGET)).isTrue();
-			assertThat(this.backups.leftClosed()).singleElement()
+			assertThat(this.restorer.leftClosed()).singleElement()
 				.satisfies(warning -> assertThat(warning).contains(TARGET, "ALTER DATABASE \"" + TARGET + "\" ALLOW_CONNECTIONS true"));
 
 			// another restore opens it again before anything else: as the target was, kept
-			this.backups.restore(id, OTHER, false, false);
+			this.restorer.restore(id, OTHER, false, false);
 			assertThat(closed(TARGET)).isFalse();
 			assertThat(this.jdbc.queryForObject("SELECT oid FROM pg_database WHERE datname = ?", Long.class, TARGET)).isEqualTo(oid);
 			try (Connection target = TestDatabase.connect(TARGET); Statement statement = target.createStatement();
@@ -628,13 +625,13 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			this.jdbc.execute("CREATE DATABASE pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT) + "_0dead000");
 			this.jdbc.execute("COMMENT ON DATABASE pgbatch_restoring_" + id.toLowerCase(java.util.Locale.ROOT)
 					+ "_0dead000 IS 'pgbatch restore: connections to " + TARGET + " closed for the swap'");
-			assertThat(this.backups.leftClosed()).hasSize(1);
-			this.backups.restore(id, TARGET, true, true);
+			assertThat(this.restorer.leftClosed()).hasSize(1);
+			this.restorer.restore(id, TARGET, true, true);
 			assertThat(closed(TARGET)).isFalse();
 			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
 			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_restoring\\_" + id.toLowerCase(java.util.Locale.ROOT) + "%'",
 					Long.class)).isZero();
-			assertThat(this.backups.leftClosed()).isEmpty();
+			assertThat(this.restorer.leftClosed()).isEmpty();
 		}
 		finally {
 			if (restore != null && restore.isAlive()) {
@@ -650,7 +647,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aSwapWhoseSessionEndsWhileItsRenameWaitsLeavesTheTargetOpenAndAsItWas() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1");
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		long oid = targetWithAKeptTable();
 		// a superuser's session, which the restore may not end: its rename waits for it, the target closed
 		Process holder = StackSuperuser.start(TARGET, "SELECT pg_sleep(300)");
@@ -658,7 +655,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			awaitSession("datname = '" + TARGET + "' AND usename = 'postgres'");
 			Future<?> restore = threads.submit(() -> {
-				this.backups.restore(id, TARGET, true, true);
+				this.restorer.restore(id, TARGET, true, true);
 				return null;
 			});
 			String renaming = "datname = 'postgres' AND query LIKE 'ALTER DATABASE \"" + TARGET + "\" RENAME%'";
@@ -710,14 +707,14 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aVerifyOfABackupThatIsBeingVerifiedIsRefused() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		String id = this.backups.list().get(0).manifest().id();
+		String id = this.catalog.list().get(0).manifest().id();
 		try (Connection other = TestDatabase.connect("postgres"); Statement statement = other.createStatement()) {
 			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup verify " + id + "'))");
 
-			assertThatThrownBy(() -> this.backups.verify(id, false)).isInstanceOf(RefusedException.class)
+			assertThatThrownBy(() -> this.restorer.verify(id, false)).isInstanceOf(RefusedException.class)
 				.hasMessageContaining("is already running");
 		}
-		assertThat(this.backups.list().get(0).verified()).isNull();
+		assertThat(this.catalog.list().get(0).verified()).isNull();
 	}
 
 	@Test
@@ -744,53 +741,62 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aRestoreDrillRestoresIntoAScratchDatabaseComparesTheCountsAndDropsIt() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		String id = this.backups.list().get(0).manifest().id();
-		assertThat(this.backups.list().get(0).verified()).isNull();
+		String id = this.catalog.list().get(0).manifest().id();
+		assertThat(this.catalog.list().get(0).verified()).isNull();
 
-		Backups.Verified verified = this.backups.verify(id, true);
+		BackupCatalog.Verified verified = this.restorer.verify(id, true);
 
 		assertThat(verified.restoreTested()).isTrue();
-		assertThat(this.backups.list().get(0).verified()).isEqualTo(verified);
+		assertThat(this.catalog.list().get(0).verified()).isEqualTo(verified);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbatch\\_verify\\_' || lower(?) || '\\_%'",
 				Long.class, id)).isZero();
-		assertThat(this.backups.verify(id, false).restoreTested()).isFalse();
+		assertThat(this.restorer.verify(id, false).restoreTested()).isFalse();
 	}
 
 	@Test
 	void aPlantedVerifyRecordThatDoesNotAuthenticateHidesNeitherTheVerifyNorTheBackupFromRetention() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest manifest = this.backups.list().get(0).manifest();
-		Backups.Verified verified = this.backups.verify(manifest.id(), false);
+		BackupManifest manifest = this.catalog.list().get(0).manifest();
+		BackupCatalog.Verified verified = this.restorer.verify(manifest.id(), false);
 		// newer than the real record, as a bucket writer can put it: plain JSON, and junk
 		String folder = folder(manifest.server(), manifest.database(), manifest.id());
-		put(folder + "verified-29991231T000000000Z.json", JSON.writeValueAsBytes(new Backups.Verified("2999-12-31T00:00:00Z", true)));
+		put(folder + "verified-29991231T000000000Z.json", JSON.writeValueAsBytes(new BackupCatalog.Verified("2999-12-31T00:00:00Z", true)));
 		put(folder + "verified-29991231T000000001Z.json", new byte[] { 1, 2, 3 });
 
-		assertThat(this.backups.list().get(0).verified()).isEqualTo(verified);
+		assertThat(this.catalog.list().get(0).verified()).isEqualTo(verified);
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).hasSize(2).contains(manifest.id());
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).hasSize(2).contains(manifest.id());
 	}
 
 	@Test
 	void aStoreThatFailsToReadAVerifyRecordFailsRetentionAndNothingIsDeleted() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		String verified = this.backups.list().get(0).manifest().id();
-		this.backups.verify(verified, false);
+		String verified = this.catalog.list().get(0).manifest().id();
+		this.restorer.verify(verified, false);
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest newest = this.backups.list().get(0).manifest();
+		BackupManifest newest = this.catalog.list().get(0).manifest();
 		for (boolean midway : List.of(false, true)) {
 			// the real store, except that reading a verify record fails: refused at once, or cut off midway
-			Backups failing = new Backups(new VerifyRecordsUnreadable(this.store, midway), this.keysetProperties, this.tools,
-					new BackupProperties(PREFIX, "", Duration.ofHours(24), "", Duration.ofSeconds(10)), this.lock, this.dataSource);
+			BackupCatalog failing = catalog(new VerifyRecordsUnreadable(this.store, midway), "");
 
 			assertThatThrownBy(() -> failing.retain(TestDatabase.name(), newest.id(), 1, 0, 0, false)).as("midway " + midway)
 				.isNotInstanceOf(AuthenticationFailedException.class)
 				.hasMessageContaining("verified-");
 
-			assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(newest.id(),
+			assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(newest.id(),
 					verified);
 		}
+	}
+
+	/** The catalogue of backups in {@code store} under ETL_BACKUP_SERVER_NAME {@code serverName} ("": none). */
+	private BackupCatalog catalog(ObjectStore store, String serverName) {
+		return new BackupCatalog(store, this.keysetProperties, this.databases,
+				new BackupProperties(PREFIX, "", Duration.ofHours(24), serverName, Duration.ofSeconds(10)));
+	}
+
+	private BackupWriter writer(BackupCatalog catalog) {
+		return new BackupWriter(this.store, this.keysetProperties, this.tools, this.databases, catalog);
 	}
 
 	/** The real store, except that a verify record cannot be read: the store refuses, or the connection drops. */
@@ -840,7 +846,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void afterABucketIsCopiedRetentionKeepsWhatTheIdsKeepThoughTheStoreWroteEveryBackupToday() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest today = this.backups.list().get(0).manifest();
+		BackupManifest today = this.catalog.list().get(0).manifest();
 		// copied into a new bucket: every object written by the store at the moment of the copy, the ids still
 		// naming their days
 		Instant copied = Instant.now().minusSeconds(2);
@@ -855,14 +861,14 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
 		// by the store's times every backup is of one day and week, where only the newest (made) stays; by the
 		// ids, 2026-03-10 is a day and week 11 a week of their own, and keep it. What either order keeps stays.
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(made,
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(made,
 				"20260310T020000000Z");
 	}
 
 	@Test
 	void aFlippedByteFailsVerifyAndRestoreWithAnAuthenticationErrorAndNothingIsRestored() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest manifest = this.backups.list().get(0).manifest();
+		BackupManifest manifest = this.catalog.list().get(0).manifest();
 		byte[] stored;
 		try (InputStream in = this.store.get(manifest.objectKey())) {
 			stored = in.readAllBytes();
@@ -871,35 +877,35 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		this.store.delete(manifest.objectKey());
 		this.store.create(manifest.objectKey(), new ByteArrayInputStream(stored), stored.length);
 
-		assertThatThrownBy(() -> this.backups.verify(manifest.id(), false)).isInstanceOf(AuthenticationFailedException.class);
-		assertThatThrownBy(() -> this.backups.restore(manifest.id(), TARGET, false, false))
+		assertThatThrownBy(() -> this.restorer.verify(manifest.id(), false)).isInstanceOf(AuthenticationFailedException.class);
+		assertThatThrownBy(() -> this.restorer.restore(manifest.id(), TARGET, false, false))
 			.isInstanceOf(AuthenticationFailedException.class);
 		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM pg_database WHERE datname = ?"
 				+ " OR datname LIKE 'pgbatch\\_restoring\\_' || lower(?) || '\\_%'", Long.class, TARGET, manifest.id())).isZero();
-		assertThat(this.backups.list().get(0).verified()).isNull();
+		assertThat(this.catalog.list().get(0).verified()).isNull();
 	}
 
 	@Test
 	void aBackupMadeBeforeARotationRestoresAfterItAndAnotherKeysetIsRefused() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		String before = this.backups.list().get(0).manifest().id();
+		String before = this.catalog.list().get(0).manifest().id();
 		Path saved = Files.createTempFile("pgbatch-keyset", ".json");
 		Files.copy(KEYSET, saved, StandardCopyOption.REPLACE_EXISTING);
 		try {
 			Keyset.rotate(KEYSET);
 			JobRuns.run(this.runner, BackupJob.DEFINITION);
-			List<Backups.Entry> listed = this.backups.list();
+			List<BackupCatalog.Entry> listed = this.catalog.list();
 			assertThat(listed).hasSize(2);
 			assertThat(listed.get(0).manifest().keyId()).isNotEqualTo(listed.get(1).manifest().keyId());
 
-			this.backups.restore(before, TARGET, false, false);
+			this.restorer.restore(before, TARGET, false, false);
 			assertThat(checksums(TARGET)).isEqualTo(checksums(TestDatabase.name()));
-			this.backups.verify(listed.get(0).manifest().id(), false);
+			this.restorer.verify(listed.get(0).manifest().id(), false);
 
 			Path other = Files.createTempDirectory("pgbatch-other").resolve("keyset.json");
 			Keyset.init(other);
 			Files.copy(other, KEYSET, StandardCopyOption.REPLACE_EXISTING);
-			assertThatThrownBy(() -> this.backups.verify(before, false)).isInstanceOf(AuthenticationFailedException.class)
+			assertThatThrownBy(() -> this.restorer.verify(before, false)).isInstanceOf(AuthenticationFailedException.class)
 				.hasMessageNotContaining("\"value\"");
 		}
 		finally {
@@ -910,7 +916,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void retentionKeepsExactlyTheChosenBackupsAndADryRunDeletesNothing() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest today = this.backups.list().get(0).manifest();
+		BackupManifest today = this.catalog.list().get(0).manifest();
 		// 2026-03-09 is the Monday of ISO week 11; f is the only verified backup
 		Map<String, String> older = new TreeMap<>(Map.of("20260310T020000000Z", "2026-03-10T02:00:00Z",
 				"20260310T010000000Z", "2026-03-10T01:00:00Z", "20260309T020000000Z", "2026-03-09T02:00:00Z",
@@ -922,7 +928,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			age(folder(today.server(), today.database(), backup.getKey()) + "manifest.json", Instant.parse(backup.getValue()));
 		}
 		sealed().put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified-20260105T030000000Z.json",
-				new Backups.Verified("2026-01-05T03:00:00Z", false));
+				new BackupCatalog.Verified("2026-01-05T03:00:00Z", false));
 		// an upload that never got its manifest, long ago
 		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
 		age(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", Instant.parse("2026-01-01T00:00:00Z"));
@@ -934,8 +940,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				"keep-weekly=2", "dry-run=true");
 
 		assertThat(dryRun.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		assertThat(this.backups.list()).hasSize(8);
-		String newest = this.backups.list().get(0).manifest().id();
+		assertThat(this.catalog.list()).hasSize(8);
+		String newest = this.catalog.list().get(0).manifest().id();
 		assertThat(ExecutionReport.of(dryRun, false).steps().get(1).summary().get("retention").toString())
 			.startsWith("would delete 3 backups of " + TestDatabase.name()
 					+ " (20260310T010000000Z, 20260303T020000000Z, 20260220T020000000Z), 1 abandoned");
@@ -943,8 +949,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=2", "keep-daily=3", "keep-weekly=2");
 
 		// the run's own backup and the dry run's are the newest two; today's day and week are theirs
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id()))
-			.containsExactly(this.backups.list().get(0).manifest().id(), newest, "20260310T020000000Z",
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id()))
+			.containsExactly(this.catalog.list().get(0).manifest().id(), newest, "20260310T020000000Z",
 					"20260309T020000000Z", "20260105T020000000Z");
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260101T000000000Z"))).isEmpty();
 		assertThat(this.store.list(folder(today.server(), today.database(), "20260303T020000000Z"))).isEmpty();
@@ -954,7 +960,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aRunnerWhoseClockIsAheadOrBehindNeverMakesRetentionDeleteTheBackupJustMadeOrAYoungUpload() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest first = this.backups.list().get(0).manifest();
+		BackupManifest first = this.catalog.list().get(0).manifest();
 		// a backup by a runner whose clock is 70 years ahead, and an upload still being finished by one whose
 		// clock is years behind: ids from their clocks, written (by the store's clock) just now
 		putManifest(fake(first, first.server(), first.database(), "20991231T000000000Z", "2099-12-31T00:00:00Z"));
@@ -967,7 +973,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String made = ExecutionReport.of(run, false).steps().get(0).summary().get("backup").toString().split(" ")[0];
 		// the newest by the store's clock is the one just made, the newest by name the one from ahead: only what
 		// both orders let go (the first backup) goes
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id()))
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id()))
 			.containsExactlyInAnyOrder(made, "20991231T000000000Z");
 		assertThat(this.store.list(behind)).hasSize(1);
 	}
@@ -978,37 +984,35 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String old = PREFIX + "/" + TestDatabase.name() + "/20250101T000000000Z/" + TestDatabase.name() + ".dump.zst.tink";
 		this.store.create(old, new java.io.ByteArrayInputStream(new byte[] { 1 }), 1);
 		this.store.create(PREFIX + "/notes.txt", new java.io.ByteArrayInputStream(new byte[] { 2 }), 1);
-		assertThat(this.backups.unlisted()).isEqualTo(2);
+		assertThat(this.catalog.unlisted()).isEqualTo(2);
 
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
 		JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
 
-		assertThat(this.backups.list()).hasSize(1);
-		assertThat(this.backups.unlisted()).isEqualTo(2);
+		assertThat(this.catalog.list()).hasSize(1);
+		assertThat(this.catalog.unlisted()).isEqualTo(2);
 		assertThat(this.store.list(old)).hasSize(1);
 	}
 
 	@Test
 	void clustersClonedFromOneAnotherKeepTheirBackupsApartByTheirServerNames() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
-		BackupManifest original = this.backups.list().get(0).manifest();
+		BackupManifest original = this.catalog.list().get(0).manifest();
 		// a clone of this cluster (the same system identifier), named by ETL_BACKUP_SERVER_NAME
-		Backups clone = new Backups(this.store, this.keysetProperties, this.tools,
-				new BackupProperties(PREFIX, "", Duration.ofHours(24), "clone-b", Duration.ofSeconds(10)), this.lock, this.dataSource);
+		BackupCatalog clone = catalog(this.store, "clone-b");
 
-		BackupManifest cloned = clone.make(TestDatabase.name(), new LockWatch());
+		BackupManifest cloned = writer(clone).make(TestDatabase.name(), new LockWatch());
 		clone.retain(TestDatabase.name(), cloned.id(), 1, 0, 0, false);
 
 		assertThat(cloned.objectKey()).startsWith(PREFIX + "/clone-b/" + TestDatabase.name() + "/");
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(
 				original.id(), cloned.id());
 	}
 
 	@Test
 	void twoClustersGivenOneServerNameNeverCountOrRemoveEachOthersBackups() throws Exception {
-		Backups named = new Backups(this.store, this.keysetProperties, this.tools,
-				new BackupProperties(PREFIX, "", Duration.ofHours(24), "shared", Duration.ofSeconds(10)), this.lock, this.dataSource);
-		BackupManifest first = named.make(TestDatabase.name(), new LockWatch());
+		BackupCatalog named = catalog(this.store, "shared");
+		BackupManifest first = writer(named).make(TestDatabase.name(), new LockWatch());
 		String database = first.database();
 		// another cluster (another system identifier) with ETL_BACKUP_SERVER_NAME=shared too: a backup older than
 		// ours and one newer, and an upload it abandoned long ago; all sealed with the keyset, as backup writes them
@@ -1030,11 +1034,11 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		sealed().put(folder("shared", database, "20260102T000000000Z") + "manifest.json", unattributed);
 		age(folder("shared", database, "20260102T000000000Z") + "manifest.json", Instant.parse("2026-01-02T00:00:00Z"));
 
-		BackupManifest second = named.make(TestDatabase.name(), new LockWatch());
-		Backups.Retained retained = named.retain(TestDatabase.name(), second.id(), 1, 0, 0, false);
+		BackupManifest second = writer(named).make(TestDatabase.name(), new LockWatch());
+		BackupCatalog.Retained retained = named.retain(TestDatabase.name(), second.id(), 1, 0, 0, false);
 
 		// ours: the older one goes, as keep-last=1 says; the other cluster's and the unattributed one all stay
-		assertThat(this.backups.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(second.id(),
+		assertThat(this.catalog.list().stream().map(entry -> entry.manifest().id())).containsExactlyInAnyOrder(second.id(),
 				"20260101T000000000Z", (String) newer.get("id"), "20260102T000000000Z");
 		assertThat(this.store.list(upload)).hasSize(2);
 		assertThat(retained.notOurs()).isEqualTo(4);
@@ -1056,7 +1060,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 				statement.execute("CREATE TABLE t AS SELECT generate_series(1, 10) AS n");
 			}
 			assertThat(JobRuns.run(this.runner, BackupJob.DEFINITION).getStatus()).isEqualTo(BatchStatus.COMPLETED);
-			BackupManifest ours = this.backups.list().get(0).manifest();
+			BackupManifest ours = this.catalog.list().get(0).manifest();
 			// the same database name on another cluster that shares the bucket: complete, and abandoned-looking
 			putManifest(fake(ours, "1234567890123456789", ours.database(), "20260101T000000000Z", "2026-01-01T00:00:00Z"));
 			put(folder("1234567890123456789", ours.database(), "20250101T000000000Z") + "x.dump.zst.tink", new byte[] { 1 });
@@ -1066,13 +1070,13 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 						"keep-weekly=0").getStatus()).isEqualTo(BatchStatus.COMPLETED);
 			}
 
-			List<Backups.Entry> listed = this.backups.list();
+			List<BackupCatalog.Entry> listed = this.catalog.list();
 			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(OTHER))).hasSize(1);
 			assertThat(listed.stream().map(entry -> entry.manifest().id())).contains(ours.id(), "20260101T000000000Z");
 			assertThat(this.store.list(folder("1234567890123456789", ours.database(), "20250101T000000000Z"))).hasSize(1);
 			// and the other way round: keep-last=1 on ours leaves OTHER's newest and the other server's backup
 			JobRuns.run(this.runner, BackupJob.DEFINITION, "keep-last=1", "keep-daily=0", "keep-weekly=0");
-			listed = this.backups.list();
+			listed = this.catalog.list();
 			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(ours.database()))
 				.map(entry -> entry.manifest().server())).containsExactlyInAnyOrder(ours.server(), "1234567890123456789");
 			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(OTHER))).hasSize(1);
@@ -1087,9 +1091,9 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> JobRuns.run(this.runner, BackupJob.DEFINITION, "database=no_such_db"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("database 'no_such_db' does not exist");
-		assertThatThrownBy(() -> this.backups.verify("20260101T000000000Z", false)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restorer.verify("20260101T000000000Z", false)).isInstanceOf(RefusedException.class)
 			.hasMessageContaining("no complete backup");
-		assertThatThrownBy(() -> this.backups.restore("../x", TARGET, false, false)).isInstanceOf(UsageException.class)
+		assertThatThrownBy(() -> this.restorer.restore("../x", TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("not a backup id");
 
 		Path moved = Files.createTempFile("pgbatch-keyset", ".json");

@@ -49,7 +49,10 @@ class BackupRetentionInvariantIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Autowired
-	Backups backups;
+	BackupCatalog catalog;
+
+	@Autowired
+	BackupRestorer restorer;
 
 	@Autowired
 	ObjectStore store;
@@ -91,7 +94,7 @@ class BackupRetentionInvariantIntegrationTests extends DatabaseIntegrationTest {
 					List<String> ids = List.copyOf(before.get(database));
 					String id = ids.get(random.nextInt(ids.size()));
 					what = "verify " + id + " of " + database;
-					this.backups.verify(id, false);
+					this.restorer.verify(id, false);
 					newestVerified.merge(database, id, (a, b) -> a.compareTo(b) >= 0 ? a : b);
 				}
 				Map<String, Set<String>> after = backupsByDatabase();
@@ -128,7 +131,7 @@ class BackupRetentionInvariantIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	private Map<String, Set<String>> backupsByDatabase() {
-		Map<String, Set<String>> byDatabase = this.backups.list()
+		Map<String, Set<String>> byDatabase = this.catalog.list()
 			.stream()
 			.collect(Collectors.groupingBy(entry -> entry.manifest().database(),
 					Collectors.mapping(entry -> entry.manifest().id(), Collectors.toCollection(TreeSet::new))));

@@ -40,7 +40,7 @@ class BackupWithTheObjectStoreStoppingIntegrationTests extends DatabaseIntegrati
 	}
 
 	@Autowired
-	Backups backups;
+	BackupCatalog catalog;
 
 	@Autowired
 	S3Properties s3;
@@ -53,7 +53,7 @@ class BackupWithTheObjectStoreStoppingIntegrationTests extends DatabaseIntegrati
 	@Test
 	void theRunFailsCleanlyNoPartialBackupIsListedAndTheNextRunSucceeds() {
 		assertThat(SeedDataRuns.seed(this.runner, "scale=0.2", "reset=true").getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		this.backups.list();
+		this.catalog.list();
 		STORE.stopAfter(200_000);
 
 		JobExecution failed = JobRuns.run(this.runner, BackupJob.DEFINITION);
@@ -63,13 +63,13 @@ class BackupWithTheObjectStoreStoppingIntegrationTests extends DatabaseIntegrati
 		assertThat(ExecutionReport.of(failed, false).exitDescription()).startsWith("dump: ")
 			.doesNotContain(this.s3.secretKey());
 		STORE.resume();
-		assertThat(this.backups.list()).isEmpty();
+		assertThat(this.catalog.list()).isEmpty();
 
 		JobExecution next = JobRuns.run(this.runner, BackupJob.DEFINITION);
 
 		assertThat(next.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		assertThat(this.backups.list()).hasSize(1);
-		this.backups.list().forEach(entry -> this.backups.delete(entry.manifest().id()));
+		assertThat(this.catalog.list()).hasSize(1);
+		this.catalog.list().forEach(entry -> this.catalog.delete(entry.manifest().id()));
 	}
 
 	private static CuttingProxy proxy() {

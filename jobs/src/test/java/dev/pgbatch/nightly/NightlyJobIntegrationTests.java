@@ -18,7 +18,7 @@ import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.archive.ArchiveJob;
-import dev.pgbatch.backup.Backups;
+import dev.pgbatch.backup.BackupCatalog;
 import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
@@ -75,7 +75,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@Autowired
-	Backups backups;
+	BackupCatalog catalog;
 
 	@Autowired
 	ObjectStore store;
@@ -139,7 +139,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM etl.view_refresh_log WHERE job_execution_id = ?",
 				String.class, children.get(2).getId())).containsExactly("ok");
 		// backup: one backup, the one the step names
-		List<Backups.Entry> backups = this.backups.list();
+		List<BackupCatalog.Entry> backups = this.catalog.list();
 		assertThat(backups).hasSize(1);
 		assertThat(report.steps().get(3).summary().get("child").toString())
 			.contains("dump: backup " + backups.get(0).manifest().id() + " of " + TestDatabase.name());
@@ -175,7 +175,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(before).extracting(JobExecution::getStatus)
 			.containsExactly(BatchStatus.COMPLETED, BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.COMPLETED);
 		// the night still has its backup
-		assertThat(this.backups.list()).hasSize(1);
+		assertThat(this.catalog.list()).hasSize(1);
 
 		JobExecution restarted = this.runner.restart(failed.getId());
 
@@ -194,7 +194,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(refreshAgain.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(this.jdbc.queryForList("SELECT view_name FROM etl.view_refresh_log WHERE job_execution_id = ?",
 				String.class, refreshAgain.getId())).containsExactly("retail.product_sales_30d");
-		assertThat(this.backups.list()).hasSize(1);
+		assertThat(this.catalog.list()).hasSize(1);
 	}
 
 	@Test
@@ -214,7 +214,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(nightly.getStatus()).isEqualTo(BatchStatus.COMPLETED);
 		assertThat(children(nightly)).extracting(child -> child.getJobInstance().getJobName())
 			.containsExactlyElementsOf(CHILDREN);
-		assertThat(this.backups.list()).hasSize(1);
+		assertThat(this.catalog.list()).hasSize(1);
 	}
 
 	@Test

@@ -1,0 +1,127 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.SqlNames;
+import dev.pgbatch.core.UsageException;
+import dev.pgbatch.crypto.Keyset;
+import dev.pgbatch.crypto.KeysetProperties;
+import dev.pgbatch.store.ObjectStore;
+import dev.pgbatch.store.SealedObjects;
+
+import org.springframework.stereotype.Component;
+
+/** Makes a logical backup: pg_dump streamed sealed into the store, its folder in the catalogue. */
+@Component
+class BackupWriter {
+
+	static final String NO_DATABASE = "database '%s' does not exist";
+
+	private final ObjectStore store;
+
+	private final KeysetProperties keyset;
+
+	private final PostgresTools tools;
+
+	private final ServerDatabases databases;
+
+	private final BackupCatalog catalog;
+
+	private final Clock clock = Clock.systemUTC();
+
+	BackupWriter(ObjectStore store, KeysetProperties keyset, PostgresTools tools, ServerDatabases databases,
+			BackupCatalog catalog) {
+		this.store = store;
+		this.keyset = keyset;
+		this.tools = tools;
+		this.databases = databases;
+		this.catalog = catalog;
+	}
+
+	/** The database a backup of {@code database} ("" for the configured one) would dump; refused if missing. */
+	String checkedDatabase(String database) {
+		String name = database.isEmpty() ? this.databases.defaultDatabase() : SqlNames.checkedName(database);
+		if (!this.databases.exists(name)) {
+			throw new UsageException(String.format(NO_DATABASE, name));
+		}
+		return name;
+	}
+
+	/**
+	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
+	 * store. pg_dump takes the snapshot of a transaction of ours, so the row counts of the manifest are taken
+	 * in exactly what it dumps.
+	 * <p>
+	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
+	 * snapshot (it stays open while pg_dump and the counts import it, and takes no lock). The rows are
+	 * counted on another session, each table in a short transaction of its own that imports the same
+	 * snapshot, so the counts are exactly what pg_dump dumps while at most one table's ACCESS SHARE lock is
+	 * held at a time, and never while anything waits for pg_dump. Counting on the exporting transaction
+	 * held a lock on every table until the upload ended: with archive's DETACH queued behind a reader,
+	 * DETACH waited for those locks, pg_dump for DETACH and the session in Java for pg_dump, a deadlock
+	 * PostgreSQL cannot see; and at 1,200 partitions the two sessions' locks overflowed the lock table.
+	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
+	 * be exact, and verify compares the counts exactly.
+	 */
+	BackupManifest make(String database, LockWatch watch) throws IOException, SQLException {
+		Keyset keys = this.keyset.load();
+		Instant started = this.clock.instant();
+		try (Connection connection = this.databases.connect(database)) {
+			// tools of another major version fail here, before anything is written
+			int major = PostgresTools.serverMajor(connection);
+			String serverVersion = ServerDatabases.single(connection, "SHOW server_version");
+			String dumpVersion = this.tools.checkedVersion("pg_dump", major);
+			BackupCatalog.Upload upload = this.catalog.start(connection, database, started, keys);
+			connection.setAutoCommit(false);
+			try (Statement statement = connection.createStatement()) {
+				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+			}
+			String snapshot = ServerDatabases.single(connection, "SELECT pg_export_snapshot()");
+			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
+					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+			watch.guard(dump);
+			CompletableFuture<Map<String, Long>> counts = OwnThreads.start("row counts", () -> {
+				try (Connection counting = this.databases.connect(database)) {
+					return TableCounts.of(counting, snapshot);
+				}
+				catch (SQLException ex) {
+					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+				}
+			});
+			SealedObjects.Stored stored;
+			try {
+				stored = new SealedObjects(this.store, keys).put(upload.objectKey(), plaintext -> {
+					try (InputStream out = dump.process().getInputStream()) {
+						out.transferTo(plaintext);
+					}
+					dump.finish();
+				});
+			}
+			catch (IOException | RuntimeException ex) {
+				dump.kill();
+				watch.check();
+				throw ex;
+			}
+			Map<String, Long> rows = counts.join();
+			connection.commit();
+			// the manifest makes the backup complete: not without the lock
+			watch.check();
+			BackupManifest manifest = new BackupManifest(upload.id(), upload.folder().server(), upload.systemIdentifier(), database, serverVersion, dumpVersion,
+					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
+					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows);
+			this.catalog.complete(upload, manifest, keys);
+			return manifest;
+		}
+	}
+
+}

@@ -1,0 +1,94 @@
+package dev.pgbatch.backup;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Every table's exact row count, as a backup's manifest records them (in the dump's own snapshot) and as a
+ * restore compares them.
+ */
+final class TableCounts {
+
+	/** The tables pg_dump dumps the rows of: every plain table outside the system schemas and extensions. */
+	private static final String USER_TABLES = """
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+			""";
+
+	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
+	private static final Pattern SNAPSHOT_ID = Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
+
+	private TableCounts() {
+	}
+
+	/**
+	 * Every table's exact row count, by its quoted name as the catalogue spells it; each table counted in a
+	 * transaction of its own, importing {@code snapshot} when given, so no more than one table is locked at
+	 * a time.
+	 */
+	static Map<String, Long> of(Connection connection, String snapshot) {
+		try {
+			connection.setAutoCommit(false);
+			List<String> tables = inSnapshot(connection, snapshot, statement -> {
+				List<String> names = new ArrayList<>();
+				try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
+					while (rs.next()) {
+						names.add(rs.getString(1));
+					}
+				}
+				return names;
+			});
+			Map<String, Long> counts = new TreeMap<>();
+			for (String table : tables) {
+				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
+				counts.put(table, inSnapshot(connection, snapshot, statement -> {
+					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+						rs.next();
+						return rs.getLong(1);
+					}
+				}));
+			}
+			return counts;
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+		}
+	}
+
+	/** Work on a statement. */
+	@FunctionalInterface
+	private interface StatementWork<T> {
+
+		T run(Statement statement) throws SQLException;
+
+	}
+
+	/** Runs work in a transaction of its own (in the snapshot when one is given) and ends it. */
+	private static <T> T inSnapshot(Connection connection, String snapshot, StatementWork<T> work) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
+			if (snapshot != null) {
+				if (!SNAPSHOT_ID.matcher(snapshot).matches()) {
+					throw new IllegalStateException("unexpected snapshot id from pg_export_snapshot()");
+				}
+				statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+				statement.execute("SET TRANSACTION SNAPSHOT '" + snapshot + "'");
+			}
+			T result = work.run(statement);
+			connection.commit();
+			return result;
+		}
+		catch (SQLException | RuntimeException ex) {
+			connection.rollback();
+			throw ex;
+		}
+	}
+
+}
