@@ -132,12 +132,6 @@ public class ArchivedPartitions {
 
 	static final String ORIGIN_UNKNOWN = "%s: written before manifests named their archive installation (database %s of cluster %s), so it may be another database's; nothing adopted (if it is this one's: --origin-mismatch-ok)";
 
-	/** How the key of a cold segment's object ends. */
-	private static final String OBJECT = ".copy.zst.tink";
-
-	/** How the key of a cold segment's sealed manifest ends. */
-	private static final String MANIFEST = ".manifest.zst.tink";
-
 	/** Why a partition's folder is undecided: an unlogged segment's manifest authenticates, its object is gone. */
 	static final String OBJECT_MISSING = "%s is missing (its sealed manifest is there: deleted from the store?)";
 
@@ -262,7 +256,7 @@ public class ArchivedPartitions {
 		List<Entry> notLogged = new ArrayList<>();
 		Scan all = new Scan(new ArrayList<>(), 0, 0, Map.of());
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
-			Scan scan = scan(policy, Archiving.folder(this.prefix, policy.table()), origin, () -> {
+			Scan scan = scan(policy, ColdObjectKeys.folder(this.prefix, policy.table()), origin, () -> {
 				if (keys[0] == null) {
 					keys[0] = this.keyset.load();
 				}
@@ -354,13 +348,13 @@ public class ArchivedPartitions {
 		Map<String, List<String>> byFolder = new LinkedHashMap<>();
 		for (String key : keysStored) {
 			// a sealed manifest whose object is gone (deleted: no key needed) still says what it supersedes
-			String segment = key.endsWith(OBJECT) ? key
-					: key.endsWith(MANIFEST) && !present.contains(objectKeyOf(key)) ? objectKeyOf(key) : null;
+			String segment = ColdObjectKeys.isObject(key) ? key
+					: ColdObjectKeys.isManifest(key) && !present.contains(ColdObjectKeys.objectOf(key)) ? ColdObjectKeys.objectOf(key) : null;
 			if (segment != null) {
 				byFolder.computeIfAbsent(segment.substring(0, segment.lastIndexOf('/') + 1), f -> new ArrayList<>()).add(segment);
 			}
 		}
-		String tableFolder = Archiving.folder(this.prefix, policy.table());
+		String tableFolder = ColdObjectKeys.folder(this.prefix, policy.table());
 		for (List<String> segments : byFolder.values()) {
 			if (!unknownHere && segments.stream().allMatch(key -> isLogged(logged, key))) {
 				continue;
@@ -373,7 +367,7 @@ public class ArchivedPartitions {
 			Map<String, String> undecided = new LinkedHashMap<>();
 			for (String key : segments) {
 				boolean known = isLogged(logged, key);
-				if (!present.contains(Archiving.manifestKey(key))) {
+				if (!present.contains(ColdObjectKeys.manifestOf(key))) {
 					withoutManifest += known ? 0 : 1;
 					if (!known) {
 						undecided.put(key, key + " has no sealed manifest");
@@ -382,13 +376,13 @@ public class ArchivedPartitions {
 				}
 				Manifest manifest;
 				try {
-					manifest = sealedManifest(Archiving.manifestKey(key), keys.get());
+					manifest = sealedManifest(ColdObjectKeys.manifestOf(key), keys.get());
 				}
 				catch (RefusedException ex) {
 					// a logged segment's manifest is restore's to check
 					unreadable += known ? 0 : 1;
 					if (!known) {
-						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " cannot be read or authenticated");
+						undecided.put(ColdObjectKeys.manifestOf(key), ColdObjectKeys.manifestOf(key) + " cannot be read or authenticated");
 					}
 					continue;
 				}
@@ -396,7 +390,7 @@ public class ArchivedPartitions {
 						|| !key.startsWith(tableFolder + manifest.partition() + "/")) {
 					unreadable += known ? 0 : 1;
 					if (!known) {
-						undecided.put(Archiving.manifestKey(key), Archiving.manifestKey(key) + " does not match its key");
+						undecided.put(ColdObjectKeys.manifestOf(key), ColdObjectKeys.manifestOf(key) + " does not match its key");
 					}
 					continue;
 				}
@@ -423,7 +417,7 @@ public class ArchivedPartitions {
 			}
 			Newest newestLogged = newestLogged(policy.table(), found.get(0).manifest().partition());
 			for (Unlogged segment : found) {
-				String by = supersededBy.get(segmentOf(segment.key()));
+				String by = supersededBy.get(ColdObjectKeys.segmentOf(segment.key()));
 				String newer = null;
 				OffsetDateTime newest = segment.exportedAt();
 				if (newestLogged != null && newest != null && newestLogged.startedAt().isAfter(newest)) {
@@ -432,7 +426,7 @@ public class ArchivedPartitions {
 				}
 				for (Unlogged other : found) {
 					if (newest != null && other.exportedAt() != null && other.exportedAt().isAfter(newest)
-							&& supersededBy.get(segmentOf(other.key())) == null) {
+							&& supersededBy.get(ColdObjectKeys.segmentOf(other.key())) == null) {
 						newer = other.key();
 						newest = other.exportedAt();
 					}
@@ -445,7 +439,7 @@ public class ArchivedPartitions {
 	}
 
 	private static boolean isLogged(java.util.Set<String> logged, String key) {
-		return logged.contains(key) || logged.contains(segmentOf(key));
+		return logged.contains(key) || logged.contains(ColdObjectKeys.segmentOf(key));
 	}
 
 	/** The newest cold segment of an interval its log knows (completed, restored or forgotten), with its key. */
@@ -461,16 +455,6 @@ public class ArchivedPartitions {
 			.stream()
 			.findFirst()
 			.orElse(null);
-	}
-
-	/** The object key of a sealed manifest's key (see {@link Archiving#manifestKey}). */
-	private static String objectKeyOf(String manifestKey) {
-		return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + OBJECT;
-	}
-
-	/** The segment id in a key of the current layout (PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink), else the key. */
-	private static String segmentOf(String key) {
-		return key.substring(key.lastIndexOf('/') + 1, key.length() - OBJECT.length());
 	}
 
 	/**
@@ -511,17 +495,17 @@ public class ArchivedPartitions {
 			throw new UsageException(ex.getMessage());
 		}
 		// the key as export names it, its segment id in canonical form: the id of the log row to be
-		String expected = Archiving.objectKey(this.prefix, policy.table(), partition, new UUID(0, 0));
+		String expected = ColdObjectKeys.object(this.prefix, policy.table(), partition, new UUID(0, 0));
 		UUID segment = null;
-		if (objectKey.startsWith(Archiving.folder(this.prefix, policy.table()) + partition + "/") && objectKey.endsWith(OBJECT)) {
+		if (objectKey.startsWith(ColdObjectKeys.folder(this.prefix, policy.table(), partition)) && ColdObjectKeys.isObject(objectKey)) {
 			try {
-				segment = UUID.fromString(segmentOf(objectKey));
+				segment = UUID.fromString(ColdObjectKeys.segmentOf(objectKey));
 			}
 			catch (IllegalArgumentException ex) {
 				// not an id: refused below
 			}
 		}
-		if (segment == null || !objectKey.equals(Archiving.objectKey(this.prefix, policy.table(), partition, segment))) {
+		if (segment == null || !objectKey.equals(ColdObjectKeys.object(this.prefix, policy.table(), partition, segment))) {
 			throw new UsageException(String.format(NOT_A_SEGMENT_KEY, objectKey, expected));
 		}
 		try (ExecutionLock.Held held = this.partitionLock.hold("archive adopt")) {
@@ -540,7 +524,7 @@ public class ArchivedPartitions {
 					throw new UsageException(String.format(STAGED_ADOPT, objectKey, parted.staging.get(start)));
 				}
 			}
-			String key = Archiving.manifestKey(objectKey);
+			String key = ColdObjectKeys.manifestOf(objectKey);
 			Keyset keys = this.keyset.load();
 			Manifest manifest = sealedManifest(key, keys);
 			Manifest.Origin origin = Manifest.Origin.of(this.jdbc);
@@ -564,7 +548,7 @@ public class ArchivedPartitions {
 			if (!differences.isEmpty()) {
 				throw new RefusedException(String.format(MANIFEST_DIFFERS, key, String.join("; ", differences)));
 			}
-			Unlogged listed = scan(policy, Archiving.folder(this.prefix, policy.table()) + partition + "/", origin,
+			Unlogged listed = scan(policy, ColdObjectKeys.folder(this.prefix, policy.table(), partition), origin,
 					() -> keys)
 				.unlogged()
 				.stream()
@@ -766,7 +750,7 @@ public class ArchivedPartitions {
 	 * undecided: forgetting then needs --force.
 	 */
 	private String unrestorable(Segment segment) {
-		String manifestKey = Archiving.manifestKey(segment.objectKey());
+		String manifestKey = ColdObjectKeys.manifestOf(segment.objectKey());
 		for (String key : List.of(manifestKey, segment.objectKey())) {
 			boolean present;
 			try {
@@ -1209,7 +1193,7 @@ public class ArchivedPartitions {
 	 */
 	private Checked manifest(Segment segment, Keyset keys, PartitionPolicy policy, String partition, LocalDate start,
 			Map<String, String> columns) {
-		String key = Archiving.manifestKey(segment.objectKey());
+		String key = ColdObjectKeys.manifestOf(segment.objectKey());
 		Manifest manifest = sealedManifest(key, keys);
 		List<String> differences = placeDifferences(manifest, policy, partition, start, segment.objectKey());
 		differ(differences, "object sha256", "sha256:" + manifest.objectSha256(), segment.checksum());

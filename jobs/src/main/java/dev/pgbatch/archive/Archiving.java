@@ -72,12 +72,15 @@ final class Archiving {
 
 	private final BoundedLocks locks;
 
+	private final TablespaceMover tablespaces;
+
 	Archiving(DataSource dataSource, TransactionTemplate ownTransaction, ObjectStore store,
 			ArchiveProperties properties, KeysetProperties keyset, BoundedLocks locks) {
 		this.keyset = keyset;
 		this.locks = locks;
 		this.dataSource = dataSource;
 		this.jdbc = new JdbcTemplate(dataSource);
+		this.tablespaces = new TablespaceMover(this.jdbc, locks);
 		this.ownTransaction = ownTransaction;
 		this.store = store;
 		this.properties = properties;
@@ -87,7 +90,7 @@ final class Archiving {
 	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
 		return next("warm", 1, tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
-				(table, partition) -> outsideWarm(table.policy.schema() + "." + partition),
+				(table, partition) -> !this.tablespaces.allIn(table.qualified(partition), this.properties.warmTablespace()),
 				partitions -> moveToWarm(partitions.get(0)));
 	}
 
@@ -182,17 +185,10 @@ final class Archiving {
 
 	private void moveToWarm(Partition partition) {
 		PartitionPolicy policy = partition.policy();
-		String source = tablespace(policy.schema(), partition.name());
+		String source = this.tablespaces.tablespaceOf(partition.qualified());
 		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition.name(),
 				partition.start(), partition.end(), "hot", "warm"));
-		String warm = SqlNames.quote(this.properties.warmTablespace());
-		this.locks.execute(partition.qualified(), () -> {
-			this.jdbc.execute("ALTER TABLE " + partition.qualified() + " SET TABLESPACE " + warm);
-			for (String index : this.jdbc.queryForList("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass",
-					String.class, policy.schema() + "." + partition.name())) {
-				this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + warm);
-			}
-		});
+		this.tablespaces.move(partition.qualified(), this.properties.warmTablespace());
 		long rows = count(partition.qualified());
 		long bytes = this.jdbc.queryForObject("SELECT pg_total_relation_size(?::regclass)", Long.class,
 				policy.schema() + "." + partition.name());
@@ -318,47 +314,15 @@ final class Archiving {
 				millis(verified.started(), verified.exported()), millis(verified.exported(), verified.verified()));
 	}
 
-	/**
-	 * A key of its own for every export (segment): PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink, the segment
-	 * being the export's archive_log id. An interval exported again (rows that came late, a restored
-	 * partition archived anew) gets a new segment beside the earlier ones, never their keys.
-	 */
+	/** A key of its own for every export (ColdObjectKeys). */
 	private String objectKey(Partition partition, UUID segment) {
-		return objectKey(this.properties.prefix(), partition.policy().table(), partition.name(), segment);
-	}
-
-	static String objectKey(String prefix, String table, String partition, UUID segment) {
-		return folder(prefix, table) + partition + "/" + segment + ".copy.zst.tink";
-	}
-
-	/** The folder of a table's cold objects: every segment of it is under it, whatever its layout. */
-	static String folder(String prefix, String table) {
-		return prefix + "/" + table + "/";
-	}
-
-	static String manifestKey(String objectKey) {
-		return objectKey.substring(0, objectKey.indexOf(".copy.zst.tink")) + ".manifest.zst.tink";
+		return ColdObjectKeys.object(this.properties.prefix(), partition.policy().table(), partition.name(), segment);
 	}
 
 	/**
 	 * Whether the partition, or one of its indexes, is not in the warm tablespace: indexes built again (a
 	 * seed's reset rebuilds them) go to the default one, and the next run moves them.
 	 */
-	private boolean outsideWarm(String partition) {
-		return Boolean.TRUE.equals(this.jdbc.queryForObject("""
-				SELECT EXISTS (SELECT 1 FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
-				               WHERE (c.oid = ?::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ?::regclass))
-				                 AND coalesce(t.spcname, 'pg_default') <> ?)
-				""", Boolean.class, partition, partition, this.properties.warmTablespace()));
-	}
-
-	private String tablespace(String schema, String partition) {
-		return this.jdbc.queryForObject("""
-				SELECT coalesce(t.spcname, 'pg_default') FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
-				WHERE c.oid = ?::regclass
-				""", String.class, schema + "." + partition);
-	}
-
 	private long count(String qualified) {
 		return this.jdbc.queryForObject("SELECT count(*) FROM " + qualified, Long.class);
 	}

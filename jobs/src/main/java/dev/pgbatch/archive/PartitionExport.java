@@ -81,7 +81,7 @@ final class PartitionExport {
 	 * partition is dropped only after this, so a restore will find what it needs.
 	 */
 	void seal(Manifest manifest) throws IOException {
-		String key = Archiving.manifestKey(manifest.objectKey());
+		String key = ColdObjectKeys.manifestOf(manifest.objectKey());
 		this.manifests.put(key, manifest);
 		Manifest read;
 		try {

@@ -50,12 +50,12 @@ final class SalesArchive {
 
 	private final ArchiveProperties properties;
 
-	private final BoundedLocks locks;
+	private final TablespaceMover tablespaces;
 
 	SalesArchive(JdbcTemplate jdbc, ArchiveProperties properties, BoundedLocks locks) {
 		this.jdbc = jdbc;
 		this.properties = properties;
-		this.locks = locks;
+		this.tablespaces = new TablespaceMover(jdbc, locks);
 	}
 
 	/** Moves the next batch; false when nothing older than the window is left. */
@@ -86,20 +86,10 @@ final class SalesArchive {
 
 	private void moveArchiveTablesToCold() {
 		String cold = this.properties.coldTablespace();
-		for (String table : new String[] { "retail.sales_transactions_archive", "retail.sales_transaction_items_archive" }) {
-			String current = this.jdbc.queryForObject("""
-					SELECT coalesce(t.spcname, 'pg_default') FROM pg_class c LEFT JOIN pg_tablespace t ON t.oid = c.reltablespace
-					WHERE c.oid = ?::regclass
-					""", String.class, table);
-			if (!cold.equals(current)) {
-				// behind a long reader of the table, a bounded wait and a few tries: never a hang
-				this.locks.execute(table, () -> {
-					this.jdbc.execute("ALTER TABLE " + SqlNames.quoteTable(table) + " SET TABLESPACE " + SqlNames.quote(cold));
-					for (String index : this.jdbc.queryForList(
-							"SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ?::regclass", String.class, table)) {
-						this.jdbc.execute("ALTER INDEX " + index + " SET TABLESPACE " + SqlNames.quote(cold));
-					}
-				});
+		for (String name : new String[] { "retail.sales_transactions_archive", "retail.sales_transaction_items_archive" }) {
+			String table = SqlNames.quoteTable(name);
+			if (!this.tablespaces.allIn(table, cold)) {
+				this.tablespaces.move(table, cold);
 			}
 		}
 	}

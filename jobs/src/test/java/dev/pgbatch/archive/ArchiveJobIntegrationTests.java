@@ -24,13 +24,13 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.crypto.TestKeysets;
-import dev.pgbatch.crypto.SealedStreams;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import dev.pgbatch.seed.SeedDataRuns;
 import dev.pgbatch.store.CuttingProxy;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedJson;
+import dev.pgbatch.store.SealedObjects;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,16 +163,16 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(this.jdbc.queryForObject("SELECT to_regclass(?)", String.class, "ops." + partition)).isNull();
 			String key = objectKey(partition);
 			assertThat(key).startsWith(PREFIX + "/ops.task_executions/" + partition + "/").endsWith(".copy.zst.tink");
-			String manifestKey = Archiving.manifestKey(key);
+			String manifestKey = ColdObjectKeys.manifestOf(key);
 			JsonNode manifest;
-			try (InputStream in = SealedStreams.open(this.store.get(manifestKey), keys, manifestKey.getBytes())) {
+			try (InputStream in = new SealedObjects(this.store, keys).open(manifestKey)) {
 				manifest = json.readTree(in.readAllBytes());
 			}
 			assertThat(manifest.get("objectKey").asString()).isEqualTo(key);
 			assertThat(manifest.get("rows").asLong()).isEqualTo(rows.get(partition));
 			assertThat(manifest.get("rowsSha256").asString()).isEqualTo(exported.get(partition));
 			assertThat(manifest.get("keyId").asInt()).isEqualTo(keys.primaryKeyId());
-			try (InputStream in = SealedStreams.open(this.store.get(key), keys, key.getBytes())) {
+			try (InputStream in = new SealedObjects(this.store, keys).open(key)) {
 				assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes())))
 					.isEqualTo(exported.get(partition));
 			}
@@ -570,31 +570,31 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		// another name (a dump restored there, carrying the archive id), which is its own
 		Keyset keys = Keyset.load(KEYSET);
 		SealedJson manifests = new SealedJson(this.store, keys);
-		Manifest genuine = manifests.get(Archiving.manifestKey(januaryKey), Manifest.class);
+		Manifest genuine = manifests.get(ColdObjectKeys.manifestOf(januaryKey), Manifest.class);
 		assertThat(genuine.database()).isEqualTo(TestDatabase.name());
 		assertThat(genuine.archiveId()).isEqualTo(this.jdbc.queryForObject("SELECT archive_id::text FROM ops.archive_installation",
 				String.class));
-		String foreign = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
-		String noOrigin = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
-		String elsewhere = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
-		String tampered = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
-		String otherObject = Archiving.objectKey(PREFIX, TABLE, january, UUID.randomUUID());
+		String foreign = ColdObjectKeys.object(PREFIX, TABLE, january, UUID.randomUUID());
+		String noOrigin = ColdObjectKeys.object(PREFIX, TABLE, january, UUID.randomUUID());
+		String elsewhere = ColdObjectKeys.object(PREFIX, TABLE, january, UUID.randomUUID());
+		String tampered = ColdObjectKeys.object(PREFIX, TABLE, january, UUID.randomUUID());
+		String otherObject = ColdObjectKeys.object(PREFIX, TABLE, january, UUID.randomUUID());
 		byte[] object = this.store.get(januaryKey).readAllBytes();
 		for (String key : List.of(foreign, noOrigin, elsewhere, tampered)) {
 			this.store.create(key, new java.io.ByteArrayInputStream(object), object.length);
 		}
 		byte[] otherBytes = this.store.get(februaryKey).readAllBytes();
 		this.store.create(otherObject, new java.io.ByteArrayInputStream(otherBytes), otherBytes.length);
-		manifests.put(Archiving.manifestKey(foreign), withKey(genuine, foreign, genuine.systemIdentifier(),
+		manifests.put(ColdObjectKeys.manifestOf(foreign), withKey(genuine, foreign, genuine.systemIdentifier(),
 				genuine.database() + "\n12:00:00.000 WARN forged", UUID.randomUUID().toString()));
-		manifests.put(Archiving.manifestKey(noOrigin), withKey(genuine, noOrigin, null, null, null));
-		manifests.put(Archiving.manifestKey(elsewhere), withKey(genuine, elsewhere, "1", "restored_elsewhere",
+		manifests.put(ColdObjectKeys.manifestOf(noOrigin), withKey(genuine, noOrigin, null, null, null));
+		manifests.put(ColdObjectKeys.manifestOf(elsewhere), withKey(genuine, elsewhere, "1", "restored_elsewhere",
 				genuine.archiveId()));
-		manifests.put(Archiving.manifestKey(otherObject), withKey(genuine, otherObject, genuine.systemIdentifier(),
+		manifests.put(ColdObjectKeys.manifestOf(otherObject), withKey(genuine, otherObject, genuine.systemIdentifier(),
 				genuine.database(), genuine.archiveId()));
-		byte[] manifest = this.store.get(Archiving.manifestKey(januaryKey)).readAllBytes();
+		byte[] manifest = this.store.get(ColdObjectKeys.manifestOf(januaryKey)).readAllBytes();
 		manifest[manifest.length / 2] ^= 0x20;
-		this.store.create(Archiving.manifestKey(tampered), new java.io.ByteArrayInputStream(manifest), manifest.length);
+		this.store.create(ColdObjectKeys.manifestOf(tampered), new java.io.ByteArrayInputStream(manifest), manifest.length);
 		String logged = this.jdbc.queryForObject("SELECT count(*) || md5(string_agg(a::text, ',' ORDER BY archive_id))"
 				+ " FROM ops.archive_log a", String.class);
 
@@ -627,9 +627,9 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::writtenIn)
 			.containsExactlyInAnyOrder(tuple(januaryKey, null), tuple(elsewhere, "database restored_elsewhere of cluster 1"));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
-			.hasMessageContaining(Archiving.manifestKey(tampered) + " cannot be read or authenticated")
+			.hasMessageContaining(ColdObjectKeys.manifestOf(tampered) + " cannot be read or authenticated")
 			.hasMessageContaining("--despite KEY");
-		this.store.delete(Archiving.manifestKey(tampered));
+		this.store.delete(ColdObjectKeys.manifestOf(tampered));
 		this.store.delete(tampered);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
 			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
@@ -676,7 +676,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		// finding 10: a segment archive list shows (its log row is there) is not counted as not shown when its
 		// manifest is lost
 		long withoutManifest = this.restore.stored().withoutManifest();
-		this.store.delete(Archiving.manifestKey(januaryKey));
+		this.store.delete(ColdObjectKeys.manifestOf(januaryKey));
 		assertThat(this.restore.stored().withoutManifest()).isEqualTo(withoutManifest);
 	}
 
@@ -717,7 +717,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		archive();
 		String s2 = objectKey(february);
 		String j2 = objectKey(january);
-		Manifest second = new SealedJson(this.store, Keyset.load(KEYSET)).get(Archiving.manifestKey(s2), Manifest.class);
+		Manifest second = new SealedJson(this.store, Keyset.load(KEYSET)).get(ColdObjectKeys.manifestOf(s2), Manifest.class);
 		assertThat(second.supersedes()).containsExactly(s1.substring(s1.lastIndexOf('/') + 1, s1.indexOf(".copy.")));
 		assertThat(second.sourceTier()).isEqualTo("warm");
 
@@ -741,15 +741,15 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, j1, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("has a newer segment").hasMessageContaining(j2);
 		// review 4 #2: S2's manifest overwritten by a bucket writer: S1 is not taken for adoptable
-		byte[] s2Manifest = this.store.get(Archiving.manifestKey(s2)).readAllBytes();
+		byte[] s2Manifest = this.store.get(ColdObjectKeys.manifestOf(s2)).readAllBytes();
 		byte[] garbage = s2Manifest.clone();
 		garbage[garbage.length / 2] ^= 0x20;
-		replace(Archiving.manifestKey(s2), garbage);
+		replace(ColdObjectKeys.manifestOf(s2), garbage);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s1))
 			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.UNDECIDED_SEGMENT);
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
-			.hasMessageContaining(Archiving.manifestKey(s2) + " cannot be read or authenticated");
-		replace(Archiving.manifestKey(s2), s2Manifest);
+			.hasMessageContaining(ColdObjectKeys.manifestOf(s2) + " cannot be read or authenticated");
+		replace(ColdObjectKeys.manifestOf(s2), s2Manifest);
 		// review 5 #4: S2's object deleted (no key needed): its sealed manifest still names S1
 		byte[] s2Object = this.store.get(s2).readAllBytes();
 		this.store.delete(s2);
@@ -863,7 +863,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		edited.put("partitionBound", "FOR VALUES FROM ('2025-02-01 00:00:00+00') TO ('2025-03-01 00:00:00+00');"
 				+ " CREATE TABLE public.issue14_from_manifest AS SELECT current_user AS runner");
 		byte[] json = JsonMapper.builder().build().writeValueAsBytes(edited);
-		String manifestKey = Archiving.manifestKey(key);
+		String manifestKey = ColdObjectKeys.manifestOf(key);
 		this.store.delete(manifestKey);
 		this.store.create(manifestKey, new java.io.ByteArrayInputStream(json), json.length);
 
@@ -878,7 +878,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.isEqualTo("completed");
 
 		// a genuine manifest of another segment, moved under this key, does not authenticate either
-		String other = Archiving.manifestKey(objectKey(COLD.get(3)));
+		String other = ColdObjectKeys.manifestOf(objectKey(COLD.get(3)));
 		byte[] moved = this.store.get(other).readAllBytes();
 		this.store.delete(manifestKey);
 		this.store.create(manifestKey, new java.io.ByteArrayInputStream(moved), moved.length);

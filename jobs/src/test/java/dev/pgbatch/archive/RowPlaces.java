@@ -262,7 +262,7 @@ public final class RowPlaces {
 						now.problems.add("segment " + segment.key() + (size == null ? " is gone from the store"
 								: " is " + size + " bytes in the store, its log says " + segment.bytes()));
 					}
-					if (!listed.containsKey(Archiving.manifestKey(segment.key()))) {
+					if (!listed.containsKey(ColdObjectKeys.manifestOf(segment.key()))) {
 						now.problems.add("segment " + segment.key() + " has no manifest");
 					}
 				}
@@ -322,7 +322,7 @@ public final class RowPlaces {
 
 		/** What is wrong with the segment's manifest: it must authenticate and name the segment's object and rows. */
 		private String problem(Logged segment) {
-			String key = Archiving.manifestKey(segment.key());
+			String key = ColdObjectKeys.manifestOf(segment.key());
 			if (!this.store.exists(key)) {
 				return "has no manifest";
 			}
