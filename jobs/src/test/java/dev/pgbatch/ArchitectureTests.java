@@ -5,6 +5,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -35,6 +36,16 @@ class ArchitectureTests {
 			.whereLayer("nightly").mayOnlyBeAccessedByLayers("schedule", "cli")
 			.whereLayer("jobs").mayOnlyBeAccessedByLayers("jobs", "nightly", "schedule", "cli")
 			.whereLayer("store").mayOnlyBeAccessedByLayers("jobs", "nightly", "schedule", "cli")
+			.check(CLASSES);
+	}
+
+	@Test
+	void settingsAreReadFromTheEnvironmentInOnePlaceOnly() {
+		// PostgresTools hands its environment on to the tools it starts; nothing else reads the environment
+		noClasses().that().doNotHaveFullyQualifiedName(Settings.class.getName())
+			.and().doNotHaveFullyQualifiedName("dev.pgbatch.backup.PostgresTools")
+			.should().callMethod(System.class, "getenv", String.class)
+			.orShould().callMethod(System.class, "getenv")
 			.check(CLASSES);
 	}
 

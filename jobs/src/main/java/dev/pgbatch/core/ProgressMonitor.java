@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import dev.pgbatch.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,7 @@ public class ProgressMonitor implements JobExecutionListener {
 
 	/** Whether progress is drawn in place: on a terminal, and not in CI, whose logs keep every byte. */
 	public static boolean onTerminal() {
-		return System.console() != null && System.getenv("CI") == null;
+		return System.console() != null && Settings.value("CI") == null;
 	}
 
 	@Override

@@ -4,6 +4,8 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
+import dev.pgbatch.Settings;
+
 /**
  * The embedding models products can be embedded with, each with its dimensions and the partial HNSW index
  * that holds its vectors (retail.product_embeddings keeps every model's vectors in one unsized column).
@@ -77,9 +79,9 @@ public enum ProductEmbeddingModel {
 		return (model.get().remote && !apiKeySet) ? String.format(NEEDS_KEY, id) : null;
 	}
 
-	/** The key as the command line sees it before the application starts (the settings read the same variable). */
+	/** The key as the command line sees it before the application starts, read as the settings read it. */
 	private static boolean apiKeyInEnvironment() {
-		String key = System.getenv(API_KEY_VARIABLE);
+		String key = Settings.value(API_KEY_VARIABLE);
 		return key != null && !key.isBlank();
 	}
 
