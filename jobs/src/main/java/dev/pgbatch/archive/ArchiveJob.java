@@ -10,21 +10,16 @@ public final class ArchiveJob {
 
 	public static final String NAME = "archive";
 
-	static final String AS_OF = "as-of";
 
-	static final String DRY_RUN = "dry-run";
-
-	static final String TABLE = "table";
 
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
 			"Move partitions past their hot window to the warm tablespace, export those past their warm window to the object store (encrypted, verified) before dropping them, and move old sales transactions to the archive tables.",
 			"a second run changes nothing; a restart continues with the partition it was on, which is still in PostgreSQL until its object is verified",
-			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "the day the windows count back from"),
-					ParameterDefinition.flag(DRY_RUN, "report what would move, change nothing", false),
+			List.of(ParameterDefinition.asOf("the day the windows count back from"),
+					ParameterDefinition.dryRun("report what would move, change nothing"),
 					ParameterDefinition.FORCE,
-					ParameterDefinition.text(TABLE, "only this managed table (schema.table), or retail.sales_transactions for the row-wise archive only",
-							"all managed tables and the row-wise archive", "",
-							ParameterDefinition.Check.NONE)));
+					ParameterDefinition.table("only this managed table (schema.table), or retail.sales_transactions for the row-wise archive only",
+							"all managed tables and the row-wise archive")));
 
 	private ArchiveJob() {
 	}

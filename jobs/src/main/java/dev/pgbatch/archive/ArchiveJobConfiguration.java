@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionLock;
@@ -126,11 +127,11 @@ class ArchiveJobConfiguration {
 	private record Run(List<PartitionPolicy> tables, boolean sales, LocalDate asOf, boolean dryRun) {
 
 		static Run of(JobParameters parameters, PartitionProperties partitions) {
-			String table = parameters.getString(ArchiveJob.TABLE, "");
+			String table = parameters.getString(ParameterDefinition.TABLE, "");
 			boolean onlySales = SalesArchive.TABLE.equals(table);
 			return new Run(onlySales ? List.of() : partitions.policies().select(table), onlySales || table.isEmpty(),
-					parameters.getLocalDate(ArchiveJob.AS_OF),
-					Boolean.TRUE.equals(parameters.getParameter(ArchiveJob.DRY_RUN).value()));
+					parameters.getLocalDate(ParameterDefinition.AS_OF),
+					Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value()));
 		}
 
 	}

@@ -26,8 +26,6 @@ public final class BackupJob {
 
 	static final String KEEP_WEEKLY = "keep-weekly";
 
-	static final String DRY_RUN = "dry-run";
-
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
 			"pg_dump of a database streamed through zstd and encryption into the object store, with a manifest; then retention (keep-last, keep-daily, keep-weekly). type=full|diff|incr: pgBackRest's physical backup of the cluster, then its expire (ETL_PGBACKREST_RETENTION_FULL).",
 			"a restart makes a new backup if the failed run had not finished one, then applies retention",
@@ -39,7 +37,7 @@ public final class BackupJob {
 					ParameterDefinition.wholeNumber(KEEP_LAST, "keep the newest N backups", 7, 1, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),
-					ParameterDefinition.flag(DRY_RUN, "back up, but only list what retention would delete", false)));
+					ParameterDefinition.dryRun("back up, but only list what retention would delete")));
 
 	/** Whether the run's type is one of pgBackRest's physical backups. */
 	static boolean physical(String type) {

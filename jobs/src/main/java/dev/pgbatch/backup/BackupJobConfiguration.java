@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
@@ -95,7 +96,7 @@ class BackupJobConfiguration {
 				log.info("backup {} of {} complete: {} bytes stored", made.id(), made.database(), made.storedBytes());
 			}))
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
-				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(BackupJob.DRY_RUN).value());
+				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value());
 				if (BackupJob.physical(type(parameters))) {
 					PhysicalBackups.Expired expired = physical.expire(dryRun);
 					step.getExecutionContext()

@@ -65,9 +65,30 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 	public static final ParameterDefinition FORCE = flag("force",
 			"accept an as-of more than a year before or after today", false);
 
-	public static ParameterDefinition dateDefaultingToToday(String name, String description) {
-		return new ParameterDefinition(name, ParameterType.DATE, description, "today (UTC)",
+	/**
+	 * The names of the parameters several jobs take, defined once: the nightly passes its own as-of and dry-run on
+	 * to its children by these names. What each means for a job, its description says.
+	 */
+	public static final String AS_OF = "as-of";
+
+	public static final String DRY_RUN = "dry-run";
+
+	public static final String TABLE = "table";
+
+	/** The day a job counts from: today in UTC when not given. */
+	public static ParameterDefinition asOf(String description) {
+		return new ParameterDefinition(AS_OF, ParameterType.DATE, description, "today (UTC)",
 				clock -> LocalDate.now(clock), Check.NONE);
+	}
+
+	/** A run that reports what it would do; off when not given. */
+	public static ParameterDefinition dryRun(String description) {
+		return flag(DRY_RUN, description, false);
+	}
+
+	/** One managed table (schema.table) only; every one when not given. */
+	public static ParameterDefinition table(String description, String defaultText) {
+		return text(TABLE, description, defaultText, "", Check.NONE);
 	}
 
 	public static ParameterDefinition flag(String name, String description, boolean defaultValue) {

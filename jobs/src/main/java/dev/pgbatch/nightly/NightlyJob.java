@@ -22,9 +22,6 @@ public final class NightlyJob {
 
 	public static final String NAME = "nightly";
 
-	static final String AS_OF = "as-of";
-
-	static final String DRY_RUN = "dry-run";
 
 	/** The jobs nightly runs, in order; each is a step of the same name. */
 	static final List<JobDefinition> CHILDREN = List.of(PartitionRolloverJob.DEFINITION, ArchiveJob.DEFINITION,
@@ -34,8 +31,8 @@ public final class NightlyJob {
 			"Run " + CHILDREN.stream().map(JobDefinition::name).collect(Collectors.joining(", "))
 					+ " in that order, each job as one step (an execution of its own, under its own lock); a failed job does not keep the later ones from running, and the run then ends FAILED. Then a restore point of its own (ETL_NIGHTLY_RESTORE_POINT).",
 			"a second run runs every job again; a restart skips the completed steps and restarts each failed step's own execution of its job (which restarts as that job does)",
-			List.of(ParameterDefinition.dateDefaultingToToday(AS_OF, "passed to the jobs that take it (partition-rollover, archive)"),
-					ParameterDefinition.flag(DRY_RUN, "passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup", false),
+			List.of(ParameterDefinition.asOf("passed to the jobs that take it (partition-rollover, archive)"),
+					ParameterDefinition.dryRun("passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup"),
 					ParameterDefinition.FORCE));
 
 	private NightlyJob() {
@@ -53,7 +50,7 @@ public final class NightlyJob {
 		}
 		JobParametersParser launched = new JobParametersParser(Clock.fixed(Instant.ofEpochMilli(runId), ZoneOffset.UTC));
 		Map<String, Object> values = launched.parse(child, List.of());
-		for (String passed : List.of(AS_OF, DRY_RUN, ParameterDefinition.FORCE.name())) {
+		for (String passed : List.of(ParameterDefinition.AS_OF, ParameterDefinition.DRY_RUN, ParameterDefinition.FORCE.name())) {
 			if (values.containsKey(passed)) {
 				values.put(passed, nightly.getParameter(passed).value());
 			}

@@ -11,6 +11,7 @@ import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
+import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
 
 import org.slf4j.LoggerFactory;
@@ -146,7 +147,7 @@ class NightlyJobConfiguration {
 			StepExecution step = chunk.getStepContext().getStepExecution();
 			JobParameters parameters = step.getJobParameters();
 			String summary;
-			if (Boolean.TRUE.equals(parameters.getParameter(NightlyJob.DRY_RUN).value())) {
+			if (Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value())) {
 				summary = "none: a dry run";
 			}
 			else {

@@ -5,6 +5,7 @@ import java.time.LocalDate;
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
+import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
 
 import org.springframework.batch.core.BatchStatus;
@@ -33,9 +34,9 @@ class PartitionRolloverJobConfiguration {
 		BoundedLocks locks = properties.locks(transactionManager, jdbc);
 		Tasklet rollover = (contribution, chunk) -> {
 			JobParameters parameters = chunk.getStepContext().getStepExecution().getJobParameters();
-			return new Rollover(jdbc, locks, properties.policies().select(parameters.getString(PartitionRolloverJob.TABLE, "")),
-					parameters.getLocalDate(PartitionRolloverJob.AS_OF),
-					Boolean.TRUE.equals(parameters.getParameter(PartitionRolloverJob.DRY_RUN).value()),
+			return new Rollover(jdbc, locks, properties.policies().select(parameters.getString(ParameterDefinition.TABLE, "")),
+					parameters.getLocalDate(ParameterDefinition.AS_OF),
+					Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value()),
 					properties.batchRows())
 				.execute(contribution, chunk);
 		};
@@ -48,14 +49,14 @@ class PartitionRolloverJobConfiguration {
 					// that never got the lock must not touch another run's staging tables
 					if (execution.getStatus() != BatchStatus.COMPLETED && partitionLock.holds(execution)) {
 						Rollover.undoStaging(jdbc, locks, properties.policies()
-							.select(execution.getJobParameters().getString(PartitionRolloverJob.TABLE, "")));
+							.select(execution.getJobParameters().getString(ParameterDefinition.TABLE, "")));
 					}
 				}
 			})
 			.validator(parameters -> {
 				try {
 					for (PartitionPolicy policy : properties.policies()
-						.select(parameters.getString(PartitionRolloverJob.TABLE, ""))) {
+						.select(parameters.getString(ParameterDefinition.TABLE, ""))) {
 						PartitionedTable.read(jdbc, policy);
 					}
 				}

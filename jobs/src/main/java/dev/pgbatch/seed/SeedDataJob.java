@@ -19,7 +19,7 @@ public final class SeedDataJob {
 			List.of(ParameterDefinition.decimal("scale", "size: 1 = 2,000 customers, 500 products, 5,000 transactions",
 					1, 0.01, 1000),
 					ParameterDefinition.wholeNumber("seed", "random seed: the same seed gives the same data", 42),
-					ParameterDefinition.dateDefaultingToToday("as-of",
+					ParameterDefinition.asOf(
 							"the day the data ends; transactions fall in the year before, task executions in the 18 months before"),
 					ParameterDefinition.flag("reset", "empty the seeded tables first", false),
 					ParameterDefinition.FORCE,

@@ -3,6 +3,8 @@ package dev.pgbatch.seed;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 
+import dev.pgbatch.core.ParameterDefinition;
+
 import org.springframework.batch.core.job.parameters.JobParameter;
 import org.springframework.batch.core.job.parameters.JobParameters;
 
@@ -14,7 +16,7 @@ record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset, boolean 
 
 	static SeedPlan of(JobParameters parameters) {
 		return new SeedPlan(parameters.getDouble("scale"), parameters.getLong("seed"),
-				parameters.getLocalDate("as-of"), flag(parameters, "reset", false), flag(parameters, "analyze", true));
+				parameters.getLocalDate(ParameterDefinition.AS_OF), flag(parameters, "reset", false), flag(parameters, "analyze", true));
 	}
 
 	long customers() {
