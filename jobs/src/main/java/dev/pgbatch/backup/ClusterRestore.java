@@ -95,13 +95,32 @@ class ClusterRestore {
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
 
 	/**
+	 * The memory a restored cluster takes beside the live one, drill and point-in-time restore alike: PostgreSQL's
+	 * defaults, not the live cluster's (its configuration comes with the data directory). A second 16 GB of shared
+	 * buffers on the host puts the live cluster's backends in the OOM killer's way (a crash restart of the live
+	 * cluster), and huge_pages = on fails the start, after the whole restore, when the live cluster holds the pages.
+	 */
+	private static final Map<String, String> BESIDE_THE_LIVE = besideTheLive();
+
+	private static Map<String, String> besideTheLive() {
+		Map<String, String> settings = new LinkedHashMap<>();
+		settings.put("shared_buffers", "128MB");
+		settings.put("huge_pages", "off");
+		settings.put("wal_buffers", "-1");
+		settings.put("work_mem", "4MB");
+		settings.put("maintenance_work_mem", "64MB");
+		settings.put("autovacuum_work_mem", "-1");
+		return settings;
+	}
+
+	/**
 	 * What a restored cluster runs with whatever the live cluster's configuration (copied with its data directory)
 	 * says, written into its postgresql.auto.conf (read last, and kept across restarts): no WAL archiving (never into
 	 * the live cluster's repository), no logical replication workers (its subscriptions would move the publishers'
 	 * slots on), no commands run at the end of recovery, no wait for synchronous standbys and no upstream that are
 	 * the live cluster's, no log collector writing where the live cluster's does, no preloaded libraries (their
-	 * background workers, pg_cron's, would act on the live cluster) (and, in {@link #configure}, a pid
-	 * file of its own).
+	 * background workers, pg_cron's, would act on the live cluster), PostgreSQL's defaults for the memory it takes
+	 * ({@link #BESIDE_THE_LIVE}) (and, in {@link #configure}, a pid file of its own).
 	 */
 	private static final Map<String, String> ISOLATED = isolated();
 
@@ -117,6 +136,7 @@ class ClusterRestore {
 		// their workers act on the live cluster's behalf: pg_cron runs its jobs against the live database, pglogical
 		// takes the providers' slots, pg_net sends again
 		settings.put("shared_preload_libraries", "");
+		settings.putAll(BESIDE_THE_LIVE);
 		return settings;
 	}
 

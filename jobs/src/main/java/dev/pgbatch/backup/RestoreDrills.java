@@ -146,10 +146,11 @@ public class RestoreDrills {
 				this.cluster.toOwner(scratch);
 				int port = ClusterRestore.freePort();
 				// the scratch cluster's own: what the live cluster's configuration (copied with its data directory)
-				// says of its port, sockets and memory is not for a throwaway cluster beside it
+				// says of its port and sockets is not for a throwaway cluster beside it (nor of its memory: the
+				// restore's isolation)
 				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point,
 						Map.of("port", Integer.toString(port), "listen_addresses", "127.0.0.1", "unix_socket_directories",
-								scratch.toString(), "shared_buffers", "128MB", "huge_pages", "off"),
+								scratch.toString()),
 						this.database.determineUsername());
 				restoreSeconds = seconds(restoring);
 				long replaying = System.nanoTime();

@@ -40,6 +40,23 @@ class ClusterRestoreTests {
 				"external_pid_file = '" + data.resolve("external.pid") + "'");
 	}
 
+	/**
+	 * The live cluster's memory settings (restored with its data directory) give way to PostgreSQL's defaults in every
+	 * restored cluster, drill or point in time: it runs beside the live one.
+	 */
+	@Test
+	void aRestoredClusterTakesTheDefaultMemoryNotTheLiveClusters(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("postgresql.conf"), "shared_buffers = '16GB'\nhuge_pages = 'on'\n");
+		Files.writeString(data.resolve("postgresql.auto.conf"), "work_mem = '1GB'\nmaintenance_work_mem = '8GB'\n");
+
+		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
+
+		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
+		assertThat(auto.subList(auto.indexOf("maintenance_work_mem = '8GB'") + 1, auto.size())).contains(
+				"shared_buffers = '128MB'", "huge_pages = 'off'", "wal_buffers = '-1'", "work_mem = '4MB'",
+				"maintenance_work_mem = '64MB'", "autovacuum_work_mem = '-1'");
+	}
+
 	/** A drill's scratch cluster lets the runner in from 127.0.0.1 too: its counts are taken as the runner. */
 	@Test
 	void aDrillsWrittenHbaLetsTheRunnerInOverLoopbackToo(@TempDir Path data) throws Exception {

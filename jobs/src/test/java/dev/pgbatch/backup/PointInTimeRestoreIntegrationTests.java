@@ -134,7 +134,10 @@ class PointInTimeRestoreIntegrationTests {
 				"ALTER SYSTEM RESET recovery_end_command; ALTER SYSTEM RESET synchronous_standby_names;"
 						+ " ALTER SYSTEM RESET primary_conninfo; ALTER SYSTEM RESET primary_slot_name;"
 						+ " ALTER SYSTEM RESET max_logical_replication_workers; ALTER SYSTEM RESET logging_collector;"
-						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET external_pid_file;"
+						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET shared_buffers;"
+						+ " ALTER SYSTEM RESET huge_pages; ALTER SYSTEM RESET wal_buffers; ALTER SYSTEM RESET work_mem;"
+						+ " ALTER SYSTEM RESET maintenance_work_mem; ALTER SYSTEM RESET autovacuum_work_mem;"
+						+ " ALTER SYSTEM RESET external_pid_file;"
 						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
 						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
 				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
@@ -176,6 +179,8 @@ class PointInTimeRestoreIntegrationTests {
 			assertThat(string(statement, "SHOW port")).isEqualTo(Integer.toString(port));
 			assertThat(string(statement, "SHOW max_logical_replication_workers")).isEqualTo("0");
 			assertThat(string(statement, "SHOW synchronous_standby_names")).isEmpty();
+			assertThat(string(statement, "SHOW shared_buffers")).isEqualTo("128MB");
+			assertThat(string(statement, "SHOW huge_pages")).isEqualTo("off");
 		}
 		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 

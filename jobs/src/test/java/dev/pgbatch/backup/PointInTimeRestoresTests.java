@@ -2,13 +2,14 @@ package dev.pgbatch.backup;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The configuration file the printed switch-over names when ETL_PGBACKREST_CONFIG is empty. */
+/** What the printed switch-over names: the configuration file when ETL_PGBACKREST_CONFIG is empty, what it resets. */
 class PointInTimeRestoresTests {
 
 	/** pgBackRest reads /etc/pgbackrest/pgbackrest.conf, or /etc/pgbackrest.conf when that does not exist (Debian's). */
@@ -18,6 +19,17 @@ class PointInTimeRestoresTests {
 		Files.createDirectory(etc.resolve("pgbackrest"));
 		Files.writeString(etc.resolve("pgbackrest/pgbackrest.conf"), "");
 		assertThat(PointInTimeRestores.defaultConfig(etc)).isEqualTo(etc.resolve("pgbackrest/pgbackrest.conf").toString());
+	}
+
+	/**
+	 * The switch-over resets the memory settings the restored cluster ran with beside the live one, after the
+	 * isolation's and before its own port and sockets, and never the archive ones.
+	 */
+	@Test
+	void theSwitchOverResetsTheMemoryTheRestoredClusterRanWith(@TempDir Path data) {
+		assertThat(PointInTimeRestores.resets(data, Map.of("port", "56999"))).containsSubsequence("shared_preload_libraries",
+				"shared_buffers", "huge_pages", "wal_buffers", "work_mem", "maintenance_work_mem", "autovacuum_work_mem",
+				"external_pid_file", "port").noneMatch(name -> name.startsWith("archive_"));
 	}
 
 }
