@@ -83,6 +83,9 @@ class ClusterRestore {
 	static final String MOVED = "%s is now a link, or no longer at that real path (something replaced it during the"
 			+ " restore): not stopped or removed; look at it by hand";
 
+	static final String UNQUOTABLE = "%s: pgBackRest's program or configuration file named by a path of letters, digits"
+			+ " and / . _ - + @ only goes into the restored cluster's restore_command";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -235,11 +238,14 @@ class ClusterRestore {
 	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings,
 			String role) throws IOException, InterruptedException {
 		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
-		// would point at the live cluster's pg_wal or configuration), every database, no recovery options of its own
+		// would point at the live cluster's pg_wal or configuration), every database, every tablespace into
+		// tablespaces (a tablespace-map entry would win over --tablespace-map-all), no delta (nothing in data is
+		// pgBackRest's to compare and keep), no recovery options of its own (the command line's replaces them all).
+		// force, target-exclusive and target-timeline are command-line only in pgBackRest: ignored in a file.
 		List<String> options = new ArrayList<>(List.of("--pg1-path=" + data, "--set=" + set,
-				"--tablespace-map-all=" + tablespaces, "--no-link-all", "--reset-link-map", "--reset-db-include",
-				"--reset-recovery-option", "--target-action=promote", "--archive-mode=off", "--log-level-console=error",
-				"--log-level-stderr=off"));
+				"--tablespace-map-all=" + tablespaces, "--reset-tablespace-map", "--no-delta", "--no-link-all",
+				"--reset-link-map", "--reset-db-include", "--recovery-option=restore_command=" + restoreCommand(data),
+				"--target-action=promote", "--archive-mode=off", "--log-level-console=error", "--log-level-stderr=off"));
 		if (target.name() != null) {
 			options.addAll(List.of("--type=name", "--target=" + target.name()));
 		}
@@ -259,6 +265,24 @@ class ClusterRestore {
 			}
 		}
 		return wrote;
+	}
+
+	/**
+	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
+	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
+	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
+	 * with this restore's configuration, stanza and data directory (archive-get checks the cluster's pg_control
+	 * against the repository).
+	 */
+	String restoreCommand(Path data) {
+		String config = this.pgBackRest.config();
+		for (String path : List.of(this.pgBackRest.bin(), config)) {
+			if (!path.isEmpty() && badPath(Path.of(path))) {
+				throw new IllegalStateException(UNQUOTABLE.formatted(OneLine.of(path)));
+			}
+		}
+		return this.pgBackRest.bin() + (config.isEmpty() ? "" : " --config=" + config) + " --stanza="
+				+ this.pgBackRest.stanza() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
 	}
 
 	/**

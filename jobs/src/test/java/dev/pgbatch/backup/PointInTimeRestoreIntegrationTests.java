@@ -207,6 +207,51 @@ class PointInTimeRestoreIntegrationTests {
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
 	}
 
+	/**
+	 * pgBackRest's configuration may carry restore options of its own (here a copy of the stack's with them): a
+	 * tablespace-map entry, delta, archive-async with a spool path, and force, target-exclusive and target-timeline
+	 * (command-line only in pgBackRest, ignored in a file). The restore sets them aside: the tablespaces go into
+	 * DIR-tablespaces, never the map's path, and the restored cluster's restore_command is a synchronous archive-get
+	 * (an asynchronous one shares the spool path with the live cluster's archive-push): nothing spooled.
+	 */
+	@Test
+	void restoreOptionsOfPgBackRestsConfigurationAreSetAside() throws Exception {
+		Path dir = this.base.resolve("options-set-aside");
+		Path mapped = this.base.resolve("mapped-hot");
+		Path spool = Files.createDirectory(this.base.resolve("spool"));
+		Files.setOwner(spool, spool.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		String text = Files.readString(stackConfig)
+			.replaceFirst("(?m)^spool-path=.*$", "spool-path=" + spool)
+			.replaceFirst("(?m)^\\[global\\]$", "[global]\narchive-async=y")
+				+ "\n[global:restore]\ntablespace-map=etl_hot=" + mapped + "\ndelta=y\nforce=y\ntarget-exclusive=y\n"
+				+ "target-timeline=1\n";
+		Path config = this.base.resolve("pgbackrest-with-restore-options.conf");
+		Files.writeString(config, text);
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, Files.getOwner(stackConfig));
+		int port = freePort();
+
+		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+
+		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isZero();
+		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
+			assertThat(string(statement, "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'etl_hot'"))
+				.startsWith(dir + "-tablespaces/");
+			assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+		}
+		assertThat(mapped).doesNotExist();
+		assertThat(Files.readAllLines(dir.resolve("postgresql.auto.conf"))).filteredOn(line -> line.startsWith("restore_command"))
+			.singleElement()
+			.asString()
+			.contains(" --config=" + config + " ", " --pg1-path=" + dir + " ", " --no-archive-async archive-get %f ");
+		try (Stream<Path> spooled = Files.list(spool)) {
+			assertThat(spooled).isEmpty();
+		}
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
 	/** psql as postgres into the restored cluster, one statement per -c (ALTER SYSTEM runs outside a transaction). */
 	private static String[] psql(Path dir, int port, String... statements) {
 		List<String> line = new ArrayList<>(List.of(PG_BIN + "psql", "-X", "-q", "-A", "-t", "-h", dir.toString(), "-p",
