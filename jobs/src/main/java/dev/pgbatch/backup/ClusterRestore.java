@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -86,6 +88,10 @@ class ClusterRestore {
 	static final String UNQUOTABLE = "%s: pgBackRest's program or configuration file named by a path of letters, digits"
 			+ " and / . _ - + @ only goes into the restored cluster's restore_command";
 
+	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now";
+
+	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s)";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -96,6 +102,15 @@ class ClusterRestore {
 	private static final Duration STEP_TIMEOUT = Duration.ofHours(12);
 
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
+
+	/**
+	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
+	 * during a restore of hours among them.
+	 */
+	private static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+	/** Linux's ephemeral range, when the file cannot be read. */
+	private static final int[] DEFAULT_EPHEMERAL_PORTS = { 32768, 60999 };
 
 	/**
 	 * The memory a restored cluster takes beside the live one, drill and point-in-time restore alike: PostgreSQL's
@@ -342,11 +357,19 @@ class ClusterRestore {
 	 * shell reads) with its log in {@code log}, and waits until it has replayed to the target and been promoted
 	 * (pg_control says "in production"), or ended.
 	 */
-	void start(Path data, Path log) throws IOException, InterruptedException {
+	void start(Path data, Path log, int port) throws IOException, InterruptedException {
+		// free at the restore's start, hours ago: postgres would stop at once on a port taken since
+		if (!portFree(port)) {
+			throw new NotStarted(PORT_TAKEN.formatted(port));
+		}
+		Path control = data.resolve("global/pg_control");
+		byte[] restored = Files.readAllBytes(control);
 		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
-			throw new IllegalStateException(STEP_FAILED.formatted("the restored cluster's start", lastLines(log)));
+			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
+			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
+			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
 		}
 		long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
 		while (!asOwner(STOP_TIMEOUT, tool("pg_controldata"), data.toString()).output()
@@ -359,6 +382,27 @@ class ClusterRestore {
 						"not promoted within " + STEP_TIMEOUT.toHours() + " h"));
 			}
 			Thread.sleep(200);
+		}
+	}
+
+	/**
+	 * A restored cluster that did not start, and began no replay: its data directory is as pgBackRest restored it,
+	 * and a start once the cause is fixed replays from the beginning.
+	 */
+	static final class NotStarted extends IllegalStateException {
+
+		NotStarted(String message) {
+			super(message);
+		}
+
+	}
+
+	private static boolean unchanged(Path file, byte[] before) {
+		try {
+			return Arrays.equals(Files.readAllBytes(file), before);
+		}
+		catch (IOException ex) {
+			return false;
 		}
 	}
 
@@ -642,11 +686,39 @@ class ClusterRestore {
 		}
 	}
 
-	/** A loopback port free now. */
-	static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
+	/** A loopback port free now, outside the kernel's ephemeral range. */
+	static int freePort() {
+		return freePort(EPHEMERAL_PORTS);
+	}
+
+	/**
+	 * A loopback port free now, from 1024 to 65535 outside the ephemeral range that {@code ephemeral} gives (its two
+	 * numbers): above it first (fewer services are configured there), from a place of its own in each part, so that
+	 * drills of other runners on the host do not try the same ports in turn.
+	 */
+	static int freePort(Path ephemeral) {
+		int[] range = DEFAULT_EPHEMERAL_PORTS;
+		try {
+			// (not readString: of a /proc file, whose size says 0, Java 17's gives the first byte only)
+			String[] read = Files.readAllLines(ephemeral).get(0).strip().split("\\s+");
+			range = new int[] { Integer.parseInt(read[0]), Integer.parseInt(read[1]) };
 		}
+		catch (IOException | RuntimeException ex) {
+			// not Linux's file, or not readable: Linux's default range
+		}
+		int low = range[0];
+		int high = range[1];
+		for (int[] part : List.of(new int[] { Math.max(high + 1, 1024), 65535 }, new int[] { 1024, Math.min(low - 1, 65535) })) {
+			int size = part[1] - part[0] + 1;
+			int from = size > 0 ? ThreadLocalRandom.current().nextInt(size) : 0;
+			for (int i = 0; i < size; i++) {
+				int port = part[0] + (from + i) % size;
+				if (portFree(port)) {
+					return port;
+				}
+			}
+		}
+		throw new IllegalStateException(NO_PORT.formatted(low, high, ephemeral));
 	}
 
 	/** Whether nothing listens on 127.0.0.1:{@code port} now. */

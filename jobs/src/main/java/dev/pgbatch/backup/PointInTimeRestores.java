@@ -62,6 +62,11 @@ public class PointInTimeRestores {
 	static final String LEFT = "%s (given empty) holds what the restore wrote: empty it (find %s -mindepth 1 -delete)"
 			+ " before trying again";
 
+	static final String KEPT = "%s and %s hold set %s as pgBackRest restored it (postgres began no replay): kept; once the"
+			+ " cause is fixed (its port and settings: %s/postgresql.auto.conf), start it (runuser -u %s -- %s -D %s -l %s"
+			+ " start): it replays to %s and is promoted; then check it and switch over as docs/operations.md says"
+			+ " (Point-in-time restore at 3 a.m., steps 4 and 5)";
+
 	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (runuser -u %s --"
 			+ " pg_ctl -D %s stop -m immediate), then remove what the restore wrote";
 
@@ -233,7 +238,7 @@ public class PointInTimeRestores {
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
-			this.cluster.start(data, data.resolve(LOG));
+			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
 			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
@@ -243,7 +248,10 @@ public class PointInTimeRestores {
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
 			boolean interrupted = Thread.interrupted() || ex instanceof InterruptedException;
-			String left = cleanUp(data, tablespaces, madeData, madeTablespaces);
+			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
+			// a replay that began and failed (the target not reached) would fail again from it: removed
+			String left = ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
+					: cleanUp(data, tablespaces, madeData, madeTablespaces);
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -307,6 +315,16 @@ public class PointInTimeRestores {
 			}
 		}
 		return String.join("; ", said);
+	}
+
+	/** A restored cluster that did not start, kept (and stopped, would anything run): how to start it. */
+	private String kept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
+		String notStopped = this.cluster.stop(data);
+		if (notStopped != null) {
+			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+		}
+		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, this.cluster.owner(), this.cluster.tool("pg_ctl"),
+				data, data.resolve(LOG), target);
 	}
 
 	private static boolean holdsAnything(Path directory) {

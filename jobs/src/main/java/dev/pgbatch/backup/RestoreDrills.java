@@ -154,7 +154,7 @@ public class RestoreDrills {
 						this.database.determineUsername());
 				restoreSeconds = seconds(restoring);
 				long replaying = System.nanoTime();
-				this.cluster.start(data(scratch), scratch.resolve("drill.log"));
+				this.cluster.start(data(scratch), scratch.resolve("drill.log"), port);
 				replaySeconds = seconds(replaying);
 				if (target.counts() != null) {
 					problems.addAll(compare(target.counts(), port));

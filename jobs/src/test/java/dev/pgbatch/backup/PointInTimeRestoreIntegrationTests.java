@@ -31,6 +31,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,6 +52,8 @@ class PointInTimeRestoreIntegrationTests {
 	private static final Path LIVE_DATA = STACK.resolve("pg/data");
 
 	private static final String PG_BIN = "/usr/lib/postgresql/15/bin/";
+
+	private static final String PGBACKREST = System.getenv().getOrDefault("ETL_PGBACKREST_BIN", "/usr/bin/pgbackrest");
 
 	/** Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories. */
 	private Path base;
@@ -368,6 +371,82 @@ class PointInTimeRestoreIntegrationTests {
 			.isZero();
 	}
 
+	/**
+	 * A start that fails after pgBackRest's restore succeeded, before any replay: the port, free when the restore
+	 * began, taken by then (a stand-in pgbackrest runs the real one, then waits while the test takes the port), or a
+	 * setting postgres refuses (the stand-in appends one). DIR and DIR-tablespaces are kept, no process is left, and
+	 * the one line says how to start it; started so once the cause is gone, it replays to the point and is promoted.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "port", "setting" })
+	void aStartThatFailsAfterTheRestoreKeepsItAndSaysHowToStartIt(String cause) throws Exception {
+		Path dir = this.base.resolve("kept-" + cause);
+		int port = freePort();
+		Path restored = this.base.resolve("restored-" + cause);
+		Path go = this.base.resolve("go-" + cause);
+		String after = cause.equals("port") ? "touch " + restored + "; while [ ! -e " + go + " ]; do sleep 0.1; done"
+				: "echo \"pgbatch_refused_here = on\" >> " + dir + "/postgresql.conf";
+		Path standIn = this.base.resolve("pgbackrest-then-" + cause);
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\n"
+				+ "case \" $* \" in *\" restore \") " + after + ";; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore", "--to",
+				this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		EtlProcess.Result failed;
+		if (cause.equals("port")) {
+			long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+			while (!Files.exists(restored) && System.nanoTime() < deadline) {
+				Thread.sleep(100);
+			}
+			try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+				Files.createFile(go);
+				failed = restore.await();
+			}
+		}
+		else {
+			failed = restore.await();
+		}
+
+		assertThat(failed.exitCode()).as(failed.stdout() + failed.stderr()).isEqualTo(1);
+		String line = failed.stderr().strip();
+		assertThat(line).doesNotContain("\n")
+			.contains("the restore into " + dir + " failed: ",
+					cause.equals("port") ? "port " + port + " on 127.0.0.1, free when the restore began, is in use now"
+							: "the restored cluster's start failed: ",
+					"no process is left running", dir + " and " + dir + "-tablespaces hold set ", "(postgres began no replay): kept")
+			.doesNotContain("removed");
+		assertThat(dir.resolve("PG_VERSION")).exists();
+		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+
+		// as the line says, the cause gone
+		if (cause.equals("setting")) {
+			Files.writeString(dir.resolve("postgresql.conf"),
+					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
+		}
+		String start = line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays"));
+		EtlProcess.Result started = shell(start);
+		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		boolean promoted = false;
+		while (!promoted && System.nanoTime() < deadline) {
+			try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
+				promoted = string(statement, "SELECT pg_is_in_recovery()::text").equals("false");
+				if (promoted) {
+					assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+				}
+			}
+			catch (java.sql.SQLException ex) {
+				// not accepting connections yet
+			}
+			Thread.sleep(promoted ? 0 : 200);
+		}
+		assertThat(promoted).as("promoted within 60 s").isTrue();
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
 	@Test
 	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
@@ -453,10 +532,9 @@ class PointInTimeRestoreIntegrationTests {
 		return output.strip();
 	}
 
-	private static int freePort() throws Exception {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
+	/** As the restore chooses one: outside the ephemeral range, where the restore's own connections would take it. */
+	private static int freePort() {
+		return ClusterRestore.freePort();
 	}
 
 }
