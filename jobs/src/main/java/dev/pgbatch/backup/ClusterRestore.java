@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -191,6 +192,9 @@ class ClusterRestore {
 	private final PostgresTools tools;
 
 	private final DataSource dataSource;
+
+	/** {@link #tool}'s paths by name. */
+	private final Map<String, String> found = new ConcurrentHashMap<>();
 
 	ClusterRestore(PgBackRest pgBackRest, PhysicalBackups physical, PostgresTools tools, DataSource dataSource) {
 		this.pgBackRest = pgBackRest;
@@ -759,14 +763,19 @@ class ClusterRestore {
 		return owner;
 	}
 
-	/** The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version. */
+	/**
+	 * The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version; found once: a clean-up on
+	 * exit stops a cluster with pg_ctl while the application's connections may be closing.
+	 */
 	String tool(String name) {
-		try (Connection connection = this.dataSource.getConnection()) {
-			return this.tools.executable(name, PostgresTools.serverMajor(connection));
-		}
-		catch (SQLException ex) {
-			throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
-		}
+		return this.found.computeIfAbsent(name, missing -> {
+			try (Connection connection = this.dataSource.getConnection()) {
+				return this.tools.executable(missing, PostgresTools.serverMajor(connection));
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
+			}
+		});
 	}
 
 	/**

@@ -32,8 +32,9 @@ import org.springframework.stereotype.Component;
  * when none is given), replayed to the target and promoted. DIR is checked against the live cluster's places and
  * pgBackRest's before anything is written (exit 2). The restored cluster runs with archive_mode on and an empty
  * archive_command, kept so in its postgresql.auto.conf across restarts: it never archives into the repository it came
- * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that fails leaves no process running, and removes
- * only what it made.
+ * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that
+ * fails, or is stopped by a signal (Ctrl-C, SIGHUP, SIGTERM: {@link CleanUpOnExit}), leaves no process running, and
+ * removes only what it made.
  */
 @Component
 public class PointInTimeRestores {
@@ -215,6 +216,8 @@ public class PointInTimeRestores {
 			String described, String liveData) throws IOException, InterruptedException {
 		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
+				() -> cleanUp(data, tablespaces, madeData, madeTablespaces));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
 				if (directory == data ? madeData : madeTablespaces) {
@@ -250,8 +253,8 @@ public class PointInTimeRestores {
 			boolean interrupted = Thread.interrupted() || ex instanceof InterruptedException;
 			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
 			// a replay that began and failed (the target not reached) would fail again from it: removed
-			String left = ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
-					: cleanUp(data, tablespaces, madeData, madeTablespaces);
+			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
+					: cleanUp(data, tablespaces, madeData, madeTablespaces));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -260,6 +263,9 @@ public class PointInTimeRestores {
 					FAILED.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
 			failed.addSuppressed(ex);
 			throw failed;
+		}
+		finally {
+			onExit.close();
 		}
 	}
 

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
@@ -37,8 +38,8 @@ import org.springframework.stereotype.Component;
  * on a free loopback port with archiving off (it must never push into the repository it came from), replays the WAL
  * up to the point and is promoted. Then every managed table's row count must equal what the point recorded, and
  * pg_amcheck must find no corruption in its tables and btree indexes. Each drill is recorded in etl.restore_drill,
- * passed or not, and its cluster is stopped and removed whatever happened; one left by a killed drill is removed by
- * the next. One drill at a time (a lock of its own).
+ * passed or not, and its cluster is stopped and removed whatever happened, a signal to this process included
+ * ({@link CleanUpOnExit}); one left by a drill killed with SIGKILL is removed by the next. One drill at a time (a lock of its own).
  */
 @Component
 public class RestoreDrills {
@@ -132,6 +133,8 @@ public class RestoreDrills {
 			String prefix = SCRATCH.formatted(this.pgBackRest.stanza(), database("SELECT system_identifier::text FROM"
 					+ " pg_control_system()"), databaseOid());
 			Path scratch = this.drills.resolve(prefix + started.toEpochMilli());
+			Supplier<String> removal = () -> this.cluster.remove(scratch, data(scratch));
+			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal);
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);
@@ -165,7 +168,8 @@ public class RestoreDrills {
 				problems.add(OneLine.of(ex.getMessage()));
 			}
 			finally {
-				String left = this.cluster.remove(scratch, data(scratch));
+				String left = onExit.run(removal);
+				onExit.close();
 				if (left != null) {
 					problems.add(left);
 				}

@@ -395,10 +395,7 @@ class PointInTimeRestoreIntegrationTests {
 				this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
 		EtlProcess.Result failed;
 		if (cause.equals("port")) {
-			long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-			while (!Files.exists(restored) && System.nanoTime() < deadline) {
-				Thread.sleep(100);
-			}
+			awaitFile(restored);
 			try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
 				Files.createFile(go);
 				failed = restore.await();
@@ -445,6 +442,86 @@ class PointInTimeRestoreIntegrationTests {
 		}
 		assertThat(promoted).as("promoted within 60 s").isTrue();
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup restore during the replay (a stand-in pgbackrest holds the replay's first
+	 * archive-get): the shutdown hook stops the restored cluster and removes DIR and DIR-tablespaces, which the
+	 * restore made, and says so; no process of DIR is left.
+	 */
+	@Test
+	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndRemovesWhatItMade() throws Exception {
+		Path dir = this.base.resolve("terminated");
+		Path replaying = this.base.resolve("markers/restore-replaying");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+		awaitFile(replaying);
+
+		EtlProcess.Result terminated = restore.terminate();
+
+		assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+		assertThat(terminated.stderr()).contains("etl: backup restore stopped by a signal: no process is left running; "
+				+ dir + ", made by the restore, is removed; " + dir + "-tablespaces, made by the restore, is removed");
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup drill during the replay: its scratch cluster is stopped and its directory removed by
+	 * the shutdown hook; nothing is left in the drills' directory (one of the test's: short, for the scratch
+	 * cluster's socket path), no process runs from it.
+	 */
+	@Test
+	void aSigtermDuringTheReplayOfADrillStopsItsClusterAndRemovesItsDirectory() throws Exception {
+		Path drills = STACK.resolve("drills");
+		Path replaying = this.base.resolve("markers/drill-replaying");
+		try {
+			EtlProcess drill = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString(),
+					"ETL_PGBACKREST_DRILL_DIR", drills.toString()), "backup", "drill", "--to", this.point);
+			awaitFile(replaying);
+
+			EtlProcess.Result terminated = drill.terminate();
+
+			assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+			assertThat(terminated.stderr()).contains("etl: backup drill stopped by a signal: nothing is left");
+			try (Stream<Path> left = Files.list(drills)) {
+				assertThat(left).isEmpty();
+			}
+			assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+				.noneMatch(command -> command.contains(drills.toString()));
+		}
+		finally {
+			if (Files.exists(drills)) {
+				new ProcessBuilder("rm", "-rf", drills.toString()).start().waitFor();
+			}
+		}
+	}
+
+	/**
+	 * A stand-in pgbackrest: the real one, but an archive-get (the restored cluster's replay, as its owner) first
+	 * makes {@code marker} and waits two minutes.
+	 */
+	private Path slowArchiveGet(Path marker) throws Exception {
+		Path markers = marker.getParent();
+		if (!Files.exists(markers)) {
+			Files.createDirectory(markers);
+			Files.setOwner(markers, markers.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		}
+		Path standIn = this.base.resolve("pgbackrest-slow-" + marker.getFileName());
+		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in *\" archive-get \"*) touch " + marker + "; sleep 120;; esac\n"
+				+ "exec " + PGBACKREST + " \"$@\"\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+		return standIn;
+	}
+
+	private static void awaitFile(Path file) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+		while (!Files.exists(file) && System.nanoTime() < deadline) {
+			Thread.sleep(100);
+		}
+		assertThat(file).as("within 4 minutes").exists();
 	}
 
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
