@@ -54,6 +54,9 @@ public class PointInTimeRestores {
 	static final String SOCKET_TOO_LONG = "%s: its socket %s would be %d bytes, over the 107 postgres can create (it would"
 			+ " stop at its start, after the whole restore): name a shorter path";
 
+	static final String TEMPORARY = "%s is in %s: files not touched for days are removed there (systemd-tmpfiles) or are"
+			+ " lost at a reboot (a tmpfs), and a restored cluster may become production: name a directory elsewhere";
+
 	static final String FAILED = "the restore into %s failed: %s; %s";
 
 	static final String NO_PROCESS = "no process is left running";
@@ -112,6 +115,12 @@ public class PointInTimeRestores {
 
 	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
 	private static final Map<String, String> ARCHIVING = Map.of("archive_mode", "on", "archive_command", "");
+
+	/** Where files are not kept: cleaned by systemd-tmpfiles (/tmp after 10 days, /var/tmp after 30), or in memory. */
+	private static final List<Path> TEMPORARY_PLACES = List.of(Path.of("/tmp"), Path.of("/var/tmp"), Path.of("/dev/shm"));
+
+	/** File systems in memory, lost at a reboot. */
+	private static final Set<String> IN_MEMORY = Set.of("tmpfs", "ramfs", "devtmpfs");
 
 	/** A timeline history file's name: the timeline in hex. */
 	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
@@ -183,6 +192,8 @@ public class PointInTimeRestores {
 			Path data = ClusterRestore.real(dir);
 			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
+			refuseIfUnsafe(temporary(dir));
+			refuseIfUnsafe(temporary(tablespaces));
 			int listening = port != null ? port : ClusterRestore.freePort();
 			String livePort = this.cluster.livePorts().get(listening);
 			if (livePort != null) {
@@ -365,6 +376,31 @@ public class PointInTimeRestores {
 			return ClusterRestore.BAD_PATH.formatted(OneLine.of(dir));
 		}
 		return ClusterRestore.badPath(path) ? ClusterRestore.BAD_PATH.formatted(OneLine.of(dir)) : null;
+	}
+
+	/**
+	 * Why {@code dir} is no place for a cluster that may become production, or null: in /tmp, /var/tmp or /dev/shm
+	 * (as given or as its real path), or on a file system in memory (the one its nearest existing directory is on).
+	 */
+	static String temporary(Path dir) {
+		Path real = ClusterRestore.real(dir);
+		for (Path place : TEMPORARY_PLACES) {
+			if (dir.toAbsolutePath().normalize().startsWith(place) || real.startsWith(place)) {
+				return TEMPORARY.formatted(dir, place);
+			}
+		}
+		Path existing = real;
+		while (existing.getParent() != null && !Files.exists(existing)) {
+			existing = existing.getParent();
+		}
+		try {
+			String type = Files.getFileStore(existing).type();
+			return IN_MEMORY.contains(type) ? TEMPORARY.formatted(dir, "a " + type + " (" + existing + ")") : null;
+		}
+		catch (IOException ex) {
+			// its file system unknown: the other checks and the restore itself say what is wrong with it
+			return null;
+		}
 	}
 
 	private static void refuseIfUnsafe(String problem) {

@@ -55,14 +55,17 @@ class PointInTimeRestoreIntegrationTests {
 
 	private static final String PGBACKREST = System.getenv().getOrDefault("ETL_PGBACKREST_BIN", "/usr/bin/pgbackrest");
 
-	/** Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories. */
+	/**
+	 * Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories;
+	 * not in /var/tmp either (refused: a restored cluster may become production), but in the stack's directory.
+	 */
 	private Path base;
 
 	private String point;
 
 	@BeforeAll
 	void oneFullBackupAndAPointAfterIt() throws Exception {
-		this.base = Files.createTempDirectory(Path.of("/var/tmp"), "pgbatch-pitr-");
+		this.base = Files.createTempDirectory(STACK, "pitr-");
 		Files.setPosixFilePermissions(this.base, PosixFilePermissions.fromString("rwxr-xr-x"));
 		EtlProcess.Result backup = EtlInProcess.run("run", "backup", "type=full");
 		assertThat(backup.exitCode()).as(backup.stdout() + backup.stderr()).isZero();
@@ -302,6 +305,10 @@ class PointInTimeRestoreIntegrationTests {
 				Arguments.of("--to", LIVE_DATA.resolveSibling("tablespaces/hot/restored"), "the live cluster's tablespace etl_hot"),
 				Arguments.of("--to", LIVE_DATA.resolveSibling("run/restored"), "the live cluster's socket directory"),
 				Arguments.of("--to", STACK.resolve("pgbackrest/lock/restored"), "pgBackRest's lock-path"),
+				// where files are not kept: a restored cluster may become production
+				Arguments.of("--to", Path.of("/var/tmp/pgbatch-restored-" + System.nanoTime()), " is in /var/tmp: "),
+				Arguments.of("--to", Path.of("/tmp/pgbatch-restored-" + System.nanoTime()), " is in /tmp: "),
+				Arguments.of("--to", Path.of("/dev/shm/pgbatch-restored-" + System.nanoTime()), " is in /dev/shm: "),
 				Arguments.of("2099-01-01T00:00:00Z", fixtures.resolve("later"), "is after the newest restorable time"),
 				Arguments.of("2000-01-01T00:00:00Z", fixtures.resolve("earlier"), "no backup set of stanza "));
 	}

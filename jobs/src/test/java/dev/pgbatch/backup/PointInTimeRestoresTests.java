@@ -32,4 +32,20 @@ class PointInTimeRestoresTests {
 				"external_pid_file", "port").noneMatch(name -> name.startsWith("archive_"));
 	}
 
+	/**
+	 * No restore goes where files are not kept (a restored cluster may become production): /tmp, /var/tmp, /dev/shm,
+	 * or a file system in memory (/dev is a devtmpfs); elsewhere it may.
+	 */
+	@Test
+	void aTemporaryPlaceIsRefused() {
+		assertThat(PointInTimeRestores.temporary(Path.of("/var/tmp/restored")))
+			.isEqualTo("/var/tmp/restored is in /var/tmp: files not touched for days are removed there (systemd-tmpfiles) or"
+					+ " are lost at a reboot (a tmpfs), and a restored cluster may become production: name a directory elsewhere");
+		assertThat(PointInTimeRestores.temporary(Path.of("/tmp/a/b"))).startsWith("/tmp/a/b is in /tmp: ");
+		assertThat(PointInTimeRestores.temporary(Path.of("/dev/shm/restored"))).startsWith("/dev/shm/restored is in /dev/shm: ");
+		assertThat(PointInTimeRestores.temporary(Path.of("/dev/pgbatch-restored")))
+			.startsWith("/dev/pgbatch-restored is in a devtmpfs (/dev): ");
+		assertThat(PointInTimeRestores.temporary(Path.of("").toAbsolutePath().resolve("target/restored"))).isNull();
+	}
+
 }
