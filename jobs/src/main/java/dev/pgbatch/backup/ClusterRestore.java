@@ -53,6 +53,13 @@ import org.springframework.stereotype.Component;
 @Component
 class ClusterRestore {
 
+	/**
+	 * The lock backup drill and backup restore --to both take: one restored cluster at a time (each needs a copy's
+	 * disk and memory beside the live cluster, and chooses its port without regard to another's); a second is
+	 * refused naming the first.
+	 */
+	static final String LOCK = "backup drill or restore --data-dir";
+
 	static final String NO_SET = "no backup set of stanza %s ended before %s: take a physical backup"
 			+ " (bin/etl run backup type=full) before the point in time to restore to";
 

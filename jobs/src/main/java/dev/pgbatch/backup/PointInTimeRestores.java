@@ -105,8 +105,6 @@ public class PointInTimeRestores {
 			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
 			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
 
-	private static final String LOCK = "backup restore --data-dir";
-
 	/**
 	 * Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty): its default
 	 * (pgbackrest help restore config), and the older place it falls back to when that does not exist (Debian's).
@@ -172,7 +170,7 @@ public class PointInTimeRestores {
 	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
+		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
 			ClusterRestore.Target target;
 			String described;
 			if (pointName != null) {

@@ -39,7 +39,8 @@ import org.springframework.stereotype.Component;
  * up to the point and is promoted. Then every managed table's row count must equal what the point recorded, and
  * pg_amcheck must find no corruption in its tables and btree indexes. Each drill is recorded in etl.restore_drill,
  * passed or not, and its cluster is stopped and removed whatever happened, a signal to this process included
- * ({@link CleanUpOnExit}); one left by a drill killed with SIGKILL is removed by the next. One drill at a time (a lock of its own).
+ * ({@link CleanUpOnExit}); one left by a drill killed with SIGKILL is removed by the next. One drill at a time, and
+ * none while a backup restore --to runs ({@link ClusterRestore#LOCK}).
  */
 @Component
 public class RestoreDrills {
@@ -60,8 +61,6 @@ public class RestoreDrills {
 	static final String CORRUPT = "pg_amcheck found corruption: %s";
 
 	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
-
-	private static final String LOCK = "backup drill";
 
 	/**
 	 * A scratch cluster's directory: drill-, the stanza, the cluster's system identifier, the database's oid and the
@@ -120,7 +119,7 @@ public class RestoreDrills {
 	 * drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
+		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
 			if (time != null) {
 				this.cluster.refuseFuture(time);
 			}

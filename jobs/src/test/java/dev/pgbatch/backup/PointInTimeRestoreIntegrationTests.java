@@ -531,6 +531,34 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(file).as("within 4 minutes").exists();
 	}
 
+	/**
+	 * A drill and a point-in-time restore take the same lock: while it is held (here by a session of the test's, as
+	 * a running restore or drill holds it), both are refused naming its holder, and the restore writes nothing.
+	 */
+	@Test
+	void aDrillAndARestoreAreRefusedWhileEitherRuns() throws Exception {
+		Path dir = this.base.resolve("while-locked");
+		try (Connection holder = TestDatabase.connect();
+				java.sql.PreparedStatement lock = holder.prepareStatement("SELECT set_config('application_name',"
+						+ " 'a restore of the test', false), pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
+			lock.setString(1, ClusterRestore.LOCK);
+			try (ResultSet taken = lock.executeQuery()) {
+				assertThat(taken.next() && taken.getBoolean(2)).isTrue();
+			}
+
+			EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to", this.point);
+			EtlProcess.Result restore = EtlInProcess.run("backup", "restore", "--to", this.point, "--data-dir",
+					dir.toString(), "--port", Integer.toString(freePort()));
+
+			for (EtlProcess.Result refused : List.of(drill, restore)) {
+				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
+				assertThat(refused.stderr().strip()).isEqualTo("etl: job " + ClusterRestore.LOCK
+						+ " is already running (a restore of the test); a second run is refused");
+			}
+			assertThat(dir).doesNotExist();
+		}
+	}
+
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
 	@Test
 	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
