@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -49,6 +52,13 @@ import org.springframework.stereotype.Component;
  */
 @Component
 class ClusterRestore {
+
+	/**
+	 * The lock backup drill and backup restore --to both take: one restored cluster at a time (each needs a copy's
+	 * disk and memory beside the live cluster, and chooses its port without regard to another's); a second is
+	 * refused naming the first.
+	 */
+	static final String LOCK = "backup drill or restore --data-dir";
 
 	static final String NO_SET = "no backup set of stanza %s ended before %s: take a physical backup"
 			+ " (bin/etl run backup type=full) before the point in time to restore to";
@@ -83,6 +93,13 @@ class ClusterRestore {
 	static final String MOVED = "%s is now a link, or no longer at that real path (something replaced it during the"
 			+ " restore): not stopped or removed; look at it by hand";
 
+	static final String UNQUOTABLE = "%s: pgBackRest's program or configuration file named by a path of letters, digits"
+			+ " and / . _ - + @ only goes into the restored cluster's restore_command";
+
+	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now";
+
+	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s)";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -95,13 +112,41 @@ class ClusterRestore {
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
 
 	/**
+	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
+	 * during a restore of hours among them.
+	 */
+	private static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+	/** Linux's ephemeral range, when the file cannot be read. */
+	private static final int[] DEFAULT_EPHEMERAL_PORTS = { 32768, 60999 };
+
+	/**
+	 * The memory a restored cluster takes beside the live one, drill and point-in-time restore alike: PostgreSQL's
+	 * defaults, not the live cluster's (its configuration comes with the data directory). A second 16 GB of shared
+	 * buffers on the host puts the live cluster's backends in the OOM killer's way (a crash restart of the live
+	 * cluster), and huge_pages = on fails the start, after the whole restore, when the live cluster holds the pages.
+	 */
+	private static final Map<String, String> BESIDE_THE_LIVE = besideTheLive();
+
+	private static Map<String, String> besideTheLive() {
+		Map<String, String> settings = new LinkedHashMap<>();
+		settings.put("shared_buffers", "128MB");
+		settings.put("huge_pages", "off");
+		settings.put("wal_buffers", "-1");
+		settings.put("work_mem", "4MB");
+		settings.put("maintenance_work_mem", "64MB");
+		settings.put("autovacuum_work_mem", "-1");
+		return settings;
+	}
+
+	/**
 	 * What a restored cluster runs with whatever the live cluster's configuration (copied with its data directory)
 	 * says, written into its postgresql.auto.conf (read last, and kept across restarts): no WAL archiving (never into
 	 * the live cluster's repository), no logical replication workers (its subscriptions would move the publishers'
 	 * slots on), no commands run at the end of recovery, no wait for synchronous standbys and no upstream that are
 	 * the live cluster's, no log collector writing where the live cluster's does, no preloaded libraries (their
-	 * background workers, pg_cron's, would act on the live cluster) (and, in {@link #configure}, a pid
-	 * file of its own).
+	 * background workers, pg_cron's, would act on the live cluster), PostgreSQL's defaults for the memory it takes
+	 * ({@link #BESIDE_THE_LIVE}) (and, in {@link #configure}, a pid file of its own).
 	 */
 	private static final Map<String, String> ISOLATED = isolated();
 
@@ -117,6 +162,7 @@ class ClusterRestore {
 		// their workers act on the live cluster's behalf: pg_cron runs its jobs against the live database, pglogical
 		// takes the providers' slots, pg_net sends again
 		settings.put("shared_preload_libraries", "");
+		settings.putAll(BESIDE_THE_LIVE);
 		return settings;
 	}
 
@@ -153,6 +199,9 @@ class ClusterRestore {
 	private final PostgresTools tools;
 
 	private final DataSource dataSource;
+
+	/** {@link #tool}'s paths by name. */
+	private final Map<String, String> found = new ConcurrentHashMap<>();
 
 	ClusterRestore(PgBackRest pgBackRest, PhysicalBackups physical, PostgresTools tools, DataSource dataSource) {
 		this.pgBackRest = pgBackRest;
@@ -215,11 +264,14 @@ class ClusterRestore {
 	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings,
 			String role) throws IOException, InterruptedException {
 		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
-		// would point at the live cluster's pg_wal or configuration), every database, no recovery options of its own
+		// would point at the live cluster's pg_wal or configuration), every database, every tablespace into
+		// tablespaces (a tablespace-map entry would win over --tablespace-map-all), no delta (nothing in data is
+		// pgBackRest's to compare and keep), no recovery options of its own (the command line's replaces them all).
+		// force, target-exclusive and target-timeline are command-line only in pgBackRest: ignored in a file.
 		List<String> options = new ArrayList<>(List.of("--pg1-path=" + data, "--set=" + set,
-				"--tablespace-map-all=" + tablespaces, "--no-link-all", "--reset-link-map", "--reset-db-include",
-				"--reset-recovery-option", "--target-action=promote", "--archive-mode=off", "--log-level-console=error",
-				"--log-level-stderr=off"));
+				"--tablespace-map-all=" + tablespaces, "--reset-tablespace-map", "--no-delta", "--no-link-all",
+				"--reset-link-map", "--reset-db-include", "--recovery-option=restore_command=" + restoreCommand(data),
+				"--target-action=promote", "--archive-mode=off", "--log-level-console=error", "--log-level-stderr=off"));
 		if (target.name() != null) {
 			options.addAll(List.of("--type=name", "--target=" + target.name()));
 		}
@@ -239,6 +291,24 @@ class ClusterRestore {
 			}
 		}
 		return wrote;
+	}
+
+	/**
+	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
+	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
+	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
+	 * with this restore's configuration, stanza and data directory (archive-get checks the cluster's pg_control
+	 * against the repository).
+	 */
+	String restoreCommand(Path data) {
+		String config = this.pgBackRest.config();
+		for (String path : List.of(this.pgBackRest.bin(), config)) {
+			if (!path.isEmpty() && badPath(Path.of(path))) {
+				throw new IllegalStateException(UNQUOTABLE.formatted(OneLine.of(path)));
+			}
+		}
+		return this.pgBackRest.bin() + (config.isEmpty() ? "" : " --config=" + config) + " --stanza="
+				+ this.pgBackRest.stanza() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
 	}
 
 	/**
@@ -298,11 +368,19 @@ class ClusterRestore {
 	 * shell reads) with its log in {@code log}, and waits until it has replayed to the target and been promoted
 	 * (pg_control says "in production"), or ended.
 	 */
-	void start(Path data, Path log) throws IOException, InterruptedException {
+	void start(Path data, Path log, int port) throws IOException, InterruptedException {
+		// free at the restore's start, hours ago: postgres would stop at once on a port taken since
+		if (!portFree(port)) {
+			throw new NotStarted(PORT_TAKEN.formatted(port));
+		}
+		Path control = data.resolve("global/pg_control");
+		byte[] restored = Files.readAllBytes(control);
 		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
-			throw new IllegalStateException(STEP_FAILED.formatted("the restored cluster's start", lastLines(log)));
+			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
+			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
+			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
 		}
 		long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
 		while (!asOwner(STOP_TIMEOUT, tool("pg_controldata"), data.toString()).output()
@@ -315,6 +393,27 @@ class ClusterRestore {
 						"not promoted within " + STEP_TIMEOUT.toHours() + " h"));
 			}
 			Thread.sleep(200);
+		}
+	}
+
+	/**
+	 * A restored cluster that did not start, and began no replay: its data directory is as pgBackRest restored it,
+	 * and a start once the cause is fixed replays from the beginning.
+	 */
+	static final class NotStarted extends IllegalStateException {
+
+		NotStarted(String message) {
+			super(message);
+		}
+
+	}
+
+	private static boolean unchanged(Path file, byte[] before) {
+		try {
+			return Arrays.equals(Files.readAllBytes(file), before);
+		}
+		catch (IOException ex) {
+			return false;
 		}
 	}
 
@@ -598,11 +697,39 @@ class ClusterRestore {
 		}
 	}
 
-	/** A loopback port free now. */
-	static int freePort() throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
+	/** A loopback port free now, outside the kernel's ephemeral range. */
+	static int freePort() {
+		return freePort(EPHEMERAL_PORTS);
+	}
+
+	/**
+	 * A loopback port free now, from 1024 to 65535 outside the ephemeral range that {@code ephemeral} gives (its two
+	 * numbers): above it first (fewer services are configured there), from a place of its own in each part, so that
+	 * drills of other runners on the host do not try the same ports in turn.
+	 */
+	static int freePort(Path ephemeral) {
+		int[] range = DEFAULT_EPHEMERAL_PORTS;
+		try {
+			// (not readString: of a /proc file, whose size says 0, Java 17's gives the first byte only)
+			String[] read = Files.readAllLines(ephemeral).get(0).strip().split("\\s+");
+			range = new int[] { Integer.parseInt(read[0]), Integer.parseInt(read[1]) };
 		}
+		catch (IOException | RuntimeException ex) {
+			// not Linux's file, or not readable: Linux's default range
+		}
+		int low = range[0];
+		int high = range[1];
+		for (int[] part : List.of(new int[] { Math.max(high + 1, 1024), 65535 }, new int[] { 1024, Math.min(low - 1, 65535) })) {
+			int size = part[1] - part[0] + 1;
+			int from = size > 0 ? ThreadLocalRandom.current().nextInt(size) : 0;
+			for (int i = 0; i < size; i++) {
+				int port = part[0] + (from + i) % size;
+				if (portFree(port)) {
+					return port;
+				}
+			}
+		}
+		throw new IllegalStateException(NO_PORT.formatted(low, high, ephemeral));
 	}
 
 	/** Whether nothing listens on 127.0.0.1:{@code port} now. */
@@ -643,14 +770,19 @@ class ClusterRestore {
 		return owner;
 	}
 
-	/** The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version. */
+	/**
+	 * The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version; found once: a clean-up on
+	 * exit stops a cluster with pg_ctl while the application's connections may be closing.
+	 */
 	String tool(String name) {
-		try (Connection connection = this.dataSource.getConnection()) {
-			return this.tools.executable(name, PostgresTools.serverMajor(connection));
-		}
-		catch (SQLException ex) {
-			throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
-		}
+		return this.found.computeIfAbsent(name, missing -> {
+			try (Connection connection = this.dataSource.getConnection()) {
+				return this.tools.executable(missing, PostgresTools.serverMajor(connection));
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
+			}
+		});
 	}
 
 	/**

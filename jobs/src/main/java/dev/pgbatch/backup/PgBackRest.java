@@ -124,6 +124,11 @@ class PgBackRest {
 		return this.properties.config();
 	}
 
+	/** ETL_PGBACKREST_BIN: the pgbackrest program, an absolute path. */
+	String bin() {
+		return this.properties.bin();
+	}
+
 	/**
 	 * When the configuration file is another user's (the stack's is postgres's, mode 0600): a warning saying so, since
 	 * pgBackRest run by this user creates files in directories the owner uses too (its log file, which a run then goes

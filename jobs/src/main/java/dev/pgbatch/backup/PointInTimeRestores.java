@@ -32,8 +32,9 @@ import org.springframework.stereotype.Component;
  * when none is given), replayed to the target and promoted. DIR is checked against the live cluster's places and
  * pgBackRest's before anything is written (exit 2). The restored cluster runs with archive_mode on and an empty
  * archive_command, kept so in its postgresql.auto.conf across restarts: it never archives into the repository it came
- * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that fails leaves no process running, and removes
- * only what it made.
+ * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that
+ * fails, or is stopped by a signal (Ctrl-C, SIGHUP, SIGTERM: {@link CleanUpOnExit}), leaves no process running, and
+ * removes only what it made.
  */
 @Component
 public class PointInTimeRestores {
@@ -53,6 +54,9 @@ public class PointInTimeRestores {
 	static final String SOCKET_TOO_LONG = "%s: its socket %s would be %d bytes, over the 107 postgres can create (it would"
 			+ " stop at its start, after the whole restore): name a shorter path";
 
+	static final String TEMPORARY = "%s is in %s: files not touched for days are removed there (systemd-tmpfiles) or are"
+			+ " lost at a reboot (a tmpfs), and a restored cluster may become production: name a directory elsewhere";
+
 	static final String FAILED = "the restore into %s failed: %s; %s";
 
 	static final String NO_PROCESS = "no process is left running";
@@ -61,6 +65,11 @@ public class PointInTimeRestores {
 
 	static final String LEFT = "%s (given empty) holds what the restore wrote: empty it (find %s -mindepth 1 -delete)"
 			+ " before trying again";
+
+	static final String KEPT = "%s and %s hold set %s as pgBackRest restored it (postgres began no replay): kept; once the"
+			+ " cause is fixed (its port and settings: %s/postgresql.auto.conf), start it (runuser -u %s -- %s -D %s -l %s"
+			+ " start): it replays to %s and is promoted; then check it and switch over as docs/operations.md says"
+			+ " (Point-in-time restore at 3 a.m., steps 4 and 5)";
 
 	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (runuser -u %s --"
 			+ " pg_ctl -D %s stop -m immediate), then remove what the restore wrote";
@@ -96,8 +105,6 @@ public class PointInTimeRestores {
 			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
 			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
 
-	private static final String LOCK = "backup restore --data-dir";
-
 	/**
 	 * Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty): its default
 	 * (pgbackrest help restore config), and the older place it falls back to when that does not exist (Debian's).
@@ -106,6 +113,12 @@ public class PointInTimeRestores {
 
 	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
 	private static final Map<String, String> ARCHIVING = Map.of("archive_mode", "on", "archive_command", "");
+
+	/** Where files are not kept: cleaned by systemd-tmpfiles (/tmp after 10 days, /var/tmp after 30), or in memory. */
+	private static final List<Path> TEMPORARY_PLACES = List.of(Path.of("/tmp"), Path.of("/var/tmp"), Path.of("/dev/shm"));
+
+	/** File systems in memory, lost at a reboot. */
+	private static final Set<String> IN_MEMORY = Set.of("tmpfs", "ramfs", "devtmpfs");
 
 	/** A timeline history file's name: the timeline in hex. */
 	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
@@ -157,7 +170,7 @@ public class PointInTimeRestores {
 	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
+		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
 			ClusterRestore.Target target;
 			String described;
 			if (pointName != null) {
@@ -177,6 +190,8 @@ public class PointInTimeRestores {
 			Path data = ClusterRestore.real(dir);
 			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
+			refuseIfUnsafe(temporary(dir));
+			refuseIfUnsafe(temporary(tablespaces));
 			int listening = port != null ? port : ClusterRestore.freePort();
 			String livePort = this.cluster.livePorts().get(listening);
 			if (livePort != null) {
@@ -210,6 +225,8 @@ public class PointInTimeRestores {
 			String described, String liveData) throws IOException, InterruptedException {
 		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
+				() -> cleanUp(data, tablespaces, madeData, madeTablespaces));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
 				if (directory == data ? madeData : madeTablespaces) {
@@ -233,7 +250,7 @@ public class PointInTimeRestores {
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
-			this.cluster.start(data, data.resolve(LOG));
+			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
 			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
@@ -243,7 +260,10 @@ public class PointInTimeRestores {
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
 			boolean interrupted = Thread.interrupted() || ex instanceof InterruptedException;
-			String left = cleanUp(data, tablespaces, madeData, madeTablespaces);
+			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
+			// a replay that began and failed (the target not reached) would fail again from it: removed
+			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
+					: cleanUp(data, tablespaces, madeData, madeTablespaces));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -252,6 +272,9 @@ public class PointInTimeRestores {
 					FAILED.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
 			failed.addSuppressed(ex);
 			throw failed;
+		}
+		finally {
+			onExit.close();
 		}
 	}
 
@@ -309,6 +332,16 @@ public class PointInTimeRestores {
 		return String.join("; ", said);
 	}
 
+	/** A restored cluster that did not start, kept (and stopped, would anything run): how to start it. */
+	private String kept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
+		String notStopped = this.cluster.stop(data);
+		if (notStopped != null) {
+			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+		}
+		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, this.cluster.owner(), this.cluster.tool("pg_ctl"),
+				data, data.resolve(LOG), target);
+	}
+
 	private static boolean holdsAnything(Path directory) {
 		try (Stream<Path> entries = Files.list(directory)) {
 			return entries.findAny().isPresent();
@@ -341,6 +374,31 @@ public class PointInTimeRestores {
 			return ClusterRestore.BAD_PATH.formatted(OneLine.of(dir));
 		}
 		return ClusterRestore.badPath(path) ? ClusterRestore.BAD_PATH.formatted(OneLine.of(dir)) : null;
+	}
+
+	/**
+	 * Why {@code dir} is no place for a cluster that may become production, or null: in /tmp, /var/tmp or /dev/shm
+	 * (as given or as its real path), or on a file system in memory (the one its nearest existing directory is on).
+	 */
+	static String temporary(Path dir) {
+		Path real = ClusterRestore.real(dir);
+		for (Path place : TEMPORARY_PLACES) {
+			if (dir.toAbsolutePath().normalize().startsWith(place) || real.startsWith(place)) {
+				return TEMPORARY.formatted(dir, place);
+			}
+		}
+		Path existing = real;
+		while (existing.getParent() != null && !Files.exists(existing)) {
+			existing = existing.getParent();
+		}
+		try {
+			String type = Files.getFileStore(existing).type();
+			return IN_MEMORY.contains(type) ? TEMPORARY.formatted(dir, "a " + type + " (" + existing + ")") : null;
+		}
+		catch (IOException ex) {
+			// its file system unknown: the other checks and the restore itself say what is wrong with it
+			return null;
+		}
 	}
 
 	private static void refuseIfUnsafe(String problem) {

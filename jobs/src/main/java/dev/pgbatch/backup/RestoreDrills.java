@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import javax.sql.DataSource;
@@ -37,8 +38,9 @@ import org.springframework.stereotype.Component;
  * on a free loopback port with archiving off (it must never push into the repository it came from), replays the WAL
  * up to the point and is promoted. Then every managed table's row count must equal what the point recorded, and
  * pg_amcheck must find no corruption in its tables and btree indexes. Each drill is recorded in etl.restore_drill,
- * passed or not, and its cluster is stopped and removed whatever happened; one left by a killed drill is removed by
- * the next. One drill at a time (a lock of its own).
+ * passed or not, and its cluster is stopped and removed whatever happened, a signal to this process included
+ * ({@link CleanUpOnExit}); one left by a drill killed with SIGKILL is removed by the next. One drill at a time, and
+ * none while a backup restore --to runs ({@link ClusterRestore#LOCK}).
  */
 @Component
 public class RestoreDrills {
@@ -59,8 +61,6 @@ public class RestoreDrills {
 	static final String CORRUPT = "pg_amcheck found corruption: %s";
 
 	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
-
-	private static final String LOCK = "backup drill";
 
 	/**
 	 * A scratch cluster's directory: drill-, the stanza, the cluster's system identifier, the database's oid and the
@@ -119,7 +119,7 @@ public class RestoreDrills {
 	 * drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(LOCK)) {
+		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
 			if (time != null) {
 				this.cluster.refuseFuture(time);
 			}
@@ -132,6 +132,8 @@ public class RestoreDrills {
 			String prefix = SCRATCH.formatted(this.pgBackRest.stanza(), database("SELECT system_identifier::text FROM"
 					+ " pg_control_system()"), databaseOid());
 			Path scratch = this.drills.resolve(prefix + started.toEpochMilli());
+			Supplier<String> removal = () -> this.cluster.remove(scratch, data(scratch));
+			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal);
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);
@@ -146,14 +148,15 @@ public class RestoreDrills {
 				this.cluster.toOwner(scratch);
 				int port = ClusterRestore.freePort();
 				// the scratch cluster's own: what the live cluster's configuration (copied with its data directory)
-				// says of its port, sockets and memory is not for a throwaway cluster beside it
+				// says of its port and sockets is not for a throwaway cluster beside it (nor of its memory: the
+				// restore's isolation)
 				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point,
 						Map.of("port", Integer.toString(port), "listen_addresses", "127.0.0.1", "unix_socket_directories",
-								scratch.toString(), "shared_buffers", "128MB", "huge_pages", "off"),
+								scratch.toString()),
 						this.database.determineUsername());
 				restoreSeconds = seconds(restoring);
 				long replaying = System.nanoTime();
-				this.cluster.start(data(scratch), scratch.resolve("drill.log"));
+				this.cluster.start(data(scratch), scratch.resolve("drill.log"), port);
 				replaySeconds = seconds(replaying);
 				if (target.counts() != null) {
 					problems.addAll(compare(target.counts(), port));
@@ -164,7 +167,8 @@ public class RestoreDrills {
 				problems.add(OneLine.of(ex.getMessage()));
 			}
 			finally {
-				String left = this.cluster.remove(scratch, data(scratch));
+				String left = onExit.run(removal);
+				onExit.close();
 				if (left != null) {
 					problems.add(left);
 				}

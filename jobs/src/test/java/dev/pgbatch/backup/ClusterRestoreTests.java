@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /** What a restored data directory's configuration files get before its first start. */
 class ClusterRestoreTests {
@@ -40,6 +41,23 @@ class ClusterRestoreTests {
 				"external_pid_file = '" + data.resolve("external.pid") + "'");
 	}
 
+	/**
+	 * The live cluster's memory settings (restored with its data directory) give way to PostgreSQL's defaults in every
+	 * restored cluster, drill or point in time: it runs beside the live one.
+	 */
+	@Test
+	void aRestoredClusterTakesTheDefaultMemoryNotTheLiveClusters(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("postgresql.conf"), "shared_buffers = '16GB'\nhuge_pages = 'on'\n");
+		Files.writeString(data.resolve("postgresql.auto.conf"), "work_mem = '1GB'\nmaintenance_work_mem = '8GB'\n");
+
+		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
+
+		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
+		assertThat(auto.subList(auto.indexOf("maintenance_work_mem = '8GB'") + 1, auto.size())).contains(
+				"shared_buffers = '128MB'", "huge_pages = 'off'", "wal_buffers = '-1'", "work_mem = '4MB'",
+				"maintenance_work_mem = '64MB'", "autovacuum_work_mem = '-1'");
+	}
+
 	/** A drill's scratch cluster lets the runner in from 127.0.0.1 too: its counts are taken as the runner. */
 	@Test
 	void aDrillsWrittenHbaLetsTheRunnerInOverLoopbackToo(@TempDir Path data) throws Exception {
@@ -50,6 +68,28 @@ class ClusterRestoreTests {
 			.endsWith("and pgbatch from 127.0.0.1");
 		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
 			.containsExactly("local all postgres peer", "host all \"pgbatch\" 127.0.0.1/32 scram-sha-256");
+	}
+
+	/**
+	 * An automatically chosen port is outside the kernel's ephemeral range (pgBackRest's connections to the
+	 * repository during the restore take theirs from it), free, and from 1024 on; a range leaving none is said so.
+	 */
+	@Test
+	void aChosenPortIsOutsideTheEphemeralRange(@TempDir Path proc) throws Exception {
+		Path range = proc.resolve("ip_local_port_range");
+		Files.writeString(range, "1024\t65000\n");
+		for (int i = 0; i < 20; i++) {
+			assertThat(ClusterRestore.freePort(range)).isBetween(65001, 65535);
+		}
+		Files.writeString(range, "2000 65535\n");
+		assertThat(ClusterRestore.freePort(range)).isBetween(1024, 1999);
+		int port = ClusterRestore.freePort();
+		String[] kernel = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).strip().split("\\s+");
+		assertThat(port < Integer.parseInt(kernel[0]) || port > Integer.parseInt(kernel[1])).as("port " + port).isTrue();
+		assertThat(ClusterRestore.portFree(port)).isTrue();
+		Files.writeString(range, "1024 65535\n");
+		assertThatIllegalStateException().isThrownBy(() -> ClusterRestore.freePort(range))
+			.withMessage("no loopback port is free outside the ephemeral range 1024-65535 (" + range + ")");
 	}
 
 	@Test

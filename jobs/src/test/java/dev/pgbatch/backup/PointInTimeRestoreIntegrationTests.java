@@ -31,6 +31,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,14 +53,19 @@ class PointInTimeRestoreIntegrationTests {
 
 	private static final String PG_BIN = "/usr/lib/postgresql/15/bin/";
 
-	/** Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories. */
+	private static final String PGBACKREST = System.getenv().getOrDefault("ETL_PGBACKREST_BIN", "/usr/bin/pgbackrest");
+
+	/**
+	 * Where the restores go: postgres (who runs them) must reach it, so not under JUnit's 0700 temporary directories;
+	 * not in /var/tmp either (refused: a restored cluster may become production), but in the stack's directory.
+	 */
 	private Path base;
 
 	private String point;
 
 	@BeforeAll
 	void oneFullBackupAndAPointAfterIt() throws Exception {
-		this.base = Files.createTempDirectory(Path.of("/var/tmp"), "pgbatch-pitr-");
+		this.base = Files.createTempDirectory(STACK, "pitr-");
 		Files.setPosixFilePermissions(this.base, PosixFilePermissions.fromString("rwxr-xr-x"));
 		EtlProcess.Result backup = EtlInProcess.run("run", "backup", "type=full");
 		assertThat(backup.exitCode()).as(backup.stdout() + backup.stderr()).isZero();
@@ -134,7 +140,10 @@ class PointInTimeRestoreIntegrationTests {
 				"ALTER SYSTEM RESET recovery_end_command; ALTER SYSTEM RESET synchronous_standby_names;"
 						+ " ALTER SYSTEM RESET primary_conninfo; ALTER SYSTEM RESET primary_slot_name;"
 						+ " ALTER SYSTEM RESET max_logical_replication_workers; ALTER SYSTEM RESET logging_collector;"
-						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET external_pid_file;"
+						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET shared_buffers;"
+						+ " ALTER SYSTEM RESET huge_pages; ALTER SYSTEM RESET wal_buffers; ALTER SYSTEM RESET work_mem;"
+						+ " ALTER SYSTEM RESET maintenance_work_mem; ALTER SYSTEM RESET autovacuum_work_mem;"
+						+ " ALTER SYSTEM RESET external_pid_file;"
 						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
 						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
 				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
@@ -176,6 +185,8 @@ class PointInTimeRestoreIntegrationTests {
 			assertThat(string(statement, "SHOW port")).isEqualTo(Integer.toString(port));
 			assertThat(string(statement, "SHOW max_logical_replication_workers")).isEqualTo("0");
 			assertThat(string(statement, "SHOW synchronous_standby_names")).isEmpty();
+			assertThat(string(statement, "SHOW shared_buffers")).isEqualTo("128MB");
+			assertThat(string(statement, "SHOW huge_pages")).isEqualTo("off");
 		}
 		assertThat(dir.resolve(".s.PGSQL." + port)).exists();
 
@@ -199,6 +210,51 @@ class PointInTimeRestoreIntegrationTests {
 		}
 		assertThat(archive.resolve(history)).exists();
 		assertThat(archive.resolve(segment)).exists();
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
+	/**
+	 * pgBackRest's configuration may carry restore options of its own (here a copy of the stack's with them): a
+	 * tablespace-map entry, delta, archive-async with a spool path, and force, target-exclusive and target-timeline
+	 * (command-line only in pgBackRest, ignored in a file). The restore sets them aside: the tablespaces go into
+	 * DIR-tablespaces, never the map's path, and the restored cluster's restore_command is a synchronous archive-get
+	 * (an asynchronous one shares the spool path with the live cluster's archive-push): nothing spooled.
+	 */
+	@Test
+	void restoreOptionsOfPgBackRestsConfigurationAreSetAside() throws Exception {
+		Path dir = this.base.resolve("options-set-aside");
+		Path mapped = this.base.resolve("mapped-hot");
+		Path spool = Files.createDirectory(this.base.resolve("spool"));
+		Files.setOwner(spool, spool.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		String text = Files.readString(stackConfig)
+			.replaceFirst("(?m)^spool-path=.*$", "spool-path=" + spool)
+			.replaceFirst("(?m)^\\[global\\]$", "[global]\narchive-async=y")
+				+ "\n[global:restore]\ntablespace-map=etl_hot=" + mapped + "\ndelta=y\nforce=y\ntarget-exclusive=y\n"
+				+ "target-timeline=1\n";
+		Path config = this.base.resolve("pgbackrest-with-restore-options.conf");
+		Files.writeString(config, text);
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, Files.getOwner(stackConfig));
+		int port = freePort();
+
+		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+
+		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isZero();
+		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
+			assertThat(string(statement, "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'etl_hot'"))
+				.startsWith(dir + "-tablespaces/");
+			assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+		}
+		assertThat(mapped).doesNotExist();
+		assertThat(Files.readAllLines(dir.resolve("postgresql.auto.conf"))).filteredOn(line -> line.startsWith("restore_command"))
+			.singleElement()
+			.asString()
+			.contains(" --config=" + config + " ", " --pg1-path=" + dir + " ", " --no-archive-async archive-get %f ");
+		try (Stream<Path> spooled = Files.list(spool)) {
+			assertThat(spooled).isEmpty();
+		}
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
 	}
 
@@ -249,6 +305,10 @@ class PointInTimeRestoreIntegrationTests {
 				Arguments.of("--to", LIVE_DATA.resolveSibling("tablespaces/hot/restored"), "the live cluster's tablespace etl_hot"),
 				Arguments.of("--to", LIVE_DATA.resolveSibling("run/restored"), "the live cluster's socket directory"),
 				Arguments.of("--to", STACK.resolve("pgbackrest/lock/restored"), "pgBackRest's lock-path"),
+				// where files are not kept: a restored cluster may become production
+				Arguments.of("--to", Path.of("/var/tmp/pgbatch-restored-" + System.nanoTime()), " is in /var/tmp: "),
+				Arguments.of("--to", Path.of("/tmp/pgbatch-restored-" + System.nanoTime()), " is in /tmp: "),
+				Arguments.of("--to", Path.of("/dev/shm/pgbatch-restored-" + System.nanoTime()), " is in /dev/shm: "),
 				Arguments.of("2099-01-01T00:00:00Z", fixtures.resolve("later"), "is after the newest restorable time"),
 				Arguments.of("2000-01-01T00:00:00Z", fixtures.resolve("earlier"), "no backup set of stanza "));
 	}
@@ -316,6 +376,187 @@ class PointInTimeRestoreIntegrationTests {
 		// what it holds goes as the message says
 		assertThat(new ProcessBuilder("find", dir.toString(), "-mindepth", "1", "-delete").inheritIO().start().waitFor())
 			.isZero();
+	}
+
+	/**
+	 * A start that fails after pgBackRest's restore succeeded, before any replay: the port, free when the restore
+	 * began, taken by then (a stand-in pgbackrest runs the real one, then waits while the test takes the port), or a
+	 * setting postgres refuses (the stand-in appends one). DIR and DIR-tablespaces are kept, no process is left, and
+	 * the one line says how to start it; started so once the cause is gone, it replays to the point and is promoted.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "port", "setting" })
+	void aStartThatFailsAfterTheRestoreKeepsItAndSaysHowToStartIt(String cause) throws Exception {
+		Path dir = this.base.resolve("kept-" + cause);
+		int port = freePort();
+		Path restored = this.base.resolve("restored-" + cause);
+		Path go = this.base.resolve("go-" + cause);
+		String after = cause.equals("port") ? "touch " + restored + "; while [ ! -e " + go + " ]; do sleep 0.1; done"
+				: "echo \"pgbatch_refused_here = on\" >> " + dir + "/postgresql.conf";
+		Path standIn = this.base.resolve("pgbackrest-then-" + cause);
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\n"
+				+ "case \" $* \" in *\" restore \") " + after + ";; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore", "--to",
+				this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		EtlProcess.Result failed;
+		if (cause.equals("port")) {
+			awaitFile(restored);
+			try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+				Files.createFile(go);
+				failed = restore.await();
+			}
+		}
+		else {
+			failed = restore.await();
+		}
+
+		assertThat(failed.exitCode()).as(failed.stdout() + failed.stderr()).isEqualTo(1);
+		String line = failed.stderr().strip();
+		assertThat(line).doesNotContain("\n")
+			.contains("the restore into " + dir + " failed: ",
+					cause.equals("port") ? "port " + port + " on 127.0.0.1, free when the restore began, is in use now"
+							: "the restored cluster's start failed: ",
+					"no process is left running", dir + " and " + dir + "-tablespaces hold set ", "(postgres began no replay): kept")
+			.doesNotContain("removed");
+		assertThat(dir.resolve("PG_VERSION")).exists();
+		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+
+		// as the line says, the cause gone
+		if (cause.equals("setting")) {
+			Files.writeString(dir.resolve("postgresql.conf"),
+					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
+		}
+		String start = line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays"));
+		EtlProcess.Result started = shell(start);
+		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		boolean promoted = false;
+		while (!promoted && System.nanoTime() < deadline) {
+			try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
+				promoted = string(statement, "SELECT pg_is_in_recovery()::text").equals("false");
+				if (promoted) {
+					assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+				}
+			}
+			catch (java.sql.SQLException ex) {
+				// not accepting connections yet
+			}
+			Thread.sleep(promoted ? 0 : 200);
+		}
+		assertThat(promoted).as("promoted within 60 s").isTrue();
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup restore during the replay (a stand-in pgbackrest holds the replay's first
+	 * archive-get): the shutdown hook stops the restored cluster and removes DIR and DIR-tablespaces, which the
+	 * restore made, and says so; no process of DIR is left.
+	 */
+	@Test
+	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndRemovesWhatItMade() throws Exception {
+		Path dir = this.base.resolve("terminated");
+		Path replaying = this.base.resolve("markers/restore-replaying");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+		awaitFile(replaying);
+
+		EtlProcess.Result terminated = restore.terminate();
+
+		assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+		assertThat(terminated.stderr()).contains("etl: backup restore stopped by a signal: no process is left running; "
+				+ dir + ", made by the restore, is removed; " + dir + "-tablespaces, made by the restore, is removed");
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup drill during the replay: its scratch cluster is stopped and its directory removed by
+	 * the shutdown hook; nothing is left in the drills' directory (one of the test's: short, for the scratch
+	 * cluster's socket path), no process runs from it.
+	 */
+	@Test
+	void aSigtermDuringTheReplayOfADrillStopsItsClusterAndRemovesItsDirectory() throws Exception {
+		Path drills = STACK.resolve("drills");
+		Path replaying = this.base.resolve("markers/drill-replaying");
+		try {
+			EtlProcess drill = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString(),
+					"ETL_PGBACKREST_DRILL_DIR", drills.toString()), "backup", "drill", "--to", this.point);
+			awaitFile(replaying);
+
+			EtlProcess.Result terminated = drill.terminate();
+
+			assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+			assertThat(terminated.stderr()).contains("etl: backup drill stopped by a signal: nothing is left");
+			try (Stream<Path> left = Files.list(drills)) {
+				assertThat(left).isEmpty();
+			}
+			assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+				.noneMatch(command -> command.contains(drills.toString()));
+		}
+		finally {
+			if (Files.exists(drills)) {
+				new ProcessBuilder("rm", "-rf", drills.toString()).start().waitFor();
+			}
+		}
+	}
+
+	/**
+	 * A stand-in pgbackrest: the real one, but an archive-get (the restored cluster's replay, as its owner) first
+	 * makes {@code marker} and waits two minutes.
+	 */
+	private Path slowArchiveGet(Path marker) throws Exception {
+		Path markers = marker.getParent();
+		if (!Files.exists(markers)) {
+			Files.createDirectory(markers);
+			Files.setOwner(markers, markers.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		}
+		Path standIn = this.base.resolve("pgbackrest-slow-" + marker.getFileName());
+		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in *\" archive-get \"*) touch " + marker + "; sleep 120;; esac\n"
+				+ "exec " + PGBACKREST + " \"$@\"\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+		return standIn;
+	}
+
+	private static void awaitFile(Path file) throws Exception {
+		long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+		while (!Files.exists(file) && System.nanoTime() < deadline) {
+			Thread.sleep(100);
+		}
+		assertThat(file).as("within 4 minutes").exists();
+	}
+
+	/**
+	 * A drill and a point-in-time restore take the same lock: while it is held (here by a session of the test's, as
+	 * a running restore or drill holds it), both are refused naming its holder, and the restore writes nothing.
+	 */
+	@Test
+	void aDrillAndARestoreAreRefusedWhileEitherRuns() throws Exception {
+		Path dir = this.base.resolve("while-locked");
+		try (Connection holder = TestDatabase.connect();
+				java.sql.PreparedStatement lock = holder.prepareStatement("SELECT set_config('application_name',"
+						+ " 'a restore of the test', false), pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
+			lock.setString(1, ClusterRestore.LOCK);
+			try (ResultSet taken = lock.executeQuery()) {
+				assertThat(taken.next() && taken.getBoolean(2)).isTrue();
+			}
+
+			EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to", this.point);
+			EtlProcess.Result restore = EtlInProcess.run("backup", "restore", "--to", this.point, "--data-dir",
+					dir.toString(), "--port", Integer.toString(freePort()));
+
+			for (EtlProcess.Result refused : List.of(drill, restore)) {
+				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
+				assertThat(refused.stderr().strip()).isEqualTo("etl: job " + ClusterRestore.LOCK
+						+ " is already running (a restore of the test); a second run is refused");
+			}
+			assertThat(dir).doesNotExist();
+		}
 	}
 
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
@@ -403,10 +644,9 @@ class PointInTimeRestoreIntegrationTests {
 		return output.strip();
 	}
 
-	private static int freePort() throws Exception {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
+	/** As the restore chooses one: outside the ephemeral range, where the restore's own connections would take it. */
+	private static int freePort() {
+		return ClusterRestore.freePort();
 	}
 
 }
