@@ -7,7 +7,6 @@ import java.util.Map;
 
 import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.core.SqlNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,8 +85,8 @@ final class SalesArchive {
 
 	private void moveArchiveTablesToCold() {
 		String cold = this.properties.coldTablespace();
-		for (String name : new String[] { "retail.sales_transactions_archive", "retail.sales_transaction_items_archive" }) {
-			String table = SqlNames.quoteTable(name);
+		// names that need no quotes: the lock's message names them as written
+		for (String table : new String[] { "retail.sales_transactions_archive", "retail.sales_transaction_items_archive" }) {
 			if (!this.tablespaces.allIn(table, cold)) {
 				this.tablespaces.move(table, cold);
 			}
