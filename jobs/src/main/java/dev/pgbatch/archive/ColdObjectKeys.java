@@ -2,6 +2,8 @@ package dev.pgbatch.archive;
 
 import java.util.UUID;
 
+import dev.pgbatch.core.OneLine;
+
 /**
  * The keys of the cold step's objects in the store, made and taken apart here only:
  * {@code PREFIX/TABLE/PARTITION/SEGMENT.copy.zst.tink} for a segment's rows, the segment being its export's
@@ -45,9 +47,12 @@ final class ColdObjectKeys {
 		return key.endsWith(MANIFEST);
 	}
 
-	/** The key of the manifest beside a segment's object. */
+	/** The key of the manifest beside a segment's object (cut at the suffix: the prefix may hold the same text). */
 	static String manifestOf(String objectKey) {
-		return objectKey.substring(0, objectKey.indexOf(OBJECT)) + MANIFEST;
+		if (!isObject(objectKey)) {
+			throw new IllegalArgumentException("not the key of a cold segment's object: " + OneLine.of(objectKey));
+		}
+		return objectKey.substring(0, objectKey.length() - OBJECT.length()) + MANIFEST;
 	}
 
 	/** The key of the object beside a segment's manifest. */

@@ -81,7 +81,8 @@ public final class OwnConnections {
 			throws SQLException {
 		Properties properties = new Properties();
 		properties.setProperty("user", user);
-		properties.setProperty("password", password);
+		// no password set (trust, or one in the URL): Properties takes no null
+		properties.setProperty("password", password == null ? "" : password);
 		properties.putAll(settings);
 		return DriverManager.getConnection(url, properties);
 	}
