@@ -1,6 +1,7 @@
 package dev.pgbatch.backup;
 
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
@@ -175,6 +176,59 @@ class PhysicalVerifyTests {
 
 		assertThat(checked.newest()).isEqualTo("000000010000000000000008");
 		assertThat(checked.problems()).containsExactly("WAL archive 15-1: segment 000000010000000000000006 missing");
+	}
+
+	/**
+	 * The first 40 bytes of segment 000000010000000000000001 of the stack's cluster, as pgbackrest repo-get gave them
+	 * decompressed: magic D110 (PostgreSQL 15), a long header, timeline 1, page address 0/1000000, system
+	 * 7715095926240503924 (6B119E38F07D421A), 16 MB segments, 8 kB pages.
+	 */
+	private static final String FIRST_PAGE = "10d10200010000000000000100000000000000000000000"
+			+ "01a427df0389e116b0000000100200000";
+
+	private static final long SYSTEM = 0x6B119E38F07D421AL;
+
+	/**
+	 * A segment's content copied under another segment's name (its checksum, which is in the name, still matches)
+	 * does not hold the WAL of that name: its page address says where it belongs. So do another timeline's and
+	 * another system's.
+	 */
+	@Test
+	void aSegmentsFirstPageHeaderMustBeThatOfItsName() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		byte[] first = HexFormat.of().parseHex(FIRST_PAGE);
+
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, 0)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000005", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000100000001", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, SYSTEM + 1))
+			.isEqualTo("its first page is of database system " + SYSTEM + ", the archive's is " + (SYSTEM + 1));
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, 1024 * 1024 * 1024L, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", new byte[8], one, MB16, SYSTEM))
+			.isEqualTo(PhysicalVerify.PAGE_NOT_LONG);
+		// timeline 2 beginning at segment 1: its first segment may begin with timeline 1's WAL, a later one may not
+		List<PhysicalVerify.TimelineStart> two = List.of(new PhysicalVerify.TimelineStart(1, 0),
+				new PhysicalVerify.TimelineStart(2, 1));
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, two, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is of timeline 1");
+	}
+
+	/** Checked: the ends of what is restored and each timeline switch between them, not every segment. */
+	@Test
+	void theSegmentsBoundAreTheSetsEndsTheNewestAndEachTimelineSwitch() {
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000004");
+		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000020000000000000009", "00000002000000000000000A");
+		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify
+			.timelines("1\t0/5000010\tno recovery target specified\n", 2, MB16);
+
+		assertThat(PhysicalVerify.bound(full, List.of(full, incr), starts, "00000002000000000000000C", MB16))
+			.containsExactly("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
+					"000000020000000000000009", "00000002000000000000000A", "00000002000000000000000C");
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
