@@ -70,7 +70,14 @@ public class PhysicalVerify {
 
 	static final String NO_FULL = "stanza %s has no full backup set: nothing can be restored (bin/etl run backup type=full)";
 
-	static final String NO_WAL = "WAL archive %s: no segment from %s, the WAL start of full set %s, on";
+	static final String NO_CURRENT_FULL = "stanza %s has no full backup set of its current database system (database"
+			+ " id %d, after a stanza-upgrade): nothing of it can be restored (bin/etl run backup type=full)";
+
+	static final String NO_WAL = "WAL archive %s: no segment from %s, %s, on";
+
+	static final String FULLS_START = "the WAL start of full set %s";
+
+	static final String FIRST_SEGMENT = "its first segment";
 
 	static final String GAP = "WAL archive %s: %d segment(s) missing, %s to %s";
 
@@ -245,17 +252,10 @@ public class PhysicalVerify {
 			catch (DataAccessException ex) {
 				serverProblem = SERVER_UNREADABLE.formatted(OneLine.of(String.valueOf(ex.getMostSpecificCause().getMessage())));
 			}
-			if (archive.sets().stream().noneMatch(set -> set.type().equals("full"))) {
-				problems.add(NO_FULL.formatted(stanza()));
-			}
+			Map<String, From> from = from(archive, stanza(), problems);
 			for (PhysicalBackups.WalArchive wal : archive.archives()) {
-				// the oldest full set of this archive's database system: what is restorable starts there
-				PhysicalBackups.BackupSet full = archive.sets()
-					.stream()
-					.filter(set -> set.type().equals("full") && set.database() == wal.database())
-					.findFirst()
-					.orElse(null);
-				if (full == null) {
+				From start = from.get(wal.id());
+				if (start == null) {
 					continue;
 				}
 				List<PhysicalBackups.BackupSet> ofThis = archive.sets()
@@ -265,8 +265,8 @@ public class PhysicalVerify {
 				Server live = server != null && server.systemId() == wal.systemId() ? server : null;
 				String notLive = live != null ? null
 						: server == null ? serverProblem : OTHER_SYSTEM.formatted(server.systemId(), wal.systemId());
-				String newest = gapCheck(wal, full, ofThis, live, notLive, segmentSize, problems, notes);
-				walFrom = walFrom == null ? full.walStart() : walFrom;
+				String newest = gapCheck(wal, start, ofThis, live, notLive, segmentSize, problems, notes);
+				walFrom = walFrom == null ? start.segment() : walFrom;
 				walTo = newest == null ? walTo : newest;
 			}
 		}
@@ -282,6 +282,41 @@ public class PhysicalVerify {
 
 	private String stanza() {
 		return this.pgBackRest.stanza();
+	}
+
+	/** Where an archive's gap check starts: a segment, and what it is (for {@link #NO_WAL}). */
+	record From(String segment, String what) {
+	}
+
+	/**
+	 * Where each WAL archive's gap check starts, by archive id (none: not checked), and the problems of fulls missing:
+	 * what is restorable of a database system starts at the WAL start of its oldest full set. The current database
+	 * system (the newest database id, after a stanza-upgrade) must have a full set of its own, as the stanza must have
+	 * one at all; its archive is checked without one too, from its first segment. An older system's archive without
+	 * a full set is not checked: nothing of it can be restored, nor is meant to be.
+	 */
+	static Map<String, From> from(PhysicalBackups.Archive archive, String stanza, List<String> problems) {
+		List<PhysicalBackups.BackupSet> fulls = archive.sets().stream().filter(set -> set.type().equals("full")).toList();
+		if (fulls.isEmpty()) {
+			problems.add(NO_FULL.formatted(stanza));
+		}
+		Map<String, From> from = new HashMap<>();
+		for (PhysicalBackups.WalArchive wal : archive.archives()) {
+			PhysicalBackups.BackupSet full = fulls.stream()
+				.filter(set -> set.database() == wal.database())
+				.findFirst()
+				.orElse(null);
+			if (full != null) {
+				from.put(wal.id(), new From(full.walStart(), FULLS_START.formatted(full.label())));
+			}
+			else if (wal.database() == archive.database() && wal.min() != null) {
+				from.put(wal.id(), new From(wal.min(), FIRST_SEGMENT));
+			}
+		}
+		if (!fulls.isEmpty() && fulls.stream().noneMatch(full -> full.database() == archive.database())) {
+			problems.add(NO_CURRENT_FULL.formatted(stanza, archive.database()));
+		}
+		return from;
 	}
 
 	/**
@@ -424,8 +459,7 @@ public class PhysicalVerify {
 	 * server's database system ({@code live}), else along its highest timeline by name, and a note says so and why
 	 * ({@code notLive}). Returns the newest segment checked to, null when none.
 	 */
-	private String gapCheck(PhysicalBackups.WalArchive wal, PhysicalBackups.BackupSet full,
-			List<PhysicalBackups.BackupSet> sets, Server live, String notLive, long segmentSize, List<String> problems,
+	private String gapCheck(PhysicalBackups.WalArchive wal, From from, List<PhysicalBackups.BackupSet> sets, Server live, String notLive, long segmentSize, List<String> problems,
 			List<String> notes)
 			throws IOException, InterruptedException {
 		String path = "archive/" + stanza() + "/" + wal.id();
@@ -443,7 +477,7 @@ public class PhysicalVerify {
 			timeline = live.timeline();
 		}
 		else if (segments.isEmpty()) {
-			problems.add(NO_WAL.formatted(wal.id(), full.walStart(), full.label()));
+			problems.add(NO_WAL.formatted(wal.id(), from.segment(), from.what()));
 			return null;
 		}
 		else {
@@ -464,11 +498,11 @@ public class PhysicalVerify {
 			}
 			starts = timelines(read.stdout(), timeline, segmentSize);
 		}
-		Checked checked = check(wal.id(), segments, starts, full, sets, live == null ? null : live.lastArchivedWal(),
+		Checked checked = check(wal.id(), segments, starts, from, sets, live == null ? null : live.lastArchivedWal(),
 				segmentSize);
 		problems.addAll(checked.problems());
-		headers(wal, path, files, bound(full, sets, starts, checked.newest(), segmentSize), starts, segmentSize,
-				problems, notes);
+		headers(wal, path, files, bound(from.segment(), sets, starts, checked.newest(), segmentSize), starts,
+				segmentSize, problems, notes);
 		return checked.newest();
 	}
 
@@ -479,21 +513,21 @@ public class PhysicalVerify {
 	 * segment's whole size over the network), as much again as verify's own reading: a copy into the middle of a run
 	 * of segments is not looked for.
 	 */
-	static Set<String> bound(PhysicalBackups.BackupSet full, List<PhysicalBackups.BackupSet> sets,
-			List<TimelineStart> starts, String newest, long segmentSize) {
+	static Set<String> bound(String from, List<PhysicalBackups.BackupSet> sets, List<TimelineStart> starts,
+			String newest, long segmentSize) {
 		long perLog = 0x1_0000_0000L / segmentSize;
 		Set<String> bound = new TreeSet<>();
-		bound.add(full.walStart());
+		bound.add(from);
 		for (PhysicalBackups.BackupSet set : sets) {
 			bound.add(set.walStart());
 			bound.add(set.walStop());
 		}
 		if (newest != null) {
 			bound.add(newest);
-			long from = number(full.walStart(), perLog);
+			long first = number(from, perLog);
 			long to = number(newest, perLog);
 			for (TimelineStart start : starts.subList(1, starts.size())) {
-				if (start.segment() >= from && start.segment() <= to) {
+				if (start.segment() >= first && start.segment() <= to) {
 					bound.add("%08X%08X%08X".formatted(start.timeline(), start.segment() / perLog,
 							start.segment() % perLog));
 				}
@@ -605,8 +639,8 @@ public class PhysicalVerify {
 	 * pg_stat_archiver, read before the listing), the segment the server says it archived last: a repository that
 	 * lacks it lost WAL past its newest segment, which no gap check between present segments sees.
 	 */
-	static Checked check(String archiveId, Set<String> segments, List<TimelineStart> starts,
-			PhysicalBackups.BackupSet full, List<PhysicalBackups.BackupSet> sets, String lastArchived, long segmentSize) {
+	static Checked check(String archiveId, Set<String> segments, List<TimelineStart> starts, From from,
+			List<PhysicalBackups.BackupSet> sets, String lastArchived, long segmentSize) {
 		long perLog = 0x1_0000_0000L / segmentSize;
 		List<String> problems = new ArrayList<>();
 		String newest = segments.stream()
@@ -614,11 +648,11 @@ public class PhysicalVerify {
 			.max(Comparator.comparingLong(name -> number(name, perLog)))
 			.orElse(null);
 		long timeline = starts.get(starts.size() - 1).timeline();
-		if (newest == null || number(newest, perLog) < number(full.walStart(), perLog)) {
-			problems.add(NO_WAL.formatted(archiveId, full.walStart(), full.label()));
+		if (newest == null || number(newest, perLog) < number(from.segment(), perLog)) {
+			problems.add(NO_WAL.formatted(archiveId, from.segment(), from.what()));
 		}
 		else {
-			problems.addAll(gaps(archiveId, segments, full.walStart(), newest, starts, segmentSize));
+			problems.addAll(gaps(archiveId, segments, from.segment(), newest, starts, segmentSize));
 		}
 		for (PhysicalBackups.BackupSet set : sets) {
 			List<String> missing = gaps(archiveId, segments, set.walStart(), set.walStop(),

@@ -1,8 +1,10 @@
 package dev.pgbatch.backup;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,7 @@ class PhysicalVerifyTests {
 			List.of(set(FULL, "full", "000000010000000000000003", "000000010000000000000003"),
 					set(INCR, "incr", "000000010000000000000005", "000000010000000000000005")),
 			"000000010000000000000003", "000000010000000000000006",
-			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)));
+			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)), 1);
 
 	/** verify --verbose's summary of a sound repository: every set and the archive valid. */
 	@Test
@@ -139,7 +141,7 @@ class PhysicalVerifyTests {
 		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000010000000000000006", "000000010000000000000007");
 		Set<String> truncated = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005");
 
-		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, full, List.of(full, incr),
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, from(full), List.of(full, incr),
 				"000000010000000000000009", MB16);
 
 		assertThat(checked.newest()).isEqualTo("000000010000000000000005");
@@ -154,9 +156,9 @@ class PhysicalVerifyTests {
 		// whole, with a .backup file archived last: it names a segment the archive holds
 		Set<String> whole = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005",
 				"000000010000000000000006", "000000010000000000000007");
-		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr),
+		assertThat(PhysicalVerify.check("15-1", whole, one, from(full), List.of(full, incr),
 				"000000010000000000000006.00000028.backup", MB16).problems()).isEmpty();
-		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr), "00000002.history", MB16)
+		assertThat(PhysicalVerify.check("15-1", whole, one, from(full), List.of(full, incr), "00000002.history", MB16)
 			.problems()).isEmpty();
 	}
 
@@ -171,7 +173,7 @@ class PhysicalVerifyTests {
 		Set<String> segments = Set.of("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
 				"000000010000000000000005", "000000010000000000000007", "000000010000000000000008");
 
-		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, full, List.of(full),
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, from(full), List.of(full),
 				"000000010000000000000008", MB16);
 
 		assertThat(checked.newest()).isEqualTo("000000010000000000000008");
@@ -226,9 +228,55 @@ class PhysicalVerifyTests {
 		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify
 			.timelines("1\t0/5000010\tno recovery target specified\n", 2, MB16);
 
-		assertThat(PhysicalVerify.bound(full, List.of(full, incr), starts, "00000002000000000000000C", MB16))
+		assertThat(PhysicalVerify.bound(full.walStart(), List.of(full, incr), starts, "00000002000000000000000C", MB16))
 			.containsExactly("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
 					"000000020000000000000009", "00000002000000000000000A", "00000002000000000000000C");
+	}
+
+	/**
+	 * After a stanza-upgrade (database id 2, PostgreSQL 16) only the old system's fulls exist: that is a problem
+	 * (nothing of the current system can be restored), and the new archive is gap-checked from its first segment
+	 * all the same; the old archive from its full's WAL start.
+	 */
+	@Test
+	void afterAStanzaUpgradeTheCurrentSystemNeedsAFullAndItsArchiveIsChecked() {
+		String info = """
+				[{"name": "pgbatch", "status": {"code": 0, "lock": {"backup": {"held": false}}},
+				  "db": [{"id": 1, "repo-key": 1, "system-id": 7715095926240503924, "version": "15"},
+				         {"id": 2, "repo-key": 1, "system-id": 7715095926240509999, "version": "16"}],
+				  "archive": [
+				    {"database": {"id": 1, "repo-key": 1}, "id": "15-1", "min": "000000010000000000000003",
+				     "max": "000000010000000000000009"},
+				    {"database": {"id": 2, "repo-key": 1}, "id": "16-2", "min": "000000010000000000000001",
+				     "max": "000000010000000000000004"}],
+				  "backup": [
+				    {"label": "%s", "type": "full", "prior": null, "database": {"id": 1, "repo-key": 1},
+				     "archive": {"start": "000000010000000000000004", "stop": "000000010000000000000004"},
+				     "timestamp": {"start": 1796317079, "stop": 1796317084}, "info": {}}]}]
+				""".formatted(FULL);
+		PhysicalBackups.Archive archive = PhysicalBackups.archive(info);
+		List<String> problems = new ArrayList<>();
+
+		Map<String, PhysicalVerify.From> from = PhysicalVerify.from(archive, "pgbatch", problems);
+
+		assertThat(archive.database()).isEqualTo(2);
+		assertThat(problems).containsExactly("stanza pgbatch has no full backup set of its current database system"
+				+ " (database id 2, after a stanza-upgrade): nothing of it can be restored (bin/etl run backup type=full)");
+		assertThat(from).containsOnly(
+				Map.entry("15-1", new PhysicalVerify.From("000000010000000000000004", "the WAL start of full set " + FULL)),
+				Map.entry("16-2", new PhysicalVerify.From("000000010000000000000001", "its first segment")));
+
+		// once the new system has a full of its own, nothing is missing
+		List<String> after = new ArrayList<>();
+		PhysicalVerify.from(PhysicalBackups.archive(info.replace("]}]", ", {\"label\": \"20261210-020000F\","
+				+ " \"type\": \"full\", \"prior\": null, \"database\": {\"id\": 2, \"repo-key\": 1},"
+				+ " \"archive\": {\"start\": \"000000010000000000000002\", \"stop\": \"000000010000000000000002\"},"
+				+ " \"timestamp\": {\"start\": 1796317079, \"stop\": 1796317084}, \"info\": {}}]}]")), "pgbatch", after);
+		assertThat(after).isEmpty();
+	}
+
+	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
+		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
