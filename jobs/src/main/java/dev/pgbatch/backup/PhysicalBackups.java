@@ -211,6 +211,15 @@ class PhysicalBackups {
 				after.size());
 	}
 
+	/** Whether a pgBackRest backup of the stanza runs now (its backup lock is held, as info shows it). */
+	boolean backupRunning() throws IOException, InterruptedException {
+		return repository().backupRunning();
+	}
+
+	String stanza() {
+		return this.pgBackRest.stanza();
+	}
+
 	/** The stanza's backup sets, oldest first. */
 	List<BackupSet> info() throws IOException, InterruptedException {
 		return repository().sets();

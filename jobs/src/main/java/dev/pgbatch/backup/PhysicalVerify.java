@@ -102,6 +102,9 @@ public class PhysicalVerify {
 
 	static final String BAD_HISTORY = "WAL archive %s: %s cannot be read: %s";
 
+	static final String BACKUP_RAN = "a backup of stanza %s still ran after %d s (ETL_PGBACKREST_LOCK_WAIT): verified"
+			+ " meanwhile, sets it made were not checked and sets its retention removed were left out";
+
 	static final String NOT_ITS_WAL = "WAL archive %s: segment %s holds other WAL than its name says (%s): a copy under"
 			+ " another name? (pgBackRest checks a segment against the checksum in its name only)";
 
@@ -218,27 +221,44 @@ public class PhysicalVerify {
 
 	private final TransactionTemplate ownTransaction;
 
+	private final BackupWait backupWait;
+
 	PhysicalVerify(PgBackRest pgBackRest, PhysicalBackups physical, JdbcTemplate jdbc,
-			PlatformTransactionManager transactions) {
+			PlatformTransactionManager transactions, BackupWait backupWait) {
 		this.pgBackRest = pgBackRest;
 		this.physical = physical;
+		this.backupWait = backupWait;
 		this.jdbc = jdbc;
 		this.ownTransaction = new TransactionTemplate(transactions);
 		this.ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 	}
 
-	/** Verifies the stanza's repository and records the result; what was wrong is in its problems, one line each. */
+	/**
+	 * Verifies the stanza's repository and records the result; what was wrong is in its problems, one line each. A
+	 * backup under way is waited for first ({@link BackupWait}); one that still runs then is verified alongside, and
+	 * a note says so.
+	 */
 	public Verified verify() throws InterruptedException {
+		List<String> notes = new ArrayList<>();
+		try {
+			if (!this.backupWait.awaitNoBackup("backup verify --physical")) {
+				notes.add(BACKUP_RAN.formatted(stanza(), this.backupWait.bound().toSeconds()));
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			// info failed: the verify below meets the same failure, and records it
+		}
 		Instant started = Instant.now();
 		List<String> problems = new ArrayList<>();
-		List<String> notes = new ArrayList<>();
 		int sets = 0;
 		String walFrom = null;
 		String walTo = null;
 		try {
-			PhysicalBackups.Archive archive = this.physical.archive();
-			sets = archive.sets().size();
-			problems.addAll(pgBackRestVerify(archive));
+			PhysicalBackups.Archive before = this.physical.archive();
+			Verify verified = pgBackRestVerify(before);
+			problems.addAll(verified.problems());
+			PhysicalBackups.Archive archive = verified.after();
+			sets = stillListed(before, archive).sets().size();
 			// each read in a transaction of its own: none is held while the repository is listed and read
 			long segmentSize = this.ownTransaction.execute(status -> this.jdbc.queryForObject(
 					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class));
@@ -319,20 +339,31 @@ public class PhysicalVerify {
 		return from;
 	}
 
+	/** What pgBackRest's verify found, and the archive as info lists it after the verify. */
+	private record Verify(List<String> problems, PhysicalBackups.Archive after) {
+	}
+
 	/**
 	 * pgBackRest's verify (it exits 0 whatever it found): the files its log names as wrong, each with the bundle it
 	 * is stored in; and what its summary says of the sets and archives info lists (see {@link #summaryProblems}).
+	 * info is read again after it: a set that retention removed meanwhile (the backup job's expire) had its files
+	 * vanish under the verify, and is left out, not a problem.
 	 */
-	private List<String> pgBackRestVerify(PhysicalBackups.Archive archive) throws IOException, InterruptedException {
+	private Verify pgBackRestVerify(PhysicalBackups.Archive before) throws IOException, InterruptedException {
 		// --verbose: the summary then has a line for each set and archive verify checked, valid or not
 		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none", "--verbose",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
 		if (result.timedOut()) {
-			return List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours()));
+			return new Verify(List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours())), before);
 		}
 		if (result.exitCode() != 0) {
-			return List.of(PhysicalBackups.FAILED.formatted("verify", result.failure()));
+			return new Verify(List.of(PhysicalBackups.FAILED.formatted("verify", result.failure())), before);
 		}
+		PhysicalBackups.Archive after = this.physical.archive();
+		PhysicalBackups.Archive checked = stillListed(before, after);
+		Set<String> listed = checked.sets().stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		Set<String> removed = before.sets().stream().map(PhysicalBackups.BackupSet::label)
+			.filter(label -> !listed.contains(label)).collect(Collectors.toSet());
 		List<String> problems = new ArrayList<>();
 		List<String> summary = null;
 		boolean inSummary = false;
@@ -344,7 +375,7 @@ public class PhysicalVerify {
 				inSummary = message.startsWith("stanza: ");
 				summary = inSummary ? new ArrayList<>() : summary;
 				Matcher file = FILE.matcher(message);
-				if (logged.group(1).equals("INFO") && file.matches()) {
+				if (logged.group(1).equals("INFO") && file.matches() && !removed.contains(setOf(file.group(2)))) {
 					problems.add(FILE_PROBLEM.formatted(file.group(1), repositoryPath(file.group(2))
 							+ bundle(file.group(2), manifests) + OneLine.of(file.group(3) == null ? "" : file.group(3))));
 				}
@@ -357,8 +388,23 @@ public class PhysicalVerify {
 				summary.add(line.strip());
 			}
 		}
-		problems.addAll(summaryProblems(summary, archive, problems.isEmpty()));
-		return problems;
+		problems.addAll(summaryProblems(summary, checked, problems.isEmpty()));
+		return new Verify(problems, after);
+	}
+
+	/** {@code before} without the sets and archives {@code after} (info read again) no longer lists. */
+	static PhysicalBackups.Archive stillListed(PhysicalBackups.Archive before, PhysicalBackups.Archive after) {
+		Set<String> sets = after.sets().stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		Set<String> archives = after.archives().stream().map(PhysicalBackups.WalArchive::id).collect(Collectors.toSet());
+		return new PhysicalBackups.Archive(before.sets().stream().filter(set -> sets.contains(set.label())).toList(),
+				before.walMin(), before.walMax(),
+				before.archives().stream().filter(wal -> archives.contains(wal.id())).toList(), before.database());
+	}
+
+	/** The set a path verify names is in (its first part), null for a WAL archive's. */
+	private static String setOf(String verified) {
+		int slash = verified.indexOf('/');
+		return ARCHIVE_PATH.matcher(verified).matches() || slash < 0 ? null : verified.substring(0, slash);
 	}
 
 	/**

@@ -58,6 +58,23 @@ class PhysicalVerifyTests {
 					"pgbackrest verify: backup set " + INCR + " is valid (19 of 20 files valid)");
 	}
 
+	/**
+	 * The oldest full expired while verify ran (the backup job's retention): verify's summary lacks it, and info,
+	 * read again after, no longer lists it: left out, not a problem.
+	 */
+	@Test
+	void aSetRetentionRemovedWhileVerifyRanIsLeftOut() {
+		PhysicalBackups.Archive after = new PhysicalBackups.Archive(List.of(TWO_SETS.sets().get(1)),
+				TWO_SETS.walMin(), TWO_SETS.walMax(), TWO_SETS.archives(), 1);
+		List<String> summary = List.of("status: ok", "archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20");
+
+		assertThat(PhysicalVerify.summaryProblems(summary, PhysicalVerify.stillListed(TWO_SETS, after), true)).isEmpty();
+		assertThat(PhysicalVerify.summaryProblems(summary, PhysicalVerify.stillListed(TWO_SETS, TWO_SETS), true))
+			.containsExactly("pgbackrest verify did not check backup set " + FULL + ", which pgbackrest info lists: its"
+					+ " directory or its manifests are gone from the repository");
+	}
+
 	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
 	@Test
 	void noSummaryOrAnArchiveNotCheckedFails() {
