@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -64,9 +65,60 @@ class BackupWaitIntegrationTests {
 		assertThat(drill.stderr()).contains("a backup of stanza pgbatch (the backup job, or a pgBackRest backup) still"
 				+ " runs after 2 s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes");
 		try (Connection connection = TestDatabase.connect();
-				ResultSet count = connection.createStatement().executeQuery("SELECT count(*) FROM etl.restore_drill")) {
-			count.next();
-			assertThat(count.getLong(1)).isZero();
+				PreparedStatement drills = connection.prepareStatement("SELECT count(*) FROM etl.restore_drill WHERE target = ?")) {
+			drills.setString(1, point);
+			try (ResultSet count = drills.executeQuery()) {
+				count.next();
+				assertThat(count.getLong(1)).isZero();
+			}
+		}
+	}
+
+	/**
+	 * The backup-verify and backup-drill jobs hold no transaction open during their long work (here the wait for
+	 * the backup job, as during pgBackRest's verify or restore): no session of the database is idle in a transaction
+	 * older than 2 s meanwhile (the launch's own are shorter), which a server's idle_in_transaction_session_timeout
+	 * would end, failing the step (review 11 #7).
+	 */
+	@Test
+	void theVerifyAndDrillJobsHoldNoTransactionDuringTheirWork() throws Exception {
+		String point = "no-transaction-" + System.nanoTime();
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement insert = connection.prepareStatement(
+						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
+			insert.setString(1, point);
+			insert.executeUpdate();
+		}
+		for (String job : List.of("backup-verify", "backup-drill")) {
+			try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
+				holdTheBackupJobsLock(backup);
+				CompletableFuture<EtlProcess.Result> run = CompletableFuture
+					.supplyAsync(() -> EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "15s"), "run", job));
+				int waiting = 0;
+				int inTransaction = 0;
+				// the command's start first (its Spring context), then a few seconds of its step's wait
+				for (int i = 0; i < 240 && waiting < 8 && !run.isDone(); i++) {
+					Thread.sleep(500);
+					try (PreparedStatement sessions = look.prepareStatement("""
+							SELECT count(*) FILTER (WHERE state LIKE 'idle in transaction%'
+							    AND now() - xact_start > interval '2 seconds'),
+							  count(*) FILTER (WHERE application_name LIKE 'pgbatch ' || ? || ',%')
+							FROM pg_stat_activity WHERE datname = current_database()""")) {
+						sessions.setString(1, job);
+						try (ResultSet counted = sessions.executeQuery()) {
+							counted.next();
+							inTransaction = Math.max(inTransaction, counted.getInt(1));
+							waiting += counted.getInt(2) > 0 ? 1 : 0;
+						}
+					}
+				}
+				assertThat(waiting).as(job + " running, its lock held").isEqualTo(8);
+				assertThat(inTransaction).as(job + ": sessions idle in transaction for over 2 s").isZero();
+				// the step's summary is still written (by the job repository, in a transaction of its own)
+				EtlProcess.Result ran = run.get(10, TimeUnit.MINUTES);
+				assertThat(ran.stdout()).as(ran.stdout() + ran.stderr())
+					.contains(job.equals("backup-verify") ? "verify-id " : "still runs after 15 s");
+			}
 		}
 	}
 
