@@ -177,7 +177,7 @@ public class RestoreDrills {
 					problems.add(left);
 				}
 			}
-			long id = record(started, target.name(), set, restoreSeconds, replaySeconds, problems);
+			long id = record(started, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
 			log.info("restore drill {} to {} from {}: {}", id, target.name(), set,
 					problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
 			return new Drill(id, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
@@ -312,13 +312,13 @@ public class RestoreDrills {
 		}
 	}
 
-	private long record(Instant started, String point, String set, double restoreSeconds, double replaySeconds,
-			List<String> problems) {
+	private long record(Instant started, String point, String set, boolean counted, double restoreSeconds,
+			double replaySeconds, List<String> problems) {
 		try (Connection connection = this.dataSource.getConnection();
 				PreparedStatement insert = connection.prepareStatement("""
 						INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds,
-						                               passed, problems)
-						VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
+						                               passed, problems, counted)
+						VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
 			insert.setTimestamp(1, java.sql.Timestamp.from(started));
 			insert.setString(2, point);
 			insert.setString(3, set);
@@ -326,6 +326,7 @@ public class RestoreDrills {
 			insert.setDouble(5, replaySeconds);
 			insert.setBoolean(6, problems.isEmpty());
 			insert.setString(7, String.join("\n", problems));
+			insert.setBoolean(8, counted);
 			try (ResultSet rs = insert.executeQuery()) {
 				rs.next();
 				return rs.getLong(1);

@@ -557,6 +557,12 @@ class SchedulerIntegrationTests {
 		Files.setPosixFilePermissions(unsafe, PosixFilePermissions.fromString("rwxrwxrwx"));
 		EtlProcess.Result drill = etl(Map.of("ETL_PGBACKREST_DRILL_DIR", unsafe.toString()), "run", "backup-drill");
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
+		// then a drill to a time (pg_amcheck only, no counts) that passed, as backup drill --to-time records one: the
+		// failed drill to a point stays the last drill the gauges read (review 10 #18)
+		jdbc.update("""
+				INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds, passed,
+				                               problems, counted)
+				VALUES (now() + interval '1 second', '2026-12-03T02:40:00Z', NULL, 1, 1, true, '', false)""");
 
 		Map<String, String> environment = environment("gauges", schedules("""
 				schedules:
