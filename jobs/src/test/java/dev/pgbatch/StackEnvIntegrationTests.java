@@ -438,9 +438,10 @@ class StackEnvIntegrationTests {
 
 	/**
 	 * A sound copy passes, with the range it checked; then a byte flipped in a bundle of a full set, a segment
-	 * removed from the middle of the archive and the newest set's manifests deleted (info still lists it; verify
-	 * itself counts no error for it): verify exits 1 and names the file (with the bundle that holds it), the
-	 * segment and the set, and both results are recorded, the last one shown by backup list --physical.
+	 * removed from the middle of the archive, the newest segment replaced by an older one's content under its name
+	 * (and that content's checksum) and the newest set's manifests deleted (info still lists it; verify itself counts
+	 * no error for it): verify exits 1 and names the file (with the bundle that holds it), the segments and the set,
+	 * and both results are recorded, the last one shown by backup list --physical.
 	 */
 	@Test
 	void verifyPassesOnASoundRepositoryAndNamesATamperedFileAndAMissingSegment(@TempDir Path dir) throws Exception {
@@ -493,6 +494,13 @@ class StackEnvIntegrationTests {
 			// the one before the newest: the checks above put three after the newest set's
 			Path removed = segments.get(segments.size() - 2);
 			Files.delete(removed);
+			// the newest replaced by an older one's content under its name: the checksum in the name is the content's
+			Path newestSegment = segments.get(segments.size() - 1);
+			Path older = segments.get(segments.size() - 3);
+			String copiedName = newestSegment.getFileName().toString().substring(0, 24)
+					+ older.getFileName().toString().substring(24);
+			Files.delete(newestSegment);
+			Files.copy(older, newestSegment.resolveSibling(copiedName));
 
 			EtlProcess.Result failed = EtlInProcess.run(settings, "backup", "verify", "--physical", "--json");
 
@@ -504,6 +512,8 @@ class StackEnvIntegrationTests {
 					+ Pattern.quote(tampered) + "\\S+ \\(stored in " + Pattern.quote(tampered + "bundle/1") + "\\).*"))
 				.contains("WAL archive " + archiveId + ": segment " + removed.getFileName().toString().substring(0, 24)
 						+ " missing")
+				.anyMatch(problem -> problem.startsWith("WAL archive " + archiveId + ": segment "
+						+ copiedName.substring(0, 24) + " holds other WAL than its name says (its first page is at "))
 				.anyMatch(problem -> problem.startsWith("pgbackrest verify") && problem.contains("backup set " + newest + " "));
 			assertThat(lastVerify()).isEqualTo("false " + String.join("\n", problems));
 			EtlProcess.Result listed = EtlInProcess.run(settings, "backup", "list", "--physical", "--json");

@@ -6,6 +6,8 @@ import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.SqlNames;
 
+import org.springframework.batch.core.job.parameters.JobParameters;
+
 /** The backup job as the command line knows it. */
 public final class BackupJob {
 
@@ -42,6 +44,11 @@ public final class BackupJob {
 	/** Whether the run's type is one of pgBackRest's physical backups. */
 	static boolean physical(String type) {
 		return !LOGICAL.equals(type);
+	}
+
+	/** Whether a run of {@code job} with these parameters is one of pgBackRest's physical backups. */
+	public static boolean physical(String job, JobParameters parameters) {
+		return NAME.equals(job) && physical(parameters.getString(TYPE, LOGICAL));
 	}
 
 	private BackupJob() {

@@ -167,6 +167,21 @@ class PgBackRest {
 	/** {@link #run(Duration, String, String...)} with the command's parameters after it (repo-ls PATH). */
 	Result run(Duration timeout, String command, List<String> parameters, String... options)
 			throws IOException, InterruptedException {
+		Got got = runForBytes(timeout, command, parameters, options);
+		return new Result(got.result().exitCode(), new String(got.stdout(), StandardCharsets.UTF_8),
+				got.result().stderr());
+	}
+
+	/**
+	 * A run whose stdout is bytes (repo-get of a WAL segment: decrypted, still compressed), not text; its Result's
+	 * stdout is empty.
+	 */
+	record Got(Result result, byte[] stdout) {
+	}
+
+	/** {@link #run(Duration, String, List, String...)} with stdout kept as bytes. */
+	Got runForBytes(Duration timeout, String command, List<String> parameters, String... options)
+			throws IOException, InterruptedException {
 		List<String> line = new ArrayList<>(List.of(this.properties.bin()));
 		if (!this.properties.config().isEmpty()) {
 			line.add("--config=" + this.properties.config());
@@ -181,8 +196,8 @@ class PgBackRest {
 		line.addAll(parameters);
 		Process process = new ProcessBuilder(line).start();
 		process.getOutputStream().close();
-		CompletableFuture<String> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
-				() -> read(process.getInputStream()));
+		CompletableFuture<byte[]> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
+				() -> process.getInputStream().readAllBytes());
 		CompletableFuture<String> stderr = OwnThreads.start("pgbackrest " + command + " stderr",
 				() -> read(process.getErrorStream()));
 		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -190,9 +205,10 @@ class PgBackRest {
 			List<ProcessHandle> descendants = process.descendants().toList();
 			process.destroyForcibly();
 			descendants.forEach(ProcessHandle::destroyForcibly);
-			return new Result(-1, "", "");
+			return new Got(new Result(-1, "", ""), new byte[0]);
 		}
-		return new Result(process.exitValue(), OwnThreads.joined(stdout), OwnThreads.joined(stderr));
+		byte[] out = OwnThreads.joined(stdout);
+		return new Got(new Result(process.exitValue(), "", OwnThreads.joined(stderr)), out);
 	}
 
 	/**

@@ -82,9 +82,13 @@ class PhysicalBackups {
 
 	}
 
-	/** The stanza's sets, oldest first, and whether a backup of it runs now (pgBackRest's backup lock is held). */
+	/**
+	 * The stanza's sets, oldest first, whether a backup of it runs now (pgBackRest's backup lock is held), its WAL
+	 * archives, and the database id of its current database system (the newest: one more after each stanza-upgrade;
+	 * 0 when info lists none).
+	 */
 	private record Repository(List<BackupSet> sets, boolean backupRunning, String walMin, String walMax,
-			List<WalArchive> archives) {
+			List<WalArchive> archives, int database) {
 	}
 
 	/**
@@ -207,37 +211,57 @@ class PhysicalBackups {
 				after.size());
 	}
 
+	/** Whether a pgBackRest backup of the stanza runs now (its backup lock is held, as info shows it). */
+	boolean backupRunning() throws IOException, InterruptedException {
+		return repository().backupRunning();
+	}
+
+	String stanza() {
+		return this.pgBackRest.stanza();
+	}
+
 	/** The stanza's backup sets, oldest first. */
 	List<BackupSet> info() throws IOException, InterruptedException {
 		return repository().sets();
 	}
 
 	/**
-	 * The stanza's sets, oldest first, the first and last WAL segment of its archive (null: none), and its archives
-	 * one by one.
+	 * The stanza's sets, oldest first, the first and last WAL segment of its archive (null: none), its archives one
+	 * by one, and the database id of its current database system (see {@link Repository}).
 	 */
-	record Archive(List<BackupSet> sets, String walMin, String walMax, List<WalArchive> archives) {
+	record Archive(List<BackupSet> sets, String walMin, String walMax, List<WalArchive> archives, int database) {
 	}
 
 	Archive archive() throws IOException, InterruptedException {
-		Repository repository = repository();
-		return new Archive(repository.sets(), repository.walMin(), repository.walMax(), repository.archives());
+		return archive(run(REPOSITORY_TIMEOUT, "info", "--output=json").stdout());
+	}
+
+	/** The archive as {@code pgbackrest info --output=json} gives it. */
+	static Archive archive(String info) {
+		Repository repository = repository(info);
+		return new Archive(repository.sets(), repository.walMin(), repository.walMax(), repository.archives(),
+				repository.database());
 	}
 
 	private Repository repository() throws IOException, InterruptedException {
-		PgBackRest.Result result = run(REPOSITORY_TIMEOUT, "info", "--output=json");
+		return repository(run(REPOSITORY_TIMEOUT, "info", "--output=json").stdout());
+	}
+
+	private static Repository repository(String json) {
 		List<BackupSet> sets = new ArrayList<>();
 		boolean backupRunning = false;
 		String walMin = null;
 		String walMax = null;
 		List<WalArchive> archives = new ArrayList<>();
+		int current = 0;
 		try {
-			for (JsonNode stanza : JSON.readTree(result.stdout())) {
+			for (JsonNode stanza : JSON.readTree(json)) {
 				usable(stanza);
 				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
 				Map<Integer, Long> systemIds = new HashMap<>();
 				for (JsonNode db : stanza.path("db")) {
 					systemIds.put(db.path("id").asInt(), db.path("system-id").asLong());
+					current = Math.max(current, db.path("id").asInt());
 				}
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
 				for (JsonNode archive : stanza.path("archive")) {
@@ -266,7 +290,7 @@ class PhysicalBackups {
 		catch (JacksonException ex) {
 			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
 		}
-		return new Repository(sets, backupRunning, walMin, walMax, archives);
+		return new Repository(sets, backupRunning, walMin, walMax, archives, current);
 	}
 
 	/**

@@ -20,8 +20,9 @@ public class PhysicalCatalog {
 			String walStop, long databaseBytes, long repositoryBytes) {
 	}
 
-	/** The last drill, as etl.restore_drill holds it. */
-	public record LastDrill(long id, Instant startedAt, String point, String set, boolean passed, String problems) {
+	/** The last drill, as etl.restore_drill holds it ({@code counted}: to a point, its row counts compared). */
+	public record LastDrill(long id, Instant startedAt, String point, String set, boolean passed, String problems,
+			boolean counted) {
 	}
 
 	/** The last verify, as etl.physical_verify holds it. */
@@ -65,11 +66,24 @@ public class PhysicalCatalog {
 
 	/** The last drill, null before the first: from etl.restore_drill alone, without pgBackRest. */
 	public LastDrill lastDrill() {
+		return lastDrill(false);
+	}
+
+	/**
+	 * The last drill to a restore point (its row counts compared), null before the first: what the drill gauges
+	 * read, as a drill to a time (pg_amcheck only) that passes shows less than a point's.
+	 */
+	public LastDrill lastCountedDrill() {
+		return lastDrill(true);
+	}
+
+	private LastDrill lastDrill(boolean countedOnly) {
 		List<LastDrill> drills = this.jdbc.query("""
-				SELECT id, started_at, target, backup_label, passed, problems FROM etl.restore_drill
-				ORDER BY started_at DESC, id DESC LIMIT 1""",
+				SELECT id, started_at, target, backup_label, passed, problems, counted FROM etl.restore_drill
+				WHERE counted OR NOT ? ORDER BY started_at DESC, id DESC LIMIT 1""",
 				(rs, row) -> new LastDrill(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
-						rs.getBoolean(5), rs.getString(6)));
+						rs.getBoolean(5), rs.getString(6), rs.getBoolean(7)),
+				countedOnly);
 		return drills.isEmpty() ? null : drills.get(0);
 	}
 

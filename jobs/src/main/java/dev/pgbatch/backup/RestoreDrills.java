@@ -62,6 +62,9 @@ public class RestoreDrills {
 
 	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
 
+	static final String BACKUP_RUNS = "a backup of stanza %s (the backup job, or a pgBackRest backup) still runs after"
+			+ " %d s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes; drill once it has ended";
+
 	/**
 	 * A scratch cluster's directory: drill-, the stanza, the cluster's system identifier, the database's oid and the
 	 * drill's start in milliseconds; a drill removes the leftovers of its own cluster and database only (another
@@ -101,8 +104,11 @@ public class RestoreDrills {
 
 	private final Path drills;
 
+	private final BackupWait backupWait;
+
 	RestoreDrills(DataSource dataSource, DataSourceProperties database, ExecutionLock lock, PgBackRest pgBackRest,
-			ClusterRestore cluster, PgBackRestProperties properties) {
+			ClusterRestore cluster, PgBackRestProperties properties, BackupWait backupWait) {
+		this.backupWait = backupWait;
 		this.dataSource = dataSource;
 		this.database = database;
 		this.lock = lock;
@@ -115,8 +121,9 @@ public class RestoreDrills {
 	/**
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point or a time
-	 * after the server's clock is a UsageException, with nothing written; everything that fails after is one of the
-	 * drill's problems.
+	 * after the server's clock is a UsageException, with nothing written. Then a backup under way is waited for
+	 * ({@link BackupWait}); one that still runs after that fails the drill unrecorded ({@link #BACKUP_RUNS}).
+	 * Everything that fails after is one of the drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
@@ -124,6 +131,7 @@ public class RestoreDrills {
 				this.cluster.refuseFuture(time);
 			}
 			Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
+			awaitNoBackup();
 			Instant started = Instant.now();
 			List<String> problems = new ArrayList<>();
 			String set = null;
@@ -173,10 +181,25 @@ public class RestoreDrills {
 					problems.add(left);
 				}
 			}
-			long id = record(started, target.name(), set, restoreSeconds, replaySeconds, problems);
+			long id = record(started, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
 			log.info("restore drill {} to {} from {}: {}", id, target.name(), set,
 					problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
 			return new Drill(id, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
+		}
+	}
+
+	private void awaitNoBackup() throws InterruptedException {
+		boolean free;
+		try {
+			free = this.backupWait.awaitNoBackup("backup drill");
+		}
+		catch (IOException | RuntimeException ex) {
+			// info cannot be read (a wrong cipher passphrase): the drill meets the same failure, and records it
+			free = true;
+		}
+		if (!free) {
+			throw new IllegalStateException(
+					BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
 		}
 	}
 
@@ -294,13 +317,13 @@ public class RestoreDrills {
 		}
 	}
 
-	private long record(Instant started, String point, String set, double restoreSeconds, double replaySeconds,
-			List<String> problems) {
+	private long record(Instant started, String point, String set, boolean counted, double restoreSeconds,
+			double replaySeconds, List<String> problems) {
 		try (Connection connection = this.dataSource.getConnection();
 				PreparedStatement insert = connection.prepareStatement("""
 						INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds,
-						                               passed, problems)
-						VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
+						                               passed, problems, counted)
+						VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
 			insert.setTimestamp(1, java.sql.Timestamp.from(started));
 			insert.setString(2, point);
 			insert.setString(3, set);
@@ -308,6 +331,7 @@ public class RestoreDrills {
 			insert.setDouble(5, replaySeconds);
 			insert.setBoolean(6, problems.isEmpty());
 			insert.setString(7, String.join("\n", problems));
+			insert.setBoolean(8, counted);
 			try (ResultSet rs = insert.executeQuery()) {
 				rs.next();
 				return rs.getLong(1);

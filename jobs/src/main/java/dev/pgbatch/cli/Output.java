@@ -37,7 +37,8 @@ final class Output {
 		if (report.exitDescription() != null && !"COMPLETED".equals(report.status())) {
 			out.println("  " + report.exitDescription());
 		}
-		if (report.orphaned() || RESTARTABLE.contains(report.status())) {
+		// restart refuses an execution a later one of its job came after: no hint there
+		if (!report.superseded() && (report.orphaned() || RESTARTABLE.contains(report.status()))) {
 			out.println("  continue it with: bin/etl restart " + report.executionId());
 		}
 		if (!report.parameters().isEmpty()) {

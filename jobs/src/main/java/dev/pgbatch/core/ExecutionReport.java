@@ -16,9 +16,11 @@ import org.springframework.batch.core.step.StepExecution;
 
 /**
  * What an execution did, as the commands print it (and as one JSON document with json). {@code orphaned}
- * marks an execution recorded as running whose process is gone: restart continues it.
+ * marks an execution recorded as running whose process is gone: restart continues it. {@code superseded} marks
+ * one that a later execution of its job came after (a restart of it, or another run): restart refuses it.
  */
-public record ExecutionReport(long executionId, String job, String status, boolean orphaned, String exitCode,
+public record ExecutionReport(long executionId, String job, String status, boolean orphaned, boolean superseded,
+		String exitCode,
 		String exitDescription, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, String> parameters,
 		List<StepReport> steps) {
 
@@ -52,6 +54,10 @@ public record ExecutionReport(long executionId, String job, String status, boole
 	public static final String SUMMARY = "summary.";
 
 	public static ExecutionReport of(JobExecution execution, boolean orphaned) {
+		return of(execution, orphaned, false);
+	}
+
+	public static ExecutionReport of(JobExecution execution, boolean orphaned, boolean superseded) {
 		Map<String, String> parameters = new LinkedHashMap<>();
 		for (JobParameter<?> parameter : execution.getJobParameters()) {
 			parameters.put(parameter.name(), String.valueOf(parameter.value()));
@@ -62,7 +68,8 @@ public record ExecutionReport(long executionId, String job, String status, boole
 			.map(StepReport::of)
 			.toList();
 		return new ExecutionReport(execution.getId(), execution.getJobInstance().getJobName(),
-				execution.getStatus().name(), orphaned, execution.getExitStatus().getExitCode(), whatWentWrong(execution),
+				execution.getStatus().name(), orphaned, superseded, execution.getExitStatus().getExitCode(),
+				whatWentWrong(execution),
 				execution.getStartTime(),
 				execution.getEndTime(), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
 	}

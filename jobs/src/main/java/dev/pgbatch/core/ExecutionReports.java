@@ -27,7 +27,19 @@ public class ExecutionReports {
 	public ExecutionReport report(JobExecution execution) {
 		boolean orphaned = execution.getStatus().isRunning()
 				&& !this.lock.isHeld(execution.getJobInstance().getJobName());
-		return ExecutionReport.of(execution, orphaned);
+		String job = execution.getJobInstance().getJobName();
+		return ExecutionReport.of(execution, orphaned, newest(this.jdbc, job) != execution.getId());
+	}
+
+	/**
+	 * The newest execution of a job, of any of its instances: the only one restart continues (see
+	 * {@link JobRunner#restart}), and so the only one a report tells to restart.
+	 */
+	static long newest(JdbcTemplate jdbc, String jobName) {
+		return jdbc.queryForObject("""
+				SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
+				""", Long.class, jobName);
 	}
 
 	public ExecutionReport report(long executionId) {

@@ -212,10 +212,7 @@ public class JobRunner {
 	 * archiving after a newer archive ran).
 	 */
 	private void requireNewest(String jobName, long executionId) {
-		long newest = this.jdbc.queryForObject("""
-				SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
-				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
-				""", Long.class, jobName);
+		long newest = ExecutionReports.newest(this.jdbc, jobName);
 		if (newest != executionId) {
 			throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest (" + newest
 					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"

@@ -26,7 +26,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * What Prometheus sees of the physical backups: the archive's lag, the newest time a point-in-time restore reaches,
- * the age of the newest full and incr set and of the last drill, and whether that drill passed. Read from pgbackrest
+ * the age of the newest full and incr set and of the last drill to a restore point, and whether that drill passed (a
+ * drill to a time, pg_amcheck only, that passes must not hide a failed one to a point). Read from pgbackrest
  * info (through {@link PhysicalCatalog}), pg_stat_archiver and etl.restore_drill at most once a {@link #FRESH}, in the
  * background: info starts pgbackrest, which reads the repository, and a scrape must not start one each time. A value that cannot be
  * known (no set of that type, no drill yet, pgBackRest not configured) is NaN.
@@ -77,10 +78,10 @@ class BackupMetrics {
 				Reading::fullAge, "type", "full");
 		gauge(registry, "pgbatch.backup.last.age", "seconds", "Seconds since the newest physical backup set of the type ended",
 				Reading::incrAge, "type", "incr");
-		gauge(registry, "pgbatch.drill.last.age", "seconds", "Seconds since the last restore drill started",
-				Reading::drillAge);
-		gauge(registry, "pgbatch.drill.last.passed", null, "Whether the last restore drill passed: 1, or 0",
-				Reading::drillPassed);
+		gauge(registry, "pgbatch.drill.last.age", "seconds",
+				"Seconds since the last restore drill to a point (its row counts compared) started", Reading::drillAge);
+		gauge(registry, "pgbatch.drill.last.passed", null,
+				"Whether the last restore drill to a point (its row counts compared) passed: 1, or 0", Reading::drillPassed);
 	}
 
 	private void gauge(MeterRegistry registry, String name, String unit, String description,
@@ -145,7 +146,7 @@ class BackupMetrics {
 			failed = "pg_stat_archiver: " + ex.getMessage();
 		}
 		try {
-			PhysicalCatalog.LastDrill drill = this.catalog.lastDrill();
+			PhysicalCatalog.LastDrill drill = this.catalog.lastCountedDrill();
 			if (drill != null) {
 				drillAge = seconds(drill.startedAt(), now);
 				drillPassed = drill.passed() ? 1 : 0;

@@ -11,11 +11,14 @@ import java.util.List;
 import java.util.Map;
 
 import dev.pgbatch.JobCatalog;
+import dev.pgbatch.backup.BackupJob;
+import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
+import dev.pgbatch.nightly.NightlyJob;
 import org.quartz.DisallowConcurrentExecution;
 import org.quartz.InterruptableJob;
 import org.quartz.JobDataMap;
@@ -48,6 +51,11 @@ import org.springframework.beans.factory.annotation.Value;
  * instance), through a one-shot trigger of the schedule. Under {@code misfire: fire-now} it is tried until it
  * runs or a later firing of the schedule takes its place; under {@code skip} only while it is not yet a misfire
  * (within the misfire threshold of its time), after which it is dropped, with a log line and a SKIPPED count.
+ * <p>
+ * A physical backup (backup type=full|diff|incr) is refused the same way while a nightly runs: the nightly's own
+ * backup step (its logical backup) is a run of the same job, which would wait behind hours of a physical backup
+ * only up to ETL_NIGHTLY_WAIT_FOR_RUNNING and then fail the nightly. Refused, the physical backup is tried again
+ * every ETL_SCHEDULER_RETRY_MS and starts once the nightly has ended.
  */
 @DisallowConcurrentExecution
 class ScheduledRun implements InterruptableJob {
@@ -71,11 +79,16 @@ class ScheduledRun implements InterruptableJob {
 
 	private static final Logger log = LoggerFactory.getLogger(ScheduledRun.class);
 
+	static final String NIGHTLY_RUNS = "a physical backup does not start while a nightly runs (%s): the nightly's own"
+			+ " backup step is a run of job backup too";
+
 	private final JobRunner runner;
 
 	private final JobRepository repository;
 
 	private final ScheduleMetrics metrics;
+
+	private final ExecutionLock lock;
 
 	private final Duration retryDelay;
 
@@ -88,12 +101,13 @@ class ScheduledRun implements InterruptableJob {
 	/** Set by {@link #interrupt} before it looks for the execution, which may not exist yet. */
 	private volatile boolean interrupted;
 
-	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics,
+	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics, ExecutionLock lock,
 			@Value("${etl.scheduler.retry-ms}") long retryMillis,
 			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis) {
 		this.runner = runner;
 		this.repository = repository;
 		this.metrics = metrics;
+		this.lock = lock;
 		this.retryDelay = Duration.ofMillis(retryMillis);
 		this.misfireThreshold = Duration.ofMillis(misfireThresholdMillis);
 	}
@@ -151,6 +165,10 @@ class ScheduledRun implements InterruptableJob {
 					parser.toJobParameters(definition, parser.parse(definition, arguments)))
 				.addString(SCHEDULE_PARAMETER, schedule, false)
 				.toJobParameters();
+			String nightly = BackupJob.physical(this.jobName, this.parameters) ? this.lock.holder(NightlyJob.NAME) : null;
+			if (nightly != null) {
+				throw new RefusedException(NIGHTLY_RUNS.formatted(nightly));
+			}
 			JobExecution previous = this.repository.getLastJobExecution(this.jobName, this.parameters);
 			if (previous == null) {
 				log.info("Schedule {}: firing of {} starts {}", schedule, firing, this.jobName);

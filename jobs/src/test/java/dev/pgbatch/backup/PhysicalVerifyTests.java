@@ -1,7 +1,10 @@
 package dev.pgbatch.backup;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -22,7 +25,7 @@ class PhysicalVerifyTests {
 			List.of(set(FULL, "full", "000000010000000000000003", "000000010000000000000003"),
 					set(INCR, "incr", "000000010000000000000005", "000000010000000000000005")),
 			"000000010000000000000003", "000000010000000000000006",
-			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)));
+			List.of(new PhysicalBackups.WalArchive("15-1", 1, "000000010000000000000003", "000000010000000000000006", 7715095926240503924L)), 1);
 
 	/** verify --verbose's summary of a sound repository: every set and the archive valid. */
 	@Test
@@ -53,6 +56,23 @@ class PhysicalVerifyTests {
 				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 19"), TWO_SETS, true))
 			.containsExactly("pgbackrest verify: backup set " + FULL + " is manifest missing (? of ? files valid)",
 					"pgbackrest verify: backup set " + INCR + " is valid (19 of 20 files valid)");
+	}
+
+	/**
+	 * The oldest full expired while verify ran (the backup job's retention): verify's summary lacks it, and info,
+	 * read again after, no longer lists it: left out, not a problem.
+	 */
+	@Test
+	void aSetRetentionRemovedWhileVerifyRanIsLeftOut() {
+		PhysicalBackups.Archive after = new PhysicalBackups.Archive(List.of(TWO_SETS.sets().get(1)),
+				TWO_SETS.walMin(), TWO_SETS.walMax(), TWO_SETS.archives(), 1);
+		List<String> summary = List.of("status: ok", "archiveId: 15-1, total WAL checked: 4, total valid WAL: 4",
+				"backup: " + INCR + ", status: valid, total files checked: 20, total valid files: 20");
+
+		assertThat(PhysicalVerify.summaryProblems(summary, PhysicalVerify.stillListed(TWO_SETS, after), true)).isEmpty();
+		assertThat(PhysicalVerify.summaryProblems(summary, PhysicalVerify.stillListed(TWO_SETS, TWO_SETS), true))
+			.containsExactly("pgbackrest verify did not check backup set " + FULL + ", which pgbackrest info lists: its"
+					+ " directory or its manifests are gone from the repository");
 	}
 
 	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
@@ -138,7 +158,7 @@ class PhysicalVerifyTests {
 		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000010000000000000006", "000000010000000000000007");
 		Set<String> truncated = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005");
 
-		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, full, List.of(full, incr),
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", truncated, one, from(full), List.of(full, incr),
 				"000000010000000000000009", MB16);
 
 		assertThat(checked.newest()).isEqualTo("000000010000000000000005");
@@ -153,9 +173,9 @@ class PhysicalVerifyTests {
 		// whole, with a .backup file archived last: it names a segment the archive holds
 		Set<String> whole = Set.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005",
 				"000000010000000000000006", "000000010000000000000007");
-		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr),
+		assertThat(PhysicalVerify.check("15-1", whole, one, from(full), List.of(full, incr),
 				"000000010000000000000006.00000028.backup", MB16).problems()).isEmpty();
-		assertThat(PhysicalVerify.check("15-1", whole, one, full, List.of(full, incr), "00000002.history", MB16)
+		assertThat(PhysicalVerify.check("15-1", whole, one, from(full), List.of(full, incr), "00000002.history", MB16)
 			.problems()).isEmpty();
 	}
 
@@ -170,11 +190,110 @@ class PhysicalVerifyTests {
 		Set<String> segments = Set.of("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
 				"000000010000000000000005", "000000010000000000000007", "000000010000000000000008");
 
-		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, full, List.of(full),
+		PhysicalVerify.Checked checked = PhysicalVerify.check("15-1", segments, one, from(full), List.of(full),
 				"000000010000000000000008", MB16);
 
 		assertThat(checked.newest()).isEqualTo("000000010000000000000008");
 		assertThat(checked.problems()).containsExactly("WAL archive 15-1: segment 000000010000000000000006 missing");
+	}
+
+	/**
+	 * The first 40 bytes of segment 000000010000000000000001 of the stack's cluster, as pgbackrest repo-get gave them
+	 * decompressed: magic D110 (PostgreSQL 15), a long header, timeline 1, page address 0/1000000, system
+	 * 7715095926240503924 (6B119E38F07D421A), 16 MB segments, 8 kB pages.
+	 */
+	private static final String FIRST_PAGE = "10d10200010000000000000100000000000000000000000"
+			+ "01a427df0389e116b0000000100200000";
+
+	private static final long SYSTEM = 0x6B119E38F07D421AL;
+
+	/**
+	 * A segment's content copied under another segment's name (its checksum, which is in the name, still matches)
+	 * does not hold the WAL of that name: its page address says where it belongs. So do another timeline's and
+	 * another system's.
+	 */
+	@Test
+	void aSegmentsFirstPageHeaderMustBeThatOfItsName() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		byte[] first = HexFormat.of().parseHex(FIRST_PAGE);
+
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, 0)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000005", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000100000001", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, MB16, SYSTEM + 1))
+			.isEqualTo("its first page is of database system " + SYSTEM + ", the archive's is " + (SYSTEM + 1));
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", first, one, 1024 * 1024 * 1024L, SYSTEM))
+			.isEqualTo("its first page is at 0/1000000");
+		assertThat(PhysicalVerify.headerProblem("000000010000000000000001", new byte[8], one, MB16, SYSTEM))
+			.isEqualTo(PhysicalVerify.PAGE_NOT_LONG);
+		// timeline 2 beginning at segment 1: its first segment may begin with timeline 1's WAL, a later one may not
+		List<PhysicalVerify.TimelineStart> two = List.of(new PhysicalVerify.TimelineStart(1, 0),
+				new PhysicalVerify.TimelineStart(2, 1));
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, two, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, one, MB16, SYSTEM))
+			.isEqualTo("its first page is of timeline 1");
+	}
+
+	/** Checked: the ends of what is restored and each timeline switch between them, not every segment. */
+	@Test
+	void theSegmentsBoundAreTheSetsEndsTheNewestAndEachTimelineSwitch() {
+		PhysicalBackups.BackupSet full = set(FULL, "full", "000000010000000000000003", "000000010000000000000004");
+		PhysicalBackups.BackupSet incr = set(INCR, "incr", "000000020000000000000009", "00000002000000000000000A");
+		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify
+			.timelines("1\t0/5000010\tno recovery target specified\n", 2, MB16);
+
+		assertThat(PhysicalVerify.bound(full.walStart(), List.of(full, incr), starts, "00000002000000000000000C", MB16))
+			.containsExactly("000000010000000000000003", "000000010000000000000004", "000000020000000000000005",
+					"000000020000000000000009", "00000002000000000000000A", "00000002000000000000000C");
+	}
+
+	/**
+	 * After a stanza-upgrade (database id 2, PostgreSQL 16) only the old system's fulls exist: that is a problem
+	 * (nothing of the current system can be restored), and the new archive is gap-checked from its first segment
+	 * all the same; the old archive from its full's WAL start.
+	 */
+	@Test
+	void afterAStanzaUpgradeTheCurrentSystemNeedsAFullAndItsArchiveIsChecked() {
+		String info = """
+				[{"name": "pgbatch", "status": {"code": 0, "lock": {"backup": {"held": false}}},
+				  "db": [{"id": 1, "repo-key": 1, "system-id": 7715095926240503924, "version": "15"},
+				         {"id": 2, "repo-key": 1, "system-id": 7715095926240509999, "version": "16"}],
+				  "archive": [
+				    {"database": {"id": 1, "repo-key": 1}, "id": "15-1", "min": "000000010000000000000003",
+				     "max": "000000010000000000000009"},
+				    {"database": {"id": 2, "repo-key": 1}, "id": "16-2", "min": "000000010000000000000001",
+				     "max": "000000010000000000000004"}],
+				  "backup": [
+				    {"label": "%s", "type": "full", "prior": null, "database": {"id": 1, "repo-key": 1},
+				     "archive": {"start": "000000010000000000000004", "stop": "000000010000000000000004"},
+				     "timestamp": {"start": 1796317079, "stop": 1796317084}, "info": {}}]}]
+				""".formatted(FULL);
+		PhysicalBackups.Archive archive = PhysicalBackups.archive(info);
+		List<String> problems = new ArrayList<>();
+
+		Map<String, PhysicalVerify.From> from = PhysicalVerify.from(archive, "pgbatch", problems);
+
+		assertThat(archive.database()).isEqualTo(2);
+		assertThat(problems).containsExactly("stanza pgbatch has no full backup set of its current database system"
+				+ " (database id 2, after a stanza-upgrade): nothing of it can be restored (bin/etl run backup type=full)");
+		assertThat(from).containsOnly(
+				Map.entry("15-1", new PhysicalVerify.From("000000010000000000000004", "the WAL start of full set " + FULL)),
+				Map.entry("16-2", new PhysicalVerify.From("000000010000000000000001", "its first segment")));
+
+		// once the new system has a full of its own, nothing is missing
+		List<String> after = new ArrayList<>();
+		PhysicalVerify.from(PhysicalBackups.archive(info.replace("]}]", ", {\"label\": \"20261210-020000F\","
+				+ " \"type\": \"full\", \"prior\": null, \"database\": {\"id\": 2, \"repo-key\": 1},"
+				+ " \"archive\": {\"start\": \"000000010000000000000002\", \"stop\": \"000000010000000000000002\"},"
+				+ " \"timestamp\": {\"start\": 1796317079, \"stop\": 1796317084}, \"info\": {}}]}]")), "pgbatch", after);
+		assertThat(after).isEmpty();
+	}
+
+	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
+		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {

@@ -200,6 +200,14 @@ class CliIntegrationTests {
 		assertThat(finished.exitCode()).as(finished.stderr()).isZero();
 		assertThat(finished.stderr()).contains("process that is gone");
 		assertThat(SeededTables.fingerprints()).isEqualTo(uninterrupted);
+		// the two killed executions, FAILED now, were each continued by a later one: no hint to restart them, which
+		// restart would refuse (review 11 #16)
+		for (long superseded : List.of(id, restartId)) {
+			EtlProcess.Result old = EtlInProcess.run("status", Long.toString(superseded));
+			assertThat(old.stdout()).contains("  FAILED  ").doesNotContain("continue it with");
+			assertThat(JSON.readTree(EtlInProcess.run("status", Long.toString(superseded), "--json").stdout())
+				.path("superseded").asBoolean(false)).isTrue();
+		}
 	}
 
 	@Test

@@ -443,6 +443,39 @@ class SchedulerIntegrationTests {
 		node.terminate();
 	}
 
+	/**
+	 * A physical backup's firing while a nightly runs (its lock held, as a run of it holds it, e.g. a long archive
+	 * step) is refused and tried again, starting nothing; once the nightly has ended it runs (review 11 #8).
+	 */
+	@Test
+	void aPhysicalBackupFiringWaitsForTheNightlyToEndAndThenRuns() throws Exception {
+		Path schedules = schedules("""
+				schedules:
+				  - name: physical
+				    job: backup
+				    cron: "0 0 3 1 1 ? 2099"
+				    parameters:
+				      type: full
+				""");
+		String cluster = "after-nightly";
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
+		environment.put("ETL_SCHEDULER_RETRY_MS", "1000");
+		EtlProcess node;
+		try (Connection nightly = TestDatabase.connect(); Statement statement = nightly.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('nightly'))");
+			assertThat(etl(environment, "schedules", "apply").exitCode()).isZero();
+			assertThat(etl(environment, "schedules", "trigger", "physical").exitCode()).isZero();
+			node = EtlProcess.start(environment, "scheduler");
+			this.nodes.add(node);
+			awaitTrue(Duration.ofSeconds(90), () -> matches(node.stderrSoFar(), "(Schedule physical: the firing of \\S+"
+					+ " was refused: a physical backup does not start while a nightly runs \\([^)]*\\): the nightly's own"
+					+ " backup step is a run of job backup too; trying it again)").size() >= 2);
+			assertThat(firings("physical")).isEmpty();
+		}
+		awaitTrue(Duration.ofSeconds(180), () -> completed("physical").size() == 1);
+		node.terminate();
+	}
+
 	/** The schedules of {@code schedules list --json}, by name. */
 	private static Map<String, JsonNode> listed(Map<String, String> environment) {
 		EtlProcess.Result list = etl(environment, "schedules", "list", "--json");
@@ -524,6 +557,12 @@ class SchedulerIntegrationTests {
 		Files.setPosixFilePermissions(unsafe, PosixFilePermissions.fromString("rwxrwxrwx"));
 		EtlProcess.Result drill = etl(Map.of("ETL_PGBACKREST_DRILL_DIR", unsafe.toString()), "run", "backup-drill");
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
+		// then a drill to a time (pg_amcheck only, no counts) that passed, as backup drill --to-time records one: the
+		// failed drill to a point stays the last drill the gauges read (review 10 #18)
+		jdbc.update("""
+				INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds, passed,
+				                               problems, counted)
+				VALUES (now() + interval '1 second', '2026-12-03T02:40:00Z', NULL, 1, 1, true, '', false)""");
 
 		Map<String, String> environment = environment("gauges", schedules("""
 				schedules:

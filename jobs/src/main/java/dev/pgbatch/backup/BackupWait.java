@@ -1,0 +1,63 @@
+package dev.pgbatch.backup;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+
+import dev.pgbatch.core.ExecutionLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * What backup verify --physical and backup drill (and their jobs, backup-verify and backup-drill) wait for before
+ * they start: the backup job (its lock, held for its backup, its retention's expire and its restore point) and any
+ * pgBackRest backup of the stanza (its backup lock as info shows it: another runner's, or a killed runner's
+ * pgbackrest that goes on), up to ETL_PGBACKREST_LOCK_WAIT, the setting that already bounds a wait for a backup of
+ * the stanza. A verify racing an expire reads sets vanishing under it as missing files; a drill during a full
+ * restores the set before it, not the full's.
+ */
+@Component
+class BackupWait {
+
+	private static final Logger log = LoggerFactory.getLogger(BackupWait.class);
+
+	/** How often the locks are looked at while they are waited for. */
+	private static final Duration POLL = Duration.ofSeconds(1);
+
+	private final ExecutionLock lock;
+
+	private final PhysicalBackups physical;
+
+	private final Duration wait;
+
+	BackupWait(ExecutionLock lock, PhysicalBackups physical, PgBackRestProperties properties) {
+		this.lock = lock;
+		this.physical = physical;
+		this.wait = properties.lockWait();
+	}
+
+	Duration bound() {
+		return this.wait;
+	}
+
+	/** Whether no backup runs now, after waiting up to ETL_PGBACKREST_LOCK_WAIT for one that does ({@code what} waits). */
+	boolean awaitNoBackup(String what) throws IOException, InterruptedException {
+		Instant deadline = Instant.now().plus(this.wait);
+		boolean said = false;
+		while (this.lock.isHeld(BackupJob.NAME) || this.physical.backupRunning()) {
+			if (!Instant.now().isBefore(deadline)) {
+				return false;
+			}
+			if (!said) {
+				log.info("{} waits up to {} s for the backup of stanza {} under way to end", what, this.wait.toSeconds(),
+						this.physical.stanza());
+				said = true;
+			}
+			Thread.sleep(POLL.toMillis());
+		}
+		return true;
+	}
+
+}

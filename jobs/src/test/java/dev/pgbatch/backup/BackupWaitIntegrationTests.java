@@ -1,0 +1,132 @@
+package dev.pgbatch.backup;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlInProcess;
+import dev.pgbatch.cli.EtlProcess;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * backup verify --physical and backup drill against the stack's repository while the backup job runs (its lock held,
+ * as a run of it holds it): verify starts once the backup has ended, and a drill whose wait
+ * (ETL_PGBACKREST_LOCK_WAIT) runs out fails saying so, with no drill recorded (review 11 #6, #9).
+ */
+class BackupWaitIntegrationTests {
+
+	@Test
+	void verifyStartsOnceTheBackupJobHasEnded() throws Exception {
+		Instant released;
+		CompletableFuture<EtlProcess.Result> verify;
+		try (Connection backup = TestDatabase.connect()) {
+			holdTheBackupJobsLock(backup);
+			verify = CompletableFuture.supplyAsync(() -> EtlInProcess.run("backup", "verify", "--physical"));
+			Thread.sleep(3_000);
+			assertThat(verify).isNotDone();
+			released = Instant.now();
+		}
+		EtlProcess.Result verified = verify.get(10, TimeUnit.MINUTES);
+
+		assertThat(verified.exitCode()).as(verified.stdout() + verified.stderr()).isIn(0, 1);
+		try (Connection connection = TestDatabase.connect();
+				ResultSet row = connection.createStatement()
+					.executeQuery("SELECT verified_at FROM etl.physical_verify ORDER BY id DESC LIMIT 1")) {
+			assertThat(row.next()).isTrue();
+			assertThat(row.getTimestamp(1).toInstant()).isAfterOrEqualTo(released);
+		}
+	}
+
+	@Test
+	void aDrillWhileTheBackupJobRunsPastTheWaitFailsUnrecorded() throws Exception {
+		String point = "wait-" + System.nanoTime();
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement insert = connection.prepareStatement(
+						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
+			insert.setString(1, point);
+			insert.executeUpdate();
+		}
+		EtlProcess.Result drill;
+		try (Connection backup = TestDatabase.connect()) {
+			holdTheBackupJobsLock(backup);
+			drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "2s"), "backup", "drill", "--to", point);
+		}
+
+		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
+		assertThat(drill.stderr()).contains("a backup of stanza pgbatch (the backup job, or a pgBackRest backup) still"
+				+ " runs after 2 s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes");
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement drills = connection.prepareStatement("SELECT count(*) FROM etl.restore_drill WHERE target = ?")) {
+			drills.setString(1, point);
+			try (ResultSet count = drills.executeQuery()) {
+				count.next();
+				assertThat(count.getLong(1)).isZero();
+			}
+		}
+	}
+
+	/**
+	 * The backup-verify and backup-drill jobs hold no transaction open during their long work (here the wait for
+	 * the backup job, as during pgBackRest's verify or restore): no session of the database is idle in a transaction
+	 * older than 2 s meanwhile (the launch's own are shorter), which a server's idle_in_transaction_session_timeout
+	 * would end, failing the step (review 11 #7).
+	 */
+	@Test
+	void theVerifyAndDrillJobsHoldNoTransactionDuringTheirWork() throws Exception {
+		String point = "no-transaction-" + System.nanoTime();
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement insert = connection.prepareStatement(
+						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
+			insert.setString(1, point);
+			insert.executeUpdate();
+		}
+		for (String job : List.of("backup-verify", "backup-drill")) {
+			try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
+				holdTheBackupJobsLock(backup);
+				CompletableFuture<EtlProcess.Result> run = CompletableFuture
+					.supplyAsync(() -> EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "15s"), "run", job));
+				int waiting = 0;
+				int inTransaction = 0;
+				// the command's start first (its Spring context), then a few seconds of its step's wait
+				for (int i = 0; i < 240 && waiting < 8 && !run.isDone(); i++) {
+					Thread.sleep(500);
+					try (PreparedStatement sessions = look.prepareStatement("""
+							SELECT count(*) FILTER (WHERE state LIKE 'idle in transaction%'
+							    AND now() - xact_start > interval '2 seconds'),
+							  count(*) FILTER (WHERE application_name LIKE 'pgbatch ' || ? || ',%')
+							FROM pg_stat_activity WHERE datname = current_database()""")) {
+						sessions.setString(1, job);
+						try (ResultSet counted = sessions.executeQuery()) {
+							counted.next();
+							inTransaction = Math.max(inTransaction, counted.getInt(1));
+							waiting += counted.getInt(2) > 0 ? 1 : 0;
+						}
+					}
+				}
+				assertThat(waiting).as(job + " running, its lock held").isEqualTo(8);
+				assertThat(inTransaction).as(job + ": sessions idle in transaction for over 2 s").isZero();
+				// the step's summary is still written (by the job repository, in a transaction of its own)
+				EtlProcess.Result ran = run.get(10, TimeUnit.MINUTES);
+				assertThat(ran.stdout()).as(ran.stdout() + ran.stderr())
+					.contains(job.equals("backup-verify") ? "verify-id " : "still runs after 15 s");
+			}
+		}
+	}
+
+	/** The backup job's lock (core/ExecutionLock: pgbatch.job, backup) taken on {@code session}, held until it closes. */
+	private static void holdTheBackupJobsLock(Connection session) throws Exception {
+		try (Statement statement = session.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + BackupJob.NAME + "'))");
+		}
+	}
+
+}
