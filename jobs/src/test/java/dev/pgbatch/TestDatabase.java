@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +20,8 @@ import dev.pgbatch.core.Databases;
 import org.flywaydb.core.Flyway;
 
 import org.springframework.test.context.DynamicPropertyRegistry;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The databases the tests use, on the server of ETL_DB_URL (the stack's by default), so a developer's own pgbatch
@@ -33,6 +36,8 @@ public final class TestDatabase {
 
 	private static final String TEMPLATE = PREFIX + "_template";
 
+	private static final String CLASS_PREFIX = PREFIX + "_class_";
+
 	/**
 	 * The suite run the template belongs to: the Maven build's (failsafe passes it to every fork), else this JVM's
 	 * (a run from an IDE). A template of another run is made again, and that run's leftover databases dropped.
@@ -46,6 +51,9 @@ public final class TestDatabase {
 	private static String current;
 
 	private static boolean currentCreated;
+
+	/** The copies made of the running class's database ({@link #snapshot}), dropped with it. */
+	private static final List<String> snapshots = new ArrayList<>();
 
 	private TestDatabase() {
 	}
@@ -136,9 +144,46 @@ public final class TestDatabase {
 	 */
 	static synchronized void enter(Class<?> testClass) {
 		String simple = testClass.getSimpleName().replaceFirst("IntegrationTests$", "").toLowerCase(Locale.ROOT);
-		String start = PREFIX + "_class_";
-		current = start + simple.substring(0, Math.min(simple.length(), 63 - start.length()));
+		current = CLASS_PREFIX + simple.substring(0, Math.min(simple.length(), 63 - CLASS_PREFIX.length()));
 		currentCreated = false;
+	}
+
+	/**
+	 * A copy of the running class's database as it is now, for later tests of the class to start from
+	 * ({@link #replaceWith}): CREATE DATABASE ... TEMPLATE copies it in a second or two, where making the same rows
+	 * again takes a seed run. The class's own sessions must have ended (PostgreSQL copies no database in use); a few
+	 * moments are allowed for those just closed. Dropped with the class's database.
+	 */
+	public static synchronized String snapshot(String label) throws SQLException {
+		String database = name();
+		// "_copy_" keeps it apart from every class's database, whatever the truncation
+		String copy = PREFIX + "_copy_" + label + "_" + database.substring(CLASS_PREFIX.length());
+		copy = copy.substring(0, Math.min(copy.length(), 63));
+		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
+			Databases.drop(statement, copy);
+			whileInUse(statement, "CREATE DATABASE " + copy + " TEMPLATE " + database);
+		}
+		snapshots.add(copy);
+		return copy;
+	}
+
+	/** The running class's database made again from a {@link #snapshot}: the state the snapshot was taken in. */
+	public static synchronized void replaceWith(String snapshot) throws SQLException {
+		String database = name();
+		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
+			Databases.drop(statement, database);
+			whileInUse(statement, "CREATE DATABASE " + database + " TEMPLATE " + snapshot);
+		}
+	}
+
+	/** Runs a CREATE DATABASE again for a few seconds while its template is in use (object_in_use). */
+	private static void whileInUse(Statement statement, String sql) {
+		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+			.ignoreExceptionsMatching(ex -> ex instanceof SQLException state && "55006".equals(state.getSQLState()))
+			.until(() -> {
+				statement.execute(sql);
+				return true;
+			});
 	}
 
 	/** Called as a test class ends, after its application context is closed: its database is dropped. */
@@ -146,6 +191,10 @@ public final class TestDatabase {
 		if (currentCreated) {
 			dropDatabase(current);
 		}
+		for (String snapshot : snapshots) {
+			dropDatabase(snapshot);
+		}
+		snapshots.clear();
 		current = null;
 		currentCreated = false;
 	}

@@ -212,7 +212,8 @@ class CliIntegrationTests {
 
 	@Test
 	void anEmbedRunKilledWithSigkillRestartsWithoutEmbeddingAgainWhatWasCommitted() throws Exception {
-		assertThat(EtlInProcess.run("run", "seed-data", "scale=1", "reset=true").exitCode()).isZero();
+		// 500 products, none embedded
+		seededAtScale1();
 
 		EtlProcess run = EtlProcess.start(Map.of(), "run", "embed-products", "batch-size=16");
 		long id = awaitRunning(run);
@@ -248,13 +249,19 @@ class CliIntegrationTests {
 	private static final String IN_POSTGRES_OR_VERIFIED = "SELECT (SELECT count(*) FROM ops.task_executions)"
 			+ " + (SELECT coalesce(sum(row_count), 0) FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed')";
 
+	/** A copy of the class's database as {@link #seededAtScale1} leaves it, made by its first call. */
+	private static String scale1Copy;
+
 	/**
-	 * The seed's own 19 months of task executions at scale 1, as-of 2026-06-30, an empty archive log, and the
-	 * environment of an archive run with a keyset and an object-store folder of its own.
+	 * The class's database with the seed's own 19 months of task executions at scale 1, as-of 2026-06-30, and an
+	 * empty archive log (no other test's partitions): seeded by the first test that asks, given back to the next
+	 * ones as a copy (seconds, not a seed run at scale 1).
 	 */
-	private static Map<String, String> archiveEnvironment(Path directory) throws Exception {
-		Path keyset = directory.resolve("keyset.json");
-		Keyset.init(keyset);
+	private static void seededAtScale1() throws Exception {
+		if (scale1Copy != null) {
+			TestDatabase.replaceWith(scale1Copy);
+			return;
+		}
 		try (Connection connection = TestDatabase.connect(); Statement statement = connection.createStatement()) {
 			statement.execute("DO $$ DECLARE p text; BEGIN FOR p IN SELECT c.oid::regclass::text FROM pg_inherits i"
 					+ " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ops.task_executions'::regclass"
@@ -262,6 +269,17 @@ class CliIntegrationTests {
 			statement.execute("DELETE FROM ops.archive_log");
 		}
 		assertThat(EtlInProcess.run("run", "seed-data", "scale=1", "as-of=2026-06-30", "force=true", "reset=true").exitCode()).isZero();
+		scale1Copy = TestDatabase.snapshot("scale1");
+	}
+
+	/**
+	 * {@link #seededAtScale1}, and the environment of an archive run with a keyset and an object-store folder of its
+	 * own.
+	 */
+	private static Map<String, String> archiveEnvironment(Path directory) throws Exception {
+		Path keyset = directory.resolve("keyset.json");
+		Keyset.init(keyset);
+		seededAtScale1();
 		return Map.of("ETL_BACKUP_KEYSET", keyset.toString(), "ETL_ARCHIVE_PREFIX", "cli-archive-" + System.nanoTime());
 	}
 

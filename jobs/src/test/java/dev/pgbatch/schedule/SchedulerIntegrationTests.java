@@ -65,6 +65,14 @@ class SchedulerIntegrationTests {
 
 	private final List<EtlProcess> nodes = new ArrayList<>();
 
+	/**
+	 * The node the WAL archiving health tests ask, started by the first of them (a JVM start: seconds) and killed
+	 * after the class. It never fires (2099); what each test changes (archive_command, a privilege) it puts back.
+	 */
+	private static EtlProcess archivingNode;
+
+	private static String archivingHealth;
+
 	@BeforeAll
 	static void connect() throws SQLException {
 		dataSource = new SingleConnectionDataSource(TestDatabase.connect(), true);
@@ -72,8 +80,11 @@ class SchedulerIntegrationTests {
 	}
 
 	@AfterAll
-	static void disconnect() {
+	static void disconnect() throws InterruptedException {
 		dataSource.destroy();
+		if (archivingNode != null) {
+			archivingNode.kill();
+		}
 	}
 
 	@AfterEach
@@ -134,11 +145,11 @@ class SchedulerIntegrationTests {
 				schedules:
 				  - name: catch-up
 				    job: refresh-views
-				    cron: "0/20 * * * * ?"
+				    cron: "0/10 * * * * ?"
 				    misfire: fire-now
 				  - name: skip-missed
 				    job: partition-rollover
-				    cron: "0/20 * * * * ?"
+				    cron: "0/10 * * * * ?"
 				    parameters:
 				      dry-run: true
 				    misfire: skip
@@ -149,7 +160,7 @@ class SchedulerIntegrationTests {
 		before.terminate();
 		Instant down = Instant.now();
 		// the scheduler is down over the next firing, for longer than the misfire threshold
-		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 20 + 1) * 20);
+		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 10 + 1) * 10);
 		Thread.sleep(Duration.between(Instant.now(), missed.plusSeconds(3)).toMillis());
 
 		EtlProcess after = node(cluster, schedules, TestDatabase.url());
@@ -157,18 +168,19 @@ class SchedulerIntegrationTests {
 		Supplier<List<Firing>> caughtUp = () -> completed("catch-up").stream()
 			.filter(run -> run.firing().isAfter(down))
 			.toList();
-		awaitTrue(Duration.ofSeconds(30), () -> !caughtUp.get().isEmpty());
+		// as long as the other waits for a node's start: a JVM's start on a busy machine took more than 30 s
+		awaitTrue(Duration.ofSeconds(60), () -> !caughtUp.get().isEmpty());
 		Instant comeBack = caughtUp.get().get(0).firing();
 		after.terminate();
 
-		// fire-now: one run as soon as it came back, for the missed firing (so not on a 20-second boundary)
+		// fire-now: one run as soon as it came back, for the missed firing (so not on a 10-second boundary)
 		assertThat(comeBack).isAfter(missed);
-		assertThat(comeBack.toEpochMilli() % 20_000).isNotZero();
+		assertThat(comeBack.toEpochMilli() % 10_000).isNotZero();
 		assertThat(firings("catch-up")).filteredOn(run -> run.firing().isAfter(down) && run.firing().isBefore(comeBack))
 			.isEmpty();
 		// skip: the missed firing was dropped; whatever ran after it came at its own boundaries
 		assertThat(firings("skip-missed")).filteredOn(run -> run.firing().isAfter(down)).allSatisfy(run -> {
-			assertThat(run.firing().getEpochSecond() % 20).isZero();
+			assertThat(run.firing().getEpochSecond() % 10).isZero();
 			assertThat(run.firing()).isAfter(missed);
 		});
 	}
@@ -502,11 +514,7 @@ class SchedulerIntegrationTests {
 	 */
 	@Test
 	void healthIsDownWhileWalArchivingFailsAndUpOnceTheBacklogIsArchived() throws Exception {
-		Path schedules = schedules("""
-				schedules:
-				  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
-				""");
-		String health = healthOfNewNode(environment("archiving", schedules, TestDatabase.url()));
+		String health = archivingNodeHealth();
 		awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
 		assertThat(component(health, "walArchiving").path("status").asString()).isEqualTo("UP");
 		try (WalArchivingOutage outage = WalArchivingOutage.start(TestDatabase.name())) {
@@ -522,14 +530,10 @@ class SchedulerIntegrationTests {
 	/** A role that may not read pg_stat_archiver: the archiving part is UNKNOWN naming the GRANT, the node UP. */
 	@Test
 	void walArchivingIsUnknownNamingTheGrantWhenTheRoleMayNotReadTheArchiver() throws Exception {
-		Path schedules = schedules("""
-				schedules:
-				  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
-				""");
+		String health = archivingNodeHealth();
 		// in the class's database only: the privileges of pg_catalog's objects are per database
 		StackSuperuser.execute(TestDatabase.name(), "REVOKE SELECT ON pg_catalog.pg_stat_archiver FROM PUBLIC");
 		try {
-			String health = healthOfNewNode(environment("archiver-grant", schedules, TestDatabase.url()));
 			awaitTrue(Duration.ofSeconds(60), () -> get(health).statusCode() == 200);
 			JsonNode archiving = component(health, "walArchiving");
 			assertThat(archiving.path("status").asString()).isEqualTo("UNKNOWN");
@@ -742,6 +746,19 @@ class SchedulerIntegrationTests {
 		EtlProcess node = EtlProcess.start(environment(cluster, schedules, databaseUrl), "scheduler");
 		this.nodes.add(node);
 		return node;
+	}
+
+	/** The health endpoint of {@link #archivingNode}, started now unless it runs. */
+	private static synchronized String archivingNodeHealth() throws IOException {
+		if (archivingNode == null) {
+			Map<String, String> environment = environment("archiving", schedules("""
+					schedules:
+					  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+					"""), TestDatabase.url());
+			archivingNode = EtlProcess.start(environment, "scheduler");
+			archivingHealth = "http://127.0.0.1:" + environment.get("ETL_SCHEDULER_PORT") + "/actuator/health";
+		}
+		return archivingHealth;
 	}
 
 	/** Starts a node and returns the address of its health endpoint. */
