@@ -132,6 +132,11 @@ public class RestoreDrills {
 			}
 			Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
 			awaitNoBackup();
+			if (time == null && pointName == null) {
+				// the newest point again: a backup waited for makes its own point as it ends, and it is that set
+				// the drill is for
+				target = target(null);
+			}
 			Instant started = Instant.now();
 			List<String> problems = new ArrayList<>();
 			String set = null;

@@ -75,6 +75,33 @@ class BackupWaitIntegrationTests {
 	}
 
 	/**
+	 * A drill with no point named drills the newest point as of the end of its wait: the backup it waited for makes
+	 * its own point as it ends, and that set is the one the drill is for (review 13 #1).
+	 */
+	@Test
+	void aDrillThatWaitedForABackupDrillsThePointTheBackupMadeAsItEnded() throws Exception {
+		String made = "made-while-waiting-" + System.nanoTime();
+		CompletableFuture<EtlProcess.Result> drill;
+		try (Connection backup = TestDatabase.connect()) {
+			holdTheBackupJobsLock(backup);
+			drill = CompletableFuture.supplyAsync(() -> EtlInProcess.run("backup", "drill", "--json"));
+			Thread.sleep(3_000);
+			assertThat(drill).isNotDone();
+			EtlProcess.Result point = EtlInProcess.run("backup", "point", made);
+			assertThat(point.exitCode()).as(point.stdout() + point.stderr()).isZero();
+		}
+		EtlProcess.Result drilled = drill.get(10, TimeUnit.MINUTES);
+
+		assertThat(drilled.exitCode()).as(drilled.stdout() + drilled.stderr()).isZero();
+		try (Connection connection = TestDatabase.connect();
+				ResultSet row = connection.createStatement()
+					.executeQuery("SELECT target FROM etl.restore_drill ORDER BY id DESC LIMIT 1")) {
+			assertThat(row.next()).isTrue();
+			assertThat(row.getString(1)).isEqualTo(made);
+		}
+	}
+
+	/**
 	 * The backup-verify and backup-drill jobs hold no transaction open during their long work (here the wait for
 	 * the backup job, as during pgBackRest's verify or restore): no session of the database is idle in a transaction
 	 * older than 2 s meanwhile (the launch's own are shorter), which a server's idle_in_transaction_session_timeout
