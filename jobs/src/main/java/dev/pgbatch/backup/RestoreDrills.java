@@ -122,7 +122,7 @@ public class RestoreDrills {
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point or a time
 	 * after the server's clock is a UsageException, with nothing written. Then a backup under way is waited for
-	 * ({@link BackupWait}); one that still runs after that fails the drill unrecorded ({@link #BACKUP_RUNS}).
+	 * ({@link BackupWait}); one that still runs after that fails the drill, recorded ({@link #BACKUP_RUNS}).
 	 * Everything that fails after is one of the drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
@@ -131,7 +131,14 @@ public class RestoreDrills {
 				this.cluster.refuseFuture(time);
 			}
 			Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
-			awaitNoBackup();
+			if (!awaitNoBackup()) {
+				// recorded as failed, so that the drill gauges say so (a weekly drill that never runs is a failed one)
+				List<String> problems = List.of(
+						BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
+				long id = record(Instant.now(), target.name(), null, target.counts() != null, 0, 0, problems);
+				log.warn("restore drill {} to {}: failed: {}", id, target.name(), problems.get(0));
+				return new Drill(id, target.name(), null, target.counts() != null, 0, 0, problems);
+			}
 			if (time == null && pointName == null) {
 				// the newest point again: a backup waited for makes its own point as it ends, and it is that set
 				// the drill is for
@@ -193,18 +200,14 @@ public class RestoreDrills {
 		}
 	}
 
-	private void awaitNoBackup() throws InterruptedException {
-		boolean free;
+	/** Whether no backup runs, after waiting for one under way ({@link BackupWait}). */
+	private boolean awaitNoBackup() throws InterruptedException {
 		try {
-			free = this.backupWait.awaitNoBackup("backup drill");
+			return this.backupWait.awaitNoBackup("backup drill");
 		}
 		catch (IOException | RuntimeException ex) {
 			// info cannot be read (a wrong cipher passphrase): the drill meets the same failure, and records it
-			free = true;
-		}
-		if (!free) {
-			throw new IllegalStateException(
-					BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
+			return true;
 		}
 	}
 

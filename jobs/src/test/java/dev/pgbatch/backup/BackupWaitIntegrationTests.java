@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * backup verify --physical and backup drill against the stack's repository while the backup job runs (its lock held,
  * as a run of it holds it): verify starts once the backup has ended, and a drill whose wait
- * (ETL_PGBACKREST_LOCK_WAIT) runs out fails saying so, with no drill recorded (review 11 #6, #9).
+ * (ETL_PGBACKREST_LOCK_WAIT) runs out fails saying so, recorded as a failed drill (review 11 #6, #9; review 13 #2).
  */
 class BackupWaitIntegrationTests {
 
@@ -47,7 +47,7 @@ class BackupWaitIntegrationTests {
 	}
 
 	@Test
-	void aDrillWhileTheBackupJobRunsPastTheWaitFailsUnrecorded() throws Exception {
+	void aDrillWhileTheBackupJobRunsPastTheWaitFailsRecordedAsFailed() throws Exception {
 		String point = "wait-" + System.nanoTime();
 		try (Connection connection = TestDatabase.connect();
 				PreparedStatement insert = connection.prepareStatement(
@@ -61,15 +61,21 @@ class BackupWaitIntegrationTests {
 			drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "2s"), "backup", "drill", "--to", point);
 		}
 
+		String runs = "a backup of stanza pgbatch (the backup job, or a pgBackRest backup) still"
+				+ " runs after 2 s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes";
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
-		assertThat(drill.stderr()).contains("a backup of stanza pgbatch (the backup job, or a pgBackRest backup) still"
-				+ " runs after 2 s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes");
+		assertThat(drill.stdout() + drill.stderr()).contains(runs);
+		// recorded as failed, nothing restored: the drill gauges read it
 		try (Connection connection = TestDatabase.connect();
-				PreparedStatement drills = connection.prepareStatement("SELECT count(*) FROM etl.restore_drill WHERE target = ?")) {
+				PreparedStatement drills = connection.prepareStatement(
+						"SELECT passed, problems, backup_label FROM etl.restore_drill WHERE target = ?")) {
 			drills.setString(1, point);
-			try (ResultSet count = drills.executeQuery()) {
-				count.next();
-				assertThat(count.getLong(1)).isZero();
+			try (ResultSet row = drills.executeQuery()) {
+				assertThat(row.next()).isTrue();
+				assertThat(row.getBoolean(1)).isFalse();
+				assertThat(row.getString(2)).startsWith(runs);
+				assertThat(row.getString(3)).isNull();
+				assertThat(row.next()).isFalse();
 			}
 		}
 	}
@@ -80,6 +86,8 @@ class BackupWaitIntegrationTests {
 	 */
 	@Test
 	void aDrillThatWaitedForABackupDrillsThePointTheBackupMadeAsItEnded() throws Exception {
+		EtlProcess.Result before = EtlInProcess.run("backup", "point", "before-the-backup-" + System.nanoTime());
+		assertThat(before.exitCode()).as(before.stdout() + before.stderr()).isZero();
 		String made = "made-while-waiting-" + System.nanoTime();
 		CompletableFuture<EtlProcess.Result> drill;
 		try (Connection backup = TestDatabase.connect()) {
