@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -89,16 +91,24 @@ class BackupWaitIntegrationTests {
 		EtlProcess.Result before = EtlInProcess.run("backup", "point", "before-the-backup-" + System.nanoTime());
 		assertThat(before.exitCode()).as(before.stdout() + before.stderr()).isZero();
 		String made = "made-while-waiting-" + System.nanoTime();
-		CompletableFuture<EtlProcess.Result> drill;
-		try (Connection backup = TestDatabase.connect()) {
+		EtlProcess drill;
+		try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
 			holdTheBackupJobsLock(backup);
-			drill = CompletableFuture.supplyAsync(() -> EtlInProcess.run("backup", "drill", "--json"));
-			Thread.sleep(3_000);
-			assertThat(drill).isNotDone();
+			// a process of its own (in-process commands run one at a time), in its wait before the point is made:
+			// it holds the drill's lock from before it reads its point
+			drill = EtlProcess.start(Map.of(), "backup", "drill", "--json");
+			Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() -> {
+				try (ResultSet held = look.createStatement().executeQuery("SELECT count(*) FROM pg_stat_activity"
+						+ " WHERE datname = current_database() AND application_name LIKE 'pgbatch backup drill%'")) {
+					held.next();
+					return held.getInt(1) > 0;
+				}
+			});
+			Thread.sleep(2_000);
 			EtlProcess.Result point = EtlInProcess.run("backup", "point", made);
 			assertThat(point.exitCode()).as(point.stdout() + point.stderr()).isZero();
 		}
-		EtlProcess.Result drilled = drill.get(10, TimeUnit.MINUTES);
+		EtlProcess.Result drilled = drill.await();
 
 		assertThat(drilled.exitCode()).as(drilled.stdout() + drilled.stderr()).isZero();
 		try (Connection connection = TestDatabase.connect();
