@@ -50,13 +50,7 @@ class BackupWaitIntegrationTests {
 
 	@Test
 	void aDrillWhileTheBackupJobRunsPastTheWaitFailsRecordedAsFailed() throws Exception {
-		String point = "wait-" + System.nanoTime();
-		try (Connection connection = TestDatabase.connect();
-				PreparedStatement insert = connection.prepareStatement(
-						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
-			insert.setString(1, point);
-			insert.executeUpdate();
-		}
+		String point = recordedPoint("wait-" + System.nanoTime());
 		EtlProcess.Result drill;
 		try (Connection backup = TestDatabase.connect()) {
 			holdTheBackupJobsLock(backup);
@@ -127,13 +121,7 @@ class BackupWaitIntegrationTests {
 	 */
 	@Test
 	void theVerifyAndDrillJobsHoldNoTransactionDuringTheirWork() throws Exception {
-		String point = "no-transaction-" + System.nanoTime();
-		try (Connection connection = TestDatabase.connect();
-				PreparedStatement insert = connection.prepareStatement(
-						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
-			insert.setString(1, point);
-			insert.executeUpdate();
-		}
+		String point = recordedPoint("no-transaction-" + System.nanoTime());
 		for (String job : List.of("backup-verify", "backup-drill")) {
 			try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
 				holdTheBackupJobsLock(backup);
@@ -165,6 +153,17 @@ class BackupWaitIntegrationTests {
 					.contains(job.equals("backup-verify") ? "verify-id " : "still runs after 15 s");
 			}
 		}
+	}
+
+	/** A row of etl.restore_point only (no point in the WAL, no counts): enough for what happens before a restore. */
+	private static String recordedPoint(String name) throws Exception {
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement insert = connection.prepareStatement(
+						"INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())")) {
+			insert.setString(1, name);
+			insert.executeUpdate();
+		}
+		return name;
 	}
 
 	/** The backup job's lock (core/ExecutionLock: pgbatch.job, backup) taken on {@code session}, held until it closes. */
