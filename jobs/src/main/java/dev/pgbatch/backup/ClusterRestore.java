@@ -294,6 +294,19 @@ class ClusterRestore {
 	}
 
 	/**
+	 * Refuses (exit 2) pgBackRest's program or configuration file named by a path that cannot go into the restored
+	 * cluster's restore_command ({@link #restoreCommand}): checked before the live cluster is touched or anything is
+	 * made, not found out after pgbackrest check and the directories.
+	 */
+	void refuseUnquotable() {
+		for (String path : List.of(this.pgBackRest.bin(), this.pgBackRest.config())) {
+			if (!path.isEmpty() && badPath(Path.of(path))) {
+				throw new UsageException(UNQUOTABLE.formatted(OneLine.of(path)));
+			}
+		}
+	}
+
+	/**
 	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
 	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
 	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
@@ -301,12 +314,8 @@ class ClusterRestore {
 	 * against the repository).
 	 */
 	String restoreCommand(Path data) {
+		refuseUnquotable();
 		String config = this.pgBackRest.config();
-		for (String path : List.of(this.pgBackRest.bin(), config)) {
-			if (!path.isEmpty() && badPath(Path.of(path))) {
-				throw new IllegalStateException(UNQUOTABLE.formatted(OneLine.of(path)));
-			}
-		}
 		return this.pgBackRest.bin() + (config.isEmpty() ? "" : " --config=" + config) + " --stanza="
 				+ this.pgBackRest.stanza() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
 	}

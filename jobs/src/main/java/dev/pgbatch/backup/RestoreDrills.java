@@ -114,12 +114,13 @@ public class RestoreDrills {
 
 	/**
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
-	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point or a time
-	 * after the server's clock is a UsageException, with nothing written; everything that fails after is one of the
-	 * drill's problems.
+	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
+	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
+	 * written; everything that fails after is one of the drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
+			this.cluster.refuseUnquotable();
 			if (time != null) {
 				this.cluster.refuseFuture(time);
 			}

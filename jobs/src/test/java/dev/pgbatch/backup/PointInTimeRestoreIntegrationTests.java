@@ -559,6 +559,38 @@ class PointInTimeRestoreIntegrationTests {
 		}
 	}
 
+	/**
+	 * pgBackRest's configuration named by a path restore_command cannot hold (here with a .. component, which the
+	 * setting accepts): the restore and the drill are refused up front (exit 2, one line), before pgbackrest check
+	 * on the live cluster and before any directory is made; the drill records nothing.
+	 */
+	@Test
+	void aPgBackRestPathRestoreCommandCannotHoldIsRefusedBeforeAnythingIsDone() throws Exception {
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		String roundabout = stackConfig.getParent() + "/../" + stackConfig.getParent().getFileName() + "/"
+				+ stackConfig.getFileName();
+		Path dir = this.base.resolve("unquotable-config");
+		long drills;
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			drills = Long.parseLong(string(statement, "SELECT count(*) FROM etl.restore_drill"));
+		}
+
+		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", roundabout), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+		EtlProcess.Result drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", roundabout), "backup", "drill", "--to",
+				this.point);
+
+		for (EtlProcess.Result refused : List.of(restore, drill)) {
+			assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+			assertThat(refused.stderr().strip()).isEqualTo("etl: " + ClusterRestore.UNQUOTABLE.formatted(roundabout));
+		}
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			assertThat(Long.parseLong(string(statement, "SELECT count(*) FROM etl.restore_drill"))).isEqualTo(drills);
+		}
+	}
+
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
 	@Test
 	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
