@@ -98,7 +98,8 @@ class ClusterRestore {
 
 	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now";
 
-	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s)";
+	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s), nor one the system"
+			+ " gives that is not the live cluster's (%s) or PostgreSQL's usual 5432-5439";
 
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
@@ -115,7 +116,15 @@ class ClusterRestore {
 	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
 	 * during a restore of hours among them.
 	 */
-	private static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+	static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+	/** PostgreSQL's usual ports: a cluster of the host that restarts, or listens on another address only, takes them. */
+	private static final int POSTGRES_PORTS_FROM = 5432;
+
+	private static final int POSTGRES_PORTS_TO = 5439;
+
+	/** How many ports the system gives are tried when none is left outside the ephemeral range. */
+	private static final int SYSTEM_PORT_TRIES = 20;
 
 	/** Linux's ephemeral range, when the file cannot be read. */
 	private static final int[] DEFAULT_EPHEMERAL_PORTS = { 32768, 60999 };
@@ -706,17 +715,23 @@ class ClusterRestore {
 		}
 	}
 
-	/** A loopback port free now, outside the kernel's ephemeral range. */
-	static int freePort() {
-		return freePort(EPHEMERAL_PORTS);
+	/**
+	 * A loopback port free now for a restored cluster: neither the live cluster's ({@link #livePorts}) nor
+	 * PostgreSQL's usual ones, outside the kernel's ephemeral range when any is left there.
+	 */
+	int freePort() throws IOException, InterruptedException {
+		return freePort(EPHEMERAL_PORTS, livePorts().keySet());
 	}
 
 	/**
-	 * A loopback port free now, from 1024 to 65535 outside the ephemeral range that {@code ephemeral} gives (its two
-	 * numbers): above it first (fewer services are configured there), from a place of its own in each part, so that
-	 * drills of other runners on the host do not try the same ports in turn.
+	 * A loopback port free now, not in {@code live} nor 5432-5439, from 1024 to 65535 outside the ephemeral range that
+	 * {@code ephemeral} gives (its two numbers): above it first (fewer services are configured there), from a place of
+	 * its own in each part, so that drills of other runners on the host do not try the same ports in turn. When none
+	 * is left there (a range widened to 1024-65535, a common tuning), one the system gives, as before the range was
+	 * minded: every drill would fail else; it is checked again just before the start ({@link #start}). None at all: a
+	 * UsageException (exit 2, nothing written yet).
 	 */
-	static int freePort(Path ephemeral) {
+	static int freePort(Path ephemeral, Set<Integer> live) {
 		int[] range = DEFAULT_EPHEMERAL_PORTS;
 		try {
 			// (not readString: of a /proc file, whose size says 0, Java 17's gives the first byte only)
@@ -733,12 +748,26 @@ class ClusterRestore {
 			int from = size > 0 ? ThreadLocalRandom.current().nextInt(size) : 0;
 			for (int i = 0; i < size; i++) {
 				int port = part[0] + (from + i) % size;
-				if (portFree(port)) {
+				if (!taken(port, live) && portFree(port)) {
 					return port;
 				}
 			}
 		}
-		throw new IllegalStateException(NO_PORT.formatted(low, high, ephemeral));
+		for (int i = 0; i < SYSTEM_PORT_TRIES; i++) {
+			try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+				if (!taken(socket.getLocalPort(), live)) {
+					return socket.getLocalPort();
+				}
+			}
+			catch (IOException ex) {
+				break;
+			}
+		}
+		throw new UsageException(NO_PORT.formatted(low, high, ephemeral, live));
+	}
+
+	private static boolean taken(int port, Set<Integer> live) {
+		return live.contains(port) || (port >= POSTGRES_PORTS_FROM && port <= POSTGRES_PORTS_TO);
 	}
 
 	/** Whether nothing listens on 127.0.0.1:{@code port} now. */

@@ -193,7 +193,7 @@ public class PointInTimeRestores {
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			refuseIfUnsafe(temporary(dir));
 			refuseIfUnsafe(temporary(tablespaces));
-			int listening = port != null ? port : ClusterRestore.freePort();
+			int listening = port != null ? port : this.cluster.freePort();
 			String livePort = this.cluster.livePorts().get(listening);
 			if (livePort != null) {
 				throw new UsageException(LIVE_PORT.formatted(listening, livePort));

@@ -147,7 +147,7 @@ public class RestoreDrills {
 							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 				}
 				this.cluster.toOwner(scratch);
-				int port = ClusterRestore.freePort();
+				int port = this.cluster.freePort();
 				// the scratch cluster's own: what the live cluster's configuration (copied with its data directory)
 				// says of its port and sockets is not for a throwaway cluster beside it (nor of its memory: the
 				// restore's isolation)

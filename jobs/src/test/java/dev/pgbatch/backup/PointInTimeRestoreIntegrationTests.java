@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -678,7 +679,7 @@ class PointInTimeRestoreIntegrationTests {
 
 	/** As the restore chooses one: outside the ephemeral range, where the restore's own connections would take it. */
 	private static int freePort() {
-		return ClusterRestore.freePort();
+		return ClusterRestore.freePort(ClusterRestore.EPHEMERAL_PORTS, Set.of());
 	}
 
 }
