@@ -470,12 +470,17 @@ class ClusterRestore {
 	 * may be another process's, the live cluster's postmaster among them.
 	 */
 	String stop(Path data) {
+		return stop(data, "immediate");
+	}
+
+	/** {@link #stop(Path)} in that shutdown mode: fast for a cluster that is kept (its replay resumes from a restartpoint). */
+	String stop(Path data, String mode) {
 		if (moved(data)) {
 			return MOVED.formatted(data);
 		}
 		try {
 			if (postmasterRunsIn(data)) {
-				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
+				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", mode, "-w", "stop");
 				if (stopped.exitCode() != 0) {
 					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
 				}
@@ -836,7 +841,7 @@ class ClusterRestore {
 		line.addAll(List.of(command));
 		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
 		builder.environment().keySet().retainAll(List.of("PATH", "LANG", "LC_ALL", "TZ"));
-		Process process = builder.start();
+		Process process = CleanUpOnExit.start(builder);
 		process.getOutputStream().close();
 		CompletableFuture<String> output = OwnThreads.start(command[0] + " output", () -> read(process.getInputStream()));
 		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -134,7 +134,8 @@ public class RestoreDrills {
 					+ " pg_control_system()"), databaseOid());
 			Path scratch = this.drills.resolve(prefix + started.toEpochMilli());
 			Supplier<String> removal = () -> this.cluster.remove(scratch, data(scratch));
-			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal);
+			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal,
+					() -> this.cluster.stop(data(scratch)));
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);

@@ -431,7 +431,15 @@ class PointInTimeRestoreIntegrationTests {
 			Files.writeString(dir.resolve("postgresql.conf"),
 					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
 		}
-		String start = line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays"));
+		startedAsSaid(line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays")),
+				dir, port);
+	}
+
+	/**
+	 * The start command a kept restore's line gives, run: the cluster replays to the point and is promoted (the table
+	 * made after it absent); then stopped.
+	 */
+	private static void startedAsSaid(String start, Path dir, int port) throws Exception {
 		EtlProcess.Result started = shell(start);
 		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -453,17 +461,18 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * SIGTERM to bin/etl backup restore during the replay (a stand-in pgbackrest holds the replay's first
-	 * archive-get): the shutdown hook stops the restored cluster and removes DIR and DIR-tablespaces, which the
-	 * restore made, and says so; no process of DIR is left.
+	 * SIGTERM to bin/etl backup restore while pgBackRest restores (a stand-in pgbackrest holds the restore): the
+	 * shutdown hook stops it and removes DIR and DIR-tablespaces, which the restore made, and says so; no process of
+	 * DIR is left.
 	 */
 	@Test
-	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndRemovesWhatItMade() throws Exception {
-		Path dir = this.base.resolve("terminated");
-		Path replaying = this.base.resolve("markers/restore-replaying");
-		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
-				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
-		awaitFile(replaying);
+	void aSigtermDuringPgBackRestsRestoreStopsItAndRemovesWhatItMade() throws Exception {
+		Path dir = this.base.resolve("terminated-restoring");
+		Path restoring = this.base.resolve("markers/restoring");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN",
+				slowStandIn(restoring, "*\" restore \")").toString()), "backup", "restore", "--to", this.point, "--data-dir",
+				dir.toString(), "--port", Integer.toString(freePort()));
+		awaitFile(restoring);
 
 		EtlProcess.Result terminated = restore.terminate();
 
@@ -474,6 +483,41 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
 		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
 			.noneMatch(command -> command.contains(dir.toString()));
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup restore during the replay (a stand-in pgbackrest holds the replay's first
+	 * archive-get), pgBackRest's restore done: the replay did not fail, and hours of restore are not thrown away. The
+	 * shutdown hook stops the restored cluster and keeps DIR and DIR-tablespaces, no process of DIR is left, and the
+	 * line says how to start it again; started so, it resumes the replay and is promoted at the point.
+	 */
+	@Test
+	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndKeepsItToResume() throws Exception {
+		Path dir = this.base.resolve("terminated");
+		Path replaying = this.base.resolve("markers/restore-replaying");
+		int port = freePort();
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		awaitFile(replaying);
+
+		EtlProcess.Result terminated = restore.terminate();
+
+		assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+		String line = terminated.stderr()
+			.lines()
+			.filter(said -> said.startsWith("etl: backup restore stopped by a signal: "))
+			.findFirst()
+			.orElseThrow();
+		assertThat(line).contains("no process is left running; " + dir + " and " + dir + "-tablespaces hold set ",
+				"its replay to restore point " + this.point + " stopped by the signal", ": kept; ", "the replay resumes")
+			.doesNotContain("removed");
+		assertThat(dir.resolve("PG_VERSION")).exists();
+		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+
+		startedAsSaid(line.substring(line.indexOf("start it again (") + "start it again (".length(),
+				line.indexOf("): the replay resumes")), dir, port);
 	}
 
 	/**
@@ -508,18 +552,24 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * A stand-in pgbackrest: the real one, but an archive-get (the restored cluster's replay, as its owner) first
-	 * makes {@code marker} and waits two minutes.
+	 * A stand-in pgbackrest: the real one, but the first archive-get (the restored cluster's replay, as its owner;
+	 * not pgbackrest restore, whose restore_command option names archive-get too) makes {@code marker} and waits two
+	 * minutes (a replay started again goes on at once).
 	 */
 	private Path slowArchiveGet(Path marker) throws Exception {
+		return slowStandIn(marker, "*restore_command=*) ;; *\" archive-get \"*)");
+	}
+
+	/** A stand-in pgbackrest: the real one, but the first run that matches {@code when} makes {@code marker} and waits. */
+	private Path slowStandIn(Path marker, String when) throws Exception {
 		Path markers = marker.getParent();
 		if (!Files.exists(markers)) {
 			Files.createDirectory(markers);
 			Files.setOwner(markers, markers.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
 		}
 		Path standIn = this.base.resolve("pgbackrest-slow-" + marker.getFileName());
-		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in *\" archive-get \"*) touch " + marker + "; sleep 120;; esac\n"
-				+ "exec " + PGBACKREST + " \"$@\"\n");
+		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in " + when + " [ -e " + marker + " ] || { touch " + marker
+				+ "; sleep 120; };; esac\nexec " + PGBACKREST + " \"$@\"\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 		return standIn;
 	}
