@@ -112,6 +112,9 @@ class ClusterRestore {
 
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
 
+	/** A program's exit code when SIGHUP, SIGINT or SIGTERM ended it. */
+	private static final Set<Integer> STOPPED_BY = Set.of(128 + 1, 128 + 2, 128 + 15);
+
 	/**
 	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
 	 * during a restore of hours among them.
@@ -396,6 +399,11 @@ class ClusterRestore {
 		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
+			if (STOPPED_BY.contains(started.exitCode()) && !unchanged(control, restored)) {
+				// Ctrl-C reaches pg_ctl too (the terminal signals the whole group), not postgres (pg_ctl's setsid)
+				throw new ReplayStopped(STEP_FAILED.formatted("the restored cluster's start",
+						"pg_ctl stopped by signal " + (started.exitCode() - 128) + " during the replay"));
+			}
 			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
 			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
 			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
@@ -421,6 +429,18 @@ class ClusterRestore {
 	static final class NotStarted extends IllegalStateException {
 
 		NotStarted(String message) {
+			super(message);
+		}
+
+	}
+
+	/**
+	 * A replay whose pg_ctl start was stopped by a signal (SIGHUP, SIGINT, SIGTERM): postgres replays on, nothing
+	 * failed; stopped, it resumes at its next start.
+	 */
+	static final class ReplayStopped extends IllegalStateException {
+
+		ReplayStopped(String message) {
 			super(message);
 		}
 
@@ -481,7 +501,8 @@ class ClusterRestore {
 		try {
 			if (postmasterRunsIn(data)) {
 				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", mode, "-w", "stop");
-				if (stopped.exitCode() != 0) {
+				// one that ended by itself meanwhile (its pid file gone: "Is server running?") is stopped
+				if (stopped.exitCode() != 0 && postmasterRunsIn(data)) {
 					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
 				}
 			}

@@ -277,7 +277,8 @@ public class PointInTimeRestores {
 			// a replay that began and failed (the target not reached) would fail again from it: removed
 			// and a replay interrupted (the JVM stopping: a signal) did not fail either, whichever thread gets here first
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
-					: interrupted && restored.get() ? replayKept(data, tablespaces, set, target)
+					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
+							? replayKept(data, tablespaces, set, target)
 							: cleanUp(data, tablespaces, madeData, madeTablespaces));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
