@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,20 @@ final class CleanUpOnExit implements AutoCloseable {
 
 	static final String NOTHING_LEFT = "nothing is left";
 
+	static final String CLOSING = "not started: the JVM is stopping, and its restored cluster is being cleaned up";
+
+	/**
+	 * Held while a child process is started ({@link #start}) and while a hook closes the gate: a process is either
+	 * started before, and so among the children the hook stops, or refused.
+	 */
+	private static final Object STARTS = new Object();
+
+	/** Set by a hook (the JVM stops): no child process is started from then on but by a clean-up. */
+	private static boolean closing;
+
+	/** Whether this thread runs a clean-up: its pg_ctl stop starts however the gate stands. */
+	private static final ThreadLocal<Boolean> CLEANING = ThreadLocal.withInitial(() -> false);
+
 	/** How long the restore's own processes (pgbackrest restore, pg_ctl), asked to stop, have to end. */
 	private static final Duration CHILDREN_END = Duration.ofSeconds(30);
 
@@ -31,16 +46,31 @@ final class CleanUpOnExit implements AutoCloseable {
 	private String said;
 
 	/**
-	 * Registers the hook: on exit it asks this process's children that name {@code place} in their command line to
-	 * stop (pgbackrest restore and its workers, pg_ctl: they would write on into what is removed; postgres itself is
-	 * stopped by the clean-up, immediate), then runs {@code cleanUp} (null: nothing left) and prints what it says
-	 * after {@code what}, the command.
+	 * Registers the hook: on exit it closes the gate ({@link #start}), first waiting for a clean-up the restore runs
+	 * already (its own pg_ctl stop is not stopped under it); then asks this process's children that name
+	 * {@code place} in their command line to stop (pgbackrest restore and its workers, pg_ctl: they would write on
+	 * into what is removed; postgres itself is stopped by the clean-up), then runs {@code cleanUp} (null: nothing
+	 * left), then {@code stop} once more (a postmaster whose pg_ctl start began before the gate closed: why it still
+	 * runs, or null), and prints what they say after {@code what}, the command.
 	 */
-	CleanUpOnExit(String what, Path place, Supplier<String> cleanUp) {
+	CleanUpOnExit(String what, Path place, Supplier<String> cleanUp, Supplier<String> stop) {
 		this.hook = new Thread(() -> {
-			stopChildren(place);
-			String left = run(cleanUp);
-			System.err.println("etl: " + STOPPED.formatted(what, left == null ? NOTHING_LEFT : left));
+			String left;
+			String stillRuns;
+			// all under run's monitor: the restore's own clean-up, would it fail meanwhile (its processes stopped
+			// here), waits for this one and says what it said, never removing what this one keeps
+			synchronized (this) {
+				synchronized (STARTS) {
+					closing = true;
+				}
+				if (!this.ran) {
+					stopChildren(place);
+				}
+				left = run(cleanUp);
+				stillRuns = cleaning(stop);
+			}
+			System.err.println("etl: " + STOPPED.formatted(what, (left == null ? NOTHING_LEFT : left)
+					+ (stillRuns == null ? "" : "; " + stillRuns)));
 		}, what + " clean-up on exit");
 		Runtime.getRuntime().addShutdownHook(this.hook);
 	}
@@ -51,10 +81,34 @@ final class CleanUpOnExit implements AutoCloseable {
 	 */
 	synchronized String run(Supplier<String> cleanUp) {
 		if (!this.ran) {
-			this.said = cleanUp.get();
+			this.said = cleaning(cleanUp);
 			this.ran = true;
 		}
 		return this.said;
+	}
+
+	private static String cleaning(Supplier<String> cleanUp) {
+		CLEANING.set(true);
+		try {
+			return cleanUp.get();
+		}
+		finally {
+			CLEANING.set(false);
+		}
+	}
+
+	/**
+	 * Starts a child process of a restore (pgbackrest, pg_ctl...), or refuses once a hook has closed the gate (the
+	 * JVM stops): one started after the hook looked for children to stop would run on, detached, after the JVM. A
+	 * clean-up's own are started.
+	 */
+	static Process start(ProcessBuilder builder) throws IOException {
+		synchronized (STARTS) {
+			if (closing && !CLEANING.get()) {
+				throw new IllegalStateException(CLOSING);
+			}
+			return builder.start();
+		}
 	}
 
 	/** The restore is over: nothing to clean up on exit from now on. */

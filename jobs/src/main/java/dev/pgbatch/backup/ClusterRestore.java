@@ -98,7 +98,8 @@ class ClusterRestore {
 
 	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now";
 
-	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s)";
+	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s), nor one the system"
+			+ " gives that is not the live cluster's (%s) or PostgreSQL's usual 5432-5439";
 
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
@@ -111,11 +112,22 @@ class ClusterRestore {
 
 	private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
 
+	/** A program's exit code when SIGHUP, SIGINT or SIGTERM ended it. */
+	private static final Set<Integer> STOPPED_BY = Set.of(128 + 1, 128 + 2, 128 + 15);
+
 	/**
 	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
 	 * during a restore of hours among them.
 	 */
-	private static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+	static final Path EPHEMERAL_PORTS = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+
+	/** PostgreSQL's usual ports: a cluster of the host that restarts, or listens on another address only, takes them. */
+	private static final int POSTGRES_PORTS_FROM = 5432;
+
+	private static final int POSTGRES_PORTS_TO = 5439;
+
+	/** How many ports the system gives are tried when none is left outside the ephemeral range. */
+	private static final int SYSTEM_PORT_TRIES = 20;
 
 	/** Linux's ephemeral range, when the file cannot be read. */
 	private static final int[] DEFAULT_EPHEMERAL_PORTS = { 32768, 60999 };
@@ -294,6 +306,19 @@ class ClusterRestore {
 	}
 
 	/**
+	 * Refuses (exit 2) pgBackRest's program or configuration file named by a path that cannot go into the restored
+	 * cluster's restore_command ({@link #restoreCommand}): checked before the live cluster is touched or anything is
+	 * made, not found out after pgbackrest check and the directories.
+	 */
+	void refuseUnquotable() {
+		for (String path : List.of(this.pgBackRest.bin(), this.pgBackRest.config())) {
+			if (!path.isEmpty() && badPath(Path.of(path))) {
+				throw new UsageException(UNQUOTABLE.formatted(OneLine.of(path)));
+			}
+		}
+	}
+
+	/**
 	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
 	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
 	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
@@ -301,12 +326,8 @@ class ClusterRestore {
 	 * against the repository).
 	 */
 	String restoreCommand(Path data) {
+		refuseUnquotable();
 		String config = this.pgBackRest.config();
-		for (String path : List.of(this.pgBackRest.bin(), config)) {
-			if (!path.isEmpty() && badPath(Path.of(path))) {
-				throw new IllegalStateException(UNQUOTABLE.formatted(OneLine.of(path)));
-			}
-		}
 		return this.pgBackRest.bin() + (config.isEmpty() ? "" : " --config=" + config) + " --stanza="
 				+ this.pgBackRest.stanza() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
 	}
@@ -378,6 +399,11 @@ class ClusterRestore {
 		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
+			if (STOPPED_BY.contains(started.exitCode()) && !unchanged(control, restored)) {
+				// Ctrl-C reaches pg_ctl too (the terminal signals the whole group), not postgres (pg_ctl's setsid)
+				throw new ReplayStopped(STEP_FAILED.formatted("the restored cluster's start",
+						"pg_ctl stopped by signal " + (started.exitCode() - 128) + " during the replay"));
+			}
 			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
 			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
 			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
@@ -403,6 +429,18 @@ class ClusterRestore {
 	static final class NotStarted extends IllegalStateException {
 
 		NotStarted(String message) {
+			super(message);
+		}
+
+	}
+
+	/**
+	 * A replay whose pg_ctl start was stopped by a signal (SIGHUP, SIGINT, SIGTERM): postgres replays on, nothing
+	 * failed; stopped, it resumes at its next start.
+	 */
+	static final class ReplayStopped extends IllegalStateException {
+
+		ReplayStopped(String message) {
 			super(message);
 		}
 
@@ -452,13 +490,19 @@ class ClusterRestore {
 	 * may be another process's, the live cluster's postmaster among them.
 	 */
 	String stop(Path data) {
+		return stop(data, "immediate");
+	}
+
+	/** {@link #stop(Path)} in that shutdown mode: fast for a cluster that is kept (its replay resumes from a restartpoint). */
+	String stop(Path data, String mode) {
 		if (moved(data)) {
 			return MOVED.formatted(data);
 		}
 		try {
 			if (postmasterRunsIn(data)) {
-				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", "immediate", "-w", "stop");
-				if (stopped.exitCode() != 0) {
+				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", mode, "-w", "stop");
+				// one that ended by itself meanwhile (its pid file gone: "Is server running?") is stopped
+				if (stopped.exitCode() != 0 && postmasterRunsIn(data)) {
 					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
 				}
 			}
@@ -697,17 +741,23 @@ class ClusterRestore {
 		}
 	}
 
-	/** A loopback port free now, outside the kernel's ephemeral range. */
-	static int freePort() {
-		return freePort(EPHEMERAL_PORTS);
+	/**
+	 * A loopback port free now for a restored cluster: neither the live cluster's ({@link #livePorts}) nor
+	 * PostgreSQL's usual ones, outside the kernel's ephemeral range when any is left there.
+	 */
+	int freePort() throws IOException, InterruptedException {
+		return freePort(EPHEMERAL_PORTS, livePorts().keySet());
 	}
 
 	/**
-	 * A loopback port free now, from 1024 to 65535 outside the ephemeral range that {@code ephemeral} gives (its two
-	 * numbers): above it first (fewer services are configured there), from a place of its own in each part, so that
-	 * drills of other runners on the host do not try the same ports in turn.
+	 * A loopback port free now, not in {@code live} nor 5432-5439, from 1024 to 65535 outside the ephemeral range that
+	 * {@code ephemeral} gives (its two numbers): above it first (fewer services are configured there), from a place of
+	 * its own in each part, so that drills of other runners on the host do not try the same ports in turn. When none
+	 * is left there (a range widened to 1024-65535, a common tuning), one the system gives, as before the range was
+	 * minded: every drill would fail else; it is checked again just before the start ({@link #start}). None at all: a
+	 * UsageException (exit 2, nothing written yet).
 	 */
-	static int freePort(Path ephemeral) {
+	static int freePort(Path ephemeral, Set<Integer> live) {
 		int[] range = DEFAULT_EPHEMERAL_PORTS;
 		try {
 			// (not readString: of a /proc file, whose size says 0, Java 17's gives the first byte only)
@@ -724,12 +774,26 @@ class ClusterRestore {
 			int from = size > 0 ? ThreadLocalRandom.current().nextInt(size) : 0;
 			for (int i = 0; i < size; i++) {
 				int port = part[0] + (from + i) % size;
-				if (portFree(port)) {
+				if (!taken(port, live) && portFree(port)) {
 					return port;
 				}
 			}
 		}
-		throw new IllegalStateException(NO_PORT.formatted(low, high, ephemeral));
+		for (int i = 0; i < SYSTEM_PORT_TRIES; i++) {
+			try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+				if (!taken(socket.getLocalPort(), live)) {
+					return socket.getLocalPort();
+				}
+			}
+			catch (IOException ex) {
+				break;
+			}
+		}
+		throw new UsageException(NO_PORT.formatted(low, high, ephemeral, live));
+	}
+
+	private static boolean taken(int port, Set<Integer> live) {
+		return live.contains(port) || (port >= POSTGRES_PORTS_FROM && port <= POSTGRES_PORTS_TO);
 	}
 
 	/** Whether nothing listens on 127.0.0.1:{@code port} now. */
@@ -798,7 +862,7 @@ class ClusterRestore {
 		line.addAll(List.of(command));
 		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
 		builder.environment().keySet().retainAll(List.of("PATH", "LANG", "LC_ALL", "TZ"));
-		Process process = builder.start();
+		Process process = CleanUpOnExit.start(builder);
 		process.getOutputStream().close();
 		CompletableFuture<String> output = OwnThreads.start(command[0] + " output", () -> read(process.getInputStream()));
 		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -194,7 +194,7 @@ class PgBackRest {
 		line.addAll(List.of(options));
 		line.add(command);
 		line.addAll(parameters);
-		Process process = new ProcessBuilder(line).start();
+		Process process = CleanUpOnExit.start(new ProcessBuilder(line));
 		process.getOutputStream().close();
 		CompletableFuture<byte[]> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
 				() -> process.getInputStream().readAllBytes());

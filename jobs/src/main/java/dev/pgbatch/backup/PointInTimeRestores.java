@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -70,6 +71,11 @@ public class PointInTimeRestores {
 			+ " cause is fixed (its port and settings: %s/postgresql.auto.conf), start it (runuser -u %s -- %s -D %s -l %s"
 			+ " start): it replays to %s and is promoted; then check it and switch over as docs/operations.md says"
 			+ " (Point-in-time restore at 3 a.m., steps 4 and 5)";
+
+	static final String REPLAY_KEPT = "%s and %s hold set %s as pgBackRest restored it, its replay to %s stopped by the"
+			+ " signal (postgres stopped, fast): kept; start it again (runuser -u %s -- %s -D %s -l %s start): the replay"
+			+ " resumes from its last restartpoint, to %s, and it is promoted; then check it and switch over as"
+			+ " docs/operations.md says (Point-in-time restore at 3 a.m., steps 4 and 5)";
 
 	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (runuser -u %s --"
 			+ " pg_ctl -D %s stop -m immediate), then remove what the restore wrote";
@@ -171,6 +177,7 @@ public class PointInTimeRestores {
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
+			this.cluster.refuseUnquotable();
 			ClusterRestore.Target target;
 			String described;
 			if (pointName != null) {
@@ -192,7 +199,7 @@ public class PointInTimeRestores {
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			refuseIfUnsafe(temporary(dir));
 			refuseIfUnsafe(temporary(tablespaces));
-			int listening = port != null ? port : ClusterRestore.freePort();
+			int listening = port != null ? port : this.cluster.freePort();
 			String livePort = this.cluster.livePorts().get(listening);
 			if (livePort != null) {
 				throw new UsageException(LIVE_PORT.formatted(listening, livePort));
@@ -225,8 +232,13 @@ public class PointInTimeRestores {
 			String described, String liveData) throws IOException, InterruptedException {
 		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		// set once pgBackRest's restore (hours) is done and configured: from then on a signal stops the replay only
+		AtomicBoolean restored = new AtomicBoolean();
+		// a replay stopped by a signal (an ssh session dropped) did not fail: started again, it resumes
 		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
-				() -> cleanUp(data, tablespaces, madeData, madeTablespaces));
+				() -> restored.get() ? replayKept(data, tablespaces, set, target)
+						: cleanUp(data, tablespaces, madeData, madeTablespaces),
+				() -> this.cluster.stop(data));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
 				if (directory == data ? madeData : madeTablespaces) {
@@ -250,6 +262,7 @@ public class PointInTimeRestores {
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
 			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
+			restored.set(true);
 			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
 			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
@@ -262,8 +275,11 @@ public class PointInTimeRestores {
 			boolean interrupted = Thread.interrupted() || ex instanceof InterruptedException;
 			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
 			// a replay that began and failed (the target not reached) would fail again from it: removed
+			// and a replay interrupted (the JVM stopping: a signal) did not fail either, whichever thread gets here first
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
-					: cleanUp(data, tablespaces, madeData, madeTablespaces));
+					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
+							? replayKept(data, tablespaces, set, target)
+							: cleanUp(data, tablespaces, madeData, madeTablespaces));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -340,6 +356,16 @@ public class PointInTimeRestores {
 		}
 		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, this.cluster.owner(), this.cluster.tool("pg_ctl"),
 				data, data.resolve(LOG), target);
+	}
+
+	/** A replay stopped by a signal: postgres stopped (fast: a restartpoint the next start resumes from), DIR kept. */
+	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
+		String notStopped = this.cluster.stop(data, "fast");
+		if (notStopped != null) {
+			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+		}
+		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, this.cluster.owner(),
+				this.cluster.tool("pg_ctl"), data, data.resolve(LOG), target);
 	}
 
 	private static boolean holdsAnything(Path directory) {

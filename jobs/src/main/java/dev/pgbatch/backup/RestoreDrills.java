@@ -120,13 +120,14 @@ public class RestoreDrills {
 
 	/**
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
-	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point or a time
-	 * after the server's clock is a UsageException, with nothing written. Then a backup under way is waited for
-	 * ({@link BackupWait}); one that still runs after that fails the drill, recorded ({@link #BACKUP_RUNS}).
-	 * Everything that fails after is one of the drill's problems.
+	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
+	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
+	 * written. Then a backup under way is waited for ({@link BackupWait}); one that still runs after that fails the
+	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
+			this.cluster.refuseUnquotable();
 			if (time != null) {
 				this.cluster.refuseFuture(time);
 			}
@@ -153,7 +154,8 @@ public class RestoreDrills {
 					+ " pg_control_system()"), databaseOid());
 			Path scratch = this.drills.resolve(prefix + started.toEpochMilli());
 			Supplier<String> removal = () -> this.cluster.remove(scratch, data(scratch));
-			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal);
+			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal,
+					() -> this.cluster.stop(data(scratch)));
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);
@@ -166,7 +168,7 @@ public class RestoreDrills {
 							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
 				}
 				this.cluster.toOwner(scratch);
-				int port = ClusterRestore.freePort();
+				int port = this.cluster.freePort();
 				// the scratch cluster's own: what the live cluster's configuration (copied with its data directory)
 				// says of its port and sockets is not for a throwaway cluster beside it (nor of its memory: the
 				// restore's isolation)

@@ -4,13 +4,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /** What a restored data directory's configuration files get before its first start. */
 class ClusterRestoreTests {
@@ -72,24 +74,47 @@ class ClusterRestoreTests {
 
 	/**
 	 * An automatically chosen port is outside the kernel's ephemeral range (pgBackRest's connections to the
-	 * repository during the restore take theirs from it), free, and from 1024 on; a range leaving none is said so.
+	 * repository during the restore take theirs from it), free, and from 1024 on, never the live cluster's.
 	 */
 	@Test
 	void aChosenPortIsOutsideTheEphemeralRange(@TempDir Path proc) throws Exception {
 		Path range = proc.resolve("ip_local_port_range");
 		Files.writeString(range, "1024\t65000\n");
 		for (int i = 0; i < 20; i++) {
-			assertThat(ClusterRestore.freePort(range)).isBetween(65001, 65535);
+			assertThat(ClusterRestore.freePort(range, Set.of())).isBetween(65001, 65535);
 		}
 		Files.writeString(range, "2000 65535\n");
-		assertThat(ClusterRestore.freePort(range)).isBetween(1024, 1999);
-		int port = ClusterRestore.freePort();
-		String[] kernel = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).strip().split("\\s+");
+		assertThat(ClusterRestore.freePort(range, Set.of())).isBetween(1024, 1999);
+		int port = ClusterRestore.freePort(ClusterRestore.EPHEMERAL_PORTS, Set.of());
+		String[] kernel = Files.readAllLines(ClusterRestore.EPHEMERAL_PORTS).get(0).strip().split("\\s+");
 		assertThat(port < Integer.parseInt(kernel[0]) || port > Integer.parseInt(kernel[1])).as("port " + port).isTrue();
 		assertThat(ClusterRestore.portFree(port)).isTrue();
+		// the live cluster's ports are passed over: only 1029 is left below 1030
+		Files.writeString(range, "1030 65535\n");
+		assertThat(ClusterRestore.freePort(range, Set.of(1024, 1025, 1026, 1027, 1028))).isEqualTo(1029);
+	}
+
+	/**
+	 * An ephemeral range widened to 1024-65535 (a common tuning) leaves no port outside it: one the system gives is
+	 * taken, as before the range was minded (else every drill fails), never the live cluster's nor PostgreSQL's usual
+	 * 5432-5439 (a cluster of the host that restarts, or listens on another address, takes them).
+	 */
+	@Test
+	void aRangeLeavingNoPortOutsideItOrOnlyPostgresUsualOnesFallsBackToOneTheSystemGives(@TempDir Path proc)
+			throws Exception {
+		Path range = proc.resolve("ip_local_port_range");
 		Files.writeString(range, "1024 65535\n");
-		assertThatIllegalStateException().isThrownBy(() -> ClusterRestore.freePort(range))
-			.withMessage("no loopback port is free outside the ephemeral range 1024-65535 (" + range + ")");
+		for (int i = 0; i < 10; i++) {
+			int port = ClusterRestore.freePort(range, Set.of());
+			assertThat(port).isBetween(1024, 65535);
+			assertThat(port < 5432 || port > 5439).as("port " + port).isTrue();
+		}
+		// below 5440 only PostgreSQL's usual ports are outside the range, and everything else is the live cluster's
+		Files.writeString(range, "5440 65535\n");
+		Set<Integer> live = IntStream.range(1024, 5432).boxed().collect(Collectors.toSet());
+		for (int i = 0; i < 10; i++) {
+			assertThat(ClusterRestore.freePort(range, live)).isGreaterThan(5439);
+		}
 	}
 
 	@Test

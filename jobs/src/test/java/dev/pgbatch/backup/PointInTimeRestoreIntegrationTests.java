@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -430,7 +431,15 @@ class PointInTimeRestoreIntegrationTests {
 			Files.writeString(dir.resolve("postgresql.conf"),
 					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
 		}
-		String start = line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays"));
+		startedAsSaid(line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays")),
+				dir, port);
+	}
+
+	/**
+	 * The start command a kept restore's line gives, run: the cluster replays to the point and is promoted (the table
+	 * made after it absent); then stopped.
+	 */
+	private static void startedAsSaid(String start, Path dir, int port) throws Exception {
 		EtlProcess.Result started = shell(start);
 		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -452,17 +461,18 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * SIGTERM to bin/etl backup restore during the replay (a stand-in pgbackrest holds the replay's first
-	 * archive-get): the shutdown hook stops the restored cluster and removes DIR and DIR-tablespaces, which the
-	 * restore made, and says so; no process of DIR is left.
+	 * SIGTERM to bin/etl backup restore while pgBackRest restores (a stand-in pgbackrest holds the restore): the
+	 * shutdown hook stops it and removes DIR and DIR-tablespaces, which the restore made, and says so; no process of
+	 * DIR is left.
 	 */
 	@Test
-	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndRemovesWhatItMade() throws Exception {
-		Path dir = this.base.resolve("terminated");
-		Path replaying = this.base.resolve("markers/restore-replaying");
-		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
-				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
-		awaitFile(replaying);
+	void aSigtermDuringPgBackRestsRestoreStopsItAndRemovesWhatItMade() throws Exception {
+		Path dir = this.base.resolve("terminated-restoring");
+		Path restoring = this.base.resolve("markers/restoring");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN",
+				slowStandIn(restoring, "*\" restore \")").toString()), "backup", "restore", "--to", this.point, "--data-dir",
+				dir.toString(), "--port", Integer.toString(freePort()));
+		awaitFile(restoring);
 
 		EtlProcess.Result terminated = restore.terminate();
 
@@ -473,6 +483,48 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
 		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
 			.noneMatch(command -> command.contains(dir.toString()));
+	}
+
+	/**
+	 * SIGTERM to bin/etl backup restore, or Ctrl-C, during the replay (a stand-in pgbackrest holds the replay's first
+	 * archive-get), pgBackRest's restore done: the replay did not fail, and hours of restore are not thrown away. The
+	 * shutdown hook stops the restored cluster and keeps DIR and DIR-tablespaces, no process of DIR is left, and the
+	 * line says how to start it again; started so, it resumes the replay and is promoted at the point.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "TERM", "INT" })
+	void aSigtermDuringTheReplayOfARestoreStopsItsClusterAndKeepsItToResume(String signal) throws Exception {
+		Path dir = this.base.resolve("terminated-" + signal);
+		Path replaying = this.base.resolve("markers/restore-replaying-" + signal);
+		int port = freePort();
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		awaitFile(replaying);
+
+		// SIGTERM to the JVM only (a service manager, kill), or Ctrl-C: SIGINT to it and its children, pg_ctl too
+		EtlProcess.Result terminated = signal.equals("TERM") ? restore.terminate() : restore.interruptFromTheTerminal();
+
+		assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr())
+			.isEqualTo(signal.equals("TERM") ? 143 : 130);
+		String line = terminated.stderr()
+			.lines()
+			.filter(said -> said.startsWith("etl: backup restore stopped by a signal: "))
+			.findFirst()
+			.orElseThrow();
+		assertThat(line).contains("no process is left running; " + dir + " and " + dir + "-tablespaces hold set ", ": kept; ")
+			.doesNotContain("removed");
+		// Ctrl-C may come before the replay has written pg_control (then it is the KEPT of a start that began none)
+		if (signal.equals("TERM") || !line.contains("(postgres began no replay)")) {
+			assertThat(line).contains("its replay to restore point " + this.point + " stopped by the signal",
+					"the replay resumes");
+		}
+		assertThat(dir.resolve("PG_VERSION")).exists();
+		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+
+		String from = line.contains("start it again (") ? "start it again (" : "start it (";
+		startedAsSaid(line.substring(line.indexOf(from) + from.length(), line.indexOf("): ", line.indexOf(from))), dir, port);
 	}
 
 	/**
@@ -507,18 +559,24 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * A stand-in pgbackrest: the real one, but an archive-get (the restored cluster's replay, as its owner) first
-	 * makes {@code marker} and waits two minutes.
+	 * A stand-in pgbackrest: the real one, but the first archive-get (the restored cluster's replay, as its owner;
+	 * not pgbackrest restore, whose restore_command option names archive-get too) makes {@code marker} and waits two
+	 * minutes (a replay started again goes on at once).
 	 */
 	private Path slowArchiveGet(Path marker) throws Exception {
+		return slowStandIn(marker, "*restore_command=*) ;; *\" archive-get \"*)");
+	}
+
+	/** A stand-in pgbackrest: the real one, but the first run that matches {@code when} makes {@code marker} and waits. */
+	private Path slowStandIn(Path marker, String when) throws Exception {
 		Path markers = marker.getParent();
 		if (!Files.exists(markers)) {
 			Files.createDirectory(markers);
 			Files.setOwner(markers, markers.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
 		}
 		Path standIn = this.base.resolve("pgbackrest-slow-" + marker.getFileName());
-		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in *\" archive-get \"*) touch " + marker + "; sleep 120;; esac\n"
-				+ "exec " + PGBACKREST + " \"$@\"\n");
+		Files.writeString(standIn, "#!/bin/sh\ncase \" $* \" in " + when + " [ -e " + marker + " ] || { touch " + marker
+				+ "; sleep 120; };; esac\nexec " + PGBACKREST + " \"$@\"\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 		return standIn;
 	}
@@ -556,6 +614,38 @@ class PointInTimeRestoreIntegrationTests {
 						+ " is already running (a restore of the test); a second run is refused");
 			}
 			assertThat(dir).doesNotExist();
+		}
+	}
+
+	/**
+	 * pgBackRest's configuration named by a path restore_command cannot hold (here with a .. component, which the
+	 * setting accepts): the restore and the drill are refused up front (exit 2, one line), before pgbackrest check
+	 * on the live cluster and before any directory is made; the drill records nothing.
+	 */
+	@Test
+	void aPgBackRestPathRestoreCommandCannotHoldIsRefusedBeforeAnythingIsDone() throws Exception {
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		String roundabout = stackConfig.getParent() + "/../" + stackConfig.getParent().getFileName() + "/"
+				+ stackConfig.getFileName();
+		Path dir = this.base.resolve("unquotable-config");
+		long drills;
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			drills = Long.parseLong(string(statement, "SELECT count(*) FROM etl.restore_drill"));
+		}
+
+		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", roundabout), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+		EtlProcess.Result drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", roundabout), "backup", "drill", "--to",
+				this.point);
+
+		for (EtlProcess.Result refused : List.of(restore, drill)) {
+			assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+			assertThat(refused.stderr().strip()).isEqualTo("etl: " + ClusterRestore.UNQUOTABLE.formatted(roundabout));
+		}
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			assertThat(Long.parseLong(string(statement, "SELECT count(*) FROM etl.restore_drill"))).isEqualTo(drills);
 		}
 	}
 
@@ -646,7 +736,7 @@ class PointInTimeRestoreIntegrationTests {
 
 	/** As the restore chooses one: outside the ephemeral range, where the restore's own connections would take it. */
 	private static int freePort() {
-		return ClusterRestore.freePort();
+		return ClusterRestore.freePort(ClusterRestore.EPHEMERAL_PORTS, Set.of());
 	}
 
 }

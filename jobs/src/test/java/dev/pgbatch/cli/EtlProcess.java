@@ -110,6 +110,12 @@ public final class EtlProcess {
 		return await();
 	}
 
+	/** Ctrl-C on a terminal: SIGINT to the process and its children (the foreground group), then waits for its end. */
+	public Result interruptFromTheTerminal() throws IOException, InterruptedException {
+		signal("INT");
+		return await();
+	}
+
 	/** What the process has written to stderr so far. */
 	public String stderrSoFar() throws IOException {
 		return Files.readString(this.stderr, StandardCharsets.UTF_8);
