@@ -50,6 +50,14 @@ class PointInTimeRestoreIntegrationTests {
 
 	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
 
+	/**
+	 * Where the tests' restores go: the stack's directory, unless it is in a temporary place (a clone under /tmp),
+	 * which backup restore --to refuses; then a directory of the stack's port under /var/lib. Short either way, for
+	 * the sockets' 107 bytes.
+	 */
+	private static final Path RESTORES = PointInTimeRestores.temporary(STACK) == null ? STACK
+			: Path.of("/var/lib/pgbatch-test-" + System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432"));
+
 	private static final Path LIVE_DATA = STACK.resolve("pg/data");
 
 	private static final String PG_BIN = "/usr/lib/postgresql/15/bin/";
@@ -66,7 +74,8 @@ class PointInTimeRestoreIntegrationTests {
 
 	@BeforeAll
 	void oneFullBackupAndAPointAfterIt() throws Exception {
-		this.base = Files.createTempDirectory(STACK, "pitr-");
+		Files.createDirectories(RESTORES);
+		this.base = Files.createTempDirectory(RESTORES, "pitr-");
 		Files.setPosixFilePermissions(this.base, PosixFilePermissions.fromString("rwxr-xr-x"));
 		EtlProcess.Result backup = EtlInProcess.run("run", "backup", "type=full");
 		assertThat(backup.exitCode()).as(backup.stdout() + backup.stderr()).isZero();
