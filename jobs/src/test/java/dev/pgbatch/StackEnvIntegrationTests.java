@@ -456,6 +456,15 @@ class StackEnvIntegrationTests {
 			Map<String, String> settings = Map.of("ETL_PGBACKREST_CONFIG", config(dir, copy, Map.of(), "").toString());
 
 			EtlProcess.Result passed = EtlInProcess.run(settings, "backup", "verify", "--physical");
+			// other classes' tests make the server archive WAL meanwhile: a segment archived after the copy was taken
+			// is rightly missing from it (verify reads the server before it lists the repository); a new copy then
+			for (int tries = 1; tries < 4 && passed.exitCode() == 1 && passed.stdout().lines()
+				.allMatch(problem -> problem.contains("which the server of ETL_DB_URL says it archived last")); tries++) {
+				remove(copy);
+				copy = copy();
+				settings = Map.of("ETL_PGBACKREST_CONFIG", config(dir, copy, Map.of(), "").toString());
+				passed = EtlInProcess.run(settings, "backup", "verify", "--physical");
+			}
 
 			assertThat(passed.exitCode()).as(passed.stdout() + passed.stderr()).isZero();
 			assertThat(passed.stdout()).matches("verified: [1-9][0-9]* sets, WAL [0-9A-F]{24}\\.\\.[0-9A-F]{24}, no gap\n");
