@@ -5,12 +5,16 @@ import java.time.LocalDate;
 import java.time.Period;
 import java.util.function.Function;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * One parameter of a job: its name, type and meaning, its default (computed at launch, so that a
  * default such as today is fixed in the execution and a restart sees the same value), and its check.
  */
 public record ParameterDefinition(String name, ParameterType type, String description, String defaultText,
-		Function<Clock, Object> defaultValue, Check check) {
+		@JsonIgnore Function<Clock, Object> defaultValue, @JsonIgnore Check check) {
 
 	/** Names what is wrong with a value, or returns null when it is acceptable. */
 	@FunctionalInterface
@@ -20,6 +24,16 @@ public record ParameterDefinition(String name, ParameterType type, String descri
 
 		Check NONE = value -> null;
 
+	}
+
+	/**
+	 * The bounds of a number, as `bin/etl jobs --json` lists them; other checks are code, which JSON cannot show
+	 * (defaultText says the default).
+	 */
+	@JsonProperty("range")
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	public Range range() {
+		return (this.check instanceof Range range) ? range : null;
 	}
 
 	/** A number's bounds: a check that tests and `bin/etl jobs --json` can read. */
