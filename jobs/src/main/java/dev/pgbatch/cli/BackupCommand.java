@@ -15,6 +15,7 @@ import dev.pgbatch.backup.PhysicalVerify;
 import dev.pgbatch.backup.PointInTimeRestores;
 import dev.pgbatch.backup.RestoreDrills;
 import dev.pgbatch.backup.RestorePoints;
+import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,14 +56,15 @@ class BackupCommand {
 					Output.json(entries);
 					return Cli.OK;
 				}
-				System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14s %14s %6s  %s%n", "id", "database", "started",
+				System.out.printf(Locale.ROOT, "%-20s %-16s %-20s %14s %14s %10s  %s%n", "id", "database", "started",
 						"dump bytes", "stored bytes", "key", "verified");
 				for (BackupCatalog.Entry entry : entries) {
 					BackupManifest manifest = entry.manifest();
-					System.out.printf(Locale.ROOT, "%-20s %-16s %-24s %14d %14d %6d  %s%n", manifest.id(), manifest.database(),
-							manifest.startedAt(), manifest.dumpBytes(), manifest.storedBytes(), manifest.keyId(),
-							entry.verified() == null ? "-"
-									: entry.verified().verifiedAt() + (entry.verified().restoreTested() ? " (restore drill)" : ""));
+					System.out.printf(Locale.ROOT, "%-20s %-16s %-20s %14d %14d %10s  %s%n", manifest.id(), manifest.database(),
+							Output.time(Instant.parse(manifest.startedAt())), manifest.dumpBytes(), manifest.storedBytes(),
+							Keyset.shown(manifest.keyId()), entry.verified() == null ? "-"
+									: Output.time(Instant.parse(entry.verified().verifiedAt()))
+											+ (entry.verified().restoreTested() ? " (restore drill)" : ""));
 				}
 				long unlisted = context.getBean(BackupCatalog.class).unlisted();
 				if (unlisted > 0) {
@@ -85,20 +87,20 @@ class BackupCommand {
 		System.out.printf(Locale.ROOT, PHYSICAL_ROW, "label", "type", "started", "stopped", "WAL start", "WAL stop",
 				"database bytes", "stored bytes");
 		for (PhysicalCatalog.PhysicalSet set : listing.sets()) {
-			System.out.printf(Locale.ROOT, PHYSICAL_ROW, set.label(), set.type(), set.started(), set.stopped(),
+			System.out.printf(Locale.ROOT, PHYSICAL_ROW, set.label(), set.type(), Output.time(set.started()), Output.time(set.stopped()),
 					set.walStart(), set.walStop(), set.databaseBytes(), set.repositoryBytes());
 		}
 		System.out.printf(Locale.ROOT, "WAL archive: %s to %s%n", dash(listing.walMin()), dash(listing.walMax()));
-		System.out.printf(Locale.ROOT, "restorable from %s to %s%n", dash(listing.restorableFrom()),
-				dash(listing.restorableTo()));
+		System.out.printf(Locale.ROOT, "restorable from %s to %s%n", Output.time(listing.restorableFrom()),
+				Output.time(listing.restorableTo()));
 		PhysicalCatalog.LastDrill drill = listing.lastDrill();
 		System.out.println(drill == null ? "last drill: none (bin/etl backup drill)"
-				: String.format(Locale.ROOT, "last drill: %d at %s to %s from %s: %s", drill.id(), drill.startedAt(),
+				: String.format(Locale.ROOT, "last drill: %d at %s to %s from %s: %s", drill.id(), Output.time(drill.startedAt()),
 						drill.point(), dash(drill.set()), drill.passed() ? "passed"
 								: "FAILED: " + drill.problems().replace("\n", "; ")));
 		PhysicalCatalog.LastVerify verify = listing.lastVerify();
 		System.out.println(verify == null ? "last verify: none (bin/etl backup verify --physical)"
-				: String.format(Locale.ROOT, "last verify: %d at %s: %s", verify.id(), verify.verifiedAt(),
+				: String.format(Locale.ROOT, "last verify: %d at %s: %s", verify.id(), Output.time(verify.verifiedAt()),
 						verify.passed() ? "passed" : "FAILED: " + verify.problems().replace("\n", "; ")));
 	}
 

@@ -1,8 +1,10 @@
 package dev.pgbatch.cli;
 
 import java.io.PrintStream;
-import java.time.LocalDateTime;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -17,7 +19,6 @@ final class Output {
 	/** What bin/etl restart continues (an orphaned run too: recorded as running, its process gone). */
 	private static final Set<String> RESTARTABLE = Set.of("FAILED", "STOPPED");
 
-	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
 	private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -62,10 +63,10 @@ final class Output {
 
 	static void executions(List<ExecutionReport> reports) {
 		PrintStream out = System.out;
-		out.printf(Locale.ROOT, "%-8s %-20s %-10s %-19s %-19s %s%n", "id", "job", "status", "start", "end",
+		out.printf(Locale.ROOT, "%-8s %-20s %-10s %-20s %-20s %s%n", "id", "job", "status", "start", "end",
 				"exit");
 		for (ExecutionReport report : reports) {
-			out.printf(Locale.ROOT, "%-8d %-20s %-10s %-19s %-19s %s%n", report.executionId(), report.job(),
+			out.printf(Locale.ROOT, "%-8d %-20s %-10s %-20s %-20s %s%n", report.executionId(), report.job(),
 					report.status() + (report.orphaned() ? "*" : ""), time(report.start()), time(report.end()),
 					report.exitCode());
 		}
@@ -74,8 +75,18 @@ final class Output {
 		}
 	}
 
-	private static String time(LocalDateTime time) {
-		return time == null ? "-" : TIME.format(time);
+	/**
+	 * A time as every command prints it for people: ISO 8601 to the second, in UTC ("2026-12-03T02:00:00Z"); JSON
+	 * carries the full instant in the same notation.
+	 */
+	static String time(Instant time) {
+		return time == null ? "-" : DateTimeFormatter.ISO_INSTANT.format(time.truncatedTo(ChronoUnit.SECONDS));
+	}
+
+	/** A time where its zone matters to the reader (a schedule's next firing): ISO 8601 with that zone's offset. */
+	static String time(Instant time, ZoneId zone) {
+		return time == null ? "-"
+				: DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(time.truncatedTo(ChronoUnit.SECONDS).atZone(zone));
 	}
 
 }

@@ -1,8 +1,6 @@
 package dev.pgbatch.cli;
 
-import java.time.Instant;
 import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -24,7 +22,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 				SchedulesCommand.Trigger.class, SchedulesCommand.Apply.class })
 class SchedulesCommand {
 
-	private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z");
 
 	@Command(name = "list", mixinStandardHelpOptions = true,
 			description = "Every schedule the cluster stores (job, cron, time zone, state: NORMAL, PAUSED, BLOCKED while it runs, ERROR; next and previous firing), then those of ETL_SCHEDULES_DIR it does not store (NOT STORED, DISABLED).")
@@ -47,8 +44,8 @@ class SchedulesCommand {
 				for (Schedules.State state : states) {
 					ZoneId zone = ZoneId.of(state.timeZone());
 					System.out.printf(Locale.ROOT, "%-22s %-20s %-16s %-14s %-10s %-25s %s%n", state.name(), state.job(),
-							state.cron(), state.timeZone(), state.state(), time(state.nextFire(), zone),
-							time(state.previousFire(), zone));
+							state.cron(), state.timeZone(), state.state(), Output.time(state.nextFire(), zone),
+							Output.time(state.previousFire(), zone));
 				}
 				return Cli.OK;
 			}
@@ -159,8 +156,5 @@ class SchedulesCommand {
 
 	}
 
-	private static String time(Instant instant, ZoneId zone) {
-		return (instant == null) ? "-" : TIME.format(instant.atZone(zone));
-	}
 
 }

@@ -1,7 +1,9 @@
 package dev.pgbatch.core;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +23,7 @@ import org.springframework.batch.core.step.StepExecution;
  */
 public record ExecutionReport(long executionId, String job, String status, boolean orphaned, boolean superseded,
 		String exitCode,
-		String exitDescription, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, String> parameters,
+		String exitDescription, Instant start, Instant end, Double seconds, Map<String, String> parameters,
 		List<StepReport> steps) {
 
 	/**
@@ -29,7 +31,7 @@ public record ExecutionReport(long executionId, String job, String status, boole
 	 * {@link #SUMMARY} keys (embed-products: embedded, failed, skipped, unchanged).
 	 */
 	public record StepReport(String step, String status, long read, long written, long skipped, long commits,
-			long rollbacks, LocalDateTime start, LocalDateTime end, Double seconds, Map<String, Object> summary) {
+			long rollbacks, Instant start, Instant end, Double seconds, Map<String, Object> summary) {
 
 		static StepReport of(StepExecution step) {
 			Map<String, Object> summary = new TreeMap<>();
@@ -40,7 +42,8 @@ public record ExecutionReport(long executionId, String job, String status, boole
 			}
 			return new StepReport(step.getStepName(), step.getStatus().name(), step.getReadCount(),
 					step.getWriteCount(), step.getSkipCount(), step.getCommitCount(), step.getRollbackCount(),
-					step.getStartTime(), step.getEndTime(), ExecutionReport.seconds(step.getStartTime(), step.getEndTime()),
+					instant(step.getStartTime()), instant(step.getEndTime()),
+					ExecutionReport.seconds(step.getStartTime(), step.getEndTime()),
 					summary);
 		}
 
@@ -70,8 +73,13 @@ public record ExecutionReport(long executionId, String job, String status, boole
 		return new ExecutionReport(execution.getId(), execution.getJobInstance().getJobName(),
 				execution.getStatus().name(), orphaned, superseded, execution.getExitStatus().getExitCode(),
 				whatWentWrong(execution),
-				execution.getStartTime(),
-				execution.getEndTime(), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
+				instant(execution.getStartTime()),
+				instant(execution.getEndTime()), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
+	}
+
+	/** Spring Batch records local times of the JVM that ran the step (LocalDateTime.now()): made instants here. */
+	private static Instant instant(LocalDateTime time) {
+		return (time == null) ? null : time.atZone(ZoneId.systemDefault()).toInstant();
 	}
 
 	private static Double seconds(LocalDateTime start, LocalDateTime end) {

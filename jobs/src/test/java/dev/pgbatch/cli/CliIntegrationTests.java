@@ -463,7 +463,7 @@ class CliIntegrationTests {
 		String prefix = "cli-unlisted-" + System.nanoTime();
 		Map<String, String> environment = Map.of("ETL_BACKUP_KEYSET", directory.resolve("keyset.json").toString(),
 				"ETL_BACKUP_PREFIX", prefix);
-		String header = String.format(Locale.ROOT, "%-20s %-16s %-24s %14s %14s %6s  %s%n", "id", "database", "started",
+		String header = String.format(Locale.ROOT, "%-20s %-16s %-20s %14s %14s %10s  %s%n", "id", "database", "started",
 				"dump bytes", "stored bytes", "key", "verified");
 		MinioClient s3 = MinioClient.builder()
 			.endpoint(System.getenv().getOrDefault("ETL_S3_ENDPOINT", "http://127.0.0.1:9900"))
