@@ -1,13 +1,21 @@
 package dev.pgbatch.backup;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.zip.GZIPOutputStream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -73,6 +81,121 @@ class PhysicalVerifyTests {
 		assertThat(PhysicalVerify.summaryProblems(summary, PhysicalVerify.stillListed(TWO_SETS, TWO_SETS), true))
 			.containsExactly("pgbackrest verify did not check backup set " + FULL + ", which pgbackrest info lists: its"
 					+ " directory or its manifests are gone from the repository");
+	}
+
+	private static final String OLD_FULL = "20261129-020000F";
+
+	private static final String OLD_INCR = "20261129-020000F_20261130-030000I";
+
+	private static final String NEW_FULL = "20261206-020000F";
+
+	/**
+	 * Retention (pgBackRest's expire) removes the oldest fulls first, each with the sets on it, and never every full:
+	 * a set removed otherwise while verify ran is named with why (review 13 #5: any removed set was left out
+	 * silently).
+	 */
+	@Test
+	void aSetRemovedWhileVerifyRanThatRetentionCannotHaveRemovedIsNamed() {
+		List<PhysicalBackups.BackupSet> before = List.of(full(OLD_FULL), set(OLD_INCR, "incr", "", ""), full(FULL),
+				set(INCR, "incr", "", ""));
+
+		// the oldest full and its incr: retention's; also with a full made meanwhile, the one that was newest
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(2, 4))).isEmpty();
+		assertThat(PhysicalVerify.notByRetention(before, List.of(full(NEW_FULL)))).isEmpty();
+		// the newest full (an older one kept), an incr on a full kept, every full
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(0, 2))).containsExactly(
+				Map.entry(FULL, "full set " + OLD_FULL + ", older, is still listed"),
+				Map.entry(INCR, "full set " + OLD_FULL + ", older, is still listed"));
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(2), before.get(3))))
+			.containsExactly(Map.entry(OLD_INCR, "its full set " + OLD_FULL + " is still listed"));
+		assertThat(PhysicalVerify.notByRetention(before, List.of())).containsOnlyKeys(OLD_FULL, OLD_INCR, FULL, INCR)
+			.containsValue(PhysicalVerify.NO_FULL_LEFT);
+	}
+
+	/**
+	 * What changed while verify ran is noted: the labels removed and made, and a set made that verify did not check
+	 * (not in its summary, or seen while still being made); one it found valid needs no more.
+	 */
+	@Test
+	void theSetsRemovedAndMadeWhileVerifyRanAreNoted() {
+		String made = FULL + "_20261203-170000I";
+		String seen = FULL + "_20261203-180000I";
+		String valid = FULL + "_20261203-190000I";
+		List<String> summary = List.of("status: ok", "backup: " + FULL + ", status: valid, total files checked: 9,"
+				+ " total valid files: 9", "backup: " + seen + ", status: in-progress",
+				"backup: " + valid + ", status: valid, total files checked: 3, total valid files: 3");
+
+		assertThat(PhysicalVerify.changeNotes(TWO_SETS.sets(), TWO_SETS.sets(), summary)).isEmpty();
+		assertThat(PhysicalVerify.changeNotes(TWO_SETS.sets(), List.of(TWO_SETS.sets().get(0),
+				set(made, "incr", "", ""), set(seen, "incr", "", ""), set(valid, "incr", "", "")), summary))
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + INCR + "; made " + made
+					+ ", " + seen + ", " + valid,
+					"backup set " + made + " was made while pgbackrest verify ran, which did not check its files (not in"
+							+ " its summary): its WAL is checked here, its files by the next verify",
+					"backup set " + seen + " was made while pgbackrest verify ran, which did not check its files (backup: "
+							+ seen + ", status: in-progress): its WAL is checked here, its files by the next verify");
+	}
+
+	/**
+	 * Through a stand-in pgbackrest: verify finds a damaged file in the newest full, and the full is gone when info is
+	 * read again (pgbackrest expire --set): that is a problem, and so is the damaged file. The older full removed
+	 * instead is retention's: left out, files and all (the summary's error status with them), and noted.
+	 */
+	@Test
+	void aDamagedSetRemovedUnderTheVerifyIsNoPassUnlessRetentionRemovedIt(@TempDir Path dir) throws Exception {
+		String info = """
+				[{"name": "pgbatch", "status": {"code": 0, "lock": {"backup": {"held": false}}},
+				  "db": [{"id": 1, "system-id": 7715095926240503924, "version": "15"}],
+				  "archive": [{"database": {"id": 1}, "id": "15-1", "min": "000000010000000000000001",
+				    "max": "000000010000000000000006"}],
+				  "backup": [%s]}]""";
+		String older = """
+				{"label": "%s", "type": "full", "prior": null, "database": {"id": 1},
+				 "archive": {"start": "000000010000000000000001", "stop": "000000010000000000000001"}}""".formatted(OLD_FULL);
+		String newer = older.replace(OLD_FULL, FULL);
+		// verify's output of a damaged file in a set: the set's label, then the other set's
+		String damaged = """
+				P00   INFO: verify command begin 2.45: --output=none --stanza=pgbatch --verbose
+				P01   INFO: invalid checksum '%1$s/pg_data/base/5/16384.zst'
+				P00   INFO: stanza: pgbatch
+				                    status: error
+				                    archiveId: 15-1, total WAL checked: 6, total valid WAL: 6
+				                    backup: %2$s, status: valid, total files checked: 9, total valid files: 9
+				                    backup: %1$s, status: invalid, total files checked: 9, total valid files: 8
+				P00   INFO: verify command end: completed successfully
+				""";
+		Files.writeString(dir.resolve("verify.out"), damaged.formatted(FULL, OLD_FULL));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				case "$*" in
+				  *" info") cat "%s/info.json" ;;
+				  *" verify") cat "%s/verify.out" ;;
+				esac
+				""".formatted(dir, dir));
+		PgBackRestProperties properties = PgBackRestTests.properties(bin, 4, Duration.ZERO);
+		PgBackRest pgBackRest = new PgBackRest(properties);
+		PhysicalVerify verify = new PhysicalVerify(pgBackRest, new PhysicalBackups(pgBackRest, properties), null, null,
+				null);
+		PhysicalBackups.Archive before = PhysicalBackups.archive(info.formatted(older + ", " + newer));
+
+		Files.writeString(dir.resolve("info.json"), info.formatted(older));
+		PhysicalVerify.Verify expired = verify.pgBackRestVerify(before);
+
+		assertThat(expired.problems()).containsExactly(
+				"backup set " + FULL + " was removed while pgbackrest verify ran, which retention does not do (it"
+						+ " removes the oldest fulls first, each with the sets on it): full set " + OLD_FULL + ", older,"
+						+ " is still listed; an expire --set by hand, or the repository was changed",
+				"pgbackrest verify: invalid checksum backup/pgbatch/" + FULL + "/pg_data/base/5/16384.zst");
+		assertThat(expired.notes())
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + FULL + "; made none");
+
+		Files.writeString(dir.resolve("verify.out"), damaged.formatted(OLD_FULL, FULL));
+		Files.writeString(dir.resolve("info.json"), info.formatted(newer));
+		PhysicalVerify.Verify retained = verify.pgBackRestVerify(before);
+
+		assertThat(retained.problems()).isEmpty();
+		assertThat(retained.notes())
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + OLD_FULL + "; made none");
 	}
 
 	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
@@ -237,6 +360,70 @@ class PhysicalVerifyTests {
 			.isEqualTo("its first page is of timeline 1");
 	}
 
+	/**
+	 * The page of {@link #FIRST_PAGE} (its 8 kB, the rest zeros) as the lz4 and bzip2 programs compress it: lz4's
+	 * frame format, which pgBackRest's compress-type=lz4 writes, and bzip2's.
+	 */
+	private static final String PAGE_LZ4 = "04224d186440a7470000006110d1020001000100030700020200811a427df0389e116b1800122014"
+			+ "000f0200ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdb50000000000000000000224a8b6f";
+
+	private static final String PAGE_BZ2 = "425a68393141592653590bbc518d000049fda2f040601040000040100000080002000120004208"
+			+ "200031434d300024546d418d4f28cb492f35842021a8680387f32ebde6e66aaafb003f1772453850900bbc518d";
+
+	/**
+	 * Each segment's header is read back by its own compression (the archive holds every compress-type it was pushed
+	 * with), lz4 and bz2 too; one of a compression this does not know is one note for the archive, and the segments
+	 * after it are still checked (review 13 #6: the first lz4 or bz2 segment ended the check of the whole archive).
+	 * Through a stand-in pgbackrest whose repo-get gives the file of the repository directory.
+	 */
+	@Test
+	void eachSegmentsHeaderIsReadByItsOwnCompressionAndOneNotReadStopsNoOther(@TempDir Path dir) throws Exception {
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		byte[] page = HexFormat.of().parseHex(FIRST_PAGE + "00".repeat(8192 - 40));
+		ByteArrayOutputStream gzipped = new ByteArrayOutputStream();
+		try (GZIPOutputStream gzip = new GZIPOutputStream(gzipped)) {
+			gzip.write(page);
+		}
+		Map<String, String> files = new TreeMap<>();
+		// the page is segment 1's: right under its name, else another segment's WAL
+		files.put("000000010000000000000001", stored(repository, path, "000000010000000000000001", "lz4",
+				HexFormat.of().parseHex(PAGE_LZ4)));
+		files.put("000000010000000000000002", stored(repository, path, "000000010000000000000002", "bz2",
+				HexFormat.of().parseHex(PAGE_BZ2)));
+		files.put("000000010000000000000003", stored(repository, path, "000000010000000000000003", "xz", page));
+		files.put("000000010000000000000004", stored(repository, path, "000000010000000000000004", "lz4",
+				HexFormat.of().parseHex(PAGE_LZ4)));
+		files.put("000000010000000000000005", stored(repository, path, "000000010000000000000005", "gz",
+				gzipped.toByteArray()));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		List<String> problems = new ArrayList<>();
+		List<String> notes = new ArrayList<>();
+
+		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), TWO_SETS.archives().get(0),
+				path, files, files.keySet(), List.of(new PhysicalVerify.TimelineStart(1, 0)), MB16, problems, notes);
+
+		assertThat(problems).containsExactly(
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000002", "its first page is at 0/1000000"),
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000004", "its first page is at 0/1000000"),
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000005", "its first page is at 0/1000000"));
+		assertThat(notes).containsExactly(PhysicalVerify.NOT_DECOMPRESSED.formatted("15-1", "xz"));
+	}
+
+	/** A segment stored in the repository directory as pgBackRest names it; its file under the archive. */
+	private static String stored(Path repository, String path, String name, String extension, byte[] content)
+			throws IOException {
+		String file = name.substring(0, 16) + "/" + name + "-" + "0".repeat(40) + "." + extension;
+		Path stored = repository.resolve(path).resolve(file);
+		Files.createDirectories(stored.getParent());
+		Files.write(stored, content);
+		return file;
+	}
+
 	/** Checked: the ends of what is restored and each timeline switch between them, not every segment. */
 	@Test
 	void theSegmentsBoundAreTheSetsEndsTheNewestAndEachTimelineSwitch() {
@@ -294,6 +481,10 @@ class PhysicalVerifyTests {
 
 	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
 		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
+	}
+
+	private static PhysicalBackups.BackupSet full(String label) {
+		return set(label, "full", "", "");
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
