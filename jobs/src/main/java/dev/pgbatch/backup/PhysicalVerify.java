@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -137,6 +138,12 @@ public class PhysicalVerify {
 
 	static final String PAGE_SIZE = "its first page says segments of %d bytes, the server's are %d";
 
+	static final String PAGE_AFTER_SWITCH_TIMELINE = "the page after its switch point (%s) is of timeline %d";
+
+	static final String PAGE_AFTER_SWITCH_AT = "the page after its switch point (%s) is at %X/%X";
+
+	static final String PAGE_AFTER_SWITCH_MISSING = "it ends before the page after its switch point (%s)";
+
 	static final String PAGE_NOT_LONG = "it does not begin with a segment's first page header";
 
 	static final String HEADER_UNREADABLE = "WAL archive %s: segment %s cannot be read back to check its page header: %s";
@@ -185,6 +192,9 @@ public class PhysicalVerify {
 	 */
 	private static final int HEADER_BYTES = 40;
 
+	/** Any other page's header (XLogPageHeaderData): xlp_tli at 4, xlp_pageaddr at 8; 24 bytes with its padding. */
+	private static final int SHORT_HEADER_BYTES = 24;
+
 	/** xlp_info's flag of a long (a segment's first) page header. */
 	private static final int XLP_LONG_HEADER = 0x0002;
 
@@ -216,8 +226,17 @@ public class PhysicalVerify {
 
 	}
 
-	/** Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point). */
-	record TimelineStart(long timeline, long segment) {
+	/**
+	 * Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point), at
+	 * {@code switchPoint} (that LSN, from its history file; -1 when not known).
+	 */
+	record TimelineStart(long timeline, long segment, long switchPoint) {
+
+		/** A timeline's start without a history file's switch point: from the beginning, or as a line's first. */
+		TimelineStart(long timeline, long segment) {
+			this(timeline, segment, -1);
+		}
+
 	}
 
 	/**
@@ -717,12 +736,21 @@ public class PhysicalVerify {
 				unknown.add(extension);
 				continue;
 			}
-			// its first bytes only, as they come: a segment may be of up to 1 GB
-			PgBackRest.Read<byte[]> got;
+			long timeline = Long.parseLong(name.substring(0, 8), 16);
+			long segment = number(name, 0x1_0000_0000L / segmentSize);
+			// the switch point in it when a timeline on the line begins in it
+			long switchAt = starts.stream()
+				.skip(1)
+				.filter(start -> start.timeline() == timeline && start.segment() == segment && start.switchPoint() >= 0)
+				.mapToLong(start -> start.switchPoint() - segment * segmentSize)
+				.findFirst()
+				.orElse(-1);
+			// its first bytes only (and the page after a switch point), as they come: a segment may be of up to 1 GB
+			PgBackRest.Read<Pages> got;
 			try {
 				got = pgBackRest.runReading(LIST_TIMEOUT, "repo-get", List.of(path + "/" + file), stdout -> {
 					try (InputStream in = decompressed(extension, stdout)) {
-						return in.readNBytes(HEADER_BYTES);
+						return pages(in, switchAt, segmentSize);
 					}
 				}, "--log-level-console=off", "--log-level-stderr=error");
 			}
@@ -735,7 +763,11 @@ public class PhysicalVerify {
 						? PhysicalBackups.TIMED_OUT.formatted("repo-get", LIST_TIMEOUT.toHours()) : got.result().failure()));
 				continue;
 			}
-			String wrong = headerProblem(name, got.read(), starts, segmentSize, wal.systemId());
+			String wrong = headerProblem(name, got.read().first(), starts, segmentSize, wal.systemId());
+			if (wrong == null && got.read().afterSwitch() != null) {
+				wrong = afterSwitchProblem(got.read().afterSwitch(), segment * segmentSize + got.read().afterSwitchAt(),
+						timeline);
+			}
 			if (wrong != null) {
 				problems.add(NOT_ITS_WAL.formatted(wal.id(), name, wrong));
 			}
@@ -754,6 +786,72 @@ public class PhysicalVerify {
 			case "bz2" -> new BZip2CompressorInputStream(in);
 			default -> in;
 		};
+	}
+
+	/**
+	 * What is read of a segment: its first page header, and, in a segment a timeline begins in, the header of the
+	 * first page after the switch point ({@code afterSwitch}, at {@code afterSwitchAt} in the segment; null when not
+	 * read).
+	 */
+	record Pages(byte[] first, byte[] afterSwitch, long afterSwitchAt) {
+	}
+
+	/**
+	 * A segment's first page header, and when {@code switchAt} is the offset of a switch point in it (else -1), the
+	 * header of the first page that begins at or after it: PostgreSQL keeps the page that holds the switch point as
+	 * the parent timeline wrote it, and writes each page after with the new timeline. Pages in the next segment are
+	 * not looked for. Reads up to that page's header only.
+	 */
+	static Pages pages(InputStream in, long switchAt, long segmentSize) throws IOException {
+		byte[] first = in.readNBytes(HEADER_BYTES);
+		if (switchAt < 0 || first.length < HEADER_BYTES) {
+			return new Pages(first, null, -1);
+		}
+		long pageSize = Integer.toUnsignedLong(ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN).getInt(36));
+		if (pageSize < 1024 || pageSize > 65536 || Long.bitCount(pageSize) != 1) {
+			// not a page size PostgreSQL builds with: the first page's own check says what is wrong
+			return new Pages(first, null, -1);
+		}
+		long at = (switchAt + pageSize - 1) / pageSize * pageSize;
+		if (at == 0) {
+			return new Pages(first, first, 0);
+		}
+		if (at >= segmentSize) {
+			return new Pages(first, null, -1);
+		}
+		try {
+			in.skipNBytes(at - HEADER_BYTES);
+		}
+		catch (EOFException ex) {
+			return new Pages(first, new byte[0], at);
+		}
+		return new Pages(first, in.readNBytes(SHORT_HEADER_BYTES), at);
+	}
+
+	/**
+	 * What is wrong with the header ({@code after}) of the first page after a timeline's switch point, at
+	 * {@code pageAddress}, null when nothing: it must be at that address and of that timeline. A complete segment
+	 * of the parent timeline renamed to the new one's (its first page, of the parent, allowed) has the parent's
+	 * there. A page zeroed, header and all, is what PostgreSQL leaves after a segment switch: nothing to tell.
+	 */
+	static String afterSwitchProblem(byte[] after, long pageAddress, long timeline) {
+		String page = "%X/%X".formatted(pageAddress >>> 32, pageAddress & 0xFFFF_FFFFL);
+		if (after.length < SHORT_HEADER_BYTES) {
+			return PAGE_AFTER_SWITCH_MISSING.formatted(page);
+		}
+		ByteBuffer header = ByteBuffer.wrap(after).order(ByteOrder.LITTLE_ENDIAN);
+		if (header.getLong(0) == 0 && header.getLong(8) == 0 && header.getLong(16) == 0) {
+			return null;
+		}
+		long address = header.getLong(8);
+		if (address != pageAddress) {
+			return PAGE_AFTER_SWITCH_AT.formatted(page, address >>> 32, address & 0xFFFF_FFFFL);
+		}
+		long pageTimeline = Integer.toUnsignedLong(header.getInt(4));
+		if (pageTimeline != timeline) {
+			return PAGE_AFTER_SWITCH_TIMELINE.formatted(page, pageTimeline);
+		}
+		return null;
 	}
 
 	/**
@@ -877,15 +975,16 @@ public class PhysicalVerify {
 	 */
 	static List<TimelineStart> timelines(String history, long timeline, long segmentSize) {
 		List<TimelineStart> starts = new ArrayList<>();
-		long begins = 0;
+		long begins = -1;
 		for (String line : history.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
 			String[] fields = line.split("\\s+");
 			long parent = Long.parseLong(fields[0]);
 			String[] lsn = fields[1].split("/");
-			starts.add(new TimelineStart(parent, begins));
-			begins = ((Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16)) / segmentSize;
+			starts.add(begins < 0 ? new TimelineStart(parent, 0) : new TimelineStart(parent, begins / segmentSize, begins));
+			begins = (Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16);
 		}
-		starts.add(new TimelineStart(timeline, begins));
+		starts.add(begins < 0 ? new TimelineStart(timeline, 0)
+				: new TimelineStart(timeline, begins / segmentSize, begins));
 		return starts;
 	}
 

@@ -1,12 +1,16 @@
 package dev.pgbatch.backup;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -248,7 +252,8 @@ class PhysicalVerifyTests {
 		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify
 			.timelines("1\t0/5000010\tno recovery target specified\n", 2, MB16);
 
-		assertThat(starts).containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 5));
+		assertThat(starts).containsExactly(new PhysicalVerify.TimelineStart(1, 0),
+				new PhysicalVerify.TimelineStart(2, 5, 0x5000010));
 		assertThat(PhysicalVerify.gaps("15-1", Set.of("000000010000000000000003", "000000010000000000000004",
 				"000000020000000000000005", "000000020000000000000006"), "000000010000000000000003",
 				"000000020000000000000006", starts, MB16))
@@ -266,8 +271,8 @@ class PhysicalVerifyTests {
 
 				2	1/A0000028	at restore point "p"
 				""", 3, MB16))
-			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3),
-					new PhysicalVerify.TimelineStart(3, 0x1A0));
+			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3, 0x3000000),
+					new PhysicalVerify.TimelineStart(3, 0x1A0, 0x1A0000028L));
 	}
 
 	/**
@@ -329,6 +334,10 @@ class PhysicalVerifyTests {
 			+ "01a427df0389e116b0000000100200000";
 
 	private static final long SYSTEM = 0x6B119E38F07D421AL;
+
+	/** The archive of {@link #FIRST_PAGE}'s system. */
+	private static final PhysicalBackups.WalArchive ARCHIVE = new PhysicalBackups.WalArchive("15-1", 1,
+			"000000010000000000000001", "000000010000000000000009", SYSTEM);
 
 	/**
 	 * A segment's content copied under another segment's name (its checksum, which is in the name, still matches)
@@ -404,7 +413,7 @@ class PhysicalVerifyTests {
 		List<String> problems = new ArrayList<>();
 		List<String> notes = new ArrayList<>();
 
-		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), TWO_SETS.archives().get(0),
+		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), ARCHIVE,
 				path, files, files.keySet(), List.of(new PhysicalVerify.TimelineStart(1, 0)), MB16, problems, notes);
 
 		assertThat(problems).containsExactly(
@@ -417,11 +426,68 @@ class PhysicalVerifyTests {
 	/** A segment stored in the repository directory as pgBackRest names it; its file under the archive. */
 	private static String stored(Path repository, String path, String name, String extension, byte[] content)
 			throws IOException {
-		String file = name.substring(0, 16) + "/" + name + "-" + "0".repeat(40) + "." + extension;
+		String file = name.substring(0, 16) + "/" + name + "-" + "0".repeat(40) + (extension.isEmpty() ? "" : "." + extension);
 		Path stored = repository.resolve(path).resolve(file);
 		Files.createDirectories(stored.getParent());
 		Files.write(stored, content);
 		return file;
+	}
+
+	/**
+	 * At a timeline switch the first page may be the parent's (PostgreSQL copies its WAL up to the switch point into
+	 * the new timeline's segment), but the page after the switch point must be the new timeline's: the parent's
+	 * complete segment renamed to the new timeline's passed on its first page alone (review 13 #7). A page zeroed
+	 * after a segment switch tells nothing; one missing is said. Read back through a stand-in pgbackrest too.
+	 */
+	@Test
+	void atATimelineSwitchThePageAfterTheSwitchPointMustBeTheNewTimelines(@TempDir Path dir) throws Exception {
+		// timeline 2 begins at 0/1000800, in segment 1: its first page is timeline 1's, the next (0/1002000) 2's
+		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify.timelines("1\t0/1000800\tno recovery target specified\n",
+				2, MB16);
+		byte[] switched = segment(2);
+		byte[] renamed = segment(1);
+
+		PhysicalVerify.Pages pages = PhysicalVerify.pages(new ByteArrayInputStream(switched), 0x800, MB16);
+		assertThat(pages.afterSwitchAt()).isEqualTo(8192);
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", pages.first(), starts, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(pages.afterSwitch(), 0x1002000L, 2)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(
+				PhysicalVerify.pages(new ByteArrayInputStream(renamed), 0x800, MB16).afterSwitch(), 0x1002000L, 2))
+			.isEqualTo("the page after its switch point (0/1002000) is of timeline 1");
+		byte[] zeroed = Arrays.copyOf(HexFormat.of().parseHex(FIRST_PAGE), 16384);
+		assertThat(PhysicalVerify.afterSwitchProblem(
+				PhysicalVerify.pages(new ByteArrayInputStream(zeroed), 0x800, MB16).afterSwitch(), 0x1002000L, 2)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(PhysicalVerify.pages(
+				new ByteArrayInputStream(Arrays.copyOf(zeroed, 100)), 0x800, MB16).afterSwitch(), 0x1002000L, 2))
+			.isEqualTo("it ends before the page after its switch point (0/1002000)");
+		// a switch at a page's start: that page is the new timeline's
+		assertThat(PhysicalVerify.pages(new ByteArrayInputStream(switched), 0x2000, MB16).afterSwitchAt()).isEqualTo(8192);
+
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		Map<String, String> files = new TreeMap<>();
+		files.put("000000020000000000000001", stored(repository, path, "000000020000000000000001", "", renamed));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		List<String> problems = new ArrayList<>();
+		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), ARCHIVE,
+				path, files, files.keySet(), starts, MB16, problems, new ArrayList<>());
+		assertThat(problems).containsExactly(PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000020000000000000001",
+				"the page after its switch point (0/1002000) is of timeline 1"));
+	}
+
+	/**
+	 * Segment 1 of {@link #FIRST_PAGE}'s system, its first page timeline 1's, its second page's header of
+	 * {@code timeline}, and a third page of zeros.
+	 */
+	private static byte[] segment(int timeline) {
+		ByteBuffer segment = ByteBuffer.allocate(3 * 8192).order(ByteOrder.LITTLE_ENDIAN);
+		segment.put(HexFormat.of().parseHex(FIRST_PAGE));
+		segment.putShort(8192, (short) 0xD110).putInt(8192 + 4, timeline).putLong(8192 + 8, 0x1002000L);
+		return segment.array();
 	}
 
 	/** Checked: the ends of what is restored and each timeline switch between them, not every segment. */
