@@ -665,8 +665,7 @@ public class PhysicalVerify {
 		List<TimelineStart> starts = List.of(new TimelineStart(timeline, 0));
 		if (timeline > 1) {
 			String history = "%08X.history".formatted(timeline);
-			PgBackRest.Result read = this.pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + history),
-					"--log-level-console=error", "--log-level-stderr=off");
+			PgBackRest.Result read = history(this.pgBackRest, path, timeline);
 			if (read.exitCode() != 0) {
 				problems.add(read.errors().stream().anyMatch(error -> error.startsWith(MISSING_FILE))
 						? NO_HISTORY.formatted(wal.id(), history, timeline)
@@ -681,6 +680,34 @@ public class PhysicalVerify {
 		headers(this.pgBackRest, wal, path, files, bound(from.segment(), sets, starts, checked.newest(), segmentSize), starts,
 				segmentSize, problems, notes);
 		return checked.newest();
+	}
+
+	/** An archive's .history file of {@code timeline}, read back (pgbackrest repo-get). */
+	private static PgBackRest.Result history(PgBackRest pgBackRest, String path, long timeline)
+			throws IOException, InterruptedException {
+		return pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + "%08X.history".formatted(timeline)),
+				"--log-level-console=error", "--log-level-stderr=off");
+	}
+
+	/**
+	 * The line of timelines a segment of {@code timeline} off the checked line ({@code starts}) is on: that
+	 * timeline's own history (a set taken on a standby of another timeline begins there), else the timeline alone
+	 * (no history to read: what its segments begin with is then checked as before, against the timeline itself).
+	 */
+	private static List<TimelineStart> ownLine(PgBackRest pgBackRest, String path, long timeline, long segmentSize)
+			throws InterruptedException {
+		if (timeline > 1) {
+			try {
+				PgBackRest.Result read = history(pgBackRest, path, timeline);
+				if (read.exitCode() == 0) {
+					return timelines(read.stdout(), timeline, segmentSize);
+				}
+			}
+			catch (IOException | RuntimeException ex) {
+				// not read: the timeline alone
+			}
+		}
+		return List.of(new TimelineStart(timeline, 0));
 	}
 
 	/**
@@ -717,12 +744,15 @@ public class PhysicalVerify {
 	 * The first page header of each segment of {@code bound} that is in the archive ({@code files}: a missing one is
 	 * a gap, said already), read back decrypted through pgbackrest repo-get and decompressed: it must be that of the
 	 * segment its name says (see {@link #headerProblem}). Each segment by its own compression: the archive holds
-	 * segments of every compress-type it was pushed with.
+	 * segments of every compress-type it was pushed with. A segment of a timeline off the checked line is checked
+	 * along its own timeline's history.
 	 */
 	static void headers(PgBackRest pgBackRest, PhysicalBackups.WalArchive wal, String path, Map<String, String> files,
 			Set<String> bound, List<TimelineStart> starts, long segmentSize, List<String> problems, List<String> notes)
 			throws InterruptedException {
 		Set<String> unknown = new TreeSet<>();
+		// the lines of timelines off the checked one, by timeline: a set's segments may be on one
+		Map<Long, List<TimelineStart>> ownLines = new HashMap<>();
 		for (String name : bound) {
 			String file = files.get(name);
 			if (file == null) {
@@ -738,8 +768,15 @@ public class PhysicalVerify {
 			}
 			long timeline = Long.parseLong(name.substring(0, 8), 16);
 			long segment = number(name, 0x1_0000_0000L / segmentSize);
+			List<TimelineStart> line = starts;
+			if (starts.stream().noneMatch(start -> start.timeline() == timeline)) {
+				if (!ownLines.containsKey(timeline)) {
+					ownLines.put(timeline, ownLine(pgBackRest, path, timeline, segmentSize));
+				}
+				line = ownLines.get(timeline);
+			}
 			// the switch point in it when a timeline on the line begins in it
-			long switchAt = starts.stream()
+			long switchAt = line.stream()
 				.skip(1)
 				.filter(start -> start.timeline() == timeline && start.segment() == segment && start.switchPoint() >= 0)
 				.mapToLong(start -> start.switchPoint() - segment * segmentSize)
@@ -763,7 +800,7 @@ public class PhysicalVerify {
 						? PhysicalBackups.TIMED_OUT.formatted("repo-get", LIST_TIMEOUT.toHours()) : got.result().failure()));
 				continue;
 			}
-			String wrong = headerProblem(name, got.read().first(), starts, segmentSize, wal.systemId());
+			String wrong = headerProblem(name, got.read().first(), line, segmentSize, wal.systemId());
 			if (wrong == null && got.read().afterSwitch() != null) {
 				wrong = afterSwitchProblem(got.read().afterSwitch(), segment * segmentSize + got.read().afterSwitchAt(),
 						timeline);

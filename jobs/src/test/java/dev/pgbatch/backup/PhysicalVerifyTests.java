@@ -480,6 +480,38 @@ class PhysicalVerifyTests {
 	}
 
 	/**
+	 * A set's WAL start on a timeline off the checked line (a set taken on a standby of timeline 2 while the line
+	 * followed is timeline 1): its first segment is checked along timeline 2's own history, where it may begin
+	 * with timeline 1's WAL (review 13 #7: it was "other WAL"); the page after the switch point is checked so too.
+	 * With no history to read, it is checked against its timeline alone, as before.
+	 */
+	@Test
+	void aSegmentOffTheCheckedLineIsCheckedAlongItsOwnTimelinesHistory(@TempDir Path dir) throws Exception {
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		Map<String, String> files = new TreeMap<>();
+		files.put("000000020000000000000001", stored(repository, path, "000000020000000000000001", "", segment(2)));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		PgBackRest pgBackRest = new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO));
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		List<String> withoutHistory = new ArrayList<>();
+
+		PhysicalVerify.headers(pgBackRest, ARCHIVE, path, files, files.keySet(), one, MB16, withoutHistory,
+				new ArrayList<>());
+		Files.writeString(repository.resolve(path).resolve("00000002.history"), "1\t0/1000800\tno recovery target specified\n");
+		List<String> problems = new ArrayList<>();
+		PhysicalVerify.headers(pgBackRest, ARCHIVE, path, files, files.keySet(), one, MB16, problems, new ArrayList<>());
+
+		assertThat(withoutHistory).containsExactly(PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000020000000000000001",
+				"its first page is of timeline 1"));
+		assertThat(problems).isEmpty();
+	}
+
+	/**
 	 * Segment 1 of {@link #FIRST_PAGE}'s system, its first page timeline 1's, its second page's header of
 	 * {@code timeline}, and a third page of zeros.
 	 */
