@@ -88,6 +88,25 @@ class MigrationsIntegrationTests {
 			.containsExactly("retail.products PUBLIC name INSERT f", "retail.customers email mcp_user name UPDATE t");
 	}
 
+	/** Drills as the build of V24 recorded them, counted written by the runner: one to a point, one to a time. */
+	private static void drillsAsV24RecordedThem(Statement statement) throws SQLException {
+		statement.execute("INSERT INTO etl.restore_drill (started_at, target, passed, counted) VALUES"
+				+ " (now(), 'backup-20261206-020000F', true, true), (now(), '2026-12-03T02:40:00Z', false, false)");
+	}
+
+	/**
+	 * After V25 (review 13 #10) the rows of V24 keep what they said, and a runner of the build before V24, which
+	 * writes no counted, records its drills again (V24's NOT NULL refused them), counted by their target.
+	 */
+	private static void drillsAsV25ComputesThem(Statement statement) throws SQLException {
+		statement.execute("INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds,"
+				+ " replay_seconds, passed, problems) VALUES (now(), 'before-upgrade', NULL, 1, 1, true, ''),"
+				+ " (now(), '2026-12-03T03:00:00.125Z', NULL, 1, 1, true, '')");
+		assertThat(rows(statement, "SELECT target || ' ' || counted FROM etl.restore_drill ORDER BY id"))
+			.containsExactly("backup-20261206-020000F true", "2026-12-03T02:40:00Z false", "before-upgrade true",
+					"2026-12-03T03:00:00.125Z false");
+	}
+
 	/** etl.seed_revoked's rows: table, column name, role ('PUBLIC' for NULL), then {@code more}. */
 	private static String revoked(String more) {
 		return "SELECT concat_ws(' ', seeded, (SELECT attname FROM pg_attribute WHERE attrelid = seeded AND attnum = r.attnum),"
@@ -117,14 +136,22 @@ class MigrationsIntegrationTests {
 			revokedAsV17RecordedThem(statement);
 		}
 
-		MigrateResult rest = flyway().migrate();
-		assertThat(rest.success).isTrue();
-		assertThat(rest.migrationsExecuted).as("V20 on").isGreaterThanOrEqualTo(2);
+		MigrateResult toV24 = flyway("24").migrate();
+		assertThat(toV24.success).isTrue();
+		assertThat(toV24.migrationsExecuted).as("V19 to V24").isEqualTo(5);
 		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
 			// V21: the oid of the role of that name, on this cluster
 			assertThat(rows(statement, revoked("privilege, grantable, grantee_oid = 'mcp_user'::regrole,"
 					+ " system_identifier = (SELECT system_identifier FROM pg_control_system())")))
 				.containsExactly("retail.products PUBLIC INSERT f", "retail.customers email mcp_user UPDATE t t t");
+			drillsAsV24RecordedThem(statement);
+		}
+
+		MigrateResult rest = flyway().migrate();
+		assertThat(rest.success).isTrue();
+		assertThat(rest.migrationsExecuted).as("V25 on").isGreaterThanOrEqualTo(1);
+		try (Connection connection = TestDatabase.connect(this.database); Statement statement = connection.createStatement()) {
+			drillsAsV25ComputesThem(statement);
 		}
 
 		MigrateResult second = flyway().migrate();

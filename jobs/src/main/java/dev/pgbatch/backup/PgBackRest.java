@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 import dev.pgbatch.core.OneLine;
@@ -167,21 +170,34 @@ class PgBackRest {
 	/** {@link #run(Duration, String, String...)} with the command's parameters after it (repo-ls PATH). */
 	Result run(Duration timeout, String command, List<String> parameters, String... options)
 			throws IOException, InterruptedException {
-		Got got = runForBytes(timeout, command, parameters, options);
-		return new Result(got.result().exitCode(), new String(got.stdout(), StandardCharsets.UTF_8),
-				got.result().stderr());
+		Read<String> read = runReading(timeout, command, parameters, PgBackRest::read, options);
+		return new Result(read.result().exitCode(), read.read() == null ? "" : read.read(), read.result().stderr());
+	}
+
+	/** What a run's stdout is read with; it may stop before its end (the first bytes of a WAL segment). */
+	@FunctionalInterface
+	interface StdoutReader<T> {
+
+		T read(InputStream stdout) throws IOException;
+
 	}
 
 	/**
-	 * A run whose stdout is bytes (repo-get of a WAL segment: decrypted, still compressed), not text; its Result's
-	 * stdout is empty.
+	 * A run whose stdout was read by a {@link StdoutReader}: what it read (null when it timed out, or when it failed
+	 * and so did its reader), and the run's Result, its stdout empty.
 	 */
-	record Got(Result result, byte[] stdout) {
+	record Read<T>(Result result, T read) {
 	}
 
-	/** {@link #run(Duration, String, List, String...)} with stdout kept as bytes. */
-	Got runForBytes(Duration timeout, String command, List<String> parameters, String... options)
-			throws IOException, InterruptedException {
+	/**
+	 * {@link #run(Duration, String, List, String...)} with stdout given to {@code reader} as it comes, never held
+	 * whole (repo-get of a segment of up to 1 GB, of which 40 bytes are read). When the reader stops before the end
+	 * while pgbackrest still runs, pgbackrest is killed, and its exit code (of the kill) is taken for 0: only then
+	 * is it ignored. A reader that fails is the run's failure when pgbackrest failed too (its errors say why its
+	 * output was short or wrong); else its IOException is thrown.
+	 */
+	<T> Read<T> runReading(Duration timeout, String command, List<String> parameters, StdoutReader<T> reader,
+			String... options) throws IOException, InterruptedException {
 		List<String> line = new ArrayList<>(List.of(this.properties.bin()));
 		if (!this.properties.config().isEmpty()) {
 			line.add("--config=" + this.properties.config());
@@ -194,21 +210,90 @@ class PgBackRest {
 		line.addAll(List.of(options));
 		line.add(command);
 		line.addAll(parameters);
+		long deadline = System.nanoTime() + timeout.toNanos();
 		Process process = CleanUpOnExit.start(new ProcessBuilder(line));
 		process.getOutputStream().close();
-		CompletableFuture<byte[]> stdout = OwnThreads.start("pgbackrest " + command + " stdout",
-				() -> process.getInputStream().readAllBytes());
+		EndSeen stdout = new EndSeen(process.getInputStream());
+		CompletableFuture<T> reading = OwnThreads.start("pgbackrest " + command + " stdout", () -> reader.read(stdout));
 		CompletableFuture<String> stderr = OwnThreads.start("pgbackrest " + command + " stderr",
 				() -> read(process.getErrorStream()));
-		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-			// (the descendants are listed before the parent is killed: once it is gone, its children are init's)
-			List<ProcessHandle> descendants = process.descendants().toList();
-			process.destroyForcibly();
-			descendants.forEach(ProcessHandle::destroyForcibly);
-			return new Got(new Result(-1, "", ""), new byte[0]);
+		try (InputStream pipe = process.getInputStream()) {
+			try {
+				reading.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+			}
+			catch (TimeoutException ex) {
+				kill(process);
+				return new Read<>(new Result(-1, "", ""), null);
+			}
+			catch (ExecutionException ex) {
+				// the reader failed: told below, once pgbackrest's exit says whether it failed first
+			}
+			boolean cutShort = !stdout.ended() && process.isAlive();
+			if (cutShort) {
+				// read enough: the rest of its output is not wanted
+				kill(process);
+			}
+			else if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+				kill(process);
+				return new Read<>(new Result(-1, "", ""), null);
+			}
+			int exitCode = cutShort ? 0 : process.exitValue();
+			Result result = new Result(exitCode, "", OwnThreads.joined(stderr));
+			if (reading.isCompletedExceptionally() && exitCode != 0) {
+				return new Read<>(result, null);
+			}
+			// a failed run's output too: its errors are on it
+			return new Read<>(result, OwnThreads.joined(reading));
 		}
-		byte[] out = OwnThreads.joined(stdout);
-		return new Got(new Result(process.exitValue(), "", OwnThreads.joined(stderr)), out);
+		catch (InterruptedException ex) {
+			kill(process);
+			throw ex;
+		}
+	}
+
+	/** Kills a run and every process it started (process-max's workers). */
+	private static void kill(Process process) {
+		// (the descendants are listed before the parent is killed: once it is gone, its children are init's)
+		List<ProcessHandle> descendants = process.descendants().toList();
+		process.destroyForcibly();
+		descendants.forEach(ProcessHandle::destroyForcibly);
+	}
+
+	/**
+	 * A run's stdout as its reader gets it: it tells whether its end was read (a reader that stopped before cut the
+	 * run short), and the reader's close (of a decompressor on it) leaves it open: the run closes it once
+	 * pgbackrest's exit is known, as pgbackrest would fail writing into a pipe closed under it.
+	 */
+	private static final class EndSeen extends FilterInputStream {
+
+		private volatile boolean ended;
+
+		EndSeen(InputStream in) {
+			super(in);
+		}
+
+		boolean ended() {
+			return this.ended;
+		}
+
+		@Override
+		public int read() throws IOException {
+			int read = super.read();
+			this.ended |= read < 0;
+			return read;
+		}
+
+		@Override
+		public int read(byte[] buffer, int offset, int length) throws IOException {
+			int read = super.read(buffer, offset, length);
+			this.ended |= read < 0;
+			return read;
+		}
+
+		@Override
+		public void close() {
+		}
+
 	}
 
 	/**

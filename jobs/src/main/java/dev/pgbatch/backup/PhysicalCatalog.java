@@ -1,6 +1,7 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 
@@ -75,6 +76,25 @@ public class PhysicalCatalog {
 	 */
 	public LastDrill lastCountedDrill() {
 		return lastDrill(true);
+	}
+
+	/**
+	 * Whether the drills pass, as pgbatch_drill_last_passed says: the last drill to a restore point passed, and no
+	 * drill of either kind failed after it; a failed drill to a time (WAL missing up to it, a restore that broke) is
+	 * one an operator must see too, while one that passes does not hide a failed drill to a point, which shows less.
+	 * Null when not known: no drill to a point yet and none failed.
+	 */
+	public Boolean drillsPassed() {
+		LastDrill counted = lastCountedDrill();
+		Boolean failedSince = this.jdbc.queryForObject("""
+				SELECT EXISTS (SELECT FROM etl.restore_drill
+				  WHERE NOT passed AND (started_at, id) > (coalesce(?::timestamptz, '-infinity'), coalesce(?::bigint, 0)))""",
+				Boolean.class, counted == null ? null : Timestamp.from(counted.startedAt()),
+				counted == null ? null : counted.id());
+		if (Boolean.TRUE.equals(failedSince)) {
+			return false;
+		}
+		return counted == null ? null : counted.passed();
 	}
 
 	private LastDrill lastDrill(boolean countedOnly) {

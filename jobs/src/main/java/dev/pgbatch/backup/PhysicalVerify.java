@@ -1,6 +1,6 @@
 package dev.pgbatch.backup;
 
-import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +22,8 @@ import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 
 import com.github.luben.zstd.ZstdInputStream;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
+import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStream;
 import dev.pgbatch.core.OneLine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,6 +108,25 @@ public class PhysicalVerify {
 	static final String BACKUP_RAN = "a backup of stanza %s still ran after %d s (ETL_PGBACKREST_LOCK_WAIT): verified"
 			+ " meanwhile, sets it made were not checked and sets its retention removed were left out";
 
+	static final String SETS_CHANGED = "the backup sets changed while pgbackrest verify ran: removed %s; made %s";
+
+	static final String SET_REMOVED = "backup set %s was removed while pgbackrest verify ran, which retention does not"
+			+ " do (it removes the oldest fulls first, each with the sets on it): %s; an expire --set by hand, or the"
+			+ " repository was changed";
+
+	static final String OLDER_FULL_LISTED = "full set %s, older, is still listed";
+
+	static final String ITS_FULL_LISTED = "its full set %s is still listed";
+
+	static final String NO_FULL_LEFT = "no full set is listed any more, and retention keeps the newest";
+
+	static final String MADE_NOT_VERIFIED = "backup set %s was made while pgbackrest verify ran, which did not check"
+			+ " its files (%s): its WAL is checked here, its files by the next verify";
+
+	static final String NOT_IN_SUMMARY = "not in its summary";
+
+	static final String NOT_NONE = "none";
+
 	static final String NOT_ITS_WAL = "WAL archive %s: segment %s holds other WAL than its name says (%s): a copy under"
 			+ " another name? (pgBackRest checks a segment against the checksum in its name only)";
 
@@ -116,12 +138,18 @@ public class PhysicalVerify {
 
 	static final String PAGE_SIZE = "its first page says segments of %d bytes, the server's are %d";
 
+	static final String PAGE_AFTER_SWITCH_TIMELINE = "the page after its switch point (%s) is of timeline %d";
+
+	static final String PAGE_AFTER_SWITCH_AT = "the page after its switch point (%s) is at %X/%X";
+
+	static final String PAGE_AFTER_SWITCH_MISSING = "it ends before the page after its switch point (%s)";
+
 	static final String PAGE_NOT_LONG = "it does not begin with a segment's first page header";
 
 	static final String HEADER_UNREADABLE = "WAL archive %s: segment %s cannot be read back to check its page header: %s";
 
-	static final String NOT_DECOMPRESSED = "WAL archive %s: its segments are compressed with %s, which this does not"
-			+ " decompress: whether the segments at set boundaries and timeline switches hold the WAL their names say"
+	static final String NOT_DECOMPRESSED = "WAL archive %s: some of its segments are compressed with %s, which this"
+			+ " does not decompress: whether those at set boundaries and timeline switches hold the WAL their names say"
 			+ " was not checked";
 
 	/** Reading back a large repository takes hours; this bounds only one that hangs. */
@@ -164,8 +192,14 @@ public class PhysicalVerify {
 	 */
 	private static final int HEADER_BYTES = 40;
 
+	/** Any other page's header (XLogPageHeaderData): xlp_tli at 4, xlp_pageaddr at 8; 24 bytes with its padding. */
+	private static final int SHORT_HEADER_BYTES = 24;
+
 	/** xlp_info's flag of a long (a segment's first) page header. */
 	private static final int XLP_LONG_HEADER = 0x0002;
+
+	/** The extensions of pgBackRest's compress-types (none, gz, zst, lz4, bz2) whose segments are read back. */
+	private static final Set<String> DECOMPRESSED = Set.of("", "gz", "zst", "lz4", "bz2");
 
 	/** pgBackRest's error code of a file that is not there. */
 	private static final String MISSING_FILE = "[055]";
@@ -192,8 +226,17 @@ public class PhysicalVerify {
 
 	}
 
-	/** Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point). */
-	record TimelineStart(long timeline, long segment) {
+	/**
+	 * Where a timeline begins: at segment number {@code segment} (the one holding its parent's switch point), at
+	 * {@code switchPoint} (that LSN, from its history file; -1 when not known).
+	 */
+	record TimelineStart(long timeline, long segment, long switchPoint) {
+
+		/** A timeline's start without a history file's switch point: from the beginning, or as a line's first. */
+		TimelineStart(long timeline, long segment) {
+			this(timeline, segment, -1);
+		}
+
 	}
 
 	/**
@@ -257,6 +300,7 @@ public class PhysicalVerify {
 			PhysicalBackups.Archive before = this.physical.archive();
 			Verify verified = pgBackRestVerify(before);
 			problems.addAll(verified.problems());
+			notes.addAll(verified.notes());
 			PhysicalBackups.Archive archive = verified.after();
 			sets = stillListed(before, archive).sets().size();
 			// each read in a transaction of its own: none is held while the repository is listed and read
@@ -339,34 +383,41 @@ public class PhysicalVerify {
 		return from;
 	}
 
-	/** What pgBackRest's verify found, and the archive as info lists it after the verify. */
-	private record Verify(List<String> problems, PhysicalBackups.Archive after) {
+	/** What pgBackRest's verify found, what it could not check (notes), and the archive as info lists it after it. */
+	record Verify(List<String> problems, List<String> notes, PhysicalBackups.Archive after) {
 	}
 
 	/**
 	 * pgBackRest's verify (it exits 0 whatever it found): the files its log names as wrong, each with the bundle it
 	 * is stored in; and what its summary says of the sets and archives info lists (see {@link #summaryProblems}).
 	 * info is read again after it: a set that retention removed meanwhile (the backup job's expire) had its files
-	 * vanish under the verify, and is left out, not a problem.
+	 * vanish under the verify, and is left out, not a problem; one retention cannot have removed is a problem, its
+	 * files' problems kept (see {@link #notByRetention}). A note names the sets removed and made meanwhile.
 	 */
-	private Verify pgBackRestVerify(PhysicalBackups.Archive before) throws IOException, InterruptedException {
+	Verify pgBackRestVerify(PhysicalBackups.Archive before) throws IOException, InterruptedException {
 		// --verbose: the summary then has a line for each set and archive verify checked, valid or not
 		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none", "--verbose",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
 		if (result.timedOut()) {
-			return new Verify(List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours())), before);
+			return new Verify(List.of(PhysicalBackups.TIMED_OUT.formatted("verify", VERIFY_TIMEOUT.toHours())), List.of(),
+					before);
 		}
 		if (result.exitCode() != 0) {
-			return new Verify(List.of(PhysicalBackups.FAILED.formatted("verify", result.failure())), before);
+			return new Verify(List.of(PhysicalBackups.FAILED.formatted("verify", result.failure())), List.of(), before);
 		}
 		PhysicalBackups.Archive after = this.physical.archive();
 		PhysicalBackups.Archive checked = stillListed(before, after);
 		Set<String> listed = checked.sets().stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		Map<String, String> notByRetention = notByRetention(before.sets(), after.sets());
+		// what retention removed is left out, files and all; what it cannot have removed is not
 		Set<String> removed = before.sets().stream().map(PhysicalBackups.BackupSet::label)
-			.filter(label -> !listed.contains(label)).collect(Collectors.toSet());
+			.filter(label -> !listed.contains(label) && !notByRetention.containsKey(label)).collect(Collectors.toSet());
 		List<String> problems = new ArrayList<>();
+		notByRetention.forEach((label, why) -> problems.add(SET_REMOVED.formatted(label, why)));
 		List<String> summary = null;
 		boolean inSummary = false;
+		// whether verify named a file, of a set left out too: its summary's error status is then said by the files
+		boolean named = false;
 		Map<String, Map<String, String>> manifests = new HashMap<>();
 		for (String line : result.stdout().lines().toList()) {
 			Matcher logged = LOG_LINE.matcher(line);
@@ -375,6 +426,7 @@ public class PhysicalVerify {
 				inSummary = message.startsWith("stanza: ");
 				summary = inSummary ? new ArrayList<>() : summary;
 				Matcher file = FILE.matcher(message);
+				named |= logged.group(1).equals("INFO") && file.matches();
 				if (logged.group(1).equals("INFO") && file.matches() && !removed.contains(setOf(file.group(2)))) {
 					problems.add(FILE_PROBLEM.formatted(file.group(1), repositoryPath(file.group(2))
 							+ bundle(file.group(2), manifests) + OneLine.of(file.group(3) == null ? "" : file.group(3))));
@@ -388,8 +440,92 @@ public class PhysicalVerify {
 				summary.add(line.strip());
 			}
 		}
-		problems.addAll(summaryProblems(summary, checked, problems.isEmpty()));
-		return new Verify(problems, after);
+		problems.addAll(summaryProblems(summary, checked, !named && problems.isEmpty()));
+		return new Verify(problems, changeNotes(before.sets(), after.sets(), summary), after);
+	}
+
+	/**
+	 * The sets of {@code before} that {@code after} (info read again after verify) no longer lists and that
+	 * retention cannot have removed, each with why, oldest first. pgBackRest's expire removes the oldest fulls first,
+	 * each with the sets that depend on it, and never every full: a removed set whose full is as new as the oldest full
+	 * still listed, or newer (the newest full, a full with an older one kept, an incr on a full kept), or any when no
+	 * full is left, was removed otherwise. Fulls made meanwhile count as listed: a new full lets retention remove the
+	 * one that was newest. (A repo1-retention-diff, which pgbatch does not set, would also remove diffs on a full still
+	 * listed: reported here, failing closed.)
+	 */
+	static Map<String, String> notByRetention(List<PhysicalBackups.BackupSet> before,
+			List<PhysicalBackups.BackupSet> after) {
+		Set<String> listed = after.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		// pgBackRest's labels begin with the date and time of their full: in label order is oldest first
+		String oldestFull = after.stream()
+			.filter(set -> set.type().equals("full"))
+			.map(PhysicalBackups.BackupSet::label)
+			.min(Comparator.naturalOrder())
+			.orElse(null);
+		Map<String, String> problems = new LinkedHashMap<>();
+		for (PhysicalBackups.BackupSet set : before) {
+			if (listed.contains(set.label())) {
+				continue;
+			}
+			if (oldestFull == null) {
+				problems.put(set.label(), NO_FULL_LEFT);
+			}
+			else if (listed.contains(set.full())) {
+				problems.put(set.label(), ITS_FULL_LISTED.formatted(set.full()));
+			}
+			else if (set.full().compareTo(oldestFull) >= 0) {
+				problems.put(set.label(), OLDER_FULL_LISTED.formatted(oldestFull));
+			}
+		}
+		return problems;
+	}
+
+	/**
+	 * What changed while verify ran, as notes: the labels of the sets removed (by retention or not) and made, and
+	 * each set made whose files verify did not check, valid ({@code summary}: its summary's lines, null when none).
+	 */
+	static List<String> changeNotes(List<PhysicalBackups.BackupSet> before, List<PhysicalBackups.BackupSet> after,
+			List<String> summary) {
+		Set<String> was = before.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		Set<String> is = after.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		List<String> removed = before.stream().map(PhysicalBackups.BackupSet::label).filter(label -> !is.contains(label))
+			.toList();
+		List<String> made = after.stream().map(PhysicalBackups.BackupSet::label).filter(label -> !was.contains(label))
+			.toList();
+		if (removed.isEmpty() && made.isEmpty()) {
+			return List.of();
+		}
+		List<String> notes = new ArrayList<>();
+		notes.add(SETS_CHANGED.formatted(removed.isEmpty() ? NOT_NONE : String.join(", ", removed),
+				made.isEmpty() ? NOT_NONE : String.join(", ", made)));
+		Map<String, Matcher> checked = setLines(summary == null ? List.of() : summary);
+		for (String label : made) {
+			Matcher line = checked.get(label);
+			if (line == null) {
+				notes.add(MADE_NOT_VERIFIED.formatted(label, NOT_IN_SUMMARY));
+			}
+			else if (!valid(line)) {
+				notes.add(MADE_NOT_VERIFIED.formatted(label, OneLine.of(line.group())));
+			}
+		}
+		return notes;
+	}
+
+	/** verify's summary lines of sets, by label. */
+	private static Map<String, Matcher> setLines(List<String> summary) {
+		Map<String, Matcher> sets = new HashMap<>();
+		for (String line : summary) {
+			Matcher set = SET_LINE.matcher(line);
+			if (set.matches()) {
+				sets.put(set.group(1), set);
+			}
+		}
+		return sets;
+	}
+
+	/** Whether a set's summary line says it is valid, every file of it. */
+	private static boolean valid(Matcher set) {
+		return set.group(2).equals("valid") && set.group(3) != null && set.group(3).equals(set.group(4));
 	}
 
 	/** {@code before} without the sets and archives {@code after} (info read again) no longer lists. */
@@ -420,15 +556,11 @@ public class PhysicalVerify {
 			return List.of(NO_SUMMARY);
 		}
 		List<String> problems = new ArrayList<>();
-		Map<String, Matcher> sets = new HashMap<>();
+		Map<String, Matcher> sets = setLines(summary);
 		Map<String, Matcher> archives = new HashMap<>();
 		for (String line : summary) {
-			Matcher set = SET_LINE.matcher(line);
 			Matcher wal = ARCHIVE_LINE.matcher(line);
-			if (set.matches()) {
-				sets.put(set.group(1), set);
-			}
-			else if (wal.matches()) {
+			if (wal.matches()) {
 				archives.put(wal.group(1), wal);
 			}
 		}
@@ -449,8 +581,7 @@ public class PhysicalVerify {
 			if (checked == null) {
 				problems.add(SET_NOT_VERIFIED.formatted(listed.label()));
 			}
-			else if (!checked.group(2).equals("valid") || checked.group(3) == null
-					|| !checked.group(3).equals(checked.group(4))) {
+			else if (!valid(checked)) {
 				problems.add(SET_NOT_VALID.formatted(listed.label(), checked.group(2),
 						checked.group(4) == null ? "?" : checked.group(4), checked.group(3) == null ? "?" : checked.group(3)));
 			}
@@ -534,8 +665,7 @@ public class PhysicalVerify {
 		List<TimelineStart> starts = List.of(new TimelineStart(timeline, 0));
 		if (timeline > 1) {
 			String history = "%08X.history".formatted(timeline);
-			PgBackRest.Result read = this.pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + history),
-					"--log-level-console=error", "--log-level-stderr=off");
+			PgBackRest.Result read = history(this.pgBackRest, path, timeline);
 			if (read.exitCode() != 0) {
 				problems.add(read.errors().stream().anyMatch(error -> error.startsWith(MISSING_FILE))
 						? NO_HISTORY.formatted(wal.id(), history, timeline)
@@ -547,9 +677,37 @@ public class PhysicalVerify {
 		Checked checked = check(wal.id(), segments, starts, from, sets, live == null ? null : live.lastArchivedWal(),
 				segmentSize);
 		problems.addAll(checked.problems());
-		headers(wal, path, files, bound(from.segment(), sets, starts, checked.newest(), segmentSize), starts,
+		headers(this.pgBackRest, wal, path, files, bound(from.segment(), sets, starts, checked.newest(), segmentSize), starts,
 				segmentSize, problems, notes);
 		return checked.newest();
+	}
+
+	/** An archive's .history file of {@code timeline}, read back (pgbackrest repo-get). */
+	private static PgBackRest.Result history(PgBackRest pgBackRest, String path, long timeline)
+			throws IOException, InterruptedException {
+		return pgBackRest.run(LIST_TIMEOUT, "repo-get", List.of(path + "/" + "%08X.history".formatted(timeline)),
+				"--log-level-console=error", "--log-level-stderr=off");
+	}
+
+	/**
+	 * The line of timelines a segment of {@code timeline} off the checked line ({@code starts}) is on: that
+	 * timeline's own history (a set taken on a standby of another timeline begins there), else the timeline alone
+	 * (no history to read: what its segments begin with is then checked as before, against the timeline itself).
+	 */
+	private static List<TimelineStart> ownLine(PgBackRest pgBackRest, String path, long timeline, long segmentSize)
+			throws InterruptedException {
+		if (timeline > 1) {
+			try {
+				PgBackRest.Result read = history(pgBackRest, path, timeline);
+				if (read.exitCode() == 0) {
+					return timelines(read.stdout(), timeline, segmentSize);
+				}
+			}
+			catch (IOException | RuntimeException ex) {
+				// not read: the timeline alone
+			}
+		}
+		return List.of(new TimelineStart(timeline, 0));
 	}
 
 	/**
@@ -585,49 +743,152 @@ public class PhysicalVerify {
 	/**
 	 * The first page header of each segment of {@code bound} that is in the archive ({@code files}: a missing one is
 	 * a gap, said already), read back decrypted through pgbackrest repo-get and decompressed: it must be that of the
-	 * segment its name says (see {@link #headerProblem}).
+	 * segment its name says (see {@link #headerProblem}). Each segment by its own compression: the archive holds
+	 * segments of every compress-type it was pushed with. A segment of a timeline off the checked line is checked
+	 * along its own timeline's history.
 	 */
-	private void headers(PhysicalBackups.WalArchive wal, String path, Map<String, String> files, Set<String> bound,
-			List<TimelineStart> starts, long segmentSize, List<String> problems, List<String> notes)
-			throws IOException, InterruptedException {
+	static void headers(PgBackRest pgBackRest, PhysicalBackups.WalArchive wal, String path, Map<String, String> files,
+			Set<String> bound, List<TimelineStart> starts, long segmentSize, List<String> problems, List<String> notes)
+			throws InterruptedException {
+		Set<String> unknown = new TreeSet<>();
+		// the lines of timelines off the checked one, by timeline: a set's segments may be on one
+		Map<Long, List<TimelineStart>> ownLines = new HashMap<>();
 		for (String name : bound) {
 			String file = files.get(name);
 			if (file == null) {
 				continue;
 			}
 			String extension = file.contains(".") ? file.substring(file.lastIndexOf('.') + 1) : "";
-			if (!extension.isEmpty() && !extension.equals("gz") && !extension.equals("zst")) {
-				notes.add(NOT_DECOMPRESSED.formatted(wal.id(), extension));
-				return;
-			}
-			PgBackRest.Got got = this.pgBackRest.runForBytes(LIST_TIMEOUT, "repo-get", List.of(path + "/" + file),
-					"--log-level-console=off", "--log-level-stderr=error");
-			if (got.result().exitCode() != 0) {
-				problems.add(HEADER_UNREADABLE.formatted(wal.id(), name, got.result().timedOut()
-						? PhysicalBackups.TIMED_OUT.formatted("repo-get", LIST_TIMEOUT.toHours()) : got.result().failure()));
+			if (!DECOMPRESSED.contains(extension)) {
+				// a note, not a problem: a compression this does not know is a newer pgBackRest's, whose verify
+				// still checks the segment against its checksum; failing every verify after such an upgrade would
+				// hide the failures that matter
+				unknown.add(extension);
 				continue;
 			}
-			byte[] first;
-			try (InputStream in = decompressed(extension, new ByteArrayInputStream(got.stdout()))) {
-				first = in.readNBytes(HEADER_BYTES);
+			long timeline = Long.parseLong(name.substring(0, 8), 16);
+			long segment = number(name, 0x1_0000_0000L / segmentSize);
+			List<TimelineStart> line = starts;
+			if (starts.stream().noneMatch(start -> start.timeline() == timeline)) {
+				if (!ownLines.containsKey(timeline)) {
+					ownLines.put(timeline, ownLine(pgBackRest, path, timeline, segmentSize));
+				}
+				line = ownLines.get(timeline);
+			}
+			// the switch point in it when a timeline on the line begins in it
+			long switchAt = line.stream()
+				.skip(1)
+				.filter(start -> start.timeline() == timeline && start.segment() == segment && start.switchPoint() >= 0)
+				.mapToLong(start -> start.switchPoint() - segment * segmentSize)
+				.findFirst()
+				.orElse(-1);
+			// its first bytes only (and the page after a switch point), as they come: a segment may be of up to 1 GB
+			PgBackRest.Read<Pages> got;
+			try {
+				got = pgBackRest.runReading(LIST_TIMEOUT, "repo-get", List.of(path + "/" + file), stdout -> {
+					try (InputStream in = decompressed(extension, stdout)) {
+						return pages(in, switchAt, segmentSize);
+					}
+				}, "--log-level-console=off", "--log-level-stderr=error");
 			}
 			catch (IOException ex) {
 				problems.add(HEADER_UNREADABLE.formatted(wal.id(), name, OneLine.of(String.valueOf(ex.getMessage()))));
 				continue;
 			}
-			String wrong = headerProblem(name, first, starts, segmentSize, wal.systemId());
+			if (got.result().exitCode() != 0) {
+				problems.add(HEADER_UNREADABLE.formatted(wal.id(), name, got.result().timedOut()
+						? PhysicalBackups.TIMED_OUT.formatted("repo-get", LIST_TIMEOUT.toHours()) : got.result().failure()));
+				continue;
+			}
+			String wrong = headerProblem(name, got.read().first(), line, segmentSize, wal.systemId());
+			if (wrong == null && got.read().afterSwitch() != null) {
+				wrong = afterSwitchProblem(got.read().afterSwitch(), segment * segmentSize + got.read().afterSwitchAt(),
+						timeline);
+			}
 			if (wrong != null) {
 				problems.add(NOT_ITS_WAL.formatted(wal.id(), name, wrong));
 			}
 		}
+		if (!unknown.isEmpty()) {
+			notes.add(NOT_DECOMPRESSED.formatted(wal.id(), String.join(", ", unknown)));
+		}
 	}
 
-	private static InputStream decompressed(String extension, InputStream in) throws IOException {
+	/** A segment's bytes, decompressed by its extension: lz4 is LZ4's frame format, as pgBackRest writes it. */
+	static InputStream decompressed(String extension, InputStream in) throws IOException {
 		return switch (extension) {
 			case "gz" -> new GZIPInputStream(in);
 			case "zst" -> new ZstdInputStream(in);
+			case "lz4" -> new FramedLZ4CompressorInputStream(in);
+			case "bz2" -> new BZip2CompressorInputStream(in);
 			default -> in;
 		};
+	}
+
+	/**
+	 * What is read of a segment: its first page header, and, in a segment a timeline begins in, the header of the
+	 * first page after the switch point ({@code afterSwitch}, at {@code afterSwitchAt} in the segment; null when not
+	 * read).
+	 */
+	record Pages(byte[] first, byte[] afterSwitch, long afterSwitchAt) {
+	}
+
+	/**
+	 * A segment's first page header, and when {@code switchAt} is the offset of a switch point in it (else -1), the
+	 * header of the first page that begins at or after it: PostgreSQL keeps the page that holds the switch point as
+	 * the parent timeline wrote it, and writes each page after with the new timeline. Pages in the next segment are
+	 * not looked for. Reads up to that page's header only.
+	 */
+	static Pages pages(InputStream in, long switchAt, long segmentSize) throws IOException {
+		byte[] first = in.readNBytes(HEADER_BYTES);
+		if (switchAt < 0 || first.length < HEADER_BYTES) {
+			return new Pages(first, null, -1);
+		}
+		long pageSize = Integer.toUnsignedLong(ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN).getInt(36));
+		if (pageSize < 1024 || pageSize > 65536 || Long.bitCount(pageSize) != 1) {
+			// not a page size PostgreSQL builds with: the first page's own check says what is wrong
+			return new Pages(first, null, -1);
+		}
+		long at = (switchAt + pageSize - 1) / pageSize * pageSize;
+		if (at == 0) {
+			return new Pages(first, first, 0);
+		}
+		if (at >= segmentSize) {
+			return new Pages(first, null, -1);
+		}
+		try {
+			in.skipNBytes(at - HEADER_BYTES);
+		}
+		catch (EOFException ex) {
+			return new Pages(first, new byte[0], at);
+		}
+		return new Pages(first, in.readNBytes(SHORT_HEADER_BYTES), at);
+	}
+
+	/**
+	 * What is wrong with the header ({@code after}) of the first page after a timeline's switch point, at
+	 * {@code pageAddress}, null when nothing: it must be at that address and of that timeline. A complete segment
+	 * of the parent timeline renamed to the new one's (its first page, of the parent, allowed) has the parent's
+	 * there. A page zeroed, header and all, is what PostgreSQL leaves after a segment switch: nothing to tell.
+	 */
+	static String afterSwitchProblem(byte[] after, long pageAddress, long timeline) {
+		String page = "%X/%X".formatted(pageAddress >>> 32, pageAddress & 0xFFFF_FFFFL);
+		if (after.length < SHORT_HEADER_BYTES) {
+			return PAGE_AFTER_SWITCH_MISSING.formatted(page);
+		}
+		ByteBuffer header = ByteBuffer.wrap(after).order(ByteOrder.LITTLE_ENDIAN);
+		if (header.getLong(0) == 0 && header.getLong(8) == 0 && header.getLong(16) == 0) {
+			return null;
+		}
+		long address = header.getLong(8);
+		if (address != pageAddress) {
+			return PAGE_AFTER_SWITCH_AT.formatted(page, address >>> 32, address & 0xFFFF_FFFFL);
+		}
+		long pageTimeline = Integer.toUnsignedLong(header.getInt(4));
+		if (pageTimeline != timeline) {
+			return PAGE_AFTER_SWITCH_TIMELINE.formatted(page, pageTimeline);
+		}
+		return null;
 	}
 
 	/**
@@ -751,15 +1012,16 @@ public class PhysicalVerify {
 	 */
 	static List<TimelineStart> timelines(String history, long timeline, long segmentSize) {
 		List<TimelineStart> starts = new ArrayList<>();
-		long begins = 0;
+		long begins = -1;
 		for (String line : history.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
 			String[] fields = line.split("\\s+");
 			long parent = Long.parseLong(fields[0]);
 			String[] lsn = fields[1].split("/");
-			starts.add(new TimelineStart(parent, begins));
-			begins = ((Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16)) / segmentSize;
+			starts.add(begins < 0 ? new TimelineStart(parent, 0) : new TimelineStart(parent, begins / segmentSize, begins));
+			begins = (Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16);
 		}
-		starts.add(new TimelineStart(timeline, begins));
+		starts.add(begins < 0 ? new TimelineStart(timeline, 0)
+				: new TimelineStart(timeline, begins / segmentSize, begins));
 		return starts;
 	}
 

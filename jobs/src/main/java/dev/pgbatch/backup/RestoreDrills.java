@@ -136,7 +136,7 @@ public class RestoreDrills {
 				// recorded as failed, so that the drill gauges say so (a weekly drill that never runs is a failed one)
 				List<String> problems = List.of(
 						BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
-				long id = record(Instant.now(), target.name(), null, target.counts() != null, 0, 0, problems);
+				long id = record(Instant.now(), target.name(), null, 0, 0, problems);
 				log.warn("restore drill {} to {}: failed: {}", id, target.name(), problems.get(0));
 				return new Drill(id, target.name(), null, target.counts() != null, 0, 0, problems);
 			}
@@ -195,7 +195,7 @@ public class RestoreDrills {
 					problems.add(left);
 				}
 			}
-			long id = record(started, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
+			long id = record(started, target.name(), set, restoreSeconds, replaySeconds, problems);
 			log.info("restore drill {} to {} from {}: {}", id, target.name(), set,
 					problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
 			return new Drill(id, target.name(), set, target.counts() != null, restoreSeconds, replaySeconds, problems);
@@ -327,13 +327,14 @@ public class RestoreDrills {
 		}
 	}
 
-	private long record(Instant started, String point, String set, boolean counted, double restoreSeconds,
-			double replaySeconds, List<String> problems) {
+	/** Records a drill; etl.restore_drill.counted is the server's, from the target (V25). */
+	private long record(Instant started, String point, String set, double restoreSeconds, double replaySeconds,
+			List<String> problems) {
 		try (Connection connection = this.dataSource.getConnection();
 				PreparedStatement insert = connection.prepareStatement("""
 						INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds,
-						                               passed, problems, counted)
-						VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
+						                               passed, problems)
+						VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""")) {
 			insert.setTimestamp(1, java.sql.Timestamp.from(started));
 			insert.setString(2, point);
 			insert.setString(3, set);
@@ -341,7 +342,6 @@ public class RestoreDrills {
 			insert.setDouble(5, replaySeconds);
 			insert.setBoolean(6, problems.isEmpty());
 			insert.setString(7, String.join("\n", problems));
-			insert.setBoolean(8, counted);
 			try (ResultSet rs = insert.executeQuery()) {
 				rs.next();
 				return rs.getLong(1);

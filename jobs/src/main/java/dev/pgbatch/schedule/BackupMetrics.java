@@ -26,8 +26,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * What Prometheus sees of the physical backups: the archive's lag, the newest time a point-in-time restore reaches,
- * the age of the newest full and incr set and of the last drill to a restore point, and whether that drill passed (a
- * drill to a time, pg_amcheck only, that passes must not hide a failed one to a point). Read from pgbackrest
+ * the age of the newest full and incr set and of the last drill to a restore point, and whether that drill passed
+ * with no drill of either kind failed since (a drill to a time, pg_amcheck only, that passes must not hide a failed
+ * one to a point; one that fails must not be hidden by it: see {@link PhysicalCatalog#drillsPassed()}). Read from pgbackrest
  * info (through {@link PhysicalCatalog}), pg_stat_archiver and etl.restore_drill at most once a {@link #FRESH}, in the
  * background: info starts pgbackrest, which reads the repository, and a scrape must not start one each time. A value that cannot be
  * known (no set of that type, no drill yet, pgBackRest not configured) is NaN.
@@ -81,7 +82,9 @@ class BackupMetrics {
 		gauge(registry, "pgbatch.drill.last.age", "seconds",
 				"Seconds since the last restore drill to a point (its row counts compared) started", Reading::drillAge);
 		gauge(registry, "pgbatch.drill.last.passed", null,
-				"Whether the last restore drill to a point (its row counts compared) passed: 1, or 0", Reading::drillPassed);
+				"Whether the last restore drill to a point (its row counts compared) passed and no drill of either kind"
+						+ " failed after it: 1, or 0",
+				Reading::drillPassed);
 	}
 
 	private void gauge(MeterRegistry registry, String name, String unit, String description,
@@ -149,8 +152,9 @@ class BackupMetrics {
 			PhysicalCatalog.LastDrill drill = this.catalog.lastCountedDrill();
 			if (drill != null) {
 				drillAge = seconds(drill.startedAt(), now);
-				drillPassed = drill.passed() ? 1 : 0;
 			}
+			Boolean passed = this.catalog.drillsPassed();
+			drillPassed = passed == null ? Double.NaN : passed ? 1 : 0;
 			PhysicalCatalog.Listing listing = this.catalog.list();
 			if (listing.restorableTo() != null) {
 				restorableTo = listing.restorableTo().getEpochSecond();

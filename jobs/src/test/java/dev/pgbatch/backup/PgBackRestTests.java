@@ -1,17 +1,20 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** How pgbatch runs pgBackRest, with stand-in executables (ETL_PGBACKREST_BIN). */
 class PgBackRestTests {
@@ -159,15 +162,63 @@ class PgBackRestTests {
 		assertThat(other.errors()).containsExactly("[055]: unable to open missing file:");
 	}
 
+	/**
+	 * A reader that needs the first bytes only (a WAL segment's page header) gets them as they come, and pgbackrest,
+	 * still writing (a segment of up to 1 GB), is killed, its exit code of the kill ignored: nothing is held whole
+	 * (review 13 #8: the whole output was read into memory). A run that fails before writing is its failure, with
+	 * its errors, though its reader failed first; one that exits 0 with output its reader cannot read is that
+	 * reader's IOException.
+	 */
+	@Test
+	void aReaderThatNeedsTheFirstBytesOnlyGetsThemAndTheRunStillWritingIsKilled(@TempDir Path dir) throws Exception {
+		Path pid = dir.resolve("pid");
+		Path endless = standIn(dir, """
+				#!/bin/sh
+				echo $$ >"%s.tmp" && mv "%s.tmp" "%s"
+				printf 'the header, then more than any pipe or memory holds'
+				exec cat /dev/zero
+				""".formatted(pid, pid, pid));
+
+		PgBackRest.Read<byte[]> read = new PgBackRest(properties(endless, 4, Duration.ZERO))
+			.runReading(Duration.ofSeconds(60), "repo-get", List.of("archive/pgbatch/15-1/SEGMENT"), in -> in.readNBytes(10));
+
+		assertThat(read.result().timedOut()).isFalse();
+		assertThat(read.result().exitCode()).isZero();
+		assertThat(new String(read.read(), StandardCharsets.US_ASCII)).isEqualTo("the header");
+		ProcessHandle run = ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).orElse(null);
+		if (run != null) {
+			run.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+		}
+
+		Path failing = standIn(dir, """
+				#!/bin/sh
+				echo 'P00  ERROR: [055]: unable to open missing file' >&2
+				exit 55
+				""");
+		PgBackRest.Read<byte[]> failed = new PgBackRest(properties(failing, 4, Duration.ZERO))
+			.runReading(Duration.ofSeconds(60), "repo-get", List.of("x"), in -> new GZIPInputStream(in).readNBytes(40));
+		assertThat(failed.result().exitCode()).isEqualTo(55);
+		assertThat(failed.result().failure()).isEqualTo("[055]: unable to open missing file");
+		assertThat(failed.read()).isNull();
+
+		Path garbage = standIn(dir, """
+				#!/bin/sh
+				printf 'not gzip at all'
+				""");
+		assertThatThrownBy(() -> new PgBackRest(properties(garbage, 4, Duration.ZERO))
+			.runReading(Duration.ofSeconds(60), "repo-get", List.of("x"), in -> new GZIPInputStream(in).readNBytes(40)))
+			.isInstanceOf(java.util.zip.ZipException.class);
+	}
+
 	/** A stand-in pgbackrest in {@code dir}: the script, executable by its owner only. */
-	private static Path standIn(Path dir, String script) throws IOException {
+	static Path standIn(Path dir, String script) throws IOException {
 		Path bin = dir.resolve("pgbackrest");
 		Files.writeString(bin, script);
 		Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
 		return bin;
 	}
 
-	private static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
+	static PgBackRestProperties properties(Path bin, long retentionFull, Duration lockWait) {
 		return new PgBackRestProperties(bin.toString(), "", "pgbatch", retentionFull, lockWait, "/var/tmp/pgbatch-drills");
 	}
 

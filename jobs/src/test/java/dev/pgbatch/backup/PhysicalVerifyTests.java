@@ -1,13 +1,25 @@
 package dev.pgbatch.backup;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.zip.GZIPOutputStream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -75,6 +87,121 @@ class PhysicalVerifyTests {
 					+ " directory or its manifests are gone from the repository");
 	}
 
+	private static final String OLD_FULL = "20261129-020000F";
+
+	private static final String OLD_INCR = "20261129-020000F_20261130-030000I";
+
+	private static final String NEW_FULL = "20261206-020000F";
+
+	/**
+	 * Retention (pgBackRest's expire) removes the oldest fulls first, each with the sets on it, and never every full:
+	 * a set removed otherwise while verify ran is named with why (review 13 #5: any removed set was left out
+	 * silently).
+	 */
+	@Test
+	void aSetRemovedWhileVerifyRanThatRetentionCannotHaveRemovedIsNamed() {
+		List<PhysicalBackups.BackupSet> before = List.of(full(OLD_FULL), set(OLD_INCR, "incr", "", ""), full(FULL),
+				set(INCR, "incr", "", ""));
+
+		// the oldest full and its incr: retention's; also with a full made meanwhile, the one that was newest
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(2, 4))).isEmpty();
+		assertThat(PhysicalVerify.notByRetention(before, List.of(full(NEW_FULL)))).isEmpty();
+		// the newest full (an older one kept), an incr on a full kept, every full
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(0, 2))).containsExactly(
+				Map.entry(FULL, "full set " + OLD_FULL + ", older, is still listed"),
+				Map.entry(INCR, "full set " + OLD_FULL + ", older, is still listed"));
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(2), before.get(3))))
+			.containsExactly(Map.entry(OLD_INCR, "its full set " + OLD_FULL + " is still listed"));
+		assertThat(PhysicalVerify.notByRetention(before, List.of())).containsOnlyKeys(OLD_FULL, OLD_INCR, FULL, INCR)
+			.containsValue(PhysicalVerify.NO_FULL_LEFT);
+	}
+
+	/**
+	 * What changed while verify ran is noted: the labels removed and made, and a set made that verify did not check
+	 * (not in its summary, or seen while still being made); one it found valid needs no more.
+	 */
+	@Test
+	void theSetsRemovedAndMadeWhileVerifyRanAreNoted() {
+		String made = FULL + "_20261203-170000I";
+		String seen = FULL + "_20261203-180000I";
+		String valid = FULL + "_20261203-190000I";
+		List<String> summary = List.of("status: ok", "backup: " + FULL + ", status: valid, total files checked: 9,"
+				+ " total valid files: 9", "backup: " + seen + ", status: in-progress",
+				"backup: " + valid + ", status: valid, total files checked: 3, total valid files: 3");
+
+		assertThat(PhysicalVerify.changeNotes(TWO_SETS.sets(), TWO_SETS.sets(), summary)).isEmpty();
+		assertThat(PhysicalVerify.changeNotes(TWO_SETS.sets(), List.of(TWO_SETS.sets().get(0),
+				set(made, "incr", "", ""), set(seen, "incr", "", ""), set(valid, "incr", "", "")), summary))
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + INCR + "; made " + made
+					+ ", " + seen + ", " + valid,
+					"backup set " + made + " was made while pgbackrest verify ran, which did not check its files (not in"
+							+ " its summary): its WAL is checked here, its files by the next verify",
+					"backup set " + seen + " was made while pgbackrest verify ran, which did not check its files (backup: "
+							+ seen + ", status: in-progress): its WAL is checked here, its files by the next verify");
+	}
+
+	/**
+	 * Through a stand-in pgbackrest: verify finds a damaged file in the newest full, and the full is gone when info is
+	 * read again (pgbackrest expire --set): that is a problem, and so is the damaged file. The older full removed
+	 * instead is retention's: left out, files and all (the summary's error status with them), and noted.
+	 */
+	@Test
+	void aDamagedSetRemovedUnderTheVerifyIsNoPassUnlessRetentionRemovedIt(@TempDir Path dir) throws Exception {
+		String info = """
+				[{"name": "pgbatch", "status": {"code": 0, "lock": {"backup": {"held": false}}},
+				  "db": [{"id": 1, "system-id": 7715095926240503924, "version": "15"}],
+				  "archive": [{"database": {"id": 1}, "id": "15-1", "min": "000000010000000000000001",
+				    "max": "000000010000000000000006"}],
+				  "backup": [%s]}]""";
+		String older = """
+				{"label": "%s", "type": "full", "prior": null, "database": {"id": 1},
+				 "archive": {"start": "000000010000000000000001", "stop": "000000010000000000000001"}}""".formatted(OLD_FULL);
+		String newer = older.replace(OLD_FULL, FULL);
+		// verify's output of a damaged file in a set: the set's label, then the other set's
+		String damaged = """
+				P00   INFO: verify command begin 2.45: --output=none --stanza=pgbatch --verbose
+				P01   INFO: invalid checksum '%1$s/pg_data/base/5/16384.zst'
+				P00   INFO: stanza: pgbatch
+				                    status: error
+				                    archiveId: 15-1, total WAL checked: 6, total valid WAL: 6
+				                    backup: %2$s, status: valid, total files checked: 9, total valid files: 9
+				                    backup: %1$s, status: invalid, total files checked: 9, total valid files: 8
+				P00   INFO: verify command end: completed successfully
+				""";
+		Files.writeString(dir.resolve("verify.out"), damaged.formatted(FULL, OLD_FULL));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				case "$*" in
+				  *" info") cat "%s/info.json" ;;
+				  *" verify") cat "%s/verify.out" ;;
+				esac
+				""".formatted(dir, dir));
+		PgBackRestProperties properties = PgBackRestTests.properties(bin, 4, Duration.ZERO);
+		PgBackRest pgBackRest = new PgBackRest(properties);
+		PhysicalVerify verify = new PhysicalVerify(pgBackRest, new PhysicalBackups(pgBackRest, properties), null, null,
+				null);
+		PhysicalBackups.Archive before = PhysicalBackups.archive(info.formatted(older + ", " + newer));
+
+		Files.writeString(dir.resolve("info.json"), info.formatted(older));
+		PhysicalVerify.Verify expired = verify.pgBackRestVerify(before);
+
+		assertThat(expired.problems()).containsExactly(
+				"backup set " + FULL + " was removed while pgbackrest verify ran, which retention does not do (it"
+						+ " removes the oldest fulls first, each with the sets on it): full set " + OLD_FULL + ", older,"
+						+ " is still listed; an expire --set by hand, or the repository was changed",
+				"pgbackrest verify: invalid checksum backup/pgbatch/" + FULL + "/pg_data/base/5/16384.zst");
+		assertThat(expired.notes())
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + FULL + "; made none");
+
+		Files.writeString(dir.resolve("verify.out"), damaged.formatted(OLD_FULL, FULL));
+		Files.writeString(dir.resolve("info.json"), info.formatted(newer));
+		PhysicalVerify.Verify retained = verify.pgBackRestVerify(before);
+
+		assertThat(retained.problems()).isEmpty();
+		assertThat(retained.notes())
+			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + OLD_FULL + "; made none");
+	}
+
 	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
 	@Test
 	void noSummaryOrAnArchiveNotCheckedFails() {
@@ -125,7 +252,8 @@ class PhysicalVerifyTests {
 		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify
 			.timelines("1\t0/5000010\tno recovery target specified\n", 2, MB16);
 
-		assertThat(starts).containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 5));
+		assertThat(starts).containsExactly(new PhysicalVerify.TimelineStart(1, 0),
+				new PhysicalVerify.TimelineStart(2, 5, 0x5000010));
 		assertThat(PhysicalVerify.gaps("15-1", Set.of("000000010000000000000003", "000000010000000000000004",
 				"000000020000000000000005", "000000020000000000000006"), "000000010000000000000003",
 				"000000020000000000000006", starts, MB16))
@@ -143,8 +271,8 @@ class PhysicalVerifyTests {
 
 				2	1/A0000028	at restore point "p"
 				""", 3, MB16))
-			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3),
-					new PhysicalVerify.TimelineStart(3, 0x1A0));
+			.containsExactly(new PhysicalVerify.TimelineStart(1, 0), new PhysicalVerify.TimelineStart(2, 3, 0x3000000),
+					new PhysicalVerify.TimelineStart(3, 0x1A0, 0x1A0000028L));
 	}
 
 	/**
@@ -207,6 +335,10 @@ class PhysicalVerifyTests {
 
 	private static final long SYSTEM = 0x6B119E38F07D421AL;
 
+	/** The archive of {@link #FIRST_PAGE}'s system. */
+	private static final PhysicalBackups.WalArchive ARCHIVE = new PhysicalBackups.WalArchive("15-1", 1,
+			"000000010000000000000001", "000000010000000000000009", SYSTEM);
+
 	/**
 	 * A segment's content copied under another segment's name (its checksum, which is in the name, still matches)
 	 * does not hold the WAL of that name: its page address says where it belongs. So do another timeline's and
@@ -235,6 +367,159 @@ class PhysicalVerifyTests {
 		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, two, MB16, SYSTEM)).isNull();
 		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", first, one, MB16, SYSTEM))
 			.isEqualTo("its first page is of timeline 1");
+	}
+
+	/**
+	 * The page of {@link #FIRST_PAGE} (its 8 kB, the rest zeros) as the lz4 and bzip2 programs compress it: lz4's
+	 * frame format, which pgBackRest's compress-type=lz4 writes, and bzip2's.
+	 */
+	private static final String PAGE_LZ4 = "04224d186440a7470000006110d1020001000100030700020200811a427df0389e116b1800122014"
+			+ "000f0200ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdb50000000000000000000224a8b6f";
+
+	private static final String PAGE_BZ2 = "425a68393141592653590bbc518d000049fda2f040601040000040100000080002000120004208"
+			+ "200031434d300024546d418d4f28cb492f35842021a8680387f32ebde6e66aaafb003f1772453850900bbc518d";
+
+	/**
+	 * Each segment's header is read back by its own compression (the archive holds every compress-type it was pushed
+	 * with), lz4 and bz2 too; one of a compression this does not know is one note for the archive, and the segments
+	 * after it are still checked (review 13 #6: the first lz4 or bz2 segment ended the check of the whole archive).
+	 * Through a stand-in pgbackrest whose repo-get gives the file of the repository directory.
+	 */
+	@Test
+	void eachSegmentsHeaderIsReadByItsOwnCompressionAndOneNotReadStopsNoOther(@TempDir Path dir) throws Exception {
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		byte[] page = HexFormat.of().parseHex(FIRST_PAGE + "00".repeat(8192 - 40));
+		ByteArrayOutputStream gzipped = new ByteArrayOutputStream();
+		try (GZIPOutputStream gzip = new GZIPOutputStream(gzipped)) {
+			gzip.write(page);
+		}
+		Map<String, String> files = new TreeMap<>();
+		// the page is segment 1's: right under its name, else another segment's WAL
+		files.put("000000010000000000000001", stored(repository, path, "000000010000000000000001", "lz4",
+				HexFormat.of().parseHex(PAGE_LZ4)));
+		files.put("000000010000000000000002", stored(repository, path, "000000010000000000000002", "bz2",
+				HexFormat.of().parseHex(PAGE_BZ2)));
+		files.put("000000010000000000000003", stored(repository, path, "000000010000000000000003", "xz", page));
+		files.put("000000010000000000000004", stored(repository, path, "000000010000000000000004", "lz4",
+				HexFormat.of().parseHex(PAGE_LZ4)));
+		files.put("000000010000000000000005", stored(repository, path, "000000010000000000000005", "gz",
+				gzipped.toByteArray()));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		List<String> problems = new ArrayList<>();
+		List<String> notes = new ArrayList<>();
+
+		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), ARCHIVE,
+				path, files, files.keySet(), List.of(new PhysicalVerify.TimelineStart(1, 0)), MB16, problems, notes);
+
+		assertThat(problems).containsExactly(
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000002", "its first page is at 0/1000000"),
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000004", "its first page is at 0/1000000"),
+				PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000010000000000000005", "its first page is at 0/1000000"));
+		assertThat(notes).containsExactly(PhysicalVerify.NOT_DECOMPRESSED.formatted("15-1", "xz"));
+	}
+
+	/** A segment stored in the repository directory as pgBackRest names it; its file under the archive. */
+	private static String stored(Path repository, String path, String name, String extension, byte[] content)
+			throws IOException {
+		String file = name.substring(0, 16) + "/" + name + "-" + "0".repeat(40) + (extension.isEmpty() ? "" : "." + extension);
+		Path stored = repository.resolve(path).resolve(file);
+		Files.createDirectories(stored.getParent());
+		Files.write(stored, content);
+		return file;
+	}
+
+	/**
+	 * At a timeline switch the first page may be the parent's (PostgreSQL copies its WAL up to the switch point into
+	 * the new timeline's segment), but the page after the switch point must be the new timeline's: the parent's
+	 * complete segment renamed to the new timeline's passed on its first page alone (review 13 #7). A page zeroed
+	 * after a segment switch tells nothing; one missing is said. Read back through a stand-in pgbackrest too.
+	 */
+	@Test
+	void atATimelineSwitchThePageAfterTheSwitchPointMustBeTheNewTimelines(@TempDir Path dir) throws Exception {
+		// timeline 2 begins at 0/1000800, in segment 1: its first page is timeline 1's, the next (0/1002000) 2's
+		List<PhysicalVerify.TimelineStart> starts = PhysicalVerify.timelines("1\t0/1000800\tno recovery target specified\n",
+				2, MB16);
+		byte[] switched = segment(2);
+		byte[] renamed = segment(1);
+
+		PhysicalVerify.Pages pages = PhysicalVerify.pages(new ByteArrayInputStream(switched), 0x800, MB16);
+		assertThat(pages.afterSwitchAt()).isEqualTo(8192);
+		assertThat(PhysicalVerify.headerProblem("000000020000000000000001", pages.first(), starts, MB16, SYSTEM)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(pages.afterSwitch(), 0x1002000L, 2)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(
+				PhysicalVerify.pages(new ByteArrayInputStream(renamed), 0x800, MB16).afterSwitch(), 0x1002000L, 2))
+			.isEqualTo("the page after its switch point (0/1002000) is of timeline 1");
+		byte[] zeroed = Arrays.copyOf(HexFormat.of().parseHex(FIRST_PAGE), 16384);
+		assertThat(PhysicalVerify.afterSwitchProblem(
+				PhysicalVerify.pages(new ByteArrayInputStream(zeroed), 0x800, MB16).afterSwitch(), 0x1002000L, 2)).isNull();
+		assertThat(PhysicalVerify.afterSwitchProblem(PhysicalVerify.pages(
+				new ByteArrayInputStream(Arrays.copyOf(zeroed, 100)), 0x800, MB16).afterSwitch(), 0x1002000L, 2))
+			.isEqualTo("it ends before the page after its switch point (0/1002000)");
+		// a switch at a page's start: that page is the new timeline's
+		assertThat(PhysicalVerify.pages(new ByteArrayInputStream(switched), 0x2000, MB16).afterSwitchAt()).isEqualTo(8192);
+
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		Map<String, String> files = new TreeMap<>();
+		files.put("000000020000000000000001", stored(repository, path, "000000020000000000000001", "", renamed));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		List<String> problems = new ArrayList<>();
+		PhysicalVerify.headers(new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO)), ARCHIVE,
+				path, files, files.keySet(), starts, MB16, problems, new ArrayList<>());
+		assertThat(problems).containsExactly(PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000020000000000000001",
+				"the page after its switch point (0/1002000) is of timeline 1"));
+	}
+
+	/**
+	 * A set's WAL start on a timeline off the checked line (a set taken on a standby of timeline 2 while the line
+	 * followed is timeline 1): its first segment is checked along timeline 2's own history, where it may begin
+	 * with timeline 1's WAL (review 13 #7: it was "other WAL"); the page after the switch point is checked so too.
+	 * With no history to read, it is checked against its timeline alone, as before.
+	 */
+	@Test
+	void aSegmentOffTheCheckedLineIsCheckedAlongItsOwnTimelinesHistory(@TempDir Path dir) throws Exception {
+		Path repository = dir.resolve("repository");
+		String path = "archive/pgbatch/15-1";
+		Map<String, String> files = new TreeMap<>();
+		files.put("000000020000000000000001", stored(repository, path, "000000020000000000000001", "", segment(2)));
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				for last; do :; done
+				cat "%s/$last"
+				""".formatted(repository));
+		PgBackRest pgBackRest = new PgBackRest(PgBackRestTests.properties(bin, 4, Duration.ZERO));
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		List<String> withoutHistory = new ArrayList<>();
+
+		PhysicalVerify.headers(pgBackRest, ARCHIVE, path, files, files.keySet(), one, MB16, withoutHistory,
+				new ArrayList<>());
+		Files.writeString(repository.resolve(path).resolve("00000002.history"), "1\t0/1000800\tno recovery target specified\n");
+		List<String> problems = new ArrayList<>();
+		PhysicalVerify.headers(pgBackRest, ARCHIVE, path, files, files.keySet(), one, MB16, problems, new ArrayList<>());
+
+		assertThat(withoutHistory).containsExactly(PhysicalVerify.NOT_ITS_WAL.formatted("15-1", "000000020000000000000001",
+				"its first page is of timeline 1"));
+		assertThat(problems).isEmpty();
+	}
+
+	/**
+	 * Segment 1 of {@link #FIRST_PAGE}'s system, its first page timeline 1's, its second page's header of
+	 * {@code timeline}, and a third page of zeros.
+	 */
+	private static byte[] segment(int timeline) {
+		ByteBuffer segment = ByteBuffer.allocate(3 * 8192).order(ByteOrder.LITTLE_ENDIAN);
+		segment.put(HexFormat.of().parseHex(FIRST_PAGE));
+		segment.putShort(8192, (short) 0xD110).putInt(8192 + 4, timeline).putLong(8192 + 8, 0x1002000L);
+		return segment.array();
 	}
 
 	/** Checked: the ends of what is restored and each timeline switch between them, not every segment. */
@@ -294,6 +579,10 @@ class PhysicalVerifyTests {
 
 	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
 		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
+	}
+
+	private static PhysicalBackups.BackupSet full(String label) {
+		return set(label, "full", "", "");
 	}
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {

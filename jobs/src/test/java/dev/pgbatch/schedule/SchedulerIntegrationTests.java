@@ -565,8 +565,8 @@ class SchedulerIntegrationTests {
 		// failed drill to a point stays the last drill the gauges read (review 10 #18)
 		jdbc.update("""
 				INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds, replay_seconds, passed,
-				                               problems, counted)
-				VALUES (now() + interval '1 second', '2026-12-03T02:40:00Z', NULL, 1, 1, true, '', false)""");
+				                               problems)
+				VALUES (now() + interval '1 second', '2026-12-03T02:40:00Z', NULL, 1, 1, true, '')""");
 
 		Map<String, String> environment = environment("gauges", schedules("""
 				schedules:

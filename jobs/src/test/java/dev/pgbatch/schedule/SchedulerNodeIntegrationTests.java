@@ -18,6 +18,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import org.junit.jupiter.api.AfterAll;
@@ -335,6 +336,32 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(stored.getMisfireInstruction()).isEqualTo(CronTrigger.MISFIRE_INSTRUCTION_DO_NOTHING);
 		assertThat(stored.getFireTimeAfter(Date.from(Instant.parse("2027-03-27T12:00:00Z"))).toInstant())
 			.isEqualTo(Instant.parse("2027-03-28T01:00:00Z"));
+	}
+
+	@Autowired
+	PhysicalCatalog catalog;
+
+	/**
+	 * pgbatch_drill_last_passed: the last drill to a restore point passed and no drill of either kind failed after
+	 * it. A failed drill to a time after a passing one to a point reads 0 (review 13 #11: it read 1); a passing one
+	 * to a time does not hide a failed one to a point; unknown before any drill to a point, unless one failed.
+	 */
+	@Test
+	void theDrillsPassWhenTheLastCountedDrillPassedAndNoDrillFailedAfterIt() {
+		List<Boolean> read = new ArrayList<>();
+		read.add(this.catalog.drillsPassed());
+		// target: a restore point's name (counted, V25), or an instant (a drill to a time); each a second later
+		for (String drill : List.of("2026-12-01T05:00:00Z failed", "point passed", "2026-12-02T05:00:00Z passed",
+				"2026-12-03T05:00:00Z failed", "point passed", "point failed", "2026-12-04T05:00:00Z passed")) {
+			String[] target = drill.split(" ");
+			this.jdbc.update("""
+					INSERT INTO etl.restore_drill (started_at, target, passed, problems)
+					SELECT coalesce(max(started_at), now()) + interval '1 second', ?, ?, ? FROM etl.restore_drill""",
+					target[0], target[1].equals("passed"), target[1].equals("passed") ? "" : "failed");
+			read.add(this.catalog.drillsPassed());
+		}
+
+		assertThat(read).containsExactly(null, false, true, true, false, true, false, false);
 	}
 
 	private void startAndCheckIn() throws Exception {
