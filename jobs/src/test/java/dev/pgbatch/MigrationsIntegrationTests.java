@@ -95,16 +95,19 @@ class MigrationsIntegrationTests {
 	}
 
 	/**
-	 * After V25 (review 13 #10) the rows of V24 keep what they said, and a runner of the build before V24, which
-	 * writes no counted, records its drills again (V24's NOT NULL refused them), counted by their target.
+	 * After V25 (review 13 #10) the rows of V24 keep what they said; a runner of the build before V24, which writes no
+	 * counted, records its drills again (V24's NOT NULL refused them), and a runner of V24's build, which writes it,
+	 * still records them: counted by their target, whatever the runner wrote.
 	 */
 	private static void drillsAsV25ComputesThem(Statement statement) throws SQLException {
 		statement.execute("INSERT INTO etl.restore_drill (started_at, target, backup_label, restore_seconds,"
 				+ " replay_seconds, passed, problems) VALUES (now(), 'before-upgrade', NULL, 1, 1, true, ''),"
 				+ " (now(), '2026-12-03T03:00:00.125Z', NULL, 1, 1, true, '')");
+		statement.execute("INSERT INTO etl.restore_drill (started_at, target, passed, counted) VALUES"
+				+ " (now(), 'v24-build', true, false)");
 		assertThat(rows(statement, "SELECT target || ' ' || counted FROM etl.restore_drill ORDER BY id"))
 			.containsExactly("backup-20261206-020000F true", "2026-12-03T02:40:00Z false", "before-upgrade true",
-					"2026-12-03T03:00:00.125Z false");
+					"2026-12-03T03:00:00.125Z false", "v24-build true");
 	}
 
 	/** etl.seed_revoked's rows: table, column name, role ('PUBLIC' for NULL), then {@code more}. */
