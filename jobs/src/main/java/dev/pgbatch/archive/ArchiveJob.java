@@ -19,7 +19,8 @@ public final class ArchiveJob {
 					ParameterDefinition.dryRun("report what would move, change nothing"),
 					ParameterDefinition.FORCE,
 					ParameterDefinition.table("only this managed table (schema.table), or retail.sales_transactions for the row-wise archive only",
-							"all managed tables and the row-wise archive")));
+							"all managed tables and the row-wise archive")))
+		.streamingThroughEncryption(true);
 
 	private ArchiveJob() {
 	}

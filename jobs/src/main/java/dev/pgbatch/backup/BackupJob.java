@@ -39,7 +39,8 @@ public final class BackupJob {
 					ParameterDefinition.wholeNumber(KEEP_LAST, "keep the newest N backups", 7, 1, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),
-					ParameterDefinition.dryRun("back up, but only list what retention would delete")));
+					ParameterDefinition.dryRun("back up, but only list what retention would delete")))
+		.streamingThroughEncryption(true);
 
 	/** Whether the run's type is one of pgBackRest's physical backups. */
 	static boolean physical(String type) {

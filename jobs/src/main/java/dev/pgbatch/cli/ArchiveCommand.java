@@ -182,6 +182,7 @@ class ArchiveCommand {
 
 	}
 
+	@StreamsThroughEncryption
 	@Command(name = "restore", mixinStandardHelpOptions = true,
 			description = "Download a cold partition, authenticate and verify it, and attach it again.")
 	static class Restore implements Callable<Integer> {

@@ -108,6 +108,7 @@ class BackupCommand {
 		return value == null ? "-" : value.toString();
 	}
 
+	@StreamsThroughEncryption
 	@Command(name = "verify", mixinStandardHelpOptions = true,
 			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it. With --physical instead of ID: pgBackRest's verify of the stanza's repository, and a check that its WAL archive has no gap from the oldest full set's WAL start to the newest segment; recorded in etl.physical_verify. Exit 0 when all is sound, 1 with one line for each thing wrong.")
 	static class Verify implements Callable<Integer> {
@@ -171,6 +172,7 @@ class BackupCommand {
 
 	}
 
+	@StreamsThroughEncryption
 	@Command(name = "restore", mixinStandardHelpOptions = true,
 			description = { "Restore a logical backup into a database of its own, in one transaction, then give it the target's name: backup restore ID --target-db NAME.",
 					"Or restore the whole cluster to a point in time (pgBackRest, ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA) into a new or empty directory: backup restore --to NAME|--to-time T --data-dir DIR [--port P]. It starts there on 127.0.0.1:P (a free port without --port), replays to the target and is promoted, with WAL archiving off (kept so across restarts) until you switch over as it prints. See docs/operations.md." })

@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
 		description = "Batch ETL, archival and embedding jobs for PostgreSQL, with restartable state.",
 		subcommands = { JobsCommand.class, RunCommand.class, ExecutionsCommand.class, StatusCommand.class,
 				RestartCommand.class, StopCommand.class, SearchCommand.class, BackupCommand.class, ArchiveCommand.class,
-				KeysCommand.class, SchedulesCommand.class, SchedulerCommand.class, HelpCommand.class })
+				KeysCommand.class, SchedulesCommand.class, SchedulerCommand.class, HelpCommand.class,
+				FullJitCommands.class })
 class EtlCommand implements Callable<Integer> {
 
 	@Spec

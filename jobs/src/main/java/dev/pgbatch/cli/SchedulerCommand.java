@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.ContextClosedEvent;
 
+@StreamsThroughEncryption
 @Command(name = "scheduler", mixinStandardHelpOptions = true,
 		description = { "Run the Quartz scheduler until SIGTERM: fires the schedules of ETL_SCHEDULES_DIR, one node of a cluster sharing the database.",
 				"Health and Prometheus metrics on http://127.0.0.1:ETL_SCHEDULER_PORT/actuator/{health,prometheus}.",

@@ -33,7 +33,8 @@ public final class NightlyJob {
 			"a second run runs every job again; a restart skips the completed steps and restarts each failed step's own execution of its job (which restarts as that job does)",
 			List.of(ParameterDefinition.asOf("passed to the jobs that take it (partition-rollover, archive)"),
 					ParameterDefinition.dryRun("passed to the jobs that take it: partition-rollover and archive change nothing, backup deletes no old backup"),
-					ParameterDefinition.FORCE));
+					ParameterDefinition.FORCE))
+		.streamingThroughEncryption(CHILDREN.stream().anyMatch(JobDefinition::streamsThroughEncryption));
 
 	private NightlyJob() {
 	}

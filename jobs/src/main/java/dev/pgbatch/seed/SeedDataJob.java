@@ -25,8 +25,8 @@ public final class SeedDataJob {
 					ParameterDefinition.FORCE,
 					ParameterDefinition.flag("analyze",
 							"ANALYZE the seeded tables at the end (false: about a sixth faster; autovacuum analyses them within minutes, partitioned parents never)",
-							true)),
-			SeedDataJob::warmUp);
+							true)))
+		.warmingUp(SeedDataJob::warmUp);
 
 	private SeedDataJob() {
 	}

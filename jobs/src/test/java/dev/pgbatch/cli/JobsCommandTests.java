@@ -1,9 +1,5 @@
 package dev.pgbatch.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import dev.pgbatch.JobCatalog;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -15,19 +11,10 @@ class JobsCommandTests {
 
 	@Test
 	void jobsJsonListsEveryJobWithItsDefaultsAsTextAndOnlyTheBoundsThatExist() {
-		ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-		PrintStream out = System.out;
-		int exitCode;
-		try {
-			System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-			exitCode = Cli.execute("jobs", "--json");
-		}
-		finally {
-			System.setOut(out);
-		}
+		EtlProcess.Result listed = CliWithoutSpring.run("jobs", "--json");
 
-		assertThat(exitCode).isZero();
-		JsonNode jobs = JsonMapper.builder().build().readTree(stdout.toString(StandardCharsets.UTF_8));
+		assertThat(listed.exitCode()).isZero();
+		JsonNode jobs = JsonMapper.builder().build().readTree(listed.stdout());
 		assertThat(jobs.findValuesAsString("name")).containsAll(JobCatalog.JOBS.stream().map(job -> job.name()).toList());
 		// neither code (a default computed at launch, a check) nor an empty object stands in for it
 		assertThat(jobs.findValues("defaultValue")).isEmpty();
