@@ -55,8 +55,8 @@ class ArchiveCommand {
 		static final String UNREADABLE = "and %d sealed manifest(s) under %s/ not shown: they do not authenticate with this keyset"
 				+ " or do not match their key";
 
-		@Option(names = "--json", description = "Print one JSON document.")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Override
 		public Integer call() {
@@ -74,7 +74,7 @@ class ArchiveCommand {
 					// what it holds, does not keep it from being shown
 					unlistable = "(objects not listed under " + archived.prefix() + "/: " + ex.getMessage() + ")";
 				}
-				if (this.json) {
+				if (this.json.on) {
 					Output.json(entries);
 					return Cli.OK;
 				}

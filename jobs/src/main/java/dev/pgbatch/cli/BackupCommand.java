@@ -18,6 +18,7 @@ import dev.pgbatch.backup.RestorePoints;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,8 +37,8 @@ class BackupCommand {
 		static final String UNLISTED = "and %d object(s) under %s/ not shown: outside any backup folder"
 				+ " (server/database/id/), an older layout or put there by hand; never restored, never removed by retention";
 
-		@Option(names = "--json", description = "Print one JSON document.")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Option(names = "--physical", description = "List pgBackRest's sets of the stanza instead (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA), its WAL archive, the span a point-in-time restore reaches and the last restore drill.")
 		boolean physical;
@@ -46,13 +47,13 @@ class BackupCommand {
 		public Integer call() throws Exception {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				if (this.physical) {
-					listPhysical(context.getBean(PhysicalCatalog.class).list(), this.json);
+					listPhysical(context.getBean(PhysicalCatalog.class).list(), this.json.on);
 					return Cli.OK;
 				}
 				List<BackupCatalog.Entry> entries = context.getBean(BackupCatalog.class).list();
 				// first, and apart from the listing (stderr): what an interrupted restore left for the operator
 				context.getBean(BackupRestorer.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
-				if (this.json) {
+				if (this.json.on) {
 					Output.json(entries);
 					return Cli.OK;
 				}
@@ -110,7 +111,7 @@ class BackupCommand {
 
 	@StreamsThroughEncryption
 	@Command(name = "verify", mixinStandardHelpOptions = true,
-			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it. With --physical instead of ID: pgBackRest's verify of the stanza's repository, and a check that its WAL archive has no gap from the oldest full set's WAL start to the newest segment; recorded in etl.physical_verify. Exit 0 when all is sound, 1 with one line for each thing wrong.")
+			description = "Stream a backup back: checksum, authentication, decompression and pg_restore --list; with --restore-test, restore it into a scratch database, compare row counts, drop it. With --physical instead of ID: pgBackRest's verify of the stanza's repository, and a check that its WAL archive has no gap from the oldest full set's WAL start to the newest segment; recorded in etl.physical_verify. Exit 0 when all is sound, 1 with one line for each thing wrong. With --json (and --physical): id, verified-at, sets, WAL range, problems.")
 	static class Verify implements Callable<Integer> {
 
 		static final String ID_OR_PHYSICAL = "name a backup ID (bin/etl backup list) or give --physical, not both";
@@ -129,8 +130,8 @@ class BackupCommand {
 		@Option(names = "--physical", description = "Verify pgBackRest's repository of the stanza (ETL_PGBACKREST_CONFIG, ETL_PGBACKREST_STANZA) instead: every set's files and every WAL segment read back and checked, and the WAL archive without a gap from the oldest full set on.")
 		boolean physical;
 
-		@Option(names = "--json", description = "With --physical: print one JSON document (id, verified-at, sets, WAL range, problems).")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Override
 		public Integer call() throws Exception {
@@ -140,12 +141,12 @@ class BackupCommand {
 			if (this.physical && this.restoreTest) {
 				throw new UsageException(LOGICAL_ONLY);
 			}
-			if (!this.physical && this.json) {
+			if (!this.physical && this.json.on) {
 				throw new UsageException(PHYSICAL_ONLY.formatted("--json"));
 			}
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				if (this.physical) {
-					return verifyPhysical(context.getBean(PhysicalVerify.class).verify(), this.json);
+					return verifyPhysical(context.getBean(PhysicalVerify.class).verify(), this.json.on);
 				}
 				context.getBean(BackupRestorer.class).verify(this.id, this.restoreTest);
 				BackupManifest manifest = context.getBean(BackupCatalog.class).manifest(this.id);
@@ -300,14 +301,14 @@ class BackupCommand {
 	}
 
 	@Command(name = "point", mixinStandardHelpOptions = true,
-			description = "Create PostgreSQL's restore point NAME, and record in etl.restore_point the row count of every managed table (all but the runner's schema etl) at it: counted under brief SHARE locks (ETL_BACKUP_POINT_LOCK_TIMEOUT) held until the point is made, so that no write falls between the counts and the point.")
+			description = "Create PostgreSQL's restore point NAME, and record in etl.restore_point the row count of every managed table (all but the runner's schema etl) at it: counted under brief SHARE locks (ETL_BACKUP_POINT_LOCK_TIMEOUT) held until the point is made, so that no write falls between the counts and the point. With --json: name, lsn, created-at, counts.")
 	static class Point implements Callable<Integer> {
 
 		@Parameters(index = "0", paramLabel = "NAME", description = "The point's name: 1 to 63 letters, digits, '.', '_' or '-'; not one recorded already.")
 		String name;
 
-		@Option(names = "--json", description = "Print one JSON document: name, lsn, created-at, counts.")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Override
 		public Integer call() throws Exception {
@@ -318,7 +319,7 @@ class BackupCommand {
 			}
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				RestorePoints.Point point = context.getBean(RestorePoints.class).create(this.name, null);
-				if (this.json) {
+				if (this.json.on) {
 					Output.json(point);
 					return Cli.OK;
 				}
@@ -334,7 +335,7 @@ class BackupCommand {
 	static final String DRILL_AT_A_TIME = "a time has no recorded row counts: pg_amcheck only checked the restored cluster";
 
 	@Command(name = "drill", mixinStandardHelpOptions = true,
-			description = "Restore drill of a point in time: pgBackRest restores the newest set that ended before restore point NAME into a scratch cluster under ETL_PGBACKREST_DRILL_DIR, which replays the WAL to the point (on a loopback port, archiving off); every table's rows must equal the point's counts and pg_amcheck must find no corruption (to a time, --to-time, pg_amcheck only: no counts were recorded at it). Recorded in etl.restore_drill; the scratch cluster is removed. Exit 0 on a pass, 1 on a failure (one line for each thing that failed).")
+			description = "Restore drill of a point in time: pgBackRest restores the newest set that ended before restore point NAME into a scratch cluster under ETL_PGBACKREST_DRILL_DIR, which replays the WAL to the point (on a loopback port, archiving off); every table's rows must equal the point's counts and pg_amcheck must find no corruption (to a time, --to-time, pg_amcheck only: no counts were recorded at it). Recorded in etl.restore_drill; the scratch cluster is removed. Exit 0 on a pass, 1 on a failure (one line for each thing that failed). With --json: id, point, set, restore and replay seconds, problems.")
 	static class Drill implements Callable<Integer> {
 
 		@Option(names = "--to", paramLabel = "NAME", description = "The restore point (etl.restore_point); default: the newest.")
@@ -343,8 +344,8 @@ class BackupCommand {
 		@Option(names = "--to-time", paramLabel = "T", description = "A time instead of a point, with its zone (2026-12-03T02:40:00Z): no counts were recorded at it, so only pg_amcheck checks the restored cluster.")
 		String toTime;
 
-		@Option(names = "--json", description = "Print one JSON document: id, point, set, restore and replay seconds, problems.")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Override
 		public Integer call() throws Exception {
@@ -360,7 +361,7 @@ class BackupCommand {
 			Instant time = this.toTime == null ? null : PointInTimeRestores.time(this.toTime);
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to, time);
-				if (this.json) {
+				if (this.json.on) {
 					Output.json(drill);
 				}
 				else {

@@ -8,6 +8,7 @@ import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ExecutionReports;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.springframework.context.ConfigurableApplicationContext;
@@ -21,8 +22,8 @@ class ExecutionsCommand implements Callable<Integer> {
 	@Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "At most N executions (default ${DEFAULT-VALUE}).")
 	int limit;
 
-	@Option(names = "--json", description = "Print one JSON document.")
-	boolean json;
+	@Mixin
+	JsonOption json;
 
 	@Override
 	public Integer call() {
@@ -34,7 +35,7 @@ class ExecutionsCommand implements Callable<Integer> {
 		}
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			List<ExecutionReport> reports = context.getBean(ExecutionReports.class).newest(this.job, this.limit);
-			if (this.json) {
+			if (this.json.on) {
 				Output.json(reports);
 			}
 			else {

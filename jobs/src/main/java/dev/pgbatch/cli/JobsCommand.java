@@ -6,17 +6,17 @@ import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "jobs", mixinStandardHelpOptions = true, description = "List the jobs, what each does and its parameters.")
 class JobsCommand implements Callable<Integer> {
 
-	@Option(names = "--json", description = "Print one JSON document.")
-	boolean json;
+	@Mixin
+	JsonOption json;
 
 	@Override
 	public Integer call() {
-		if (this.json) {
+		if (this.json.on) {
 			Output.json(JobCatalog.JOBS);
 			return Cli.OK;
 		}

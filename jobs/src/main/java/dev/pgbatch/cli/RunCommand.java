@@ -12,14 +12,14 @@ import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.context.ConfigurableApplicationContext;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-		description = "Launch a job and wait for it to end; progress is shown on a terminal. Exit 0 when it completed, 1 when it failed or stopped.")
+		description = "Launch a job and wait for it to end; progress is shown on a terminal. Exit 0 when it completed, 1 when it failed or stopped. With --json: the execution with its steps.")
 class RunCommand implements Callable<Integer> {
 
 	@Parameters(index = "0", paramLabel = "JOB", description = "The job (see: bin/etl jobs).")
@@ -28,8 +28,8 @@ class RunCommand implements Callable<Integer> {
 	@Parameters(index = "1..*", paramLabel = "name=value", description = "Job parameters.")
 	List<String> parameters = new ArrayList<>();
 
-	@Option(names = "--json", description = "Print one JSON document: the execution with its steps.")
-	boolean json;
+	@Mixin
+	JsonOption json;
 
 	@Override
 	public Integer call() {
@@ -40,7 +40,7 @@ class RunCommand implements Callable<Integer> {
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			JobExecution execution = context.getBean(JobRunner.class)
 				.start(definition.name(), parser.toJobParameters(definition, values));
-			return Reporting.finished(context.getBean(ExecutionReports.class).report(execution), this.json);
+			return Reporting.finished(context.getBean(ExecutionReports.class).report(execution), this.json.on);
 		}
 	}
 

@@ -11,6 +11,7 @@ import dev.pgbatch.schedule.Schedule;
 import dev.pgbatch.schedule.ScheduleFiles;
 import dev.pgbatch.schedule.Schedules;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -27,15 +28,15 @@ class SchedulesCommand {
 			description = "Every schedule the cluster stores (job, cron, time zone, state: NORMAL, PAUSED, BLOCKED while it runs, ERROR; next and previous firing), then those of ETL_SCHEDULES_DIR it does not store (NOT STORED, DISABLED).")
 	static class ListSchedules implements Callable<Integer> {
 
-		@Option(names = "--json", description = "Print one JSON document.")
-		boolean json;
+		@Mixin
+		JsonOption json;
 
 		@Override
 		public Integer call() {
 			List<Schedule> schedules = ScheduleFiles.loadAny(ScheduleFiles.directory());
 			try (ConfigurableApplicationContext context = SpringRuntime.startScheduling(false)) {
 				List<Schedules.State> states = context.getBean(Schedules.class).list(schedules);
-				if (this.json) {
+				if (this.json.on) {
 					Output.json(states);
 					return Cli.OK;
 				}

@@ -8,6 +8,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.embed.ProductEmbeddingModel;
 import dev.pgbatch.embed.ProductSearch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,8 +33,8 @@ class SearchCommand implements Callable<Integer> {
 			description = "The embedding model (default: text-embedding-3-small when OPENAI_API_KEY is set, else all-minilm-l6-v2).")
 	String model;
 
-	@Option(names = "--json", description = "Print one JSON document.")
-	boolean json;
+	@Mixin
+	JsonOption json;
 
 	/** What the command printed, as one JSON document. */
 	record Result(String query, String store, String model, List<ProductSearch.Hit> products) {
@@ -55,7 +56,7 @@ class SearchCommand implements Callable<Integer> {
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			List<ProductSearch.Hit> hits = context.getBean(ProductSearch.class)
 				.search(this.text, this.store, modelId, this.limit);
-			if (this.json) {
+			if (this.json.on) {
 				Output.json(new Result(this.text, this.store, modelId, hits));
 			}
 			else {

@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ExecutionReports;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import org.springframework.context.ConfigurableApplicationContext;
@@ -17,14 +17,14 @@ class StatusCommand implements Callable<Integer> {
 	@Parameters(index = "0", paramLabel = "EXECUTION_ID")
 	long executionId;
 
-	@Option(names = "--json", description = "Print one JSON document.")
-	boolean json;
+	@Mixin
+	JsonOption json;
 
 	@Override
 	public Integer call() {
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			ExecutionReport report = context.getBean(ExecutionReports.class).report(this.executionId);
-			if (this.json) {
+			if (this.json.on) {
 				Output.json(report);
 			}
 			else {
