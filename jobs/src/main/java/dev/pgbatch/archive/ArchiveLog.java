@@ -3,6 +3,8 @@ package dev.pgbatch.archive;
 import java.time.LocalDate;
 import java.util.UUID;
 
+import dev.pgbatch.partition.Tier;
+
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -18,11 +20,11 @@ final class ArchiveLog {
 		this.jdbc = jdbc;
 	}
 
-	UUID start(String table, String partition, LocalDate from, LocalDate to, String sourceTier, String tier) {
+	UUID start(String table, String partition, LocalDate from, LocalDate to, Tier sourceTier, Tier tier) {
 		return this.jdbc.queryForObject("""
 				INSERT INTO ops.archive_log (table_name, partition_name, range_start, range_end, source_tier, tier, started_at)
 				VALUES (?, ?, ?::timestamptz, ?::timestamptz, ?, ?, clock_timestamp()) RETURNING archive_id
-				""", UUID.class, table, partition, from + " 00:00:00+00", to + " 00:00:00+00", sourceTier, tier);
+				""", UUID.class, table, partition, from + " 00:00:00+00", to + " 00:00:00+00", sourceTier.text(), tier.text());
 	}
 
 	void completed(UUID id, String tablespace, long rows, long bytes, String objectKey, String checksum) {

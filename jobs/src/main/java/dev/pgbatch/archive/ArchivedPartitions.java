@@ -32,6 +32,7 @@ import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionProperties;
 import dev.pgbatch.partition.PartitionedTable;
+import dev.pgbatch.partition.Tier;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedObjects;
 import dev.pgbatch.store.Tally;
@@ -173,7 +174,7 @@ public class ArchivedPartitions {
 	 * does not know, the archive id its manifest names (escaped: one line), else null, and where it was
 	 * written when that is not here ("database D of cluster C", escaped), else null.
 	 */
-	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, String tier,
+	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, Tier tier,
 			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId,
 			String writtenIn) {
 	}
@@ -220,7 +221,7 @@ public class ArchivedPartitions {
 				       range_end, tier, status, row_count, bytes, object_key, finished_at
 				FROM ops.archive_log ORDER BY table_name, partition_name, object_key, started_at DESC
 				""", (rs, i) -> new Entry(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
-				rs.getObject(4, OffsetDateTime.class), rs.getString(5), rs.getString(6), (Long) rs.getObject(7),
+				rs.getObject(4, OffsetDateTime.class), Tier.of(rs.getString(5)), rs.getString(6), (Long) rs.getObject(7),
 				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null, null))
 			.stream()
 			.sorted(Comparator.comparing(Entry::partition)
@@ -263,7 +264,7 @@ public class ArchivedPartitions {
 				return keys[0];
 			});
 			for (Unlogged segment : scan.unlogged()) {
-				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, "cold", segment.status(),
+				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, Tier.COLD, segment.status(),
 						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt(),
 						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId()),
 						origin.elsewhere(segment.manifest())));
@@ -613,7 +614,7 @@ public class ArchivedPartitions {
 						VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, 'cold', ?, ?, ?, ?, 'completed', ?, ?,
 						        format('adopted by %s at %s from its sealed manifest%s', session_user, clock_timestamp(), ?::text))
 						""", id, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00",
-						Archiving.SOURCE_TIER.equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER : null, manifest.rows(),
+						Archiving.SOURCE_TIER.text().equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER.text() : null, manifest.rows(),
 						manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt,
 						overrides.noted());
 				// the logged segments it supersedes (a dump from before their restore): their rows, as they were

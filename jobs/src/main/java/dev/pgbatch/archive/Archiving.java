@@ -23,6 +23,7 @@ import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.partition.PartitionPolicy;
 import dev.pgbatch.partition.PartitionedTable;
+import dev.pgbatch.partition.Tier;
 import dev.pgbatch.store.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +57,7 @@ final class Archiving {
 	static final String HELD_BACK = "{}.{}: not exported: the cold segment {} of its interval was adopted with --into-existing and is not restored yet, so a segment exported now would not supersede it, and restoring both would bring back rows deleted since; run bin/etl archive restore {} {} first (it merges that segment into the partition), and the next run exports them as one";
 
 	/** The tier a partition is exported from: past its warm window, it is in the warm tablespace. */
-	static final String SOURCE_TIER = "warm";
+	static final Tier SOURCE_TIER = Tier.WARM;
 
 	private final DataSource dataSource;
 
@@ -89,7 +90,7 @@ final class Archiving {
 	/** Moves the next partition that belongs in the warm tablespace there; false when none is left. */
 	boolean warmNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
-		return next("warm", 1, tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
+		return next(Tier.WARM, 1, tables, asOf, dryRun, counts, WARMED, "would-move-to-warm",
 				(table, partition) -> !this.tablespaces.allIn(table.qualified(partition), this.properties.warmTablespace()),
 				partitions -> moveToWarm(partitions.get(0)));
 	}
@@ -97,7 +98,7 @@ final class Archiving {
 	/** Exports, verifies and drops the next partitions past their warm window; false when none is left. */
 	boolean coldNext(List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun, ExecutionContext counts)
 			throws IOException, SQLException {
-		return next("cold", COLD_AT_ONCE, tables, asOf, dryRun, counts, EXPORTED, "would-export-to-cold",
+		return next(Tier.COLD, COLD_AT_ONCE, tables, asOf, dryRun, counts, EXPORTED, "would-export-to-cold",
 				(table, partition) -> !heldBack(table, partition), this::exportToCold);
 	}
 
@@ -148,7 +149,7 @@ final class Archiving {
 	 * Makes the change to the first partitions (at most {@code atOnce}) of the tier that still need it and
 	 * counts them; in a dry run counts what it would change instead. False when nothing (more) is to be done.
 	 */
-	private boolean next(String tier, int atOnce, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
+	private boolean next(Tier tier, int atOnce, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
 			ExecutionContext counts, String done, String would, BiPredicate<PartitionedTable, String> pending,
 			Change change) throws IOException, SQLException {
 		counts.putLong(done, counts.getLong(done, 0));
@@ -159,7 +160,7 @@ final class Archiving {
 			// says, archive leaves them where they are
 			LocalDate current = policy.interval().start(today());
 			for (Map.Entry<LocalDate, String> partition : table.partitions.entrySet()) {
-				if (partition.getKey().isBefore(current) && tier.equals(policy.tier(partition.getKey(), asOf))
+				if (partition.getKey().isBefore(current) && tier == policy.tier(partition.getKey(), asOf)
 						&& pending.test(table, partition.getValue())) {
 					due.add(new Partition(table, partition.getKey(), partition.getValue()));
 				}
@@ -187,7 +188,7 @@ final class Archiving {
 		PartitionPolicy policy = partition.policy();
 		String source = this.tablespaces.tablespaceOf(partition.qualified());
 		UUID step = this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(policy.table(), partition.name(),
-				partition.start(), partition.end(), "hot", "warm"));
+				partition.start(), partition.end(), Tier.HOT, Tier.WARM));
 		this.tablespaces.move(partition.qualified(), this.properties.warmTablespace());
 		long rows = count(partition.qualified());
 		long bytes = this.jdbc.queryForObject("SELECT pg_total_relation_size(?::regclass)", Long.class,
@@ -212,7 +213,7 @@ final class Archiving {
 		List<UUID> steps = new ArrayList<>();
 		for (Partition partition : partitions) {
 			steps.add(this.ownTransaction.execute(status -> new ArchiveLog(this.jdbc).start(partition.policy().table(),
-					partition.name(), partition.start(), partition.end(), SOURCE_TIER, "cold")));
+					partition.name(), partition.start(), partition.end(), SOURCE_TIER, Tier.COLD)));
 		}
 		try {
 			Keyset keys = this.keyset.load();
@@ -275,7 +276,7 @@ final class Archiving {
 		return new Manifest(partition.policy().table(), partition.name(), partition.start() + " 00:00:00+00",
 				partition.end() + " 00:00:00+00", exported.rows(), exported.rowsSha256(), objectKey,
 				exported.objectBytes(), exported.objectSha256(), keyId, columns, Manifest.FORMAT, Instant.now().toString(),
-				origin.systemIdentifier(), origin.database(), SOURCE_TIER, supersedes, origin.archiveId());
+				origin.systemIdentifier(), origin.database(), SOURCE_TIER.text(), supersedes, origin.archiveId());
 	}
 
 	/**

@@ -82,7 +82,7 @@ class ArchiveCommand {
 						"status", "rows", "bytes", "object");
 				for (ArchivedPartitions.Entry entry : entries) {
 					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
-							entry.tier(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
+							entry.tier().text(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey()
 									+ (List.of(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, ArchivedPartitions.OTHER_ORIGIN).contains(entry.status())
 											? "  (archive id " + entry.archiveId() + ")" : "")

@@ -15,13 +15,13 @@ public record PartitionPolicy(String table, Interval interval, int premake, int 
 		return this.table.substring(0, this.table.indexOf('.'));
 	}
 
-	/** hot, warm or cold: where the interval starting at {@code start} belongs on {@code asOf}. */
-	public String tier(LocalDate start, LocalDate asOf) {
+	/** Where the interval starting at {@code start} belongs on {@code asOf}. */
+	public Tier tier(LocalDate start, LocalDate asOf) {
 		long age = this.interval.between(start, this.interval.start(asOf));
 		if (age < this.hot) {
-			return "hot";
+			return Tier.HOT;
 		}
-		return (age < this.hot + this.warm || !this.cold) ? "warm" : "cold";
+		return (age < this.hot + this.warm || !this.cold) ? Tier.WARM : Tier.COLD;
 	}
 
 	/**

@@ -448,7 +448,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(1);
 		assertThat(this.store.get(firstSegment).readAllBytes()).as("the first export, untouched").isEqualTo(firstObject);
-		assertThat(this.restore.list().stream().filter(e -> e.partition().equals(january) && "cold".equals(e.tier())))
+		assertThat(this.restore.list().stream().filter(e -> e.partition().equals(january) && e.tier() == dev.pgbatch.partition.Tier.COLD))
 			.extracting(ArchivedPartitions.Entry::rows).containsExactlyInAnyOrder(januaryRows, 1L);
 
 		// one more late row, waiting in the default partition: the restore takes it into the partition
@@ -957,7 +957,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	void markingAStepFailedDoesNotWaitForTheLogRowAnOpenTransactionHolds() throws Exception {
 		ArchiveLog archiveLog = new ArchiveLog(this.jdbc);
 		java.util.UUID step = archiveLog.start("ops.task_executions", COLD.get(0), java.time.LocalDate.parse("2024-12-01"),
-				java.time.LocalDate.parse("2025-01-01"), "warm", "cold");
+				java.time.LocalDate.parse("2025-01-01"), dev.pgbatch.partition.Tier.WARM, dev.pgbatch.partition.Tier.COLD);
 		try (Connection failing = TestDatabase.connect()) {
 			failing.setAutoCommit(false);
 			failing.createStatement().execute("SELECT 1 FROM ops.archive_log WHERE archive_id = '" + step + "' FOR UPDATE");
