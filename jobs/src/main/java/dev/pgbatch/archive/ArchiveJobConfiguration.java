@@ -50,7 +50,7 @@ class ArchiveJobConfiguration {
 		ownTransaction.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
 		JdbcTemplate jdbc = new JdbcTemplate(dataSource);
 		BoundedLocks locks = partitions.locks(transactionManager, jdbc);
-		Archiving archiving = new Archiving(dataSource, ownTransaction, store, properties, keyset, locks);
+		PartitionArchiver archiving = new PartitionArchiver(dataSource, ownTransaction, store, properties, keyset, locks);
 		SalesArchive sales = new SalesArchive(jdbc, properties, locks);
 		return new JobBuilder(ArchiveJob.NAME, jobRepository).listener(progress)
 			.listener(partitionLock.forJob())

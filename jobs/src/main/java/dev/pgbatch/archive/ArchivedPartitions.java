@@ -35,7 +35,7 @@ import dev.pgbatch.partition.PartitionedTable;
 import dev.pgbatch.partition.Tier;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedObjects;
-import dev.pgbatch.store.Tally;
+import dev.pgbatch.store.CountingHashingOutputStream;
 import dev.pgbatch.store.TeeInputStream;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
@@ -577,7 +577,7 @@ public class ArchivedPartitions {
 			if (!overrides.older() && listed.newer() != null) {
 				throw new UsageException(String.format(NEWER, objectKey, listed.newer()));
 			}
-			Tally stored = new Tally(OutputStream.nullOutputStream());
+			CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 			try (InputStream in = this.store.get(objectKey)) {
 				in.transferTo(stored);
 			}
@@ -614,7 +614,7 @@ public class ArchivedPartitions {
 						VALUES (?, ?, ?, ?::timestamptz, ?::timestamptz, ?, 'cold', ?, ?, ?, ?, 'completed', ?, ?,
 						        format('adopted by %s at %s from its sealed manifest%s', session_user, clock_timestamp(), ?::text))
 						""", id, policy.table(), partition, start + " 00:00:00+00", end + " 00:00:00+00",
-						Archiving.SOURCE_TIER.text().equals(manifest.sourceTier()) ? Archiving.SOURCE_TIER.text() : null, manifest.rows(),
+						PartitionArchiver.SOURCE_TIER.text().equals(manifest.sourceTier()) ? PartitionArchiver.SOURCE_TIER.text() : null, manifest.rows(),
 						manifest.objectBytes(), objectKey, "sha256:" + manifest.objectSha256(), exportedAt, exportedAt,
 						overrides.noted());
 				// the logged segments it supersedes (a dump from before their restore): their rows, as they were
@@ -775,7 +775,7 @@ public class ArchivedPartitions {
 				|| !("sha256:" + manifest.objectSha256()).equals(segment.checksum()) || manifest.rows() != segment.rows()) {
 			return "the manifest does not match the archive log";
 		}
-		Tally stored = new Tally(OutputStream.nullOutputStream());
+		CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 		try (InputStream in = this.store.get(segment.objectKey())) {
 			in.transferTo(stored);
 		}
@@ -1047,7 +1047,7 @@ public class ArchivedPartitions {
 		this.jdbc.execute("CREATE TEMPORARY TABLE " + RESTORING + " ON COMMIT DROP AS SELECT " + columns + " FROM ONLY "
 				+ parted.parent() + " WITH NO DATA");
 		RowDigest read = new RowDigest(OutputStream.nullOutputStream());
-		Tally stored = new Tally(OutputStream.nullOutputStream());
+		CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 		Connection connection = DataSourceUtils.getConnection(this.dataSource);
 		long added;
 		try {

@@ -11,7 +11,7 @@ import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.ObjectStoreException;
 import dev.pgbatch.store.SealedJson;
 import dev.pgbatch.store.SealedObjects;
-import dev.pgbatch.store.Tally;
+import dev.pgbatch.store.CountingHashingOutputStream;
 import org.postgresql.PGConnection;
 
 /**
@@ -99,7 +99,7 @@ final class PartitionExport {
 	/** Reads the object back, authenticates and counts it; an object that differs from its manifest is an error. */
 	private void verify(Manifest manifest) throws IOException {
 		RowDigest read = new RowDigest(OutputStream.nullOutputStream());
-		Tally stored = new Tally(OutputStream.nullOutputStream());
+		CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 		try (InputStream in = this.objects.open(manifest.objectKey(), stored)) {
 			in.transferTo(read);
 		}

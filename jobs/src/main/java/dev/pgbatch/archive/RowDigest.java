@@ -2,13 +2,13 @@ package dev.pgbatch.archive;
 
 import java.io.OutputStream;
 
-import dev.pgbatch.store.Tally;
+import dev.pgbatch.store.CountingHashingOutputStream;
 
 /**
- * A {@link Tally} that also counts rows of COPY text: one line each (COPY escapes the newlines inside
+ * A {@link CountingHashingOutputStream} that also counts rows of COPY text: one line each (COPY escapes the newlines inside
  * values).
  */
-final class RowDigest extends Tally {
+final class RowDigest extends CountingHashingOutputStream {
 
 	private long rows;
 

@@ -61,7 +61,7 @@ final class SalesArchive {
 	boolean next(LocalDate asOf, boolean dryRun, ExecutionContext counts) {
 		// never today's sales or later ones, whatever as-of says
 		LocalDate before = asOf.minusDays(this.properties.salesDays());
-		OffsetDateTime cutoff = (before.isAfter(Archiving.today()) ? Archiving.today() : before).atStartOfDay()
+		OffsetDateTime cutoff = (before.isAfter(PartitionArchiver.today()) ? PartitionArchiver.today() : before).atStartOfDay()
 			.atOffset(ZoneOffset.UTC);
 		if (dryRun) {
 			counts.putLong(ExecutionReport.SUMMARY + "would-archive-sales-transactions", this.jdbc.queryForObject(

@@ -27,7 +27,7 @@ import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.KeysetProperties;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedObjects;
-import dev.pgbatch.store.Tally;
+import dev.pgbatch.store.CountingHashingOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -444,7 +444,7 @@ public class BackupRestorer {
 			major = PostgresTools.serverMajor(connection);
 		}
 		this.tools.checkedVersion("pg_restore", major);
-		Tally stored = new Tally(OutputStream.nullOutputStream());
+		CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 		PostgresTools.Running restore = this.tools.start("pg_restore", major, database, arguments);
 		watch.guard(restore);
 		try (InputStream plain = new SealedObjects(this.store, this.keyset.load()).open(objectKey, stored);

@@ -37,11 +37,11 @@ final class CustomersTable implements SeedTable {
 	public void write(SeedModel model, long row, List<BinaryCopy> out) {
 		SplittableRandom random = model.random(SeedModel.CUSTOMER, row);
 		int store = model.storeOfCustomer(row);
-		String first = Rows.pick(random, model.firstNames);
-		String last = Rows.pick(random, model.lastNames);
+		String first = RowRandomness.pick(random, model.firstNames);
+		String last = RowRandomness.pick(random, model.lastNames);
 		// The row number makes every address unique at any scale, with no retries.
-		String email = Rows.letters(first) + "." + Rows.letters(last) + row + "@" + Rows.pick(random, DOMAINS);
-		String phone = "(" + AREA_CODES[store] + ") 555-" + Rows.padded(random.nextInt(10_000), 4);
+		String email = RowRandomness.letters(first) + "." + RowRandomness.letters(last) + row + "@" + RowRandomness.pick(random, DOMAINS);
+		String phone = "(" + AREA_CODES[store] + ") 555-" + RowRandomness.padded(random.nextInt(10_000), 4);
 		LocalDate asOf = model.plan.asOf();
 		LocalDate born = asOf.minusDays(18 * 365 + random.nextInt(62 * 365));
 		LocalDate since = asOf.minusDays(1 + random.nextInt(5 * 365));
@@ -54,9 +54,9 @@ final class CustomersTable implements SeedTable {
 			.text(email)
 			.text(phone)
 			.date(born)
-			.text(Rows.pick(random, GENDERS))
+			.text(RowRandomness.pick(random, GENDERS))
 			.date(since)
-			.text(TIERS.get(Rows.weighted(random, TIER_WEIGHTS)))
+			.text(TIERS.get(RowRandomness.weighted(random, TIER_WEIGHTS)))
 			.cents(0)
 			.timestamp(created)
 			.timestamp(created)

@@ -72,8 +72,8 @@ final class OpsTables {
 		@Override
 		public void write(SeedModel model, long row, List<BinaryCopy> out) {
 			SplittableRandom random = model.random(SeedModel.USER, row);
-			String username = Rows.letters(Rows.pick(random, model.firstNames).charAt(0)
-					+ Rows.pick(random, model.lastNames)) + row;
+			String username = RowRandomness.letters(RowRandomness.pick(random, model.firstNames).charAt(0)
+					+ RowRandomness.pick(random, model.lastNames)) + row;
 			StringBuilder hash = new StringBuilder("$2b$12$");
 			for (int i = 0; i < 53; i++) {
 				hash.append(HASH_ALPHABET.charAt(random.nextInt(HASH_ALPHABET.length())));
@@ -84,7 +84,7 @@ final class OpsTables {
 				.text(username)
 				.text(username + "@example.com")
 				.text(hash.toString())
-				.jsonb(ROLES.get(Rows.weighted(random, ROLE_WEIGHTS)))
+				.jsonb(ROLES.get(RowRandomness.weighted(random, ROLE_WEIGHTS)))
 				.bool(random.nextInt(20) != 0)
 				.timestamp(created)
 				.timestamp(created)
@@ -119,7 +119,7 @@ final class OpsTables {
 			// (agent_type, version) is unique: each generation of a type gets its own version.
 			String version = (1 + generation / 100) + "." + (generation % 100) + "." + random.nextInt(10);
 			String config = "{\"name\": \"" + type.replace('_', ' ') + " agent " + (generation + 1) + "\", \"model\": \""
-					+ Rows.pick(random, MODELS) + "\", \"max_concurrent_tasks\": " + (1 + random.nextInt(16))
+					+ RowRandomness.pick(random, MODELS) + "\", \"max_concurrent_tasks\": " + (1 + random.nextInt(16))
 					+ ", \"timeout_seconds\": " + 60 * (1 + random.nextInt(30)) + "}";
 			long created = model.plan.historyStartEpochSecond() - random.nextInt(180) * DAY;
 			out.get(0)
@@ -127,7 +127,7 @@ final class OpsTables {
 				.text(type)
 				.text(version)
 				.jsonb(config)
-				.text(AGENT_STATUSES.get(Rows.weighted(random, AGENT_STATUS_WEIGHTS)))
+				.text(AGENT_STATUSES.get(RowRandomness.weighted(random, AGENT_STATUS_WEIGHTS)))
 				.timestamp(created)
 				.timestamp(created)
 				.uuid(model.id(SeedModel.USER, random.nextLong(model.plan.users())))
@@ -161,14 +161,14 @@ final class OpsTables {
 			String type = AGENT_TYPES.get((int) (agent % AGENT_TYPES.size()));
 			long start = model.plan.historyStartEpochSecond();
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
-			String data = "{\"source\": \"" + Rows.pick(random, SOURCES) + "\", \"items\": " + (1 + random.nextInt(200))
-					+ ", \"reference\": \"T-" + Rows.padded(row, 8) + "\"}";
+			String data = "{\"source\": \"" + RowRandomness.pick(random, SOURCES) + "\", \"items\": " + (1 + random.nextInt(200))
+					+ ", \"reference\": \"T-" + RowRandomness.padded(row, 8) + "\"}";
 			out.get(0)
 				.uuid(model.id(SeedModel.TASK, row))
 				.text(type)
-				.text(PRIORITIES.get(Rows.weighted(random, PRIORITY_WEIGHTS)))
+				.text(PRIORITIES.get(RowRandomness.weighted(random, PRIORITY_WEIGHTS)))
 				.jsonb(data)
-				.text(TASK_STATUSES.get(Rows.weighted(random, TASK_STATUS_WEIGHTS)))
+				.text(TASK_STATUSES.get(RowRandomness.weighted(random, TASK_STATUS_WEIGHTS)))
 				.timestamp(created + (1 + random.nextInt(14)) * DAY)
 				.timestamp(created)
 				.timestamp(created)
@@ -202,7 +202,7 @@ final class OpsTables {
 			long task = random.nextLong(model.plan.tasks());
 			long start = model.plan.historyStartEpochSecond();
 			long created = start + random.nextLong(model.plan.asOfEpochSecond() - start);
-			String status = EXECUTION_STATUSES.get(Rows.weighted(random, EXECUTION_STATUS_WEIGHTS));
+			String status = EXECUTION_STATUSES.get(RowRandomness.weighted(random, EXECUTION_STATUS_WEIGHTS));
 			BinaryCopy copy = out.get(0)
 				.uuid(model.id(SeedModel.TASK_EXECUTION, row))
 				.uuid(model.id(SeedModel.TASK, task))
@@ -216,7 +216,7 @@ final class OpsTables {
 				double seconds = 0.2 + StrictMath.pow(random.nextDouble(), 3) * 900;
 				copy.thousandths(Math.round(seconds * 1000));
 			}
-			copy.text((status.equals("failed") || status.equals("timeout")) ? Rows.pick(random, ERRORS) : null)
+			copy.text((status.equals("failed") || status.equals("timeout")) ? RowRandomness.pick(random, ERRORS) : null)
 				.timestamp(created)
 				.endRow();
 		}

@@ -39,13 +39,13 @@ final class ProductsTable implements SeedTable {
 		SplittableRandom random = model.random(SeedModel.PRODUCT, row);
 		SeedModel.ProductBasics basics = model.productBasics(random);
 		Catalog.Item item = basics.item();
-		String brand = Rows.pick(random, item.brands());
-		String series = Rows.pick(random, SERIES) + (random.nextInt(3) == 0 ? "" : " " + (2 + random.nextInt(8)));
-		String color = Rows.pick(random, model.catalog.colors());
-		String material = Rows.pick(random, item.materials());
-		String use = Rows.pick(random, item.uses());
-		String otherUse = Rows.pick(random, item.uses());
-		String size = Rows.pick(random, item.sizes());
+		String brand = RowRandomness.pick(random, item.brands());
+		String series = RowRandomness.pick(random, SERIES) + (random.nextInt(3) == 0 ? "" : " " + (2 + random.nextInt(8)));
+		String color = RowRandomness.pick(random, model.catalog.colors());
+		String material = RowRandomness.pick(random, item.materials());
+		String use = RowRandomness.pick(random, item.uses());
+		String otherUse = RowRandomness.pick(random, item.uses());
+		String size = RowRandomness.pick(random, item.sizes());
 		List<String> features = distinct(random, item.features(), 3);
 		String name = brand + " " + item.type() + " " + series;
 		String description = describe(random.nextInt(3), brand, item, series, color, material, use, otherUse, size,
@@ -75,8 +75,8 @@ final class ProductsTable implements SeedTable {
 			.int4(5 + random.nextInt(16))
 			.int4(1000)
 			.int4(10 + random.nextInt(21))
-			.text(Rows.pick(random, model.companies))
-			.text("SUP-" + Rows.padded(random.nextInt(100_000_000), 8))
+			.text(RowRandomness.pick(random, model.companies))
+			.text("SUP-" + RowRandomness.padded(random.nextInt(100_000_000), 8))
 			.bool(true)
 			.bool(random.nextInt(10) == 0)
 			.cents(300 + random.nextInt(201))
@@ -100,7 +100,7 @@ final class ProductsTable implements SeedTable {
 			prefix.append('X');
 		}
 		// The row number makes SKUs unique at any scale.
-		return prefix + "-" + Rows.padded(row, 7);
+		return prefix + "-" + RowRandomness.padded(row, 7);
 	}
 
 	private static String describe(int template, String brand, Catalog.Item item, String series, String color,
@@ -138,7 +138,7 @@ final class ProductsTable implements SeedTable {
 		List<String> chosen = new ArrayList<>(count);
 		int wanted = Math.min(count, values.size());
 		while (chosen.size() < wanted) {
-			String value = Rows.pick(random, values);
+			String value = RowRandomness.pick(random, values);
 			if (!chosen.contains(value)) {
 				chosen.add(value);
 			}

@@ -55,11 +55,11 @@ final class SalesTransactionsTable implements SeedTable {
 		int store = model.storeOfCustomer(customer);
 		long when = model.plan.asOfEpochSecond() - 1 - random.nextLong(365L * 86_400);
 		UUID transactionId = model.id(SeedModel.TRANSACTION, row);
-		String type = TYPES.get(Rows.weighted(random, TYPE_WEIGHTS));
-		String payment = PAYMENTS.get(Rows.weighted(random, PAYMENT_WEIGHTS));
+		String type = TYPES.get(RowRandomness.weighted(random, TYPE_WEIGHTS));
+		String payment = PAYMENTS.get(RowRandomness.weighted(random, PAYMENT_WEIGHTS));
 
 		long inStore = model.productsInStore(store);
-		int items = (int) Math.min(1 + Rows.weighted(random, ITEM_COUNT_WEIGHTS), inStore);
+		int items = (int) Math.min(1 + RowRandomness.weighted(random, ITEM_COUNT_WEIGHTS), inStore);
 		long[] chosen = new long[MAX_ITEMS];
 		long subtotal = 0;
 		long discounts = 0;
@@ -100,7 +100,7 @@ final class SalesTransactionsTable implements SeedTable {
 			.text("CASHIER" + (1 + random.nextInt(10)))
 			.text("REG" + (1 + random.nextInt(5)))
 			// The row number makes receipt numbers unique at any scale.
-			.text("RCP-" + RECEIPT_PREFIXES.get(store) + "-" + Rows.padded(row, 9))
+			.text("RCP-" + RECEIPT_PREFIXES.get(store) + "-" + RowRandomness.padded(row, 9))
 			.timestamp(when)
 			.endRow();
 	}

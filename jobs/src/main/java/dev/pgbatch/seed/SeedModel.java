@@ -53,15 +53,15 @@ final class SeedModel {
 	}
 
 	SplittableRandom random(long table, long row) {
-		return Rows.random(this.plan.seed(), table, row);
+		return RowRandomness.random(this.plan.seed(), table, row);
 	}
 
 	UUID id(long table, long row) {
-		return Rows.uuid(this.plan.seed(), table, row, this.plan.historyStartEpochSecond() * 1000);
+		return RowRandomness.uuid(this.plan.seed(), table, row, this.plan.historyStartEpochSecond() * 1000);
 	}
 
 	int storeOfCustomer(long customer) {
-		return (int) Long.remainderUnsigned(Rows.mix(this.plan.seed(), CUSTOMER_STORE, customer), STORES.size());
+		return (int) Long.remainderUnsigned(RowRandomness.mix(this.plan.seed(), CUSTOMER_STORE, customer), STORES.size());
 	}
 
 	/** Products are dealt to the stores in turn: product p belongs to store p mod 4. */
@@ -79,7 +79,7 @@ final class SeedModel {
 	}
 
 	long agentOfTask(long task) {
-		return Long.remainderUnsigned(Rows.mix(this.plan.seed(), TASK_AGENT, task), this.plan.agents());
+		return Long.remainderUnsigned(RowRandomness.mix(this.plan.seed(), TASK_AGENT, task), this.plan.agents());
 	}
 
 	/**

@@ -62,14 +62,14 @@ public final class SealedObjects {
 
 		private final CompletableFuture<Void> upload;
 
-		private final Tally plain;
+		private final CountingHashingOutputStream plain;
 
-		private final Tally compressed;
+		private final CountingHashingOutputStream compressed;
 
-		private final Tally stored;
+		private final CountingHashingOutputStream stored;
 
-		private Upload(Stages stages, CompletableFuture<Void> encryption, CompletableFuture<Void> upload, Tally plain,
-				Tally compressed, Tally stored) {
+		private Upload(Stages stages, CompletableFuture<Void> encryption, CompletableFuture<Void> upload, CountingHashingOutputStream plain,
+				CountingHashingOutputStream compressed, CountingHashingOutputStream stored) {
 			this.stages = stages;
 			this.encryption = encryption;
 			this.upload = upload;
@@ -126,7 +126,7 @@ public final class SealedObjects {
 			}
 			return null;
 		}));
-		Tally stored = new Tally(uploadOut);
+		CountingHashingOutputStream stored = new CountingHashingOutputStream(uploadOut);
 		CompletableFuture<Void> encryption = stages.watched(OwnThreads.start("encrypt " + key, () -> {
 			try (InputStream in = compressedIn) {
 				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
@@ -140,11 +140,11 @@ public final class SealedObjects {
 			}
 			return null;
 		}));
-		Tally compressed = new Tally(compressedOut, false);
-		Tally plain = null;
+		CountingHashingOutputStream compressed = new CountingHashingOutputStream(compressedOut, false);
+		CountingHashingOutputStream plain = null;
 		try {
 			OutputStream sealed = SealedStreams.compressing(compressed);
-			plain = new Tally(sealed, false);
+			plain = new CountingHashingOutputStream(sealed, false);
 			content.writeTo(plain);
 			// not in a try-with-resources: a failed content must be marked abandoned before its end is written
 			sealed.close();
@@ -235,7 +235,7 @@ public final class SealedObjects {
 	 * Like {@link #open}, with the SHA-256 of the object as stored taken while it is read: complete once the
 	 * stream has been read to its end.
 	 */
-	public InputStream open(String key, Tally stored) throws IOException {
+	public InputStream open(String key, CountingHashingOutputStream stored) throws IOException {
 		InputStream teed = new TeeInputStream(read(key), stored);
 		return SealedStreams.open(teed, this.keys, associatedData(key));
 	}

@@ -927,7 +927,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		long rows = count("ops.task_executions");
 		for (boolean lost : List.of(true, false)) {
 			ObjectStore wrongManifests = new ManifestsGoingWrong(this.store, lost);
-			Archiving archiving = new Archiving(this.dataSource, ownTransaction(), wrongManifests, this.archiveProperties,
+			PartitionArchiver archiving = new PartitionArchiver(this.dataSource, ownTransaction(), wrongManifests, this.archiveProperties,
 					this.keysetProperties, this.partitionProperties.locks(this.transactions, this.jdbc));
 			assertThatThrownBy(() -> new TransactionTemplate(this.transactions).execute(status -> {
 				try {

@@ -24,7 +24,7 @@ import dev.pgbatch.TestDatabase;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.store.ObjectStore;
 import dev.pgbatch.store.SealedObjects;
-import dev.pgbatch.store.Tally;
+import dev.pgbatch.store.CountingHashingOutputStream;
 import org.postgresql.PGConnection;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -290,7 +290,7 @@ public final class RowPlaces {
 						continue;
 					}
 					statement.execute("TRUNCATE cold_segment");
-					Tally stored = new Tally(OutputStream.nullOutputStream());
+					CountingHashingOutputStream stored = new CountingHashingOutputStream(OutputStream.nullOutputStream());
 					try (InputStream in = this.objects.open(segment.key(), stored)) {
 						connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY cold_segment FROM STDIN", in);
 					}

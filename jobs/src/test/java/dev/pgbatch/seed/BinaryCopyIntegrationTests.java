@@ -93,7 +93,7 @@ class BinaryCopyIntegrationTests {
 
 	@Test
 	void textUuidTimesDatesBooleansJsonAndArrays() throws SQLException {
-		UUID seeded = Rows.uuid(42, SeedModel.ITEM, 7, 1_700_000_000_000L);
+		UUID seeded = RowRandomness.uuid(42, SeedModel.ITEM, 7, 1_700_000_000_000L);
 		copy((rows, copy) -> {
 			rows.int4(0).int4(Integer.MIN_VALUE).nul().nul().text("Zoë Ångström, 東京 🙂").text("").uuid(seeded)
 				.timestamp(0).date(LocalDate.of(1999, 12, 31)).bool(true).jsonb("{\"a\": [1, \"ü\"], \"b\": null}")

@@ -8,9 +8,9 @@ import java.util.UUID;
  * (seed, table, row number). Any row can be made again on its own, so a restart regenerates exactly
  * the rows that were not committed, and the result never depends on chunk boundaries.
  */
-final class Rows {
+final class RowRandomness {
 
-	private Rows() {
+	private RowRandomness() {
 	}
 
 	static SplittableRandom random(long seed, long table, long row) {

@@ -40,9 +40,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * next run) picks up where a killed run stopped: a partition is in PostgreSQL until the transaction that
  * drops it commits, and that transaction comes after its object was read back and matched.
  */
-final class Archiving {
+final class PartitionArchiver {
 
-	private static final Logger log = LoggerFactory.getLogger(Archiving.class);
+	private static final Logger log = LoggerFactory.getLogger(PartitionArchiver.class);
 
 	static final String WARMED = ExecutionReport.SUMMARY + "moved-to-warm";
 
@@ -75,7 +75,7 @@ final class Archiving {
 
 	private final TablespaceMover tablespaces;
 
-	Archiving(DataSource dataSource, TransactionTemplate ownTransaction, ObjectStore store,
+	PartitionArchiver(DataSource dataSource, TransactionTemplate ownTransaction, ObjectStore store,
 			ArchiveProperties properties, KeysetProperties keyset, BoundedLocks locks) {
 		this.keyset = keyset;
 		this.locks = locks;

@@ -8,7 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** Passes bytes on while counting them and, unless told not to, taking their SHA-256. */
-public class Tally extends FilterOutputStream {
+public class CountingHashingOutputStream extends FilterOutputStream {
 
 	private final MessageDigest sha256;
 
@@ -16,12 +16,12 @@ public class Tally extends FilterOutputStream {
 
 	private String hex;
 
-	public Tally(OutputStream out) {
+	public CountingHashingOutputStream(OutputStream out) {
 		this(out, true);
 	}
 
-	/** A tally that only counts when {@code hash} is false: hashing costs about a core-second per 300 MB. */
-	public Tally(OutputStream out, boolean hash) {
+	/** A stream that only counts when {@code hash} is false: hashing costs about a core-second per 300 MB. */
+	public CountingHashingOutputStream(OutputStream out, boolean hash) {
 		super(out);
 		try {
 			this.sha256 = hash ? MessageDigest.getInstance("SHA-256") : null;
@@ -57,7 +57,7 @@ public class Tally extends FilterOutputStream {
 	/** The SHA-256 of everything written, in hex: taken at the first call, so call it at the end. */
 	public String sha256() {
 		if (this.sha256 == null) {
-			throw new IllegalStateException("this tally only counts");
+			throw new IllegalStateException("this stream only counts");
 		}
 		if (this.hex == null) {
 			this.hex = HexFormat.of().formatHex(this.sha256.digest());
