@@ -477,11 +477,12 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * The start command a kept restore's line gives, run: the cluster replays to the point and is promoted (the table
-	 * made after it absent); then stopped.
+	 * The start command a kept restore's line gives, run from a shell without pgBackRest's environment (a new login,
+	 * a service manager: runuser would hand PGBACKREST_CONFIG on to postgres and its restore_command): the cluster
+	 * replays to the point and is promoted (the table made after it absent); then stopped.
 	 */
 	private static void startedAsSaid(String start, Path dir, int port) throws Exception {
-		EtlProcess.Result started = shell(start);
+		EtlProcess.Result started = shell("env -u PGBACKREST_CONFIG -u PGBACKREST_STANZA " + start);
 		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
 		boolean promoted = false;
