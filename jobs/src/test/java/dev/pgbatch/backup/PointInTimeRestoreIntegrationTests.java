@@ -705,6 +705,29 @@ class PointInTimeRestoreIntegrationTests {
 		}
 	}
 
+	/**
+	 * A second repository of pgBackRest's configuration on this host (posix), which pgbackrest help does not name: a
+	 * directory inside it is refused like one inside the first (exit 2, one line, nothing written).
+	 */
+	@Test
+	void aDirectoryInAnotherRepositoryOfPgBackRestsConfigurationIsRefused() throws Exception {
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		Path repository = this.base.resolve("repo2");
+		Path config = this.base.resolve("pgbackrest-with-repo2.conf");
+		Files.writeString(config, Files.readString(stackConfig)
+			.replaceFirst("(?m)^\\[global\\]$", "[global]\nrepo2-type=posix\nrepo2-path=" + repository));
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, Files.getOwner(stackConfig));
+		Path dir = repository.resolve("restored");
+
+		EtlProcess.Result refused = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).doesNotContain("\n").contains("(pgBackRest's repository repo2)");
+		assertThat(repository).doesNotExist();
+	}
+
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
 	@Test
 	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
