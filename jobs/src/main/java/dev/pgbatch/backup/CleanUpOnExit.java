@@ -22,6 +22,13 @@ final class CleanUpOnExit implements AutoCloseable {
 
 	static final String NOTHING_LEFT = "nothing is left";
 
+	/**
+	 * Said as the hook begins: what follows may take minutes (children given 30 s, postgres's stop, a large
+	 * directory's removal), and a kill -9 then would leave a directory half removed or a postgres running.
+	 */
+	static final String CLEANING_UP = "%s is stopping (a signal): %s; this may take minutes: do not kill -9 it (a"
+			+ " directory half removed or a running postgres would be left)";
+
 	static final String CLOSING = "not started: the JVM is stopping, and its restored cluster is being cleaned up";
 
 	/**
@@ -51,10 +58,12 @@ final class CleanUpOnExit implements AutoCloseable {
 	 * {@code place} in their command line to stop (pgbackrest restore and its workers, pg_ctl: they would write on
 	 * into what is removed; postgres itself is stopped by the clean-up), then runs {@code cleanUp} (null: nothing
 	 * left), then {@code stop} once more (a postmaster whose pg_ctl start began before the gate closed: why it still
-	 * runs, or null), and prints what they say after {@code what}, the command.
+	 * runs, or null), and prints what they say after {@code what}, the command. It says first what it is doing
+	 * ({@code doing}), at once.
 	 */
-	CleanUpOnExit(String what, Path place, Supplier<String> cleanUp, Supplier<String> stop) {
+	CleanUpOnExit(String what, Path place, Supplier<String> doing, Supplier<String> cleanUp, Supplier<String> stop) {
 		this.hook = new Thread(() -> {
+			System.err.println("etl: " + CLEANING_UP.formatted(what, doing.get()));
 			String left;
 			String stillRuns;
 			// all under run's monitor: the restore's own clean-up, would it fail meanwhile (its processes stopped

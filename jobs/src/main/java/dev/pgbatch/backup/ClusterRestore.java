@@ -37,6 +37,7 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.Settings;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.UsageException;
@@ -96,13 +97,20 @@ class ClusterRestore {
 	static final String UNQUOTABLE = "%s: pgBackRest's program or configuration file named by a path of letters, digits"
 			+ " and / . _ - + @ only goes into the restored cluster's restore_command";
 
-	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now";
+	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now (port %d is free"
+			+ " now: port = '%2$d' in %s/postgresql.auto.conf)";
 
 	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s), nor one the system"
 			+ " gives that is not the live cluster's (%s) or PostgreSQL's usual 5432-5439";
 
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
+
+	/**
+	 * Where pgBackRest looks for its configuration when none is named: its default (pgbackrest help restore config),
+	 * and the older place it falls back to when that does not exist (Debian's).
+	 */
+	private static final List<String> DEFAULT_CONFIGS = List.of("pgbackrest/pgbackrest.conf", "pgbackrest.conf");
 
 	/** Characters a path given for a restored cluster may hold: safe in a configuration file's quotes and in pg_ctl's shell line. */
 	private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9/._+@-]*");
@@ -148,6 +156,8 @@ class ClusterRestore {
 		settings.put("work_mem", "4MB");
 		settings.put("maintenance_work_mem", "64MB");
 		settings.put("autovacuum_work_mem", "-1");
+		// set aside at the start, often on huge pages: the live cluster's 8 GB would be taken a second time
+		settings.put("min_dynamic_shared_memory", "0");
 		return settings;
 	}
 
@@ -212,8 +222,11 @@ class ClusterRestore {
 
 	private final DataSource dataSource;
 
-	/** {@link #tool}'s paths by name. */
+	/** {@link #tool}'s paths by name and the server's major version ("pg_ctl 15"). */
 	private final Map<String, String> found = new ConcurrentHashMap<>();
+
+	/** {@link #tool}'s path last found by name: what a clean-up on exit uses when the server cannot be asked. */
+	private final Map<String, String> lastFound = new ConcurrentHashMap<>();
 
 	ClusterRestore(PgBackRest pgBackRest, PhysicalBackups physical, PostgresTools tools, DataSource dataSource) {
 		this.pgBackRest = pgBackRest;
@@ -268,13 +281,21 @@ class ClusterRestore {
 	}
 
 	/**
-	 * pgBackRest restores the set into {@code data} (an empty directory) and the tablespaces into {@code tablespaces},
-	 * with the target as recovery target, promoted when reached; the restored configuration then gets
-	 * {@link #ISOLATED} and {@code settings} (its port, sockets...), and the files go to the configuration's owner.
-	 * What it wrote beyond pgBackRest's files is returned, one line each.
+	 * What a restore wrote beyond pgBackRest's files: {@code notes}, one line each, and {@code settings}, every setting
+	 * written into postgresql.auto.conf in the order written.
 	 */
-	List<String> restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings,
-			String role) throws IOException, InterruptedException {
+	record Configured(List<String> notes, Map<String, String> settings) {
+	}
+
+	/**
+	 * pgBackRest restores the set into {@code data} (an empty directory) and the tablespaces into {@code tablespaces},
+	 * with the target as recovery target, promoted when reached; the files go to the configuration's owner, and the
+	 * restored configuration then gets {@link #ISOLATED}, {@code settings} (its port, sockets...) and, when the live
+	 * cluster's configuration lives outside its data directory (none restored), the settings its WAL requires
+	 * ({@link #CONTROLLED}).
+	 */
+	Configured restore(Path data, Path tablespaces, String set, Target target, Map<String, String> settings)
+			throws IOException, InterruptedException {
 		// what pgBackRest's configuration may say for restores is set aside: links restored as directories (a link
 		// would point at the live cluster's pg_wal or configuration), every database, every tablespace into
 		// tablespaces (a tablespace-map entry would win over --tablespace-map-all), no delta (nothing in data is
@@ -294,7 +315,6 @@ class ClusterRestore {
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
 		}
-		List<String> wrote = configure(data, settings, owner(), role);
 		for (Path top : List.of(data, tablespaces)) {
 			if (Files.exists(top)) {
 				try (Stream<Path> files = Files.walk(top)) {
@@ -302,7 +322,51 @@ class ClusterRestore {
 				}
 			}
 		}
-		return wrote;
+		Map<String, String> all = new LinkedHashMap<>();
+		if (!Files.exists(data.resolve(CONF), LinkOption.NOFOLLOW_LINKS)) {
+			// the live cluster's values, which its postgresql.conf in /etc gave: PostgreSQL's defaults below them stop
+			// the replay ("insufficient parameter settings")
+			Ran control = asOwner(STOP_TIMEOUT, tool("pg_controldata"), data.toString());
+			if (control.exitCode() != 0) {
+				throw new IllegalStateException(STEP_FAILED.formatted("pg_controldata", OneLine.of(control.output())));
+			}
+			all.putAll(controlled(control.output()));
+		}
+		all.putAll(settings);
+		List<String> wrote = configure(data, all, owner());
+		toOwner(CONFIGURATION.stream().map(data::resolve).toArray(Path[]::new));
+		return new Configured(wrote, written(data, all));
+	}
+
+	/**
+	 * The settings hot standby's replay requires at least as high as the primary's (pg_control records those), as
+	 * pg_controldata names them, by name.
+	 */
+	private static final Map<String, String> CONTROLLED = controlledLabels();
+
+	private static Map<String, String> controlledLabels() {
+		Map<String, String> labels = new LinkedHashMap<>();
+		labels.put("max_connections setting:", "max_connections");
+		labels.put("max_worker_processes setting:", "max_worker_processes");
+		labels.put("max_wal_senders setting:", "max_wal_senders");
+		labels.put("max_prepared_xacts setting:", "max_prepared_transactions");
+		labels.put("max_locks_per_xact setting:", "max_locks_per_transaction");
+		return labels;
+	}
+
+	/** {@link #CONTROLLED}'s settings with the values pg_controldata's {@code output} gives, in its order. */
+	static Map<String, String> controlled(String output) {
+		Map<String, String> settings = new LinkedHashMap<>();
+		output.lines().forEach(line -> CONTROLLED.forEach((label, name) -> {
+			if (line.startsWith(label) && line.substring(label.length()).strip().matches("[0-9]{1,9}")) {
+				settings.put(name, line.substring(label.length()).strip());
+			}
+		}));
+		if (settings.size() != CONTROLLED.size()) {
+			throw new IllegalStateException(STEP_FAILED.formatted("pg_controldata",
+					"not every one of " + CONTROLLED.values() + " read: " + OneLine.of(output)));
+		}
+		return settings;
 	}
 
 	/**
@@ -311,54 +375,89 @@ class ClusterRestore {
 	 * made, not found out after pgbackrest check and the directories.
 	 */
 	void refuseUnquotable() {
-		for (String path : List.of(this.pgBackRest.bin(), this.pgBackRest.config())) {
-			if (!path.isEmpty() && badPath(Path.of(path))) {
+		for (String path : List.of(this.pgBackRest.bin(), config())) {
+			if (badPath(Path.of(path))) {
 				throw new UsageException(UNQUOTABLE.formatted(OneLine.of(path)));
 			}
 		}
 	}
 
 	/**
+	 * The configuration file pgBackRest reads for this runner ({@link #config(String, String, Path)}): the restored
+	 * cluster's replay reads the same one, and the switch-over names it.
+	 */
+	String config() {
+		return config(this.pgBackRest.config(), Settings.value("PGBACKREST_CONFIG"), Path.of("/etc"));
+	}
+
+	/**
+	 * The configuration file pgBackRest reads: {@code configured} (ETL_PGBACKREST_CONFIG, on its command line), else
+	 * {@code environment} (PGBACKREST_CONFIG: pgbackrest runs with this JVM's environment), else its default under
+	 * {@code etc}: /etc/pgbackrest/pgbackrest.conf, or /etc/pgbackrest.conf (Debian's) when that does not exist.
+	 */
+	static String config(String configured, String environment, Path etc) {
+		if (!configured.isEmpty()) {
+			return configured;
+		}
+		if (environment != null && !environment.isEmpty()) {
+			return environment;
+		}
+		Path preferred = etc.resolve(DEFAULT_CONFIGS.get(0));
+		return (Files.exists(preferred) ? preferred : etc.resolve(DEFAULT_CONFIGS.get(1))).toString();
+	}
+
+	/**
 	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
 	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
 	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
-	 * with this restore's configuration, stanza and data directory (archive-get checks the cluster's pg_control
-	 * against the repository).
+	 * with this restore's configuration named ({@link #config()}: postgres runs it without this JVM's environment,
+	 * PGBACKREST_CONFIG among it), stanza and data directory (archive-get checks the cluster's pg_control against
+	 * the repository).
 	 */
 	String restoreCommand(Path data) {
 		refuseUnquotable();
-		String config = this.pgBackRest.config();
-		return this.pgBackRest.bin() + (config.isEmpty() ? "" : " --config=" + config) + " --stanza="
-				+ this.pgBackRest.stanza() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
+		return this.pgBackRest.bin() + " --config=" + config() + " --stanza=" + this.pgBackRest.stanza() + " --pg1-path="
+				+ data + " --no-archive-async archive-get %f \"%p\"";
 	}
+
+	/** The restored configuration files {@link #configure} writes or appends to. */
+	private static final List<String> CONFIGURATION = List.of("postgresql.conf", "pg_hba.conf", "pg_ident.conf",
+			"postgresql.auto.conf");
+
+	private static final String CONF = CONFIGURATION.get(0);
 
 	/**
 	 * The restored data directory's configuration, before its first start: {@link #ISOLATED} and {@code settings}
 	 * appended to postgresql.auto.conf (after pgBackRest's recovery settings: the last of a name counts), its own
 	 * data_directory last in postgresql.conf (the live one's may name another, which postgresql.auto.conf cannot
 	 * override), and, for a cluster whose configuration lives outside its data directory (Debian's
-	 * /etc/postgresql), an empty postgresql.conf and a pg_hba.conf that lets the owner in through the socket only
-	 * ({@code role}, when not null, also from 127.0.0.1 with its password: the drill's counts are the runner's).
+	 * /etc/postgresql), an empty postgresql.conf, an empty pg_ident.conf and a pg_hba.conf that lets the owner in
+	 * through the socket and every role from 127.0.0.1 with its password (the runbook's psql and the full backup
+	 * after the switch-over connect so; a drill's counts are the runner's).
 	 */
-	static List<String> configure(Path data, Map<String, String> settings, String owner, String role) throws IOException {
+	static List<String> configure(Path data, Map<String, String> settings, String owner) throws IOException {
 		List<String> wrote = new ArrayList<>();
-		Path conf = data.resolve("postgresql.conf");
+		String none = ": none was restored (the configuration lives outside the data directory): written ";
+		Path conf = data.resolve(CONF);
 		if (!Files.exists(conf, LinkOption.NOFOLLOW_LINKS)) {
 			Files.writeString(conf, "");
-			wrote.add(conf + ": none was restored (the configuration lives outside the data directory): written empty");
+			wrote.add(conf + none + "empty; the live cluster's " + String.join(", ", CONTROLLED.values())
+					+ " (its pg_control's) into postgresql.auto.conf");
 		}
 		Files.writeString(conf, "\n# bin/etl backup restore: this data directory, whatever the lines above say\n"
 				+ "data_directory = " + quoted(data.toString()) + "\n", java.nio.file.StandardOpenOption.APPEND);
 		Path hba = data.resolve("pg_hba.conf");
 		if (!Files.exists(hba, LinkOption.NOFOLLOW_LINKS)) {
-			if (role != null && (role.contains("\"") || OneLine.of(role).length() != role.length())) {
-				throw new IllegalArgumentException("not a role name for pg_hba.conf: " + OneLine.of(role));
-			}
-			Files.writeString(hba, "# bin/etl backup restore: none was restored; " + owner + " only, through the socket\n"
-					+ "local all " + owner + " peer\n"
-					+ (role == null ? "" : "host all \"" + role + "\" 127.0.0.1/32 scram-sha-256\n"));
-			wrote.add(hba + ": none was restored (the configuration lives outside the data directory): written to let "
-					+ owner + " in through the socket only" + (role == null ? "" : ", and " + role + " from 127.0.0.1"));
+			Files.writeString(hba, "# bin/etl backup restore: none was restored; " + owner + " through the socket, every"
+					+ " role from 127.0.0.1 with its password\n" + "local all " + owner + " peer\n"
+					+ "host all all 127.0.0.1/32 scram-sha-256\n");
+			wrote.add(hba + none + "to let " + owner + " in through the socket, and every role from 127.0.0.1 with its"
+					+ " password");
+		}
+		Path ident = data.resolve("pg_ident.conf");
+		if (!Files.exists(ident, LinkOption.NOFOLLOW_LINKS)) {
+			Files.writeString(ident, "# bin/etl backup restore: none was restored; no user name maps\n");
+			wrote.add(ident + none + "without user name maps");
 		}
 		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
 		written(data, settings).forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
@@ -392,7 +491,7 @@ class ClusterRestore {
 	void start(Path data, Path log, int port) throws IOException, InterruptedException {
 		// free at the restore's start, hours ago: postgres would stop at once on a port taken since
 		if (!portFree(port)) {
-			throw new NotStarted(PORT_TAKEN.formatted(port));
+			throw new NotStarted(PORT_TAKEN.formatted(port, freePort(), data));
 		}
 		Path control = data.resolve("global/pg_control");
 		byte[] restored = Files.readAllBytes(control);
@@ -409,7 +508,9 @@ class ClusterRestore {
 			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
 		}
 		long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-		while (!asOwner(STOP_TIMEOUT, tool("pg_controldata"), data.toString()).output()
+		// found once: asked every 200 ms for hours, the server's version would be read as often
+		String controlData = tool("pg_controldata");
+		while (!asOwner(STOP_TIMEOUT, controlData, data.toString()).output()
 			.contains("Database cluster state:               in production")) {
 			if (!Files.exists(data.resolve("postmaster.pid"))) {
 				throw new IllegalStateException(STEP_FAILED.formatted("the replay to the target", lastLines(log)));
@@ -621,24 +722,35 @@ class ClusterRestore {
 	/**
 	 * Where the live cluster and pgBackRest keep their files, as real paths, with what each is: the data directory
 	 * (the server's, when the runner's role may read it, and pgBackRest's pg1-path, whose check compares the two) and
-	 * its pg_wal, the tablespaces, the socket directories, and pgBackRest's repository (a posix one), spool, lock and
-	 * log paths.
+	 * its pg_wal, the tablespaces, the socket directories, the directories of its configuration files and its log
+	 * (when the role may read those settings), pgBackRest's repositories on this host and other clusters of the
+	 * stanza here ({@link #configuredPlaces}), its spool, lock and log paths.
 	 */
 	Map<Path, String> livePlaces() throws IOException, InterruptedException {
 		Map<String, String> named = new LinkedHashMap<>();
 		List<String> data = new ArrayList<>();
 		try (Connection connection = this.dataSource.getConnection(); Statement statement = connection.createStatement()) {
 			// pg_settings shows these rows only to a superuser or pg_read_all_settings: else pgBackRest's say
-			try (ResultSet rs = statement.executeQuery("SELECT name, setting FROM pg_settings"
-					+ " WHERE name IN ('data_directory', 'unix_socket_directories')")) {
+			try (ResultSet rs = statement.executeQuery("SELECT name, setting FROM pg_settings WHERE name IN"
+					+ " ('data_directory', 'unix_socket_directories', 'config_file', 'hba_file', 'ident_file',"
+					+ " 'log_directory')")) {
 				while (rs.next()) {
-					if (rs.getString(1).equals("data_directory")) {
-						data.add(rs.getString(2));
+					String name = rs.getString(1);
+					String setting = rs.getString(2);
+					if (name.equals("data_directory")) {
+						data.add(setting);
 					}
-					else {
-						for (String socket : rs.getString(2).split(",")) {
+					else if (name.equals("unix_socket_directories")) {
+						for (String socket : setting.split(",")) {
 							named.put(socket.strip().replace("\"", ""), "the live cluster's socket directory");
 						}
+					}
+					else if (name.equals("log_directory")) {
+						// a relative one is inside the data directory
+						named.put(setting, "the live cluster's log directory");
+					}
+					else if (setting.startsWith("/")) {
+						named.put(setting.substring(0, setting.lastIndexOf('/')), "the directory of the live cluster's " + name);
 					}
 				}
 			}
@@ -666,10 +778,75 @@ class ClusterRestore {
 		for (String path : List.of("spool-path", "lock-path", "log-path")) {
 			this.pgBackRest.option("restore", path).ifPresent(directory -> named.put(directory, "pgBackRest's " + path));
 		}
+		// pgbackrest help names the first repository's and cluster's options only
+		List<String> files = new ArrayList<>(List.of(config()));
+		this.pgBackRest.option("restore", "config-include-path").ifPresent(include -> {
+			try (Stream<Path> included = Files.list(Path.of(include))) {
+				included.map(Path::toString).filter(file -> file.endsWith(".conf")).sorted().forEach(files::add);
+			}
+			catch (IOException | RuntimeException ex) {
+				// none, or not this user's to read: pgBackRest reads none there either then
+			}
+		});
+		List<String> lines = new ArrayList<>();
+		for (String file : files) {
+			try {
+				lines.addAll(Files.readAllLines(Path.of(file)));
+			}
+			catch (IOException | RuntimeException ex) {
+				// not readable by this user: what pgbackrest help said above stands
+			}
+		}
+		configuredPlaces(lines, this.pgBackRest.stanza()).forEach(named::putIfAbsent);
 		Map<Path, String> places = new LinkedHashMap<>();
 		named.forEach((path, what) -> {
 			if (path.startsWith("/")) {
 				places.putIfAbsent(real(Path.of(path)), what);
+			}
+		});
+		return places;
+	}
+
+	/** An indexed option of pgBackRest's configuration: repoN-... or pgN-... */
+	private static final Pattern INDEXED = Pattern.compile("(repo|pg)([0-9]{1,3})-(path|type|host)");
+
+	/**
+	 * The places on this host that pgBackRest's configuration {@code lines} (its file and includes) give in the
+	 * sections that apply to {@code stanza}'s restores: every repository's path whose type is posix or cifs (a file
+	 * system here) and that has no repository host, and every cluster's (pgN-path: a standby of the stanza on this
+	 * host) that has no host of its own.
+	 */
+	static Map<String, String> configuredPlaces(List<String> lines, String stanza) {
+		// every value any section that applies gives: a place protected once too often is only a refusal more
+		Map<String, List<String>> options = new LinkedHashMap<>();
+		boolean applies = false;
+		for (String raw : lines) {
+			String line = raw.strip();
+			if (line.startsWith("[") && line.endsWith("]")) {
+				String section = line.substring(1, line.length() - 1).strip();
+				String[] parts = section.split(":", 2);
+				applies = (parts[0].equals("global") || parts[0].equals(stanza))
+						&& (parts.length == 1 || parts[1].equals("restore"));
+			}
+			else if (applies && line.contains("=") && !line.startsWith("#")) {
+				String key = line.substring(0, line.indexOf('=')).strip();
+				if (INDEXED.matcher(key).matches()) {
+					options.computeIfAbsent(key, values -> new ArrayList<>()).add(line.substring(line.indexOf('=') + 1).strip());
+				}
+			}
+		}
+		Map<String, String> places = new LinkedHashMap<>();
+		options.forEach((key, values) -> {
+			java.util.regex.Matcher indexed = INDEXED.matcher(key);
+			if (indexed.matches() && indexed.group(3).equals("path")) {
+				String which = indexed.group(1) + indexed.group(2);
+				boolean repository = indexed.group(1).equals("repo");
+				List<String> types = options.getOrDefault(which + "-type", List.of("posix"));
+				if (!options.containsKey(which + "-host")
+						&& (!repository || types.contains("posix") || types.contains("cifs"))) {
+					values.forEach(path -> places.put(path, repository ? "pgBackRest's repository " + which
+							: "the data directory of the stanza's cluster " + which));
+				}
 			}
 		});
 		return places;
@@ -825,28 +1002,60 @@ class ClusterRestore {
 		}
 	}
 
-	/** Who runs the restored cluster's postgres: the owner of pgBackRest's configuration, never root. */
+	/**
+	 * Who runs the restored cluster's postgres: the owner of pgBackRest's configuration ({@link #config()}, the one
+	 * archive_command's pgbackrest reads as that user), never root; this user when it cannot be read.
+	 */
 	String owner() {
-		String owner = this.pgBackRest.owner();
+		String config = config();
+		String owner;
+		try {
+			owner = Files.getOwner(Path.of(config)).getName();
+		}
+		catch (IOException ex) {
+			owner = System.getProperty("user.name");
+		}
 		if (owner.equals("root")) {
-			throw new IllegalStateException(ROOT_OWNER.formatted(this.pgBackRest.config()));
+			throw new IllegalStateException(ROOT_OWNER.formatted(config));
 		}
 		return owner;
 	}
 
 	/**
-	 * The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version; found once: a clean-up on
-	 * exit stops a cluster with pg_ctl while the application's connections may be closing.
+	 * The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version now: a scheduler that
+	 * runs for months may see its server upgraded (pg_upgradecluster 15 to 16) under it. When the server cannot be
+	 * asked (a clean-up on exit stops a cluster with pg_ctl while the application's connections close), the one
+	 * last found.
 	 */
 	String tool(String name) {
-		return this.found.computeIfAbsent(name, missing -> {
-			try (Connection connection = this.dataSource.getConnection()) {
-				return this.tools.executable(missing, PostgresTools.serverMajor(connection));
+		int major;
+		try (Connection connection = this.dataSource.getConnection()) {
+			major = PostgresTools.serverMajor(connection);
+		}
+		catch (SQLException ex) {
+			String last = this.lastFound.get(name);
+			if (last != null) {
+				return last;
 			}
-			catch (SQLException ex) {
-				throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
-			}
-		});
+			throw new IllegalStateException("cannot read the server's version: " + ex.getMessage(), ex);
+		}
+		String path = tool(name, major);
+		this.lastFound.put(name, path);
+		return path;
+	}
+
+	/** The tool of that name of that major version, found once. */
+	String tool(String name, int major) {
+		return this.found.computeIfAbsent(name + " " + major, missing -> this.tools.executable(name, major));
+	}
+
+	/**
+	 * What runs a command as the owner: "runuser -u OWNER -- " when this runs as someone else (root; runuser refuses
+	 * other users), else nothing: the command lines printed for the operator, who runs them as this user.
+	 */
+	String ownersCommand() {
+		String owner = owner();
+		return owner.equals(System.getProperty("user.name")) ? "" : "runuser -u " + owner + " -- ";
 	}
 
 	/**
@@ -854,11 +1063,8 @@ class ClusterRestore {
 	 * this JVM's settings and secrets, nor the libpq variables (PGUSER...) meant for the live cluster.
 	 */
 	Ran asOwner(Duration timeout, String... command) throws IOException, InterruptedException {
-		List<String> line = new ArrayList<>();
-		String owner = owner();
-		if (!owner.equals(System.getProperty("user.name"))) {
-			line.addAll(List.of("runuser", "-u", owner, "--"));
-		}
+		List<String> line = new ArrayList<>(List.of(ownersCommand().split(" ")));
+		line.removeIf(String::isEmpty);
 		line.addAll(List.of(command));
 		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
 		builder.environment().keySet().retainAll(List.of("PATH", "LANG", "LC_ALL", "TZ"));

@@ -68,17 +68,32 @@ public class PointInTimeRestores {
 			+ " before trying again";
 
 	static final String KEPT = "%s and %s hold set %s as pgBackRest restored it (postgres began no replay): kept; once the"
-			+ " cause is fixed (its port and settings: %s/postgresql.auto.conf), start it (runuser -u %s -- %s -D %s -l %s"
-			+ " start): it replays to %s and is promoted; then check it and switch over as docs/operations.md says"
-			+ " (Point-in-time restore at 3 a.m., steps 4 and 5)";
+			+ " cause is fixed (its port and settings: %s/postgresql.auto.conf), start it (%s): it replays to %s and is"
+			+ " promoted (%s); then check it and switch over as docs/operations.md says (Point-in-time restore at 3 a.m.,"
+			+ " step 4 on)";
 
 	static final String REPLAY_KEPT = "%s and %s hold set %s as pgBackRest restored it, its replay to %s stopped by the"
-			+ " signal (postgres stopped, fast): kept; start it again (runuser -u %s -- %s -D %s -l %s start): the replay"
-			+ " resumes from its last restartpoint, to %s, and it is promoted; then check it and switch over as"
-			+ " docs/operations.md says (Point-in-time restore at 3 a.m., steps 4 and 5)";
+			+ " signal (postgres stopped, fast): kept; start it again (%s): the replay resumes from its last restartpoint,"
+			+ " to %s, and it is promoted (%s); then check it and switch over as docs/operations.md says (Point-in-time"
+			+ " restore at 3 a.m., step 4 on)";
 
-	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (runuser -u %s --"
-			+ " pg_ctl -D %s stop -m immediate), then remove what the restore wrote";
+	/**
+	 * How a kept restore is started: pg_ctl waits up to 12 hours (its default, 60 s, would say "server did not start
+	 * in time" of a replay that goes on).
+	 */
+	static final String START = "%s%s -D %s -l %s -t 43200 start";
+
+	/** When a kept restore's replay is done. */
+	static final String PROMOTED_WHEN = "its log says selected new timeline ID at the promotion";
+
+	static final String STILL_RUNS = "the restored cluster in %s could not be stopped (%s): stop it (%s%s -D %s stop -m"
+			+ " immediate), then remove what the restore wrote";
+
+	/** Said at once when a signal stops a restore: the clean-up may take minutes. */
+	static final String REMOVING = "stopping pgBackRest's restore into %s and removing what it made there and in"
+			+ " %s-tablespaces";
+
+	static final String STOPPING = "stopping the restored cluster in %s (fast), to keep it";
 
 	static final String RESTORED = "restored set %s of stanza %s into %s (its tablespaces into %s), running on"
 			+ " 127.0.0.1:%d, its socket in %s, its log %s";
@@ -102,20 +117,14 @@ public class PointInTimeRestores {
 					+ " repository",
 			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s; leave pg1-port and pg1-socket-path at the"
 					+ " old cluster's (the restored one takes its port and socket at step 4)",
-			"  3. in the restored cluster (runuser -u %6$s -- psql -h %1$s -p %5$d -U %6$s -d postgres), one statement at a"
+			"  3. in the restored cluster (%10$spsql -h %1$s -p %5$d -U %6$s -d postgres), one statement at a"
 					+ " time: ALTER SYSTEM SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; SELECT pg_reload_conf();"
 					+ " (it then archives the history file and the WAL it kept, without a restart), then, for it to run as"
 					+ " the old cluster did: %9$s",
-			"  4. restart it (runuser -u %6$s -- %8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it takes the old"
+			"  4. restart it (%10$s%8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it takes the old"
 					+ " cluster's port and socket (its postgresql.conf's settings)",
 			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
 			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
-
-	/**
-	 * Where pgBackRest looks for its configuration when none is named (ETL_PGBACKREST_CONFIG empty): its default
-	 * (pgbackrest help restore config), and the older place it falls back to when that does not exist (Debian's).
-	 */
-	private static final List<String> DEFAULT_CONFIGS = List.of("pgbackrest/pgbackrest.conf", "pgbackrest.conf");
 
 	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
 	private static final Map<String, String> ARCHIVING = Map.of("archive_mode", "on", "archive_command", "");
@@ -132,7 +141,7 @@ public class PointInTimeRestores {
 	/** What was restored, and where it runs; {@code notes}: what was written beyond pgBackRest's files. */
 	public record Restored(String set, String stanza, Path dataDir, Path tablespaces, int port, String target,
 			int timeline, String switchPoint, String reason, String history, List<String> notes, String liveDataDir,
-			String config, String owner, String pgbackrest, String pgCtl, List<String> resets) {
+			String config, String owner, String asOwner, String pgbackrest, String pgCtl, List<String> resets) {
 
 		/** What the command prints: what was restored, the point reached, and how to switch over. */
 		public List<String> report() {
@@ -144,7 +153,7 @@ public class PointInTimeRestores {
 			lines.add(ARCHIVING_WAITS.formatted(this.stanza, this.history));
 			String reset = this.resets.stream().map(name -> "ALTER SYSTEM RESET " + name + ";").collect(Collectors.joining(" "));
 			SWITCH_OVER.forEach(step -> lines.add(step.formatted(this.dataDir, this.liveDataDir, this.config, this.stanza,
-					this.port, this.owner, this.pgbackrest, this.pgCtl, reset)));
+					this.port, this.owner, this.pgbackrest, this.pgCtl, reset, this.asOwner)));
 			return lines;
 		}
 
@@ -230,21 +239,23 @@ public class PointInTimeRestores {
 	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
 			String described, String liveData) throws IOException, InterruptedException {
-		boolean madeData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
-		boolean madeTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		boolean newData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
+		boolean newTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
+		// set once made here (read by both clean-ups): one made by someone else meanwhile is not removed
+		AtomicBoolean madeData = new AtomicBoolean();
+		AtomicBoolean madeTablespaces = new AtomicBoolean();
 		// set once pgBackRest's restore (hours) is done and configured: from then on a signal stops the replay only
 		AtomicBoolean restored = new AtomicBoolean();
 		// a replay stopped by a signal (an ssh session dropped) did not fail: started again, it resumes
 		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
+				() -> restored.get() ? STOPPING.formatted(data) : REMOVING.formatted(data, data),
 				() -> restored.get() ? replayKept(data, tablespaces, set, target)
-						: cleanUp(data, tablespaces, madeData, madeTablespaces),
+						: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()),
 				() -> this.cluster.stop(data));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
-				if (directory == data ? madeData : madeTablespaces) {
-					// fails when anything, a link included, is there now
-					Files.createDirectory(directory,
-							PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+				if (directory == data ? newData : newTablespaces) {
+					makeDirectory(directory, directory == data ? madeData : madeTablespaces);
 				}
 				if (ClusterRestore.moved(directory)) {
 					throw new IllegalStateException(ClusterRestore.MOVED.formatted(directory));
@@ -261,14 +272,14 @@ public class PointInTimeRestores {
 			settings.put("unix_socket_directories", data.toString());
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
-			List<String> notes = this.cluster.restore(data, tablespaces, set, target, settings, null);
+			ClusterRestore.Configured configured = this.cluster.restore(data, tablespaces, set, target, settings);
 			restored.set(true);
 			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
-			String config = this.pgBackRest.config().isEmpty() ? defaultConfig(Path.of("/etc")) : this.pgBackRest.config();
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
-					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes, liveData,
-					config, this.cluster.owner(), this.properties.bin(), this.cluster.tool("pg_ctl"), resets(data, settings));
+					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], configured.notes(),
+					liveData, this.cluster.config(), this.cluster.owner(), this.cluster.ownersCommand(), this.properties.bin(),
+					this.cluster.tool("pg_ctl"), resets(configured.settings()));
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
@@ -279,7 +290,7 @@ public class PointInTimeRestores {
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
 							? replayKept(data, tablespaces, set, target)
-							: cleanUp(data, tablespaces, madeData, madeTablespaces));
+							: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -315,25 +326,29 @@ public class PointInTimeRestores {
 		return new String[] { history.getFileName().toString(), last.length > 1 ? last[1] : "?", last.length > 2 ? last[2] : "?" };
 	}
 
-	/** The configuration file pgBackRest reads when none is named, under {@code etc}. */
-	static String defaultConfig(Path etc) {
-		Path preferred = etc.resolve(DEFAULT_CONFIGS.get(0));
-		return (Files.exists(preferred) ? preferred : etc.resolve(DEFAULT_CONFIGS.get(1))).toString();
+	/**
+	 * Makes {@code directory} (0700), failing when anything, a link included, is there now; {@code made} is set only
+	 * once it is made: what another user or the operator put there meanwhile is not the restore's to remove.
+	 */
+	static void makeDirectory(Path directory, AtomicBoolean made) throws IOException {
+		Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+		made.set(true);
 	}
 
 	/**
-	 * What the switch-over resets, in the order written: every setting the restore wrote into postgresql.auto.conf but
-	 * the archive ones (archiving stays on, with the command set at the switch-over; no archive_library or cleanup).
+	 * What the switch-over resets, in the order written: every setting the restore wrote into postgresql.auto.conf
+	 * ({@code written}) but the archive ones (archiving stays on, with the command set at the switch-over; no
+	 * archive_library or cleanup).
 	 */
-	static List<String> resets(Path data, Map<String, String> settings) {
-		return ClusterRestore.written(data, settings).keySet().stream().filter(name -> !name.startsWith("archive_")).toList();
+	static List<String> resets(Map<String, String> written) {
+		return written.keySet().stream().filter(name -> !name.startsWith("archive_")).toList();
 	}
 
 	/** Stops the restored cluster and removes what this restore made: what is left, said so. */
 	private String cleanUp(Path data, Path tablespaces, boolean madeData, boolean madeTablespaces) {
 		String notStopped = this.cluster.stop(data);
 		if (notStopped != null) {
-			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+			return stillRuns(data, notStopped);
 		}
 		List<String> said = new ArrayList<>(List.of(NO_PROCESS));
 		for (Path directory : List.of(data, tablespaces)) {
@@ -352,20 +367,27 @@ public class PointInTimeRestores {
 	private String kept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
 		String notStopped = this.cluster.stop(data);
 		if (notStopped != null) {
-			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+			return stillRuns(data, notStopped);
 		}
-		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, this.cluster.owner(), this.cluster.tool("pg_ctl"),
-				data, data.resolve(LOG), target);
+		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, start(data), target, PROMOTED_WHEN);
 	}
 
 	/** A replay stopped by a signal: postgres stopped (fast: a restartpoint the next start resumes from), DIR kept. */
 	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
 		String notStopped = this.cluster.stop(data, "fast");
 		if (notStopped != null) {
-			return STILL_RUNS.formatted(data, notStopped, this.cluster.owner(), data);
+			return stillRuns(data, notStopped);
 		}
-		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, this.cluster.owner(),
-				this.cluster.tool("pg_ctl"), data, data.resolve(LOG), target);
+		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, start(data), target, PROMOTED_WHEN);
+	}
+
+	/** The command line that starts a kept restore, as the operator runs it. */
+	private String start(Path data) {
+		return START.formatted(this.cluster.ownersCommand(), this.cluster.tool("pg_ctl"), data, data.resolve(LOG));
+	}
+
+	private String stillRuns(Path data, String notStopped) {
+		return STILL_RUNS.formatted(data, notStopped, this.cluster.ownersCommand(), this.cluster.tool("pg_ctl"), data);
 	}
 
 	private static boolean holdsAnything(Path directory) {

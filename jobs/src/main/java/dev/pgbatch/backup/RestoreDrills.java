@@ -58,6 +58,9 @@ public class RestoreDrills {
 
 	static final String TABLE_MORE = "%s: in the restored cluster, not counted at the point";
 
+	/** Said at once when a signal stops a drill ({@link CleanUpOnExit}). */
+	static final String REMOVING = "stopping its scratch cluster and removing %s";
+
 	static final String CORRUPT = "pg_amcheck found corruption: %s";
 
 	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
@@ -154,8 +157,8 @@ public class RestoreDrills {
 					+ " pg_control_system()"), databaseOid());
 			Path scratch = this.drills.resolve(prefix + started.toEpochMilli());
 			Supplier<String> removal = () -> this.cluster.remove(scratch, data(scratch));
-			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch, removal,
-					() -> this.cluster.stop(data(scratch)));
+			CleanUpOnExit onExit = new CleanUpOnExit("backup drill", scratch,
+					() -> REMOVING.formatted(scratch), removal, () -> this.cluster.stop(data(scratch)));
 			try {
 				drillsDirectory();
 				removeLeftovers(prefix);
@@ -174,8 +177,7 @@ public class RestoreDrills {
 				// restore's isolation)
 				this.cluster.restore(data(scratch), scratch.resolve("tablespaces"), set, point,
 						Map.of("port", Integer.toString(port), "listen_addresses", "127.0.0.1", "unix_socket_directories",
-								scratch.toString()),
-						this.database.determineUsername());
+								scratch.toString()));
 				restoreSeconds = seconds(restoring);
 				long replaying = System.nanoTime();
 				this.cluster.start(data(scratch), scratch.resolve("drill.log"), port);

@@ -2,6 +2,7 @@ package dev.pgbatch.backup;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,26 +14,34 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /** What a restored data directory's configuration files get before its first start. */
 class ClusterRestoreTests {
 
 	/**
 	 * A cluster whose configuration lives outside its data directory (Debian's /etc/postgresql) has no
-	 * postgresql.conf or pg_hba.conf restored: an empty one and one letting the owner in through the socket only are
-	 * written, and said so; the isolation and the given settings go last into postgresql.auto.conf.
+	 * postgresql.conf, pg_hba.conf or pg_ident.conf restored: an empty one, one letting the owner in through the
+	 * socket and every role from 127.0.0.1 with its password (the runbook's psql -h 127.0.0.1 -U pgbatch, a drill's
+	 * counts as the runner) and an empty one are written, and said so; the isolation and the given settings go last
+	 * into postgresql.auto.conf.
 	 */
 	@Test
-	void aDataDirectoryWithoutItsConfigurationGetsAnEmptyOneAndAnOwnerOnlyHbaAndTheIsolationLast(@TempDir Path data)
+	void aDataDirectoryWithoutItsConfigurationGetsAnEmptyOneAPasswordHbaAndTheIsolationLast(@TempDir Path data)
 			throws Exception {
 		Files.writeString(data.resolve("postgresql.auto.conf"), "archive_mode = 'on'\nport = '5432'\n");
 
-		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
+		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres");
 
-		assertThat(wrote).hasSize(2);
-		assertThat(wrote.get(1)).contains("pg_hba.conf: none was restored").contains("postgres in through the socket only");
+		assertThat(wrote).hasSize(3);
+		assertThat(wrote.get(0)).contains("postgresql.conf: none was restored").contains("max_connections");
+		assertThat(wrote.get(1)).contains("pg_hba.conf: none was restored")
+			.contains("postgres in through the socket, and every role from 127.0.0.1 with its password");
+		assertThat(wrote.get(2)).contains("pg_ident.conf: none was restored");
 		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
-			.containsExactly("local all postgres peer");
+			.containsExactly("local all postgres peer", "host all all 127.0.0.1/32 scram-sha-256");
+		assertThat(Files.readString(data.resolve("pg_ident.conf")).lines()).allMatch(line -> line.startsWith("#"));
 		assertThat(Files.readString(data.resolve("postgresql.conf")).strip())
 			.endsWith("data_directory = '" + data + "'");
 		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
@@ -52,24 +61,129 @@ class ClusterRestoreTests {
 		Files.writeString(data.resolve("postgresql.conf"), "shared_buffers = '16GB'\nhuge_pages = 'on'\n");
 		Files.writeString(data.resolve("postgresql.auto.conf"), "work_mem = '1GB'\nmaintenance_work_mem = '8GB'\n");
 
-		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", null);
+		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres");
 
 		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
+		// min_dynamic_shared_memory: set aside at the start, often on huge pages, a second time beside the live one
 		assertThat(auto.subList(auto.indexOf("maintenance_work_mem = '8GB'") + 1, auto.size())).contains(
 				"shared_buffers = '128MB'", "huge_pages = 'off'", "wal_buffers = '-1'", "work_mem = '4MB'",
-				"maintenance_work_mem = '64MB'", "autovacuum_work_mem = '-1'");
+				"maintenance_work_mem = '64MB'", "autovacuum_work_mem = '-1'", "min_dynamic_shared_memory = '0'");
 	}
 
-	/** A drill's scratch cluster lets the runner in from 127.0.0.1 too: its counts are taken as the runner. */
+	/**
+	 * The settings hot standby's replay needs at least as high as the live cluster had them, read from the restored
+	 * pg_control (pg_controldata's output, here a cluster with them raised): all five, by their setting names; an
+	 * output without them is a failure, not a start with PostgreSQL's defaults.
+	 */
 	@Test
-	void aDrillsWrittenHbaLetsTheRunnerInOverLoopbackToo(@TempDir Path data) throws Exception {
-		Files.writeString(data.resolve("postgresql.conf"), "");
+	void theSettingsTheReplayNeedsAreReadFromPgControlData() {
+		String output = """
+				pg_control version number:            1300
+				Database cluster state:               in archive recovery
+				wal_level setting:                    replica
+				max_connections setting:              300
+				max_worker_processes setting:         16
+				max_wal_senders setting:              12
+				max_prepared_xacts setting:           5
+				max_locks_per_xact setting:           128
+				track_commit_timestamp setting:       off
+				""";
 
-		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).singleElement()
-			.asString()
-			.endsWith("and pgbatch from 127.0.0.1");
-		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
-			.containsExactly("local all postgres peer", "host all \"pgbatch\" 127.0.0.1/32 scram-sha-256");
+		assertThat(ClusterRestore.controlled(output)).containsExactly(Map.entry("max_connections", "300"),
+				Map.entry("max_worker_processes", "16"), Map.entry("max_wal_senders", "12"),
+				Map.entry("max_prepared_transactions", "5"), Map.entry("max_locks_per_transaction", "128"));
+		assertThatIllegalStateException().isThrownBy(() -> ClusterRestore.controlled("pg_controldata: fatal: no file"))
+			.withMessageContaining("pg_controldata failed");
+	}
+
+	/**
+	 * The configuration file pgBackRest reads, which the replay's restore_command names (postgres runs it without
+	 * this JVM's environment): ETL_PGBACKREST_CONFIG, else PGBACKREST_CONFIG, else /etc/pgbackrest/pgbackrest.conf,
+	 * or /etc/pgbackrest.conf when that does not exist (Debian's).
+	 */
+	@Test
+	void theReplayReadsTheConfigurationTheRestoreRead(@TempDir Path etc) throws Exception {
+		assertThat(ClusterRestore.config("/srv/given.conf", "/srv/environment.conf", etc)).isEqualTo("/srv/given.conf");
+		assertThat(ClusterRestore.config("", "/srv/environment.conf", etc)).isEqualTo("/srv/environment.conf");
+		assertThat(ClusterRestore.config("", null, etc)).isEqualTo(etc.resolve("pgbackrest.conf").toString());
+		Files.createDirectory(etc.resolve("pgbackrest"));
+		Files.writeString(etc.resolve("pgbackrest/pgbackrest.conf"), "");
+		assertThat(ClusterRestore.config("", "", etc)).isEqualTo(etc.resolve("pgbackrest/pgbackrest.conf").toString());
+
+		String before = System.getProperty("PGBACKREST_CONFIG");
+		System.setProperty("PGBACKREST_CONFIG", "/srv/environment.conf");
+		try {
+			ClusterRestore cluster = new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", "",
+					"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, null);
+			assertThat(cluster.restoreCommand(Path.of("/var/lib/restored"))).isEqualTo("/usr/bin/pgbackrest"
+					+ " --config=/srv/environment.conf --stanza=pgbatch --pg1-path=/var/lib/restored --no-archive-async"
+					+ " archive-get %f \"%p\"");
+		}
+		finally {
+			if (before == null) {
+				System.clearProperty("PGBACKREST_CONFIG");
+			}
+			else {
+				System.setProperty("PGBACKREST_CONFIG", before);
+			}
+		}
+	}
+
+	/**
+	 * The printed commands run as the owner through runuser only when this runs as someone else (root): runuser
+	 * refuses other users, and the owner needs none.
+	 */
+	@Test
+	void printedCommandsGoThroughRunuserOnlyForAnotherUser(@TempDir Path directory) throws Exception {
+		Path config = Files.writeString(directory.resolve("pgbackrest.conf"), "");
+		if (System.getProperty("user.name").equals("root")) {
+			// (root's own configuration is refused: postgres does not run as root)
+			Files.setOwner(config, config.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+			assertThat(clusterWith(config).ownersCommand()).isEqualTo("runuser -u nobody -- ");
+		}
+		else {
+			assertThat(clusterWith(config).ownersCommand()).isEmpty();
+		}
+	}
+
+	private static ClusterRestore clusterWith(Path config) {
+		return new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", config.toString(),
+				"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, null);
+	}
+
+	/**
+	 * A tool is found by name and the server's major version: a scheduler running for months whose server was
+	 * upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster.
+	 */
+	@Test
+	void aToolIsFoundForTheServersMajorVersion() {
+		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
+				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
+		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+		ClusterRestore cluster = new ClusterRestore(null, null, tools, null);
+
+		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
+		assertThat(cluster.tool("pg_ctl", 99)).isEqualTo("pg_ctl");
+		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
+	}
+
+	/**
+	 * pgbackrest help names the first repository's and cluster's paths only: the others of its configuration (and
+	 * includes) are read from the sections that apply to the stanza's restores; a repository elsewhere (s3, a
+	 * repository host) and a cluster on another host are not here.
+	 */
+	@Test
+	void everyRepositoryAndClusterOfTheStanzaOnThisHostIsALivePlace() {
+		List<String> lines = List.of("[global]", "repo1-path=/var/lib/pgbackrest", "repo2-type=cifs", "repo2-path=/mnt/cifs",
+				"repo3-type=s3", "repo3-path=/in-the-bucket", "repo4-path=/srv/remote", "repo4-host=backup.example",
+				"[global:archive-push]", "repo5-path=/srv/not-for-restores", "[pgbatch]", "pg1-path=/var/lib/postgresql/15/main",
+				"pg2-path=/srv/standby", "pg3-path=/srv/elsewhere", "pg3-host=db2", "[other]", "pg1-path=/srv/other",
+				"[pgbatch:restore]", "repo6-path = /srv/repo6", "# repo7-path=/srv/commented");
+
+		assertThat(ClusterRestore.configuredPlaces(lines, "pgbatch")).containsOnlyKeys("/var/lib/pgbackrest", "/mnt/cifs",
+				"/var/lib/postgresql/15/main", "/srv/standby", "/srv/repo6")
+			.containsEntry("/mnt/cifs", "pgBackRest's repository repo2")
+			.containsEntry("/srv/standby", "the data directory of the stanza's cluster pg2");
 	}
 
 	/**
@@ -120,13 +234,14 @@ class ClusterRestoreTests {
 	@Test
 	void aRestoredPgHbaIsKeptAndAValueWithAQuoteIsNeverWritten(@TempDir Path data) throws Exception {
 		Files.writeString(data.resolve("pg_hba.conf"), "local all all trust\n");
+		Files.writeString(data.resolve("pg_ident.conf"), "");
 		Files.writeString(data.resolve("postgresql.conf"), "include = 'pgbatch.conf'\n");
 
-		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).isEmpty();
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres")).isEmpty();
 		assertThat(Files.readString(data.resolve("pg_hba.conf"))).isEqualTo("local all all trust\n");
 		assertThat(Files.readString(data.resolve("postgresql.conf"))).startsWith("include = 'pgbatch.conf'\n");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres", null));
+			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres"));
 		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
 	}
 

@@ -153,7 +153,7 @@ class PointInTimeRestoreIntegrationTests {
 						+ " ALTER SYSTEM RESET shared_preload_libraries; ALTER SYSTEM RESET shared_buffers;"
 						+ " ALTER SYSTEM RESET huge_pages; ALTER SYSTEM RESET wal_buffers; ALTER SYSTEM RESET work_mem;"
 						+ " ALTER SYSTEM RESET maintenance_work_mem; ALTER SYSTEM RESET autovacuum_work_mem;"
-						+ " ALTER SYSTEM RESET external_pid_file;"
+						+ " ALTER SYSTEM RESET min_dynamic_shared_memory; ALTER SYSTEM RESET external_pid_file;"
 						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
 						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
 				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
@@ -221,6 +221,12 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(archive.resolve(history)).exists();
 		assertThat(archive.resolve(segment)).exists();
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+		// and the live cluster's repository got nothing of the restored cluster's timeline
+		String timeline = history.substring(0, 8);
+		assertThat(asPostgres(PGBACKREST, "--config=" + System.getenv("ETL_PGBACKREST_CONFIG"), "--stanza="
+				+ System.getenv().getOrDefault("ETL_PGBACKREST_STANZA", "pgbatch"), "repo-ls", "--recurse", "archive").lines())
+			.isNotEmpty()
+			.noneMatch(file -> file.endsWith("/" + history) || file.contains("/" + timeline + "0000"));
 	}
 
 	/**
@@ -229,9 +235,16 @@ class PointInTimeRestoreIntegrationTests {
 	 * (command-line only in pgBackRest, ignored in a file). The restore sets them aside: the tablespaces go into
 	 * DIR-tablespaces, never the map's path, and the restored cluster's restore_command is a synchronous archive-get
 	 * (an asynchronous one shares the spool path with the live cluster's archive-push): nothing spooled.
+	 * <p>
+	 * And the live cluster's configuration lives outside its data directory (Debian's /etc/postgresql: a stand-in
+	 * pgbackrest removes the restored postgresql.conf, pg_hba.conf and pg_ident.conf), while its max_connections is
+	 * above PostgreSQL's default (the stack's): the restored cluster gets the live cluster's pg_control settings
+	 * (else its replay stops: "insufficient parameter settings"), lets the runner in from 127.0.0.1 with its password
+	 * (the runbook's psql), and the printed switch-over resets those settings too.
 	 */
 	@Test
-	void restoreOptionsOfPgBackRestsConfigurationAreSetAside() throws Exception {
+	void restoreOptionsOfPgBackRestsConfigurationAreSetAsideAndAConfigurationOutsideTheDataDirectoryIsReplaced()
+			throws Exception {
 		Path dir = this.base.resolve("options-set-aside");
 		Path mapped = this.base.resolve("mapped-hot");
 		Path spool = Files.createDirectory(this.base.resolve("spool"));
@@ -247,16 +260,31 @@ class PointInTimeRestoreIntegrationTests {
 		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
 		Files.setOwner(config, Files.getOwner(stackConfig));
 		int port = freePort();
+		Path debianLayout = this.base.resolve("pgbackrest-debian-layout");
+		Files.writeString(debianLayout, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\ncase \" $* \" in *\" restore \") rm -f "
+				+ dir + "/postgresql.conf " + dir + "/pg_hba.conf " + dir + "/pg_ident.conf;; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(debianLayout, PosixFilePermissions.fromString("rwxr-xr-x"));
+		String liveConnections;
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			liveConnections = string(statement, "SHOW max_connections");
+		}
+		assertThat(Integer.parseInt(liveConnections)).as("the stack's max_connections, above the default").isGreaterThan(100);
 
-		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString()), "backup",
-				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		EtlProcess.Result restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString(),
+				"ETL_PGBACKREST_BIN", debianLayout.toString()), "backup", "restore", "--to", this.point, "--data-dir",
+				dir.toString(), "--port", Integer.toString(port));
 
 		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isZero();
 		try (Connection restored = restored(port); Statement statement = restored.createStatement()) {
 			assertThat(string(statement, "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'etl_hot'"))
 				.startsWith(dir + "-tablespaces/");
 			assertThat(string(statement, "SELECT to_regclass('public.made_after_the_point')::text")).isNull();
+			assertThat(string(statement, "SHOW max_connections")).isEqualTo(liveConnections);
 		}
+		assertThat(restore.stdout()).contains(dir + "/postgresql.conf: none was restored", dir + "/pg_hba.conf: none was"
+				+ " restored", "ALTER SYSTEM RESET max_connections; ALTER SYSTEM RESET max_worker_processes;"
+						+ " ALTER SYSTEM RESET max_wal_senders; ALTER SYSTEM RESET max_prepared_transactions;"
+						+ " ALTER SYSTEM RESET max_locks_per_transaction; ALTER SYSTEM RESET port;");
 		assertThat(mapped).doesNotExist();
 		assertThat(Files.readAllLines(dir.resolve("postgresql.auto.conf"))).filteredOn(line -> line.startsWith("restore_command"))
 			.singleElement()
@@ -408,8 +436,11 @@ class PointInTimeRestoreIntegrationTests {
 				+ "case \" $* \" in *\" restore \") " + after + ";; esac\nexit $rc\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore", "--to",
-				this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		// pgBackRest's configuration from PGBACKREST_CONFIG, not ETL_PGBACKREST_CONFIG: the replay's restore_command,
+		// which postgres runs without this environment, names it (no log file of root's in postgres's log directory)
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString(), "ETL_PGBACKREST_CONFIG", "",
+				"PGBACKREST_CONFIG", System.getenv("ETL_PGBACKREST_CONFIG"), "PGBACKREST_LOG_LEVEL_FILE", "off"), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
 		EtlProcess.Result failed;
 		if (cause.equals("port")) {
 			awaitFile(restored);
@@ -426,7 +457,7 @@ class PointInTimeRestoreIntegrationTests {
 		String line = failed.stderr().strip();
 		assertThat(line).doesNotContain("\n")
 			.contains("the restore into " + dir + " failed: ",
-					cause.equals("port") ? "port " + port + " on 127.0.0.1, free when the restore began, is in use now"
+					cause.equals("port") ? "port " + port + " on 127.0.0.1, free when the restore began, is in use now (port "
 							: "the restored cluster's start failed: ",
 					"no process is left running", dir + " and " + dir + "-tablespaces hold set ", "(postgres began no replay): kept")
 			.doesNotContain("removed");
@@ -440,16 +471,18 @@ class PointInTimeRestoreIntegrationTests {
 			Files.writeString(dir.resolve("postgresql.conf"),
 					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
 		}
+		assertThat(line).contains("-t 43200 start): it replays", "(Point-in-time restore at 3 a.m., step 4 on)");
 		startedAsSaid(line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays")),
 				dir, port);
 	}
 
 	/**
-	 * The start command a kept restore's line gives, run: the cluster replays to the point and is promoted (the table
-	 * made after it absent); then stopped.
+	 * The start command a kept restore's line gives, run from a shell without pgBackRest's environment (a new login,
+	 * a service manager: runuser would hand PGBACKREST_CONFIG on to postgres and its restore_command): the cluster
+	 * replays to the point and is promoted (the table made after it absent); then stopped.
 	 */
 	private static void startedAsSaid(String start, Path dir, int port) throws Exception {
-		EtlProcess.Result started = shell(start);
+		EtlProcess.Result started = shell("env -u PGBACKREST_CONFIG -u PGBACKREST_STANZA " + start);
 		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
 		boolean promoted = false;
@@ -486,6 +519,9 @@ class PointInTimeRestoreIntegrationTests {
 		EtlProcess.Result terminated = restore.terminate();
 
 		assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+		// said at once, before the clean-up's seconds or minutes
+		assertThat(terminated.stderr()).contains("etl: " + CleanUpOnExit.CLEANING_UP.formatted("backup restore",
+				PointInTimeRestores.REMOVING.formatted(dir, dir)) + "\n");
 		assertThat(terminated.stderr()).contains("etl: backup restore stopped by a signal: no process is left running; "
 				+ dir + ", made by the restore, is removed; " + dir + "-tablespaces, made by the restore, is removed");
 		assertThat(dir).doesNotExist();
@@ -533,6 +569,8 @@ class PointInTimeRestoreIntegrationTests {
 		if (signal.equals("TERM") || !line.contains("(postgres began no replay)")) {
 			assertThat(line).contains("its replay to restore point " + this.point + " stopped by the signal",
 					"the replay resumes");
+			assertThat(terminated.stderr()).contains("etl: " + CleanUpOnExit.CLEANING_UP.formatted("backup restore",
+					PointInTimeRestores.STOPPING.formatted(dir)) + "\n");
 		}
 		assertThat(dir.resolve("PG_VERSION")).exists();
 		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
@@ -560,6 +598,8 @@ class PointInTimeRestoreIntegrationTests {
 			EtlProcess.Result terminated = drill.terminate();
 
 			assertThat(terminated.exitCode()).as(terminated.stdout() + terminated.stderr()).isEqualTo(143);
+			assertThat(terminated.stderr()).containsPattern("etl: backup drill is stopping \\(a signal\\): stopping its"
+					+ " scratch cluster and removing " + drills + "/drill-\\S+; this may take minutes: do not kill -9");
 			assertThat(terminated.stderr()).contains("etl: backup drill stopped by a signal: nothing is left");
 			try (Stream<Path> left = Files.list(drills)) {
 				assertThat(left).isEmpty();
@@ -665,6 +705,29 @@ class PointInTimeRestoreIntegrationTests {
 		}
 	}
 
+	/**
+	 * A second repository of pgBackRest's configuration on this host (posix), which pgbackrest help does not name: a
+	 * directory inside it is refused like one inside the first (exit 2, one line, nothing written).
+	 */
+	@Test
+	void aDirectoryInAnotherRepositoryOfPgBackRestsConfigurationIsRefused() throws Exception {
+		Path stackConfig = Path.of(System.getenv("ETL_PGBACKREST_CONFIG"));
+		Path repository = this.base.resolve("repo2");
+		Path config = this.base.resolve("pgbackrest-with-repo2.conf");
+		Files.writeString(config, Files.readString(stackConfig)
+			.replaceFirst("(?m)^\\[global\\]$", "[global]\nrepo2-type=posix\nrepo2-path=" + repository));
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, Files.getOwner(stackConfig));
+		Path dir = repository.resolve("restored");
+
+		EtlProcess.Result refused = EtlInProcess.run(Map.of("ETL_PGBACKREST_CONFIG", config.toString()), "backup",
+				"restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).doesNotContain("\n").contains("(pgBackRest's repository repo2)");
+		assertThat(repository).doesNotExist();
+	}
+
 	/** backup drill --to-time: restored to a time and checked by pg_amcheck only (no counts were recorded at a time). */
 	@Test
 	void aDrillToATimeChecksWithPgAmcheckOnlyAndSaysSo() throws Exception {
@@ -680,6 +743,11 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isZero();
 		assertThat(drill.stdout()).contains("drill ", " to " + time + " from set ", ": passed",
 				"a time has no recorded row counts: pg_amcheck only checked the restored cluster");
+		// recorded as what it was: passed, its set, no counts compared
+		try (Connection live = TestDatabase.connect(); Statement statement = live.createStatement()) {
+			assertThat(string(statement, "SELECT passed::text || ' ' || counted::text || ' ' || (backup_label IS NOT NULL)::text"
+					+ " FROM etl.restore_drill WHERE target = '" + time + "' ORDER BY id DESC LIMIT 1")).isEqualTo("true false true");
+		}
 	}
 
 	/** A command line run by bash in the checkout, with the stack's environment, in the test class's database. */

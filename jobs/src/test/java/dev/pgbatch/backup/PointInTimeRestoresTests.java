@@ -1,35 +1,53 @@
 package dev.pgbatch.backup;
 
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
-/** What the printed switch-over names: the configuration file when ETL_PGBACKREST_CONFIG is empty, what it resets. */
+/** What the printed switch-over resets, where a restore may go, what it counts as its own. */
 class PointInTimeRestoresTests {
-
-	/** pgBackRest reads /etc/pgbackrest/pgbackrest.conf, or /etc/pgbackrest.conf when that does not exist (Debian's). */
-	@Test
-	void theDefaultConfigurationIsTheFilePgBackRestReads(@TempDir Path etc) throws Exception {
-		assertThat(PointInTimeRestores.defaultConfig(etc)).isEqualTo(etc.resolve("pgbackrest.conf").toString());
-		Files.createDirectory(etc.resolve("pgbackrest"));
-		Files.writeString(etc.resolve("pgbackrest/pgbackrest.conf"), "");
-		assertThat(PointInTimeRestores.defaultConfig(etc)).isEqualTo(etc.resolve("pgbackrest/pgbackrest.conf").toString());
-	}
 
 	/**
 	 * The switch-over resets the memory settings the restored cluster ran with beside the live one, after the
-	 * isolation's and before its own port and sockets, and never the archive ones.
+	 * isolation's and before its own port and sockets, then what it was given (the live cluster's pg_control
+	 * settings when its configuration lives in /etc, its port), and never the archive ones.
 	 */
 	@Test
 	void theSwitchOverResetsTheMemoryTheRestoredClusterRanWith(@TempDir Path data) {
-		assertThat(PointInTimeRestores.resets(data, Map.of("port", "56999"))).containsSubsequence("shared_preload_libraries",
-				"shared_buffers", "huge_pages", "wal_buffers", "work_mem", "maintenance_work_mem", "autovacuum_work_mem",
-				"external_pid_file", "port").noneMatch(name -> name.startsWith("archive_"));
+		Map<String, String> given = new LinkedHashMap<>();
+		given.put("max_connections", "300");
+		given.put("port", "56999");
+		assertThat(PointInTimeRestores.resets(ClusterRestore.written(data, given))).containsSubsequence(
+				"shared_preload_libraries", "shared_buffers", "huge_pages", "wal_buffers", "work_mem", "maintenance_work_mem",
+				"autovacuum_work_mem", "min_dynamic_shared_memory", "external_pid_file", "max_connections", "port")
+			.noneMatch(name -> name.startsWith("archive_"));
+	}
+
+	/**
+	 * A directory the restore makes counts as made only once made: one that something else put there first (the
+	 * operator, another user, between the check and the making) is not the restore's, and its clean-up leaves it.
+	 */
+	@Test
+	void aDirectoryCountsAsMadeOnlyOnceMade(@TempDir Path base) throws Exception {
+		AtomicBoolean made = new AtomicBoolean();
+		Path theirs = Files.createDirectory(base.resolve("theirs"));
+		assertThatExceptionOfType(FileAlreadyExistsException.class)
+			.isThrownBy(() -> PointInTimeRestores.makeDirectory(theirs, made));
+		assertThat(made).isFalse();
+
+		PointInTimeRestores.makeDirectory(base.resolve("ours"), made);
+		assertThat(made).isTrue();
+		assertThat(Files.getPosixFilePermissions(base.resolve("ours"))).isEqualTo(PosixFilePermissions.fromString("rwx------"));
 	}
 
 	/**
