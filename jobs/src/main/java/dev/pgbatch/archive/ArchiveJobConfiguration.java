@@ -99,7 +99,7 @@ class ArchiveJobConfiguration {
 
 	/** One change of a step, in its own transaction: true while there is more to do. */
 	@FunctionalInterface
-	private interface Change {
+	private interface NextChange {
 
 		boolean next(Run run, ExecutionContext counts) throws Exception;
 
@@ -107,7 +107,7 @@ class ArchiveJobConfiguration {
 
 	/** A step that makes its changes one transaction at a time until there is none left. */
 	private static Step step(String name, JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			PartitionProperties partitions, PartitionLock partitionLock, Change change) {
+			PartitionProperties partitions, PartitionLock partitionLock, NextChange change) {
 		return new StepBuilder(name, jobRepository).tasklet(partitionLock.heldAtCommit((contribution, chunk) -> {
 			StepExecution execution = chunk.getStepContext().getStepExecution();
 			return change.next(Run.of(execution.getJobParameters(), partitions), execution.getExecutionContext())

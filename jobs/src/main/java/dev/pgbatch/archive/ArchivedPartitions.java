@@ -174,7 +174,7 @@ public class ArchivedPartitions {
 	 * does not know, the archive id its manifest names (escaped: one line), else null, and where it was
 	 * written when that is not here ("database D of cluster C", escaped), else null.
 	 */
-	public record Entry(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, Tier tier,
+	public record ListedPartition(String table, String partition, OffsetDateTime rangeStart, OffsetDateTime rangeEnd, Tier tier,
 			String status, Long rows, Long bytes, String objectKey, OffsetDateTime finishedAt, String archiveId,
 			String writtenIn) {
 	}
@@ -215,17 +215,17 @@ public class ArchivedPartitions {
 	 * Every cold segment (one per export: an interval exported again has several), and the newest other step
 	 * of every partition archive moved; by partition, newest first.
 	 */
-	public List<Entry> list() {
+	public List<ListedPartition> list() {
 		return this.jdbc.query("""
 				SELECT DISTINCT ON (table_name, partition_name, object_key) table_name, partition_name, range_start,
 				       range_end, tier, status, row_count, bytes, object_key, finished_at
 				FROM ops.archive_log ORDER BY table_name, partition_name, object_key, started_at DESC
-				""", (rs, i) -> new Entry(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
+				""", (rs, i) -> new ListedPartition(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
 				rs.getObject(4, OffsetDateTime.class), Tier.of(rs.getString(5)), rs.getString(6), (Long) rs.getObject(7),
 				(Long) rs.getObject(8), rs.getString(9), rs.getObject(10, OffsetDateTime.class), null, null))
 			.stream()
-			.sorted(Comparator.comparing(Entry::partition)
-				.thenComparing(Entry::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
+			.sorted(Comparator.comparing(ListedPartition::partition)
+				.thenComparing(ListedPartition::finishedAt, Comparator.nullsLast(Comparator.naturalOrder()))
 				.reversed())
 			.toList();
 	}
@@ -242,7 +242,7 @@ public class ArchivedPartitions {
 	 * too, the newest manifest's first (escaped: one line each), so that the right one can be put back; else
 	 * none.
 	 */
-	public record Stored(List<Entry> notLogged, long withoutManifest, long unreadable, List<String> archiveIds) {
+	public record Stored(List<ListedPartition> notLogged, long withoutManifest, long unreadable, List<String> archiveIds) {
 	}
 
 	/**
@@ -254,7 +254,7 @@ public class ArchivedPartitions {
 		// listed even without this installation's id: the ids the manifests name are the way to put it back
 		Manifest.Origin origin = Manifest.Origin.read(this.jdbc);
 		Keyset[] keys = new Keyset[1];
-		List<Entry> notLogged = new ArrayList<>();
+		List<ListedPartition> notLogged = new ArrayList<>();
 		Scan all = new Scan(new ArrayList<>(), 0, 0, Map.of());
 		for (PartitionPolicy policy : this.partitions.policies().tables()) {
 			Scan scan = scan(policy, ColdObjectKeys.folder(this.prefix, policy.table()), origin, () -> {
@@ -264,7 +264,7 @@ public class ArchivedPartitions {
 				return keys[0];
 			});
 			for (Unlogged segment : scan.unlogged()) {
-				notLogged.add(new Entry(policy.table(), segment.manifest().partition(), null, null, Tier.COLD, segment.status(),
+				notLogged.add(new ListedPartition(policy.table(), segment.manifest().partition(), null, null, Tier.COLD, segment.status(),
 						segment.manifest().rows(), segment.manifest().objectBytes(), segment.key(), segment.exportedAt(),
 						segment.manifest().archiveId() == null ? null : OneLine.of(segment.manifest().archiveId()),
 						origin.elsewhere(segment.manifest())));

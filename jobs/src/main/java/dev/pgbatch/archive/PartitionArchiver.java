@@ -139,7 +139,7 @@ final class PartitionArchiver {
 
 	/** A change to some partitions, in one transaction. */
 	@FunctionalInterface
-	private interface Change {
+	private interface PartitionMove {
 
 		void apply(List<Partition> partitions) throws IOException, SQLException;
 
@@ -151,7 +151,7 @@ final class PartitionArchiver {
 	 */
 	private boolean next(Tier tier, int atOnce, List<PartitionPolicy> tables, LocalDate asOf, boolean dryRun,
 			ExecutionContext counts, String done, String would, BiPredicate<PartitionedTable, String> pending,
-			Change change) throws IOException, SQLException {
+			PartitionMove change) throws IOException, SQLException {
 		counts.putLong(done, counts.getLong(done, 0));
 		List<Partition> due = new ArrayList<>();
 		for (PartitionPolicy policy : tables) {
@@ -219,7 +219,7 @@ final class PartitionArchiver {
 			Keyset keys = this.keyset.load();
 			PartitionExport export = new PartitionExport(this.store, keys);
 			Connection connection = DataSourceUtils.getConnection(this.dataSource);
-			List<CompletableFuture<Verified>> verifications = new ArrayList<>();
+			List<CompletableFuture<VerifiedExport>> verifications = new ArrayList<>();
 			for (int i = 0; i < partitions.size(); i++) {
 				Partition partition = partitions.get(i);
 				// writers wait until the partition is gone: what is dropped is exactly what was exported
@@ -234,17 +234,17 @@ final class PartitionArchiver {
 					PartitionExport.Exported exported = exporting.await();
 					long exportedAt = System.nanoTime();
 					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, supersedes, exported, origin));
-					return new Verified(exported, started, exportedAt, System.nanoTime());
+					return new VerifiedExport(exported, started, exportedAt, System.nanoTime());
 				}));
 			}
-			List<Verified> verified = new ArrayList<>();
-			for (CompletableFuture<Verified> verification : verifications) {
+			List<VerifiedExport> verified = new ArrayList<>();
+			for (CompletableFuture<VerifiedExport> verification : verifications) {
 				verified.add(OwnThreads.joined(verification));
 			}
 			log.info("{} partitions, {} rows: exported in {} ms, verified by {} ms", partitions.size(),
 					verified.stream().mapToLong(v -> v.export().rows()).sum(),
-					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::exported).max().orElseThrow()),
-					millis(verified.get(0).started(), verified.stream().mapToLong(Verified::verified).max().orElseThrow()));
+					millis(verified.get(0).started(), verified.stream().mapToLong(VerifiedExport::exported).max().orElseThrow()),
+					millis(verified.get(0).started(), verified.stream().mapToLong(VerifiedExport::verified).max().orElseThrow()));
 			drop(partitions);
 			for (int i = 0; i < partitions.size(); i++) {
 				completed(partitions.get(i), steps.get(i), objectKey(partitions.get(i), steps.get(i)), verified.get(i));
@@ -263,7 +263,7 @@ final class PartitionArchiver {
 	 * An export read back and matched, with when it started, when its object was stored and when it was
 	 * verified (System.nanoTime).
 	 */
-	private record Verified(PartitionExport.Exported export, long started, long exported, long verified) {
+	private record VerifiedExport(PartitionExport.Exported export, long started, long exported, long verified) {
 	}
 
 	private static long millis(long from, long to) {
@@ -306,7 +306,7 @@ final class PartitionArchiver {
 		});
 	}
 
-	private void completed(Partition partition, UUID step, String objectKey, Verified verified) {
+	private void completed(Partition partition, UUID step, String objectKey, VerifiedExport verified) {
 		PartitionExport.Exported exported = verified.export();
 		new ArchiveLog(this.jdbc).completed(step, null, exported.rows(), exported.objectBytes(), objectKey,
 				"sha256:" + exported.objectSha256());

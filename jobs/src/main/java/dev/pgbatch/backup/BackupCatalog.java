@@ -113,11 +113,11 @@ public class BackupCatalog {
 	}
 
 	/** A complete backup and whether a verify has passed on it. */
-	public record Entry(BackupManifest manifest, Verified verified) {
+	public record StoredBackup(BackupManifest manifest, Verification verified) {
 	}
 
 	/** What a passed verify wrote. */
-	public record Verified(String verifiedAt, boolean restoreTested) {
+	public record Verification(String verifiedAt, boolean restoreTested) {
 	}
 
 	/**
@@ -137,16 +137,16 @@ public class BackupCatalog {
 	}
 
 	/** Records a passed verify beside the backup, in an object of its own. */
-	Verified recordVerified(String id, boolean restoreTested) throws IOException {
+	Verification recordVerified(String id, boolean restoreTested) throws IOException {
 		Instant now = this.clock.instant();
-		Verified verified = new Verified(now.toString(), restoreTested);
+		Verification verified = new Verification(now.toString(), restoreTested);
 		new SealedJson(this.store, this.keyset.load()).put(folder(id).key(prefix()) + VERIFIED + ID.format(now) + ".json",
 				verified);
 		return verified;
 	}
 
 	/** Complete backups of every server and database, newest first. */
-	public List<Entry> list() {
+	public List<StoredBackup> list() {
 		return new ArrayList<>(entries(folders(true)).values());
 	}
 
@@ -179,7 +179,7 @@ public class BackupCatalog {
 			}
 		}
 		// newest first by the store's clock; only this cluster's count or go (two clusters may share a server name)
-		Map<Folder, Entry> entries = entries(manifests.entrySet().stream()
+		Map<Folder, StoredBackup> entries = entries(manifests.entrySet().stream()
 			.sorted(Map.Entry.<String, Instant>comparingByValue().thenComparing(Map.Entry.comparingByKey()).reversed())
 			.map(manifest -> new Folder(server, database, manifest.getKey()))
 			.toList());
@@ -289,12 +289,12 @@ public class BackupCatalog {
 	 * The complete backups of these folders, in their order. A manifest that does not authenticate is left
 	 * out with a warning: it is no backup of ours to list, count or remove.
 	 */
-	private Map<Folder, Entry> entries(List<Folder> folders) {
+	private Map<Folder, StoredBackup> entries(List<Folder> folders) {
 		Keyset keys = this.keyset.load();
-		Map<Folder, Entry> entries = new LinkedHashMap<>();
+		Map<Folder, StoredBackup> entries = new LinkedHashMap<>();
 		for (Folder folder : folders) {
 			try {
-				entries.put(folder, new Entry(manifest(folder, keys), verified(folder, keys)));
+				entries.put(folder, new StoredBackup(manifest(folder, keys), verified(folder, keys)));
 			}
 			catch (IOException | RefusedException ex) {
 				log.warn("{} is left out: its manifest {}", folder.key(prefix()), ex.getMessage());
@@ -360,12 +360,12 @@ public class BackupCatalog {
 	 * then remove. Any other failure (the store, a record this version cannot read) fails the caller: a
 	 * verified backup taken for unverified could be removed.
 	 */
-	private Verified verified(Folder folder, Keyset keys) {
+	private Verification verified(Folder folder, Keyset keys) {
 		List<ObjectStore.StoredObject> records = this.store.list(folder.key(prefix()) + VERIFIED);
 		for (int i = records.size() - 1; i >= 0; i--) {
 			String key = records.get(i).key();
 			try {
-				return new SealedJson(this.store, keys).get(key, Verified.class);
+				return new SealedJson(this.store, keys).get(key, Verification.class);
 			}
 			catch (AuthenticationFailedException ex) {
 				log.warn("{} is not taken for a verify: {}", key, ex.getMessage());

@@ -191,14 +191,14 @@ class BackupJobConfiguration {
 
 	/** The work of one step, given the run's parameters and the step (for its summary). */
 	@FunctionalInterface
-	private interface Work {
+	private interface StepWork {
 
 		void run(JobParameters parameters, StepExecution step) throws Exception;
 
 	}
 
 	private static Step step(String name, JobRepository jobRepository, PlatformTransactionManager transactionManager,
-			Work work) {
+			StepWork work) {
 		Tasklet tasklet = (contribution, chunk) -> {
 			StepExecution execution = chunk.getStepContext().getStepExecution();
 			work.run(execution.getJobParameters(), execution);

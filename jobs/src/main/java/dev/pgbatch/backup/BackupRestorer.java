@@ -101,7 +101,7 @@ public class BackupRestorer {
 	 * restores into a scratch database instead, compares every table's row count with the manifest, and
 	 * drops it. A pass is recorded beside the backup.
 	 */
-	public BackupCatalog.Verified verify(String id, boolean restoreTest) throws IOException, SQLException {
+	public BackupCatalog.Verification verify(String id, boolean restoreTest) throws IOException, SQLException {
 		BackupManifest manifest = this.catalog.manifest(id);
 		try (ExecutionLock.Held held = this.lock.acquire("backup verify " + id, MAINTENANCE)) {
 			LockWatch watch = new LockWatch();
@@ -110,7 +110,7 @@ public class BackupRestorer {
 		}
 	}
 
-	private BackupCatalog.Verified verify(BackupManifest manifest, boolean restoreTest, LockWatch watch) throws IOException, SQLException {
+	private BackupCatalog.Verification verify(BackupManifest manifest, boolean restoreTest, LockWatch watch) throws IOException, SQLException {
 		String id = manifest.id();
 		if (!restoreTest) {
 			readInto(manifest, List.of("--list"), this.databases.defaultDatabase(), watch);

@@ -211,7 +211,7 @@ public class PhysicalVerify {
 	 * A verify: its id in etl.physical_verify, when, the sets listed, the WAL range checked, what was wrong, and what
 	 * it could not check (notes: not problems).
 	 */
-	public record Verified(long id, Instant verifiedAt, String stanza, int sets, String walFrom, String walTo,
+	public record VerifyResult(long id, Instant verifiedAt, String stanza, int sets, String walFrom, String walTo,
 			List<String> problems, List<String> notes) {
 
 		public boolean passed() {
@@ -281,7 +281,7 @@ public class PhysicalVerify {
 	 * backup under way is waited for first ({@link BackupWait}); one that still runs then is verified alongside, and
 	 * a note says so.
 	 */
-	public Verified verify() throws InterruptedException {
+	public VerifyResult verify() throws InterruptedException {
 		List<String> notes = new ArrayList<>();
 		try {
 			if (!this.backupWait.awaitNoBackup("backup verify --physical")) {
@@ -341,7 +341,7 @@ public class PhysicalVerify {
 		log.info("physical verify {} of stanza {}: {}", id, stanza(),
 				(problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems))
 						+ notes.stream().map(note -> "; " + note).collect(Collectors.joining()));
-		return new Verified(id, started, stanza(), sets, walFrom, walTo, problems, notes);
+		return new VerifyResult(id, started, stanza(), sets, walFrom, walTo, problems, notes);
 	}
 
 	private String stanza() {

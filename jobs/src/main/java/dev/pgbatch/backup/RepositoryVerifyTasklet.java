@@ -24,7 +24,7 @@ class RepositoryVerifyTasklet implements Tasklet {
 
 	@Override
 	public RepeatStatus execute(StepContribution contribution, ChunkContext chunk) throws Exception {
-		PhysicalVerify.Verified verified = this.verify.verify();
+		PhysicalVerify.VerifyResult verified = this.verify.verify();
 		chunk.getStepContext().getStepExecution().getExecutionContext().putLong(ExecutionReport.SUMMARY + "verify-id",
 				verified.id());
 		if (!verified.passed()) {

@@ -62,7 +62,7 @@ class ArchiveCommand {
 		public Integer call() {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				ArchivedPartitions archived = context.getBean(ArchivedPartitions.class);
-				List<ArchivedPartitions.Entry> entries = new java.util.ArrayList<>(archived.list());
+				List<ArchivedPartitions.ListedPartition> entries = new java.util.ArrayList<>(archived.list());
 				ArchivedPartitions.Stored stored = null;
 				String unlistable = null;
 				try {
@@ -80,7 +80,7 @@ class ArchiveCommand {
 				}
 				System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", "table", "partition", "tier",
 						"status", "rows", "bytes", "object");
-				for (ArchivedPartitions.Entry entry : entries) {
+				for (ArchivedPartitions.ListedPartition entry : entries) {
 					System.out.printf(Locale.ROOT, "%-20s %-28s %-5s %-10s %10s %12s  %s%n", entry.table(), entry.partition(),
 							entry.tier().text(), entry.status(), entry.rows() == null ? "-" : entry.rows(),
 							entry.bytes() == null ? "-" : entry.bytes(), entry.objectKey() == null ? "" : entry.objectKey()

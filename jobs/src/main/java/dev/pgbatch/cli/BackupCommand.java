@@ -50,7 +50,7 @@ class BackupCommand {
 					listPhysical(context.getBean(PhysicalCatalog.class).list(), this.json.on);
 					return Cli.OK;
 				}
-				List<BackupCatalog.Entry> entries = context.getBean(BackupCatalog.class).list();
+				List<BackupCatalog.StoredBackup> entries = context.getBean(BackupCatalog.class).list();
 				// first, and apart from the listing (stderr): what an interrupted restore left for the operator
 				context.getBean(BackupRestorer.class).leftClosed().forEach(warning -> System.err.println("warning: " + warning));
 				if (this.json.on) {
@@ -59,7 +59,7 @@ class BackupCommand {
 				}
 				System.out.printf(Locale.ROOT, "%-20s %-16s %-20s %14s %14s %10s  %s%n", "id", "database", "started",
 						"dump bytes", "stored bytes", "key", "verified");
-				for (BackupCatalog.Entry entry : entries) {
+				for (BackupCatalog.StoredBackup entry : entries) {
 					BackupManifest manifest = entry.manifest();
 					System.out.printf(Locale.ROOT, "%-20s %-16s %-20s %14d %14d %10s  %s%n", manifest.id(), manifest.database(),
 							Output.time(Instant.parse(manifest.startedAt())), manifest.dumpBytes(), manifest.storedBytes(),
@@ -158,7 +158,7 @@ class BackupCommand {
 			}
 		}
 
-		private static int verifyPhysical(PhysicalVerify.Verified verified, boolean json) {
+		private static int verifyPhysical(PhysicalVerify.VerifyResult verified, boolean json) {
 			if (json) {
 				Output.json(verified);
 			}

@@ -56,7 +56,7 @@ class SchedulesCommand {
 
 	@Command(name = "pause", mixinStandardHelpOptions = true,
 			description = "Stop firing a schedule (a run under way goes on); it stays paused across restarts until resumed.")
-	static class Pause extends Change {
+	static class Pause extends ScheduleChange {
 
 		Pause() {
 			super(Schedules::pause, "paused");
@@ -66,7 +66,7 @@ class SchedulesCommand {
 
 	@Command(name = "resume", mixinStandardHelpOptions = true,
 			description = "Fire a paused schedule again; a firing missed meanwhile follows its misfire policy.")
-	static class Resume extends Change {
+	static class Resume extends ScheduleChange {
 
 		Resume() {
 			super(Schedules::resume, "resumed");
@@ -76,7 +76,7 @@ class SchedulesCommand {
 
 	@Command(name = "trigger", mixinStandardHelpOptions = true,
 			description = "Fire a schedule's job once now, with its parameters, on a running scheduler node.")
-	static class Trigger extends Change {
+	static class Trigger extends ScheduleChange {
 
 		static final String NO_NODE = "triggered, but no scheduler node runs now: the firing waits in the job store"
 				+ " until one starts (bin/etl scheduler), then runs at once";
@@ -126,7 +126,7 @@ class SchedulesCommand {
 	 * A change to one stored schedule. It touches only that one: the files are not read, since a node's
 	 * directory may hold only some of the cluster's schedules (`apply` brings the store in line with them).
 	 */
-	abstract static class Change implements Callable<Integer> {
+	abstract static class ScheduleChange implements Callable<Integer> {
 
 		@Parameters(index = "0", paramLabel = "NAME", description = "The schedule (see: bin/etl schedules list).")
 		String name;
@@ -136,11 +136,11 @@ class SchedulesCommand {
 		/** What is said of the change once made. */
 		private final Function<Schedules, String> done;
 
-		Change(BiConsumer<Schedules, String> change, String done) {
+		ScheduleChange(BiConsumer<Schedules, String> change, String done) {
 			this(change, schedules -> done);
 		}
 
-		Change(BiConsumer<Schedules, String> change, Function<Schedules, String> done) {
+		ScheduleChange(BiConsumer<Schedules, String> change, Function<Schedules, String> done) {
 			this.change = change;
 			this.done = done;
 		}

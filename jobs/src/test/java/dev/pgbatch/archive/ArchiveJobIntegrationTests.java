@@ -449,7 +449,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(summary(archive(), "cold", "exported-to-cold")).isEqualTo(1);
 		assertThat(this.store.get(firstSegment).readAllBytes()).as("the first export, untouched").isEqualTo(firstObject);
 		assertThat(this.restore.list().stream().filter(e -> e.partition().equals(january) && e.tier() == dev.pgbatch.partition.Tier.COLD))
-			.extracting(ArchivedPartitions.Entry::rows).containsExactlyInAnyOrder(januaryRows, 1L);
+			.extracting(ArchivedPartitions.ListedPartition::rows).containsExactlyInAnyOrder(januaryRows, 1L);
 
 		// one more late row, waiting in the default partition: the restore takes it into the partition
 		insertLate("2025-01-20 12:00:00+00");
@@ -539,10 +539,10 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				row.get("execution_id"), row.get("created_at"));
 		rollover();
 		assertThat(count("ops." + february)).isEqualTo(1);
-		assertThat(this.restore.list()).extracting(ArchivedPartitions.Entry::objectKey).doesNotContain(januaryKey, februaryKey);
+		assertThat(this.restore.list()).extracting(ArchivedPartitions.ListedPartition::objectKey).doesNotContain(januaryKey, februaryKey);
 		ArchivedPartitions.Stored stored = this.restore.stored();
 		assertThat(stored.notLogged()).filteredOn(e -> List.of(januaryKey, februaryKey).contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::partition, ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::rows)
+			.extracting(ArchivedPartitions.ListedPartition::partition, ArchivedPartitions.ListedPartition::status, ArchivedPartitions.ListedPartition::rows)
 			.containsExactlyInAnyOrder(tuple(january, ArchivedPartitions.NOT_LOGGED, januaryRows),
 					tuple(february, ArchivedPartitions.NOT_LOGGED, februaryRows));
 		// review 5 #8: without the installation's row, list shows the archive id each manifest names (the logged
@@ -552,7 +552,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			ArchivedPartitions.Stored unknown = this.restore.stored();
 			assertThat(unknown.notLogged()).filteredOn(e -> List.of(januaryKey, februaryKey).contains(e.objectKey()))
-				.extracting(ArchivedPartitions.Entry::status, ArchivedPartitions.Entry::archiveId)
+				.extracting(ArchivedPartitions.ListedPartition::status, ArchivedPartitions.ListedPartition::archiveId)
 				.containsExactly(tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId),
 						tuple(ArchivedPartitions.ORIGIN_UNKNOWN_HERE, archiveId));
 			assertThat(unknown.archiveIds()).containsExactly(archiveId);
@@ -616,7 +616,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		// installation's segments of January are undecided, and adopt refuses them, naming it
 		List<String> ofJanuary = List.of(januaryKey, otherObject, elsewhere, foreign, noOrigin);
 		assertThat(withForged.notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.extracting(ArchivedPartitions.ListedPartition::objectKey, ArchivedPartitions.ListedPartition::status)
 			.containsExactlyInAnyOrder(tuple(januaryKey, ArchivedPartitions.UNDECIDED_SEGMENT),
 					tuple(otherObject, ArchivedPartitions.UNDECIDED_SEGMENT),
 					tuple(elsewhere, ArchivedPartitions.UNDECIDED_SEGMENT), tuple(foreign, ArchivedPartitions.OTHER_ORIGIN),
@@ -624,7 +624,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(withForged.unreadable()).isEqualTo(stored.unreadable() + 1);
 		// review 4 #5: where a segment of this installation was written, when that is not here
 		assertThat(withForged.notLogged()).filteredOn(e -> List.of(januaryKey, elsewhere).contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::writtenIn)
+			.extracting(ArchivedPartitions.ListedPartition::objectKey, ArchivedPartitions.ListedPartition::writtenIn)
 			.containsExactlyInAnyOrder(tuple(januaryKey, null), tuple(elsewhere, "database restored_elsewhere of cluster 1"));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, january, januaryKey, CHECKED)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(ColdObjectKeys.manifestOf(tampered) + " cannot be read or authenticated")
@@ -632,7 +632,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		this.store.delete(ColdObjectKeys.manifestOf(tampered));
 		this.store.delete(tampered);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> ofJanuary.contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.extracting(ArchivedPartitions.ListedPartition::objectKey, ArchivedPartitions.ListedPartition::status)
 			.containsExactlyInAnyOrder(tuple(januaryKey, ArchivedPartitions.NOT_LOGGED),
 					tuple(otherObject, ArchivedPartitions.NOT_LOGGED), tuple(elsewhere, ArchivedPartitions.NOT_LOGGED),
 					tuple(foreign, ArchivedPartitions.OTHER_ORIGIN), tuple(noOrigin, ArchivedPartitions.NO_ORIGIN));
@@ -655,7 +655,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 			.singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
 			.startsWith(januaryKey.substring(januaryKey.lastIndexOf('/') + 1, januaryKey.length() - ".copy.zst.tink".length())
 					+ " completed adopted by ");
-		assertThat(this.restore.stored().notLogged()).extracting(ArchivedPartitions.Entry::objectKey)
+		assertThat(this.restore.stored().notLogged()).extracting(ArchivedPartitions.ListedPartition::objectKey)
 			.doesNotContain(januaryKey, februaryKey);
 
 		assertThat(this.restore.restore(TABLE, january)).isEqualTo(januaryRows);
@@ -730,7 +730,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		insertLate("2025-02-10 12:00:00+00");
 		rollover();
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2, j1, j2).contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.extracting(ArchivedPartitions.ListedPartition::objectKey, ArchivedPartitions.ListedPartition::status)
 			.containsExactlyInAnyOrder(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT), tuple(s2, ArchivedPartitions.NOT_LOGGED),
 					tuple(j1, ArchivedPartitions.OLDER), tuple(j2, ArchivedPartitions.NOT_LOGGED));
 		ArchivedPartitions.Adoption intoExisting = new ArchivedPartitions.Adoption(true, false, false, List.of());
@@ -746,7 +746,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		garbage[garbage.length / 2] ^= 0x20;
 		replace(ColdObjectKeys.manifestOf(s2), garbage);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s1))
-			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.UNDECIDED_SEGMENT);
+			.extracting(ArchivedPartitions.ListedPartition::status).containsExactly(ArchivedPartitions.UNDECIDED_SEGMENT);
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
 			.hasMessageContaining(ColdObjectKeys.manifestOf(s2) + " cannot be read or authenticated");
 		replace(ColdObjectKeys.manifestOf(s2), s2Manifest);
@@ -754,7 +754,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 		byte[] s2Object = this.store.get(s2).readAllBytes();
 		this.store.delete(s2);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> List.of(s1, s2).contains(e.objectKey()))
-			.extracting(ArchivedPartitions.Entry::objectKey, ArchivedPartitions.Entry::status)
+			.extracting(ArchivedPartitions.ListedPartition::objectKey, ArchivedPartitions.ListedPartition::status)
 			.containsExactly(tuple(s1, ArchivedPartitions.SUPERSEDED_SEGMENT));
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s1, intoExisting)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("superseded by segment " + s2);
@@ -782,7 +782,7 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 				s1Logged);
 		this.jdbc.update("UPDATE ops.archive_log SET status = 'completed', restored_at = NULL WHERE object_key = ?", s1);
 		assertThat(this.restore.stored().notLogged()).filteredOn(e -> e.objectKey().equals(s2))
-			.extracting(ArchivedPartitions.Entry::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
+			.extracting(ArchivedPartitions.ListedPartition::status).containsExactly(ArchivedPartitions.NOT_LOGGED);
 		// review 5 #1: adopted with --older its manifest's word is not taken: refused naming S1, nothing written
 		assertThatThrownBy(() -> this.restore.adopt(TABLE, february, s2, new ArchivedPartitions.Adoption(true, true, false, List.of())))
 			.isInstanceOf(UsageException.class).hasMessageContaining("logged segment(s) " + s1 + " as superseded");

@@ -193,7 +193,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
-		List<BackupCatalog.Entry> listed = this.catalog.list();
+		List<BackupCatalog.StoredBackup> listed = this.catalog.list();
 		assertThat(listed).hasSize(1);
 		BackupManifest manifest = listed.get(0).manifest();
 		assertThat(manifest.database()).isEqualTo(TestDatabase.name());
@@ -744,7 +744,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		String id = this.catalog.list().get(0).manifest().id();
 		assertThat(this.catalog.list().get(0).verified()).isNull();
 
-		BackupCatalog.Verified verified = this.restorer.verify(id, true);
+		BackupCatalog.Verification verified = this.restorer.verify(id, true);
 
 		assertThat(verified.restoreTested()).isTrue();
 		assertThat(this.catalog.list().get(0).verified()).isEqualTo(verified);
@@ -757,10 +757,10 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	void aPlantedVerifyRecordThatDoesNotAuthenticateHidesNeitherTheVerifyNorTheBackupFromRetention() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
 		BackupManifest manifest = this.catalog.list().get(0).manifest();
-		BackupCatalog.Verified verified = this.restorer.verify(manifest.id(), false);
+		BackupCatalog.Verification verified = this.restorer.verify(manifest.id(), false);
 		// newer than the real record, as a bucket writer can put it: plain JSON, and junk
 		String folder = folder(manifest.server(), manifest.database(), manifest.id());
-		put(folder + "verified-29991231T000000000Z.json", JSON.writeValueAsBytes(new BackupCatalog.Verified("2999-12-31T00:00:00Z", true)));
+		put(folder + "verified-29991231T000000000Z.json", JSON.writeValueAsBytes(new BackupCatalog.Verification("2999-12-31T00:00:00Z", true)));
 		put(folder + "verified-29991231T000000001Z.json", new byte[] { 1, 2, 3 });
 
 		assertThat(this.catalog.list().get(0).verified()).isEqualTo(verified);
@@ -894,7 +894,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			Keyset.rotate(KEYSET);
 			JobRuns.run(this.runner, BackupJob.DEFINITION);
-			List<BackupCatalog.Entry> listed = this.catalog.list();
+			List<BackupCatalog.StoredBackup> listed = this.catalog.list();
 			assertThat(listed).hasSize(2);
 			assertThat(listed.get(0).manifest().keyId()).isNotEqualTo(listed.get(1).manifest().keyId());
 
@@ -928,7 +928,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			age(folder(today.server(), today.database(), backup.getKey()) + "manifest.json", Instant.parse(backup.getValue()));
 		}
 		sealed().put(folder(today.server(), today.database(), "20260105T020000000Z") + "verified-20260105T030000000Z.json",
-				new BackupCatalog.Verified("2026-01-05T03:00:00Z", false));
+				new BackupCatalog.Verification("2026-01-05T03:00:00Z", false));
 		// an upload that never got its manifest, long ago
 		put(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", new byte[] { 1, 2, 3 });
 		age(folder(today.server(), today.database(), "20260101T000000000Z") + "x.dump.zst.tink", Instant.parse("2026-01-01T00:00:00Z"));
@@ -1070,7 +1070,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 						"keep-weekly=0").getStatus()).isEqualTo(BatchStatus.COMPLETED);
 			}
 
-			List<BackupCatalog.Entry> listed = this.catalog.list();
+			List<BackupCatalog.StoredBackup> listed = this.catalog.list();
 			assertThat(listed.stream().filter(entry -> entry.manifest().database().equals(OTHER))).hasSize(1);
 			assertThat(listed.stream().map(entry -> entry.manifest().id())).contains(ours.id(), "20260101T000000000Z");
 			assertThat(this.store.list(folder("1234567890123456789", ours.database(), "20250101T000000000Z"))).hasSize(1);

@@ -139,7 +139,7 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(this.jdbc.queryForList("SELECT DISTINCT status FROM etl.view_refresh_log WHERE job_execution_id = ?",
 				String.class, children.get(2).getId())).containsExactly("ok");
 		// backup: one backup, the one the step names
-		List<BackupCatalog.Entry> backups = this.catalog.list();
+		List<BackupCatalog.StoredBackup> backups = this.catalog.list();
 		assertThat(backups).hasSize(1);
 		assertThat(report.steps().get(3).summary().get("child").toString())
 			.contains("dump: backup " + backups.get(0).manifest().id() + " of " + TestDatabase.name());
