@@ -310,7 +310,8 @@ public class BackupCatalog {
 		}
 		List<Folder> found = folders(true).stream().filter(folder -> folder.id().equals(id)).toList();
 		if (found.isEmpty()) {
-			throw new RefusedException(String.format(UNKNOWN, id));
+			// bad input like an unknown archive partition (exit 2); a backup that is there but unreadable is refused
+			throw new UsageException(String.format(UNKNOWN, id));
 		}
 		if (found.size() > 1) {
 			throw new RefusedException(String.format(AMBIGUOUS, id,

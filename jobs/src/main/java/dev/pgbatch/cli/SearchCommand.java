@@ -23,7 +23,7 @@ class SearchCommand implements Callable<Integer> {
 	@Parameters(index = "0", paramLabel = "TEXT", description = "What to look for, in words.")
 	String text;
 
-	@Option(names = "--store", required = true, paramLabel = "STORE", description = "The store (a store_id).")
+	@Option(names = "--store", required = true, paramLabel = "STORE", description = "The store: a store_id of retail.stores (seed-data makes seattle, redmond, bellevue and online).")
 	String store;
 
 	@Option(names = "--limit", paramLabel = "N", defaultValue = "10", description = "At most this many products (default: ${DEFAULT-VALUE}).")

@@ -13,6 +13,9 @@ public final class SeedDataJob {
 
 	public static final String NAME = "seed-data";
 
+	/** The store ids it makes (retail.stores), each with its own customers, products and sales. */
+	public static final List<String> STORES = List.of("seattle", "redmond", "bellevue", "online");
+
 	public static final JobDefinition DEFINITION = new JobDefinition(NAME,
 			"Fill the retail and ops schemas with realistic, deterministic fake data at COPY speed.",
 			"refuses tables that already hold rows unless reset=true, and reset=true while cold segments of them are not restored; the same scale, seed and as-of give identical contents",

@@ -17,7 +17,7 @@ import net.datafaker.Faker;
  */
 final class SeedModel {
 
-	static final List<String> STORES = List.of("seattle", "redmond", "bellevue", "online");
+	static final List<String> STORES = SeedDataJob.STORES;
 
 	/** Table salts: each table's rows draw from their own streams. */
 	static final long STORE = 1, CATEGORY = 2, CUSTOMER = 3, CUSTOMER_STORE = 4, PRODUCT = 5, TRANSACTION = 6,

@@ -1091,7 +1091,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> JobRuns.run(this.runner, BackupJob.DEFINITION, "database=no_such_db"))
 			.isInstanceOf(UsageException.class)
 			.hasMessageContaining("database 'no_such_db' does not exist");
-		assertThatThrownBy(() -> this.restorer.verify("20260101T000000000Z", false)).isInstanceOf(RefusedException.class)
+		assertThatThrownBy(() -> this.restorer.verify("20260101T000000000Z", false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("no complete backup");
 		assertThatThrownBy(() -> this.restorer.restore("../x", TARGET, false, false)).isInstanceOf(UsageException.class)
 			.hasMessageContaining("not a backup id");

@@ -149,6 +149,8 @@ class BadInputIntegrationTests {
 				row("search tent --store atlantis", "unknown store 'atlantis'"),
 				row("search tent --store seattle --limit 0", "--limit must be between"),
 				row("backup verify latest", "latest' is not a backup id"),
+				row("backup verify 20990101T000000000Z", "there is no complete backup '20990101T000000000Z'"),
+				row("backup restore 20990101T000000000Z --target-db x", "there is no complete backup '20990101T000000000Z'"),
 				row("backup verify", "name a backup ID (bin/etl backup list) or give --physical, not both"),
 				row("backup verify 20260101T000000000Z --physical", "or give --physical, not both"),
 				row("backup verify --physical --restore-test", "--restore-test goes with a backup ID only"),

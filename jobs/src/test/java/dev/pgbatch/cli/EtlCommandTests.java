@@ -21,6 +21,17 @@ class EtlCommandTests {
 				"etl archive list", "etl schedules list");
 	}
 
+	@Test
+	void searchNamesTheStoresSeedDataMakes() {
+		String store = String.join(" ", new CommandLine(new EtlCommand()).getSubcommands()
+			.get("search")
+			.getCommandSpec()
+			.findOption("--store")
+			.description());
+
+		assertThat(store).contains(dev.pgbatch.seed.SeedDataJob.STORES);
+	}
+
 	private static void collect(CommandLine command, List<String> withJson) {
 		OptionSpec json = command.getCommandSpec().findOption("--json");
 		if (json != null) {
