@@ -2,10 +2,14 @@ package dev.pgbatch.cli;
 
 import java.sql.SQLException;
 
+import dev.pgbatch.store.ObjectStoreException;
+
 /**
  * What a failure to reach the database means to whoever runs bin/etl, with the cure: PgJDBC's own words name
  * neither the setting nor the local stack's set-up step (a new shell without {@code eval "$(bin/stack env)"} gets
- * "no password was provided").
+ * "no password was provided"). A failure of the object store is said in the store's own words, which name the
+ * operation, the key and, for refused credentials, the settings that hold them: the S3 client's message at the
+ * root of it says only that a signature did not match.
  */
 final class ConnectionProblems {
 
@@ -32,9 +36,12 @@ final class ConnectionProblems {
 	private ConnectionProblems() {
 	}
 
-	/** The one line for the first connection failure in the chain, or null when there is none. */
+	/** The one line for the first connection or object store failure in the chain, or null when there is none. */
 	static String explain(Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+			if (cause instanceof ObjectStoreException store) {
+				return store.getMessage().strip().lines().findFirst().orElse("");
+			}
 			if (cause instanceof SQLException sql && sql.getSQLState() != null) {
 				String said = firstLine(sql.getMessage());
 				switch (sql.getSQLState()) {

@@ -140,6 +140,22 @@ class CliIntegrationTests {
 			});
 	}
 
+	/** A wrong S3 secret: one line naming the operation and the settings that hold the credentials. */
+	@Test
+	void anObjectStoreThatRefusesTheCredentialsIsExplainedOnOneLineWithTheSettings(@TempDir Path directory)
+			throws Exception {
+		Path wrong = Files.writeString(directory.resolve("wrong"), "not-the-secret");
+
+		EtlProcess.Result result = EtlInProcess.run(Map.of("ETL_S3_SECRET_KEY_FILE", wrong.toString()), "backup", "list");
+
+		assertThat(result.exitCode()).isEqualTo(1);
+		assertThat(result.stderr().lines()).singleElement()
+			.asString()
+			.startsWith("etl: error: object store: ")
+			.contains("refused the credentials (SignatureDoesNotMatch): check ETL_S3_ACCESS_KEY and the secret in"
+					+ " ETL_S3_SECRET_KEY_FILE");
+	}
+
 	@Test
 	void anUnknownExecutionIsBadInput() throws Exception {
 		EtlProcess.Result result = EtlInProcess.run("status", "999999999");
