@@ -25,9 +25,10 @@ public final class Cli {
 
 	public static int execute(String... args) {
 		CommandLine commandLine = new CommandLine(new EtlCommand());
-		// every setting is checked before a command reads one (help and version need none)
+		// every setting is checked before a command reads one (help, version and the compiler list need none: a bad
+		// setting when bin/etl prepares the runner must not lose the list)
 		commandLine.setExecutionStrategy(parseResult -> {
-			if (!helpOrVersion(parseResult)) {
+			if (!readsNoSetting(parseResult)) {
 				try {
 					Settings.check();
 				}
@@ -70,10 +71,11 @@ public final class Cli {
 		return OneLine.of(newline < 0 ? message : message.substring(0, newline));
 	}
 
-	private static boolean helpOrVersion(CommandLine.ParseResult parseResult) {
+	private static boolean readsNoSetting(CommandLine.ParseResult parseResult) {
 		for (CommandLine.ParseResult result = parseResult; result != null; result = result.subcommand()) {
 			if (result.isUsageHelpRequested() || result.isVersionHelpRequested()
-					|| result.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+					|| result.commandSpec().userObject() instanceof CommandLine.HelpCommand
+					|| result.commandSpec().userObject() instanceof FullJitCommands) {
 				return true;
 			}
 		}

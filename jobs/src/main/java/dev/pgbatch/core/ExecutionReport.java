@@ -3,7 +3,7 @@ package dev.pgbatch.core;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,9 +77,12 @@ public record ExecutionReport(long executionId, String job, String status, boole
 				instant(execution.getEndTime()), seconds(execution.getStartTime(), execution.getEndTime()), parameters, steps);
 	}
 
-	/** Spring Batch records local times of the JVM that ran the step (LocalDateTime.now()): made instants here. */
+	/**
+	 * Spring Batch records local times of the JVM that ran the step (LocalDateTime.now()), and every runner's JVM
+	 * runs in UTC (PgBatchApplication.main; the tests' JVMs by the build's argLine).
+	 */
 	private static Instant instant(LocalDateTime time) {
-		return (time == null) ? null : time.atZone(ZoneId.systemDefault()).toInstant();
+		return (time == null) ? null : time.toInstant(ZoneOffset.UTC);
 	}
 
 	private static Double seconds(LocalDateTime start, LocalDateTime end) {

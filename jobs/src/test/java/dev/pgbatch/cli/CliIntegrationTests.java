@@ -163,6 +163,24 @@ class CliIntegrationTests {
 		assertThat(result.stderr().strip()).isEqualTo("etl: there is no execution 999999999");
 	}
 
+	/**
+	 * Spring Batch records local times without a zone: a run from a shell in another zone (TZ far from UTC) is
+	 * recorded in UTC all the same, so that what executions prints in UTC is when it ran.
+	 */
+	@Test
+	void aRunFromAShellInAnotherTimeZoneIsListedAtTheTimeItRan() throws Exception {
+		java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+		EtlProcess.Result run = EtlProcess.start(Map.of("TZ", "Pacific/Kiritimati"), "run", "refresh-views", "--json")
+			.await();
+		java.time.Instant after = java.time.Instant.now().plusSeconds(1);
+
+		assertThat(run.exitCode()).as(run.stderr()).isZero();
+		long id = JSON.readTree(run.stdout()).get("executionId").asLong();
+		JsonNode status = JSON.readTree(EtlInProcess.run("status", Long.toString(id), "--json").stdout());
+		assertThat(java.time.Instant.parse(status.get("start").asString())).isBetween(before, after);
+		assertThat(java.time.Instant.parse(status.get("end").asString())).isBetween(before, after);
+	}
+
 	@Test
 	void aRunWithJsonPrintsOneDocumentThatStatusAndExecutionsAgreeWith() throws Exception {
 		EtlProcess.Result run = EtlInProcess.run("run", "seed-data", "scale=0.02", "reset=true", "--json");

@@ -23,6 +23,26 @@ class FullJitCommandsTests {
 	}
 
 	@Test
+	void aBadSettingDoesNotLoseTheList() {
+		String before = System.getProperty("ETL_DB_POOL_SIZE");
+		System.setProperty("ETL_DB_POOL_SIZE", "many");
+		try {
+			EtlProcess.Result listed = CliWithoutSpring.run("full-jit-commands");
+
+			assertThat(listed.exitCode()).isZero();
+			assertThat(listed.stdout().lines()).contains("run backup");
+		}
+		finally {
+			if (before == null) {
+				System.clearProperty("ETL_DB_POOL_SIZE");
+			}
+			else {
+				System.setProperty("ETL_DB_POOL_SIZE", before);
+			}
+		}
+	}
+
+	@Test
 	void binEtlNamesNoJobOfItsOwn() throws Exception {
 		List<String> code = Files.readAllLines(Path.of("..", "bin", "etl"))
 			.stream()
