@@ -606,13 +606,15 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * A drill and a point-in-time restore take the same lock: while it is held (here by a session of the test's, as
-	 * a running restore or drill holds it), both are refused naming its holder, and the restore writes nothing.
+	 * A drill and a point-in-time restore take the same lock, one per server: while it is held (here by a session of
+	 * the test's in the maintenance database, as a running restore or drill holds it, whatever database its runner is
+	 * configured with: review 12 #6), both are refused naming its holder, where and since when (review 12 #7), and
+	 * the restore writes nothing.
 	 */
 	@Test
 	void aDrillAndARestoreAreRefusedWhileEitherRuns() throws Exception {
 		Path dir = this.base.resolve("while-locked");
-		try (Connection holder = TestDatabase.connect();
+		try (Connection holder = TestDatabase.connect(ServerDatabases.MAINTENANCE);
 				java.sql.PreparedStatement lock = holder.prepareStatement("SELECT set_config('application_name',"
 						+ " 'a restore of the test', false), pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
 			lock.setString(1, ClusterRestore.LOCK);
@@ -626,8 +628,8 @@ class PointInTimeRestoreIntegrationTests {
 
 			for (EtlProcess.Result refused : List.of(drill, restore)) {
 				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
-				assertThat(refused.stderr().strip()).isEqualTo("etl: job " + ClusterRestore.LOCK
-						+ " is already running (a restore of the test); a second run is refused");
+				assertThat(refused.stderr().strip()).matches("etl: job " + ClusterRestore.LOCK + " is already running"
+						+ " \\(a restore of the test; connected from \\S+ since \\S+Z, server pid \\d+\\); a second run is refused");
 			}
 			assertThat(dir).doesNotExist();
 		}
