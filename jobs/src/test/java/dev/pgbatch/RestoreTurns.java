@@ -37,25 +37,28 @@ public final class RestoreTurns {
 			return () -> {
 			};
 		}
-		synchronized (RestoreTurns.class) {
-			if (held == 0) {
-				try {
-					Connection connection = TestDatabase.connect("postgres");
-					try (Statement statement = connection.createStatement()) {
-						statement.execute(TAKE);
-					}
-					catch (SQLException ex) {
-						connection.close();
-						throw ex;
-					}
-					session = connection;
+		return take();
+	}
+
+	/** Waits for the turn: for a test that holds the restore lock itself (its commands inside go on at once). */
+	public static synchronized Turn take() {
+		if (held == 0) {
+			try {
+				Connection connection = TestDatabase.connect("postgres");
+				try (Statement statement = connection.createStatement()) {
+					statement.execute(TAKE);
 				}
 				catch (SQLException ex) {
-					throw new IllegalStateException("cannot take the turn of a restore command: " + ex.getMessage(), ex);
+					connection.close();
+					throw ex;
 				}
+				session = connection;
 			}
-			held++;
+			catch (SQLException ex) {
+				throw new IllegalStateException("cannot take the turn of a restore command: " + ex.getMessage(), ex);
+			}
 		}
+		held++;
 		return RestoreTurns::release;
 	}
 

@@ -55,15 +55,20 @@ class BackupWait {
 
 	/** Whether no backup runs now, after waiting up to ETL_PGBACKREST_LOCK_WAIT for one that does ({@code what} waits). */
 	boolean awaitNoBackup(String what) throws IOException, InterruptedException {
-		return awaitNoBackup(what, () -> false) == Waited.NONE_RUNS;
+		return awaitNoBackup(what, deadline(), () -> false) == Waited.NONE_RUNS;
+	}
+
+	/** The end of a wait that starts now. */
+	Instant deadline() {
+		return Instant.now().plus(this.wait);
 	}
 
 	/**
-	 * {@link #awaitNoBackup(String)} for a waiter that may be asked to stop (`etl stop`, the scheduler's shutdown):
-	 * {@code stop} is asked at every look, so that a stop does not wait out the whole wait.
+	 * {@link #awaitNoBackup(String)} up to {@code deadline} (a waiter may wait more than once within one wait), for a
+	 * waiter that may be asked to stop (`etl stop`, the scheduler's shutdown): {@code stop} is asked at every look, so
+	 * that a stop does not wait out the whole wait.
 	 */
-	Waited awaitNoBackup(String what, BooleanSupplier stop) throws IOException, InterruptedException {
-		Instant deadline = Instant.now().plus(this.wait);
+	Waited awaitNoBackup(String what, Instant deadline, BooleanSupplier stop) throws IOException, InterruptedException {
 		boolean said = false;
 		while (true) {
 			if (stop.getAsBoolean()) {

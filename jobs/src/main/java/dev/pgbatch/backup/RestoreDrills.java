@@ -127,9 +127,9 @@ public class RestoreDrills {
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
 	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
 	 * written. Then a backup under way is waited for ({@link BackupWait}), before the drill takes its lock
-	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup); one that
-	 * still runs after that, or that started before the lock was taken, fails the drill, recorded
-	 * ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
+	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup; one that
+	 * started before the lock was taken is waited for again, without it); one that still runs after that fails the
+	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
 	 * so during the wait (`etl stop`, the scheduler's shutdown): nothing was drilled or recorded.
 	 */
 	public Drill drill(String pointName, Instant time, BooleanSupplier stop) throws InterruptedException {
@@ -138,20 +138,33 @@ public class RestoreDrills {
 			this.cluster.refuseFuture(time);
 		}
 		Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
-		BackupWait.Waited waited = awaitNoBackup(stop);
-		if (waited == BackupWait.Waited.STOPPED) {
-			log.info("restore drill to {}: asked to stop while it waited for a backup to end; nothing was drilled",
-					target.name());
-			return null;
-		}
-		if (waited == BackupWait.Waited.STILL_RUNS) {
-			return failedForABackup(target);
-		}
-		try (ExecutionLock.Held held = RestoreLock.hold(this.lock, HOLDER)) {
-			// a backup that started between the wait and the lock: the drill would not restore the set it makes
-			if (backupRuns()) {
+		Instant deadline = this.backupWait.deadline();
+		ExecutionLock.Held locked = null;
+		while (locked == null) {
+			BackupWait.Waited waited = awaitNoBackup(deadline, stop);
+			if (waited == BackupWait.Waited.STOPPED) {
+				log.info("restore drill to {}: asked to stop while it waited for a backup to end; nothing was drilled",
+						target.name());
+				return null;
+			}
+			if (waited == BackupWait.Waited.STILL_RUNS) {
 				return failedForABackup(target);
 			}
+			locked = RestoreLock.hold(this.lock, HOLDER);
+			// a backup that started between the wait and the lock: the drill would not restore the set it makes, and
+			// is not to hold the lock while it waits for it again
+			boolean again = true;
+			try {
+				again = backupRuns();
+			}
+			finally {
+				if (again) {
+					locked.close();
+					locked = null;
+				}
+			}
+		}
+		try (ExecutionLock.Held held = locked) {
 			if (time == null && pointName == null) {
 				// the newest point again: a backup waited for makes its own point as it ends, and it is that set
 				// the drill is for
@@ -228,9 +241,9 @@ public class RestoreDrills {
 	}
 
 	/** How the wait for a backup under way ended ({@link BackupWait}). */
-	private BackupWait.Waited awaitNoBackup(BooleanSupplier stop) throws InterruptedException {
+	private BackupWait.Waited awaitNoBackup(Instant deadline, BooleanSupplier stop) throws InterruptedException {
 		try {
-			return this.backupWait.awaitNoBackup(HOLDER, stop);
+			return this.backupWait.awaitNoBackup(HOLDER, deadline, stop);
 		}
 		catch (IOException | RuntimeException ex) {
 			// info cannot be read (a wrong cipher passphrase): the drill meets the same failure, and records it
