@@ -456,6 +456,39 @@ class RowLevelSecurityIntegrationTests {
 		}
 	}
 
+	/**
+	 * It cannot take an advisory lock, in any form, in the test's database nor in the maintenance database (where
+	 * the restore and drill lock is): bin/stack revokes EXECUTE on them from PUBLIC, as docs/operations.md asks of a
+	 * superuser, so that it cannot hold the runner's job locks that launches, schedules and waits trust (review 13
+	 * #4). The runner's role still can.
+	 */
+	@Test
+	void itCannotTakeTheRunnersLocks() throws Exception {
+		List<String> takes = new ArrayList<>();
+		for (String lock : List.of("pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
+				"pg_try_advisory_lock_shared", "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
+				"pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared")) {
+			takes.add("SELECT " + lock + "(42::bigint)");
+			takes.add("SELECT " + lock + "(hashtext('pgbatch.job'), hashtext('nightly'))");
+		}
+		for (String database : List.of(TestDatabase.name(), "postgres")) {
+			try (Connection search = DriverManager.getConnection(TestDatabase.serverUrl(database), SEARCH_USER,
+					TestDatabase.secret("ETL_SEARCH_PASSWORD")); Statement statement = search.createStatement()) {
+				for (String take : takes) {
+					assertThatThrownBy(() -> statement.execute(take)).as(take + " in " + database)
+						.isInstanceOfSatisfying(SQLException.class,
+								refused -> assertThat(refused.getSQLState()).isEqualTo("42501"));
+				}
+			}
+			try (Connection runner = TestDatabase.connect(database); Statement statement = runner.createStatement()) {
+				for (String take : takes) {
+					statement.execute(take);
+				}
+				statement.execute("SELECT pg_advisory_unlock_all()");
+			}
+		}
+	}
+
 	@Test
 	void anUnknownStoreIsRefused() throws Exception {
 		asSearchRole(null, statement -> assertThatThrownBy(

@@ -5,10 +5,12 @@ import java.util.Locale;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.core.StopRequests;
 
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
@@ -25,14 +27,21 @@ class BackupDrillJobConfiguration {
 
 	/**
 	 * The step runs with no transaction of the database (as backup-verify's, see there): a drill's restore, replay
-	 * and pg_amcheck take hours, and what it reads and records is on connections of its own.
+	 * and pg_amcheck take hours, and what it reads and records is on connections of its own. Asked to stop (`etl
+	 * stop`, the scheduler's shutdown) while it waits for a backup to end, it stops there: nothing drilled, the run
+	 * STOPPED (a restart drills).
 	 */
 	@Bean
-	Job backupDrillJob(JobRepository jobRepository, RestoreDrills drills, ProgressMonitor progress) {
+	Job backupDrillJob(JobRepository jobRepository, RestoreDrills drills, ProgressMonitor progress, StopRequests stops) {
 		return new JobBuilder(BackupDrillJob.NAME, jobRepository).listener(progress)
 			.start(new StepBuilder("drill", jobRepository).tasklet((contribution, chunk) -> {
-				RestoreDrills.Drill drill = drills.drill(null, null);
-				ExecutionContext summary = chunk.getStepContext().getStepExecution().getExecutionContext();
+				StepExecution step = chunk.getStepContext().getStepExecution();
+				RestoreDrills.Drill drill = drills.drill(null, null, stops.requested(step.getJobExecution()));
+				if (drill == null) {
+					step.setTerminateOnly();
+					return RepeatStatus.FINISHED;
+				}
+				ExecutionContext summary = step.getExecutionContext();
 				summary.putLong(ExecutionReport.SUMMARY + "id", drill.id());
 				summary.putString(ExecutionReport.SUMMARY + "point", drill.point());
 				summary.putString(ExecutionReport.SUMMARY + "set", drill.set() == null ? "" : drill.set());

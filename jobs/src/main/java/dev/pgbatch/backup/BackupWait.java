@@ -3,6 +3,7 @@ package dev.pgbatch.backup;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BooleanSupplier;
 
 import dev.pgbatch.core.ExecutionLock;
 import org.slf4j.Logger;
@@ -42,13 +43,42 @@ class BackupWait {
 		return this.wait;
 	}
 
+	/** How a wait for the backups under way ended. */
+	enum Waited {
+		/** No backup runs. */
+		NONE_RUNS,
+		/** One still runs at the end of the wait. */
+		STILL_RUNS,
+		/** The waiter was asked to stop. */
+		STOPPED
+	}
+
 	/** Whether no backup runs now, after waiting up to ETL_PGBACKREST_LOCK_WAIT for one that does ({@code what} waits). */
 	boolean awaitNoBackup(String what) throws IOException, InterruptedException {
-		Instant deadline = Instant.now().plus(this.wait);
+		return awaitNoBackup(what, deadline(), () -> false) == Waited.NONE_RUNS;
+	}
+
+	/** The end of a wait that starts now. */
+	Instant deadline() {
+		return Instant.now().plus(this.wait);
+	}
+
+	/**
+	 * {@link #awaitNoBackup(String)} up to {@code deadline} (a waiter may wait more than once within one wait), for a
+	 * waiter that may be asked to stop (`etl stop`, the scheduler's shutdown): {@code stop} is asked at every look, so
+	 * that a stop does not wait out the whole wait.
+	 */
+	Waited awaitNoBackup(String what, Instant deadline, BooleanSupplier stop) throws IOException, InterruptedException {
 		boolean said = false;
-		while (this.lock.isHeld(BackupJob.NAME) || this.physical.backupRunning()) {
+		while (true) {
+			if (stop.getAsBoolean()) {
+				return Waited.STOPPED;
+			}
+			if (!running()) {
+				return Waited.NONE_RUNS;
+			}
 			if (!Instant.now().isBefore(deadline)) {
-				return false;
+				return Waited.STILL_RUNS;
 			}
 			if (!said) {
 				log.info("{} waits up to {} s for the backup of stanza {} under way to end", what, this.wait.toSeconds(),
@@ -57,7 +87,11 @@ class BackupWait {
 			}
 			Thread.sleep(POLL.toMillis());
 		}
-		return true;
+	}
+
+	/** Whether a backup runs now: the backup job (its lock), or a pgBackRest backup of the stanza. */
+	boolean running() throws IOException, InterruptedException {
+		return this.lock.isHeld(BackupJob.NAME) || this.physical.backupRunning();
 	}
 
 }

@@ -185,7 +185,7 @@ public class PointInTimeRestores {
 	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
+		try (ExecutionLock.Held held = RestoreLock.hold(this.lock, "backup restore --to")) {
 			this.cluster.refuseUnquotable();
 			ClusterRestore.Target target;
 			String described;

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -40,7 +41,7 @@ import org.springframework.stereotype.Component;
  * pg_amcheck must find no corruption in its tables and btree indexes. Each drill is recorded in etl.restore_drill,
  * passed or not, and its cluster is stopped and removed whatever happened, a signal to this process included
  * ({@link CleanUpOnExit}); one left by a drill killed with SIGKILL is removed by the next. One drill at a time, and
- * none while a backup restore --to runs ({@link ClusterRestore#LOCK}).
+ * none while a backup restore --to runs on the same server ({@link RestoreLock}).
  */
 @Component
 public class RestoreDrills {
@@ -64,6 +65,9 @@ public class RestoreDrills {
 	static final String CORRUPT = "pg_amcheck found corruption: %s";
 
 	static final String UNSAFE_DIR = "ETL_PGBACKREST_DRILL_DIR: %s (drills remove what they find there)";
+
+	/** The drill's name as its lock's holder (the lock's own name covers restore --to too). */
+	static final String HOLDER = "backup drill";
 
 	static final String BACKUP_RUNS = "a backup of stanza %s (the backup job, or a pgBackRest backup) still runs after"
 			+ " %d s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes; drill once it has ended";
@@ -125,24 +129,45 @@ public class RestoreDrills {
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
 	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
-	 * written. Then a backup under way is waited for ({@link BackupWait}); one that still runs after that fails the
-	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems.
+	 * written. Then a backup under way is waited for ({@link BackupWait}), before the drill takes its lock
+	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup; one that
+	 * started before the lock was taken is waited for again, without it); one that still runs after that fails the
+	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
+	 * so during the wait (`etl stop`, the scheduler's shutdown): nothing was drilled or recorded.
 	 */
-	public Drill drill(String pointName, Instant time) throws InterruptedException {
-		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
-			this.cluster.refuseUnquotable();
-			if (time != null) {
-				this.cluster.refuseFuture(time);
+	public Drill drill(String pointName, Instant time, BooleanSupplier stop) throws InterruptedException {
+		this.cluster.refuseUnquotable();
+		if (time != null) {
+			this.cluster.refuseFuture(time);
+		}
+		Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
+		Instant deadline = this.backupWait.deadline();
+		ExecutionLock.Held locked = null;
+		while (locked == null) {
+			BackupWait.Waited waited = awaitNoBackup(deadline, stop);
+			if (waited == BackupWait.Waited.STOPPED) {
+				log.info("restore drill to {}: asked to stop while it waited for a backup to end; nothing was drilled",
+						target.name());
+				return null;
 			}
-			Target target = time != null ? new Target(time.toString(), time, null) : target(pointName);
-			if (!awaitNoBackup()) {
-				// recorded as failed, so that the drill gauges say so (a weekly drill that never runs is a failed one)
-				List<String> problems = List.of(
-						BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
-				long id = record(Instant.now(), target.name(), null, 0, 0, problems);
-				log.warn("restore drill {} to {}: failed: {}", id, target.name(), problems.get(0));
-				return new Drill(id, target.name(), null, target.counts() != null, 0, 0, problems);
+			if (waited == BackupWait.Waited.STILL_RUNS) {
+				return failedForABackup(target);
 			}
+			locked = RestoreLock.hold(this.lock, HOLDER);
+			// a backup that started between the wait and the lock: the drill would not restore the set it makes, and
+			// is not to hold the lock while it waits for it again
+			boolean again = true;
+			try {
+				again = backupRuns();
+			}
+			finally {
+				if (again) {
+					locked.close();
+					locked = null;
+				}
+			}
+		}
+		try (ExecutionLock.Held held = locked) {
 			if (time == null && pointName == null) {
 				// the newest point again: a backup waited for makes its own point as it ends, and it is that set
 				// the drill is for
@@ -197,6 +222,9 @@ public class RestoreDrills {
 					problems.add(left);
 				}
 			}
+			if (!held.check()) {
+				problems.add(RestoreLock.lost(HOLDER));
+			}
 			long id = record(started, target.name(), set, restoreSeconds, replaySeconds, problems);
 			log.info("restore drill {} to {} from {}: {}", id, target.name(), set,
 					problems.isEmpty() ? "passed" : "failed: " + String.join("; ", problems));
@@ -204,14 +232,34 @@ public class RestoreDrills {
 		}
 	}
 
-	/** Whether no backup runs, after waiting for one under way ({@link BackupWait}). */
-	private boolean awaitNoBackup() throws InterruptedException {
+	/** A drill that a backup under way kept from running: recorded as failed, so that the drill gauges say so. */
+	private Drill failedForABackup(Target target) {
+		// a weekly drill that never runs is a failed one
+		List<String> problems = List.of(
+				BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
+		long id = record(Instant.now(), target.name(), null, 0, 0, problems);
+		log.warn("restore drill {} to {}: failed: {}", id, target.name(), problems.get(0));
+		return new Drill(id, target.name(), null, target.counts() != null, 0, 0, problems);
+	}
+
+	/** How the wait for a backup under way ended ({@link BackupWait}). */
+	private BackupWait.Waited awaitNoBackup(Instant deadline, BooleanSupplier stop) throws InterruptedException {
 		try {
-			return this.backupWait.awaitNoBackup("backup drill");
+			return this.backupWait.awaitNoBackup(HOLDER, deadline, stop);
 		}
 		catch (IOException | RuntimeException ex) {
 			// info cannot be read (a wrong cipher passphrase): the drill meets the same failure, and records it
-			return true;
+			return BackupWait.Waited.NONE_RUNS;
+		}
+	}
+
+	/** Whether a backup runs now (one that cannot be asked about: as above, the drill meets that failure). */
+	private boolean backupRuns() throws InterruptedException {
+		try {
+			return this.backupWait.running();
+		}
+		catch (IOException | RuntimeException ex) {
+			return false;
 		}
 	}
 

@@ -360,7 +360,8 @@ class BackupCommand {
 			}
 			Instant time = this.toTime == null ? null : PointInTimeRestores.time(this.toTime);
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
-				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to, time);
+				// nothing else asks a command at a terminal to stop: Ctrl-C ends the process, and its wait with it
+				RestoreDrills.Drill drill = context.getBean(RestoreDrills.class).drill(this.to, time, () -> false);
 				if (this.json.on) {
 					Output.json(drill);
 				}

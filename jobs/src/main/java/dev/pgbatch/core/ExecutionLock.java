@@ -9,18 +9,20 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import javax.sql.DataSource;
+
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -36,12 +38,35 @@ public class ExecutionLock {
 
 	private static final String LOCK_SPACE = "pgbatch.job";
 
-	private static final String HOLDER = """
-			SELECT coalesce(a.application_name, 'backend ' || l.pid)
+	/**
+	 * The sessions holding a lock, the runner's own first: a holder counts only when it logged in as the runner's role
+	 * (pg_advisory_lock is PUBLIC unless revoked, so any role may take the runner's keys). The pid, the role, whether
+	 * it is the runner's, its application_name, where it connected from and since when (the last two are visible
+	 * for the runner's own sessions only), and the runner's role.
+	 */
+	private static final String HOLDERS = """
+			SELECT l.pid, coalesce(a.usename::text, '?'), coalesce(a.usename = session_user, false),
+			  coalesce(a.application_name, ''), coalesce(a.client_hostname, host(a.client_addr), 'a local socket'),
+			  coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '?'), session_user::text
 			FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 			WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 			  AND l.classid = hashtext(?)::oid AND l.objid = hashtext(?)::oid AND l.objsubid = 2
+			ORDER BY 3 DESC, 1
 			""";
+
+	static final String ALREADY_RUNNING = "job %s is already running%s; a second run is refused";
+
+	/** A holder of the runner's role: which command and process (its application_name), from where, since when. */
+	static final String OWN_HOLDER = "%s; connected from %s since %s, server pid %d";
+
+	/**
+	 * A session of another role holds the runner's lock: no pgbatch process runs, yet the runner's own lock cannot be
+	 * taken while it holds it; said, never waited for in silence nor ignored.
+	 */
+	static final String FOREIGN_HOLDER = "the lock of %s is held by a session of role %s (server pid %d, application_name"
+			+ " '%s'), not of the runner's role %s: nothing of pgbatch runs it, and it cannot start until that session"
+			+ " lets go; end it (SELECT pg_terminate_backend(%d)) and let only the runner's role take advisory locks"
+			+ " (docs/operations.md, \"Advisory locks\")";
 
 	/** Locks that jobs of different names share: the partitions of the managed tables. */
 	private static final String SHARED_SPACE = "pgbatch.shared";
@@ -79,19 +104,25 @@ public class ExecutionLock {
 
 	private final DataSourceProperties database;
 
-	private final JdbcTemplate jdbc;
+	/**
+	 * The pool, asked directly (not through JdbcTemplate): with transaction synchronization on, as it is in any step
+	 * (Spring Batch's tasklet steps need it, a ResourcelessTransactionManager's too), JdbcTemplate binds the connection
+	 * it takes to the thread until the step ends. A wait for a backup asks every second for hours (backup-verify,
+	 * backup-drill): that would keep a pool connection from the scheduler's other jobs all along.
+	 */
+	private final DataSource pool;
 
 	private final Duration checkInterval;
 
-	ExecutionLock(DataSourceProperties database, JdbcTemplate jdbc, LockProperties properties) {
+	ExecutionLock(DataSourceProperties database, DataSource pool, LockProperties properties) {
 		this.database = database;
-		this.jdbc = jdbc;
+		this.pool = pool;
 		this.checkInterval = properties.checkInterval();
 	}
 
 	/** Takes the job's lock, or refuses naming the process that holds it. Close the handle to release it. */
 	public Held acquire(String jobName) {
-		return acquire(jobName, null);
+		return acquire(jobName, jobName, null);
 	}
 
 	/**
@@ -99,32 +130,49 @@ public class ExecutionLock {
 	 * not hold a session in the configured database, such as a restore that replaces it.
 	 */
 	public Held acquire(String jobName, String database) {
+		return acquire(jobName, jobName, database);
+	}
+
+	/**
+	 * Takes lock {@code lockName} in {@code database} (null: the configured one), its session named after
+	 * {@code holderName}: several commands that share one lock each say which of them holds it (application_name
+	 * keeps 63 bytes: a long lock name would leave no room for the host).
+	 */
+	public Held acquire(String lockName, String holderName, String database) {
 		Connection connection = null;
 		try {
-			connection = session(database, jobName);
+			connection = session(database, holderName);
 			try (PreparedStatement statement = connection
 				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?))")) {
 				statement.setString(1, LOCK_SPACE);
-				statement.setString(2, jobName);
+				statement.setString(2, lockName);
 				try (ResultSet result = statement.executeQuery()) {
 					result.next();
 					if (!result.getBoolean(1)) {
-						String holder = holder(connection, jobName);
+						RefusedException refusal = busy(holders(connection, LOCK_SPACE, lockName), lockName);
 						connection.close();
-						throw new RefusedException("job " + jobName + " is already running"
-								+ (holder != null ? " (" + holder + ")" : "") + "; a second run is refused");
+						throw refusal;
 					}
 				}
 			}
-			return new Held(connection, LOCK_SPACE, jobName, this.checkInterval);
+			return new Held(connection, LOCK_SPACE, lockName, this.checkInterval);
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
 			if (ex instanceof RuntimeException runtime) {
 				throw runtime;
 			}
-			throw new IllegalStateException("could not take the lock of job " + jobName + ": " + ex.getMessage(), ex);
+			throw new IllegalStateException("could not take the lock of job " + lockName + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/** The refusal of a job's lock that is taken: by a run of the runner's (named), or by a session of another role. */
+	private static RefusedException busy(List<Holder> holders, String lockName) {
+		if (!holders.isEmpty() && !holders.get(0).own()) {
+			return new RefusedException(holders.get(0).foreign("job " + lockName));
+		}
+		return new RefusedException(String.format(ALREADY_RUNNING, lockName,
+				holders.isEmpty() ? "" : " (" + holders.get(0).described() + ")"));
 	}
 
 	/**
@@ -163,9 +211,12 @@ public class ExecutionLock {
 			if (outcome == Wait.STOPPED) {
 				return null;
 			}
-			String holder = holder(SHARED_SPACE, resource);
+			List<Holder> holders = holders(SHARED_SPACE, resource);
+			if (!holders.isEmpty() && !holders.get(0).own()) {
+				throw new RefusedException(holders.get(0).foreign("the " + resource));
+			}
 			throw new RefusedException(String.format(SHARED_BUSY, "the " + resource,
-					holder != null ? holder : "another process", wait.toSeconds()));
+					holders.isEmpty() ? "another process" : holders.get(0).described(), wait.toSeconds()));
 		}
 		catch (SQLException | RuntimeException ex) {
 			closeQuietly(connection);
@@ -299,30 +350,63 @@ public class ExecutionLock {
 
 	}
 
-	/** Whether a live process holds the job's lock. */
+	/** Whether a live process of the runner holds the job's lock (a session of another role does not count). */
 	public boolean isHeld(String jobName) {
 		return holder(jobName) != null;
 	}
 
-	/** The application name of the session holding the job's lock ("pgbatch seed-data, pid 12 on host"), or null. */
+	/**
+	 * The process of the runner holding the job's lock ("pgbatch seed-data, pid 12 on host; connected from ... since
+	 * ..."), or null: a session of another role holding it is no run of the job.
+	 */
 	public String holder(String jobName) {
-		return holder(LOCK_SPACE, jobName);
+		List<Holder> holders = holders(LOCK_SPACE, jobName);
+		return holders.isEmpty() || !holders.get(0).own() ? null : holders.get(0).described();
 	}
 
-	private String holder(String space, String name) {
-		List<String> holders = this.jdbc.queryForList(HOLDER, String.class, space, name);
-		return holders.isEmpty() ? null : holders.get(0);
+	private List<Holder> holders(String space, String name) {
+		try (Connection connection = this.pool.getConnection()) {
+			return holders(connection, space, name);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the holders of the lock of " + name + ": " + ex.getMessage(), ex);
+		}
 	}
 
-	/** The holder as seen from a session in the lock's own database (advisory locks belong to one database). */
-	private static String holder(Connection connection, String jobName) throws SQLException {
-		try (PreparedStatement statement = connection.prepareStatement(HOLDER)) {
-			statement.setString(1, LOCK_SPACE);
-			statement.setString(2, jobName);
+	/** The holders as seen from a session in the lock's own database (advisory locks belong to one database). */
+	private static List<Holder> holders(Connection connection, String space, String name) throws SQLException {
+		try (PreparedStatement statement = connection.prepareStatement(HOLDERS)) {
+			statement.setString(1, space);
+			statement.setString(2, name);
 			try (ResultSet result = statement.executeQuery()) {
-				return result.next() ? result.getString(1) : null;
+				List<Holder> holders = new ArrayList<>();
+				while (result.next()) {
+					holders.add(Holder.of(result));
+				}
+				return holders;
 			}
 		}
+	}
+
+	/** A session holding a lock, as {@link #HOLDERS} reads it. */
+	private record Holder(int pid, String role, boolean own, String application, String from, String since,
+			String runnersRole) {
+
+		static Holder of(ResultSet row) throws SQLException {
+			return new Holder(row.getInt(1), row.getString(2), row.getBoolean(3), row.getString(4), row.getString(5),
+					row.getString(6), row.getString(7));
+		}
+
+		String described() {
+			return String.format(OWN_HOLDER, this.application.isEmpty() ? "backend " + this.pid : this.application,
+					this.from, this.since, this.pid);
+		}
+
+		String foreign(String what) {
+			return String.format(FOREIGN_HOLDER, what, OneLine.of(this.role), this.pid, OneLine.of(this.application),
+					OneLine.of(this.runnersRole), this.pid);
+		}
+
 	}
 
 	private static String owner(String jobName) {
@@ -404,7 +488,7 @@ public class ExecutionLock {
 			this.watch.scheduleWithFixedDelay(() -> {
 				if (!stillHeld()) {
 					this.lost = true;
-					log.error("the lock of {} is lost (its database session ended): stopping the run", this.jobName);
+					log.error("the lock of {} is lost (its database session ended)", this.jobName);
 					this.watch.shutdown();
 					onLoss.run();
 				}

@@ -35,6 +35,7 @@ public class StopRequests {
 	 */
 	public void stopOnLoss(ExecutionLock.Held held, String jobName) {
 		held.watch(() -> {
+			log.error("stopping the runs of {} here after their current chunk: they would go on unprotected", jobName);
 			for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
 				request(running);
 			}

@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.StackSuperuser;
@@ -123,6 +124,53 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	RestorePoints points;
+
+	/**
+	 * backup-drill while the backup job runs (its lock held, as a run of it holds it): the drill waits for it without
+	 * the restore lock (a restore --to at 3 a.m. is not refused meanwhile, review 13 #12) and without a pool connection
+	 * bound to its thread between its looks (review 13 #9: JdbcTemplate bound one for the whole drill); asked to stop,
+	 * it stops within moments, STOPPED, with no drill recorded (it waited out ETL_PGBACKREST_LOCK_WAIT, an hour).
+	 */
+	@Test
+	void aDrillWaitingForABackupHoldsNeitherTheRestoreLockNorAPoolConnectionAndStopsWhenAsked() throws Exception {
+		// a row only (no point in the WAL, no counts): enough for what comes before a drill's restore
+		String point = "drill-wait-" + System.nanoTime();
+		this.jdbc.update("INSERT INTO etl.restore_point (name, lsn, created_at) VALUES (?, pg_current_wal_lsn(), now())",
+				point);
+		long drills = this.jdbc.queryForObject("SELECT count(*) FROM etl.restore_drill", Long.class);
+		HikariDataSource pool = this.jdbc.getDataSource().unwrap(HikariDataSource.class);
+		ExecutorService launcher = Executors.newSingleThreadExecutor();
+		try (Connection backup = TestDatabase.connect(); Statement statement = backup.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + BackupJob.NAME + "'))");
+			Future<JobExecution> drill = launcher.submit(() -> JobRuns.run(this.runner, BackupDrillJob.DEFINITION));
+			Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> this.jdbc.queryForObject("""
+					SELECT count(*) FROM etl.batch_step_execution s JOIN etl.batch_job_execution e USING (job_execution_id)
+					  JOIN etl.batch_job_instance i USING (job_instance_id)
+					WHERE i.job_name = ? AND s.status = 'STARTED'""", Long.class, BackupDrillJob.NAME) == 1);
+			// the wait's looks take a connection for a moment only: between them none is out of the pool
+			Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+				.until(() -> pool.getHikariPoolMXBean().getActiveConnections() == 0);
+			// (this JVM's drill's, whatever its holder name: another class's drill or restore may hold it meanwhile)
+			assertThat(this.jdbc.queryForObject("""
+					SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+					WHERE l.locktype = 'advisory' AND l.classid = hashtext('pgbatch.job')::oid
+					  AND l.objid = hashtext(?)::oid AND l.objsubid = 2 AND a.application_name LIKE ?""", Long.class,
+					ClusterRestore.LOCK, "pgbatch backup drill%, pid " + ProcessHandle.current().pid() + " on%"))
+				.as("the restore lock, in any database, while the drill waits").isZero();
+			long id = this.jdbc.queryForObject("SELECT max(job_execution_id) FROM etl.batch_job_execution e"
+					+ " JOIN etl.batch_job_instance i USING (job_instance_id) WHERE i.job_name = ?", Long.class,
+					BackupDrillJob.NAME);
+			this.runner.stop(id);
+			JobExecution stopped = drill.get(30, TimeUnit.SECONDS);
+			assertThat(stopped.getStatus()).isEqualTo(BatchStatus.STOPPED);
+		}
+		finally {
+			launcher.shutdownNow();
+			// other tests count the points
+			this.jdbc.update("DELETE FROM etl.restore_point WHERE name = ?", point);
+		}
+		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM etl.restore_drill", Long.class)).isEqualTo(drills);
+	}
 
 	/**
 	 * backup point: every managed table's count equals its rows at the point, and the writes around it fall on the

@@ -86,18 +86,13 @@ class BackupWaitIntegrationTests {
 		assertThat(before.exitCode()).as(before.stdout() + before.stderr()).isZero();
 		String made = "made-while-waiting-" + System.nanoTime();
 		EtlProcess drill;
-		try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
+		try (Connection backup = TestDatabase.connect()) {
 			holdTheBackupJobsLock(backup);
-			// a process of its own (in-process commands run one at a time), in its wait before the point is made:
-			// it holds the drill's lock from before it reads its point
+			// a process of its own (in-process commands run one at a time), in its wait before the point is made
 			drill = EtlProcess.start(Map.of(), "backup", "drill", "--json");
-			Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() -> {
-				try (ResultSet held = look.createStatement().executeQuery("SELECT count(*) FROM pg_stat_activity"
-						+ " WHERE datname = current_database() AND application_name LIKE 'pgbatch backup drill%'")) {
-					held.next();
-					return held.getInt(1) > 0;
-				}
-			});
+			EtlProcess waiting = drill;
+			Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+				.until(() -> waiting.stderrSoFar().contains("backup drill waits up to"));
 			Thread.sleep(2_000);
 			EtlProcess.Result point = EtlInProcess.run("backup", "point", made);
 			assertThat(point.exitCode()).as(point.stdout() + point.stderr()).isZero();

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,9 +23,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -584,7 +587,8 @@ class PointInTimeRestoreIntegrationTests {
 	/**
 	 * SIGTERM to bin/etl backup drill during the replay: its scratch cluster is stopped and its directory removed by
 	 * the shutdown hook; nothing is left in the drills' directory (one of the test's: short, for the scratch
-	 * cluster's socket path), no process runs from it.
+	 * cluster's socket path), no process runs from it. Before that, its lock's session (in the maintenance database)
+	 * is ended, as a restart of the server ends it: the drill says at once that its lock is lost (review 12 #6).
 	 */
 	@Test
 	void aSigtermDuringTheReplayOfADrillStopsItsClusterAndRemovesItsDirectory() throws Exception {
@@ -592,8 +596,17 @@ class PointInTimeRestoreIntegrationTests {
 		Path replaying = this.base.resolve("markers/drill-replaying");
 		try {
 			EtlProcess drill = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", slowArchiveGet(replaying).toString(),
-					"ETL_PGBACKREST_DRILL_DIR", drills.toString()), "backup", "drill", "--to", this.point);
+					"ETL_PGBACKREST_DRILL_DIR", drills.toString(), "ETL_LOCK_CHECK_INTERVAL", "200ms"), "backup", "drill",
+					"--to", this.point);
 			awaitFile(replaying);
+			try (Connection maintenance = TestDatabase.connect(ServerDatabases.MAINTENANCE);
+					ResultSet ended = maintenance.createStatement().executeQuery("SELECT pg_terminate_backend(pid)"
+							+ " FROM pg_stat_activity WHERE datname = current_database()"
+							+ " AND application_name LIKE 'pgbatch " + RestoreDrills.HOLDER + ", pid %'")) {
+				assertThat(ended.next() && ended.getBoolean(1)).isTrue();
+			}
+			Awaitility.await().atMost(Duration.ofSeconds(30))
+				.until(() -> drill.stderrSoFar().contains(RestoreLock.lost(RestoreDrills.HOLDER)));
 
 			EtlProcess.Result terminated = drill.terminate();
 
@@ -646,13 +659,17 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
-	 * A drill and a point-in-time restore take the same lock: while it is held (here by a session of the test's, as
-	 * a running restore or drill holds it), both are refused naming its holder, and the restore writes nothing.
+	 * A drill and a point-in-time restore take the same lock, one per server: while it is held (here by a session of
+	 * the test's in the maintenance database, as a running restore or drill holds it, whatever database its runner is
+	 * configured with: review 12 #6), both are refused naming its holder, where and since when (review 12 #7), and
+	 * the restore writes nothing.
 	 */
 	@Test
 	void aDrillAndARestoreAreRefusedWhileEitherRuns() throws Exception {
 		Path dir = this.base.resolve("while-locked");
-		try (Connection holder = TestDatabase.connect();
+		// in a turn (RestoreTurns): another class's drill is not to meet the lock held here
+		try (RestoreTurns.Turn turn = RestoreTurns.take();
+				Connection holder = TestDatabase.connect(ServerDatabases.MAINTENANCE);
 				java.sql.PreparedStatement lock = holder.prepareStatement("SELECT set_config('application_name',"
 						+ " 'a restore of the test', false), pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
 			lock.setString(1, ClusterRestore.LOCK);
@@ -666,8 +683,8 @@ class PointInTimeRestoreIntegrationTests {
 
 			for (EtlProcess.Result refused : List.of(drill, restore)) {
 				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
-				assertThat(refused.stderr().strip()).isEqualTo("etl: job " + ClusterRestore.LOCK
-						+ " is already running (a restore of the test); a second run is refused");
+				assertThat(refused.stderr().strip()).matches("etl: job " + ClusterRestore.LOCK + " is already running"
+						+ " \\(a restore of the test; connected from \\S+ since \\S+Z, server pid \\d+\\); a second run is refused");
 			}
 			assertThat(dir).doesNotExist();
 		}

@@ -4,8 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
+import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
 
 /**
@@ -35,7 +37,7 @@ public final class EtlInProcess {
 		PrintStream err = System.err;
 		ByteArrayOutputStream stdout = new ByteArrayOutputStream();
 		ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-		try {
+		try (RestoreTurns.Turn turn = RestoreTurns.take(List.of(arguments))) {
 			given.forEach(System::setProperty);
 			System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
 			System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));

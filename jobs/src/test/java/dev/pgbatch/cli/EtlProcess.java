@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
 
 /** bin/etl as an operator runs it: a separate process, aimed at the test database. */
@@ -65,7 +66,17 @@ public final class EtlProcess {
 		if (directory != null) {
 			builder.directory(directory.toFile());
 		}
-		return new EtlProcess(builder.start(), out, err);
+		RestoreTurns.Turn turn = RestoreTurns.take(List.of(arguments));
+		Process process;
+		try {
+			process = builder.start();
+		}
+		catch (IOException | RuntimeException ex) {
+			turn.close();
+			throw ex;
+		}
+		process.onExit().thenRun(turn::close);
+		return new EtlProcess(process, out, err);
 	}
 
 	/**

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgbatch.DatabaseIntegrationTest;
+import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.seed.SeedDataJob;
@@ -412,6 +413,55 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			assertThat(waiter.get(5, TimeUnit.SECONDS)).isNull();
 		}
 		awaitWaiters(resource, 0);
+	}
+
+	/**
+	 * A session of another role holding a job's lock (here the stack's superuser; any role may take advisory locks
+	 * unless EXECUTE on them is revoked) is no run of the job: the job does not count as running (a schedule's wait,
+	 * a stop, a restart trust that), and its launch is refused naming that role and the session's pid, not "already
+	 * running" nor waited for in silence (review 13 #4).
+	 */
+	@Test
+	void aJobLockHeldByASessionOfAnotherRoleIsNoRunAndItsLaunchIsRefusedNamingTheRole() throws Exception {
+		String job = "a job of the test";
+		// the server notices within moments that psql is gone (pg_sleep alone would keep the session to its end)
+		Process foreign = StackSuperuser.start(TestDatabase.name(), "SET client_connection_check_interval = '100ms';"
+				+ " SELECT set_config('application_name', 'squatter', false), pg_advisory_lock(hashtext('pgbatch.job'),"
+				+ " hashtext('" + job + "')), pg_sleep(300)");
+		try {
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).size() == 1);
+			int pid = TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).get(0);
+
+			assertThat(this.lock.isHeld(job)).isFalse();
+			assertThat(this.lock.holder(job)).isNull();
+			String role = this.jdbc.queryForObject("SELECT session_user::text", String.class);
+			assertThatThrownBy(() -> this.lock.acquire(job)).isInstanceOf(RefusedException.class)
+				.hasMessage(String.format(ExecutionLock.FOREIGN_HOLDER, "job " + job, "postgres", pid, "squatter", role,
+						pid));
+		}
+		finally {
+			foreign.destroy();
+			foreign.waitFor();
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).isEmpty());
+	}
+
+	/**
+	 * A refusal says which command holds the lock and where: its own holder name (several commands share a lock),
+	 * its process and host, where its session connected from and since when, and its server pid (review 12 #7).
+	 */
+	@Test
+	void aRefusalNamesTheHoldingCommandWhereItRunsAndSinceWhen() throws Exception {
+		try (ExecutionLock.Held held = this.lock.acquire("a shared lock of the test", "test holder", null)) {
+			assertThatThrownBy(() -> this.lock.acquire("a shared lock of the test", "test second", null))
+				.isInstanceOf(RefusedException.class)
+				.message()
+				.matches("job a shared lock of the test is already running \\(pgbatch test holder, pid "
+						+ ProcessHandle.current().pid() + " on \\S+; connected from \\S+ since"
+						+ " \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, server pid \\d+\\); a second run is refused");
+		}
 	}
 
 	private void awaitWaiters(String resource, long waiters) {

@@ -5,7 +5,6 @@ import java.time.Duration;
 import dev.pgbatch.TestDatabase;
 
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /**
@@ -27,8 +26,8 @@ final class LockWaiter {
 		database.setUrl(url);
 		database.setUsername(TestDatabase.user());
 		database.setPassword(TestDatabase.password());
-		return new ExecutionLock(database, new JdbcTemplate(new DriverManagerDataSource(url, TestDatabase.user(),
-				TestDatabase.password())), new LockProperties(Duration.ofSeconds(1)));
+		return new ExecutionLock(database, new DriverManagerDataSource(url, TestDatabase.user(), TestDatabase.password()),
+				new LockProperties(Duration.ofSeconds(1)));
 	}
 
 }

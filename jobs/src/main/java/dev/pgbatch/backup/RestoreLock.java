@@ -1,0 +1,38 @@
+package dev.pgbatch.backup;
+
+import dev.pgbatch.core.ExecutionLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one drill or point-in-time restore of a server at a time ({@link ClusterRestore#LOCK}): a scratch cluster
+ * beside the live one takes its memory, disk and a port, so two at once are refused. Taken in the maintenance
+ * database, as backup restore's locks are: an advisory lock belongs to one database, and runners configured with
+ * different databases of the same server must exclude each other. Watched: when its session ends (the live cluster
+ * restarted under a restore of hours), another drill or restore could start beside this one, which is said.
+ */
+final class RestoreLock {
+
+	private static final Logger log = LoggerFactory.getLogger(RestoreLock.class);
+
+	static final String LOST = "the lock of %s was lost while it ran (its session in database %s ended: did the server"
+			+ " restart?): another drill or restore --to may have run beside it";
+
+	private RestoreLock() {
+	}
+
+	/**
+	 * Takes the lock for {@code holder} ("backup drill", "backup restore --to": the name a refusal shows), or refuses
+	 * naming whoever holds it. Close the handle to release it; {@link ExecutionLock.Held#check} says whether it held.
+	 */
+	static ExecutionLock.Held hold(ExecutionLock lock, String holder) {
+		ExecutionLock.Held held = lock.acquire(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE);
+		held.watch(() -> log.error(lost(holder)));
+		return held;
+	}
+
+	static String lost(String holder) {
+		return LOST.formatted(holder, ServerDatabases.MAINTENANCE);
+	}
+
+}
