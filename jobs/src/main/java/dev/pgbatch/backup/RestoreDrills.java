@@ -299,7 +299,7 @@ public class RestoreDrills {
 	 * functions are a superuser's, and its extension is installed in the scratch cluster only).
 	 */
 	private List<String> amcheck(Path scratch, int port) throws IOException, InterruptedException {
-		ClusterRestore.Ran checked = this.cluster.asOwner(AMCHECK_TIMEOUT, this.cluster.tool("pg_amcheck"), "-h",
+		ClusterRestore.Ran checked = this.cluster.asOwner(AMCHECK_TIMEOUT, this.cluster.tool("pg_amcheck", data(scratch)), "-h",
 				scratch.toString(), "-p", Integer.toString(port), "-U", this.cluster.owner(), "--install-missing",
 				databaseName());
 		if (checked.exitCode() == 0) {
