@@ -70,6 +70,10 @@ class ClusterRestore {
 	static final String ROOT_OWNER = "pgBackRest's configuration %s belongs to root: a restored cluster runs as that"
 			+ " file's owner, and postgres refuses to run as root; give the file to the user who runs postgres";
 
+	static final String NOT_RUNNABLE = "pgBackRest's configuration %s belongs to %s: a restored cluster runs as that"
+			+ " file's owner, which %s cannot run it as (giving it the files and running postgres as another user"
+			+ " take root); run this as %s or as root";
+
 	static final String BAD_PATH = "%s: a directory's path of letters, digits and / . _ - + @ only, without . or .."
 			+ " components (it goes into the restored cluster's configuration files and pg_ctl's shell command line)";
 
@@ -381,13 +385,37 @@ class ClusterRestore {
 
 	/**
 	 * Refuses (exit 2) pgBackRest's program or configuration paths named by a path that cannot go into the restored
-	 * cluster's restore_command ({@link #restoreCommand}), and a runner's role the generated pg_hba.conf cannot name
+	 * cluster's restore_command ({@link #restoreCommand}), a configuration whose owner this runner cannot run the
+	 * restored cluster as ({@link #unrunnable}), and a runner's role the generated pg_hba.conf cannot name
 	 * ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
-	 * pgbackrest check and the directories.
+	 * pgbackrest check, the directories or the restore of hours.
 	 */
-	void refuseUnquotable() {
+	void preflight() {
 		refuseUnquotablePaths();
+		String config = config();
+		try {
+			String problem = unrunnable(config, Files.getOwner(Path.of(config)).getName(),
+					System.getProperty("user.name"));
+			if (problem != null) {
+				throw new UsageException(problem);
+			}
+		}
+		catch (IOException ex) {
+			// not there or not readable: the restored cluster runs as this user ({@link #owner})
+		}
 		hbaName(role());
+	}
+
+	/**
+	 * Why a runner {@code me} cannot run a restored cluster as {@code owner}, the owner of pgBackRest's configuration
+	 * {@code config}, or null: postgres refuses root, and only root may give files to another user and run postgres
+	 * as that user (runuser).
+	 */
+	static String unrunnable(String config, String owner, String me) {
+		if (owner.equals("root")) {
+			return ROOT_OWNER.formatted(config);
+		}
+		return owner.equals(me) || me.equals("root") ? null : NOT_RUNNABLE.formatted(config, owner, me, owner);
 	}
 
 	private void refuseUnquotablePaths() {

@@ -205,7 +205,7 @@ public class PointInTimeRestores {
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
-			this.cluster.refuseUnquotable();
+			this.cluster.preflight();
 			ClusterRestore.Target target;
 			String described;
 			if (pointName != null) {

@@ -124,13 +124,14 @@ public class RestoreDrills {
 	/**
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
-	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
+	 * after the server's clock, a pgBackRest path restore_command cannot hold or a configuration owner the restored
+	 * cluster cannot be run as ({@link ClusterRestore#preflight}) is a UsageException, with nothing
 	 * written. Then a backup under way is waited for ({@link BackupWait}); one that still runs after that fails the
 	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems.
 	 */
 	public Drill drill(String pointName, Instant time) throws InterruptedException {
 		try (ExecutionLock.Held held = this.lock.acquire(ClusterRestore.LOCK)) {
-			this.cluster.refuseUnquotable();
+			this.cluster.preflight();
 			if (time != null) {
 				this.cluster.refuseFuture(time);
 			}

@@ -344,6 +344,26 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * The restored cluster runs as the owner of pgBackRest's configuration: a root-owned one (postgres refuses root),
+	 * or another user's when this runner is not root (runuser and giving files away take root), is refused before
+	 * anything is done (exit 2), not after the restore of hours.
+	 */
+	@Test
+	void aConfigurationOwnerTheRestoredClusterCannotRunAsIsRefusedUpFront(@TempDir Path directory) throws Exception {
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "root", "root"))
+			.isEqualTo(ClusterRestore.ROOT_OWNER.formatted("/etc/pgbackrest.conf"));
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "etl"))
+			.isEqualTo(ClusterRestore.NOT_RUNNABLE.formatted("/etc/pgbackrest.conf", "postgres", "etl", "postgres"));
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "root")).isNull();
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "postgres")).isNull();
+
+		assumeThat(System.getProperty("user.name")).isEqualTo("root");
+		Path config = Files.writeString(directory.resolve("pgbackrest.conf"), "");
+		assertThatExceptionOfType(UsageException.class).isThrownBy(() -> clusterWith(config).preflight())
+			.withMessage(ClusterRestore.ROOT_OWNER.formatted(config));
+	}
+
+	/**
 	 * The port of a kept restore taken meanwhile, the live cluster down (its ports cannot be read for a free one to
 	 * suggest): still a start that began no replay (the restore is kept), its message without a suggestion.
 	 */
