@@ -323,6 +323,7 @@ class ClusterRestore {
 		}
 		// read before the restore of hours: the live cluster may be down by its end
 		String role = role();
+		Set<String> elsewhere = liveElsewhere();
 		PgBackRest.Result restored = this.pgBackRest.run(STEP_TIMEOUT, "restore", options.toArray(String[]::new));
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
@@ -334,6 +335,7 @@ class ClusterRestore {
 				}
 			}
 		}
+		List<String> notes = new ArrayList<>(setAside(data, elsewhere));
 		Map<String, String> all = new LinkedHashMap<>();
 		if (!Files.exists(data.resolve(CONF), LinkOption.NOFOLLOW_LINKS)) {
 			// the live cluster's values, which its postgresql.conf in /etc gave: PostgreSQL's defaults below them stop
@@ -345,9 +347,9 @@ class ClusterRestore {
 			all.putAll(controlled(control.output()));
 		}
 		all.putAll(settings);
-		List<String> wrote = configure(data, all, owner(), role);
+		notes.addAll(configure(data, all, owner(), role));
 		toOwner(CONFIGURATION.stream().map(data::resolve).toArray(Path[]::new));
-		return new Configured(wrote, written(data, all));
+		return new Configured(notes, written(data, all));
 	}
 
 	/**
@@ -561,6 +563,66 @@ class ClusterRestore {
 		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
 				java.nio.file.StandardOpenOption.APPEND);
 		return wrote;
+	}
+
+	/** The live server's settings that say where it reads each configuration file, by file. */
+	private static final Map<String, String> CONFIGURATION_SETTINGS = Map.of("config_file", "postgresql.conf", "hba_file",
+			"pg_hba.conf", "ident_file", "pg_ident.conf");
+
+	/**
+	 * The configuration files the live server reads from outside its data directory ({@link #elsewhere}); none known
+	 * when the runner's role may not read those settings (a superuser's or pg_read_all_settings').
+	 */
+	Set<String> liveElsewhere() {
+		Map<String, String> settings = new LinkedHashMap<>();
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SELECT name, setting FROM pg_settings WHERE name"
+						+ " IN ('data_directory', 'config_file', 'hba_file', 'ident_file')")) {
+			while (rs.next()) {
+				settings.put(rs.getString(1), rs.getString(2));
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the live cluster's settings: " + ex.getMessage(), ex);
+		}
+		return elsewhere(settings);
+	}
+
+	/**
+	 * The configuration files ({@link #CONFIGURATION_SETTINGS}) that the live server's {@code settings} (from
+	 * pg_settings) say it reads from outside its data_directory: a copy of one in its data directory (initdb's,
+	 * left there; its pg_hba.conf trusts 127.0.0.1) is restored with it but is not what the live cluster runs with.
+	 */
+	static Set<String> elsewhere(Map<String, String> settings) {
+		String data = settings.get("data_directory");
+		Set<String> files = new java.util.TreeSet<>();
+		if (data != null) {
+			CONFIGURATION_SETTINGS.forEach((setting, file) -> {
+				String read = settings.get(setting);
+				if (read != null && !Path.of(read).equals(Path.of(data, file))) {
+					files.add(file);
+				}
+			});
+		}
+		return files;
+	}
+
+	/**
+	 * Renames the restored copies of the {@code files} the live cluster does not read ({@link #elsewhere}) to
+	 * FILE.not-the-live-clusters, so that {@link #configure} writes its own in their place; what it did, one line each.
+	 */
+	static List<String> setAside(Path data, Set<String> files) throws IOException {
+		List<String> notes = new ArrayList<>();
+		for (String file : files) {
+			Path restored = data.resolve(file);
+			if (Files.exists(restored, LinkOption.NOFOLLOW_LINKS)) {
+				Path aside = data.resolve(file + ".not-the-live-clusters");
+				Files.move(restored, aside, LinkOption.NOFOLLOW_LINKS);
+				notes.add(restored + ": restored, but the live cluster reads its " + file + " from outside its data"
+						+ " directory: this stale copy is kept as " + aside + ", not used");
+			}
+		}
+		return notes;
 	}
 
 	/**

@@ -142,8 +142,9 @@ public class PointInTimeRestores {
 	 * Said before the restart of a switch-over whose configuration files were not restored (Debian's /etc/postgresql):
 	 * the restored cluster's are placeholders, and the restart would make them production's.
 	 */
-	static final String PLACEHOLDERS = "     then, before step 4 (no configuration file was restored: the ones in %1$s are"
-			+ " placeholders): put the old cluster's pg_hba.conf and pg_ident.conf in place of %1$s/pg_hba.conf and"
+	static final String PLACEHOLDERS = "     then, before step 4 (the live cluster's configuration files were not restored"
+			+ " with its data directory: the ones in %1$s are placeholders): put the old cluster's pg_hba.conf and"
+			+ " pg_ident.conf in place of %1$s/pg_hba.conf and"
 			+ " %1$s/pg_ident.conf (the placeholder lets in only %2$s through the socket and the runner's role from"
 			+ " 127.0.0.1; the old cluster's rules, its hardening, are not there), and its postgresql.conf's settings"
 			+ " (listen_addresses, max_connections, shared_buffers, ssl...: the RESETs above leave PostgreSQL's defaults"

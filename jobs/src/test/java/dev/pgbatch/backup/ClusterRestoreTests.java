@@ -344,6 +344,32 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * A live server that reads its pg_hba.conf from outside its data directory, which still holds initdb's (trust on
+	 * 127.0.0.1): the restored stale copy is set aside and the placeholder written in its place; the files it reads
+	 * from its data directory are kept.
+	 */
+	@Test
+	void aRestoredConfigurationFileTheLiveClusterDoesNotReadIsSetAside(@TempDir Path data) throws Exception {
+		Set<String> elsewhere = ClusterRestore.elsewhere(Map.of("data_directory", "/var/lib/postgresql/15/main",
+				"config_file", "/var/lib/postgresql/15/main/postgresql.conf", "hba_file", "/etc/postgresql/15/main/pg_hba.conf",
+				"ident_file", "/var/lib/postgresql/15/main/pg_ident.conf"));
+		assertThat(elsewhere).containsExactly("pg_hba.conf");
+		assertThat(ClusterRestore.elsewhere(Map.of("config_file", "/etc/postgresql/15/main/postgresql.conf")))
+			.as("where its data directory is cannot be read").isEmpty();
+		Files.writeString(data.resolve("postgresql.conf"), "");
+		Files.writeString(data.resolve("pg_ident.conf"), "");
+		Files.writeString(data.resolve("pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
+
+		List<String> notes = ClusterRestore.setAside(data, elsewhere);
+		notes.addAll(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch"));
+
+		assertThat(notes).hasSize(2);
+		assertThat(notes.get(0)).contains("pg_hba.conf: restored, but the live cluster reads its pg_hba.conf from outside");
+		assertThat(Files.readString(data.resolve("pg_hba.conf"))).doesNotContain("trust");
+		assertThat(Files.readString(data.resolve("pg_hba.conf.not-the-live-clusters"))).contains("trust");
+	}
+
+	/**
 	 * The restored cluster runs as the owner of pgBackRest's configuration: a root-owned one (postgres refuses root),
 	 * or another user's when this runner is not root (runuser and giving files away take root), is refused before
 	 * anything is done (exit 2), not after the restore of hours.

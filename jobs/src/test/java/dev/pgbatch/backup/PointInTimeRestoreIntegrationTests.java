@@ -285,7 +285,7 @@ class PointInTimeRestoreIntegrationTests {
 				+ " restored", "ALTER SYSTEM RESET max_connections; ALTER SYSTEM RESET max_worker_processes;"
 						+ " ALTER SYSTEM RESET max_wal_senders; ALTER SYSTEM RESET max_prepared_transactions;"
 						+ " ALTER SYSTEM RESET max_locks_per_transaction; ALTER SYSTEM RESET port;",
-				"then, before step 4 (no configuration file was restored: the ones in " + dir + " are placeholders): put"
+				"then, before step 4 (the live cluster's configuration files were not restored with its data directory: the ones in " + dir + " are placeholders): put"
 						+ " the old cluster's pg_hba.conf and pg_ident.conf in place");
 		// the placeholder lets the runner's role in by TCP, no other (the restored roles and secrets are the target's)
 		assertThat(Files.readString(dir.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))

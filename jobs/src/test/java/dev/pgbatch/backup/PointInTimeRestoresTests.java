@@ -50,7 +50,7 @@ class PointInTimeRestoresTests {
 		assertThat(said).contains("ALTER SYSTEM SET archive_command = '/usr/bin/pgbackrest --stanza=pgbatch archive-push %p'",
 				"  5. /usr/bin/pgbackrest --stanza=pgbatch check: it must pass")
 			.doesNotContain("--config");
-		int placeholders = said.indexOf("before step 4 (no configuration file was restored");
+		int placeholders = said.indexOf("before step 4 (the live cluster's configuration files were not restored");
 		assertThat(placeholders).isGreaterThan(said.indexOf("  3. ")).isLessThan(said.indexOf("  4. restart it"));
 		assertThat(said.substring(placeholders)).contains("put the old cluster's pg_hba.conf and pg_ident.conf in place of"
 				+ " /srv/restored/pg_hba.conf", "its postgresql.conf's settings");
