@@ -37,7 +37,6 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
-import dev.pgbatch.Settings;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.UsageException;
@@ -71,6 +70,10 @@ class ClusterRestore {
 	static final String ROOT_OWNER = "pgBackRest's configuration %s belongs to root: a restored cluster runs as that"
 			+ " file's owner, and postgres refuses to run as root; give the file to the user who runs postgres";
 
+	static final String NOT_RUNNABLE = "pgBackRest's configuration %s belongs to %s: a restored cluster runs as that"
+			+ " file's owner, which %s cannot run it as (giving it the files and running postgres as another user"
+			+ " take root); run this as %s or as root";
+
 	static final String BAD_PATH = "%s: a directory's path of letters, digits and / . _ - + @ only, without . or .."
 			+ " components (it goes into the restored cluster's configuration files and pg_ctl's shell command line)";
 
@@ -97,8 +100,15 @@ class ClusterRestore {
 	static final String UNQUOTABLE = "%s: pgBackRest's program or configuration file named by a path of letters, digits"
 			+ " and / . _ - + @ only goes into the restored cluster's restore_command";
 
+	static final String HBA_NAME = "%s: a role or user name pg_hba.conf cannot hold (a double quote, a control character,"
+			+ " empty or over 63 bytes): a restored cluster's generated pg_hba.conf names it; run as another";
+
 	static final String PORT_TAKEN = "port %d on 127.0.0.1, free when the restore began, is in use now (port %d is free"
 			+ " now: port = '%2$d' in %s/postgresql.auto.conf)";
+
+	/** {@link #PORT_TAKEN} when no free port could be found to suggest (the live cluster down: its ports unknown). */
+	static final String PORT_TAKEN_NO_SUGGESTION = "port %d on 127.0.0.1, free when the restore began, is in use now (set a"
+			+ " free one, not the live cluster's: port = '...' in %s/postgresql.auto.conf)";
 
 	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s), nor one the system"
 			+ " gives that is not the live cluster's (%s) or PostgreSQL's usual 5432-5439";
@@ -311,6 +321,9 @@ class ClusterRestore {
 		else {
 			options.addAll(List.of("--type=time", "--target=" + TARGET_TIME.format(target.time())));
 		}
+		// read before the restore of hours: the live cluster may be down by its end
+		String role = role();
+		Set<String> elsewhere = liveElsewhere();
 		PgBackRest.Result restored = this.pgBackRest.run(STEP_TIMEOUT, "restore", options.toArray(String[]::new));
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
@@ -322,20 +335,21 @@ class ClusterRestore {
 				}
 			}
 		}
+		List<String> notes = new ArrayList<>(setAside(data, elsewhere));
 		Map<String, String> all = new LinkedHashMap<>();
 		if (!Files.exists(data.resolve(CONF), LinkOption.NOFOLLOW_LINKS)) {
 			// the live cluster's values, which its postgresql.conf in /etc gave: PostgreSQL's defaults below them stop
 			// the replay ("insufficient parameter settings")
-			Ran control = asOwner(STOP_TIMEOUT, tool("pg_controldata"), data.toString());
+			Ran control = asOwner(STOP_TIMEOUT, tool("pg_controldata", data), data.toString());
 			if (control.exitCode() != 0) {
 				throw new IllegalStateException(STEP_FAILED.formatted("pg_controldata", OneLine.of(control.output())));
 			}
 			all.putAll(controlled(control.output()));
 		}
 		all.putAll(settings);
-		List<String> wrote = configure(data, all, owner());
+		notes.addAll(configure(data, all, owner(), role));
 		toOwner(CONFIGURATION.stream().map(data::resolve).toArray(Path[]::new));
-		return new Configured(wrote, written(data, all));
+		return new Configured(notes, written(data, all));
 	}
 
 	/**
@@ -363,19 +377,53 @@ class ClusterRestore {
 			}
 		}));
 		if (settings.size() != CONTROLLED.size()) {
-			throw new IllegalStateException(STEP_FAILED.formatted("pg_controldata",
-					"not every one of " + CONTROLLED.values() + " read: " + OneLine.of(output)));
+			// named only: the output holds the cluster's mock authentication nonce, not for logs or a drill's problems
+			List<String> missing = CONTROLLED.values().stream().filter(name -> !settings.containsKey(name)).toList();
+			throw new IllegalStateException(STEP_FAILED.formatted("pg_controldata", "no " + String.join(", ", missing)
+					+ " in its output"));
 		}
 		return settings;
 	}
 
 	/**
-	 * Refuses (exit 2) pgBackRest's program or configuration file named by a path that cannot go into the restored
-	 * cluster's restore_command ({@link #restoreCommand}): checked before the live cluster is touched or anything is
-	 * made, not found out after pgbackrest check and the directories.
+	 * Refuses (exit 2) pgBackRest's program or configuration paths named by a path that cannot go into the restored
+	 * cluster's restore_command ({@link #restoreCommand}), a configuration whose owner this runner cannot run the
+	 * restored cluster as ({@link #unrunnable}), and a runner's role the generated pg_hba.conf cannot name
+	 * ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
+	 * pgbackrest check, the directories or the restore of hours.
 	 */
-	void refuseUnquotable() {
-		for (String path : List.of(this.pgBackRest.bin(), config())) {
+	void preflight() {
+		refuseUnquotablePaths();
+		String config = config();
+		try {
+			String problem = unrunnable(config, Files.getOwner(Path.of(config)).getName(),
+					System.getProperty("user.name"));
+			if (problem != null) {
+				throw new UsageException(problem);
+			}
+		}
+		catch (IOException ex) {
+			// not there or not readable: the restored cluster runs as this user ({@link #owner})
+		}
+		hbaName(role());
+	}
+
+	/**
+	 * Why a runner {@code me} cannot run a restored cluster as {@code owner}, the owner of pgBackRest's configuration
+	 * {@code config}, or null: postgres refuses root, and only root may give files to another user and run postgres
+	 * as that user (runuser).
+	 */
+	static String unrunnable(String config, String owner, String me) {
+		if (owner.equals("root")) {
+			return ROOT_OWNER.formatted(config);
+		}
+		return owner.equals(me) || me.equals("root") ? null : NOT_RUNNABLE.formatted(config, owner, me, owner);
+	}
+
+	private void refuseUnquotablePaths() {
+		List<String> paths = new ArrayList<>(List.of(this.pgBackRest.bin(), config()));
+		configOptions().forEach(option -> paths.add(option.substring(option.indexOf('=') + 1)));
+		for (String path : paths) {
 			if (badPath(Path.of(path))) {
 				throw new UsageException(UNQUOTABLE.formatted(OneLine.of(path)));
 			}
@@ -383,24 +431,65 @@ class ClusterRestore {
 	}
 
 	/**
-	 * The configuration file pgBackRest reads for this runner ({@link #config(String, String, Path)}): the restored
-	 * cluster's replay reads the same one, and the switch-over names it.
+	 * pgBackRest's options that choose the configuration it reads, each with the environment variable that gives it
+	 * the same way (pgBackRest counts them alike: a --config or PGBACKREST_CONFIG without a config path or include
+	 * path skips the include files, conf.d).
 	 */
-	String config() {
-		return config(this.pgBackRest.config(), Settings.value("PGBACKREST_CONFIG"), Path.of("/etc"));
+	private static final Map<String, String> CONFIG_OPTIONS = Map.of("config", "PGBACKREST_CONFIG", "config-path",
+			"PGBACKREST_CONFIG_PATH", "config-include-path", "PGBACKREST_CONFIG_INCLUDE_PATH");
+
+	/**
+	 * The options the runner's pgbackrest ran with that choose its configuration ({@link #configOptions(String, Map)}):
+	 * the replay's restore_command and the switch-over's commands pass the same, and so read the same files.
+	 */
+	List<String> configOptions() {
+		return configOptions(this.pgBackRest.config(), System.getenv());
 	}
 
 	/**
-	 * The configuration file pgBackRest reads: {@code configured} (ETL_PGBACKREST_CONFIG, on its command line), else
-	 * {@code environment} (PGBACKREST_CONFIG: pgbackrest runs with this JVM's environment), else its default under
-	 * {@code etc}: /etc/pgbackrest/pgbackrest.conf, or /etc/pgbackrest.conf (Debian's) when that does not exist.
+	 * The command-line options that make a pgbackrest run without this JVM's environment (postgres's restore_command
+	 * and archive_command) read the configuration the runner's read: --config for {@code configured}
+	 * (ETL_PGBACKREST_CONFIG, on the runner's command line), else for PGBACKREST_CONFIG of {@code environment};
+	 * --config-path and --config-include-path for PGBACKREST_CONFIG_PATH and PGBACKREST_CONFIG_INCLUDE_PATH; none of
+	 * them when none is set: pgbackrest then reads its default file and include path, as the runner's did.
 	 */
-	static String config(String configured, String environment, Path etc) {
+	static List<String> configOptions(String configured, Map<String, String> environment) {
+		List<String> options = new ArrayList<>();
+		for (String option : List.of("config", "config-path", "config-include-path")) {
+			String value = option.equals("config") && !configured.isEmpty() ? configured
+					: environment.getOrDefault(CONFIG_OPTIONS.get(option), "");
+			if (!value.isEmpty()) {
+				options.add("--" + option + "=" + value);
+			}
+		}
+		return options;
+	}
+
+	/**
+	 * The main configuration file pgBackRest reads for this runner ({@link #config(String, Map, Path)}): its owner runs
+	 * the restored cluster, and the switch-over names it.
+	 */
+	String config() {
+		return config(this.pgBackRest.config(), System.getenv(), Path.of("/etc"));
+	}
+
+	/**
+	 * The main configuration file pgBackRest reads: {@code configured} (ETL_PGBACKREST_CONFIG, on its command line),
+	 * else PGBACKREST_CONFIG of {@code environment} (pgbackrest runs with this JVM's environment), else pgbackrest.conf
+	 * in PGBACKREST_CONFIG_PATH, else its default under {@code etc}: /etc/pgbackrest/pgbackrest.conf, or
+	 * /etc/pgbackrest.conf (Debian's) when that does not exist.
+	 */
+	static String config(String configured, Map<String, String> environment, Path etc) {
 		if (!configured.isEmpty()) {
 			return configured;
 		}
-		if (environment != null && !environment.isEmpty()) {
-			return environment;
+		String variable = environment.getOrDefault("PGBACKREST_CONFIG", "");
+		if (!variable.isEmpty()) {
+			return variable;
+		}
+		String path = environment.getOrDefault("PGBACKREST_CONFIG_PATH", "");
+		if (!path.isEmpty()) {
+			return Path.of(path).resolve("pgbackrest.conf").toString();
 		}
 		Path preferred = etc.resolve(DEFAULT_CONFIGS.get(0));
 		return (Files.exists(preferred) ? preferred : etc.resolve(DEFAULT_CONFIGS.get(1))).toString();
@@ -410,14 +499,22 @@ class ClusterRestore {
 	 * The restored cluster's restore_command, in place of the one pgbackrest restore would write: that one's
 	 * archive-get takes archive-async from pgBackRest's configuration, and an asynchronous archive-get of a replay
 	 * that lasts hours shares the spool path with the live cluster's asynchronous archive-push. Synchronous here,
-	 * with this restore's configuration named ({@link #config()}: postgres runs it without this JVM's environment,
-	 * PGBACKREST_CONFIG among it), stanza and data directory (archive-get checks the cluster's pg_control against
-	 * the repository).
+	 * with this restore's configuration options ({@link #configOptions()}: postgres runs it without this JVM's
+	 * environment), stanza and data directory (archive-get checks the cluster's pg_control against the repository).
 	 */
 	String restoreCommand(Path data) {
-		refuseUnquotable();
-		return this.pgBackRest.bin() + " --config=" + config() + " --stanza=" + this.pgBackRest.stanza() + " --pg1-path="
-				+ data + " --no-archive-async archive-get %f \"%p\"";
+		refuseUnquotablePaths();
+		return pgBackRestCommand() + " --pg1-path=" + data + " --no-archive-async archive-get %f \"%p\"";
+	}
+
+	/**
+	 * pgbackrest with the configuration options and stanza the runner's ran with, for a command run without this
+	 * JVM's environment (restore_command, the switch-over's archive_command and check).
+	 */
+	String pgBackRestCommand() {
+		StringBuilder command = new StringBuilder(this.pgBackRest.bin());
+		configOptions().forEach(option -> command.append(' ').append(option));
+		return command.append(" --stanza=").append(this.pgBackRest.stanza()).toString();
 	}
 
 	/** The restored configuration files {@link #configure} writes or appends to. */
@@ -431,11 +528,12 @@ class ClusterRestore {
 	 * appended to postgresql.auto.conf (after pgBackRest's recovery settings: the last of a name counts), its own
 	 * data_directory last in postgresql.conf (the live one's may name another, which postgresql.auto.conf cannot
 	 * override), and, for a cluster whose configuration lives outside its data directory (Debian's
-	 * /etc/postgresql), an empty postgresql.conf, an empty pg_ident.conf and a pg_hba.conf that lets the owner in
-	 * through the socket and every role from 127.0.0.1 with its password (the runbook's psql and the full backup
-	 * after the switch-over connect so; a drill's counts are the runner's).
+	 * /etc/postgresql), an empty postgresql.conf, an empty pg_ident.conf and a pg_hba.conf that lets only the owner
+	 * in through the socket (peer) and {@code role}, the runner's, from 127.0.0.1 with its password (the runbook's
+	 * psql, a drill's counts): the restored roles and secrets are the target's, passwords rotated since among them,
+	 * and the live cluster's hba (its hardening) is not there to keep them out.
 	 */
-	static List<String> configure(Path data, Map<String, String> settings, String owner) throws IOException {
+	static List<String> configure(Path data, Map<String, String> settings, String owner, String role) throws IOException {
 		List<String> wrote = new ArrayList<>();
 		String none = ": none was restored (the configuration lives outside the data directory): written ";
 		Path conf = data.resolve(CONF);
@@ -448,11 +546,12 @@ class ClusterRestore {
 				+ "data_directory = " + quoted(data.toString()) + "\n", java.nio.file.StandardOpenOption.APPEND);
 		Path hba = data.resolve("pg_hba.conf");
 		if (!Files.exists(hba, LinkOption.NOFOLLOW_LINKS)) {
-			Files.writeString(hba, "# bin/etl backup restore: none was restored; " + owner + " through the socket, every"
-					+ " role from 127.0.0.1 with its password\n" + "local all " + owner + " peer\n"
-					+ "host all all 127.0.0.1/32 scram-sha-256\n");
-			wrote.add(hba + none + "to let " + owner + " in through the socket, and every role from 127.0.0.1 with its"
-					+ " password");
+			Files.writeString(hba, "# bin/etl backup restore: none was restored; a placeholder: " + owner
+					+ " through the socket, " + role + " from 127.0.0.1 with its password; put the live cluster's in place"
+					+ " before a switch-over\n" + "local all " + hbaName(owner) + " peer\n" + "host all " + hbaName(role)
+					+ " 127.0.0.1/32 scram-sha-256\n");
+			wrote.add(hba + none + "a placeholder that lets " + owner + " in through the socket and " + role
+					+ " from 127.0.0.1 with its password, no other role");
 		}
 		Path ident = data.resolve("pg_ident.conf");
 		if (!Files.exists(ident, LinkOption.NOFOLLOW_LINKS)) {
@@ -464,6 +563,90 @@ class ClusterRestore {
 		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
 				java.nio.file.StandardOpenOption.APPEND);
 		return wrote;
+	}
+
+	/** The live server's settings that say where it reads each configuration file, by file. */
+	private static final Map<String, String> CONFIGURATION_SETTINGS = Map.of("config_file", "postgresql.conf", "hba_file",
+			"pg_hba.conf", "ident_file", "pg_ident.conf");
+
+	/**
+	 * The configuration files the live server reads from outside its data directory ({@link #elsewhere}); none known
+	 * when the runner's role may not read those settings (a superuser's or pg_read_all_settings').
+	 */
+	Set<String> liveElsewhere() {
+		Map<String, String> settings = new LinkedHashMap<>();
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SELECT name, setting FROM pg_settings WHERE name"
+						+ " IN ('data_directory', 'config_file', 'hba_file', 'ident_file')")) {
+			while (rs.next()) {
+				settings.put(rs.getString(1), rs.getString(2));
+			}
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the live cluster's settings: " + ex.getMessage(), ex);
+		}
+		return elsewhere(settings);
+	}
+
+	/**
+	 * The configuration files ({@link #CONFIGURATION_SETTINGS}) that the live server's {@code settings} (from
+	 * pg_settings) say it reads from outside its data_directory: a copy of one in its data directory (initdb's,
+	 * left there; its pg_hba.conf trusts 127.0.0.1) is restored with it but is not what the live cluster runs with.
+	 */
+	static Set<String> elsewhere(Map<String, String> settings) {
+		String data = settings.get("data_directory");
+		Set<String> files = new java.util.TreeSet<>();
+		if (data != null) {
+			CONFIGURATION_SETTINGS.forEach((setting, file) -> {
+				String read = settings.get(setting);
+				if (read != null && !Path.of(read).equals(Path.of(data, file))) {
+					files.add(file);
+				}
+			});
+		}
+		return files;
+	}
+
+	/**
+	 * Renames the restored copies of the {@code files} the live cluster does not read ({@link #elsewhere}) to
+	 * FILE.not-the-live-clusters, so that {@link #configure} writes its own in their place; what it did, one line each.
+	 */
+	static List<String> setAside(Path data, Set<String> files) throws IOException {
+		List<String> notes = new ArrayList<>();
+		for (String file : files) {
+			Path restored = data.resolve(file);
+			if (Files.exists(restored, LinkOption.NOFOLLOW_LINKS)) {
+				Path aside = data.resolve(file + ".not-the-live-clusters");
+				Files.move(restored, aside, LinkOption.NOFOLLOW_LINKS);
+				notes.add(restored + ": restored, but the live cluster reads its " + file + " from outside its data"
+						+ " directory: this stale copy is kept as " + aside + ", not used");
+			}
+		}
+		return notes;
+	}
+
+	/**
+	 * A role or user name as pg_hba.conf takes it: in double quotes (a name like all, replication, +group or @file is
+	 * then that role only), or a UsageException for one it cannot hold (pg_hba.conf has no escape for a quote).
+	 */
+	static String hbaName(String name) {
+		if (name.isEmpty() || name.getBytes(StandardCharsets.UTF_8).length > 63 || name.contains("\"")
+				|| name.chars().anyMatch(Character::isISOControl)) {
+			throw new UsageException(HBA_NAME.formatted(OneLine.of(name)));
+		}
+		return "\"" + name + "\"";
+	}
+
+	/** The runner's role on the live cluster: the one a restored cluster's generated pg_hba.conf lets in by TCP. */
+	String role() {
+		try (Connection connection = this.dataSource.getConnection();
+				ResultSet rs = connection.createStatement().executeQuery("SELECT current_user")) {
+			rs.next();
+			return rs.getString(1);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot read the runner's role: " + ex.getMessage(), ex);
+		}
 	}
 
 	/** What {@link #configure} writes into postgresql.auto.conf: {@link #ISOLATED}, then {@code settings} over it. */
@@ -491,11 +674,11 @@ class ClusterRestore {
 	void start(Path data, Path log, int port) throws IOException, InterruptedException {
 		// free at the restore's start, hours ago: postgres would stop at once on a port taken since
 		if (!portFree(port)) {
-			throw new NotStarted(PORT_TAKEN.formatted(port, freePort(), data));
+			throw new NotStarted(portTaken(port, data));
 		}
 		Path control = data.resolve("global/pg_control");
 		byte[] restored = Files.readAllBytes(control);
-		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
+		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl", data), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
 			if (STOPPED_BY.contains(started.exitCode()) && !unchanged(control, restored)) {
@@ -508,8 +691,7 @@ class ClusterRestore {
 			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
 		}
 		long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-		// found once: asked every 200 ms for hours, the server's version would be read as often
-		String controlData = tool("pg_controldata");
+		String controlData = tool("pg_controldata", data);
 		while (!asOwner(STOP_TIMEOUT, controlData, data.toString()).output()
 			.contains("Database cluster state:               in production")) {
 			if (!Files.exists(data.resolve("postmaster.pid"))) {
@@ -520,6 +702,23 @@ class ClusterRestore {
 						"not promoted within " + STEP_TIMEOUT.toHours() + " h"));
 			}
 			Thread.sleep(200);
+		}
+	}
+
+	/**
+	 * Why a kept restore did not start, its port taken: with a free one to set when one can be found (the live
+	 * cluster's ports are read for it); never a failure of its own, which would remove hours of restore.
+	 */
+	String portTaken(int port, Path data) {
+		try {
+			return PORT_TAKEN.formatted(port, freePort(), data);
+		}
+		catch (IOException | RuntimeException ex) {
+			return PORT_TAKEN_NO_SUGGESTION.formatted(port, data);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return PORT_TAKEN_NO_SUGGESTION.formatted(port, data);
 		}
 	}
 
@@ -601,7 +800,7 @@ class ClusterRestore {
 		}
 		try {
 			if (postmasterRunsIn(data)) {
-				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl"), "-D", data.toString(), "-m", mode, "-w", "stop");
+				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl", data), "-D", data.toString(), "-m", mode, "-w", "stop");
 				// one that ended by itself meanwhile (its pid file gone: "Is server running?") is stopped
 				if (stopped.exitCode() != 0 && postmasterRunsIn(data)) {
 					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
@@ -1022,12 +1221,22 @@ class ClusterRestore {
 	}
 
 	/**
-	 * The server's tool of that name (pg_ctl, pg_amcheck...), of the server's major version now: a scheduler that
-	 * runs for months may see its server upgraded (pg_upgradecluster 15 to 16) under it. When the server cannot be
-	 * asked (a clean-up on exit stops a cluster with pg_ctl while the application's connections close), the one
-	 * last found.
+	 * The tool of that name (pg_ctl, pg_controldata, pg_amcheck) for the cluster in {@code data}: of the major version
+	 * its PG_VERSION says (a restore to before a pg_upgradecluster 15 16 is a 15 cluster; and after pgBackRest's
+	 * restore nothing needs the live server, which may be down). Without a PG_VERSION there yet, the server's major
+	 * now (a scheduler that runs for months may see its server upgraded under it); when the server cannot be asked
+	 * either, the one last found.
 	 */
-	String tool(String name) {
+	String tool(String name, Path data) {
+		try {
+			String version = Files.readString(data.resolve("PG_VERSION")).strip();
+			if (version.matches("[0-9]{1,3}")) {
+				return tool(name, Integer.parseInt(version));
+			}
+		}
+		catch (IOException ex) {
+			// no restored cluster there yet
+		}
 		int major;
 		try (Connection connection = this.dataSource.getConnection()) {
 			major = PostgresTools.serverMajor(connection);
@@ -1067,7 +1276,11 @@ class ClusterRestore {
 		line.removeIf(String::isEmpty);
 		line.addAll(List.of(command));
 		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
-		builder.environment().keySet().retainAll(List.of("PATH", "LANG", "LC_ALL", "TZ"));
+		builder.environment().keySet().retainAll(List.of("PATH", "TZ"));
+		// pg_controldata's and pg_ctl's output is read by its English labels: translated (Debian ships their .mo
+		// files), the restore would fail after hours, the replay's wait never see "in production"
+		builder.environment().put("LC_ALL", "C");
+		builder.environment().put("LANG", "C");
 		Process process = CleanUpOnExit.start(builder);
 		process.getOutputStream().close();
 		CompletableFuture<String> output = OwnThreads.start(command[0] + " output", () -> read(process.getInputStream()));

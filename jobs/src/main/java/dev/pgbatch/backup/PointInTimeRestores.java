@@ -118,12 +118,12 @@ public class PointInTimeRestores {
 			"  2. in pgBackRest's configuration %3$s, stanza %4$s: pg1-path=%1$s; leave pg1-port and pg1-socket-path at the"
 					+ " old cluster's (the restored one takes its port and socket at step 4)",
 			"  3. in the restored cluster (%10$spsql -h %1$s -p %5$d -U %6$s -d postgres), one statement at a"
-					+ " time: ALTER SYSTEM SET archive_command = '%7$s --config=%3$s --stanza=%4$s archive-push %%p'; SELECT pg_reload_conf();"
+					+ " time: ALTER SYSTEM SET archive_command = '%7$s archive-push %%p'; SELECT pg_reload_conf();"
 					+ " (it then archives the history file and the WAL it kept, without a restart), then, for it to run as"
 					+ " the old cluster did: %9$s",
 			"  4. restart it (%10$s%8$s -D %1$s -l %1$s/" + LOG + " restart -m fast): it takes the old"
 					+ " cluster's port and socket (its postgresql.conf's settings)",
-			"  5. pgbackrest --config=%3$s --stanza=%4$s check: it must pass",
+			"  5. %7$s check: it must pass",
 			"  6. take a full backup: bin/etl run backup type=full (ETL_DB_URL at the restored cluster)");
 
 	/** What the restore sets in postgresql.auto.conf and the switch-over leaves: archiving, waiting for its command. */
@@ -138,10 +138,25 @@ public class PointInTimeRestores {
 	/** A timeline history file's name: the timeline in hex. */
 	private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
 
+	/**
+	 * Said before the restart of a switch-over whose configuration files were not restored (Debian's /etc/postgresql):
+	 * the restored cluster's are placeholders, and the restart would make them production's.
+	 */
+	static final String PLACEHOLDERS = "     then, before step 4 (the live cluster's configuration files were not restored"
+			+ " with its data directory: the ones in %1$s are placeholders): put the old cluster's pg_hba.conf and"
+			+ " pg_ident.conf in place of %1$s/pg_hba.conf and"
+			+ " %1$s/pg_ident.conf (the placeholder lets in only %2$s through the socket and the runner's role from"
+			+ " 127.0.0.1; the old cluster's rules, its hardening, are not there), and its postgresql.conf's settings"
+			+ " (listen_addresses, max_connections, shared_buffers, ssl...: the RESETs above leave PostgreSQL's defaults"
+			+ " for every setting the restore wrote) into %1$s/postgresql.conf; or point the old cluster's service"
+			+ " (Debian: data_directory in /etc/postgresql/VERSION/NAME/postgresql.conf) at %1$s and restart it through"
+			+ " that service";
+
 	/** What was restored, and where it runs; {@code notes}: what was written beyond pgBackRest's files. */
 	public record Restored(String set, String stanza, Path dataDir, Path tablespaces, int port, String target,
 			int timeline, String switchPoint, String reason, String history, List<String> notes, String liveDataDir,
-			String config, String owner, String asOwner, String pgbackrest, String pgCtl, List<String> resets) {
+			String config, String owner, String asOwner, String pgbackrest, String pgCtl, List<String> resets,
+			boolean placeholders) {
 
 		/** What the command prints: what was restored, the point reached, and how to switch over. */
 		public List<String> report() {
@@ -152,8 +167,13 @@ public class PointInTimeRestores {
 			lines.addAll(this.notes);
 			lines.add(ARCHIVING_WAITS.formatted(this.stanza, this.history));
 			String reset = this.resets.stream().map(name -> "ALTER SYSTEM RESET " + name + ";").collect(Collectors.joining(" "));
-			SWITCH_OVER.forEach(step -> lines.add(step.formatted(this.dataDir, this.liveDataDir, this.config, this.stanza,
-					this.port, this.owner, this.pgbackrest, this.pgCtl, reset, this.asOwner)));
+			for (String step : SWITCH_OVER) {
+				if (this.placeholders && step.startsWith("  4. ")) {
+					lines.add(PLACEHOLDERS.formatted(this.dataDir, this.owner));
+				}
+				lines.add(step.formatted(this.dataDir, this.liveDataDir, this.config, this.stanza, this.port, this.owner,
+						this.pgbackrest, this.pgCtl, reset, this.asOwner));
+			}
 			return lines;
 		}
 
@@ -186,7 +206,7 @@ public class PointInTimeRestores {
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
 		try (ExecutionLock.Held held = RestoreLock.hold(this.lock, "backup restore --to")) {
-			this.cluster.refuseUnquotable();
+			this.cluster.preflight();
 			ClusterRestore.Target target;
 			String described;
 			if (pointName != null) {
@@ -278,8 +298,8 @@ public class PointInTimeRestores {
 			String[] history = history(data);
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], configured.notes(),
-					liveData, this.cluster.config(), this.cluster.owner(), this.cluster.ownersCommand(), this.properties.bin(),
-					this.cluster.tool("pg_ctl"), resets(configured.settings()));
+					liveData, this.cluster.config(), this.cluster.owner(), this.cluster.ownersCommand(), this.cluster.pgBackRestCommand(),
+					this.cluster.tool("pg_ctl", data), resets(configured.settings()), !configured.notes().isEmpty());
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
@@ -383,11 +403,11 @@ public class PointInTimeRestores {
 
 	/** The command line that starts a kept restore, as the operator runs it. */
 	private String start(Path data) {
-		return START.formatted(this.cluster.ownersCommand(), this.cluster.tool("pg_ctl"), data, data.resolve(LOG));
+		return START.formatted(this.cluster.ownersCommand(), this.cluster.tool("pg_ctl", data), data, data.resolve(LOG));
 	}
 
 	private String stillRuns(Path data, String notStopped) {
-		return STILL_RUNS.formatted(data, notStopped, this.cluster.ownersCommand(), this.cluster.tool("pg_ctl"), data);
+		return STILL_RUNS.formatted(data, notStopped, this.cluster.ownersCommand(), this.cluster.tool("pg_ctl", data), data);
 	}
 
 	private static boolean holdsAnything(Path directory) {

@@ -128,7 +128,8 @@ public class RestoreDrills {
 	/**
 	 * Drills to restore point {@code pointName} (null: the newest), or to {@code time} when given: a time has no
 	 * recorded counts, so that drill is pg_amcheck's only ({@link Drill#counted()} false). An unknown point, a time
-	 * after the server's clock or a pgBackRest path restore_command cannot hold is a UsageException, with nothing
+	 * after the server's clock, a pgBackRest path restore_command cannot hold or a configuration owner the restored
+	 * cluster cannot be run as ({@link ClusterRestore#preflight}) is a UsageException, with nothing
 	 * written. Then a backup under way is waited for ({@link BackupWait}), before the drill takes its lock
 	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup; one that
 	 * started before the lock was taken is waited for again, without it); one that still runs after that fails the
@@ -136,7 +137,7 @@ public class RestoreDrills {
 	 * so during the wait (`etl stop`, the scheduler's shutdown): nothing was drilled or recorded.
 	 */
 	public Drill drill(String pointName, Instant time, BooleanSupplier stop) throws InterruptedException {
-		this.cluster.refuseUnquotable();
+		this.cluster.preflight();
 		if (time != null) {
 			this.cluster.refuseFuture(time);
 		}
@@ -347,7 +348,7 @@ public class RestoreDrills {
 	 * functions are a superuser's, and its extension is installed in the scratch cluster only).
 	 */
 	private List<String> amcheck(Path scratch, int port) throws IOException, InterruptedException {
-		ClusterRestore.Ran checked = this.cluster.asOwner(AMCHECK_TIMEOUT, this.cluster.tool("pg_amcheck"), "-h",
+		ClusterRestore.Ran checked = this.cluster.asOwner(AMCHECK_TIMEOUT, this.cluster.tool("pg_amcheck", data(scratch)), "-h",
 				scratch.toString(), "-p", Integer.toString(port), "-U", this.cluster.owner(), "--install-missing",
 				databaseName());
 		if (checked.exitCode() == 0) {

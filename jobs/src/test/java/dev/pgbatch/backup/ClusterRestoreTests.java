@@ -9,10 +9,12 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -22,25 +24,26 @@ class ClusterRestoreTests {
 
 	/**
 	 * A cluster whose configuration lives outside its data directory (Debian's /etc/postgresql) has no
-	 * postgresql.conf, pg_hba.conf or pg_ident.conf restored: an empty one, one letting the owner in through the
-	 * socket and every role from 127.0.0.1 with its password (the runbook's psql -h 127.0.0.1 -U pgbatch, a drill's
-	 * counts as the runner) and an empty one are written, and said so; the isolation and the given settings go last
-	 * into postgresql.auto.conf.
+	 * postgresql.conf, pg_hba.conf or pg_ident.conf restored: an empty one, a placeholder hba letting only the owner
+	 * in through the socket and the runner's role from 127.0.0.1 with its password (the runbook's psql -h 127.0.0.1
+	 * -U pgbatch, a drill's counts as the runner; no other restored role, superusers included), and an empty one are
+	 * written, and said so; the isolation and the given settings go last into postgresql.auto.conf.
 	 */
 	@Test
-	void aDataDirectoryWithoutItsConfigurationGetsAnEmptyOneAPasswordHbaAndTheIsolationLast(@TempDir Path data)
+	void aDataDirectoryWithoutItsConfigurationGetsAnEmptyOneANarrowHbaAndTheIsolationLast(@TempDir Path data)
 			throws Exception {
 		Files.writeString(data.resolve("postgresql.auto.conf"), "archive_mode = 'on'\nport = '5432'\n");
 
-		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres");
+		List<String> wrote = ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", "pgbatch");
 
 		assertThat(wrote).hasSize(3);
 		assertThat(wrote.get(0)).contains("postgresql.conf: none was restored").contains("max_connections");
 		assertThat(wrote.get(1)).contains("pg_hba.conf: none was restored")
-			.contains("postgres in through the socket, and every role from 127.0.0.1 with its password");
+			.contains("a placeholder that lets postgres in through the socket and pgbatch from 127.0.0.1 with its"
+					+ " password, no other role");
 		assertThat(wrote.get(2)).contains("pg_ident.conf: none was restored");
 		assertThat(Files.readString(data.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
-			.containsExactly("local all postgres peer", "host all all 127.0.0.1/32 scram-sha-256");
+			.containsExactly("local all \"postgres\" peer", "host all \"pgbatch\" 127.0.0.1/32 scram-sha-256");
 		assertThat(Files.readString(data.resolve("pg_ident.conf")).lines()).allMatch(line -> line.startsWith("#"));
 		assertThat(Files.readString(data.resolve("postgresql.conf")).strip())
 			.endsWith("data_directory = '" + data + "'");
@@ -61,7 +64,7 @@ class ClusterRestoreTests {
 		Files.writeString(data.resolve("postgresql.conf"), "shared_buffers = '16GB'\nhuge_pages = 'on'\n");
 		Files.writeString(data.resolve("postgresql.auto.conf"), "work_mem = '1GB'\nmaintenance_work_mem = '8GB'\n");
 
-		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres");
+		ClusterRestore.configure(data, Map.of("port", "56999"), "postgres", "pgbatch");
 
 		List<String> auto = Files.readAllLines(data.resolve("postgresql.auto.conf"));
 		// min_dynamic_shared_memory: set aside at the start, often on huge pages, a second time beside the live one
@@ -97,35 +100,130 @@ class ClusterRestoreTests {
 	}
 
 	/**
-	 * The configuration file pgBackRest reads, which the replay's restore_command names (postgres runs it without
-	 * this JVM's environment): ETL_PGBACKREST_CONFIG, else PGBACKREST_CONFIG, else /etc/pgbackrest/pgbackrest.conf,
-	 * or /etc/pgbackrest.conf when that does not exist (Debian's).
+	 * Output pg_controldata gave in another language (its labels translated) is a failure that names the settings
+	 * not read, and never copies the output, which holds the cluster's mock authentication nonce.
+	 */
+	@Test
+	void anOutputWithoutTheLabelsNamesWhatIsMissingNotTheOutput() {
+		String translated = """
+				Mock authentication nonce:            3f1ce0c2a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f
+				max_connections setting:              300
+				max_worker_processes-Einstellung:     16
+				""";
+
+		assertThatIllegalStateException().isThrownBy(() -> ClusterRestore.controlled(translated))
+			.withMessage("pg_controldata failed: no max_worker_processes, max_wal_senders, max_prepared_transactions,"
+					+ " max_locks_per_transaction in its output");
+	}
+
+	/**
+	 * The restored cluster's programs run in the C locale whatever this JVM's: their output (pg_controldata's labels,
+	 * "in production") is read in English.
+	 */
+	@Test
+	void theOwnersProgramsRunInTheCLocale(@TempDir Path directory) throws Exception {
+		Path config = Files.writeString(directory.resolve("pgbackrest.conf"), "");
+		if (System.getProperty("user.name").equals("root")) {
+			Files.setOwner(config, config.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+		}
+
+		ClusterRestore.Ran ran = clusterWith(config).asOwner(Duration.ofSeconds(30), "/bin/sh", "-c",
+				"echo \"$LC_ALL $LANG $LC_MESSAGES\"");
+
+		assertThat(ran.output().strip()).isEqualTo("C C");
+	}
+
+	/**
+	 * The configuration the replay's restore_command reads (postgres runs it without this JVM's environment) is the
+	 * one the restore read: the options that chose it are passed as the runner had them, ETL_PGBACKREST_CONFIG's
+	 * --config, else PGBACKREST_CONFIG's, and PGBACKREST_CONFIG_PATH's and _INCLUDE_PATH's; none when none was set
+	 * (a --config alone would make pgBackRest skip its include files, conf.d). The main file, whose owner runs the
+	 * restored cluster: the same, else pgbackrest.conf in the config path, else the default
+	 * (/etc/pgbackrest/pgbackrest.conf, or Debian's /etc/pgbackrest.conf when that does not exist).
 	 */
 	@Test
 	void theReplayReadsTheConfigurationTheRestoreRead(@TempDir Path etc) throws Exception {
-		assertThat(ClusterRestore.config("/srv/given.conf", "/srv/environment.conf", etc)).isEqualTo("/srv/given.conf");
-		assertThat(ClusterRestore.config("", "/srv/environment.conf", etc)).isEqualTo("/srv/environment.conf");
-		assertThat(ClusterRestore.config("", null, etc)).isEqualTo(etc.resolve("pgbackrest.conf").toString());
+		Map<String, String> environment = Map.of("PGBACKREST_CONFIG", "/srv/environment.conf", "PGBACKREST_CONFIG_PATH",
+				"/srv/pgbackrest", "PGBACKREST_CONFIG_INCLUDE_PATH", "/srv/conf.d");
+		assertThat(ClusterRestore.configOptions("", Map.of())).isEmpty();
+		assertThat(ClusterRestore.configOptions("", Map.of("PGBACKREST_CONFIG", "/srv/environment.conf")))
+			.containsExactly("--config=/srv/environment.conf");
+		assertThat(ClusterRestore.configOptions("/srv/given.conf", environment)).containsExactly("--config=/srv/given.conf",
+				"--config-path=/srv/pgbackrest", "--config-include-path=/srv/conf.d");
+		assertThat(ClusterRestore.configOptions("", Map.of("PGBACKREST_CONFIG_INCLUDE_PATH", "/srv/conf.d")))
+			.containsExactly("--config-include-path=/srv/conf.d");
+
+		assertThat(ClusterRestore.config("/srv/given.conf", environment, etc)).isEqualTo("/srv/given.conf");
+		assertThat(ClusterRestore.config("", environment, etc)).isEqualTo("/srv/environment.conf");
+		assertThat(ClusterRestore.config("", Map.of("PGBACKREST_CONFIG_PATH", "/srv/pgbackrest"), etc))
+			.isEqualTo("/srv/pgbackrest/pgbackrest.conf");
+		assertThat(ClusterRestore.config("", Map.of(), etc)).isEqualTo(etc.resolve("pgbackrest.conf").toString());
 		Files.createDirectory(etc.resolve("pgbackrest"));
 		Files.writeString(etc.resolve("pgbackrest/pgbackrest.conf"), "");
-		assertThat(ClusterRestore.config("", "", etc)).isEqualTo(etc.resolve("pgbackrest/pgbackrest.conf").toString());
+		assertThat(ClusterRestore.config("", Map.of(), etc)).isEqualTo(etc.resolve("pgbackrest/pgbackrest.conf").toString());
+	}
 
-		String before = System.getProperty("PGBACKREST_CONFIG");
-		System.setProperty("PGBACKREST_CONFIG", "/srv/environment.conf");
-		try {
-			ClusterRestore cluster = new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", "",
-					"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, null);
-			assertThat(cluster.restoreCommand(Path.of("/var/lib/restored"))).isEqualTo("/usr/bin/pgbackrest"
-					+ " --config=/srv/environment.conf --stanza=pgbatch --pg1-path=/var/lib/restored --no-archive-async"
-					+ " archive-get %f \"%p\"");
-		}
-		finally {
-			if (before == null) {
-				System.clearProperty("PGBACKREST_CONFIG");
-			}
-			else {
-				System.setProperty("PGBACKREST_CONFIG", before);
-			}
+	/**
+	 * The repository's settings only in an include file (conf.d), the runner's pgbackrest choosing its configuration
+	 * through the environment: pgbackrest run as restore_command runs it (no environment, the options of
+	 * {@link ClusterRestore#configOptions(String, Map)}) reads the include file, and without the include path's
+	 * option it would not (a --config alone skips conf.d).
+	 */
+	@Test
+	void theReplaysPgBackRestReadsTheIncludeFilesTheRestoreRead(@TempDir Path directory) throws Exception {
+		assumeThat(Path.of("/usr/bin/pgbackrest")).as("pgBackRest installed").exists();
+		Path main = Files.writeString(directory.resolve("pgbackrest.conf"), "[global]\nlog-level-console=warn\n");
+		Path include = Files.createDirectory(directory.resolve("conf.d"));
+		Files.writeString(include.resolve("repo.conf"), "[global]\nrepo1-path=/srv/only-in-conf.d\n");
+		Map<String, String> environment = Map.of("PGBACKREST_CONFIG", main.toString(), "PGBACKREST_CONFIG_INCLUDE_PATH",
+				include.toString());
+
+		assertThat(repositoryPath(ClusterRestore.configOptions("", environment))).isEqualTo("/srv/only-in-conf.d");
+		assertThat(repositoryPath(List.of("--config=" + main))).isNotEqualTo("/srv/only-in-conf.d");
+	}
+
+	/** What pgbackrest, run with these options and no environment (as postgres runs restore_command), takes for repo1-path. */
+	private static String repositoryPath(List<String> options) throws Exception {
+		List<String> line = new java.util.ArrayList<>(List.of("/usr/bin/pgbackrest"));
+		line.addAll(options);
+		line.addAll(List.of("help", "archive-get", "repo1-path"));
+		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
+		builder.environment().clear();
+		Process process = builder.start();
+		String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+		assertThat(process.waitFor()).as(output).isZero();
+		return output.lines().filter(text -> text.startsWith("current: ") || text.startsWith("default: ")).findFirst()
+			.orElseThrow().replaceFirst("^(current|default): ", "").strip();
+	}
+
+	/**
+	 * The restore_command: the runner's pgbackrest program, the configuration options it ran with (here none: its
+	 * defaults, include files and all), the stanza and the restored data directory, synchronous.
+	 */
+	@Test
+	void theRestoreCommandNamesNoConfigurationWhenTheRunnersNamedNone() {
+		assumeThat(System.getenv("PGBACKREST_CONFIG")).isNull();
+		assumeThat(System.getenv("PGBACKREST_CONFIG_PATH")).isNull();
+		assumeThat(System.getenv("PGBACKREST_CONFIG_INCLUDE_PATH")).isNull();
+		ClusterRestore cluster = new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", "",
+				"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, null);
+
+		assertThat(cluster.restoreCommand(Path.of("/var/lib/restored"))).isEqualTo("/usr/bin/pgbackrest --stanza=pgbatch"
+				+ " --pg1-path=/var/lib/restored --no-archive-async archive-get %f \"%p\"");
+	}
+
+	/**
+	 * Role and user names go into the generated pg_hba.conf in double quotes (all, +group, @file are then a role's
+	 * name only); one it cannot hold is refused (exit 2).
+	 */
+	@Test
+	void aNameGoesIntoPgHbaQuotedOrIsRefused() {
+		assertThat(ClusterRestore.hbaName("pgbatch")).isEqualTo("\"pgbatch\"");
+		assertThat(ClusterRestore.hbaName("all")).isEqualTo("\"all\"");
+		assertThat(ClusterRestore.hbaName("+admins")).isEqualTo("\"+admins\"");
+		for (String bad : List.of("", "a\"b", "a\nb", "r".repeat(64))) {
+			assertThatExceptionOfType(UsageException.class).isThrownBy(() -> ClusterRestore.hbaName(bad))
+				.withMessageContaining("a role or user name pg_hba.conf cannot hold");
 		}
 	}
 
@@ -237,12 +335,103 @@ class ClusterRestoreTests {
 		Files.writeString(data.resolve("pg_ident.conf"), "");
 		Files.writeString(data.resolve("postgresql.conf"), "include = 'pgbatch.conf'\n");
 
-		assertThat(ClusterRestore.configure(data, Map.of(), "postgres")).isEmpty();
+		assertThat(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch")).isEmpty();
 		assertThat(Files.readString(data.resolve("pg_hba.conf"))).isEqualTo("local all all trust\n");
 		assertThat(Files.readString(data.resolve("postgresql.conf"))).startsWith("include = 'pgbatch.conf'\n");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres"));
+			.isThrownBy(() -> ClusterRestore.configure(data, Map.of("unix_socket_directories", "/tmp/it's"), "postgres", "pgbatch"));
 		assertThat(Files.readString(data.resolve("postgresql.auto.conf"))).doesNotContain("it's");
+	}
+
+	/**
+	 * A live server that reads its pg_hba.conf from outside its data directory, which still holds initdb's (trust on
+	 * 127.0.0.1): the restored stale copy is set aside and the placeholder written in its place; the files it reads
+	 * from its data directory are kept.
+	 */
+	@Test
+	void aRestoredConfigurationFileTheLiveClusterDoesNotReadIsSetAside(@TempDir Path data) throws Exception {
+		Set<String> elsewhere = ClusterRestore.elsewhere(Map.of("data_directory", "/var/lib/postgresql/15/main",
+				"config_file", "/var/lib/postgresql/15/main/postgresql.conf", "hba_file", "/etc/postgresql/15/main/pg_hba.conf",
+				"ident_file", "/var/lib/postgresql/15/main/pg_ident.conf"));
+		assertThat(elsewhere).containsExactly("pg_hba.conf");
+		assertThat(ClusterRestore.elsewhere(Map.of("config_file", "/etc/postgresql/15/main/postgresql.conf")))
+			.as("where its data directory is cannot be read").isEmpty();
+		Files.writeString(data.resolve("postgresql.conf"), "");
+		Files.writeString(data.resolve("pg_ident.conf"), "");
+		Files.writeString(data.resolve("pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
+
+		List<String> notes = ClusterRestore.setAside(data, elsewhere);
+		notes.addAll(ClusterRestore.configure(data, Map.of(), "postgres", "pgbatch"));
+
+		assertThat(notes).hasSize(2);
+		assertThat(notes.get(0)).contains("pg_hba.conf: restored, but the live cluster reads its pg_hba.conf from outside");
+		assertThat(Files.readString(data.resolve("pg_hba.conf"))).doesNotContain("trust");
+		assertThat(Files.readString(data.resolve("pg_hba.conf.not-the-live-clusters"))).contains("trust");
+	}
+
+	/**
+	 * The restored cluster runs as the owner of pgBackRest's configuration: a root-owned one (postgres refuses root),
+	 * or another user's when this runner is not root (runuser and giving files away take root), is refused before
+	 * anything is done (exit 2), not after the restore of hours.
+	 */
+	@Test
+	void aConfigurationOwnerTheRestoredClusterCannotRunAsIsRefusedUpFront(@TempDir Path directory) throws Exception {
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "root", "root"))
+			.isEqualTo(ClusterRestore.ROOT_OWNER.formatted("/etc/pgbackrest.conf"));
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "etl"))
+			.isEqualTo(ClusterRestore.NOT_RUNNABLE.formatted("/etc/pgbackrest.conf", "postgres", "etl", "postgres"));
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "root")).isNull();
+		assertThat(ClusterRestore.unrunnable("/etc/pgbackrest.conf", "postgres", "postgres")).isNull();
+
+		assumeThat(System.getProperty("user.name")).isEqualTo("root");
+		Path config = Files.writeString(directory.resolve("pgbackrest.conf"), "");
+		assertThatExceptionOfType(UsageException.class).isThrownBy(() -> clusterWith(config).preflight())
+			.withMessage(ClusterRestore.ROOT_OWNER.formatted(config));
+	}
+
+	/**
+	 * The port of a kept restore taken meanwhile, the live cluster down (its ports cannot be read for a free one to
+	 * suggest): still a start that began no replay (the restore is kept), its message without a suggestion.
+	 */
+	@Test
+	void aPortTakenWhileTheLiveClusterIsDownIsStillAKeptRestore(@TempDir Path data) throws Exception {
+		ClusterRestore cluster = new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", "",
+				"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, liveClusterDown());
+		try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+			assertThatExceptionOfType(ClusterRestore.NotStarted.class)
+				.isThrownBy(() -> cluster.start(data, data.resolve("restore.log"), taken.getLocalPort()))
+				.withMessage(ClusterRestore.PORT_TAKEN_NO_SUGGESTION.formatted(taken.getLocalPort(), data));
+		}
+	}
+
+	/**
+	 * A restored cluster's tools are of its own major version (PG_VERSION in its data directory: a restore to before
+	 * a pg_upgradecluster), found without the live server, which may be down by the restore's end; with no cluster
+	 * there yet, the server's, which cannot be asked here.
+	 */
+	@Test
+	void aRestoredClustersToolsAreOfItsPgVersionWithoutTheLiveServer(@TempDir Path data) throws Exception {
+		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
+				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
+		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+		ClusterRestore cluster = new ClusterRestore(null, null, tools, liveClusterDown());
+		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
+			.withMessageStartingWith("cannot read the server's version");
+
+		Files.writeString(data.resolve("PG_VERSION"), "15\n");
+
+		assertThat(cluster.tool("pg_ctl", data)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
+	}
+
+	/** A live cluster that is down: nothing listens on its port. */
+	private static javax.sql.DataSource liveClusterDown() throws Exception {
+		org.postgresql.ds.PGSimpleDataSource dataSource = new org.postgresql.ds.PGSimpleDataSource();
+		int port;
+		try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+			port = free.getLocalPort();
+		}
+		dataSource.setURL("jdbc:postgresql://127.0.0.1:" + port + "/pgbatch?connectTimeout=5");
+		return dataSource;
 	}
 
 	/**

@@ -159,7 +159,7 @@ class PointInTimeRestoreIntegrationTests {
 						+ " ALTER SYSTEM RESET min_dynamic_shared_memory; ALTER SYSTEM RESET external_pid_file;"
 						+ " ALTER SYSTEM RESET port; ALTER SYSTEM RESET listen_addresses;"
 						+ " ALTER SYSTEM RESET unix_socket_directories;\n",
-				"4. restart it", "5. pgbackrest", "check: it must pass", "6. take a full backup");
+				"4. restart it", "5. " + PGBACKREST, "check: it must pass", "6. take a full backup");
 		int at = -1;
 		for (String step : order) {
 			int next = restore.stdout().indexOf(step);
@@ -287,7 +287,12 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(restore.stdout()).contains(dir + "/postgresql.conf: none was restored", dir + "/pg_hba.conf: none was"
 				+ " restored", "ALTER SYSTEM RESET max_connections; ALTER SYSTEM RESET max_worker_processes;"
 						+ " ALTER SYSTEM RESET max_wal_senders; ALTER SYSTEM RESET max_prepared_transactions;"
-						+ " ALTER SYSTEM RESET max_locks_per_transaction; ALTER SYSTEM RESET port;");
+						+ " ALTER SYSTEM RESET max_locks_per_transaction; ALTER SYSTEM RESET port;",
+				"then, before step 4 (the live cluster's configuration files were not restored with its data directory: the ones in " + dir + " are placeholders): put"
+						+ " the old cluster's pg_hba.conf and pg_ident.conf in place");
+		// the placeholder lets the runner's role in by TCP, no other (the restored roles and secrets are the target's)
+		assertThat(Files.readString(dir.resolve("pg_hba.conf")).lines().filter(line -> !line.startsWith("#")))
+			.containsExactly("local all \"postgres\" peer", "host all \"" + TestDatabase.user() + "\" 127.0.0.1/32 scram-sha-256");
 		assertThat(mapped).doesNotExist();
 		assertThat(Files.readAllLines(dir.resolve("postgresql.auto.conf"))).filteredOn(line -> line.startsWith("restore_command"))
 			.singleElement()

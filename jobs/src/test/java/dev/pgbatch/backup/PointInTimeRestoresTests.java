@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -31,6 +32,36 @@ class PointInTimeRestoresTests {
 				"shared_preload_libraries", "shared_buffers", "huge_pages", "wal_buffers", "work_mem", "maintenance_work_mem",
 				"autovacuum_work_mem", "min_dynamic_shared_memory", "external_pid_file", "max_connections", "port")
 			.noneMatch(name -> name.startsWith("archive_"));
+	}
+
+	/**
+	 * The printed switch-over: archive_command and the check run pgbackrest with the restore's configuration options
+	 * (here none: its defaults and include files), and when no configuration file was restored (Debian's layout), a
+	 * step before the restart says to put the old cluster's pg_hba.conf, pg_ident.conf and postgresql.conf settings in
+	 * place: the placeholders would become production's.
+	 */
+	@Test
+	void theSwitchOverSaysToPutTheLiveConfigurationInPlaceWhenNoneWasRestored() {
+		String pgbackrest = "/usr/bin/pgbackrest --stanza=pgbatch";
+		PointInTimeRestores.Restored debian = restored(pgbackrest, true);
+		PointInTimeRestores.Restored restoredWithIt = restored(pgbackrest, false);
+
+		String said = String.join("\n", debian.report());
+		assertThat(said).contains("ALTER SYSTEM SET archive_command = '/usr/bin/pgbackrest --stanza=pgbatch archive-push %p'",
+				"  5. /usr/bin/pgbackrest --stanza=pgbatch check: it must pass")
+			.doesNotContain("--config");
+		int placeholders = said.indexOf("before step 4 (the live cluster's configuration files were not restored");
+		assertThat(placeholders).isGreaterThan(said.indexOf("  3. ")).isLessThan(said.indexOf("  4. restart it"));
+		assertThat(said.substring(placeholders)).contains("put the old cluster's pg_hba.conf and pg_ident.conf in place of"
+				+ " /srv/restored/pg_hba.conf", "its postgresql.conf's settings");
+		assertThat(String.join("\n", restoredWithIt.report())).doesNotContain("before step 4");
+	}
+
+	private static PointInTimeRestores.Restored restored(String pgbackrest, boolean placeholders) {
+		return new PointInTimeRestores.Restored("20261203-010000F", "pgbatch", Path.of("/srv/restored"),
+				Path.of("/srv/restored-tablespaces"), 56999, "restore point p", 2, "0/3000000", "at restore point p",
+				"00000002.history", List.of(), "/var/lib/postgresql/15/main", "/etc/pgbackrest.conf", "postgres", "",
+				pgbackrest, "/usr/lib/postgresql/15/bin/pg_ctl", List.of("port"), placeholders);
 	}
 
 	/**
