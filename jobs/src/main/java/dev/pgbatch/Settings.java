@@ -161,6 +161,14 @@ public final class Settings {
 		return (property != null) ? property : System.getenv(name);
 	}
 
+	/**
+	 * The runner's environment as the programs it starts inherit it (pgBackRest reads its own PGBACKREST_* variables
+	 * there, never a system property): for code that must say what such a program reads.
+	 */
+	public static Map<String, String> inherited() {
+		return System.getenv();
+	}
+
 	/** Refuses the first bad setting with a {@link UsageException} of one line naming it. */
 	public static void check() {
 		refuseSecretsAmong(ManagementFactory.getRuntimeMXBean().getInputArguments(), System::getenv);

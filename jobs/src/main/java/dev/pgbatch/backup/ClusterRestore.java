@@ -37,6 +37,7 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.Settings;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnThreads;
 import dev.pgbatch.core.UsageException;
@@ -443,7 +444,7 @@ class ClusterRestore {
 	 * the replay's restore_command and the switch-over's commands pass the same, and so read the same files.
 	 */
 	List<String> configOptions() {
-		return configOptions(this.pgBackRest.config(), System.getenv());
+		return configOptions(this.pgBackRest.config(), Settings.inherited());
 	}
 
 	/**
@@ -470,7 +471,7 @@ class ClusterRestore {
 	 * the restored cluster, and the switch-over names it.
 	 */
 	String config() {
-		return config(this.pgBackRest.config(), System.getenv(), Path.of("/etc"));
+		return config(this.pgBackRest.config(), Settings.inherited(), Path.of("/etc"));
 	}
 
 	/**
