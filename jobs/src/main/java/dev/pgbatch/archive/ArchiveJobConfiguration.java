@@ -6,7 +6,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.crypto.KeysetProperties;
@@ -59,7 +59,7 @@ class ArchiveJobConfiguration {
 				public void beforeJob(JobExecution execution) {
 					// the object store's client takes seconds to build (it reads the CA certificates): build it
 					// while the warm step works; a store that does not answer fails the cold step, not this
-					OwnThreads.run("object store client", () -> {
+					BackgroundThreads.run("object store client", () -> {
 						try {
 							store.exists(properties.prefix() + "/");
 						}

@@ -17,7 +17,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.KeysetProperties;
@@ -230,7 +230,7 @@ final class PartitionArchiver {
 				List<String> supersedes = restoredInto(partition);
 				long started = System.nanoTime();
 				PartitionExport.Started exporting = export.start(connection, partition.qualified(), objectKey);
-				verifications.add(OwnThreads.start("verify " + objectKey, () -> {
+				verifications.add(BackgroundThreads.start("verify " + objectKey, () -> {
 					PartitionExport.Exported exported = exporting.await();
 					long exportedAt = System.nanoTime();
 					export.seal(manifest(partition, objectKey, keys.primaryKeyId(), columns, supersedes, exported, origin));
@@ -239,7 +239,7 @@ final class PartitionArchiver {
 			}
 			List<VerifiedExport> verified = new ArrayList<>();
 			for (CompletableFuture<VerifiedExport> verification : verifications) {
-				verified.add(OwnThreads.joined(verification));
+				verified.add(BackgroundThreads.joined(verification));
 			}
 			log.info("{} partitions, {} rows: exported in {} ms, verified by {} ms", partitions.size(),
 					verified.stream().mapToLong(v -> v.export().rows()).sum(),

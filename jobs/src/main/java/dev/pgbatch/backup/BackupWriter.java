@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.SqlNames;
 import dev.pgbatch.core.UsageException;
 import dev.pgbatch.crypto.Keyset;
@@ -90,7 +90,7 @@ class BackupWriter {
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
 			watch.guard(dump);
-			CompletableFuture<Map<String, Long>> counts = OwnThreads.start("row counts", () -> {
+			CompletableFuture<Map<String, Long>> counts = BackgroundThreads.start("row counts", () -> {
 				try (Connection counting = this.databases.connect(database)) {
 					return TableCounts.of(counting, snapshot);
 				}

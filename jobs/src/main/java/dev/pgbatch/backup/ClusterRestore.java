@@ -39,7 +39,7 @@ import javax.sql.DataSource;
 
 import dev.pgbatch.Settings;
 import dev.pgbatch.core.OneLine;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.UsageException;
 
 import org.springframework.stereotype.Component;
@@ -1284,13 +1284,13 @@ class ClusterRestore {
 		builder.environment().put("LANG", "C");
 		Process process = CleanUpOnExit.start(builder);
 		process.getOutputStream().close();
-		CompletableFuture<String> output = OwnThreads.start(command[0] + " output", () -> read(process.getInputStream()));
+		CompletableFuture<String> output = BackgroundThreads.start(command[0] + " output", () -> read(process.getInputStream()));
 		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
 			process.descendants().forEach(ProcessHandle::destroyForcibly);
 			process.destroyForcibly();
 			return new Ran(-1, "");
 		}
-		return new Ran(process.exitValue(), OwnThreads.joined(output));
+		return new Ran(process.exitValue(), BackgroundThreads.joined(output));
 	}
 
 	/** A log's last lines, which say why a cluster did not start or reach its target. */

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 import dev.pgbatch.core.OneLine;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 
 import org.springframework.stereotype.Component;
 
@@ -214,8 +214,8 @@ class PgBackRest {
 		Process process = CleanUpOnExit.start(new ProcessBuilder(line));
 		process.getOutputStream().close();
 		EndSeen stdout = new EndSeen(process.getInputStream());
-		CompletableFuture<T> reading = OwnThreads.start("pgbackrest " + command + " stdout", () -> reader.read(stdout));
-		CompletableFuture<String> stderr = OwnThreads.start("pgbackrest " + command + " stderr",
+		CompletableFuture<T> reading = BackgroundThreads.start("pgbackrest " + command + " stdout", () -> reader.read(stdout));
+		CompletableFuture<String> stderr = BackgroundThreads.start("pgbackrest " + command + " stderr",
 				() -> read(process.getErrorStream()));
 		try (InputStream pipe = process.getInputStream()) {
 			try {
@@ -238,12 +238,12 @@ class PgBackRest {
 				return new Read<>(new Result(-1, "", ""), null);
 			}
 			int exitCode = cutShort ? 0 : process.exitValue();
-			Result result = new Result(exitCode, "", OwnThreads.joined(stderr));
+			Result result = new Result(exitCode, "", BackgroundThreads.joined(stderr));
 			if (reading.isCompletedExceptionally() && exitCode != 0) {
 				return new Read<>(result, null);
 			}
 			// a failed run's output too: its errors are on it
-			return new Read<>(result, OwnThreads.joined(reading));
+			return new Read<>(result, BackgroundThreads.joined(reading));
 		}
 		catch (InterruptedException ex) {
 			kill(process);

@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.RefusedException;
 import org.postgresql.Driver;
 
@@ -118,7 +118,7 @@ class PostgresTools {
 		environment.put("PGPASSWORD", this.password);
 		environment.putIfAbsent("PGAPPNAME", "pgbatch");
 		Process process = builder.start();
-		CompletableFuture<String> errors = OwnThreads.start(tool + " stderr", () -> {
+		CompletableFuture<String> errors = BackgroundThreads.start(tool + " stderr", () -> {
 			try (InputStream stderr = process.getErrorStream()) {
 				String kept = new String(stderr.readNBytes(STDERR_CHARS), StandardCharsets.UTF_8);
 				stderr.transferTo(OutputStream.nullOutputStream());

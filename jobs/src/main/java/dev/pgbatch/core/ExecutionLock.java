@@ -316,7 +316,7 @@ public class ExecutionLock {
 		private volatile boolean stopped;
 
 		CancelOnStop(PGConnection session, BooleanSupplier stop, String resource) {
-			this.looks = OwnThreads.scheduler("lock wait " + resource);
+			this.looks = BackgroundThreads.scheduler("lock wait " + resource);
 			long millis = STOP_LOOK.toMillis();
 			this.looks.scheduleWithFixedDelay(() -> {
 				this.stopped = this.stopped || stop.getAsBoolean();
@@ -483,7 +483,7 @@ public class ExecutionLock {
 		 * {@code onLoss} runs once, on that thread, when the session has ended or no longer holds the lock.
 		 */
 		public void watch(Runnable onLoss) {
-			this.watch = OwnThreads.scheduler("lock watch " + this.jobName);
+			this.watch = BackgroundThreads.scheduler("lock watch " + this.jobName);
 			long millis = this.checkInterval.toMillis();
 			this.watch.scheduleWithFixedDelay(() -> {
 				if (!stillHeld()) {

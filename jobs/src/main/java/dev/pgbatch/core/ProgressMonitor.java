@@ -78,7 +78,7 @@ public class ProgressMonitor implements JobExecutionListener {
 				}
 			}, true));
 		}
-		this.ticker = OwnThreads.scheduler("progress");
+		this.ticker = BackgroundThreads.scheduler("progress");
 		Duration every = this.terminal ? Duration.ofMillis(250) : Duration.ofSeconds(10);
 		this.ticker.scheduleAtFixedRate(this::show, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
 	}

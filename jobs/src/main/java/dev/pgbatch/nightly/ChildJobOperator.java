@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobRunner;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.RefusedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +84,7 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 		// a restarted step starts from the context of the failed one: its child's old outcome is not this one
 		context.remove(CHILD);
 		JobExecution child;
-		ScheduledExecutorService stops = OwnThreads.scheduler("nightly-stop");
+		ScheduledExecutorService stops = BackgroundThreads.scheduler("nightly-stop");
 		Long parent = (step != null) ? step.getStepExecution().getJobExecutionId() : null;
 		try {
 			if (parent != null) {

@@ -14,7 +14,7 @@ import java.util.function.ToDoubleFunction;
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.OwnConnections;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -108,7 +108,7 @@ class BackupMetrics {
 			Instant now = this.clock.instant();
 			if ((this.reading == null || !now.isBefore(this.reading.at().plus(FRESH)))
 					&& (this.refreshing == null || this.refreshing.isDone())) {
-				this.refreshing = OwnThreads.start("backup metrics", () -> read(this.clock.instant()));
+				this.refreshing = BackgroundThreads.start("backup metrics", () -> read(this.clock.instant()));
 				this.refreshing.thenAccept(this::took);
 			}
 			underWay = this.refreshing;

@@ -6,7 +6,7 @@ import java.sql.Statement;
 
 import javax.sql.DataSource;
 
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.quartz.SchedulerConfigException;
@@ -68,7 +68,7 @@ public class NotifiedJobStore extends LocalDataSourceJobStore {
 	public void schedulerStarted() throws SchedulerException {
 		super.schedulerStarted();
 		this.listening = true;
-		OwnThreads.run("schedule changes", this::listen);
+		BackgroundThreads.run("schedule changes", this::listen);
 	}
 
 	@Override

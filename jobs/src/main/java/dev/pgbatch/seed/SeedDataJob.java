@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.pgbatch.core.JobDefinition;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.ParameterDefinition;
 import net.datafaker.Faker;
 
@@ -39,7 +39,7 @@ public final class SeedDataJob {
 	 * daemon thread, while Spring starts; otherwise the first COPY steps wait for it.
 	 */
 	private static void warmUp() {
-		OwnThreads.run("seed-warm-up", () -> new Faker(Locale.US).name().firstName());
+		BackgroundThreads.run("seed-warm-up", () -> new Faker(Locale.US).name().firstName());
 	}
 
 }

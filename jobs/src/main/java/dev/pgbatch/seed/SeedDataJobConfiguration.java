@@ -4,7 +4,7 @@ package dev.pgbatch.seed;
 import javax.sql.DataSource;
 
 import dev.pgbatch.core.BoundedLocks;
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.ProgressMonitor;
 import dev.pgbatch.partition.PartitionLock;
 import dev.pgbatch.partition.PartitionProperties;
@@ -97,7 +97,7 @@ class SeedDataJobConfiguration {
 				public void beforeJob(JobExecution execution) {
 					// The name pools take a second or two (datafaker reads its locale files on first use):
 					// make them while the first steps talk to the database.
-					OwnThreads.run("seed models", () -> SeedDataJobConfiguration.this.models.of(execution.getJobParameters()));
+					BackgroundThreads.run("seed models", () -> SeedDataJobConfiguration.this.models.of(execution.getJobParameters()));
 				}
 			})
 			.start(seed)

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.pgbatch.core.OwnThreads;
+import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.crypto.Keyset;
 import dev.pgbatch.crypto.SealedStreams;
 
@@ -109,7 +109,7 @@ public final class SealedObjects {
 		PipedInputStream compressedIn = new PipedInputStream(PIPE_BYTES);
 		PipedOutputStream compressedOut = new PipedOutputStream(compressedIn);
 		Stages stages = new Stages(compressedOut, uploadOut, compressedIn, uploadIn);
-		CompletableFuture<Void> upload = stages.watched(OwnThreads.start("upload " + key, () -> {
+		CompletableFuture<Void> upload = stages.watched(BackgroundThreads.start("upload " + key, () -> {
 			try (InputStream in = new FilterInputStream(uploadIn) {
 
 				@Override
@@ -127,7 +127,7 @@ public final class SealedObjects {
 			return null;
 		}));
 		CountingHashingOutputStream stored = new CountingHashingOutputStream(uploadOut);
-		CompletableFuture<Void> encryption = stages.watched(OwnThreads.start("encrypt " + key, () -> {
+		CompletableFuture<Void> encryption = stages.watched(BackgroundThreads.start("encrypt " + key, () -> {
 			try (InputStream in = compressedIn) {
 				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
 				in.transferTo(encrypting);
@@ -193,7 +193,7 @@ public final class SealedObjects {
 		<T> CompletableFuture<T> watched(CompletableFuture<T> stage) {
 			return stage.whenComplete((result, failure) -> {
 				if (failure != null) {
-					failed(OwnThreads.thrown(failure));
+					failed(BackgroundThreads.thrown(failure));
 				}
 			});
 		}

@@ -185,10 +185,10 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			CompletableFuture<ExecutionLock.Held> first;
 			CompletableFuture<Boolean> second;
 			try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
-				first = OwnThreads.start("first waiter",
+				first = BackgroundThreads.start("first waiter",
 						() -> this.lock.acquireShared(resource, "test first", Duration.ofMinutes(1), () -> false));
 				awaitWaiters(resource, 1);
-				second = OwnThreads.start("second waiter", () -> {
+				second = BackgroundThreads.start("second waiter", () -> {
 					try (PreparedStatement statement = later
 						.prepareStatement("SELECT pg_advisory_lock(hashtext('pgbatch.shared'), hashtext(?))")) {
 						statement.setString(1, resource);
@@ -219,7 +219,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 
 		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
 			AtomicBoolean stop = new AtomicBoolean();
-			CompletableFuture<ExecutionLock.Held> stoppable = OwnThreads.start("stoppable waiter",
+			CompletableFuture<ExecutionLock.Held> stoppable = BackgroundThreads.start("stoppable waiter",
 					() -> this.lock.acquireShared(resource, "test stoppable", Duration.ofMinutes(1), stop::get));
 			awaitWaiters(resource, 1);
 			stop.set(true);
@@ -255,7 +255,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			try (ExecutionLock.Held job = lock.acquire("test idle job")) {
 				CompletableFuture<ExecutionLock.Held> patient;
 				try (ExecutionLock.Held holder = lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
-					patient = OwnThreads.start("patient waiter",
+					patient = BackgroundThreads.start("patient waiter",
 							() -> lock.acquireShared(resource, "test patient", Duration.ofMinutes(1), () -> false));
 					awaitWaiters(resource, 1);
 					assertThatThrownBy(() -> lock.acquireShared(resource, "test refused", Duration.ofSeconds(3)))
@@ -318,7 +318,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			CompletableFuture<ExecutionLock.Held> racing;
 			CuttingProxy.Hold grant;
 			try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
-				racing = OwnThreads.start("racing waiter", () -> proxied.acquireShared(resource, "test racing",
+				racing = BackgroundThreads.start("racing waiter", () -> proxied.acquireShared(resource, "test racing",
 						Duration.ofMinutes(1), stop::get));
 				awaitWaiters(resource, 1);
 				grant = proxy.holdAnswers("pg_advisory_lock");
@@ -354,7 +354,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			AtomicBoolean stop = new AtomicBoolean();
 			CompletableFuture<ExecutionLock.Held> waiter;
 			try (CuttingProxy.Hold query = proxy.hold("pg_advisory_lock")) {
-				waiter = OwnThreads.start("early stopped waiter", () -> proxied.acquireShared(resource, "test early stop",
+				waiter = BackgroundThreads.start("early stopped waiter", () -> proxied.acquireShared(resource, "test early stop",
 						Duration.ofMinutes(1), stop::get));
 				assertThat(query.reached(10)).as("the wait's query on its way").isTrue();
 				stop.set(true);
@@ -402,7 +402,7 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 			}
 		};
 		try (ExecutionLock.Held holder = this.lock.acquireShared(resource, "test holder", Duration.ofSeconds(1))) {
-			CompletableFuture<ExecutionLock.Held> waiter = OwnThreads.start("waiter asking a failing question",
+			CompletableFuture<ExecutionLock.Held> waiter = BackgroundThreads.start("waiter asking a failing question",
 					() -> this.lock.acquireShared(resource, "test failing question", Duration.ofMinutes(1),
 							new StopRequests(repository).requested(launching)));
 			awaitWaiters(resource, 1);

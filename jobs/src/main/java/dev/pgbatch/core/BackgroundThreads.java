@@ -12,24 +12,24 @@ import java.util.concurrent.ScheduledExecutorService;
  * what it does, never on the common pool, whose one thread on a two-core machine would run an upload and
  * the encryption that feeds it one after the other, each waiting for the other.
  */
-public final class OwnThreads {
+public final class BackgroundThreads {
 
-	private OwnThreads() {
+	private BackgroundThreads() {
 	}
 
 	/** Work that may fail with an I/O error. */
 	@FunctionalInterface
-	public interface Work<T> {
+	public interface Task<T> {
 
 		T run() throws IOException;
 
 	}
 
-	/** Runs {@code work} on a new daemon thread named {@code name}. */
-	public static <T> CompletableFuture<T> start(String name, Work<T> work) {
+	/** Runs {@code task} on a new daemon thread named {@code name}. */
+	public static <T> CompletableFuture<T> start(String name, Task<T> task) {
 		return CompletableFuture.supplyAsync(() -> {
 			try {
-				return work.run();
+				return task.run();
 			}
 			catch (IOException ex) {
 				throw new UncheckedIOException(ex);
