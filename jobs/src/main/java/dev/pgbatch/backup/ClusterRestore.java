@@ -68,12 +68,9 @@ class ClusterRestore {
 
 	static final String NOT_REMOVED = "the restored cluster %s could not be removed: %s";
 
-	static final String ROOT_OWNER = "pgBackRest's configuration %s belongs to root: a restored cluster runs as that"
-			+ " file's owner, and postgres refuses to run as root; give the file to the user who runs postgres";
-
-	static final String NOT_RUNNABLE = "pgBackRest's configuration %s belongs to %s: a restored cluster runs as that"
-			+ " file's owner, which %s cannot run it as (giving it the files and running postgres as another user"
-			+ " take root); run this as %s or as root";
+	static final String ROOT_OWNER = "pgBackRest's configuration %s belongs to root: run as root, a restore runs its"
+			+ " cluster as that file's owner, and postgres refuses to run as root; give the file to the user who runs"
+			+ " postgres";
 
 	static final String BAD_PATH = "%s: a directory's path of letters, digits and / . _ - + @ only, without . or .."
 			+ " components (it goes into the restored cluster's configuration files and pg_ctl's shell command line)";
@@ -410,15 +407,12 @@ class ClusterRestore {
 	}
 
 	/**
-	 * Why a runner {@code me} cannot run a restored cluster as {@code owner}, the owner of pgBackRest's configuration
-	 * {@code config}, or null: postgres refuses root, and only root may give files to another user and run postgres
-	 * as that user (runuser).
+	 * Why a runner {@code me} cannot run a restored cluster, pgBackRest's configuration {@code config} belonging to
+	 * {@code owner}, or null. Run as root, a restore runs its cluster as that file's owner (runuser), and postgres
+	 * refuses root; any other runner runs it as itself (only root may give files away), whoever owns the file.
 	 */
 	static String unrunnable(String config, String owner, String me) {
-		if (owner.equals("root")) {
-			return ROOT_OWNER.formatted(config);
-		}
-		return owner.equals(me) || me.equals("root") ? null : NOT_RUNNABLE.formatted(config, owner, me, owner);
+		return me.equals("root") && owner.equals("root") ? ROOT_OWNER.formatted(config) : null;
 	}
 
 	private void refuseUnquotablePaths() {
@@ -1203,17 +1197,19 @@ class ClusterRestore {
 	}
 
 	/**
-	 * Who runs the restored cluster's postgres: the owner of pgBackRest's configuration ({@link #config()}, the one
-	 * archive_command's pgbackrest reads as that user), never root; this user when it cannot be read.
+	 * Who runs the restored cluster's postgres: run as root, the owner of pgBackRest's configuration ({@link #config()},
+	 * the one archive_command's pgbackrest reads as that user), never root; run as anyone else, that user (only root
+	 * may give files to another user and run postgres as that user), as when the file cannot be read.
 	 */
 	String owner() {
 		String config = config();
+		String me = System.getProperty("user.name");
 		String owner;
 		try {
-			owner = Files.getOwner(Path.of(config)).getName();
+			owner = me.equals("root") ? Files.getOwner(Path.of(config)).getName() : me;
 		}
 		catch (IOException ex) {
-			owner = System.getProperty("user.name");
+			owner = me;
 		}
 		if (owner.equals("root")) {
 			throw new IllegalStateException(ROOT_OWNER.formatted(config));
