@@ -197,19 +197,18 @@ class ClusterRestoreTests {
 	}
 
 	/**
-	 * The restore_command: the runner's pgbackrest program, the configuration options it ran with (here none: its
-	 * defaults, include files and all), the stanza and the restored data directory, synchronous.
+	 * The restore_command: the runner's pgbackrest program, the configuration options it ran with (none with its
+	 * defaults, include files and all: see configOptions' own test; the shell's PGBACKREST_CONFIG under bin/stack env),
+	 * the stanza and the restored data directory, synchronous.
 	 */
 	@Test
-	void theRestoreCommandNamesNoConfigurationWhenTheRunnersNamedNone() {
-		assumeThat(System.getenv("PGBACKREST_CONFIG")).isNull();
-		assumeThat(System.getenv("PGBACKREST_CONFIG_PATH")).isNull();
-		assumeThat(System.getenv("PGBACKREST_CONFIG_INCLUDE_PATH")).isNull();
+	void theRestoreCommandIsTheRunnersPgBackRestWithItsConfigurationOptionsStanzaAndDirectory() {
 		ClusterRestore cluster = new ClusterRestore(new PgBackRest(new PgBackRestProperties("/usr/bin/pgbackrest", "",
 				"pgbatch", 4, Duration.ofHours(1), "/var/lib/pgbatch-drills")), null, null, null);
+		String options = cluster.configOptions().stream().map(option -> " " + option).collect(Collectors.joining());
 
-		assertThat(cluster.restoreCommand(Path.of("/var/lib/restored"))).isEqualTo("/usr/bin/pgbackrest --stanza=pgbatch"
-				+ " --pg1-path=/var/lib/restored --no-archive-async archive-get %f \"%p\"");
+		assertThat(cluster.restoreCommand(Path.of("/var/lib/restored"))).isEqualTo("/usr/bin/pgbackrest" + options
+				+ " --stanza=pgbatch --pg1-path=/var/lib/restored --no-archive-async archive-get %f \"%p\"");
 	}
 
 	/**
