@@ -60,17 +60,22 @@ public final class BackgroundThreads {
 		}
 		catch (CompletionException ex) {
 			Throwable thrown = thrown(ex);
-			if (thrown instanceof IOException io) {
-				throw io;
-			}
-			if (thrown instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			if (thrown instanceof Error error) {
-				throw error;
-			}
+			throwIfIoOrUnchecked(thrown);
 			// work throws no other checked exception
 			throw new IllegalStateException(thrown);
+		}
+	}
+
+	/** Throws {@code failure} as it is when it is an I/O error, a runtime exception or an Error. */
+	public static void throwIfIoOrUnchecked(Throwable failure) throws IOException {
+		if (failure instanceof IOException io) {
+			throw io;
+		}
+		if (failure instanceof RuntimeException runtime) {
+			throw runtime;
+		}
+		if (failure instanceof Error error) {
+			throw error;
 		}
 	}
 

@@ -208,15 +208,7 @@ public final class SealedObjects {
 			if (met != null && met != failure) {
 				failure.addSuppressed(met);
 			}
-			if (failure instanceof IOException io) {
-				throw io;
-			}
-			if (failure instanceof RuntimeException runtime) {
-				throw runtime;
-			}
-			if (failure instanceof Error error) {
-				throw error;
-			}
+			BackgroundThreads.throwIfIoOrUnchecked(failure);
 			// the content's own exception: no other checked one reaches here
 			throw (E) failure;
 		}
