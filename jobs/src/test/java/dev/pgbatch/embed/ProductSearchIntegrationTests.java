@@ -162,23 +162,27 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 	/**
 	 * Logins with mcp_user's rights and more, which pg_has_role(..., 'USAGE') let through: one that may SET ROLE to
 	 * the tables' owner through a role that does not inherit (a member, though without the owner's rights), and
-	 * one that reads every table (pg_read_all_data: the materialized views of every store, the audit log).
+	 * one that reads every table (pg_read_all_data: the materialized views of every store, the audit log). Roles
+	 * belong to the whole server: the owner they may act as is one of this test's own, given retail.products of this
+	 * class's database only, so that no seed in another class's database meets them as writers with its owner's rights.
 	 */
 	@Test
 	void aLoginThatMayActAsAnotherRoleIsRefused() throws Exception {
 		String password = UUID.randomUUID().toString();
 		StackSuperuser.execute(TestDatabase.name(), """
 				DROP ROLE IF EXISTS search_test_bridged, search_test_reader, search_test_bridge, search_test_switcher,
-				    search_test_plain;
+				    search_test_plain, search_test_owner;
+				CREATE ROLE search_test_owner NOLOGIN;
+				ALTER TABLE retail.products OWNER TO search_test_owner;
 				CREATE ROLE search_test_bridge NOLOGIN NOINHERIT;
-				GRANT %1$s TO search_test_bridge;
-				CREATE ROLE search_test_bridged LOGIN PASSWORD '%2$s' IN ROLE mcp_user, search_test_bridge;
-				CREATE ROLE search_test_reader LOGIN PASSWORD '%2$s' IN ROLE mcp_user, pg_read_all_data;
-				CREATE ROLE search_test_switcher LOGIN PASSWORD '%2$s' IN ROLE mcp_user, search_test_bridge;
+				GRANT search_test_owner TO search_test_bridge;
+				CREATE ROLE search_test_bridged LOGIN PASSWORD '%1$s' IN ROLE mcp_user, search_test_bridge;
+				CREATE ROLE search_test_reader LOGIN PASSWORD '%1$s' IN ROLE mcp_user, pg_read_all_data;
+				CREATE ROLE search_test_switcher LOGIN PASSWORD '%1$s' IN ROLE mcp_user, search_test_bridge;
 				ALTER ROLE search_test_switcher SET role = mcp_user;
-				CREATE ROLE search_test_plain LOGIN PASSWORD '%2$s' IN ROLE mcp_user;
+				CREATE ROLE search_test_plain LOGIN PASSWORD '%1$s' IN ROLE mcp_user;
 				GRANT pg_signal_backend TO mcp_user;
-				""".formatted(TestDatabase.user(), password));
+				""".formatted(password));
 		try {
 			// search_test_plain has mcp_user's rights only, but mcp_user was given one more role: every search has it
 			Map<String, String> refusals = Map.of("search_test_bridged", "it owns the retail tables or may act as their owner",
@@ -194,9 +198,9 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 			}
 		}
 		finally {
-			StackSuperuser.execute(TestDatabase.name(),
-					"REVOKE pg_signal_backend FROM mcp_user; DROP ROLE IF EXISTS search_test_bridged, search_test_reader, "
-							+ "search_test_bridge, search_test_switcher, search_test_plain");
+			StackSuperuser.execute(TestDatabase.name(), "ALTER TABLE retail.products OWNER TO " + TestDatabase.user()
+					+ "; REVOKE pg_signal_backend FROM mcp_user; DROP ROLE IF EXISTS search_test_bridged, search_test_reader, "
+					+ "search_test_bridge, search_test_switcher, search_test_plain, search_test_owner");
 		}
 	}
 
