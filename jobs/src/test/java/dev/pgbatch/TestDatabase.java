@@ -16,6 +16,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.pgbatch.core.Databases;
 import org.flywaydb.core.Flyway;
 
@@ -176,6 +180,41 @@ public final class TestDatabase {
 		}
 	}
 
+	/**
+	 * {@link #snapshot} for a class with an application context: its pool (made with
+	 * spring.datasource.hikari.allow-pool-suspension) lets go of its connections while the copy is made, and makes
+	 * none meanwhile.
+	 */
+	public static String snapshot(String label, DataSource pool) throws SQLException {
+		return withoutConnections(pool, () -> snapshot(label));
+	}
+
+	/** {@link #replaceWith} for a class with an application context, as {@link #snapshot(String, DataSource)}. */
+	public static void replaceWith(String snapshot, DataSource pool) throws SQLException {
+		withoutConnections(pool, () -> {
+			replaceWith(snapshot);
+			return snapshot;
+		});
+	}
+
+	private static String withoutConnections(DataSource pool, SqlCall work) throws SQLException {
+		HikariDataSource hikari = (HikariDataSource) pool;
+		if (!hikari.isAllowPoolSuspension()) {
+			throw new IllegalStateException("the class's pool needs spring.datasource.hikari.allow-pool-suspension=true");
+		}
+		HikariPoolMXBean connections = hikari.getHikariPoolMXBean();
+		connections.suspendPool();
+		try {
+			connections.softEvictConnections();
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+				.until(() -> connections.getTotalConnections() == 0);
+			return work.call();
+		}
+		finally {
+			connections.resumePool();
+		}
+	}
+
 	/** Runs a CREATE DATABASE again for a few seconds while its template is in use (object_in_use). */
 	private static void whileInUse(Statement statement, String sql) {
 		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
@@ -302,6 +341,12 @@ public final class TestDatabase {
 	private interface SqlAction {
 
 		void run(Statement statement) throws SQLException;
+
+	}
+
+	private interface SqlCall {
+
+		String call() throws SQLException;
 
 	}
 

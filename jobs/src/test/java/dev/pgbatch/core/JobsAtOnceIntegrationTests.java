@@ -2,6 +2,7 @@ package dev.pgbatch.core;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -19,6 +20,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+
+import javax.sql.DataSource;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobCatalog;
@@ -99,7 +102,18 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("spring.datasource.hikari.maximum-pool-size", () -> 16);
 		// a third of what the reader holds on: the DDL's bounded waits time out and are tried again
 		registry.add("etl.partition.lock-timeout", () -> "500ms");
+		// the database is copied and replaced between cases (prepare)
+		registry.add("spring.datasource.hikari.allow-pool-suspension", () -> true);
 	}
+
+	/** The database as {@link #prepare} leaves it before the late rows: made by the first case, copied for the next. */
+	private static String archived;
+
+	/** The same, with the archived partition restored (for the cases that reseed). */
+	private static String restored;
+
+	/** The archived partition of {@link #archived}: the one archive-restore brings back. */
+	private static String restorable;
 
 	@AfterAll
 	static void stop() {
@@ -110,7 +124,10 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	ObjectStore store;
 
 	@Autowired
-	ArchivedPartitions archived;
+	ArchivedPartitions partitions;
+
+	@Autowired
+	DataSource dataSource;
 
 	@ParameterizedTest(name = "{0} then {1}")
 	@CsvSource({ "partition-rollover, archive", "archive, partition-rollover", "archive, backup", "backup, archive",
@@ -184,7 +201,7 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	private void restoreEverySegment() {
 		for (String partition : this.jdbc.queryForList("SELECT DISTINCT partition_name FROM ops.archive_log"
 				+ " WHERE tier = 'cold' AND status = 'completed'", String.class)) {
-			this.archived.restore("ops.task_executions", partition);
+			this.partitions.restore("ops.task_executions", partition);
 		}
 	}
 
@@ -192,18 +209,27 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	 * The seed's 19 months (partitions of other tests dropped), a partition archived already (its name is
 	 * returned, for restore; restored again when {@code reseeds}, since a reset is refused while cold segments
 	 * are not restored), and rows in the default partition (added to {@code late}) for an interval archive
-	 * moved out and for one past the premade ones, for partition-rollover.
+	 * moved out and for one past the premade ones, for partition-rollover. The seed and the archive run once: later
+	 * cases start from a copy of the database they left (seconds instead of two runs; the cold objects it names
+	 * stay in the store, which no job of these deletes from).
 	 */
-	private String prepare(Set<String> late, boolean reseeds) {
-		RowPlaces.startAfresh(this.jdbc);
-		assertThat(run(SeedDataJob.NAME)).isEqualTo("COMPLETED");
-		// the two oldest months archived; the next ones are left for the archive under test
-		assertThat(run(ArchiveJob.NAME, "as-of=" + TODAY.minusMonths(2))).isEqualTo("COMPLETED");
-		String restorable = this.jdbc.queryForObject("SELECT min(partition_name) FROM ops.archive_log WHERE tier = 'cold'"
-				+ " AND status = 'completed'", String.class);
-		assertThat(restorable).isNotNull();
-		if (reseeds) {
+	private String prepare(Set<String> late, boolean reseeds) throws SQLException {
+		if (archived == null) {
+			RowPlaces.startAfresh(this.jdbc);
+			assertThat(run(SeedDataJob.NAME)).isEqualTo("COMPLETED");
+			// the two oldest months archived; the next ones are left for the archive under test
+			assertThat(run(ArchiveJob.NAME, "as-of=" + TODAY.minusMonths(2))).isEqualTo("COMPLETED");
+			restorable = this.jdbc.queryForObject("SELECT min(partition_name) FROM ops.archive_log WHERE tier = 'cold'"
+					+ " AND status = 'completed'", String.class);
+			assertThat(restorable).isNotNull();
+			archived = TestDatabase.snapshot("archived", this.dataSource);
+		}
+		else {
+			TestDatabase.replaceWith(reseeds && restored != null ? restored : archived, this.dataSource);
+		}
+		if (reseeds && restored == null) {
 			restoreEverySegment();
+			restored = TestDatabase.snapshot("restored", this.dataSource);
 		}
 		String[] task = this.jdbc.queryForObject("SELECT task_id || ' ' || assigned_agent FROM ops.tasks"
 				+ " WHERE assigned_agent IS NOT NULL ORDER BY task_id LIMIT 1", String.class).split(" ");
@@ -220,7 +246,7 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		return switch (job) {
 			case RESTORE -> () -> {
 				try {
-					return this.archived.restore("ops.task_executions", restorable) + RESTORED;
+					return this.partitions.restore("ops.task_executions", restorable) + RESTORED;
 				}
 				catch (RuntimeException ex) {
 					return "refused: " + ex.getMessage();
