@@ -1,5 +1,7 @@
 package dev.pgbatch;
 
+import javax.sql.DataSource;
+
 import dev.pgbatch.core.JobRunner;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -20,7 +22,12 @@ public abstract class DatabaseIntegrationTest {
 	@DynamicPropertySource
 	static void database(DynamicPropertyRegistry registry) {
 		TestDatabase.register(registry);
+		// TestDatabase.snapshot and replaceWith make the pool let go of the database meanwhile
+		registry.add("spring.datasource.hikari.allow-pool-suspension", () -> true);
 	}
+
+	@Autowired
+	protected DataSource dataSource;
 
 	@Autowired
 	protected JobRunner runner;

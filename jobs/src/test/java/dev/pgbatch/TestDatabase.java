@@ -59,6 +59,9 @@ public final class TestDatabase {
 	/** The copies made of the running class's database ({@link #snapshot}), dropped with it. */
 	private static final List<String> snapshots = new ArrayList<>();
 
+	/** The copies {@link #madeOnce} keeps, by label. */
+	private static final Map<String, String> madeOnce = new HashMap<>();
+
 	private TestDatabase() {
 	}
 
@@ -182,8 +185,8 @@ public final class TestDatabase {
 
 	/**
 	 * {@link #snapshot} for a class with an application context: its pool (made with
-	 * spring.datasource.hikari.allow-pool-suspension) lets go of its connections while the copy is made, and makes
-	 * none meanwhile.
+	 * spring.datasource.hikari.allow-pool-suspension, as {@link DatabaseIntegrationTest} makes it) lets go of its
+	 * connections while the copy is made, and makes none meanwhile.
 	 */
 	public static String snapshot(String label, DataSource pool) throws SQLException {
 		return withoutConnections(pool, () -> snapshot(label));
@@ -195,6 +198,27 @@ public final class TestDatabase {
 			replaceWith(snapshot);
 			return snapshot;
 		});
+	}
+
+	/**
+	 * The running class's database as {@code make} leaves it, for each test that asks: the first runs it and keeps a
+	 * copy, the next get the copy back in a second or two instead of running it again (a seed run, say). {@code pool}
+	 * is the class's application context's, as for {@link #snapshot(String, DataSource)}.
+	 */
+	public static void madeOnce(String label, DataSource pool, Runnable make) throws SQLException {
+		String copy;
+		synchronized (TestDatabase.class) {
+			copy = madeOnce.get(label);
+		}
+		if (copy != null) {
+			replaceWith(copy, pool);
+			return;
+		}
+		make.run();
+		copy = snapshot(label, pool);
+		synchronized (TestDatabase.class) {
+			madeOnce.put(label, copy);
+		}
 	}
 
 	private static String withoutConnections(DataSource pool, SqlCall work) throws SQLException {
@@ -234,6 +258,7 @@ public final class TestDatabase {
 			dropDatabase(snapshot);
 		}
 		snapshots.clear();
+		madeOnce.clear();
 		current = null;
 		currentCreated = false;
 	}

@@ -21,8 +21,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import javax.sql.DataSource;
-
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobCatalog;
 import dev.pgbatch.JobRuns;
@@ -102,8 +100,6 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("spring.datasource.hikari.maximum-pool-size", () -> 16);
 		// a third of what the reader holds on: the DDL's bounded waits time out and are tried again
 		registry.add("etl.partition.lock-timeout", () -> "500ms");
-		// the database is copied and replaced between cases (prepare)
-		registry.add("spring.datasource.hikari.allow-pool-suspension", () -> true);
 	}
 
 	/** The database as {@link #prepare} leaves it before the late rows: made by the first case, copied for the next. */
@@ -126,8 +122,6 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	@Autowired
 	ArchivedPartitions partitions;
 
-	@Autowired
-	DataSource dataSource;
 
 	@ParameterizedTest(name = "{0} then {1}")
 	@CsvSource({ "partition-rollover, archive", "archive, partition-rollover", "archive, backup", "backup, archive",

@@ -1,6 +1,7 @@
 package dev.pgbatch.embed;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -41,8 +42,8 @@ class EmbedProductsJobIntegrationTests extends DatabaseIntegrationTest {
 	private static final String MODEL = ProductEmbeddingModel.ALL_MINILM_L6_V2.id();
 
 	@BeforeEach
-	void seed() {
-		EmbedRuns.seed(this.runner, 1);
+	void seed() throws SQLException {
+		TestDatabase.madeOnce("seeded", this.dataSource, () -> EmbedRuns.seed(this.runner, 1));
 	}
 
 	@Test

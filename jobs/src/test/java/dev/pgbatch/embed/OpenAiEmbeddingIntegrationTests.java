@@ -1,12 +1,14 @@
 package dev.pgbatch.embed;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
 
 import dev.langchain4j.model.openai.OpenAiTokenCountEstimator;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,8 +58,8 @@ class OpenAiEmbeddingIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	@BeforeEach
-	void seedAndMarkOneProductRefused() {
-		EmbedRuns.seed(this.runner, 1);
+	void seedAndMarkOneProductRefused() throws SQLException {
+		TestDatabase.madeOnce("seeded", this.dataSource, () -> EmbedRuns.seed(this.runner, 1));
 		SERVER.reset();
 	}
 

@@ -84,11 +84,10 @@ class NightlyJobIntegrationTests extends DatabaseIntegrationTest {
 	ExecutionLock lock;
 
 	@BeforeEach
-	void seed() {
-		// the test before may leave cold segments, which a reset refuses: their record goes first
-		this.jdbc.update("DELETE FROM ops.archive_log");
-		assertThat(SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF, "force=true").getStatus())
-			.isEqualTo(BatchStatus.COMPLETED);
+	void seed() throws SQLException {
+		TestDatabase.madeOnce("seeded", this.dataSource, () -> assertThat(
+				SeedDataRuns.seed(this.runner, "scale=0.1", "reset=true", "as-of=" + AS_OF, "force=true").getStatus())
+			.isEqualTo(BatchStatus.COMPLETED));
 	}
 
 	@AfterEach
