@@ -59,8 +59,10 @@ public final class TestDatabase {
 	/** The copies made of the running class's database ({@link #snapshot}), dropped with it. */
 	private static final List<String> snapshots = new ArrayList<>();
 
-	/** The copies {@link #madeOnce} keeps, by label. */
+	/** The copies {@link #madeOnce} keeps, by label, or why the first try to make one failed. */
 	private static final Map<String, String> madeOnce = new HashMap<>();
+
+	private static final String FAILED = "not made: ";
 
 	private TestDatabase() {
 	}
@@ -174,10 +176,30 @@ public final class TestDatabase {
 		return copy;
 	}
 
-	/** The running class's database made again from a {@link #snapshot}: the state the snapshot was taken in. */
+	/**
+	 * The running class's database made again from a {@link #snapshot}: the state the snapshot was taken in. A session
+	 * still on the database after a few seconds (a connection a test left open, a job's thread or process that runs
+	 * on) fails it, named: dropped silently, it would run on against the copy.
+	 */
 	public static synchronized void replaceWith(String snapshot) throws SQLException {
 		String database = name();
 		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
+			List<String> sessions = new ArrayList<>();
+			try {
+				await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+					sessions.clear();
+					try (ResultSet rows = statement.executeQuery("SELECT application_name || ' [' || pid || ']: '"
+							+ " || left(query, 60) FROM pg_stat_activity WHERE datname = '" + database + "'")) {
+						while (rows.next()) {
+							sessions.add(rows.getString(1));
+						}
+					}
+					return sessions.isEmpty();
+				});
+			}
+			catch (org.awaitility.core.ConditionTimeoutException ex) {
+				throw new IllegalStateException("cannot replace " + database + ": sessions still on it " + sessions);
+			}
 			Databases.drop(statement, database);
 			whileInUse(statement, "CREATE DATABASE " + database + " TEMPLATE " + snapshot);
 		}
@@ -203,22 +225,35 @@ public final class TestDatabase {
 	/**
 	 * The running class's database as {@code make} leaves it, for each test that asks: the first runs it and keeps a
 	 * copy, the next get the copy back in a second or two instead of running it again (a seed run, say). {@code pool}
-	 * is the class's application context's, as for {@link #snapshot(String, DataSource)}.
+	 * is the class's application context's, as for {@link #snapshot(String, DataSource)}: while the database is
+	 * copied or replaced, the context's calls for a connection wait. When the first try fails, the later ones fail
+	 * the same way, not by running {@code make} on a database a test has changed since.
 	 */
 	public static void madeOnce(String label, DataSource pool, Runnable make) throws SQLException {
 		String copy;
 		synchronized (TestDatabase.class) {
 			copy = madeOnce.get(label);
 		}
-		if (copy != null) {
-			replaceWith(copy, pool);
+		if (copy == null) {
+			try {
+				make.run();
+				copy = snapshot(label, pool);
+			}
+			catch (SQLException | RuntimeException | Error ex) {
+				copy = FAILED + ex;
+				throw ex;
+			}
+			finally {
+				synchronized (TestDatabase.class) {
+					madeOnce.put(label, copy);
+				}
+			}
 			return;
 		}
-		make.run();
-		copy = snapshot(label, pool);
-		synchronized (TestDatabase.class) {
-			madeOnce.put(label, copy);
+		if (copy.startsWith(FAILED)) {
+			throw new IllegalStateException("the class's database as '" + label + "' has it: " + copy);
 		}
+		replaceWith(copy, pool);
 	}
 
 	private static String withoutConnections(DataSource pool, SqlCall work) throws SQLException {
@@ -229,9 +264,13 @@ public final class TestDatabase {
 		HikariPoolMXBean connections = hikari.getHikariPoolMXBean();
 		connections.suspendPool();
 		try {
-			connections.softEvictConnections();
+			// evicted on every poll: a connection whose login was under way as the pool was suspended joins it after
 			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-				.until(() -> connections.getTotalConnections() == 0);
+				.alias("the pool lets go of its connections (" + connections.getActiveConnections() + " in use)")
+				.until(() -> {
+					connections.softEvictConnections();
+					return connections.getTotalConnections() == 0;
+				});
 			return work.call();
 		}
 		finally {

@@ -106,9 +106,6 @@ class ArchiveJobIntegrationTests extends DatabaseIntegrationTest {
 	ArchivedPartitions restore;
 
 	@Autowired
-	javax.sql.DataSource dataSource;
-
-	@Autowired
 	PlatformTransactionManager transactions;
 
 	@Autowired

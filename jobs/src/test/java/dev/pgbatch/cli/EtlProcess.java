@@ -153,12 +153,28 @@ public final class EtlProcess {
 
 	private void signal(String name) throws IOException, InterruptedException {
 		List<String> command = new ArrayList<>(List.of("kill", "-" + name, Long.toString(this.process.pid())));
-		this.process.descendants().forEach(child -> command.add(Long.toString(child.pid())));
+		// as a terminal does: its process group only, not a child that made a session of its own (postgres, which
+		// pg_ctl starts with setsid, is not stopped by a Ctrl-C meant for bin/etl)
+		long group = processGroup(this.process.pid());
+		this.process.descendants()
+			.filter(child -> processGroup(child.pid()) == group)
+			.forEach(child -> command.add(Long.toString(child.pid())));
 		Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
 		String said = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		// a child that ended between the listing and the kill is no failure
 		if (kill.waitFor() != 0 && !said.lines().allMatch(line -> line.contains("No such process"))) {
 			throw new IllegalStateException(String.join(" ", command) + ": " + said);
+		}
+	}
+
+	/** A process's group (the fifth field of /proc/PID/stat), or -1 once it has ended. */
+	private static long processGroup(long pid) {
+		try {
+			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+			return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[2]);
+		}
+		catch (IOException ex) {
+			return -1;
 		}
 	}
 

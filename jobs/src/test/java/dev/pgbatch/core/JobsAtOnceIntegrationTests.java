@@ -102,15 +102,6 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 		registry.add("etl.partition.lock-timeout", () -> "500ms");
 	}
 
-	/** The database as {@link #prepare} leaves it before the late rows: made by the first case, copied for the next. */
-	private static String archived;
-
-	/** The same, with the archived partition restored (for the cases that reseed). */
-	private static String restored;
-
-	/** The archived partition of {@link #archived}: the one archive-restore brings back. */
-	private static String restorable;
-
 	@AfterAll
 	static void stop() {
 		THREADS.shutdownNow();
@@ -208,22 +199,17 @@ class JobsAtOnceIntegrationTests extends DatabaseIntegrationTest {
 	 * stay in the store, which no job of these deletes from).
 	 */
 	private String prepare(Set<String> late, boolean reseeds) throws SQLException {
-		if (archived == null) {
+		TestDatabase.madeOnce("archived", this.dataSource, () -> {
 			RowPlaces.startAfresh(this.jdbc);
 			assertThat(run(SeedDataJob.NAME)).isEqualTo("COMPLETED");
 			// the two oldest months archived; the next ones are left for the archive under test
 			assertThat(run(ArchiveJob.NAME, "as-of=" + TODAY.minusMonths(2))).isEqualTo("COMPLETED");
-			restorable = this.jdbc.queryForObject("SELECT min(partition_name) FROM ops.archive_log WHERE tier = 'cold'"
-					+ " AND status = 'completed'", String.class);
-			assertThat(restorable).isNotNull();
-			archived = TestDatabase.snapshot("archived", this.dataSource);
-		}
-		else {
-			TestDatabase.replaceWith(reseeds && restored != null ? restored : archived, this.dataSource);
-		}
-		if (reseeds && restored == null) {
-			restoreEverySegment();
-			restored = TestDatabase.snapshot("restored", this.dataSource);
+		});
+		String restorable = this.jdbc.queryForObject("SELECT min(partition_name) FROM ops.archive_log WHERE tier = 'cold'"
+				+ " AND status = 'completed'", String.class);
+		assertThat(restorable).isNotNull();
+		if (reseeds) {
+			TestDatabase.madeOnce("restored", this.dataSource, this::restoreEverySegment);
 		}
 		String[] task = this.jdbc.queryForObject("SELECT task_id || ' ' || assigned_agent FROM ops.tasks"
 				+ " WHERE assigned_agent IS NOT NULL ORDER BY task_id LIMIT 1", String.class).split(" ");

@@ -169,6 +169,8 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 	@Test
 	void aLoginThatMayActAsAnotherRoleIsRefused() throws Exception {
 		String password = UUID.randomUUID().toString();
+		String owner = this.jdbc.queryForObject("SELECT quote_ident(relowner::regrole::text) FROM pg_class"
+				+ " WHERE oid = 'retail.products'::regclass", String.class);
 		StackSuperuser.execute(TestDatabase.name(), """
 				DROP ROLE IF EXISTS search_test_bridged, search_test_reader, search_test_bridge, search_test_switcher,
 				    search_test_plain, search_test_owner;
@@ -198,9 +200,11 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 			}
 		}
 		finally {
-			StackSuperuser.execute(TestDatabase.name(), "ALTER TABLE retail.products OWNER TO " + TestDatabase.user()
-					+ "; REVOKE pg_signal_backend FROM mcp_user; DROP ROLE IF EXISTS search_test_bridged, search_test_reader, "
-					+ "search_test_bridge, search_test_switcher, search_test_plain, search_test_owner");
+			// one statement at a time: one failing leaves the others done (mcp_user's grant is the whole server's)
+			StackSuperuser.execute(TestDatabase.name(), "REVOKE pg_signal_backend FROM mcp_user");
+			StackSuperuser.execute(TestDatabase.name(), "ALTER TABLE retail.products OWNER TO " + owner);
+			StackSuperuser.execute(TestDatabase.name(), "DROP ROLE IF EXISTS search_test_bridged, search_test_reader,"
+					+ " search_test_bridge, search_test_switcher, search_test_plain, search_test_owner");
 		}
 	}
 

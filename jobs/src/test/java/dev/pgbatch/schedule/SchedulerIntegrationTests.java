@@ -64,9 +64,9 @@ class SchedulerIntegrationTests {
 	private static SingleConnectionDataSource dataSource;
 
 	/**
-	 * A node starts with the optimising compiler, for the encryption of the backups and archives it runs (docs/cli.md);
-	 * these run refresh-views and small jobs, for which compiling costs more CPU than it saves: the suite's two cores
-	 * are shared by the other classes' tests.
+	 * A node starts with the optimising compiler, for the encryption of the logical backups and archives it runs
+	 * (docs/cli.md); these run small jobs and pgBackRest's (whose work is pgBackRest's own), for which compiling costs
+	 * more CPU than it saves: the suite's two cores are shared by the other classes' tests.
 	 */
 	private static final String QUICK_COMPILER = "-XX:TieredStopAtLevel=1";
 
