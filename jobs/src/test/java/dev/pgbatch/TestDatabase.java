@@ -189,7 +189,9 @@ public final class TestDatabase {
 				await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
 					sessions.clear();
 					try (ResultSet rows = statement.executeQuery("SELECT application_name || ' [' || pid || ']: '"
-							+ " || left(query, 60) FROM pg_stat_activity WHERE datname = '" + database + "'")) {
+							+ " || left(query, 60) FROM pg_stat_activity WHERE datname = '" + database + "'"
+							// autovacuum's workers are the server's: the drop ends them, and nothing runs on
+							+ " AND backend_type = 'client backend'")) {
 						while (rows.next()) {
 							sessions.add(rows.getString(1));
 						}

@@ -132,12 +132,6 @@ class ClusterRestore {
 	private static final Set<Integer> STOPPED_BY = Set.of(128 + 1, 128 + 2, 128 + 15);
 
 	/**
-	 * What postgres logs when told to stop (SIGTERM, SIGINT, SIGQUIT), in English (lc_messages C or en): under another
-	 * language the stop is not recognised, and the start counts as failed, as before.
-	 */
-	private static final Pattern SHUTDOWN_REQUEST = Pattern.compile("received (smart|fast|immediate) shutdown request");
-
-	/**
 	 * The kernel's ephemeral port range: the ports it hands to outgoing connections, pgBackRest's to the repository
 	 * during a restore of hours among them.
 	 */
@@ -679,8 +673,6 @@ class ClusterRestore {
 		}
 		Path control = data.resolve("global/pg_control");
 		byte[] restored = Files.readAllBytes(control);
-		// pg_ctl appends: what this start logs begins here (a resumed replay's log holds the earlier starts too)
-		long logged = Files.exists(log) ? Files.size(log) : 0;
 		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl", data), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
@@ -688,12 +680,6 @@ class ClusterRestore {
 				// Ctrl-C reaches pg_ctl too (the terminal signals the whole group), not postgres (pg_ctl's setsid)
 				throw new ReplayStopped(STEP_FAILED.formatted("the restored cluster's start",
 						"pg_ctl stopped by signal " + (started.exitCode() - 128) + " during the replay"));
-			}
-			if (!unchanged(control, restored) && stopAsked(log, logged)) {
-				// postgres was told to stop (pg_ctl stop, a service manager, a signal sent to it): its replay did not
-				// fail, and resumes at its next start
-				throw new ReplayStopped(STEP_FAILED.formatted("the restored cluster's start",
-						"postgres was asked to stop during the replay (" + lastLines(log) + ")"));
 			}
 			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
 			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
@@ -1304,17 +1290,6 @@ class ClusterRestore {
 	}
 
 	/** A log's last lines, which say why a cluster did not start or reach its target. */
-	/** Whether postgres logged a request to shut down after byte {@code from} of its log. */
-	private static boolean stopAsked(Path log, long from) {
-		try (InputStream in = Files.newInputStream(log)) {
-			in.skipNBytes(Math.min(from, Files.size(log)));
-			return SHUTDOWN_REQUEST.matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8)).find();
-		}
-		catch (IOException ex) {
-			return false;
-		}
-	}
-
 	static String lastLines(Path log) {
 		try {
 			List<String> lines = Files.readAllLines(log);

@@ -141,7 +141,10 @@ public final class EtlProcess {
 		return this.process.isAlive();
 	}
 
-	/** SIGSTOP: the process and its children hang on, sessions and locks included, as a node that is slow but alive. */
+	/**
+	 * SIGSTOP: the process and its children of its process group hang on, sessions and locks included, as a node that
+	 * is slow but alive.
+	 */
 	public void pause() throws IOException, InterruptedException {
 		signal("STOP");
 	}
@@ -170,7 +173,9 @@ public final class EtlProcess {
 	/** A process's group (the fifth field of /proc/PID/stat), or -1 once it has ended. */
 	private static long processGroup(long pid) {
 		try {
-			String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+			// bytes as they are: a command name need not be UTF-8
+			String stat = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "stat")),
+					StandardCharsets.ISO_8859_1);
 			return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[2]);
 		}
 		catch (IOException ex) {
