@@ -251,11 +251,15 @@ class PgBackRest {
 		}
 	}
 
-	/** Kills a run and every process it started (process-max's workers). */
+	/**
+	 * Kills a run and every process it started (process-max's workers). Through its handle: Process.destroyForcibly
+	 * also closes the pipes under the threads reading them, whose read then fails ("Stream closed") instead of
+	 * ending with what the run wrote.
+	 */
 	private static void kill(Process process) {
 		// (the descendants are listed before the parent is killed: once it is gone, its children are init's)
 		List<ProcessHandle> descendants = process.descendants().toList();
-		process.destroyForcibly();
+		process.toHandle().destroyForcibly();
 		descendants.forEach(ProcessHandle::destroyForcibly);
 	}
 
