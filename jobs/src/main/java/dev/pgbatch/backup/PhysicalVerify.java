@@ -297,16 +297,12 @@ public class PhysicalVerify {
 		String walFrom = null;
 		String walTo = null;
 		try {
-			PhysicalBackups.Archive before = this.physical.archive();
-			Verify verified = pgBackRestVerify(before);
-			problems.addAll(verified.problems());
-			notes.addAll(verified.notes());
-			PhysicalBackups.Archive archive = verified.after();
-			sets = stillListed(before, archive).sets().size();
 			// each read in a transaction of its own: none is held while the repository is listed and read
 			long segmentSize = this.ownTransaction.execute(status -> this.jdbc.queryForObject(
 					"SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'", Long.class));
-			// before the archives are listed: what the server archived by now must be in the listing
+			// first: what the server archived by now must be in the listings that follow, however long pgBackRest's
+			// verify takes meanwhile (a copy of the repository made just before is then compared with what the
+			// server had archived when it was made, not minutes later)
 			String serverProblem = null;
 			Server server = null;
 			try {
@@ -316,6 +312,12 @@ public class PhysicalVerify {
 			catch (DataAccessException ex) {
 				serverProblem = SERVER_UNREADABLE.formatted(OneLine.of(String.valueOf(ex.getMostSpecificCause().getMessage())));
 			}
+			PhysicalBackups.Archive before = this.physical.archive();
+			Verify verified = pgBackRestVerify(before);
+			problems.addAll(verified.problems());
+			notes.addAll(verified.notes());
+			PhysicalBackups.Archive archive = verified.after();
+			sets = stillListed(before, archive).sets().size();
 			Map<String, From> from = from(archive, stanza(), problems);
 			for (PhysicalBackups.WalArchive wal : archive.archives()) {
 				From start = from.get(wal.id());
