@@ -466,7 +466,8 @@ class StackEnvIntegrationTests {
 
 			EtlProcess.Result passed = EtlInProcess.run(settings, "backup", "verify", "--physical");
 			// other classes' tests make the server archive WAL meanwhile: a segment archived after the copy was taken
-			// is rightly missing from it (verify reads the server before it lists the repository); a new copy then
+			// is rightly missing from it (verify reads the server first, before anything of the repository); a new
+			// copy then
 			for (int tries = 1; tries < 4 && passed.exitCode() == 1 && passed.stdout().lines()
 				.allMatch(problem -> problem.contains("which the server of ETL_DB_URL says it archived last")); tries++) {
 				remove(copy);
