@@ -584,9 +584,8 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		try {
 			Future<JobExecution> backup = threads.submit(() -> JobRuns.run(this.runner, BackupJob.DEFINITION));
 			// the dump is under way: its folder's first object is written
-			for (int i = 0; i < 1200 && this.store.list(PREFIX + "/").isEmpty(); i++) {
-				Thread.sleep(25);
-			}
+			Awaitility.await("the backup's first object").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(25))
+				.until(() -> !this.store.list(PREFIX + "/").isEmpty());
 			terminate("application_name LIKE 'pgbatch backup of " + TestDatabase.name() + ",%'");
 
 			JobExecution run = backup.get(2, TimeUnit.MINUTES);
@@ -647,10 +646,12 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 			awaitSession("datname = '" + TARGET + "' AND usename = 'postgres'");
 			restore = EtlProcess.start(Map.of("ETL_BACKUP_PREFIX", PREFIX, "ETL_BACKUP_KEYSET", KEYSET.toString()), "backup",
 					"restore", id, "--target-db", TARGET, "--force", "--terminate-sessions");
-			for (int i = 0; i < 6000 && !closed(TARGET); i++) {
-				assertThat(restore.isAlive()).as("bin/etl backup restore still running").isTrue();
-				Thread.sleep(50);
-			}
+			EtlProcess running = restore;
+			Awaitility.await("the target closed").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(50))
+				.until(() -> {
+					assertThat(running.isAlive()).as("bin/etl backup restore still running").isTrue();
+					return closed(TARGET);
+				});
 			// kill -9 between closing the target and the swap
 			restore.kill();
 			endSuperusersSessions();
