@@ -249,19 +249,28 @@ class ClusterRestoreTests {
 	}
 
 	/**
-	 * A tool is found by name and the server's major version: a scheduler running for months whose server was
-	 * upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster.
+	 * A tool is found by name and major version, and is of that version by its --version: a scheduler running for
+	 * months whose server was upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster, nor a
+	 * restore of a 15 set the 16 one. ETL_PG_BIN's counts when it is of that version; none of it (the PATH's pg_ctl is
+	 * 15's here): a MissingTool naming each tried, never a tool of another version.
 	 */
 	@Test
-	void aToolIsFoundForTheServersMajorVersion() {
+	void aToolIsFoundForAMajorVersionOnlyOfThatVersion(@TempDir Path bin) throws Exception {
+		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
+		Path sixteen = bin.resolve("pg_ctl");
+		Files.writeString(sixteen, "#!/bin/sh\necho 'pg_ctl (PostgreSQL) 16.4'\n");
+		Files.setPosixFilePermissions(sixteen, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
 		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
-				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
-		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+				new BackupProperties("backup", bin.toString(), Duration.ofHours(24), "", Duration.ofSeconds(10)));
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, null);
 
+		assertThat(cluster.tool("pg_ctl", 16)).isEqualTo(sixteen.toString());
 		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
-		assertThat(cluster.tool("pg_ctl", 99)).isEqualTo("pg_ctl");
-		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
+		assertThatExceptionOfType(PostgresTools.MissingTool.class).isThrownBy(() -> cluster.tool("pg_ctl", 14))
+			.withMessageStartingWith("pg_ctl of PostgreSQL 14 is not here (" + sixteen + " is 16,"
+					+ " /usr/lib/postgresql/14/bin/pg_ctl cannot be run")
+			.withMessageContaining("install PostgreSQL 14's server programs (Debian's postgresql-14, in"
+					+ " /usr/lib/postgresql/14/bin), or set ETL_PG_BIN to a directory of them");
 	}
 
 	/**
@@ -413,7 +422,7 @@ class ClusterRestoreTests {
 	void aRestoredClustersToolsAreOfItsPgVersionWithoutTheLiveServer(@TempDir Path data) throws Exception {
 		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
 				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
-		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, liveClusterDown());
 		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
 			.withMessageStartingWith("cannot read the server's version");

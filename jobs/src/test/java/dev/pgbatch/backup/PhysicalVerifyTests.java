@@ -587,7 +587,7 @@ class PhysicalVerifyTests {
 
 	private static PhysicalBackups.BackupSet set(String label, String type, String walStart, String walStop) {
 		return new PhysicalBackups.BackupSet(label, type, null, 0, 0, 0, 0, walStart, walStop, null, Instant.EPOCH,
-				Instant.EPOCH, 1);
+				Instant.EPOCH, 1, 15);
 	}
 
 }
