@@ -119,6 +119,11 @@ class ClusterRestore {
 
 	static final String NO_TOOLS = "backup set %s is of PostgreSQL %d, and %s (nothing was restored)";
 
+	static final String NOT_FOR_THE_REPLAY = "%s: given in this environment, pgBackRest's restore would read it, but not"
+			+ " the restored cluster's replay (postgres runs its restore_command, pgbackrest archive-get, without this"
+			+ " environment, and a secret goes on no command line): set it in pgBackRest's configuration file (%s)"
+			+ " instead, and unset it";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -419,13 +424,17 @@ class ClusterRestore {
 	/**
 	 * Refuses (exit 2) pgBackRest's program or configuration paths named by a path that cannot go into the restored
 	 * cluster's restore_command ({@link #restoreCommand}), a configuration whose owner this runner cannot run the
-	 * restored cluster as ({@link #unrunnable}), and a runner's role the generated pg_hba.conf cannot name
-	 * ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
+	 * restored cluster as ({@link #unrunnable}), pgBackRest's settings in this environment that the replay would not
+	 * see ({@link #unseenByTheReplay}), and a runner's role the generated pg_hba.conf cannot name ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
 	 * pgbackrest check, the directories or the restore of hours.
 	 */
 	void preflight() {
 		refuseUnquotablePaths();
 		String config = config();
+		List<String> unseen = unseenByTheReplay(Settings.inherited());
+		if (!unseen.isEmpty()) {
+			throw new UsageException(NOT_FOR_THE_REPLAY.formatted(OneLine.of(String.join(", ", unseen)), config));
+		}
 		try {
 			String problem = unrunnable(config, Files.getOwner(Path.of(config)).getName(),
 					System.getProperty("user.name"));
@@ -465,6 +474,27 @@ class ClusterRestore {
 	 */
 	private static final Map<String, String> CONFIG_OPTIONS = Map.of("config", "PGBACKREST_CONFIG", "config-path",
 			"PGBACKREST_CONFIG_PATH", "config-include-path", "PGBACKREST_CONFIG_INCLUDE_PATH");
+
+	/** pgBackRest's variables for what the restore_command sets itself on its command line, which wins over them. */
+	private static final Set<String> SET_BY_THE_RESTORE = Set.of("PGBACKREST_STANZA", "PGBACKREST_PG1_PATH",
+			"PGBACKREST_ARCHIVE_ASYNC");
+
+	/**
+	 * The PGBACKREST_ variables of {@code environment} (pgbackrest reads them as options) that the restored cluster's
+	 * replay would not see, postgres running its restore_command without this environment: all but those that choose
+	 * the configuration (carried: {@link #configOptions}), those the restore_command sets itself
+	 * ({@link #SET_BY_THE_RESTORE}) and the log's (where and how much pgBackRest logs, not what it reads). None is
+	 * carried onto the command line: a secret (repo1-cipher-pass, an S3 key) would be in postgresql.auto.conf and the
+	 * process list, and pgBackRest refuses those there.
+	 */
+	static List<String> unseenByTheReplay(Map<String, String> environment) {
+		return environment.keySet()
+			.stream()
+			.filter(name -> name.startsWith("PGBACKREST_") && !name.startsWith("PGBACKREST_LOG_"))
+			.filter(name -> !CONFIG_OPTIONS.containsValue(name) && !SET_BY_THE_RESTORE.contains(name))
+			.sorted()
+			.toList();
+	}
 
 	/**
 	 * The options the runner's pgbackrest ran with that choose its configuration ({@link #configOptions(String, Map)}):

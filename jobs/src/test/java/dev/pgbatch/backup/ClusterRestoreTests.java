@@ -249,6 +249,23 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * pgBackRest's options given as PGBACKREST_ variables that the replay's archive-get, run by postgres without this
+	 * environment, would not see (review 15 M6): all but the configuration's choice (carried as options), what the
+	 * restore_command sets itself, and the log's.
+	 */
+	@Test
+	void pgBackRestsVariablesTheReplayWouldNotSeeAreNamed() {
+		Map<String, String> environment = Map.of("PGBACKREST_CONFIG", "/etc/pgbackrest/pgbackrest.conf",
+				"PGBACKREST_CONFIG_INCLUDE_PATH", "/etc/pgbackrest/conf.d", "PGBACKREST_STANZA", "main",
+				"PGBACKREST_LOG_LEVEL_FILE", "off", "PGBACKREST_REPO1_CIPHER_PASS", "secret", "PGBACKREST_REPO1_PATH",
+				"/srv/repository", "PGBACKREST_ARCHIVE_ASYNC", "y", "PATH", "/usr/bin");
+
+		assertThat(ClusterRestore.unseenByTheReplay(environment)).containsExactly("PGBACKREST_REPO1_CIPHER_PASS",
+				"PGBACKREST_REPO1_PATH");
+		assertThat(ClusterRestore.unseenByTheReplay(Map.of("PGBACKREST_CONFIG_PATH", "/etc/pgbackrest"))).isEmpty();
+	}
+
+	/**
 	 * A tool is found by name and major version, and is of that version by its --version: a scheduler running for
 	 * months whose server was upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster, nor a
 	 * restore of a 15 set the 16 one. ETL_PG_BIN's counts when it is of that version; none of it (the PATH's pg_ctl is

@@ -681,6 +681,38 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * pgBackRest's options given in the environment reach the restore but not the replay's archive-get, which postgres
+	 * runs without it (review 15 M6): here the repository's cipher passphrase, taken out of a copy of the stack's
+	 * configuration and given as PGBACKREST_REPO1_CIPHER_PASS (the restore would decrypt, the replay could not).
+	 * Refused up front: exit 2, one line naming the variable, never its value, and the file to set it in; nothing
+	 * written.
+	 */
+	@Test
+	void pgBackRestsOptionsInTheEnvironmentThatTheReplayWouldNotSeeAreRefusedUpFront() throws Exception {
+		List<String> lines = Files.readAllLines(Path.of(System.getenv("ETL_PGBACKREST_CONFIG")));
+		String option = "repo1-cipher-pass=";
+		String pass = lines.stream().filter(line -> line.startsWith(option)).findFirst().orElseThrow()
+			.substring(option.length());
+		Path config = this.base.resolve("pgbackrest-without-its-passphrase.conf");
+		Files.write(config, lines.stream().filter(line -> !line.startsWith(option)).toList());
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, config.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		Path dir = this.base.resolve("passphrase-in-the-environment");
+
+		EtlProcess.Result refused = EtlProcess.start(Map.of("ETL_PGBACKREST_CONFIG", config.toString(),
+				"PGBACKREST_REPO1_CIPHER_PASS", pass), "backup", "restore", "--to", this.point, "--data-dir", dir.toString(),
+				"--port", Integer.toString(freePort()))
+			.await();
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).isEqualTo("etl: " + ClusterRestore.NOT_FOR_THE_REPLAY
+			.formatted("PGBACKREST_REPO1_CIPHER_PASS", config));
+		assertThat(refused.stdout() + refused.stderr()).doesNotContain(pass);
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+	}
+
+	/**
 	 * SIGTERM to bin/etl backup drill during the replay: its scratch cluster is stopped and its directory removed by
 	 * the shutdown hook; nothing is left in the drills' directory (one of the test's: short, for the scratch
 	 * cluster's socket path), no process runs from it. Before that, its lock's session (in the maintenance database)
