@@ -89,8 +89,8 @@ public class PointInTimeRestores {
 
 	/** pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started. */
 	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, not yet set apart from the live"
-			+ " cluster (its settings were not written): kept, never to be started as it is; remove both (rm -rf) and"
-			+ " restore again once the tool is back";
+			+ " cluster (its settings were not written): kept, never to be started as it is; remove both (rm -rf %1$s"
+			+ " %2$s) and restore again once the tool is back";
 
 	/**
 	 * How a kept restore is started: pg_ctl waits up to 12 hours (its default, 60 s, would say "server did not start
