@@ -249,6 +249,26 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * A tool found once and removed since (its package removed during a restore of hours) is looked for again: a
+	 * MissingTool, which keeps the restore, not a path that fails to run, which would remove it (review 15 M7).
+	 */
+	@Test
+	void aToolRemovedSinceItWasFoundIsMissing(@TempDir Path bin) throws Exception {
+		Path tool = bin.resolve("pg_ctl");
+		Files.writeString(tool, "#!/bin/sh\necho 'pg_ctl (PostgreSQL) 98.1'\n");
+		Files.setPosixFilePermissions(tool, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		ClusterRestore cluster = new ClusterRestore(null, null, new PostgresTools("jdbc:postgresql://localhost/pgbatch",
+				"pgbatch", "", new BackupProperties("backup", bin.toString(), Duration.ofHours(24), "",
+						Duration.ofSeconds(10))), null);
+		assertThat(cluster.tool("pg_ctl", 98)).isEqualTo(tool.toString());
+
+		Files.delete(tool);
+
+		assertThatExceptionOfType(PostgresTools.MissingTool.class).isThrownBy(() -> cluster.tool("pg_ctl", 98))
+			.withMessageStartingWith("pg_ctl of PostgreSQL 98 is not here (" + tool + " cannot be run");
+	}
+
+	/**
 	 * pgBackRest's options given as PGBACKREST_ variables that the replay's archive-get, run by postgres without this
 	 * environment, would not see (review 15 M6): all but the configuration's choice (carried as options), what the
 	 * restore_command sets itself, and the log's.
