@@ -120,6 +120,16 @@ final class CleanUpOnExit implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Whether a hook has begun (this JVM is stopping on a signal): a restored cluster that stops from then on is
+	 * stopped by the hook's clean-up, not by someone else.
+	 */
+	static boolean closing() {
+		synchronized (STARTS) {
+			return closing;
+		}
+	}
+
 	/** The restore is over: nothing to clean up on exit from now on. */
 	@Override
 	public void close() {

@@ -111,6 +111,19 @@ class ClusterRestore {
 	static final String NO_PORT = "no loopback port is free outside the ephemeral range %d-%d (%s), nor one the system"
 			+ " gives that is not the live cluster's (%s) or PostgreSQL's usual 5432-5439";
 
+	static final String SHUT_DOWN = "its postgres was shut down during the replay, not by this command (pg_ctl stop,"
+			+ " a service manager: its pg_control says %s)";
+
+	/** pg_control's state after a clean stop (smart or fast) before recovery ended. */
+	static final String SHUT_DOWN_IN_RECOVERY = "shut down in recovery";
+
+	static final String NO_TOOLS = "backup set %s is of PostgreSQL %d, and %s (nothing was restored)";
+
+	static final String NOT_FOR_THE_REPLAY = "%s: given in this environment, pgBackRest's restore would read it, but not"
+			+ " the restored cluster's replay (postgres runs its restore_command, pgbackrest archive-get, without this"
+			+ " environment, and a secret goes on no command line): set it in pgBackRest's configuration file (%s)"
+			+ " instead, and unset it";
+
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
 
@@ -258,21 +271,25 @@ class ClusterRestore {
 		}
 	}
 
+	/** The tools a restored cluster needs: to read its pg_control, to start and stop it. */
+	static final List<String> RESTORE_TOOLS = List.of("pg_controldata", "pg_ctl");
+
 	/**
-	 * Refuses a target no backup set ended before (exit 2), from what pgbackrest info lists: read only, before the
-	 * check (a WAL switch) and anything else is done.
+	 * Refuses a target no backup set ended before, and a set whose major version has none of {@code tools} here
+	 * ({@link #refuseWithoutTools}) (exit 2), from what pgbackrest info lists: read only, before the check (a WAL
+	 * switch) and anything else is done.
 	 */
-	void refuseWithoutSet(Target target) throws IOException, InterruptedException {
-		if (this.physical.info().stream().noneMatch(set -> set.stopped().isBefore(target.before()))) {
-			throw new UsageException(NO_SET.formatted(this.pgBackRest.stanza(), target));
-		}
+	void refuseWithoutSet(Target target, List<String> tools) throws IOException, InterruptedException {
+		refuseWithoutTools(newestBefore(target).orElseThrow(
+				() -> new UsageException(NO_SET.formatted(this.pgBackRest.stanza(), target))), tools);
 	}
 
 	/**
 	 * Makes sure the WAL up to now is in the repository (pgBackRest's check switches to a new segment and waits for
-	 * the old one to arrive), then chooses the newest set that ended before the target.
+	 * the old one to arrive), then chooses the newest set that ended before the target, refused (exit 2) when
+	 * {@code tools} of its major version are not here.
 	 */
-	String setFor(Target target) throws IOException, InterruptedException {
+	String setFor(Target target, List<String> tools) throws IOException, InterruptedException {
 		if (target.time() != null) {
 			commitAfter(target.time());
 		}
@@ -280,12 +297,33 @@ class ClusterRestore {
 		if (check.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest check", errors(check)));
 		}
-		return this.physical.info()
-			.stream()
-			.filter(set -> set.stopped().isBefore(target.before()))
-			.reduce((older, newer) -> newer)
-			.orElseThrow(() -> new IllegalStateException(NO_SET.formatted(this.pgBackRest.stanza(), target)))
-			.label();
+		PhysicalBackups.BackupSet set = newestBefore(target)
+			.orElseThrow(() -> new IllegalStateException(NO_SET.formatted(this.pgBackRest.stanza(), target)));
+		refuseWithoutTools(set, tools);
+		return set.label();
+	}
+
+	private Optional<PhysicalBackups.BackupSet> newestBefore(Target target) throws IOException, InterruptedException {
+		return this.physical.info().stream().filter(set -> set.stopped().isBefore(target.before())).reduce((older, newer) -> newer);
+	}
+
+	/**
+	 * Refuses (exit 2) a set of a major version whose {@code tools} are not here (its old tools gone after a major
+	 * upgrade): found after the restore of hours, its cluster could only be kept, never started.
+	 */
+	private void refuseWithoutTools(PhysicalBackups.BackupSet set, List<String> tools) {
+		if (set.major() == 0) {
+			// not listed by pgbackrest info: its PG_VERSION chooses the tools after the restore
+			return;
+		}
+		for (String name : tools) {
+			try {
+				tool(name, set.major());
+			}
+			catch (PostgresTools.MissingTool ex) {
+				throw new UsageException(NO_TOOLS.formatted(set.label(), set.major(), ex.getMessage()));
+			}
+		}
 	}
 
 	/**
@@ -386,13 +424,17 @@ class ClusterRestore {
 	/**
 	 * Refuses (exit 2) pgBackRest's program or configuration paths named by a path that cannot go into the restored
 	 * cluster's restore_command ({@link #restoreCommand}), a configuration whose owner this runner cannot run the
-	 * restored cluster as ({@link #unrunnable}), and a runner's role the generated pg_hba.conf cannot name
-	 * ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
+	 * restored cluster as ({@link #unrunnable}), pgBackRest's settings in this environment that the replay would not
+	 * see ({@link #unseenByTheReplay}), and a runner's role the generated pg_hba.conf cannot name ({@link #hbaName}): checked before the live cluster is touched or anything is made, not found out after
 	 * pgbackrest check, the directories or the restore of hours.
 	 */
 	void preflight() {
 		refuseUnquotablePaths();
 		String config = config();
+		List<String> unseen = unseenByTheReplay(Settings.inherited());
+		if (!unseen.isEmpty()) {
+			throw new UsageException(NOT_FOR_THE_REPLAY.formatted(OneLine.of(String.join(", ", unseen)), config));
+		}
 		try {
 			String problem = unrunnable(config, Files.getOwner(Path.of(config)).getName(),
 					System.getProperty("user.name"));
@@ -432,6 +474,27 @@ class ClusterRestore {
 	 */
 	private static final Map<String, String> CONFIG_OPTIONS = Map.of("config", "PGBACKREST_CONFIG", "config-path",
 			"PGBACKREST_CONFIG_PATH", "config-include-path", "PGBACKREST_CONFIG_INCLUDE_PATH");
+
+	/** pgBackRest's variables for what the restore_command sets itself on its command line, which wins over them. */
+	private static final Set<String> SET_BY_THE_RESTORE = Set.of("PGBACKREST_STANZA", "PGBACKREST_PG1_PATH",
+			"PGBACKREST_ARCHIVE_ASYNC");
+
+	/**
+	 * The PGBACKREST_ variables of {@code environment} (pgbackrest reads them as options) that the restored cluster's
+	 * replay would not see, postgres running its restore_command without this environment: all but those that choose
+	 * the configuration (carried: {@link #configOptions}), those the restore_command sets itself
+	 * ({@link #SET_BY_THE_RESTORE}) and the log's (where and how much pgBackRest logs, not what it reads). None is
+	 * carried onto the command line: a secret (repo1-cipher-pass, an S3 key) would be in postgresql.auto.conf and the
+	 * process list, and pgBackRest refuses those there.
+	 */
+	static List<String> unseenByTheReplay(Map<String, String> environment) {
+		return environment.keySet()
+			.stream()
+			.filter(name -> name.startsWith("PGBACKREST_") && !name.startsWith("PGBACKREST_LOG_"))
+			.filter(name -> !CONFIG_OPTIONS.containsValue(name) && !SET_BY_THE_RESTORE.contains(name))
+			.sorted()
+			.toList();
+	}
 
 	/**
 	 * The options the runner's pgbackrest ran with that choose its configuration ({@link #configOptions(String, Map)}):
@@ -671,9 +734,18 @@ class ClusterRestore {
 		if (!portFree(port)) {
 			throw new NotStarted(portTaken(port, data));
 		}
+		String pgCtl;
+		try {
+			pgCtl = tool("pg_ctl", data);
+			tool("pg_controldata", data);
+		}
+		catch (PostgresTools.MissingTool ex) {
+			// gone during the restore: what pgBackRest restored is kept for when they are back
+			throw new NotStarted(ex.getMessage());
+		}
 		Path control = data.resolve("global/pg_control");
 		byte[] restored = Files.readAllBytes(control);
-		Ran started = asOwner(STEP_TIMEOUT, tool("pg_ctl", data), "-D", data.toString(), "-l", log.toString(), "-w", "-t",
+		Ran started = asOwner(STEP_TIMEOUT, pgCtl, "-D", data.toString(), "-l", log.toString(), "-w", "-t",
 				Long.toString(STEP_TIMEOUT.toSeconds()), "start");
 		if (started.exitCode() != 0) {
 			if (STOPPED_BY.contains(started.exitCode()) && !unchanged(control, restored)) {
@@ -683,13 +755,17 @@ class ClusterRestore {
 			}
 			String failed = STEP_FAILED.formatted("the restored cluster's start", lastLines(log));
 			// pg_control as pgBackRest restored it: postgres began no replay (it refused its port, settings or memory)
-			throw unchanged(control, restored) ? new NotStarted(failed) : new IllegalStateException(failed);
+			if (unchanged(control, restored)) {
+				throw new NotStarted(failed);
+			}
+			// pg_ctl -w waits until the copy is consistent: a stop before then ends its wait
+			refuseIfShutDownInReplay(data);
+			throw new IllegalStateException(failed);
 		}
 		long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-		String controlData = tool("pg_controldata", data);
-		while (!asOwner(STOP_TIMEOUT, controlData, data.toString()).output()
-			.contains("Database cluster state:               in production")) {
+		while (!state(data).equals("in production")) {
 			if (!Files.exists(data.resolve("postmaster.pid"))) {
+				refuseIfShutDownInReplay(data);
 				throw new IllegalStateException(STEP_FAILED.formatted("the replay to the target", lastLines(log)));
 			}
 			if (System.nanoTime() > deadline) {
@@ -697,6 +773,34 @@ class ClusterRestore {
 						"not promoted within " + STEP_TIMEOUT.toHours() + " h"));
 			}
 			Thread.sleep(200);
+		}
+	}
+
+	/**
+	 * The state pg_control of the cluster in {@code data} gives, as pg_controldata words it ("in archive recovery", "in
+	 * production"...).
+	 */
+	String state(Path data) throws IOException, InterruptedException {
+		String label = "Database cluster state:";
+		return asOwner(STOP_TIMEOUT, tool("pg_controldata", data), data.toString()).output()
+			.lines()
+			.filter(line -> line.startsWith(label))
+			.map(line -> line.substring(label.length()).strip())
+			.findFirst()
+			.orElse("");
+	}
+
+	/**
+	 * A ShutDownInReplay when the cluster in {@code data}, down now during its replay, was shut down cleanly (smart or
+	 * fast: its pg_control says {@link #SHUT_DOWN_IN_RECOVERY}, which only a stop request writes; a crash, an
+	 * immediate stop or a failed replay leave "in archive recovery") and not by this JVM's clean-up on a signal: the
+	 * replay resumes at its next start. Only the cluster's owner or root can ask postgres to stop: no client of it
+	 * can make this so.
+	 */
+	private void refuseIfShutDownInReplay(Path data) throws IOException, InterruptedException {
+		// read after the state: a hook that stopped it had said so before it stopped it
+		if (state(data).equals(SHUT_DOWN_IN_RECOVERY) && !CleanUpOnExit.closing()) {
+			throw new ShutDownInReplay(SHUT_DOWN.formatted(SHUT_DOWN_IN_RECOVERY));
 		}
 	}
 
@@ -736,6 +840,18 @@ class ClusterRestore {
 	static final class ReplayStopped extends IllegalStateException {
 
 		ReplayStopped(String message) {
+			super(message);
+		}
+
+	}
+
+	/**
+	 * A replay whose postgres someone else shut down cleanly (pg_ctl stop, a service manager) before the target: nothing
+	 * failed; started again, it resumes.
+	 */
+	static final class ShutDownInReplay extends IllegalStateException {
+
+		ShutDownInReplay(String message) {
 			super(message);
 		}
 
@@ -1225,14 +1341,9 @@ class ClusterRestore {
 	 * either, the one last found.
 	 */
 	String tool(String name, Path data) {
-		try {
-			String version = Files.readString(data.resolve("PG_VERSION")).strip();
-			if (version.matches("[0-9]{1,3}")) {
-				return tool(name, Integer.parseInt(version));
-			}
-		}
-		catch (IOException ex) {
-			// no restored cluster there yet
+		Optional<Integer> restored = major(data);
+		if (restored.isPresent()) {
+			return tool(name, restored.get());
 		}
 		int major;
 		try (Connection connection = this.dataSource.getConnection()) {
@@ -1250,9 +1361,44 @@ class ClusterRestore {
 		return path;
 	}
 
-	/** The tool of that name of that major version, found once. */
+	/**
+	 * The tool of that name of that major version ({@link PostgresTools#executableOf}); a MissingTool when none is
+	 * here. Its --version is read once; one removed since (during a restore of hours) is looked for again, so that
+	 * its absence is a MissingTool, never a failure that removes the restore.
+	 */
 	String tool(String name, int major) {
-		return this.found.computeIfAbsent(name + " " + major, missing -> this.tools.executable(name, major));
+		String key = name + " " + major;
+		String path = this.found.get(key);
+		if (path == null || !Files.isExecutable(Path.of(path))) {
+			path = this.tools.executableOf(name, major);
+			this.found.put(key, path);
+		}
+		return path;
+	}
+
+	/**
+	 * {@link #tool(String, Path)} for a command line printed for the operator: where Debian puts it when it is
+	 * missing now (the line says to start the cluster once it is back).
+	 */
+	String printedTool(String name, Path data) {
+		try {
+			return tool(name, data);
+		}
+		catch (PostgresTools.MissingTool ex) {
+			return "/usr/lib/postgresql/" + major(data).map(String::valueOf).orElse("MAJOR") + "/bin/" + name;
+		}
+	}
+
+	/** The major version the PG_VERSION of the cluster in {@code data} says, if there is one. */
+	private static Optional<Integer> major(Path data) {
+		try {
+			String version = Files.readString(data.resolve("PG_VERSION")).strip();
+			return version.matches("[0-9]{1,3}") ? Optional.of(Integer.parseInt(version)) : Optional.empty();
+		}
+		catch (IOException ex) {
+			// no restored cluster there yet
+			return Optional.empty();
+		}
 	}
 
 	/**

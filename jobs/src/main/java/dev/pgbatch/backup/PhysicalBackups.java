@@ -67,12 +67,12 @@ class PhysicalBackups {
 	/**
 	 * One backup set as pgbackrest info lists it: {@code prior} is the set it builds on (null for a full), sizes in
 	 * bytes (the database's, what this set copied, and both as stored in the repository), its WAL range, the run
-	 * that made it (its annotation), when it started and ended, and pgBackRest's id of the database system it is of
-	 * (its WAL is in the archive of that id).
+	 * that made it (its annotation), when it started and ended, pgBackRest's id of the database system it is of
+	 * (its WAL is in the archive of that id) and that system's PostgreSQL major version (0: not listed).
 	 */
 	record BackupSet(String label, String type, String prior, long databaseBytes, long deltaBytes,
 			long repositoryBytes, long repositoryDeltaBytes, String walStart, String walStop, String run,
-			Instant started, Instant stopped, int database) {
+			Instant started, Instant stopped, int database, int major) {
 
 		/** The full backup this set depends on (itself for a full): pgBackRest's labels start with it. */
 		String full() {
@@ -259,8 +259,11 @@ class PhysicalBackups {
 				usable(stanza);
 				backupRunning |= stanza.path("status").path("lock").path("backup").path("held").asBoolean(false);
 				Map<Integer, Long> systemIds = new HashMap<>();
+				Map<Integer, Integer> majors = new HashMap<>();
 				for (JsonNode db : stanza.path("db")) {
 					systemIds.put(db.path("id").asInt(), db.path("system-id").asLong());
+					String version = db.path("version").asString("");
+					majors.put(db.path("id").asInt(), version.matches("[0-9]{1,3}") ? Integer.parseInt(version) : 0);
 					current = Math.max(current, db.path("id").asInt());
 				}
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
@@ -283,7 +286,8 @@ class PhysicalBackups {
 							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
 							Instant.ofEpochSecond(set.path("timestamp").path("start").asLong()),
 							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong()),
-							set.path("database").path("id").asInt()));
+							set.path("database").path("id").asInt(),
+							majors.getOrDefault(set.path("database").path("id").asInt(), 0)));
 				}
 			}
 		}

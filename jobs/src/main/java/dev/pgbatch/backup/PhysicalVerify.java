@@ -111,8 +111,8 @@ public class PhysicalVerify {
 	static final String SETS_CHANGED = "the backup sets changed while pgbackrest verify ran: removed %s; made %s";
 
 	static final String SET_REMOVED = "backup set %s was removed while pgbackrest verify ran, which retention does not"
-			+ " do (it removes the oldest fulls first, each with the sets on it): %s; an expire --set by hand, or the"
-			+ " repository was changed";
+			+ " do (it removes the oldest fulls first, and diffs beyond repo1-retention-diff, each with the sets on it):"
+			+ " %s; an expire --set by hand, or the repository was changed";
 
 	static final String OLDER_FULL_LISTED = "full set %s, older, is still listed";
 
@@ -410,7 +410,7 @@ public class PhysicalVerify {
 		PhysicalBackups.Archive after = this.physical.archive();
 		PhysicalBackups.Archive checked = stillListed(before, after);
 		Set<String> listed = checked.sets().stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
-		Map<String, String> notByRetention = notByRetention(before.sets(), after.sets());
+		Map<String, String> notByRetention = notByRetention(before.sets(), after.sets(), retentionDiff());
 		// what retention removed is left out, files and all; what it cannot have removed is not
 		Set<String> removed = before.sets().stream().map(PhysicalBackups.BackupSet::label)
 			.filter(label -> !listed.contains(label) && !notByRetention.containsKey(label)).collect(Collectors.toSet());
@@ -452,11 +452,14 @@ public class PhysicalVerify {
 	 * each with the sets that depend on it, and never every full: a removed set whose full is as new as the oldest full
 	 * still listed, or newer (the newest full, a full with an older one kept, an incr on a full kept), or any when no
 	 * full is left, was removed otherwise. Fulls made meanwhile count as listed: a new full lets retention remove the
-	 * one that was newest. (A repo1-retention-diff, which pgbatch does not set, would also remove diffs on a full still
-	 * listed: reported here, failing closed.)
+	 * one that was newest. A repo1-retention-diff of the configuration ({@code retentionDiff}, 0: none) also removes
+	 * diffs on a full still listed, each with its incrs ({@link #byDiffRetention}): those it can have removed are not
+	 * named either.
 	 */
 	static Map<String, String> notByRetention(List<PhysicalBackups.BackupSet> before,
-			List<PhysicalBackups.BackupSet> after) {
+			List<PhysicalBackups.BackupSet> after, int retentionDiff) {
+		Map<String, PhysicalBackups.BackupSet> byLabel = before.stream()
+			.collect(Collectors.toMap(PhysicalBackups.BackupSet::label, set -> set, (first, second) -> first));
 		Set<String> listed = after.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
 		// pgBackRest's labels begin with the date and time of their full: in label order is oldest first
 		String oldestFull = after.stream()
@@ -466,7 +469,7 @@ public class PhysicalVerify {
 			.orElse(null);
 		Map<String, String> problems = new LinkedHashMap<>();
 		for (PhysicalBackups.BackupSet set : before) {
-			if (listed.contains(set.label())) {
+			if (listed.contains(set.label()) || byDiffRetention(set, byLabel, after, retentionDiff)) {
 				continue;
 			}
 			if (oldestFull == null) {
@@ -480,6 +483,34 @@ public class PhysicalVerify {
 			}
 		}
 		return problems;
+	}
+
+	/**
+	 * Whether repo1-retention-diff ({@code retentionDiff}, 0: not set) can have removed {@code set}: a diff, or an incr
+	 * on one (its prior sets followed in {@code before}), with at least that many full and diff sets of {@code after}
+	 * newer than that diff. pgBackRest's expire counts fulls as diffs there, and removes the oldest diffs beyond that
+	 * number, each with the sets on it; never a full, nor an incr on a full.
+	 */
+	static boolean byDiffRetention(PhysicalBackups.BackupSet set, Map<String, PhysicalBackups.BackupSet> before,
+			List<PhysicalBackups.BackupSet> after, int retentionDiff) {
+		PhysicalBackups.BackupSet diff = set;
+		while (diff != null && diff.type().equals("incr")) {
+			diff = diff.prior() == null ? null : before.get(diff.prior());
+		}
+		if (retentionDiff <= 0 || diff == null || !diff.type().equals("diff")) {
+			return false;
+		}
+		String label = diff.label();
+		return after.stream().filter(newer -> !newer.type().equals("incr") && newer.label().compareTo(label) > 0)
+			.count() >= retentionDiff;
+	}
+
+	/** The configuration's repo1-retention-diff (pgbackrest help expire), 0 when not set or not a number. */
+	private int retentionDiff() throws IOException, InterruptedException {
+		return this.pgBackRest.option("expire", "repo1-retention-diff")
+			.filter(value -> value.matches("[0-9]{1,7}"))
+			.map(Integer::parseInt)
+			.orElse(0);
 	}
 
 	/**

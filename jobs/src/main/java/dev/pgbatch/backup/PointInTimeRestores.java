@@ -35,7 +35,8 @@ import org.springframework.stereotype.Component;
  * archive_command, kept so in its postgresql.auto.conf across restarts: it never archives into the repository it came
  * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that
  * fails, or is stopped by a signal (Ctrl-C, SIGHUP, SIGTERM: {@link CleanUpOnExit}), leaves no process running, and
- * removes only what it made.
+ * removes only what it made; but a copy whose replay was stopped (by the signal, or by someone else's clean stop of
+ * its postgres) or that could not start is kept, with how to start it.
  */
 @Component
 public class PointInTimeRestores {
@@ -72,10 +73,24 @@ public class PointInTimeRestores {
 			+ " promoted (%s); then check it and switch over as docs/operations.md says (Point-in-time restore at 3 a.m.,"
 			+ " step 4 on)";
 
-	static final String REPLAY_KEPT = "%s and %s hold set %s as pgBackRest restored it, its replay to %s stopped by the"
-			+ " signal (postgres stopped, fast): kept; start it again (%s): the replay resumes from its last restartpoint,"
-			+ " to %s, and it is promoted (%s); then check it and switch over as docs/operations.md says (Point-in-time"
-			+ " restore at 3 a.m., step 4 on)";
+	/** A restore whose replay was stopped, not failed: what it left, and how to start it again (what, then the rest). */
+	static final String STOPPED_IN_REPLAY = "the restore into %s was stopped during its replay: %s; %s";
+
+	static final String REPLAY_KEPT = "%s and %s hold set %s as pgBackRest restored it, its replay to %s stopped %s:"
+			+ " kept; start it again (%s): the replay resumes from its last restartpoint, to %s, and it is promoted (%s);"
+			+ " then check it and switch over as docs/operations.md says (Point-in-time restore at 3 a.m., step 4 on)";
+
+	/** What stopped a kept replay: this command's signal, or a clean shutdown of its postgres by someone else. */
+	static final String BY_SIGNAL = "by the signal (postgres stopped, fast)";
+
+	static final String BY_SHUTDOWN = "by that shutdown";
+
+	static final String BY_MISSING_TOOL = "as it could no longer be watched (postgres stopped, fast)";
+
+	/** pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started. */
+	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, not yet set apart from the live"
+			+ " cluster (its settings were not written): kept, never to be started as it is; remove both (rm -rf %1$s"
+			+ " %2$s) and restore again once the tool is back";
 
 	/**
 	 * How a kept restore is started: pg_ctl waits up to 12 hours (its default, 60 s, would say "server did not start
@@ -241,10 +256,10 @@ public class PointInTimeRestores {
 			if (bytes > 107) {
 				throw new UsageException(SOCKET_TOO_LONG.formatted(dir, socket, bytes));
 			}
-			this.cluster.refuseWithoutSet(target);
+			this.cluster.refuseWithoutSet(target, ClusterRestore.RESTORE_TOOLS);
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
 			// pgbackrest check (a WAL switch archived) and the set, before anything is made
-			String set = this.cluster.setFor(target);
+			String set = this.cluster.setFor(target, ClusterRestore.RESTORE_TOOLS);
 			// checked again after the check's seconds, just before anything is made there
 			refuseIfUnsafe(this.cluster.unsafe(data, ClusterRestore.Use.DATA, live));
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
@@ -269,7 +284,7 @@ public class PointInTimeRestores {
 		// a replay stopped by a signal (an ssh session dropped) did not fail: started again, it resumes
 		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
 				() -> restored.get() ? STOPPING.formatted(data) : REMOVING.formatted(data, data),
-				() -> restored.get() ? replayKept(data, tablespaces, set, target)
+				() -> restored.get() ? replayKept(data, tablespaces, set, target, BY_SIGNAL)
 						: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()),
 				() -> this.cluster.stop(data));
 		try {
@@ -299,7 +314,7 @@ public class PointInTimeRestores {
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
 					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], configured.notes(),
 					liveData, this.cluster.config(), this.cluster.owner(), this.cluster.ownersCommand(), this.cluster.pgBackRestCommand(),
-					this.cluster.tool("pg_ctl", data), resets(configured.settings()), !configured.notes().isEmpty());
+					this.cluster.printedTool("pg_ctl", data), resets(configured.settings()), !configured.notes().isEmpty());
 		}
 		catch (IOException | RuntimeException | InterruptedException ex) {
 			// an interrupted restore cleans up too (the flag set aside meanwhile: pg_ctl stop is waited for)
@@ -307,16 +322,23 @@ public class PointInTimeRestores {
 			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
 			// a replay that began and failed (the target not reached) would fail again from it: removed
 			// and a replay interrupted (the JVM stopping: a signal) did not fail either, whichever thread gets here first
+			// and a replay someone else shut down cleanly resumes at its next start too (unless the hook ran first);
+			// a tool gone during the restore (never there: refused up front) is no reason to throw it away
+			boolean shutDown = ex instanceof ClusterRestore.ShutDownInReplay;
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
+					: shutDown ? replayKept(data, tablespaces, set, target, BY_SHUTDOWN)
+					: ex instanceof PostgresTools.MissingTool ? restored.get()
+							? replayKept(data, tablespaces, set, target, BY_MISSING_TOOL)
+							: NOT_SET_APART.formatted(data, tablespaces, set)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
-							? replayKept(data, tablespaces, set, target)
+							? replayKept(data, tablespaces, set, target, BY_SIGNAL)
 							: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
 			// not as its cause: bin/etl prints a failure's root cause, and this line says what is left
-			IllegalStateException failed = new IllegalStateException(
-					FAILED.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
+			IllegalStateException failed = new IllegalStateException((shutDown ? STOPPED_IN_REPLAY : FAILED)
+				.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
 			failed.addSuppressed(ex);
 			throw failed;
 		}
@@ -392,22 +414,27 @@ public class PointInTimeRestores {
 		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, start(data), target, PROMOTED_WHEN);
 	}
 
-	/** A replay stopped by a signal: postgres stopped (fast: a restartpoint the next start resumes from), DIR kept. */
-	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
+	/**
+	 * A replay stopped {@code by} a signal or a shutdown: postgres stopped (fast: a restartpoint the next start resumes
+	 * from), DIR kept.
+	 */
+	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target, String by) {
 		String notStopped = this.cluster.stop(data, "fast");
 		if (notStopped != null) {
 			return stillRuns(data, notStopped);
 		}
-		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, start(data), target, PROMOTED_WHEN);
+		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, by, start(data), target,
+				PROMOTED_WHEN);
 	}
 
 	/** The command line that starts a kept restore, as the operator runs it. */
 	private String start(Path data) {
-		return START.formatted(this.cluster.ownersCommand(), this.cluster.tool("pg_ctl", data), data, data.resolve(LOG));
+		return START.formatted(this.cluster.ownersCommand(), this.cluster.printedTool("pg_ctl", data), data, data.resolve(LOG));
 	}
 
 	private String stillRuns(Path data, String notStopped) {
-		return STILL_RUNS.formatted(data, notStopped, this.cluster.ownersCommand(), this.cluster.tool("pg_ctl", data), data);
+		return STILL_RUNS.formatted(data, notStopped, this.cluster.ownersCommand(), this.cluster.printedTool("pg_ctl", data),
+				data);
 	}
 
 	private static boolean holdsAnything(Path directory) {

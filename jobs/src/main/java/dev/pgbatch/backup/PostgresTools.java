@@ -36,6 +36,9 @@ class PostgresTools {
 
 	static final String FAILED = "%s failed (exit %d): %s";
 
+	static final String NO_TOOL = "%s of PostgreSQL %d is not here (%s): install PostgreSQL %2$d's server programs"
+			+ " (Debian's postgresql-%2$d, in /usr/lib/postgresql/%2$d/bin), or set ETL_PG_BIN to a directory of them";
+
 	private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)");
 
 	/** Enough of a tool's error output to say what went wrong, not so much that it floods the log. */
@@ -106,11 +109,8 @@ class PostgresTools {
 		List<String> command = new ArrayList<>();
 		command.add(executable(tool, serverMajor));
 		command.addAll(arguments);
-		ProcessBuilder builder = new ProcessBuilder(command);
+		ProcessBuilder builder = withOwnEnvironment(new ProcessBuilder(command));
 		Map<String, String> environment = builder.environment();
-		Map<String, String> own = environment(System.getenv(), this.parsed);
-		environment.clear();
-		environment.putAll(own);
 		environment.put("PGHOST", this.host);
 		environment.put("PGPORT", this.port);
 		environment.put("PGUSER", this.user);
@@ -160,11 +160,7 @@ class PostgresTools {
 
 	private String run(List<String> command, int serverMajor) {
 		try {
-			ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-			Map<String, String> own = environment(System.getenv(), this.parsed);
-			builder.environment().clear();
-			builder.environment().putAll(own);
-			Process process = builder.start();
+			Process process = withOwnEnvironment(new ProcessBuilder(command).redirectErrorStream(true)).start();
 			String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 			if (process.waitFor() != 0) {
 				throw new RefusedException(String.format(NOT_FOUND, command.get(0), out.trim(), serverMajor));
@@ -178,6 +174,77 @@ class PostgresTools {
 			Thread.currentThread().interrupt();
 			throw new RefusedException(command.get(0) + " was interrupted");
 		}
+	}
+
+	/** The builder with {@link #environment} only: none of this JVM's other settings and secrets. */
+	private ProcessBuilder withOwnEnvironment(ProcessBuilder builder) {
+		Map<String, String> own = environment(System.getenv(), this.parsed);
+		builder.environment().clear();
+		builder.environment().putAll(own);
+		return builder;
+	}
+
+	/**
+	 * The tool of that major version for a cluster of it (a restored one may be older than the server: a restore to
+	 * before a pg_upgradecluster), checked by its --version: ETL_PG_BIN's when it is of that version (it names the
+	 * server's tools), else /usr/lib/postgresql/MAJOR/bin's (Debian's), else the first on the PATH, as an absolute path
+	 * (runuser may run the tool with another PATH). None of them of that version: a MissingTool naming each.
+	 */
+	String executableOf(String tool, int major) {
+		List<String> candidates = new ArrayList<>();
+		if (!this.properties.pgBin().isBlank()) {
+			candidates.add(Path.of(this.properties.pgBin(), tool).toString());
+		}
+		candidates.add(Path.of("/usr/lib/postgresql", Integer.toString(major), "bin", tool).toString());
+		for (String directory : System.getenv().getOrDefault("PATH", "").split(":")) {
+			if (directory.startsWith("/") && Files.isExecutable(Path.of(directory, tool))) {
+				candidates.add(Path.of(directory, tool).toString());
+				break;
+			}
+		}
+		List<String> tried = new ArrayList<>();
+		for (String candidate : candidates) {
+			int version = majorOf(candidate);
+			if (version == major) {
+				return candidate;
+			}
+			tried.add(candidate + (version < 0 ? " cannot be run" : " is " + version));
+		}
+		throw new MissingTool(NO_TOOL.formatted(tool, major, String.join(", ", tried)));
+	}
+
+	/** The major version a tool's --version says, or -1 when it cannot be run or says none. */
+	private int majorOf(String executable) {
+		if (!Files.isExecutable(Path.of(executable))) {
+			return -1;
+		}
+		try {
+			Process process = withOwnEnvironment(new ProcessBuilder(executable, "--version").redirectErrorStream(true)).start();
+			process.getOutputStream().close();
+			String out = new String(process.getInputStream().readNBytes(STDERR_CHARS), StandardCharsets.UTF_8);
+			if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+				process.destroyForcibly();
+				return -1;
+			}
+			Matcher matcher = VERSION.matcher(out);
+			return matcher.find() ? Integer.parseInt(matcher.group(1)) : -1;
+		}
+		catch (IOException | RuntimeException ex) {
+			return -1;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return -1;
+		}
+	}
+
+	/** No tool of the major version a cluster needs is here ({@link #executableOf}). */
+	static final class MissingTool extends IllegalStateException {
+
+		MissingTool(String message) {
+			super(message);
+		}
+
 	}
 
 	String executable(String tool, int serverMajor) {

@@ -79,6 +79,10 @@ public class RestoreDrills {
 	 */
 	private static final String SCRATCH = "drill-%s-%s-%d-";
 
+	/** The tools a drill runs on its scratch cluster, of the restored set's major version. */
+	private static final List<String> DRILL_TOOLS = Stream.concat(ClusterRestore.RESTORE_TOOLS.stream(),
+			Stream.of("pg_amcheck")).toList();
+
 	/** pg_amcheck of a large database takes hours; this bounds only one that hangs. */
 	private static final Duration AMCHECK_TIMEOUT = Duration.ofHours(12);
 
@@ -190,7 +194,7 @@ public class RestoreDrills {
 				removeLeftovers(prefix);
 				ClusterRestore.Target point = target.counts() == null ? ClusterRestore.Target.time(time)
 						: ClusterRestore.Target.point(target.name(), target.createdAt());
-				set = this.cluster.setFor(point);
+				set = this.cluster.setFor(point, DRILL_TOOLS);
 				long restoring = System.nanoTime();
 				for (Path directory : List.of(scratch, data(scratch))) {
 					Files.createDirectory(directory,

@@ -249,19 +249,65 @@ class ClusterRestoreTests {
 	}
 
 	/**
-	 * A tool is found by name and the server's major version: a scheduler running for months whose server was
-	 * upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster.
+	 * A tool found once and removed since (its package removed during a restore of hours) is looked for again: a
+	 * MissingTool, which keeps the restore, not a path that fails to run, which would remove it (review 15 M7).
 	 */
 	@Test
-	void aToolIsFoundForTheServersMajorVersion() {
+	void aToolRemovedSinceItWasFoundIsMissing(@TempDir Path bin) throws Exception {
+		Path tool = bin.resolve("pg_ctl");
+		Files.writeString(tool, "#!/bin/sh\necho 'pg_ctl (PostgreSQL) 98.1'\n");
+		Files.setPosixFilePermissions(tool, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+		ClusterRestore cluster = new ClusterRestore(null, null, new PostgresTools("jdbc:postgresql://localhost/pgbatch",
+				"pgbatch", "", new BackupProperties("backup", bin.toString(), Duration.ofHours(24), "",
+						Duration.ofSeconds(10))), null);
+		assertThat(cluster.tool("pg_ctl", 98)).isEqualTo(tool.toString());
+
+		Files.delete(tool);
+
+		assertThatExceptionOfType(PostgresTools.MissingTool.class).isThrownBy(() -> cluster.tool("pg_ctl", 98))
+			.withMessageStartingWith("pg_ctl of PostgreSQL 98 is not here (" + tool + " cannot be run");
+	}
+
+	/**
+	 * pgBackRest's options given as PGBACKREST_ variables that the replay's archive-get, run by postgres without this
+	 * environment, would not see (review 15 M6): all but the configuration's choice (carried as options), what the
+	 * restore_command sets itself, and the log's.
+	 */
+	@Test
+	void pgBackRestsVariablesTheReplayWouldNotSeeAreNamed() {
+		Map<String, String> environment = Map.of("PGBACKREST_CONFIG", "/etc/pgbackrest/pgbackrest.conf",
+				"PGBACKREST_CONFIG_INCLUDE_PATH", "/etc/pgbackrest/conf.d", "PGBACKREST_STANZA", "main",
+				"PGBACKREST_LOG_LEVEL_FILE", "off", "PGBACKREST_REPO1_CIPHER_PASS", "secret", "PGBACKREST_REPO1_PATH",
+				"/srv/repository", "PGBACKREST_ARCHIVE_ASYNC", "y", "PATH", "/usr/bin");
+
+		assertThat(ClusterRestore.unseenByTheReplay(environment)).containsExactly("PGBACKREST_REPO1_CIPHER_PASS",
+				"PGBACKREST_REPO1_PATH");
+		assertThat(ClusterRestore.unseenByTheReplay(Map.of("PGBACKREST_CONFIG_PATH", "/etc/pgbackrest"))).isEmpty();
+	}
+
+	/**
+	 * A tool is found by name and major version, and is of that version by its --version: a scheduler running for
+	 * months whose server was upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster, nor a
+	 * restore of a 15 set the 16 one. ETL_PG_BIN's counts when it is of that version; none of it (the PATH's pg_ctl is
+	 * 15's here): a MissingTool naming each tried, never a tool of another version.
+	 */
+	@Test
+	void aToolIsFoundForAMajorVersionOnlyOfThatVersion(@TempDir Path bin) throws Exception {
+		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
+		Path sixteen = bin.resolve("pg_ctl");
+		Files.writeString(sixteen, "#!/bin/sh\necho 'pg_ctl (PostgreSQL) 16.4'\n");
+		Files.setPosixFilePermissions(sixteen, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
 		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
-				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
-		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+				new BackupProperties("backup", bin.toString(), Duration.ofHours(24), "", Duration.ofSeconds(10)));
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, null);
 
+		assertThat(cluster.tool("pg_ctl", 16)).isEqualTo(sixteen.toString());
 		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
-		assertThat(cluster.tool("pg_ctl", 99)).isEqualTo("pg_ctl");
-		assertThat(cluster.tool("pg_ctl", 15)).isEqualTo("/usr/lib/postgresql/15/bin/pg_ctl");
+		assertThatExceptionOfType(PostgresTools.MissingTool.class).isThrownBy(() -> cluster.tool("pg_ctl", 14))
+			.withMessageStartingWith("pg_ctl of PostgreSQL 14 is not here (" + sixteen + " is 16,"
+					+ " /usr/lib/postgresql/14/bin/pg_ctl cannot be run")
+			.withMessageContaining("install PostgreSQL 14's server programs (Debian's postgresql-14, in"
+					+ " /usr/lib/postgresql/14/bin), or set ETL_PG_BIN to a directory of them");
 	}
 
 	/**
@@ -413,7 +459,7 @@ class ClusterRestoreTests {
 	void aRestoredClustersToolsAreOfItsPgVersionWithoutTheLiveServer(@TempDir Path data) throws Exception {
 		PostgresTools tools = new PostgresTools("jdbc:postgresql://localhost/pgbatch", "pgbatch", "",
 				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
-		assumeThat(tools.executable("pg_ctl", 15)).as("PostgreSQL 15's tools installed").isNotEqualTo("pg_ctl");
+		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, liveClusterDown());
 		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
 			.withMessageStartingWith("cannot read the server's version");

@@ -590,6 +590,129 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * The restored cluster stopped by someone else during its replay (pg_ctl stop as its owner, as a service manager
+	 * stops it) while bin/etl backup restore waits for it: a stand-in pgbackrest holds the replay's first archive-get
+	 * once its log says the copy is consistent (pg_ctl start has returned then, and the restore polls pg_control; at
+	 * the promotion, which probes for a newer timeline's history file: the point's segment is read ahead before), or
+	 * its first one (pg_ctl start still waits). A fast stop is a clean one, which the replay resumes from (pg_control:
+	 * shut down in recovery): exit 1, one line saying the restore was stopped during its replay, DIR and
+	 * DIR-tablespaces kept and how to start it again; started so, it is promoted at the point. An immediate stop is a
+	 * crash (pg_control still in archive recovery): a failed restore, what it made removed, as before.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "fast", "fast-before-consistent", "immediate" })
+	void aReplayStoppedBySomeoneElseIsKeptWhenStoppedCleanlyAndRemovedAfterACrash(String how) throws Exception {
+		Path dir = this.base.resolve("stopped-" + how);
+		Path replaying = this.base.resolve("markers/stopped-" + how);
+		int port = freePort();
+		Path standIn = how.equals("fast-before-consistent") ? slowArchiveGet(replaying)
+				: slowStandIn(replaying, "*restore_command=*) ;; *\" archive-get \"*) ! grep -q 'consistent recovery"
+						+ " state reached' " + dir.resolve(PointInTimeRestores.LOG) + " ||");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		awaitFile(replaying);
+		if (!how.equals("fast-before-consistent")) {
+			Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+				try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
+					return string(statement, "SELECT pg_is_in_recovery()::text").equals("true");
+				}
+			});
+		}
+
+		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", how.startsWith("fast") ? "fast" : "immediate", "-w",
+				"stop");
+		EtlProcess.Result stopped = restore.await();
+
+		assertThat(stopped.exitCode()).as(stopped.stdout() + stopped.stderr()).isEqualTo(1);
+		String line = stopped.stderr().strip();
+		assertThat(line).doesNotContain("\n");
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+		if (how.equals("immediate")) {
+			assertThat(line).startsWith("etl: error: the restore into " + dir + " failed: ")
+				.contains("no process is left running; " + dir + ", made by the restore, is removed");
+			assertThat(dir).doesNotExist();
+			assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+			return;
+		}
+		assertThat(line).startsWith("etl: error: the restore into " + dir + " was stopped during its replay: its postgres"
+				+ " was shut down during the replay, not by this command (pg_ctl stop, a service manager: its pg_control"
+				+ " says shut down in recovery); no process is left running; " + dir + " and " + dir
+				+ "-tablespaces hold set ")
+			.contains("its replay to restore point " + this.point + " stopped by that shutdown: kept; start it again (")
+			.doesNotContain("removed");
+		assertThat(dir.resolve("PG_VERSION")).exists();
+		assertThat(Path.of(dir + "-tablespaces")).isDirectory();
+		String from = "start it again (";
+		startedAsSaid(line.substring(line.indexOf(from) + from.length(), line.indexOf("): ", line.indexOf(from))), dir, port);
+	}
+
+	/**
+	 * A restore to a set of a PostgreSQL major version whose tools are not here (a stand-in pgbackrest lists the
+	 * stack's sets as PostgreSQL 14's, as a restore to before a pg_upgradecluster 14 15 sees them once 14's packages
+	 * are removed), ETL_PG_BIN at the 15 tools: refused up front, exit 2, one line naming the set, its version and
+	 * where each tool was looked for; the empty DIR given is as it was, no DIR-tablespaces is made, and pgBackRest
+	 * neither checked (a WAL switch) nor restored anything.
+	 */
+	@Test
+	void aSetOfAMajorVersionWhoseToolsAreMissingIsRefusedUpFrontWithNothingWritten() throws Exception {
+		Path dir = Files.createDirectory(this.base.resolve("of-fourteen"));
+		Path ran = this.base.resolve("of-fourteen-ran");
+		Path standIn = this.base.resolve("pgbackrest-of-fourteen");
+		Files.writeString(standIn, "#!/bin/sh\necho \"$*\" >> " + ran + "\ncase \" $* \" in *\" info \"*) " + PGBACKREST
+				+ " \"$@\" | sed 's/\"version\":\"15\"/\"version\":\"14\"/g'; exit;; esac\nexec " + PGBACKREST + " \"$@\"\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess.Result refused = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString(), "ETL_PG_BIN", PG_BIN),
+				"backup", "restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()))
+			.await();
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).doesNotContain("\n")
+			.matches("etl: backup set \\S+ is of PostgreSQL 14, and pg_controldata of PostgreSQL 14 is not here \\("
+					+ PG_BIN + "pg_controldata is 15, /usr/lib/postgresql/14/bin/pg_controldata cannot be run.*\\): install"
+					+ " PostgreSQL 14's server programs .*\\(nothing was restored\\)");
+		try (Stream<Path> files = Files.list(dir)) {
+			assertThat(files).isEmpty();
+		}
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+		assertThat(Files.readAllLines(ran)).isNotEmpty()
+			.noneMatch(line -> line.matches("(--\\S+ )*(check|restore)( .*)?") || line.contains(dir.toString()));
+	}
+
+	/**
+	 * pgBackRest's options given in the environment reach the restore but not the replay's archive-get, which postgres
+	 * runs without it (review 15 M6): here the repository's cipher passphrase, taken out of a copy of the stack's
+	 * configuration and given as PGBACKREST_REPO1_CIPHER_PASS (the restore would decrypt, the replay could not).
+	 * Refused up front: exit 2, one line naming the variable, never its value, and the file to set it in; nothing
+	 * written.
+	 */
+	@Test
+	void pgBackRestsOptionsInTheEnvironmentThatTheReplayWouldNotSeeAreRefusedUpFront() throws Exception {
+		List<String> lines = Files.readAllLines(Path.of(System.getenv("ETL_PGBACKREST_CONFIG")));
+		String option = "repo1-cipher-pass=";
+		String pass = lines.stream().filter(line -> line.startsWith(option)).findFirst().orElseThrow()
+			.substring(option.length());
+		Path config = this.base.resolve("pgbackrest-without-its-passphrase.conf");
+		Files.write(config, lines.stream().filter(line -> !line.startsWith(option)).toList());
+		Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+		Files.setOwner(config, config.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+		Path dir = this.base.resolve("passphrase-in-the-environment");
+
+		EtlProcess.Result refused = EtlProcess.start(Map.of("ETL_PGBACKREST_CONFIG", config.toString(),
+				"PGBACKREST_REPO1_CIPHER_PASS", pass), "backup", "restore", "--to", this.point, "--data-dir", dir.toString(),
+				"--port", Integer.toString(freePort()))
+			.await();
+
+		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
+		assertThat(refused.stderr().strip()).isEqualTo("etl: " + ClusterRestore.NOT_FOR_THE_REPLAY
+			.formatted("PGBACKREST_REPO1_CIPHER_PASS", config));
+		assertThat(refused.stdout() + refused.stderr()).doesNotContain(pass);
+		assertThat(dir).doesNotExist();
+		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+	}
+
+	/**
 	 * SIGTERM to bin/etl backup drill during the replay: its scratch cluster is stopped and its directory removed by
 	 * the shutdown hook; nothing is left in the drills' directory (one of the test's: short, for the scratch
 	 * cluster's socket path), no process runs from it. Before that, its lock's session (in the maintenance database)
