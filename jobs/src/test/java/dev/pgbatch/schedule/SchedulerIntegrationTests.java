@@ -390,7 +390,10 @@ class SchedulerIntegrationTests {
 				    job: refresh-views
 				    cron: "0/2 * * * * ?"
 				""");
-		String health = healthOfNewNode(environment("stuck", schedules, TestDatabase.url()));
+		Map<String, String> environment = environment("stuck", schedules, TestDatabase.url());
+		// DOWN 5 s after a missed firing (two misfire thresholds, a check-in interval and this), not 33 s
+		environment.put("ETL_SCHEDULER_OVERDUE_GRACE", "2s");
+		String health = healthOfNewNode(environment);
 		awaitTrue(Duration.ofSeconds(60), () -> !completed("every-2s").isEmpty() && get(health).statusCode() == 200);
 
 		// A session that keeps Quartz's trigger lock: the node still runs, answers and checks in with the
