@@ -50,16 +50,20 @@ class SchedulerHealth implements HealthIndicator {
 
 	private final Duration misfireThreshold;
 
+	private final Duration overdueGrace;
+
 	private final DataSource jobsPool;
 
 	private final DataSource quartzPool;
 
 	SchedulerHealth(Scheduler scheduler, DataSourceProperties database,
 			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis,
-			DataSource jobsPool, @QuartzDataSource DataSource quartzPool) {
+			@Value("${etl.scheduler.overdue-grace}") Duration overdueGrace, DataSource jobsPool,
+			@QuartzDataSource DataSource quartzPool) {
 		this.scheduler = scheduler;
 		this.database = database;
 		this.misfireThreshold = Duration.ofMillis(misfireThresholdMillis);
+		this.overdueGrace = overdueGrace;
 		this.jobsPool = jobsPool;
 		this.quartzPool = quartzPool;
 	}
@@ -103,7 +107,7 @@ class SchedulerHealth implements HealthIndicator {
 			}
 			// Quartz handles a misfire within about one threshold; long after that, nobody is firing. A trigger
 			// stays ACQUIRED past its time when the node that took it cannot fire it (a wedged lock).
-			Instant overdue = now.minus(this.misfireThreshold.multipliedBy(2)).minus(interval).minusSeconds(30);
+			Instant overdue = now.minus(this.misfireThreshold.multipliedBy(2)).minus(interval).minus(this.overdueGrace);
 			List<String> late = new ArrayList<>();
 			try (PreparedStatement statement = connection.prepareStatement(
 					"SELECT trigger_name FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_state IN ('WAITING', 'ACQUIRED') AND next_fire_time < ? ORDER BY 1")) {

@@ -93,7 +93,6 @@ class BackupWaitIntegrationTests {
 			EtlProcess waiting = drill;
 			Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
 				.until(() -> waiting.stderrSoFar().contains("backup drill waits up to"));
-			Thread.sleep(2_000);
 			EtlProcess.Result point = EtlInProcess.run("backup", "point", made);
 			assertThat(point.exitCode()).as(point.stdout() + point.stderr()).isZero();
 		}
@@ -120,8 +119,9 @@ class BackupWaitIntegrationTests {
 		for (String job : List.of("backup-verify", "backup-drill")) {
 			try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
 				holdTheBackupJobsLock(backup);
+				// a wait that outlasts the eight looks below (4 s and the command's start) with some seconds to spare
 				CompletableFuture<EtlProcess.Result> run = CompletableFuture
-					.supplyAsync(() -> EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "15s"), "run", job));
+					.supplyAsync(() -> EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "10s"), "run", job));
 				int waiting = 0;
 				int inTransaction = 0;
 				// the command's start first (its Spring context), then a few seconds of its step's wait
@@ -145,7 +145,7 @@ class BackupWaitIntegrationTests {
 				// the step's summary is still written (by the job repository, in a transaction of its own)
 				EtlProcess.Result ran = run.get(10, TimeUnit.MINUTES);
 				assertThat(ran.stdout()).as(ran.stdout() + ran.stderr())
-					.contains(job.equals("backup-verify") ? "verify-id " : "still runs after 15 s");
+					.contains(job.equals("backup-verify") ? "verify-id " : "still runs after 10 s");
 			}
 		}
 	}
