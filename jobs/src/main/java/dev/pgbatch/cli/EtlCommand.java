@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 		subcommands = { JobsCommand.class, RunCommand.class, ExecutionsCommand.class, StatusCommand.class,
 				RestartCommand.class, StopCommand.class, SearchCommand.class, BackupCommand.class, ArchiveCommand.class,
 				KeysCommand.class, SchedulesCommand.class, SchedulerCommand.class, HelpCommand.class,
-				FullJitCommands.class })
+				FullJitCommands.class, ClassDataTraining.class })
 class EtlCommand implements Callable<Integer> {
 
 	@Spec
