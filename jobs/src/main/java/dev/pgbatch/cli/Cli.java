@@ -24,7 +24,7 @@ public final class Cli {
 	}
 
 	public static int execute(String... args) {
-		CommandLine commandLine = new CommandLine(new EtlCommand());
+		CommandLine commandLine = EtlCommand.commandLine(args);
 		// every setting is checked before a command reads one (help, version and the compiler list need none, and the
 		// training checks them command by command: a bad setting when bin/etl prepares the runner must not lose the
 		// list, nor the classes of help)

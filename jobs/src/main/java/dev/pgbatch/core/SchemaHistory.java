@@ -20,9 +20,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * Whether the database's schema is the runner's: its Flyway history holds every migration the runner ships, each
  * with the checksum Flyway gives it, and nothing else, nothing failed. A context without Flyway
- * ({@link ExecutionReportsContext}) asks this first: where the answer is no, the whole application starts instead
- * and its Flyway migrates or refuses, as on every start. Any doubt (another location, a name that is not plain, a
- * history Flyway would read otherwise) is a no: it costs a slower start, never another outcome.
+ * ({@link DatabaseContext}) asks this first: where the answer is no, the whole application starts instead and its
+ * Flyway migrates or refuses, as on every start. Any doubt (migrations configured elsewhere, a name that is not
+ * plain, a baseline, a newer runner's migration) is a no: it costs a slower start, never another outcome.
  */
 public class SchemaHistory {
 
@@ -50,7 +50,7 @@ public class SchemaHistory {
 			return false;
 		}
 		String table = SqlNames.quote(schema) + "." + SqlNames.quote(this.flyway.getTable());
-		if (this.jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, table) != Boolean.TRUE) {
+		if (!Boolean.TRUE.equals(this.jdbc.queryForObject("SELECT to_regclass(?) IS NOT NULL", Boolean.class, table))) {
 			return false;
 		}
 		// the row of the schema's creation is no migration; a failed one, or a baseline, makes the sets differ
