@@ -100,7 +100,7 @@ public class SchemaHistory {
 
 		@Override
 		public String getAbsolutePathOnDisk() {
-			return this.resource.getDescription();
+			return getAbsolutePath();
 		}
 
 		@Override
@@ -110,7 +110,7 @@ public class SchemaHistory {
 
 		@Override
 		public String getRelativePath() {
-			return this.resource.getFilename();
+			return getFilename();
 		}
 
 	}
