@@ -31,16 +31,14 @@ final class SpringRuntime {
 			.logStartupInfo(false)
 			.listeners(listeners)
 			.run();
-		boolean current;
 		try {
-			current = few.getBean(SchemaHistory.class).current();
+			if (few.getBean(SchemaHistory.class).current()) {
+				return few;
+			}
 		}
 		catch (RuntimeException ex) {
 			few.close();
 			throw ex;
-		}
-		if (current) {
-			return few;
 		}
 		few.close();
 		return start();
