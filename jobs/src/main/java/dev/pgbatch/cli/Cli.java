@@ -24,9 +24,10 @@ public final class Cli {
 	}
 
 	public static int execute(String... args) {
-		CommandLine commandLine = new CommandLine(new EtlCommand());
-		// every setting is checked before a command reads one (help, version and the compiler list need none: a bad
-		// setting when bin/etl prepares the runner must not lose the list)
+		CommandLine commandLine = EtlCommand.commandLine(args);
+		// every setting is checked before a command reads one (help, version and the compiler list need none, and the
+		// training checks them command by command: a bad setting when bin/etl prepares the runner must not lose the
+		// list, nor the classes of help)
 		commandLine.setExecutionStrategy(parseResult -> {
 			if (!readsNoSetting(parseResult)) {
 				try {
@@ -75,7 +76,8 @@ public final class Cli {
 		for (CommandLine.ParseResult result = parseResult; result != null; result = result.subcommand()) {
 			if (result.isUsageHelpRequested() || result.isVersionHelpRequested()
 					|| result.commandSpec().userObject() instanceof CommandLine.HelpCommand
-					|| result.commandSpec().userObject() instanceof FullJitCommands) {
+					|| result.commandSpec().userObject() instanceof FullJitCommands
+					|| result.commandSpec().userObject() instanceof ClassDataTraining) {
 				return true;
 			}
 		}

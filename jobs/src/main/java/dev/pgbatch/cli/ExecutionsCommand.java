@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.JobCatalog;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ExecutionReports;
+import dev.pgbatch.core.ExecutionReportsContext;
 import dev.pgbatch.core.UsageException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +34,7 @@ class ExecutionsCommand implements Callable<Integer> {
 		if (this.limit < 1) {
 			throw new UsageException("--limit must be at least 1");
 		}
-		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+		try (ConfigurableApplicationContext context = SpringRuntime.startOnly(ExecutionReportsContext.class)) {
 			List<ExecutionReport> reports = context.getBean(ExecutionReports.class).newest(this.job, this.limit);
 			if (this.json.on) {
 				Output.json(reports);

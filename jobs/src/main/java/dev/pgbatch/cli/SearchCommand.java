@@ -5,8 +5,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.pgbatch.core.UsageException;
+import dev.pgbatch.embed.ModelWarmUp;
 import dev.pgbatch.embed.ProductEmbeddingModel;
 import dev.pgbatch.embed.ProductSearch;
+import dev.pgbatch.embed.ProductSearchContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,7 +55,8 @@ class SearchCommand implements Callable<Integer> {
 		if (problem != null) {
 			throw new UsageException("--model: " + problem);
 		}
-		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+		try (ConfigurableApplicationContext context = SpringRuntime.startOnly(ProductSearchContext.class,
+				new ModelWarmUp(ProductEmbeddingModel.of(modelId)))) {
 			List<ProductSearch.Hit> hits = context.getBean(ProductSearch.class)
 				.search(this.text, this.store, modelId, this.limit);
 			if (this.json.on) {

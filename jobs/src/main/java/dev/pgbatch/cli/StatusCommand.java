@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ExecutionReports;
+import dev.pgbatch.core.ExecutionReportsContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -22,7 +23,7 @@ class StatusCommand implements Callable<Integer> {
 
 	@Override
 	public Integer call() {
-		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+		try (ConfigurableApplicationContext context = SpringRuntime.startOnly(ExecutionReportsContext.class)) {
 			ExecutionReport report = context.getBean(ExecutionReports.class).report(this.executionId);
 			if (this.json.on) {
 				Output.json(report);

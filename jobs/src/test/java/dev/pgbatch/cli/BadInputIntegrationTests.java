@@ -116,7 +116,7 @@ class BadInputIntegrationTests {
 	/** Each command and subcommand, with an option it does not have. */
 	static Stream<Arguments> everyCommand() {
 		List<Arguments> rows = new ArrayList<>();
-		commands(new CommandLine(new EtlCommand()), new ArrayList<>(), rows);
+		commands(EtlCommand.commandLine(), new ArrayList<>(), rows);
 		return rows.stream();
 	}
 

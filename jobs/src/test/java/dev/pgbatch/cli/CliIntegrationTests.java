@@ -134,9 +134,12 @@ class CliIntegrationTests {
 				Map.of("ETL_DB_URL", url.substring(0, url.lastIndexOf('/')) + "/no_such_database"),
 				ConnectionProblems.NO_DATABASE.formatted("database \"no_such_database\" does not exist"))
 			.forEach((settings, message) -> {
-				EtlProcess.Result result = EtlInProcess.run(settings, "executions");
-				assertThat(result.exitCode()).as(settings.toString()).isEqualTo(1);
-				assertThat(result.stderr()).as(settings.toString()).isEqualTo("etl: error: " + message + "\n");
+				// the commands that start only a few beans, and one that starts the whole application
+				for (String command : List.of("executions", "status 1", "search tent --store seattle", "stop 1")) {
+					EtlProcess.Result result = EtlInProcess.run(settings, command.split(" "));
+					assertThat(result.exitCode()).as(command + " " + settings).isEqualTo(1);
+					assertThat(result.stderr()).as(command + " " + settings).isEqualTo("etl: error: " + message + "\n");
+				}
 			});
 	}
 

@@ -14,7 +14,7 @@ class EtlCommandTests {
 	@Test
 	void everyCommandThatPrintsJsonTakesTheOneSharedJsonOption() {
 		List<String> withJson = new ArrayList<>();
-		collect(new CommandLine(new EtlCommand()), withJson);
+		collect(EtlCommand.commandLine(), withJson);
 
 		assertThat(withJson).contains("etl jobs", "etl run", "etl executions", "etl status", "etl restart",
 				"etl search", "etl backup list", "etl backup verify", "etl backup point", "etl backup drill",
@@ -23,13 +23,36 @@ class EtlCommandTests {
 
 	@Test
 	void searchNamesTheStoresSeedDataMakes() {
-		String store = String.join(" ", new CommandLine(new EtlCommand()).getSubcommands()
+		String store = String.join(" ", EtlCommand.commandLine().getSubcommands()
 			.get("search")
 			.getCommandSpec()
 			.findOption("--store")
 			.description());
 
 		assertThat(store).contains(dev.pgbatch.seed.SeedDataJob.STORES);
+	}
+
+	/** A command built alone, as for a start that names it, is the command of the whole command line. */
+	@Test
+	void aNamedCommandIsBuiltAloneAsInTheWholeCommandLine() {
+		CommandLine whole = EtlCommand.commandLine();
+		for (String name : whole.getSubcommands().keySet()) {
+			CommandLine alone = EtlCommand.commandLine(name, "--help");
+			if (name.equals("help") || name.equals("full-jit-commands")) {
+				// they read the other commands' definitions
+				assertThat(alone.getSubcommands().keySet()).as(name).containsExactlyElementsOf(whole.getSubcommands().keySet());
+			}
+			else {
+				assertThat(alone.getSubcommands().keySet()).as(name).containsExactly(name);
+			}
+			assertThat(alone.getSubcommands().get(name).getUsageMessage()).as(name)
+				.isEqualTo(whole.getSubcommands().get(name).getUsageMessage());
+		}
+		// help, and the usage errors that name no command, list every command in help's order
+		for (String[] arguments : List.of(new String[] { "--help" }, new String[] { "bogus" }, new String[0])) {
+			assertThat(EtlCommand.commandLine(arguments).getSubcommands().keySet())
+				.containsExactlyElementsOf(whole.getSubcommands().keySet());
+		}
 	}
 
 	private static void collect(CommandLine command, List<String> withJson) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
@@ -28,20 +29,14 @@ public final class EtlInProcess {
 
 	/** One command to its end, with settings that replace the environment's of the same name. */
 	public static synchronized EtlProcess.Result run(Map<String, String> settings, String... arguments) {
-		Map<String, String> given = new HashMap<>(settings);
-		// asked only when not given: TestDatabase.url() makes the class's database
-		given.computeIfAbsent("ETL_DB_URL", name -> TestDatabase.url());
-		Map<String, String> before = new HashMap<>();
-		given.keySet().forEach(name -> before.put(name, System.getProperty(name)));
 		PrintStream out = System.out;
 		PrintStream err = System.err;
 		ByteArrayOutputStream stdout = new ByteArrayOutputStream();
 		ByteArrayOutputStream stderr = new ByteArrayOutputStream();
 		try (RestoreTurns.Turn turn = RestoreTurns.take(List.of(arguments))) {
-			given.forEach(System::setProperty);
 			System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
 			System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-			int exitCode = Cli.execute(arguments);
+			int exitCode = with(settings, () -> Cli.execute(arguments));
 			System.out.flush();
 			System.err.flush();
 			return new EtlProcess.Result(exitCode, stdout.toString(StandardCharsets.UTF_8),
@@ -50,6 +45,21 @@ public final class EtlInProcess {
 		finally {
 			System.setOut(out);
 			System.setErr(err);
+		}
+	}
+
+	/** {@code work}'s result, with the settings a command gets from {@link #run(Map, String...)}. */
+	public static synchronized <T> T with(Map<String, String> settings, Supplier<T> work) {
+		Map<String, String> given = new HashMap<>(settings);
+		// asked only when not given: TestDatabase.url() makes the class's database
+		given.computeIfAbsent("ETL_DB_URL", name -> TestDatabase.url());
+		Map<String, String> before = new HashMap<>();
+		given.keySet().forEach(name -> before.put(name, System.getProperty(name)));
+		try {
+			given.forEach(System::setProperty);
+			return work.get();
+		}
+		finally {
 			before.forEach((name, value) -> {
 				if (value == null) {
 					System.clearProperty(name);
