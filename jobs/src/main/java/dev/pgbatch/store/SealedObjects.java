@@ -122,21 +122,23 @@ public final class SealedObjects {
 				}
 
 			}) {
-				this.store.create(key, in, -1);
+				stages.recording(() -> this.store.create(key, in, -1));
 			}
 			return null;
 		}));
 		CountingHashingOutputStream stored = new CountingHashingOutputStream(uploadOut);
 		CompletableFuture<Void> encryption = stages.watched(BackgroundThreads.start("encrypt " + key, () -> {
 			try (InputStream in = compressedIn) {
-				OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
-				in.transferTo(encrypting);
-				if (stages.abandoned()) {
-					// a finished ciphertext would authenticate: end the upload without finishing it
-					uploadOut.close();
-					return null;
-				}
-				encrypting.close();
+				stages.recording(() -> {
+					OutputStream encrypting = this.keys.encrypting(stored, associatedData(key));
+					in.transferTo(encrypting);
+					if (stages.abandoned()) {
+						// a finished ciphertext would authenticate: end the upload without finishing it
+						uploadOut.close();
+						return;
+					}
+					encrypting.close();
+				});
 			}
 			return null;
 		}));
@@ -187,6 +189,26 @@ public final class SealedObjects {
 					}
 				}
 			}
+		}
+
+		/**
+		 * Runs a stage's work, its failure recorded before the stage's own pipe closes behind it: the stage at the
+		 * pipe's other end then fails on a closed pipe only after, and is not taken for the first.
+		 */
+		void recording(Work work) throws IOException {
+			try {
+				work.run();
+			}
+			catch (IOException | RuntimeException | Error ex) {
+				failed(ex);
+				throw ex;
+			}
+		}
+
+		interface Work {
+
+			void run() throws IOException;
+
 		}
 
 		/** The stage, its failure recorded before anyone waiting for it can see it. */
