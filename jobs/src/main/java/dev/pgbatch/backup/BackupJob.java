@@ -1,6 +1,7 @@
 package dev.pgbatch.backup;
 
 import java.util.List;
+import java.util.stream.Stream;
 
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.ParameterDefinition;
@@ -18,7 +19,17 @@ public final class BackupJob {
 	/** pg_dump of one database, today's backup; the others are pgBackRest's physical backups of the cluster. */
 	static final String LOGICAL = "logical";
 
-	static final List<String> TYPES = List.of(LOGICAL, "full", "diff", "incr");
+	/** pgBackRest's physical backups of the cluster. */
+	private static final List<String> PHYSICAL_TYPES = List.of("full", "diff", "incr");
+
+	static final List<String> TYPES = Stream.concat(Stream.of(LOGICAL), PHYSICAL_TYPES.stream()).toList();
+
+	/**
+	 * The lock of the physical backups: they run beside a logical backup or a nightly (which hold the job's own lock,
+	 * "backup"), so that neither keeps the cluster's backups and its recovery window from moving on; two at once
+	 * are refused here as well as by pgBackRest's own lock of the stanza.
+	 */
+	public static final String PHYSICAL_LOCK = NAME + " physical";
 
 	static final String DATABASE = "database";
 
@@ -40,14 +51,18 @@ public final class BackupJob {
 					ParameterDefinition.wholeNumber(KEEP_DAILY, "keep the newest backup of each of the last D days that have one", 7, 0, 10_000),
 					ParameterDefinition.wholeNumber(KEEP_WEEKLY, "keep the newest backup of each of the last W ISO weeks that have one", 4, 0, 10_000),
 					ParameterDefinition.dryRun("back up, but only list what retention would delete")))
-		.streamingThroughEncryption(true);
+		.streamingThroughEncryption(true)
+		.lockedBy(parameters -> physical(NAME, parameters) ? PHYSICAL_LOCK : NAME);
 
-	/** Whether the run's type is one of pgBackRest's physical backups. */
+	/** Whether the run's type is one of pgBackRest's physical backups (an unknown one is not: it is refused). */
 	static boolean physical(String type) {
-		return !LOGICAL.equals(type);
+		return PHYSICAL_TYPES.contains(type);
 	}
 
-	/** Whether a run of {@code job} with these parameters is one of pgBackRest's physical backups. */
+	/**
+	 * Whether a run of {@code job} with these parameters is one of pgBackRest's physical backups (without a type it
+	 * is logical, the default).
+	 */
 	public static boolean physical(String job, JobParameters parameters) {
 		return NAME.equals(job) && physical(parameters.getString(TYPE, LOGICAL));
 	}

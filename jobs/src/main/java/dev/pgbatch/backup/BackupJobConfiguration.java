@@ -145,7 +145,9 @@ class BackupJobConfiguration {
 	 * A lock in the backed-up database itself, held for the whole run: the job's own lock lives in the
 	 * configured database, so two runners configured on different databases that both back up one would not
 	 * see each other's; this one every runner takes in the same place. The second is refused, naming the first.
-	 * Watched while it is held: when its session ends, the dump is stopped before its manifest (LockWatch).
+	 * Watched while it is held: when its session ends, the dump is stopped before its manifest (LockWatch). A
+	 * logical backup's only: a physical one backs up the cluster, beside logical backups of its databases, and
+	 * pgBackRest's lock of the stanza keeps two runners' physical backups apart.
 	 */
 	private static final class DatabaseLock implements JobExecutionListener {
 
@@ -164,6 +166,9 @@ class BackupJobConfiguration {
 
 		@Override
 		public void beforeJob(JobExecution execution) {
+			if (BackupJob.physical(type(execution.getJobParameters()))) {
+				return;
+			}
 			String database = this.writer.checkedDatabase(execution.getJobParameters().getString(BackupJob.DATABASE, ""));
 			String name = BackupJob.NAME + " of " + database;
 			ExecutionLock.Held run = this.lock.acquire(name, database);

@@ -13,10 +13,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * What backup verify --physical and backup drill (and their jobs, backup-verify and backup-drill) wait for before
- * they start: the backup job (its lock, held for its backup, its retention's expire and its restore point) and any
- * pgBackRest backup of the stanza (its backup lock as info shows it: another runner's, or a killed runner's
- * pgbackrest that goes on), up to ETL_PGBACKREST_LOCK_WAIT, the setting that already bounds a wait for a backup of
- * the stanza. A verify racing an expire reads sets vanishing under it as missing files; a drill during a full
+ * they start: a physical backup of the backup job (the lock of its physical runs, held for its backup, its
+ * retention's expire and its restore point; a logical backup or a nightly, under the job's own lock, touches no
+ * pgBackRest set and is not waited for) and any pgBackRest backup of the stanza (its backup lock as info shows it:
+ * another runner's, or a killed runner's pgbackrest that goes on), up to ETL_PGBACKREST_LOCK_WAIT, the setting that
+ * already bounds a wait for a backup of the stanza. A verify racing an expire reads sets vanishing under it as missing files; a drill during a full
  * restores the set before it, not the full's.
  */
 @Component
@@ -89,9 +90,9 @@ class BackupWait {
 		}
 	}
 
-	/** Whether a backup runs now: the backup job (its lock), or a pgBackRest backup of the stanza. */
+	/** Whether a physical backup runs now: of the backup job (its lock), or any pgBackRest backup of the stanza. */
 	boolean running() throws IOException, InterruptedException {
-		return this.lock.isHeld(BackupJob.NAME) || this.physical.backupRunning();
+		return this.lock.isHeld(BackupJob.PHYSICAL_LOCK) || this.physical.backupRunning();
 	}
 
 }

@@ -18,10 +18,12 @@ import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
 
+import dev.pgbatch.JobCatalog;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.stereotype.Component;
 
@@ -29,7 +31,8 @@ import org.springframework.stereotype.Component;
  * One live process per job at a time, through a PostgreSQL session-level advisory lock held on a
  * connection of its own for as long as the job runs. When the process dies (kill -9, power loss) its
  * connection ends and the database releases the lock: a free lock is how a restart recognises an
- * execution whose process is gone, without heartbeats or clocks.
+ * execution whose process is gone, without heartbeats or clocks. The lock is the job's, named after it, unless the
+ * job's definition gives runs of some parameters one of their own ({@link #lockName}: backup's physical backups).
  */
 @Component
 public class ExecutionLock {
@@ -120,7 +123,20 @@ public class ExecutionLock {
 		this.checkInterval = properties.checkInterval();
 	}
 
-	/** Takes the job's lock, or refuses naming the process that holds it. Close the handle to release it. */
+	/**
+	 * The lock a run of {@code jobName} with {@code parameters} takes, as its job's definition names it: the one
+	 * place every launch, restart and check of a run's process asks. A job the catalog does not know takes its name.
+	 */
+	public static String lockName(String jobName, JobParameters parameters) {
+		return JobCatalog.find(jobName).map(job -> job.lock().apply(parameters)).orElse(jobName);
+	}
+
+	/** Takes the lock of a run of the job with these parameters ({@link #lockName}), as {@link #acquire(String)}. */
+	public Held acquire(String jobName, JobParameters parameters) {
+		return acquire(lockName(jobName, parameters));
+	}
+
+	/** Takes the lock (a job's name), or refuses naming the process that holds it. Close the handle to release it. */
 	public Held acquire(String jobName) {
 		return acquire(jobName, jobName, null);
 	}
@@ -350,7 +366,12 @@ public class ExecutionLock {
 
 	}
 
-	/** Whether a live process of the runner holds the job's lock (a session of another role does not count). */
+	/** Whether a live process of the runner holds the lock of a run of the job with these parameters. */
+	public boolean isHeld(String jobName, JobParameters parameters) {
+		return isHeld(lockName(jobName, parameters));
+	}
+
+	/** Whether a live process of the runner holds the lock (a session of another role does not count). */
 	public boolean isHeld(String jobName) {
 		return holder(jobName) != null;
 	}

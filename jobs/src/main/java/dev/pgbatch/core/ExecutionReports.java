@@ -25,21 +25,31 @@ public class ExecutionReports {
 	}
 
 	public ExecutionReport report(JobExecution execution) {
-		boolean orphaned = execution.getStatus().isRunning()
-				&& !this.lock.isHeld(execution.getJobInstance().getJobName());
 		String job = execution.getJobInstance().getJobName();
-		return ExecutionReport.of(execution, orphaned, newest(this.jdbc, job) != execution.getId());
+		// whether its process lives: the lock its run takes, by its parameters (a physical backup's is not "backup")
+		boolean orphaned = execution.getStatus().isRunning() && !this.lock.isHeld(job, execution.getJobParameters());
+		return ExecutionReport.of(execution, orphaned, newer(this.repository, this.jdbc, execution) != null);
 	}
 
 	/**
-	 * The newest execution of a job, of any of its instances: the only one restart continues (see
-	 * {@link JobRunner#restart}), and so the only one a report tells to restart.
+	 * An execution of the same job that started after this one and takes the same lock, of any of its instances,
+	 * or null: only the newest execution of a job's lock is continued by restart (see {@link JobRunner#restart}),
+	 * and so the only one a report tells to restart. Runs of other locks (a logical backup after a physical one)
+	 * go on side by side and do not supersede it.
 	 */
-	static long newest(JdbcTemplate jdbc, String jobName) {
-		return jdbc.queryForObject("""
-				SELECT max(e.job_execution_id) FROM etl.batch_job_execution e
-				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id WHERE i.job_name = ?
-				""", Long.class, jobName);
+	static Long newer(JobRepository repository, JdbcTemplate jdbc, JobExecution execution) {
+		String job = execution.getJobInstance().getJobName();
+		String lock = ExecutionLock.lockName(job, execution.getJobParameters());
+		List<Long> after = jdbc.queryForList("""
+				SELECT e.job_execution_id FROM etl.batch_job_execution e
+				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id
+				WHERE i.job_name = ? AND e.job_execution_id > ?
+				ORDER BY e.job_execution_id
+				""", Long.class, job, execution.getId());
+		return after.stream()
+			.filter(id -> lock.equals(ExecutionLock.lockName(job, find(repository, id).getJobParameters())))
+			.findFirst()
+			.orElse(null);
 	}
 
 	public ExecutionReport report(long executionId) {

@@ -23,7 +23,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Launches, restarts and stops executions, one live process per job at a time ({@link ExecutionLock}).
+ * Launches, restarts and stops executions, one live process per job (per lock of its runs) at a time
+ * ({@link ExecutionLock}).
  * Launches are synchronous: the calling thread runs the job and gets its finished execution back.
  */
 @Component
@@ -142,7 +143,7 @@ public class JobRunner {
 		Job job = job(jobName);
 		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
 		// (archive's detach), and a second run is to be refused at once, not after that wait.
-		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+		try (ExecutionLock.Held held = this.lock.acquire(jobName, parameters)) {
 			this.stops.stopOnLoss(held, jobName);
 			try {
 				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
@@ -156,7 +157,7 @@ public class JobRunner {
 				return last;
 			}
 			if (last != null) {
-				requireNewest(jobName, last.getId());
+				requireNewest(last);
 			}
 			if (last != null && last.getStatus().isRunning()) {
 				markFailed(execution(last.getId()));
@@ -174,16 +175,17 @@ public class JobRunner {
 	/**
 	 * Continues a failed or stopped execution from its last committed chunk. An execution left STARTED by
 	 * a process that is gone (its lock is free) is first marked FAILED, which Spring Batch will not do on
-	 * its own; one whose process is alive is refused.
+	 * its own; one whose process is alive is refused. The lock is that of the execution's run (its parameters).
 	 */
 	public JobExecution restart(long executionId) {
-		String jobName = execution(executionId).getJobInstance().getJobName();
+		JobExecution recorded = execution(executionId);
+		String jobName = recorded.getJobInstance().getJobName();
 		Job job = job(jobName);
-		try (ExecutionLock.Held held = this.lock.acquire(jobName)) {
+		try (ExecutionLock.Held held = this.lock.acquire(jobName, recorded.getJobParameters())) {
 			this.stops.stopOnLoss(held, jobName);
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
-			requireNewest(jobName, executionId);
+			requireNewest(execution);
 			if (execution.getStatus().isRunning()) {
 				execution = markFailed(execution);
 			}
@@ -207,14 +209,15 @@ public class JobRunner {
 	}
 
 	/**
-	 * Refuses to continue an execution that a newer one of the same job ran after: its restart point
+	 * Refuses to continue an execution that a newer one of the same job (and lock) ran after: its restart point
 	 * predates the newer run's work, which continuing would mix with its own (a nightly's old child
 	 * archiving after a newer archive ran).
 	 */
-	private void requireNewest(String jobName, long executionId) {
-		long newest = ExecutionReports.newest(this.jdbc, jobName);
-		if (newest != executionId) {
-			throw new RefusedException("execution " + executionId + " of " + jobName + " is not the newest (" + newest
+	private void requireNewest(JobExecution execution) {
+		Long newer = ExecutionReports.newer(this.repository, this.jdbc, execution);
+		if (newer != null) {
+			throw new RefusedException("execution " + execution.getId() + " of " + execution.getJobInstance().getJobName()
+					+ " is not the newest (" + newer
 					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
 					+ " instead");
 		}
@@ -238,7 +241,7 @@ public class JobRunner {
 			throw new RefusedException("execution " + executionId + " of " + jobName + " is not running (it is "
 					+ execution.getStatus() + ")");
 		}
-		if (!this.lock.isHeld(jobName)) {
+		if (!this.lock.isHeld(jobName, execution.getJobParameters())) {
 			log.warn("Execution {} of {} has no live process; marking it FAILED", executionId, jobName);
 			return this.operator.recover(execution);
 		}

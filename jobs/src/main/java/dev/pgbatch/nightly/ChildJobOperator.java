@@ -116,7 +116,7 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 				return this.runner.getObject().continueOrStart(job, parameters);
 			}
 			catch (RefusedException ex) {
-				if (!this.lock.isHeld(job)) {
+				if (!this.lock.isHeld(job, parameters)) {
 					// refused for another reason, or the other run ended just now: one more try tells which
 					if (triedAgainOnceFree) {
 						throw ex;
@@ -127,7 +127,7 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 				triedAgainOnceFree = false;
 				String wait = this.waitForRunning.toString().substring(2).toLowerCase(Locale.ROOT);
 				log.info("{}: waiting up to {} for the run under way to end", ex.getMessage(), wait);
-				if (!awaitFree(job, deadline, parent)) {
+				if (!awaitFree(job, parameters, deadline, parent)) {
 					throw new RefusedException(ex.getMessage() + " (waited up to " + wait + " for it to end)");
 				}
 			}
@@ -135,11 +135,11 @@ final class ChildJobOperator extends TaskExecutorJobOperator {
 	}
 
 	/**
-	 * Whether the job's lock was seen free before the deadline. The nightly stopped meanwhile ends the step
+	 * Whether the lock of the child's run was seen free before the deadline. The nightly stopped meanwhile ends the step
 	 * STOPPED (an interruption, as Spring Batch reads its cause), not FAILED, so that a restart continues there.
 	 */
-	private boolean awaitFree(String job, Instant deadline, Long parent) {
-		while (this.lock.isHeld(job)) {
+	private boolean awaitFree(String job, JobParameters parameters, Instant deadline, Long parent) {
+		while (this.lock.isHeld(job, parameters)) {
 			if (parent != null && this.repository.getJobExecution(parent).getStatus() == BatchStatus.STOPPING) {
 				String stopped = "stopped while waiting for the run of " + job + " under way to end";
 				throw new UnexpectedJobExecutionException(stopped, new JobInterruptedException(stopped));
