@@ -145,8 +145,6 @@ public final class Settings {
 		checks.put("ETL_SCHEDULER_MISFIRE_THRESHOLD_MS", value -> whole(value, 100, 86_400_000));
 		checks.put("ETL_SCHEDULER_THREADS", value -> whole(value, 1, 100));
 		checks.put("ETL_SCHEDULER_RETRY_MS", value -> whole(value, 100, 86_400_000));
-		// 0: a physical backup never gives way to a nightly; more than a day would hold it past the next nightly
-		checks.put("ETL_SCHEDULER_BACKUP_HOLD", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
 		checks.put("ETL_SCHEDULER_OVERDUE_GRACE", value -> duration(value, Duration.ZERO, Duration.ofHours(24)));
 		checks.put("ETL_SCHEDULER_PORT", value -> whole(value, 1, 65_535));
 		checks.put("ETL_SCHEDULES_DIR", Settings::path);

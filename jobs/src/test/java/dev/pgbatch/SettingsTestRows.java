@@ -75,7 +75,6 @@ public final class SettingsTestRows {
 			Map.entry("ETL_SCHEDULER_MISFIRE_THRESHOLD_MS", new String[] { "0", "-1", "a minute" }),
 			Map.entry("ETL_SCHEDULER_THREADS", new String[] { "0", "101", "four" }),
 			Map.entry("ETL_SCHEDULER_RETRY_MS", new String[] { "0", "99", "later" }),
-			Map.entry("ETL_SCHEDULER_BACKUP_HOLD", new String[] { "-1s", "25h", "till dawn" }),
 			Map.entry("ETL_SCHEDULER_OVERDUE_GRACE", new String[] { "-1s", "25h", "a while" }),
 			Map.entry("ETL_SCHEDULER_PORT", new String[] { "0", "65536", "http" }),
 			Map.entry("ETL_SCHEDULES_DIR", new String[] { "", "sched\nules" }));

@@ -11,14 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 import dev.pgbatch.JobCatalog;
-import dev.pgbatch.backup.BackupJob;
-import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobDefinition;
 import dev.pgbatch.core.JobParametersParser;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.UsageException;
-import dev.pgbatch.nightly.NightlyJob;
 import org.quartz.DisallowConcurrentExecution;
 import org.quartz.InterruptableJob;
 import org.quartz.JobDataMap;
@@ -29,7 +26,6 @@ import org.quartz.SimpleScheduleBuilder;
 import org.quartz.Trigger;
 import org.quartz.TriggerBuilder;
 import org.quartz.TriggerKey;
-import org.quartz.impl.matchers.GroupMatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,13 +48,9 @@ import org.springframework.beans.factory.annotation.Value;
  * instance), through a one-shot trigger of the schedule. Under {@code misfire: fire-now} it is tried until it
  * runs or a later firing of the schedule takes its place; under {@code skip} only while it is not yet a misfire
  * (within the misfire threshold of its time), after which it is dropped, with a log line and a SKIPPED count.
- * <p>
- * A physical backup (backup type=full|diff|incr) is refused the same way while a nightly runs: the nightly's own
- * backup step (its logical backup) is a run of the same job, which would wait behind hours of a physical backup
- * only up to ETL_NIGHTLY_WAIT_FOR_RUNNING and then fail the nightly. Refused, the physical backup is tried again
- * every ETL_SCHEDULER_RETRY_MS and starts once the nightly has ended, or ETL_SCHEDULER_BACKUP_HOLD after its firing
- * whatever runs ({@link NightlyHold}); while it is held back, a new nightly firing is refused in turn, so that the
- * backup goes next. A refusal is logged once per firing and reason, not at every retry.
+ * A refusal is logged once per firing and reason, not at every retry (every ETL_SCHEDULER_RETRY_MS, for hours). A
+ * physical backup (backup type=full|diff|incr) is refused only by another physical backup: it takes a lock of its
+ * own ({@link dev.pgbatch.core.ExecutionLock#lockName}), and runs beside a nightly and its logical backup.
  */
 @DisallowConcurrentExecution
 class ScheduledRun implements InterruptableJob {
@@ -85,35 +77,15 @@ class ScheduledRun implements InterruptableJob {
 	/** Trigger data of a retry: the refusal last logged for its firing, said again only when it changes. */
 	static final String REFUSED = "refused";
 
-	/** Trigger data of a retry: "true" when its firing is a physical backup held back for a nightly. */
-	static final String HELD_FOR_NIGHTLY = "held-for-nightly";
-
-	/** Trigger data of a retry: "true" once its firing's hold ran out and that was logged. */
-	static final String OVERDUE = "overdue";
-
-	static final String NIGHTLY_RUNS = "a physical backup does not start while a nightly runs (%s): the nightly's own"
-			+ " backup step is a run of job backup too (held back until %s, ETL_SCHEDULER_BACKUP_HOLD)";
-
-	static final String HOLD_RAN_OUT = "Schedule %s: the physical backup of the firing of %s starts although a nightly"
-			+ " still runs (%s): it was held back for ETL_SCHEDULER_BACKUP_HOLD (%d s); the nightly's own backup step may"
-			+ " now wait for it or fail. Is the nightly stuck?";
-
-	static final String BACKUP_FIRST = "a nightly does not start while a physical backup held back for the previous one"
-			+ " waits to run (%s): the backup goes first";
-
 	private final JobRunner runner;
 
 	private final JobRepository repository;
 
 	private final ScheduleMetrics metrics;
 
-	private final ExecutionLock lock;
-
 	private final Duration retryDelay;
 
 	private final Duration misfireThreshold;
-
-	private final Duration backupHold;
 
 	private volatile String jobName;
 
@@ -122,23 +94,14 @@ class ScheduledRun implements InterruptableJob {
 	/** Set by {@link #interrupt} before it looks for the execution, which may not exist yet. */
 	private volatile boolean interrupted;
 
-	/** Whether this firing is a physical backup held back for a nightly (its retry says so to the nightly). */
-	private boolean heldForNightly;
-
-	/** Whether this firing's hold ran out, logged (by this run or by a retry before it). */
-	private boolean overdue;
-
-	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics, ExecutionLock lock,
+	ScheduledRun(JobRunner runner, JobRepository repository, ScheduleMetrics metrics,
 			@Value("${etl.scheduler.retry-ms}") long retryMillis,
-			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis,
-			@Value("${etl.scheduler.backup-hold}") Duration backupHold) {
+			@Value("${spring.quartz.properties.org.quartz.jobStore.misfireThreshold}") long misfireThresholdMillis) {
 		this.runner = runner;
 		this.repository = repository;
 		this.metrics = metrics;
-		this.lock = lock;
 		this.retryDelay = Duration.ofMillis(retryMillis);
 		this.misfireThreshold = Duration.ofMillis(misfireThresholdMillis);
-		this.backupHold = backupHold;
 	}
 
 	/** What the Quartz job of a schedule carries: text only, so the store needs no serialized Java objects. */
@@ -194,7 +157,6 @@ class ScheduledRun implements InterruptableJob {
 					parser.toJobParameters(definition, parser.parse(definition, arguments)))
 				.addString(SCHEDULE_PARAMETER, schedule, false)
 				.toJobParameters();
-			giveWay(context, schedule, firing);
 			JobExecution previous = this.repository.getLastJobExecution(this.jobName, this.parameters);
 			if (previous == null) {
 				log.info("Schedule {}: firing of {} starts {}", schedule, firing, this.jobName);
@@ -234,62 +196,6 @@ class ScheduledRun implements InterruptableJob {
 	}
 
 	/**
-	 * A physical backup gives way to a running nightly up to its hold, and a nightly to a physical backup held back
-	 * for the previous nightly ({@link NightlyHold}); refused by throwing, as a running job is.
-	 */
-	private void giveWay(JobExecutionContext context, String schedule, Instant firing) {
-		JobDataMap data = context.getMergedJobDataMap();
-		Instant now = Instant.now();
-		this.overdue = "true".equals(data.getString(OVERDUE));
-		if (BackupJob.physical(this.jobName, this.parameters)) {
-			String nightly = this.lock.holder(NightlyJob.NAME);
-			NightlyHold.Backup backup = NightlyHold.backup(nightly != null, firing, now, this.backupHold);
-			if (backup == NightlyHold.Backup.HELD) {
-				this.heldForNightly = true;
-				throw new RefusedException(NIGHTLY_RUNS.formatted(nightly, firing.plus(this.backupHold)));
-			}
-			if (backup == NightlyHold.Backup.OVERDUE && !this.overdue) {
-				this.overdue = true;
-				log.error(HOLD_RAN_OUT.formatted(schedule, firing, nightly, this.backupHold.toSeconds()));
-			}
-		}
-		else if (NightlyJob.NAME.equals(this.jobName)) {
-			String backup = backupHeldForNightly(context.getScheduler(), now);
-			if (backup != null) {
-				throw new RefusedException(BACKUP_FIRST.formatted(backup));
-			}
-		}
-	}
-
-	/**
-	 * A physical backup's firing held back for a nightly and still within its hold, waiting for its retry (not
-	 * running: a retry that fires is complete): its schedule and firing, or null.
-	 */
-	private String backupHeldForNightly(Scheduler scheduler, Instant now) {
-		try {
-			for (TriggerKey key : scheduler.getTriggerKeys(GroupMatcher.triggerGroupEquals(Schedules.GROUP))) {
-				Trigger retry = key.getName().endsWith(RETRY_SUFFIX) ? scheduler.getTrigger(key) : null;
-				if (retry == null || !"true".equals(retry.getJobDataMap().getString(HELD_FOR_NIGHTLY))) {
-					continue;
-				}
-				Trigger.TriggerState state = scheduler.getTriggerState(key);
-				Instant of = Instant.ofEpochMilli(Long.parseLong(retry.getJobDataMap().getString(RETRY_OF)));
-				if ((state == Trigger.TriggerState.NORMAL || state == Trigger.TriggerState.BLOCKED)
-						&& NightlyHold.holds(of, now, this.backupHold)) {
-					return "schedule " + key.getName().substring(0, key.getName().length() - RETRY_SUFFIX.length())
-							+ ", firing of " + of;
-				}
-			}
-			return null;
-		}
-		catch (SchedulerException ex) {
-			// the job store cannot be read: the nightly goes on, as it did before backups were held for it
-			log.warn("cannot read whether a physical backup waits to run: {}", ex.getMessage());
-			return null;
-		}
-	}
-
-	/**
 	 * Schedules the one-shot retry of a refused firing (replacing an older one of the schedule: fire-now runs a
 	 * missed firing once), unless the schedule skips misfires and the retry would come too late.
 	 */
@@ -305,8 +211,6 @@ class ScheduledRun implements InterruptableJob {
 			.forJob(context.getJobDetail().getKey())
 			.usingJobData(RETRY_OF, Long.toString(firing.toEpochMilli()))
 			.usingJobData(REFUSED, refusal.getMessage())
-			.usingJobData(HELD_FOR_NIGHTLY, Boolean.toString(this.heldForNightly))
-			.usingJobData(OVERDUE, Boolean.toString(this.overdue))
 			.startAt(Date.from(retry))
 			.withSchedule(SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
 			.build();
@@ -329,7 +233,7 @@ class ScheduledRun implements InterruptableJob {
 					firing, refusal.getMessage(), ex.getMessage());
 			return "REFUSED";
 		}
-		if (NightlyHold.sayRefusal(context.getMergedJobDataMap().getString(REFUSED), refusal.getMessage())) {
+		if (!refusal.getMessage().equals(context.getMergedJobDataMap().getString(REFUSED))) {
 			log.warn("Schedule {}: the firing of {} was refused: {}; trying it again at {} and every {} ms after (misfire:"
 					+ " {}; said once)", schedule, firing, refusal.getMessage(), retry, this.retryDelay.toMillis(),
 					policy(context.getMergedJobDataMap()).text());

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +20,6 @@ import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.core.ExecutionLock;
-import dev.pgbatch.nightly.NightlyJob;
 import dev.pgbatch.partition.PartitionRolloverJob;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -166,43 +164,6 @@ class SchedulerNodeIntegrationTests extends DatabaseIntegrationTest {
 		awaitUntil(() -> !this.scheduler.checkExists(TriggerKey.triggerKey(name + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP)));
 		assertThat(output.getAll().lines().filter(line -> line.contains("Schedule " + name + ": the firing of")
 				&& line.contains(" was refused"))).hasSize(1);
-	}
-
-	/**
-	 * A nightly firing while a physical backup's firing, held back for the previous nightly and within its hold, waits
-	 * for its retry: refused in turn and tried again, so that the backup goes next (review 13 #3). The stand-in
-	 * backup schedule is a rollover's: only its retry's data says that it was held back for a nightly.
-	 */
-	@Test
-	void aNightlyFiringGivesWayToAPhysicalBackupHeldBackForThePreviousNightly() throws Exception {
-		String backup = "backup-" + UUID.randomUUID().toString().substring(0, 8);
-		String nightly = "nightly-" + UUID.randomUUID().toString().substring(0, 8);
-		this.schedules.apply(List.of(
-				new Schedule(backup, PartitionRolloverJob.NAME, IN_2099, ZoneOffset.UTC, Map.of("dry-run", "true"),
-						MisfirePolicy.FIRE_NOW, true, "test"),
-				new Schedule(nightly, NightlyJob.NAME, IN_2099, ZoneOffset.UTC, Map.of(), MisfirePolicy.FIRE_NOW, true,
-						"test")),
-				true);
-		Instant firing = Instant.now().minus(Duration.ofMinutes(1)).truncatedTo(ChronoUnit.MILLIS);
-		// as a physical backup's retry is left while a nightly runs: due again later
-		this.scheduler.scheduleJob(TriggerBuilder.newTrigger()
-			.withIdentity(TriggerKey.triggerKey(backup + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP))
-			.forJob(JobKey.jobKey(backup, Schedules.GROUP))
-			.usingJobData(ScheduledRun.RETRY_OF, Long.toString(firing.toEpochMilli()))
-			.usingJobData(ScheduledRun.HELD_FOR_NIGHTLY, "true")
-			.startAt(Date.from(Instant.now().plus(Duration.ofHours(1))))
-			.build());
-		this.scheduler.start();
-
-		this.schedules.trigger(nightly);
-
-		TriggerKey retry = TriggerKey.triggerKey(nightly + ScheduledRun.RETRY_SUFFIX, Schedules.GROUP);
-		awaitUntil(() -> this.scheduler.checkExists(retry));
-		// not to run a nightly here once the test is over
-		this.schedules.pause(nightly);
-		assertThat(this.scheduler.getTrigger(retry).getJobDataMap().getString(ScheduledRun.REFUSED))
-			.isEqualTo(ScheduledRun.BACKUP_FIRST.formatted("schedule " + backup + ", firing of " + firing));
-		assertThat(executions(nightly)).isEmpty();
 	}
 
 	/** A retry made in time, whose node went down before it was due: when it fires at last, it is a misfire. */
