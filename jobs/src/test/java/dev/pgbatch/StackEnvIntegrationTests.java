@@ -165,48 +165,106 @@ class StackEnvIntegrationTests {
 	 * bin/etl run backup type=incr killed with SIGKILL while its pgbackrest runs: pgbackrest goes on (paused here
 	 * until the restart has looked at the repository, so that the restart finds it running), the restart waits for it
 	 * instead of failing on pgBackRest's lock, and reports the set it finished: the one set made, no second backup.
+	 * The backup job's own lock is held all along, as a logical backup or a nightly would hold it: status still says
+	 * the killed execution's process is gone, and the restart takes the physical backups' lock, not that one.
 	 */
 	@Test
 	void aPhysicalBackupKilledWithSigkillIsFinishedByItsRestart() throws Exception {
 		List<String> before = labels();
 		EtlProcess run = EtlProcess.start(Map.of(), "run", "backup", "type=incr");
-		ProcessHandle orphan = null;
-		for (int i = 0; i < 600 && orphan == null; i++) {
-			Thread.sleep(100);
-			orphan = pgbackrest(run.descendants(), "backup").orElse(null);
-			assertThat(run.isAlive() || orphan != null).as("bin/etl ended before its pgbackrest started").isTrue();
-		}
-		assertThat(orphan).as("no pgbackrest backup under bin/etl within 60 s").isNotNull();
+		ProcessHandle orphan = awaitPgbackrestBackup(run);
 		// paused before the kill, so that it is still running when the restart looks (an incr takes 2 s); its workers
 		// wait for it
 		assertThat(signal("STOP", orphan)).isTrue();
-		java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
-		try {
-			run.kill();
-			long execution;
-			try (java.sql.Connection connection = TestDatabase.connect();
-					java.sql.ResultSet newest = connection.createStatement()
-						.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
-				newest.next();
-				execution = newest.getLong(1);
+		EtlProcess.Result restarted;
+		try (Connection logical = holdingTheBackupJobsLock()) {
+			java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
+			try {
+				run.kill();
+				long execution;
+				try (java.sql.Connection connection = TestDatabase.connect();
+						java.sql.ResultSet newest = connection.createStatement()
+							.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
+					newest.next();
+					execution = newest.getLong(1);
+				}
+				EtlProcess.Result status = EtlInProcess.run("status", Long.toString(execution), "--json");
+				assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
+				restart = java.util.concurrent.CompletableFuture
+					.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
+				// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some
+				// more
+				for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
+					Thread.sleep(100);
+				}
+				Thread.sleep(3_000);
+				assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
 			}
-			restart = java.util.concurrent.CompletableFuture
-				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
-			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some more
-			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
-				Thread.sleep(100);
+			finally {
+				// never left paused: it holds the stanza's backup lock
+				signal("CONT", orphan);
 			}
-			Thread.sleep(3_000);
-			assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
+			restarted = restart.get(5, TimeUnit.MINUTES);
 		}
-		finally {
-			// never left paused: it holds the stanza's backup lock
-			signal("CONT", orphan);
-		}
-		EtlProcess.Result restarted = restart.get(5, TimeUnit.MINUTES);
 
 		assertThat(restarted.exitCode()).as(restarted.stdout() + restarted.stderr()).isZero();
 		assertThat(setsOfTheRunThatMade(reportedLabel(restarted), before)).singleElement();
+	}
+
+	/**
+	 * Physical backups take a lock of their own (issue 15): one runs to COMPLETED while the backup job's own lock is
+	 * held (a logical backup or a nightly under way), and a second one while it runs is refused, naming it.
+	 */
+	@Test
+	void aPhysicalBackupRunsWhileALogicalOneHoldsTheJobsLockAndASecondOneIsRefused() throws Exception {
+		List<String> before = labels();
+		EtlProcess.Result first;
+		try (Connection logical = holdingTheBackupJobsLock()) {
+			EtlProcess run = EtlProcess.start(Map.of(), "run", "backup", "type=incr", "--json");
+			ProcessHandle backup = awaitPgbackrestBackup(run);
+			// paused, so that the first is still running when the second is launched
+			assertThat(signal("STOP", backup)).isTrue();
+			EtlProcess.Result second;
+			try {
+				second = EtlInProcess.run("run", "backup", "type=full");
+			}
+			finally {
+				signal("CONT", backup);
+			}
+			assertThat(second.exitCode()).isEqualTo(1);
+			assertThat(second.stderr().strip()).matches("etl: job backup physical is already running \\(pgbatch backup"
+					+ " physical, pid \\d+ on .*\\); a second run is refused");
+			first = run.await();
+		}
+
+		assertThat(first.exitCode()).as(first.stdout() + first.stderr()).isZero();
+		assertThat(JSON.readTree(first.stdout()).path("status").asString()).isEqualTo("COMPLETED");
+		assertThat(setsOfTheRunThatMade(reportedLabel(first), before)).singleElement();
+	}
+
+	/** The backup job's own lock (core/ExecutionLock: pgbatch.job, backup), held until the connection closes. */
+	private static Connection holdingTheBackupJobsLock() throws Exception {
+		Connection session = TestDatabase.connect();
+		try (java.sql.Statement statement = session.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup'))");
+		}
+		catch (java.sql.SQLException ex) {
+			session.close();
+			throw ex;
+		}
+		return session;
+	}
+
+	/** The pgbackrest backup that bin/etl's run starts, once it runs. */
+	private static ProcessHandle awaitPgbackrestBackup(EtlProcess run) throws InterruptedException {
+		ProcessHandle backup = null;
+		for (int i = 0; i < 600 && backup == null; i++) {
+			Thread.sleep(100);
+			backup = pgbackrest(run.descendants(), "backup").orElse(null);
+			assertThat(run.isAlive() || backup != null).as("bin/etl ended before its pgbackrest started").isTrue();
+		}
+		assertThat(backup).as("no pgbackrest backup under bin/etl within 60 s").isNotNull();
+		return backup;
 	}
 
 	private static String reportedLabel(EtlProcess.Result run) throws Exception {

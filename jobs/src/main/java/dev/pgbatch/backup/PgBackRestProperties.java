@@ -14,7 +14,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param retentionFull ETL_PGBACKREST_RETENTION_FULL: full backups (with the sets that depend on them) kept by a
  * physical backup's retention
  * @param lockWait ETL_PGBACKREST_LOCK_WAIT: how long a physical backup waits for one of the stanza that runs already
- * (a killed runner's pgbackrest) to end, and verify and drill for the backup job or a backup of the stanza
+ * (a killed runner's pgbackrest) to end, and verify and drill for a physical run of the backup job or a backup of
+ * the stanza
  * @param drillDir ETL_PGBACKREST_DRILL_DIR: where backup drill makes its scratch clusters
  */
 @ConfigurationProperties("etl.pgbackrest")

@@ -69,7 +69,7 @@ public class RestoreDrills {
 	/** The drill's name as its lock's holder (the lock's own name covers restore --to too). */
 	static final String HOLDER = "backup drill";
 
-	static final String BACKUP_RUNS = "a backup of stanza %s (the backup job, or a pgBackRest backup) still runs after"
+	static final String BACKUP_RUNS = "a backup of stanza %s (a physical run of the backup job, or a pgBackRest backup) still runs after"
 			+ " %d s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes; drill once it has ended";
 
 	/**

@@ -126,7 +126,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 	RestorePoints points;
 
 	/**
-	 * backup-drill while the backup job runs (its lock held, as a run of it holds it): the drill waits for it without
+	 * backup-drill while a physical backup runs (its lock held, as a run of it holds it): the drill waits for it without
 	 * the restore lock (a restore --to at 3 a.m. is not refused meanwhile, review 13 #12) and without a pool connection
 	 * bound to its thread between its looks (review 13 #9: JdbcTemplate bound one for the whole drill); asked to stop,
 	 * it stops within moments, STOPPED, with no drill recorded (it waited out ETL_PGBACKREST_LOCK_WAIT, an hour).
@@ -141,7 +141,7 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		HikariDataSource pool = this.jdbc.getDataSource().unwrap(HikariDataSource.class);
 		ExecutorService launcher = Executors.newSingleThreadExecutor();
 		try (Connection backup = TestDatabase.connect(); Statement statement = backup.createStatement()) {
-			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + BackupJob.NAME + "'))");
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + BackupJob.PHYSICAL_LOCK + "'))");
 			Future<JobExecution> drill = launcher.submit(() -> JobRuns.run(this.runner, BackupDrillJob.DEFINITION));
 			Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> this.jdbc.queryForObject("""
 					SELECT count(*) FROM etl.batch_step_execution s JOIN etl.batch_job_execution e USING (job_execution_id)

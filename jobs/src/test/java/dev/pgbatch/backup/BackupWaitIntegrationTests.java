@@ -20,24 +20,29 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * backup verify --physical and backup drill against the stack's repository while the backup job runs (its lock held,
- * as a run of it holds it): verify starts once the backup has ended, and a drill whose wait
+ * backup verify --physical and backup drill against the stack's repository while a physical backup runs (its lock
+ * held, as a run of it holds it): verify starts once the backup has ended (a logical backup's lock, held meanwhile
+ * and after, is not waited for), and a drill whose wait
  * (ETL_PGBACKREST_LOCK_WAIT) runs out fails saying so, recorded as a failed drill (review 11 #6, #9; review 13 #2).
  */
 class BackupWaitIntegrationTests {
 
 	@Test
-	void verifyStartsOnceTheBackupJobHasEnded() throws Exception {
+	void verifyStartsOnceThePhysicalBackupHasEnded() throws Exception {
 		Instant released;
 		CompletableFuture<EtlProcess.Result> verify;
-		try (Connection backup = TestDatabase.connect()) {
-			holdTheBackupJobsLock(backup);
-			verify = CompletableFuture.supplyAsync(() -> EtlInProcess.run("backup", "verify", "--physical"));
-			Thread.sleep(3_000);
-			assertThat(verify).isNotDone();
-			released = Instant.now();
+		EtlProcess.Result verified;
+		try (Connection logical = TestDatabase.connect()) {
+			holdTheLock(logical, BackupJob.NAME);
+			try (Connection backup = TestDatabase.connect()) {
+				holdTheLock(backup, BackupJob.PHYSICAL_LOCK);
+				verify = CompletableFuture.supplyAsync(() -> EtlInProcess.run("backup", "verify", "--physical"));
+				Thread.sleep(3_000);
+				assertThat(verify).isNotDone();
+				released = Instant.now();
+			}
+			verified = verify.get(10, TimeUnit.MINUTES);
 		}
-		EtlProcess.Result verified = verify.get(10, TimeUnit.MINUTES);
 
 		assertThat(verified.exitCode()).as(verified.stdout() + verified.stderr()).isIn(0, 1);
 		try (Connection connection = TestDatabase.connect();
@@ -53,11 +58,11 @@ class BackupWaitIntegrationTests {
 		String point = recordedPoint("wait-" + System.nanoTime());
 		EtlProcess.Result drill;
 		try (Connection backup = TestDatabase.connect()) {
-			holdTheBackupJobsLock(backup);
+			holdTheLock(backup, BackupJob.PHYSICAL_LOCK);
 			drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "2s"), "backup", "drill", "--to", point);
 		}
 
-		String runs = "a backup of stanza pgbatch (the backup job, or a pgBackRest backup) still"
+		String runs = "a backup of stanza pgbatch (a physical run of the backup job, or a pgBackRest backup) still"
 				+ " runs after 2 s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes";
 		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
 		assertThat(drill.stdout() + drill.stderr()).contains(runs);
@@ -87,7 +92,7 @@ class BackupWaitIntegrationTests {
 		String made = "made-while-waiting-" + System.nanoTime();
 		EtlProcess drill;
 		try (Connection backup = TestDatabase.connect()) {
-			holdTheBackupJobsLock(backup);
+			holdTheLock(backup, BackupJob.PHYSICAL_LOCK);
 			// a process of its own (in-process commands run one at a time), in its wait before the point is made
 			drill = EtlProcess.start(Map.of(), "backup", "drill", "--json");
 			EtlProcess waiting = drill;
@@ -118,7 +123,7 @@ class BackupWaitIntegrationTests {
 		String point = recordedPoint("no-transaction-" + System.nanoTime());
 		for (String job : List.of("backup-verify", "backup-drill")) {
 			try (Connection backup = TestDatabase.connect(); Connection look = TestDatabase.connect()) {
-				holdTheBackupJobsLock(backup);
+				holdTheLock(backup, BackupJob.PHYSICAL_LOCK);
 				// a wait that outlasts the eight looks below (4 s and the command's start) with some seconds to spare
 				CompletableFuture<EtlProcess.Result> run = CompletableFuture
 					.supplyAsync(() -> EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "10s"), "run", job));
@@ -161,10 +166,13 @@ class BackupWaitIntegrationTests {
 		return name;
 	}
 
-	/** The backup job's lock (core/ExecutionLock: pgbatch.job, backup) taken on {@code session}, held until it closes. */
-	private static void holdTheBackupJobsLock(Connection session) throws Exception {
+	/**
+	 * A lock of the backup job's runs (core/ExecutionLock: pgbatch.job, its name) taken on {@code session}, held until
+	 * it closes.
+	 */
+	private static void holdTheLock(Connection session, String name) throws Exception {
 		try (Statement statement = session.createStatement()) {
-			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + BackupJob.NAME + "'))");
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + name + "'))");
 		}
 	}
 

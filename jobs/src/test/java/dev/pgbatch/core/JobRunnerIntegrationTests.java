@@ -29,7 +29,10 @@ import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.repository.support.ResourcelessJobRepository;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.test.context.TestPropertySource;
@@ -46,6 +49,12 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 
 	@Autowired
 	ExecutionLock lock;
+
+	@Autowired
+	ExecutionReports reports;
+
+	@Autowired
+	JobRepository repository;
 
 	@Autowired
 	PlatformTransactionManager transactions;
@@ -462,6 +471,45 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 						+ ProcessHandle.current().pid() + " on \\S+; connected from \\S+ since"
 						+ " \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ, server pid \\d+\\); a second run is refused");
 		}
+	}
+
+	/**
+	 * A backup's execution is judged by the lock of its type (issue 15): a physical one left STARTED has no live
+	 * process while only the job's own lock ("backup", a logical backup's) is held, and one while "backup physical"
+	 * is, whose restart is then refused naming that holder; only a later physical execution supersedes it, a later
+	 * logical one does not. Stopped while only "backup" is held, it is marked FAILED (its process is gone).
+	 */
+	@Test
+	void aBackupExecutionIsJudgedByTheLockOfItsTypeAndSupersededOnlyByOneOfTheSameType() {
+		JobExecution physical = startedBackup("incr");
+		JobExecution logical = startedBackup("logical");
+		try (ExecutionLock.Held held = this.lock.acquire("backup physical")) {
+			assertThat(this.reports.report(physical.getId()).orphaned()).isFalse();
+			assertThat(this.reports.report(logical.getId()).orphaned()).isTrue();
+			assertThatThrownBy(() -> this.runner.restart(physical.getId())).isInstanceOf(RefusedException.class)
+				.hasMessageStartingWith("job backup physical is already running (pgbatch backup physical, pid ");
+		}
+		assertThat(this.reports.report(physical.getId()).superseded()).isFalse();
+		try (ExecutionLock.Held held = this.lock.acquire("backup")) {
+			assertThat(this.reports.report(physical.getId()).orphaned()).isTrue();
+			assertThat(this.reports.report(logical.getId()).orphaned()).isFalse();
+			assertThat(this.runner.stop(physical.getId()).getStatus()).isEqualTo(BatchStatus.FAILED);
+		}
+		startedBackup("full");
+		assertThat(this.reports.report(physical.getId()).superseded()).isTrue();
+		assertThat(this.reports.report(logical.getId()).superseded()).isFalse();
+	}
+
+	/** An execution of job backup of that type recorded as running, with no process behind it. */
+	private JobExecution startedBackup(String type) {
+		JobParameters parameters = new JobParametersBuilder().addString("type", type)
+			.addLong("run.id", System.nanoTime())
+			.toJobParameters();
+		JobInstance instance = this.repository.createJobInstance("backup", parameters);
+		JobExecution execution = this.repository.createJobExecution(instance, parameters, new ExecutionContext());
+		execution.setStatus(BatchStatus.STARTED);
+		this.repository.update(execution);
+		return execution;
 	}
 
 	private void awaitWaiters(String resource, long waiters) {
