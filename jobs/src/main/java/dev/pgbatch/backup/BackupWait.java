@@ -17,8 +17,8 @@ import org.springframework.stereotype.Component;
  * retention's expire and its restore point; a logical backup or a nightly, under the job's own lock, touches no
  * pgBackRest set and is not waited for) and any pgBackRest backup of the stanza (its backup lock as info shows it:
  * another runner's, or a killed runner's pgbackrest that goes on), up to ETL_PGBACKREST_LOCK_WAIT, the setting that
- * already bounds a wait for a backup of the stanza. A verify racing an expire reads sets vanishing under it as missing files; a drill during a full
- * restores the set before it, not the full's.
+ * already bounds a wait for a backup of the stanza. A verify racing an expire reads sets vanishing under it as
+ * missing files; a drill during a full restores the set before it, not the full's.
  */
 @Component
 class BackupWait {

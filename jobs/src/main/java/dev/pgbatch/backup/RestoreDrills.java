@@ -69,8 +69,9 @@ public class RestoreDrills {
 	/** The drill's name as its lock's holder (the lock's own name covers restore --to too). */
 	static final String HOLDER = "backup drill";
 
-	static final String BACKUP_RUNS = "a backup of stanza %s (a physical run of the backup job, or a pgBackRest backup) still runs after"
-			+ " %d s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes; drill once it has ended";
+	static final String BACKUP_RUNS = "a backup of stanza %s (a physical run of the backup job, or a pgBackRest backup)"
+			+ " still runs after %d s (ETL_PGBACKREST_LOCK_WAIT): a drill now would not restore the set it makes; drill once"
+			+ " it has ended";
 
 	/**
 	 * A scratch cluster's directory: drill-, the stanza, the cluster's system identifier, the database's oid and the

@@ -217,9 +217,8 @@ public class JobRunner {
 		Long newer = ExecutionReports.newer(this.repository, this.jdbc, execution);
 		if (newer != null) {
 			throw new RefusedException("execution " + execution.getId() + " of " + execution.getJobInstance().getJobName()
-					+ " is not the newest (" + newer
-					+ " ran after it): continuing it now could mix its work with the newer run's; launch the job again"
-					+ " instead");
+					+ " is not the newest (" + newer + " ran after it): continuing it now could mix its work with the newer"
+					+ " run's; launch the job again instead");
 		}
 	}
 
