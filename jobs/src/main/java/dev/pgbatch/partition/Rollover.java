@@ -28,7 +28,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * <p>Rows of the default partition leave it for a staging table of their interval in batches (each its own
  * transaction: no long lock on a large default, unlike pg_partman's one statement per interval), which is
  * attached as the interval's partition once they are all out; meanwhile those rows are in the staging
- * table, not visible through the parent. Missing intervals from as-of's to as-of + premake are created as
+ * table, not visible through the parent. A batch is a range of the default's blocks (a TID range scan), one
+ * pass from its first block to its last: a batch that looked for its rows from the start again read the rows
+ * moved before it too, as dead tuples, and the whole move grew with the square of the rows. Rows written
+ * behind the pass are caught by the attach's last move, which reads the whole default under its lock. Missing intervals from as-of's to as-of + premake are created as
  * partitions (indexes follow the parent); past ones only for rows that wait in the default partition.
  */
 final class Rollover implements Tasklet {
@@ -86,18 +89,21 @@ final class Rollover implements Tasklet {
 
 	/** Makes the next change the table needs; false when it needs none. */
 	private boolean nextChange(PartitionedTable table, ExecutionContext counts) {
-		Map<LocalDate, Long> inDefault = table.defaultRows(this.jdbc);
 		for (Map.Entry<LocalDate, String> staging : table.staging.entrySet()) {
 			LocalDate start = staging.getKey();
-			if (inDefault.getOrDefault(start, 0L) > 0 && !finalBatch(inDefault.get(start))) {
-				add(counts, MOVED, moveBatch(table, staging.getValue(), start));
+			BlockPass pass = pass(table, staging.getValue(), start, counts);
+			if (pass.next() < pass.end()) {
+				add(counts, MOVED, moveBlocks(table, staging.getValue(), start, pass));
+				counts.putString(BlockPass.KEY, pass.advanced().stored());
 			}
 			else {
 				add(counts, MOVED, attach(table, staging.getValue(), start));
 				add(counts, ATTACHED, 1);
+				counts.remove(BlockPass.KEY);
 			}
 			return true;
 		}
+		Map<LocalDate, Long> inDefault = table.defaultRows(this.jdbc);
 		for (LocalDate start : inDefault.keySet()) {
 			if (!table.partitions.containsKey(start)) {
 				createStaging(table, start);
@@ -157,8 +163,27 @@ final class Rollover implements Tasklet {
 		return List.copyOf(missing);
 	}
 
-	private boolean finalBatch(long rowsLeft) {
-		return rowsLeft <= this.batchRows / 10;
+	/**
+	 * The pass over the default's blocks for this staging table: the one the step's context holds (kept across a
+	 * restart: a block it skips is read by the attach's last move), else a new one from block 0 to the default's
+	 * size now, in ranges of about a batch of rows. A staging table with few rows to come is attached at once.
+	 */
+	private BlockPass pass(PartitionedTable table, String staging, LocalDate start, ExecutionContext context) {
+		long oid = this.jdbc.queryForObject("SELECT to_regclass(?)::oid::bigint", Long.class, table.qualified(staging));
+		BlockPass stored = BlockPass.of(context.getString(BlockPass.KEY, ""));
+		if (stored != null && stored.staging() == oid) {
+			return stored;
+		}
+		String from = table.qualified(table.defaultPartition);
+		return this.jdbc.queryForObject("SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint,"
+				+ " count(*), count(*) FILTER (WHERE " + table.within(start) + ") FROM " + from, (row, n) -> {
+					long blocks = row.getLong(1);
+					long rows = row.getLong(2);
+					if (row.getLong(3) <= this.batchRows / 10) {
+						return new BlockPass(oid, 0, 0, 1);
+					}
+					return new BlockPass(oid, 0, blocks, Math.max(1, blocks * this.batchRows / Math.max(1, rows)));
+				}, from);
 	}
 
 	private void createStaging(PartitionedTable table, LocalDate start) {
@@ -174,12 +199,12 @@ final class Rollover implements Tasklet {
 				table.policy.table(), start, name, this.batchRows);
 	}
 
-	private long moveBatch(PartitionedTable table, String staging, LocalDate start) {
+	private long moveBlocks(PartitionedTable table, String staging, LocalDate start, BlockPass pass) {
 		String from = table.qualified(table.defaultPartition);
-		int moved = this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
-				+ from + " WHERE " + table.within(start) + " LIMIT " + this.batchRows + ")) RETURNING *) INSERT INTO "
-				+ table.qualified(staging) + " (" + table.columnList() + ") SELECT " + table.columnList() + " FROM moved");
-		return moved;
+		return this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
+				+ table.within(start) + " RETURNING *) INSERT INTO " + table.qualified(staging) + " (" + table.columnList()
+				+ ") SELECT " + table.columnList() + " FROM moved", "(" + pass.next() + ",0)",
+				"(" + (pass.next() + pass.step()) + ",0)");
 	}
 
 	/**
@@ -231,6 +256,33 @@ final class Rollover implements Tasklet {
 
 	private static void add(ExecutionContext counts, String key, long amount) {
 		counts.putLong(key, counts.getLong(key, 0) + amount);
+	}
+
+	/**
+	 * How far a move has got through the default's blocks: the staging table's oid (a table made again after an
+	 * undo starts a pass of its own), the next block, the block the pass ends at and the blocks per batch.
+	 */
+	record BlockPass(long staging, long next, long end, long step) {
+
+		static final String KEY = "rollover.pass";
+
+		BlockPass advanced() {
+			return new BlockPass(this.staging, this.next + this.step, this.end, this.step);
+		}
+
+		String stored() {
+			return this.staging + ":" + this.next + ":" + this.end + ":" + this.step;
+		}
+
+		static BlockPass of(String stored) {
+			String[] parts = stored.split(":");
+			if (parts.length != 4) {
+				return null;
+			}
+			return new BlockPass(Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2]),
+					Long.parseLong(parts[3]));
+		}
+
 	}
 
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
@@ -149,6 +150,42 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	/**
+	 * The move reads the default's blocks once, in order; a row written meanwhile into a block it has passed
+	 * (VACUUM frees the space of the rows moved, as autovacuum would, and the insert takes it) is moved by the
+	 * attach's last statement, which reads the whole default.
+	 */
+	@Test
+	void aRowWrittenBehindTheMoveWhileItRunsEndsInTheMonthsPartition() {
+		AtomicReference<String> behind = new AtomicReference<>();
+		stepListener(new ChunkListener<Object, Object>() {
+			@Override
+			public void beforeChunk(ChunkContext context) {
+				Rollover.BlockPass pass = Rollover.BlockPass
+					.of(context.getStepContext().getStepExecution().getExecutionContext().getString(Rollover.BlockPass.KEY, ""));
+				if (behind.get() == null && pass != null && pass.next() >= 3) {
+					// another session, as a writer of the table would be: the step's transaction is this thread's
+					CompletableFuture.runAsync(() -> {
+						PartitionRolloverJobIntegrationTests.this.jdbc.execute("VACUUM ops.task_executions_default");
+						long block = PartitionRolloverJobIntegrationTests.this.jdbc.queryForObject("""
+								INSERT INTO ops.task_executions (task_id, agent_id, status, created_at)
+								SELECT task_id, agent_id, status, '2026-03-20 12:00+00' FROM ops.task_executions_p2026_02 LIMIT 1
+								RETURNING (ctid::text::point)[0]::bigint
+								""", Long.class);
+						behind.set(block + " of " + pass.next());
+						assertThat(block).as("the row's block, behind the pass's next").isLessThan(pass.next());
+					}).join();
+				}
+			}
+		});
+
+		rollover();
+
+		assertThat(behind.get()).isNotNull();
+		assertThat(count("ops.task_executions_default")).isZero();
+		assertThat(count("ops.task_executions_p2026_03")).isEqualTo(this.monthRows);
+	}
+
+	/**
 	 * PartitionLock.heldAtCommit: the partitions lock's session ends after the step's first transaction has done
 	 * its work and before it commits (a synchronization of that transaction, registered ahead of the step's own,
 	 * terminates the lock's session and waits for it to be gone). The step fails and its work is rolled back: no
@@ -159,10 +196,7 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 		List<String> partitions = partitions();
 		String before = this.jdbc.queryForObject(FINGERPRINT, String.class);
 		AtomicBoolean armed = new AtomicBoolean(true);
-		Job job = this.jobs.stream().filter(candidate -> candidate.getName().equals(PartitionRolloverJob.NAME)).findFirst()
-			.orElseThrow();
-		// the job is the context's: the listener acts once, in this test's run only
-		((TaskletStep) ((StepLocator) job).getStep("rollover")).registerChunkListener(new ChunkListener<Object, Object>() {
+		stepListener(new ChunkListener<Object, Object>() {
 			@Override
 			public void beforeChunk(ChunkContext context) {
 				if (armed.getAndSet(false)) {
@@ -256,6 +290,16 @@ class PartitionRolloverJobIntegrationTests extends DatabaseIntegrationTest {
 		assertThatThrownBy(() -> rollover("table=ops.tasks")).isInstanceOf(UsageException.class)
 			.hasMessageContaining("table 'ops.tasks' is not managed");
 		assertThat(count("ops.task_executions_default")).isEqualTo(this.monthRows);
+	}
+
+	/**
+	 * A listener on the context's job's step, for the rest of the class: a listener acts in its own test only,
+	 * once (its own flag), as later tests run the same job.
+	 */
+	private void stepListener(ChunkListener<Object, Object> listener) {
+		Job job = this.jobs.stream().filter(candidate -> candidate.getName().equals(PartitionRolloverJob.NAME)).findFirst()
+			.orElseThrow();
+		((TaskletStep) ((StepLocator) job).getStep("rollover")).registerChunkListener(listener);
 	}
 
 	private JobExecution rollover(String... more) {
