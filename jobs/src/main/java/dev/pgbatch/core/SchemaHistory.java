@@ -27,9 +27,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * what migrating an empty schema with the runner's migrations writes (version, description, type, script, the
  * checksum Flyway gives the file, success), and nothing else. A context without Flyway ({@link DatabaseContext}) asks
  * this first: where the answer is no, the whole application starts instead and its Flyway migrates or refuses, as on
- * every start. Any doubt (migrations configured elsewhere, a name that is not plain, a baseline, a repeatable, a
- * failed, duplicated or reordered row, a newer runner's migration) is a no: it costs a slower start, never another
- * outcome.
+ * every start. Any doubt (migrations configured elsewhere, Flyway on a connection of its own, a name that is not
+ * plain, a baseline, a repeatable, a failed, duplicated or reordered row, a newer runner's migration) is a no: it costs
+ * a slower start, never another outcome.
  */
 public class SchemaHistory {
 
@@ -58,7 +58,9 @@ public class SchemaHistory {
 		}
 		String schema = this.flyway.getDefaultSchema() != null ? this.flyway.getDefaultSchema()
 				: this.flyway.getSchemas().stream().findFirst().orElse(null);
-		if (!SHIPPED.equals(this.flyway.getLocations()) || SqlNames.problemWithName(schema) != null
+		// Flyway given a database of its own (spring.flyway.url) keeps its history there, not where this reads
+		if (!SHIPPED.equals(this.flyway.getLocations()) || this.flyway.getUrl() != null
+				|| SqlNames.problemWithName(schema) != null
 				|| SqlNames.problemWithName(this.flyway.getTable()) != null) {
 			return false;
 		}

@@ -33,18 +33,18 @@ class SchemaHistoryIntegrationTests {
 
 	@BeforeAll
 	static void bindTheRunnersFlywaySettings() {
-		flyway = EtlInProcess.with(Map.of(), () -> {
-			try (ConfigurableApplicationContext context = new SpringApplicationBuilder(DatabaseContext.class)
-				.web(WebApplicationType.NONE)
-				.run()) {
-				return context.getBean(FlywayProperties.class);
-			}
-		});
+		flyway = flywayWith(Map.of());
 	}
 
 	@Test
 	void theHistoryOfAMigrationFromScratchIsTheRunners() throws Exception {
-		assertThat(currentAfter("SELECT 1")).isTrue();
+		assertThat(currentAfter("SELECT 1", flyway)).isTrue();
+	}
+
+	/** Flyway on a connection of its own may keep its history in another database: this one's says nothing. */
+	@Test
+	void noHistoryIsTheRunnersWhereFlywayHasADatabaseOfItsOwn() throws Exception {
+		assertThat(currentAfter("SELECT 1", flywayWith(Map.of("spring.flyway.url", TestDatabase.url())))).isFalse();
 	}
 
 	@ParameterizedTest(name = "{0}")
@@ -68,11 +68,22 @@ class SchemaHistoryIntegrationTests {
 			"the schema's creation after a migration|UPDATE etl.flyway_schema_history SET installed_rank = 1000"
 					+ " WHERE type = 'SCHEMA'" })
 	void anyOtherHistoryIsNotTheRunners(String what, String edit) throws Exception {
-		assertThat(currentAfter(edit)).as(what).isFalse();
+		assertThat(currentAfter(edit, flyway)).as(what).isFalse();
+	}
+
+	/** The Flyway settings the runner binds with {@code settings} given. */
+	private static FlywayProperties flywayWith(Map<String, String> settings) {
+		return EtlInProcess.with(settings, () -> {
+			try (ConfigurableApplicationContext context = new SpringApplicationBuilder(DatabaseContext.class)
+				.web(WebApplicationType.NONE)
+				.run()) {
+				return context.getBean(FlywayProperties.class);
+			}
+		});
 	}
 
 	/** What the runner's SchemaHistory says of the class's database with {@code edit} made, then taken back. */
-	private static boolean currentAfter(String edit) throws SQLException {
+	private static boolean currentAfter(String edit, FlywayProperties flyway) throws SQLException {
 		try (Connection connection = TestDatabase.connect()) {
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
