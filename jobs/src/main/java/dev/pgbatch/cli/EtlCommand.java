@@ -44,6 +44,9 @@ class EtlCommand implements Callable<Integer> {
 			.orElse(null);
 		CommandLine commandLine = new CommandLine(new EtlCommand());
 		COMMANDS.stream().filter(command -> named == null || command == named).forEach(commandLine::addSubcommand);
+		// an argument is itself: picocli would replace "@NAME" (a search text, a parameter's value) by the arguments a
+		// file NAME holds, where one lies (set after the commands are added: picocli passes it to those it has)
+		commandLine.setExpandAtFiles(false);
 		return commandLine;
 	}
 

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,6 +110,76 @@ class CliIntegrationTests {
 		EtlProcess.Result result = EtlProcess.start(Map.of("ETL_JAVA_OPTS", "-Xshare:on"), "executions").await();
 		assertThat(result.exitCode()).as(result.stdout() + result.stderr()).isZero();
 		assertThat(result.stdout()).startsWith("id ");
+	}
+
+	/**
+	 * JFR with the runner's class archive crashed OpenJDK 17.0.15: a JVM asked to record (by bin/etl's options or the
+	 * JVM's own variable) loads the runner's classes from the runner, with the JDK's archive alone.
+	 */
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', value = { "ETL_JAVA_OPTS||shared objects file",
+			"ETL_JAVA_OPTS|-XX:FlightRecorderOptions=stackdepth=96|file:",
+			"JDK_JAVA_OPTIONS|-XX:FlightRecorderOptions=stackdepth=96|file:" })
+	void aJvmAskedToRecordStartsWithoutTheClassArchive(String variable, String options, String source,
+			@TempDir Path directory) throws Exception {
+		Path loaded = directory.resolve("loaded.log");
+		String logged = "-Xlog:class+load=info:file=" + loaded;
+		Map<String, String> environment = "ETL_JAVA_OPTS".equals(variable)
+				? Map.of(variable, (options == null ? "" : options + " ") + logged)
+				: Map.of(variable, options, "ETL_JAVA_OPTS", logged);
+
+		EtlProcess.Result result = EtlProcess.start(environment, "--help").await();
+
+		assertThat(result.exitCode()).as(result.stderr()).isZero();
+		assertThat(Files.readAllLines(loaded))
+			.anyMatch(line -> line.endsWith("] java.lang.Object source: shared objects file"))
+			.anyMatch(line -> line.contains("] dev.pgbatch.cli.Cli source: " + source));
+	}
+
+	/**
+	 * A bin/etl that finds the class archive being trained by another (no list yet, the lock taken) starts at once
+	 * without it and leaves the training to the other. (That two first runs at once train one archive, moved into
+	 * place whole, was checked by hand: a test here would unpack the runner again under the other classes' processes.)
+	 */
+	@Test
+	void aStartThatFindsTheClassArchiveInTrainingStartsAtOnceWithoutIt(@TempDir Path directory) throws Exception {
+		EtlProcess.run("--help");
+		Path runner = Path.of("target", "runner");
+		List<Path> trained = List.of(runner.resolve("classes.lst"), runner.resolve("classes.jsa"));
+		String lock = Path.of("..", ".etl-build.lock").toString();
+		Process training = new ProcessBuilder("flock", "--close", lock, "sleep", "600").start();
+		try {
+			await().atMost(Duration.ofSeconds(10))
+				.until(() -> new ProcessBuilder("flock", "-n", lock, "true").start().waitFor() == 1);
+			for (Path file : trained) {
+				Files.move(file, aside(file));
+			}
+			try {
+				Path loaded = directory.resolve("loaded.log");
+				EtlProcess.Result result = EtlProcess
+					.start(Map.of("ETL_JAVA_OPTS", "-Xlog:class+load=info:file=" + loaded), "--help")
+					.await();
+
+				assertThat(result.exitCode()).isZero();
+				assertThat(result.stderr()).isEmpty();
+				assertThat(trained).allMatch(Files::notExists);
+				assertThat(Files.readAllLines(loaded)).anyMatch(line -> line.contains("] dev.pgbatch.cli.Cli source: file:"));
+			}
+			finally {
+				for (Path file : trained) {
+					Files.move(aside(file), file, StandardCopyOption.REPLACE_EXISTING);
+				}
+			}
+		}
+		finally {
+			training.descendants().forEach(ProcessHandle::destroy);
+			training.destroy();
+			training.waitFor();
+		}
+	}
+
+	private static Path aside(Path file) {
+		return file.resolveSibling(file.getFileName() + ".aside");
 	}
 
 	/**

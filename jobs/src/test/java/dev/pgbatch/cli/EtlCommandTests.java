@@ -1,9 +1,12 @@
 package dev.pgbatch.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -53,6 +56,22 @@ class EtlCommandTests {
 			assertThat(EtlCommand.commandLine(arguments).getSubcommands().keySet())
 				.containsExactlyElementsOf(whole.getSubcommands().keySet());
 		}
+	}
+
+	/**
+	 * An argument that starts with @ is itself, not the arguments a file of that name holds (picocli's argument files,
+	 * which the runner does not document): a search for "@home" run where a file home lies looks for "@home".
+	 */
+	@Test
+	void anArgumentThatStartsWithAnAtIsNotReadAsAFileOfArguments(@TempDir Path directory) throws Exception {
+		String text = "@" + Files.writeString(directory.resolve("home"), "--store\nredmond\nsomething else");
+		String[] arguments = { "search", text, "--store", "seattle" };
+
+		CommandLine.ParseResult parsed = EtlCommand.commandLine(arguments).parseArgs(arguments);
+
+		SearchCommand search = (SearchCommand) parsed.subcommand().commandSpec().userObject();
+		assertThat(search.text).isEqualTo(text);
+		assertThat(search.store).isEqualTo("seattle");
 	}
 
 	private static void collect(CommandLine command, List<String> withJson) {

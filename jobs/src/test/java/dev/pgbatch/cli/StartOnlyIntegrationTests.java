@@ -10,6 +10,8 @@ import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.ExecutionReports;
 import dev.pgbatch.core.ExecutionReportsContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.batch.core.job.Job;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -92,10 +94,15 @@ class StartOnlyIntegrationTests {
 		}
 	}
 
-	/** A migration changed after it was applied: the whole start's Flyway refuses the schema, as it always did. */
-	@Test
-	void aHistoryThatIsNotTheRunnersGetsTheWholeStartWhoseFlywayRefusesIt() throws Exception {
-		execute("UPDATE etl.flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'");
+	/**
+	 * A migration changed after it was applied, or its row's description: the whole start's Flyway refuses the schema,
+	 * as it always did (core/SchemaHistoryIntegrationTests has the other histories the few beans leave to it).
+	 */
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', value = { "checksum = checksum + 1|checksum = checksum - 1",
+			"description = 'runner tables and more'|description = 'runner tables'" })
+	void aHistoryThatIsNotTheRunnersGetsTheWholeStartWhoseFlywayRefusesIt(String edit, String undo) throws Exception {
+		execute("UPDATE etl.flyway_schema_history SET " + edit + " WHERE version = '1'");
 		try {
 			EtlProcess.Result status = EtlInProcess.run("status", "1");
 
@@ -104,7 +111,7 @@ class StartOnlyIntegrationTests {
 			assertThat(status.stderr()).startsWith("etl: error: Validate failed").hasLineCount(1);
 		}
 		finally {
-			execute("UPDATE etl.flyway_schema_history SET checksum = checksum - 1 WHERE version = '1'");
+			execute("UPDATE etl.flyway_schema_history SET " + undo + " WHERE version = '1'");
 		}
 	}
 
