@@ -87,10 +87,13 @@ public class PointInTimeRestores {
 
 	static final String BY_MISSING_TOOL = "as it could no longer be watched (postgres stopped, fast)";
 
-	/** pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started. */
-	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, not yet set apart from the live"
-			+ " cluster (its settings were not written): kept, never to be started as it is; remove both (rm -rf %1$s"
-			+ " %2$s) and restore again once the tool is back";
+	/**
+	 * pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started; set
+	 * apart all the same ({@link ClusterRestore#setApart}), would someone start it.
+	 */
+	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, set apart from the live cluster"
+			+ " only (archiving off and port %d in %1$s/postgresql.auto.conf), not configured further: kept, never to be"
+			+ " started as it is; remove both (rm -rf %1$s %2$s) and restore again once the tool is back";
 
 	/**
 	 * How a kept restore is started: pg_ctl waits up to 12 hours (its default, 60 s, would say "server did not start
@@ -329,7 +332,7 @@ public class PointInTimeRestores {
 					: shutDown ? replayKept(data, tablespaces, set, target, BY_SHUTDOWN)
 					: ex instanceof PostgresTools.MissingTool ? restored.get()
 							? replayKept(data, tablespaces, set, target, BY_MISSING_TOOL)
-							: NOT_SET_APART.formatted(data, tablespaces, set)
+							: NOT_SET_APART.formatted(data, tablespaces, set, port)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
 							? replayKept(data, tablespaces, set, target, BY_SIGNAL)
 							: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()));

@@ -485,6 +485,42 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * A tool found missing after pgBackRest's restore, before the restored cluster is configured (a stand-in pgbackrest
+	 * restores, then makes DIR's PG_VERSION say 14, whose tools are not here, and removes its postgresql.conf, as when
+	 * the configuration lives in /etc: pg_controldata 14 is looked for): DIR and DIR-tablespaces are kept, not to be
+	 * started, and set apart all the same (review 15, restore #1). Started anyway with the live cluster's
+	 * postgresql.conf put back (its include, pgbatch.conf, was restored), it would take the restore's port, not the
+	 * live one, and archive nothing into the live repository: postgres -C reads the configuration as a start would.
+	 */
+	@Test
+	void aRestoreKeptBeforeItIsConfiguredIsSetApartAllTheSame() throws Exception {
+		Path dir = this.base.resolve("not-configured");
+		int port = freePort();
+		Path standIn = this.base.resolve("pgbackrest-then-fourteen");
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\ncase \" $* \" in *\" restore \") echo 14 > "
+				+ dir + "/PG_VERSION; rm " + dir + "/postgresql.conf;; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess.Result kept = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port))
+			.await();
+
+		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+		assertThat(kept.stderr().strip()).doesNotContain("\n")
+			.contains("pg_controldata of PostgreSQL 14 is not here", dir + " and " + dir + "-tablespaces hold set ",
+					", set apart from the live cluster only (archiving off and port " + port + " in " + dir
+							+ "/postgresql.auto.conf), not configured further: kept, never to be started as it is");
+		Files.copy(LIVE_DATA.resolve("postgresql.conf"), dir.resolve("postgresql.conf"));
+		Files.setOwner(dir.resolve("postgresql.conf"), Files.getOwner(dir.resolve("pgbatch.conf")));
+		assertThat(Files.readString(dir.resolve("pgbatch.conf"))).contains("port = " + System.getenv("ETL_STACK_PG_PORT"));
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "port")).isEqualTo(Integer.toString(port));
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "archive_mode")).isEqualTo("off");
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "archive_command")).isEmpty();
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "unix_socket_directories"))
+			.isEqualTo(dir.toString());
+	}
+
+	/**
 	 * The start command a kept restore's line gives, run from a shell without pgBackRest's environment (a new login,
 	 * a service manager: runuser would hand PGBACKREST_CONFIG on to postgres and its restore_command): the cluster
 	 * replays to the point and is promoted (the table made after it absent); then stopped.
@@ -685,7 +721,7 @@ class PointInTimeRestoreIntegrationTests {
 	 * runs without it (review 15 M6): here the repository's cipher passphrase, taken out of a copy of the stack's
 	 * configuration and given as PGBACKREST_REPO1_CIPHER_PASS (the restore would decrypt, the replay could not).
 	 * Refused up front: exit 2, one line naming the variable, never its value, and the file to set it in; nothing
-	 * written.
+	 * written. backup check and a physical backup, which work so, warn of it.
 	 */
 	@Test
 	void pgBackRestsOptionsInTheEnvironmentThatTheReplayWouldNotSeeAreRefusedUpFront() throws Exception {
@@ -710,6 +746,15 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(refused.stdout() + refused.stderr()).doesNotContain(pass);
 		assertThat(dir).doesNotExist();
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+
+		// said ahead, by the physical backup and backup check, which work so (review 15, restore #3)
+		String warning = ClusterRestore.REFUSED_BY_RESTORES.formatted("PGBACKREST_REPO1_CIPHER_PASS", config);
+		for (String[] command : List.of(new String[] { "backup", "check" }, new String[] { "run", "backup", "type=incr" })) {
+			EtlProcess.Result warned = EtlProcess.start(Map.of("ETL_PGBACKREST_CONFIG", config.toString(),
+					"PGBACKREST_REPO1_CIPHER_PASS", pass), command).await();
+			assertThat(warned.exitCode()).as(warned.stdout() + warned.stderr()).isZero();
+			assertThat(warned.stdout() + warned.stderr()).contains(warning).doesNotContain(pass);
+		}
 	}
 
 	/**
