@@ -117,6 +117,12 @@ class ClusterRestore {
 	/** pg_control's state after a clean stop (smart or fast) before recovery ended. */
 	static final String SHUT_DOWN_IN_RECOVERY = "shut down in recovery";
 
+	static final String SHUT_DOWN_PROMOTED = "its postgres was shut down after its promotion (the target reached), not by"
+			+ " this command (pg_ctl stop, a service manager: its pg_control says %s)";
+
+	/** pg_control's state after a clean stop once recovery has ended: after the promotion. */
+	static final String SHUT_DOWN_IN_PRODUCTION = "shut down";
+
 	static final String NO_TOOLS = "backup set %s is of PostgreSQL %d, and %s (nothing was restored)";
 
 	static final String NOT_FOR_THE_REPLAY = "%s: given in this environment, pgBackRest's restore would read it, but not"
@@ -829,17 +835,34 @@ class ClusterRestore {
 	}
 
 	/**
-	 * A ShutDownInReplay when the cluster in {@code data}, down now during its replay, was shut down cleanly (smart or
-	 * fast: its pg_control says {@link #SHUT_DOWN_IN_RECOVERY}, which only a stop request writes; a crash, an
-	 * immediate stop or a failed replay leave "in archive recovery") and not by this JVM's clean-up on a signal: the
-	 * replay resumes at its next start. Only the cluster's owner or root can ask postgres to stop: no client of it
-	 * can make this so.
+	 * A ShutDownInReplay when the cluster in {@code data}, found down while its promotion was awaited, was shut down
+	 * cleanly ({@link #shutDownBySomeoneElse}) and not by this JVM's clean-up on a signal. Only the cluster's owner or
+	 * root can ask postgres to stop: no client of it can make this so.
 	 */
 	private void refuseIfShutDownInReplay(Path data) throws IOException, InterruptedException {
+		String state = state(data);
 		// read after the state: a hook that stopped it had said so before it stopped it
-		if (state(data).equals(SHUT_DOWN_IN_RECOVERY) && !CleanUpOnExit.closing()) {
-			throw new ShutDownInReplay(SHUT_DOWN.formatted(SHUT_DOWN_IN_RECOVERY));
+		ShutDownInReplay shutDown = shutDownBySomeoneElse(state);
+		if (shutDown != null && !CleanUpOnExit.closing()) {
+			throw shutDown;
 		}
+	}
+
+	/**
+	 * What pg_control's {@code state} says of a restored cluster found down while its promotion was awaited: shut down
+	 * cleanly (smart or fast) before the target ({@link #SHUT_DOWN_IN_RECOVERY}, which only a stop request writes; a
+	 * crash, an immediate stop or a failed replay leave "in archive recovery": null), so that the replay resumes at
+	 * its next start; or after its promotion, between two looks at pg_control ({@link #SHUT_DOWN_IN_PRODUCTION}:
+	 * the replay ended at the target), so that it starts promoted. Either is kept, never removed. The promotion is
+	 * pgBackRest's recovery_target_action = 'promote', in postgresql.auto.conf after any the restored configuration
+	 * gives (read first, postgresql.conf and its includes, then postgresql.auto.conf, the last of a name counting),
+	 * and no setting this restore writes after it names one: a 'shutdown' there, which would write "shut down in
+	 * recovery" at the target too, can come from a command line only (postgres -c).
+	 */
+	static ShutDownInReplay shutDownBySomeoneElse(String state) {
+		return state.equals(SHUT_DOWN_IN_RECOVERY) ? new ShutDownInReplay(SHUT_DOWN.formatted(state), false)
+				: state.equals(SHUT_DOWN_IN_PRODUCTION) ? new ShutDownInReplay(SHUT_DOWN_PROMOTED.formatted(state), true)
+						: null;
 	}
 
 	/**
@@ -884,13 +907,20 @@ class ClusterRestore {
 	}
 
 	/**
-	 * A replay whose postgres someone else shut down cleanly (pg_ctl stop, a service manager) before the target: nothing
-	 * failed; started again, it resumes.
+	 * A replay whose postgres someone else shut down cleanly (pg_ctl stop, a service manager) before the target, or
+	 * just after its promotion ({@code promoted}): nothing failed; started again, it resumes, or runs promoted.
 	 */
 	static final class ShutDownInReplay extends IllegalStateException {
 
-		ShutDownInReplay(String message) {
+		private final boolean promoted;
+
+		ShutDownInReplay(String message, boolean promoted) {
 			super(message);
+			this.promoted = promoted;
+		}
+
+		boolean promoted() {
+			return this.promoted;
 		}
 
 	}
@@ -1513,6 +1543,7 @@ class ClusterRestore {
 	private static Optional<Integer> major(Path data) {
 		try {
 			String version = Files.readString(data.resolve("PG_VERSION")).strip();
+			// digits only: it goes into the tools' path (/usr/lib/postgresql/MAJOR/bin) and the printed command lines
 			return version.matches("[0-9]{1,3}") ? Optional.of(Integer.parseInt(version)) : Optional.empty();
 		}
 		catch (IOException ex) {

@@ -142,6 +142,26 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * A restored cluster found down while its promotion is awaited: shut down cleanly before the target (its replay
+	 * resumes at its next start), or just after its promotion, between two looks at pg_control (review 15, restore
+	 * #5: it starts promoted), it is kept, saying which; a crash, an immediate stop or a failed replay (still in
+	 * archive recovery) is not.
+	 */
+	@Test
+	void aClusterShutDownCleanlyBeforeOrJustAfterItsPromotionIsKept() {
+		assertThat(ClusterRestore.shutDownBySomeoneElse("shut down in recovery"))
+			.hasMessage(ClusterRestore.SHUT_DOWN.formatted("shut down in recovery"))
+			.satisfies(shutDown -> assertThat(shutDown.promoted()).isFalse());
+		assertThat(ClusterRestore.shutDownBySomeoneElse("shut down"))
+			.hasMessage("its postgres was shut down after its promotion (the target reached), not by this command (pg_ctl"
+					+ " stop, a service manager: its pg_control says shut down)")
+			.satisfies(shutDown -> assertThat(shutDown.promoted()).isTrue());
+		assertThat(ClusterRestore.shutDownBySomeoneElse("in archive recovery")).isNull();
+		assertThat(ClusterRestore.shutDownBySomeoneElse("in crash recovery")).isNull();
+		assertThat(ClusterRestore.shutDownBySomeoneElse("")).isNull();
+	}
+
+	/**
 	 * The live cluster's memory settings (restored with its data directory) give way to PostgreSQL's defaults in every
 	 * restored cluster, drill or point in time: it runs beside the live one.
 	 */
@@ -566,6 +586,11 @@ class ClusterRestoreTests {
 				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
 		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, liveClusterDown());
+		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
+			.withMessageStartingWith("cannot read the server's version");
+
+		// digits only go into a tool's path (review 15, restore #4)
+		Files.writeString(data.resolve("PG_VERSION"), "15/../../../../usr/local\n");
 		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
 			.withMessageStartingWith("cannot read the server's version");
 

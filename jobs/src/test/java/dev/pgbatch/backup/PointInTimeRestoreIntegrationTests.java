@@ -491,6 +491,7 @@ class PointInTimeRestoreIntegrationTests {
 	 * started, and set apart all the same (review 15, restore #1). Started anyway with the live cluster's
 	 * postgresql.conf put back (its include, pgbatch.conf, was restored), it would take the restore's port, not the
 	 * live one, and archive nothing into the live repository: postgres -C reads the configuration as a start would.
+	 * A recovery_target_action = 'shutdown' there gives way to the restore's promote.
 	 */
 	@Test
 	void aRestoreKeptBeforeItIsConfiguredIsSetApartAllTheSame() throws Exception {
@@ -510,7 +511,9 @@ class PointInTimeRestoreIntegrationTests {
 			.contains("pg_controldata of PostgreSQL 14 is not here", dir + " and " + dir + "-tablespaces hold set ",
 					", set apart from the live cluster only (archiving off and port " + port + " in " + dir
 							+ "/postgresql.auto.conf), not configured further: kept, never to be started as it is");
-		Files.copy(LIVE_DATA.resolve("postgresql.conf"), dir.resolve("postgresql.conf"));
+		// with a recovery_target_action of its own, which the restore's promote follows (review 15, restore #4)
+		Files.writeString(dir.resolve("postgresql.conf"), Files.readString(LIVE_DATA.resolve("postgresql.conf"))
+				+ "\nrecovery_target_action = 'shutdown'\n");
 		Files.setOwner(dir.resolve("postgresql.conf"), Files.getOwner(dir.resolve("pgbatch.conf")));
 		assertThat(Files.readString(dir.resolve("pgbatch.conf"))).contains("port = " + System.getenv("ETL_STACK_PG_PORT"));
 		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "port")).isEqualTo(Integer.toString(port));
@@ -518,6 +521,8 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "archive_command")).isEmpty();
 		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "unix_socket_directories"))
 			.isEqualTo(dir.toString());
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "recovery_target_action"))
+			.isEqualTo("promote");
 	}
 
 	/**
