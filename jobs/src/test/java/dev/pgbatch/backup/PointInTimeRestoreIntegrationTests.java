@@ -689,6 +689,45 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * pg_ctl and pg_controldata gone during the replay (DIR's PG_VERSION made to say 14, whose tools are not here, once
+	 * the copy is consistent and the restore watches pg_control; a stand-in pgbackrest holds the replay there): the
+	 * restore keeps DIR, and its postgres, which pg_ctl cannot stop now, is stopped by SIGINT to its postmaster,
+	 * verified first (review 15, restore #2): no process is left, and started again (with PG_VERSION back), the
+	 * replay resumes and is promoted at the point.
+	 */
+	@Test
+	void aReplayWhoseToolsAreGoneIsStoppedBySignalAndKept() throws Exception {
+		Path dir = this.base.resolve("tools-gone");
+		Path replaying = this.base.resolve("markers/tools-gone");
+		int port = freePort();
+		Path standIn = slowStandIn(replaying, "*restore_command=*) ;; *\" archive-get \"*) ! grep -q 'consistent recovery"
+				+ " state reached' " + dir.resolve(PointInTimeRestores.LOG) + " ||");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		awaitFile(replaying);
+		Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+			try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
+				return string(statement, "SELECT pg_is_in_recovery()::text").equals("true");
+			}
+		});
+
+		Files.writeString(dir.resolve("PG_VERSION"), "14\n");
+		EtlProcess.Result kept = restore.await();
+
+		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+		assertThat(kept.stderr().strip()).doesNotContain("\n")
+			.contains("of PostgreSQL 14 is not here", "no process is left running; " + dir + " and " + dir
+					+ "-tablespaces hold set ", "stopped as it could no longer be watched (postgres stopped, fast): kept")
+			.doesNotContain("removed", "could not be stopped");
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+		assertThat(asPostgres(PG_BIN + "pg_controldata", dir.toString())).contains("shut down in recovery");
+		Files.writeString(dir.resolve("PG_VERSION"), "15\n");
+		startedAsSaid("runuser -u postgres -- " + PG_BIN + "pg_ctl -D " + dir + " -l " + dir.resolve(PointInTimeRestores.LOG)
+				+ " -t 43200 start", dir, port);
+	}
+
+	/**
 	 * A restore to a set of a PostgreSQL major version whose tools are not here (a stand-in pgbackrest lists the
 	 * stack's sets as PostgreSQL 14's, as a restore to before a pg_upgradecluster 14 15 sees them once 14's packages
 	 * are removed), ETL_PG_BIN at the 15 tools: refused up front, exit 2, one line naming the set, its version and
