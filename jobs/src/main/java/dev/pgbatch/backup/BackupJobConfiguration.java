@@ -68,7 +68,7 @@ class BackupJobConfiguration {
 			})
 			.start(step("dump", jobRepository, transactionManager, (parameters, step) -> {
 				if (BackupJob.physical(type(parameters))) {
-					physical.warning().ifPresent(log::warn);
+					physical.warnings().forEach(log::warn);
 					// the same across restarts: a restart finds the set its killed execution's pgbackrest finished
 					String run = parameters.getLong(JobParametersParser.RUN_ID, 0L) + "-"
 							+ step.getJobExecution().getJobInstance().getInstanceId();

@@ -117,12 +117,23 @@ class ClusterRestore {
 	/** pg_control's state after a clean stop (smart or fast) before recovery ended. */
 	static final String SHUT_DOWN_IN_RECOVERY = "shut down in recovery";
 
+	static final String SHUT_DOWN_PROMOTED = "its postgres was shut down after its promotion (the target reached), not by"
+			+ " this command (pg_ctl stop, a service manager: its pg_control says %s)";
+
+	/** pg_control's state after a clean stop once recovery has ended: after the promotion. */
+	static final String SHUT_DOWN_IN_PRODUCTION = "shut down";
+
 	static final String NO_TOOLS = "backup set %s is of PostgreSQL %d, and %s (nothing was restored)";
 
 	static final String NOT_FOR_THE_REPLAY = "%s: given in this environment, pgBackRest's restore would read it, but not"
 			+ " the restored cluster's replay (postgres runs its restore_command, pgbackrest archive-get, without this"
 			+ " environment, and a secret goes on no command line): set it in pgBackRest's configuration file (%s)"
 			+ " instead, and unset it";
+
+	/** {@link #NOT_FOR_THE_REPLAY} said ahead, by the physical backup and backup check, which go on. */
+	static final String REFUSED_BY_RESTORES = "%s: given in this environment, pgBackRest reads it here, but a"
+			+ " point-in-time restore or drill refuses it (its replay runs pgbackrest archive-get without this"
+			+ " environment): set it in pgBackRest's configuration file (%s) instead, and unset it";
 
 	static final String TIME_AHEAD = "--to-time %s is after the newest restorable time, %s (the server's clock: a"
 			+ " restore's pgbackrest check archives the WAL up to then first): recovery would end short of it";
@@ -335,8 +346,9 @@ class ClusterRestore {
 
 	/**
 	 * pgBackRest restores the set into {@code data} (an empty directory) and the tablespaces into {@code tablespaces},
-	 * with the target as recovery target, promoted when reached; the files go to the configuration's owner, and the
-	 * restored configuration then gets {@link #ISOLATED}, {@code settings} (its port, sockets...) and, when the live
+	 * with the target as recovery target, promoted when reached; at once set apart ({@link #setApart}: archiving off,
+	 * its own port), the files go to the configuration's owner, and the restored configuration then gets
+	 * {@link #ISOLATED}, {@code settings} (its port, sockets, a point-in-time restore's archiving...) and, when the live
 	 * cluster's configuration lives outside its data directory (none restored), the settings its WAL requires
 	 * ({@link #CONTROLLED}).
 	 */
@@ -364,6 +376,7 @@ class ClusterRestore {
 		if (restored.exitCode() != 0) {
 			throw new IllegalStateException(STEP_FAILED.formatted("pgbackrest restore", errors(restored)));
 		}
+		setApart(data, settings);
 		for (Path top : List.of(data, tablespaces)) {
 			if (Files.exists(top)) {
 				try (Stream<Path> files = Files.walk(top)) {
@@ -431,10 +444,9 @@ class ClusterRestore {
 	void preflight() {
 		refuseUnquotablePaths();
 		String config = config();
-		List<String> unseen = unseenByTheReplay(Settings.inherited());
-		if (!unseen.isEmpty()) {
-			throw new UsageException(NOT_FOR_THE_REPLAY.formatted(OneLine.of(String.join(", ", unseen)), config));
-		}
+		unseenByTheReplay(NOT_FOR_THE_REPLAY, this.pgBackRest.config(), Settings.inherited()).ifPresent(refused -> {
+			throw new UsageException(refused);
+		});
 		try {
 			String problem = unrunnable(config, Files.getOwner(Path.of(config)).getName(),
 					System.getProperty("user.name"));
@@ -494,6 +506,18 @@ class ClusterRestore {
 			.filter(name -> !CONFIG_OPTIONS.containsValue(name) && !SET_BY_THE_RESTORE.contains(name))
 			.sorted()
 			.toList();
+	}
+
+	/**
+	 * {@code message} ({@link #NOT_FOR_THE_REPLAY}, {@link #REFUSED_BY_RESTORES}) naming the variables of
+	 * {@code environment} that {@link #unseenByTheReplay(Map)} lists, never their values, and the configuration file
+	 * to set them in ({@link #config(String, Map, Path)} of {@code configured}); none when there are none.
+	 */
+	static Optional<String> unseenByTheReplay(String message, String configured, Map<String, String> environment) {
+		List<String> unseen = unseenByTheReplay(environment);
+		return unseen.isEmpty() ? Optional.empty()
+				: Optional.of(message.formatted(OneLine.of(String.join(", ", unseen)),
+						config(configured, environment, Path.of("/etc"))));
 	}
 
 	/**
@@ -616,11 +640,31 @@ class ClusterRestore {
 			Files.writeString(ident, "# bin/etl backup restore: none was restored; no user name maps\n");
 			wrote.add(ident + none + "without user name maps");
 		}
-		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: this cluster's own, apart from the live one\n");
-		written(data, settings).forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
+		appendAuto(data, "this cluster's own, apart from the live one", written(data, settings));
+		return wrote;
+	}
+
+	/**
+	 * Sets a restored data directory apart from the live cluster the moment pgBackRest's restore has returned,
+	 * before any tool is looked for or anything else that can fail: {@link #written} without {@code settings}' archive
+	 * ones (archive_mode off, an empty archive_command) appended to its postgresql.auto.conf, so that a restore kept
+	 * or left before {@link #configure} (a tool found missing; a directory given, which is not removed) never
+	 * archives into the live cluster's repository nor takes its port, its sockets or its pid file, whoever starts it.
+	 * {@link #configure} restates the same values after it (a point-in-time restore's archiving among them).
+	 */
+	static void setApart(Path data, Map<String, String> settings) throws IOException {
+		Map<String, String> apart = new LinkedHashMap<>(settings);
+		apart.keySet().removeIf(name -> name.startsWith("archive_"));
+		appendAuto(data, "set apart from the live cluster as soon as pgBackRest's restore returned",
+				written(data, apart));
+	}
+
+	/** Appends {@code settings} under a comment saying {@code what} they are to postgresql.auto.conf (read last). */
+	private static void appendAuto(Path data, String what, Map<String, String> settings) throws IOException {
+		StringBuilder auto = new StringBuilder("\n# bin/etl backup restore: " + what + "\n");
+		settings.forEach((name, value) -> auto.append(name).append(" = ").append(quoted(value)).append('\n'));
 		Files.writeString(data.resolve("postgresql.auto.conf"), auto.toString(), java.nio.file.StandardOpenOption.CREATE,
 				java.nio.file.StandardOpenOption.APPEND);
-		return wrote;
 	}
 
 	/** The live server's settings that say where it reads each configuration file, by file. */
@@ -791,17 +835,34 @@ class ClusterRestore {
 	}
 
 	/**
-	 * A ShutDownInReplay when the cluster in {@code data}, down now during its replay, was shut down cleanly (smart or
-	 * fast: its pg_control says {@link #SHUT_DOWN_IN_RECOVERY}, which only a stop request writes; a crash, an
-	 * immediate stop or a failed replay leave "in archive recovery") and not by this JVM's clean-up on a signal: the
-	 * replay resumes at its next start. Only the cluster's owner or root can ask postgres to stop: no client of it
-	 * can make this so.
+	 * A ShutDownInReplay when the cluster in {@code data}, found down while its promotion was awaited, was shut down
+	 * cleanly ({@link #shutDownBySomeoneElse}) and not by this JVM's clean-up on a signal. Only the cluster's owner or
+	 * root can ask postgres to stop: no client of it can make this so.
 	 */
 	private void refuseIfShutDownInReplay(Path data) throws IOException, InterruptedException {
+		String state = state(data);
 		// read after the state: a hook that stopped it had said so before it stopped it
-		if (state(data).equals(SHUT_DOWN_IN_RECOVERY) && !CleanUpOnExit.closing()) {
-			throw new ShutDownInReplay(SHUT_DOWN.formatted(SHUT_DOWN_IN_RECOVERY));
+		ShutDownInReplay shutDown = shutDownBySomeoneElse(state);
+		if (shutDown != null && !CleanUpOnExit.closing()) {
+			throw shutDown;
 		}
+	}
+
+	/**
+	 * What pg_control's {@code state} says of a restored cluster found down while its promotion was awaited: shut down
+	 * cleanly (smart or fast) before the target ({@link #SHUT_DOWN_IN_RECOVERY}, which only a stop request writes; a
+	 * crash, an immediate stop or a failed replay leave "in archive recovery": null), so that the replay resumes at
+	 * its next start; or after its promotion, between two looks at pg_control ({@link #SHUT_DOWN_IN_PRODUCTION}:
+	 * the replay ended at the target), so that it starts promoted. Either is kept, never removed. The promotion is
+	 * pgBackRest's recovery_target_action = 'promote', in postgresql.auto.conf after any the restored configuration
+	 * gives (read first, postgresql.conf and its includes, then postgresql.auto.conf, the last of a name counting),
+	 * and no setting this restore writes after it names one: a 'shutdown' there, which would write "shut down in
+	 * recovery" at the target too, can come from a command line only (postgres -c).
+	 */
+	static ShutDownInReplay shutDownBySomeoneElse(String state) {
+		return state.equals(SHUT_DOWN_IN_RECOVERY) ? new ShutDownInReplay(SHUT_DOWN.formatted(state), false)
+				: state.equals(SHUT_DOWN_IN_PRODUCTION) ? new ShutDownInReplay(SHUT_DOWN_PROMOTED.formatted(state), true)
+						: null;
 	}
 
 	/**
@@ -846,13 +907,20 @@ class ClusterRestore {
 	}
 
 	/**
-	 * A replay whose postgres someone else shut down cleanly (pg_ctl stop, a service manager) before the target: nothing
-	 * failed; started again, it resumes.
+	 * A replay whose postgres someone else shut down cleanly (pg_ctl stop, a service manager) before the target, or
+	 * just after its promotion ({@code promoted}): nothing failed; started again, it resumes, or runs promoted.
 	 */
 	static final class ShutDownInReplay extends IllegalStateException {
 
-		ShutDownInReplay(String message) {
+		private final boolean promoted;
+
+		ShutDownInReplay(String message, boolean promoted) {
 			super(message);
+			this.promoted = promoted;
+		}
+
+		boolean promoted() {
+			return this.promoted;
 		}
 
 	}
@@ -898,7 +966,8 @@ class ClusterRestore {
 	 * Stops the cluster of {@code data} (the real path recorded when the restore made or took it) when it runs
 	 * (immediate); why it could not be, or null. Never when {@code data} is now a link or elsewhere ({@link #moved}).
 	 * Its postmaster.pid is believed only when that process runs in this very directory: after a reboot the number
-	 * may be another process's, the live cluster's postmaster among them.
+	 * may be another process's, the live cluster's postmaster among them. Without pg_ctl (its package removed during
+	 * the restore), the postmaster is signalled itself ({@link #signalled}).
 	 */
 	String stop(Path data) {
 		return stop(data, "immediate");
@@ -911,7 +980,15 @@ class ClusterRestore {
 		}
 		try {
 			if (postmasterRunsIn(data)) {
-				Ran stopped = asOwner(STOP_TIMEOUT, tool("pg_ctl", data), "-D", data.toString(), "-m", mode, "-w", "stop");
+				String pgCtl;
+				try {
+					pgCtl = tool("pg_ctl", data);
+				}
+				catch (PostgresTools.MissingTool ex) {
+					// gone during the restore (its package removed): the postmaster is asked itself, as pg_ctl would
+					return signalled(data, mode);
+				}
+				Ran stopped = asOwner(STOP_TIMEOUT, pgCtl, "-D", data.toString(), "-m", mode, "-w", "stop");
 				// one that ended by itself meanwhile (its pid file gone: "Is server running?") is stopped
 				if (stopped.exitCode() != 0 && postmasterRunsIn(data)) {
 					return "pg_ctl stop: " + OneLine.of(stopped.output().strip());
@@ -926,6 +1003,74 @@ class ClusterRestore {
 			Thread.currentThread().interrupt();
 			return "interrupted";
 		}
+	}
+
+	/** The signal pg_ctl stop sends the postmaster for each shutdown mode. */
+	private static final Map<String, String> SHUTDOWN_SIGNALS = Map.of("smart", "TERM", "fast", "INT", "immediate", "QUIT");
+
+	static final String NOT_A_POSTMASTER = "pg_ctl is missing, and process %s of %s/postmaster.pid is not the postmaster"
+			+ " of that directory (%s): not signalled";
+
+	static final String NOT_ENDED = "pg_ctl is missing, and the postmaster %d of %s did not end within %d s of SIG%s";
+
+	/**
+	 * Stops the cluster of {@code data} without pg_ctl: the mode's signal ({@link #SHUTDOWN_SIGNALS}) to the process its
+	 * postmaster.pid names, once {@link #postmasterOf} has verified it, then waits for it to end; why it could not be,
+	 * or null.
+	 */
+	static String signalled(Path data, String mode) throws IOException, InterruptedException {
+		List<String> pidFile = Files.readAllLines(data.resolve("postmaster.pid"));
+		String pid = pidFile.isEmpty() ? "" : pidFile.get(0).strip();
+		String problem = postmasterOf(data, pidFile);
+		if (problem != null) {
+			return NOT_A_POSTMASTER.formatted(OneLine.of(pid), data, problem);
+		}
+		Optional<ProcessHandle> postmaster = ProcessHandle.of(Long.parseLong(pid));
+		if (postmaster.isEmpty()) {
+			// ended since
+			return null;
+		}
+		// from this JVM, as root or as the owner, who may both signal the owner's postmaster
+		String signal = SHUTDOWN_SIGNALS.get(mode);
+		Ran sent = run(STOP_TIMEOUT, List.of("/bin/kill", "-s", signal, pid));
+		try {
+			postmaster.get().onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+			return null;
+		}
+		catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+			return sent.exitCode() != 0 ? "kill: " + OneLine.of(sent.output().strip())
+					: NOT_ENDED.formatted(postmaster.get().pid(), data, STOP_TIMEOUT.toSeconds(), signal);
+		}
+	}
+
+	/**
+	 * Why the process that {@code pidFile} (postmaster.pid's lines) names is not the postmaster of {@code data}, or
+	 * null: its /proc entry must show a program named postgres (its command line's first word),
+	 * run with {@code data} as its working directory, and the pid file's second line must be {@code data} too.
+	 * A pid file outlives a crash or a reboot, and its number may be another process's by then, the live cluster's
+	 * postmaster among them: nothing unverified is signalled.
+	 */
+	static String postmasterOf(Path data, List<String> pidFile) {
+		if (pidFile.size() < 2 || !pidFile.get(0).strip().matches("[0-9]{1,10}")) {
+			return "not a pid file";
+		}
+		if (!pidFile.get(1).strip().equals(data.toString())) {
+			return "the pid file names " + OneLine.of(pidFile.get(1).strip());
+		}
+		String pid = pidFile.get(0).strip();
+		String program;
+		try {
+			// (not readString: of a /proc file, whose size says 0, Java 17's gives the first byte only)
+			String commandLine = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")), StandardCharsets.UTF_8);
+			program = commandLine.split("\0", 2)[0];
+		}
+		catch (IOException ex) {
+			return "no such process";
+		}
+		if (!program.equals("postgres") && !program.endsWith("/postgres")) {
+			return "it runs " + OneLine.of(program);
+		}
+		return runsIn(pid, data) ? null : "it runs elsewhere";
 	}
 
 	/**
@@ -1303,9 +1448,14 @@ class ClusterRestore {
 		if (lines.isEmpty() || !lines.get(0).strip().matches("[0-9]{1,10}")) {
 			return false;
 		}
+		return runsIn(lines.get(0).strip(), data);
+	}
+
+	/** Whether process {@code pid} (digits) runs with {@code data} (a real path) as its working directory. */
+	private static boolean runsIn(String pid, Path data) {
 		try {
 			// the postmaster's working directory is its data directory
-			return Files.readSymbolicLink(Path.of("/proc", lines.get(0).strip(), "cwd")).equals(data);
+			return Files.readSymbolicLink(Path.of("/proc", pid, "cwd")).equals(data);
 		}
 		catch (IOException ex) {
 			return false;
@@ -1393,6 +1543,7 @@ class ClusterRestore {
 	private static Optional<Integer> major(Path data) {
 		try {
 			String version = Files.readString(data.resolve("PG_VERSION")).strip();
+			// digits only: it goes into the tools' path (/usr/lib/postgresql/MAJOR/bin) and the printed command lines
 			return version.matches("[0-9]{1,3}") ? Optional.of(Integer.parseInt(version)) : Optional.empty();
 		}
 		catch (IOException ex) {
@@ -1418,6 +1569,11 @@ class ClusterRestore {
 		List<String> line = new ArrayList<>(List.of(ownersCommand().split(" ")));
 		line.removeIf(String::isEmpty);
 		line.addAll(List.of(command));
+		return run(timeout, line);
+	}
+
+	/** Runs {@code line} as {@link #asOwner} runs a program, as this user. */
+	private static Ran run(Duration timeout, List<String> line) throws IOException, InterruptedException {
 		ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
 		builder.environment().keySet().retainAll(List.of("PATH", "TZ"));
 		// pg_controldata's and pg_ctl's output is read by its English labels: translated (Debian ships their .mo
@@ -1426,7 +1582,7 @@ class ClusterRestore {
 		builder.environment().put("LANG", "C");
 		Process process = CleanUpOnExit.start(builder);
 		process.getOutputStream().close();
-		CompletableFuture<String> output = BackgroundThreads.start(command[0] + " output", () -> read(process.getInputStream()));
+		CompletableFuture<String> output = BackgroundThreads.start(line.get(0) + " output", () -> read(process.getInputStream()));
 		if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
 			process.descendants().forEach(ProcessHandle::destroyForcibly);
 			process.destroyForcibly();

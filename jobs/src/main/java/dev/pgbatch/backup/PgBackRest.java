@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.Settings;
 import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.BackgroundThreads;
 
@@ -130,6 +131,19 @@ class PgBackRest {
 	/** ETL_PGBACKREST_BIN: the pgbackrest program, an absolute path. */
 	String bin() {
 		return this.properties.bin();
+	}
+
+	/**
+	 * What a physical backup and backup check warn of, one line each: the configuration file another user's
+	 * ({@link #ownerWarning}), pgBackRest's variables in this environment that a restore or drill would refuse
+	 * ({@link ClusterRestore#REFUSED_BY_RESTORES}): learnt at backup time, not at a restore at 3 a.m.
+	 */
+	List<String> warnings() {
+		List<String> warnings = new ArrayList<>();
+		ownerWarning().ifPresent(warnings::add);
+		ClusterRestore.unseenByTheReplay(ClusterRestore.REFUSED_BY_RESTORES, config(), Settings.inherited())
+			.ifPresent(warnings::add);
+		return warnings;
 	}
 
 	/**

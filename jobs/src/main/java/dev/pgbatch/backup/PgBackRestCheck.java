@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -54,9 +53,9 @@ public class PgBackRestCheck {
 		return this.pgBackRest.stanza();
 	}
 
-	/** A warning when pgBackRest's configuration is another user's (see {@link PgBackRest#ownerWarning()}). */
-	public Optional<String> warning() {
-		return this.pgBackRest.ownerWarning();
+	/** What to warn of, one line each ({@link PgBackRest#warnings()}). */
+	public List<String> warnings() {
+		return this.pgBackRest.warnings();
 	}
 
 	/** What is missing, one line each; empty when WAL archiving into the stanza's repository works. */

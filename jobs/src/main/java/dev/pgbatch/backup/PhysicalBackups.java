@@ -115,9 +115,9 @@ class PhysicalBackups {
 		this.lockWait = properties.lockWait();
 	}
 
-	/** A warning when pgBackRest's configuration is another user's (see {@link PgBackRest#ownerWarning()}). */
-	Optional<String> warning() {
-		return this.pgBackRest.ownerWarning();
+	/** What to warn of before a backup ({@link PgBackRest#warnings()}). */
+	List<String> warnings() {
+		return this.pgBackRest.warnings();
 	}
 
 	long keepFull() {

@@ -85,12 +85,21 @@ public class PointInTimeRestores {
 
 	static final String BY_SHUTDOWN = "by that shutdown";
 
+	/** A restore promoted at its target, then shut down by someone else before this command saw it run. */
+	static final String STOPPED_PROMOTED = "the restore into %s was stopped once promoted: %s; %s";
+
+	static final String PROMOTED_KEPT = "%s and %s hold set %s replayed to %s and promoted: kept; start it (%s), then"
+			+ " check it and switch over as docs/operations.md says (Point-in-time restore at 3 a.m., step 4 on)";
+
 	static final String BY_MISSING_TOOL = "as it could no longer be watched (postgres stopped, fast)";
 
-	/** pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started. */
-	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, not yet set apart from the live"
-			+ " cluster (its settings were not written): kept, never to be started as it is; remove both (rm -rf %1$s"
-			+ " %2$s) and restore again once the tool is back";
+	/**
+	 * pgBackRest's restore done, a tool gone before the restored cluster was configured: kept, not to be started; set
+	 * apart all the same ({@link ClusterRestore#setApart}), would someone start it.
+	 */
+	static final String NOT_SET_APART = "%s and %s hold set %s as pgBackRest restored it, set apart from the live cluster"
+			+ " only (archiving off and port %d in %1$s/postgresql.auto.conf), not configured further: kept, never to be"
+			+ " started as it is; remove both (rm -rf %1$s %2$s) and restore again once the tool is back";
 
 	/**
 	 * How a kept restore is started: pg_ctl waits up to 12 hours (its default, 60 s, would say "server did not start
@@ -322,14 +331,17 @@ public class PointInTimeRestores {
 			// hours of restore are kept when the cluster only failed to start: what pgBackRest restored is untouched;
 			// a replay that began and failed (the target not reached) would fail again from it: removed
 			// and a replay interrupted (the JVM stopping: a signal) did not fail either, whichever thread gets here first
-			// and a replay someone else shut down cleanly resumes at its next start too (unless the hook ran first);
+			// and a replay someone else shut down cleanly resumes at its next start too (unless the hook ran first), or,
+			// shut down once promoted, starts promoted;
 			// a tool gone during the restore (never there: refused up front) is no reason to throw it away
 			boolean shutDown = ex instanceof ClusterRestore.ShutDownInReplay;
+			boolean promoted = shutDown && ((ClusterRestore.ShutDownInReplay) ex).promoted();
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
+					: promoted ? keptStopped(data, "fast", PROMOTED_KEPT.formatted(data, tablespaces, set, target, start(data)))
 					: shutDown ? replayKept(data, tablespaces, set, target, BY_SHUTDOWN)
 					: ex instanceof PostgresTools.MissingTool ? restored.get()
 							? replayKept(data, tablespaces, set, target, BY_MISSING_TOOL)
-							: NOT_SET_APART.formatted(data, tablespaces, set)
+							: NOT_SET_APART.formatted(data, tablespaces, set, port)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
 							? replayKept(data, tablespaces, set, target, BY_SIGNAL)
 							: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()));
@@ -337,7 +349,8 @@ public class PointInTimeRestores {
 				Thread.currentThread().interrupt();
 			}
 			// not as its cause: bin/etl prints a failure's root cause, and this line says what is left
-			IllegalStateException failed = new IllegalStateException((shutDown ? STOPPED_IN_REPLAY : FAILED)
+			IllegalStateException failed = new IllegalStateException((promoted ? STOPPED_PROMOTED
+					: shutDown ? STOPPED_IN_REPLAY : FAILED)
 				.formatted(data, OneLine.of(String.valueOf(ex.getMessage())), left));
 			failed.addSuppressed(ex);
 			throw failed;
@@ -407,11 +420,8 @@ public class PointInTimeRestores {
 
 	/** A restored cluster that did not start, kept (and stopped, would anything run): how to start it. */
 	private String kept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
-		String notStopped = this.cluster.stop(data);
-		if (notStopped != null) {
-			return stillRuns(data, notStopped);
-		}
-		return NO_PROCESS + "; " + KEPT.formatted(data, tablespaces, set, data, start(data), target, PROMOTED_WHEN);
+		return keptStopped(data, "immediate", KEPT.formatted(data, tablespaces, set, data, start(data), target,
+				PROMOTED_WHEN));
 	}
 
 	/**
@@ -419,12 +429,14 @@ public class PointInTimeRestores {
 	 * from), DIR kept.
 	 */
 	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target, String by) {
-		String notStopped = this.cluster.stop(data, "fast");
-		if (notStopped != null) {
-			return stillRuns(data, notStopped);
-		}
-		return NO_PROCESS + "; " + REPLAY_KEPT.formatted(data, tablespaces, set, target, by, start(data), target,
-				PROMOTED_WHEN);
+		return keptStopped(data, "fast", REPLAY_KEPT.formatted(data, tablespaces, set, target, by, start(data), target,
+				PROMOTED_WHEN));
+	}
+
+	/** Stops the restored cluster when it runs ({@code mode}), then says what is {@code kept}, or what still runs. */
+	private String keptStopped(Path data, String mode, String kept) {
+		String notStopped = this.cluster.stop(data, mode);
+		return notStopped != null ? stillRuns(data, notStopped) : NO_PROCESS + "; " + kept;
 	}
 
 	/** The command line that starts a kept restore, as the operator runs it. */

@@ -287,7 +287,7 @@ class BackupCommand {
 		public Integer call() throws Exception {
 			try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 				PgBackRestCheck check = context.getBean(PgBackRestCheck.class);
-				check.warning().ifPresent(warning -> System.err.println("warning: " + warning));
+				check.warnings().forEach(warning -> System.err.println("warning: " + warning));
 				List<String> problems = check.problems();
 				if (problems.isEmpty()) {
 					System.out.println("stanza " + check.stanza() + ": WAL archiving through pgBackRest works (pgbackrest check passed)");

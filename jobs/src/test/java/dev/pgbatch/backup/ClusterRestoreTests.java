@@ -56,6 +56,112 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * A restored data directory is set apart the moment pgBackRest's restore returns, before anything that can fail
+	 * (review 15, restore #1): archiving off with an empty archive_command and the restore's own port, sockets and pid
+	 * file go last into postgresql.auto.conf, over the live cluster's, its archive settings left for later (a
+	 * point-in-time restore's archive_mode = on); configure restates the same values after it, and only then are its
+	 * archive settings written.
+	 */
+	@Test
+	void aRestoredDataDirectoryIsSetApartBeforeItIsConfigured(@TempDir Path data) throws Exception {
+		Files.writeString(data.resolve("postgresql.auto.conf"), "archive_mode = 'on'\narchive_command = 'pgbackrest"
+				+ " --stanza=live archive-push %p'\nport = '5432'\n");
+		Map<String, String> settings = new java.util.LinkedHashMap<>();
+		settings.put("port", "56999");
+		settings.put("unix_socket_directories", data.toString());
+		settings.put("archive_mode", "on");
+		settings.put("archive_command", "");
+
+		ClusterRestore.setApart(data, settings);
+
+		Map<String, String> apart = lastOfEach(data.resolve("postgresql.auto.conf"));
+		assertThat(apart).containsEntry("archive_mode", "'off'").containsEntry("archive_command", "''")
+			.containsEntry("port", "'56999'").containsEntry("unix_socket_directories", "'" + data + "'")
+			.containsEntry("external_pid_file", "'" + data.resolve("external.pid") + "'")
+			.containsEntry("shared_preload_libraries", "''");
+
+		ClusterRestore.configure(data, settings, "postgres", "pgbatch");
+
+		Map<String, String> configured = lastOfEach(data.resolve("postgresql.auto.conf"));
+		assertThat(configured).containsEntry("archive_mode", "'on'").containsEntry("archive_command", "''");
+		configured.keySet().removeIf(name -> name.startsWith("archive_"));
+		apart.keySet().removeIf(name -> name.startsWith("archive_"));
+		assertThat(configured).isEqualTo(apart);
+	}
+
+	/** The last value of each setting of a configuration file, as postgres reads it. */
+	private static Map<String, String> lastOfEach(Path file) throws Exception {
+		Map<String, String> settings = new java.util.LinkedHashMap<>();
+		for (String line : Files.readAllLines(file)) {
+			if (!line.isBlank() && !line.startsWith("#")) {
+				settings.put(line.substring(0, line.indexOf('=')).strip(), line.substring(line.indexOf('=') + 1).strip());
+			}
+		}
+		return settings;
+	}
+
+	/**
+	 * pg_ctl gone after the restore (PG_VERSION says 14, whose tools are not here): the cluster is stopped by the
+	 * mode's signal to its postmaster (review 15, restore #2: fast, SIGINT), once postmaster.pid's process is verified
+	 * as the postmaster of that directory: a program named postgres (here a copy of sleep, which SIGINT ends) working
+	 * there, the pid file's second line naming it too, and waited for. Any other process is left running, and the
+	 * line says why.
+	 */
+	@Test
+	void withoutPgCtlOnlyAVerifiedPostmasterIsStoppedByItsSignal(@TempDir Path base) throws Exception {
+		Path data = Files.createDirectory(base.resolve("data")).toRealPath();
+		Files.writeString(data.resolve("PG_VERSION"), "14\n");
+		Path postgres = Files.copy(Path.of("/bin/sleep"), base.resolve("postgres"));
+		ClusterRestore cluster = new ClusterRestore(null, null, new PostgresTools("jdbc:postgresql://localhost/pgbatch",
+				"pgbatch", "", new BackupProperties("backup", base.toString(), Duration.ofHours(24), "",
+						Duration.ofSeconds(10))), null);
+		assumeThat(Path.of("/usr/lib/postgresql/14/bin/pg_ctl")).as("no PostgreSQL 14 here").doesNotExist();
+		Process sleep = new ProcessBuilder("sleep", "60").directory(data.toFile()).start();
+		Process postmaster = new ProcessBuilder(postgres.toString(), "60").directory(data.toFile()).start();
+		try {
+			Files.writeString(data.resolve("postmaster.pid"), sleep.pid() + "\n" + data + "\n");
+			assertThat(cluster.stop(data, "fast"))
+				.isEqualTo(ClusterRestore.NOT_A_POSTMASTER.formatted(sleep.pid(), data, "it runs sleep"));
+
+			Files.writeString(data.resolve("postmaster.pid"), postmaster.pid() + "\n" + base + "\n");
+			assertThat(cluster.stop(data, "fast"))
+				.isEqualTo(ClusterRestore.NOT_A_POSTMASTER.formatted(postmaster.pid(), data, "the pid file names " + base));
+			assertThat(sleep.isAlive()).isTrue();
+			assertThat(postmaster.isAlive()).isTrue();
+
+			Files.writeString(data.resolve("postmaster.pid"), postmaster.pid() + "\n" + data + "\n");
+			assertThat(cluster.stop(data, "fast")).isNull();
+			assertThat(postmaster.isAlive()).isFalse();
+			assertThat(postmaster.exitValue()).isEqualTo(128 + 2);
+			assertThat(sleep.isAlive()).isTrue();
+		}
+		finally {
+			sleep.destroyForcibly();
+			postmaster.destroyForcibly();
+		}
+	}
+
+	/**
+	 * A restored cluster found down while its promotion is awaited: shut down cleanly before the target (its replay
+	 * resumes at its next start), or just after its promotion, between two looks at pg_control (review 15, restore
+	 * #5: it starts promoted), it is kept, saying which; a crash, an immediate stop or a failed replay (still in
+	 * archive recovery) is not.
+	 */
+	@Test
+	void aClusterShutDownCleanlyBeforeOrJustAfterItsPromotionIsKept() {
+		assertThat(ClusterRestore.shutDownBySomeoneElse("shut down in recovery"))
+			.hasMessage(ClusterRestore.SHUT_DOWN.formatted("shut down in recovery"))
+			.satisfies(shutDown -> assertThat(shutDown.promoted()).isFalse());
+		assertThat(ClusterRestore.shutDownBySomeoneElse("shut down"))
+			.hasMessage("its postgres was shut down after its promotion (the target reached), not by this command (pg_ctl"
+					+ " stop, a service manager: its pg_control says shut down)")
+			.satisfies(shutDown -> assertThat(shutDown.promoted()).isTrue());
+		assertThat(ClusterRestore.shutDownBySomeoneElse("in archive recovery")).isNull();
+		assertThat(ClusterRestore.shutDownBySomeoneElse("in crash recovery")).isNull();
+		assertThat(ClusterRestore.shutDownBySomeoneElse("")).isNull();
+	}
+
+	/**
 	 * The live cluster's memory settings (restored with its data directory) give way to PostgreSQL's defaults in every
 	 * restored cluster, drill or point in time: it runs beside the live one.
 	 */
@@ -286,6 +392,25 @@ class ClusterRestoreTests {
 	}
 
 	/**
+	 * The variables a restore or drill refuses are warned of ahead, by the physical backup and backup check (review 15,
+	 * restore #3): one line naming them, never their values, and the configuration file to set them in; nothing
+	 * when there are none.
+	 */
+	@Test
+	void pgBackRestsVariablesARestoreWouldRefuseAreWarnedOfByName() {
+		Map<String, String> environment = Map.of("PGBACKREST_REPO1_CIPHER_PASS", "secret", "PGBACKREST_REPO1_PATH",
+				"/srv/repository", "PGBACKREST_STANZA", "main");
+
+		assertThat(ClusterRestore.unseenByTheReplay(ClusterRestore.REFUSED_BY_RESTORES, "/etc/pgbackrest/main.conf",
+				environment)).contains("PGBACKREST_REPO1_CIPHER_PASS, PGBACKREST_REPO1_PATH: given in this environment,"
+						+ " pgBackRest reads it here, but a point-in-time restore or drill refuses it (its replay runs"
+						+ " pgbackrest archive-get without this environment): set it in pgBackRest's configuration file"
+						+ " (/etc/pgbackrest/main.conf) instead, and unset it");
+		assertThat(ClusterRestore.unseenByTheReplay(ClusterRestore.REFUSED_BY_RESTORES, "", Map.of("PGBACKREST_STANZA",
+				"main", "PGBACKREST_LOG_LEVEL_FILE", "off"))).isEmpty();
+	}
+
+	/**
 	 * A tool is found by name and major version, and is of that version by its --version: a scheduler running for
 	 * months whose server was upgraded (15 to 16) under it must not run the old pg_ctl on the new cluster, nor a
 	 * restore of a 15 set the 16 one. ETL_PG_BIN's counts when it is of that version; none of it (the PATH's pg_ctl is
@@ -461,6 +586,11 @@ class ClusterRestoreTests {
 				new BackupProperties("backup", "", Duration.ofHours(24), "", Duration.ofSeconds(10)));
 		assumeThat(Path.of("/usr/lib/postgresql/15/bin/pg_ctl")).as("PostgreSQL 15's tools installed").isExecutable();
 		ClusterRestore cluster = new ClusterRestore(null, null, tools, liveClusterDown());
+		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
+			.withMessageStartingWith("cannot read the server's version");
+
+		// digits only go into a tool's path (review 15, restore #4)
+		Files.writeString(data.resolve("PG_VERSION"), "15/../../../../usr/local\n");
 		assertThatIllegalStateException().isThrownBy(() -> cluster.tool("pg_ctl", data))
 			.withMessageStartingWith("cannot read the server's version");
 

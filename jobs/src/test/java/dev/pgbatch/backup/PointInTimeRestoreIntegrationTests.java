@@ -485,6 +485,47 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * A tool found missing after pgBackRest's restore, before the restored cluster is configured (a stand-in pgbackrest
+	 * restores, then makes DIR's PG_VERSION say 14, whose tools are not here, and removes its postgresql.conf, as when
+	 * the configuration lives in /etc: pg_controldata 14 is looked for): DIR and DIR-tablespaces are kept, not to be
+	 * started, and set apart all the same (review 15, restore #1). Started anyway with the live cluster's
+	 * postgresql.conf put back (its include, pgbatch.conf, was restored), it would take the restore's port, not the
+	 * live one, and archive nothing into the live repository: postgres -C reads the configuration as a start would.
+	 * A recovery_target_action = 'shutdown' there gives way to the restore's promote.
+	 */
+	@Test
+	void aRestoreKeptBeforeItIsConfiguredIsSetApartAllTheSame() throws Exception {
+		Path dir = this.base.resolve("not-configured");
+		int port = freePort();
+		Path standIn = this.base.resolve("pgbackrest-then-fourteen");
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\ncase \" $* \" in *\" restore \") echo 14 > "
+				+ dir + "/PG_VERSION; rm " + dir + "/postgresql.conf;; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+		EtlProcess.Result kept = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port))
+			.await();
+
+		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+		assertThat(kept.stderr().strip()).doesNotContain("\n")
+			.contains("pg_controldata of PostgreSQL 14 is not here", dir + " and " + dir + "-tablespaces hold set ",
+					", set apart from the live cluster only (archiving off and port " + port + " in " + dir
+							+ "/postgresql.auto.conf), not configured further: kept, never to be started as it is");
+		// with a recovery_target_action of its own, which the restore's promote follows (review 15, restore #4)
+		Files.writeString(dir.resolve("postgresql.conf"), Files.readString(LIVE_DATA.resolve("postgresql.conf"))
+				+ "\nrecovery_target_action = 'shutdown'\n");
+		Files.setOwner(dir.resolve("postgresql.conf"), Files.getOwner(dir.resolve("pgbatch.conf")));
+		assertThat(Files.readString(dir.resolve("pgbatch.conf"))).contains("port = " + System.getenv("ETL_STACK_PG_PORT"));
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "port")).isEqualTo(Integer.toString(port));
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "archive_mode")).isEqualTo("off");
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "archive_command")).isEmpty();
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "unix_socket_directories"))
+			.isEqualTo(dir.toString());
+		assertThat(asPostgres(PG_BIN + "postgres", "-D", dir.toString(), "-C", "recovery_target_action"))
+			.isEqualTo("promote");
+	}
+
+	/**
 	 * The start command a kept restore's line gives, run from a shell without pgBackRest's environment (a new login,
 	 * a service manager: runuser would hand PGBACKREST_CONFIG on to postgres and its restore_command): the cluster
 	 * replays to the point and is promoted (the table made after it absent); then stopped.
@@ -648,6 +689,45 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * pg_ctl and pg_controldata gone during the replay (DIR's PG_VERSION made to say 14, whose tools are not here, once
+	 * the copy is consistent and the restore watches pg_control; a stand-in pgbackrest holds the replay there): the
+	 * restore keeps DIR, and its postgres, which pg_ctl cannot stop now, is stopped by SIGINT to its postmaster,
+	 * verified first (review 15, restore #2): no process is left, and started again (with PG_VERSION back), the
+	 * replay resumes and is promoted at the point.
+	 */
+	@Test
+	void aReplayWhoseToolsAreGoneIsStoppedBySignalAndKept() throws Exception {
+		Path dir = this.base.resolve("tools-gone");
+		Path replaying = this.base.resolve("markers/tools-gone");
+		int port = freePort();
+		Path standIn = slowStandIn(replaying, "*restore_command=*) ;; *\" archive-get \"*) ! grep -q 'consistent recovery"
+				+ " state reached' " + dir.resolve(PointInTimeRestores.LOG) + " ||");
+		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		awaitFile(replaying);
+		Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+			try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
+				return string(statement, "SELECT pg_is_in_recovery()::text").equals("true");
+			}
+		});
+
+		Files.writeString(dir.resolve("PG_VERSION"), "14\n");
+		EtlProcess.Result kept = restore.await();
+
+		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+		assertThat(kept.stderr().strip()).doesNotContain("\n")
+			.contains("of PostgreSQL 14 is not here", "no process is left running; " + dir + " and " + dir
+					+ "-tablespaces hold set ", "stopped as it could no longer be watched (postgres stopped, fast): kept")
+			.doesNotContain("removed", "could not be stopped");
+		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
+			.noneMatch(command -> command.contains(dir.toString()));
+		assertThat(asPostgres(PG_BIN + "pg_controldata", dir.toString())).contains("shut down in recovery");
+		Files.writeString(dir.resolve("PG_VERSION"), "15\n");
+		startedAsSaid("runuser -u postgres -- " + PG_BIN + "pg_ctl -D " + dir + " -l " + dir.resolve(PointInTimeRestores.LOG)
+				+ " -t 43200 start", dir, port);
+	}
+
+	/**
 	 * A restore to a set of a PostgreSQL major version whose tools are not here (a stand-in pgbackrest lists the
 	 * stack's sets as PostgreSQL 14's, as a restore to before a pg_upgradecluster 14 15 sees them once 14's packages
 	 * are removed), ETL_PG_BIN at the 15 tools: refused up front, exit 2, one line naming the set, its version and
@@ -685,7 +765,7 @@ class PointInTimeRestoreIntegrationTests {
 	 * runs without it (review 15 M6): here the repository's cipher passphrase, taken out of a copy of the stack's
 	 * configuration and given as PGBACKREST_REPO1_CIPHER_PASS (the restore would decrypt, the replay could not).
 	 * Refused up front: exit 2, one line naming the variable, never its value, and the file to set it in; nothing
-	 * written.
+	 * written. backup check and a physical backup, which work so, warn of it.
 	 */
 	@Test
 	void pgBackRestsOptionsInTheEnvironmentThatTheReplayWouldNotSeeAreRefusedUpFront() throws Exception {
@@ -710,6 +790,15 @@ class PointInTimeRestoreIntegrationTests {
 		assertThat(refused.stdout() + refused.stderr()).doesNotContain(pass);
 		assertThat(dir).doesNotExist();
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
+
+		// said ahead, by the physical backup and backup check, which work so (review 15, restore #3)
+		String warning = ClusterRestore.REFUSED_BY_RESTORES.formatted("PGBACKREST_REPO1_CIPHER_PASS", config);
+		for (String[] command : List.of(new String[] { "backup", "check" }, new String[] { "run", "backup", "type=incr" })) {
+			EtlProcess.Result warned = EtlProcess.start(Map.of("ETL_PGBACKREST_CONFIG", config.toString(),
+					"PGBACKREST_REPO1_CIPHER_PASS", pass), command).await();
+			assertThat(warned.exitCode()).as(warned.stdout() + warned.stderr()).isZero();
+			assertThat(warned.stdout() + warned.stderr()).contains(warning).doesNotContain(pass);
+		}
 	}
 
 	/**
