@@ -469,7 +469,7 @@ public class PhysicalVerify {
 			.orElse(null);
 		Map<String, String> problems = new LinkedHashMap<>();
 		for (PhysicalBackups.BackupSet set : before) {
-			if (listed.contains(set.label()) || byDiffRetention(set, byLabel, after, retentionDiff)) {
+			if (listed.contains(set.label()) || byDiffRetention(set, byLabel, listed, retentionDiff)) {
 				continue;
 			}
 			if (oldestFull == null) {
@@ -487,21 +487,32 @@ public class PhysicalVerify {
 
 	/**
 	 * Whether repo1-retention-diff ({@code retentionDiff}, 0: not set) can have removed {@code set}: a diff, or an incr
-	 * on one (its prior sets followed in {@code before}), with at least that many full and diff sets of {@code after}
-	 * newer than that diff. pgBackRest's expire counts fulls as diffs there, and removes the oldest diffs beyond that
-	 * number, each with the sets on it; never a full, nor an incr on a full.
+	 * on one (its prior sets followed in {@code before}) whose diff is gone too, when every older diff of
+	 * {@code before} is gone too and at least that many full and diff sets newer than that diff are still listed of
+	 * those verify checked ({@code before}'s). pgBackRest's expire counts fulls as diffs there, and removes the oldest
+	 * diffs beyond that number, each with the sets on it; never a full, nor an incr on a full, nor an incr alone, nor
+	 * a diff while an older one stays. A set made meanwhile, not checked, does not count: a removal it would explain
+	 * is named, not trusted to an unchecked set.
 	 */
 	static boolean byDiffRetention(PhysicalBackups.BackupSet set, Map<String, PhysicalBackups.BackupSet> before,
-			List<PhysicalBackups.BackupSet> after, int retentionDiff) {
+			Set<String> listed, int retentionDiff) {
 		PhysicalBackups.BackupSet diff = set;
 		while (diff != null && diff.type().equals("incr")) {
 			diff = diff.prior() == null ? null : before.get(diff.prior());
 		}
-		if (retentionDiff <= 0 || diff == null || !diff.type().equals("diff")) {
+		if (retentionDiff <= 0 || diff == null || !diff.type().equals("diff") || listed.contains(diff.label())) {
 			return false;
 		}
 		String label = diff.label();
-		return after.stream().filter(newer -> !newer.type().equals("incr") && newer.label().compareTo(label) > 0)
+		// label order is oldest first (pgBackRest's labels begin with the date and time of their full, then their own)
+		boolean olderDiffListed = before.values()
+			.stream()
+			.anyMatch(older -> older.type().equals("diff") && older.label().compareTo(label) < 0
+					&& listed.contains(older.label()));
+		return !olderDiffListed && before.values()
+			.stream()
+			.filter(newer -> !newer.type().equals("incr") && newer.label().compareTo(label) > 0
+					&& listed.contains(newer.label()))
 			.count() >= retentionDiff;
 	}
 

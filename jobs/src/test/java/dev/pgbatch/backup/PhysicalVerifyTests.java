@@ -127,24 +127,52 @@ class PhysicalVerifyTests {
 		String oldDiff = FULL + "_20261204-030000D";
 		String onOldDiff = FULL + "_20261204-040000I";
 		String diff = FULL + "_20261205-030000D";
-		String madeDiff = FULL + "_20261206-030000D";
-		PhysicalBackups.BackupSet onIt = new PhysicalBackups.BackupSet(onOldDiff, "incr", oldDiff, 0, 0, 0, 0, "", "", null,
-				Instant.EPOCH, Instant.EPOCH, 1, 15);
+		String newDiff = FULL + "_20261206-030000D";
+		PhysicalBackups.BackupSet onIt = incr(onOldDiff, oldDiff);
 		List<PhysicalBackups.BackupSet> before = List.of(full(FULL), set(oldDiff, "diff", "", ""), onIt,
-				set(diff, "diff", "", ""));
-		// with 2, the diff made meanwhile leaves the older diff third from the newest of the full and diffs: removed,
-		// with its incr; with 3 it would be kept
-		List<PhysicalBackups.BackupSet> after = List.of(full(FULL), set(diff, "diff", "", ""), set(madeDiff, "diff", "", ""));
+				set(diff, "diff", "", ""), set(newDiff, "diff", "", ""));
+		// with 2, the two newer diffs leave the older diff third from the newest of the full and diffs: removed, with
+		// its incr; with 3 it would be kept
+		List<PhysicalBackups.BackupSet> after = List.of(full(FULL), set(diff, "diff", "", ""), set(newDiff, "diff", "", ""));
 
 		assertThat(PhysicalVerify.notByRetention(before, after, 2)).isEmpty();
 		assertThat(PhysicalVerify.notByRetention(before, after, 3)).containsOnlyKeys(oldDiff, onOldDiff);
 		assertThat(PhysicalVerify.notByRetention(before, after, 0)).containsOnlyKeys(oldDiff, onOldDiff);
 		// the newer diff gone, the older kept: not retention's, whatever its number
-		assertThat(PhysicalVerify.notByRetention(before, List.of(full(FULL), set(oldDiff, "diff", "", ""), onIt), 1))
-			.containsOnlyKeys(diff);
+		assertThat(PhysicalVerify.notByRetention(before.subList(0, 4), List.of(full(FULL), set(oldDiff, "diff", "", ""),
+				onIt), 1)).containsOnlyKeys(diff);
 		// an incr on the full itself is never a diff retention's
 		assertThat(PhysicalVerify.notByRetention(List.of(full(FULL), set(INCR, "incr", "", "")), after, 1))
 			.containsOnlyKeys(INCR);
+	}
+
+	/**
+	 * Review 15 F1: diff retention removes the oldest diffs first, each with its incrs, counting only sets verify
+	 * checked. With 2: F, D0, D1, I1 (on D1), D2, D3, and D1 removed with I1 by an expire --set while D0 stays: not
+	 * retention's, though D2 and D3 are newer; I1 removed alone while D1 stays: neither; D0 removed because of a diff
+	 * made while verify ran, which it did not check: named too.
+	 */
+	@Test
+	void aMiddleDiffALoneIncrOrARemovalOnlyAnUncheckedSetExplainsIsNamed() {
+		String d0 = FULL + "_20261204-030000D";
+		String d1 = FULL + "_20261205-030000D";
+		String i1 = FULL + "_20261205-040000I";
+		String d2 = FULL + "_20261206-030000D";
+		String d3 = FULL + "_20261207-030000D";
+		List<PhysicalBackups.BackupSet> before = List.of(full(FULL), set(d0, "diff", "", ""), set(d1, "diff", "", ""),
+				incr(i1, d1), set(d2, "diff", "", ""), set(d3, "diff", "", ""));
+
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(1), before.get(4),
+				before.get(5)), 2)).containsOnlyKeys(d1, i1);
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(1), before.get(2),
+				before.get(4), before.get(5)), 2)).containsOnlyKeys(i1);
+		// the oldest diffs first, each with its incr: retention's
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(4), before.get(5)), 2))
+			.isEmpty();
+		// D0 removed, D1 and a diff made meanwhile newer: only one checked set newer than D0 with 2 wanted
+		List<PhysicalBackups.BackupSet> three = before.subList(0, 4);
+		assertThat(PhysicalVerify.notByRetention(three, List.of(before.get(0), before.get(2), before.get(3),
+				set(d2, "diff", "", "")), 2)).containsOnlyKeys(d0);
 	}
 
 	/**
@@ -611,6 +639,11 @@ class PhysicalVerifyTests {
 
 	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
 		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
+	}
+
+	private static PhysicalBackups.BackupSet incr(String label, String prior) {
+		return new PhysicalBackups.BackupSet(label, "incr", prior, 0, 0, 0, 0, "", "", null, Instant.EPOCH, Instant.EPOCH,
+				1, 15);
 	}
 
 	private static PhysicalBackups.BackupSet full(String label) {
