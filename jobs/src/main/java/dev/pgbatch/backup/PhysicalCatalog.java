@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -105,6 +106,21 @@ public class PhysicalCatalog {
 						rs.getBoolean(5), rs.getString(6), rs.getBoolean(7)),
 				countedOnly);
 		return drills.isEmpty() ? null : drills.get(0);
+	}
+
+	/**
+	 * What passed checks covered, for retention (see {@link PhysicalBackups.Covered}): the stanza's newest passed
+	 * verify, and the full sets of passed drills (etl.restore_drill does not say the stanza: a label of another
+	 * stanza's matches no set of this one).
+	 */
+	PhysicalBackups.Covered covered() {
+		Timestamp verified = this.jdbc.queryForObject(
+				"SELECT max(verified_at) FROM etl.physical_verify WHERE passed AND stanza = ?", Timestamp.class,
+				this.pgBackRest.stanza());
+		List<String> drilled = this.jdbc.queryForList("""
+				SELECT DISTINCT split_part(backup_label, '_', 1) FROM etl.restore_drill
+				WHERE passed AND backup_label IS NOT NULL""", String.class);
+		return new PhysicalBackups.Covered(verified == null ? null : verified.toInstant(), Set.copyOf(drilled));
 	}
 
 	/** The stanza's last backup verify --physical, null before the first. */
