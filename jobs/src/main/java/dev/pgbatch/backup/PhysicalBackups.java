@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import dev.pgbatch.core.OneLine;
@@ -45,6 +46,18 @@ class PhysicalBackups {
 	static final String KEPT_FOR_VERIFIED = "kept %d full backups, more than ETL_PGBACKREST_RETENTION_FULL (%d): full"
 			+ " backup %s is the newest a passed backup verify --physical or restore drill covered, and retention never"
 			+ " removes it";
+
+	static final String NOT_PGBACKRESTS = "pgbackrest info lists %s '%s', which is not of pgBackRest's shape (%s): not"
+			+ " used, as a repository path, an option or a line of a report";
+
+	/** A set's label: its full's date and time, then, for a diff or incr, its own. */
+	static final Pattern LABEL = Pattern.compile("\\d{8}-\\d{6}F(_\\d{8}-\\d{6}[DI])?");
+
+	/** A WAL segment's name: timeline, log id, segment. */
+	static final Pattern WAL_NAME = Pattern.compile("[0-9A-F]{24}");
+
+	/** A WAL archive's id: PostgreSQL's major version, then pgBackRest's id of the database system. */
+	static final Pattern ARCHIVE_ID = Pattern.compile("\\d+(\\.\\d+)?-\\d+");
 
 	static final String STILL_RUNNING = "a pgBackRest backup of stanza %s still runs after %d s (pgbackrest info: its"
 			+ " backup lock is held; ETL_PGBACKREST_LOCK_WAIT): let it end, then run or restart this again";
@@ -308,22 +321,24 @@ class PhysicalBackups {
 				}
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
 				for (JsonNode archive : stanza.path("archive")) {
-					String min = archive.path("min").asString(null);
-					String max = archive.path("max").asString(null);
+					String min = shaped("a WAL segment", WAL_NAME, archive.path("min").asString(null));
+					String max = shaped("a WAL segment", WAL_NAME, archive.path("max").asString(null));
 					walMin = walMin == null || (min != null && min.compareTo(walMin) < 0) ? min : walMin;
 					walMax = walMax == null || (max != null && max.compareTo(walMax) > 0) ? max : walMax;
 					int database = archive.path("database").path("id").asInt();
-					archives.add(new WalArchive(archive.path("id").asString(), database, min, max,
-							systemIds.getOrDefault(database, 0L)));
+					archives.add(new WalArchive(shaped("a WAL archive id", ARCHIVE_ID, archive.path("id").asString()),
+							database, min, max, systemIds.getOrDefault(database, 0L)));
 				}
 				for (JsonNode set : stanza.path("backup")) {
 					JsonNode info = set.path("info");
 					JsonNode run = set.path("annotation").path(RUN_ANNOTATION);
-					sets.add(new BackupSet(set.path("label").asString(), set.path("type").asString(),
-							set.path("prior").isNull() ? null : set.path("prior").asString(), info.path("size").asLong(),
-							info.path("delta").asLong(), info.path("repository").path("size").asLong(),
-							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
-							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
+					sets.add(new BackupSet(shaped("a backup set label", LABEL, set.path("label").asString()),
+							set.path("type").asString(),
+							set.path("prior").isString()
+									? shaped("a backup set label", LABEL, set.path("prior").asString()) : null,
+							info.path("size").asLong(), info.path("delta").asLong(), info.path("repository").path("size").asLong(),
+							info.path("repository").path("delta").asLong(), walBound(set.path("archive").path("start").asString()),
+							walBound(set.path("archive").path("stop").asString()), run.isString() ? run.asString() : null,
 							Instant.ofEpochSecond(set.path("timestamp").path("start").asLong()),
 							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong()),
 							set.path("database").path("id").asInt(),
@@ -335,6 +350,23 @@ class PhysicalBackups {
 			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
 		}
 		return new Repository(sets, backupRunning, walMin, walMax, archives, current);
+	}
+
+	/**
+	 * {@code value} when it has pgBackRest's {@code shape} (or is null: not listed), else a failure naming it: names
+	 * from the repository go into repository paths (a label of ../ reaches another stanza's), into --set= and into
+	 * problems stored one a line; one that is not pgBackRest's is not trusted anywhere.
+	 */
+	private static String shaped(String what, Pattern shape, String value) {
+		if (value == null || shape.matcher(value).matches()) {
+			return value;
+		}
+		throw new PgBackRest.Failure(NOT_PGBACKRESTS.formatted(what, OneLine.of(value), shape.pattern()));
+	}
+
+	/** A set's WAL start or stop: a segment's name, or empty when info does not say (a stand-in's listing). */
+	private static String walBound(String value) {
+		return value.isEmpty() ? value : shaped("a WAL segment", WAL_NAME, value);
 	}
 
 	/**
