@@ -44,7 +44,7 @@ class BackupJobConfiguration {
 
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, BackupWriter writer,
-			BackupCatalog catalog, PhysicalBackups physical, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+			BackupCatalog catalog, PhysicalBackups physical, PhysicalCatalog physicalCatalog, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
 		DatabaseLock databaseLock = new DatabaseLock(writer, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
@@ -98,12 +98,14 @@ class BackupJobConfiguration {
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value());
 				if (BackupJob.physical(type(parameters))) {
-					PhysicalBackups.Expired expired = physical.expire(dryRun);
+					PhysicalBackups.Expired expired = physical.expire(dryRun, physicalCatalog.covered());
 					step.getExecutionContext()
 						.putString("summary.retention", String.format(java.util.Locale.ROOT,
 								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
 								dryRun ? "would expire" : "expired", expired.labels().size(),
-								String.join(", ", expired.labels()), expired.kept(), physical.keepFull()));
+								String.join(", ", expired.labels()), expired.kept(), expired.keptFulls())
+								+ (expired.keptFulls() > physical.keepFull() ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
+									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : ""));
 					return;
 				}
 				String database = writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowCallbackHandler;
@@ -26,7 +25,7 @@ public class PgBackRestCheck {
 
 	static final String ARCHIVE_MODE = "archive_mode is off: set archive_mode = on (a restart)";
 
-	static final String ARCHIVE_COMMAND = "archive_command does not push to stanza %s through pgBackRest: set"
+	static final String ARCHIVE_COMMAND = "archive_command does not push to stanza %s through pgBackRest (%s): set"
 			+ " archive_command = 'pgbackrest --stanza=%s archive-push %%p' (a reload)";
 
 	static final String NO_CONFIG = "pgBackRest's configuration %s (ETL_PGBACKREST_CONFIG) cannot be read";
@@ -72,7 +71,8 @@ public class PgBackRestCheck {
 
 	private List<String> serverProblems() {
 		Map<String, String> settings = new HashMap<>();
-		this.jdbc.query("SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'archive_mode', 'archive_command')",
+		this.jdbc.query("SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'archive_mode', 'archive_command',"
+				+ " 'archive_library')",
 				(RowCallbackHandler) row -> settings.put(row.getString(1), row.getString(2)));
 		List<String> problems = new ArrayList<>();
 		if ("minimal".equals(settings.get("wal_level"))) {
@@ -81,10 +81,10 @@ public class PgBackRestCheck {
 		if ("off".equals(settings.get("archive_mode"))) {
 			problems.add(ARCHIVE_MODE);
 		}
-		String command = settings.getOrDefault("archive_command", "");
-		if (!command.contains("pgbackrest") || !command.contains("archive-push")
-				|| !command.matches(".*--stanza[= ]['\"]?" + Pattern.quote(stanza()) + "['\"]?(\\s.*|$)")) {
-			problems.add(ARCHIVE_COMMAND.formatted(stanza(), stanza()));
+		String pushed = ArchivePush.problem(settings.getOrDefault("archive_command", ""), settings.get("archive_library"),
+				stanza());
+		if (pushed != null) {
+			problems.add(ARCHIVE_COMMAND.formatted(stanza(), pushed, stanza()));
 		}
 		return problems;
 	}

@@ -3,6 +3,7 @@ package dev.pgbatch.backup;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import dev.pgbatch.core.OneLine;
@@ -40,6 +42,22 @@ class PhysicalBackups {
 	static final String NOT_USABLE = "pgbackrest info: stanza %s is not usable: %s";
 
 	static final String NO_NEW_SET = "pgbackrest backup ended, but pgbackrest info lists no backup set it made";
+
+	static final String KEPT_FOR_VERIFIED = "kept %d full backups, more than ETL_PGBACKREST_RETENTION_FULL (%d): full"
+			+ " backup %s is the newest a passed backup verify --physical or restore drill covered, and retention never"
+			+ " removes it";
+
+	static final String NOT_PGBACKRESTS = "pgbackrest info lists %s '%s', which is not of pgBackRest's shape (%s): not"
+			+ " used, as a repository path, an option or a line of a report";
+
+	/** A set's label: its full's date and time, then, for a diff or incr, its own. */
+	static final Pattern LABEL = Pattern.compile("\\d{8}-\\d{6}F(_\\d{8}-\\d{6}[DI])?");
+
+	/** A WAL segment's name: timeline, log id, segment. */
+	static final Pattern WAL_NAME = Pattern.compile("[0-9A-F]{24}");
+
+	/** A WAL archive's id: PostgreSQL's major version, then pgBackRest's id of the database system. */
+	static final Pattern ARCHIVE_ID = Pattern.compile("\\d+(\\.\\d+)?-\\d+");
 
 	static final String STILL_RUNNING = "a pgBackRest backup of stanza %s still runs after %d s (pgbackrest info: its"
 			+ " backup lock is held; ETL_PGBACKREST_LOCK_WAIT): let it end, then run or restart this again";
@@ -99,8 +117,19 @@ class PhysicalBackups {
 	record WalArchive(String id, int database, String min, String max, long systemId) {
 	}
 
-	/** What retention removed (or, dry, would remove), and how many sets are kept. */
-	record Expired(List<String> labels, int kept) {
+	/**
+	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, and the
+	 * newest full a passed check covered (null: none), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says.
+	 */
+	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull) {
+	}
+
+	/**
+	 * What passed checks covered, as the runner recorded them: the start of the stanza's newest backup verify
+	 * --physical that passed (null: none), which read back every set that had ended before it, and the full sets of
+	 * the restore drills that passed (a drill of a diff or incr restores its full too).
+	 */
+	record Covered(Instant lastPassedVerify, Set<String> drilledFulls) {
 	}
 
 	private final PgBackRest pgBackRest;
@@ -192,23 +221,47 @@ class PhysicalBackups {
 	}
 
 	/**
-	 * Keeps the newest {@link #keepFull()} full backups and the sets that depend on them; pgBackRest's expire
-	 * removes the older ones and the WAL only they needed. A dry run lists them and removes nothing.
+	 * Keeps the newest {@link #keepFull()} full backups and the sets that depend on them, and more when the newest
+	 * full a passed check covered ({@code covered}) is older: a full that pgbackrest made without an error may still
+	 * be unrestorable, and the only one known to restore must outlive it (DESIGN.md: retention never removes the
+	 * newest verified backup). pgBackRest's expire removes the older ones and the WAL only they needed. A dry run
+	 * lists them and removes nothing.
 	 */
-	Expired expire(boolean dryRun) throws IOException, InterruptedException {
+	Expired expire(boolean dryRun, Covered covered) throws IOException, InterruptedException {
 		List<BackupSet> sets = info();
 		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
-		Set<String> keptFulls = new LinkedHashSet<>(fulls.subList((int) Math.max(0, fulls.size() - this.keepFull),
-				fulls.size()));
+		String verified = newestCovered(sets, covered);
+		long keep = verified == null ? this.keepFull : Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
+		if (keep > this.keepFull) {
+			log.info(KEPT_FOR_VERIFIED.formatted(keep, this.keepFull, verified));
+		}
+		Set<String> keptFulls = new LinkedHashSet<>(fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
 		List<String> expiring = sets.stream().filter(set -> !keptFulls.contains(set.full())).map(BackupSet::label).toList();
 		if (dryRun) {
-			return new Expired(expiring, sets.size() - expiring.size());
+			return new Expired(expiring, sets.size() - expiring.size(), keep, verified);
 		}
-		waitingForTheLock(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + this.keepFull);
+		waitingForTheLock(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + keep);
 		List<BackupSet> after = info();
 		Set<String> left = labels(after);
 		return new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-				after.size());
+				after.size(), keep, verified);
+	}
+
+	/**
+	 * The newest full of {@code sets} that {@code covered} covers: one a passed drill restored, or one that ended
+	 * before the newest passed verify began (info's stop time is in whole seconds: one ended in the second that verify
+	 * began in does not count). Null when none.
+	 */
+	static String newestCovered(List<BackupSet> sets, Covered covered) {
+		Instant verify = covered.lastPassedVerify() == null ? null
+				: covered.lastPassedVerify().truncatedTo(ChronoUnit.SECONDS);
+		return sets.stream()
+			.filter(set -> set.type().equals("full"))
+			.filter(set -> covered.drilledFulls().contains(set.label())
+					|| (verify != null && set.stopped().isBefore(verify)))
+			.map(BackupSet::label)
+			.reduce((older, newer) -> newer)
+			.orElse(null);
 	}
 
 	/** Whether a pgBackRest backup of the stanza runs now (its backup lock is held, as info shows it). */
@@ -268,22 +321,24 @@ class PhysicalBackups {
 				}
 				// one entry per database system the stanza has archived (a new one after a major upgrade)
 				for (JsonNode archive : stanza.path("archive")) {
-					String min = archive.path("min").asString(null);
-					String max = archive.path("max").asString(null);
+					String min = shaped("a WAL segment", WAL_NAME, archive.path("min").asString(null));
+					String max = shaped("a WAL segment", WAL_NAME, archive.path("max").asString(null));
 					walMin = walMin == null || (min != null && min.compareTo(walMin) < 0) ? min : walMin;
 					walMax = walMax == null || (max != null && max.compareTo(walMax) > 0) ? max : walMax;
 					int database = archive.path("database").path("id").asInt();
-					archives.add(new WalArchive(archive.path("id").asString(), database, min, max,
-							systemIds.getOrDefault(database, 0L)));
+					archives.add(new WalArchive(shaped("a WAL archive id", ARCHIVE_ID, archive.path("id").asString()),
+							database, min, max, systemIds.getOrDefault(database, 0L)));
 				}
 				for (JsonNode set : stanza.path("backup")) {
 					JsonNode info = set.path("info");
 					JsonNode run = set.path("annotation").path(RUN_ANNOTATION);
-					sets.add(new BackupSet(set.path("label").asString(), set.path("type").asString(),
-							set.path("prior").isNull() ? null : set.path("prior").asString(), info.path("size").asLong(),
-							info.path("delta").asLong(), info.path("repository").path("size").asLong(),
-							info.path("repository").path("delta").asLong(), set.path("archive").path("start").asString(),
-							set.path("archive").path("stop").asString(), run.isString() ? run.asString() : null,
+					sets.add(new BackupSet(shaped("a backup set label", LABEL, set.path("label").asString()),
+							set.path("type").asString(),
+							set.path("prior").isString()
+									? shaped("a backup set label", LABEL, set.path("prior").asString()) : null,
+							info.path("size").asLong(), info.path("delta").asLong(), info.path("repository").path("size").asLong(),
+							info.path("repository").path("delta").asLong(), walBound(set.path("archive").path("start").asString()),
+							walBound(set.path("archive").path("stop").asString()), run.isString() ? run.asString() : null,
 							Instant.ofEpochSecond(set.path("timestamp").path("start").asLong()),
 							Instant.ofEpochSecond(set.path("timestamp").path("stop").asLong()),
 							set.path("database").path("id").asInt(),
@@ -295,6 +350,23 @@ class PhysicalBackups {
 			throw new IllegalStateException(FAILED.formatted("info", "its output is not JSON"), ex);
 		}
 		return new Repository(sets, backupRunning, walMin, walMax, archives, current);
+	}
+
+	/**
+	 * {@code value} when it has pgBackRest's {@code shape} (or is null: not listed), else a failure naming it: names
+	 * from the repository go into repository paths (a label of ../ reaches another stanza's), into --set= and into
+	 * problems stored one a line; one that is not pgBackRest's is not trusted anywhere.
+	 */
+	private static String shaped(String what, Pattern shape, String value) {
+		if (value == null || shape.matcher(value).matches()) {
+			return value;
+		}
+		throw new PgBackRest.Failure(NOT_PGBACKRESTS.formatted(what, OneLine.of(value), shape.pattern()));
+	}
+
+	/** A set's WAL start or stop: a segment's name, or empty when info does not say (a stand-in's listing). */
+	private static String walBound(String value) {
+		return value.isEmpty() ? value : shaped("a WAL segment", WAL_NAME, value);
 	}
 
 	/**

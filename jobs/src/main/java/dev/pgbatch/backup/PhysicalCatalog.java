@@ -3,14 +3,18 @@ package dev.pgbatch.backup;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
  * bin/etl backup list --physical: the stanza's pgBackRest sets, its WAL archive, the span a point-in-time restore can
- * reach (from the oldest set's end to the newest WAL segment the server archived), the last restore drill and the
+ * reach (from the oldest set's end to the newest WAL segment the server archived that the repository holds), the last restore drill and the
  * last verify of the repository (backup verify --physical).
  */
 @Component
@@ -31,13 +35,16 @@ public class PhysicalCatalog {
 	}
 
 	/**
-	 * What is there: {@code restorableFrom} null when there is no set, {@code restorableTo} null when the server has
-	 * archived no WAL since it started (pg_stat_archiver), {@code lastDrill} and {@code lastVerify} null before the
+	 * What is there: {@code restorableFrom} and {@code restorableTo} null when there is no set (see
+	 * {@link #restorableTo}), {@code lastDrill} and {@code lastVerify} null before the
 	 * first.
 	 */
 	public record Listing(String stanza, List<PhysicalSet> sets, String walMin, String walMax, Instant restorableFrom,
 			Instant restorableTo, LastDrill lastDrill, LastVerify lastVerify) {
 	}
+
+	/** A WAL file name's segment (a .partial or .backup file's too); a timeline's .history has none. */
+	private static final Pattern SEGMENT = Pattern.compile("^[0-9A-F]{24}");
 
 	private final PhysicalBackups physical;
 
@@ -51,18 +58,44 @@ public class PhysicalCatalog {
 		this.jdbc = jdbc;
 	}
 
+	/** What pg_stat_archiver says the server archived last, and when (both null: nothing since its statistics' reset). */
+	record LastArchived(String wal, Instant at) {
+	}
+
 	public Listing list() throws IOException, InterruptedException {
+		// the server's first, then the repository: a segment archived in between is then in the repository's listing
+		LastArchived archived = this.jdbc.queryForObject("SELECT last_archived_wal, last_archived_time FROM pg_stat_archiver",
+				(rs, row) -> new LastArchived(rs.getString(1),
+						rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant()));
 		PhysicalBackups.Archive archive = this.physical.archive();
 		List<PhysicalSet> sets = archive.sets()
 			.stream()
 			.map(set -> new PhysicalSet(set.label(), set.type(), set.prior(), set.started(), set.stopped(), set.walStart(),
 					set.walStop(), set.databaseBytes(), set.repositoryBytes()))
 			.toList();
-		Instant archived = this.jdbc.queryForObject("SELECT last_archived_time FROM pg_stat_archiver",
-				(rs, row) -> rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant());
 		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
-				sets.isEmpty() ? null : sets.get(0).stopped(), sets.isEmpty() ? null : archived, lastDrill(),
+				sets.isEmpty() ? null : sets.get(0).stopped(), restorableTo(sets, archive.walMax(), archived), lastDrill(),
 				lastVerify());
+	}
+
+	/**
+	 * The newest time a point-in-time restore reaches (null: no set): when the server archived it, if the repository
+	 * holds the segment the server says it archived last (its newest segment, pgbackrest info's archive max, is that
+	 * one or later), else the newest set's end. The server counts a segment archived by archive_command's exit code
+	 * alone: one that pushed it elsewhere, or whose failure was hidden, must not move this on while nothing reaches
+	 * the repository. A .history file archived last is a timeline's, holding no WAL: the server's time stands.
+	 */
+	static Instant restorableTo(List<PhysicalSet> sets, String walMax, LastArchived archived) {
+		if (sets.isEmpty()) {
+			return null;
+		}
+		Instant newestSet = sets.stream().map(PhysicalSet::stopped).max(Comparator.naturalOrder()).orElseThrow();
+		if (archived.wal() == null || archived.at() == null) {
+			return newestSet;
+		}
+		Matcher segment = SEGMENT.matcher(archived.wal());
+		boolean held = !segment.find() || (walMax != null && walMax.compareTo(segment.group()) >= 0);
+		return held && archived.at().isAfter(newestSet) ? archived.at() : newestSet;
 	}
 
 	/** The last drill, null before the first: from etl.restore_drill alone, without pgBackRest. */
@@ -105,6 +138,21 @@ public class PhysicalCatalog {
 						rs.getBoolean(5), rs.getString(6), rs.getBoolean(7)),
 				countedOnly);
 		return drills.isEmpty() ? null : drills.get(0);
+	}
+
+	/**
+	 * What passed checks covered, for retention (see {@link PhysicalBackups.Covered}): the stanza's newest passed
+	 * verify, and the full sets of passed drills (etl.restore_drill does not say the stanza: a label of another
+	 * stanza's matches no set of this one).
+	 */
+	PhysicalBackups.Covered covered() {
+		Timestamp verified = this.jdbc.queryForObject(
+				"SELECT max(verified_at) FROM etl.physical_verify WHERE passed AND stanza = ?", Timestamp.class,
+				this.pgBackRest.stanza());
+		List<String> drilled = this.jdbc.queryForList("""
+				SELECT DISTINCT split_part(backup_label, '_', 1) FROM etl.restore_drill
+				WHERE passed AND backup_label IS NOT NULL""", String.class);
+		return new PhysicalBackups.Covered(verified == null ? null : verified.toInstant(), Set.copyOf(drilled));
 	}
 
 	/** The stanza's last backup verify --physical, null before the first. */

@@ -8,6 +8,8 @@ import java.nio.ByteOrder;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -25,6 +28,7 @@ import com.github.luben.zstd.ZstdInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.lz4.FramedLZ4CompressorInputStream;
 import dev.pgbatch.core.OneLine;
+import dev.pgbatch.core.ParameterDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -33,6 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -115,6 +120,12 @@ public class PhysicalVerify {
 			+ " %s; an expire --set by hand, or the repository was changed";
 
 	static final String OLDER_FULL_LISTED = "full set %s, older, is still listed";
+
+	static final String NO_RETENTION_RAN = "no backup job's retention step ran while it did";
+
+	static final String MADE_GONE = "backup set %s, which a backup job of this runner made (restore point %s), is no"
+			+ " longer listed, though its full set is not older than the oldest full listed (%s): retention does not"
+			+ " remove it; an expire --set by hand, or the repository was changed";
 
 	static final String ITS_FULL_LISTED = "its full set %s is still listed";
 
@@ -312,11 +323,14 @@ public class PhysicalVerify {
 			catch (DataAccessException ex) {
 				serverProblem = SERVER_UNREADABLE.formatted(OneLine.of(String.valueOf(ex.getMostSpecificCause().getMessage())));
 			}
+			Instant listed = Instant.now();
 			PhysicalBackups.Archive before = this.physical.archive();
-			Verify verified = pgBackRestVerify(before);
+			int retentionDiff = retentionDiff();
+			Verify verified = pgBackRestVerify(before, retentionDiff, () -> retentionRan(listed, Instant.now()));
 			problems.addAll(verified.problems());
 			notes.addAll(verified.notes());
 			PhysicalBackups.Archive archive = verified.after();
+			problems.addAll(madeButGone(madeLabels(), archive.sets(), retentionDiff));
 			sets = stillListed(before, archive).sets().size();
 			Map<String, From> from = from(archive, stanza(), problems);
 			for (PhysicalBackups.WalArchive wal : archive.archives()) {
@@ -394,9 +408,12 @@ public class PhysicalVerify {
 	 * is stored in; and what its summary says of the sets and archives info lists (see {@link #summaryProblems}).
 	 * info is read again after it: a set that retention removed meanwhile (the backup job's expire) had its files
 	 * vanish under the verify, and is left out, not a problem; one retention cannot have removed is a problem, its
-	 * files' problems kept (see {@link #notByRetention}). A note names the sets removed and made meanwhile.
+	 * files' problems kept (see {@link #notByRetention}; {@code retentionDiff} is the configuration's
+	 * repo1-retention-diff, {@code retentionRan} whether a backup job's retention step ran meanwhile, asked only when
+	 * a set was removed). A note names the sets removed and made meanwhile.
 	 */
-	Verify pgBackRestVerify(PhysicalBackups.Archive before) throws IOException, InterruptedException {
+	Verify pgBackRestVerify(PhysicalBackups.Archive before, int retentionDiff, BooleanSupplier retentionRan)
+			throws IOException, InterruptedException {
 		// --verbose: the summary then has a line for each set and archive verify checked, valid or not
 		PgBackRest.Result result = this.pgBackRest.run(VERIFY_TIMEOUT, "verify", "--output=none", "--verbose",
 				"--log-level-console=info", "--log-level-stderr=off", "--log-timestamp=n");
@@ -410,7 +427,10 @@ public class PhysicalVerify {
 		PhysicalBackups.Archive after = this.physical.archive();
 		PhysicalBackups.Archive checked = stillListed(before, after);
 		Set<String> listed = checked.sets().stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
-		Map<String, String> notByRetention = notByRetention(before.sets(), after.sets(), retentionDiff());
+		// the job's runs are looked up only when something was removed
+		boolean removedAny = !listed.containsAll(before.sets().stream().map(PhysicalBackups.BackupSet::label).toList());
+		Map<String, String> notByRetention = notByRetention(before.sets(), after.sets(), retentionDiff,
+				removedAny && retentionRan.getAsBoolean());
 		// what retention removed is left out, files and all; what it cannot have removed is not
 		Set<String> removed = before.sets().stream().map(PhysicalBackups.BackupSet::label)
 			.filter(label -> !listed.contains(label) && !notByRetention.containsKey(label)).collect(Collectors.toSet());
@@ -454,10 +474,11 @@ public class PhysicalVerify {
 	 * full is left, was removed otherwise. Fulls made meanwhile count as listed: a new full lets retention remove the
 	 * one that was newest. A repo1-retention-diff of the configuration ({@code retentionDiff}, 0: none) also removes
 	 * diffs on a full still listed, each with its incrs ({@link #byDiffRetention}): those it can have removed are not
-	 * named either.
+	 * named either. None of this excuses a removal when no backup job's retention step ran meanwhile
+	 * ({@code retentionRan}, see {@link #retentionRan}): pgbatch's own expire is the only one that runs.
 	 */
 	static Map<String, String> notByRetention(List<PhysicalBackups.BackupSet> before,
-			List<PhysicalBackups.BackupSet> after, int retentionDiff) {
+			List<PhysicalBackups.BackupSet> after, int retentionDiff, boolean retentionRan) {
 		Map<String, PhysicalBackups.BackupSet> byLabel = before.stream()
 			.collect(Collectors.toMap(PhysicalBackups.BackupSet::label, set -> set, (first, second) -> first));
 		Set<String> listed = after.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
@@ -469,10 +490,16 @@ public class PhysicalVerify {
 			.orElse(null);
 		Map<String, String> problems = new LinkedHashMap<>();
 		for (PhysicalBackups.BackupSet set : before) {
-			if (listed.contains(set.label()) || byDiffRetention(set, byLabel, after, retentionDiff)) {
+			if (listed.contains(set.label())) {
 				continue;
 			}
-			if (oldestFull == null) {
+			if (!retentionRan) {
+				problems.put(set.label(), NO_RETENTION_RAN);
+			}
+			else if (byDiffRetention(set, byLabel, listed, retentionDiff)) {
+				continue;
+			}
+			else if (oldestFull == null) {
 				problems.put(set.label(), NO_FULL_LEFT);
 			}
 			else if (listed.contains(set.full())) {
@@ -487,21 +514,32 @@ public class PhysicalVerify {
 
 	/**
 	 * Whether repo1-retention-diff ({@code retentionDiff}, 0: not set) can have removed {@code set}: a diff, or an incr
-	 * on one (its prior sets followed in {@code before}), with at least that many full and diff sets of {@code after}
-	 * newer than that diff. pgBackRest's expire counts fulls as diffs there, and removes the oldest diffs beyond that
-	 * number, each with the sets on it; never a full, nor an incr on a full.
+	 * on one (its prior sets followed in {@code before}) whose diff is gone too, when every older diff of
+	 * {@code before} is gone too and at least that many full and diff sets newer than that diff are still listed of
+	 * those verify checked ({@code before}'s). pgBackRest's expire counts fulls as diffs there, and removes the oldest
+	 * diffs beyond that number, each with the sets on it; never a full, nor an incr on a full, nor an incr alone, nor
+	 * a diff while an older one stays. A set made meanwhile, not checked, does not count: a removal it would explain
+	 * is named, not trusted to an unchecked set.
 	 */
 	static boolean byDiffRetention(PhysicalBackups.BackupSet set, Map<String, PhysicalBackups.BackupSet> before,
-			List<PhysicalBackups.BackupSet> after, int retentionDiff) {
+			Set<String> listed, int retentionDiff) {
 		PhysicalBackups.BackupSet diff = set;
 		while (diff != null && diff.type().equals("incr")) {
 			diff = diff.prior() == null ? null : before.get(diff.prior());
 		}
-		if (retentionDiff <= 0 || diff == null || !diff.type().equals("diff")) {
+		if (retentionDiff <= 0 || diff == null || !diff.type().equals("diff") || listed.contains(diff.label())) {
 			return false;
 		}
 		String label = diff.label();
-		return after.stream().filter(newer -> !newer.type().equals("incr") && newer.label().compareTo(label) > 0)
+		// label order is oldest first (pgBackRest's labels begin with the date and time of their full, then their own)
+		boolean olderDiffListed = before.values()
+			.stream()
+			.anyMatch(older -> older.type().equals("diff") && older.label().compareTo(label) < 0
+					&& listed.contains(older.label()));
+		return !olderDiffListed && before.values()
+			.stream()
+			.filter(newer -> !newer.type().equals("incr") && newer.label().compareTo(label) > 0
+					&& listed.contains(newer.label()))
 			.count() >= retentionDiff;
 	}
 
@@ -511,6 +549,63 @@ public class PhysicalVerify {
 			.filter(value -> value.matches("[0-9]{1,7}"))
 			.map(Integer::parseInt)
 			.orElse(0);
+	}
+
+	/**
+	 * Whether a physical backup's retention step (pgBackRest's expire; not a dry run) ran at some time from
+	 * {@code from} to {@code to}, as Spring Batch recorded it (its times are the runner's local time). A step whose
+	 * runner was killed has no end time: its expire, bounded by its timeouts, ended within a day of its start.
+	 */
+	private boolean retentionRan(Instant from, Instant to) {
+		return Boolean.TRUE.equals(this.ownTransaction.execute(status -> this.jdbc.queryForObject("""
+				SELECT EXISTS (SELECT FROM etl.BATCH_STEP_EXECUTION s
+				  JOIN etl.BATCH_JOB_EXECUTION e ON e.JOB_EXECUTION_ID = s.JOB_EXECUTION_ID
+				  JOIN etl.BATCH_JOB_INSTANCE i ON i.JOB_INSTANCE_ID = e.JOB_INSTANCE_ID
+				  WHERE i.JOB_NAME = ? AND s.STEP_NAME = 'retention'
+				    AND EXISTS (SELECT FROM etl.BATCH_JOB_EXECUTION_PARAMS p WHERE p.JOB_EXECUTION_ID = e.JOB_EXECUTION_ID
+				      AND p.PARAMETER_NAME = ? AND p.PARAMETER_VALUE <> ?)
+				    AND NOT EXISTS (SELECT FROM etl.BATCH_JOB_EXECUTION_PARAMS p WHERE p.JOB_EXECUTION_ID = e.JOB_EXECUTION_ID
+				      AND p.PARAMETER_NAME = ? AND p.PARAMETER_VALUE = 'true')
+				    AND s.START_TIME <= ? AND coalesce(s.END_TIME, s.START_TIME + interval '1 day') >= ?)""",
+				Boolean.class, BackupJob.NAME, BackupJob.TYPE, BackupJob.LOGICAL, ParameterDefinition.DRY_RUN,
+				LocalDateTime.ofInstant(to, ZoneId.systemDefault()), LocalDateTime.ofInstant(from, ZoneId.systemDefault()))));
+	}
+
+	/** The sets the backup jobs of this runner made, by their own restore points (etl.restore_point), label to point. */
+	private Map<String, String> madeLabels() {
+		Map<String, String> made = new HashMap<>();
+		this.ownTransaction.executeWithoutResult(status -> this.jdbc.query(
+				"SELECT backup_label, name FROM etl.restore_point WHERE backup_label IS NOT NULL",
+				(RowCallbackHandler) row -> made.put(row.getString(1), row.getString(2))));
+		return made;
+	}
+
+	/**
+	 * The sets a backup job made ({@code made}: label to its restore point) that {@code listed} (info, after
+	 * verify) no longer lists though their full is not older than the oldest full listed: retention removes the
+	 * oldest fulls first, each with the sets on it, so such a set went otherwise, between verifies too (a set removed
+	 * so is not listed at the next verify, which would pass). With a repo1-retention-diff ({@code retentionDiff}),
+	 * diffs and incrs are not named: which of them it removed cannot be told from the labels alone. None when no
+	 * full is listed (said already).
+	 */
+	static List<String> madeButGone(Map<String, String> made, List<PhysicalBackups.BackupSet> listed,
+			int retentionDiff) {
+		Set<String> labels = listed.stream().map(PhysicalBackups.BackupSet::label).collect(Collectors.toSet());
+		String oldestFull = listed.stream()
+			.filter(set -> set.type().equals("full"))
+			.map(PhysicalBackups.BackupSet::label)
+			.min(Comparator.naturalOrder())
+			.orElse(null);
+		if (oldestFull == null) {
+			return List.of();
+		}
+		return made.keySet()
+			.stream()
+			.filter(label -> !labels.contains(label) && label.split("_", 2)[0].compareTo(oldestFull) >= 0)
+			.filter(label -> retentionDiff <= 0 || label.endsWith("F"))
+			.sorted()
+			.map(label -> MADE_GONE.formatted(OneLine.of(label), made.get(label), oldestFull))
+			.toList();
 	}
 
 	/**
@@ -641,6 +736,10 @@ public class PhysicalVerify {
 			return "";
 		}
 		String label = verified.substring(0, slash);
+		if (!PhysicalBackups.LABEL.matcher(label).matches()) {
+			// not a set's directory (../ would reach out of the stanza's): its path alone is said
+			return "";
+		}
 		// the manifest's key: the file's path in the set, without the compression's extension
 		String file = verified.substring(slash + 1).replaceFirst("\\.(gz|zst|lz4|bz2)$", "");
 		Map<String, String> bundles = manifests.get(label);
@@ -765,8 +864,7 @@ public class PhysicalVerify {
 			long to = number(newest, perLog);
 			for (TimelineStart start : starts.subList(1, starts.size())) {
 				if (start.segment() >= first && start.segment() <= to) {
-					bound.add("%08X%08X%08X".formatted(start.timeline(), start.segment() / perLog,
-							start.segment() % perLog));
+					bound.add(name(start.timeline(), start.segment(), perLog));
 				}
 			}
 		}
@@ -1061,33 +1159,46 @@ public class PhysicalVerify {
 	/**
 	 * The runs of segments missing from {@code from} to {@code to} (segment names), each segment expected on the
 	 * timeline that holds it ({@code starts}, oldest first): one problem for each run, naming its first and last.
+	 * Found between the segments present, in their order, not by counting through the range: a planted name far
+	 * ahead (00000001FFFFFFFF000000FF) or a set's far WAL stop must not make this count to it.
 	 */
 	static List<String> gaps(String archiveId, Set<String> segments, String from, String to, List<TimelineStart> starts,
 			long segmentSize) {
 		long perLog = 0x1_0000_0000L / segmentSize;
 		long first = number(from, perLog);
 		long last = number(to, perLog);
-		List<String> problems = new ArrayList<>();
-		// the run of missing segments being gone through: its first, its last, its length
-		String runFirst = null;
-		String runLast = null;
-		long runLength = 0;
-		for (long segment = first; segment <= last; segment++) {
-			long timeline = timelineOf(segment, starts);
-			String name = "%08X%08X%08X".formatted(timeline, segment / perLog, segment % perLog);
-			if (!segments.contains(name)) {
-				runFirst = runFirst == null ? name : runFirst;
-				runLast = name;
-				runLength++;
-			}
-			if ((segments.contains(name) || segment == last) && runFirst != null) {
-				problems.add(runLength == 1 ? MISSING_SEGMENT.formatted(archiveId, runFirst)
-						: GAP.formatted(archiveId, runLength, runFirst, runLast));
-				runFirst = null;
-				runLength = 0;
+		// the numbers in range whose segment is present on the timeline that holds it
+		TreeSet<Long> present = new TreeSet<>();
+		for (String name : segments) {
+			long segment = number(name, perLog);
+			if (segment >= first && segment <= last && name.equals(name(timelineOf(segment, starts), segment, perLog))) {
+				present.add(segment);
 			}
 		}
+		List<String> problems = new ArrayList<>();
+		long next = first;
+		for (long segment : present) {
+			if (segment > next) {
+				problems.add(run(archiveId, next, segment - 1, starts, perLog));
+			}
+			next = segment + 1;
+		}
+		if (next <= last) {
+			problems.add(run(archiveId, next, last, starts, perLog));
+		}
 		return problems;
+	}
+
+	/** The problem of the segments numbered {@code first} to {@code last} missing. */
+	private static String run(String archiveId, long first, long last, List<TimelineStart> starts, long perLog) {
+		String runFirst = name(timelineOf(first, starts), first, perLog);
+		return first == last ? MISSING_SEGMENT.formatted(archiveId, runFirst)
+				: GAP.formatted(archiveId, last - first + 1, runFirst, name(timelineOf(last, starts), last, perLog));
+	}
+
+	/** The name of segment number {@code segment} on {@code timeline}. */
+	private static String name(long timeline, long segment, long perLog) {
+		return "%08X%08X%08X".formatted(timeline, segment / perLog, segment % perLog);
 	}
 
 	/** A segment name's number: its log id times the segments per log id, plus its segment id. */

@@ -9,10 +9,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.backup.ArchivePush;
 import dev.pgbatch.core.SqlNames;
 
 /**
@@ -50,16 +50,9 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 			+ " runner (ETL_PGBACKREST_STANZA): no WAL reaches its repository, and a point-in-time restore reaches no"
 			+ " further than the newest backup set (set archive_mode = on and restart the server)";
 
-	static final String ARCHIVE_COMMAND_NOOP = "archive_command is '%s' while pgBackRest stanza %s is configured for"
-			+ " this runner (ETL_PGBACKREST_STANZA): %s (set it to pgbackrest's archive-push, as docs/operations.md says)";
-
-	static final String MARKED_ARCHIVED = "the server counts each segment archived, yet none reaches the repository";
-
-	static final String NEVER_ARCHIVED = "the server archives nothing and keeps every segment in pg_wal";
-
-	/** archive_command values that archive nothing while the server counts every segment archived. */
-	private static final Set<String> NO_OP_COMMANDS = Set.of("true", "/bin/true", "/usr/bin/true",
-			":", "exit 0");
+	static final String NOT_PUSHED = "WAL archiving does not go through pgBackRest while stanza %s is configured for"
+			+ " this runner (ETL_PGBACKREST_STANZA): %s (set archive_command to pgbackrest's archive-push, as"
+			+ " docs/operations.md says)";
 
 	static final String CANNOT_READ = "the runner's role %s may not read the WAL archiver's state (%s); a superuser"
 			+ " gives it: GRANT SELECT ON pg_catalog.pg_stat_archiver TO %s; GRANT EXECUTE ON FUNCTION"
@@ -186,8 +179,11 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 
 	/**
 	 * WAL archiving that cannot work while physical backups are configured ({@code stanza}, null when not): archive_mode
-	 * off on a primary (without a stanza that is a choice, left UNKNOWN), or an archive_command that archives nothing (empty, or one that only succeeds, such as
-	 * 'true'). Null when none of these, or when no stanza is configured.
+	 * off on a primary (without a stanza that is a choice, left UNKNOWN), or archiving that does not go through
+	 * pgBackRest's archive-push into that stanza ({@link ArchivePush}): the server counts segments archived by the
+	 * command's exit code alone, so one that archives elsewhere, or whose failure the shell hides, keeps
+	 * pg_stat_archiver looking sound while nothing reaches the repository. Null when none of these, or when no stanza
+	 * is configured, or the role may not see archive_command.
 	 */
 	String disabled(String stanza) {
 		if (stanza == null) {
@@ -197,15 +193,11 @@ record ArchiverState(String archiveMode, String archiveCommand, String archiveLi
 		if ("off".equals(this.archiveMode) && !this.inRecovery) {
 			return ARCHIVE_MODE_OFF.formatted(this.archiveMode, stanza);
 		}
-		boolean library = this.archiveLibrary != null && !this.archiveLibrary.isBlank();
-		if (!archiving() || library || this.archiveCommand == null) {
+		if (!archiving() || this.archiveCommand == null) {
 			return null;
 		}
-		String command = this.archiveCommand.strip();
-		if (command.isEmpty()) {
-			return ARCHIVE_COMMAND_NOOP.formatted(command, stanza, NEVER_ARCHIVED);
-		}
-		return NO_OP_COMMANDS.contains(command) ? ARCHIVE_COMMAND_NOOP.formatted(command, stanza, MARKED_ARCHIVED) : null;
+		String problem = ArchivePush.problem(this.archiveCommand, this.archiveLibrary, stanza);
+		return problem == null ? null : NOT_PUSHED.formatted(stanza, problem);
 	}
 
 	/** How long finished segments may wait with nothing archived: twice archive_timeout, or a bound when it is 0. */

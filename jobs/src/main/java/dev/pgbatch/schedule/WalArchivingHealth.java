@@ -21,8 +21,8 @@ import org.springframework.stereotype.Component;
  * backups' point-in-time restores reach only as far as the archive: a failing archiver is data at risk, and pg_wal
  * grows until the disk is full. With archive_timeout 0 the wait allowed is
  * {@link ArchiverState#BEHIND_WITHOUT_TIMEOUT_SECONDS}. When physical backups are configured (ETL_PGBACKREST_STANZA
- * set), archiving that cannot work is DOWN: archive_mode off, or an archive_command that archives nothing (see
- * {@link ArchiverState#disabled}); UNKNOWN would count as UP in the node's health. UNKNOWN, never DOWN, when the
+ * set), archiving that cannot work is DOWN: archive_mode off, or archiving that does not go through pgBackRest's
+ * archive-push into that stanza (see {@link ArchiverState#disabled}); UNKNOWN would count as UP in the node's health. UNKNOWN, never DOWN, when the
  * server does not archive and no stanza is configured, on a standby, or when the runner's role may not read
  * pg_stat_archiver (the reason names the GRANT). On a connection of its own with short timeouts, as the scheduler's
  * check.

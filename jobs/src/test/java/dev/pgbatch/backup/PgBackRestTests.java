@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 import org.junit.jupiter.api.Test;
@@ -18,6 +20,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** How pgbatch runs pgBackRest, with stand-in executables (ETL_PGBACKREST_BIN). */
 class PgBackRestTests {
+
+	private static final PhysicalBackups.Covered NOTHING_COVERED = new PhysicalBackups.Covered(null, Set.of());
 
 	@Test
 	void aRunThatDoesNotEndInTimeIsKilledWithTheProcessesItStarted(@TempDir Path dir) throws Exception {
@@ -63,17 +67,70 @@ class PgBackRestTests {
 		PhysicalBackups backups = new PhysicalBackups(
 				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
 
-		PhysicalBackups.Expired dry = backups.expire(true);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED);
 
 		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
 		assertThat(dry.kept()).isEqualTo(2);
 		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
 
-		backups.expire(false);
+		backups.expire(false, NOTHING_COVERED);
 
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
 			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full=1"));
+	}
+
+	/**
+	 * Review 15 F3: with one full kept, Sunday's full (pgbackrest exited 0, but no verify or drill has passed on it)
+	 * does not let retention remove last week's, the newest a passed verify or drill covered: the count is raised to
+	 * keep it, and the summary says so. A verify that began in the second the newer full ended does not cover it.
+	 */
+	@Test
+	void retentionKeepsTheNewestFullAPassedVerifyOrDrillCovered(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		Path info = dir.resolve("info.json");
+		Files.writeString(info, """
+				[{"name":"pgbatch","backup":[
+				 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
+				 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
+				 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
+				  "timestamp":{"start":1796004000,"stop":1796004100}},
+				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
+				""");
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s" ;; esac
+				""".formatted(log, info));
+		PhysicalBackups backups = new PhysicalBackups(
+				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
+		// Monday's verify, after last week's full ended and before Sunday's
+		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
+
+		PhysicalBackups.Expired dry = backups.expire(true, verified);
+
+		assertThat(dry.labels()).containsExactly("20261122-020000F");
+		assertThat(dry.keptFulls()).isEqualTo(2);
+		assertThat(dry.verifiedFull()).isEqualTo("20261129-020000F");
+		assertThat(PhysicalBackups.KEPT_FOR_VERIFIED.formatted(dry.keptFulls(), 1, dry.verifiedFull()))
+			.isEqualTo("kept 2 full backups, more than ETL_PGBACKREST_RETENTION_FULL (1): full backup 20261129-020000F is"
+					+ " the newest a passed backup verify --physical or restore drill covered, and retention never"
+					+ " removes it");
+		backups.expire(false, verified);
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2"));
+
+		// a passed drill of the oldest full's set keeps all three; nothing covered keeps the configured one
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F"))).labels())
+			.isEmpty();
+		assertThat(backups.expire(true, NOTHING_COVERED).labels()).containsExactly("20261122-020000F",
+				"20261129-020000F", "20261129-020000F_20261130-020000I");
+		// the newest full ended at 1796523000: a verify begun within that second does not cover it
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523000, 500_000_000),
+				Set.of())).verifiedFull()).isEqualTo("20261129-020000F");
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()))
+			.keptFulls()).isEqualTo(1);
 	}
 
 	/**
@@ -133,13 +190,13 @@ class PgBackRestTests {
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
-		assertThat(waiting.expire(false).kept()).isEqualTo(1);
+		assertThat(waiting.expire(false, NOTHING_COVERED).kept()).isEqualTo(1);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(2);
 
 		Files.delete(log);
 		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
 				properties(bin, 4, Duration.ZERO));
-		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false))
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED))
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
 	}
 

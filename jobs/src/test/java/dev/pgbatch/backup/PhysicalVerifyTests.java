@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * backup verify --physical on pgBackRest's output: verify's summary against what info lists, the WAL gap check's
@@ -104,15 +105,15 @@ class PhysicalVerifyTests {
 				set(INCR, "incr", "", ""));
 
 		// the oldest full and its incr: retention's; also with a full made meanwhile, the one that was newest
-		assertThat(PhysicalVerify.notByRetention(before, before.subList(2, 4), 0)).isEmpty();
-		assertThat(PhysicalVerify.notByRetention(before, List.of(full(NEW_FULL)), 0)).isEmpty();
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(2, 4), 0, true)).isEmpty();
+		assertThat(PhysicalVerify.notByRetention(before, List.of(full(NEW_FULL)), 0, true)).isEmpty();
 		// the newest full (an older one kept), an incr on a full kept, every full
-		assertThat(PhysicalVerify.notByRetention(before, before.subList(0, 2), 0)).containsExactly(
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(0, 2), 0, true)).containsExactly(
 				Map.entry(FULL, "full set " + OLD_FULL + ", older, is still listed"),
 				Map.entry(INCR, "full set " + OLD_FULL + ", older, is still listed"));
-		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(2), before.get(3)), 0))
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(2), before.get(3)), 0, true))
 			.containsExactly(Map.entry(OLD_INCR, "its full set " + OLD_FULL + " is still listed"));
-		assertThat(PhysicalVerify.notByRetention(before, List.of(), 0)).containsOnlyKeys(OLD_FULL, OLD_INCR, FULL, INCR)
+		assertThat(PhysicalVerify.notByRetention(before, List.of(), 0, true)).containsOnlyKeys(OLD_FULL, OLD_INCR, FULL, INCR)
 			.containsValue(PhysicalVerify.NO_FULL_LEFT);
 	}
 
@@ -127,24 +128,84 @@ class PhysicalVerifyTests {
 		String oldDiff = FULL + "_20261204-030000D";
 		String onOldDiff = FULL + "_20261204-040000I";
 		String diff = FULL + "_20261205-030000D";
-		String madeDiff = FULL + "_20261206-030000D";
-		PhysicalBackups.BackupSet onIt = new PhysicalBackups.BackupSet(onOldDiff, "incr", oldDiff, 0, 0, 0, 0, "", "", null,
-				Instant.EPOCH, Instant.EPOCH, 1, 15);
+		String newDiff = FULL + "_20261206-030000D";
+		PhysicalBackups.BackupSet onIt = incr(onOldDiff, oldDiff);
 		List<PhysicalBackups.BackupSet> before = List.of(full(FULL), set(oldDiff, "diff", "", ""), onIt,
-				set(diff, "diff", "", ""));
-		// with 2, the diff made meanwhile leaves the older diff third from the newest of the full and diffs: removed,
-		// with its incr; with 3 it would be kept
-		List<PhysicalBackups.BackupSet> after = List.of(full(FULL), set(diff, "diff", "", ""), set(madeDiff, "diff", "", ""));
+				set(diff, "diff", "", ""), set(newDiff, "diff", "", ""));
+		// with 2, the two newer diffs leave the older diff third from the newest of the full and diffs: removed, with
+		// its incr; with 3 it would be kept
+		List<PhysicalBackups.BackupSet> after = List.of(full(FULL), set(diff, "diff", "", ""), set(newDiff, "diff", "", ""));
 
-		assertThat(PhysicalVerify.notByRetention(before, after, 2)).isEmpty();
-		assertThat(PhysicalVerify.notByRetention(before, after, 3)).containsOnlyKeys(oldDiff, onOldDiff);
-		assertThat(PhysicalVerify.notByRetention(before, after, 0)).containsOnlyKeys(oldDiff, onOldDiff);
+		assertThat(PhysicalVerify.notByRetention(before, after, 2, true)).isEmpty();
+		assertThat(PhysicalVerify.notByRetention(before, after, 3, true)).containsOnlyKeys(oldDiff, onOldDiff);
+		assertThat(PhysicalVerify.notByRetention(before, after, 0, true)).containsOnlyKeys(oldDiff, onOldDiff);
 		// the newer diff gone, the older kept: not retention's, whatever its number
-		assertThat(PhysicalVerify.notByRetention(before, List.of(full(FULL), set(oldDiff, "diff", "", ""), onIt), 1))
-			.containsOnlyKeys(diff);
+		assertThat(PhysicalVerify.notByRetention(before.subList(0, 4), List.of(full(FULL), set(oldDiff, "diff", "", ""),
+				onIt), 1, true)).containsOnlyKeys(diff);
 		// an incr on the full itself is never a diff retention's
-		assertThat(PhysicalVerify.notByRetention(List.of(full(FULL), set(INCR, "incr", "", "")), after, 1))
+		assertThat(PhysicalVerify.notByRetention(List.of(full(FULL), set(INCR, "incr", "", "")), after, 1, true))
 			.containsOnlyKeys(INCR);
+	}
+
+	/**
+	 * Review 15 F1: diff retention removes the oldest diffs first, each with its incrs, counting only sets verify
+	 * checked. With 2: F, D0, D1, I1 (on D1), D2, D3, and D1 removed with I1 by an expire --set while D0 stays: not
+	 * retention's, though D2 and D3 are newer; I1 removed alone while D1 stays: neither; D0 removed because of a diff
+	 * made while verify ran, which it did not check: named too.
+	 */
+	@Test
+	void aMiddleDiffALoneIncrOrARemovalOnlyAnUncheckedSetExplainsIsNamed() {
+		String d0 = FULL + "_20261204-030000D";
+		String d1 = FULL + "_20261205-030000D";
+		String i1 = FULL + "_20261205-040000I";
+		String d2 = FULL + "_20261206-030000D";
+		String d3 = FULL + "_20261207-030000D";
+		List<PhysicalBackups.BackupSet> before = List.of(full(FULL), set(d0, "diff", "", ""), set(d1, "diff", "", ""),
+				incr(i1, d1), set(d2, "diff", "", ""), set(d3, "diff", "", ""));
+
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(1), before.get(4),
+				before.get(5)), 2, true)).containsOnlyKeys(d1, i1);
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(1), before.get(2),
+				before.get(4), before.get(5)), 2, true)).containsOnlyKeys(i1);
+		// the oldest diffs first, each with its incr: retention's
+		assertThat(PhysicalVerify.notByRetention(before, List.of(before.get(0), before.get(4), before.get(5)), 2, true))
+			.isEmpty();
+		// D0 removed, D1 and a diff made meanwhile newer: only one checked set newer than D0 with 2 wanted
+		List<PhysicalBackups.BackupSet> three = before.subList(0, 4);
+		assertThat(PhysicalVerify.notByRetention(three, List.of(before.get(0), before.get(2), before.get(3),
+				set(d2, "diff", "", "")), 2, true)).containsOnlyKeys(d0);
+	}
+
+	/**
+	 * Review 15 F2: a removal is retention's only when a backup job's retention step ran meanwhile; else even the
+	 * oldest full removed is named. A set a backup job made (its restore point) that is gone between verifies, its
+	 * full not older than the oldest listed, is named at the next verify; one whose full is older went with it, and
+	 * with a repo1-retention-diff a diff or incr is not named.
+	 */
+	@Test
+	void aRemovalWithoutARetentionStepOrASetMadeAndGoneBetweenVerifiesIsNamed() {
+		List<PhysicalBackups.BackupSet> before = List.of(full(OLD_FULL), set(OLD_INCR, "incr", "", ""), full(FULL),
+				set(INCR, "incr", "", ""));
+
+		assertThat(PhysicalVerify.notByRetention(before, before.subList(2, 4), 0, false)).containsExactly(
+				Map.entry(OLD_FULL, "no backup job's retention step ran while it did"),
+				Map.entry(OLD_INCR, PhysicalVerify.NO_RETENTION_RAN));
+		assertThat(PhysicalVerify.notByRetention(before, before, 0, false)).isEmpty();
+
+		String diff = FULL + "_20261204-030000D";
+		Map<String, String> made = Map.of(OLD_FULL, "backup-" + OLD_FULL, FULL, "backup-" + FULL, INCR, "backup-" + INCR,
+				diff, "backup-" + diff);
+		List<PhysicalBackups.BackupSet> listed = List.of(full(FULL), set(INCR, "incr", "", ""));
+
+		assertThat(PhysicalVerify.madeButGone(made, listed, 0)).containsExactly("backup set " + diff + ", which a backup"
+				+ " job of this runner made (restore point backup-" + diff + "), is no longer listed, though its full set"
+				+ " is not older than the oldest full listed (" + FULL + "): retention does not remove it; an expire"
+				+ " --set by hand, or the repository was changed");
+		assertThat(PhysicalVerify.madeButGone(made, listed, 2)).isEmpty();
+		assertThat(PhysicalVerify.madeButGone(made, List.of(set(INCR, "incr", "", "")), 0)).isEmpty();
+		assertThat(PhysicalVerify.madeButGone(made, List.of(full(OLD_FULL), set(INCR, "incr", "", "")), 0))
+			.hasSize(2)
+			.allMatch(problem -> problem.startsWith("backup set " + FULL));
 	}
 
 	/**
@@ -214,7 +275,7 @@ class PhysicalVerifyTests {
 		PhysicalBackups.Archive before = PhysicalBackups.archive(info.formatted(older + ", " + newer));
 
 		Files.writeString(dir.resolve("info.json"), info.formatted(older));
-		PhysicalVerify.Verify expired = verify.pgBackRestVerify(before);
+		PhysicalVerify.Verify expired = verify.pgBackRestVerify(before, 0, () -> true);
 
 		assertThat(expired.problems()).containsExactly(
 				"backup set " + FULL + " was removed while pgbackrest verify ran, which retention does not do (it"
@@ -227,11 +288,16 @@ class PhysicalVerifyTests {
 
 		Files.writeString(dir.resolve("verify.out"), damaged.formatted(OLD_FULL, FULL));
 		Files.writeString(dir.resolve("info.json"), info.formatted(newer));
-		PhysicalVerify.Verify retained = verify.pgBackRestVerify(before);
+		PhysicalVerify.Verify retained = verify.pgBackRestVerify(before, 0, () -> true);
 
 		assertThat(retained.problems()).isEmpty();
 		assertThat(retained.notes())
 			.containsExactly("the backup sets changed while pgbackrest verify ran: removed " + OLD_FULL + "; made none");
+
+		// the same removal with no retention step run meanwhile: named, its files' problems with it
+		assertThat(verify.pgBackRestVerify(before, 0, () -> false).problems()).containsExactly(
+				PhysicalVerify.SET_REMOVED.formatted(OLD_FULL, PhysicalVerify.NO_RETENTION_RAN),
+				"pgbackrest verify: invalid checksum backup/pgbatch/" + OLD_FULL + "/pg_data/base/5/16384.zst");
 	}
 
 	/** No summary (or one without a status) is no verify: it fails; so does an archive verify did not check. */
@@ -260,6 +326,30 @@ class PhysicalVerifyTests {
 		assertThat(PhysicalVerify.gaps("15-1", Set.of("0000000100000000000000FE", "000000010000000100000001"),
 				"0000000100000000000000FE", "000000010000000100000001", one, MB16))
 			.containsExactly("WAL archive 15-1: 2 segment(s) missing, 0000000100000000000000FF to 000000010000000100000000");
+	}
+
+	/**
+	 * Review 15 F8: a planted name far ahead (the newest segment then) and a set's far WAL stop are each one gap,
+	 * found without counting through the 1e12 segments between.
+	 */
+	@Test
+	void aPlantedFarSegmentOrAFarWalStopIsOneGapFoundAtOnce() {
+		List<PhysicalVerify.TimelineStart> one = List.of(new PhysicalVerify.TimelineStart(1, 0));
+		String far = "00000001FFFFFFFF000000FF";
+		Set<String> segments = Set.of("000000010000000000000001", "000000010000000000000002", far);
+		PhysicalBackups.BackupSet farStop = set(FULL, "full", "000000010000000000000001", far);
+
+		PhysicalVerify.Checked checked = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> PhysicalVerify.check("15-1", Set.of("000000010000000000000001", "000000010000000000000002"), one,
+						new PhysicalVerify.From("000000010000000000000001", "its first segment"), List.of(farStop), null,
+						MB16));
+		assertThat(checked.problems()).containsExactly("WAL archive 15-1: backup set " + FULL + " cannot be made"
+				+ " consistent, WAL of its own (000000010000000000000001.." + far + ") is missing: 1099511627773"
+				+ " segment(s) missing, 000000010000000000000003 to " + far);
+		assertThat(assertTimeoutPreemptively(Duration.ofSeconds(10), () -> PhysicalVerify.gaps("15-1", segments,
+				"000000010000000000000001", far, one, MB16)))
+			.containsExactly("WAL archive 15-1: 1099511627772 segment(s) missing, 000000010000000000000003 to"
+					+ " 00000001FFFFFFFF000000FE");
 	}
 
 	/** With 1 GB segments (initdb --wal-segsize=1024) a log id holds 00 to 03 only. */
@@ -611,6 +701,11 @@ class PhysicalVerifyTests {
 
 	private static PhysicalVerify.From from(PhysicalBackups.BackupSet full) {
 		return new PhysicalVerify.From(full.walStart(), "the WAL start of full set " + full.label());
+	}
+
+	private static PhysicalBackups.BackupSet incr(String label, String prior) {
+		return new PhysicalBackups.BackupSet(label, "incr", prior, 0, 0, 0, 0, "", "", null, Instant.EPOCH, Instant.EPOCH,
+				1, 15);
 	}
 
 	private static PhysicalBackups.BackupSet full(String label) {
