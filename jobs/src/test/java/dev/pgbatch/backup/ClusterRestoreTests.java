@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 /** What a restored data directory's configuration files get before its first start. */
 class ClusterRestoreTests {
@@ -117,7 +118,12 @@ class ClusterRestoreTests {
 						Duration.ofSeconds(10))), null);
 		assumeThat(Path.of("/usr/lib/postgresql/14/bin/pg_ctl")).as("no PostgreSQL 14 here").doesNotExist();
 		Process sleep = new ProcessBuilder("sleep", "60").directory(data.toFile()).start();
-		Process postmaster = new ProcessBuilder(postgres.toString(), "60").directory(data.toFile()).start();
+		// SIGINT's default action back (a job started in the background by a shell inherits it ignored, and sleep
+		// keeps it so; a real postmaster installs its own handler): env execs the stand-in in its own process
+		Process postmaster = new ProcessBuilder("env", "--default-signal=INT", postgres.toString(), "60")
+			.directory(data.toFile()).start();
+		await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(Path.of("/proc/" + postmaster.pid() + "/cmdline"))
+			.startsWith(postgres.toString()));
 		try {
 			Files.writeString(data.resolve("postmaster.pid"), sleep.pid() + "\n" + data + "\n");
 			assertThat(cluster.stop(data, "fast"))
