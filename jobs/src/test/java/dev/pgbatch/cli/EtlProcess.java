@@ -39,20 +39,25 @@ public final class EtlProcess {
 
 	/** Starts bin/etl in the background, with extra environment variables. */
 	public static EtlProcess start(Map<String, String> environment, String... arguments) throws IOException {
-		return start(null, environment, List.of(), arguments);
+		return start(ETL, null, environment, List.of(), arguments);
+	}
+
+	/** Starts another copy of bin/etl ({@code etl}, in a project of its own) in the background. */
+	public static EtlProcess start(Path etl, Map<String, String> environment, String... arguments) throws IOException {
+		return start(etl, null, environment, List.of(), arguments);
 	}
 
 	/** Runs bin/etl to its end in {@code directory}, with extra environment variables and without {@code unset}. */
 	public static Result runIn(Path directory, Map<String, String> environment, List<String> unset, String... arguments)
 			throws IOException, InterruptedException {
-		return start(directory, environment, unset, arguments).await();
+		return start(ETL, directory, environment, unset, arguments).await();
 	}
 
-	private static EtlProcess start(Path directory, Map<String, String> environment, List<String> unset,
+	private static EtlProcess start(Path etl, Path directory, Map<String, String> environment, List<String> unset,
 			String... arguments) throws IOException {
 		prepareTheRunner();
 		List<String> command = new ArrayList<>();
-		command.add(ETL.toString());
+		command.add(etl.toString());
 		command.addAll(List.of(arguments));
 		Path out = Files.createTempFile("etl-out", ".txt");
 		Path err = Files.createTempFile("etl-err", ".txt");
@@ -139,6 +144,11 @@ public final class EtlProcess {
 
 	public boolean isAlive() {
 		return this.process.isAlive();
+	}
+
+	/** The process's JVM once bin/etl has replaced itself with it, as the system shows it (its command line). */
+	public ProcessHandle.Info info() {
+		return this.process.info();
 	}
 
 	/**
