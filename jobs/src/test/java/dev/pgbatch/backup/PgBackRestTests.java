@@ -59,13 +59,7 @@ class PgBackRestTests {
 				 {"label":"20261203-020000F","type":"full","prior":null},
 				 {"label":"20261203-020000F_20261203-030000D","type":"diff","prior":"20261203-020000F"}]}]
 				""");
-		Path bin = standIn(dir, """
-				#!/bin/sh
-				echo "$*" >>"%s"
-				case "$*" in *" info") cat "%s" ;; esac
-				""".formatted(log, info));
-		PhysicalBackups backups = new PhysicalBackups(
-				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
+		PhysicalBackups backups = keepingOneFull(dir, log, info);
 
 		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED);
 
@@ -97,13 +91,7 @@ class PgBackRestTests {
 				  "timestamp":{"start":1796004000,"stop":1796004100}},
 				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
 				""");
-		Path bin = standIn(dir, """
-				#!/bin/sh
-				echo "$*" >>"%s"
-				case "$*" in *" info") cat "%s" ;; esac
-				""".formatted(log, info));
-		PhysicalBackups backups = new PhysicalBackups(
-				new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
+		PhysicalBackups backups = keepingOneFull(dir, log, info);
 		// Monday's verify, after last week's full ended and before Sunday's
 		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
 
@@ -268,6 +256,16 @@ class PgBackRestTests {
 	}
 
 	/** A stand-in pgbackrest in {@code dir}: the script, executable by its owner only. */
+	/** Physical backups keeping one full, on a stand-in pgbackrest that logs its commands and answers info with a file. */
+	private static PhysicalBackups keepingOneFull(Path dir, Path log, Path info) throws IOException {
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s" ;; esac
+				""".formatted(log, info));
+		return new PhysicalBackups(new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
+	}
+
 	static Path standIn(Path dir, String script) throws IOException {
 		Path bin = dir.resolve("pgbackrest");
 		Files.writeString(bin, script);
