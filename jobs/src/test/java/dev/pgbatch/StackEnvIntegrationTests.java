@@ -242,6 +242,65 @@ class StackEnvIntegrationTests {
 		assertThat(setsOfTheRunThatMade(reportedLabel(first), before)).singleElement();
 	}
 
+	/**
+	 * A physical backup's own point meets a managed table locked for longer than its tries (an archive move's ALTER
+	 * TABLE ... SET TABLESPACE): tried again up to ETL_PGBACKREST_LOCK_WAIT, then given up; the run still expires and
+	 * ends COMPLETED with its set, and says (summary, one WARN line) that the point is missing.
+	 */
+	@Test
+	void aPhysicalBackupWhosePointStaysLockedStillRunsItsRetentionAndSaysThePointIsMissing() throws Exception {
+		EtlProcess.Result run;
+		try (Connection mover = TestDatabase.connect(); java.sql.Statement statement = mover.createStatement()) {
+			mover.setAutoCommit(false);
+			statement.execute("LOCK TABLE retail.stores IN ACCESS EXCLUSIVE MODE");
+			run = EtlInProcess.run(Map.of("ETL_BACKUP_POINT_LOCK_TIMEOUT", "200ms", "ETL_PGBACKREST_LOCK_WAIT", "1s"),
+					"run", "backup", "type=incr", "--json");
+			mover.rollback();
+		}
+
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		String label = report.path("steps").get(0).path("summary").path("label").asString();
+		String missing = "none: restore point backup-" + label + " was not made within 1 s (ETL_PGBACKREST_LOCK_WAIT):"
+				+ " restore point backup-" + label + ": a managed table stayed locked by another session for 200 ms"
+				+ " (ETL_BACKUP_POINT_LOCK_TIMEOUT): nothing was made; ";
+		assertThat(report.path("steps").get(0).path("summary").path("point").asString()).startsWith(missing)
+			.endsWith("; make one with bin/etl backup point NAME");
+		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(missing))).hasSize(1);
+		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).startsWith("expired ");
+		try (Connection connection = TestDatabase.connect();
+				java.sql.PreparedStatement point = connection.prepareStatement("SELECT 1 FROM etl.restore_point WHERE name = ?")) {
+			point.setString(1, "backup-" + label);
+			try (ResultSet recorded = point.executeQuery()) {
+				assertThat(recorded.next()).isFalse();
+			}
+		}
+	}
+
+	/**
+	 * Retention's expire does not remove sets under a drill or a backup restore --to (the server's restore lock held):
+	 * it is skipped this time, said, and the run ends COMPLETED with its set.
+	 */
+	@Test
+	void aPhysicalBackupsExpireIsSkippedWhileADrillOrRestoreHoldsTheRestoreLock() throws Exception {
+		// the test database made (on first use) before the command, whose output would otherwise show its migration
+		TestDatabase.name();
+		EtlProcess.Result run;
+		try (Connection drill = TestDatabase.connect("postgres"); java.sql.Statement statement = drill.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup drill or restore --data-dir'))");
+			run = EtlInProcess.run("run", "backup", "type=incr", "--json");
+		}
+
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		String skipped = "skipped: a drill or backup restore --to reads the backup sets (the server's restore lock is"
+				+ " held); the next physical backup's retention expires what is due";
+		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).isEqualTo(skipped);
+		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(skipped + ": "))).hasSize(1);
+	}
+
 	/** The backup job's own lock (core/ExecutionLock: pgbatch.job, backup), held until the connection closes. */
 	private static Connection holdingTheBackupJobsLock() throws Exception {
 		Connection session = TestDatabase.connect();
