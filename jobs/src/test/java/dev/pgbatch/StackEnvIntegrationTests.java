@@ -165,8 +165,9 @@ class StackEnvIntegrationTests {
 	 * bin/etl run backup type=incr killed with SIGKILL while its pgbackrest runs: pgbackrest goes on (paused here
 	 * until the restart has looked at the repository, so that the restart finds it running), the restart waits for it
 	 * instead of failing on pgBackRest's lock, and reports the set it finished: the one set made, no second backup.
-	 * The backup job's own lock is held all along, as a logical backup or a nightly would hold it: status still says
-	 * the killed execution's process is gone, and the restart takes the physical backups' lock, not that one.
+	 * While the backup job's own lock is held (a logical backup, or a runner of the version before that ran the
+	 * physical backup under it) the killed execution may be alive: status does not call it orphaned and its restart
+	 * is refused; once that lock is free, status says its process is gone, and the restart goes on.
 	 */
 	@Test
 	void aPhysicalBackupKilledWithSigkillIsFinishedByItsRestart() throws Exception {
@@ -176,36 +177,40 @@ class StackEnvIntegrationTests {
 		// paused before the kill, so that it is still running when the restart looks (an incr takes 2 s); its workers
 		// wait for it
 		assertThat(signal("STOP", orphan)).isTrue();
-		EtlProcess.Result restarted;
-		try (Connection logical = holdingTheBackupJobsLock()) {
-			java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
-			try {
-				run.kill();
-				long execution;
-				try (java.sql.Connection connection = TestDatabase.connect();
-						java.sql.ResultSet newest = connection.createStatement()
-							.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
-					newest.next();
-					execution = newest.getLong(1);
-				}
+		java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
+		try {
+			run.kill();
+			long execution;
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.ResultSet newest = connection.createStatement()
+						.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
+				newest.next();
+				execution = newest.getLong(1);
+			}
+			try (Connection logical = holdingTheBackupJobsLock()) {
 				EtlProcess.Result status = EtlInProcess.run("status", Long.toString(execution), "--json");
-				assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
-				restart = java.util.concurrent.CompletableFuture
-					.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
-				// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some
-				// more
-				for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
-					Thread.sleep(100);
-				}
-				Thread.sleep(3_000);
-				assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
+				assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isFalse();
+				EtlProcess.Result refused = EtlInProcess.run("restart", Long.toString(execution));
+				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
+				assertThat(refused.stderr()).startsWith("etl: execution " + execution + " of backup may still run: the"
+						+ " job's own lock is held (");
 			}
-			finally {
-				// never left paused: it holds the stanza's backup lock
-				signal("CONT", orphan);
+			EtlProcess.Result status = EtlInProcess.run("status", Long.toString(execution), "--json");
+			assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
+			restart = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
+			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some more
+			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
+				Thread.sleep(100);
 			}
-			restarted = restart.get(5, TimeUnit.MINUTES);
+			Thread.sleep(3_000);
+			assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
 		}
+		finally {
+			// never left paused: it holds the stanza's backup lock
+			signal("CONT", orphan);
+		}
+		EtlProcess.Result restarted = restart.get(5, TimeUnit.MINUTES);
 
 		assertThat(restarted.exitCode()).as(restarted.stdout() + restarted.stderr()).isZero();
 		assertThat(setsOfTheRunThatMade(reportedLabel(restarted), before)).singleElement();
