@@ -511,6 +511,30 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
+	/**
+	 * Whether a later execution shares the lock is read in one query of the repository's tables, not by loading each
+	 * later execution with its steps and contexts: one that cannot be loaded (deleted meanwhile; here, a parameter of
+	 * a type this runner does not know) does not fail the report of an earlier one.
+	 */
+	@Test
+	void aReportDoesNotLoadTheLaterExecutions() {
+		JobExecution physical = startedBackup("incr");
+		JobExecution logical = startedBackup("logical");
+		this.jdbc.update("""
+				INSERT INTO etl.batch_job_execution_params (job_execution_id, parameter_name, parameter_type,
+				  parameter_value, identifying) VALUES (?, 'later', 'dev.pgbatch.NoSuchType', 'x', 'N')""", logical.getId());
+		try {
+			assertThat(this.reports.report(physical.getId()).superseded()).isFalse();
+		}
+		finally {
+			this.jdbc.update("DELETE FROM etl.batch_job_execution_params WHERE parameter_name = 'later'");
+		}
+		// none left recorded as running: a backup wait of another test would take them for a run under way
+		for (JobExecution started : List.of(physical, logical)) {
+			assertThat(this.runner.stop(started.getId()).getStatus()).isEqualTo(BatchStatus.FAILED);
+		}
+	}
+
 	/** An execution of job backup of that type recorded as running, with no process behind it. */
 	private JobExecution startedBackup(String type) {
 		JobParameters parameters = new JobParametersBuilder().addString("type", type)
