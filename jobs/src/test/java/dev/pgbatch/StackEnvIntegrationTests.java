@@ -199,7 +199,8 @@ class StackEnvIntegrationTests {
 			assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
 			restart = java.util.concurrent.CompletableFuture
 				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
-			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some more
+			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some
+			// more
 			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
 				Thread.sleep(100);
 			}
@@ -275,7 +276,8 @@ class StackEnvIntegrationTests {
 		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(missing))).hasSize(1);
 		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).startsWith("expired ");
 		try (Connection connection = TestDatabase.connect();
-				java.sql.PreparedStatement point = connection.prepareStatement("SELECT 1 FROM etl.restore_point WHERE name = ?")) {
+				java.sql.PreparedStatement point = connection
+					.prepareStatement("SELECT 1 FROM etl.restore_point WHERE name = ?")) {
 			point.setString(1, "backup-" + label);
 			try (ResultSet recorded = point.executeQuery()) {
 				assertThat(recorded.next()).isFalse();
@@ -292,8 +294,10 @@ class StackEnvIntegrationTests {
 		// the test database made (on first use) before the command, whose output would otherwise show its migration
 		TestDatabase.name();
 		EtlProcess.Result run;
-		try (Connection drill = TestDatabase.connect("postgres"); java.sql.Statement statement = drill.createStatement()) {
-			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup drill or restore --data-dir'))");
+		try (Connection drill = TestDatabase.connect("postgres");
+				java.sql.Statement statement = drill.createStatement()) {
+			statement.execute(
+					"SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup drill or restore --data-dir'))");
 			run = EtlInProcess.run("run", "backup", "type=incr", "--json");
 		}
 
@@ -303,7 +307,8 @@ class StackEnvIntegrationTests {
 		String skipped = "skipped: a drill or backup restore --to reads the backup sets (the server's restore lock is"
 				+ " held); the next physical backup's retention expires what is due";
 		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).isEqualTo(skipped);
-		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(skipped + ": "))).hasSize(1);
+		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(skipped + ": ")))
+			.hasSize(1);
 	}
 
 	/** The backup job's own lock (core/ExecutionLock: pgbatch.job, backup), held until the connection closes. */

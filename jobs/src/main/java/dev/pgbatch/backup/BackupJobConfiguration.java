@@ -4,11 +4,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
-import dev.pgbatch.core.OneLine;
-import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,15 +44,16 @@ class BackupJobConfiguration {
 	/** What holds the server's restore lock while an expire runs, as a drill refused meanwhile names it. */
 	static final String RETENTION = "backup retention";
 
-	static final String EXPIRE_SKIPPED = "skipped: a drill or backup restore --to reads the backup sets (the server's restore"
-			+ " lock is held); the next physical backup's retention expires what is due";
+	static final String EXPIRE_SKIPPED = "skipped: a drill or backup restore --to reads the backup sets (the server's"
+			+ " restore lock is held); the next physical backup's retention expires what is due";
 
 	/** The id of the backup the run made, in the job's execution context. */
 	private static final String MADE = "backup.made";
 
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, BackupWriter writer,
-			BackupCatalog catalog, PhysicalBackups physical, BackupPoint point, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+			BackupCatalog catalog, PhysicalBackups physical, BackupPoint point, KeysetProperties keyset,
+			ProgressMonitor progress, ExecutionLock lock) {
 		DatabaseLock databaseLock = new DatabaseLock(writer, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
@@ -83,7 +84,8 @@ class BackupJobConfiguration {
 					PhysicalBackups.BackupSet made = physical.backup(type(parameters), run);
 					summarize(step, made);
 					// its own point, after the set ended: a restore to it can start from this set
-					step.getExecutionContext().putString("summary.point", point.make(POINT_PREFIX + made.label(), made.label()));
+					step.getExecutionContext()
+						.putString("summary.point", point.make(POINT_PREFIX + made.label(), made.label()));
 					log.info("physical backup {} ({}) complete: {} bytes in the repository", made.label(), made.type(),
 							made.repositoryDeltaBytes());
 					return;

@@ -522,7 +522,8 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		JobExecution logical = startedBackup("logical");
 		this.jdbc.update("""
 				INSERT INTO etl.batch_job_execution_params (job_execution_id, parameter_name, parameter_type,
-				  parameter_value, identifying) VALUES (?, 'later', 'dev.pgbatch.NoSuchType', 'x', 'N')""", logical.getId());
+				  parameter_value, identifying)
+				VALUES (?, 'later', 'dev.pgbatch.NoSuchType', 'x', 'N')""", logical.getId());
 		try {
 			assertThat(this.reports.report(physical.getId()).superseded()).isFalse();
 		}
