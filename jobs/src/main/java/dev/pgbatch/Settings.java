@@ -168,6 +168,25 @@ public final class Settings {
 		return System.getenv();
 	}
 
+	/**
+	 * Settings a version removed, and what replaced them: one still set is said at start ({@link #removed}), neither
+	 * ignored in silence nor refused (an environment file of the version before must not stop the runner).
+	 */
+	private static final Map<String, String> REMOVED = Map.of("ETL_SCHEDULER_BACKUP_HOLD",
+			"physical backups no longer wait for the nightly");
+
+	static final String REMOVED_SETTING = "%s was removed: %s";
+
+	/** What to say of the removed settings that are set, one line each (a WARN at start). */
+	static List<String> removed(UnaryOperator<String> lookup) {
+		return REMOVED.entrySet()
+			.stream()
+			.filter(setting -> lookup.apply(setting.getKey()) != null)
+			.sorted(Map.Entry.comparingByKey())
+			.map(setting -> REMOVED_SETTING.formatted(setting.getKey(), setting.getValue()))
+			.toList();
+	}
+
 	/** Refuses the first bad setting with a {@link UsageException} of one line naming it. */
 	public static void check() {
 		refuseSecretsAmong(ManagementFactory.getRuntimeMXBean().getInputArguments(), System::getenv);

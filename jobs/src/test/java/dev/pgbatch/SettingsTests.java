@@ -35,6 +35,15 @@ class SettingsTests {
 		assertThat(SettingsTestRows.BAD_VALUES.keySet()).containsExactlyInAnyOrderElementsOf(Settings.CHECKS.keySet());
 	}
 
+	/** A removed setting still set is said (a WARN at start), not refused and not ignored in silence. */
+	@Test
+	void aRemovedSettingThatIsSetIsSaidOnce() {
+		assertThat(Settings.removed(Map.of("ETL_SCHEDULER_BACKUP_HOLD", "6h")::get)).containsExactly(
+				"ETL_SCHEDULER_BACKUP_HOLD was removed: physical backups no longer wait for the nightly");
+		assertThat(Settings.removed(NO_VARIABLES)).isEmpty();
+		Settings.check(Map.of("ETL_SCHEDULER_BACKUP_HOLD", "6h")::get);
+	}
+
 	@Test
 	void everyDefaultOfApplicationPropertiesPasses() throws IOException {
 		declared().forEach((name, value) -> assertThat(Settings.problem(name, value)).as(name + "=" + value).isNull());

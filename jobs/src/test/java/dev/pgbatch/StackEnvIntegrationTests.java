@@ -165,8 +165,9 @@ class StackEnvIntegrationTests {
 	 * bin/etl run backup type=incr killed with SIGKILL while its pgbackrest runs: pgbackrest goes on (paused here
 	 * until the restart has looked at the repository, so that the restart finds it running), the restart waits for it
 	 * instead of failing on pgBackRest's lock, and reports the set it finished: the one set made, no second backup.
-	 * The backup job's own lock is held all along, as a logical backup or a nightly would hold it: status still says
-	 * the killed execution's process is gone, and the restart takes the physical backups' lock, not that one.
+	 * While the backup job's own lock is held (a logical backup, or a runner of the version before that ran the
+	 * physical backup under it) the killed execution may be alive: status does not call it orphaned and its restart
+	 * is refused; once that lock is free, status says its process is gone, and the restart goes on.
 	 */
 	@Test
 	void aPhysicalBackupKilledWithSigkillIsFinishedByItsRestart() throws Exception {
@@ -176,36 +177,41 @@ class StackEnvIntegrationTests {
 		// paused before the kill, so that it is still running when the restart looks (an incr takes 2 s); its workers
 		// wait for it
 		assertThat(signal("STOP", orphan)).isTrue();
-		EtlProcess.Result restarted;
-		try (Connection logical = holdingTheBackupJobsLock()) {
-			java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
-			try {
-				run.kill();
-				long execution;
-				try (java.sql.Connection connection = TestDatabase.connect();
-						java.sql.ResultSet newest = connection.createStatement()
-							.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
-					newest.next();
-					execution = newest.getLong(1);
-				}
+		java.util.concurrent.CompletableFuture<EtlProcess.Result> restart;
+		try {
+			run.kill();
+			long execution;
+			try (java.sql.Connection connection = TestDatabase.connect();
+					java.sql.ResultSet newest = connection.createStatement()
+						.executeQuery("SELECT max(job_execution_id) FROM etl.batch_job_execution")) {
+				newest.next();
+				execution = newest.getLong(1);
+			}
+			try (Connection logical = holdingTheBackupJobsLock()) {
 				EtlProcess.Result status = EtlInProcess.run("status", Long.toString(execution), "--json");
-				assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
-				restart = java.util.concurrent.CompletableFuture
-					.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
-				// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some
-				// more
-				for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
-					Thread.sleep(100);
-				}
-				Thread.sleep(3_000);
-				assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
+				assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isFalse();
+				EtlProcess.Result refused = EtlInProcess.run("restart", Long.toString(execution));
+				assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
+				assertThat(refused.stderr()).startsWith("etl: execution " + execution + " of backup may still run: the"
+						+ " job's own lock is held (");
 			}
-			finally {
-				// never left paused: it holds the stanza's backup lock
-				signal("CONT", orphan);
+			EtlProcess.Result status = EtlInProcess.run("status", Long.toString(execution), "--json");
+			assertThat(JSON.readTree(status.stdout()).path("orphaned").asBoolean()).as(status.stdout()).isTrue();
+			restart = java.util.concurrent.CompletableFuture
+				.supplyAsync(() -> EtlInProcess.run("restart", Long.toString(execution), "--json"));
+			// the restart's first look at the repository (pgbackrest info) while the orphan holds the lock, and some
+			// more
+			for (int i = 0; i < 600 && pgbackrest(ProcessHandle.current().descendants(), "info").isEmpty(); i++) {
+				Thread.sleep(100);
 			}
-			restarted = restart.get(5, TimeUnit.MINUTES);
+			Thread.sleep(3_000);
+			assertThat(orphan.isAlive()).as("the killed run's pgbackrest goes on").isTrue();
 		}
+		finally {
+			// never left paused: it holds the stanza's backup lock
+			signal("CONT", orphan);
+		}
+		EtlProcess.Result restarted = restart.get(5, TimeUnit.MINUTES);
 
 		assertThat(restarted.exitCode()).as(restarted.stdout() + restarted.stderr()).isZero();
 		assertThat(setsOfTheRunThatMade(reportedLabel(restarted), before)).singleElement();
@@ -240,6 +246,69 @@ class StackEnvIntegrationTests {
 		assertThat(first.exitCode()).as(first.stdout() + first.stderr()).isZero();
 		assertThat(JSON.readTree(first.stdout()).path("status").asString()).isEqualTo("COMPLETED");
 		assertThat(setsOfTheRunThatMade(reportedLabel(first), before)).singleElement();
+	}
+
+	/**
+	 * A physical backup's own point meets a managed table locked for longer than its tries (an archive move's ALTER
+	 * TABLE ... SET TABLESPACE): tried again up to ETL_PGBACKREST_LOCK_WAIT, then given up; the run still expires and
+	 * ends COMPLETED with its set, and says (summary, one WARN line) that the point is missing.
+	 */
+	@Test
+	void aPhysicalBackupWhosePointStaysLockedStillRunsItsRetentionAndSaysThePointIsMissing() throws Exception {
+		EtlProcess.Result run;
+		try (Connection mover = TestDatabase.connect(); java.sql.Statement statement = mover.createStatement()) {
+			mover.setAutoCommit(false);
+			statement.execute("LOCK TABLE retail.stores IN ACCESS EXCLUSIVE MODE");
+			run = EtlInProcess.run(Map.of("ETL_BACKUP_POINT_LOCK_TIMEOUT", "200ms", "ETL_PGBACKREST_LOCK_WAIT", "1s"),
+					"run", "backup", "type=incr", "--json");
+			mover.rollback();
+		}
+
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		String label = report.path("steps").get(0).path("summary").path("label").asString();
+		String missing = "none: restore point backup-" + label + " was not made within 1 s (ETL_PGBACKREST_LOCK_WAIT):"
+				+ " restore point backup-" + label + ": a managed table stayed locked by another session for 200 ms"
+				+ " (ETL_BACKUP_POINT_LOCK_TIMEOUT): nothing was made; ";
+		assertThat(report.path("steps").get(0).path("summary").path("point").asString()).startsWith(missing)
+			.endsWith("; make one with bin/etl backup point NAME");
+		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(missing))).hasSize(1);
+		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).startsWith("expired ");
+		try (Connection connection = TestDatabase.connect();
+				java.sql.PreparedStatement point = connection
+					.prepareStatement("SELECT 1 FROM etl.restore_point WHERE name = ?")) {
+			point.setString(1, "backup-" + label);
+			try (ResultSet recorded = point.executeQuery()) {
+				assertThat(recorded.next()).isFalse();
+			}
+		}
+	}
+
+	/**
+	 * Retention's expire does not remove sets under a drill or a backup restore --to (the server's restore lock held):
+	 * it is skipped this time, said, and the run ends COMPLETED with its set.
+	 */
+	@Test
+	void aPhysicalBackupsExpireIsSkippedWhileADrillOrRestoreHoldsTheRestoreLock() throws Exception {
+		// the test database made (on first use) before the command, whose output would otherwise show its migration
+		TestDatabase.name();
+		EtlProcess.Result run;
+		try (Connection drill = TestDatabase.connect("postgres");
+				java.sql.Statement statement = drill.createStatement()) {
+			statement.execute(
+					"SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup drill or restore --data-dir'))");
+			run = EtlInProcess.run("run", "backup", "type=incr", "--json");
+		}
+
+		assertThat(run.exitCode()).as(run.stdout() + run.stderr()).isZero();
+		JsonNode report = JSON.readTree(run.stdout());
+		assertThat(report.path("status").asString()).isEqualTo("COMPLETED");
+		String skipped = "skipped: a drill or backup restore --to reads the backup sets (the server's restore lock is"
+				+ " held); the next physical backup's retention expires what is due";
+		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).isEqualTo(skipped);
+		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(skipped + ": ")))
+			.hasSize(1);
 	}
 
 	/** The backup job's own lock (core/ExecutionLock: pgbatch.job, backup), held until the connection closes. */

@@ -5,8 +5,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.pgbatch.core.ExecutionLock;
 import dev.pgbatch.core.JobParametersParser;
+import dev.pgbatch.core.OneLine;
 import dev.pgbatch.core.ParameterDefinition;
 import dev.pgbatch.core.ProgressMonitor;
+import dev.pgbatch.core.RefusedException;
 import dev.pgbatch.crypto.KeysetProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,12 +41,19 @@ class BackupJobConfiguration {
 	/** A physical backup's own restore point is this followed by the set's label. */
 	static final String POINT_PREFIX = "backup-";
 
+	/** What holds the server's restore lock while an expire runs, as a drill refused meanwhile names it. */
+	static final String RETENTION = "backup retention";
+
+	static final String EXPIRE_SKIPPED = "skipped: a drill or backup restore --to reads the backup sets (the server's"
+			+ " restore lock is held); the next physical backup's retention expires what is due";
+
 	/** The id of the backup the run made, in the job's execution context. */
 	private static final String MADE = "backup.made";
 
 	@Bean
 	Job backupJob(JobRepository jobRepository, PlatformTransactionManager transactionManager, BackupWriter writer,
-			BackupCatalog catalog, PhysicalBackups physical, PhysicalCatalog physicalCatalog, RestorePoints points, KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
+			BackupCatalog catalog, PhysicalBackups physical, PhysicalCatalog physicalCatalog, BackupPoint point,
+			KeysetProperties keyset, ProgressMonitor progress, ExecutionLock lock) {
 		DatabaseLock databaseLock = new DatabaseLock(writer, lock);
 		return new JobBuilder(BackupJob.NAME, jobRepository).listener(progress)
 			.listener(databaseLock)
@@ -75,11 +84,8 @@ class BackupJobConfiguration {
 					PhysicalBackups.BackupSet made = physical.backup(type(parameters), run);
 					summarize(step, made);
 					// its own point, after the set ended: a restore to it can start from this set
-					String point = POINT_PREFIX + made.label();
-					if (!points.exists(point)) {
-						points.create(point, made.label());
-					}
-					step.getExecutionContext().putString("summary.point", point);
+					step.getExecutionContext()
+						.putString("summary.point", point.make(POINT_PREFIX + made.label(), made.label()));
 					log.info("physical backup {} ({}) complete: {} bytes in the repository", made.label(), made.type(),
 							made.repositoryDeltaBytes());
 					return;
@@ -98,7 +104,16 @@ class BackupJobConfiguration {
 			.next(step("retention", jobRepository, transactionManager, (parameters, step) -> {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value());
 				if (BackupJob.physical(type(parameters))) {
-					PhysicalBackups.Expired expired = physical.expire(dryRun, physicalCatalog.covered());
+					// a dry run removes nothing, and takes no lock
+					ExecutionLock.Held restores = dryRun ? null : restoresApart(lock);
+					if (!dryRun && restores == null) {
+						step.getExecutionContext().putString("summary.retention", EXPIRE_SKIPPED);
+						return;
+					}
+					PhysicalBackups.Expired expired;
+					try (restores) {
+						expired = physical.expire(dryRun, physicalCatalog.covered());
+					}
 					step.getExecutionContext()
 						.putString("summary.retention", String.format(java.util.Locale.ROOT,
 								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
@@ -119,6 +134,21 @@ class BackupJobConfiguration {
 							String.join(", ", retained.expired()), retained.abandoned(), retained.kept(), retained.notOurs()));
 			}))
 			.build();
+	}
+
+	/**
+	 * The restore lock of the server ({@link RestoreLock}), taken for the length of an expire: a drill or a backup
+	 * restore --to reads a set, which an expire must not remove under it. Held by one, null: the expire is skipped this
+	 * time (said), and the next physical backup's retention does it.
+	 */
+	private static ExecutionLock.Held restoresApart(ExecutionLock lock) {
+		try {
+			return RestoreLock.hold(lock, RETENTION);
+		}
+		catch (RefusedException ex) {
+			log.warn("{}: {}", EXPIRE_SKIPPED, OneLine.of(ex.getMessage()));
+			return null;
+		}
 	}
 
 	private static String type(JobParameters parameters) {

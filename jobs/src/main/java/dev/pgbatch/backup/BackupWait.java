@@ -9,6 +9,7 @@ import dev.pgbatch.core.ExecutionLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,12 +31,15 @@ class BackupWait {
 
 	private final ExecutionLock lock;
 
+	private final JobRepository repository;
+
 	private final PhysicalBackups physical;
 
 	private final Duration wait;
 
-	BackupWait(ExecutionLock lock, PhysicalBackups physical, PgBackRestProperties properties) {
+	BackupWait(ExecutionLock lock, JobRepository repository, PhysicalBackups physical, PgBackRestProperties properties) {
 		this.lock = lock;
+		this.repository = repository;
 		this.physical = physical;
 		this.wait = properties.lockWait();
 	}
@@ -90,9 +94,20 @@ class BackupWait {
 		}
 	}
 
-	/** Whether a physical backup runs now: of the backup job (its lock), or any pgBackRest backup of the stanza. */
+	/**
+	 * Whether a physical backup runs now: of the backup job (its lock, or the job's own for a physical run recorded
+	 * as running: a runner not yet upgraded takes that one, {@link ExecutionLock#formerHolder}), or any pgBackRest
+	 * backup of the stanza.
+	 */
 	boolean running() throws IOException, InterruptedException {
-		return this.lock.isHeld(BackupJob.PHYSICAL_LOCK) || this.physical.backupRunning();
+		return this.lock.isHeld(BackupJob.PHYSICAL_LOCK) || physicalUnderTheJobsLock() || this.physical.backupRunning();
+	}
+
+	/** The repository is read only while the job's own lock is held: mostly never, or for a logical backup. */
+	private boolean physicalUnderTheJobsLock() {
+		return this.lock.isHeld(BackupJob.NAME) && this.repository.findRunningJobExecutions(BackupJob.NAME)
+			.stream()
+			.anyMatch(running -> BackupJob.physical(BackupJob.NAME, running.getJobParameters()));
 	}
 
 }

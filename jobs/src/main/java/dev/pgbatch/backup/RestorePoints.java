@@ -71,6 +71,15 @@ public class RestorePoints {
 			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND """ + " " + MANAGED_SCHEMAS;
 
+	/** A managed table stayed locked past ETL_BACKUP_POINT_LOCK_TIMEOUT: nothing was made, a later try may succeed. */
+	static final class Locked extends IllegalStateException {
+
+		Locked(String message, Throwable cause) {
+			super(message, cause);
+		}
+
+	}
+
 	/** A point made: where it is in the WAL, when, and each managed table's rows at it (by quoted name). */
 	public record Point(String name, String lsn, Instant createdAt, Map<String, Long> counts) {
 	}
@@ -112,7 +121,7 @@ public class RestorePoints {
 		}
 		catch (SQLException ex) {
 			if ("55P03".equals(ex.getSQLState())) {
-				throw new IllegalStateException(LOCK_TIMEOUT.formatted(name, this.lockTimeout.toMillis(), ex.getMessage()), ex);
+				throw new Locked(LOCK_TIMEOUT.formatted(name, this.lockTimeout.toMillis(), ex.getMessage()), ex);
 			}
 			throw new IllegalStateException("restore point " + name + ": " + ex.getMessage(), ex);
 		}

@@ -366,9 +366,21 @@ public class ExecutionLock {
 
 	}
 
-	/** Whether a live process of the runner holds the lock of a run of the job with these parameters. */
+	/**
+	 * Whether a live process of the runner runs the job with these parameters: holds their lock, or the job's own
+	 * ({@link #formerHolder}). Errs on the side of alive: a dead physical backup looks alive while a logical one runs.
+	 */
 	public boolean isHeld(String jobName, JobParameters parameters) {
-		return isHeld(lockName(jobName, parameters));
+		return isHeld(lockName(jobName, parameters)) || formerHolder(jobName, parameters) != null;
+	}
+
+	/**
+	 * For a run that takes a lock of its own ({@link #lockName} not the job's name), the process holding the job's
+	 * own lock, or null: a runner not yet upgraded took the job's lock for every run (a scheduler node still on the
+	 * old code runs its physical backups under "backup"), so such a run may be alive under it.
+	 */
+	public String formerHolder(String jobName, JobParameters parameters) {
+		return lockName(jobName, parameters).equals(jobName) ? null : holder(jobName);
 	}
 
 	/** Whether a live process of the runner holds the lock (a session of another role does not count). */

@@ -1,11 +1,15 @@
 package dev.pgbatch.core;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.dao.EmptyResultDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.stereotype.Component;
 
 /** Reads executions back from the job repository for executions, status and run. */
@@ -28,7 +32,7 @@ public class ExecutionReports {
 		String job = execution.getJobInstance().getJobName();
 		// whether its process lives: the lock its run takes, by its parameters (a physical backup's is not "backup")
 		boolean orphaned = execution.getStatus().isRunning() && !this.lock.isHeld(job, execution.getJobParameters());
-		return ExecutionReport.of(execution, orphaned, newer(this.repository, this.jdbc, execution) != null);
+		return ExecutionReport.of(execution, orphaned, newer(this.jdbc, execution) != null);
 	}
 
 	/**
@@ -37,17 +41,29 @@ public class ExecutionReports {
 	 * and so the only one a report tells to restart. Runs of other locks (a logical backup after a physical one)
 	 * go on side by side and do not supersede it.
 	 */
-	static Long newer(JobRepository repository, JdbcTemplate jdbc, JobExecution execution) {
+	static Long newer(JdbcTemplate jdbc, JobExecution execution) {
 		String job = execution.getJobInstance().getJobName();
 		String lock = ExecutionLock.lockName(job, execution.getJobParameters());
-		List<Long> after = jdbc.queryForList("""
-				SELECT e.job_execution_id FROM etl.batch_job_execution e
+		// one query, parameters and all: loading each later execution through the repository (steps, contexts) is
+		// slow, and fails on one deleted meanwhile
+		Map<Long, JobParametersBuilder> after = new LinkedHashMap<>();
+		jdbc.query("""
+				SELECT e.job_execution_id, p.parameter_name, p.parameter_value FROM etl.batch_job_execution e
 				JOIN etl.batch_job_instance i ON i.job_instance_id = e.job_instance_id
+				LEFT JOIN etl.batch_job_execution_params p ON p.job_execution_id = e.job_execution_id
+				  AND p.parameter_type = 'java.lang.String'
 				WHERE i.job_name = ? AND e.job_execution_id > ?
 				ORDER BY e.job_execution_id
-				""", Long.class, job, execution.getId());
-		return after.stream()
-			.filter(id -> lock.equals(ExecutionLock.lockName(job, find(repository, id).getJobParameters())))
+				""", (RowCallbackHandler) row -> {
+			JobParametersBuilder parameters = after.computeIfAbsent(row.getLong(1), id -> new JobParametersBuilder());
+			if (row.getString(2) != null && row.getString(3) != null) {
+				parameters.addString(row.getString(2), row.getString(3));
+			}
+		}, job, execution.getId());
+		return after.entrySet()
+			.stream()
+			.filter(later -> lock.equals(ExecutionLock.lockName(job, later.getValue().toJobParameters())))
+			.map(Map.Entry::getKey)
 			.findFirst()
 			.orElse(null);
 	}

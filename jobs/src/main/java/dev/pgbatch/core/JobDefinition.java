@@ -16,7 +16,8 @@ import org.springframework.batch.core.job.parameters.JobParameters;
  * through encryption and hashing, which only the JVM's optimising compiler runs on the CPU's own AES and SHA
  * instructions; bin/etl starts every other run with the quick compiler alone (see the hidden command
  * full-jit-commands). {@code lock}: the name of the lock a run with given parameters takes ({@link ExecutionLock}),
- * the job's own name unless runs of the job that may go on side by side take locks of their own.
+ * the job's own name unless runs of the job that may go on side by side take locks of their own; it reads string
+ * parameters only (a report rebuilds those of later executions from the repository's tables, {@code ExecutionReports}).
  */
 public record JobDefinition(String name, String description, String rerun, List<ParameterDefinition> parameters,
 		@JsonIgnore Runnable warmUp, @JsonIgnore boolean streamsThroughEncryption,

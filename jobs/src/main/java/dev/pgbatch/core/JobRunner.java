@@ -35,6 +35,9 @@ public class JobRunner {
 	static final String LOCK_LOST = "stopped: the job's lock was lost (its database session ended), and a second run"
 			+ " could have started beside this one; restart it";
 
+	static final String STILL_RUNS_UNDER_JOB_LOCK = "execution %d of %s may still run: the job's own lock is held (%s),"
+			+ " as runners before the lock of its type held it for every run; let that run end first";
+
 	static final String STOPPED_AT_START = "stopped before its first step: it was asked to stop while it was being"
 			+ " launched; restart it";
 
@@ -144,7 +147,7 @@ public class JobRunner {
 		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
 		// (archive's detach), and a second run is to be refused at once, not after that wait.
 		try (ExecutionLock.Held held = this.lock.acquire(jobName, parameters)) {
-			this.stops.stopOnLoss(held, jobName);
+			this.stops.stopOnLoss(held, jobName, parameters);
 			try {
 				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
 				job.getJobParametersValidator().validate(parameters);
@@ -160,7 +163,7 @@ public class JobRunner {
 				requireNewest(last);
 			}
 			if (last != null && last.getStatus().isRunning()) {
-				markFailed(execution(last.getId()));
+				markFailed(requireGone(execution(last.getId())));
 			}
 			return ended(held, this.operator.start(job, parameters));
 		}
@@ -182,12 +185,12 @@ public class JobRunner {
 		String jobName = recorded.getJobInstance().getJobName();
 		Job job = job(jobName);
 		try (ExecutionLock.Held held = this.lock.acquire(jobName, recorded.getJobParameters())) {
-			this.stops.stopOnLoss(held, jobName);
+			this.stops.stopOnLoss(held, jobName, recorded.getJobParameters());
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
 			requireNewest(execution);
 			if (execution.getStatus().isRunning()) {
-				execution = markFailed(execution);
+				execution = markFailed(requireGone(execution));
 			}
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				throw new RefusedException("execution " + executionId + " of " + jobName
@@ -214,12 +217,26 @@ public class JobRunner {
 	 * archiving after a newer archive ran).
 	 */
 	private void requireNewest(JobExecution execution) {
-		Long newer = ExecutionReports.newer(this.repository, this.jdbc, execution);
+		Long newer = ExecutionReports.newer(this.jdbc, execution);
 		if (newer != null) {
 			throw new RefusedException("execution " + execution.getId() + " of " + execution.getJobInstance().getJobName()
 					+ " is not the newest (" + newer + " ran after it): continuing it now could mix its work with the newer"
 					+ " run's; launch the job again instead");
 		}
+	}
+
+	/**
+	 * The execution recorded as running, once its own lock is taken here: refused while the job's lock is held for
+	 * it by a runner not yet upgraded ({@link ExecutionLock#formerHolder}), whose run would otherwise be marked
+	 * FAILED and run a second time beside it.
+	 */
+	private JobExecution requireGone(JobExecution execution) {
+		String jobName = execution.getJobInstance().getJobName();
+		String holder = this.lock.formerHolder(jobName, execution.getJobParameters());
+		if (holder != null) {
+			throw new RefusedException(STILL_RUNS_UNDER_JOB_LOCK.formatted(execution.getId(), jobName, holder));
+		}
+		return execution;
 	}
 
 	/** Marks an execution recorded as running, whose process is gone (its lock was free), FAILED. */

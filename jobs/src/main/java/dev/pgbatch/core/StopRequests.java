@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.stereotype.Component;
@@ -31,15 +32,25 @@ public class StopRequests {
 
 	/**
 	 * Watches the lock's session (every ETL_LOCK_CHECK_INTERVAL); when it is lost, the executions of the job
-	 * running here stop after their current chunk.
+	 * running under that lock ({@link ExecutionLock#lockName} of {@code parameters}) stop after their current chunk.
 	 */
-	public void stopOnLoss(ExecutionLock.Held held, String jobName) {
-		held.watch(() -> {
-			log.error("stopping the runs of {} here after their current chunk: they would go on unprotected", jobName);
-			for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
+	public void stopOnLoss(ExecutionLock.Held held, String jobName, JobParameters parameters) {
+		String lock = ExecutionLock.lockName(jobName, parameters);
+		held.watch(() -> stopRunsUnder(lock, jobName));
+	}
+
+	/**
+	 * Marks STOPPING the running executions of the job that take {@code lock}: a run of the job under another lock
+	 * (a logical backup beside a physical one, perhaps in another process) lost nothing and goes on.
+	 */
+	void stopRunsUnder(String lock, String jobName) {
+		log.error("stopping the runs of {} under lock {} here after their current chunk: they would go on unprotected",
+				jobName, lock);
+		for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
+			if (lock.equals(ExecutionLock.lockName(jobName, running.getJobParameters()))) {
 				request(running);
 			}
-		});
+		}
 	}
 
 	/**
