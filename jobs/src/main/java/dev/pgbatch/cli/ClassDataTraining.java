@@ -29,6 +29,8 @@ class ClassDataTraining implements Callable<Integer> {
 	public Integer call() {
 		// for every context the training starts: a system property comes before application.properties
 		System.setProperty("spring.datasource.hikari.connection-init-sql", READ_ONLY);
+		// Flyway's own connections when it has a user or URL of its own (spring.flyway.user/url): not the pool's
+		System.setProperty("spring.flyway.init-sqls", READ_ONLY);
 		COMMANDS.forEach(Cli::execute);
 		try (ConfigurableApplicationContext context = SpringRuntime.start()) {
 			return Cli.OK;

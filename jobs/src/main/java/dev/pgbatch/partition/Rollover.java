@@ -28,10 +28,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * <p>Rows of the default partition leave it for a staging table of their interval in batches (each its own
  * transaction: no long lock on a large default, unlike pg_partman's one statement per interval), which is
  * attached as the interval's partition once they are all out; meanwhile those rows are in the staging
- * table, not visible through the parent. A batch is a range of the default's blocks (a TID range scan), one
- * pass from its first block to its last: a batch that looked for its rows from the start again read the rows
- * moved before it too, as dead tuples, and the whole move grew with the square of the rows. Rows written
- * behind the pass are caught by the attach's last move, which reads the whole default under its lock. Missing intervals from as-of's to as-of + premake are created as
+ * table, not visible through the parent. A batch is the next rows of the interval after the last one moved, in
+ * the default's physical order (a TID range scan from there): a pass reads the default once, where a batch that
+ * looked for its rows from the start again read the rows moved before it too, as dead tuples, and the whole move
+ * grew with the square of the rows. Rows written behind the pass (or moved there by a VACUUM FULL) are counted at
+ * its end: more than a tenth of a batch start another pass (three at most), fewer go with the attach's last move,
+ * which reads the whole default under its lock. Missing intervals from as-of's to as-of + premake are created as
  * partitions (indexes follow the parent); past ones only for rows that wait in the default partition.
  */
 final class Rollover implements Tasklet {
@@ -91,15 +93,19 @@ final class Rollover implements Tasklet {
 	private boolean nextChange(PartitionedTable table, ExecutionContext counts) {
 		for (Map.Entry<LocalDate, String> staging : table.staging.entrySet()) {
 			LocalDate start = staging.getKey();
-			BlockPass pass = pass(table, staging.getValue(), start, counts);
-			if (pass.next() < pass.end()) {
-				add(counts, MOVED, moveBlocks(table, staging.getValue(), start, pass));
-				counts.putString(BlockPass.KEY, pass.advanced().stored());
+			Pass pass = pass(table, staging.getValue(), counts);
+			if (!pass.ended()) {
+				Moved moved = moveBatch(table, staging.getValue(), start, pass.after());
+				add(counts, MOVED, moved.rows());
+				counts.putString(Pass.KEY, pass.next(moved, this.batchRows).stored());
+			}
+			else if (pass.passes() < Pass.MOST && left(table, start) > this.batchRows / 10) {
+				counts.putString(Pass.KEY, pass.again().stored());
 			}
 			else {
 				add(counts, MOVED, attach(table, staging.getValue(), start));
 				add(counts, ATTACHED, 1);
-				counts.remove(BlockPass.KEY);
+				counts.remove(Pass.KEY);
 			}
 			return true;
 		}
@@ -164,26 +170,19 @@ final class Rollover implements Tasklet {
 	}
 
 	/**
-	 * The pass over the default's blocks for this staging table: the one the step's context holds (kept across a
-	 * restart: a block it skips is read by the attach's last move), else a new one from block 0 to the default's
-	 * size now, in ranges of about a batch of rows. A staging table with few rows to come is attached at once.
+	 * The pass moving rows into this staging table: the one the step's context holds (kept across a restart: a row
+	 * it skips is found at the pass's end), else a first one from the default's start.
 	 */
-	private BlockPass pass(PartitionedTable table, String staging, LocalDate start, ExecutionContext context) {
+	private Pass pass(PartitionedTable table, String staging, ExecutionContext context) {
 		long oid = this.jdbc.queryForObject("SELECT to_regclass(?)::oid::bigint", Long.class, table.qualified(staging));
-		BlockPass stored = BlockPass.of(context.getString(BlockPass.KEY, ""));
-		if (stored != null && stored.staging() == oid) {
-			return stored;
-		}
-		String from = table.qualified(table.defaultPartition);
-		return this.jdbc.queryForObject("SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint,"
-				+ " count(*), count(*) FILTER (WHERE " + table.within(start) + ") FROM " + from, (row, n) -> {
-					long blocks = row.getLong(1);
-					long rows = row.getLong(2);
-					if (row.getLong(3) <= this.batchRows / 10) {
-						return new BlockPass(oid, 0, 0, 1);
-					}
-					return new BlockPass(oid, 0, blocks, Math.max(1, blocks * this.batchRows / Math.max(1, rows)));
-				}, from);
+		Pass stored = Pass.of(context.getString(Pass.KEY, ""));
+		return stored != null && stored.staging() == oid ? stored : Pass.first(oid);
+	}
+
+	/** The rows of the interval still in the default partition. */
+	private long left(PartitionedTable table, LocalDate start) {
+		return this.jdbc.queryForObject("SELECT count(*) FROM " + table.qualified(table.defaultPartition) + " WHERE "
+				+ table.within(start), Long.class);
 	}
 
 	private void createStaging(PartitionedTable table, LocalDate start) {
@@ -199,12 +198,22 @@ final class Rollover implements Tasklet {
 				table.policy.table(), start, name, this.batchRows);
 	}
 
-	private long moveBlocks(PartitionedTable table, String staging, LocalDate start, BlockPass pass) {
+	/** How many rows a batch moved, and the place in the default of the last one. */
+	record Moved(long rows, String last) {
+	}
+
+	private Moved moveBatch(PartitionedTable table, String staging, LocalDate start, String after) {
 		String from = table.qualified(table.defaultPartition);
-		return this.jdbc.update("WITH moved AS (DELETE FROM " + from + " WHERE ctid >= ?::tid AND ctid < ?::tid AND "
-				+ table.within(start) + " RETURNING *) INSERT INTO " + table.qualified(staging) + " (" + table.columnList()
-				+ ") SELECT " + table.columnList() + " FROM moved", "(" + pass.next() + ",0)",
-				"(" + (pass.next() + pass.step()) + ",0)");
+		// the next rows in the default's physical order, from a TID range scan: an index on the key (the planner's
+		// choice for a LIMIT) would give them in the key's order, and the pass would skip the rows between
+		this.jdbc.execute("SET LOCAL enable_indexscan = off");
+		this.jdbc.execute("SET LOCAL enable_bitmapscan = off");
+		return this.jdbc.queryForObject("WITH moved AS (DELETE FROM " + from + " WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
+				+ from + " WHERE ctid > ?::tid AND " + table.within(start) + " LIMIT " + this.batchRows
+				+ ")) RETURNING ctid AS pgbatch_moved_from, *), kept AS (INSERT INTO " + table.qualified(staging) + " ("
+				+ table.columnList() + ") SELECT " + table.columnList() + " FROM moved) SELECT count(*),"
+				+ " max(pgbatch_moved_from)::text FROM moved", (row, n) -> new Moved(row.getLong(1), row.getString(2)),
+				after);
 	}
 
 	/**
@@ -259,28 +268,42 @@ final class Rollover implements Tasklet {
 	}
 
 	/**
-	 * How far a move has got through the default's blocks: the staging table's oid (a table made again after an
-	 * undo starts a pass of its own), the next block, the block the pass ends at and the blocks per batch.
+	 * A pass moving rows into a staging table: the staging table's oid (one made again after an undo starts afresh),
+	 * the place in the default of the last row moved, whether the pass has reached the default's end (a batch moved
+	 * fewer rows than asked), and how many passes there were.
 	 */
-	record BlockPass(long staging, long next, long end, long step) {
+	record Pass(long staging, String after, boolean ended, int passes) {
 
 		static final String KEY = "rollover.pass";
 
-		BlockPass advanced() {
-			return new BlockPass(this.staging, this.next + this.step, this.end, this.step);
+		/** Passes before the attach takes whatever is left, so that writers that keep up cannot hold the move forever. */
+		static final int MOST = 3;
+
+		private static final String START = "(0,0)";
+
+		static Pass first(long staging) {
+			return new Pass(staging, START, false, 1);
+		}
+
+		Pass next(Moved moved, int batchRows) {
+			return new Pass(this.staging, moved.last() == null ? this.after : moved.last(), moved.rows() < batchRows,
+					this.passes);
+		}
+
+		Pass again() {
+			return new Pass(this.staging, START, false, this.passes + 1);
 		}
 
 		String stored() {
-			return this.staging + ":" + this.next + ":" + this.end + ":" + this.step;
+			return this.staging + " " + this.after + " " + this.ended + " " + this.passes;
 		}
 
-		static BlockPass of(String stored) {
-			String[] parts = stored.split(":");
+		static Pass of(String stored) {
+			String[] parts = stored.split(" ");
 			if (parts.length != 4) {
 				return null;
 			}
-			return new BlockPass(Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2]),
-					Long.parseLong(parts[3]));
+			return new Pass(Long.parseLong(parts[0]), parts[1], Boolean.parseBoolean(parts[2]), Integer.parseInt(parts[3]));
 		}
 
 	}
