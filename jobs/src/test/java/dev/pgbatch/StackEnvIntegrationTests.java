@@ -129,6 +129,8 @@ class StackEnvIntegrationTests {
 	void physicalBackupsFullThenIncrAreReportedAsPgBackRestListsThem() throws Exception {
 		JsonNode full = physicalBackup("type=full").get(0).path("summary");
 		JsonNode incr = physicalBackup("type=incr").get(0).path("summary");
+		// review 20 #3: what lets a verify it overlapped excuse the sets its expire removed
+		assertThat(lastRetentionContext()).containsEntry("expire.ran", "true");
 
 		assertThat(full.path("type").asString()).isEqualTo("full");
 		assertThat(full.path("prior").asString()).isEmpty();
@@ -309,6 +311,22 @@ class StackEnvIntegrationTests {
 		assertThat(report.path("steps").get(1).path("summary").path("retention").asString()).isEqualTo(skipped);
 		assertThat(run.stderr().lines().filter(line -> line.contains("WARN") && line.contains(skipped + ": ")))
 			.hasSize(1);
+		// review 20 #3: a skipped expire does not excuse removals a verify it overlapped sees
+		assertThat(lastRetentionContext()).doesNotContainKey("expire.ran");
+	}
+
+	/** The context of the newest retention step in the test database, as Spring Batch reads it. */
+	private static Map<String, Object> lastRetentionContext() throws Exception {
+		try (Connection connection = TestDatabase.connect();
+				java.sql.Statement statement = connection.createStatement();
+				ResultSet row = statement.executeQuery("""
+						SELECT coalesce(c.SERIALIZED_CONTEXT, c.SHORT_CONTEXT) FROM etl.BATCH_STEP_EXECUTION_CONTEXT c
+						  JOIN etl.BATCH_STEP_EXECUTION s ON s.STEP_EXECUTION_ID = c.STEP_EXECUTION_ID
+						  WHERE s.STEP_NAME = 'retention' ORDER BY s.STEP_EXECUTION_ID DESC LIMIT 1""")) {
+			assertThat(row.next()).as("a retention step").isTrue();
+			return new org.springframework.batch.core.repository.dao.DefaultExecutionContextSerializer()
+				.deserialize(new java.io.ByteArrayInputStream(row.getString(1).getBytes(StandardCharsets.ISO_8859_1)));
+		}
 	}
 
 	/** The backup job's own lock (core/ExecutionLock: pgbatch.job, backup), held until the connection closes. */

@@ -47,6 +47,12 @@ class BackupJobConfiguration {
 	static final String EXPIRE_SKIPPED = "skipped: a drill or backup restore --to reads the backup sets (the server's"
 			+ " restore lock is held); the next physical backup's retention expires what is due";
 
+	/**
+	 * In a retention step's context: its expire ran (not a dry run, not skipped), which excuses a backup verify
+	 * --physical it overlapped for the sets it removed (PhysicalVerify).
+	 */
+	static final String EXPIRE_RAN = "expire.ran";
+
 	/** The id of the backup the run made, in the job's execution context. */
 	private static final String MADE = "backup.made";
 
@@ -113,6 +119,9 @@ class BackupJobConfiguration {
 					PhysicalBackups.Expired expired;
 					try (restores) {
 						expired = physical.expire(dryRun, physicalCatalog.covered());
+					}
+					if (!dryRun) {
+						step.getExecutionContext().putString(EXPIRE_RAN, "true");
 					}
 					step.getExecutionContext()
 						.putString("summary.retention", String.format(java.util.Locale.ROOT,

@@ -47,6 +47,9 @@ class PhysicalBackups {
 			+ " backup %s is the newest a passed backup verify --physical or restore drill covered, and retention never"
 			+ " removes it";
 
+	static final String COVERED_EXPIRED = "pgbackrest expire removed full backup %s, the newest a passed backup verify"
+			+ " --physical or restore drill covered: no set left is known to restore; run backup verify --physical";
+
 	static final String NOT_PGBACKRESTS = "pgbackrest info lists %s '%s', which is not of pgBackRest's shape (%s): not"
 			+ " used, as a repository path, an option or a line of a report";
 
@@ -161,10 +164,9 @@ class PhysicalBackups {
 	 * diff or incr should build on what it makes.
 	 */
 	BackupSet backup(String type, String run) throws IOException, InterruptedException {
-		Instant deadline = Instant.now().plus(this.lockWait);
-		boolean said = false;
+		LockWait wait = new LockWait();
 		while (true) {
-			List<BackupSet> before = awaitNoBackupRunning(deadline);
+			List<BackupSet> before = awaitNoBackupRunning(wait.deadline);
 			Optional<BackupSet> earlier = before.stream()
 				.filter(set -> run.equals(set.run()))
 				.reduce((older, newer) -> newer);
@@ -177,17 +179,7 @@ class PhysicalBackups {
 					"--repo1-retention-full=" + this.keepFull, "--annotation=" + RUN_ANNOTATION + "=" + run);
 			// info can miss a lock just taken (pgBackRest writes the lock file's content after it takes the lock):
 			// the backup then fails on the lock, and is waited for like one info saw
-			if (result.exitCode() == LOCK_ACQUIRE_ERROR) {
-				if (!Instant.now().isBefore(deadline)) {
-					throw new IllegalStateException(
-							STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
-				}
-				if (!said) {
-					log.info("pgbackrest backup found stanza {}'s backup lock held: waiting for that backup to end",
-							this.pgBackRest.stanza());
-					said = true;
-				}
-				Thread.sleep(LOCK_POLL.toMillis());
+			if (wait.heldFor("backup", result)) {
 				continue;
 			}
 			checked("backup", BACKUP_TIMEOUT, result);
@@ -224,27 +216,54 @@ class PhysicalBackups {
 	 * Keeps the newest {@link #keepFull()} full backups and the sets that depend on them, and more when the newest
 	 * full a passed check covered ({@code covered}) is older: a full that pgbackrest made without an error may still
 	 * be unrestorable, and the only one known to restore must outlive it (DESIGN.md: retention never removes the
-	 * newest verified backup). pgBackRest's expire removes the older ones and the WAL only they needed. A dry run
-	 * lists them and removes nothing.
+	 * newest verified backup). pgBackRest's expire removes the older ones and the WAL only they needed, with its
+	 * retention options given in full (not left to its configuration). One that meets the stanza's lock is counted
+	 * and run again once it is free, within ETL_PGBACKREST_LOCK_WAIT; one after which the covered full is no longer
+	 * listed fails naming it. A dry run lists them and removes nothing.
 	 */
 	Expired expire(boolean dryRun, Covered covered) throws IOException, InterruptedException {
-		List<BackupSet> sets = info();
-		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
-		String verified = newestCovered(sets, covered);
-		long keep = verified == null ? this.keepFull : Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
-		if (keep > this.keepFull) {
-			log.info(KEPT_FOR_VERIFIED.formatted(keep, this.keepFull, verified));
+		LockWait wait = new LockWait();
+		while (true) {
+			// counted again before each try: a full that ended while the lock was waited for shifts the ranks, and a
+			// count from before it would remove the covered full
+			List<BackupSet> sets = info();
+			List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
+			String verified = newestCovered(sets, covered);
+			long keep = verified == null ? this.keepFull
+					: Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
+			Set<String> keptFulls = new LinkedHashSet<>(
+					fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
+			List<String> expiring = sets.stream()
+				.filter(set -> !keptFulls.contains(set.full()))
+				.map(BackupSet::label)
+				.toList();
+			if (dryRun) {
+				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, verified));
+			}
+			// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count, and
+			// the WAL of each kept full with it
+			PgBackRest.Result result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
+					"--repo1-retention-full=" + keep, "--repo1-retention-archive-type=full",
+					"--repo1-retention-archive=" + keep);
+			if (wait.heldFor("expire", result)) {
+				continue;
+			}
+			checked("expire", REPOSITORY_TIMEOUT, result);
+			List<BackupSet> after = info();
+			Set<String> left = labels(after);
+			if (verified != null && !left.contains(verified)) {
+				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
+			}
+			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
+					after.size(), keep, verified));
 		}
-		Set<String> keptFulls = new LinkedHashSet<>(fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
-		List<String> expiring = sets.stream().filter(set -> !keptFulls.contains(set.full())).map(BackupSet::label).toList();
-		if (dryRun) {
-			return new Expired(expiring, sets.size() - expiring.size(), keep, verified);
+	}
+
+	private Expired kept(Expired expired) {
+		if (expired.keptFulls() > this.keepFull) {
+			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
-		waitingForTheLock(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full=" + keep);
-		List<BackupSet> after = info();
-		Set<String> left = labels(after);
-		return new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-				after.size(), keep, verified);
+		return expired;
 	}
 
 	/**
@@ -397,28 +416,37 @@ class PhysicalBackups {
 	}
 
 	/**
-	 * A run of pgbackrest {@code command} that takes the stanza's lock (expire): one that fails on it (a backup
-	 * still ends, such as a killed runner's whose set is already listed) is run again until ETL_PGBACKREST_LOCK_WAIT.
+	 * The wait, up to ETL_PGBACKREST_LOCK_WAIT, of a command that takes the stanza's lock (backup, expire) for a
+	 * backup that holds it (a killed runner's, still ending, or another runner's).
 	 */
-	private PgBackRest.Result waitingForTheLock(Duration timeout, String command, String... options)
-			throws IOException, InterruptedException {
-		Instant deadline = Instant.now().plus(this.lockWait);
-		boolean said = false;
-		while (true) {
-			PgBackRest.Result result = attempt(timeout, command, options);
+	private final class LockWait {
+
+		private final Instant deadline = Instant.now().plus(PhysicalBackups.this.lockWait);
+
+		private boolean said;
+
+		/**
+		 * Whether {@code result} failed on the lock: then it has waited a poll interval, and the command is to be run
+		 * again; past the deadline it fails saying a backup still runs.
+		 */
+		boolean heldFor(String command, PgBackRest.Result result) throws InterruptedException {
 			if (result.exitCode() != LOCK_ACQUIRE_ERROR) {
-				return checked(command, timeout, result);
+				return false;
 			}
-			if (!Instant.now().isBefore(deadline)) {
-				throw new IllegalStateException(STILL_RUNNING.formatted(this.pgBackRest.stanza(), this.lockWait.toSeconds()));
+			String stanza = PhysicalBackups.this.pgBackRest.stanza();
+			if (!Instant.now().isBefore(this.deadline)) {
+				throw new IllegalStateException(
+						STILL_RUNNING.formatted(stanza, PhysicalBackups.this.lockWait.toSeconds()));
 			}
-			if (!said) {
+			if (!this.said) {
 				log.info("pgbackrest {} found stanza {}'s lock held: waiting for the backup that holds it to end", command,
-						this.pgBackRest.stanza());
-				said = true;
+						stanza);
+				this.said = true;
 			}
 			Thread.sleep(LOCK_POLL.toMillis());
+			return true;
 		}
+
 	}
 
 	/** A run of pgbackrest {@code command}, whatever its exit code. */

@@ -35,6 +35,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowCallbackHandler;
@@ -277,9 +279,12 @@ public class PhysicalVerify {
 
 	private final BackupWait backupWait;
 
+	private final JobRepository jobRepository;
+
 	PhysicalVerify(PgBackRest pgBackRest, PhysicalBackups physical, JdbcTemplate jdbc,
-			PlatformTransactionManager transactions, BackupWait backupWait) {
+			PlatformTransactionManager transactions, BackupWait backupWait, JobRepository jobRepository) {
 		this.pgBackRest = pgBackRest;
+		this.jobRepository = jobRepository;
 		this.physical = physical;
 		this.backupWait = backupWait;
 		this.jdbc = jdbc;
@@ -552,13 +557,17 @@ public class PhysicalVerify {
 	}
 
 	/**
-	 * Whether a physical backup's retention step (pgBackRest's expire; not a dry run) ran at some time from
-	 * {@code from} to {@code to}, as Spring Batch recorded it (its times are the runner's local time). A step whose
-	 * runner was killed has no end time: its expire, bounded by its timeouts, ended within a day of its start.
+	 * Whether a physical backup's retention step ran pgBackRest's expire at some time from {@code from} to
+	 * {@code to}, as Spring Batch recorded it (its times are local times without a zone: every runner records and
+	 * reads them in UTC, PgBatchApplication.main). One that ended counts if its context says its expire ran
+	 * ({@link BackupJobConfiguration#EXPIRE_RAN}; not one that skipped it for a restore or failed before it); one
+	 * without an end (running now, or its runner killed: its context is not saved yet) counts, its expire, bounded by
+	 * its timeouts, within a day of its start. The context is read through Spring Batch (its serializer is not SQL's).
 	 */
 	private boolean retentionRan(Instant from, Instant to) {
-		return Boolean.TRUE.equals(this.ownTransaction.execute(status -> this.jdbc.queryForObject("""
-				SELECT EXISTS (SELECT FROM etl.BATCH_STEP_EXECUTION s
+		Map<Long, Boolean> steps = new LinkedHashMap<>();
+		this.ownTransaction.executeWithoutResult(status -> this.jdbc.query("""
+				SELECT s.STEP_EXECUTION_ID, s.END_TIME IS NOT NULL FROM etl.BATCH_STEP_EXECUTION s
 				  JOIN etl.BATCH_JOB_EXECUTION e ON e.JOB_EXECUTION_ID = s.JOB_EXECUTION_ID
 				  JOIN etl.BATCH_JOB_INSTANCE i ON i.JOB_INSTANCE_ID = e.JOB_INSTANCE_ID
 				  WHERE i.JOB_NAME = ? AND s.STEP_NAME = 'retention'
@@ -566,9 +575,16 @@ public class PhysicalVerify {
 				      AND p.PARAMETER_NAME = ? AND p.PARAMETER_VALUE <> ?)
 				    AND NOT EXISTS (SELECT FROM etl.BATCH_JOB_EXECUTION_PARAMS p WHERE p.JOB_EXECUTION_ID = e.JOB_EXECUTION_ID
 				      AND p.PARAMETER_NAME = ? AND p.PARAMETER_VALUE = 'true')
-				    AND s.START_TIME <= ? AND coalesce(s.END_TIME, s.START_TIME + interval '1 day') >= ?)""",
-				Boolean.class, BackupJob.NAME, BackupJob.TYPE, BackupJob.LOGICAL, ParameterDefinition.DRY_RUN,
-				LocalDateTime.ofInstant(to, ZoneId.systemDefault()), LocalDateTime.ofInstant(from, ZoneId.systemDefault()))));
+				    AND s.START_TIME <= ? AND coalesce(s.END_TIME, s.START_TIME + interval '1 day') >= ?""",
+				(RowCallbackHandler) row -> steps.put(row.getLong(1), row.getBoolean(2)), BackupJob.NAME,
+				BackupJob.TYPE, BackupJob.LOGICAL, ParameterDefinition.DRY_RUN,
+				LocalDateTime.ofInstant(to, ZoneId.systemDefault()), LocalDateTime.ofInstant(from, ZoneId.systemDefault())));
+		return steps.entrySet().stream().anyMatch(step -> !step.getValue() || expireRan(step.getKey()));
+	}
+
+	private boolean expireRan(long stepExecutionId) {
+		StepExecution step = this.jobRepository.getStepExecution(stepExecutionId);
+		return step != null && step.getExecutionContext().containsKey(BackupJobConfiguration.EXPIRE_RAN);
 	}
 
 	/** The sets the backup jobs of this runner made, by their own restore points (etl.restore_point), label to point. */

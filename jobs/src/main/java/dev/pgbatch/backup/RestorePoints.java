@@ -71,10 +71,13 @@ public class RestorePoints {
 			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND """ + " " + MANAGED_SCHEMAS;
 
-	/** A managed table stayed locked past ETL_BACKUP_POINT_LOCK_TIMEOUT: nothing was made, a later try may succeed. */
-	static final class Locked extends IllegalStateException {
+	/**
+	 * Nothing was made, and a later try may succeed: a managed table stayed locked past ETL_BACKUP_POINT_LOCK_TIMEOUT,
+	 * a deadlock, or a table created or dropped meanwhile (the nightly's rollover or archive).
+	 */
+	static final class TryAgain extends IllegalStateException {
 
-		Locked(String message, Throwable cause) {
+		TryAgain(String message, Throwable cause) {
 			super(message, cause);
 		}
 
@@ -120,11 +123,20 @@ public class RestorePoints {
 			}
 		}
 		catch (SQLException ex) {
-			if ("55P03".equals(ex.getSQLState())) {
-				throw new Locked(LOCK_TIMEOUT.formatted(name, this.lockTimeout.toMillis(), ex.getMessage()), ex);
-			}
-			throw new IllegalStateException("restore point " + name + ": " + ex.getMessage(), ex);
+			throw failure(name, ex, this.lockTimeout);
 		}
+	}
+
+	/**
+	 * {@code create}'s failure {@code ex}: a lock timeout (55P03), a deadlock (40P01) or a table dropped between
+	 * its listing and its lock (42P01) is a {@link TryAgain}.
+	 */
+	static IllegalStateException failure(String name, SQLException ex, Duration lockTimeout) {
+		return switch (String.valueOf(ex.getSQLState())) {
+			case "55P03" -> new TryAgain(LOCK_TIMEOUT.formatted(name, lockTimeout.toMillis(), ex.getMessage()), ex);
+			case "40P01", "42P01" -> new TryAgain("restore point " + name + ": " + ex.getMessage(), ex);
+			default -> new IllegalStateException("restore point " + name + ": " + ex.getMessage(), ex);
+		};
 	}
 
 	/**
@@ -206,7 +218,7 @@ public class RestorePoints {
 			}
 			// a table created before the locks were all granted would be left out: none may have been
 			if (!managedTables(statement).equals(tables)) {
-				throw new IllegalStateException(TABLES_CHANGED.formatted(name));
+				throw new TryAgain(TABLES_CHANGED.formatted(name), null);
 			}
 			Map<String, Long> counts = counts(statement, tables);
 			String lsn;

@@ -71,7 +71,8 @@ class PgBackRestTests {
 
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
-			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full=1"));
+			.satisfies(line -> assertThat(line).contains("--stanza=pgbatch", "--repo1-retention-full-type=count",
+					"--repo1-retention-full=1", "--repo1-retention-archive-type=full", "--repo1-retention-archive=1"));
 	}
 
 	/**
@@ -189,6 +190,55 @@ class PgBackRestTests {
 	}
 
 	/**
+	 * Review 20 #1: an expire that met the lock while another backup ended counts again from a fresh info: the drilled
+	 * full kept with two fulls listed is kept with three once the third ended, and the expire run after the wait says
+	 * three. One after which the drilled full is no longer listed fails naming it.
+	 */
+	@Test
+	void anExpireRunAgainAfterTheLockCountsTheFullsThatEndedMeanwhile(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		// info-N.json: pgbackrest info's answer after N expires were run
+		String drilled = "{\"label\":\"20261129-020000F\",\"type\":\"full\",\"prior\":null}";
+		String sunday = "{\"label\":\"20261206-020000F\",\"type\":\"full\",\"prior\":null}";
+		String monday = "{\"label\":\"20261207-020000F\",\"type\":\"full\",\"prior\":null}";
+		Files.writeString(dir.resolve("info-0.json"), sets(drilled, sunday));
+		Files.writeString(dir.resolve("info-1.json"), sets(drilled, sunday, monday));
+		Files.writeString(dir.resolve("info-2.json"), sets(drilled, sunday, monday));
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				expires=$(grep -c ' expire$' "%s")
+				case "$*" in
+				  *" info") cat "%s/info-$expires.json" ;;
+				  *" expire") [ "$expires" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
+				esac
+				""".formatted(log, log, dir));
+		PhysicalBackups backups = new PhysicalBackups(new PgBackRest(properties(bin, 1, Duration.ofSeconds(30))),
+				properties(bin, 1, Duration.ofSeconds(30)));
+		PhysicalBackups.Covered covered = new PhysicalBackups.Covered(null, Set.of("20261129-020000F"));
+
+		PhysicalBackups.Expired expired = backups.expire(false, covered);
+
+		assertThat(expired.keptFulls()).isEqualTo(3);
+		assertThat(expired.labels()).isEmpty();
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.satisfiesExactly(first -> assertThat(first).contains("--repo1-retention-full=2"),
+					second -> assertThat(second).contains("--repo1-retention-full=3", "--repo1-retention-archive=3"));
+
+		Files.delete(log);
+		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered))
+			.withMessage(PhysicalBackups.COVERED_EXPIRED.formatted("20261129-020000F"))
+			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
+					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"
+					+ " --physical");
+	}
+
+	private static String sets(String... sets) {
+		return "[{\"name\":\"pgbatch\",\"backup\":[" + String.join(",", sets) + "]}]";
+	}
+
+	/**
 	 * A file decrypted with a wrong repo1-cipher-pass: pgBackRest's detail is a refused padding or a failed parse,
 	 * by the key; each says to check the passphrase, and the detail itself (garbage, maybe) is not repeated.
 	 */
@@ -255,7 +305,6 @@ class PgBackRestTests {
 			.isInstanceOf(java.util.zip.ZipException.class);
 	}
 
-	/** A stand-in pgbackrest in {@code dir}: the script, executable by its owner only. */
 	/** Physical backups keeping one full, on a stand-in pgbackrest that logs its commands and answers info with a file. */
 	private static PhysicalBackups keepingOneFull(Path dir, Path log, Path info) throws IOException {
 		Path bin = standIn(dir, """
@@ -266,6 +315,7 @@ class PgBackRestTests {
 		return new PhysicalBackups(new PgBackRest(properties(bin, 1, Duration.ZERO)), properties(bin, 1, Duration.ZERO));
 	}
 
+	/** A stand-in pgbackrest in {@code dir}: the script, executable by its owner only. */
 	static Path standIn(Path dir, String script) throws IOException {
 		Path bin = dir.resolve("pgbackrest");
 		Files.writeString(bin, script);

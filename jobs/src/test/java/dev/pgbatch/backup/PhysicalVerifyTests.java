@@ -271,7 +271,7 @@ class PhysicalVerifyTests {
 		PgBackRestProperties properties = PgBackRestTests.properties(bin, 4, Duration.ZERO);
 		PgBackRest pgBackRest = new PgBackRest(properties);
 		PhysicalVerify verify = new PhysicalVerify(pgBackRest, new PhysicalBackups(pgBackRest, properties), null, null,
-				null);
+				null, null);
 		PhysicalBackups.Archive before = PhysicalBackups.archive(info.formatted(older + ", " + newer));
 
 		Files.writeString(dir.resolve("info.json"), info.formatted(older));
