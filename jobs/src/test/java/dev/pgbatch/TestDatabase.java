@@ -15,6 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -273,7 +276,16 @@ public final class TestDatabase {
 					connections.softEvictConnections();
 					return connections.getTotalConnections() == 0;
 				});
-			return work.call();
+			// and while the work runs: a login under way when the pool's last connection went can still join it after
+			// that look, and stay idle on the database (replaceWith then fails naming it, a copy waits for it)
+			ScheduledExecutorService evictor = Executors.newSingleThreadScheduledExecutor();
+			evictor.scheduleWithFixedDelay(connections::softEvictConnections, 20, 20, TimeUnit.MILLISECONDS);
+			try {
+				return work.call();
+			}
+			finally {
+				evictor.shutdownNow();
+			}
 		}
 		finally {
 			connections.resumePool();

@@ -162,8 +162,7 @@ class ScheduledRun implements InterruptableJob {
 				log.info("Schedule {}: firing of {} starts {}", schedule, firing, this.jobName);
 			}
 			else if (previous.getStatus() == BatchStatus.COMPLETED) {
-				log.info("Schedule {}: the firing of {} already ran (execution {}, COMPLETED)", schedule, firing,
-						previous.getId());
+				alreadyRan(schedule, firing, previous);
 				return;
 			}
 			else {
@@ -171,6 +170,12 @@ class ScheduledRun implements InterruptableJob {
 						firing, previous.getId(), previous.getStatus());
 			}
 			JobExecution execution = this.runner.continueOrStart(this.jobName, this.parameters, () -> this.interrupted);
+			if (previous != null && previous.getId() == execution.getId()
+					&& execution.getStatus() == BatchStatus.COMPLETED) {
+				// the run it found cut short completed meanwhile, in the process that had it (a paused node resumed)
+				alreadyRan(schedule, firing, execution);
+				return;
+			}
 			status = execution.getStatus().name();
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				log.info("Schedule {}: execution {} of {} COMPLETED", schedule, execution.getId(), this.jobName);
@@ -193,6 +198,10 @@ class ScheduledRun implements InterruptableJob {
 			log.error("Schedule {}: the firing of {} could not run: {}", schedule, firing, ex.getMessage());
 		}
 		this.metrics.ran(schedule, this.jobName == null ? data.getString(JOB) : this.jobName, status);
+	}
+
+	private static void alreadyRan(String schedule, Instant firing, JobExecution execution) {
+		log.info("Schedule {}: the firing of {} already ran (execution {}, COMPLETED)", schedule, firing, execution.getId());
 	}
 
 	/**
