@@ -54,6 +54,7 @@ public class JobRunner {
 	private static final JobExecutionListener STOPPING_AT_START = new JobExecutionListener() {
 		@Override
 		public void beforeJob(JobExecution execution) {
+			StopRequests.recorded(execution);
 			if (askedToStopAtStart()) {
 				log.info("Execution {} of {}: {}", execution.getId(), execution.getJobInstance().getJobName(),
 						STOPPED_AT_START);
@@ -146,8 +147,8 @@ public class JobRunner {
 		Job job = job(jobName);
 		// The lock first: a validator reads the catalog, which can wait behind the DDL of a run under way
 		// (archive's detach), and a second run is to be refused at once, not after that wait.
-		try (ExecutionLock.Held held = this.lock.acquire(jobName, parameters)) {
-			this.stops.stopOnLoss(held, jobName, parameters);
+		try (ExecutionLock.Held held = this.lock.acquire(jobName, parameters);
+				StopRequests.Launch launch = this.stops.stopOnLoss(held, jobName)) {
 			try {
 				// Spring Batch validates after it has recorded the job instance; a refusal must leave no trace
 				job.getJobParametersValidator().validate(parameters);
@@ -184,8 +185,8 @@ public class JobRunner {
 		JobExecution recorded = execution(executionId);
 		String jobName = recorded.getJobInstance().getJobName();
 		Job job = job(jobName);
-		try (ExecutionLock.Held held = this.lock.acquire(jobName, recorded.getJobParameters())) {
-			this.stops.stopOnLoss(held, jobName, recorded.getJobParameters());
+		try (ExecutionLock.Held held = this.lock.acquire(jobName, recorded.getJobParameters());
+				StopRequests.Launch launch = this.stops.stopOnLoss(held, jobName)) {
 			// read again under the lock: the execution may have ended meanwhile
 			JobExecution execution = execution(executionId);
 			requireNewest(execution);

@@ -1,6 +1,7 @@
 package dev.pgbatch.core;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import org.slf4j.Logger;
@@ -17,12 +18,18 @@ import org.springframework.stereotype.Component;
 /**
  * Stops running executions after their current chunk: on an operator's request, and when a lock a run
  * holds for its whole length (its job's, or the partitions' shared one) is lost with its session, so that
- * the run does not go on unprotected.
+ * the run does not go on unprotected. A lost lock stops the run that held it, not others of the job.
  */
 @Component
 public class StopRequests {
 
 	private static final Logger log = LoggerFactory.getLogger(StopRequests.class);
+
+	private static final String LOSING = "the lock of {} is lost: execution {} stops here after its current chunk, as"
+			+ " it would go on unprotected";
+
+	/** The launch under way in this thread (JobRunner's; a nightly's child's inside the nightly's). */
+	private static final ThreadLocal<Launch> LAUNCHING = new ThreadLocal<>();
 
 	private final JobRepository repository;
 
@@ -31,39 +38,97 @@ public class StopRequests {
 	}
 
 	/**
-	 * Watches the lock's session (every ETL_LOCK_CHECK_INTERVAL); when it is lost, the executions of the job
-	 * running under that lock ({@link ExecutionLock#lockName} of {@code parameters}) stop after their current chunk.
+	 * Watches the lock's session (every ETL_LOCK_CHECK_INTERVAL) of a launch under way in this thread: when it is
+	 * lost, the execution the launch records next ({@link #recorded}) stops after its current chunk, at once if
+	 * it is recorded after the loss. Runs of the job elsewhere go on: one may hold the lock since, rightly. Closing
+	 * the launch ends its part in this thread (a nightly's child's launch inside the nightly's).
 	 */
-	public void stopOnLoss(ExecutionLock.Held held, String jobName, JobParameters parameters) {
-		String lock = ExecutionLock.lockName(jobName, parameters);
-		held.watch(() -> stopRunsUnder(lock, jobName));
+	public Launch stopOnLoss(ExecutionLock.Held held, String jobName) {
+		Launch launch = begin(held::lost, jobName);
+		held.watch(launch::lost);
+		return launch;
+	}
+
+	/** The launch under way in this thread from now on, whose lock is lost once {@code lockLost} says so. */
+	Launch begin(BooleanSupplier lockLost, String jobName) {
+		Launch launch = new Launch(lockLost, jobName, LAUNCHING.get());
+		LAUNCHING.set(launch);
+		return launch;
+	}
+
+	/** Watches the lock of a run already recorded: when it is lost, that run stops after its current chunk. */
+	public void stopOnLoss(ExecutionLock.Held held, JobExecution execution) {
+		held.watch(() -> stopLosing(execution.getJobInstance().getJobName(), execution.getId()));
 	}
 
 	/**
-	 * Marks STOPPING the running executions of the job that take {@code lock}: a run of the job under another lock
-	 * (a logical backup beside a physical one, perhaps in another process) lost nothing and goes on.
+	 * Binds the execution just recorded to the launch under way in this thread, when it is that launch's (its job,
+	 * and none bound yet); marks it STOPPING when the launch's lock is already lost. Called before any step.
 	 */
-	void stopRunsUnder(String lock, String jobName) {
-		log.error("stopping the runs of {} under lock {} here after their current chunk: they would go on unprotected",
-				jobName, lock);
-		for (JobExecution running : this.repository.findRunningJobExecutions(jobName)) {
-			if (lock.equals(ExecutionLock.lockName(jobName, running.getJobParameters()))) {
-				request(running);
+	static void recorded(JobExecution execution) {
+		Launch launch = LAUNCHING.get();
+		if (launch != null && launch.jobName.equals(execution.getJobInstance().getJobName())
+				&& launch.execution.compareAndSet(null, execution.getId()) && launch.lockLost.getAsBoolean()) {
+			log.error(LOSING, launch.jobName, execution.getId());
+			execution.setStatus(BatchStatus.STOPPING);
+		}
+	}
+
+	private void stopLosing(String jobName, long executionId) {
+		log.error(LOSING, jobName, executionId);
+		JobExecution execution = ExecutionReports.find(this.repository, executionId);
+		if (execution.getStatus().isRunning()) {
+			request(execution);
+		}
+	}
+
+	/** A launch in this thread, under a held lock: the execution it records, once recorded. */
+	public final class Launch implements AutoCloseable {
+
+		private final BooleanSupplier lockLost;
+
+		private final String jobName;
+
+		private final Launch outer;
+
+		private final AtomicReference<Long> execution = new AtomicReference<>();
+
+		private Launch(BooleanSupplier lockLost, String jobName, Launch outer) {
+			this.lockLost = lockLost;
+			this.jobName = jobName;
+			this.outer = outer;
+		}
+
+		/** On the watch's thread, once the lock is lost (lockLost true): recorded() sees one or the other. */
+		void lost() {
+			Long recorded = this.execution.get();
+			if (recorded != null) {
+				stopLosing(this.jobName, recorded);
 			}
 		}
+
+		@Override
+		public void close() {
+			LAUNCHING.set(this.outer);
+		}
+
 	}
 
 	/**
 	 * Whether the execution, still being launched in this thread, is to stop: asked before it existed (the
-	 * scheduler's shutdown), or since (`etl stop`, which marks it STOPPING in the repository). Made in the
+	 * scheduler's shutdown), or since (`etl stop`, which marks it STOPPING in the repository), or its launch's
+	 * lock is lost (before the execution is bound to it: a job's own listener can wait for another lock). Made in the
 	 * launching thread, which alone knows the first; asked in any (a lock wait's watch asks on its own).
 	 */
 	public BooleanSupplier requested(JobExecution execution) {
 		BooleanSupplier atStart = JobRunner.stopAtStart();
+		Launch launch = LAUNCHING.get();
+		BooleanSupplier lockLost = launch != null && launch.jobName.equals(execution.getJobInstance().getJobName())
+				? launch.lockLost : () -> false;
 		long executionId = execution.getId();
 		AtomicBoolean warned = new AtomicBoolean();
 		return () -> {
-			if (atStart.getAsBoolean()) {
+			if (atStart.getAsBoolean() || lockLost.getAsBoolean()) {
 				return true;
 			}
 			try {

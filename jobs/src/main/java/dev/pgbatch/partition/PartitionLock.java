@@ -100,7 +100,7 @@ public class PartitionLock {
 					return;
 				}
 				PartitionLock.this.held.put(execution.getId(), lock);
-				PartitionLock.this.stops.stopOnLoss(lock, job, execution.getJobParameters());
+				PartitionLock.this.stops.stopOnLoss(lock, execution);
 			}
 
 			@Override

@@ -1,8 +1,9 @@
 package dev.pgbatch.core;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -60,19 +61,89 @@ class StopRequestsTests {
 	}
 
 	/**
-	 * A lost lock stops the runs under that lock only: a physical backup's "backup physical" lost, the logical backup
-	 * running beside it (here, or in another process: the repository is shared) goes on, and the other way round.
+	 * A lost lock stops the run launched under it, and only that one: another running execution of the job (a logical
+	 * backup beside a physical one, or a run in another process that took the lock since, rightly) goes on.
 	 */
 	@Test
-	void aLostLockStopsOnlyTheRunsUnderThatLock() {
-		JobExecution full = new JobExecution(11, new JobInstance(1, "backup"), typed("full"));
-		JobExecution logical = new JobExecution(12, new JobInstance(2, "backup"), typed("logical"));
-		JobExecution untyped = new JobExecution(13, new JobInstance(3, "backup"), new JobParameters());
+	void aLostLockStopsTheRunLaunchedUnderItAndNoOther() {
+		JobExecution ours = new JobExecution(11, new JobInstance(1, "backup"), typed("full"));
+		JobExecution theirs = new JobExecution(12, new JobInstance(1, "backup"), typed("full"));
 		List<Long> stopped = new ArrayList<>();
-		ResourcelessJobRepository repository = new ResourcelessJobRepository() {
+		StopRequests stops = new StopRequests(repository(stopped, ours, theirs));
+		AtomicBoolean lost = new AtomicBoolean();
+
+		try (StopRequests.Launch launch = stops.begin(lost::get, "backup")) {
+			StopRequests.recorded(ours);
+			lost.set(true);
+			launch.lost();
+		}
+
+		assertThat(stopped).containsExactly(11L);
+		assertThat(theirs.getStatus()).isEqualTo(BatchStatus.STARTED);
+	}
+
+	/**
+	 * A lock lost while the launch is still on its way (a job's own listener waiting for the partitions' lock): the
+	 * wait is told to give up, and the execution, once recorded, stops before its first step.
+	 */
+	@Test
+	void aLockLostBeforeTheExecutionIsRecordedStopsItAtStartAndEndsItsWaits() {
+		JobExecution ours = new JobExecution(21, new JobInstance(2, "partition-rollover"), new JobParameters());
+		List<Long> stopped = new ArrayList<>();
+		StopRequests stops = new StopRequests(repository(stopped, ours));
+		AtomicBoolean lost = new AtomicBoolean();
+
+		try (StopRequests.Launch launch = stops.begin(lost::get, "partition-rollover")) {
+			BooleanSupplier waiting = stops.requested(ours);
+			assertThat(waiting.getAsBoolean()).isFalse();
+			lost.set(true);
+			launch.lost();
+			assertThat(waiting.getAsBoolean()).isTrue();
+			StopRequests.recorded(ours);
+		}
+
+		assertThat(ours.getStatus()).isEqualTo(BatchStatus.STOPPING);
+		assertThat(stopped).isEmpty();
+	}
+
+	/**
+	 * A nightly's child is launched, under its own lock, inside the nightly's launch: the child's lost lock stops the
+	 * child, the nightly's lost lock the nightly; once the child's launch ends, the nightly's is the thread's again.
+	 */
+	@Test
+	void aChildLaunchedInsideAnotherLaunchIsBoundToItsOwnLock() {
+		JobExecution nightly = new JobExecution(31, new JobInstance(3, "nightly"), new JobParameters());
+		JobExecution child = new JobExecution(32, new JobInstance(4, "archive"), new JobParameters());
+		JobExecution later = new JobExecution(33, new JobInstance(5, "archive"), new JobParameters());
+		List<Long> stopped = new ArrayList<>();
+		StopRequests stops = new StopRequests(repository(stopped, nightly, child, later));
+		AtomicBoolean nightlyLost = new AtomicBoolean();
+
+		try (StopRequests.Launch outer = stops.begin(nightlyLost::get, "nightly")) {
+			StopRequests.recorded(nightly);
+			try (StopRequests.Launch inner = stops.begin(() -> true, "archive")) {
+				StopRequests.recorded(child);
+				inner.lost();
+			}
+			// an archive recorded after the child's launch ended is no launch's of this thread
+			StopRequests.recorded(later);
+			nightlyLost.set(true);
+			outer.lost();
+		}
+
+		assertThat(stopped).containsExactly(32L, 31L);
+		assertThat(later.getStatus()).isEqualTo(BatchStatus.STARTED);
+	}
+
+	/** A repository of running executions that records which ones were asked to stop. */
+	private static ResourcelessJobRepository repository(List<Long> stopped, JobExecution... running) {
+		for (JobExecution execution : running) {
+			execution.setStatus(BatchStatus.STARTED);
+		}
+		return new ResourcelessJobRepository() {
 			@Override
-			public Set<JobExecution> findRunningJobExecutions(String jobName) {
-				return Set.of(full, logical, untyped);
+			public JobExecution getJobExecution(long executionId) {
+				return Arrays.stream(running).filter(execution -> execution.getId() == executionId).findFirst().orElse(null);
 			}
 
 			@Override
@@ -80,13 +151,6 @@ class StopRequestsTests {
 				stopped.add(execution.getId());
 			}
 		};
-		StopRequests stops = new StopRequests(repository);
-
-		stops.stopRunsUnder("backup physical", "backup");
-		assertThat(stopped).containsExactly(11L);
-		stopped.clear();
-		stops.stopRunsUnder("backup", "backup");
-		assertThat(stopped).containsExactlyInAnyOrder(12L, 13L);
 	}
 
 	private static JobParameters typed(String type) {
