@@ -55,7 +55,8 @@ import static org.awaitility.Awaitility.await;
  * bin/etl scheduler as operators run it: separate processes, two of them as a cluster, on the class's own
  * database (its Quartz store and its executions are then only these tests'). Cron schedules fire every few
  * seconds; check-in and misfire threshold are shortened to one second. The commands that end by themselves
- * (schedules, restart) run in this JVM ({@link EtlInProcess}): a process start there would only add seconds.
+ * (schedules, restart, a scheduler refused for its files) run in this JVM ({@link EtlInProcess}): a process start
+ * there would only add seconds.
  */
 class SchedulerIntegrationTests {
 
@@ -75,14 +76,30 @@ class SchedulerIntegrationTests {
 	private final List<EtlProcess> nodes = new ArrayList<>();
 
 	/**
-	 * The node the WAL archiving health tests and the backup gauges' test ask, started by the first of them (a JVM
-	 * start: seconds of both cores) and killed after the class. It never fires (2099); what each test changes
-	 * (archive_command, a privilege) it puts back. Only the gauges' test scrapes its metrics: a reading of the backup
-	 * gauges serves the scrapes of the next minute (BackupMetrics.FRESH), so that test's is the first.
+	 * The node the WAL archiving health tests and the backup gauges' test ask, and the physical backup's test
+	 * triggers its schedule on, started by the first of them (a JVM start: seconds of both cores) and killed after
+	 * the class. Its schedules never fire by themselves (2099); what each test changes (archive_command, a privilege)
+	 * it puts back. Only the gauges' test scrapes its metrics: a reading of the backup gauges serves the scrapes of
+	 * the next minute (BackupMetrics.FRESH), so that test's is the first.
 	 */
 	private static EtlProcess idleNode;
 
-	private static String idleHealth;
+	private static Map<String, String> idleEnvironment;
+
+	/** The cluster of the slow-node tests: each triggers its own schedule of it. */
+	private static final String SLOW_CLUSTER = "slow";
+
+	private static final String SLOW_FIRE_NOW = "slow-fire-now-seed";
+
+	private static final String SLOW_SKIP = "slow-skip-seed";
+
+	/**
+	 * The two nodes of {@link #SLOW_CLUSTER}, started by the first slow-node test and killed after the class (two JVM
+	 * starts the other test is spared): a test pauses whichever of them runs its firing and resumes it.
+	 */
+	private static final List<EtlProcess> slowNodes = new ArrayList<>();
+
+	private static final List<Map<String, String>> slowEnvironments = new ArrayList<>();
 
 	@BeforeAll
 	static void connect() throws SQLException {
@@ -95,6 +112,9 @@ class SchedulerIntegrationTests {
 		dataSource.destroy();
 		if (idleNode != null) {
 			idleNode.kill();
+		}
+		for (EtlProcess node : slowNodes) {
+			node.kill();
 		}
 	}
 
@@ -111,17 +131,22 @@ class SchedulerIntegrationTests {
 		if (idleNode != null) {
 			started.add(idleNode);
 		}
+		started.addAll(slowNodes);
 		for (int i = 0; i < started.size(); i++) {
 			System.out.println("---- " + context.getDisplayName() + ": stderr of the scheduler node started "
-					+ (started.get(i) == idleNode ? "for the class" : (i + 1) + ". in the test") + "\n"
+					+ (i >= this.nodes.size() ? "for the class" : (i + 1) + ". in the test") + "\n"
 					+ started.get(i).stderrSoFar());
 		}
 	};
 
 	@AfterEach
-	void stopNodes() throws InterruptedException {
+	void stopNodes() throws Exception {
 		for (EtlProcess node : this.nodes) {
 			node.kill();
+		}
+		// a slow-node test that failed while its node was paused leaves it so: the other test needs it running
+		for (EtlProcess node : slowNodes) {
+			node.resume();
 		}
 	}
 
@@ -176,26 +201,27 @@ class SchedulerIntegrationTests {
 				schedules:
 				  - name: catch-up
 				    job: refresh-views
-				    cron: "0/10 * * * * ?"
+				    cron: "0/5 * * * * ?"
 				    misfire: fire-now
 				  - name: skip-missed
 				    job: partition-rollover
-				    cron: "0/10 * * * * ?"
+				    cron: "0/5 * * * * ?"
 				    parameters:
 				      dry-run: true
 				    misfire: skip
 				""");
 		String cluster = "misfire";
-		EtlProcess before = node(cluster, schedules, TestDatabase.url());
-		awaitTrue(Duration.ofSeconds(60), () -> before.stderrSoFar().contains("started: 2 schedules"));
-		before.terminate();
+		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
+		// stored as a node stores them at its start, with their next firings (applied in this JVM: a node started
+		// and stopped only to store them cost a JVM's start), and no node runs
+		assertThat(etl(environment, "schedules", "apply").exitCode()).isZero();
 		Instant down = Instant.now();
 		// the scheduler is down over the next firing, for longer than the misfire threshold
-		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 10 + 1) * 10);
+		Instant missed = Instant.ofEpochSecond((down.getEpochSecond() / 5 + 1) * 5);
 		Thread.sleep(Duration.between(Instant.now(), missed.plusSeconds(3)).toMillis());
 
-		EtlProcess after = node(cluster, schedules, TestDatabase.url());
-		// the first node may have fired (and finished) a firing of its own just before it went down
+		EtlProcess after = EtlProcess.start(environment, "scheduler");
+		this.nodes.add(after);
 		Supplier<List<Firing>> caughtUp = () -> completed("catch-up").stream()
 			.filter(run -> run.firing().isAfter(down))
 			.toList();
@@ -204,14 +230,14 @@ class SchedulerIntegrationTests {
 		Instant comeBack = caughtUp.get().get(0).firing();
 		after.terminate();
 
-		// fire-now: one run as soon as it came back, for the missed firing (so not on a 10-second boundary)
+		// fire-now: one run as soon as it came back, for the missed firing (so not on a 5-second boundary)
 		assertThat(comeBack).isAfter(missed);
-		assertThat(comeBack.toEpochMilli() % 10_000).isNotZero();
+		assertThat(comeBack.toEpochMilli() % 5_000).isNotZero();
 		assertThat(firings("catch-up")).filteredOn(run -> run.firing().isAfter(down) && run.firing().isBefore(comeBack))
 			.isEmpty();
 		// skip: the missed firing was dropped; whatever ran after it came at its own boundaries
 		assertThat(firings("skip-missed")).filteredOn(run -> run.firing().isAfter(down)).allSatisfy(run -> {
-			assertThat(run.firing().getEpochSecond() % 10).isZero();
+			assertThat(run.firing().getEpochSecond() % 5).isZero();
 			assertThat(run.firing()).isAfter(missed);
 		});
 	}
@@ -276,8 +302,8 @@ class SchedulerIntegrationTests {
 				    job: refresh-views
 				    cron: "0 0 25 * * ?"
 				""");
-		EtlProcess.Result result = EtlProcess.start(environment("bad-files", schedules, TestDatabase.url()),
-				"scheduler").await();
+		// refused before anything starts (no Spring, no process of its own needed)
+		EtlProcess.Result result = etl(environment("bad-files", schedules, TestDatabase.url()), "scheduler");
 
 		assertThat(result.exitCode()).isEqualTo(2);
 		assertThat(result.stderr().strip()).hasLineCount(1)
@@ -363,8 +389,7 @@ class SchedulerIntegrationTests {
 		assertThat(stored(cluster)).containsExactly("fast 0 0 3 1 1 ? 2099", "slow 0 0 6 1 1 ? 2099");
 
 		Path empty = Files.createTempDirectory("schedules");
-		EtlProcess.Result refused = EtlProcess.start(environment(cluster, empty, TestDatabase.url()), "scheduler")
-			.await();
+		EtlProcess.Result refused = etl(environment(cluster, empty, TestDatabase.url()), "scheduler");
 		assertThat(refused.exitCode()).isEqualTo(2);
 		assertThat(refused.stderr().strip()).hasLineCount(1).contains("holds no schedule");
 		assertThat(stored(cluster)).hasSize(2);
@@ -497,28 +522,15 @@ class SchedulerIntegrationTests {
 	 */
 	@Test
 	void aPhysicalBackupFiringRunsWhileANightlyRunsItsBackupStep() throws Exception {
-		Path schedules = schedules("""
-				schedules:
-				  - name: physical
-				    job: backup
-				    cron: "0 0 3 1 1 ? 2099"
-				    # as a full, but it copies only what changed, not the whole cluster (a full when the repository has
-				    # none)
-				    parameters:
-				      type: incr
-				""");
-		String cluster = "beside-nightly";
-		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
 		try (Connection nightly = TestDatabase.connect(); Statement statement = nightly.createStatement()) {
 			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.job'), hashtext('nightly')),"
 					+ " pg_advisory_lock(hashtext('pgbatch.job'), hashtext('backup'))");
-			assertThat(etl(environment, "schedules", "apply").exitCode()).isZero();
+			Map<String, String> environment = idleNodeEnvironment();
+			// stored by the node at its start
+			awaitTrue(Duration.ofSeconds(60), () -> idleNode.stderrSoFar().contains("started: 2 schedules"));
 			assertThat(etl(environment, "schedules", "trigger", "physical").exitCode()).isZero();
-			EtlProcess node = EtlProcess.start(environment, "scheduler");
-			this.nodes.add(node);
 			awaitTrue(Duration.ofSeconds(180), () -> completed("physical").size() == 1);
-			assertThat(node.stderrSoFar()).doesNotContain("was refused");
-			node.terminate();
+			assertThat(idleNode.stderrSoFar()).doesNotContain("was refused");
 		}
 	}
 
@@ -684,32 +696,31 @@ class SchedulerIntegrationTests {
 	 */
 	@Test
 	void aFiringRecoveredFromAPausedNodeIsTriedAgainUnderFireNowUntilThePausedRunCompletes() throws Exception {
-		SlowNode slow = slowNodeRecovered("slow-fire-now", "fire-now");
+		SlowNode slow = slowNodeRecovered(SLOW_FIRE_NOW);
 		String firing = "the firing of " + slow.firing();
 		// refused again and again while A is paused: each time tried again (its retry trigger scheduled anew, at a
 		// later time), never dropped, and said once
 		java.util.Set<Long> retries = new java.util.HashSet<>();
 		awaitTrue(Duration.ofSeconds(30), () -> {
 			retries.addAll(jdbc.queryForList("SELECT next_fire_time FROM etl.qrtz_triggers WHERE sched_name = ? AND"
-					+ " trigger_name = ?", Long.class, "slow-fire-now", slow.schedule() + ScheduledRun.RETRY_SUFFIX));
+					+ " trigger_name = ?", Long.class, SLOW_CLUSTER, slow.schedule() + ScheduledRun.RETRY_SUFFIX));
 			return retries.size() >= 3;
 		});
-		assertThat(matches(slow.recovering().stderrSoFar(), "(" + firing + " was refused: )")).hasSize(1);
-		assertThat(slow.recovering().stderrSoFar()).containsPattern("trying it again at \\S+ and every \\d+ ms after \\(misfire: fire-now")
+		assertThat(matches(slow.recoveringLog(), "(" + firing + " was refused: )")).hasSize(1);
+		assertThat(slow.recoveringLog()).containsPattern("trying it again at \\S+ and every \\d+ ms after \\(misfire: fire-now")
 			.doesNotContain("dropped");
 
 		slow.paused().resume();
 		// A, running again, fires the cluster's triggers too: the try that finds the firing done may be A's
 		String alreadyRan = "(" + Pattern.quote(firing) + " already ran)";
-		awaitTrue(Duration.ofSeconds(90),
-				() -> !matches(slow.paused().stderrSoFar() + slow.recovering().stderrSoFar(), alreadyRan).isEmpty());
+		awaitTrue(Duration.ofSeconds(90), () -> !matches(slow.logs(), alreadyRan).isEmpty());
 		assertThat(firings(slow.schedule())).singleElement()
 			.satisfies(run -> assertThat(run.status()).isEqualTo("COMPLETED"))
 			.satisfies(run -> assertThat(run.firing()).isEqualTo(slow.firing()));
 		awaitTrue(Duration.ofSeconds(10), () -> jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers"
-				+ " WHERE sched_name = ? AND trigger_name LIKE ?", Long.class, "slow-fire-now",
+				+ " WHERE sched_name = ? AND trigger_name LIKE ?", Long.class, SLOW_CLUSTER,
 				slow.schedule() + ScheduledRun.RETRY_SUFFIX) == 0);
-		assertThat(matches(slow.paused().stderrSoFar() + slow.recovering().stderrSoFar(), alreadyRan)).hasSize(1);
+		assertThat(matches(slow.logs(), alreadyRan)).hasSize(1);
 	}
 
 	/**
@@ -719,14 +730,14 @@ class SchedulerIntegrationTests {
 	@Test
 	void aFiringRecoveredFromAPausedNodePastItsMisfireThresholdUnderSkipIsDroppedWithALogLineAndASkippedCount()
 			throws Exception {
-		SlowNode slow = slowNodeRecovered("slow-skip", "skip");
-		awaitTrue(Duration.ofSeconds(30), () -> slow.recovering().stderrSoFar().contains("the firing of " + slow.firing()
+		SlowNode slow = slowNodeRecovered(SLOW_SKIP);
+		awaitTrue(Duration.ofSeconds(30), () -> slow.recoveringLog().contains("the firing of " + slow.firing()
 				+ " was refused: "));
-		assertThat(slow.recovering().stderrSoFar()).contains("dropped, as its misfire policy 'skip' says");
+		assertThat(slow.recoveringLog()).contains("dropped, as its misfire policy 'skip' says");
 		assertThat(get(slow.metrics()).body()).containsPattern("pgbatch_schedule_runs_total\\{job=\"seed-data\",schedule=\""
 				+ slow.schedule() + "\",status=\"SKIPPED\"} 1\\.0");
 		assertThat(jdbc.queryForObject("SELECT count(*) FROM etl.qrtz_triggers WHERE sched_name = ? AND trigger_name = ?",
-				Long.class, "slow-skip", slow.schedule() + ScheduledRun.RETRY_SUFFIX)).isZero();
+				Long.class, SLOW_CLUSTER, slow.schedule() + ScheduledRun.RETRY_SUFFIX)).isZero();
 
 		slow.paused().resume();
 		awaitTrue(Duration.ofSeconds(90), () -> firings(slow.schedule()).stream().anyMatch(run -> run.status().equals("COMPLETED")));
@@ -734,50 +745,83 @@ class SchedulerIntegrationTests {
 			.satisfies(run -> assertThat(run.firing()).isEqualTo(slow.firing()));
 	}
 
-	/** A node A paused (SIGSTOP) mid-run, whose firing a node B started after it has recovered and been refused. */
-	private record SlowNode(String schedule, Instant firing, EtlProcess paused, EtlProcess recovering, String metrics) {
+	/**
+	 * A node A paused (SIGSTOP) mid-run, whose firing a node B has recovered and been refused; their logs from
+	 * {@code pausedFrom} and {@code recoveringFrom} on are the test's (the two nodes serve both slow-node tests).
+	 */
+	private record SlowNode(String schedule, Instant firing, EtlProcess paused, int pausedFrom, EtlProcess recovering,
+			int recoveringFrom, String metrics) {
+
+		String recoveringLog() throws IOException {
+			return this.recovering.stderrSoFar().substring(this.recoveringFrom);
+		}
+
+		/** What both nodes logged in this test. */
+		String logs() throws IOException {
+			return this.paused.stderrSoFar().substring(this.pausedFrom) + recoveringLog();
+		}
+
 	}
 
-	private SlowNode slowNodeRecovered(String cluster, String misfire) throws Exception {
-		String name = cluster + "-seed";
-		Path schedules = schedules("""
-				schedules:
-				  - name: %s
-				    job: seed-data
-				    cron: "0 0 3 1 1 ? 2099"
-				    misfire: %s
-				    parameters:
-				      scale: 0.5
-				      reset: true
-				""".formatted(name, misfire));
-		Map<String, String> environment = environment(cluster, schedules, TestDatabase.url());
-		environment.put("ETL_SEED_CHUNK_ROWS", "200");
-		environment.put("ETL_SCHEDULER_RETRY_MS", "1000");
-		EtlProcess paused = EtlProcess.start(environment, "scheduler");
-		this.nodes.add(paused);
-		awaitTrue(Duration.ofSeconds(60), () -> paused.stderrSoFar().contains("started: 1 schedules"));
-		assertThat(etl(environment, "schedules", "trigger", name).exitCode()).isZero();
-		// mid-run: a chunk of this firing's execution committed, the job's lock held by A
+	/**
+	 * Triggers the schedule on the slow-node cluster, pauses the node that runs it once a chunk of its execution has
+	 * committed (the job's lock held), and waits until the other has recovered the firing and been refused.
+	 */
+	private SlowNode slowNodeRecovered(String name) throws Exception {
+		List<EtlProcess> both = slowNodes();
+		int[] from = { both.get(0).stderrSoFar().length(), both.get(1).stderrSoFar().length() };
+		assertThat(etl(slowEnvironments.get(0), "schedules", "trigger", name).exitCode()).isZero();
+		// mid-run: a chunk of this firing's execution committed, the job's lock held by the node running it
 		awaitTrue(Duration.ofSeconds(60), () -> jdbc.queryForObject("""
 				SELECT coalesce(sum(s.write_count), 0) FROM etl.batch_step_execution s
 				JOIN etl.batch_job_execution e ON e.job_execution_id = s.job_execution_id
 				JOIN etl.batch_job_execution_params p ON p.job_execution_id = e.job_execution_id
 				WHERE e.status = 'STARTED' AND p.parameter_name = 'schedule' AND p.parameter_value = ?
 				""", Long.class, name) > 0);
-		paused.pause();
 		Instant firing = firings(name).get(0).firing();
-
-		Map<String, String> other = new HashMap<>(environment);
-		other.put("ETL_SCHEDULER_PORT", Integer.toString(freePort()));
-		EtlProcess recovering = EtlProcess.start(other, "scheduler");
-		this.nodes.add(recovering);
+		String starts = "Schedule " + name + ": firing of " + firing + " starts";
+		int a = both.get(0).stderrSoFar().substring(from[0]).contains(starts) ? 0 : 1;
+		int b = 1 - a;
+		assertThat(both.get(a).stderrSoFar().substring(from[a])).contains(starts);
+		both.get(a).pause();
 		// B finds A's check-in stale (an interval and Quartz's 7.5 s of grace) and fires A's firing again
-		awaitTrue(Duration.ofSeconds(60), () -> recovering.stderrSoFar().contains("the firing of " + firing + " was refused: "));
-		return new SlowNode(name, firing, paused, recovering,
-				"http://127.0.0.1:" + other.get("ETL_SCHEDULER_PORT") + "/actuator/prometheus");
+		awaitTrue(Duration.ofSeconds(60), () -> both.get(b).stderrSoFar().substring(from[b])
+			.contains("the firing of " + firing + " was refused: "));
+		return new SlowNode(name, firing, both.get(a), from[a], both.get(b), from[b],
+				"http://127.0.0.1:" + slowEnvironments.get(b).get("ETL_SCHEDULER_PORT") + "/actuator/prometheus");
 	}
 
-	/** A command that ends by itself (schedules, restart), run in this JVM: the process is not the point there. */
+	/** The two nodes of {@link #SLOW_CLUSTER}, started now (side by side) unless they run, each once up. */
+	private static synchronized List<EtlProcess> slowNodes() throws IOException {
+		if (slowNodes.isEmpty()) {
+			Path schedules = schedules("""
+					schedules:
+					  - name: %s
+					    job: seed-data
+					    cron: "0 0 3 1 1 ? 2099"
+					    misfire: fire-now
+					    parameters: {scale: 0.5, reset: true}
+					  - name: %s
+					    job: seed-data
+					    cron: "0 0 3 1 1 ? 2099"
+					    misfire: skip
+					    parameters: {scale: 0.5, reset: true}
+					""".formatted(SLOW_FIRE_NOW, SLOW_SKIP));
+			for (int i = 0; i < 2; i++) {
+				Map<String, String> environment = environment(SLOW_CLUSTER, schedules, TestDatabase.url());
+				environment.put("ETL_SEED_CHUNK_ROWS", "200");
+				environment.put("ETL_SCHEDULER_RETRY_MS", "1000");
+				slowEnvironments.add(environment);
+				slowNodes.add(EtlProcess.start(environment, "scheduler"));
+			}
+		}
+		for (EtlProcess node : slowNodes) {
+			awaitTrue(Duration.ofSeconds(60), () -> node.stderrSoFar().contains("started: 2 schedules"));
+		}
+		return slowNodes;
+	}
+
+	/** A command that ends by itself, run in this JVM: the process is not the point there. */
 	private static EtlProcess.Result etl(Map<String, String> environment, String... arguments) {
 		return EtlInProcess.run(environment, arguments);
 	}
@@ -789,16 +833,27 @@ class SchedulerIntegrationTests {
 	}
 
 	/** The health endpoint of {@link #idleNode}, started now unless it runs. */
-	private static synchronized String idleNodeHealth() throws IOException {
+	private static String idleNodeHealth() throws IOException {
+		return "http://127.0.0.1:" + idleNodeEnvironment().get("ETL_SCHEDULER_PORT") + "/actuator/health";
+	}
+
+	/** The settings of {@link #idleNode}, started now unless it runs. */
+	private static synchronized Map<String, String> idleNodeEnvironment() throws IOException {
 		if (idleNode == null) {
-			Map<String, String> environment = environment("idle", schedules("""
+			idleEnvironment = environment("idle", schedules("""
 					schedules:
 					  - {name: far-off, job: refresh-views, cron: "0 0 3 1 1 ? 2099"}
+					  - name: physical
+					    job: backup
+					    cron: "0 0 3 1 1 ? 2099"
+					    # as a full, but it copies only what changed, not the whole cluster (a full when the repository
+					    # has none)
+					    parameters:
+					      type: incr
 					"""), TestDatabase.url());
-			idleNode = EtlProcess.start(environment, "scheduler");
-			idleHealth = "http://127.0.0.1:" + environment.get("ETL_SCHEDULER_PORT") + "/actuator/health";
+			idleNode = EtlProcess.start(idleEnvironment, "scheduler");
 		}
-		return idleHealth;
+		return idleEnvironment;
 	}
 
 	/** Starts a node and returns the address of its health endpoint. */
