@@ -35,6 +35,9 @@ public class JobRunner {
 	static final String LOCK_LOST = "stopped: the job's lock was lost (its database session ended), and a second run"
 			+ " could have started beside this one; restart it";
 
+	static final String LOCK_LOST_AT_LAUNCH = "%s did not start: its lock was lost (its database session ended) while"
+			+ " it was being launched, and another run may hold it now; try again";
+
 	static final String STILL_RUNS_UNDER_JOB_LOCK = "execution %d of %s may still run: the job's own lock is held (%s),"
 			+ " as runners before the lock of its type held it for every run; let that run end first";
 
@@ -164,7 +167,7 @@ public class JobRunner {
 				requireNewest(last);
 			}
 			if (last != null && last.getStatus().isRunning()) {
-				markFailed(requireGone(execution(last.getId())));
+				markFailed(requireGone(execution(last.getId()), held));
 			}
 			return ended(held, this.operator.start(job, parameters));
 		}
@@ -191,7 +194,7 @@ public class JobRunner {
 			JobExecution execution = execution(executionId);
 			requireNewest(execution);
 			if (execution.getStatus().isRunning()) {
-				execution = markFailed(requireGone(execution));
+				execution = markFailed(requireGone(execution, held));
 			}
 			if (execution.getStatus() == BatchStatus.COMPLETED) {
 				throw new RefusedException("execution " + executionId + " of " + jobName
@@ -231,11 +234,15 @@ public class JobRunner {
 	 * it by a runner not yet upgraded ({@link ExecutionLock#formerHolder}), whose run would otherwise be marked
 	 * FAILED and run a second time beside it.
 	 */
-	private JobExecution requireGone(JobExecution execution) {
+	private JobExecution requireGone(JobExecution execution, ExecutionLock.Held held) {
 		String jobName = execution.getJobInstance().getJobName();
 		String holder = this.lock.formerHolder(jobName, execution.getJobParameters());
 		if (holder != null) {
 			throw new RefusedException(STILL_RUNS_UNDER_JOB_LOCK.formatted(execution.getId(), jobName, holder));
+		}
+		// the execution is gone only while this lock is ours: lost meanwhile, it may be a live run's that took it since
+		if (!held.check()) {
+			throw new RefusedException(LOCK_LOST_AT_LAUNCH.formatted(jobName));
 		}
 		return execution;
 	}

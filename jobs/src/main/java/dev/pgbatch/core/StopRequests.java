@@ -28,6 +28,9 @@ public class StopRequests {
 	private static final String LOSING = "the lock of {} is lost: execution {} stops here after its current chunk, as"
 			+ " it would go on unprotected";
 
+	/** How many times a run whose lock is lost is asked to stop while the repository fails (a second apart). */
+	private static final int STOP_TRIES = 120;
+
 	/** The launch under way in this thread (JobRunner's; a nightly's child's inside the nightly's). */
 	private static final ThreadLocal<Launch> LAUNCHING = new ThreadLocal<>();
 
@@ -44,16 +47,14 @@ public class StopRequests {
 	 * the launch ends its part in this thread (a nightly's child's launch inside the nightly's).
 	 */
 	public Launch stopOnLoss(ExecutionLock.Held held, String jobName) {
-		Launch launch = begin(held::lost, jobName);
+		Launch launch = new Launch(held::lost, jobName, LAUNCHING.get());
 		held.watch(launch::lost);
-		return launch;
+		return launch.begin();
 	}
 
 	/** The launch under way in this thread from now on, whose lock is lost once {@code lockLost} says so. */
 	Launch begin(BooleanSupplier lockLost, String jobName) {
-		Launch launch = new Launch(lockLost, jobName, LAUNCHING.get());
-		LAUNCHING.set(launch);
-		return launch;
+		return new Launch(lockLost, jobName, LAUNCHING.get()).begin();
 	}
 
 	/** Watches the lock of a run already recorded: when it is lost, that run stops after its current chunk. */
@@ -74,11 +75,39 @@ public class StopRequests {
 		}
 	}
 
+	/**
+	 * On the lock watch's thread: asks the execution to stop, and asks again every second while the repository
+	 * cannot be reached (the loss of the lock's session may be that of the database), for up to STOP_TRIES seconds.
+	 */
 	private void stopLosing(String jobName, long executionId) {
 		log.error(LOSING, jobName, executionId);
-		JobExecution execution = ExecutionReports.find(this.repository, executionId);
-		if (execution.getStatus().isRunning()) {
-			request(execution);
+		for (int attempt = 1;; attempt++) {
+			try {
+				JobExecution execution = ExecutionReports.find(this.repository, executionId);
+				if (execution.getStatus().isRunning()) {
+					request(execution);
+				}
+				return;
+			}
+			catch (RuntimeException ex) {
+				// its class only: a driver's message may carry the server's address or more
+				log.warn("Execution {}: could not be asked to stop ({}); {}", executionId, ex.getClass().getSimpleName(),
+						attempt < STOP_TRIES ? "trying again in a second" : "giving up");
+				if (attempt == STOP_TRIES || !pause()) {
+					return;
+				}
+			}
+		}
+	}
+
+	private static boolean pause() {
+		try {
+			Thread.sleep(1000);
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
 		}
 	}
 
@@ -107,9 +136,19 @@ public class StopRequests {
 			}
 		}
 
+		private Launch begin() {
+			LAUNCHING.set(this);
+			return this;
+		}
+
 		@Override
 		public void close() {
-			LAUNCHING.set(this.outer);
+			if (this.outer == null) {
+				LAUNCHING.remove();
+			}
+			else {
+				LAUNCHING.set(this.outer);
+			}
 		}
 
 	}

@@ -135,6 +135,41 @@ class StopRequestsTests {
 		assertThat(later.getStatus()).isEqualTo(BatchStatus.STARTED);
 	}
 
+	/**
+	 * The repository failing when the lock is lost (the same database went away for a moment): the run is asked to
+	 * stop again a second later, not left to go on unprotected; what failed is named by its class only.
+	 */
+	@Test
+	void aRunWhoseLockIsLostIsAskedToStopAgainWhileTheRepositoryFails(CapturedOutput output) {
+		JobExecution ours = new JobExecution(41, new JobInstance(6, "archive"), new JobParameters());
+		ours.setStatus(BatchStatus.STARTED);
+		AtomicInteger reads = new AtomicInteger();
+		List<Long> stopped = new ArrayList<>();
+		StopRequests stops = new StopRequests(new ResourcelessJobRepository() {
+			@Override
+			public JobExecution getJobExecution(long executionId) {
+				if (reads.incrementAndGet() == 1) {
+					throw new DataAccessResourceFailureException("connection to 10.0.0.7 refused");
+				}
+				return ours;
+			}
+
+			@Override
+			public void update(JobExecution execution) {
+				stopped.add(execution.getId());
+			}
+		});
+
+		try (StopRequests.Launch launch = stops.begin(() -> true, "archive")) {
+			StopRequests.recorded(ours);
+			launch.lost();
+		}
+
+		assertThat(stopped).containsExactly(41L);
+		assertThat(output.getAll()).contains("Execution 41: could not be asked to stop (DataAccessResourceFailureException);"
+				+ " trying again in a second").doesNotContain("10.0.0.7");
+	}
+
 	/** A repository of running executions that records which ones were asked to stop. */
 	private static ResourcelessJobRepository repository(List<Long> stopped, JobExecution... running) {
 		for (JobExecution execution : running) {
