@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -502,9 +503,8 @@ class PointInTimeRestoreIntegrationTests {
 				+ dir + "/PG_VERSION; rm " + dir + "/postgresql.conf;; esac\nexit $rc\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-		EtlProcess.Result kept = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
-				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port))
-			.await();
+		EtlProcess.Result kept = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
 
 		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
 		assertThat(kept.stderr().strip()).doesNotContain("\n")
@@ -649,8 +649,8 @@ class PointInTimeRestoreIntegrationTests {
 		Path standIn = how.equals("fast-before-consistent") ? slowArchiveGet(replaying)
 				: slowStandIn(replaying, "*restore_command=*) ;; *\" archive-get \"*) ! grep -q 'consistent recovery"
 						+ " state reached' " + dir.resolve(PointInTimeRestores.LOG) + " ||");
-		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
-				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		CompletableFuture<EtlProcess.Result> restore = inBackground(Map.of("ETL_PGBACKREST_BIN", standIn.toString()),
+				"backup", "restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
 		awaitFile(replaying);
 		if (!how.equals("fast-before-consistent")) {
 			Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
@@ -662,7 +662,7 @@ class PointInTimeRestoreIntegrationTests {
 
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", how.startsWith("fast") ? "fast" : "immediate", "-w",
 				"stop");
-		EtlProcess.Result stopped = restore.await();
+		EtlProcess.Result stopped = restore.get(5, TimeUnit.MINUTES);
 
 		assertThat(stopped.exitCode()).as(stopped.stdout() + stopped.stderr()).isEqualTo(1);
 		String line = stopped.stderr().strip();
@@ -702,8 +702,8 @@ class PointInTimeRestoreIntegrationTests {
 		int port = freePort();
 		Path standIn = slowStandIn(replaying, "*restore_command=*) ;; *\" archive-get \"*) ! grep -q 'consistent recovery"
 				+ " state reached' " + dir.resolve(PointInTimeRestores.LOG) + " ||");
-		EtlProcess restore = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
-				"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+		CompletableFuture<EtlProcess.Result> restore = inBackground(Map.of("ETL_PGBACKREST_BIN", standIn.toString()),
+				"backup", "restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
 		awaitFile(replaying);
 		Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
 			try (Connection connection = restored(port); Statement statement = connection.createStatement()) {
@@ -712,7 +712,7 @@ class PointInTimeRestoreIntegrationTests {
 		});
 
 		Files.writeString(dir.resolve("PG_VERSION"), "14\n");
-		EtlProcess.Result kept = restore.await();
+		EtlProcess.Result kept = restore.get(5, TimeUnit.MINUTES);
 
 		assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
 		assertThat(kept.stderr().strip()).doesNotContain("\n")
@@ -743,9 +743,8 @@ class PointInTimeRestoreIntegrationTests {
 				+ " \"$@\" | sed 's/\"version\":\"15\"/\"version\":\"14\"/g'; exit;; esac\nexec " + PGBACKREST + " \"$@\"\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-		EtlProcess.Result refused = EtlProcess.start(Map.of("ETL_PGBACKREST_BIN", standIn.toString(), "ETL_PG_BIN", PG_BIN),
-				"backup", "restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()))
-			.await();
+		EtlProcess.Result refused = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", standIn.toString(), "ETL_PG_BIN", PG_BIN),
+				"backup", "restore", "--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(freePort()));
 
 		assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(2);
 		assertThat(refused.stderr().strip()).doesNotContain("\n")
@@ -865,6 +864,14 @@ class PointInTimeRestoreIntegrationTests {
 				+ "; sleep 120; };; esac\nexec " + PGBACKREST + " \"$@\"\n");
 		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
 		return standIn;
+	}
+
+	/**
+	 * A command run in this JVM on another thread, for a test that acts on what it started while it runs (in-process
+	 * commands run one at a time: nothing else of the test goes through EtlInProcess meanwhile).
+	 */
+	private static CompletableFuture<EtlProcess.Result> inBackground(Map<String, String> settings, String... arguments) {
+		return CompletableFuture.supplyAsync(() -> EtlInProcess.run(settings, arguments));
 	}
 
 	private static void awaitFile(Path file) throws Exception {
