@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,6 +30,33 @@ final class TableCounts {
 	private TableCounts() {
 	}
 
+	/** A table pg_dump dumps the rows of, as the catalogue names it, and quoted: the key of its count. */
+	record Listed(DumpRowCounts.Table table, String quoted) {
+	}
+
+	/**
+	 * Every table pg_dump dumps the rows of, in one transaction of its own, importing {@code snapshot} when
+	 * given.
+	 */
+	static List<Listed> tables(Connection connection, String snapshot) {
+		try {
+			connection.setAutoCommit(false);
+			return inSnapshot(connection, snapshot, statement -> {
+				List<Listed> tables = new ArrayList<>();
+				try (ResultSet rs = statement.executeQuery("SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) "
+						+ USER_TABLES + " ORDER BY 3")) {
+					while (rs.next()) {
+						tables.add(new Listed(new DumpRowCounts.Table(rs.getString(1), rs.getString(2)), rs.getString(3)));
+					}
+				}
+				return tables;
+			});
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+		}
+	}
+
 	/**
 	 * Every table's exact row count, by its quoted name as the catalogue spells it; each table counted in a
 	 * transaction of its own, importing {@code snapshot} when given, so no more than one table is locked at
@@ -36,21 +64,11 @@ final class TableCounts {
 	 */
 	static Map<String, Long> of(Connection connection, String snapshot) {
 		try {
-			connection.setAutoCommit(false);
-			List<String> tables = inSnapshot(connection, snapshot, statement -> {
-				List<String> names = new ArrayList<>();
-				try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
-					while (rs.next()) {
-						names.add(rs.getString(1));
-					}
-				}
-				return names;
-			});
 			Map<String, Long> counts = new TreeMap<>();
-			for (String table : tables) {
+			for (Listed table : tables(connection, snapshot)) {
 				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
-				counts.put(table, inSnapshot(connection, snapshot, statement -> {
-					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+				counts.put(table.quoted(), inSnapshot(connection, snapshot, statement -> {
+					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table.quoted())) {
 						rs.next();
 						return rs.getLong(1);
 					}
@@ -61,6 +79,22 @@ final class TableCounts {
 		catch (SQLException ex) {
 			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Every listed table's row count as a dump holds it (DumpRowCounts), by its quoted name; fails when the dump
+	 * holds no data of one of them.
+	 */
+	static Map<String, Long> inDump(List<Listed> tables, Map<DumpRowCounts.Table, Long> dumped) throws IOException {
+		Map<String, Long> counts = new TreeMap<>();
+		for (Listed table : tables) {
+			Long rows = dumped.get(table.table());
+			if (rows == null) {
+				throw new IOException(String.format(DumpRowCounts.MISSING_DATA, table.table()));
+			}
+			counts.put(table.quoted(), rows);
+		}
+		return counts;
 	}
 
 	/** Work on a statement. */
