@@ -62,8 +62,7 @@ class BackupWriter {
 	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
 	 * store. The row counts of the manifest are read from the dump itself as it streams (DumpRowCounts), for
 	 * the tables the catalogue lists in the snapshot pg_dump dumps: exact, and without reading every table a
-	 * second time beside pg_dump (which took a fifth of the backup's time on two cores). A dump whose rows
-	 * cannot be counted fails the backup.
+	 * second time beside pg_dump. A dump whose rows cannot be counted fails the backup.
 	 * <p>
 	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
 	 * snapshot (it stays open while pg_dump and the listing import it, and takes no lock). The tables are
