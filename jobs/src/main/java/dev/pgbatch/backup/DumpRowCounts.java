@@ -36,6 +36,10 @@ final class DumpRowCounts {
 
 	static final String MISSING_DATA = "the dump has no data block for %s";
 
+	static final String SAME_NAME = "two tables go by the name %s: their rows cannot be told apart";
+
+	static final String TOO_LONG = "the dump's table of contents has a name of %d bytes, more than pg_dump writes";
+
 	private static final byte[] MAGIC = "PGDMP".getBytes(StandardCharsets.US_ASCII);
 
 	private static final int CUSTOM_FORMAT = 1;
@@ -48,6 +52,9 @@ final class DumpRowCounts {
 	private static final byte[] COPY_END = "\\.\n\n\n".getBytes(StandardCharsets.US_ASCII);
 
 	private static final int BUFFER_BYTES = 1 << 16;
+
+	/** The longest name or tag read: pg_dump's are identifiers and short keywords, far below. */
+	private static final int STRING_BYTES = 1 << 16;
 
 	/** A table whose rows a dump holds, as its table of contents names it. */
 	record Table(String schema, String name) {
@@ -102,7 +109,10 @@ final class DumpRowCounts {
 			int id = (int) readInt("data block");
 			Entry entry = withData.remove(id);
 			if (type == BLOCK_DATA && entry != null && entry.table() != null) {
-				rows.put(entry.table(), rowsOf(entry.table()));
+				// names decoded alike (a database in SQL_ASCII) would count one table's rows as another's
+				if (rows.put(entry.table(), rowsOf(entry.table())) != null) {
+					throw new IOException(String.format(SAME_NAME, entry.table()));
+				}
 			}
 			else if (type == BLOCK_BLOBS && entry != null && entry.table() == null) {
 				skipBlobs();
@@ -299,11 +309,17 @@ final class DumpRowCounts {
 		return negative ? -value : value;
 	}
 
-	/** pg_dump's string: its length as an integer (-1 for null), then its bytes. */
+	/**
+	 * pg_dump's string: its length as an integer (-1 for null), then its bytes; UTF-8, as BackupWriter has
+	 * pg_dump write them.
+	 */
 	private String readString() throws IOException {
 		long length = readInt("table of contents");
 		if (length < 0) {
 			return null;
+		}
+		if (length > STRING_BYTES) {
+			throw new IOException(String.format(TOO_LONG, length));
 		}
 		byte[] text = new byte[Math.toIntExact(length)];
 		for (int i = 0; i < text.length; i++) {

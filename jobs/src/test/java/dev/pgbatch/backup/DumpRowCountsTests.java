@@ -111,18 +111,51 @@ class DumpRowCountsTests {
 			.withMessage("the dump's data of \"Odd schema\".\"Table \"\"quoted\"\"\" does not end as COPY text does");
 	}
 
+	@Test
+	void twoTablesOfOneNameFail() throws IOException {
+		byte[] dump = resource("rows.dump");
+		// every string "measures_2026_02" (16 bytes) of the table of contents, the tag of its TABLE DATA among them
+		byte[] second = "\0\20\0\0\0measures_2026_02".getBytes(StandardCharsets.US_ASCII);
+		for (int at = indexOf(dump, "\0\20\0\0\0measures_2026_02"); at >= 0; at = find(dump, second)) {
+			dump[at + second.length - 1] = '1';
+		}
+
+		assertThatIOException().isThrownBy(() -> count(dump))
+			.withMessage("two tables go by the name \"public\".\"measures_2026_01\": their rows cannot be told apart");
+	}
+
+	@Test
+	void aNameLongerThanPgDumpWritesFailsBeforeItIsRead() throws IOException {
+		byte[] dump = resource("rows.dump");
+		// the first string "Odd schema" (10 bytes) of the table of contents, said to be 64 KB and a byte long
+		int length = indexOf(dump, "\0\12\0\0\0Odd schema") + 1;
+		dump[length] = 1;
+		dump[length + 1] = 0;
+		dump[length + 2] = 1;
+
+		assertThatIOException().isThrownBy(() -> count(dump))
+			.withMessage("the dump's table of contents has a name of 65537 bytes, more than pg_dump writes");
+	}
+
 	private static Map<DumpRowCounts.Table, Long> count(byte[] dump) throws IOException {
 		return DumpRowCounts.copy(new ByteArrayInputStream(dump), new ByteArrayOutputStream());
 	}
 
 	private static int indexOf(byte[] bytes, String text) {
-		byte[] wanted = text.getBytes(StandardCharsets.US_ASCII);
+		int at = find(bytes, text.getBytes(StandardCharsets.US_ASCII));
+		if (at < 0) {
+			throw new AssertionError("not in the dump: " + text);
+		}
+		return at;
+	}
+
+	private static int find(byte[] bytes, byte[] wanted) {
 		for (int i = 0; i + wanted.length <= bytes.length; i++) {
 			if (Arrays.equals(bytes, i, i + wanted.length, wanted, 0, wanted.length)) {
 				return i;
 			}
 		}
-		throw new AssertionError("not in the dump: " + text);
+		return -1;
 	}
 
 	private static byte[] resource(String name) throws IOException {
