@@ -38,6 +38,15 @@ class DumpRowCountsIntegrationTests extends DatabaseIntegrationTest {
 				CREATE TABLE "Odd schema"."Table \"\"quoted\"\"\" (x text);
 				INSERT INTO "Odd schema"."Table \"\"quoted\"\"\" VALUES ('a'), (''), (NULL);
 				SELECT lo_from_bytea(0, '\\x00010203');
+				CREATE TABLE public.animals (name text);
+				CREATE TABLE public.cats (lives int) INHERITS (public.animals);
+				CREATE TABLE public.lions () INHERITS (public.cats);
+				CREATE TABLE public.pets (owner text);
+				CREATE TABLE public.dogs () INHERITS (public.animals, public.pets);
+				INSERT INTO public.animals VALUES ('ant');
+				INSERT INTO public.cats VALUES ('tom', 9), ('felix', 7);
+				INSERT INTO public.lions VALUES ('leo', 1), ('elsa', 1), ('simba', 1);
+				INSERT INTO public.dogs VALUES ('rex', 'ann');
 				""");
 
 		try (Connection connection = TestDatabase.connect()) {
@@ -55,6 +64,11 @@ class DumpRowCountsIntegrationTests extends DatabaseIntegrationTest {
 				.containsEntry("public.escapes", 4L)
 				.containsEntry("public.measures_2026_02", 47456L)
 				.containsEntry("\"Odd schema\".\"Table \"\"quoted\"\"\"", 3L)
+				// count(*) of an inheritance parent holds its descendants' rows, a child of two parents in both
+				.containsEntry("public.animals", 7L)
+				.containsEntry("public.cats", 5L)
+				.containsEntry("public.lions", 3L)
+				.containsEntry("public.pets", 1L)
 				.containsEntry("retail.product_embeddings", this.jdbc.queryForObject("SELECT count(*) FROM retail.product_embeddings", Long.class));
 			assertThat(counted.values().stream().mapToLong(Long::longValue).sum()).isGreaterThan(100000L);
 		}
