@@ -62,7 +62,8 @@ class BackupWriter {
 	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
 	 * store. The row counts of the manifest are read from the dump itself as it streams (DumpRowCounts), for
 	 * the tables the catalogue lists in the snapshot pg_dump dumps: exact, and without reading every table a
-	 * second time beside pg_dump. A dump whose rows cannot be counted fails the backup.
+	 * second time beside pg_dump. A dump whose rows cannot be counted fails the backup. pg_dump writes names
+	 * in UTF-8, whatever the database's encoding, as DumpRowCounts reads them and JDBC lists them.
 	 * <p>
 	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
 	 * snapshot (it stays open while pg_dump and the listing import it, and takes no lock). The tables are
@@ -86,7 +87,7 @@ class BackupWriter {
 			}
 			String snapshot = ServerDatabases.single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
-					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+					List.of("--format=custom", "--compress=0", "--encoding=UTF8", "--snapshot=" + snapshot, "--no-password"));
 			watch.guard(dump);
 			CompletableFuture<List<TableCounts.Listed>> tables = BackgroundThreads.start("tables", () -> {
 				try (Connection listing = this.databases.connect(database)) {
@@ -97,16 +98,17 @@ class BackupWriter {
 				}
 			});
 			SealedObjects.Stored stored;
-			Map<String, Long> rows;
+			AtomicReference<Map<String, Long>> rows = new AtomicReference<>();
 			try {
-				AtomicReference<Map<DumpRowCounts.Table, Long>> dumped = new AtomicReference<>();
 				stored = new SealedObjects(this.store, keys).put(upload.objectKey(), plaintext -> {
+					Map<DumpRowCounts.Table, Long> dumped;
 					try (InputStream out = dump.process().getInputStream()) {
-						dumped.set(DumpRowCounts.copy(out, plaintext));
+						dumped = DumpRowCounts.copy(out, plaintext);
 					}
 					dump.finish();
+					// within the content: counts that fail abandon the object instead of leaving it stored whole
+					rows.set(TableCounts.inDump(tables.join(), dumped));
 				});
-				rows = TableCounts.inDump(tables.join(), dumped.get());
 			}
 			catch (IOException | RuntimeException ex) {
 				dump.kill();
@@ -118,7 +120,7 @@ class BackupWriter {
 			watch.check();
 			BackupManifest manifest = new BackupManifest(upload.id(), upload.folder().server(), upload.systemIdentifier(), database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
-					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows);
+					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows.get());
 			this.catalog.complete(upload, manifest, keys);
 			return manifest;
 		}

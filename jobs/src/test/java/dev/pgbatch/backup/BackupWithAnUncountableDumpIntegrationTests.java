@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A backup whose dump's rows cannot be counted fails and writes no manifest: ETL_PG_BIN names a pg_dump that runs the
- * real one and compresses its archive, or cuts its last byte off (and exits 0 all the same).
+ * real one and compresses its archive, cuts its last byte off (and exits 0 all the same), or leaves a table's data out.
  */
 class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTest {
 
@@ -42,6 +42,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 				case "$(cat "$(dirname "$0")/mode")" in
 				  compressed) exec "$real" "$@" --compress=1 ;;
 				  cut) "$real" "$@" | head -c -1; exit 0 ;;
+				  without) exec "$real" "$@" --exclude-table-data=retail.stores ;;
 				esac
 				""");
 		Files.setPosixFilePermissions(dump, PosixFilePermissions.fromString("rwx------"));
@@ -64,6 +65,12 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 		assertFailsWithoutAManifest("cut", String.format(DumpRowCounts.CUT, "data of "));
 	}
 
+	@Test
+	void aDumpWithoutTheDataOfATableFailsTheBackupWithoutAManifestOrADump() throws IOException {
+		assertFailsWithoutAManifest("without", String.format(DumpRowCounts.MISSING_DATA, "\"retail\".\"stores\""));
+	}
+
+	/** Nor a dump: its upload is abandoned, not finished, when the rows cannot be counted. */
 	private void assertFailsWithoutAManifest(String mode, String failure) throws IOException {
 		Files.writeString(bin.resolve("mode"), mode);
 
@@ -71,7 +78,8 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 
 		assertThat(run.getStatus()).isEqualTo(BatchStatus.FAILED);
 		assertThat(ExecutionReport.of(run, false).exitDescription()).contains(failure);
-		assertThat(this.store.list(PREFIX + "/")).noneMatch(object -> object.key().endsWith("manifest.json"));
+		assertThat(this.store.list(PREFIX + "/")).isNotEmpty()
+			.noneMatch(object -> object.key().endsWith("manifest.json") || object.key().endsWith(".dump.zst.tink"));
 	}
 
 }
