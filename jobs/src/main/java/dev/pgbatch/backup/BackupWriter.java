@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.pgbatch.core.BackgroundThreads;
 import dev.pgbatch.core.SqlNames;
@@ -59,19 +60,17 @@ class BackupWriter {
 
 	/**
 	 * pg_dump in the custom format, uncompressed (zstd does it better and faster), streamed sealed into the
-	 * store. pg_dump takes the snapshot of a transaction of ours, so the row counts of the manifest are taken
-	 * in exactly what it dumps.
+	 * store. The row counts of the manifest are read from the dump itself as it streams (DumpRowCounts), for
+	 * the tables the catalogue lists in the snapshot pg_dump dumps: exact, and without reading every table a
+	 * second time beside pg_dump. A dump whose rows cannot be counted fails the backup. pg_dump writes names
+	 * in UTF-8, whatever the database's encoding, as DumpRowCounts reads them and JDBC lists them.
 	 * <p>
 	 * The backup holds no table lock beyond pg_dump's own. The exporting transaction only exports the
-	 * snapshot (it stays open while pg_dump and the counts import it, and takes no lock). The rows are
-	 * counted on another session, each table in a short transaction of its own that imports the same
-	 * snapshot, so the counts are exactly what pg_dump dumps while at most one table's ACCESS SHARE lock is
-	 * held at a time, and never while anything waits for pg_dump. Counting on the exporting transaction
-	 * held a lock on every table until the upload ended: with archive's DETACH queued behind a reader,
-	 * DETACH waited for those locks, pg_dump for DETACH and the session in Java for pg_dump, a deadlock
-	 * PostgreSQL cannot see; and at 1,200 partitions the two sessions' locks overflowed the lock table.
-	 * Counting from the dump stream would need a parser of pg_dump's archive format; estimates would not
-	 * be exact, and verify compares the counts exactly.
+	 * snapshot (it stays open while pg_dump and the listing import it, and takes no lock). The tables are
+	 * listed on another session, in a short transaction of its own that imports the same snapshot and locks no
+	 * table. Anything held on the exporting transaction until the upload ended could deadlock with archive's
+	 * DETACH queued behind a reader (DETACH waiting for it, pg_dump for DETACH and the session in Java for
+	 * pg_dump, a deadlock PostgreSQL cannot see).
 	 */
 	BackupManifest make(String database, LockWatch watch) throws IOException, SQLException {
 		Keyset keys = this.keyset.load();
@@ -88,23 +87,27 @@ class BackupWriter {
 			}
 			String snapshot = ServerDatabases.single(connection, "SELECT pg_export_snapshot()");
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
-					List.of("--format=custom", "--compress=0", "--snapshot=" + snapshot, "--no-password"));
+					List.of("--format=custom", "--compress=0", "--encoding=UTF8", "--snapshot=" + snapshot, "--no-password"));
 			watch.guard(dump);
-			CompletableFuture<Map<String, Long>> counts = BackgroundThreads.start("row counts", () -> {
-				try (Connection counting = this.databases.connect(database)) {
-					return TableCounts.of(counting, snapshot);
+			CompletableFuture<List<TableCounts.Listed>> tables = BackgroundThreads.start("tables", () -> {
+				try (Connection listing = this.databases.connect(database)) {
+					return TableCounts.tables(listing, snapshot);
 				}
 				catch (SQLException ex) {
 					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
 				}
 			});
 			SealedObjects.Stored stored;
+			AtomicReference<Map<String, Long>> rows = new AtomicReference<>();
 			try {
 				stored = new SealedObjects(this.store, keys).put(upload.objectKey(), plaintext -> {
+					Map<DumpRowCounts.Table, Long> dumped;
 					try (InputStream out = dump.process().getInputStream()) {
-						out.transferTo(plaintext);
+						dumped = DumpRowCounts.copy(out, plaintext);
 					}
 					dump.finish();
+					// within the content: counts that fail abandon the object instead of leaving it stored whole
+					rows.set(TableCounts.inDump(tables.join(), dumped));
 				});
 			}
 			catch (IOException | RuntimeException ex) {
@@ -112,13 +115,12 @@ class BackupWriter {
 				watch.check();
 				throw ex;
 			}
-			Map<String, Long> rows = counts.join();
 			connection.commit();
 			// the manifest makes the backup complete: not without the lock
 			watch.check();
 			BackupManifest manifest = new BackupManifest(upload.id(), upload.folder().server(), upload.systemIdentifier(), database, serverVersion, dumpVersion,
 					started.toString(), this.clock.instant().toString(), stored.plainBytes(), stored.compressedBytes(),
-					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows);
+					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows.get());
 			this.catalog.complete(upload, manifest, keys);
 			return manifest;
 		}

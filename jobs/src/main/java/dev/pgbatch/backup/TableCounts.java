@@ -1,12 +1,15 @@
 package dev.pgbatch.backup;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -23,10 +26,67 @@ final class TableCounts {
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 			""";
 
+	/**
+	 * Every listed table, one row per inheritance descendant (plain tables, children's children too, each once
+	 * as count(*) reads it) or one row without: ordered by the table.
+	 */
+	private static final String LISTED_WITH_DESCENDANTS = """
+			WITH RECURSIVE listed AS (SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
+			""" + USER_TABLES + """
+			), descendants (ancestor, oid) AS (
+			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r'
+			  WHERE i.inhparent IN (SELECT oid FROM listed)
+			  UNION
+			  SELECT d.ancestor, i.inhrelid FROM descendants d JOIN pg_inherits i ON i.inhparent = d.oid
+			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r'
+			)
+			SELECT l.nspname, l.relname, l.quoted, n.nspname, c.relname, l.oid
+			FROM listed l LEFT JOIN descendants d ON d.ancestor = l.oid
+			  LEFT JOIN pg_class c ON c.oid = d.oid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+			ORDER BY l.quoted, l.oid
+			""";
+
 	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
 	private static final Pattern SNAPSHOT_ID = Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
 
 	private TableCounts() {
+	}
+
+	/**
+	 * A table pg_dump dumps the rows of, as the catalogue names it, and quoted: the key of its count; with its
+	 * inheritance descendants, whose rows its count(*) holds and its COPY does not.
+	 */
+	record Listed(DumpRowCounts.Table table, String quoted, List<DumpRowCounts.Table> descendants) {
+	}
+
+	/**
+	 * Every table pg_dump dumps the rows of, in one transaction of its own, importing {@code snapshot} when
+	 * given.
+	 */
+	static List<Listed> tables(Connection connection, String snapshot) {
+		try {
+			connection.setAutoCommit(false);
+			return inSnapshot(connection, snapshot, statement -> {
+				List<Listed> tables = new ArrayList<>();
+				long last = 0;
+				try (ResultSet rs = statement.executeQuery(LISTED_WITH_DESCENDANTS)) {
+					while (rs.next()) {
+						// a table's rows follow each other; by its oid, so that two tables named alike stay two
+						if (tables.isEmpty() || rs.getLong(6) != last) {
+							last = rs.getLong(6);
+							tables.add(new Listed(new DumpRowCounts.Table(rs.getString(1), rs.getString(2)), rs.getString(3), new ArrayList<>()));
+						}
+						if (rs.getString(4) != null) {
+							tables.get(tables.size() - 1).descendants().add(new DumpRowCounts.Table(rs.getString(4), rs.getString(5)));
+						}
+					}
+				}
+				return tables;
+			});
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
+		}
 	}
 
 	/**
@@ -36,21 +96,11 @@ final class TableCounts {
 	 */
 	static Map<String, Long> of(Connection connection, String snapshot) {
 		try {
-			connection.setAutoCommit(false);
-			List<String> tables = inSnapshot(connection, snapshot, statement -> {
-				List<String> names = new ArrayList<>();
-				try (ResultSet rs = statement.executeQuery("SELECT format('%I.%I', n.nspname, c.relname) " + USER_TABLES + " ORDER BY 1")) {
-					while (rs.next()) {
-						names.add(rs.getString(1));
-					}
-				}
-				return names;
-			});
 			Map<String, Long> counts = new TreeMap<>();
-			for (String table : tables) {
+			for (Listed table : tables(connection, snapshot)) {
 				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
-				counts.put(table, inSnapshot(connection, snapshot, statement -> {
-					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table)) {
+				counts.put(table.quoted(), inSnapshot(connection, snapshot, statement -> {
+					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table.quoted())) {
 						rs.next();
 						return rs.getLong(1);
 					}
@@ -61,6 +111,37 @@ final class TableCounts {
 		catch (SQLException ex) {
 			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Every listed table's row count as count(*) reads it, from the rows a dump holds (DumpRowCounts): its own
+	 * and its descendants', by its quoted name; fails when the dump holds no data of one of them, or when two
+	 * tables go by one name.
+	 */
+	static Map<String, Long> inDump(List<Listed> tables, Map<DumpRowCounts.Table, Long> dumped) throws IOException {
+		Set<DumpRowCounts.Table> named = new HashSet<>();
+		for (Listed table : tables) {
+			if (!named.add(table.table())) {
+				throw new IOException(String.format(DumpRowCounts.SAME_NAME, table.table()));
+			}
+		}
+		Map<String, Long> counts = new TreeMap<>();
+		for (Listed table : tables) {
+			long rows = dumpedRows(dumped, table.table());
+			for (DumpRowCounts.Table descendant : table.descendants()) {
+				rows += dumpedRows(dumped, descendant);
+			}
+			counts.put(table.quoted(), rows);
+		}
+		return counts;
+	}
+
+	private static long dumpedRows(Map<DumpRowCounts.Table, Long> dumped, DumpRowCounts.Table table) throws IOException {
+		Long rows = dumped.get(table);
+		if (rows == null) {
+			throw new IOException(String.format(DumpRowCounts.MISSING_DATA, table));
+		}
+		return rows;
 	}
 
 	/** Work on a statement. */

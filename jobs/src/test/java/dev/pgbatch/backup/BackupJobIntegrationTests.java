@@ -787,6 +787,29 @@ class BackupJobIntegrationTests extends DatabaseIntegrationTest {
 		}
 	}
 
+	/** The names of a database in LATIN1, written by pg_dump in UTF-8: the encoding its rows are counted by. */
+	@Test
+	void aBackupOfALatin1DatabaseCountsTheRowsOfATableOfANonAsciiNameAndVerifies() throws Exception {
+		TestDatabase.dropDatabase(OTHER);
+		this.jdbc.execute("CREATE DATABASE " + OTHER + " ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+		try {
+			try (Connection other = TestDatabase.connect(OTHER); Statement statement = other.createStatement()) {
+				statement.execute("CREATE TABLE public.\"café\" (crème text); INSERT INTO public.\"café\" VALUES ('brûlée'), ('au lait')");
+			}
+
+			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION, "database=" + OTHER);
+
+			assertThat(run.getStatus()).isEqualTo(BatchStatus.COMPLETED);
+			BackupManifest manifest = this.catalog.list().get(0).manifest();
+			assertThat(manifest.database()).isEqualTo(OTHER);
+			assertThat(manifest.rowCounts()).isEqualTo(Map.of("public.\"café\"", 2L));
+			assertThat(this.restorer.verify(manifest.id(), true).restoreTested()).isTrue();
+		}
+		finally {
+			TestDatabase.dropDatabase(OTHER);
+		}
+	}
+
 	@Test
 	void aRestoreDrillRestoresIntoAScratchDatabaseComparesTheCountsAndDropsIt() throws Exception {
 		JobRuns.run(this.runner, BackupJob.DEFINITION);
