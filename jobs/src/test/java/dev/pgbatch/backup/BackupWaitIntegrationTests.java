@@ -15,6 +15,7 @@ import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (ETL_PGBACKREST_LOCK_WAIT) runs out fails saying so, recorded as a failed drill (review 11 #6, #9; review 13 #2).
  */
 class BackupWaitIntegrationTests {
+
+	/**
+	 * A backup set the drills can restore, whatever ran before this class: the stanza is the stack's, and on a fresh
+	 * one no other class may have made a set yet (pgBackRest makes an incremental backup a full one when no full exists).
+	 */
+	@BeforeAll
+	static void aBackupSet() {
+		EtlProcess.Result backup = EtlInProcess.run("run", "backup", "type=incr");
+		assertThat(backup.exitCode()).as(backup.stdout() + backup.stderr()).isZero();
+	}
 
 	@Test
 	void verifyStartsOnceThePhysicalBackupHasEnded() throws Exception {
