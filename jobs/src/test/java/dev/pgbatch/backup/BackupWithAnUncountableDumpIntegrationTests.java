@@ -3,13 +3,11 @@ package dev.pgbatch.backup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.Test;
 
@@ -33,10 +31,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 
 	@DynamicPropertySource
 	static void wrappedTools(DynamicPropertyRegistry registry) throws IOException {
-		Path keyset = TestKeysets.fresh();
-		bin = Files.createTempDirectory("pgbatch-pg-dump");
-		Path dump = bin.resolve("pg_dump");
-		Files.writeString(dump, """
+		bin = StandInPgDump.register(registry, PREFIX, """
 				#!/bin/sh
 				real=/usr/lib/postgresql/15/bin/pg_dump
 				case "$(cat "$(dirname "$0")/mode")" in
@@ -45,10 +40,6 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 				  without) exec "$real" "$@" --exclude-table-data=retail.stores ;;
 				esac
 				""");
-		Files.setPosixFilePermissions(dump, PosixFilePermissions.fromString("rwx------"));
-		registry.add("etl.keyset.path", keyset::toString);
-		registry.add("etl.backup.prefix", () -> PREFIX);
-		registry.add("etl.backup.pg-bin", bin::toString);
 	}
 
 	@Autowired

@@ -1,15 +1,11 @@
 package dev.pgbatch.backup;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.JobRuns;
 import dev.pgbatch.core.ExecutionReport;
-import dev.pgbatch.crypto.TestKeysets;
 import dev.pgbatch.store.ObjectStore;
 import org.junit.jupiter.api.Test;
 
@@ -28,14 +24,7 @@ class BackupWithAnotherMajorVersionIntegrationTests extends DatabaseIntegrationT
 
 	@DynamicPropertySource
 	static void oldTools(DynamicPropertyRegistry registry) throws IOException {
-		Path keyset = TestKeysets.fresh();
-		Path bin = Files.createTempDirectory("pgbatch-pg14");
-		Path dump = bin.resolve("pg_dump");
-		Files.writeString(dump, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.12'\n");
-		Files.setPosixFilePermissions(dump, PosixFilePermissions.fromString("rwx------"));
-		registry.add("etl.keyset.path", keyset::toString);
-		registry.add("etl.backup.prefix", () -> PREFIX);
-		registry.add("etl.backup.pg-bin", bin::toString);
+		StandInPgDump.register(registry, PREFIX, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.12'\n");
 	}
 
 	@Autowired
