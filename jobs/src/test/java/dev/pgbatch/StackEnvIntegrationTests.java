@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -45,6 +46,16 @@ class StackEnvIntegrationTests {
 	private static final Path CONFIG = STACK.resolve("pgbackrest/pgbackrest.conf");
 
 	private static final JsonMapper JSON = JsonMapper.builder().build();
+
+	/**
+	 * The class's database made (on first use) before any command: made inside the first command in this JVM, the
+	 * template's migration would log (Flyway, on stdout until Spring Boot sets logging up) into that command's output,
+	 * and its --json document would no longer parse.
+	 */
+	@BeforeAll
+	static void makeTheDatabaseFirst() {
+		TestDatabase.name();
+	}
 
 	@Test
 	void aTracedEvalOfTheStacksEnvironmentShowsNoSecret() throws Exception {
@@ -293,8 +304,6 @@ class StackEnvIntegrationTests {
 	 */
 	@Test
 	void aPhysicalBackupsExpireIsSkippedWhileADrillOrRestoreHoldsTheRestoreLock() throws Exception {
-		// the test database made (on first use) before the command, whose output would otherwise show its migration
-		TestDatabase.name();
 		EtlProcess.Result run;
 		try (Connection drill = TestDatabase.connect("postgres");
 				java.sql.Statement statement = drill.createStatement()) {

@@ -35,8 +35,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The operator interface (the README's "Command line", docs/cli.md) against the real database: through bin/etl
- * processes where the process is the point (its launcher and class archive, SIGKILL and the restart of what it
- * left), else through bin/etl's entry point in this JVM ({@link EtlInProcess}), which checks, prints and returns as the process does.
+ * processes where the process is the point (its launcher and class archive, its time zone, SIGKILL, a restart that is
+ * killed in turn, the restore that ends the application's sessions), else through bin/etl's entry point in this JVM
+ * ({@link EtlInProcess}), which checks, prints and returns as the process does: a restart that finishes what a killed
+ * process left needs only its output and its effect.
  */
 class CliIntegrationTests {
 
@@ -304,7 +306,7 @@ class CliIntegrationTests {
 		awaitUntil(() -> committedChunks(restartId, "task-executions") >= 5);
 		restart.kill();
 
-		EtlProcess.Result finished = EtlProcess.run("restart", Long.toString(restartId));
+		EtlProcess.Result finished = EtlInProcess.run("restart", Long.toString(restartId));
 		assertThat(finished.exitCode()).as(finished.stderr()).isZero();
 		assertThat(finished.stderr()).contains("process that is gone");
 		assertThat(SeededTables.fingerprints()).isEqualTo(uninterrupted);
@@ -330,7 +332,7 @@ class CliIntegrationTests {
 		Map<String, String> committed = embeddedAt();
 		assertThat(committed).hasSizeGreaterThanOrEqualTo(48).hasSizeLessThan(500);
 
-		EtlProcess.Result restart = EtlProcess.run("restart", Long.toString(id));
+		EtlProcess.Result restart = EtlInProcess.run("restart", Long.toString(id));
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
 		assertThat(restart.stderr()).contains("process that is gone");
 		Map<String, String> all = embeddedAt();
@@ -402,7 +404,7 @@ class CliIntegrationTests {
 		run.kill();
 		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 
-		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
+		EtlProcess.Result restart = etl(environment, "restart", Long.toString(id));
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
 		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(DISTINCT partition_name) FROM ops.archive_log WHERE tier = 'cold'"
@@ -430,7 +432,7 @@ class CliIntegrationTests {
 		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(*) FROM ops.task_executions_p2025_01")).isPositive();
 
-		EtlProcess.Result restart = EtlProcess.start(environment, "restart", Long.toString(id)).await();
+		EtlProcess.Result restart = etl(environment, "restart", Long.toString(id));
 		assertThat(restart.exitCode()).as(restart.stderr()).isZero();
 		assertThat(queryLong(IN_POSTGRES_OR_VERIFIED)).isEqualTo(total);
 		assertThat(queryLong("SELECT count(*) FROM ops.archive_log WHERE tier = 'cold' AND status = 'completed'"))
@@ -489,6 +491,9 @@ class CliIntegrationTests {
 				"cli-backup-" + System.nanoTime());
 		String target = "pgbatch_cli_restored";
 		TestDatabase.dropDatabase(target);
+		// a small database, whatever the test before left (up to scale 1 with its embeddings): the backup and its four
+		// restores are of this one
+		assertThat(EtlInProcess.run("run", "seed-data", "scale=0.02", "reset=true").exitCode()).isZero();
 		try {
 			assertThat(etl(environment, "keys", "init").exitCode()).isZero();
 			assertThat(Files.getPosixFilePermissions(keyset)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
@@ -503,8 +508,8 @@ class CliIntegrationTests {
 			JsonNode listed = JSON.readTree(etl(environment, "backup", "list", "--json").stdout());
 			assertThat(listed.size()).isEqualTo(1);
 			String id = listed.get(0).get("manifest").get("id").asString();
-			// step 2 as the README gives it, through bin/etl: the id is the first column of the listing
-			EtlProcess.Result step2 = EtlProcess.start(environment, "backup", "list").await();
+			// step 2 as the README gives it: the id is the first column of the listing
+			EtlProcess.Result step2 = etl(environment, "backup", "list");
 			assertThat(step2.exitCode()).as(step2.stderr()).isZero();
 			assertThat(step2.stdout().lines().skip(1).findFirst()).as(step2.stderr())
 				.hasValueSatisfying(line -> assertThat(line.split(" ")[0]).isEqualTo(id));
@@ -512,8 +517,8 @@ class CliIntegrationTests {
 			assertThat(drill.exitCode()).as(drill.stderr()).isZero();
 			assertThat(drill.stdout()).contains("restored into a scratch database");
 
-			// step 3, through bin/etl
-			EtlProcess.Result restore = EtlProcess.start(environment, "backup", "restore", id, "--target-db", target).await();
+			// step 3
+			EtlProcess.Result restore = etl(environment, "backup", "restore", id, "--target-db", target);
 			assertThat(restore.exitCode()).as(restore.stderr()).isZero();
 			assertThat(restore.stdout()).contains("every table holds the rows its manifest recorded");
 			// review 4 #5: a copy beside the original is told it shares its archive id, and how to give it its own

@@ -45,8 +45,10 @@ class RunnerVersionsIntegrationTests {
 		linkTree(prepared, first);
 		Path runner = Files.createSymbolicLink(top.resolve("jobs/target/runner"),
 				Path.of("runners").resolve(prepared.getFileName()));
-		// the class-data training after each prepare, without a database: its runs stop at the connection (20 s, not 50)
-		Map<String, String> noDatabase = Map.of("ETL_DB_URL", "jdbc:postgresql://127.0.0.1:" + freePort() + "/none");
+		// the class-data training after each prepare, without a database and with a bad setting: its commands stop at
+		// the settings' check (10 s, not 50; without a database alone, 20)
+		Map<String, String> noDatabase = Map.of("ETL_DB_URL", "jdbc:postgresql://127.0.0.1:" + freePort() + "/none",
+				"ETL_SEED_CHUNK_ROWS", "0");
 		Path schedules = Files.createDirectories(top.resolve("schedules"));
 		Files.writeString(schedules.resolve("test.yml"), """
 				schedules:
