@@ -28,17 +28,18 @@ final class TableCounts {
 
 	/**
 	 * Every listed table, one row per inheritance descendant (plain tables, children's children too, each once
-	 * as count(*) reads it) or one row without: ordered by the table.
+	 * as count(*) reads it; not temporary ones, which pg_dump skips and count(*) reads only in their own
+	 * session) or one row without: ordered by the table.
 	 */
 	private static final String LISTED_WITH_DESCENDANTS = """
 			WITH RECURSIVE listed AS (SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
 			""" + USER_TABLES + """
 			), descendants (ancestor, oid) AS (
-			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r'
+			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r' AND c.relpersistence <> 't'
 			  WHERE i.inhparent IN (SELECT oid FROM listed)
 			  UNION
 			  SELECT d.ancestor, i.inhrelid FROM descendants d JOIN pg_inherits i ON i.inhparent = d.oid
-			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r'
+			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r' AND c.relpersistence <> 't'
 			)
 			SELECT l.nspname, l.relname, l.quoted, n.nspname, c.relname, l.oid
 			FROM listed l LEFT JOIN descendants d ON d.ancestor = l.oid
