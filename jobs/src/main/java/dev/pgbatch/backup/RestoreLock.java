@@ -26,15 +26,16 @@ final class RestoreLock {
 	}
 
 	/**
-	 * Takes the lock for {@code holder} ("backup drill", "backup restore --to": the name a refusal shows), or refuses
-	 * naming whoever holds it. Close the handle to release it; {@link ExecutionLock.Held#check} says whether it held.
+	 * Takes the lock for {@code holder} (the name a refusal shows: a physical backup's retention, which skips its expire
+	 * when refused), or refuses at once naming whoever holds it. Close the handle to release it;
+	 * {@link ExecutionLock.Held#check} says whether it held.
 	 */
 	static ExecutionLock.Held hold(ExecutionLock lock, String holder) {
 		return watched(lock.acquire(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE), holder);
 	}
 
 	/**
-	 * {@link #hold}, for a drill or a restore --to: while a physical backup's retention holds the lock (for the
+	 * {@link #hold}, for a drill or a restore --to ("backup drill", "backup restore --to"): while a physical backup's retention holds the lock (for the
 	 * seconds of its expire), it is tried again until {@code deadline} (ETL_PGBACKREST_LOCK_WAIT from the start of
 	 * the command's waits), then refused the same way. Any other holder is refused at once: a drill or restore runs
 	 * for hours. Null when {@code stop} said so meanwhile.
