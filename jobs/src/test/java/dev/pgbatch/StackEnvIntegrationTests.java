@@ -545,17 +545,10 @@ class StackEnvIntegrationTests {
 	 */
 	@Test
 	void aBackupWaitsForAStanzaLockThatInfoDoesNotShow() throws Exception {
-		String lock = STACK.resolve("pgbackrest/lock/pgbatch-backup.lock").toString();
 		List<String> before = labels();
-		Process holder = new ProcessBuilder("flock", lock, "sleep", "600").inheritIO().start();
+		Process holder = holdingTheBackupLock();
 		java.util.concurrent.CompletableFuture<EtlProcess.Result> run;
 		try {
-			boolean held = false;
-			for (int i = 0; i < 200 && !held; i++) {
-				held = new ProcessBuilder("flock", "-n", lock, "true").start().waitFor() != 0;
-				Thread.sleep(held ? 0 : 50);
-			}
-			assertThat(held).as("flock holds " + lock).isTrue();
 			run = java.util.concurrent.CompletableFuture
 				.supplyAsync(() -> EtlInProcess.run("run", "backup", "type=incr", "--json"));
 			// released once the run's pgbackrest backup has met the lock (or the run ended on it)
@@ -567,9 +560,7 @@ class StackEnvIntegrationTests {
 			assertThat(met || run.isDone()).as("the run's pgbackrest backup within 60 s").isTrue();
 		}
 		finally {
-			// flock's sleep holds the lock too
-			holder.descendants().forEach(ProcessHandle::destroy);
-			holder.destroy();
+			release(holder);
 		}
 		EtlProcess.Result finished = run.get(5, TimeUnit.MINUTES);
 
@@ -784,32 +775,16 @@ class StackEnvIntegrationTests {
 	}
 
 	/**
-	 * A copy of the stack's repository beside it in the bucket, taken while the stanza's backup lock is held (as
-	 * pgBackRest's own lock file, by flock(1) as the configuration's owner, who makes the file when it is missing):
-	 * no set half made or half expired in it. WAL is pushed meanwhile; S3Proxy writes each object under a name of
-	 * its own (NAME-UUID) and renames it whole, so such names are left out.
+	 * A copy of the stack's repository beside it in the bucket, taken while the stanza's backup lock is held
+	 * ({@link #holdingTheBackupLock}): no set half made or half expired in it. WAL is pushed meanwhile; S3Proxy writes
+	 * each object under a name of its own (NAME-UUID) and renames it whole, so such names are left out.
 	 */
 	private static Copy copy() throws Exception {
 		Path repository = s3Data().resolve(setting("repo1-s3-bucket")).resolve(setting("repo1-path").substring(1));
 		String repoPath = setting("repo1-path") + "-verify-" + System.nanoTime();
 		Path target = repository.resolveSibling(repoPath.substring(1));
-		String lock = STACK.resolve("pgbackrest/lock/pgbatch-backup.lock").toString();
-		String owner = Files.getOwner(CONFIG).getName();
-		List<String> holding = new ArrayList<>(List.of("flock", lock, "sleep", "600"));
-		if (!owner.equals(System.getProperty("user.name"))) {
-			holding.addAll(0, List.of("runuser", "-u", owner, "--"));
-		}
-		Process holder = new ProcessBuilder(holding).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-			.redirectError(ProcessBuilder.Redirect.DISCARD)
-			.start();
+		Process holder = holdingTheBackupLock();
 		try {
-			// flock runs sleep once it holds the lock (a backup of another test class may hold it for a while)
-			boolean held = false;
-			for (int i = 0; i < 3_000 && !held; i++) {
-				held = holder.descendants().anyMatch(process -> process.info().command().orElse("").endsWith("/sleep"));
-				Thread.sleep(held ? 0 : 100);
-			}
-			assertThat(held).as("the backup lock within 5 minutes").isTrue();
 			Pattern inFlight = Pattern.compile(".*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
 			try (Stream<Path> files = Files.walk(repository)) {
 				for (Path file : files.toList()) {
@@ -824,11 +799,160 @@ class StackEnvIntegrationTests {
 			}
 		}
 		finally {
-			holder.descendants().forEach(ProcessHandle::destroy);
-			holder.destroy();
-			holder.waitFor();
+			release(holder);
 		}
 		return new Copy(repoPath, target);
+	}
+
+	/** pgBackRest's lock file of the stanza's backups (and expires): it makes it as it locks, and removes it after. */
+	private static final Path BACKUP_LOCK = STACK.resolve("pgbackrest/lock/pgbatch-backup.lock");
+
+	/**
+	 * The stanza's backup lock, held by flock(1) until {@link #release}, as the configuration's owner: flock makes the
+	 * lock file when it is missing, and one made by root is a file that pgBackRest, run as the owner, cannot open (each
+	 * backup after fails on the lock, and waits). -o: flock holds it itself, not its sleep, so that ending flock frees it
+	 * however the two end (a sleep that outlived its flock held it for 10 minutes). Waited for up to 5 minutes (a backup
+	 * of another test class may hold it meanwhile); not held by then, it fails naming who holds it. A flock that could
+	 * not open the file is started again: pgbackrest run as root (bin/etl in this JVM, as root) makes it root's, mode
+	 * 0640, for as long as it holds it (before, that flock ended at once and the wait for it ran its 5 minutes). A
+	 * lock taken on the file pgBackRest removed as it let go is let go and taken again: a backup may lock the new
+	 * file meanwhile.
+	 */
+	private static Process holdingTheBackupLock() throws Exception {
+		List<String> holding = new ArrayList<>(List.of("flock", "-o", BACKUP_LOCK.toString(), "sleep", "600"));
+		String owner = Files.getOwner(CONFIG).getName();
+		if (!owner.equals(System.getProperty("user.name"))) {
+			holding.addAll(0, List.of("runuser", "-u", owner, "--"));
+		}
+		long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+		String ended = "";
+		while (true) {
+			Process holder = new ProcessBuilder(holding).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+			try {
+				// flock runs sleep once it holds the lock
+				while (holder.isAlive() && holder.descendants().noneMatch(process -> running(process, "sleep"))) {
+					notPast(deadline, ended);
+					Thread.sleep(100);
+				}
+				if (holder.isAlive() && lockedFileIsNamed(holder)) {
+					return holder;
+				}
+				if (!holder.isAlive()) {
+					ended = "the last flock ended " + holder.exitValue() + ": "
+							+ new String(holder.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip() + "; ";
+					notPast(deadline, ended);
+					Thread.sleep(100);
+				}
+			}
+			catch (Exception | Error ex) {
+				release(holder);
+				throw ex;
+			}
+			release(holder);
+		}
+	}
+
+	/** Fails naming who holds the backup lock once the wait for it is past {@code deadline} (System.nanoTime()). */
+	private static void notPast(long deadline, String ended) {
+		if (System.nanoTime() > deadline) {
+			throw new AssertionError("the backup lock " + BACKUP_LOCK + " not held within 5 minutes; " + ended
+					+ whoHolds(BACKUP_LOCK));
+		}
+	}
+
+	/**
+	 * Whether the holder's flock has the lock file open under its name (not one pgBackRest removed since); false when
+	 * it has ended.
+	 */
+	private static boolean lockedFileIsNamed(Process holder) {
+		return Stream.concat(Stream.of(holder.toHandle()), holder.descendants())
+			.filter(process -> running(process, "flock"))
+			.anyMatch(flock -> {
+				try (Stream<Path> descriptors = Files.list(Path.of("/proc", Long.toString(flock.pid()), "fd"))) {
+					return descriptors.anyMatch(descriptor -> BACKUP_LOCK.toString().equals(link(descriptor)));
+				}
+				catch (IOException ex) {
+					return false;
+				}
+			});
+	}
+
+	private static boolean running(ProcessHandle process, String program) {
+		return process.info().command().orElse("").endsWith("/" + program);
+	}
+
+	private static void release(Process holder) throws InterruptedException {
+		holder.descendants().forEach(ProcessHandle::destroy);
+		holder.destroy();
+		holder.waitFor();
+	}
+
+	/**
+	 * Who holds or waits for the flock of {@code file}, for a failure message: the file's owner, each process that
+	 * /proc/locks names for its inode and each that has it open, by pid, user and command line.
+	 */
+	private static String whoHolds(Path file) {
+		List<String> found = new ArrayList<>();
+		try {
+			long inode = (Long) Files.getAttribute(file, "unix:ino");
+			found.add("the file is " + Files.getOwner(file).getName() + "'s");
+			for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+				List<String> fields = new ArrayList<>(List.of(line.strip().split("\\s+")));
+				boolean waiting = fields.remove("->");
+				// id, class (FLOCK, POSIX, OFDLCK), ADVISORY, READ|WRITE, pid, major:minor:inode, start, end
+				if (fields.size() > 5 && fields.get(5).endsWith(":" + inode)) {
+					found.add((waiting ? "waiting for it: " : "holding it: ") + fields.get(1) + " of "
+							+ described(Long.parseLong(fields.get(4))));
+				}
+			}
+		}
+		catch (IOException | RuntimeException ex) {
+			found.add("its lock is not known (" + ex + ")");
+		}
+		try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+			for (Path process : processes.filter(path -> path.getFileName().toString().matches("[0-9]+")).toList()) {
+				try (Stream<Path> descriptors = Files.list(process.resolve("fd"))) {
+					if (descriptors.anyMatch(descriptor -> opens(descriptor, file))) {
+						found.add("open in " + described(Long.parseLong(process.getFileName().toString())));
+					}
+				}
+				catch (IOException ex) {
+					// gone, or not ours to look into
+				}
+			}
+		}
+		catch (IOException ex) {
+			found.add("the processes that have it open are not known (" + ex + ")");
+		}
+		return String.join("; ", found);
+	}
+
+	/** Whether the file descriptor is one of {@code file}, or of its name since removed. */
+	private static boolean opens(Path descriptor, Path file) {
+		return link(descriptor).startsWith(file.toString());
+	}
+
+	/** What a file descriptor in /proc is of ("PATH (deleted)" for a file since removed), or "" when unknown. */
+	private static String link(Path descriptor) {
+		try {
+			return Files.readSymbolicLink(descriptor).toString();
+		}
+		catch (IOException ex) {
+			return "";
+		}
+	}
+
+	/** A process by pid, user and command line, as /proc shows it. */
+	private static String described(long pid) {
+		String user = ProcessHandle.of(pid).flatMap(process -> process.info().user()).orElse("?");
+		try {
+			String line = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+					StandardCharsets.UTF_8).replace('\0', ' ').strip();
+			return "pid " + pid + " (" + user + "): " + line;
+		}
+		catch (IOException ex) {
+			return "pid " + pid + " (gone)";
+		}
 	}
 
 	/**

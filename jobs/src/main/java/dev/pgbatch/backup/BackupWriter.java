@@ -80,6 +80,8 @@ class BackupWriter {
 			int major = PostgresTools.serverMajor(connection);
 			String serverVersion = ServerDatabases.single(connection, "SHOW server_version");
 			String dumpVersion = this.tools.checkedVersion("pg_dump", major);
+			// before anything is written; the listing in the dump's snapshot checks again
+			TableCounts.refuseUncounted(listed(database, null));
 			BackupCatalog.Upload upload = this.catalog.start(connection, database, started, keys);
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
@@ -89,14 +91,8 @@ class BackupWriter {
 			PostgresTools.Running dump = this.tools.start("pg_dump", major, database,
 					List.of("--format=custom", "--compress=0", "--encoding=UTF8", "--snapshot=" + snapshot, "--no-password"));
 			watch.guard(dump);
-			CompletableFuture<List<TableCounts.Listed>> tables = BackgroundThreads.start("tables", () -> {
-				try (Connection listing = this.databases.connect(database)) {
-					return TableCounts.tables(listing, snapshot);
-				}
-				catch (SQLException ex) {
-					throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
-				}
-			});
+			CompletableFuture<List<TableCounts.Listed>> tables = BackgroundThreads.start("tables",
+					() -> listed(database, snapshot));
 			SealedObjects.Stored stored;
 			AtomicReference<Map<String, Long>> rows = new AtomicReference<>();
 			try {
@@ -123,6 +119,16 @@ class BackupWriter {
 					stored.storedBytes(), stored.storedSha256(), keys.primaryKeyId(), upload.objectKey(), BackupManifest.FORMAT, rows.get());
 			this.catalog.complete(upload, manifest, keys);
 			return manifest;
+		}
+	}
+
+	/** The tables of {@code database} whose rows the manifest counts, on a session of its own ({@link TableCounts#tables}). */
+	private List<TableCounts.Listed> listed(String database, String snapshot) {
+		try (Connection listing = this.databases.connect(database)) {
+			return TableCounts.tables(listing, snapshot);
+		}
+		catch (SQLException ex) {
+			throw new IllegalStateException("cannot count the rows: " + ex.getMessage(), ex);
 		}
 	}
 

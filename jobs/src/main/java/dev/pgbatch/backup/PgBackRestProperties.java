@@ -15,7 +15,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * physical backup's retention
  * @param lockWait ETL_PGBACKREST_LOCK_WAIT: how long a physical backup waits for one of the stanza that runs already
  * (a killed runner's pgbackrest) to end, and verify and drill for a physical run of the backup job or a backup of
- * the stanza
+ * the stanza, and a drill or restore --to for a physical backup's retention to let go of the restore lock
  * @param drillDir ETL_PGBACKREST_DRILL_DIR: where backup drill makes its scratch clusters
  */
 @ConfigurationProperties("etl.pgbackrest")

@@ -229,7 +229,9 @@ public class PointInTimeRestores {
 	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
-		try (ExecutionLock.Held held = RestoreLock.hold(this.lock, "backup restore --to")) {
+		// a backup's retention holds the lock for seconds: waited for, as a drill waits
+		try (ExecutionLock.Held held = RestoreLock.holdAfterRetention(this.lock, "backup restore --to",
+				Instant.now().plus(this.properties.lockWait()), () -> false)) {
 			this.cluster.preflight();
 			ClusterRestore.Target target;
 			String described;

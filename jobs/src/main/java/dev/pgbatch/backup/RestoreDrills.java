@@ -137,7 +137,8 @@ public class RestoreDrills {
 	 * cluster cannot be run as ({@link ClusterRestore#preflight}) is a UsageException, with nothing
 	 * written. Then a backup under way is waited for ({@link BackupWait}), before the drill takes its lock
 	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup; one that
-	 * started before the lock was taken is waited for again, without it); one that still runs after that fails the
+	 * started before the lock was taken is waited for again, without it; a backup's retention holding the lock is
+	 * waited for within the same wait, {@link RestoreLock#holdAfterRetention}); one that still runs after that fails the
 	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
 	 * so during the wait (`etl stop`, the scheduler's shutdown): nothing was drilled or recorded.
 	 */
@@ -159,7 +160,12 @@ public class RestoreDrills {
 			if (waited == BackupWait.Waited.STILL_RUNS) {
 				return failedForABackup(target);
 			}
-			locked = RestoreLock.hold(this.lock, HOLDER);
+			locked = RestoreLock.holdAfterRetention(this.lock, HOLDER, deadline, stop);
+			if (locked == null) {
+				log.info("restore drill to {}: asked to stop while it waited for a backup's retention to end; nothing"
+						+ " was drilled", target.name());
+				return null;
+			}
 			// a backup that started between the wait and the lock: the drill would not restore the set it makes, and
 			// is not to hold the lock while it waits for it again
 			boolean again = true;

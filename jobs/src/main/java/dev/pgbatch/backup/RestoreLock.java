@@ -1,5 +1,8 @@
 package dev.pgbatch.backup;
 
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
+
 import dev.pgbatch.core.ExecutionLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * beside the live one takes its memory, disk and a port, so two at once are refused. Taken in the maintenance
  * database, as backup restore's locks are: an advisory lock belongs to one database, and runners configured with
  * different databases of the same server must exclude each other. Watched: when its session ends (the live cluster
- * restarted under a restore of hours), another drill or restore could start beside this one, which is said.
+ * restarted under a restore of hours), another drill or restore could start beside this one, which is said. A
+ * physical backup's retention holds it too, for the seconds of its expire (no set is removed under a restore).
  */
 final class RestoreLock {
 
@@ -22,11 +26,28 @@ final class RestoreLock {
 	}
 
 	/**
-	 * Takes the lock for {@code holder} ("backup drill", "backup restore --to": the name a refusal shows), or refuses
-	 * naming whoever holds it. Close the handle to release it; {@link ExecutionLock.Held#check} says whether it held.
+	 * Takes the lock for {@code holder} (the name a refusal shows: a physical backup's retention, which skips its expire
+	 * when refused), or refuses at once naming whoever holds it. Close the handle to release it;
+	 * {@link ExecutionLock.Held#check} says whether it held.
 	 */
 	static ExecutionLock.Held hold(ExecutionLock lock, String holder) {
-		ExecutionLock.Held held = lock.acquire(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE);
+		return watched(lock.acquire(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE), holder);
+	}
+
+	/**
+	 * {@link #hold}, for a drill or a restore --to ("backup drill", "backup restore --to"): while a physical backup's retention holds the lock (for the
+	 * seconds of its expire), it is tried again until {@code deadline} (ETL_PGBACKREST_LOCK_WAIT from the start of
+	 * the command's waits), then refused the same way. Any other holder is refused at once: a drill or restore runs
+	 * for hours. Null when {@code stop} said so meanwhile.
+	 */
+	static ExecutionLock.Held holdAfterRetention(ExecutionLock lock, String holder, Instant deadline,
+			BooleanSupplier stop) throws InterruptedException {
+		ExecutionLock.Held held = lock.acquireAfter(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE,
+				BackupJobConfiguration.RETENTION, deadline, stop);
+		return held == null ? null : watched(held, holder);
+	}
+
+	private static ExecutionLock.Held watched(ExecutionLock.Held held, String holder) {
 		held.watch(() -> log.error(lost(holder)));
 		return held;
 	}

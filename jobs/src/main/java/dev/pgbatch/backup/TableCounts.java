@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.core.OneLine;
+
 /**
  * Every table's exact row count, as a backup's manifest records them (in the dump's own snapshot) and as a
  * restore compares them.
@@ -27,25 +29,41 @@ final class TableCounts {
 			""";
 
 	/**
-	 * Every listed table, one row per inheritance descendant (plain tables, children's children too, each once
-	 * as count(*) reads it; not temporary ones, which pg_dump skips and count(*) reads only in their own
-	 * session) or one row without: ordered by the table.
+	 * Every listed table, one row per inheritance descendant (children's children too, each once as count(*) reads
+	 * it; not temporary ones, which pg_dump skips and count(*) reads only in their own session) with its kind and
+	 * the extension it belongs to, or one row without: ordered by the table.
 	 */
 	private static final String LISTED_WITH_DESCENDANTS = """
 			WITH RECURSIVE listed AS (SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
 			""" + USER_TABLES + """
 			), descendants (ancestor, oid) AS (
-			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r' AND c.relpersistence <> 't'
+			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relpersistence <> 't'
 			  WHERE i.inhparent IN (SELECT oid FROM listed)
 			  UNION
 			  SELECT d.ancestor, i.inhrelid FROM descendants d JOIN pg_inherits i ON i.inhparent = d.oid
-			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relkind = 'r' AND c.relpersistence <> 't'
+			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relpersistence <> 't'
 			)
-			SELECT l.nspname, l.relname, l.quoted, n.nspname, c.relname, l.oid
+			SELECT l.nspname, l.relname, l.quoted, n.nspname, c.relname, l.oid, c.relkind::text, e.extname
 			FROM listed l LEFT JOIN descendants d ON d.ancestor = l.oid
 			  LEFT JOIN pg_class c ON c.oid = d.oid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+			  LEFT JOIN pg_depend x ON x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.refclassid = 'pg_extension'::regclass
+			    AND x.deptype = 'e'
+			  LEFT JOIN pg_extension e ON e.oid = x.refobjid
 			ORDER BY l.quoted, l.oid
 			""";
+
+	/**
+	 * A descendant whose rows count(*) of a listed table reads and pg_dump does not dump (a foreign table's, or
+	 * those of an extension's table: none, or a configuration table's filtered): the manifest's count could not
+	 * hold them, and every verify of the backup would fail on that table. Refused before anything is written.
+	 */
+	static final String UNCOUNTED_DESCENDANT = "%s cannot be backed up: its inheritance descendant %s is %s, whose rows"
+			+ " count(*) of %1$s reads and pg_dump does not dump (its backup would never verify); detach it (NO INHERIT)"
+			+ " to back this database up";
+
+	static final String FOREIGN_TABLE = "a foreign table";
+
+	static final String EXTENSION_TABLE = "a table of extension %s";
 
 	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
 	private static final Pattern SNAPSHOT_ID = Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
@@ -55,9 +73,15 @@ final class TableCounts {
 
 	/**
 	 * A table pg_dump dumps the rows of, as the catalogue names it, and quoted: the key of its count; with its
-	 * inheritance descendants, whose rows its count(*) holds and its COPY does not.
+	 * inheritance descendants, whose rows its count(*) holds and its COPY does not, and why any of them cannot be
+	 * counted from the dump ({@link #UNCOUNTED_DESCENDANT}).
 	 */
-	record Listed(DumpRowCounts.Table table, String quoted, List<DumpRowCounts.Table> descendants) {
+	record Listed(DumpRowCounts.Table table, String quoted, List<DumpRowCounts.Table> descendants,
+			List<Uncounted> uncounted) {
+	}
+
+	/** A descendant the dump cannot count, and what it is ({@link #FOREIGN_TABLE}, {@link #EXTENSION_TABLE}). */
+	record Uncounted(DumpRowCounts.Table table, String kind) {
 	}
 
 	/**
@@ -75,10 +99,20 @@ final class TableCounts {
 						// a table's rows follow each other; by its oid, so that two tables named alike stay two
 						if (tables.isEmpty() || rs.getLong(6) != last) {
 							last = rs.getLong(6);
-							tables.add(new Listed(new DumpRowCounts.Table(rs.getString(1), rs.getString(2)), rs.getString(3), new ArrayList<>()));
+							tables.add(new Listed(new DumpRowCounts.Table(rs.getString(1), rs.getString(2)), rs.getString(3),
+									new ArrayList<>(), new ArrayList<>()));
 						}
 						if (rs.getString(4) != null) {
-							tables.get(tables.size() - 1).descendants().add(new DumpRowCounts.Table(rs.getString(4), rs.getString(5)));
+							Listed table = tables.get(tables.size() - 1);
+							DumpRowCounts.Table descendant = new DumpRowCounts.Table(rs.getString(4), rs.getString(5));
+							String kind = "f".equals(rs.getString(7)) ? FOREIGN_TABLE
+									: rs.getString(8) == null ? null : EXTENSION_TABLE.formatted(OneLine.of(rs.getString(8)));
+							if (kind == null) {
+								table.descendants().add(descendant);
+							}
+							else {
+								table.uncounted().add(new Uncounted(descendant, kind));
+							}
 						}
 					}
 				}
@@ -120,6 +154,8 @@ final class TableCounts {
 	 * tables go by one name.
 	 */
 	static Map<String, Long> inDump(List<Listed> tables, Map<DumpRowCounts.Table, Long> dumped) throws IOException {
+		// the check before the dump may have run before such a descendant was attached
+		refuseUncounted(tables);
 		Set<DumpRowCounts.Table> named = new HashSet<>();
 		for (Listed table : tables) {
 			if (!named.add(table.table())) {
@@ -135,6 +171,16 @@ final class TableCounts {
 			counts.put(table.quoted(), rows);
 		}
 		return counts;
+	}
+
+	/** Fails naming the first listed table with a descendant the dump cannot count ({@link #UNCOUNTED_DESCENDANT}). */
+	static void refuseUncounted(List<Listed> tables) throws IOException {
+		for (Listed table : tables) {
+			if (!table.uncounted().isEmpty()) {
+				Uncounted descendant = table.uncounted().get(0);
+				throw new IOException(UNCOUNTED_DESCENDANT.formatted(table.table(), descendant.table(), descendant.kind()));
+			}
+		}
 	}
 
 	private static long dumpedRows(Map<DumpRowCounts.Table, Long> dumped, DumpRowCounts.Table table) throws IOException {

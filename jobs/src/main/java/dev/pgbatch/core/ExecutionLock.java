@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,9 @@ public class ExecutionLock {
 			"SELECT set_config('client_connection_check_interval', '1s', false)",
 			"SELECT set_config('transaction_timeout', '0', false)");
 
+	/** How often a wait for a brief holder ({@link #acquireAfter}) tries the lock again. */
+	private static final Duration BRIEF_LOOK = Duration.ofMillis(500);
+
 	/** How often a wait for a shared lock looks whether it is to give up. */
 	private static final Duration STOP_LOOK = Duration.ofMillis(500);
 
@@ -158,27 +162,76 @@ public class ExecutionLock {
 		Connection connection = null;
 		try {
 			connection = session(database, holderName);
-			try (PreparedStatement statement = connection
-				.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?))")) {
-				statement.setString(1, LOCK_SPACE);
-				statement.setString(2, lockName);
-				try (ResultSet result = statement.executeQuery()) {
-					result.next();
-					if (!result.getBoolean(1)) {
-						RefusedException refusal = busy(holders(connection, LOCK_SPACE, lockName), lockName);
-						connection.close();
-						throw refusal;
-					}
-				}
+			if (!tryLock(connection, LOCK_SPACE, lockName)) {
+				throw busy(holders(connection, LOCK_SPACE, lockName), lockName);
 			}
 			return new Held(connection, LOCK_SPACE, lockName, this.checkInterval);
 		}
 		catch (SQLException | RuntimeException ex) {
-			closeQuietly(connection);
-			if (ex instanceof RuntimeException runtime) {
-				throw runtime;
+			throw notTaken(connection, lockName, ex);
+		}
+	}
+
+	/**
+	 * {@link #acquire(String, String, String)}, but while the lock is held by a process of the runner's running
+	 * command {@code briefHolder} (one that holds it for seconds, as a physical backup's retention holds the restore
+	 * lock for its expire), looks again every {@link #BRIEF_LOOK} until {@code deadline}, then refuses as acquire
+	 * does. Any other holder is refused at once. Looks, not a wait in the lock's queue: the queue cannot tell its
+	 * holders apart. Null when {@code stop} said so between looks: the lock was not taken.
+	 */
+	public Held acquireAfter(String lockName, String holderName, String database, String briefHolder, Instant deadline,
+			BooleanSupplier stop) throws InterruptedException {
+		Connection connection = null;
+		try {
+			connection = session(database, holderName);
+			boolean said = false;
+			while (!tryLock(connection, LOCK_SPACE, lockName)) {
+				List<Holder> holders = holders(connection, LOCK_SPACE, lockName);
+				// none: it was released between the two statements
+				boolean brief = holders.isEmpty() || holders.get(0).running(briefHolder);
+				if (!brief || !Instant.now().isBefore(deadline)) {
+					throw busy(holders, lockName);
+				}
+				if (stop.getAsBoolean()) {
+					endSession(connection);
+					return null;
+				}
+				if (!said) {
+					log.info("{} waits until {} for pgbatch {} to release the lock of {}", holderName, deadline,
+							briefHolder, lockName);
+					said = true;
+				}
+				Thread.sleep(BRIEF_LOOK.toMillis());
 			}
-			throw new IllegalStateException("could not take the lock of job " + lockName + ": " + ex.getMessage(), ex);
+			return new Held(connection, LOCK_SPACE, lockName, this.checkInterval);
+		}
+		catch (SQLException | RuntimeException ex) {
+			throw notTaken(connection, lockName, ex);
+		}
+		catch (InterruptedException ex) {
+			closeQuietly(connection);
+			throw ex;
+		}
+	}
+
+	/** What a failed take of a job's lock throws, once its session is closed: a refusal as it is. */
+	private static RuntimeException notTaken(Connection connection, String lockName, Exception ex) {
+		closeQuietly(connection);
+		if (ex instanceof RuntimeException runtime) {
+			return runtime;
+		}
+		return new IllegalStateException("could not take the lock of job " + lockName + ": " + ex.getMessage(), ex);
+	}
+
+	private static boolean tryLock(Connection connection, String space, String name) throws SQLException {
+		try (PreparedStatement statement = connection
+			.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?), hashtext(?))")) {
+			statement.setString(1, space);
+			statement.setString(2, name);
+			try (ResultSet result = statement.executeQuery()) {
+				result.next();
+				return result.getBoolean(1);
+			}
 		}
 	}
 
@@ -428,6 +481,11 @@ public class ExecutionLock {
 		static Holder of(ResultSet row) throws SQLException {
 			return new Holder(row.getInt(1), row.getString(2), row.getBoolean(3), row.getString(4), row.getString(5),
 					row.getString(6), row.getString(7));
+		}
+
+		/** Whether it is a process of the runner's running {@code command} (its application_name, {@link #owner}). */
+		boolean running(String command) {
+			return command != null && this.own && this.application.startsWith("pgbatch " + command + ", pid ");
 		}
 
 		String described() {

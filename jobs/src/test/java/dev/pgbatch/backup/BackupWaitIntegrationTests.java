@@ -1,5 +1,7 @@
 package dev.pgbatch.backup;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
@@ -121,6 +124,90 @@ class BackupWaitIntegrationTests {
 			assertThat(row.next()).isTrue();
 			assertThat(row.getString(1)).isEqualTo(made);
 		}
+	}
+
+	/**
+	 * A physical backup's retention holds the server's restore lock for the seconds of its expire (a runner configured
+	 * with another database, whose backup lock the drill's wait does not see, as a test class of another fork): a
+	 * drill meeting it waits for it, up to ETL_PGBACKREST_LOCK_WAIT, and runs once it is released.
+	 */
+	@Test
+	void aDrillWaitsForTheRestoreLockWhileABackupsRetentionHoldsIt() throws Exception {
+		String point = "after-retention-" + System.nanoTime();
+		EtlProcess.Result made = EtlInProcess.run("backup", "point", point);
+		assertThat(made.exitCode()).as(made.stdout() + made.stderr()).isZero();
+		EtlProcess drill;
+		try (RestoreTurns.Turn turn = RestoreTurns.take(); Connection retention = holdingTheRestoreLockAsRetention()) {
+			// a process of its own, watched while it waits (in-process commands run one at a time)
+			drill = EtlProcess.start(Map.of(), "backup", "drill", "--to", point, "--json");
+			EtlProcess waiting = drill;
+			Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+				.until(() -> waiting.stderrSoFar().contains("backup drill waits until "));
+			Thread.sleep(2_000);
+			assertThat(drill.isAlive()).as(drill.stderrSoFar()).isTrue();
+		}
+		EtlProcess.Result drilled = drill.await();
+
+		assertThat(drilled.exitCode()).as(drilled.stdout() + drilled.stderr()).isZero();
+		assertThat(drilled.stderr()).contains("backup drill waits until ")
+			.contains(" for pgbatch backup retention to release the lock of " + ClusterRestore.LOCK);
+	}
+
+	/**
+	 * A drill's or a backup restore --to's wait for retention's hold of the restore lock that runs out is refused as
+	 * any holder is (exit 1, naming it), with nothing recorded or made.
+	 */
+	@Test
+	void aDrillOrRestoreWhoseWaitForRetentionRunsOutIsRefusedNamingIt() throws Exception {
+		String point = recordedPoint("retention-" + System.nanoTime());
+		Path dir = Files.createTempDirectory("retention-wait").resolve("restored");
+		EtlProcess.Result drill;
+		EtlProcess.Result restore;
+		long started = System.nanoTime();
+		try (RestoreTurns.Turn turn = RestoreTurns.take(); Connection retention = holdingTheRestoreLockAsRetention()) {
+			drill = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "3s"), "backup", "drill", "--to", point);
+			restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "3s"), "backup", "restore", "--to", point,
+					"--data-dir", dir.toString());
+		}
+
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+		for (EtlProcess.Result refused : List.of(drill, restore)) {
+			assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
+			assertThat(refused.stderr().strip().lines().reduce((first, last) -> last).orElseThrow())
+				.matches("etl: job " + ClusterRestore.LOCK + " is already running \\(pgbatch "
+						+ BackupJobConfiguration.RETENTION + ", pid 1 on the test; connected from \\S+ since \\S+Z,"
+						+ " server pid \\d+\\); a second run is refused");
+		}
+		assertThat(dir).doesNotExist();
+		try (Connection connection = TestDatabase.connect();
+				PreparedStatement drills = connection
+					.prepareStatement("SELECT count(*) FROM etl.restore_drill WHERE target = ?")) {
+			drills.setString(1, point);
+			try (ResultSet row = drills.executeQuery()) {
+				assertThat(row.next() && row.getLong(1) == 0).isTrue();
+			}
+		}
+	}
+
+	/**
+	 * The server's restore lock taken as a physical backup's retention takes it (RestoreLock: in the maintenance
+	 * database, its session named as the runner names it), held until the connection closes.
+	 */
+	private static Connection holdingTheRestoreLockAsRetention() throws Exception {
+		Connection session = TestDatabase.connect(ServerDatabases.MAINTENANCE);
+		try (PreparedStatement lock = session.prepareStatement("SELECT set_config('application_name', ?, false),"
+				+ " pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
+			lock.setString(1, "pgbatch " + BackupJobConfiguration.RETENTION + ", pid 1 on the test");
+			lock.setString(2, ClusterRestore.LOCK);
+			try (ResultSet taken = lock.executeQuery()) {
+				assertThat(taken.next() && taken.getBoolean(2)).isTrue();
+			}
+		}
+		catch (Exception ex) {
+			session.close();
+			throw ex;
+		}
+		return session;
 	}
 
 	/**
