@@ -1,5 +1,6 @@
 package dev.pgbatch.embed;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,7 +43,7 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 			"equipment for sports and the outdoors", "Sports & Outdoors", "books, films and music", "Books & Media",
 			"health care and beauty products", "Health & Beauty", "car parts and accessories for vehicles", "Automotive");
 
-	/** Seeding and embedding take a few seconds: once for the class's database, as no test here writes. */
+	/** Embedding takes a while: once for the class's database (its seed is the suite run's), as no test here writes. */
 	private static boolean prepared;
 
 	@Autowired
@@ -55,9 +56,9 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 	DataSourceProperties database;
 
 	@BeforeEach
-	void embedTheCatalogue() {
+	void embedTheCatalogue() throws SQLException {
 		if (!prepared) {
-			EmbedRuns.seed(this.runner, 4);
+			EmbedRuns.seededAtScale4(this.runner, this.dataSource);
 			EmbedRuns.embed(this.runner, "model=" + MODEL.id());
 			prepared = true;
 		}
