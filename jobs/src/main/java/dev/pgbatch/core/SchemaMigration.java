@@ -2,6 +2,7 @@ package dev.pgbatch.core;
 
 import javax.sql.DataSource;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.boot.flyway.autoconfigure.FlywayProperties;
 import org.springframework.context.annotation.Bean;
@@ -16,12 +17,14 @@ import org.springframework.jdbc.core.JdbcTemplate;
 @Configuration(proxyBeanMethods = false)
 class SchemaMigration {
 
-	/** On the DataSource itself: Spring Boot's JdbcTemplate waits for Flyway's initializer, which waits for this. */
+	/**
+	 * On the DataSource itself: Spring Boot's JdbcTemplate waits for Flyway's initializer, which waits for this. The
+	 * settings are looked up when Flyway runs: without migrations at start (ETL_DB_MIGRATE=false) they are no bean.
+	 */
 	@Bean
-	FlywayMigrationStrategy migrateUnlessCurrent(DataSource dataSource, FlywayProperties flyway) {
-		SchemaHistory history = new SchemaHistory(new JdbcTemplate(dataSource), flyway);
+	FlywayMigrationStrategy migrateUnlessCurrent(DataSource dataSource, ObjectProvider<FlywayProperties> flyway) {
 		return migration -> {
-			if (!history.current()) {
+			if (!new SchemaHistory(new JdbcTemplate(dataSource), flyway.getObject()).current()) {
 				migration.migrate();
 			}
 		};
