@@ -160,7 +160,8 @@ class BackupWaitIntegrationTests {
 	@Test
 	void aDrillOrRestoreWhoseWaitForRetentionRunsOutIsRefusedNamingIt() throws Exception {
 		String point = recordedPoint("retention-" + System.nanoTime());
-		Path dir = Files.createTempDirectory("retention-wait").resolve("restored");
+		// not in /tmp, which a restore --to refuses before its wait
+		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-wait").resolve("restored");
 		EtlProcess.Result drill;
 		EtlProcess.Result restore;
 		long started = System.nanoTime();
@@ -178,6 +179,7 @@ class BackupWaitIntegrationTests {
 						+ BackupJobConfiguration.RETENTION + ", pid 1 on the test; connected from \\S+ since \\S+Z,"
 						+ " server pid \\d+\\); a second run is refused");
 		}
+		assertThat(restore.stderr()).contains("backup restore --to waits until ");
 		assertThat(dir).doesNotExist();
 		try (Connection connection = TestDatabase.connect();
 				PreparedStatement drills = connection
@@ -187,6 +189,27 @@ class BackupWaitIntegrationTests {
 				assertThat(row.next() && row.getLong(1) == 0).isTrue();
 			}
 		}
+	}
+
+	/**
+	 * Review 22 #2: backup restore --to checks its input before it waits for retention's hold of the restore lock: an
+	 * unknown point is refused at once (exit 2), not after ETL_PGBACKREST_LOCK_WAIT.
+	 */
+	@Test
+	void aRestoreWithAnUnknownPointIsRefusedWithoutWaitingForRetention() throws Exception {
+		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-typo").resolve("restored");
+		EtlProcess.Result restore;
+		long started;
+		try (RestoreTurns.Turn turn = RestoreTurns.take(); Connection retention = holdingTheRestoreLockAsRetention()) {
+			started = System.nanoTime();
+			restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "60s"), "backup", "restore", "--to",
+					"no-such-point", "--data-dir", dir.toString());
+		}
+
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isEqualTo(2);
+		assertThat(restore.stderr().strip()).isEqualTo("etl: " + RestoreDrills.UNKNOWN_POINT.formatted("no-such-point"));
+		assertThat(dir).doesNotExist();
 	}
 
 	/**
