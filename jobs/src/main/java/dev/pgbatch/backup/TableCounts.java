@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import dev.pgbatch.core.OneLine;
+
 /**
  * Every table's exact row count, as a backup's manifest records them (in the dump's own snapshot) and as a
  * restore compares them.
@@ -143,7 +145,7 @@ final class TableCounts {
 		Set<DumpRowCounts.Table> named = new HashSet<>();
 		for (Listed table : tables) {
 			if (!named.add(table.table())) {
-				throw new IOException(String.format(DumpRowCounts.SAME_NAME, table.table()));
+				throw new IOException(String.format(DumpRowCounts.SAME_NAME, OneLine.of(table.table().toString())));
 			}
 		}
 		Map<String, Long> counts = new TreeMap<>();
@@ -160,7 +162,7 @@ final class TableCounts {
 	private static long dumpedRows(Map<DumpRowCounts.Table, Long> dumped, DumpRowCounts.Table table) throws IOException {
 		Long rows = dumped.get(table);
 		if (rows == null) {
-			throw new IOException(String.format(DumpRowCounts.MISSING_DATA, table));
+			throw new IOException(String.format(DumpRowCounts.MISSING_DATA, OneLine.of(table.toString())));
 		}
 		return rows;
 	}

@@ -49,6 +49,16 @@ class TableCountsTests {
 			.withMessage("two tables go by the name \"public\".\"p\": their rows cannot be told apart");
 	}
 
+	/** Review 22 #9: a name with a line break still makes a one-line message. */
+	@Test
+	void aNameWithALineBreakMakesOneLine() {
+		DumpRowCounts.Table broken = new DumpRowCounts.Table("public", "two\nlines");
+		List<TableCounts.Listed> tables = List.of(new TableCounts.Listed(PARENT, "public.p", descendants(broken)));
+
+		assertThatIOException().isThrownBy(() -> TableCounts.inDump(tables, Map.of(PARENT, 1L)))
+			.withMessage("the dump has no data block for \"public\".\"two\\nlines\"");
+	}
+
 	private static List<TableCounts.Descendant> descendants(DumpRowCounts.Table... tables) {
 		return java.util.Arrays.stream(tables)
 			.map(table -> new TableCounts.Descendant(table, table.schema() + "." + table.name()))
