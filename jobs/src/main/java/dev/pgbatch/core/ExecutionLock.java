@@ -72,6 +72,15 @@ public class ExecutionLock {
 			+ " lets go; end it (SELECT pg_terminate_backend(%d)) and let only the runner's role take advisory locks"
 			+ " (docs/operations.md, \"Advisory locks\")";
 
+	/**
+	 * A session of another role named as the runner names its sessions ({@link #owner}): most likely a runner
+	 * configured with another role (a retention of another host's runner), not a squatter to end.
+	 */
+	static final String OTHER_RUNNER = "the lock of %s is held by a session of role %s (server pid %d, application_name"
+			+ " '%s'), not of the runner's role %s: probably another pgbatch runner, configured with that role; it"
+			+ " cannot start until that run ends, and runners that share a server are to log in as one role"
+			+ " (docs/operations.md, \"Advisory locks\")";
+
 	/** Locks that jobs of different names share: the partitions of the managed tables. */
 	private static final String SHARED_SPACE = "pgbatch.shared";
 
@@ -494,8 +503,9 @@ public class ExecutionLock {
 		}
 
 		String foreign(String what) {
-			return String.format(FOREIGN_HOLDER, what, OneLine.of(this.role), this.pid, OneLine.of(this.application),
-					OneLine.of(this.runnersRole), this.pid);
+			// the pid twice for FOREIGN_HOLDER's pg_terminate_backend; OTHER_RUNNER uses it once
+			return String.format(this.application.startsWith("pgbatch ") ? OTHER_RUNNER : FOREIGN_HOLDER, what,
+					OneLine.of(this.role), this.pid, OneLine.of(this.application), OneLine.of(this.runnersRole), this.pid);
 		}
 
 	}
