@@ -44,7 +44,8 @@ final class RestoreLock {
 	/**
 	 * {@link #hold}, for a drill or a restore --to ("backup drill", "backup restore --to"): while a physical backup's retention holds the lock (for the
 	 * seconds of its expire), it is tried again until {@code deadline} (ETL_PGBACKREST_LOCK_WAIT from the start of
-	 * the command's waits), {@link #RETENTION_WAIT} from now at the latest, then refused the same way. Any other holder is refused at once: a drill or restore runs
+	 * the command's waits), {@link #RETENTION_WAIT} from now at the latest, then refused
+	 * ({@link ExecutionLock.OutWaited}). Any other holder is refused at once: a drill or restore runs
 	 * for hours. Null when {@code stop} said so meanwhile.
 	 */
 	static ExecutionLock.Held holdAfterRetention(ExecutionLock lock, String holder, Instant deadline,
