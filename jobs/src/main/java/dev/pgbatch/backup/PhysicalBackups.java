@@ -219,9 +219,11 @@ class PhysicalBackups {
 	 * newest verified backup). pgBackRest's expire removes the older ones and the WAL only they needed, with its
 	 * retention options given in full (not left to its configuration). One that meets the stanza's lock is counted
 	 * and run again once it is free, within ETL_PGBACKREST_LOCK_WAIT; one after which the covered full is no longer
-	 * listed fails naming it. A dry run lists them and removes nothing.
+	 * listed fails naming it. A dry run lists them and removes nothing. Each expire run is held apart from drills and
+	 * restores by {@code apart}, only while it runs: a drill waiting for it waits seconds, not for the stanza's lock.
+	 * Null when {@code apart} found one running: nothing was expired, and the next retention does it.
 	 */
-	Expired expire(boolean dryRun, Covered covered) throws IOException, InterruptedException {
+	Expired expire(boolean dryRun, Covered covered, Apart apart) throws IOException, InterruptedException {
 		LockWait wait = new LockWait();
 		while (true) {
 			// counted again before each try: a full that ended while the lock was waited for shifts the ranks, and a
@@ -242,9 +244,16 @@ class PhysicalBackups {
 			}
 			// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count, and
 			// the WAL of each kept full with it
-			PgBackRest.Result result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
-					"--repo1-retention-full=" + keep, "--repo1-retention-archive-type=full",
-					"--repo1-retention-archive=" + keep);
+			PgBackRest.Result result;
+			try (Apart.Release held = apart.hold()) {
+				if (held == null) {
+					return null;
+				}
+				result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
+						"--repo1-retention-full=" + keep, "--repo1-retention-archive-type=full",
+						"--repo1-retention-archive=" + keep);
+			}
+			// released before the wait for the stanza's lock, which may last ETL_PGBACKREST_LOCK_WAIT
 			if (wait.heldFor("expire", result)) {
 				continue;
 			}
@@ -257,6 +266,23 @@ class PhysicalBackups {
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
 					after.size(), keep, verified));
 		}
+	}
+
+	/** What keeps drills and restores off the sets while one expire runs ({@link RestoreLock}). */
+	@FunctionalInterface
+	interface Apart {
+
+		/** Its release, or null when a drill or restore runs now. */
+		Release hold();
+
+		@FunctionalInterface
+		interface Release extends AutoCloseable {
+
+			@Override
+			void close();
+
+		}
+
 	}
 
 	private Expired kept(Expired expired) {

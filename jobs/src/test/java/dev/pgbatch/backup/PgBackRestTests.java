@@ -23,6 +23,10 @@ class PgBackRestTests {
 
 	private static final PhysicalBackups.Covered NOTHING_COVERED = new PhysicalBackups.Covered(null, Set.of());
 
+	/** No drill or restore to keep off: a hold that is always given. */
+	private static final PhysicalBackups.Apart ALONE = () -> () -> {
+	};
+
 	@Test
 	void aRunThatDoesNotEndInTimeIsKilledWithTheProcessesItStarted(@TempDir Path dir) throws Exception {
 		Path workerPid = dir.resolve("worker.pid");
@@ -61,13 +65,13 @@ class PgBackRestTests {
 				""");
 		PhysicalBackups backups = keepingOneFull(dir, log, info);
 
-		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
 		assertThat(dry.kept()).isEqualTo(2);
 		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
 
-		backups.expire(false, NOTHING_COVERED);
+		backups.expire(false, NOTHING_COVERED, ALONE);
 
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
@@ -96,7 +100,7 @@ class PgBackRestTests {
 		// Monday's verify, after last week's full ended and before Sunday's
 		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
 
-		PhysicalBackups.Expired dry = backups.expire(true, verified);
+		PhysicalBackups.Expired dry = backups.expire(true, verified, ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
@@ -105,20 +109,20 @@ class PgBackRestTests {
 			.isEqualTo("kept 2 full backups, more than ETL_PGBACKREST_RETENTION_FULL (1): full backup 20261129-020000F is"
 					+ " the newest a passed backup verify --physical or restore drill covered, and retention never"
 					+ " removes it");
-		backups.expire(false, verified);
+		backups.expire(false, verified, ALONE);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
 			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2"));
 
 		// a passed drill of the oldest full's set keeps all three; nothing covered keeps the configured one
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F"))).labels())
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")), ALONE).labels())
 			.isEmpty();
-		assertThat(backups.expire(true, NOTHING_COVERED).labels()).containsExactly("20261122-020000F",
+		assertThat(backups.expire(true, NOTHING_COVERED, ALONE).labels()).containsExactly("20261122-020000F",
 				"20261129-020000F", "20261129-020000F_20261130-020000I");
 		// the newest full ended at 1796523000: a verify begun within that second does not cover it
 		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523000, 500_000_000),
-				Set.of())).verifiedFull()).isEqualTo("20261129-020000F");
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()))
+				Set.of()), ALONE).verifiedFull()).isEqualTo("20261129-020000F");
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()), ALONE)
 			.keptFulls()).isEqualTo(1);
 	}
 
@@ -179,14 +183,60 @@ class PgBackRestTests {
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
-		assertThat(waiting.expire(false, NOTHING_COVERED).kept()).isEqualTo(1);
+		assertThat(waiting.expire(false, NOTHING_COVERED, ALONE).kept()).isEqualTo(1);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(2);
 
 		Files.delete(log);
 		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
 				properties(bin, 4, Duration.ZERO));
-		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED))
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED, ALONE))
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
+	}
+
+	/**
+	 * Review 22 #1: drills and restores are held off only while an expire runs, not while it waits for the stanza's
+	 * lock (ETL_PGBACKREST_LOCK_WAIT), so that a drill's wait for retention is seconds; a drill running when the expire
+	 * is to run again skips it, and nothing is expired.
+	 */
+	@Test
+	void anExpireHoldsDrillsOffOnlyWhileItRuns(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				echo "$*" >>"%s"
+				case "$*" in
+				  *" info") echo '[{"name":"pgbatch","backup":[{"label":"20261201-020000F","type":"full","prior":null}]}]' ;;
+				  *" expire") [ "$(grep -c ' expire$' "%s")" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
+				esac
+				""".formatted(log, log));
+		PhysicalBackups backups = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
+				properties(bin, 4, Duration.ofSeconds(30)));
+		PhysicalBackups.Apart apart = () -> {
+			append(log, "hold");
+			return () -> append(log, "release");
+		};
+
+		assertThat(backups.expire(false, NOTHING_COVERED, apart).kept()).isEqualTo(1);
+
+		assertThat(Files.readAllLines(log)).map(line -> line.substring(line.lastIndexOf(' ') + 1))
+			.containsExactly("info", "hold", "expire", "release", "info", "hold", "expire", "release", "info");
+
+		Files.delete(log);
+		int[] holds = { 0 };
+		PhysicalBackups.Apart drillOnTheSecond = () -> ++holds[0] == 1 ? () -> {
+		} : null;
+		assertThat(backups.expire(false, NOTHING_COVERED, drillOnTheSecond)).isNull();
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(1);
+	}
+
+	private static void append(Path log, String line) {
+		try {
+			Files.writeString(log, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+					java.nio.file.StandardOpenOption.APPEND);
+		}
+		catch (IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
+		}
 	}
 
 	/**
@@ -217,7 +267,7 @@ class PgBackRestTests {
 				properties(bin, 1, Duration.ofSeconds(30)));
 		PhysicalBackups.Covered covered = new PhysicalBackups.Covered(null, Set.of("20261129-020000F"));
 
-		PhysicalBackups.Expired expired = backups.expire(false, covered);
+		PhysicalBackups.Expired expired = backups.expire(false, covered, ALONE);
 
 		assertThat(expired.keptFulls()).isEqualTo(3);
 		assertThat(expired.labels()).isEmpty();
@@ -227,7 +277,7 @@ class PgBackRestTests {
 
 		Files.delete(log);
 		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
-		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered))
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered, ALONE))
 			.withMessage(PhysicalBackups.COVERED_EXPIRED.formatted("20261129-020000F"))
 			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
 					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"
