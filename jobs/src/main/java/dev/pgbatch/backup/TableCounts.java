@@ -28,29 +28,32 @@ final class TableCounts {
 			  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 			""";
 
+	/** A child (c) pg_dump dumps with its link to its parent: not temporary, not an extension's table. */
+	private static final String RESTORED_CHILD = """
+			c.relpersistence <> 't' AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass
+			    AND x.objid = c.oid AND x.refclassid = 'pg_extension'::regclass AND x.deptype = 'e')
+			""";
+
 	/**
-	 * Every listed table, one row per inheritance descendant whose rows pg_dump dumps (children's children too, each
-	 * once; not temporary ones, which pg_dump skips; not foreign tables, whose rows are elsewhere; not an extension's
-	 * tables, but for the configuration tables it dumps whole: pg_extension_config_dump with no condition), or one row
-	 * without: ordered by the table.
+	 * Every listed table, one row per inheritance descendant whose rows pg_dump dumps and whose link to the table a
+	 * restore makes again (children's children too, each once; not temporary ones, which pg_dump skips; not foreign
+	 * tables, whose rows are elsewhere, though their children are; nothing at or below an extension's table: pg_dump
+	 * writes no definition of it, so a link made to it by hand is not restored, and what lies below it would be
+	 * counted under the table here and not after a restore), or one row without: ordered by the table.
 	 */
 	private static final String LISTED_WITH_DESCENDANTS = """
 			WITH RECURSIVE listed AS (SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
 			""" + USER_TABLES + """
 			), descendants (ancestor, oid) AS (
-			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND c.relpersistence <> 't'
+			  SELECT i.inhparent, i.inhrelid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid AND\s""" + RESTORED_CHILD + """
 			  WHERE i.inhparent IN (SELECT oid FROM listed)
 			  UNION
 			  SELECT d.ancestor, i.inhrelid FROM descendants d JOIN pg_inherits i ON i.inhparent = d.oid
-			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relpersistence <> 't'
+			    JOIN pg_class c ON c.oid = i.inhrelid AND\s""" + RESTORED_CHILD + """
 			), dumped AS (
 			  SELECT d.ancestor, c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
 			  FROM descendants d JOIN pg_class c ON c.oid = d.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-			  WHERE c.relkind <> 'f' AND NOT EXISTS (SELECT 1 FROM pg_depend x JOIN pg_extension e ON e.oid = x.refobjid
-			      WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.refclassid = 'pg_extension'::regclass
-			        AND x.deptype = 'e'
-			        AND NOT EXISTS (SELECT 1 FROM unnest(e.extconfig, e.extcondition) AS config (oid, condition)
-			          WHERE config.oid = c.oid AND coalesce(config.condition, '') = ''))
+			  WHERE c.relkind <> 'f'
 			)
 			SELECT l.nspname, l.relname, l.quoted, d.nspname, d.relname, l.oid, d.quoted
 			FROM listed l LEFT JOIN dumped d ON d.ancestor = l.oid
