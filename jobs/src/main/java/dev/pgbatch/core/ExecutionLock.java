@@ -198,17 +198,21 @@ public class ExecutionLock {
 		try {
 			connection = session(database, holderName);
 			boolean said = false;
+			int unseen = 0;
 			while (!tryLock(connection, LOCK_SPACE, lockName)) {
 				List<Holder> holders = holders(connection, LOCK_SPACE, lockName);
-				if (holders.isEmpty()) {
+				if (holders.isEmpty() && unseen++ == 0) {
 					// released between the two statements: tried again at once, even past the deadline
 					continue;
 				}
-				if (!holders.get(0).running(briefHolder)) {
+				// a holder no session shows (a prepared transaction's) is waited for as a brief one, not looked for
+				// in a loop without end
+				if (!holders.isEmpty() && !holders.get(0).running(briefHolder)) {
 					throw busy(holders, lockName);
 				}
 				if (!Instant.now().isBefore(deadline)) {
-					throw new OutWaited(String.format(OUT_WAITED, lockName, holders.get(0).described()));
+					throw holders.isEmpty() ? busy(holders, lockName)
+							: new OutWaited(String.format(OUT_WAITED, lockName, holders.get(0).described()));
 				}
 				if (stop.getAsBoolean()) {
 					endSession(connection);
