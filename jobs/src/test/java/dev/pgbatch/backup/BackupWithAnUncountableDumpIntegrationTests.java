@@ -83,10 +83,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 	@Test
 	void aTableWithAForeignOrAnExtensionsDescendantIsBackedUpCountingWhatTheDumpHolds() throws Exception {
 		String runnersRole = this.jdbc.queryForObject("SELECT current_user", String.class);
-		this.jdbc.execute("""
-				CREATE TABLE public.animals (name text); INSERT INTO public.animals VALUES ('ant');
-				CREATE TABLE public.cats () INHERITS (public.animals); INSERT INTO public.cats VALUES ('tom'), ('felix')
-				""");
+		animalsAndCats();
 		try {
 			StackSuperuser.execute(TestDatabase.name(), """
 					CREATE EXTENSION file_fdw;
@@ -100,13 +97,8 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 					""".formatted(runnersRole));
 			// what count(*) reads: the foreign table's and the extension's rows too, which the dump does not hold
 			assertThat(this.jdbc.queryForObject("SELECT count(*) FROM public.animals", Long.class)).isEqualTo(7L);
-			Files.writeString(bin.resolve("mode"), "whole");
-
-			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
-
-			assertThat(run.getStatus()).as(ExecutionReport.of(run, false).exitDescription())
-				.isEqualTo(BatchStatus.COMPLETED);
-			BackupManifest manifest = this.catalog.manifest(run.getExecutionContext().getString("backup.made"));
+			String id = backedUpWhole();
+			BackupManifest manifest = this.catalog.manifest(id);
 			assertThat(manifest.rowCounts()).containsEntry("public.animals", 3L).containsEntry("public.cats", 2L);
 			try (Connection connection = TestDatabase.connect()) {
 				assertThat(TableCounts.of(connection, null)).containsEntry("public.animals", 3L)
@@ -114,11 +106,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 			}
 		}
 		finally {
-			// the extension's table goes with it
-			StackSuperuser.execute(TestDatabase.name(),
-					"DROP EXTENSION IF EXISTS file_fdw CASCADE; DROP TABLE public.animals CASCADE");
-			// the other tests find no manifest in the store
-			this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
+			dropAnimals("file_fdw");
 		}
 	}
 
@@ -129,10 +117,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 	 */
 	@Test
 	void aTableWithAnExtensionsDescendantIsBackedUpAndVerifies() throws Exception {
-		this.jdbc.execute("""
-				CREATE TABLE public.animals (name text); INSERT INTO public.animals VALUES ('ant');
-				CREATE TABLE public.cats () INHERITS (public.animals); INSERT INTO public.cats VALUES ('tom'), ('felix')
-				""");
+		animalsAndCats();
 		try {
 			StackSuperuser.execute(TestDatabase.name(), """
 					CREATE EXTENSION hstore;
@@ -140,24 +125,17 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 					INSERT INTO public.member_animals VALUES ('moth');
 					ALTER EXTENSION hstore ADD TABLE public.member_animals;
 					""");
-			Files.writeString(bin.resolve("mode"), "whole");
 			// the verify's pg_restore, the real one, beside the stand-in pg_dump
 			if (!Files.exists(bin.resolve("pg_restore"))) {
 				Files.createSymbolicLink(bin.resolve("pg_restore"), Path.of("/usr/lib/postgresql/15/bin/pg_restore"));
 			}
 
-			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
-
-			assertThat(run.getStatus()).as(ExecutionReport.of(run, false).exitDescription())
-				.isEqualTo(BatchStatus.COMPLETED);
-			String id = run.getExecutionContext().getString("backup.made");
+			String id = backedUpWhole();
 			assertThat(this.catalog.manifest(id).rowCounts()).containsEntry("public.animals", 3L);
 			assertThat(this.restorer.verify(id, true).restoreTested()).isTrue();
 		}
 		finally {
-			StackSuperuser.execute(TestDatabase.name(),
-					"DROP EXTENSION IF EXISTS hstore CASCADE; DROP TABLE public.animals CASCADE");
-			this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
+			dropAnimals("hstore");
 		}
 	}
 
@@ -169,10 +147,7 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 	@Test
 	void whatLiesBelowAnExtensionsDescendantIsNotCountedUnderTheTable() throws Exception {
 		String runner = this.jdbc.queryForObject("SELECT current_user", String.class);
-		this.jdbc.execute("""
-				CREATE TABLE public.animals (name text); INSERT INTO public.animals VALUES ('ant');
-				CREATE TABLE public.cats () INHERITS (public.animals); INSERT INTO public.cats VALUES ('tom'), ('felix')
-				""");
+		animalsAndCats();
 		try {
 			StackSuperuser.execute(TestDatabase.name(), """
 					CREATE EXTENSION hstore;
@@ -182,21 +157,36 @@ class BackupWithAnUncountableDumpIntegrationTests extends DatabaseIntegrationTes
 					INSERT INTO public.moths VALUES ('luna');
 					GRANT SELECT ON public.moths TO %s;
 					""".formatted(SqlNames.quote(runner)));
-			Files.writeString(bin.resolve("mode"), "whole");
-
-			JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
-
-			assertThat(run.getStatus()).as(ExecutionReport.of(run, false).exitDescription())
-				.isEqualTo(BatchStatus.COMPLETED);
-			String id = run.getExecutionContext().getString("backup.made");
+			String id = backedUpWhole();
 			assertThat(this.catalog.manifest(id).rowCounts()).containsEntry("public.animals", 3L)
 				.containsEntry("public.moths", 1L);
 		}
 		finally {
-			StackSuperuser.execute(TestDatabase.name(),
-					"DROP EXTENSION IF EXISTS hstore CASCADE; DROP TABLE public.animals CASCADE");
-			this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
+			dropAnimals("hstore");
 		}
+	}
+
+	/** A plain table with a plain child: three rows, one its own. */
+	private void animalsAndCats() {
+		this.jdbc.execute("""
+				CREATE TABLE public.animals (name text); INSERT INTO public.animals VALUES ('ant');
+				CREATE TABLE public.cats () INHERITS (public.animals); INSERT INTO public.cats VALUES ('tom'), ('felix')
+				""");
+	}
+
+	/** The extension's tables go with it; the other tests find no manifest in the store. */
+	private void dropAnimals(String extension) throws Exception {
+		StackSuperuser.execute(TestDatabase.name(),
+				"DROP EXTENSION IF EXISTS " + extension + " CASCADE; DROP TABLE public.animals CASCADE");
+		this.store.list(PREFIX + "/").forEach(object -> this.store.delete(object.key()));
+	}
+
+	/** A backup with the stand-in pg_dump writing the whole dump: completed, its id. */
+	private String backedUpWhole() throws IOException {
+		Files.writeString(bin.resolve("mode"), "whole");
+		JobExecution run = JobRuns.run(this.runner, BackupJob.DEFINITION);
+		assertThat(run.getStatus()).as(ExecutionReport.of(run, false).exitDescription()).isEqualTo(BatchStatus.COMPLETED);
+		return run.getExecutionContext().getString("backup.made");
 	}
 
 	/** Nor a dump: its upload is abandoned, not finished, when the rows cannot be counted. */
