@@ -118,7 +118,7 @@ class BackupJobConfiguration {
 					}
 					PhysicalBackups.Expired expired;
 					try (restores) {
-						expired = physical.expire(dryRun, physicalCatalog.covered());
+						expired = physical.expire(dryRun, physicalCatalog.covered(), physicalCatalog.held());
 					}
 					if (!dryRun) {
 						step.getExecutionContext().putString(EXPIRE_RAN, "true");
@@ -128,8 +128,9 @@ class BackupJobConfiguration {
 								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
 								dryRun ? "would expire" : "expired", expired.labels().size(),
 								String.join(", ", expired.labels()), expired.kept(), expired.keptFulls())
-								+ (expired.keptFulls() > physical.keepFull() ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
-									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : ""));
+								+ (expired.keptFulls() > physical.keepFull() && expired.verifiedFull() != null ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
+									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : "")
+								+ expired.held().stream().map(held -> "; " + held).collect(java.util.stream.Collectors.joining()));
 					return;
 				}
 				String database = writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));

@@ -124,7 +124,7 @@ class PhysicalBackups {
 	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, and the
 	 * newest full a passed check covered (null: none), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says.
 	 */
-	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull) {
+	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held) {
 	}
 
 	/**
@@ -219,9 +219,12 @@ class PhysicalBackups {
 	 * newest verified backup). pgBackRest's expire removes the older ones and the WAL only they needed, with its
 	 * retention options given in full (not left to its configuration). One that meets the stanza's lock is counted
 	 * and run again once it is free, within ETL_PGBACKREST_LOCK_WAIT; one after which the covered full is no longer
-	 * listed fails naming it. A dry run lists them and removes nothing.
+	 * listed fails naming it. A dry run lists them and removes nothing. The full of each kept restore's set
+	 * ({@code holds}) is kept the same way, by a count that reaches it: pgBackRest's expire then keeps it, the sets
+	 * after it and the WAL from it on, which that restore's replay fetches when it is started again.
 	 */
-	Expired expire(boolean dryRun, Covered covered) throws IOException, InterruptedException {
+	Expired expire(boolean dryRun, Covered covered, List<KeptRestores.Hold> holds)
+			throws IOException, InterruptedException {
 		LockWait wait = new LockWait();
 		while (true) {
 			// counted again before each try: a full that ended while the lock was waited for shifts the ranks, and a
@@ -231,6 +234,11 @@ class PhysicalBackups {
 			String verified = newestCovered(sets, covered);
 			long keep = verified == null ? this.keepFull
 					: Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
+			List<KeptRestores.Hold> holding = holds.stream().filter(hold -> fulls.contains(hold.full())).toList();
+			for (KeptRestores.Hold hold : holding) {
+				keep = Math.max(keep, fulls.size() - fulls.indexOf(hold.full()));
+			}
+			List<String> held = holding.stream().map(KeptRestores.Hold::said).toList();
 			Set<String> keptFulls = new LinkedHashSet<>(
 					fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
 			List<String> expiring = sets.stream()
@@ -238,7 +246,7 @@ class PhysicalBackups {
 				.map(BackupSet::label)
 				.toList();
 			if (dryRun) {
-				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, verified));
+				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, verified, held));
 			}
 			// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count, and
 			// the WAL of each kept full with it
@@ -255,14 +263,15 @@ class PhysicalBackups {
 				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
 			}
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-					after.size(), keep, verified));
+					after.size(), keep, verified, held));
 		}
 	}
 
 	private Expired kept(Expired expired) {
-		if (expired.keptFulls() > this.keepFull) {
+		if (expired.keptFulls() > this.keepFull && expired.verifiedFull() != null) {
 			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
+		expired.held().forEach(log::warn);
 		return expired;
 	}
 

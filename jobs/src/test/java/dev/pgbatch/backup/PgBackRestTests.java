@@ -61,13 +61,13 @@ class PgBackRestTests {
 				""");
 		PhysicalBackups backups = keepingOneFull(dir, log, info);
 
-		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, List.of());
 
 		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
 		assertThat(dry.kept()).isEqualTo(2);
 		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
 
-		backups.expire(false, NOTHING_COVERED);
+		backups.expire(false, NOTHING_COVERED, List.of());
 
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
@@ -96,7 +96,7 @@ class PgBackRestTests {
 		// Monday's verify, after last week's full ended and before Sunday's
 		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
 
-		PhysicalBackups.Expired dry = backups.expire(true, verified);
+		PhysicalBackups.Expired dry = backups.expire(true, verified, List.of());
 
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
@@ -105,21 +105,60 @@ class PgBackRestTests {
 			.isEqualTo("kept 2 full backups, more than ETL_PGBACKREST_RETENTION_FULL (1): full backup 20261129-020000F is"
 					+ " the newest a passed backup verify --physical or restore drill covered, and retention never"
 					+ " removes it");
-		backups.expire(false, verified);
+		backups.expire(false, verified, List.of());
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
 			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2"));
 
 		// a passed drill of the oldest full's set keeps all three; nothing covered keeps the configured one
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F"))).labels())
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")), List.of()).labels())
 			.isEmpty();
-		assertThat(backups.expire(true, NOTHING_COVERED).labels()).containsExactly("20261122-020000F",
+		assertThat(backups.expire(true, NOTHING_COVERED, List.of()).labels()).containsExactly("20261122-020000F",
 				"20261129-020000F", "20261129-020000F_20261130-020000I");
 		// the newest full ended at 1796523000: a verify begun within that second does not cover it
 		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523000, 500_000_000),
-				Set.of())).verifiedFull()).isEqualTo("20261129-020000F");
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()))
+				Set.of()), List.of()).verifiedFull()).isEqualTo("20261129-020000F");
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()), List.of())
 			.keptFulls()).isEqualTo(1);
+	}
+
+	/**
+	 * A kept restore of a set (here an incr of last week's full) holds its full from retention: the count reaches it,
+	 * so pgBackRest keeps it, the sets after it and the WAL from it on, and each hold is said; a hold of a set no
+	 * longer listed keeps nothing more. Released, the set is expired as the count says.
+	 */
+	@Test
+	void retentionKeepsTheFullOfAKeptRestoresSetAndSaysWhichHoldsIt(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		Path info = dir.resolve("info.json");
+		Files.writeString(info, """
+				[{"name":"pgbatch","backup":[
+				 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
+				 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
+				 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
+				  "timestamp":{"start":1796004000,"stop":1796004100}},
+				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
+				""");
+		PhysicalBackups backups = keepingOneFull(dir, log, info);
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1", "/srv/restore", "pgbatch",
+				"20261129-020000F_20261130-020000I", "restore point before-the-bug", Instant.ofEpochSecond(1796600000));
+		KeptRestores.Hold gone = new KeptRestores.Hold("db2", "/srv/old", "pgbatch", "20261101-020000F",
+				"2026-11-02T00:00:00Z", Instant.ofEpochSecond(1796000000));
+
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, List.of(gone, hold));
+
+		assertThat(dry.labels()).containsExactly("20261122-020000F");
+		assertThat(dry.keptFulls()).isEqualTo(2);
+		assertThat(dry.held()).containsExactly("full backup 20261129-020000F (and the WAL from it on) held for the kept"
+				+ " restore of set 20261129-020000F_20261130-020000I into /srv/restore on db1, to restore point"
+				+ " before-the-bug, since 2026-12-06T23:33:20Z: released once it is promoted, by bin/etl backup restore"
+				+ " --release /srv/restore there");
+		backups.expire(false, NOTHING_COVERED, List.of(hold));
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2"));
+		assertThat(backups.expire(true, NOTHING_COVERED, List.of(gone)).labels()).containsExactly("20261122-020000F",
+				"20261129-020000F", "20261129-020000F_20261130-020000I");
 	}
 
 	/**
@@ -179,13 +218,13 @@ class PgBackRestTests {
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
-		assertThat(waiting.expire(false, NOTHING_COVERED).kept()).isEqualTo(1);
+		assertThat(waiting.expire(false, NOTHING_COVERED, List.of()).kept()).isEqualTo(1);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(2);
 
 		Files.delete(log);
 		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
 				properties(bin, 4, Duration.ZERO));
-		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED))
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED, List.of()))
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
 	}
 
@@ -217,7 +256,7 @@ class PgBackRestTests {
 				properties(bin, 1, Duration.ofSeconds(30)));
 		PhysicalBackups.Covered covered = new PhysicalBackups.Covered(null, Set.of("20261129-020000F"));
 
-		PhysicalBackups.Expired expired = backups.expire(false, covered);
+		PhysicalBackups.Expired expired = backups.expire(false, covered, List.of());
 
 		assertThat(expired.keptFulls()).isEqualTo(3);
 		assertThat(expired.labels()).isEmpty();
@@ -227,7 +266,7 @@ class PgBackRestTests {
 
 		Files.delete(log);
 		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
-		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered))
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered, List.of()))
 			.withMessage(PhysicalBackups.COVERED_EXPIRED.formatted("20261129-020000F"))
 			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
 					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"
