@@ -486,6 +486,76 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * A kept restore holds its set from retention (etl.kept_restore): kept (a setting postgres refuses, appended by a
+	 * stand-in pgbackrest after the real restore), it is listed as held; a full backup whose retention counts one full
+	 * fewer than those newer than that set (which alone would expire it) keeps it, says so, and pgBackRest keeps the
+	 * WAL from it on: started as its line says, the kept restore replays to the point and is promoted. Released by
+	 * hand (exit 0, once; then exit 2 and one line), a dry run of that retention would expire it. In a turn: no drill
+	 * or restore of another class reads a set while this one's retention expires older ones.
+	 */
+	@Test
+	void aKeptRestoreHoldsItsSetFromRetentionUntilReleased() throws Exception {
+		Path dir = this.base.resolve("held");
+		int port = freePort();
+		Path standIn = this.base.resolve("pgbackrest-then-held");
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\ncase \" $* \" in *\" restore \") echo"
+				+ " \"pgbatch_refused_here = on\" >> " + dir + "/postgresql.conf;; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+		try (RestoreTurns.Turn turn = RestoreTurns.take()) {
+			EtlProcess.Result kept = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+					"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+			assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+			String line = kept.stderr().strip();
+			java.util.regex.Matcher held = java.util.regex.Pattern.compile("hold set (\\S+) as pgBackRest").matcher(line);
+			assertThat(held.find()).as(line).isTrue();
+			String set = held.group(1);
+			String full = set.replaceFirst("_.*", "");
+			assertThat(line).endsWith("; " + PointInTimeRestores.HELD.formatted(set, dir));
+			assertThat(EtlInProcess.run("backup", "list", "--physical").stdout()).contains("held: full backup " + full
+					+ " (and the WAL from it on) held for the kept restore of set " + set + " into " + dir + " on "
+					+ KeptRestores.host() + ", to restore point " + this.point + ", since ");
+
+			assertThat(EtlInProcess.run("run", "backup", "type=full").exitCode()).isZero();
+			String newer = Integer.toString(fullsNewerThan(full));
+			EtlProcess.Result retained = EtlInProcess.run(Map.of("ETL_PGBACKREST_RETENTION_FULL", newer), "run", "backup",
+					"type=incr", "--json");
+			assertThat(retained.exitCode()).as(retained.stdout() + retained.stderr()).isZero();
+			assertThat(retained.stdout()).contains("held for the kept restore of set " + set + " into " + dir);
+			assertThat(EtlInProcess.run("backup", "list", "--physical").stdout()).contains(full + " ");
+
+			Files.writeString(dir.resolve("postgresql.conf"),
+					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
+			startedAsSaid(line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays")),
+					dir, port);
+
+			EtlProcess.Result released = EtlInProcess.run("backup", "restore", "--release", dir.toString());
+			assertThat(released.exitCode()).as(released.stdout() + released.stderr()).isZero();
+			assertThat(released.stdout().strip()).startsWith("released the hold of set " + set + " (stanza ")
+				.endsWith(" for the kept restore into " + dir + " on " + KeptRestores.host() + ", to restore point "
+						+ this.point + ": retention may expire it now");
+			EtlProcess.Result again = EtlInProcess.run("backup", "restore", "--release", dir.toString());
+			assertThat(again.exitCode()).isEqualTo(2);
+			assertThat(again.stderr().strip()).isEqualTo("etl: " + KeptRestores.NOT_HELD.formatted(dir, KeptRestores.host()));
+			EtlProcess.Result dry = EtlInProcess.run(Map.of("ETL_PGBACKREST_RETENTION_FULL", newer), "run", "backup",
+					"type=incr", "dry-run=true", "--json");
+			assertThat(dry.exitCode()).as(dry.stdout() + dry.stderr()).isZero();
+			assertThat(dry.stdout()).containsPattern("would expire \\d+ physical backup sets \\([^)]*" + full)
+				.doesNotContain("held for the kept restore of set " + set);
+		}
+	}
+
+	/** How many full sets the repository lists after {@code full}, as backup list --physical shows them. */
+	private static int fullsNewerThan(String full) {
+		List<String> fulls = EtlInProcess.run("backup", "list", "--physical")
+			.stdout()
+			.lines()
+			.filter(row -> row.matches("\\d{8}-\\d{6}F +full .*"))
+			.map(row -> row.substring(0, row.indexOf(' ')))
+			.toList();
+		return fulls.size() - 1 - fulls.indexOf(full);
+	}
+
+	/**
 	 * A tool found missing after pgBackRest's restore, before the restored cluster is configured (a stand-in pgbackrest
 	 * restores, then makes DIR's PG_VERSION say 14, whose tools are not here, and removes its postgresql.conf, as when
 	 * the configuration lives in /etc: pg_controldata 14 is looked for): DIR and DIR-tablespaces are kept, not to be
