@@ -128,7 +128,7 @@ class BackupJobConfiguration {
 								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
 								dryRun ? "would expire" : "expired", expired.labels().size(),
 								String.join(", ", expired.labels()), expired.kept(), expired.keptFulls())
-								+ (expired.keptFulls() > physical.keepFull() && expired.verifiedFull() != null ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
+								+ (expired.verifiedFull() != null ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
 									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : "")
 								+ expired.held().stream().map(held -> "; " + held).collect(java.util.stream.Collectors.joining()));
 					return;

@@ -121,8 +121,10 @@ class PhysicalBackups {
 	}
 
 	/**
-	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, and the
-	 * newest full a passed check covered (null: none), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says.
+	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, the
+	 * newest full a passed check covered when the configured count alone would not keep it (null: none, or kept by
+	 * that count), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says, and what it says of each kept restore
+	 * whose full it keeps.
 	 */
 	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held) {
 	}
@@ -239,6 +241,9 @@ class PhysicalBackups {
 				keep = Math.max(keep, fulls.size() - fulls.indexOf(hold.full()));
 			}
 			List<String> held = holding.stream().map(KeptRestores.Hold::said).toList();
+			// named only when it raised the count: a hold may raise it alone
+			String keptForVerified = verified != null && fulls.size() - fulls.indexOf(verified) > this.keepFull ? verified
+					: null;
 			Set<String> keptFulls = new LinkedHashSet<>(
 					fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
 			List<String> expiring = sets.stream()
@@ -246,7 +251,7 @@ class PhysicalBackups {
 				.map(BackupSet::label)
 				.toList();
 			if (dryRun) {
-				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, verified, held));
+				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, keptForVerified, held));
 			}
 			// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count, and
 			// the WAL of each kept full with it
@@ -263,12 +268,12 @@ class PhysicalBackups {
 				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
 			}
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-					after.size(), keep, verified, held));
+					after.size(), keep, keptForVerified, held));
 		}
 	}
 
 	private Expired kept(Expired expired) {
-		if (expired.keptFulls() > this.keepFull && expired.verifiedFull() != null) {
+		if (expired.verifiedFull() != null) {
 			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
 		expired.held().forEach(log::warn);
