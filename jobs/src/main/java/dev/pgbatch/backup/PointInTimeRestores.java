@@ -36,7 +36,8 @@ import org.springframework.stereotype.Component;
  * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that
  * fails, or is stopped by a signal (Ctrl-C, SIGHUP, SIGTERM: {@link CleanUpOnExit}), leaves no process running, and
  * removes only what it made; but a copy whose replay was stopped (by the signal, or by someone else's clean stop of
- * its postgres) or that could not start is kept, with how to start it.
+ * its postgres) or that could not start is kept, with how to start it, and holds its set from retention
+ * ({@link KeptRestores}) until it is released.
  */
 @Component
 public class PointInTimeRestores {
