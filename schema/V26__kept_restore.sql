@@ -1,8 +1,8 @@
 -- V26: a kept point-in-time restore holds its set from retention. bin/etl backup restore --to ... --data-dir DIR that
 -- stops before it ends keeps DIR, whose replay resumes at its next start, fetching WAL from the repository: the set it
 -- was restored from, and the WAL from it on, must outlive every runner's retention until the operator is done. Each
--- restore records its hold here before pgBackRest writes into DIR (under the restore lock, which retention's expire
--- takes too), and releases it when it is promoted or removes what it made; one kept stays until
+-- restore records its hold here as soon as DIR holds the set, before postgres starts there (under the restore lock,
+-- which retention's expire takes too), and releases it when it is promoted or removes what it made; one kept stays until
 -- bin/etl backup restore --release DIR. One row per directory of a host: a new restore into DIR (emptied) replaces it.
 CREATE TABLE etl.kept_restore (
     id            bigint      GENERATED ALWAYS AS IDENTITY,

@@ -293,9 +293,11 @@ public class PointInTimeRestores {
 	/**
 	 * Restores into {@code data} and {@code tablespaces}, real paths recorded at the check: made here (0700) when
 	 * new, and from then on used as such only (pgBackRest's pg1-path, pg_ctl, the clean-up), never through a link
-	 * something put in their place. The set is held from retention before pgBackRest writes there (the restore lock,
-	 * which retention's expire takes too, is held meanwhile): released when the restore is promoted or removes what it
-	 * made, kept with a copy that is kept.
+	 * something put in their place. The set is held from retention as soon as DIR holds it, pgBackRest's restore done
+	 * and configured, before postgres starts (the restore lock, which retention's expire takes too, is held all along,
+	 * so no expire comes in between): released when the restore is promoted or removes what it made, kept with a copy
+	 * that is kept. Not before: a copy pgBackRest has not finished is never kept, and a shutdown hook could not
+	 * release a hold (the database's pool is closed by then).
 	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
 			String described, String liveData) throws IOException, InterruptedException {
@@ -306,11 +308,13 @@ public class PointInTimeRestores {
 		AtomicBoolean madeTablespaces = new AtomicBoolean();
 		// set once pgBackRest's restore (hours) is done and configured: from then on a signal stops the replay only
 		AtomicBoolean restored = new AtomicBoolean();
+		// set once its hold of the set is recorded: only then is there one to release
+		AtomicBoolean held = new AtomicBoolean();
 		// a replay stopped by a signal (an ssh session dropped) did not fail: started again, it resumes
 		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
 				() -> restored.get() ? STOPPING.formatted(data) : REMOVING.formatted(data, data),
 				() -> restored.get() ? replayKept(data, tablespaces, set, target, BY_SIGNAL)
-						: cleanUp(data, tablespaces, set, madeData.get(), madeTablespaces.get()),
+						: cleanUp(data, tablespaces, held.get() ? set : null, madeData.get(), madeTablespaces.get()),
 				() -> this.cluster.stop(data));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
@@ -332,8 +336,9 @@ public class PointInTimeRestores {
 			settings.put("unix_socket_directories", data.toString());
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
-			this.kept.hold(data, this.pgBackRest.stanza(), set, target.toString());
 			ClusterRestore.Configured configured = this.cluster.restore(data, tablespaces, set, target, settings);
+			this.kept.hold(data, this.pgBackRest.stanza(), set, target.toString());
+			held.set(true);
 			restored.set(true);
 			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
@@ -360,15 +365,15 @@ public class PointInTimeRestores {
 			boolean shutDown = ex instanceof ClusterRestore.ShutDownInReplay;
 			boolean promoted = shutDown && ((ClusterRestore.ShutDownInReplay) ex).promoted();
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
-					: promoted ? released(data, set,
+					: promoted ? released(data, held.get() ? set : null,
 							keptStopped(data, "fast", PROMOTED_KEPT.formatted(data, tablespaces, set, target, start(data))))
 					: shutDown ? replayKept(data, tablespaces, set, target, BY_SHUTDOWN)
 					: ex instanceof PostgresTools.MissingTool ? restored.get()
 							? replayKept(data, tablespaces, set, target, BY_MISSING_TOOL)
-							: released(data, set, NOT_SET_APART.formatted(data, tablespaces, set, port))
+							: NOT_SET_APART.formatted(data, tablespaces, set, port)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
 							? replayKept(data, tablespaces, set, target, BY_SIGNAL)
-							: cleanUp(data, tablespaces, set, madeData.get(), madeTablespaces.get()));
+							: cleanUp(data, tablespaces, held.get() ? set : null, madeData.get(), madeTablespaces.get()));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -424,8 +429,8 @@ public class PointInTimeRestores {
 	}
 
 	/**
-	 * Stops the restored cluster and removes what this restore made, then releases its hold of {@code set}: what is
-	 * left, said so.
+	 * Stops the restored cluster and removes what this restore made, then releases its hold of {@code set} (null:
+	 * none recorded): what is left, said so.
 	 */
 	private String cleanUp(Path data, Path tablespaces, String set, boolean madeData, boolean madeTablespaces) {
 		String notStopped = this.cluster.stop(data);
@@ -445,15 +450,17 @@ public class PointInTimeRestores {
 		return released(data, set, String.join("; ", said));
 	}
 
-	/** {@code said}, once the hold of {@code set} for {@code data} is released, or with why it could not be. */
+	/**
+	 * {@code said}, once the hold of {@code set} (null: none recorded) for {@code data} is released, or with why it
+	 * could not be.
+	 */
 	private String released(Path data, String set, String said) {
-		String notReleased = release(data, set);
+		String notReleased = set == null ? null : release(data, set);
 		return notReleased == null ? said : said + "; " + notReleased;
 	}
 
 	/**
-	 * Releases the hold of {@code set} for {@code data}: null when released (or none was recorded: a restore that
-	 * failed before), else what to do. Never throws: a restore done, or cleaning up, must not fail on its hold, which
+	 * Releases the hold of {@code set} for {@code data}: null when released, else what to do. Never throws: a restore done, or cleaning up, must not fail on its hold, which
 	 * keeps the set meanwhile, never the other way round.
 	 */
 	private String release(Path data, String set) {

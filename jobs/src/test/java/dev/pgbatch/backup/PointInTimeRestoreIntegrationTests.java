@@ -647,6 +647,9 @@ class PointInTimeRestoreIntegrationTests {
 				PointInTimeRestores.REMOVING.formatted(dir, dir)) + "\n");
 		assertThat(terminated.stderr()).contains("etl: backup restore stopped by a signal: no process is left running; "
 				+ dir + ", made by the restore, is removed; " + dir + "-tablespaces, made by the restore, is removed");
+		// its hold of the set released by the shutdown hook too
+		assertThat(terminated.stderr()).doesNotContain("could not be released");
+		assertThat(EtlInProcess.run("backup", "restore", "--release", dir.toString()).exitCode()).isEqualTo(2);
 		assertThat(dir).doesNotExist();
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
 		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))
