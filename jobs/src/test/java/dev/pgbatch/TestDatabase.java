@@ -261,6 +261,41 @@ public final class TestDatabase {
 		replaceWith(copy, pool);
 	}
 
+	/**
+	 * {@link #madeOnce} across the suite run: the first class, in any fork, that asks for {@code label} runs
+	 * {@code make} on its database and keeps a copy for the run (PREFIX_run_label, marked with the run as the
+	 * template is); the later ones get that copy in a second or two instead of running {@code make} (a seed at a
+	 * large scale, say). One asking while another makes it waits for its copy. The label names what the copy holds:
+	 * every class that asks for it must make it the same way. The next run drops it with the other leftovers.
+	 */
+	public static void madeOncePerRun(String label, DataSource pool, Runnable make) throws SQLException {
+		String copy = PREFIX + "_run_" + label;
+		if (copy.length() > 63) {
+			throw new IllegalArgumentException("too long for a database name: " + copy);
+		}
+		String database = name();
+		try (Connection connection = connect("postgres"); Statement statement = connection.createStatement()) {
+			statement.execute("SELECT pg_advisory_lock(hashtext('pgbatch.tests.run " + label + "'))");
+			try {
+				if (RUN.equals(comment(statement, copy))) {
+					replaceWith(copy, pool);
+					newArchiveId(database);
+					return;
+				}
+				make.run();
+				withoutConnections(pool, () -> {
+					Databases.drop(statement, copy);
+					whileInUse(statement, "CREATE DATABASE " + copy + " TEMPLATE " + database);
+					statement.execute("COMMENT ON DATABASE " + copy + " IS '" + RUN.replace("'", "''") + "'");
+					return copy;
+				});
+			}
+			finally {
+				statement.execute("SELECT pg_advisory_unlock(hashtext('pgbatch.tests.run " + label + "'))");
+			}
+		}
+	}
+
 	private static String withoutConnections(DataSource pool, SqlCall work) throws SQLException {
 		HikariDataSource hikari = (HikariDataSource) pool;
 		if (!hikari.isAllowPoolSuspension()) {
@@ -322,14 +357,26 @@ public final class TestDatabase {
 				statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
 				statement.execute("CREATE DATABASE " + database + " TEMPLATE " + TEMPLATE);
 			});
-			// an installation of its own, as separate databases are (V18): not the template's archive id
-			try (Connection connection = connect(database); Statement statement = connection.createStatement()) {
-				statement.execute("UPDATE ops.archive_installation SET archive_id = gen_random_uuid()");
-			}
+			newArchiveId(database);
 		}
 		catch (SQLException ex) {
 			throw new IllegalStateException("cannot make the test database " + database
 					+ " (is the stack up? bin/stack up): " + ex.getMessage(), ex);
+		}
+	}
+
+	/** An installation of its own, as separate databases are (V18): not the archive id of the one it was copied from. */
+	private static void newArchiveId(String database) throws SQLException {
+		try (Connection connection = connect(database); Statement statement = connection.createStatement()) {
+			statement.execute("UPDATE ops.archive_installation SET archive_id = gen_random_uuid()");
+		}
+	}
+
+	/** A database's comment (the run that made it), or null when there is no such database. */
+	private static String comment(Statement statement, String database) throws SQLException {
+		try (ResultSet row = statement.executeQuery(
+				"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '" + database + "'")) {
+			return row.next() ? row.getString(1) : null;
 		}
 	}
 
@@ -365,11 +412,8 @@ public final class TestDatabase {
 	 * earlier runs left (databases of the prefix no session uses; a live run's are in use and stay).
 	 */
 	private static void makeTemplateOfThisRun(Statement statement) throws SQLException {
-		try (ResultSet template = statement.executeQuery(
-				"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '" + TEMPLATE + "'")) {
-			if (template.next() && RUN.equals(template.getString(1))) {
-				return;
-			}
+		if (RUN.equals(comment(statement, TEMPLATE))) {
+			return;
 		}
 		List<String> leftovers = new ArrayList<>();
 		try (ResultSet names = statement.executeQuery("SELECT datname FROM pg_database WHERE datname LIKE '"

@@ -111,14 +111,11 @@ class BackupJobConfiguration {
 				boolean dryRun = Boolean.TRUE.equals(parameters.getParameter(ParameterDefinition.DRY_RUN).value());
 				if (BackupJob.physical(type(parameters))) {
 					// a dry run removes nothing, and takes no lock
-					ExecutionLock.Held restores = dryRun ? null : restoresApart(lock);
-					if (!dryRun && restores == null) {
+					PhysicalBackups.Expired expired = physical.expire(dryRun, physicalCatalog.covered(),
+							physicalCatalog::held, () -> restoresApart(lock));
+					if (expired == null) {
 						step.getExecutionContext().putString("summary.retention", EXPIRE_SKIPPED);
 						return;
-					}
-					PhysicalBackups.Expired expired;
-					try (restores) {
-						expired = physical.expire(dryRun, physicalCatalog.covered(), physicalCatalog.held());
 					}
 					if (!dryRun) {
 						step.getExecutionContext().putString(EXPIRE_RAN, "true");
@@ -147,13 +144,13 @@ class BackupJobConfiguration {
 	}
 
 	/**
-	 * The restore lock of the server ({@link RestoreLock}), taken for the length of an expire: a drill or a backup
+	 * The restore lock of the server ({@link RestoreLock}), taken for the length of one expire run: a drill or a backup
 	 * restore --to reads a set, which an expire must not remove under it. Held by one, null: the expire is skipped this
 	 * time (said), and the next physical backup's retention does it.
 	 */
-	private static ExecutionLock.Held restoresApart(ExecutionLock lock) {
+	private static PhysicalBackups.Apart.Release restoresApart(ExecutionLock lock) {
 		try {
-			return RestoreLock.hold(lock, RETENTION);
+			return RestoreLock.hold(lock, RETENTION)::close;
 		}
 		catch (RefusedException ex) {
 			log.warn("{}: {}", EXPIRE_SKIPPED, OneLine.of(ex.getMessage()));

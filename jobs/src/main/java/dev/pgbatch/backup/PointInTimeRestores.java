@@ -241,49 +241,51 @@ public class PointInTimeRestores {
 	 * UsageException, with nothing written.
 	 */
 	public Restored restore(String pointName, Instant time, Path dir, Integer port) throws IOException, InterruptedException {
+		// the input first, needing no lock: a typo is refused at once, not after a wait for retention
+		this.cluster.preflight();
+		ClusterRestore.Target target;
+		String described;
+		if (pointName != null) {
+			RestorePoints.Point point = this.points.recorded(pointName)
+				.orElseThrow(() -> new UsageException(RestoreDrills.UNKNOWN_POINT.formatted(OneLine.of(pointName))));
+			target = ClusterRestore.Target.point(point.name(), point.createdAt());
+			described = "restore point " + point.name() + " (made " + point.createdAt() + ", LSN " + point.lsn() + ")";
+		}
+		else {
+			this.cluster.refuseFuture(time);
+			target = ClusterRestore.Target.time(time);
+			described = "the last transaction committed at or before " + time;
+		}
+		Map<Path, String> live = this.cluster.livePlaces();
+		live.putIfAbsent(ClusterRestore.real(Path.of(this.properties.drillDir())), "ETL_PGBACKREST_DRILL_DIR");
+		refuseIfUnsafe(this.cluster.unsafe(dir, ClusterRestore.Use.DATA, live));
+		Path data = ClusterRestore.real(dir);
+		Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
+		refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
+		refuseIfUnsafe(temporary(dir));
+		refuseIfUnsafe(temporary(tablespaces));
+		int listening = port != null ? port : this.cluster.freePort();
+		String livePort = this.cluster.livePorts().get(listening);
+		if (livePort != null) {
+			throw new UsageException(LIVE_PORT.formatted(listening, livePort));
+		}
+		if (!ClusterRestore.portFree(listening)) {
+			throw new UsageException(PORT_BUSY.formatted(listening));
+		}
+		Path socket = data.resolve(".s.PGSQL." + listening);
+		int bytes = socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+		if (bytes > 107) {
+			throw new UsageException(SOCKET_TOO_LONG.formatted(dir, socket, bytes));
+		}
 		// a backup's retention holds the lock for seconds: waited for, as a drill waits
 		try (ExecutionLock.Held held = RestoreLock.holdAfterRetention(this.lock, "backup restore --to",
 				Instant.now().plus(this.properties.lockWait()), () -> false)) {
-			this.cluster.preflight();
-			ClusterRestore.Target target;
-			String described;
-			if (pointName != null) {
-				RestorePoints.Point point = this.points.recorded(pointName)
-					.orElseThrow(() -> new UsageException(RestoreDrills.UNKNOWN_POINT.formatted(OneLine.of(pointName))));
-				target = ClusterRestore.Target.point(point.name(), point.createdAt());
-				described = "restore point " + point.name() + " (made " + point.createdAt() + ", LSN " + point.lsn() + ")";
-			}
-			else {
-				this.cluster.refuseFuture(time);
-				target = ClusterRestore.Target.time(time);
-				described = "the last transaction committed at or before " + time;
-			}
-			Map<Path, String> live = this.cluster.livePlaces();
-			live.putIfAbsent(ClusterRestore.real(Path.of(this.properties.drillDir())), "ETL_PGBACKREST_DRILL_DIR");
-			refuseIfUnsafe(this.cluster.unsafe(dir, ClusterRestore.Use.DATA, live));
-			Path data = ClusterRestore.real(dir);
-			Path tablespaces = data.resolveSibling(data.getFileName() + "-tablespaces");
-			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
-			refuseIfUnsafe(temporary(dir));
-			refuseIfUnsafe(temporary(tablespaces));
-			int listening = port != null ? port : this.cluster.freePort();
-			String livePort = this.cluster.livePorts().get(listening);
-			if (livePort != null) {
-				throw new UsageException(LIVE_PORT.formatted(listening, livePort));
-			}
-			if (!ClusterRestore.portFree(listening)) {
-				throw new UsageException(PORT_BUSY.formatted(listening));
-			}
-			Path socket = data.resolve(".s.PGSQL." + listening);
-			int bytes = socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-			if (bytes > 107) {
-				throw new UsageException(SOCKET_TOO_LONG.formatted(dir, socket, bytes));
-			}
+			// what the wait may have changed: the sets (retention expired some), and the paths
 			this.cluster.refuseWithoutSet(target, ClusterRestore.RESTORE_TOOLS);
 			String liveData = this.pgBackRest.option("restore", "pg1-path").orElse("?");
 			// pgbackrest check (a WAL switch archived) and the set, before anything is made
 			String set = this.cluster.setFor(target, ClusterRestore.RESTORE_TOOLS);
-			// checked again after the check's seconds, just before anything is made there
+			// checked again after the wait and the check's seconds, just before anything is made there
 			refuseIfUnsafe(this.cluster.unsafe(data, ClusterRestore.Use.DATA, live));
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
 			return restore(data, tablespaces, listening, set, target, described, liveData);

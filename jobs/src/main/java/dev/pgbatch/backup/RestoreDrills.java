@@ -139,7 +139,8 @@ public class RestoreDrills {
 	 * ({@link RestoreLock}: a restore --to at 3 a.m. is not refused for the length of someone else's backup; one that
 	 * started before the lock was taken is waited for again, without it; a backup's retention holding the lock is
 	 * waited for within the same wait, {@link RestoreLock#holdAfterRetention}); one that still runs after that fails the
-	 * drill, recorded ({@link #BACKUP_RUNS}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
+	 * drill, recorded ({@link #BACKUP_RUNS}), as a retention still holding the lock does
+	 * ({@link dev.pgbatch.core.ExecutionLock#OUT_WAITED}). Everything that fails after is one of the drill's problems. Null when {@code stop} said
 	 * so during the wait (`etl stop`, the scheduler's shutdown): nothing was drilled or recorded.
 	 */
 	public Drill drill(String pointName, Instant time, BooleanSupplier stop) throws InterruptedException {
@@ -160,7 +161,12 @@ public class RestoreDrills {
 			if (waited == BackupWait.Waited.STILL_RUNS) {
 				return failedForABackup(target);
 			}
-			locked = RestoreLock.holdAfterRetention(this.lock, HOLDER, deadline, stop);
+			try {
+				locked = RestoreLock.holdAfterRetention(this.lock, HOLDER, deadline, stop);
+			}
+			catch (ExecutionLock.OutWaited ex) {
+				return failed(target, ex.getMessage());
+			}
 			if (locked == null) {
 				log.info("restore drill to {}: asked to stop while it waited for a backup's retention to end; nothing"
 						+ " was drilled", target.name());
@@ -246,9 +252,13 @@ public class RestoreDrills {
 
 	/** A drill that a backup under way kept from running: recorded as failed, so that the drill gauges say so. */
 	private Drill failedForABackup(Target target) {
+		return failed(target, BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
+	}
+
+	/** A drill that never ran ({@code problem}: what kept it from running), recorded as failed. */
+	private Drill failed(Target target, String problem) {
 		// a weekly drill that never runs is a failed one
-		List<String> problems = List.of(
-				BACKUP_RUNS.formatted(this.pgBackRest.stanza(), this.backupWait.bound().toSeconds()));
+		List<String> problems = List.of(problem);
 		long id = record(Instant.now(), target.name(), null, 0, 0, problems);
 		log.warn("restore drill {} to {}: failed: {}", id, target.name(), problems.get(0));
 		return new Drill(id, target.name(), null, target.counts() != null, 0, 0, problems);

@@ -1,5 +1,6 @@
 package dev.pgbatch.backup;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
@@ -22,6 +23,12 @@ final class RestoreLock {
 	static final String LOST = "the lock of %s was lost while it ran (its session in database %s ended: did the server"
 			+ " restart?): another drill or restore --to may have run beside it";
 
+	/**
+	 * The longest a drill or restore --to waits for retention's hold, whatever ETL_PGBACKREST_LOCK_WAIT says: it holds
+	 * the lock for one expire run, seconds; one that holds it longer hangs, and an operator is not kept waiting for it.
+	 */
+	static final Duration RETENTION_WAIT = Duration.ofMinutes(2);
+
 	private RestoreLock() {
 	}
 
@@ -37,13 +44,15 @@ final class RestoreLock {
 	/**
 	 * {@link #hold}, for a drill or a restore --to ("backup drill", "backup restore --to"): while a physical backup's retention holds the lock (for the
 	 * seconds of its expire), it is tried again until {@code deadline} (ETL_PGBACKREST_LOCK_WAIT from the start of
-	 * the command's waits), then refused the same way. Any other holder is refused at once: a drill or restore runs
+	 * the command's waits), {@link #RETENTION_WAIT} from now at the latest, then refused
+	 * ({@link ExecutionLock.OutWaited}). Any other holder is refused at once: a drill or restore runs
 	 * for hours. Null when {@code stop} said so meanwhile.
 	 */
 	static ExecutionLock.Held holdAfterRetention(ExecutionLock lock, String holder, Instant deadline,
 			BooleanSupplier stop) throws InterruptedException {
+		Instant capped = Instant.now().plus(RETENTION_WAIT);
 		ExecutionLock.Held held = lock.acquireAfter(ClusterRestore.LOCK, holder, ServerDatabases.MAINTENANCE,
-				BackupJobConfiguration.RETENTION, deadline, stop);
+				BackupJobConfiguration.RETENTION, deadline.isBefore(capped) ? deadline : capped, stop);
 		return held == null ? null : watched(held, holder);
 	}
 

@@ -29,9 +29,10 @@ final class TableCounts {
 			""";
 
 	/**
-	 * Every listed table, one row per inheritance descendant (children's children too, each once as count(*) reads
-	 * it; not temporary ones, which pg_dump skips and count(*) reads only in their own session) with its kind and
-	 * the extension it belongs to, or one row without: ordered by the table.
+	 * Every listed table, one row per inheritance descendant whose rows pg_dump dumps (children's children too, each
+	 * once; not temporary ones, which pg_dump skips; not foreign tables, whose rows are elsewhere; not an extension's
+	 * tables, but for the configuration tables it dumps whole: pg_extension_config_dump with no condition), or one row
+	 * without: ordered by the table.
 	 */
 	private static final String LISTED_WITH_DESCENDANTS = """
 			WITH RECURSIVE listed AS (SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
@@ -42,28 +43,19 @@ final class TableCounts {
 			  UNION
 			  SELECT d.ancestor, i.inhrelid FROM descendants d JOIN pg_inherits i ON i.inhparent = d.oid
 			    JOIN pg_class c ON c.oid = i.inhrelid AND c.relpersistence <> 't'
+			), dumped AS (
+			  SELECT d.ancestor, c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname) AS quoted
+			  FROM descendants d JOIN pg_class c ON c.oid = d.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+			  WHERE c.relkind <> 'f' AND NOT EXISTS (SELECT 1 FROM pg_depend x JOIN pg_extension e ON e.oid = x.refobjid
+			      WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.refclassid = 'pg_extension'::regclass
+			        AND x.deptype = 'e'
+			        AND NOT EXISTS (SELECT 1 FROM unnest(e.extconfig, e.extcondition) AS config (oid, condition)
+			          WHERE config.oid = c.oid AND coalesce(config.condition, '') = ''))
 			)
-			SELECT l.nspname, l.relname, l.quoted, n.nspname, c.relname, l.oid, c.relkind::text, e.extname
-			FROM listed l LEFT JOIN descendants d ON d.ancestor = l.oid
-			  LEFT JOIN pg_class c ON c.oid = d.oid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-			  LEFT JOIN pg_depend x ON x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.refclassid = 'pg_extension'::regclass
-			    AND x.deptype = 'e'
-			  LEFT JOIN pg_extension e ON e.oid = x.refobjid
+			SELECT l.nspname, l.relname, l.quoted, d.nspname, d.relname, l.oid, d.quoted
+			FROM listed l LEFT JOIN dumped d ON d.ancestor = l.oid
 			ORDER BY l.quoted, l.oid
 			""";
-
-	/**
-	 * A descendant whose rows count(*) of a listed table reads and pg_dump does not dump (a foreign table's, or
-	 * those of an extension's table: none, or a configuration table's filtered): the manifest's count could not
-	 * hold them, and every verify of the backup would fail on that table. Refused before anything is written.
-	 */
-	static final String UNCOUNTED_DESCENDANT = "%s cannot be backed up: its inheritance descendant %s is %s, whose rows"
-			+ " count(*) of %1$s reads and pg_dump does not dump (its backup would never verify); detach it (NO INHERIT)"
-			+ " to back this database up";
-
-	static final String FOREIGN_TABLE = "a foreign table";
-
-	static final String EXTENSION_TABLE = "a table of extension %s";
 
 	/** What pg_export_snapshot() returns (00000003-0000001B-1): checked before it goes into SET TRANSACTION SNAPSHOT. */
 	private static final Pattern SNAPSHOT_ID = Pattern.compile("[0-9A-F]+(-[0-9A-F]+)+");
@@ -72,16 +64,14 @@ final class TableCounts {
 	}
 
 	/**
-	 * A table pg_dump dumps the rows of, as the catalogue names it, and quoted: the key of its count; with its
-	 * inheritance descendants, whose rows its count(*) holds and its COPY does not, and why any of them cannot be
-	 * counted from the dump ({@link #UNCOUNTED_DESCENDANT}).
+	 * A table pg_dump dumps the rows of, as the catalogue names it, and quoted: the key of its count; with the
+	 * inheritance descendants whose rows pg_dump dumps, which its count holds as count(*) of a plain parent does.
 	 */
-	record Listed(DumpRowCounts.Table table, String quoted, List<DumpRowCounts.Table> descendants,
-			List<Uncounted> uncounted) {
+	record Listed(DumpRowCounts.Table table, String quoted, List<Descendant> descendants) {
 	}
 
-	/** A descendant the dump cannot count, and what it is ({@link #FOREIGN_TABLE}, {@link #EXTENSION_TABLE}). */
-	record Uncounted(DumpRowCounts.Table table, String kind) {
+	/** An inheritance descendant pg_dump dumps the rows of, as the catalogue names it, and quoted. */
+	record Descendant(DumpRowCounts.Table table, String quoted) {
 	}
 
 	/**
@@ -100,19 +90,11 @@ final class TableCounts {
 						if (tables.isEmpty() || rs.getLong(6) != last) {
 							last = rs.getLong(6);
 							tables.add(new Listed(new DumpRowCounts.Table(rs.getString(1), rs.getString(2)), rs.getString(3),
-									new ArrayList<>(), new ArrayList<>()));
+									new ArrayList<>()));
 						}
 						if (rs.getString(4) != null) {
-							Listed table = tables.get(tables.size() - 1);
-							DumpRowCounts.Table descendant = new DumpRowCounts.Table(rs.getString(4), rs.getString(5));
-							String kind = "f".equals(rs.getString(7)) ? FOREIGN_TABLE
-									: rs.getString(8) == null ? null : EXTENSION_TABLE.formatted(OneLine.of(rs.getString(8)));
-							if (kind == null) {
-								table.descendants().add(descendant);
-							}
-							else {
-								table.uncounted().add(new Uncounted(descendant, kind));
-							}
+							tables.get(tables.size() - 1).descendants()
+								.add(new Descendant(new DumpRowCounts.Table(rs.getString(4), rs.getString(5)), rs.getString(7)));
 						}
 					}
 				}
@@ -125,17 +107,23 @@ final class TableCounts {
 	}
 
 	/**
-	 * Every table's exact row count, by its quoted name as the catalogue spells it; each table counted in a
-	 * transaction of its own, importing {@code snapshot} when given, so no more than one table is locked at
-	 * a time.
+	 * Every table's exact row count, by its quoted name as the catalogue spells it, as a manifest counts it: its own
+	 * rows and those of the descendants pg_dump dumps, each read ONLY (a foreign descendant is never read, and a
+	 * manifest made before foreign descendants were left out, where the two are equal, compares as well as count(*));
+	 * each table counted in a transaction of its own, importing {@code snapshot} when given, so no more than one table
+	 * and its descendants are locked at a time.
 	 */
 	static Map<String, Long> of(Connection connection, String snapshot) {
 		try {
 			Map<String, Long> counts = new TreeMap<>();
 			for (Listed table : tables(connection, snapshot)) {
-				// the name comes from the catalogue, quoted by format('%I'), not from the manifest
 				counts.put(table.quoted(), inSnapshot(connection, snapshot, statement -> {
-					try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM " + table.quoted())) {
+					// the names come from the catalogue, quoted by format('%I')
+					StringBuilder sum = new StringBuilder("SELECT (SELECT count(*) FROM ONLY " + table.quoted() + ")");
+					for (Descendant descendant : table.descendants()) {
+						sum.append(" + (SELECT count(*) FROM ONLY ").append(descendant.quoted()).append(')');
+					}
+					try (ResultSet rs = statement.executeQuery(sum.toString())) {
 						rs.next();
 						return rs.getLong(1);
 					}
@@ -149,44 +137,32 @@ final class TableCounts {
 	}
 
 	/**
-	 * Every listed table's row count as count(*) reads it, from the rows a dump holds (DumpRowCounts): its own
-	 * and its descendants', by its quoted name; fails when the dump holds no data of one of them, or when two
+	 * Every listed table's row count as {@link #of} reads it, from the rows a dump holds (DumpRowCounts): its own
+	 * and its dumped descendants', by its quoted name; fails when the dump holds no data of one of them, or when two
 	 * tables go by one name.
 	 */
 	static Map<String, Long> inDump(List<Listed> tables, Map<DumpRowCounts.Table, Long> dumped) throws IOException {
-		// the check before the dump may have run before such a descendant was attached
-		refuseUncounted(tables);
 		Set<DumpRowCounts.Table> named = new HashSet<>();
 		for (Listed table : tables) {
 			if (!named.add(table.table())) {
-				throw new IOException(String.format(DumpRowCounts.SAME_NAME, table.table()));
+				throw new IOException(String.format(DumpRowCounts.SAME_NAME, OneLine.of(table.table().toString())));
 			}
 		}
 		Map<String, Long> counts = new TreeMap<>();
 		for (Listed table : tables) {
 			long rows = dumpedRows(dumped, table.table());
-			for (DumpRowCounts.Table descendant : table.descendants()) {
-				rows += dumpedRows(dumped, descendant);
+			for (Descendant descendant : table.descendants()) {
+				rows += dumpedRows(dumped, descendant.table());
 			}
 			counts.put(table.quoted(), rows);
 		}
 		return counts;
 	}
 
-	/** Fails naming the first listed table with a descendant the dump cannot count ({@link #UNCOUNTED_DESCENDANT}). */
-	static void refuseUncounted(List<Listed> tables) throws IOException {
-		for (Listed table : tables) {
-			if (!table.uncounted().isEmpty()) {
-				Uncounted descendant = table.uncounted().get(0);
-				throw new IOException(UNCOUNTED_DESCENDANT.formatted(table.table(), descendant.table(), descendant.kind()));
-			}
-		}
-	}
-
 	private static long dumpedRows(Map<DumpRowCounts.Table, Long> dumped, DumpRowCounts.Table table) throws IOException {
 		Long rows = dumped.get(table);
 		if (rows == null) {
-			throw new IOException(String.format(DumpRowCounts.MISSING_DATA, table));
+			throw new IOException(String.format(DumpRowCounts.MISSING_DATA, OneLine.of(table.toString())));
 		}
 		return rows;
 	}

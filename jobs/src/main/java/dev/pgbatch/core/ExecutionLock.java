@@ -60,6 +60,10 @@ public class ExecutionLock {
 
 	static final String ALREADY_RUNNING = "job %s is already running%s; a second run is refused";
 
+	/** A brief holder ({@link #acquireAfter}) that still held the lock when the wait for it ran out. */
+	public static final String OUT_WAITED = "the lock of %s is still held by %s, which holds it for seconds, after the"
+			+ " wait for it ran out: refused; run this again once it has ended";
+
 	/** A holder of the runner's role: which command and process (its application_name), from where, since when. */
 	static final String OWN_HOLDER = "%s; connected from %s since %s, server pid %d";
 
@@ -70,6 +74,15 @@ public class ExecutionLock {
 	static final String FOREIGN_HOLDER = "the lock of %s is held by a session of role %s (server pid %d, application_name"
 			+ " '%s'), not of the runner's role %s: nothing of pgbatch runs it, and it cannot start until that session"
 			+ " lets go; end it (SELECT pg_terminate_backend(%d)) and let only the runner's role take advisory locks"
+			+ " (docs/operations.md, \"Advisory locks\")";
+
+	/**
+	 * A session of another role named as the runner names its sessions ({@link #owner}): most likely a runner
+	 * configured with another role (a retention of another host's runner), not a squatter to end.
+	 */
+	static final String OTHER_RUNNER = "the lock of %s is held by a session of role %s (server pid %d, application_name"
+			+ " '%s'), not of the runner's role %s: probably another pgbatch runner, configured with that role; it"
+			+ " cannot start until that run ends, and runners that share a server are to log in as one role"
 			+ " (docs/operations.md, \"Advisory locks\")";
 
 	/** Locks that jobs of different names share: the partitions of the managed tables. */
@@ -175,8 +188,8 @@ public class ExecutionLock {
 	/**
 	 * {@link #acquire(String, String, String)}, but while the lock is held by a process of the runner's running
 	 * command {@code briefHolder} (one that holds it for seconds, as a physical backup's retention holds the restore
-	 * lock for its expire), looks again every {@link #BRIEF_LOOK} until {@code deadline}, then refuses as acquire
-	 * does. Any other holder is refused at once. Looks, not a wait in the lock's queue: the queue cannot tell its
+	 * lock for its expire), looks again every {@link #BRIEF_LOOK} until {@code deadline}, then refuses saying so
+	 * ({@link OutWaited}). Any other holder is refused at once, as acquire refuses it. Looks, not a wait in the lock's queue: the queue cannot tell its
 	 * holders apart. Null when {@code stop} said so between looks: the lock was not taken.
 	 */
 	public Held acquireAfter(String lockName, String holderName, String database, String briefHolder, Instant deadline,
@@ -187,10 +200,15 @@ public class ExecutionLock {
 			boolean said = false;
 			while (!tryLock(connection, LOCK_SPACE, lockName)) {
 				List<Holder> holders = holders(connection, LOCK_SPACE, lockName);
-				// none: it was released between the two statements
-				boolean brief = holders.isEmpty() || holders.get(0).running(briefHolder);
-				if (!brief || !Instant.now().isBefore(deadline)) {
+				if (holders.isEmpty()) {
+					// released between the two statements: tried again at once, even past the deadline
+					continue;
+				}
+				if (!holders.get(0).running(briefHolder)) {
 					throw busy(holders, lockName);
+				}
+				if (!Instant.now().isBefore(deadline)) {
+					throw new OutWaited(String.format(OUT_WAITED, lockName, holders.get(0).described()));
 				}
 				if (stop.getAsBoolean()) {
 					endSession(connection);
@@ -242,6 +260,15 @@ public class ExecutionLock {
 		}
 		return new RefusedException(String.format(ALREADY_RUNNING, lockName,
 				holders.isEmpty() ? "" : " (" + holders.get(0).described() + ")"));
+	}
+
+	/** The refusal of {@link #acquireAfter} once its wait ran out ({@link #OUT_WAITED}): a run that did not happen. */
+	public static final class OutWaited extends RefusedException {
+
+		OutWaited(String message) {
+			super(message);
+		}
+
 	}
 
 	/**
@@ -494,8 +521,9 @@ public class ExecutionLock {
 		}
 
 		String foreign(String what) {
-			return String.format(FOREIGN_HOLDER, what, OneLine.of(this.role), this.pid, OneLine.of(this.application),
-					OneLine.of(this.runnersRole), this.pid);
+			// the pid twice for FOREIGN_HOLDER's pg_terminate_backend; OTHER_RUNNER uses it once
+			return String.format(this.application.startsWith("pgbatch ") ? OTHER_RUNNER : FOREIGN_HOLDER, what,
+					OneLine.of(this.role), this.pid, OneLine.of(this.application), OneLine.of(this.runnersRole), this.pid);
 		}
 
 	}

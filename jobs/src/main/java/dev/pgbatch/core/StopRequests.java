@@ -89,6 +89,11 @@ public class StopRequests {
 				}
 				return;
 			}
+			catch (UsageException ex) {
+				// gone from the repository (deleted by hand): nothing is left to stop, and asking again will not find it
+				log.warn("Execution {}: could not be asked to stop: {}", executionId, ex.getMessage());
+				return;
+			}
 			catch (RuntimeException ex) {
 				// its class only: a driver's message may carry the server's address or more
 				log.warn("Execution {}: could not be asked to stop ({}); {}", executionId, ex.getClass().getSimpleName(),

@@ -1,7 +1,6 @@
 package dev.pgbatch.seed;
 
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 
 import dev.pgbatch.core.ParameterDefinition;
 
@@ -13,6 +12,8 @@ record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset, boolean 
 
 	/** How far back task executions (and tasks) reach. */
 	static final int HISTORY_MONTHS = 18;
+
+	private static final long DAY_SECONDS = 86_400;
 
 	static SeedPlan of(JobParameters parameters) {
 		return new SeedPlan(parameters.getDouble("scale"), parameters.getLong("seed"),
@@ -47,14 +48,17 @@ record SeedPlan(double scale, long seed, LocalDate asOf, boolean reset, boolean 
 		return scaled(10000);
 	}
 
-	/** Seconds since the epoch at which the seeded history begins. */
+	/**
+	 * Seconds since the epoch at which the seeded history begins (midnight UTC). Called for most generated rows:
+	 * days times seconds, not a ZonedDateTime (a tenth of the generator threads' time went into those).
+	 */
 	long historyStartEpochSecond() {
-		return this.asOf.minusMonths(HISTORY_MONTHS).atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+		return this.asOf.minusMonths(HISTORY_MONTHS).toEpochDay() * DAY_SECONDS;
 	}
 
 	/** Seconds since the epoch at the start of the as-of day (UTC): every generated time is before it. */
 	long asOfEpochSecond() {
-		return this.asOf.atStartOfDay(ZoneOffset.UTC).toEpochSecond();
+		return this.asOf.toEpochDay() * DAY_SECONDS;
 	}
 
 	/** A flag, or its default for an execution launched before the flag existed (when restarted). */

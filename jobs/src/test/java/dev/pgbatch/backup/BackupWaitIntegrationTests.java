@@ -17,11 +17,13 @@ import dev.pgbatch.RestoreTurns;
 import dev.pgbatch.TestDatabase;
 import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
+import dev.pgbatch.core.ExecutionLock;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * backup verify --physical and backup drill against the stack's repository while a physical backup runs (its lock
@@ -154,13 +156,15 @@ class BackupWaitIntegrationTests {
 	}
 
 	/**
-	 * A drill's or a backup restore --to's wait for retention's hold of the restore lock that runs out is refused as
-	 * any holder is (exit 1, naming it), with nothing recorded or made.
+	 * A drill's or a backup restore --to's wait for retention's hold of the restore lock that runs out is refused
+	 * (exit 1) saying so, naming the holder (review 22 #6: not as "already running"); nothing made, the drill recorded
+	 * as failed, as one a backup kept from running is.
 	 */
 	@Test
 	void aDrillOrRestoreWhoseWaitForRetentionRunsOutIsRefusedNamingIt() throws Exception {
 		String point = recordedPoint("retention-" + System.nanoTime());
-		Path dir = Files.createTempDirectory("retention-wait").resolve("restored");
+		// not in /tmp, which a restore --to refuses before its wait
+		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-wait").resolve("restored");
 		EtlProcess.Result drill;
 		EtlProcess.Result restore;
 		long started = System.nanoTime();
@@ -171,22 +175,48 @@ class BackupWaitIntegrationTests {
 		}
 
 		assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(6));
-		for (EtlProcess.Result refused : List.of(drill, restore)) {
-			assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isEqualTo(1);
-			assertThat(refused.stderr().strip().lines().reduce((first, last) -> last).orElseThrow())
-				.matches("etl: job " + ClusterRestore.LOCK + " is already running \\(pgbatch "
-						+ BackupJobConfiguration.RETENTION + ", pid 1 on the test; connected from \\S+ since \\S+Z,"
-						+ " server pid \\d+\\); a second run is refused");
-		}
+		String outWaited = ExecutionLock.OUT_WAITED.formatted(ClusterRestore.LOCK, "pgbatch "
+				+ BackupJobConfiguration.RETENTION + ", pid 1 on the test; connected from \\S+ since \\S+Z, server pid \\d+")
+			.replace("(", "\\(").replace(")", "\\)");
+		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isEqualTo(1);
+		assertThat(restore.stderr().strip().lines().reduce((first, last) -> last).orElseThrow())
+			.matches("etl: " + outWaited);
+		assertThat(restore.stderr()).contains("backup restore --to waits until ");
+		assertThat(drill.exitCode()).as(drill.stdout() + drill.stderr()).isEqualTo(1);
 		assertThat(dir).doesNotExist();
 		try (Connection connection = TestDatabase.connect();
 				PreparedStatement drills = connection
-					.prepareStatement("SELECT count(*) FROM etl.restore_drill WHERE target = ?")) {
+					.prepareStatement("SELECT passed, problems, backup_label FROM etl.restore_drill WHERE target = ?")) {
 			drills.setString(1, point);
 			try (ResultSet row = drills.executeQuery()) {
-				assertThat(row.next() && row.getLong(1) == 0).isTrue();
+				assertThat(row.next()).isTrue();
+				assertThat(row.getBoolean(1)).isFalse();
+				assertThat(row.getString(2)).matches("(?s)" + outWaited + ".*");
+				assertThat(row.getString(3)).isNull();
+				assertThat(row.next()).isFalse();
 			}
 		}
+	}
+
+	/**
+	 * Review 22 #2: backup restore --to checks its input before it waits for retention's hold of the restore lock: an
+	 * unknown point is refused at once (exit 2), not after ETL_PGBACKREST_LOCK_WAIT.
+	 */
+	@Test
+	void aRestoreWithAnUnknownPointIsRefusedWithoutWaitingForRetention() throws Exception {
+		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-typo").resolve("restored");
+		EtlProcess.Result restore;
+		long started;
+		try (RestoreTurns.Turn turn = RestoreTurns.take(); Connection retention = holdingTheRestoreLockAsRetention()) {
+			started = System.nanoTime();
+			restore = EtlInProcess.run(Map.of("ETL_PGBACKREST_LOCK_WAIT", "60s"), "backup", "restore", "--to",
+					"no-such-point", "--data-dir", dir.toString());
+		}
+
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+		assertThat(restore.exitCode()).as(restore.stdout() + restore.stderr()).isEqualTo(2);
+		assertThat(restore.stderr().strip()).isEqualTo("etl: " + RestoreDrills.UNKNOWN_POINT.formatted("no-such-point"));
+		assertThat(dir).doesNotExist();
 	}
 
 	/**
@@ -199,9 +229,12 @@ class BackupWaitIntegrationTests {
 				+ " pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
 			lock.setString(1, "pgbatch " + BackupJobConfiguration.RETENTION + ", pid 1 on the test");
 			lock.setString(2, ClusterRestore.LOCK);
-			try (ResultSet taken = lock.executeQuery()) {
-				assertThat(taken.next() && taken.getBoolean(2)).isTrue();
-			}
+			// another class's physical backup holds it for the seconds of each expire of its retention
+			await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+				try (ResultSet taken = lock.executeQuery()) {
+					return taken.next() && taken.getBoolean(2);
+				}
+			});
 		}
 		catch (Exception ex) {
 			session.close();

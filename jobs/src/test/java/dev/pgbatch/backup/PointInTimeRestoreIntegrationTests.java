@@ -39,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * bin/etl backup restore --to NAME|--to-time T --data-dir DIR [--port P] against the stack's cluster and pgBackRest
@@ -974,9 +975,12 @@ class PointInTimeRestoreIntegrationTests {
 				java.sql.PreparedStatement lock = holder.prepareStatement("SELECT set_config('application_name',"
 						+ " 'a restore of the test', false), pg_try_advisory_lock(hashtext('pgbatch.job'), hashtext(?))")) {
 			lock.setString(1, ClusterRestore.LOCK);
-			try (ResultSet taken = lock.executeQuery()) {
-				assertThat(taken.next() && taken.getBoolean(2)).isTrue();
-			}
+			// another class's physical backup holds it for the seconds of each expire of its retention
+			await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+				try (ResultSet taken = lock.executeQuery()) {
+					return taken.next() && taken.getBoolean(2);
+				}
+			});
 
 			EtlProcess.Result drill = EtlInProcess.run("backup", "drill", "--to", this.point);
 			EtlProcess.Result restore = EtlInProcess.run("backup", "restore", "--to", this.point, "--data-dir",

@@ -458,6 +458,38 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 	}
 
 	/**
+	 * Review 22 #7: a session of another role named as a runner names its sessions is most likely a runner configured
+	 * with that role: said so, and no pg_terminate_backend is suggested.
+	 */
+	@Test
+	void aJobLockHeldByARunnerOfAnotherRoleIsSaidToBeProbablyAnotherRunner() throws Exception {
+		String job = "a job of another runner";
+		String application = "pgbatch backup retention, pid 7 on another host";
+		Process other = StackSuperuser.start(TestDatabase.name(), "SET client_connection_check_interval = '100ms';"
+				+ " SELECT set_config('application_name', '" + application + "', false),"
+				+ " pg_advisory_lock(hashtext('pgbatch.job'), hashtext('" + job + "')), pg_sleep(300)");
+		try {
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).size() == 1);
+			int pid = TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).get(0);
+			String role = this.jdbc.queryForObject("SELECT session_user::text", String.class);
+
+			assertThatThrownBy(() -> this.lock.acquire(job)).isInstanceOf(RefusedException.class)
+				.hasMessage("the lock of job " + job + " is held by a session of role postgres (server pid " + pid
+						+ ", application_name '" + application + "'), not of the runner's role " + role
+						+ ": probably another pgbatch runner, configured with that role; it cannot start until that run"
+						+ " ends, and runners that share a server are to log in as one role (docs/operations.md,"
+						+ " \"Advisory locks\")");
+		}
+		finally {
+			other.destroy();
+			other.waitFor();
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> TestDatabase.advisoryLockHolders(this.jdbc, "pgbatch.job", job).isEmpty());
+	}
+
+	/**
 	 * A refusal says which command holds the lock and where: its own holder name (several commands share a lock),
 	 * its process and host, where its session connected from and since when, and its server pid (review 12 #7).
 	 */

@@ -170,6 +170,29 @@ class StopRequestsTests {
 				+ " trying again in a second").doesNotContain("10.0.0.7");
 	}
 
+	/** An execution deleted from the repository by hand is looked for once: asking again would not find it either. */
+	@Test
+	void aRunGoneFromTheRepositoryIsLookedForOnceNotEverySecond(CapturedOutput output) {
+		JobExecution ours = new JobExecution(42, new JobInstance(7, "archive"), new JobParameters());
+		AtomicInteger reads = new AtomicInteger();
+		StopRequests stops = new StopRequests(new ResourcelessJobRepository() {
+			@Override
+			public JobExecution getJobExecution(long executionId) {
+				reads.incrementAndGet();
+				return null;
+			}
+		});
+
+		try (StopRequests.Launch launch = stops.begin(() -> true, "archive")) {
+			StopRequests.recorded(ours);
+			launch.lost();
+		}
+
+		assertThat(reads).hasValue(1);
+		assertThat(output.getAll()).contains("Execution 42: could not be asked to stop: there is no execution 42")
+			.doesNotContain("trying again");
+	}
+
 	/** A repository of running executions that records which ones were asked to stop. */
 	private static ResourcelessJobRepository repository(List<Long> stopped, JobExecution... running) {
 		for (JobExecution execution : running) {

@@ -1,6 +1,11 @@
 package dev.pgbatch.embed;
 
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
 import dev.pgbatch.JobRuns;
+import dev.pgbatch.TestDatabase;
 import dev.pgbatch.core.ExecutionReport;
 import dev.pgbatch.core.JobRunner;
 import dev.pgbatch.seed.SeedDataRuns;
@@ -20,6 +25,14 @@ final class EmbedRuns {
 	static void seed(JobRunner runner, int scale) {
 		assertThat(SeedDataRuns.seed(runner, "scale=" + scale, "reset=true", "as-of=2026-06-30", "force=true").getStatus())
 			.isEqualTo(BatchStatus.COMPLETED);
+	}
+
+	/**
+	 * seed-data at scale 4 (2,000 products), seeded once per suite run for the classes that need that many
+	 * (TestDatabase.madeOncePerRun): a copy is what the seed would give.
+	 */
+	static void seededAtScale4(JobRunner runner, DataSource pool) throws SQLException {
+		TestDatabase.madeOncePerRun("seeded_scale_4", pool, () -> seed(runner, 4));
 	}
 
 	/** Runs the job, expects it COMPLETED, and returns it. */

@@ -25,8 +25,8 @@ class ModelIndexIntegrationTests extends DatabaseIntegrationTest {
 	PartitionProperties partitions;
 
 	@Test
-	void theBuildIsGivenMemoryForItsWholeGraphAndSaysWhenItDidNotFit() {
-		EmbedRuns.seed(this.runner, 4);
+	void theBuildIsGivenMemoryForItsWholeGraphAndSaysWhenItDidNotFit() throws Exception {
+		EmbedRuns.seededAtScale4(this.runner, this.dataSource);
 		// random vectors: the build's memory depends on their number and size, not on what they mean
 		this.jdbc.update("""
 				INSERT INTO retail.product_embeddings (product_id, store_id, embedding_model, dimensions, embedding_text, embedding)

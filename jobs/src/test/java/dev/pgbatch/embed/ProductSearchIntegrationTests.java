@@ -1,5 +1,6 @@
 package dev.pgbatch.embed;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -12,6 +13,7 @@ import com.pgvector.PGvector;
 import dev.pgbatch.DatabaseIntegrationTest;
 import dev.pgbatch.StackSuperuser;
 import dev.pgbatch.TestDatabase;
+import dev.pgbatch.cli.EtlInProcess;
 import dev.pgbatch.cli.EtlProcess;
 import dev.pgbatch.core.UsageException;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,7 +43,7 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 			"equipment for sports and the outdoors", "Sports & Outdoors", "books, films and music", "Books & Media",
 			"health care and beauty products", "Health & Beauty", "car parts and accessories for vehicles", "Automotive");
 
-	/** Seeding and embedding take a few seconds: once for the class's database, as no test here writes. */
+	/** Embedding takes a while: once for the class's database (its seed is the suite run's), as no test here writes. */
 	private static boolean prepared;
 
 	@Autowired
@@ -54,9 +56,9 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 	DataSourceProperties database;
 
 	@BeforeEach
-	void embedTheCatalogue() {
+	void embedTheCatalogue() throws SQLException {
 		if (!prepared) {
-			EmbedRuns.seed(this.runner, 4);
+			EmbedRuns.seededAtScale4(this.runner, this.dataSource);
 			EmbedRuns.embed(this.runner, "model=" + MODEL.id());
 			prepared = true;
 		}
@@ -149,13 +151,12 @@ class ProductSearchIntegrationTests extends DatabaseIntegrationTest {
 
 		assertThat(this.jdbc.queryForObject(audited, Long.class, searchRole)).isEqualTo(before + 1);
 		// the runner's own role owns the tables: row-level security would not apply to it
-		EtlProcess.Result asTheRunner = EtlProcess.start(Map.of("ETL_SEARCH_USER", TestDatabase.user(),
+		// the command line in this JVM: a bin/etl process's exit 2 and one line is tested in BadInputIntegrationTests
+		EtlProcess.Result asTheRunner = EtlInProcess.run(Map.of("ETL_SEARCH_USER", TestDatabase.user(),
 				"ETL_SEARCH_PASSWORD", TestDatabase.password(), "ETL_SEARCH_PASSWORD_FILE", ""), "search", "tent", "--store",
-				"online", "--model", MODEL.id())
-			.await();
+				"online", "--model", MODEL.id());
 		assertThat(asTheRunner.exitCode()).isEqualTo(2);
-		// the last line: the first bin/etl after a build says first that it prepares its class archive
-		assertThat(asTheRunner.stderr().strip().lines().reduce((first, last) -> last).orElseThrow()).isEqualTo("etl: ETL_SEARCH_USER " + TestDatabase.user()
+		assertThat(asTheRunner.stderr().lines()).singleElement().isEqualTo("etl: ETL_SEARCH_USER " + TestDatabase.user()
 				+ " is not a search role: it owns the retail tables or may act as their owner");
 	}
 
