@@ -112,7 +112,7 @@ class BackupJobConfiguration {
 				if (BackupJob.physical(type(parameters))) {
 					// a dry run removes nothing, and takes no lock
 					PhysicalBackups.Expired expired = physical.expire(dryRun, physicalCatalog.covered(),
-							() -> restoresApart(lock));
+							physicalCatalog::held, () -> restoresApart(lock));
 					if (expired == null) {
 						step.getExecutionContext().putString("summary.retention", EXPIRE_SKIPPED);
 						return;
@@ -125,8 +125,9 @@ class BackupJobConfiguration {
 								"%s %d physical backup sets (%s); kept %d (the newest %d full backups and the sets that depend on them)",
 								dryRun ? "would expire" : "expired", expired.labels().size(),
 								String.join(", ", expired.labels()), expired.kept(), expired.keptFulls())
-								+ (expired.keptFulls() > physical.keepFull() ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
-									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : ""));
+								+ (expired.verifiedFull() != null ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
+									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : "")
+								+ expired.held().stream().map(held -> "; " + held).collect(java.util.stream.Collectors.joining()));
 					return;
 				}
 				String database = writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -121,10 +122,12 @@ class PhysicalBackups {
 	}
 
 	/**
-	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, and the
-	 * newest full a passed check covered (null: none), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says.
+	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, the
+	 * newest full a passed check covered when the configured count alone would not keep it (null: none, or kept by
+	 * that count), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says, and what it says of each kept restore
+	 * whose full it keeps.
 	 */
-	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull) {
+	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held) {
 	}
 
 	/**
@@ -221,37 +224,36 @@ class PhysicalBackups {
 	 * and run again once it is free, within ETL_PGBACKREST_LOCK_WAIT; one after which the covered full is no longer
 	 * listed fails naming it. A dry run lists them and removes nothing. Each expire run is held apart from drills and
 	 * restores by {@code apart}, only while it runs: a drill waiting for it waits seconds, not for the stanza's lock.
-	 * Null when {@code apart} found one running: nothing was expired, and the next retention does it.
+	 * Null when {@code apart} found one running: nothing was expired, and the next retention does it. The full of
+	 * each kept restore's set ({@code holds}) is kept the same way, by a count that reaches it: pgBackRest's expire
+	 * then keeps it, the sets after it and the WAL from it on, which that restore's replay fetches when it is started
+	 * again.
 	 */
-	Expired expire(boolean dryRun, Covered covered, Apart apart) throws IOException, InterruptedException {
+	Expired expire(boolean dryRun, Covered covered, Supplier<List<KeptRestores.Hold>> holds, Apart apart)
+			throws IOException, InterruptedException {
 		LockWait wait = new LockWait();
 		while (true) {
 			// counted again before each try: a full that ended while the lock was waited for shifts the ranks, and a
 			// count from before it would remove the covered full
 			List<BackupSet> sets = info();
-			List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
 			String verified = newestCovered(sets, covered);
-			long keep = verified == null ? this.keepFull
-					: Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
-			Set<String> keptFulls = new LinkedHashSet<>(
-					fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
-			List<String> expiring = sets.stream()
-				.filter(set -> !keptFulls.contains(set.full()))
-				.map(BackupSet::label)
-				.toList();
 			if (dryRun) {
-				return kept(new Expired(expiring, sets.size() - expiring.size(), keep, verified));
+				return kept(planned(sets, verified, holds.get()));
 			}
-			// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count, and
-			// the WAL of each kept full with it
+			Expired planned;
 			PgBackRest.Result result;
-			try (Apart.Release held = apart.hold()) {
-				if (held == null) {
+			try (Apart.Release apartNow = apart.hold()) {
+				if (apartNow == null) {
 					return null;
 				}
+				// the holds read here, just before the expire: a restore records its hold under the same lock, so one
+				// that ended kept since any earlier read is counted, and none can be recorded until the expire ends
+				planned = planned(sets, verified, holds.get());
+				// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count,
+				// and the WAL of each kept full with it
 				result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
-						"--repo1-retention-full=" + keep, "--repo1-retention-archive-type=full",
-						"--repo1-retention-archive=" + keep);
+						"--repo1-retention-full=" + planned.keptFulls(), "--repo1-retention-archive-type=full",
+						"--repo1-retention-archive=" + planned.keptFulls());
 			}
 			// released before the wait for the stanza's lock, which may last ETL_PGBACKREST_LOCK_WAIT
 			if (wait.heldFor("expire", result)) {
@@ -264,8 +266,31 @@ class PhysicalBackups {
 				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
 			}
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-					after.size(), keep, verified));
+					after.size(), planned.keptFulls(), planned.verifiedFull(), planned.held()));
 		}
+	}
+
+	/**
+	 * What an expire of {@code sets} with this count would remove and keep: the full count reaches the newest covered
+	 * full ({@code verified}) and the full of each hold's set that is still listed.
+	 */
+	private Expired planned(List<BackupSet> sets, String verified, List<KeptRestores.Hold> holds) {
+		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
+		long keep = verified == null ? this.keepFull : Math.max(this.keepFull, fulls.size() - fulls.indexOf(verified));
+		List<KeptRestores.Hold> holding = holds.stream().filter(hold -> fulls.contains(hold.full())).toList();
+		for (KeptRestores.Hold hold : holding) {
+			keep = Math.max(keep, fulls.size() - fulls.indexOf(hold.full()));
+		}
+		// named only when it raised the count: a hold may raise it alone
+		String keptForVerified = verified != null && fulls.size() - fulls.indexOf(verified) > this.keepFull ? verified
+				: null;
+		Set<String> keptFulls = new LinkedHashSet<>(fulls.subList((int) Math.max(0, fulls.size() - keep), fulls.size()));
+		List<String> expiring = sets.stream()
+			.filter(set -> !keptFulls.contains(set.full()))
+			.map(BackupSet::label)
+			.toList();
+		return new Expired(expiring, sets.size() - expiring.size(), keep, keptForVerified,
+				holding.stream().map(KeptRestores.Hold::said).toList());
 	}
 
 	/** What keeps drills and restores off the sets while one expire runs ({@link RestoreLock}). */
@@ -286,9 +311,10 @@ class PhysicalBackups {
 	}
 
 	private Expired kept(Expired expired) {
-		if (expired.keptFulls() > this.keepFull) {
+		if (expired.verifiedFull() != null) {
 			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
+		expired.held().forEach(log::warn);
 		return expired;
 	}
 

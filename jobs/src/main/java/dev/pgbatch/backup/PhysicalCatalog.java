@@ -15,7 +15,7 @@ import org.springframework.stereotype.Component;
 /**
  * bin/etl backup list --physical: the stanza's pgBackRest sets, its WAL archive, the span a point-in-time restore can
  * reach (from the oldest set's end to the newest WAL segment the server archived that the repository holds), the last restore drill and the
- * last verify of the repository (backup verify --physical).
+ * last verify of the repository (backup verify --physical), and the kept restores that hold sets from retention.
  */
 @Component
 public class PhysicalCatalog {
@@ -40,7 +40,7 @@ public class PhysicalCatalog {
 	 * first.
 	 */
 	public record Listing(String stanza, List<PhysicalSet> sets, String walMin, String walMax, Instant restorableFrom,
-			Instant restorableTo, LastDrill lastDrill, LastVerify lastVerify) {
+			Instant restorableTo, LastDrill lastDrill, LastVerify lastVerify, List<KeptRestores.Hold> held) {
 	}
 
 	/** A WAL file name's segment (a .partial or .backup file's too); a timeline's .history has none. */
@@ -52,10 +52,13 @@ public class PhysicalCatalog {
 
 	private final JdbcTemplate jdbc;
 
-	PhysicalCatalog(PhysicalBackups physical, PgBackRest pgBackRest, JdbcTemplate jdbc) {
+	private final KeptRestores kept;
+
+	PhysicalCatalog(PhysicalBackups physical, PgBackRest pgBackRest, JdbcTemplate jdbc, KeptRestores kept) {
 		this.physical = physical;
 		this.pgBackRest = pgBackRest;
 		this.jdbc = jdbc;
+		this.kept = kept;
 	}
 
 	/** What pg_stat_archiver says the server archived last, and when (both null: nothing since its statistics' reset). */
@@ -75,7 +78,7 @@ public class PhysicalCatalog {
 			.toList();
 		return new Listing(this.pgBackRest.stanza(), sets, archive.walMin(), archive.walMax(),
 				sets.isEmpty() ? null : sets.get(0).stopped(), restorableTo(sets, archive.walMax(), archived), lastDrill(),
-				lastVerify());
+				lastVerify(), held());
 	}
 
 	/**
@@ -153,6 +156,11 @@ public class PhysicalCatalog {
 				SELECT DISTINCT split_part(backup_label, '_', 1) FROM etl.restore_drill
 				WHERE passed AND backup_label IS NOT NULL""", String.class);
 		return new PhysicalBackups.Covered(verified == null ? null : verified.toInstant(), Set.copyOf(drilled));
+	}
+
+	/** The stanza's kept restores, oldest first: retention keeps their sets (see {@link KeptRestores}). */
+	List<KeptRestores.Hold> held() {
+		return this.kept.held(this.pgBackRest.stanza());
 	}
 
 	/** The stanza's last backup verify --physical, null before the first. */

@@ -36,7 +36,8 @@ import org.springframework.stereotype.Component;
  * from until the operator switches over, in the order the command prints, and keeps its WAL until then. A restore that
  * fails, or is stopped by a signal (Ctrl-C, SIGHUP, SIGTERM: {@link CleanUpOnExit}), leaves no process running, and
  * removes only what it made; but a copy whose replay was stopped (by the signal, or by someone else's clean stop of
- * its postgres) or that could not start is kept, with how to start it.
+ * its postgres) or that could not start is kept, with how to start it, and holds its set from retention
+ * ({@link KeptRestores}) until it is released.
  */
 @Component
 public class PointInTimeRestores {
@@ -79,6 +80,14 @@ public class PointInTimeRestores {
 	static final String REPLAY_KEPT = "%s and %s hold set %s as pgBackRest restored it, its replay to %s stopped %s:"
 			+ " kept; start it again (%s): the replay resumes from its last restartpoint, to %s, and it is promoted (%s);"
 			+ " then check it and switch over as docs/operations.md says (Point-in-time restore at 3 a.m., step 4 on)";
+
+	/** Said of a kept restore: retention keeps its set until the operator releases it. */
+	static final String HELD = "set %s stays held from retention (etl.kept_restore) until released: once it is"
+			+ " promoted, bin/etl backup restore --release %s";
+
+	/** Said when a restore that is done with its set could not release its hold: retention keeps the set meanwhile. */
+	static final String NOT_RELEASED = "its hold of set %s from retention could not be released (%s): release it"
+			+ " (bin/etl backup restore --release %s)";
 
 	/** What stopped a kept replay: this command's signal, or a clean shutdown of its postgres by someone else. */
 	static final String BY_SIGNAL = "by the signal (postgres stopped, fast)";
@@ -213,13 +222,16 @@ public class PointInTimeRestores {
 
 	private final PgBackRestProperties properties;
 
+	private final KeptRestores kept;
+
 	PointInTimeRestores(ExecutionLock lock, ClusterRestore cluster, RestorePoints points, PgBackRest pgBackRest,
-			PgBackRestProperties properties) {
+			PgBackRestProperties properties, KeptRestores kept) {
 		this.lock = lock;
 		this.cluster = cluster;
 		this.points = points;
 		this.pgBackRest = pgBackRest;
 		this.properties = properties;
+		this.kept = kept;
 	}
 
 	/**
@@ -283,7 +295,11 @@ public class PointInTimeRestores {
 	/**
 	 * Restores into {@code data} and {@code tablespaces}, real paths recorded at the check: made here (0700) when
 	 * new, and from then on used as such only (pgBackRest's pg1-path, pg_ctl, the clean-up), never through a link
-	 * something put in their place.
+	 * something put in their place. The set is held from retention as soon as DIR holds it, pgBackRest's restore done
+	 * and configured, before postgres starts (the restore lock, which retention's expire takes too, is held all along,
+	 * so no expire comes in between): released when the restore is promoted or removes what it made, kept with a copy
+	 * that is kept. Not before: a copy pgBackRest has not finished is never kept, and a shutdown hook could not
+	 * release a hold (the database's pool is closed by then).
 	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
 			String described, String liveData) throws IOException, InterruptedException {
@@ -294,11 +310,13 @@ public class PointInTimeRestores {
 		AtomicBoolean madeTablespaces = new AtomicBoolean();
 		// set once pgBackRest's restore (hours) is done and configured: from then on a signal stops the replay only
 		AtomicBoolean restored = new AtomicBoolean();
+		// set once its hold of the set is recorded: only then is there one to release
+		AtomicBoolean held = new AtomicBoolean();
 		// a replay stopped by a signal (an ssh session dropped) did not fail: started again, it resumes
 		CleanUpOnExit onExit = new CleanUpOnExit("backup restore", data,
 				() -> restored.get() ? STOPPING.formatted(data) : REMOVING.formatted(data, data),
 				() -> restored.get() ? replayKept(data, tablespaces, set, target, BY_SIGNAL)
-						: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()),
+						: cleanUp(data, tablespaces, held.get() ? set : null, madeData.get(), madeTablespaces.get()),
 				() -> this.cluster.stop(data));
 		try {
 			for (Path directory : List.of(data, tablespaces)) {
@@ -321,11 +339,19 @@ public class PointInTimeRestores {
 			// not the drill's archive_mode = off: with it, the new timeline's segments would be recycled unarchived
 			settings.putAll(ARCHIVING);
 			ClusterRestore.Configured configured = this.cluster.restore(data, tablespaces, set, target, settings);
+			this.kept.hold(data, this.pgBackRest.stanza(), set, target.toString());
+			held.set(true);
 			restored.set(true);
 			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
+			// promoted: its new timeline needs the set no more
+			List<String> notes = new ArrayList<>(configured.notes());
+			String notReleased = release(data, set);
+			if (notReleased != null) {
+				notes.add(notReleased);
+			}
 			return new Restored(set, this.pgBackRest.stanza(), data, tablespaces, port, described,
-					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], configured.notes(),
+					Integer.parseInt(history[0].substring(0, 8), 16), history[1], history[2], history[0], notes,
 					liveData, this.cluster.config(), this.cluster.owner(), this.cluster.ownersCommand(), this.cluster.pgBackRestCommand(),
 					this.cluster.printedTool("pg_ctl", data), resets(configured.settings()), !configured.notes().isEmpty());
 		}
@@ -341,14 +367,15 @@ public class PointInTimeRestores {
 			boolean shutDown = ex instanceof ClusterRestore.ShutDownInReplay;
 			boolean promoted = shutDown && ((ClusterRestore.ShutDownInReplay) ex).promoted();
 			String left = onExit.run(() -> ex instanceof ClusterRestore.NotStarted ? kept(data, tablespaces, set, target)
-					: promoted ? keptStopped(data, "fast", PROMOTED_KEPT.formatted(data, tablespaces, set, target, start(data)))
+					: promoted ? released(data, held.get() ? set : null,
+							keptStopped(data, "fast", PROMOTED_KEPT.formatted(data, tablespaces, set, target, start(data))))
 					: shutDown ? replayKept(data, tablespaces, set, target, BY_SHUTDOWN)
 					: ex instanceof PostgresTools.MissingTool ? restored.get()
 							? replayKept(data, tablespaces, set, target, BY_MISSING_TOOL)
 							: NOT_SET_APART.formatted(data, tablespaces, set, port)
 					: (interrupted || ex instanceof ClusterRestore.ReplayStopped) && restored.get()
 							? replayKept(data, tablespaces, set, target, BY_SIGNAL)
-							: cleanUp(data, tablespaces, madeData.get(), madeTablespaces.get()));
+							: cleanUp(data, tablespaces, held.get() ? set : null, madeData.get(), madeTablespaces.get()));
 			if (interrupted) {
 				Thread.currentThread().interrupt();
 			}
@@ -403,8 +430,11 @@ public class PointInTimeRestores {
 		return written.keySet().stream().filter(name -> !name.startsWith("archive_")).toList();
 	}
 
-	/** Stops the restored cluster and removes what this restore made: what is left, said so. */
-	private String cleanUp(Path data, Path tablespaces, boolean madeData, boolean madeTablespaces) {
+	/**
+	 * Stops the restored cluster and removes what this restore made, then releases its hold of {@code set} (null:
+	 * none recorded): what is left, said so.
+	 */
+	private String cleanUp(Path data, Path tablespaces, String set, boolean madeData, boolean madeTablespaces) {
 		String notStopped = this.cluster.stop(data);
 		if (notStopped != null) {
 			return stillRuns(data, notStopped);
@@ -419,13 +449,36 @@ public class PointInTimeRestores {
 				said.add(LEFT.formatted(directory, directory));
 			}
 		}
-		return String.join("; ", said);
+		return released(data, set, String.join("; ", said));
+	}
+
+	/**
+	 * {@code said}, once the hold of {@code set} (null: none recorded) for {@code data} is released, or with why it
+	 * could not be.
+	 */
+	private String released(Path data, String set, String said) {
+		String notReleased = set == null ? null : release(data, set);
+		return notReleased == null ? said : said + "; " + notReleased;
+	}
+
+	/**
+	 * Releases the hold of {@code set} for {@code data}: null when released, else what to do. Never throws: a restore done, or cleaning up, must not fail on its hold, which
+	 * keeps the set meanwhile, never the other way round.
+	 */
+	private String release(Path data, String set) {
+		try {
+			this.kept.released(data);
+			return null;
+		}
+		catch (RuntimeException ex) {
+			return NOT_RELEASED.formatted(set, OneLine.of(String.valueOf(ex.getMessage())), data);
+		}
 	}
 
 	/** A restored cluster that did not start, kept (and stopped, would anything run): how to start it. */
 	private String kept(Path data, Path tablespaces, String set, ClusterRestore.Target target) {
 		return keptStopped(data, "immediate", KEPT.formatted(data, tablespaces, set, data, start(data), target,
-				PROMOTED_WHEN));
+				PROMOTED_WHEN)) + "; " + HELD.formatted(set, data);
 	}
 
 	/**
@@ -434,10 +487,13 @@ public class PointInTimeRestores {
 	 */
 	private String replayKept(Path data, Path tablespaces, String set, ClusterRestore.Target target, String by) {
 		return keptStopped(data, "fast", REPLAY_KEPT.formatted(data, tablespaces, set, target, by, start(data), target,
-				PROMOTED_WHEN));
+				PROMOTED_WHEN)) + "; " + HELD.formatted(set, data);
 	}
 
-	/** Stops the restored cluster when it runs ({@code mode}), then says what is {@code kept}, or what still runs. */
+	/**
+	 * Stops the restored cluster when it runs ({@code mode}), then says what is {@code kept}, or what still runs; its
+	 * set stays held either way.
+	 */
 	private String keptStopped(Path data, String mode, String kept) {
 		String notStopped = this.cluster.stop(data, mode);
 		return notStopped != null ? stillRuns(data, notStopped) : NO_PROCESS + "; " + kept;

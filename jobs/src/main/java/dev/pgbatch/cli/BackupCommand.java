@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import dev.pgbatch.backup.BackupManifest;
 import dev.pgbatch.backup.BackupCatalog;
 import dev.pgbatch.backup.BackupRestorer;
+import dev.pgbatch.backup.KeptRestores;
 import dev.pgbatch.backup.PgBackRestCheck;
 import dev.pgbatch.backup.PhysicalCatalog;
 import dev.pgbatch.backup.PhysicalVerify;
@@ -103,6 +104,7 @@ class BackupCommand {
 		System.out.println(verify == null ? "last verify: none (bin/etl backup verify --physical)"
 				: String.format(Locale.ROOT, "last verify: %d at %s: %s", verify.id(), Output.time(verify.verifiedAt()),
 						verify.passed() ? "passed" : "FAILED: " + verify.problems().replace("\n", "; ")));
+		listing.held().forEach(hold -> System.out.println("held: " + hold.said()));
 	}
 
 	private static String dash(Object value) {
@@ -190,6 +192,12 @@ class BackupCommand {
 
 		static final String NO_DATA_DIR = "backup restore --to/--to-time: --data-dir DIR is required (a new or empty directory)";
 
+		static final String RELEASE_ALONE = "backup restore --release DIR goes alone: no ID, --to, --to-time, --data-dir,"
+				+ " --port or logical restore option with it";
+
+		static final String RELEASED = "released the hold of set %s (stanza %s) for the kept restore into %s on %s, to %s:"
+				+ " retention may expire it now";
+
 		static final String BAD_PORT = "--port %d: a port from 1024 to 65535 (postgres, not running as root, cannot listen"
 				+ " below 1024)";
 
@@ -221,10 +229,28 @@ class BackupCommand {
 		@Option(names = "--port", paramLabel = "P", description = "Point in time: the loopback port the restored cluster starts on (default: a free one).")
 		Integer port;
 
+		@Option(names = "--release", paramLabel = "DIR", description = "Release the hold of the kept restore into DIR on this host (etl.kept_restore; bin/etl backup list --physical lists the holds): retention may expire its set then. A restore --to that is promoted releases its own.")
+		String release;
+
 		@Override
 		public Integer call() throws Exception {
 			boolean logical = this.id != null || this.targetDb != null || this.force || this.terminateSessions;
 			boolean pointInTime = this.to != null || this.toTime != null || this.dataDir != null || this.port != null;
+			if (this.release != null) {
+				if (logical || pointInTime) {
+					throw new UsageException(RELEASE_ALONE);
+				}
+				String problem = PointInTimeRestores.problemWithPath(this.release);
+				if (problem != null) {
+					throw new UsageException(problem);
+				}
+				try (ConfigurableApplicationContext context = SpringRuntime.start()) {
+					KeptRestores.Hold released = context.getBean(KeptRestores.class).release(Path.of(this.release));
+					System.out.printf(Locale.ROOT, RELEASED + "%n", released.set(), released.stanza(), released.dataDir(),
+							released.host(), released.target());
+					return Cli.OK;
+				}
+			}
 			if (logical && pointInTime) {
 				throw new UsageException(BOTH_FORMS);
 			}

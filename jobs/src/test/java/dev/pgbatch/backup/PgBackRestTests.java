@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,9 @@ class PgBackRestTests {
 	/** No drill or restore to keep off: a hold that is always given. */
 	private static final PhysicalBackups.Apart ALONE = () -> () -> {
 	};
+
+	/** No kept restore holds a set. */
+	private static final Supplier<List<KeptRestores.Hold>> NONE_KEPT = List::of;
 
 	@Test
 	void aRunThatDoesNotEndInTimeIsKilledWithTheProcessesItStarted(@TempDir Path dir) throws Exception {
@@ -65,13 +70,13 @@ class PgBackRestTests {
 				""");
 		PhysicalBackups backups = keepingOneFull(dir, log, info);
 
-		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, ALONE);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, NONE_KEPT, ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261201-020000F", "20261201-020000F_20261202-030000I");
 		assertThat(dry.kept()).isEqualTo(2);
 		assertThat(Files.readAllLines(log)).noneMatch(line -> line.endsWith(" expire"));
 
-		backups.expire(false, NOTHING_COVERED, ALONE);
+		backups.expire(false, NOTHING_COVERED, NONE_KEPT, ALONE);
 
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
@@ -100,7 +105,7 @@ class PgBackRestTests {
 		// Monday's verify, after last week's full ended and before Sunday's
 		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
 
-		PhysicalBackups.Expired dry = backups.expire(true, verified, ALONE);
+		PhysicalBackups.Expired dry = backups.expire(true, verified, NONE_KEPT, ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
@@ -109,21 +114,72 @@ class PgBackRestTests {
 			.isEqualTo("kept 2 full backups, more than ETL_PGBACKREST_RETENTION_FULL (1): full backup 20261129-020000F is"
 					+ " the newest a passed backup verify --physical or restore drill covered, and retention never"
 					+ " removes it");
-		backups.expire(false, verified, ALONE);
+		backups.expire(false, verified, NONE_KEPT, ALONE);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
 			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2"));
 
 		// a passed drill of the oldest full's set keeps all three; nothing covered keeps the configured one
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")), ALONE).labels())
-			.isEmpty();
-		assertThat(backups.expire(true, NOTHING_COVERED, ALONE).labels()).containsExactly("20261122-020000F",
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")), NONE_KEPT, ALONE)
+			.labels()).isEmpty();
+		assertThat(backups.expire(true, NOTHING_COVERED, NONE_KEPT, ALONE).labels()).containsExactly("20261122-020000F",
 				"20261129-020000F", "20261129-020000F_20261130-020000I");
 		// the newest full ended at 1796523000: a verify begun within that second does not cover it
 		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523000, 500_000_000),
-				Set.of()), ALONE).verifiedFull()).isEqualTo("20261129-020000F");
-		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()), ALONE)
-			.keptFulls()).isEqualTo(1);
+				Set.of()), NONE_KEPT, ALONE).verifiedFull()).isEqualTo("20261129-020000F");
+		assertThat(backups.expire(true, new PhysicalBackups.Covered(Instant.ofEpochSecond(1796523001), Set.of()), NONE_KEPT,
+				ALONE).keptFulls()).isEqualTo(1);
+	}
+
+	/**
+	 * A kept restore of a set (here an incr of last week's full) holds its full from retention: the count reaches it,
+	 * so pgBackRest keeps it, the sets after it and the WAL from it on, and each hold is said; a hold of a set no
+	 * longer listed keeps nothing more. Released, the set is expired as the count says.
+	 */
+	@Test
+	void retentionKeepsTheFullOfAKeptRestoresSetAndSaysWhichHoldsIt(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		Path info = dir.resolve("info.json");
+		Files.writeString(info, """
+				[{"name":"pgbatch","backup":[
+				 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
+				 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
+				 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
+				  "timestamp":{"start":1796004000,"stop":1796004100}},
+				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
+				""");
+		PhysicalBackups backups = keepingOneFull(dir, log, info);
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1", "/srv/restore", "pgbatch",
+				"20261129-020000F_20261130-020000I", "restore point before-the-bug", Instant.ofEpochSecond(1796600000));
+		KeptRestores.Hold gone = new KeptRestores.Hold("db2", "/srv/old", "pgbatch", "20261101-020000F",
+				"2026-11-02T00:00:00Z", Instant.ofEpochSecond(1796000000));
+
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, () -> List.of(gone, hold), ALONE);
+
+		assertThat(dry.labels()).containsExactly("20261122-020000F");
+		assertThat(dry.keptFulls()).isEqualTo(2);
+		assertThat(dry.verifiedFull()).isNull();
+		assertThat(dry.held()).containsExactly("full backup 20261129-020000F (and the WAL from it on) held for the kept"
+				+ " restore of set 20261129-020000F_20261130-020000I into /srv/restore on db1, to restore point"
+				+ " before-the-bug, since 2026-12-06T23:33:20Z: released once it is promoted, by bin/etl backup restore"
+				+ " --release /srv/restore there");
+		// a restore that ends kept only once the expire holds drills and restores off is counted all the same
+		AtomicBoolean apart = new AtomicBoolean();
+		backups.expire(false, NOTHING_COVERED, () -> apart.get() ? List.of(hold) : List.of(), () -> {
+			apart.set(true);
+			return () -> apart.set(false);
+		});
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2"));
+		// covered and held: the count reaches the older of the two, and each is named
+		PhysicalBackups.Expired both = backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")),
+				() -> List.of(hold), ALONE);
+		assertThat(both.keptFulls()).isEqualTo(3);
+		assertThat(both.verifiedFull()).isEqualTo("20261122-020000F");
+		assertThat(both.held()).hasSize(1);
+		assertThat(backups.expire(true, NOTHING_COVERED, () -> List.of(gone), ALONE).labels()).containsExactly(
+				"20261122-020000F", "20261129-020000F", "20261129-020000F_20261130-020000I");
 	}
 
 	/**
@@ -183,13 +239,13 @@ class PgBackRestTests {
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
-		assertThat(waiting.expire(false, NOTHING_COVERED, ALONE).kept()).isEqualTo(1);
+		assertThat(waiting.expire(false, NOTHING_COVERED, NONE_KEPT, ALONE).kept()).isEqualTo(1);
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(2);
 
 		Files.delete(log);
 		PhysicalBackups notWaiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ZERO)),
 				properties(bin, 4, Duration.ZERO));
-		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED, ALONE))
+		assertThatIllegalStateException().isThrownBy(() -> notWaiting.expire(false, NOTHING_COVERED, NONE_KEPT, ALONE))
 			.withMessage(PhysicalBackups.STILL_RUNNING.formatted("pgbatch", 0));
 	}
 
@@ -216,16 +272,23 @@ class PgBackRestTests {
 			return () -> append(log, "release");
 		};
 
-		assertThat(backups.expire(false, NOTHING_COVERED, apart).kept()).isEqualTo(1);
+		Supplier<List<KeptRestores.Hold>> read = () -> {
+			append(log, "holds");
+			return List.of();
+		};
 
+		assertThat(backups.expire(false, NOTHING_COVERED, read, apart).kept()).isEqualTo(1);
+
+		// the holds read under the hold, just before each expire: a restore that ended kept since is counted
 		assertThat(Files.readAllLines(log)).map(line -> line.substring(line.lastIndexOf(' ') + 1))
-			.containsExactly("info", "hold", "expire", "release", "info", "hold", "expire", "release", "info");
+			.containsExactly("info", "hold", "holds", "expire", "release", "info", "hold", "holds", "expire", "release",
+					"info");
 
 		Files.delete(log);
 		int[] holds = { 0 };
 		PhysicalBackups.Apart drillOnTheSecond = () -> ++holds[0] == 1 ? () -> {
 		} : null;
-		assertThat(backups.expire(false, NOTHING_COVERED, drillOnTheSecond)).isNull();
+		assertThat(backups.expire(false, NOTHING_COVERED, NONE_KEPT, drillOnTheSecond)).isNull();
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire")).hasSize(1);
 	}
 
@@ -267,7 +330,7 @@ class PgBackRestTests {
 				properties(bin, 1, Duration.ofSeconds(30)));
 		PhysicalBackups.Covered covered = new PhysicalBackups.Covered(null, Set.of("20261129-020000F"));
 
-		PhysicalBackups.Expired expired = backups.expire(false, covered, ALONE);
+		PhysicalBackups.Expired expired = backups.expire(false, covered, NONE_KEPT, ALONE);
 
 		assertThat(expired.keptFulls()).isEqualTo(3);
 		assertThat(expired.labels()).isEmpty();
@@ -277,7 +340,7 @@ class PgBackRestTests {
 
 		Files.delete(log);
 		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
-		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered, ALONE))
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, covered, NONE_KEPT, ALONE))
 			.withMessage(PhysicalBackups.COVERED_EXPIRED.formatted("20261129-020000F"))
 			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
 					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"

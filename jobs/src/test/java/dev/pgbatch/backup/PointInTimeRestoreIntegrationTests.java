@@ -487,6 +487,76 @@ class PointInTimeRestoreIntegrationTests {
 	}
 
 	/**
+	 * A kept restore holds its set from retention (etl.kept_restore): kept (a setting postgres refuses, appended by a
+	 * stand-in pgbackrest after the real restore), it is listed as held; a full backup whose retention counts one full
+	 * fewer than those newer than that set (which alone would expire it) keeps it, says so, and pgBackRest keeps the
+	 * WAL from it on: started as its line says, the kept restore replays to the point and is promoted. Released by
+	 * hand (exit 0, once; then exit 2 and one line), a dry run of that retention would expire it (unless a passed
+	 * drill of this class covered it; the other kept restores of the class are released once started). In a turn: no drill
+	 * or restore of another class reads a set while this one's retention expires older ones.
+	 */
+	@Test
+	void aKeptRestoreHoldsItsSetFromRetentionUntilReleased() throws Exception {
+		Path dir = this.base.resolve("held");
+		int port = freePort();
+		Path standIn = this.base.resolve("pgbackrest-then-held");
+		Files.writeString(standIn, "#!/bin/sh\n" + PGBACKREST + " \"$@\"; rc=$?\ncase \" $* \" in *\" restore \") echo"
+				+ " \"pgbatch_refused_here = on\" >> " + dir + "/postgresql.conf;; esac\nexit $rc\n");
+		Files.setPosixFilePermissions(standIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+		try (RestoreTurns.Turn turn = RestoreTurns.take()) {
+			EtlProcess.Result kept = EtlInProcess.run(Map.of("ETL_PGBACKREST_BIN", standIn.toString()), "backup", "restore",
+					"--to", this.point, "--data-dir", dir.toString(), "--port", Integer.toString(port));
+			assertThat(kept.exitCode()).as(kept.stdout() + kept.stderr()).isEqualTo(1);
+			String line = kept.stderr().strip();
+			java.util.regex.Matcher held = java.util.regex.Pattern.compile("hold set (\\S+) as pgBackRest").matcher(line);
+			assertThat(held.find()).as(line).isTrue();
+			String set = held.group(1);
+			String full = set.replaceFirst("_.*", "");
+			assertThat(line).endsWith("; " + PointInTimeRestores.HELD.formatted(set, dir));
+			assertThat(EtlInProcess.run("backup", "list", "--physical").stdout()).contains("held: full backup " + full
+					+ " (and the WAL from it on) held for the kept restore of set " + set + " into " + dir + " on "
+					+ KeptRestores.host() + ", to restore point " + this.point + ", since ");
+
+			assertThat(EtlInProcess.run("run", "backup", "type=full").exitCode()).isZero();
+			String newer = Integer.toString(fullsNewerThan(full));
+			EtlProcess.Result retained = EtlInProcess.run(Map.of("ETL_PGBACKREST_RETENTION_FULL", newer), "run", "backup",
+					"type=incr", "--json");
+			assertThat(retained.exitCode()).as(retained.stdout() + retained.stderr()).isZero();
+			assertThat(retained.stdout()).contains("held for the kept restore of set " + set + " into " + dir);
+			assertThat(EtlInProcess.run("backup", "list", "--physical").stdout()).contains(full + " ");
+
+			Files.writeString(dir.resolve("postgresql.conf"),
+					Files.readString(dir.resolve("postgresql.conf")).replace("pgbatch_refused_here = on\n", ""));
+			String released = startedAsSaid(
+					line.substring(line.indexOf("start it (") + "start it (".length(), line.indexOf("): it replays")), dir, port);
+			assertThat(released).startsWith("released the hold of set " + set + " (stanza ")
+				.endsWith(" for the kept restore into " + dir + " on " + KeptRestores.host() + ", to restore point "
+						+ this.point + ": retention may expire it now");
+			EtlProcess.Result again = EtlInProcess.run("backup", "restore", "--release", dir.toString());
+			assertThat(again.exitCode()).isEqualTo(2);
+			assertThat(again.stderr().strip()).isEqualTo("etl: " + KeptRestores.NOT_HELD.formatted(dir, KeptRestores.host()));
+			EtlProcess.Result dry = EtlInProcess.run(Map.of("ETL_PGBACKREST_RETENTION_FULL", newer), "run", "backup",
+					"type=incr", "dry-run=true", "--json");
+			assertThat(dry.exitCode()).as(dry.stdout() + dry.stderr()).isZero();
+			// expired, unless a passed drill of this class covered it (the newest covered full is kept)
+			assertThat(dry.stdout()).doesNotContain(" into " + dir + " on ")
+				.containsPattern("would expire \\d+ physical backup sets \\([^)]*" + full + "|full backup " + full
+						+ " is the newest a passed");
+		}
+	}
+
+	/** How many full sets the repository lists after {@code full}, as backup list --physical shows them. */
+	private static int fullsNewerThan(String full) {
+		List<String> fulls = EtlInProcess.run("backup", "list", "--physical")
+			.stdout()
+			.lines()
+			.filter(row -> row.matches("\\d{8}-\\d{6}F +full .*"))
+			.map(row -> row.substring(0, row.indexOf(' ')))
+			.toList();
+		return fulls.size() - 1 - fulls.indexOf(full);
+	}
+
+	/**
 	 * A tool found missing after pgBackRest's restore, before the restored cluster is configured (a stand-in pgbackrest
 	 * restores, then makes DIR's PG_VERSION say 14, whose tools are not here, and removes its postgresql.conf, as when
 	 * the configuration lives in /etc: pg_controldata 14 is looked for): DIR and DIR-tablespaces are kept, not to be
@@ -529,9 +599,10 @@ class PointInTimeRestoreIntegrationTests {
 	/**
 	 * The start command a kept restore's line gives, run from a shell without pgBackRest's environment (a new login,
 	 * a service manager: runuser would hand PGBACKREST_CONFIG on to postgres and its restore_command): the cluster
-	 * replays to the point and is promoted (the table made after it absent); then stopped.
+	 * replays to the point and is promoted (the table made after it absent); then stopped, and its hold of the set
+	 * released as its line says: what the release printed.
 	 */
-	private static void startedAsSaid(String start, Path dir, int port) throws Exception {
+	private static String startedAsSaid(String start, Path dir, int port) throws Exception {
 		EtlProcess.Result started = shell("env -u PGBACKREST_CONFIG -u PGBACKREST_STANZA " + start);
 		assertThat(started.exitCode()).as(start + ": " + started.stdout() + started.stderr()).isZero();
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -550,6 +621,9 @@ class PointInTimeRestoreIntegrationTests {
 		}
 		assertThat(promoted).as("promoted within 60 s").isTrue();
 		asPostgres(PG_BIN + "pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop");
+		EtlProcess.Result released = EtlInProcess.run("backup", "restore", "--release", dir.toString());
+		assertThat(released.exitCode()).as(released.stdout() + released.stderr()).isZero();
+		return released.stdout().strip();
 	}
 
 	/**
@@ -574,6 +648,9 @@ class PointInTimeRestoreIntegrationTests {
 				PointInTimeRestores.REMOVING.formatted(dir, dir)) + "\n");
 		assertThat(terminated.stderr()).contains("etl: backup restore stopped by a signal: no process is left running; "
 				+ dir + ", made by the restore, is removed; " + dir + "-tablespaces, made by the restore, is removed");
+		// its hold of the set released by the shutdown hook too
+		assertThat(terminated.stderr()).doesNotContain("could not be released");
+		assertThat(EtlInProcess.run("backup", "restore", "--release", dir.toString()).exitCode()).isEqualTo(2);
 		assertThat(dir).doesNotExist();
 		assertThat(Path.of(dir + "-tablespaces")).doesNotExist();
 		assertThat(ProcessHandle.allProcesses().map(process -> process.info().commandLine().orElse("")))

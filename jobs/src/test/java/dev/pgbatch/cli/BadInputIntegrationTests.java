@@ -168,6 +168,10 @@ class BadInputIntegrationTests {
 				row("backup restore --to-time 2026-12-03T02:40:00 --data-dir /var/tmp/x", "a date and time with its zone"),
 				row("backup restore --to p1 --data-dir /var/tmp/x --port 0", "--port 0: a port from 1024 to 65535"),
 				row("backup restore --to p1 --data-dir /var/tmp/x --port 1023", "--port 1023: a port from 1024 to 65535"),
+				row("backup restore --release /srv/x --data-dir /srv/x", "backup restore --release DIR goes alone: no ID,"),
+				row("backup restore --release /srv/a'b", "a directory's path of letters, digits"),
+				row("backup restore --release /srv/never-restored", "backup restore --release /srv/never-restored: no kept"
+						+ " restore into that directory is recorded on host "),
 				row("backup drill --to p1 --to-time 2026-01-01T00:00:00Z", "backup drill: --to NAME or --to-time T"),
 				row("backup drill --to-time soon", "a date and time with its zone"),
 				row("archive restore ops.task_executions task_executions_p2025_07;drop", "PARTITION: 'task_executions_p2025_07;drop' is not a plain name"),
