@@ -163,8 +163,9 @@ class BackupWaitIntegrationTests {
 	@Test
 	void aDrillOrRestoreWhoseWaitForRetentionRunsOutIsRefusedNamingIt() throws Exception {
 		String point = recordedPoint("retention-" + System.nanoTime());
-		// not in /tmp, which a restore --to refuses before its wait
-		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-wait").resolve("restored");
+		// not in /tmp (a clone under /tmp has its stack there), which a restore --to refuses before its wait
+		Files.createDirectories(PointInTimeRestoreIntegrationTests.RESTORES);
+		Path dir = Files.createTempDirectory(PointInTimeRestoreIntegrationTests.RESTORES, "retention-wait").resolve("restored");
 		EtlProcess.Result drill;
 		EtlProcess.Result restore;
 		long started = System.nanoTime();
@@ -204,7 +205,8 @@ class BackupWaitIntegrationTests {
 	 */
 	@Test
 	void aRestoreWithAnUnknownPointIsRefusedWithoutWaitingForRetention() throws Exception {
-		Path dir = Files.createTempDirectory(Path.of(System.getenv("ETL_STACK_DIR")), "retention-typo").resolve("restored");
+		Files.createDirectories(PointInTimeRestoreIntegrationTests.RESTORES);
+		Path dir = Files.createTempDirectory(PointInTimeRestoreIntegrationTests.RESTORES, "retention-typo").resolve("restored");
 		EtlProcess.Result restore;
 		long started;
 		try (RestoreTurns.Turn turn = RestoreTurns.take(); Connection retention = holdingTheRestoreLockAsRetention()) {

@@ -56,11 +56,11 @@ class PointInTimeRestoreIntegrationTests {
 	private static final Path STACK = Path.of(System.getenv("ETL_STACK_DIR"));
 
 	/**
-	 * Where the tests' restores go: the stack's directory, unless it is in a temporary place (a clone under /tmp),
-	 * which backup restore --to refuses; then a directory of the stack's port under /var/lib. Short either way, for
-	 * the sockets' 107 bytes.
+	 * Where the tests' restores go (BackupWaitIntegrationTests' too): the stack's directory, unless it is in a temporary
+	 * place (a clone under /tmp), which backup restore --to refuses; then a directory of the stack's port under
+	 * /var/lib. Short either way, for the sockets' 107 bytes.
 	 */
-	private static final Path RESTORES = PointInTimeRestores.temporary(STACK) == null ? STACK
+	static final Path RESTORES = PointInTimeRestores.temporary(STACK) == null ? STACK
 			: Path.of("/var/lib/pgbatch-test-" + System.getenv().getOrDefault("ETL_STACK_PG_PORT", "55432"));
 
 	private static final Path LIVE_DATA = STACK.resolve("pg/data");

@@ -135,8 +135,10 @@ class JobRunnerIntegrationTests extends DatabaseIntegrationTest {
 		assertThat(ended.getStatus()).isEqualTo(BatchStatus.STOPPED);
 		assertThat(ended.getExitStatus().getExitDescription()).isEqualTo(JobRunner.LOCK_LOST);
 		assertThat(this.runner.execution(ended.getId()).getExitStatus().getExitDescription()).isEqualTo(JobRunner.LOCK_LOST);
-		// stopped soon after: far from all of the 20,000 task executions
-		assertThat(this.jdbc.queryForObject("SELECT count(*) FROM ops.task_executions", Long.class)).isLessThan(20000);
+		// stopped soon after: not all of the 10,000 transactions and 20,000 task executions (on a quiet machine the
+		// ops flow alone, the smaller, can end before the stop lands)
+		assertThat(this.jdbc.queryForObject("SELECT (SELECT count(*) FROM retail.sales_transactions)"
+				+ " + (SELECT count(*) FROM ops.task_executions)", Long.class)).isLessThan(30000);
 	}
 
 	/**
