@@ -127,8 +127,19 @@ class PhysicalBackups {
 	 * that count), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says, and what it says of each kept restore
 	 * whose full it keeps.
 	 */
-	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held) {
+	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held,
+			boolean everyDiff) {
 	}
+
+	/**
+	 * pgBackRest's largest repo1-retention-diff: given while a kept restore holds a diff or incr set, so that the
+	 * configuration's diff retention (which counts fulls and diffs) expires no diff that set is, or builds on.
+	 */
+	static final long EVERY_DIFF = 9_999_999;
+
+	/** What the summary says when diff retention was pinned for a held diff or incr. */
+	static final String EVERY_DIFF_KEPT = "every diff set of a kept full kept (--repo1-retention-diff=" + EVERY_DIFF
+			+ "): a kept restore holds a diff or incr set";
 
 	/**
 	 * What passed checks covered, as the runner recorded them: the start of the stanza's newest backup verify
@@ -251,9 +262,13 @@ class PhysicalBackups {
 				planned = planned(sets, verified, holds.get());
 				// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count,
 				// and the WAL of each kept full with it
-				result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
+				List<String> options = new ArrayList<>(List.of("--repo1-retention-full-type=count",
 						"--repo1-retention-full=" + planned.keptFulls(), "--repo1-retention-archive-type=full",
-						"--repo1-retention-archive=" + planned.keptFulls());
+						"--repo1-retention-archive=" + planned.keptFulls()));
+				if (planned.everyDiff()) {
+					options.add("--repo1-retention-diff=" + EVERY_DIFF);
+				}
+				result = attempt(REPOSITORY_TIMEOUT, "expire", options.toArray(String[]::new));
 			}
 			// released before the wait for the stanza's lock, which may last ETL_PGBACKREST_LOCK_WAIT
 			if (wait.heldFor("expire", result)) {
@@ -266,13 +281,15 @@ class PhysicalBackups {
 				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
 			}
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-					after.size(), planned.keptFulls(), planned.verifiedFull(), planned.held()));
+					after.size(), planned.keptFulls(), planned.verifiedFull(), planned.held(), planned.everyDiff()));
 		}
 	}
 
 	/**
 	 * What an expire of {@code sets} with this count would remove and keep: the full count reaches the newest covered
-	 * full ({@code verified}) and the full of each hold's set that is still listed.
+	 * full ({@code verified}) and the full of each hold's set that is still listed; diff retention is pinned to keep
+	 * every diff while one of those sets is a diff or incr (else the configuration's repo1-retention-diff applies,
+	 * which this does not know).
 	 */
 	private Expired planned(List<BackupSet> sets, String verified, List<KeptRestores.Hold> holds) {
 		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
@@ -290,7 +307,8 @@ class PhysicalBackups {
 			.map(BackupSet::label)
 			.toList();
 		return new Expired(expiring, sets.size() - expiring.size(), keep, keptForVerified,
-				holding.stream().map(KeptRestores.Hold::said).toList());
+				holding.stream().map(KeptRestores.Hold::said).toList(),
+				holding.stream().anyMatch(hold -> !hold.set().equals(hold.full())));
 	}
 
 	/** What keeps drills and restores off the sets while one expire runs ({@link RestoreLock}). */
@@ -315,6 +333,9 @@ class PhysicalBackups {
 			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
 		expired.held().forEach(log::warn);
+		if (expired.everyDiff()) {
+			log.info(EVERY_DIFF_KEPT);
+		}
 		return expired;
 	}
 

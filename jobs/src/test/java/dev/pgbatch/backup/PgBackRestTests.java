@@ -159,6 +159,8 @@ class PgBackRestTests {
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
 		assertThat(dry.verifiedFull()).isNull();
+		// an incr is held: the configuration's diff retention (which may be set) expires no diff it builds on
+		assertThat(dry.everyDiff()).isTrue();
 		assertThat(dry.held()).containsExactly("full backup 20261129-020000F (and the WAL from it on) held for the kept"
 				+ " restore of set 20261129-020000F_20261130-020000I into /srv/restore on db1, to restore point"
 				+ " before-the-bug, since 2026-12-06T23:33:20Z: released once it is promoted, by bin/etl backup restore"
@@ -171,15 +173,18 @@ class PgBackRestTests {
 		});
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
-			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2"));
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2",
+					"--repo1-retention-diff=9999999"));
 		// covered and held: the count reaches the older of the two, and each is named
 		PhysicalBackups.Expired both = backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")),
 				() -> List.of(hold), ALONE);
 		assertThat(both.keptFulls()).isEqualTo(3);
 		assertThat(both.verifiedFull()).isEqualTo("20261122-020000F");
 		assertThat(both.held()).hasSize(1);
-		assertThat(backups.expire(true, NOTHING_COVERED, () -> List.of(gone), ALONE).labels()).containsExactly(
-				"20261122-020000F", "20261129-020000F", "20261129-020000F_20261130-020000I");
+		PhysicalBackups.Expired released = backups.expire(true, NOTHING_COVERED, () -> List.of(gone), ALONE);
+		assertThat(released.labels()).containsExactly("20261122-020000F", "20261129-020000F",
+				"20261129-020000F_20261130-020000I");
+		assertThat(released.everyDiff()).isFalse();
 	}
 
 	/**
