@@ -284,9 +284,9 @@ class PgBackRestTests {
 
 		assertThat(backups.expire(false, NOTHING_COVERED, read, apart).kept()).isEqualTo(1);
 
-		// the holds read under the hold, just before each expire: a restore that ended kept since is counted
+		// the sets and holds read under the hold, just before each expire: a restore that ended kept since is counted
 		assertThat(Files.readAllLines(log)).map(line -> line.substring(line.lastIndexOf(' ') + 1))
-			.containsExactly("info", "hold", "holds", "expire", "release", "info", "hold", "holds", "expire", "release",
+			.containsExactly("hold", "info", "holds", "expire", "release", "hold", "info", "holds", "expire", "release",
 					"info");
 
 		Files.delete(log);
@@ -350,6 +350,50 @@ class PgBackRestTests {
 			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
 					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"
 					+ " --physical");
+	}
+
+	/**
+	 * Review s22 #2: the sets are read under the hold too, so a full that ended before it is counted: a backup running
+	 * then is waited for (the hold released meanwhile), and the count is of what info lists once it ended. An expire
+	 * after which a held set is no longer listed fails naming it and its restore.
+	 */
+	@Test
+	void anExpireCountsTheSetsReadUnderItsHoldAndFailsWhenAHeldSetIsGone(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		// info-N.json: pgbackrest info's answer after N earlier infos
+		String held = "{\"label\":\"20261129-020000F\",\"type\":\"full\",\"prior\":null}";
+		String sunday = "{\"label\":\"20261206-020000F\",\"type\":\"full\",\"prior\":null}";
+		String monday = "{\"label\":\"20261207-020000F\",\"type\":\"full\",\"prior\":null}";
+		Files.writeString(dir.resolve("info-0.json"), "[{\"name\":\"pgbatch\",\"status\":{\"lock\":{\"backup\":"
+				+ "{\"held\":true}}},\"backup\":[" + held + "," + sunday + "]}]");
+		Files.writeString(dir.resolve("info-1.json"), sets(held, sunday, monday));
+		// the stand-in's expire removed the held full all the same
+		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				infos=$(grep -c ' info$' "%s")
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s/info-$infos.json" ;; esac
+				""".formatted(log, log, dir));
+		PhysicalBackups backups = new PhysicalBackups(new PgBackRest(properties(bin, 1, Duration.ofSeconds(30))),
+				properties(bin, 1, Duration.ofSeconds(30)));
+		Files.writeString(log, "");
+		List<String> holdsAndReleases = new java.util.ArrayList<>();
+		PhysicalBackups.Apart apart = () -> {
+			holdsAndReleases.add("hold");
+			return () -> holdsAndReleases.add("release");
+		};
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1", "/srv/restore", "pgbatch", "20261129-020000F",
+				"2026-12-01T00:00:00Z", Instant.ofEpochSecond(1796600000));
+
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, NOTHING_COVERED, () -> List.of(hold), apart))
+			.withMessage(PhysicalBackups.HELD_EXPIRED.formatted("20261129-020000F", "/srv/restore", "db1"))
+			.withMessage("pgbackrest expire removed backup set 20261129-020000F, which the kept restore into /srv/restore"
+					+ " on db1 holds: that restore cannot resume; restore again, or release it");
+		assertThat(holdsAndReleases).containsExactly("hold", "release", "hold", "release");
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=3"));
 	}
 
 	private static String sets(String... sets) {
