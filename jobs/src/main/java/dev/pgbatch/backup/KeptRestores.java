@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 
 import dev.pgbatch.core.OneLine;
@@ -28,6 +29,10 @@ public class KeptRestores {
 	static final String HOLDS = "full backup %s (and the WAL from it on) held for the kept restore of set %s into %s on"
 			+ " %s, to %s, since %s: released once it is promoted, by bin/etl backup restore --release %3$s there";
 
+	/** What is said of a hold whose set's full is no longer listed: the WAL its replay needs went with it. */
+	static final String GONE = "set %s is no longer in the repository: the kept restore into %s on %s cannot resume;"
+			+ " release it (bin/etl backup restore --release %2$s there)";
+
 	/** One hold: the set restored into {@code dataDir} on {@code host}, replaying to {@code target}. */
 	public record Hold(String host, String dataDir, String stanza, String set, String target, Instant recordedAt) {
 
@@ -40,6 +45,14 @@ public class KeptRestores {
 		/** What retention says of it. */
 		public String said() {
 			return HOLDS.formatted(full(), this.set, this.dataDir, this.host, this.target, this.recordedAt);
+		}
+
+		/**
+		 * What retention and backup list say of it, {@code listed} the sets pgbackrest info lists: a hold whose full
+		 * is gone holds nothing, and its restore cannot resume.
+		 */
+		public String said(Collection<String> listed) {
+			return listed.contains(full()) ? said() : GONE.formatted(this.set, this.dataDir, this.host);
 		}
 
 	}

@@ -128,7 +128,7 @@ class PhysicalBackups {
 	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, the
 	 * newest full a passed check covered when the configured count alone would not keep it (null: none, or kept by
 	 * that count), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says, and what it says of each kept restore
-	 * whose full it keeps.
+	 * (its full kept, or gone, so that it cannot resume).
 	 */
 	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held,
 			boolean everyDiff) {
@@ -323,7 +323,7 @@ class PhysicalBackups {
 			.map(BackupSet::label)
 			.toList();
 		return new Expired(expiring, sets.size() - expiring.size(), keep, keptForVerified,
-				holding.stream().map(KeptRestores.Hold::said).toList(),
+				holds.stream().map(hold -> hold.said(fulls)).toList(),
 				holding.stream().anyMatch(hold -> !hold.set().equals(hold.full())));
 	}
 

@@ -134,7 +134,7 @@ class PgBackRestTests {
 	/**
 	 * A kept restore of a set (here an incr of last week's full) holds its full from retention: the count reaches it,
 	 * so pgBackRest keeps it, the sets after it and the WAL from it on, and each hold is said; a hold of a set no
-	 * longer listed keeps nothing more. Released, the set is expired as the count says.
+	 * longer listed keeps nothing more, and is said: its restore cannot resume. Released, the set is expired as the count says.
 	 */
 	@Test
 	void retentionKeepsTheFullOfAKeptRestoresSetAndSaysWhichHoldsIt(@TempDir Path dir) throws Exception {
@@ -154,7 +154,7 @@ class PgBackRestTests {
 		KeptRestores.Hold gone = new KeptRestores.Hold("db2", "/srv/old", "pgbatch", "20261101-020000F",
 				"2026-11-02T00:00:00Z", Instant.ofEpochSecond(1796000000));
 
-		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, () -> List.of(gone, hold), ALONE);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, () -> List.of(hold, gone), ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
@@ -164,7 +164,8 @@ class PgBackRestTests {
 		assertThat(dry.held()).containsExactly("full backup 20261129-020000F (and the WAL from it on) held for the kept"
 				+ " restore of set 20261129-020000F_20261130-020000I into /srv/restore on db1, to restore point"
 				+ " before-the-bug, since 2026-12-06T23:33:20Z: released once it is promoted, by bin/etl backup restore"
-				+ " --release /srv/restore there");
+				+ " --release /srv/restore there", "set 20261101-020000F is no longer in the repository: the kept restore"
+				+ " into /srv/old on db2 cannot resume; release it (bin/etl backup restore --release /srv/old there)");
 		// a restore that ends kept only once the expire holds drills and restores off is counted all the same
 		AtomicBoolean apart = new AtomicBoolean();
 		backups.expire(false, NOTHING_COVERED, () -> apart.get() ? List.of(hold) : List.of(), () -> {
