@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 
+import dev.pgbatch.core.OneLine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -186,6 +187,29 @@ class PgBackRestTests {
 		assertThat(released.labels()).containsExactly("20261122-020000F", "20261129-020000F",
 				"20261129-020000F_20261130-020000I");
 		assertThat(released.everyDiff()).isFalse();
+	}
+
+	/**
+	 * Review s22 #5: a hold's stored text is said on one line, and a set that is not a label of pgBackRest's shape
+	 * fails naming it (one line too).
+	 */
+	@Test
+	void aHoldIsSaidOnOneLineAndItsLabelIsChecked() {
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1\nWARN forged", "/srv/re\nstore", "pgbatch",
+				"20261206-020000F", "restore point a\rb", Instant.ofEpochSecond(1796600000));
+
+		assertThat(hold.said()).doesNotContain("\n", "\r").contains("into /srv/re");
+		assertThat(hold.said(List.of())).doesNotContain("\n", "\r").startsWith("set 20261206-020000F is no longer");
+		hold.checked();
+		assertThatIllegalStateException()
+			.isThrownBy(() -> new KeptRestores.Hold("db1", "/srv/restore", "pgbatch", "../other\n20261206-020000F", "t",
+					Instant.ofEpochSecond(1796600000))
+				.checked())
+			.withMessage(KeptRestores.NOT_A_LABEL.formatted(OneLine.of("../other\n20261206-020000F"), "/srv/restore", "db1"))
+			.withMessageNotContaining("\n")
+			.withMessageStartingWith("etl.kept_restore holds set '../other")
+			.withMessageEndingWith("which is not a pgBackRest set's label: no retention runs on it; release it (bin/etl"
+					+ " backup restore --release /srv/restore there)");
 	}
 
 	/**
