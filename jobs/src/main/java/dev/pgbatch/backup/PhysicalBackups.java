@@ -530,7 +530,7 @@ class PhysicalBackups {
 						STILL_RUNNING.formatted(stanza, PhysicalBackups.this.lockWait.toSeconds()));
 			}
 			if (!this.said) {
-				log.info("pgbackrest {} found stanza {}'s lock held: waiting for the backup that holds it to end", command,
+				log.info("pgbackrest {}: a backup of stanza {} holds its lock: waiting for it to end", command,
 						stanza);
 				this.said = true;
 			}
