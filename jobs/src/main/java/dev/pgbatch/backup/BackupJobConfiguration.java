@@ -127,7 +127,8 @@ class BackupJobConfiguration {
 								String.join(", ", expired.labels()), expired.kept(), expired.keptFulls())
 								+ (expired.verifiedFull() != null ? "; " + PhysicalBackups.KEPT_FOR_VERIFIED
 									.formatted(expired.keptFulls(), physical.keepFull(), expired.verifiedFull()) : "")
-								+ expired.held().stream().map(held -> "; " + held).collect(java.util.stream.Collectors.joining()));
+								+ expired.held().stream().map(held -> "; " + held).collect(java.util.stream.Collectors.joining())
+								+ (expired.everyDiff() ? "; " + PhysicalBackups.EVERY_DIFF_KEPT : ""));
 					return;
 				}
 				String database = writer.checkedDatabase(parameters.getString(BackupJob.DATABASE, ""));

@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 
 import dev.pgbatch.core.OneLine;
@@ -28,6 +29,13 @@ public class KeptRestores {
 	static final String HOLDS = "full backup %s (and the WAL from it on) held for the kept restore of set %s into %s on"
 			+ " %s, to %s, since %s: released once it is promoted, by bin/etl backup restore --release %3$s there";
 
+	static final String NOT_A_LABEL = "etl.kept_restore holds set '%s' for the restore into %s on %s, which is not a"
+			+ " pgBackRest set's label: no retention runs on it; release it (bin/etl backup restore --release %2$s there)";
+
+	/** What is said of a hold whose set's full is no longer listed: the WAL its replay needs went with it. */
+	static final String GONE = "set %s is no longer in the repository: the kept restore into %s on %s cannot resume;"
+			+ " release it (bin/etl backup restore --release %2$s there)";
+
 	/** One hold: the set restored into {@code dataDir} on {@code host}, replaying to {@code target}. */
 	public record Hold(String host, String dataDir, String stanza, String set, String target, Instant recordedAt) {
 
@@ -38,8 +46,27 @@ public class KeptRestores {
 		}
 
 		/** What retention says of it. */
-		public String said() {
-			return HOLDS.formatted(full(), this.set, this.dataDir, this.host, this.target, this.recordedAt);
+		String said() {
+			// stored text, printed one a line: a directory's name may hold a line break
+			return HOLDS.formatted(full(), this.set, OneLine.of(this.dataDir), OneLine.of(this.host),
+					OneLine.of(this.target), this.recordedAt);
+		}
+
+		/** Fails naming it when its set is not a label of pgBackRest's shape (a row written by hand). */
+		void checked() {
+			if (!PhysicalBackups.LABEL.matcher(this.set).matches()) {
+				throw new IllegalStateException(NOT_A_LABEL.formatted(OneLine.of(this.set), OneLine.of(this.dataDir),
+						OneLine.of(this.host)));
+			}
+		}
+
+		/**
+		 * What retention and backup list say of it, {@code listed} the sets pgbackrest info lists: a hold whose full
+		 * is gone holds nothing, and its restore cannot resume.
+		 */
+		public String said(Collection<String> listed) {
+			return listed.contains(full()) ? said() : GONE.formatted(this.set, OneLine.of(this.dataDir),
+					OneLine.of(this.host));
 		}
 
 	}
@@ -78,11 +105,16 @@ public class KeptRestores {
 		throw new UsageException(NOT_HELD.formatted(OneLine.of(dir.toString()), host()));
 	}
 
-	/** The holds of {@code stanza}, oldest first. */
+	/**
+	 * The holds of {@code stanza}, oldest first; a label not of pgBackRest's shape fails naming it: what the count of
+	 * fulls to keep is taken from is not guessed at.
+	 */
 	public List<Hold> held(String stanza) {
-		return this.jdbc.query("""
+		List<Hold> holds = this.jdbc.query("""
 				SELECT host, data_dir, stanza, backup_label, target, recorded_at FROM etl.kept_restore WHERE stanza = ?
 				ORDER BY recorded_at, id""", (rs, row) -> hold(rs), stanza);
+		holds.forEach(Hold::checked);
+		return holds;
 	}
 
 	private static Hold hold(java.sql.ResultSet rs) throws java.sql.SQLException {

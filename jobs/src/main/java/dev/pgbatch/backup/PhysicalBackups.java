@@ -51,6 +51,9 @@ class PhysicalBackups {
 	static final String COVERED_EXPIRED = "pgbackrest expire removed full backup %s, the newest a passed backup verify"
 			+ " --physical or restore drill covered: no set left is known to restore; run backup verify --physical";
 
+	static final String HELD_EXPIRED = "pgbackrest expire removed backup set %s, which the kept restore into %s on %s"
+			+ " holds: that restore cannot resume; restore again, or release it";
+
 	static final String NOT_PGBACKRESTS = "pgbackrest info lists %s '%s', which is not of pgBackRest's shape (%s): not"
 			+ " used, as a repository path, an option or a line of a report";
 
@@ -125,10 +128,21 @@ class PhysicalBackups {
 	 * What retention removed (or, dry, would remove), how many sets are kept, how many full backups it kept, the
 	 * newest full a passed check covered when the configured count alone would not keep it (null: none, or kept by
 	 * that count), which it keeps whatever ETL_PGBACKREST_RETENTION_FULL says, and what it says of each kept restore
-	 * whose full it keeps.
+	 * (its full kept, or gone, so that it cannot resume).
 	 */
-	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held) {
+	record Expired(List<String> labels, int kept, long keptFulls, String verifiedFull, List<String> held,
+			boolean everyDiff) {
 	}
+
+	/**
+	 * pgBackRest's largest repo1-retention-diff: given while a kept restore holds a diff or incr set, so that the
+	 * configuration's diff retention (which counts fulls and diffs) expires no diff that set is, or builds on.
+	 */
+	static final long EVERY_DIFF = 9_999_999;
+
+	/** What the summary says when diff retention was pinned for a held diff or incr. */
+	static final String EVERY_DIFF_KEPT = "every diff set of a kept full kept (--repo1-retention-diff=" + EVERY_DIFF
+			+ "): a kept restore holds a diff or incr set";
 
 	/**
 	 * What passed checks covered, as the runner recorded them: the start of the stanza's newest backup verify
@@ -233,46 +247,65 @@ class PhysicalBackups {
 			throws IOException, InterruptedException {
 		LockWait wait = new LockWait();
 		while (true) {
-			// counted again before each try: a full that ended while the lock was waited for shifts the ranks, and a
-			// count from before it would remove the covered full
-			List<BackupSet> sets = info();
-			String verified = newestCovered(sets, covered);
 			if (dryRun) {
-				return kept(planned(sets, verified, holds.get()));
+				List<BackupSet> sets = info();
+				return kept(planned(sets, newestCovered(sets, covered), holds.get()));
 			}
-			Expired planned;
-			PgBackRest.Result result;
+			Repository repository;
+			List<KeptRestores.Hold> held = null;
+			String verified = null;
+			Expired planned = null;
+			PgBackRest.Result result = null;
 			try (Apart.Release apartNow = apart.hold()) {
 				if (apartNow == null) {
 					return null;
 				}
-				// the holds read here, just before the expire: a restore records its hold under the same lock, so one
-				// that ended kept since any earlier read is counted, and none can be recorded until the expire ends
-				planned = planned(sets, verified, holds.get());
-				// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by count,
-				// and the WAL of each kept full with it
-				result = attempt(REPOSITORY_TIMEOUT, "expire", "--repo1-retention-full-type=count",
-						"--repo1-retention-full=" + planned.keptFulls(), "--repo1-retention-archive-type=full",
-						"--repo1-retention-archive=" + planned.keptFulls());
+				// the sets and the holds both read here, just before the expire: a restore records its hold under the
+				// same lock, and a full that ended since an earlier read would shift every rank the count is of
+				repository = repository();
+				if (!repository.backupRunning()) {
+					verified = newestCovered(repository.sets(), covered);
+					held = holds.get();
+					planned = planned(repository.sets(), verified, held);
+					// the count and kind pinned, whatever the operator's pgBackRest configuration says: fulls by
+					// count, and the WAL of each kept full with it
+					List<String> options = new ArrayList<>(List.of("--repo1-retention-full-type=count",
+							"--repo1-retention-full=" + planned.keptFulls(), "--repo1-retention-archive-type=full",
+							"--repo1-retention-archive=" + planned.keptFulls()));
+					if (planned.everyDiff()) {
+						options.add("--repo1-retention-diff=" + EVERY_DIFF);
+					}
+					result = attempt(REPOSITORY_TIMEOUT, "expire", options.toArray(String[]::new));
+				}
 			}
-			// released before the wait for the stanza's lock, which may last ETL_PGBACKREST_LOCK_WAIT
-			if (wait.heldFor("expire", result)) {
+			// released before any wait for a backup, which may last ETL_PGBACKREST_LOCK_WAIT
+			if (result == null ? wait.waited("expire") : wait.heldFor("expire", result)) {
 				continue;
 			}
 			checked("expire", REPOSITORY_TIMEOUT, result);
+			List<BackupSet> sets = repository.sets();
 			List<BackupSet> after = info();
 			Set<String> left = labels(after);
 			if (verified != null && !left.contains(verified)) {
 				throw new IllegalStateException(COVERED_EXPIRED.formatted(verified));
 			}
+			Set<String> listed = labels(sets);
+			for (KeptRestores.Hold hold : held) {
+				if (listed.contains(hold.set()) && !left.contains(hold.set())) {
+					throw new IllegalStateException(HELD_EXPIRED.formatted(hold.set(), OneLine.of(hold.dataDir()),
+							OneLine.of(hold.host())));
+				}
+			}
 			return kept(new Expired(sets.stream().map(BackupSet::label).filter(label -> !left.contains(label)).toList(),
-					after.size(), planned.keptFulls(), planned.verifiedFull(), planned.held()));
+					after.size(), planned.keptFulls(), planned.verifiedFull(), planned.held(), planned.everyDiff()));
 		}
 	}
 
 	/**
 	 * What an expire of {@code sets} with this count would remove and keep: the full count reaches the newest covered
-	 * full ({@code verified}) and the full of each hold's set that is still listed.
+	 * full ({@code verified}) and the full of each hold's set that is still listed; diff retention is pinned to keep
+	 * every diff while one of those sets is a diff or incr (else the configuration's repo1-retention-diff applies,
+	 * which this does not know).
 	 */
 	private Expired planned(List<BackupSet> sets, String verified, List<KeptRestores.Hold> holds) {
 		List<String> fulls = sets.stream().filter(set -> set.type().equals("full")).map(BackupSet::label).toList();
@@ -290,7 +323,8 @@ class PhysicalBackups {
 			.map(BackupSet::label)
 			.toList();
 		return new Expired(expiring, sets.size() - expiring.size(), keep, keptForVerified,
-				holding.stream().map(KeptRestores.Hold::said).toList());
+				holds.stream().map(hold -> hold.said(fulls)).toList(),
+				holding.stream().anyMatch(hold -> !hold.set().equals(hold.full())));
 	}
 
 	/** What keeps drills and restores off the sets while one expire runs ({@link RestoreLock}). */
@@ -315,6 +349,9 @@ class PhysicalBackups {
 			log.info(KEPT_FOR_VERIFIED.formatted(expired.keptFulls(), this.keepFull, expired.verifiedFull()));
 		}
 		expired.held().forEach(log::warn);
+		if (expired.everyDiff()) {
+			log.info(EVERY_DIFF_KEPT);
+		}
 		return expired;
 	}
 
@@ -482,16 +519,18 @@ class PhysicalBackups {
 		 * again; past the deadline it fails saying a backup still runs.
 		 */
 		boolean heldFor(String command, PgBackRest.Result result) throws InterruptedException {
-			if (result.exitCode() != LOCK_ACQUIRE_ERROR) {
-				return false;
-			}
+			return result.exitCode() == LOCK_ACQUIRE_ERROR && waited(command);
+		}
+
+		/** Waits a poll interval for a backup that holds the stanza's lock (true), past the deadline fails. */
+		boolean waited(String command) throws InterruptedException {
 			String stanza = PhysicalBackups.this.pgBackRest.stanza();
 			if (!Instant.now().isBefore(this.deadline)) {
 				throw new IllegalStateException(
 						STILL_RUNNING.formatted(stanza, PhysicalBackups.this.lockWait.toSeconds()));
 			}
 			if (!this.said) {
-				log.info("pgbackrest {} found stanza {}'s lock held: waiting for the backup that holds it to end", command,
+				log.info("pgbackrest {}: a backup of stanza {} holds its lock: waiting for it to end", command,
 						stanza);
 				this.said = true;
 			}

@@ -62,6 +62,12 @@ public class PointInTimeRestores {
 
 	static final String FAILED = "the restore into %s failed: %s; %s";
 
+	static final String LOCK_LOST_NOT_KEPT = "the restore lock was lost during pgBackRest's restore (its session ended):"
+			+ " retention may have expired set %s meanwhile, and a copy of it is not kept";
+
+	static final String SET_GONE_NOT_KEPT = "pgbackrest info no longer lists set %s after its restore: its replay could"
+			+ " not resume, and a copy of it is not kept";
+
 	static final String NO_PROCESS = "no process is left running";
 
 	static final String REMOVED = "%s, made by the restore, is removed";
@@ -224,14 +230,17 @@ public class PointInTimeRestores {
 
 	private final KeptRestores kept;
 
+	private final PhysicalBackups physical;
+
 	PointInTimeRestores(ExecutionLock lock, ClusterRestore cluster, RestorePoints points, PgBackRest pgBackRest,
-			PgBackRestProperties properties, KeptRestores kept) {
+			PgBackRestProperties properties, KeptRestores kept, PhysicalBackups physical) {
 		this.lock = lock;
 		this.cluster = cluster;
 		this.points = points;
 		this.pgBackRest = pgBackRest;
 		this.properties = properties;
 		this.kept = kept;
+		this.physical = physical;
 	}
 
 	/**
@@ -288,7 +297,7 @@ public class PointInTimeRestores {
 			// checked again after the wait and the check's seconds, just before anything is made there
 			refuseIfUnsafe(this.cluster.unsafe(data, ClusterRestore.Use.DATA, live));
 			refuseIfUnsafe(this.cluster.unsafe(tablespaces, ClusterRestore.Use.TABLESPACES, live));
-			return restore(data, tablespaces, listening, set, target, described, liveData);
+			return restore(data, tablespaces, listening, set, target, described, liveData, held);
 		}
 	}
 
@@ -302,7 +311,7 @@ public class PointInTimeRestores {
 	 * release a hold (the database's pool is closed by then).
 	 */
 	private Restored restore(Path data, Path tablespaces, int port, String set, ClusterRestore.Target target,
-			String described, String liveData) throws IOException, InterruptedException {
+			String described, String liveData, ExecutionLock.Held lockHeld) throws IOException, InterruptedException {
 		boolean newData = !Files.exists(data, LinkOption.NOFOLLOW_LINKS);
 		boolean newTablespaces = !Files.exists(tablespaces, LinkOption.NOFOLLOW_LINKS);
 		// set once made here (read by both clean-ups): one made by someone else meanwhile is not removed
@@ -341,6 +350,8 @@ public class PointInTimeRestores {
 			ClusterRestore.Configured configured = this.cluster.restore(data, tablespaces, set, target, settings);
 			this.kept.hold(data, this.pgBackRest.stanza(), set, target.toString());
 			held.set(true);
+			// before it is ever kept: a copy whose set an expire may have removed could not resume
+			keepable(lockHeld.check(), this.physical, set);
 			restored.set(true);
 			this.cluster.start(data, data.resolve(LOG), port);
 			String[] history = history(data);
@@ -388,6 +399,20 @@ public class PointInTimeRestores {
 		}
 		finally {
 			onExit.close();
+		}
+	}
+
+	/**
+	 * Fails, so that the copy is removed, not kept, when {@code set} may be gone from under it: during pgBackRest's
+	 * restore of hours only the restore lock held retention's expire off, and a lost lock ({@code lockHeld} false)
+	 * let one in; a set info no longer lists is gone, and a kept copy of it could never resume its replay.
+	 */
+	static void keepable(boolean lockHeld, PhysicalBackups physical, String set) throws IOException, InterruptedException {
+		if (!lockHeld) {
+			throw new IllegalStateException(LOCK_LOST_NOT_KEPT.formatted(set));
+		}
+		if (physical.info().stream().noneMatch(listed -> listed.label().equals(set))) {
+			throw new IllegalStateException(SET_GONE_NOT_KEPT.formatted(set));
 		}
 	}
 

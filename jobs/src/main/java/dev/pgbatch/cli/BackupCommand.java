@@ -104,7 +104,8 @@ class BackupCommand {
 		System.out.println(verify == null ? "last verify: none (bin/etl backup verify --physical)"
 				: String.format(Locale.ROOT, "last verify: %d at %s: %s", verify.id(), Output.time(verify.verifiedAt()),
 						verify.passed() ? "passed" : "FAILED: " + verify.problems().replace("\n", "; ")));
-		listing.held().forEach(hold -> System.out.println("held: " + hold.said()));
+		List<String> labels = listing.sets().stream().map(PhysicalCatalog.PhysicalSet::label).toList();
+		listing.held().forEach(hold -> System.out.println("held: " + hold.said(labels)));
 	}
 
 	private static String dash(Object value) {

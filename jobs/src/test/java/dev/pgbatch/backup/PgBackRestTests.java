@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 
+import dev.pgbatch.core.OneLine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,7 +135,7 @@ class PgBackRestTests {
 	/**
 	 * A kept restore of a set (here an incr of last week's full) holds its full from retention: the count reaches it,
 	 * so pgBackRest keeps it, the sets after it and the WAL from it on, and each hold is said; a hold of a set no
-	 * longer listed keeps nothing more. Released, the set is expired as the count says.
+	 * longer listed keeps nothing more, and is said: its restore cannot resume. Released, the set is expired as the count says.
 	 */
 	@Test
 	void retentionKeepsTheFullOfAKeptRestoresSetAndSaysWhichHoldsIt(@TempDir Path dir) throws Exception {
@@ -154,15 +155,18 @@ class PgBackRestTests {
 		KeptRestores.Hold gone = new KeptRestores.Hold("db2", "/srv/old", "pgbatch", "20261101-020000F",
 				"2026-11-02T00:00:00Z", Instant.ofEpochSecond(1796000000));
 
-		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, () -> List.of(gone, hold), ALONE);
+		PhysicalBackups.Expired dry = backups.expire(true, NOTHING_COVERED, () -> List.of(hold, gone), ALONE);
 
 		assertThat(dry.labels()).containsExactly("20261122-020000F");
 		assertThat(dry.keptFulls()).isEqualTo(2);
 		assertThat(dry.verifiedFull()).isNull();
+		// an incr is held: the configuration's diff retention (which may be set) expires no diff it builds on
+		assertThat(dry.everyDiff()).isTrue();
 		assertThat(dry.held()).containsExactly("full backup 20261129-020000F (and the WAL from it on) held for the kept"
 				+ " restore of set 20261129-020000F_20261130-020000I into /srv/restore on db1, to restore point"
 				+ " before-the-bug, since 2026-12-06T23:33:20Z: released once it is promoted, by bin/etl backup restore"
-				+ " --release /srv/restore there");
+				+ " --release /srv/restore there", "set 20261101-020000F is no longer in the repository: the kept restore"
+				+ " into /srv/old on db2 cannot resume; release it (bin/etl backup restore --release /srv/old there)");
 		// a restore that ends kept only once the expire holds drills and restores off is counted all the same
 		AtomicBoolean apart = new AtomicBoolean();
 		backups.expire(false, NOTHING_COVERED, () -> apart.get() ? List.of(hold) : List.of(), () -> {
@@ -171,15 +175,41 @@ class PgBackRestTests {
 		});
 		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
 			.singleElement()
-			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2"));
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=2", "--repo1-retention-archive=2",
+					"--repo1-retention-diff=9999999"));
 		// covered and held: the count reaches the older of the two, and each is named
 		PhysicalBackups.Expired both = backups.expire(true, new PhysicalBackups.Covered(null, Set.of("20261122-020000F")),
 				() -> List.of(hold), ALONE);
 		assertThat(both.keptFulls()).isEqualTo(3);
 		assertThat(both.verifiedFull()).isEqualTo("20261122-020000F");
 		assertThat(both.held()).hasSize(1);
-		assertThat(backups.expire(true, NOTHING_COVERED, () -> List.of(gone), ALONE).labels()).containsExactly(
-				"20261122-020000F", "20261129-020000F", "20261129-020000F_20261130-020000I");
+		PhysicalBackups.Expired released = backups.expire(true, NOTHING_COVERED, () -> List.of(gone), ALONE);
+		assertThat(released.labels()).containsExactly("20261122-020000F", "20261129-020000F",
+				"20261129-020000F_20261130-020000I");
+		assertThat(released.everyDiff()).isFalse();
+	}
+
+	/**
+	 * Review s22 #5: a hold's stored text is said on one line, and a set that is not a label of pgBackRest's shape
+	 * fails naming it (one line too).
+	 */
+	@Test
+	void aHoldIsSaidOnOneLineAndItsLabelIsChecked() {
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1\nWARN forged", "/srv/re\nstore", "pgbatch",
+				"20261206-020000F", "restore point a\rb", Instant.ofEpochSecond(1796600000));
+
+		assertThat(hold.said()).doesNotContain("\n", "\r").contains("into /srv/re");
+		assertThat(hold.said(List.of())).doesNotContain("\n", "\r").startsWith("set 20261206-020000F is no longer");
+		hold.checked();
+		assertThatIllegalStateException()
+			.isThrownBy(() -> new KeptRestores.Hold("db1", "/srv/restore", "pgbatch", "../other\n20261206-020000F", "t",
+					Instant.ofEpochSecond(1796600000))
+				.checked())
+			.withMessage(KeptRestores.NOT_A_LABEL.formatted(OneLine.of("../other\n20261206-020000F"), "/srv/restore", "db1"))
+			.withMessageNotContaining("\n")
+			.withMessageStartingWith("etl.kept_restore holds set '../other")
+			.withMessageEndingWith("which is not a pgBackRest set's label: no retention runs on it; release it (bin/etl"
+					+ " backup restore --release /srv/restore there)");
 	}
 
 	/**
@@ -279,9 +309,9 @@ class PgBackRestTests {
 
 		assertThat(backups.expire(false, NOTHING_COVERED, read, apart).kept()).isEqualTo(1);
 
-		// the holds read under the hold, just before each expire: a restore that ended kept since is counted
+		// the sets and holds read under the hold, just before each expire: a restore that ended kept since is counted
 		assertThat(Files.readAllLines(log)).map(line -> line.substring(line.lastIndexOf(' ') + 1))
-			.containsExactly("info", "hold", "holds", "expire", "release", "info", "hold", "holds", "expire", "release",
+			.containsExactly("hold", "info", "holds", "expire", "release", "hold", "info", "holds", "expire", "release",
 					"info");
 
 		Files.delete(log);
@@ -345,6 +375,50 @@ class PgBackRestTests {
 			.withMessage("pgbackrest expire removed full backup 20261129-020000F, the newest a passed backup verify"
 					+ " --physical or restore drill covered: no set left is known to restore; run backup verify"
 					+ " --physical");
+	}
+
+	/**
+	 * Review s22 #2: the sets are read under the hold too, so a full that ended before it is counted: a backup running
+	 * then is waited for (the hold released meanwhile), and the count is of what info lists once it ended. An expire
+	 * after which a held set is no longer listed fails naming it and its restore.
+	 */
+	@Test
+	void anExpireCountsTheSetsReadUnderItsHoldAndFailsWhenAHeldSetIsGone(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		// info-N.json: pgbackrest info's answer after N earlier infos
+		String held = "{\"label\":\"20261129-020000F\",\"type\":\"full\",\"prior\":null}";
+		String sunday = "{\"label\":\"20261206-020000F\",\"type\":\"full\",\"prior\":null}";
+		String monday = "{\"label\":\"20261207-020000F\",\"type\":\"full\",\"prior\":null}";
+		Files.writeString(dir.resolve("info-0.json"), "[{\"name\":\"pgbatch\",\"status\":{\"lock\":{\"backup\":"
+				+ "{\"held\":true}}},\"backup\":[" + held + "," + sunday + "]}]");
+		Files.writeString(dir.resolve("info-1.json"), sets(held, sunday, monday));
+		// the stand-in's expire removed the held full all the same
+		Files.writeString(dir.resolve("info-2.json"), sets(sunday, monday));
+		Path bin = standIn(dir, """
+				#!/bin/sh
+				infos=$(grep -c ' info$' "%s")
+				echo "$*" >>"%s"
+				case "$*" in *" info") cat "%s/info-$infos.json" ;; esac
+				""".formatted(log, log, dir));
+		PhysicalBackups backups = new PhysicalBackups(new PgBackRest(properties(bin, 1, Duration.ofSeconds(30))),
+				properties(bin, 1, Duration.ofSeconds(30)));
+		Files.writeString(log, "");
+		List<String> holdsAndReleases = new java.util.ArrayList<>();
+		PhysicalBackups.Apart apart = () -> {
+			holdsAndReleases.add("hold");
+			return () -> holdsAndReleases.add("release");
+		};
+		KeptRestores.Hold hold = new KeptRestores.Hold("db1", "/srv/restore", "pgbatch", "20261129-020000F",
+				"2026-12-01T00:00:00Z", Instant.ofEpochSecond(1796600000));
+
+		assertThatIllegalStateException().isThrownBy(() -> backups.expire(false, NOTHING_COVERED, () -> List.of(hold), apart))
+			.withMessage(PhysicalBackups.HELD_EXPIRED.formatted("20261129-020000F", "/srv/restore", "db1"))
+			.withMessage("pgbackrest expire removed backup set 20261129-020000F, which the kept restore into /srv/restore"
+					+ " on db1 holds: that restore cannot resume; restore again, or release it");
+		assertThat(holdsAndReleases).containsExactly("hold", "release", "hold", "release");
+		assertThat(Files.readAllLines(log)).filteredOn(line -> line.endsWith(" expire"))
+			.singleElement()
+			.satisfies(line -> assertThat(line).contains("--repo1-retention-full=3"));
 	}
 
 	private static String sets(String... sets) {

@@ -4,6 +4,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /** What the printed switch-over resets, where a restore may go, what it counts as its own. */
 class PointInTimeRestoresTests {
@@ -95,6 +97,30 @@ class PointInTimeRestoresTests {
 		assertThat(PointInTimeRestores.temporary(Path.of("/dev/pgbatch-restored")))
 			.startsWith("/dev/pgbatch-restored is in a devtmpfs (/dev): ");
 		assertThat(PointInTimeRestores.temporary(Path.of("/var/lib/pgbatch-restored"))).isNull();
+	}
+
+	/**
+	 * Review s22 #3: a restored copy is kept only when the restore lock held all through pgBackRest's restore and info
+	 * still lists its set; else it fails, so that it is removed: a kept copy of a set an expire removed could not
+	 * resume.
+	 */
+	@Test
+	void aCopyIsKeptOnlyWhenTheLockHeldAndItsSetIsListed(@TempDir Path dir) throws Exception {
+		Path bin = PgBackRestTests.standIn(dir, """
+				#!/bin/sh
+				case "$*" in *" info") echo '[{"name":"pgbatch","backup":[{"label":"20261206-020000F","type":"full"}]}]' ;; esac
+				""");
+		PhysicalBackups physical = new PhysicalBackups(new PgBackRest(PgBackRestTests.properties(bin, 1, Duration.ZERO)),
+				PgBackRestTests.properties(bin, 1, Duration.ZERO));
+
+		PointInTimeRestores.keepable(true, physical, "20261206-020000F");
+		assertThatIllegalStateException().isThrownBy(() -> PointInTimeRestores.keepable(false, physical, "20261206-020000F"))
+			.withMessage(PointInTimeRestores.LOCK_LOST_NOT_KEPT.formatted("20261206-020000F"))
+			.withMessage("the restore lock was lost during pgBackRest's restore (its session ended): retention may have"
+					+ " expired set 20261206-020000F meanwhile, and a copy of it is not kept");
+		assertThatIllegalStateException().isThrownBy(() -> PointInTimeRestores.keepable(true, physical, "20261129-020000F"))
+			.withMessage("pgbackrest info no longer lists set 20261129-020000F after its restore: its replay could not"
+					+ " resume, and a copy of it is not kept");
 	}
 
 }
