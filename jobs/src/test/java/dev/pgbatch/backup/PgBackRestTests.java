@@ -85,6 +85,16 @@ class PgBackRestTests {
 					"--repo1-retention-full=1", "--repo1-retention-archive-type=full", "--repo1-retention-archive=1"));
 	}
 
+	/** pgbackrest info of three weekly fulls, the middle one with an incr after it. */
+	private static final String THREE_WEEKS = """
+			[{"name":"pgbatch","backup":[
+			 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
+			 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
+			 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
+			  "timestamp":{"start":1796004000,"stop":1796004100}},
+			 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
+			""";
+
 	/**
 	 * Review 15 F3: with one full kept, Sunday's full (pgbackrest exited 0, but no verify or drill has passed on it)
 	 * does not let retention remove last week's, the newest a passed verify or drill covered: the count is raised to
@@ -94,14 +104,7 @@ class PgBackRestTests {
 	void retentionKeepsTheNewestFullAPassedVerifyOrDrillCovered(@TempDir Path dir) throws Exception {
 		Path log = dir.resolve("commands");
 		Path info = dir.resolve("info.json");
-		Files.writeString(info, """
-				[{"name":"pgbatch","backup":[
-				 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
-				 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
-				 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
-				  "timestamp":{"start":1796004000,"stop":1796004100}},
-				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
-				""");
+		Files.writeString(info, THREE_WEEKS);
 		PhysicalBackups backups = keepingOneFull(dir, log, info);
 		// Monday's verify, after last week's full ended and before Sunday's
 		PhysicalBackups.Covered verified = new PhysicalBackups.Covered(Instant.ofEpochSecond(1796004000), Set.of());
@@ -141,14 +144,7 @@ class PgBackRestTests {
 	void retentionKeepsTheFullOfAKeptRestoresSetAndSaysWhichHoldsIt(@TempDir Path dir) throws Exception {
 		Path log = dir.resolve("commands");
 		Path info = dir.resolve("info.json");
-		Files.writeString(info, """
-				[{"name":"pgbatch","backup":[
-				 {"label":"20261122-020000F","type":"full","prior":null,"timestamp":{"start":1795312800,"stop":1795313400}},
-				 {"label":"20261129-020000F","type":"full","prior":null,"timestamp":{"start":1795917600,"stop":1795918200}},
-				 {"label":"20261129-020000F_20261130-020000I","type":"incr","prior":"20261129-020000F",
-				  "timestamp":{"start":1796004000,"stop":1796004100}},
-				 {"label":"20261206-020000F","type":"full","prior":null,"timestamp":{"start":1796522400,"stop":1796523000}}]}]
-				""");
+		Files.writeString(info, THREE_WEEKS);
 		PhysicalBackups backups = keepingOneFull(dir, log, info);
 		KeptRestores.Hold hold = new KeptRestores.Hold("db1", "/srv/restore", "pgbatch",
 				"20261129-020000F_20261130-020000I", "restore point before-the-bug", Instant.ofEpochSecond(1796600000));
@@ -251,14 +247,9 @@ class PgBackRestTests {
 		assertThat(Files.readAllLines(log)).singleElement().satisfies(line -> assertThat(line).endsWith(" info"));
 	}
 
-	/**
-	 * An expire that meets the stanza's lock (a killed runner's backup, its set listed already, still ending) is run
-	 * again once it is free, within ETL_PGBACKREST_LOCK_WAIT; with no wait it fails saying a backup still runs.
-	 */
-	@Test
-	void anExpireThatMeetsTheStanzasLockRunsAgainOnceItIsFree(@TempDir Path dir) throws Exception {
-		Path log = dir.resolve("commands");
-		Path bin = standIn(dir, """
+	/** A stand-in pgbackrest logging each command: one full listed, the first expire refused on the stanza's lock. */
+	private static Path expireMeetingTheLockOnce(Path dir, Path log) throws IOException {
+		return standIn(dir, """
 				#!/bin/sh
 				echo "$*" >>"%s"
 				case "$*" in
@@ -266,6 +257,16 @@ class PgBackRestTests {
 				  *" expire") [ "$(grep -c ' expire$' "%s")" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
 				esac
 				""".formatted(log, log));
+	}
+
+	/**
+	 * An expire that meets the stanza's lock (a killed runner's backup, its set listed already, still ending) is run
+	 * again once it is free, within ETL_PGBACKREST_LOCK_WAIT; with no wait it fails saying a backup still runs.
+	 */
+	@Test
+	void anExpireThatMeetsTheStanzasLockRunsAgainOnceItIsFree(@TempDir Path dir) throws Exception {
+		Path log = dir.resolve("commands");
+		Path bin = expireMeetingTheLockOnce(dir, log);
 		PhysicalBackups waiting = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 
@@ -287,14 +288,7 @@ class PgBackRestTests {
 	@Test
 	void anExpireHoldsDrillsOffOnlyWhileItRuns(@TempDir Path dir) throws Exception {
 		Path log = dir.resolve("commands");
-		Path bin = standIn(dir, """
-				#!/bin/sh
-				echo "$*" >>"%s"
-				case "$*" in
-				  *" info") echo '[{"name":"pgbatch","backup":[{"label":"20261201-020000F","type":"full","prior":null}]}]' ;;
-				  *" expire") [ "$(grep -c ' expire$' "%s")" -gt 1 ] || { echo 'ERROR: [050]: unable to acquire lock'; exit 50; } ;;
-				esac
-				""".formatted(log, log));
+		Path bin = expireMeetingTheLockOnce(dir, log);
 		PhysicalBackups backups = new PhysicalBackups(new PgBackRest(properties(bin, 4, Duration.ofSeconds(30))),
 				properties(bin, 4, Duration.ofSeconds(30)));
 		PhysicalBackups.Apart apart = () -> {
